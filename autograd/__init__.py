@@ -1,0 +1,29 @@
+"""ndgrad's autograd: a reverse-mode automatic differentiation engine on NumPy, PyTorch's API."""
+from .tensor import Device as device, Tensor
+from .creation import (Generator, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
+                       float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
+                       int32, int64, linspace, long, manual_seed, ones, ones_like, rand, rand_like, randint,
+                       randn, randn_like, randperm, tensor, uint8, zeros, zeros_like)
+from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad,
+                        set_detect_anomaly, set_grad_enabled)
+from .function import Function
+from .errors import GradcheckError, ShapeError
+from .engine import grad
+from .gradcheck import gradcheck, gradgradcheck
+from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
+from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
+from . import cuda  # noqa: F401
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.data.size
+
+
+def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", **kwargs):
+    """A graphviz.Digraph of the graph behind `roots` (see autograd/viz.py)."""
+    from .viz import draw_graph as _draw_graph
+    return _draw_graph(*roots, params=params, model=model, show_values=show_values, rankdir=rankdir, **kwargs)

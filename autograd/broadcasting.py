@@ -1,0 +1,71 @@
+"""Broadcasting, and the one place that sums broadcast gradients back to shape.
+
+`Expand` (broadcast up) and `SumTo` (sum back down) are each other's backward, so both are
+differentiable and double backward survives broadcasting. The engine calls `sum_to` on every
+gradient it passes along an edge; no op repeats that work.
+"""
+import numpy as np
+
+from .errors import broadcast_error
+from .function import Primitive
+
+
+def broadcast_shapes(op, *shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(op, *shapes[:2]) from None
+
+
+def reduced_axes(from_shape, to_shape):
+    """The axes to sum over to bring a gradient of `from_shape` down to `to_shape`."""
+    lead = len(from_shape) - len(to_shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(to_shape) if n == 1 and from_shape[lead + i] != 1)
+
+
+class SumTo(Primitive):
+    """Sum a broadcast gradient back down to `shape`; backward broadcasts up again."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        axes = reduced_axes(x.shape, shape)
+        return np.sum(x, axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return expand(grad, ctx.input_shape)
+
+
+class Expand(Primitive):
+    """Broadcast to a larger shape without copying (a read-only view); backward sums back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return sum_to(grad, ctx.input_shape)
+
+
+def expand(x, shape):
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return Expand.apply(x, shape=shape)
+
+
+def sum_to(grad, shape):
+    """Sum `grad` down to `shape` (undoing broadcasting); a gradient smaller than `shape`
+    (a backward may return one that broadcasts, such as a scalar) is broadcast up first."""
+    if grad.shape == shape:
+        return grad
+    full = np.broadcast_shapes(grad.shape, shape)
+    if full != grad.shape:
+        grad = Expand.apply(grad, shape=full)
+    if full != shape:
+        grad = SumTo.apply(grad, shape=shape)
+    return grad

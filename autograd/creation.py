@@ -1,0 +1,243 @@
+"""Making tensors, and the dtype rules.
+
+- Python floats become float32 (PyTorch's default), ints int64, bools bool.
+- NumPy arrays and NumPy scalars keep their dtype.
+- An op between a tensor and a Python scalar keeps the tensor's dtype (a float32 graph is never
+  promoted to float64 by a `* 0.5`); between two tensors, NumPy's promotion rules apply.
+"""
+import builtins
+import numbers
+
+import numpy as np
+
+float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
+uint8, bool_ = np.dtype(np.uint8), np.dtype(np.bool_)
+half, float, double, long, int = float16, float32, float64, int64, int32  # PyTorch's aliases
+
+_DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
+                "bool": bool_}
+_PYTHON_TYPES = {builtins.float: float32, builtins.int: int64, builtins.bool: bool_}
+
+
+def resolve_dtype(dtype):
+    """A numpy dtype from anything naming one: np.float32, "float32", float (-> float32), ..."""
+    if dtype is None or isinstance(dtype, np.dtype):
+        return dtype
+    if dtype in _PYTHON_TYPES:
+        return _PYTHON_TYPES[dtype]
+    if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
+        return _DTYPE_NAMES[dtype]
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"not a dtype: {dtype!r}") from None
+
+
+def as_array(data, dtype=None):
+    """`data` as an ndarray following the dtype rules above (copying lists, keeping arrays)."""
+    from .tensor import Tensor
+    dtype = resolve_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+            data = _unwrap_nested(data)
+        array = np.asarray(data)
+        if dtype is None and array.dtype == np.float64:
+            array = array.astype(np.float32)  # Python floats become float32
+        elif array.dtype.kind == "O":
+            raise TypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _unwrap_nested(data):
+    from .tensor import Tensor
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(d) for d in data]
+    return data
+
+
+def scalar_operand(value, like):
+    """A Python number (or array-like) as an array to combine with tensor `like`: a Python scalar
+    takes the tensor's dtype where it fits, so float32 stays float32."""
+    if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
+        kind = like.dtype.kind
+        if isinstance(value, bool):
+            dtype = like.dtype if kind != "b" else bool_
+        elif isinstance(value, numbers.Integral):
+            dtype = like.dtype if kind in "fciu" else int64
+        elif isinstance(value, numbers.Real):
+            dtype = like.dtype if kind in "fc" else float32
+        else:
+            dtype = np.complex64
+        return np.asarray(value, dtype=dtype)
+    return as_array(value)
+
+
+def check_device(device):
+    name = getattr(device, "type", device)
+    if name is None or str(name).split(":")[0] != "cpu":
+        raise RuntimeError(f"device {device!r} is not available: ndgrad runs on NumPy, and 'cpu' is its only device")
+
+
+# -- creation functions ------------------------------------------------------------------------
+
+def _shape(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _new(array, requires_grad):
+    from .tensor import Tensor
+    t = Tensor._make(array, False, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of `data`."""
+    from .tensor import Tensor
+    array = as_array(data, dtype)
+    source = data.data if isinstance(data, Tensor) else data
+    if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
+        array = array.copy()
+    return _new(array, requires_grad)
+
+
+def as_tensor(data, dtype=None):
+    from .tensor import Tensor
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == resolve_dtype(dtype)):
+        return data
+    return _new(as_array(data, dtype), False)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with `array`."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return _new(array, False)
+
+
+def zeros(*shape, dtype=None, requires_grad=False):
+    return _new(np.zeros(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False):
+    return _new(np.ones(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
+
+
+def empty(*shape, dtype=None, requires_grad=False):
+    return _new(np.empty(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if dtype is None:
+        dtype = as_array(fill_value).dtype
+    return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad)
+
+
+def randn_like(t, dtype=None, requires_grad=False, generator=None):
+    dtype = resolve_dtype(dtype) or t.dtype
+    return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad)
+
+
+def rand_like(t, dtype=None, requires_grad=False, generator=None):
+    dtype = resolve_dtype(dtype) or t.dtype
+    return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    array = np.arange(start, end, step)
+    if dtype is None and array.dtype == np.float64:
+        dtype = float32
+    return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad)
+
+
+# -- random numbers ----------------------------------------------------------------------------
+
+class Generator:
+    """A seeded source of random numbers (`autograd.Generator().manual_seed(0)`), as torch.Generator."""
+
+    def __init__(self, seed=None):
+        self.rng = np.random.default_rng(seed)
+
+    def manual_seed(self, seed):
+        self.rng = np.random.default_rng(seed)
+        return self
+
+
+_default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the global generator used by randn/rand/randint, initialisers and dropout."""
+    _default_generator.manual_seed(seed)
+    return _default_generator
+
+
+def default_generator():
+    return _default_generator
+
+
+def _generator(generator):
+    return (generator or _default_generator).rng
+
+
+def randn(*shape, dtype=None, requires_grad=False, generator=None):
+    array = _generator(generator).standard_normal(_shape(shape), dtype=resolve_dtype(dtype) or float32)
+    return _new(array, requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad=False, generator=None):
+    array = _generator(generator).random(_shape(shape), dtype=resolve_dtype(dtype) or float32)
+    return _new(array, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64), False)
+
+
+def randperm(n, generator=None):
+    return _new(_generator(generator).permutation(n).astype(int64), False)

@@ -1,0 +1,27 @@
+"""Error classes, and the helpers that word their messages, in one place."""
+
+
+class GradcheckError(AssertionError):
+    """Raised by gradcheck/gradgradcheck when analytical and numerical gradients differ."""
+
+
+class ShapeError(ValueError):
+    """An op was given operands whose shapes do not fit together."""
+
+
+def shape_error(op, message, *shapes):
+    """A ShapeError that names the op and the shapes involved: 'matmul: cannot ... (3, 4) and (5, 2)'."""
+    return ShapeError(f"{op}: {message}" + ("" if not shapes else " (shapes " + ", ".join(str(tuple(s)) for s in shapes) + ")"))
+
+
+def broadcast_error(op, x_shape, y_shape):
+    return ShapeError(
+        f"{op}: shapes {tuple(x_shape)} and {tuple(y_shape)} cannot be broadcast together "
+        "(trailing dimensions must be equal or 1)")
+
+
+def freed_graph_error(node):
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (op {node.name()}): its saved values were "
+        "freed after the first backward. Pass retain_graph=True to the first backward (or autograd.grad) "
+        "if you need to backward through it again.")

@@ -1,0 +1,94 @@
+"""Whether operations are being recorded: no_grad / enable_grad (thread-local), and detect_anomaly.
+
+Each thread has its own flags, as in PyTorch, so a data-loading thread under no_grad does not
+switch recording off for the training loop.
+"""
+import contextlib
+import functools
+import threading
+
+
+class _State(threading.local):
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _State()
+
+
+def is_grad_enabled():
+    return _state.grad_enabled
+
+
+def is_anomaly_enabled():
+    return _state.anomaly
+
+
+class _GradModeSwitch(contextlib.ContextDecorator):
+    """A context manager and decorator that sets grad mode on entry and restores it on exit."""
+    enabled = True
+
+    def __enter__(self):
+        self._previous = _state.grad_enabled
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeSwitch):
+    """Do not record operations: results have requires_grad=False and no grad_fn."""
+    enabled = False
+
+
+class enable_grad(_GradModeSwitch):
+    """Record operations again, inside a no_grad block."""
+    enabled = True
+
+
+class set_grad_enabled(_GradModeSwitch):
+    def __init__(self, mode):
+        self.enabled = bool(mode)
+        self._before_call = _state.grad_enabled
+        _state.grad_enabled = self.enabled  # takes effect as a plain call too, as in PyTorch
+
+    def __enter__(self):
+        self._previous = self._before_call
+        _state.grad_enabled = self.enabled
+
+    def __call__(self, func):
+        enabled = self.enabled
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(enabled):
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Record where each op was created, and make backward raise at the first op whose
+    gradient contains NaN or Inf, naming the op and that line of user code."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._previous = _state.anomaly
+        _state.anomaly = self.check_nan
+
+    def __exit__(self, *exc):
+        _state.anomaly = self._previous
+        return False
+
+
+def set_detect_anomaly(mode):
+    _state.anomaly = bool(mode)

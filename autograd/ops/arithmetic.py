@@ -1,0 +1,219 @@
+"""Binary arithmetic with broadcasting: + - * / ** maximum minimum, and where.
+
+Backward formulas return gradients of the broadcast (output) shape; the engine sums them back to
+each input's shape, so no op here un-broadcasts.
+"""
+import numpy as np
+
+from ..creation import scalar_operand
+from ..errors import broadcast_error
+from ..function import Primitive
+from ..tensor import Tensor
+from .elementwise import constant, log
+
+
+def operands(x, y):
+    """Both operands as Tensors; a Python scalar takes the other operand's dtype."""
+    if not isinstance(x, Tensor):
+        x = constant(scalar_operand(x, y))
+    elif not isinstance(y, Tensor):
+        y = constant(scalar_operand(y, x))
+    return x, y
+
+
+def _broadcasting(op_name, ufunc, x, y):
+    try:
+        return ufunc(x, y)
+    except ValueError:
+        raise broadcast_error(op_name, np.shape(x), np.shape(y)) from None
+
+
+class Add(Primitive):
+    @staticmethod
+    def forward(ctx, x, y):
+        return _broadcasting("add", np.add, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Primitive):
+    @staticmethod
+    def forward(ctx, x, y):
+        return _broadcasting("sub", np.subtract, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Primitive):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _broadcasting("mul", np.multiply, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+
+class Div(Primitive):
+    """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y**2."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _broadcasting("div", np.true_divide, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad / y if need_x else None), (-grad * x / (y * y) if need_y else None)
+
+
+class Pow(Primitive):
+    """d(x**y)/dx = y x**(y-1); d(x**y)/dy = x**y log(x), taken as 0 where x == 0 (as PyTorch)."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _broadcasting("pow", np.power, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad * y * x ** (y - 1) if need_x else None
+        grad_y = None
+        if need_y:
+            zero = x.data == 0
+            safe_x = where(zero, 1, x) if zero.any() else x
+            grad_y = grad * (x ** y) * log(safe_x)
+        return grad_x, grad_y
+
+
+class PowScalar(Primitive):
+    """d(x**p)/dx = p x**(p-1), for a constant exponent p."""
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return np.power(x, exponent) if exponent != 2 else np.multiply(x, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 0:
+            return grad * 0
+        return grad * (x * p if p == 2 else pow(x, p - 1) * p)
+
+
+class Maximum(Primitive):
+    """The gradient goes to the larger input; ties split it evenly (as PyTorch)."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _broadcasting("maximum", np.maximum, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = (x.data > y.data) + 0.5 * (x.data == y.data)
+        share = share.astype(grad.dtype)
+        return grad * constant(share), grad * constant(1 - share)
+
+
+class Minimum(Primitive):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _broadcasting("minimum", np.minimum, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = (x.data < y.data) + 0.5 * (x.data == y.data)
+        share = share.astype(grad.dtype)
+        return grad * constant(share), grad * constant(1 - share)
+
+
+class Where(Primitive):
+    """where(cond, x, y): the gradient goes to x where cond holds, to y elsewhere."""
+    @staticmethod
+    def forward(ctx, x, y, condition):
+        ctx.condition = condition
+        try:
+            return np.where(condition, x, y)
+        except ValueError:
+            raise broadcast_error("where", np.shape(condition), np.broadcast_shapes(np.shape(x), np.shape(y))
+                                  if _broadcastable(x, y) else np.shape(x)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = constant(np.zeros((), grad.dtype))
+        need_x, need_y = ctx.needs_input_grad
+        return (Where.apply(grad, zero, condition=ctx.condition) if need_x else None,
+                Where.apply(zero, grad, condition=ctx.condition) if need_y else None)
+
+
+def _broadcastable(x, y):
+    try:
+        np.broadcast_shapes(np.shape(x), np.shape(y))
+        return True
+    except ValueError:
+        return False
+
+
+# -- the functions -----------------------------------------------------------------------------
+
+def add(x, y):
+    return Add.apply(*operands(x, y))
+
+
+def sub(x, y):
+    return Sub.apply(*operands(x, y))
+
+
+def mul(x, y):
+    return Mul.apply(*operands(x, y))
+
+
+def div(x, y):
+    return Div.apply(*operands(x, y))
+
+
+true_divide = divide = div
+multiply, subtract = mul, sub
+
+
+def pow(x, exponent):
+    if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
+        return PowScalar.apply(x, exponent=exponent.item() if hasattr(exponent, "item") else exponent)
+    return Pow.apply(*operands(x, exponent))
+
+
+def maximum(x, y):
+    return Maximum.apply(*operands(x, y))
+
+
+def minimum(x, y):
+    return Minimum.apply(*operands(x, y))
+
+
+def where(condition, x, y):
+    """where(condition, x, y); either branch may be a Python scalar."""
+    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if condition.dtype != np.bool_:
+        condition = condition.astype(bool)
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = constant(scalar_operand(x, constant(np.zeros((), np.float32))))
+    x, y = operands(x, y)
+    return Where.apply(x, y, condition=condition)
+
+
+def masked_fill(x, mask, value):
+    return where(mask, value, x)

@@ -1,0 +1,39 @@
+"""Comparisons and logical ops: bool tensors, outside the graph (they have no gradient)."""
+import numpy as np
+
+from ..errors import broadcast_error
+from ..tensor import Tensor
+from .elementwise import constant
+
+
+def _compare(name, ufunc, x, y):
+    x_data = x.data if isinstance(x, Tensor) else x
+    y_data = y.data if isinstance(y, Tensor) else y
+    try:
+        return constant(np.asarray(ufunc(x_data, y_data)))
+    except ValueError:
+        raise broadcast_error(name, np.shape(x_data), np.shape(y_data)) from None
+
+
+def eq(x, y): return _compare("eq", np.equal, x, y)
+def ne(x, y): return _compare("ne", np.not_equal, x, y)
+def lt(x, y): return _compare("lt", np.less, x, y)
+def le(x, y): return _compare("le", np.less_equal, x, y)
+def gt(x, y): return _compare("gt", np.greater, x, y)
+def ge(x, y): return _compare("ge", np.greater_equal, x, y)
+def logical_and(x, y): return _compare("logical_and", np.logical_and, x, y)
+def logical_or(x, y): return _compare("logical_or", np.logical_or, x, y)
+def logical_xor(x, y): return _compare("logical_xor", np.logical_xor, x, y)
+def logical_not(x): return constant(np.logical_not(x.data))
+def isnan(x): return constant(np.isnan(x.data))
+def isinf(x): return constant(np.isinf(x.data))
+def isfinite(x): return constant(np.isfinite(x.data))
+
+
+def equal(x, y):
+    """True when both tensors have the same shape and elements (torch.equal)."""
+    return x.shape == y.shape and bool(np.array_equal(x.data, y.data))
+
+
+def allclose(x, y, rtol=1e-5, atol=1e-8):
+    return bool(np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol))

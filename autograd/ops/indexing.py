@@ -1,0 +1,125 @@
+"""Indexing: t[...] with ints, slices, None, Ellipsis, integer arrays/tensors and boolean masks;
+gather along a dim. Backward scatters the gradient back into zeros; integer-array indices may
+repeat, and repeated positions accumulate.
+
+GetItem and IndexAdd are each other's backward (so are Gather and ScatterAdd), which keeps
+higher-order gradients working through indexing.
+"""
+import numpy as np
+
+from ..errors import shape_error
+from ..function import Primitive
+from ..tensor import Tensor
+
+
+def normalize_index(index):
+    """Tensors become arrays, lists become arrays: a NumPy index with the same meaning."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_one(i) for i in index)
+    return _normalize_one(index)
+
+
+def _normalize_one(i):
+    if isinstance(i, Tensor):
+        return i.data
+    if isinstance(i, list):
+        array = np.asarray(i)
+        return array.astype(np.int64) if array.size == 0 else array
+    return i
+
+
+def _has_integer_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" and p.ndim > 0 for p in parts)
+
+
+class GetItem(Primitive):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape, ctx.index = x.shape, index
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"getitem: index {_describe(index)} is invalid for shape {x.shape}: {error}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, shape=ctx.input_shape, index=ctx.index)
+
+
+class IndexAdd(Primitive):
+    """zeros(shape) with `grad` added at `index`: the backward of getitem."""
+    @staticmethod
+    def forward(ctx, grad, shape, index):
+        ctx.index = index
+        out = np.zeros(shape, grad.dtype)
+        if _has_integer_array(index):
+            np.add.at(out, index, grad)   # repeated indices must accumulate
+        else:
+            out[index] = grad             # basic indexing and masks never repeat a position
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GetItem.apply(grad, index=ctx.index)
+
+
+def _describe(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return "[" + ", ".join(f"array{p.shape}" if isinstance(p, np.ndarray) else repr(p) for p in parts) + "]"
+
+
+def getitem(x, index):
+    return GetItem.apply(x, index=normalize_index(index))
+
+
+# -- gather --------------------------------------------------------------------------------------
+
+def _gather_index(index, axis):
+    """The full NumPy index that picks input[..., index, ...] along `axis` (as torch.gather)."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return tuple(grids)
+
+
+class Gather(Primitive):
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        ctx.input_shape, ctx.axis, ctx.index = x.shape, axis, index
+        if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
+            raise shape_error("gather", f"index must have the input's number of dims and be no larger "
+                              f"outside dim {axis}", index.shape, x.shape)
+        if index.size and (index.min() < -x.shape[axis] or index.max() >= x.shape[axis]):
+            raise IndexError(f"gather: index out of range for dim {axis} of size {x.shape[axis]} "
+                             f"(values from {index.min()} to {index.max()})")
+        return x[_gather_index(index, axis)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAdd.apply(grad, shape=ctx.input_shape, axis=ctx.axis, index=ctx.index)
+
+
+class ScatterAdd(Primitive):
+    """zeros(shape) with `grad` added at (..., index, ...) along axis: the backward of gather."""
+    @staticmethod
+    def forward(ctx, grad, shape, axis, index):
+        ctx.axis, ctx.index = axis, index
+        out = np.zeros(shape, grad.dtype)
+        np.add.at(out, _gather_index(index, axis), grad)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Gather.apply(grad, axis=ctx.axis, index=ctx.index)
+
+
+def gather(x, dim, index):
+    from .reduction import normalize_axes
+    (axis,) = normalize_axes("gather", dim, x.ndim)
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+    return Gather.apply(x, axis=axis, index=index)
+
+
+take_along_dim = gather

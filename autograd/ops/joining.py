@@ -1,0 +1,127 @@
+"""Joining and splitting: cat, stack, split, chunk, pad."""
+import numpy as np
+
+from ..errors import ShapeError
+from ..function import Primitive
+from ..tensor import Tensor
+from .indexing import getitem
+from .reduction import normalize_axes
+
+
+class Cat(Primitive):
+    """Backward hands each input its slice of the gradient (a view)."""
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [], 0
+        lead = (slice(None),) * ctx.axis
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad):
+            grads.append(getitem(grad, lead + (slice(start, start + size),)) if need else None)
+            start += size
+        return tuple(grads)
+
+
+class Stack(Primitive):
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.axis
+        return tuple(getitem(grad, lead + (i,)) if need else None for i, need in enumerate(ctx.needs_input_grad))
+
+
+def _check_joinable(op, tensors, axis, same_shape):
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty sequence of tensors")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    first = tensors[0].shape
+    for i, t in enumerate(tensors[1:], 1):
+        if same_shape:
+            bad = t.shape != first
+        else:
+            bad = t.ndim != len(first) or any(a != b for d, (a, b) in enumerate(zip(t.shape, first)) if d != axis)
+        if bad:
+            what = "all tensors must have the same shape" if same_shape else \
+                f"all tensors must match in every dim but dim {axis}"
+            raise ShapeError(f"{op}: {what}; tensor 0 has shape {first}, tensor {i} has shape {t.shape}")
+    return tensors
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if tensors and tensors[0].ndim == 0 if isinstance(tensors[0], Tensor) else False:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    ndim = tensors[0].ndim if tensors else 0
+    (axis,) = normalize_axes("cat", dim, ndim) if tensors else (0,)
+    tensors = _check_joinable("cat", tensors, axis, same_shape=False)
+    return Cat.apply(*tensors, axis=axis)
+
+
+concatenate = concat = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    ndim = (tensors[0].ndim if tensors else 0) + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"stack: dim {dim} is out of range for {ndim - 1}-d tensors")
+    tensors = _check_joinable("stack", tensors, None, same_shape=True)
+    return Stack.apply(*tensors, axis=dim % ndim)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """An int is the size of each piece (the last may be smaller); a list gives the sizes."""
+    (axis,) = normalize_axes("split", dim, x.ndim)
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split size must be positive, got {size}")
+        sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != length or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim} "
+                             f"of shape {x.shape}")
+    lead = (slice(None),) * axis
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(x, lead + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    (axis,) = normalize_axes("chunk", dim, x.ndim)
+    size = -(-x.shape[axis] // chunks)
+    return split(x, max(size, 1), dim)
+
+
+class Pad(Primitive):
+    """Constant padding with NumPy-style widths; backward slices the padding off."""
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.inner)
+
+
+def pad(x, pad_width, value=0.0):
+    """numpy-style pad widths: an int, (before, after), or one (before, after) pair per dim."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)) if np.ndim(pad_width) < 2 \
+        else np.asarray(pad_width, dtype=np.int64)
+    if widths.shape != (x.ndim, 2) or (widths < 0).any():
+        raise ValueError(f"pad: pad_width {pad_width!r} does not give a non-negative (before, after) pair "
+                         f"for each of the {x.ndim} dims of shape {x.shape}")
+    return Pad.apply(x, widths=tuple(map(tuple, widths.tolist())), value=value)

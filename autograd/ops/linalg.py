@@ -1,0 +1,65 @@
+"""matmul: 1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul.
+
+d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadcast are summed
+back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
+"""
+import numpy as np
+
+from ..broadcasting import sum_to
+from ..errors import shape_error
+from ..function import Primitive
+from .arithmetic import operands
+
+
+class MatMul(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise shape_error("matmul", "both operands need at least one dimension", a.shape, b.shape)
+        inner_a, inner_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if inner_a != inner_b:
+            raise shape_error("matmul", f"cannot multiply {a.shape} by {b.shape}; inner sizes "
+                              f"{inner_a} and {inner_b} differ")
+        try:
+            out = np.matmul(a, b)
+        except ValueError:
+            raise shape_error("matmul", "batch dimensions cannot be broadcast together", a.shape, b.shape) from None
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim >= 2 and b.ndim >= 2:
+            return (grad @ b.mT if need_a else None), (a.mT @ grad if need_b else None)
+        # Promote 1-D operands to matrices, then take the result back to the operand's shape.
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1])
+        grad2 = grad.reshape(out_shape)
+        grad_a = sum_to(grad2 @ b2.mT, a2.shape).reshape(a.shape) if need_a else None
+        grad_b = sum_to(a2.mT @ grad2, b2.shape).reshape(b.shape) if need_b else None
+        return grad_a, grad_b
+
+
+def matmul(a, b):
+    return MatMul.apply(*operands(a, b))
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise shape_error("dot", "expects two 1-D tensors", a.shape, b.shape)
+    return matmul(a, b)
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise shape_error("mm", "expects two 2-D tensors", a.shape, b.shape)
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
+    return matmul(a, b)

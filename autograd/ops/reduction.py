@@ -1,0 +1,294 @@
+"""Reductions over `dim` (None, an int or a tuple), with `keepdim`.
+
+Backward of a reduction broadcasts the gradient back over the reduced axes: the gradient is
+reshaped to the keepdim shape and expanded (a view, no copy).
+"""
+import numpy as np
+
+from ..broadcasting import expand
+from ..function import Primitive
+from ..tensor import MaxResult, MinResult, Tensor
+from .elementwise import abs, constant, exp, sqrt
+
+
+def normalize_axes(op, dim, ndim):
+    """`dim` as a sorted tuple of non-negative axes (None: all axes)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if len(dims) == 0:
+        return tuple(range(ndim))
+    axes = []
+    for d in dims:
+        limit = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+        if not -limit <= d < limit:
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions")
+        axes.append(d % ndim if ndim else 0)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dim {dim} names an axis twice")
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def keepdim_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand_back(grad, ctx):
+    """A gradient of the reduced shape, broadcast back to the input's shape."""
+    if not ctx.keepdim:
+        grad = grad.reshape(keepdim_shape(ctx.input_shape, ctx.axes))
+    return expand(grad, ctx.input_shape)
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+class Sum(Primitive):
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return np.sum(x, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand_back(grad, ctx)
+
+
+class Mean(Primitive):
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        count = _count(x.shape, axes)
+        total = np.sum(x, axis=axes, keepdims=keepdim)
+        return total / count if count else total * np.nan
+
+    @staticmethod
+    def backward(ctx, grad):
+        count = _count(ctx.input_shape, ctx.axes)
+        return _expand_back(grad * (1.0 / count if count else np.nan), ctx)
+
+
+class Extremum(Primitive):
+    """amax/amin: the gradient is shared evenly among tied extreme elements (as PyTorch)."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, largest):
+        if x.size == 0:
+            raise ValueError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
+        ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        return out if keepdim else out.reshape(_drop(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        is_extreme = x.data == out.data
+        share = is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
+        return _expand_back(grad, ctx) * constant(share.astype(grad.dtype))
+
+
+def _drop(shape, axes):
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+class Prod(Primitive):
+    """d prod / d x_i = product of the other elements: prod / x_i when no element is zero;
+    with zeros, computed from exclusive cumulative products (first-order only then)."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.save_for_backward(x)
+        return np.prod(x, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if not (x.data == 0).any():
+            return _expand_back(grad, ctx) * prod(x, ctx.axes, True) / x
+        moved = np.moveaxis(x.data, ctx.axes, range(len(ctx.axes)))
+        flat = moved.reshape((-1,) + moved.shape[len(ctx.axes):])
+        ones = np.ones((1,) + flat.shape[1:], flat.dtype)
+        left = np.cumprod(np.concatenate([ones, flat[:-1]]), axis=0)
+        right = np.cumprod(np.concatenate([ones, flat[:0:-1]]), axis=0)[::-1]
+        others = (left * right).reshape(moved.shape)
+        others = np.moveaxis(others, range(len(ctx.axes)), ctx.axes)
+        return _expand_back(grad, ctx) * constant(others)
+
+
+class LogSumExp(Primitive):
+    """Stable log(sum(exp(x))): the max is taken out first; d/dx = softmax(x)."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.save_for_backward(x)
+        top = np.amax(x, axis=axes, keepdims=True) if x.size else np.zeros(keepdim_shape(x.shape, axes), x.dtype)
+        top = np.where(np.isfinite(top), top, 0)
+        out = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
+        return ctx.save_output(out if keepdim else out.reshape(_drop(x.shape, axes)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        out = ctx.output.reshape(keepdim_shape(ctx.input_shape, ctx.axes))
+        return _expand_back(grad, ctx) * exp(x - out)
+
+
+class Norm(Primitive):
+    """p-norms. d||x||_2/dx = x / ||x||, taken as 0 at x = 0 (as PyTorch)."""
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        ctx.input_shape, ctx.axes, ctx.keepdim, ctx.p = x.shape, axes, keepdim, p
+        ctx.save_for_backward(x)
+        a = np.abs(x)
+        if p == np.inf:
+            out = np.amax(a, axis=axes, keepdims=True)
+        elif p == 2:
+            out = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        elif p == 1:
+            out = np.sum(a, axis=axes, keepdims=True)
+        else:
+            out = np.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
+        return ctx.save_output(out if keepdim else out.reshape(_drop(x.shape, axes)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        out = ctx.output.reshape(keepdim_shape(ctx.input_shape, ctx.axes))
+        grad = _expand_back(grad, ctx)
+        if p == 1:
+            return grad * constant(np.sign(x.data))
+        if p == np.inf:
+            is_max = np.abs(x.data) == out.data
+            share = is_max / np.sum(is_max, axis=ctx.axes, keepdims=True)
+            return grad * constant((np.sign(x.data) * share).astype(grad.dtype))
+        safe_out = where_positive(out)
+        if p == 2:
+            return grad * x / safe_out
+        return grad * x * abs(x) ** (p - 2) / safe_out ** (p - 1)
+
+
+def where_positive(out):
+    """`out` with zeros replaced by ones, so x / norm is 0 (not NaN) where the norm is 0."""
+    from .arithmetic import where
+    zero = out.data == 0
+    return where(zero, 1, out) if zero.any() else out
+
+
+# -- the functions -----------------------------------------------------------------------------
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.astype(np.int64)  # as PyTorch: integer sums do not overflow at int32
+    return Sum.apply(x, axes=normalize_axes("sum", dim, x.ndim), keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
+    return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    """Variance; `correction` (or unbiased=True, i.e. 1) is subtracted from the count."""
+    axes = normalize_axes("var", dim, x.ndim)
+    ddof = (1 if unbiased else 0) if correction is None else correction
+    centered = x - mean(x, axes, keepdim=True)
+    count = _count(x.shape, axes) - ddof
+    return sum(centered * centered, axes, keepdim) / (count if count > 0 else np.nan)
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+def amax(x, dim=None, keepdim=False):
+    return Extremum.apply(x, axes=normalize_axes("amax", dim, x.ndim), keepdim=keepdim, largest=True)
+
+
+def amin(x, dim=None, keepdim=False):
+    return Extremum.apply(x, axes=normalize_axes("amin", dim, x.ndim), keepdim=keepdim, largest=False)
+
+
+def _extreme_with_index(op, x, dim, keepdim, largest):
+    if dim is None:
+        return amax(x) if largest else amin(x)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}: dim must be an int (to get values and indices); for several dims use "
+                        f"{'amax' if largest else 'amin'}(dim={tuple(dim)})")
+    if isinstance(dim, Tensor):
+        return (maximum if largest else minimum)(x, dim)
+    (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
+    if x.shape and x.shape[axis] == 0:
+        raise IndexError(f"{op}: cannot reduce over an empty dim {dim} of shape {x.shape}")
+    indices = (np.argmax if largest else np.argmin)(x.data, axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
+    from .indexing import gather
+    values = gather(x, axis, constant(indices)) if x.ndim else x
+    if not keepdim and x.ndim:
+        values, indices = values.squeeze(axis), np.squeeze(indices, axis)
+    return (MaxResult if largest else MinResult)(values, constant(indices.astype(np.int64)))
+
+
+def max(x, dim=None, keepdim=False):
+    return _extreme_with_index("max", x, dim, keepdim, largest=True)
+
+
+def min(x, dim=None, keepdim=False):
+    return _extreme_with_index("min", x, dim, keepdim, largest=False)
+
+
+def maximum(x, y):
+    from .arithmetic import maximum as elementwise_maximum
+    return elementwise_maximum(x, y)
+
+
+def minimum(x, y):
+    from .arithmetic import minimum as elementwise_minimum
+    return elementwise_minimum(x, y)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg_extreme("argmax", np.argmax, x, dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg_extreme("argmin", np.argmin, x, dim, keepdim)
+
+
+def _arg_extreme(op, func, x, dim, keepdim):
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot take {op} of an empty tensor of shape {x.shape}")
+    if dim is None:
+        out = np.asarray(func(x.data))
+        return constant(out.reshape((1,) * x.ndim) if keepdim else out)
+    (axis,) = normalize_axes(op, dim, x.ndim) or (None,)
+    return constant(np.asarray(func(x.data, axis=axis, keepdims=keepdim)))
+
+
+def prod(x, dim=None, keepdim=False):
+    return Prod.apply(x, axes=normalize_axes("prod", dim, x.ndim), keepdim=keepdim)
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    return LogSumExp.apply(x, axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
+
+
+def norm(x, p=2, dim=None, keepdim=False):
+    if p == "fro" or p is None:
+        p = 2
+    if p in ("inf", float("inf")):
+        p = np.inf
+    if not isinstance(p, (int, float)) or p <= 0:
+        raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
+    return Norm.apply(x, p=p, axes=normalize_axes("norm", dim, x.ndim), keepdim=keepdim)
+
+
+def all(x, dim=None, keepdim=False):
+    return constant(np.asarray(np.all(x.data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):
+    return constant(np.asarray(np.any(x.data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))

@@ -1,0 +1,52 @@
+"""softmax and log_softmax along one dim, stable for logits of any size (the max is subtracted).
+
+∂ softmax(x)_i / ∂ x_j = y_i (δ_ij - y_j)      ->  backward: y * (g - sum(g * y))
+∂ log_softmax(x)_i / ∂ x_j = δ_ij - softmax(x)_j ->  backward: g - softmax(x) * sum(g)
+"""
+import numpy as np
+
+from ..function import Primitive
+from .elementwise import exp
+from .reduction import normalize_axes
+
+
+def _shifted(x, axis):
+    top = np.amax(x, axis=axis, keepdims=True)
+    return x - np.where(np.isfinite(top), top, 0)
+
+
+class Softmax(Primitive):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        e = np.exp(_shifted(x, axis))
+        e /= np.sum(e, axis=axis, keepdims=True)
+        return ctx.save_output(e)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.output
+        return y * (grad - (grad * y).sum(ctx.axis, keepdim=True))
+
+
+class LogSoftmax(Primitive):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        shifted = _shifted(x, axis)
+        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return ctx.save_output(shifted)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad - exp(ctx.output) * grad.sum(ctx.axis, keepdim=True)
+
+
+def softmax(x, dim=-1):
+    (axis,) = normalize_axes("softmax", dim, x.ndim) or (None,)
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, dim=-1):
+    (axis,) = normalize_axes("log_softmax", dim, x.ndim) or (None,)
+    return LogSoftmax.apply(x, axis=axis)

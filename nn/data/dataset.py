@@ -1,0 +1,148 @@
+"""Datasets, and how a batch is gathered from one.
+
+A dataset is anything with `__len__` and `__getitem__(i) -> sample`, as in PyTorch. Gathering a
+batch one sample at a time costs a Python call per sample, so datasets that keep their samples in
+arrays also offer the batch protocol:
+
+    dataset.get_batch(indices) -> batch
+
+where `indices` is a 1-D int64 array and the batch is exactly what collating the samples
+`[dataset[i] for i in indices]` with `default_collate` would give, gathered with one NumPy
+fancy-index per array. `fetch_batch` uses the protocol where a dataset offers it and falls back to
+per-sample indexing and `default_collate` where it does not.
+"""
+import numbers
+
+import numpy as np
+
+import autograd as ag
+
+
+class Dataset:
+    """Base class of map-style datasets: subclasses define `__getitem__` and `__len__`."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of each tensor: `TensorDataset(x, y)[i] == (x[i], y[i])`.
+
+    Accepts Tensors or NumPy arrays, all with the same first (sample) dimension. Samples and
+    batches are plain tensors viewing or copying the stored arrays, never part of a graph.
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        self.tensors = tuple(_as_tensor(t, f"TensorDataset: tensor {k}") for k, t in enumerate(tensors))
+        for k, t in enumerate(self.tensors):
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: tensor {k} is 0-dimensional; every tensor needs a "
+                                 "first dimension that indexes the samples")
+        lengths = [t.shape[0] for t in self.tensors]
+        if len(set(lengths)) > 1:
+            raise ValueError("TensorDataset: tensors have different lengths (sizes of the first dimension): "
+                             + ", ".join(map(str, lengths)))
+
+    def __getitem__(self, index):
+        return tuple(ag.from_numpy(np.asarray(t.data[index])) for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def get_batch(self, indices):
+        return [ag.from_numpy(t.data[indices]) for t in self.tensors]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def get_batch(self, indices):
+        return fetch_batch(self.dataset, self.indices[indices])
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split `dataset` into non-overlapping random Subsets of the given lengths, as PyTorch does.
+
+    `lengths` are sample counts adding up to `len(dataset)`, or fractions adding up to 1 (the
+    remainder of rounding down is handed out one sample at a time from the first subset on).
+    The permutation comes from `generator` (an `autograd.Generator`), else the global one that
+    `autograd.manual_seed` seeds.
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
+        if any(x < 0 for x in lengths):
+            raise ValueError(f"random_split: fractions must not be negative, got {lengths}")
+        counts = [int(np.floor(n * x)) for x in lengths]
+        for k in range(n - sum(counts)):
+            counts[k % len(counts)] += 1
+        lengths = counts
+    if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths) or sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative integers adding up to "
+                         f"the dataset's length {n}, or fractions adding up to 1")
+    order = ag.randperm(n, generator=generator).data
+    ends = np.cumsum(lengths)
+    return [Subset(dataset, order[end - length:end]) for length, end in zip(lengths, ends)]
+
+
+def default_collate(samples):
+    """Stack a list of samples into a batch, as PyTorch's default collate does.
+
+    Tensors, arrays and numbers become one Tensor with a new first dimension (Python numbers follow
+    ndgrad's dtype rules: ints -> int64, floats -> float32); tuples and lists of them become a list
+    of such Tensors, dicts a dict; strings are kept as a list.
+    """
+    if not samples:
+        raise ValueError("collate: no samples to collate")
+    first = samples[0]
+    if isinstance(first, (ag.Tensor, np.ndarray, np.generic, numbers.Number)):
+        arrays = [np.asarray(s.data if isinstance(s, ag.Tensor) else s) for s in samples]
+        shapes = {a.shape for a in arrays}
+        if len(shapes) > 1:
+            raise ValueError(f"collate: samples have different shapes {sorted(shapes)}; they must match "
+                             "to be stacked into a batch (pass a collate_fn to batch them otherwise)")
+        if isinstance(first, (ag.Tensor, np.ndarray, np.generic)):
+            return ag.from_numpy(np.stack(arrays))
+        return ag.tensor(samples)
+    if isinstance(first, str):
+        return list(samples)
+    if isinstance(first, dict):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
+    if isinstance(first, (tuple, list)):
+        if any(len(s) != len(first) for s in samples):
+            raise ValueError("collate: samples are sequences of different lengths "
+                             f"{sorted({len(s) for s in samples})}")
+        return [default_collate(list(field)) for field in zip(*samples)]
+    raise TypeError(f"collate: don't know how to batch samples of type {type(first).__name__}; "
+                    "return Tensors, arrays, numbers, or tuples/lists/dicts of them, or pass a collate_fn")
+
+
+def fetch_batch(dataset, indices):
+    """The batch of `dataset`'s samples at `indices`, by its `get_batch` if it has one."""
+    get_batch = getattr(dataset, "get_batch", None)
+    if get_batch is not None:
+        return get_batch(indices)
+    return default_collate([dataset[int(i)] for i in indices])
+
+
+def _as_tensor(data, what):
+    if isinstance(data, ag.Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        return ag.from_numpy(data)
+    raise TypeError(f"{what} is a {type(data).__name__}; expected a Tensor or a numpy array")

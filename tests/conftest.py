@@ -1,0 +1,20 @@
+"""Shared test set-up: the suite must be testing this project's `autograd`, not PyPI's."""
+import pathlib
+
+import numpy as np
+import pytest
+
+import autograd
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+if pathlib.Path(autograd.__file__).resolve().parent != ROOT / "autograd":
+    raise ImportError(
+        f"`import autograd` resolved to {autograd.__file__}, not to this project's {ROOT / 'autograd'}. "
+        "PyPI's unrelated `autograd` package is probably installed in this environment: uninstall it "
+        "(pip uninstall autograd) or use the project's own virtual environment (make test).")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
