@@ -17,6 +17,7 @@ half, float, double, long, int = float16, float32, float64, int64, int32  # PyTo
 
 _DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
                 "bool": bool_}
+_PYTHON_NUMBERS = (builtins.float, builtins.int)
 _PYTHON_TYPES = {builtins.float: float32, builtins.int: int64, builtins.bool: bool_}
 
 
@@ -75,6 +76,8 @@ def _unwrap_nested(data):
 def scalar_operand(value, like):
     """A Python number (or array-like) as an array to combine with tensor `like`: a Python scalar
     takes the tensor's dtype where it fits, so float32 stays float32."""
+    if value.__class__ in _PYTHON_NUMBERS and like.dtype.kind == "f":  # the common case, first
+        return np.asarray(value, like.dtype)
     if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
         kind = like.dtype.kind
         if isinstance(value, bool):

@@ -135,9 +135,13 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                 if edge is None:
                     continue
                 if g is not None:
-                    if g.dtype != edge.dtype:
+                    if g.data.dtype is not edge.dtype and g.data.dtype != edge.dtype:
                         g = g.astype(edge.dtype)
-                    _add_grad(grads, edge, sum_to(g, edge.shape))
+                    if g.data.shape != edge.shape:
+                        g = sum_to(g, edge.shape)
+                    previous = grads.get(edge)
+                    # Out of place: g may be the very object another input was given.
+                    grads[edge] = g if previous is None else previous + g
                 pending[edge] -= 1
                 if pending[edge] == 0:
                     ready.append(edge)

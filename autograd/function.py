@@ -28,11 +28,15 @@ from . import grad_mode
 from .errors import freed_graph_error
 
 
+_NOT_RECORDING = ()
+
+
 class Function:
     # Hot attributes live in slots; op parameters (ctx.dim = ...) go to the instance dict.
-    __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_saved", "_inputs", "__dict__", "__weakref__")
+    __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_inputs", "__dict__", "__weakref__")
 
     # Rarely set, so kept as class defaults rather than filled in on every call.
+    _saved = None
     _output_data = None
     _freed = False
     hooks = None           # tensor hooks registered on this node's output
@@ -49,32 +53,36 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on),
+        return a Tensor whose grad_fn is this call's node. Non-Tensor arguments pass through."""
         ctx = object.__new__(cls)
-        ctx._inputs = args
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = cls.forward(ctx, *arrays, **kwargs)
-        ctx._inputs = None
-        if type(out) is not np.ndarray:
+        record = grad_mode._state.grad_enabled
+        if record:
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            record = True in needs
+        # Without a graph to record, forward's save_for_backward has nothing to do.
+        ctx._inputs = args if record else _NOT_RECORDING
+        out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        if out.__class__ is not np.ndarray:
             out = np.asarray(out)
-        if grad_mode._state.grad_enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            if True in needs:
-                if out.dtype.kind not in "fc":
-                    return Tensor._make(out, False, None)
-                ctx.needs_input_grad = needs
-                ctx.edges = tuple((a.grad_fn or a) if need else None for a, need in zip(args, needs))
-                ctx.shape = out.shape
-                ctx.dtype = out.dtype
-                if grad_mode._state.anomaly:
-                    ctx.site = "".join(traceback.format_stack(limit=12)[:-1])
-                return Tensor._make(out, True, ctx)
-        return Tensor._make(out, False, None)
+        if not record or out.dtype.kind not in "fc":
+            return Tensor._make(out, False, None)
+        ctx._inputs = None
+        ctx.needs_input_grad = needs
+        ctx.edges = tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
+        ctx.shape = out.shape
+        ctx.dtype = out.dtype
+        if grad_mode._state.anomaly:
+            ctx.site = "".join(traceback.format_stack(limit=12)[:-1])
+        return Tensor._make(out, True, ctx)
 
     # -- saving values for backward ------------------------------------------------------------
     def save_for_backward(self, *values):
         """Save arrays (or None) for backward. An array that is one of the op's inputs is saved as
         that input Tensor, so a backward written with Tensor ops stays differentiable in it."""
-        inputs = self._inputs or ()
+        inputs = self._inputs
+        if inputs is _NOT_RECORDING:
+            return
         saved = []
         for value in values:
             for tensor in inputs:
@@ -87,7 +95,8 @@ class Function:
 
     def save_output(self, out):
         """Keep the output array for backward (exp, tanh, softmax...); returns it unchanged."""
-        self._output_data = out
+        if self._inputs is not _NOT_RECORDING:
+            self._output_data = out
         return out
 
     @property
@@ -98,10 +107,7 @@ class Function:
     def _saved_values(self):
         if self._freed:
             raise freed_graph_error(self)
-        try:
-            return self._saved
-        except AttributeError:
-            return ()
+        return self._saved or ()
 
     @property
     def output(self):
@@ -111,7 +117,7 @@ class Function:
 
     def release_saved(self):
         """Drop what forward saved, once backward has used it (unless retain_graph)."""
-        if (self._output_data is not None) or getattr(self, "_saved", None):
+        if self._saved is not None or self._output_data is not None:
             self._saved = None
             self._output_data = None
             self._freed = True

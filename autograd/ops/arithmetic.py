@@ -5,7 +5,7 @@ each input's shape, so no op here un-broadcasts.
 """
 import numpy as np
 
-from ..creation import scalar_operand
+from ..creation import as_array, scalar_operand
 from ..errors import broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor
@@ -13,11 +13,14 @@ from .elementwise import constant, log
 
 
 def operands(x, y):
-    """Both operands as Tensors; a Python scalar takes the other operand's dtype."""
+    """The operands for a binary op: a Python scalar becomes an array of the other operand's
+    dtype (a constant: `apply` passes non-Tensors through without an edge)."""
     if not isinstance(x, Tensor):
-        x = constant(scalar_operand(x, y))
+        if not isinstance(y, Tensor):
+            y = constant(as_array(y))
+        x = scalar_operand(x, y)
     elif not isinstance(y, Tensor):
-        y = constant(scalar_operand(y, x))
+        y = scalar_operand(y, x)
     return x, y
 
 

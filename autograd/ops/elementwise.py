@@ -129,8 +129,20 @@ class Tanh(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.output
+        return TanhGrad.apply(grad, ctx.output)
+
+
+class TanhGrad(Primitive):
+    """tanh's backward, grad * (1 - y**2), as one op (the hot path), differentiable in grad and y."""
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
         return grad * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, y = ctx.saved_tensors
+        return grad_grad * (1 - y * y), grad_grad * grad * y * -2
 
 
 class Sigmoid(Primitive):
@@ -143,8 +155,20 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.output
+        return SigmoidGrad.apply(grad, ctx.output)
+
+
+class SigmoidGrad(Primitive):
+    """sigmoid's backward, grad * y (1 - y), as one op, differentiable in grad and y."""
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
         return grad * (y * (1 - y))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, y = ctx.saved_tensors
+        return grad_grad * (y * (1 - y)), grad_grad * grad * (1 - 2 * y)
 
 
 class Relu(Primitive):

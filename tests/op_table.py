@@ -1,0 +1,145 @@
+"""Every differentiable op once, with the shapes to try it on; the generic tests in test_ops.py
+expand this table into forward, gradcheck, gradgradcheck and PyTorch comparisons.
+
+`fn` takes autograd tensors, `torch_fn` the same call on torch tensors (it is also given the
+`torch` module), `numpy_fn` (optional) the forward on arrays. `shapes` lists cases, one shape
+per input. `domain` bounds the random inputs (log needs positive ones, and so on).
+"""
+import dataclasses
+from typing import Callable, Optional
+
+import numpy as np
+
+import autograd as ag
+
+
+@dataclasses.dataclass
+class OpSpec:
+    name: str
+    fn: Callable
+    torch_fn: Optional[Callable]
+    shapes: list
+    numpy_fn: Optional[Callable] = None
+    domain: tuple = (-2.0, 2.0)
+    second_order: bool = True      # run gradgradcheck
+    distinct: bool = False          # keep inputs apart (ties make max/abs non-differentiable)
+
+
+UNARY_SHAPES = [[()], [(1,)], [(3,)], [(2, 3)], [(2, 1, 3)], [(0, 3)]]
+BINARY_SHAPES = [[(3,), (3,)], [(2, 3), (3,)], [(2, 1), (1, 3)], [(), (2, 2)], [(2, 3), ()],
+                 [(2, 1, 3), (4, 1)], [(0, 3), (3,)], [(1,), (2, 1)]]
+REDUCE_SHAPES = [[(3,)], [(2, 3)], [(2, 3, 4)], [(1, 1)]]
+
+
+def unary(name, fn, torch_fn, numpy_fn=None, **kw):
+    return OpSpec(name, fn, torch_fn, UNARY_SHAPES, numpy_fn, **kw)
+
+
+def binary(name, fn, torch_fn, numpy_fn=None, **kw):
+    return OpSpec(name, fn, torch_fn, BINARY_SHAPES, numpy_fn, **kw)
+
+
+def reduction(name, fn, torch_fn, shapes=REDUCE_SHAPES, **kw):
+    return OpSpec(name, fn, torch_fn, shapes, **kw)
+
+
+OPS = [
+    # elementwise
+    unary("neg", lambda x: -x, lambda t, x: -x, np.negative),
+    unary("exp", ag.exp, lambda t, x: x.exp(), np.exp),
+    unary("expm1", ag.expm1, lambda t, x: x.expm1(), np.expm1),
+    unary("log", ag.log, lambda t, x: x.log(), np.log, domain=(0.2, 3.0)),
+    unary("log1p", ag.log1p, lambda t, x: x.log1p(), np.log1p, domain=(-0.5, 3.0)),
+    unary("sqrt", ag.sqrt, lambda t, x: x.sqrt(), np.sqrt, domain=(0.2, 3.0)),
+    unary("rsqrt", ag.rsqrt, lambda t, x: x.rsqrt(), lambda x: 1 / np.sqrt(x), domain=(0.2, 3.0)),
+    unary("abs", ag.abs, lambda t, x: x.abs(), np.abs, distinct=True),
+    unary("sin", ag.sin, lambda t, x: x.sin(), np.sin),
+    unary("cos", ag.cos, lambda t, x: x.cos(), np.cos),
+    unary("tanh", ag.tanh, lambda t, x: x.tanh(), np.tanh),
+    unary("sigmoid", ag.sigmoid, lambda t, x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    unary("relu", ag.relu, lambda t, x: x.relu(), lambda x: np.maximum(x, 0), distinct=True),
+    unary("erf", ag.erf, lambda t, x: x.erf(), None, domain=(-3.0, 3.0)),
+    unary("clamp", lambda x: x.clamp(-0.5, 0.7), lambda t, x: x.clamp(-0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7),
+          distinct=True),
+    unary("clamp_min", lambda x: ag.clamp(x, min=0.1), lambda t, x: x.clamp(min=0.1), lambda x: np.maximum(x, 0.1),
+          distinct=True),
+    unary("square", ag.square, lambda t, x: x.square(), np.square),
+    unary("pow_scalar", lambda x: x ** 3, lambda t, x: x ** 3, lambda x: x ** 3),
+    unary("pow_fraction", lambda x: x ** 1.5, lambda t, x: x ** 1.5, lambda x: x ** 1.5, domain=(0.2, 3.0)),
+    unary("rpow", lambda x: 2.0 ** x, lambda t, x: 2.0 ** x, lambda x: 2.0 ** x),
+    unary("scalar_arith", lambda x: (3 - x) * 2 / (x * x + 1) + 0.5,
+          lambda t, x: (3 - x) * 2 / (x * x + 1) + 0.5, lambda x: (3 - x) * 2 / (x * x + 1) + 0.5),
+    # binary, broadcasting
+    binary("add", lambda x, y: x + y, lambda t, x, y: x + y, np.add),
+    binary("sub", lambda x, y: x - y, lambda t, x, y: x - y, np.subtract),
+    binary("mul", lambda x, y: x * y, lambda t, x, y: x * y, np.multiply),
+    OpSpec("div", lambda x, y: x / y, lambda t, x, y: x / y, BINARY_SHAPES, np.divide, domain=(0.5, 2.0)),
+    OpSpec("pow", lambda x, y: x ** y, lambda t, x, y: x ** y, BINARY_SHAPES, np.power, domain=(0.5, 2.0)),
+    binary("maximum", ag.maximum, lambda t, x, y: t.maximum(x, y), np.maximum, distinct=True),
+    binary("minimum", ag.minimum, lambda t, x, y: t.minimum(x, y), np.minimum, distinct=True),
+    binary("where", lambda x, y: ag.where(x > 0.1, x, y), lambda t, x, y: t.where(x > 0.1, x, y),
+           lambda x, y: np.where(x > 0.1, x, y), distinct=True),
+    # reductions
+    reduction("sum_all", lambda x: x.sum(), lambda t, x: x.sum()),
+    reduction("sum_dim", lambda x: x.sum(-1), lambda t, x: x.sum(-1)),
+    reduction("sum_keepdim", lambda x: x.sum(0, keepdim=True), lambda t, x: x.sum(0, keepdim=True)),
+    reduction("mean_all", lambda x: x.mean(), lambda t, x: x.mean()),
+    reduction("mean_dims", lambda x: x.mean((0, -1)), lambda t, x: x.mean((0, -1)),
+              shapes=[[(2, 3)], [(2, 3, 4)]]),
+    reduction("var", lambda x: x.var(-1), lambda t, x: x.var(-1), shapes=[[(3,)], [(2, 3)], [(2, 3, 4)]]),
+    reduction("var_biased", lambda x: x.var(0, unbiased=False), lambda t, x: x.var(0, unbiased=False)),
+    reduction("std", lambda x: x.std(), lambda t, x: x.std(), shapes=[[(3,)], [(2, 3)]]),
+    reduction("amax", lambda x: x.amax(-1), lambda t, x: x.amax(-1), distinct=True),
+    reduction("amin_all", lambda x: x.amin(), lambda t, x: x.amin(), distinct=True),
+    reduction("max_dim", lambda x: x.max(0).values, lambda t, x: x.max(0).values, distinct=True),
+    reduction("min_dim_keepdim", lambda x: x.min(-1, keepdim=True)[0], lambda t, x: x.min(-1, keepdim=True)[0],
+              distinct=True),
+    reduction("max_all", lambda x: x.max(), lambda t, x: x.max(), distinct=True),
+    reduction("prod", lambda x: x.prod(-1), lambda t, x: x.prod(-1)),
+    reduction("logsumexp", lambda x: x.logsumexp(-1), lambda t, x: x.logsumexp(-1)),
+    reduction("norm", lambda x: x.norm(), lambda t, x: x.norm()),
+    reduction("norm_dim", lambda x: x.norm(dim=-1, keepdim=True), lambda t, x: x.norm(dim=-1, keepdim=True)),
+    reduction("norm_p3", lambda x: x.norm(p=3, dim=0), lambda t, x: x.norm(p=3, dim=0)),
+    reduction("norm_p1", lambda x: x.norm(p=1), lambda t, x: x.norm(p=1), distinct=True, second_order=False),
+    reduction("softmax", lambda x: x.softmax(-1), lambda t, x: x.softmax(-1)),
+    reduction("softmax_dim0", lambda x: ag.softmax(x, 0), lambda t, x: t.softmax(x, 0)),
+    reduction("log_softmax", lambda x: x.log_softmax(-1), lambda t, x: x.log_softmax(-1)),
+    # shape
+    OpSpec("reshape", lambda x: x.reshape(3, -1), lambda t, x: x.reshape(3, -1), [[(2, 3)], [(3, 2, 2)]]),
+    OpSpec("view_flatten", lambda x: x.flatten(1), lambda t, x: x.flatten(1), [[(2, 3, 4)], [(2, 1)]]),
+    OpSpec("transpose", lambda x: x.transpose(0, -1), lambda t, x: x.transpose(0, -1), [[(2, 3)], [(2, 3, 4)]]),
+    OpSpec("T", lambda x: x.T * 1, lambda t, x: x.T * 1, [[(2, 3)]]),
+    OpSpec("permute", lambda x: x.permute(2, 0, 1), lambda t, x: x.permute(2, 0, 1), [[(2, 3, 4)]]),
+    OpSpec("squeeze", lambda x: x.squeeze(), lambda t, x: x.squeeze(), [[(1, 3, 1)], [(2, 1)]]),
+    OpSpec("unsqueeze", lambda x: x.unsqueeze(-1), lambda t, x: x.unsqueeze(-1), [[(3,)], [()]]),
+    OpSpec("expand", lambda x: x.expand(2, -1, 3), lambda t, x: x.expand(2, -1, 3), [[(4, 1)], [(1, 3)]]),
+    # indexing
+    OpSpec("getitem_basic", lambda x: x[1:, None, ::2], lambda t, x: x[1:, None, ::2], [[(3, 4)]]),
+    OpSpec("getitem_int_ellipsis", lambda x: x[..., 1], lambda t, x: x[..., 1], [[(2, 3, 4)]]),
+    OpSpec("getitem_repeated", lambda x: x[[0, 2, 0, 0]], lambda t, x: x[[0, 2, 0, 0]], [[(3, 2)], [(3,)]]),
+    OpSpec("getitem_2d_arrays", lambda x: x[np.array([0, 1, 1]), np.array([2, 2, 0])],
+           lambda t, x: x[t.tensor([0, 1, 1]), t.tensor([2, 2, 0])], [[(2, 3)]]),
+    OpSpec("getitem_bool", lambda x: x[x > 0], lambda t, x: x[x > 0], [[(3, 4)]]),
+    OpSpec("getitem_negative", lambda x: x[-1, -2:], lambda t, x: x[-1, -2:], [[(3, 4)]]),
+    OpSpec("gather", lambda x: x.gather(1, ag.tensor([[0, 0], [2, 1]])),
+           lambda t, x: x.gather(1, t.tensor([[0, 0], [2, 1]])), [[(2, 3)]]),
+    # joining
+    OpSpec("cat", lambda x, y: ag.cat([x, y, x], 1), lambda t, x, y: t.cat([x, y, x], 1), [[(2, 3), (2, 1)]]),
+    OpSpec("stack", lambda x, y: ag.stack([x, y], -1), lambda t, x, y: t.stack([x, y], -1), [[(2, 3), (2, 3)]]),
+    OpSpec("split", lambda x: ag.split(x, 2, 1)[1] * 2, lambda t, x: t.split(x, 2, 1)[1] * 2, [[(2, 5)]]),
+    OpSpec("split_sections", lambda x: ag.split(x, [1, 2], 0)[1], lambda t, x: t.split(x, [1, 2], 0)[1], [[(3, 2)]]),
+    OpSpec("pad", lambda x: ag.pad(x, ((1, 0), (0, 2)), value=0.5),
+           lambda t, x: t.nn.functional.pad(x, (0, 2, 1, 0), value=0.5), [[(2, 3)]]),
+    # linear algebra
+    OpSpec("matmul_2d", ag.matmul, lambda t, x, y: x @ y, [[(2, 3), (3, 4)], [(1, 1), (1, 1)]]),
+    OpSpec("matmul_batched", ag.matmul, lambda t, x, y: x @ y, [[(2, 2, 3), (3, 4)], [(2, 1, 2, 3), (3, 3, 2)]]),
+    OpSpec("matmul_vector", ag.matmul, lambda t, x, y: x @ y, [[(3,), (3,)], [(2, 3), (3,)], [(3,), (3, 2)],
+                                                               [(3,), (2, 3, 4)], [(2, 2, 3), (3,)]]),
+    # windows
+    OpSpec("unfold", lambda x: ag.unfold(x, 2), lambda t, x: t.nn.functional.unfold(x, 2), [[(1, 2, 3, 3)]]),
+    OpSpec("unfold_strided", lambda x: ag.unfold(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
+           lambda t, x: t.nn.functional.unfold(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
+           [[(2, 1, 4, 5)]]),
+    OpSpec("fold", lambda x: ag.fold(x, (3, 3), 2),
+           lambda t, x: t.nn.functional.fold(x, (3, 3), 2), [[(1, 8, 4)]]),
+]

@@ -1,0 +1,372 @@
+"""Engine semantics, one behaviour per test."""
+import threading
+
+import numpy as np
+import pytest
+
+import autograd as ag
+
+
+def leaf(*values, dtype=np.float64):
+    return ag.tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def test_long_chain_backward_needs_no_recursion():
+    x = leaf(1.0, 2.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_gradients_accumulate_across_backward_calls_until_zeroed():
+    x = leaf(1.0, 2.0)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    x.grad = None
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_diamond_graph_sums_both_paths():
+    x = leaf(3.0)
+    a = x * 2
+    y = a * a + a          # dy/dx = (2a + 1) * 2 = 26
+    y.backward()
+    assert x.grad.item() == 26.0
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = leaf(1.0, 2.0)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*Mul.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = leaf(1.0, 2.0)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first)
+
+
+def test_ops_that_save_nothing_can_backward_twice_as_in_pytorch():
+    x = leaf(1.0, 2.0)
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_saved_arrays_are_released_after_backward():
+    x = leaf(1.0, 2.0)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node._output_data is None and node._freed
+
+
+def test_backward_with_explicit_gradient():
+    x = leaf(1.0, 2.0)
+    (x * 2).backward(gradient=ag.tensor(np.array([1.0, 10.0])))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 20.0])
+
+
+def test_non_scalar_backward_without_gradient_is_a_clear_error():
+    x = leaf(1.0, 2.0)
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*shape \(2,\)"):
+        (x * 2).backward()
+
+
+def test_backward_gradient_of_wrong_shape_is_an_error():
+    x = leaf(1.0, 2.0)
+    with pytest.raises(RuntimeError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(gradient=ag.ones(3))
+
+
+def test_backward_on_tensor_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ag.tensor([1.0]).sum().backward()
+
+
+def test_no_grad_context_and_decorator():
+    x = leaf(1.0)
+    with ag.no_grad():
+        y = x * 2
+        with ag.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+    @ag.no_grad()
+    def double(t):
+        return t * 2
+    assert not double(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    seen = {}
+
+    def worker():
+        seen["enabled"] = ag.is_grad_enabled()
+
+    with ag.no_grad():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    assert seen["enabled"] is True
+
+
+def test_set_grad_enabled_as_call_and_context():
+    with ag.set_grad_enabled(False):
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = leaf(1.0, 2.0)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    y = (d * x).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_leaf_hook_can_replace_the_gradient_and_be_removed():
+    x = leaf(1.0, 2.0)
+    handle = x.register_hook(lambda g: g * 10)
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [10.0, 10.0])
+    handle.remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_hook_on_intermediate_sees_its_gradient():
+    x = leaf(1.0, 2.0)
+    h = x * 3
+    seen = []
+    h.register_hook(lambda g: seen.append(g.data.copy()))
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(seen[0], [6.0, 12.0])
+
+
+def test_retain_grad_keeps_intermediate_gradient():
+    x = leaf(1.0, 2.0)
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])
+    assert (x * 3).grad is None  # only when asked
+
+
+def test_only_leaves_get_grad():
+    x = leaf(1.0)
+    h = x * 2
+    (h * h).backward()
+    assert h.grad is None and x.grad is not None
+
+
+def test_two_leaves_never_share_one_grad_object():
+    x, y = leaf(1.0, 2.0), leaf(3.0, 4.0)
+    (x + y).sum().backward()
+    x.grad.data[0] = 100.0
+    assert y.grad.data[0] == 1.0
+
+
+def test_broadcast_leaf_grad_is_writable_and_of_leaf_shape():
+    b = leaf(1.0)
+    (ag.ones(3, 4, dtype=np.float64) * b).sum().backward()
+    assert b.grad.shape == (1,) and b.grad.data.flags.writeable
+    assert b.grad.item() == 12.0
+
+
+def test_autograd_grad_returns_without_touching_dot_grad():
+    x = leaf(1.0, 2.0)
+    (g,) = ag.grad((x * x).sum(), x)
+    np.testing.assert_array_equal(g.data, [2.0, 4.0])
+    assert x.grad is None
+
+
+def test_autograd_grad_unused_input():
+    x, y = leaf(1.0), leaf(2.0)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        ag.grad((x * 2).sum(), [x, y])
+    gx, gy = ag.grad((x * 2).sum(), [x, y], allow_unused=True)
+    assert gx.item() == 2.0 and gy is None
+
+
+def test_autograd_grad_with_respect_to_an_intermediate():
+    x = leaf(2.0)
+    h = x * x
+    (g,) = ag.grad(h * 3, h)
+    assert g.item() == 3.0
+
+
+def test_second_derivative_via_create_graph():
+    x = leaf(2.0)
+    y = x ** 3
+    (dy,) = ag.grad(y, x, create_graph=True)
+    assert dy.requires_grad and dy.item() == 12.0
+    (d2y,) = ag.grad(dy, x)
+    assert d2y.item() == 12.0  # 6x
+
+
+def test_hessian_vector_product_matches_explicit_hessian(rng):
+    a = rng.standard_normal((4, 4))
+    a = a + a.T
+    x = ag.tensor(rng.standard_normal(4), requires_grad=True)
+    v = ag.tensor(rng.standard_normal(4))
+    A = ag.tensor(a)
+
+    def f(x):
+        return (x @ (A @ x)) * 0.5 + (x.tanh() ** 2).sum()
+
+    (g,) = ag.grad(f(x), x, create_graph=True)
+    (hv,) = ag.grad((g * v).sum(), x)
+    t = np.tanh(x.data)
+    hessian_of_tanh_sq = np.diag(2 * (1 - t ** 2) ** 2 - 4 * t ** 2 * (1 - t ** 2))
+    np.testing.assert_allclose(hv.data, (a + hessian_of_tanh_sq) @ v.data, rtol=1e-10)
+
+
+def test_create_graph_backward_gives_differentiable_grad():
+    x = leaf(1.0, 2.0)
+    (x ** 2).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    (gg,) = ag.grad(x.grad.sum(), x)
+    np.testing.assert_array_equal(gg.data, [2.0, 2.0])
+
+
+def test_backward_with_inputs_accumulates_only_into_them():
+    x, y = leaf(1.0), leaf(2.0)
+    (x * y).backward(inputs=[x])
+    assert x.grad.item() == 2.0 and y.grad is None
+
+
+def test_detect_anomaly_names_the_op_and_the_user_line():
+    x = leaf(0.0, 1.0)
+    with ag.detect_anomaly():
+        y = x.sqrt()  # the culprit: infinite gradient at 0
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+    message = str(info.value)
+    assert "Sqrt" in message and "nan or inf" in message
+    assert "test_engine.py" in message and "x.sqrt()" in message
+
+
+def test_float32_graph_stays_float32_with_python_scalars():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = ((x * 0.5 + 1) ** 2 / 3.0 - 2).exp().mean()
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_gradient_is_cast_back_to_a_mixed_precision_input():
+    x32 = ag.tensor([1.0, 2.0], requires_grad=True)
+    x64 = ag.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    y = (x32 * x64).sum()
+    assert y.dtype == np.float64
+    y.backward()
+    assert x32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
+
+
+class Square(ag.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x * grad
+
+
+class ScaledAdd(ag.Function):
+    @staticmethod
+    def forward(ctx, x, y, scale):
+        ctx.scale = scale
+        return x + scale * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad * ctx.scale, None
+
+
+def test_custom_function_forward_backward_and_gradcheck():
+    x = leaf(1.0, -2.0)
+    y = Square.apply(x)
+    assert isinstance(y.grad_fn, Square)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, -4.0])
+    assert ag.gradcheck(Square.apply, [leaf(0.3, 0.7)])
+
+
+def test_custom_function_with_non_tensor_argument():
+    x, y = leaf(1.0), leaf(2.0)
+    out = ScaledAdd.apply(x, y, 3.0)
+    out.backward()
+    assert out.item() == 7.0 and x.grad.item() == 1.0 and y.grad.item() == 3.0
+
+
+def test_custom_function_is_once_differentiable():
+    x = leaf(1.0)
+    with pytest.raises(RuntimeError, match="Square.*differentiable only once"):
+        ag.grad(Square.apply(x), x, create_graph=True)
+
+
+def test_custom_function_returning_wrong_number_of_grads():
+    class Bad(ag.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(RuntimeError, match="returned 1 gradients.*2 inputs"):
+        Bad.apply(leaf(1.0), leaf(2.0)).backward()
+
+
+def test_gradcheck_reports_input_index_and_values():
+    class WrongSquare(Square):
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x * grad
+
+    with pytest.raises(ag.GradcheckError) as info:
+        ag.gradcheck(WrongSquare.apply, [leaf(0.5, 1.0)])
+    message = str(info.value)
+    assert "input 0" in message and "index (0,)" in message
+    assert "numerical 1" in message and "analytical 1.5" in message
+    assert ag.gradcheck(WrongSquare.apply, [leaf(0.5)], raise_exception=False) is False
+
+
+def test_gradcheck_refuses_float32_inputs():
+    with pytest.raises(TypeError, match="float64"):
+        ag.gradcheck(lambda x: x * 2, [ag.tensor([1.0], requires_grad=True)])
+
+
+def test_gradgradcheck_catches_a_wrong_second_derivative():
+    class FirstOrderOnly(ag.Function):  # correct first derivative, but NumPy backward
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+    def cube_with_wrong_second(x):
+        # d/dx (x^3) is right, but the gradient is detached from x, so d2 is wrong.
+        return (x * x * x.detach())
+
+    assert ag.gradcheck(lambda x: x * x * x, [leaf(0.5, 1.5)])
+    assert not ag.gradcheck(cube_with_wrong_second, [leaf(0.5, 1.5)], raise_exception=False)
+    assert ag.gradgradcheck(lambda x: x * x * x, [leaf(0.5, 1.5)])
