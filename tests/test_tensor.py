@@ -1,0 +1,221 @@
+"""Tensor creation, dtype rules, the API surface of API.md, and errors raised at the user's call."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd as ag
+
+
+def test_python_floats_become_float32_and_arrays_keep_their_dtype():
+    assert ag.tensor([[1.0, 2.0]]).dtype == np.float32
+    assert ag.tensor([1, 2]).dtype == np.int64
+    assert ag.tensor([True]).dtype == np.bool_
+    assert ag.tensor(np.ones((2, 3))).dtype == np.float64
+    assert ag.tensor(np.ones(2, np.float32)).dtype == np.float32
+    assert ag.tensor(2.5).shape == ()
+    assert ag.tensor([1, 2], dtype=ag.float64).dtype == np.float64
+
+
+def test_tensor_copies_but_from_numpy_shares_memory():
+    a = np.zeros(3)
+    copied, shared = ag.tensor(a), ag.from_numpy(a)
+    a[0] = 5
+    assert copied.data[0] == 0 and shared.data[0] == 5
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ag.zeros(3, 4), lambda: ag.zeros((3, 4)), lambda: ag.ones(3, 4), lambda: ag.full((3, 4), 2.0),
+    lambda: ag.randn(3, 4), lambda: ag.rand(3, 4), lambda: ag.empty(3, 4)])
+def test_creation_functions_take_shape_either_way(make):
+    t = make()
+    assert t.shape == (3, 4) and t.dtype == np.float32
+
+
+def test_creation_keywords():
+    t = ag.zeros(3, 4, requires_grad=True, dtype=ag.float64)
+    assert t.requires_grad and t.dtype == np.float64
+    assert ag.arange(5).dtype == np.int64 and ag.arange(0, 1, 0.25).dtype == np.float32
+    assert ag.eye(3).data.trace() == 3
+    x = ag.randn(2, 2)
+    assert ag.zeros_like(x).shape == (2, 2) and ag.ones_like(x).data.sum() == 4
+
+
+def test_manual_seed_makes_random_tensors_reproducible():
+    ag.manual_seed(3)
+    a = ag.randn(4)
+    ag.manual_seed(3)
+    b = ag.randn(4)
+    np.testing.assert_array_equal(a.data, b.data)
+    generator = ag.Generator().manual_seed(3)
+    np.testing.assert_array_equal(ag.randn(4, generator=generator).data, a.data)
+
+
+def test_only_floating_tensors_can_require_grad():
+    with pytest.raises(TypeError, match="floating point.*int64"):
+        ag.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating point"):
+        ag.ones(2, dtype=ag.int64).requires_grad_()
+
+
+def test_attributes():
+    t = ag.tensor(np.zeros((2, 3)))
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6
+    assert t.is_leaf and t.grad is None and t.grad_fn is None
+    assert isinstance(np.asarray(t), np.ndarray) and t.numpy() is t.data
+    assert ag.tensor([[1.5]]).item() == 1.5 and t.tolist() == [[0.0] * 3] * 2
+
+
+def test_conversions_and_devices():
+    t = ag.tensor([1.0, 2.0])
+    assert t.double().dtype == np.float64 and t.astype(np.float64).dtype == np.float64
+    assert t.to(ag.float64).dtype == np.float64 and t.to(ag.tensor(np.ones(1))).dtype == np.float64
+    assert t.to("cpu") is t and t.cpu() is t and t.to(ag.device("cpu")) is t
+    assert t.long().dtype == np.int64 and t.type_as(ag.tensor(np.ones(1))).dtype == np.float64
+    with pytest.raises(RuntimeError, match="cuda.*not available"):
+        t.to("cuda")
+    assert ag.cuda.is_available() is False
+
+
+def test_comparisons_return_bool_tensors_without_grad():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x < 2, x <= 2, x > 2, x >= 2, x == 2, x != 2, x.eq(2), x.gt(1)):
+        assert result.dtype == np.bool_ and not result.requires_grad
+    np.testing.assert_array_equal((x == 2).data, [False, True, False])
+
+
+def test_reversed_operators_with_numpy_arrays_give_tensors():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], np.float32) * x
+    assert isinstance(y, ag.Tensor) and y.requires_grad
+
+
+def test_max_with_dim_is_a_named_tuple_and_tuple_dim_points_to_amax():
+    x = ag.tensor([[1.0, 5.0], [7.0, 2.0]])
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    assert x.max(dim=0).indices.dtype == np.int64
+    assert x.max().item() == 7.0
+    _, pred = x.max(1)
+    assert pred.tolist() == [1, 0]
+    with pytest.raises(TypeError, match="amax"):
+        x.max(dim=(0, 1))
+    assert x.argmax().item() == 2 and x.argmin(1).tolist() == [0, 1]
+
+
+def test_tied_maximum_shares_gradient():
+    x = ag.tensor([3.0, 3.0, 1.0], requires_grad=True)
+    x.amax().backward()
+    np.testing.assert_allclose(x.grad.data.sum(), 1.0)
+    assert x.grad.data[2] == 0
+
+
+def test_expand_keeps_minus_one_dims_and_split_semantics():
+    x = ag.ones(2, 1, 3)
+    assert x.expand(-1, 4, -1).shape == (2, 4, 3)
+    pieces = ag.split(ag.arange(10), 4)
+    assert [p.shape[0] for p in pieces] == [4, 4, 2]
+    assert [p.shape[0] for p in ag.split(ag.arange(10), [3, 7])] == [3, 7]
+
+
+def test_where_accepts_python_scalars():
+    x = ag.tensor([-1.0, 2.0], requires_grad=True)
+    y = ag.where(x > 0, x, 0.0)
+    np.testing.assert_array_equal(y.data, [0.0, 2.0])
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(ag.where(x > 0, 1.0, x).data, [-1.0, 1.0])
+
+
+def test_unfold_matches_torch_layout():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 6)).astype(np.float32)
+    ours = ag.unfold(ag.tensor(x), (2, 3), stride=(1, 2), padding=1, dilation=(2, 1))
+    theirs = torch.nn.functional.unfold(torch.tensor(x), (2, 3), stride=(1, 2), padding=1, dilation=(2, 1))
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+def test_softmax_is_stable_for_huge_logits():
+    x = ag.tensor([[1e4, 0.0, -1e4]], requires_grad=True)
+    p = x.softmax(1)
+    lp = x.log_softmax(1)
+    assert np.isfinite(p.data).all() and np.isfinite(lp.data).all()
+    np.testing.assert_allclose(lp.data, [[0.0, -1e4, -2e4]])
+    lp[0, 1].backward()
+    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(ag.logsumexp(x, 1).data).all()
+
+
+def test_in_place_update_under_no_grad_keeps_the_parameter():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    original = w
+    with ag.no_grad():
+        w -= 0.5 * w.grad
+    assert w is original and w.requires_grad
+    np.testing.assert_allclose(w.data, [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="in-place.*leaf"):
+        w += 1
+    w.grad.zero_()
+    assert w.grad.data.sum() == 0
+
+
+def test_repr_shows_grad_fn():
+    x = ag.tensor([1.0], requires_grad=True)
+    assert "requires_grad=True" in repr(x)
+    assert "grad_fn=<MulBackward>" in repr(x * 2)
+
+
+# -- errors name the op and the shapes, raised at the user's call ------------------------------
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: ag.ones(3) + ag.ones(4), r"add: shapes \(3,\) and \(4,\)"),
+    (lambda: ag.ones(2, 3) * ag.ones(4, 3), r"mul: shapes \(2, 3\) and \(4, 3\)"),
+    (lambda: ag.ones(3, 4) @ ag.ones(5, 2), r"matmul: cannot multiply \(3, 4\) by \(5, 2\); inner sizes 4 and 5"),
+    (lambda: ag.cat([ag.ones(2, 3), ag.ones(3, 2)], 0), r"cat: .*\(2, 3\).*\(3, 2\)"),
+    (lambda: ag.stack([ag.ones(2), ag.ones(3)]), r"stack: .*\(2,\).*\(3,\)"),
+    (lambda: ag.ones(2, 3).reshape(4, 2), r"reshape: cannot reshape a tensor of shape \(2, 3\).*\(4, 2\)"),
+    (lambda: ag.ones(2, 3).expand(4, 3), r"expand: cannot expand shape \(2, 3\)"),
+    (lambda: ag.ones(2, 3).sum(2), r"sum: dim 2 is out of range"),
+    (lambda: ag.ones(2, 3)[5], r"getitem: .*\(2, 3\)"),
+    (lambda: ag.unfold(ag.ones(1, 1, 2, 2), 3), r"unfold: the window"),
+    (lambda: ag.split(ag.ones(5), [2, 2]), r"split: sizes \[2, 2\] do not add up to 5"),
+])
+def test_bad_input_raises_a_clear_error(call, pattern):
+    with pytest.raises((ValueError, IndexError, RuntimeError, TypeError), match=pattern) as info:
+        call()
+    # raised by ndgrad, with the user's call at the top of the stack, not deep inside NumPy
+    assert "numpy" not in info.traceback[-1].path.__str__()
+
+
+# -- hypothesis: broadcasting binary ops against NumPy and gradients summed to shape ----------
+
+@settings(max_examples=60, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=3),
+       op=st.sampled_from(["add", "sub", "mul", "maximum"]))
+def test_broadcasting_binary_ops_sum_gradients_to_shape(shapes, op):
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(s) for s in shapes.input_shapes)
+    x, y = ag.tensor(a, requires_grad=True), ag.tensor(b, requires_grad=True)
+    out = getattr(ag, op)(x, y)
+    np.testing.assert_allclose(out.data, getattr(np, {"add": "add", "sub": "subtract", "mul": "multiply",
+                                                      "maximum": "maximum"}[op])(a, b))
+    out.sum().backward()
+    assert x.grad.shape == x.shape and y.grad.shape == y.shape
+    if op == "add":
+        np.testing.assert_allclose(x.grad.data, np.full(x.shape, out.data.size / max(a.size, 1) if a.size else 0))
+    assert ag.gradcheck(lambda p, q: getattr(ag, op)(p, q), [ag.tensor(a + 0.01, requires_grad=True),
+                                                              ag.tensor(b, requires_grad=True)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4), data=st.data())
+def test_reductions_over_random_dims_match_numpy_and_gradcheck(shape, data):
+    dim = data.draw(st.lists(st.integers(0, len(shape) - 1), unique=True, min_size=1))
+    keepdim = data.draw(st.booleans())
+    a = np.random.default_rng(2).standard_normal(shape)
+    x = ag.tensor(a, requires_grad=True)
+    np.testing.assert_allclose(x.sum(tuple(dim), keepdim).data, a.sum(tuple(dim), keepdims=keepdim))
+    np.testing.assert_allclose(x.mean(tuple(dim), keepdim).data, a.mean(tuple(dim), keepdims=keepdim))
+    assert ag.gradcheck(lambda t: t.mean(tuple(dim), keepdim) * t.sum(tuple(dim), True).sum(), [x])
