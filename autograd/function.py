@@ -164,8 +164,9 @@ class Primitive(Function):
 
     @property
     def saved_tensors(self):
-        """The saved values as Tensors: the inputs themselves where an input was saved."""
-        return tuple(s if s is None or isinstance(s, Tensor) else Tensor._make(s, False, None)
+        """The saved values as Tensors (the inputs themselves where an input was saved); a Python
+        number saved as an operand stays a number, which Tensor ops accept as it is."""
+        return tuple(s if s is None or isinstance(s, (Tensor, float, int)) else Tensor._make(s, False, None)
                      for s in self._saved_values())
 
     def run_backward(self, grad, create_graph):

@@ -13,8 +13,14 @@ from .elementwise import constant, log
 
 
 def operands(x, y):
-    """The operands for a binary op: a Python scalar becomes an array of the other operand's
-    dtype (a constant: `apply` passes non-Tensors through without an edge)."""
+    """The operands for a binary op. A Python scalar is a constant (`apply` passes non-Tensors
+    through without an edge): with a floating tensor it stays a Python number, which NumPy
+    treats as weakly typed (float32 stays float32); otherwise it becomes an array of the
+    tensor's dtype where that fits."""
+    if x.__class__ in _PYTHON_NUMBERS and isinstance(y, Tensor) and y.data.dtype.kind == "f":
+        return x, y
+    if y.__class__ in _PYTHON_NUMBERS and isinstance(x, Tensor) and x.data.dtype.kind == "f":
+        return x, y
     if not isinstance(x, Tensor):
         if not isinstance(y, Tensor):
             y = constant(as_array(y))
@@ -22,6 +28,14 @@ def operands(x, y):
     elif not isinstance(y, Tensor):
         y = scalar_operand(y, x)
     return x, y
+
+
+_PYTHON_NUMBERS = (float, int)
+
+
+def data_of(value):
+    """The array behind a saved operand (a Tensor, or a Python number kept as it was)."""
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _broadcasting(op_name, ufunc, x, y):
@@ -92,7 +106,7 @@ class Pow(Primitive):
         grad_x = grad * y * x ** (y - 1) if need_x else None
         grad_y = None
         if need_y:
-            zero = x.data == 0
+            zero = data_of(x) == 0
             safe_x = where(zero, 1, x) if zero.any() else x
             grad_y = grad * (x ** y) * log(safe_x)
         return grad_x, grad_y
@@ -125,7 +139,8 @@ class Maximum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = (x.data > y.data) + 0.5 * (x.data == y.data)
+        x, y = data_of(x), data_of(y)
+        share = (x > y) + 0.5 * (x == y)
         share = share.astype(grad.dtype)
         return grad * constant(share), grad * constant(1 - share)
 
@@ -139,7 +154,8 @@ class Minimum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = (x.data < y.data) + 0.5 * (x.data == y.data)
+        x, y = data_of(x), data_of(y)
+        share = (x < y) + 0.5 * (x == y)
         share = share.astype(grad.dtype)
         return grad * constant(share), grad * constant(1 - share)
 
@@ -196,6 +212,8 @@ multiply, subtract = mul, sub
 def pow(x, exponent):
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
         return PowScalar.apply(x, exponent=exponent.item() if hasattr(exponent, "item") else exponent)
+    if not isinstance(x, Tensor):  # 2 ** t: the base as an array, since backward takes its log
+        x = constant(scalar_operand(x, exponent))
     return Pow.apply(*operands(x, exponent))
 
 

@@ -1,0 +1,554 @@
+"""draw_graph: the graph behind a result, as a graphviz.Digraph (after micrograd's `draw_dot`).
+
+What is drawn:
+
+- one box per op node (op name, output shape and dtype) and one ellipse per leaf that requires
+  grad (its name, shape and dtype), with edges in data-flow order: inputs -> op -> output. The
+  roots are drawn with a double border. A leaf's name comes from `params` (name -> Tensor), else
+  from `model.named_parameters()`, else from the tensor's `.name`. `params` may also name a
+  non-leaf tensor: its op node is then labelled with that name (and its value is known).
+- gradient norms, coloured on a log scale (blue: vanishing, pale yellow: healthy, red: exploding;
+  magenta: NaN/Inf), with the scale drawn as a legend. Leaves use their `.grad`. For op nodes,
+  whose output gradients are not stored, `draw_graph` runs its own backward pass: `autograd.grad`
+  with `retain_graph=True` and a temporary hook on every node recording the gradient it receives.
+  Nothing's `.grad` is touched, but user hooks in the graph run again. If a backward has already
+  freed the graph, only the leaves' `.grad` can be shown, and the graph's label says so.
+  `show_grads=None` (the default) does this after a backward pass, i.e. when some leaf has a
+  `.grad`; True forces the pass, False shows no gradients.
+- with `model`, nodes are grouped into one cluster per submodule (nested as the modules are), so
+  a deep model reads as its architecture. The forward has already run, so membership is inferred
+  from the graph, with nothing for the user to do: an op that takes a parameter belongs to that
+  parameter's module, and an op without parameters belongs to module m when it lies between two
+  ops of m (an op of m is its nearest parametrised ancestor and its nearest parametrised
+  descendant), e.g. the matmul between `W.T` and `+ b` of a Linear. Ops before a module's first
+  or after its last parameter use (an activation between two layers, a loss) stay outside.
+- graphs of more than `max_nodes` nodes are summarised: the middle of each long chain of
+  single-input ops is folded into one node ("... 1996 nodes folded (Mul x998, Add x998)"), and if
+  that is not enough, the nodes farthest from the roots are folded into one. The label says how
+  many nodes were folded.
+- `show_values=True` adds the values and gradients of small tensors (at most `value_limit`
+  elements): the micrograd picture for scalars, "data 2.0000 | grad -1.5000". Values are known
+  for roots, leaves, tensors named in `params`, and intermediates an op saved for backward (until
+  a backward frees them).
+
+The graph is walked iteratively (graphs can be 100,000 nodes deep). Node ids are `str(id(obj))`
+of the node or leaf, stable for as long as the graph lives.
+"""
+import math
+from collections import Counter
+
+import numpy as np
+
+from .function import Function
+from .tensor import Tensor
+
+DEFAULT_MAX_NODES = 150
+CHAIN_KEEP = 2                   # ops kept visible at each end of a folded chain
+GRAD_RANGE = (1e-7, 1e2)         # gradient norms coloured from the first to the last colour
+# One colour per decade of GRAD_RANGE (ColorBrewer's RdYlBu, reversed): blue vanishing, red exploding.
+RAMP = ["#313695", "#4575b4", "#74add1", "#abd9e9", "#e0f3f8", "#ffffbf", "#fee090", "#fdae61",
+        "#f46d43", "#d73027"]
+NONFINITE_COLOUR = "#ff00ff"
+OP_COLOUR, LEAF_COLOUR, CONST_COLOUR, FOLD_COLOUR = "#ffffff", "#dbe9f6", "#eeeeee", "#f4f4f4"
+
+
+def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", show_grads=None,
+               max_nodes=DEFAULT_MAX_NODES, grad_range=GRAD_RANGE, value_limit=4):
+    """A graphviz.Digraph of the graph that computed `roots` (see the module docstring).
+
+    roots: Tensors (or one list of them). params: dict name -> Tensor. model: an nn.Module, whose
+    parameters name leaves and whose submodules become clusters. show_grads: None (after a
+    backward), True or False. max_nodes: larger graphs are folded. grad_range: (low, high)
+    gradient norms mapped to the ends of the colour scale.
+    """
+    import graphviz
+
+    roots = _check_roots(roots)
+    names, module_of_param, module_titles = _names(params, model)
+    graph = _walk(roots)
+    grads, grad_note = _gradients(roots, graph, show_grads, show_values)
+    values = _values(roots, graph, params) if show_values else {}
+    module_of = _assign_modules(graph, module_of_param) if model is not None else {}
+    rep, folds = _fold(graph, roots, max_nodes)
+
+    dot = graphviz.Digraph("ndgrad", graph_attr={"rankdir": rankdir, "fontsize": "11", "fontname": "Helvetica",
+                                                 "labelloc": "b", "labeljust": "l", "compound": "true"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10", "height": "0.3"},
+                           edge_attr={"arrowsize": "0.6"})
+    root_ids = {id(_target(r)) for r in roots}
+    members = {}                          # module path (None: top level) -> its node statements
+    for t in graph.order:
+        if rep[t] is not t:
+            continue
+        label = _label(t, names, grads.get(t), values.get(t), id(t) in root_ids, show_values)
+        attrs = _node_attrs(t, grads.get(t), grad_range, id(t) in root_ids)
+        path = module_of.get(t) if isinstance(t, Function) else module_of_param.get(id(t))
+        members.setdefault(path, []).append((str(id(t)), label, attrs))
+    for fold in folds:
+        norms = [grads[t][0] for t in fold.members if t in grads]
+        paths = {module_of.get(t) for t in fold.members}
+        path = paths.pop() if len(paths) == 1 else None
+        members.setdefault(path, []).append((fold.id, fold.label(norms), {
+            "shape": "box", "style": "dashed,filled", "fillcolor": FOLD_COLOUR}))
+    for node_id, label, attrs in members.pop(None, []):
+        dot.node(node_id, label, **attrs)
+    if members:
+        _emit_clusters(dot, members, module_titles)
+
+    edges = set()
+    for node in graph.nodes:
+        to = rep[node]
+        for edge in node.edges:
+            if edge is None:
+                continue
+            src = rep[edge]
+            if src is to:
+                continue
+            key = (id(src), id(to))
+            folded = not isinstance(src, (Tensor, Function)) or not isinstance(to, (Tensor, Function))
+            if folded and key in edges:
+                continue                      # one edge between a fold and a neighbour is enough
+            edges.add(key)
+            dot.edge(_node_id(src), _node_id(to))
+
+    dot.attr(label=_graph_label(graph, folds, max_nodes, grad_note, grads))
+    if grads:
+        _legend(dot, grad_range)
+    return dot
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+
+def _check_roots(roots):
+    if len(roots) == 1 and isinstance(roots[0], (list, tuple)):
+        roots = tuple(roots[0])
+    if not roots:
+        raise ValueError("draw_graph: no roots given; pass the tensor(s) whose graph to draw, e.g. draw_graph(loss)")
+    for i, r in enumerate(roots):
+        if not isinstance(r, Tensor):
+            raise TypeError(f"draw_graph: root {i} is a {type(r).__name__}, not a Tensor; pass the output "
+                            "tensor(s) of a computation, e.g. draw_graph(loss)")
+    return roots
+
+
+def _names(params, model):
+    """Names of leaves (and of named non-leaf tensors' nodes), by id; module path of each parameter;
+    a title per module path ("fc1: Linear")."""
+    names, module_of_param, titles = {}, {}, {}
+    if model is not None:
+        if not hasattr(model, "named_parameters"):
+            raise TypeError(f"draw_graph: model must be an nn.Module, got {type(model).__name__}")
+        for name, p in model.named_parameters():
+            names[id(p)] = name
+            module_of_param[id(p)] = name.rpartition(".")[0] or None
+        titles = _module_titles(model, module_of_param.values())
+    for name, t in (params or {}).items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: params[{name!r}] is a {type(t).__name__}, not a Tensor")
+        names[id(_target(t))] = name
+    return names, module_of_param, titles
+
+
+def _module_titles(model, paths):
+    """'fc1: Linear' for every module path a parameter lives in, and for their parents."""
+    modules = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+    titles = {}
+    for path in {p for p in paths if p}:
+        parts = path.split(".")
+        for k in range(1, len(parts) + 1):
+            sub = ".".join(parts[:k])
+            if sub in titles:
+                continue
+            module = modules.get(sub)
+            if module is None:
+                module = model
+                for part in parts[:k]:
+                    module = getattr(module, part, None)
+            titles[sub] = f"{sub}: {type(module).__name__}" if module is not None else sub
+    return titles
+
+
+def _target(t):
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+# -- the graph -------------------------------------------------------------------------------------
+
+class _Graph:
+    """Every op node and grad-requiring leaf reachable from the roots (`order`: roots first),
+    `nodes` (the op nodes) and `consumers` (target -> the nodes that take it as input)."""
+
+    def __init__(self):
+        self.order, self.nodes, self.consumers = [], [], {}
+
+    def topological(self):
+        """Inputs before the ops that use them (Kahn's algorithm, no recursion)."""
+        remaining = {t: len(self.consumers.get(t, ())) for t in self.order}
+        ready = [t for t in self.order if remaining[t] == 0]
+        out = []
+        while ready:
+            t = ready.pop()
+            out.append(t)
+            for edge in (t.edges if isinstance(t, Function) else ()):
+                if edge is not None:
+                    remaining[edge] -= 1
+                    if remaining[edge] == 0:
+                        ready.append(edge)
+        out.reverse()
+        return out
+
+
+def _walk(roots):
+    graph = _Graph()
+    seen = set()
+    stack = []
+    for r in roots:
+        t = _target(r)
+        if t not in seen:
+            seen.add(t)
+            stack.append(t)
+    stack.reverse()
+    while stack:
+        t = stack.pop()
+        graph.order.append(t)
+        if not isinstance(t, Function):
+            continue
+        graph.nodes.append(t)
+        for edge in t.edges:
+            if edge is None:
+                continue
+            graph.consumers.setdefault(edge, []).append(t)
+            if edge not in seen:
+                seen.add(edge)
+                stack.append(edge)
+    return graph
+
+
+# -- gradients and values --------------------------------------------------------------------------
+
+def _norm(array):
+    array = np.asarray(array)
+    if array.dtype.kind == "c":
+        array = np.abs(array)
+    return float(np.sqrt(np.sum(np.square(array, dtype=np.float64))))
+
+
+def _grad_record(array, keep):
+    return _norm(array), (np.array(array) if keep else None)
+
+
+def _gradients(roots, graph, show_grads, show_values):
+    """target -> (norm, small array or None) of the gradient it receives, and a note for the label."""
+    leaves = [t for t in graph.order if isinstance(t, Tensor)]
+    if show_grads is None:
+        show_grads = any(leaf.grad is not None for leaf in leaves)
+    if not show_grads:
+        return {}, None
+    freed = next((n for n in graph.nodes if n._freed), None)
+    if freed is None and graph.nodes:
+        records, note = _gradient_pass(roots, graph, leaves, keep_limit=16)
+        if records is not None:
+            return records, note
+    else:
+        note = (f"the graph was freed by backward() (at {freed.name()}): gradient norms of leaves only; "
+                "call backward(retain_graph=True) to see every node's") if freed is not None else None
+    records = {leaf: _grad_record(leaf.grad.data, leaf.grad.data.size <= 16) for leaf in leaves if leaf.grad is not None}
+    return records, note
+
+
+def _gradient_pass(roots, graph, leaves, keep_limit):
+    """Run autograd.grad over the graph with a hook on every node recording its output gradient."""
+    from .engine import grad as autograd_grad
+
+    records = {}
+
+    def recorder(node):
+        def hook(grad):
+            records[node] = _grad_record(grad.data, grad.data.size <= keep_limit)
+        return hook
+
+    outputs = [r for r in roots if r.requires_grad]
+    seeds = [Tensor._make(np.ones(r.shape, r.dtype), False, None) for r in outputs]
+    handles = [node.register_hook(recorder(node)) for node in graph.nodes]
+    try:
+        leaf_grads = autograd_grad(outputs, leaves, grad_outputs=seeds, retain_graph=True, allow_unused=True)
+    except RuntimeError as error:
+        message = str(error).splitlines()[0]
+        return None, f"could not run a backward pass over the graph ({message}); gradient norms of leaves only"
+    finally:
+        for handle in handles:
+            handle.remove()
+    for leaf, g in zip(leaves, leaf_grads):
+        if g is not None:
+            records[leaf] = _grad_record(g.data, g.data.size <= keep_limit)
+    note = None
+    if any(r.data.size != 1 for r in outputs):
+        note = "gradients of the sum of the non-scalar root(s)"
+    return records, note
+
+
+def _values(roots, graph, params):
+    """target -> array, for the tensors whose values are still known."""
+    values = {}
+    for t in graph.order:
+        if isinstance(t, Tensor):
+            values[t] = t.data
+        else:
+            if t._output_data is not None:
+                values[t] = t._output_data
+            for saved in getattr(t, "_saved", None) or ():
+                if isinstance(saved, Tensor) and saved.grad_fn is not None:
+                    values.setdefault(saved.grad_fn, saved.data)
+    for t in list(roots) + list((params or {}).values()):
+        values[_target(t)] = t.data
+    return values
+
+
+# -- module clusters -------------------------------------------------------------------------------
+
+def _common_path(paths):
+    """The deepest module path containing all `paths` (None: the top level)."""
+    split = [p.split(".") for p in paths if p]
+    if len(split) != len(paths) or not split:
+        return None
+    prefix = []
+    for parts in zip(*split):
+        if len(set(parts)) != 1:
+            break
+        prefix.append(parts[0])
+    return ".".join(prefix) or None
+
+
+def _assign_modules(graph, module_of_param):
+    """op node -> module path (see the module docstring: parameters, then 'between two ops of m')."""
+    seed = {}
+    for node in graph.nodes:
+        paths = [module_of_param[id(e)] for e in node.edges if isinstance(e, Tensor) and id(e) in module_of_param]
+        if paths:
+            seed[node] = _common_path(paths) or ""
+    order = graph.topological()
+    empty = frozenset()
+    up = {}
+    for t in order:                                   # nearest parametrised ancestors
+        if not isinstance(t, Function):
+            continue
+        sets = [frozenset((seed[e],)) if e in seed else up.get(e, empty)
+                for e in t.edges if isinstance(e, Function)]
+        up[t] = sets[0] if len(sets) == 1 else empty.union(*sets)
+    down = {}
+    for t in reversed(order):                         # nearest parametrised descendants
+        if not isinstance(t, Function):
+            continue
+        sets = [frozenset((seed[c],)) if c in seed else down.get(c, empty) for c in graph.consumers.get(t, ())]
+        down[t] = sets[0] if len(sets) == 1 else empty.union(*sets)
+    module_of = {}
+    for node in graph.nodes:
+        if node in seed:
+            path = seed[node]
+        else:
+            shared = up[node] & down[node]
+            path = _common_path(list(shared)) if shared else None
+        if path:
+            module_of[node] = path
+    return module_of
+
+
+def _emit_clusters(dot, members, titles):
+    """Nested `subgraph cluster_<path>` blocks, built innermost first (no recursion)."""
+    import graphviz
+
+    paths = set()
+    for path in members:
+        parts = path.split(".")
+        paths.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+    clusters = {p: graphviz.Digraph(name=f"cluster_{p}", graph_attr={
+        "label": titles.get(p, p), "style": "rounded,dashed", "color": "#888888", "fontsize": "10",
+        "labeljust": "l", "labelloc": "t"}) for p in paths}
+    for path, nodes in members.items():
+        for node_id, label, attrs in nodes:
+            clusters[path].node(node_id, label, **attrs)
+    for path in sorted(paths, key=lambda p: -p.count(".")):
+        parent = path.rpartition(".")[0]
+        (clusters[parent] if parent else dot).subgraph(clusters[path])
+
+
+# -- folding ---------------------------------------------------------------------------------------
+
+class _Fold:
+    """Nodes drawn as one: the middle of a chain, or everything far from the roots."""
+
+    def __init__(self, members):
+        self.members = list(members)
+        self.id = f"fold_{id(self.members[0])}"
+
+    def label(self, norms):
+        counts = Counter(t.name() if isinstance(t, Function) else "leaf" for t in self.members)
+        common = ", ".join(f"{name} x{n}" for name, n in counts.most_common(4))
+        if len(counts) > 4:
+            common += ", ..."
+        text = f"... {len(self.members)} nodes folded\\n({common})"
+        finite = [n for n in norms if math.isfinite(n)]
+        if finite:
+            text += f"\\n|grad| {min(finite):.1e} .. {max(finite):.1e}"
+        return text
+
+
+def _fold(graph, roots, max_nodes):
+    """rep: target -> itself if drawn, or the _Fold it belongs to; and the list of folds."""
+    rep = {t: t for t in graph.order}
+    if len(graph.order) <= max_nodes:
+        return rep, []
+    folds = []
+    root_targets = {_target(r) for r in roots}
+
+    def single_input(t):
+        if not isinstance(t, Function) or t in root_targets or len(graph.consumers.get(t, ())) != 1:
+            return None
+        inputs = [e for e in t.edges if e is not None]
+        return inputs[0] if len(inputs) == 1 and isinstance(inputs[0], Function) else None
+
+    # 1. Chains: runs of ops with one input op and one consumer; fold all but the ends.
+    in_chain = set()
+    for t in graph.order:                   # roots first: each chain is met at its output end
+        if t in in_chain or single_input(t) is None:
+            continue
+        chain = [t]
+        nxt = single_input(t)
+        while nxt is not None and single_input(nxt) is not None and nxt not in in_chain:
+            chain.append(nxt)
+            nxt = single_input(nxt)
+        in_chain.update(chain)
+        if len(chain) > 2 * CHAIN_KEEP + 1:
+            fold = _Fold(chain[CHAIN_KEEP:-CHAIN_KEEP])
+            for m in fold.members:
+                rep[m] = fold
+            folds.append(fold)
+
+    # 2. Still too many: keep the drawn nodes nearest the roots, fold the rest into one.
+    visible = [t for t in graph.order if rep[t] is t]
+    count = len(visible) + len(folds)
+    if count > max_nodes:
+        keep = set()
+        frontier = [t for t in graph.order if t in root_targets]
+        seen = set(frontier)
+        budget = max(max_nodes - 1, 1)
+        drawn = 0
+        while frontier and drawn < budget:      # breadth first, input-ward, over drawn units
+            nxt = []
+            for t in frontier:
+                if drawn >= budget:
+                    break
+                unit = rep[t]
+                if unit not in keep:
+                    keep.add(unit)
+                    drawn += 1
+                if isinstance(unit, _Fold):              # step over the folded chain to its far end
+                    seen.update(unit.members)
+                    t = unit.members[-1]
+                for edge in (t.edges if isinstance(t, Function) else ()):
+                    if edge is not None and edge not in seen:
+                        seen.add(edge)
+                        nxt.append(edge)
+            frontier = nxt
+        rest = [t for t in graph.order if rep[t] not in keep]
+        if rest:
+            big = _Fold(rest)
+            for t in rest:
+                rep[t] = big
+            folds = [f for f in folds if f in keep] + [big]
+    return rep, folds
+
+
+# -- drawing ---------------------------------------------------------------------------------------
+
+def _node_id(t):
+    return t.id if isinstance(t, _Fold) else str(id(t))
+
+
+def _format_array(a):
+    a = np.asarray(a)
+    if a.size == 1:
+        return f"{a.item():.4f}" if a.dtype.kind in "fc" else str(a.item())
+    return np.array2string(a.reshape(-1), precision=4, separator=", ", floatmode="fixed")
+
+
+def _label(t, names, grad, value, is_root, show_values):
+    if isinstance(t, Function):
+        title = t.name()
+        named = names.get(id(t))
+        if named:
+            title = f"{named} = {title}"
+        shape, dtype = t.shape, t.dtype
+    else:
+        title = names.get(id(t)) or t.name or "leaf"
+        shape, dtype = t.shape, t.dtype
+    lines = [title, f"{tuple(shape)} {dtype}"]
+    small_grad = grad is not None and grad[1] is not None and grad[1].size <= 4
+    if value is not None and np.size(value) <= 4:
+        data = f"data {_format_array(value)}"
+        if small_grad and np.size(value) == 1:
+            lines.append(f"{data} | grad {_format_array(grad[1])}")
+            grad = None
+        else:
+            lines.append(data)
+    if grad is not None:
+        lines.append(f"grad {_format_array(grad[1])}" if small_grad and show_values
+                     else f"|grad| {_format_norm(grad[0])}")
+    if is_root:
+        lines.append("(output)")
+    return "\\n".join(lines)
+
+
+def _format_norm(norm):
+    return f"{norm:.2e}" if math.isfinite(norm) else str(norm)
+
+
+def _colour(norm, grad_range):
+    if not math.isfinite(norm):
+        return NONFINITE_COLOUR
+    low, high = (math.log10(v) for v in grad_range)
+    position = (math.log10(norm) - low) / (high - low) if norm > 0 else 0.0
+    index = int(round(min(max(position, 0.0), 1.0) * (len(RAMP) - 1)))
+    return RAMP[index]
+
+
+def _node_attrs(t, grad, grad_range, is_root):
+    op = isinstance(t, Function)
+    attrs = {"shape": "box" if op else "ellipse", "style": "rounded,filled" if op else "filled",
+             "fillcolor": OP_COLOUR if op else (LEAF_COLOUR if t.requires_grad else CONST_COLOUR)}
+    if grad is not None:
+        attrs["fillcolor"] = _colour(grad[0], grad_range)
+        if attrs["fillcolor"] in RAMP[:2] + RAMP[-1:]:
+            attrs["fontcolor"] = "white"
+    if is_root:
+        attrs["peripheries"] = "2"
+        attrs["penwidth"] = "1.5"
+    return attrs
+
+
+def _graph_label(graph, folds, max_nodes, grad_note, grads):
+    total = len(graph.order)
+    leaves = total - len(graph.nodes)
+    text = f"{total} nodes ({len(graph.nodes)} ops, {leaves} {'leaf' if leaves == 1 else 'leaves'})"
+    folded = sum(len(f.members) for f in folds)
+    if folded:
+        text += f"; {folded} nodes folded to stay under max_nodes={max_nodes}"
+    lines = [text]
+    if grads:
+        lines.append("colour: log10 of each node's gradient norm ||grad|| (blue vanishing, red exploding)")
+    if grad_note:
+        lines.append(grad_note)
+    return "\\l".join(lines) + "\\l"
+
+
+def _legend(dot, grad_range):
+    low, high = (math.log10(v) for v in grad_range)
+    cells = []
+    for i, colour in enumerate(RAMP):
+        exponent = low + (high - low) * i / (len(RAMP) - 1)
+        font = ' <font color="white">' if colour in RAMP[:2] + RAMP[-1:] else " <font>"
+        cells.append(f'<td bgcolor="{colour}">{font}1e{exponent:+.0f}</font></td>')
+    cells.append(f'<td bgcolor="{NONFINITE_COLOUR}">nan/inf</td>')
+    table = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td colspan="'
+             f'{len(cells)}">||grad||</td></tr><tr>{"".join(cells)}</tr></table>>')
+    dot.node("legend", table, shape="plaintext", fontsize="9")
