@@ -117,7 +117,8 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                 continue
             node = target
             if grad is not None:
-                grad = _apply_hooks(node.hooks, grad)
+                if node.hooks:
+                    grad = _apply_hooks(node.hooks, grad)
                 if node.retained is not None:
                     kept = node.retained()
                     if kept is not None:
@@ -135,15 +136,17 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                 if edge is None:
                     continue
                 if g is not None:
-                    if g.data.dtype is not edge.dtype and g.data.dtype != edge.dtype:
+                    data = g.data
+                    if data.dtype is not edge.dtype and data.dtype != edge.dtype:
                         g = g.astype(edge.dtype)
-                    if g.data.shape != edge.shape:
+                    if data.shape != edge.shape:
                         g = sum_to(g, edge.shape)
                     previous = grads.get(edge)
                     # Out of place: g may be the very object another input was given.
                     grads[edge] = g if previous is None else previous + g
-                pending[edge] -= 1
-                if pending[edge] == 0:
+                left = pending[edge] - 1
+                pending[edge] = left
+                if not left:
                     ready.append(edge)
 
 

@@ -56,20 +56,30 @@ class Function:
         """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on),
         return a Tensor whose grad_fn is this call's node. Non-Tensor arguments pass through."""
         ctx = object.__new__(cls)
-        record = grad_mode._state.grad_enabled
-        if record:
-            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-            record = True in needs
+        # One plain loop (comprehensions cost a frame each on the hot path).
+        arrays, needs, edges = [], [], []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                if arg.requires_grad:
+                    needs.append(True)
+                    edges.append(arg.grad_fn or arg)
+                    continue
+            else:
+                arrays.append(arg)
+            needs.append(False)
+            edges.append(None)
+        record = True in needs and grad_mode._state.grad_enabled
         # Without a graph to record, forward's save_for_backward has nothing to do.
         ctx._inputs = args if record else _NOT_RECORDING
-        out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        out = cls.forward(ctx, *arrays, **kwargs)
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
         if not record or out.dtype.kind not in "fc":
             return Tensor._make(out, False, None)
         ctx._inputs = None
-        ctx.needs_input_grad = needs
-        ctx.edges = tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
+        ctx.needs_input_grad = tuple(needs)
+        ctx.edges = tuple(edges)
         ctx.shape = out.shape
         ctx.dtype = out.dtype
         if grad_mode._state.anomaly:
