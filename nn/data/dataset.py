@@ -137,6 +137,11 @@ def fetch_batch(dataset, indices):
     get_batch = getattr(dataset, "get_batch", None)
     if get_batch is not None:
         return get_batch(indices)
+    return collate_samples(dataset, indices)
+
+
+def collate_samples(dataset, indices):
+    """The batch at `indices` the slow way: one `dataset[i]` per sample, then `default_collate`."""
     return default_collate([dataset[int(i)] for i in indices])
 
 

@@ -1,0 +1,12 @@
+"""nn.data: datasets, the DataLoader, transforms and MNIST, after torch.utils.data and torchvision."""
+from .dataset import (Dataset, Subset, TensorDataset, collate_samples, default_collate, fetch_batch,
+                      random_split)
+from .dataloader import DataLoader
+from .transforms import (Compose, MeanImageSubtraction, Normalize, OneHot, Standardize, ToTensor, Transform,
+                         is_batchable, one_hot)
+from .mnist import MNIST, IDXFormatError, read_idx
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "default_collate", "fetch_batch",
+           "collate_samples", "DataLoader", "Transform", "Compose", "ToTensor", "Standardize",
+           "MeanImageSubtraction", "Normalize", "OneHot", "is_batchable", "one_hot", "MNIST", "IDXFormatError",
+           "read_idx"]

@@ -1,0 +1,579 @@
+"""nn.functional: layers, activations and losses as functions, with PyTorch's names and arguments.
+
+Everything here is built from autograd's ops; the hot paths (linear, conv2d, max_pool2d,
+cross_entropy, batch_norm, layer_norm, softplus) use the fused primitives of
+`autograd/ops/nn_ops.py`. Integer and boolean arrays that only select or mask (targets, dropout
+masks) are constants: they never enter the graph.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+from autograd.errors import ShapeError
+from autograd.ops import nn_ops
+
+
+__all__ = [
+    "relu", "relu_", "leaky_relu", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
+    "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
+    "dropout", "batch_norm", "layer_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
+]
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _pair(value, name, op):
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return (int(value), int(value))
+    pair = tuple(int(v) for v in value)
+    if len(pair) == 1:
+        return pair * 2
+    if len(pair) != 2:
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def _tensor(value, like=None):
+    """A Tensor from a Tensor, array or number (numbers take `like`'s dtype)."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+        return ag.tensor(value, dtype=like.dtype)
+    return ag.tensor(np.asarray(value))
+
+
+def _array(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "mean" if size_average and reduce else "sum" if reduce else "none"
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (use 'mean', 'sum' or 'none')")
+
+
+def _check_reduction(reduction, op):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (use 'mean', 'sum' or 'none')")
+
+
+def _same_shape(op, input, target):
+    if input.shape != target.shape:
+        raise ShapeError(f"{op}: the target's shape {tuple(target.shape)} differs from the input's shape "
+                         f"{tuple(input.shape)}; they must be the same")
+
+
+# -- activations -------------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    return ag.relu(input)
+
+
+relu_ = relu
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch)."""
+    factor = np.where(input.data > 0, 1, negative_slope).astype(input.dtype)
+    return input * Tensor._make(factor, False, None)
+
+
+def prelu(input, weight):
+    """leaky_relu with a learnable slope: one for all channels, or one per channel (dim 1)."""
+    if weight.data.size != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or weight.shape[0] != channels:
+            raise ShapeError(f"prelu: the weight has {weight.data.size} parameters but the input of shape "
+                             f"{tuple(input.shape)} has {channels} channels (dim 1); use 1 or {channels}")
+        weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
+    elif weight.ndim > input.ndim:
+        weight = weight.reshape(())
+    return ag.where(input.data > 0, input, weight * input)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) with the exact normal CDF (erf), or PyTorch's tanh approximation."""
+    if approximate == "none":
+        return input * (ag.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * (ag.tanh(inner) + 1) * 0.5
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def sigmoid(input):
+    return ag.sigmoid(input)
+
+
+def tanh(input):
+    return ag.tanh(input)
+
+
+def silu(input, inplace=False):
+    return input * ag.sigmoid(input)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (exp never sees a positive x, so no overflow)."""
+    return ag.relu(input) + ag.expm1(ag.clamp(input, max=0)) * alpha
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    scaled = input if beta == 1 else input * beta
+    soft = nn_ops.softplus(scaled)
+    if beta != 1:
+        soft = soft * (1 / beta)
+    return ag.where(scaled.data > threshold, input, soft)
+
+
+def logsigmoid(input):
+    return -nn_ops.softplus(-input)
+
+
+def _softmax_dim(name, ndim, dim):
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                  "dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dtype is not None:
+        input = input.astype(dtype)
+    return ag.softmax(input, _softmax_dim("softmax", input.ndim, dim))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dtype is not None:
+        input = input.astype(dtype)
+    return ag.log_softmax(input, _softmax_dim("log_softmax", input.ndim, dim))
+
+
+# -- losses ------------------------------------------------------------------------------------
+
+def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0):
+    """For class-index targets: (coef, total weight) where coef has the input's shape, holds
+    weight[target] at each target class (0 for ignored targets), mixed with label smoothing, and
+    the total is the sum of weight[target] over the targets not ignored (a mean's denominator)."""
+    class_axis = 1 if input.ndim >= 2 else 0
+    classes = input.shape[class_axis]
+    expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
+    t = _array(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got {t.dtype} (float targets are "
+                        "taken as class probabilities only with the input's shape)")
+    if t.shape != expected:
+        raise ShapeError(f"{op}: expected a target of shape {expected} for an input of shape "
+                         f"{tuple(input.shape)} (classes along dim {class_axis}), got {tuple(t.shape)}")
+    ignored = t == ignore_index
+    any_ignored = ignored.any()
+    safe = np.where(ignored, 0, t) if any_ignored else t
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+        bad = safe[(safe < 0) | (safe >= classes)].flat[0]
+        raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
+    dtype = input.dtype
+    if weight is None:
+        picked = np.ones(t.shape, dtype)
+        w = None
+    else:
+        w = _array(weight).astype(dtype, copy=False)
+        if w.shape != (classes,):
+            raise ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
+        picked = w[safe]
+    if any_ignored:
+        picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
+    if input.ndim == 2 and weight is None and not any_ignored:
+        coef = np.zeros(input.shape, dtype)
+        coef[np.arange(len(t)), t] = 1
+    else:
+        coef = np.zeros(input.shape, dtype)
+        np.put_along_axis(coef, np.expand_dims(safe, class_axis), np.expand_dims(picked, class_axis), class_axis)
+    total = picked.sum(dtype=np.float64)
+    if label_smoothing:
+        smooth = (np.ones(classes, dtype) if w is None else w) * (label_smoothing / classes)
+        smooth = smooth.reshape((classes,) + (1,) * (input.ndim - class_axis - 1))
+        kept = np.expand_dims(~ignored, class_axis) if any_ignored else True
+        coef = coef * (1 - label_smoothing) + np.where(kept, smooth, 0).astype(dtype)
+    return coef, total
+
+
+def _mean_scale(total):
+    return 1.0 / total if total else float("nan")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits `input` (N, C) or (N, C, d1, ...) (or (C,)) against class
+    indices (N,) / (N, d1, ...) or class probabilities (the input's shape), as PyTorch: with
+    `weight`, the mean divides by the summed weight of the targets; `ignore_index` targets count
+    for nothing; `label_smoothing` mixes in the uniform distribution."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "cross_entropy")
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: the input must have a class dimension, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    class_axis = 1 if input.ndim >= 2 else 0
+    classes = input.shape[class_axis]
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind == "f":  # class probabilities
+        target = _tensor(target)
+        _same_shape("cross_entropy (probability targets)", input, target)
+        coef = target if target.dtype == input.dtype else target.astype(input.dtype)
+        if label_smoothing:
+            coef = coef * (1 - label_smoothing) + label_smoothing / classes
+        if weight is not None:
+            w = _array(weight).astype(input.dtype, copy=False)
+            coef = coef * Tensor._make(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)), False, None)
+        scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
+            _mean_scale(input.data.size // classes if classes else 0)
+        return nn_ops.softmax_cross_entropy(input, coef, axis=class_axis, scale=scale)
+    coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
+    scale = None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total)
+    return nn_ops.softmax_cross_entropy(input, Tensor._make(coef, False, None), axis=class_axis, scale=scale)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-input[target] (log-probabilities), weighted; mean divides by the targets' summed weight."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "nll_loss")
+    if input.ndim == 0:
+        raise ShapeError("nll_loss: the input must have a class dimension, got a 0-d tensor")
+    coef, total = _class_targets("nll_loss", input, target, weight, ignore_index)
+    per_sample = -(input * Tensor._make(coef, False, None)).sum(1 if input.ndim >= 2 else 0)
+    if reduction == "none":
+        return per_sample
+    total_loss = per_sample.sum()
+    return total_loss if reduction == "sum" else total_loss * _mean_scale(total)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _warn_broadcast("mse_loss", input, target)
+    diff = input - target
+    loss = diff * diff
+    if weight is not None:
+        loss = loss * _tensor(weight, input)
+    return _reduce(loss, reduction, "mse_loss")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _warn_broadcast("l1_loss", input, target)
+    loss = ag.abs(input - target)
+    if weight is not None:
+        loss = loss * _tensor(weight, input)
+    return _reduce(loss, reduction, "l1_loss")
+
+
+def _warn_broadcast(op, input, target):
+    if input.shape != target.shape:
+        warnings.warn(f"{op}: using a target size ({tuple(target.shape)}) that is different to the input size "
+                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(y log x + (1 - y) log(1 - x)) with both logs clamped at -100, as PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _same_shape("binary_cross_entropy", input, target)
+    if input.data.size and ((input.data < 0).any() or (input.data > 1).any()):
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                         "(for logits use binary_cross_entropy_with_logits)")
+    loss = nn_ops.binary_cross_entropy(input, target.astype(input.dtype))
+    if weight is not None:
+        loss = loss * _tensor(weight, input)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """BCE of sigmoid(input), computed stably from the logits:
+    (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _same_shape("binary_cross_entropy_with_logits", input, target)
+    target = target.astype(input.dtype)
+    soft = nn_ops.softplus(-input)
+    if pos_weight is not None:
+        soft = soft * ((_tensor(pos_weight, input) - 1) * target + 1)
+    loss = (1 - target) * input + soft
+    if weight is not None:
+        loss = loss * _tensor(weight, input)
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge loss (a linear SVM's): for each sample,
+    sum over j != y of max(0, margin - x[y] + x[j])**p (times weight[y]), divided by C."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    if input.ndim not in (1, 2):
+        raise ShapeError(f"multi_margin_loss: expected a 1-D (C,) or 2-D (N, C) input, got shape {tuple(input.shape)}")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    t = _array(target).reshape(-1)
+    classes = x.shape[1]
+    if t.dtype.kind not in "iu" or t.shape != (x.shape[0],):
+        raise ShapeError(f"multi_margin_loss: expected {x.shape[0]} integer class targets, got shape "
+                         f"{tuple(_array(target).shape)} ({_array(target).dtype})")
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        raise IndexError(f"multi_margin_loss: target out of bounds for {classes} classes")
+    hot = np.zeros(x.shape, x.dtype)
+    hot[np.arange(len(t)), t] = 1
+    picked = (x * Tensor._make(hot, False, None)).sum(1, keepdim=True)
+    z = ag.relu(x - picked + margin)
+    if p == 2:
+        z = z * z
+    factor = (1 - hot) / classes
+    if weight is not None:
+        factor = factor * _array(weight).astype(x.dtype)[t][:, None]
+    loss = (z * Tensor._make(factor.astype(x.dtype, copy=False), False, None)).sum(1)
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction, "multi_margin_loss")
+
+
+# -- layers ------------------------------------------------------------------------------------
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias, for input of shape (*, in_features)."""
+    return nn_ops.linear(input, weight, bias)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) or (C, H, W) input; padding
+    is an int, a pair, 'valid' (none) or 'same' (output as large as the input, stride 1 only)."""
+    stride = _pair(stride, "stride", "conv2d")
+    dilation = _pair(dilation, "dilation", "conv2d")
+    if input.ndim == 3:  # unbatched
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+            totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
+            padding = tuple(total // 2 for total in totals)
+            if any(total % 2 for total in totals):  # the odd pixel goes at the end, as PyTorch
+                input = ag.pad(input, ((0, 0), (0, 0), (0, totals[0] % 2), (0, totals[1] % 2)))
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    padding = _pair(padding, "padding", "conv2d")
+    return nn_ops.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "max_pool2d")
+    if input.ndim == 3:
+        result = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
+        if return_indices:
+            return result[0].squeeze(0), Tensor._make(result[1].data[0], False, None)
+        return result.squeeze(0)
+    return nn_ops.max_pool2d(input, kernel, stride, _pair(padding, "padding", "max_pool2d"),
+                             _pair(dilation, "dilation", "max_pool2d"), ceil_mode, return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over each window. Zero padding counts in the divisor with count_include_pad=True
+    (PyTorch's default); windows that ceil_mode adds past the padded input are averaged over their
+    part inside it, as PyTorch does."""
+    kernel = _pair(kernel_size, "kernel_size", "avg_pool2d")
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "avg_pool2d")
+    padding = _pair(padding, "padding", "avg_pool2d")
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(0)
+    if input.ndim != 4:
+        raise ShapeError(f"avg_pool2d: expects a 4-D (N, C, H, W) input, got shape {tuple(input.shape)}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"avg_pool2d: padding {padding} should be at most half of the kernel size {kernel}")
+    n, c, h, w = input.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    out_hw, extra = nn_ops.pool_geometry("avg_pool2d", (h, w), kernel, stride, padding, (1, 1), ceil_mode)
+    if kernel == stride and padding == (0, 0) and h % kh == 0 and w % kw == 0 and divisor_override is None:
+        # Non-overlapping windows tiling the input: a reshape, no window copies.
+        return input.reshape(n, c, h // kh, kh, w // kw, kw).mean((3, 5))
+    x = input
+    if extra != (0, 0):
+        x = ag.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+    sums = ag.unfold(x, kernel, stride, padding).reshape(n, c, kh * kw, *out_hw).sum(2)
+    if divisor_override is not None:
+        return sums * (1.0 / divisor_override)
+    divisor = _avg_divisor((h, w), kernel, stride, padding, out_hw, count_include_pad)
+    return sums * Tensor._make((1.0 / divisor).astype(input.dtype), False, None)
+
+
+def _avg_divisor(spatial, kernel, stride, padding, out_hw, count_include_pad):
+    """PyTorch's divisor per output position: the window clipped to the padded input (with
+    count_include_pad), or to the input itself (without)."""
+    sizes = []
+    for size, k, s, p, n in zip(spatial, kernel, stride, padding, out_hw):
+        start = np.arange(n) * s - p
+        end = np.minimum(start + k, size + p)
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(np.minimum(end, size) - np.maximum(start, 0))
+    return np.outer(sizes[0], sizes[1]).astype(np.float64)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p);
+    the identity when not training. Uses autograd's global generator (ag.manual_seed)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).data >= p
+    factor = keep * np.asarray(1 / (1 - p), input.dtype)
+    return input * Tensor._make(factor, False, None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) with the batch statistics (training; the running statistics,
+    if given, are updated in place: new = (1 - momentum) * old + momentum * batch, with the
+    unbiased batch variance) or with the running statistics (evaluation)."""
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expects an input of shape (N, C, ...), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ShapeError(f"batch_norm: {name} should contain {channels} elements (one per channel of the "
+                             f"input of shape {tuple(input.shape)}), not {int(np.prod(t.shape))}")
+    if training:
+        count = input.data.size // channels if channels else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}")
+        out, mean, var = nn_ops.batch_norm_train(input, weight, bias, eps)
+        if running_mean is not None:
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
+        if running_var is not None:
+            running_var.data *= 1 - momentum
+            running_var.data += (momentum * count / (count - 1)) * var.astype(running_var.dtype, copy=False)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    inv_std = (1 / np.sqrt(running_var.data + eps)).astype(input.dtype, copy=False)
+    mean = running_mean.data.astype(input.dtype, copy=False)
+    scale = Tensor._make(inv_std, False, None)
+    if weight is not None:
+        scale = scale * weight
+    shift = -Tensor._make(mean, False, None) * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise."""
+    normalized_shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) \
+        else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape or input.ndim < len(normalized_shape):
+        raise ShapeError(f"layer_norm: the input of shape {tuple(input.shape)} does not end in the normalized "
+                         f"shape {normalized_shape}")
+    return nn_ops.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of `weight` picked by the integer `input`; the padding_idx row gets no gradient."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    index = _array(input)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {index.dtype}")
+    rows = weight.shape[0]
+    if index.size and (index.min() < -rows or index.max() >= rows):
+        raise IndexError(f"embedding: index out of range for {rows} embeddings "
+                         f"(values from {index.min()} to {index.max()})")
+    out = weight[index]
+    if padding_idx is not None:
+        padding_idx = padding_idx % rows
+        padded = index == padding_idx
+        if padded.any():
+            out = ag.where(padded[..., None], weight.detach()[index], out)
+    return out
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch-style padding: `pad` lists (before, after) pairs starting from the LAST dim,
+    e.g. (left, right, top, bottom). Negative amounts crop. Modes: constant, reflect, replicate,
+    circular."""
+    pad = [int(p) for p in pad]
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: the padding {tuple(pad)} must have an even length of at most 2 * {input.ndim} "
+                         f"(for an input of shape {tuple(input.shape)})")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    crop = tuple(slice(max(0, -b), n - max(0, -a) if a < 0 else None) for (b, a), n in zip(widths, input.shape))
+    if any(b < 0 or a < 0 for b, a in widths):
+        input = input[crop]
+        widths = [(max(0, b), max(0, a)) for b, a in widths]
+    if mode == "constant":
+        return ag.pad(input, widths, value=0.0 if value is None else value)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: unknown mode {mode!r} (use 'constant', 'reflect', 'replicate' or 'circular')")
+    out = input
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            index = np.pad(np.arange(input.shape[axis]), (before, after), mode=_PAD_MODES[mode])
+            out = out[(slice(None),) * axis + (index,)]
+    return out
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col, with torch.nn.functional.unfold's argument order."""
+    return ag.unfold(input, kernel_size, stride=stride, padding=padding, dilation=dilation)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    return ag.fold(input, output_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding of class indices (nn.data.transforms.one_hot, imported on first use
+    so that `import nn` does not load nn.data)."""
+    from .data.transforms import one_hot as _one_hot
+    return _one_hot(tensor, num_classes)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return ag.flatten(input, start_dim, end_dim)

@@ -1,0 +1,493 @@
+"""Module: the base class of every layer and model, with PyTorch's registration rules.
+
+Assigning a Parameter, a Module or (for a name made with `register_buffer`) a Tensor to an
+attribute registers it, as `torch.nn.Module.__setattr__` does; the registries are ordered, so
+`named_parameters()` and `state_dict()` give PyTorch's order and names: a module's own
+parameters, then its own buffers, then each child's entries in the order the children were
+assigned, recursively, with dotted names ("0.weight", "block.bn.running_mean").
+
+`load_state_dict` first checks every key, shape and value, and only then copies anything, so a
+failed load leaves the module exactly as it was. Values are copied into the existing arrays
+(parameters keep their identity, and their dtype), which keeps an optimizer's references valid.
+"""
+import itertools
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+
+from .parameter import Parameter
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict returns, as in PyTorch."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class RemovableHandle:
+    """Returned by the register_*_hook methods; `.remove()` unregisters the hook."""
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _addindent(text, spaces):
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+def _as_array(value, key):
+    """A state-dict value (Tensor, numpy array or array-like) as an ndarray."""
+    if isinstance(value, Tensor):
+        return value.data
+    try:
+        array = np.asarray(value)
+    except Exception:
+        array = None
+    if array is None or array.dtype.kind not in "biufc":
+        raise TypeError(f"load_state_dict: the value for {key!r} must be a Tensor or a numeric numpy array, "
+                        f"got {type(value).__name__}")
+    return array
+
+
+class Module:
+    """Base class for all layers and models: subclass it, assign layers and Parameters in
+    `__init__` (after `super().__init__()`), and write `forward`."""
+
+    training: bool
+    dump_patches = False
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments; "
+                            "Module.__init__ takes none")
+        setattr_ = object.__setattr__
+        setattr_(self, "training", True)
+        setattr_(self, "_parameters", OrderedDict())
+        setattr_(self, "_buffers", OrderedDict())
+        setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_modules", OrderedDict())
+        setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    # -- calling ---------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) runs before forward; a non-None result replaces the args."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) runs after forward; a non-None result replaces the output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # -- registration ----------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._discard(name)
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(nn.Parameter or None expected)")
+            params[name] = None
+            return
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._discard(name)
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(nn.Module or None expected)")
+            modules[name] = None
+            return
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            buffers[name] = value
+            return
+        object.__setattr__(self, name, value)
+
+    def _discard(self, name):
+        self.__dict__.pop(name, None)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            self.__dict__[registry].pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: parameters, buffers and children live in registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, ()):
+                del self.__dict__[registry][name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    def _check_name(self, kind, name):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"{kind} name can't be empty or contain \".\", got {name!r}")
+        if hasattr(self, name) and name not in self._parameters and name not in self._buffers \
+                and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name, param):
+        self._check_name("parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                            "(nn.Parameter or None required)")
+        self._discard(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A Tensor that is part of the module's state but not a parameter (running statistics):
+        saved in state_dict (unless persistent=False), converted by to()/double()."""
+        self._check_name("buffer", name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(Tensor or None required)")
+        self._discard(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name("module", name)
+        self._discard(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        module = self
+        if target == "":
+            return module
+        for part in target.split("."):
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{module._get_name()} has no submodule `{part}` (looking up {target!r})")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._parameters:
+            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+        return module._buffers[name]
+
+    # -- iteration -------------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every descendant, depth first, each once."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry, prefix, recurse, remove_duplicate=True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+            else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    # -- modes and gradients ---------------------------------------------------------------------
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients: to None (the default, as PyTorch), or to zeros in place."""
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            elif param.grad.data.flags.writeable:
+                param.grad.data[...] = 0
+            else:
+                param.grad = ag.zeros_like(param.grad)
+
+    def apply(self, fn):
+        """Call fn on every child (recursively, children first) and then on self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # -- dtype and device ------------------------------------------------------------------------
+    def _apply(self, convert):
+        """Replace the array of every parameter, gradient and buffer by convert(array), in place
+        (the Parameter objects stay the same, so optimizers keep working)."""
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is None:
+                    continue
+                param.data = convert(param.data)
+                if param.grad is not None:
+                    param.grad = Tensor._make(convert(param.grad.data), False, None)
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    buffer.data = convert(buffer.data)
+        return self
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, **kwargs):
+        """`to(dtype)` converts floating parameters and buffers in place; `to("cpu")` is a no-op
+        (NumPy's CPU is the only device); `to(tensor)` takes the tensor's dtype."""
+        from autograd.creation import check_device, resolve_dtype
+        target = dtype
+        for arg in list(args) + list(kwargs.values()):
+            if isinstance(arg, Tensor):
+                target = arg.dtype
+            elif isinstance(arg, str) or isinstance(arg, ag.device):
+                check_device(arg)
+            else:
+                target = arg
+        if device is not None:
+            check_device(device)
+        if target is None:
+            return self
+        target = resolve_dtype(target)
+        if target.kind not in "fc":
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={target}")
+        return self._apply(lambda a: a.astype(target, copy=False) if a.dtype.kind in "fc" else a)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def type(self, dst_type):
+        return self.to(dst_type)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        from autograd.creation import check_device
+        check_device("cuda")
+
+    # -- state -----------------------------------------------------------------------------------
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """An OrderedDict name -> Tensor: parameters, then persistent buffers, module by module.
+        Values share memory with the module (detached, unless keep_vars)."""
+        if args:  # PyTorch's legacy positional (destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
+        if destination is None:
+            destination = OrderedDict()
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        return destination
+
+    def _state_targets(self):
+        """name -> the Tensor a state-dict value is copied into (what state_dict would save)."""
+        return self.state_dict(keep_vars=True)
+
+    def _load_defaults(self, state_dict, prefix):
+        """Hook for layers that fill in entries missing from old state dicts (BatchNorm)."""
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy `state_dict` (name -> Tensor or numpy array) into this module's parameters and
+        buffers. Any missing or unexpected key (with strict=True), wrong shape or bad value raises
+        a RuntimeError naming them all, and then nothing has been changed. Returns the named tuple
+        (missing_keys, unexpected_keys)."""
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        state_dict = OrderedDict(state_dict)
+        for prefix, module in self.named_modules():
+            module._load_defaults(state_dict, prefix + "." if prefix else "")
+        targets = self._state_targets()
+        missing = [key for key in targets if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in targets]
+        errors = []
+        arrays = {}
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            try:
+                array = _as_array(state_dict[key], key)
+            except TypeError as error:
+                errors.append(str(error))
+                continue
+            if array.shape != target.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape {array.shape} from "
+                              f"checkpoint, the shape in current model is {target.shape}.")
+                continue
+            if array.dtype.kind == "c" and target.dtype.kind != "c":
+                errors.append(f"dtype mismatch for {key}: cannot copy complex values into {target.dtype}.")
+                continue
+            arrays[key] = array
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
+        # Everything checked: now copy (the same array may be loaded into itself, which is fine).
+        for key, array in arrays.items():
+            target = targets[key]
+            if assign:
+                target.data = np.array(array, dtype=target.dtype)
+            elif target.data.flags.writeable:
+                np.copyto(target.data, array, casting="unsafe")
+            else:
+                target.data = np.array(array, dtype=target.dtype)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- printing --------------------------------------------------------------------------------
+    def _get_name(self):
+        return type(self).__name__
+
+    def extra_repr(self):
+        """The text inside the parentheses of this module's repr (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(module), 2) for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"

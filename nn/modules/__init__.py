@@ -1,0 +1,19 @@
+"""The layer, activation and loss modules (all re-exported by `nn`)."""
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh
+from .conv import Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten
+from .linear import Identity, Linear, Maxout
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, MultiMarginLoss,
+                   NLLLoss)
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AvgPool2d, MaxPool2d
+
+__all__ = [
+    "Identity", "Linear", "Maxout", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+    "ReLU", "LeakyReLU", "PReLU", "GELU", "Sigmoid", "Tanh", "SiLU", "ELU", "Softplus", "Softmax", "LogSoftmax",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
+    "HingeLoss",
+]

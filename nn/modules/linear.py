@@ -1,0 +1,76 @@
+"""Identity, Linear and Maxout."""
+import math
+
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ._utils import new_parameter, shape_error
+
+
+class Identity(Module):
+    """Returns its input; takes (and ignores) any arguments, as PyTorch's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """y = x W^T + b, with W of shape (out_features, in_features), for x of shape (*, in_features).
+    Initialised as PyTorch: W ~ kaiming_uniform_(a=sqrt(5)), b ~ U(-1/sqrt(in), 1/sqrt(in))."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = new_parameter((out_features, in_features), dtype, device)
+        if bias:
+            self.bias = new_parameter((out_features,), dtype, device)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise shape_error(self, f"expected an input whose last dimension is in_features={self.in_features}",
+                              input.shape)
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Maxout(Module):
+    """Maxout units (Goodfellow et al., 2013): a Linear layer to out_features * pieces outputs,
+    then the max over each unit's `pieces` consecutive outputs."""
+
+    def __init__(self, in_features, out_features, pieces, bias=True, device=None, dtype=None):
+        super().__init__()
+        if pieces < 1:
+            raise ValueError(f"Maxout: pieces must be at least 1, got {pieces}")
+        self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
+        self.weight = new_parameter((out_features * pieces, in_features), dtype, device)
+        if bias:
+            self.bias = new_parameter((out_features * pieces,), dtype, device)
+        else:
+            self.register_parameter("bias", None)
+        Linear.reset_parameters(self)
+
+    def forward(self, input):
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise shape_error(self, f"expected an input whose last dimension is in_features={self.in_features}",
+                              input.shape)
+        out = F.linear(input, self.weight, self.bias)
+        return out.reshape(*input.shape[:-1], self.out_features, self.pieces).amax(-1)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}, "
+                f"bias={self.bias is not None}")

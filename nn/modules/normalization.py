@@ -1,0 +1,130 @@
+"""BatchNorm1d, BatchNorm2d and LayerNorm."""
+import numbers
+
+import numpy as np
+
+import autograd as ag
+
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ._utils import new_parameter, shape_error
+
+
+class _BatchNorm(Module):
+    """Batch normalisation over the channel dim 1, as PyTorch's: batch statistics in training
+    (updating running_mean and running_var, the latter with the unbiased variance, by
+    new = (1 - momentum) * old + momentum * batch; momentum=None gives the cumulative average),
+    running statistics in eval mode. The state dict holds weight, bias, running_mean,
+    running_var and num_batches_tracked."""
+
+    _dims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = new_parameter((num_features,), dtype, device)
+            if bias:
+                self.bias = new_parameter((num_features,), dtype, device)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", ag.zeros(num_features, dtype=dtype or ag.float32))
+            self.register_buffer("running_var", ag.ones(num_features, dtype=dtype or ag.float32))
+            self.register_buffer("num_batches_tracked", ag.tensor(0, dtype=ag.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _load_defaults(self, state_dict, prefix):
+        # As PyTorch: a state dict from before num_batches_tracked existed loads with 0.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict and prefix + "running_mean" in state_dict:
+            state_dict[key] = np.asarray(0, np.int64)
+
+    def forward(self, input):
+        if input.ndim not in self._dims:
+            raise shape_error(self, f"expected {' or '.join(f'{d}D' for d in self._dims)} input", input.shape)
+        if input.shape[1] != self.num_features:
+            raise shape_error(self, f"expected num_features={self.num_features} channels in dim 1", input.shape)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Over (N, C) or (N, C, L) inputs."""
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Over (N, C, H, W) inputs."""
+    _dims = (4,)
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing `normalized_shape` dims of each sample; elementwise affine."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = new_parameter(self.normalized_shape, dtype, device)
+            if bias:
+                self.bias = new_parameter(self.normalized_shape, dtype, device)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        k = len(self.normalized_shape)
+        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
+            raise shape_error(self, f"expected an input ending in {self.normalized_shape}", input.shape)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

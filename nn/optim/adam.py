@@ -1,0 +1,104 @@
+"""Adam and AdamW, as torch.optim.Adam / AdamW (the single-tensor CPU path, op for op).
+
+    g = grad (negated if maximize)
+    AdamW (decoupled):  p = p * (1 - lr * weight_decay)      Adam:  g = g + weight_decay * p
+    m = lerp(m, g, 1 - beta1) = m + (1 - beta1) * (g - m)
+    v = beta2 * v + (1 - beta2) * g * g
+    amsgrad:  v_max = max(v_max, v), used below in place of v
+    p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+"""
+import numpy as np
+
+from .optimizer import Optimizer, check_number, param_data
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if differentiable:
+            raise ValueError(f"{type(self).__name__}: differentiable=True is not supported (updates are done in NumPy)")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        name = type(self).__name__
+        check_number(name, "learning rate (lr)", group["lr"])
+        check_number(name, "epsilon value (eps)", group["eps"])
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        check_number(name, "beta parameter at index 0 (betas[0])", betas[0], high=1.0)
+        check_number(name, "beta parameter at index 1 (betas[1])", betas[1], high=1.0)
+        check_number(name, "weight_decay value", group["weight_decay"])
+
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                data = param_data(p)
+                g = p.grad.data  # shared: only ever read
+                if maximize:
+                    g = -g
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(data)
+                    state["exp_avg_sq"] = np.zeros_like(data)
+                if amsgrad and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = np.zeros_like(data)
+                state["step"] += 1
+                step = state["step"]
+                if weight_decay != 0:
+                    if decoupled:
+                        data *= 1 - lr * weight_decay
+                    else:
+                        g = g + weight_decay * data
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+
+                work = np.subtract(g, exp_avg, dtype=data.dtype)  # the one scratch array per parameter
+                work *= 1 - beta1
+                exp_avg += work
+                np.multiply(g, g, out=work)
+                work *= 1 - beta2
+                exp_avg_sq *= beta2
+                exp_avg_sq += work
+
+                step_size = lr / (1 - beta1 ** step)
+                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                if amsgrad:
+                    max_exp_avg_sq = state["max_exp_avg_sq"]
+                    np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    np.sqrt(max_exp_avg_sq, out=work)
+                else:
+                    np.sqrt(exp_avg_sq, out=work)
+                work /= bias_correction2_sqrt
+                work += eps                          # work is now the denominator
+                np.divide(exp_avg, work, out=work)
+                work *= step_size
+                data -= work
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): the decay shrinks the parameters
+    directly instead of entering the moment estimates."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # AdamW is always decoupled, whatever the file says
+            group["decoupled_weight_decay"] = True

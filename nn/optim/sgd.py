@@ -1,0 +1,64 @@
+"""SGD with momentum, dampening, Nesterov momentum and (coupled) weight decay, as torch.optim.SGD.
+
+    g = grad (negated if maximize) + weight_decay * p
+    buf = g                                          on the first step (no dampening applied)
+    buf = momentum * buf + (1 - dampening) * g       afterwards
+    g = g + momentum * buf  if nesterov else  buf
+    p = p - lr * g
+"""
+import numpy as np
+
+from .optimizer import Optimizer, check_number, param_data
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        # foreach / fused / differentiable are accepted so PyTorch code runs; NumPy has one code path.
+        if differentiable:
+            raise ValueError("SGD: differentiable=True is not supported (updates are done in NumPy)")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        check_number("SGD", "learning rate (lr)", group["lr"])
+        check_number("SGD", "momentum", group["momentum"])
+        check_number("SGD", "weight_decay", group["weight_decay"])
+        check_number("SGD", "dampening", group["dampening"], low=-np.inf)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                             f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
+
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            momentum = float(group["momentum"])
+            dampening = float(group["dampening"])
+            weight_decay = float(group["weight_decay"])
+            nesterov, maximize = group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                data = param_data(p)
+                g = p.grad.data  # shared: only ever read
+                if maximize:
+                    g = -g
+                if weight_decay != 0:
+                    g = g + weight_decay * data
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = np.array(g, dtype=data.dtype, copy=True)
+                    else:
+                        buf *= momentum
+                        if dampening == 0:
+                            buf += g
+                        else:
+                            buf += (1 - dampening) * g
+                    g = g + momentum * buf if nesterov else buf
+                data -= lr * g
+        return loss

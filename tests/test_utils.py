@@ -1,0 +1,121 @@
+"""nn.utils: gradient clipping and flat parameter vectors against torch.nn.utils."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.utils
+
+torch = pytest.importorskip("torch")
+
+COMPARISONS = {"count": 0, "max_abs_diff": 0.0}
+
+
+def assert_matches_torch(ours, theirs, dtype):
+    ours = ours.data if isinstance(ours, ag.Tensor) else ours
+    theirs = theirs.detach().numpy()
+    assert ours.dtype == theirs.dtype == np.dtype(dtype)
+    assert ours.shape == theirs.shape
+    COMPARISONS["count"] += 1
+    COMPARISONS["max_abs_diff"] = max(COMPARISONS["max_abs_diff"],
+                                      float(np.max(np.abs(ours.astype(np.float64) - theirs), initial=0.0)))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-3)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_comparisons():
+    yield
+    print(f"\n[test_utils] {COMPARISONS['count']} comparisons with PyTorch; "
+          f"largest |difference|: {COMPARISONS['max_abs_diff']:.3g}")
+
+
+def params_with_grads(dtype, scale=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(4, 3), (3,), (2, 2, 2), (5,)]
+    values = [rng.normal(size=s).astype(dtype) for s in shapes]
+    grads = [(rng.normal(size=s) * scale).astype(dtype) for s in shapes]
+    ours = [ag.tensor(v, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    for i, (p, tp, g) in enumerate(zip(ours, theirs, grads)):
+        if i != 3:  # the last parameter has no gradient
+            p.grad, tp.grad = ag.tensor(g.copy()), torch.tensor(g.copy())
+    return ours, theirs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 3.0])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])  # clipping, and a norm already below the limit
+def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
+    ours, theirs = params_with_grads(dtype)
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
+    torch_total = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
+    assert isinstance(total, ag.Tensor) and total.shape == ()
+    assert_matches_torch(total, torch_total, dtype)
+    for p, tp in zip(ours, theirs):
+        if tp.grad is None:
+            assert p.grad is None
+        else:
+            assert_matches_torch(p.grad, tp.grad, dtype)
+
+
+def test_clipping_replaces_gradients_instead_of_scaling_shared_ones():
+    shared = ag.tensor(np.full(4, 3.0, np.float32))
+    p, q = ag.zeros(4, requires_grad=True), ag.zeros(4, requires_grad=True)
+    p.grad = q.grad = shared
+    total = nn.utils.clip_grad_norm_([p, q], max_norm=1.0)
+    assert total.item() == pytest.approx(math.sqrt(2 * 4 * 9.0))
+    np.testing.assert_array_equal(shared.data, np.full(4, 3.0))  # untouched
+    assert p.grad is not shared
+    np.testing.assert_allclose(np.sqrt((p.grad.data ** 2).sum() + (q.grad.data ** 2).sum()), 1.0, rtol=1e-5)
+    assert p.grad.dtype == np.float32
+
+
+def test_clip_grad_norm_accepts_a_single_tensor_and_no_gradients():
+    p = ag.tensor([3.0, 4.0], requires_grad=True)
+    p.grad = ag.tensor([3.0, 4.0])
+    assert nn.utils.clip_grad_norm_(p, 10.0).item() == pytest.approx(5.0)
+    np.testing.assert_array_equal(p.grad.data, [3.0, 4.0])
+    total = nn.utils.clip_grad_norm_([ag.zeros(2, requires_grad=True)], 1.0)
+    assert total.item() == 0.0 and torch.nn.utils.clip_grad_norm_([torch.zeros(2, requires_grad=True)], 1.0) == 0
+
+
+def test_non_finite_norm_raises_only_when_asked():
+    p = ag.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = ag.tensor([float("nan"), 1.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    total = nn.utils.clip_grad_norm_([p], 1.0)
+    tp = torch.tensor([1.0, 2.0], requires_grad=True)
+    tp.grad = torch.tensor([float("nan"), 1.0])
+    torch_total = torch.nn.utils.clip_grad_norm_([tp], 1.0)
+    assert math.isnan(total.item()) and math.isnan(torch_total.item())
+    assert np.isnan(p.grad.data).all() and torch.isnan(tp.grad).all()  # NaN spreads, as in PyTorch
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_grad_value_matches_torch(dtype):
+    ours, theirs = params_with_grads(dtype, scale=3.0)
+    nn.utils.clip_grad_value_(ours, 1.5)
+    torch.nn.utils.clip_grad_value_(theirs, 1.5)
+    for p, tp in zip(ours, theirs):
+        if tp.grad is not None:
+            assert_matches_torch(p.grad, tp.grad, dtype)
+            assert np.abs(p.grad.data).max() <= 1.5
+
+
+def test_parameters_to_vector_and_back_match_torch():
+    ours, theirs = params_with_grads(np.float32)
+    vec = nn.utils.parameters_to_vector(ours)
+    assert_matches_torch(vec, torch.nn.utils.parameters_to_vector(theirs), np.float32)
+    vec.sum().backward()  # differentiable, as in PyTorch
+    np.testing.assert_array_equal(ours[3].grad.data, np.ones(5))
+    new = ag.tensor(np.arange(vec.shape[0], dtype=np.float32))
+    nn.utils.vector_to_parameters(new, ours)
+    torch.nn.utils.vector_to_parameters(torch.tensor(new.data), theirs)
+    for p, tp in zip(ours, theirs):
+        assert_matches_torch(p, tp, np.float32)
+    with pytest.raises(ValueError, match="elements"):
+        nn.utils.vector_to_parameters(ag.zeros(3), ours)
