@@ -78,6 +78,8 @@ def scalar_operand(value, like):
     takes the tensor's dtype where it fits, so float32 stays float32."""
     if value.__class__ in _PYTHON_NUMBERS and like.dtype.kind == "f":  # the common case, first
         return np.asarray(value, like.dtype)
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()  # a NumPy scalar combines as a Python number does (as in PyTorch)
     if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
         kind = like.dtype.kind
         if isinstance(value, bool):
@@ -239,6 +241,8 @@ def rand(*shape, dtype=None, requires_grad=False, generator=None):
 def randint(low, high=None, size=(), dtype=None, generator=None):
     if high is None:
         low, high = 0, low
+    elif isinstance(high, (tuple, list)) and size == ():  # randint(high, size), as PyTorch
+        low, high, size = 0, low, tuple(high)
     return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64), False)
 
 

@@ -121,8 +121,9 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                     grad = _apply_hooks(node.hooks, grad)
                 if node.retained is not None:
                     kept = node.retained()
-                    if kept is not None:
-                        kept.grad = grad if create_graph else grad.detach()
+                    if kept is not None:  # accumulates across backward calls, as a leaf's .grad does
+                        kept_grad = grad if create_graph else grad.detach()
+                        kept.grad = kept_grad if kept.grad is None else kept.grad + kept_grad
                 if capture is not None and node in capture:
                     capture[node] = grad
                 input_grads = node.run_backward(grad, create_graph)

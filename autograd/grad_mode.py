@@ -28,6 +28,12 @@ class _GradModeSwitch(contextlib.ContextDecorator):
     """A context manager and decorator that sets grad mode on entry and restores it on exit."""
     enabled = True
 
+    def __new__(cls, *args):
+        # `@no_grad` without parentheses decorates too, as in PyTorch.
+        if len(args) == 1 and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __enter__(self):
         self._previous = _state.grad_enabled
         _state.grad_enabled = self.enabled
@@ -66,6 +72,7 @@ class set_grad_enabled(_GradModeSwitch):
 
     def __call__(self, func):
         enabled = self.enabled
+        _state.grad_enabled = self._before_call  # as a decorator it only applies inside func
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):

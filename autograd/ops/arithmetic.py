@@ -16,7 +16,10 @@ def operands(x, y):
     """The operands for a binary op. A Python scalar is a constant (`apply` passes non-Tensors
     through without an edge): with a floating tensor it stays a Python number, which NumPy
     treats as weakly typed (float32 stays float32); otherwise it becomes an array of the
-    tensor's dtype where that fits."""
+    tensor's dtype where that fits. As in PyTorch, an integer or bool operand meeting a floating
+    one takes its dtype (NumPy would make int64 * float32 float64)."""
+    if x.__class__ is Tensor and y.__class__ is Tensor and x.data.dtype.kind == y.data.dtype.kind:
+        return x, y
     if x.__class__ in _PYTHON_NUMBERS and isinstance(y, Tensor) and y.data.dtype.kind == "f":
         return x, y
     if y.__class__ in _PYTHON_NUMBERS and isinstance(x, Tensor) and x.data.dtype.kind == "f":
@@ -27,7 +30,17 @@ def operands(x, y):
         x = scalar_operand(x, y)
     elif not isinstance(y, Tensor):
         y = scalar_operand(y, x)
+    kind_x, kind_y = x.dtype.kind, y.dtype.kind
+    if kind_y == "f" and kind_x in "biu":
+        x = _as_dtype(x, y.dtype)
+    elif kind_x == "f" and kind_y in "biu":
+        y = _as_dtype(y, x.dtype)
     return x, y
+
+
+def _as_dtype(value, dtype):
+    """An integer or bool operand (never in the graph) as `dtype`."""
+    return constant(value.data.astype(dtype)) if isinstance(value, Tensor) else value.astype(dtype)
 
 
 _PYTHON_NUMBERS = (float, int)
@@ -202,7 +215,11 @@ def mul(x, y):
 
 
 def div(x, y):
-    return Div.apply(*operands(x, y))
+    x, y = operands(x, y)
+    if x.__class__ not in _PYTHON_NUMBERS and y.__class__ not in _PYTHON_NUMBERS and \
+            x.dtype.kind in "biu" and y.dtype.kind in "biu":  # as PyTorch: integers divide to float32
+        x, y = _as_dtype(x, np.float32), _as_dtype(y, np.float32)
+    return Div.apply(x, y)
 
 
 true_divide = divide = div
@@ -237,4 +254,6 @@ def where(condition, x, y):
 
 
 def masked_fill(x, mask, value):
+    if not isinstance(value, Tensor):
+        value = np.asarray(value, dtype=x.dtype)  # as PyTorch: the fill value takes the tensor's dtype
     return where(mask, value, x)

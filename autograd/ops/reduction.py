@@ -202,7 +202,13 @@ def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """sqrt(var); where the std is 0 its gradient is taken as 0 (as PyTorch), not NaN."""
+    variance = var(x, dim, unbiased, keepdim, correction=correction)
+    zero = variance.data == 0
+    if not zero.any():
+        return sqrt(variance)
+    from .arithmetic import where
+    return where(zero, 0.0, sqrt(where(zero, 1.0, variance)))
 
 
 def amax(x, dim=None, keepdim=False):
