@@ -217,7 +217,8 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
 
 
 def _mean_scale(total):
-    return 1.0 / total if total else float("nan")
+    """1 / total as a Python float (a NumPy float64 would promote a float32 graph)."""
+    return 1.0 / float(total) if total else float("nan")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

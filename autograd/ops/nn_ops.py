@@ -1,9 +1,9 @@
 """Fused primitives for nn's hot paths: linear, conv2d, max-pooling, softmax cross-entropy, softplus,
-batch normalisation.
+binary cross-entropy, batch and layer normalisation.
 
-Each could be composed from smaller ops (matmul, unfold, amax, log_softmax + indexing...), and
-`nn` did so at first; fusing them removes graph nodes and whole passes over memory on the
-training hot path, and (softmax cross-entropy, softplus) keeps the arithmetic stable. The pattern
+Each could be composed from smaller ops (matmul, unfold, amax, log_softmax + indexing...);
+fusing them removes graph nodes and whole passes over memory on the training hot path, and
+(softmax cross-entropy, softplus, binary cross-entropy) keeps the arithmetic stable. The pattern
 is that of elementwise.py: a NumPy forward, and a backward written with Tensor ops so that it is
 itself differentiable (create_graph=True works through every op here).
 
@@ -18,15 +18,91 @@ and the convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow). The output
 an (N, O, oh, ow) view of the (O, N, oh, ow) product (no copy); the next convolution reads its
 slabs from that layout just as fast.
 """
+import sys
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from .. import grad_mode
 from ..errors import shape_error
 from ..function import Primitive
-from ..tensor import Tensor
 from .elementwise import constant, sigmoid
 from .softmax import log_softmax, softmax
-from .windows import fold, unfold, window_geometry
+from .windows import unfold, window_geometry
+
+
+def _unused_refcount():
+    """sys.getrefcount of an array that only a pool list refers to, seen from the loop in
+    Workspace.empty (measured rather than assumed, as interpreters count differently)."""
+    arrays = [np.empty(0)]
+    for array in arrays:
+        return sys.getrefcount(array)
+
+
+_UNUSED_REFCOUNT = _unused_refcount()
+
+
+class Workspace:
+    """Reusable scratch arrays for the big, short-lived buffers of conv and pooling (the column
+    matrices, their gradients, pooled outputs), as PyTorch's caching allocator keeps freed blocks.
+
+    Allocating a fresh multi-megabyte array every step costs a page fault per 4 KiB page on first
+    touch (malloc hands large blocks back to the OS when they are freed), which in a small CNN's
+    step is as much time as the arithmetic. An array here is handed out again only once nothing
+    but the pool refers to it (no Tensor, view or saved graph value), so reuse is never visible.
+    Per thread; at most `per_shape` arrays per (shape, dtype), and `max_bytes` in all (least
+    recently used shapes are dropped first).
+    """
+    min_bytes = 1 << 18
+    per_shape = 3
+    max_bytes = 256 << 20
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _pool(self):
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = OrderedDict()
+            self._local.bytes = 0
+        return pool
+
+    def empty(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        shape = tuple(shape)
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if size < self.min_bytes:
+            return np.empty(shape, dtype)
+        pool = self._pool()
+        key = (shape, dtype)
+        arrays = pool.get(key)
+        if arrays is None:
+            arrays = pool[key] = []
+        pool.move_to_end(key)
+        for array in arrays:
+            if sys.getrefcount(array) == _UNUSED_REFCOUNT:   # only the pool refers to it
+                return array
+        array = np.empty(shape, dtype)
+        if len(arrays) < self.per_shape:
+            arrays.append(array)
+            self._local.bytes += size
+            while self._local.bytes > self.max_bytes and len(pool) > 1:
+                (old_shape, old_dtype), dropped = pool.popitem(last=False)
+                self._local.bytes -= len(dropped) * int(np.prod(old_shape, dtype=np.int64)) * old_dtype.itemsize
+        return array
+
+    def zeros(self, shape, dtype):
+        array = self.empty(shape, dtype)
+        array.fill(0)
+        return array
+
+    def clear(self):
+        self._pool().clear()
+        self._local.bytes = 0
+
+
+workspace = Workspace()
 
 
 def _recording_graph():
@@ -40,6 +116,8 @@ class Linear(Primitive):
     """out = x @ W.T + b for x of shape (*, in), W (out, in), b (out,) or None.
 
     d/dx = grad @ W, d/dW = grad^T @ x (leading dims flattened), d/db = grad summed over rows.
+    The training hot path: for first derivatives the three products run on the arrays directly
+    (no graph nodes for the transposes and reshapes); with create_graph, as Tensor ops.
     """
     @staticmethod
     def forward(ctx, x, weight, bias):
@@ -53,9 +131,17 @@ class Linear(Primitive):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        out_features, in_features = weight.shape
+        if not _recording_graph():
+            g = grad.data
+            g2 = g.reshape(-1, out_features)
+            grad_x = constant(g @ weight.data) if need_x else None
+            grad_w = constant(g2.T @ x.data.reshape(-1, in_features)) if need_w else None
+            grad_b = constant(g2.sum(0)) if need_b else None
+            return grad_x, grad_w, grad_b
         grad_x = grad @ weight if need_x else None
-        grad_2d = grad.reshape(-1, weight.shape[0]) if grad.ndim != 2 else grad
-        grad_w = grad_2d.mT @ (x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x) if need_w else None
+        grad_2d = grad.reshape(-1, out_features) if grad.ndim != 2 else grad
+        grad_w = grad_2d.mT @ (x.reshape(-1, in_features) if x.ndim != 2 else x) if need_w else None
         grad_b = grad_2d.sum(0) if need_b else None
         return grad_x, grad_w, grad_b
 
@@ -69,37 +155,56 @@ def linear(x, weight, bias=None):
 
 # -- convolution ---------------------------------------------------------------------------------
 
-def _padded(x, padding, value=0):
-    ph, pw = padding
-    if not (ph or pw):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+def _span(size, offset, stride, pad, out):
+    """For one kernel offset along one axis: the output positions [lo, hi) whose input position
+    r * stride - pad + offset falls inside [0, size), and the input position of the first."""
+    lo = max(0, -(-(pad - offset) // stride))
+    hi = max(lo, min(out, (size - 1 + pad - offset) // stride + 1))
+    return lo, hi, lo * stride - pad + offset
+
+
+def _strided(start, count, step):
+    return slice(start, start + step * (count - 1) + 1, step) if count > 0 else slice(0, 0)
 
 
 def im2col(x, kernel, stride, padding, dilation, out_hw):
     """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
-    holds input channel c at kernel offset (i, j) for every output position."""
-    n, c = x.shape[:2]
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    xp = _padded(x, padding)
-    cols = np.empty((c, kh, kw, n, oh, ow), x.dtype)
-    by_channel = xp.transpose(1, 0, 2, 3)
+    holds input channel c at kernel offset (i, j) for every output position. Padding is never
+    materialised: each offset copies the part of the image it sees and zeroes the border."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
+    by_channel = x.transpose(1, 0, 2, 3)
     for i in range(kh):
+        r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
         for j in range(kw):
-            cols[:, i, j] = by_channel[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
+            dst = cols[:, i, j]
+            if r0 > 0:
+                dst[:, :, :r0] = 0
+            if r1 < oh:
+                dst[:, :, r1:] = 0
+            if c0 > 0:
+                dst[:, :, r0:r1, :c0] = 0
+            if c1 < ow:
+                dst[:, :, r0:r1, c1:] = 0
+            dst[:, :, r0:r1, c0:c1] = by_channel[:, :, _strided(h0, r1 - r0, sh), _strided(w0, c1 - c0, sw)]
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
 def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
-    """The adjoint of im2col: add each (c, i, j) row back where it was read from."""
+    """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
+    an (N, C, H, W) view of a (C, N, H, W) array."""
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
     cols = cols.reshape(c, kh, kw, n, oh, ow)
-    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)
+    out = workspace.zeros((c, n, h, w), cols.dtype)
     for i in range(kh):
+        r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
         for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j]
-    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+            c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
+            out[:, :, _strided(h0, r1 - r0, sh), _strided(w0, c1 - c0, sw)] += cols[:, i, j, :, r0:r1, c0:c1]
+    return out.transpose(1, 0, 2, 3)
 
 
 def _grouped(matrix, groups):
@@ -122,7 +227,7 @@ class Conv2d(Primitive):
         cols = im2col(x, (kh, kw), stride, padding, dilation, out_hw)
         w2 = weight.reshape(out_c, -1)
         if groups == 1:
-            out = w2 @ cols
+            out = np.matmul(w2, cols, out=workspace.empty((out_c, cols.shape[1]), np.result_type(w2, cols)))
         else:
             out = np.matmul(_grouped(w2, groups), _grouped(cols, groups)).reshape(out_c, -1)
         if bias is not None:
@@ -168,11 +273,11 @@ class Col2im(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        kernel, stride, padding, dilation, out_hw, _ = ctx.geometry
         return Im2col.apply(grad, geometry=ctx.geometry)
 
 
 class Im2col(Primitive):
+    """The transposed column matrix of an image (Col2im's adjoint; used by double backward)."""
     @staticmethod
     def forward(ctx, x, geometry):
         kernel, stride, padding, dilation, out_hw, _ = geometry
@@ -200,81 +305,163 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
 
 
 # -- max pooling ---------------------------------------------------------------------------------
+#
+# The max over a kh x kw window is taken separably: first along W (each input row, for each
+# output column: the max over the kw offsets and which offset won), then along H over those row
+# maxima (which of the kh offsets won). Keeping the first winner at each stage gives the first
+# maximum in row-major order, PyTorch's choice among ties. The gradient is routed back the same
+# way, H then W, and overlapping windows add. Each stage is a handful of whole-array NumPy ops per
+# kernel offset: no window copies.
+#
+# Pooling works on the last two axes only, so an (N, C, H, W) array stored channel-major (as
+# conv2d returns it, and relu keeps it) is pooled as the contiguous (C, N, H, W) array it is, and
+# the output and gradients keep that layout.
 
-def _pool_windows(x, kernel, stride, dilation, out_hw):
-    """For each kernel offset (i, j), the (N, C, oh, ow) strided slice of x it reads."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    for i in range(kh):
-        for j in range(kw):
-            yield i * kw + j, x[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+def _last_axes_contiguous(x):
+    """(array to pool, whether it is x with axes 0 and 1 swapped)."""
+    if not x.flags.c_contiguous and x.ndim == 4 and x.transpose(1, 0, 2, 3).flags.c_contiguous:
+        return x.transpose(1, 0, 2, 3), True
+    return x, False
+
+
+def _pad_last_axes(x, padding, extra, value):
+    (ph, pw), (eh, ew) = padding, extra
+    if not (ph or pw or eh or ew):
+        return x
+    out = np.full(x.shape[:2] + (x.shape[2] + 2 * ph + eh, x.shape[3] + 2 * pw + ew), value, x.dtype)
+    out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+    return out
+
+
+def _offsets(k, d, n, s, axis):
+    """Index tuples selecting, for each of the k kernel offsets, its n positions along `axis`."""
+    lead = (slice(None),) * axis
+    return [lead + (_strided(i * d, n, s),) for i in range(k)]
+
+
+def _first_max(views, out_shape, dtype):
+    """Elementwise max over same-shape views, and the index of the first view attaining it
+    (None when there is a single view; a bool array for two)."""
+    if len(views) == 1:
+        return views[0], None
+    best = np.maximum(views[0], views[1], out=workspace.empty(out_shape, dtype))   # propagates NaN
+    winner = np.greater(views[1], views[0])
+    if len(views) > 2:
+        winner = winner.astype(np.int8 if len(views) < 128 else np.int16)
+        for j, candidate in enumerate(views[2:], 2):
+            better = np.greater(candidate, best)
+            np.maximum(best, candidate, out=best)
+            np.copyto(winner, j, where=better)
+    return best, winner
+
+
+def _hits(winner, j):
+    """Mask of where offset j won (winner None: offset 0 always wins)."""
+    if winner is None:
+        return True
+    if winner.dtype == np.bool_:
+        return winner if j else ~winner
+    return winner == j
+
+
+def _route(grad, winner, out, offsets, overlap):
+    """Add grad into out at the offset that won each position."""
+    for j, index in enumerate(offsets):
+        if winner is None:
+            if overlap:
+                out[index] += grad
+            else:
+                out[index] = grad
+        elif overlap:
+            out[index] += grad * _hits(winner, j)
+        else:
+            np.multiply(grad, _hits(winner, j), out=out[index])
+
+
+def _pick(x, winner, offsets, out_shape):
+    """From x, at each position, the value at the offset that won (the adjoint of _route)."""
+    if winner is None:
+        return x[offsets[0]]
+    out = np.zeros(out_shape, x.dtype)
+    for j, index in enumerate(offsets):
+        np.copyto(out, x[index], where=_hits(winner, j))
+    return out
+
+
+class _PoolPlan:
+    """The geometry of one max-pooling call, and the winners its forward found."""
+
+    def __init__(self, geometry, padded_shape, swapped):
+        (kh, kw), (sh, sw), padding, (dh, dw), (oh, ow), extra = geometry
+        self.geometry, self.padded_shape, self.swapped = geometry, padded_shape, swapped
+        self.column_offsets = _offsets(kw, dw, ow, sw, 3)           # along W, on (.., Hp, Wp)
+        self.row_offsets = _offsets(kh, dh, oh, sh, 2)              # along H, on (.., Hp, ow)
+        self.rows_shape = padded_shape[:3] + (ow,)
+        self.out_shape = padded_shape[:2] + (oh, ow)
+        self.overlap_w = (kw - 1) * dw + 1 > sw
+        self.overlap_h = (kh - 1) * dh + 1 > sh
+        self.column_winner = self.row_winner = None
+
+    def unpad(self, x):
+        (ph, pw), (eh, ew) = self.geometry[2], self.geometry[5]
+        return x[:, :, ph:x.shape[2] - ph - eh, pw:x.shape[3] - pw - ew]
 
 
 class MaxPool2d(Primitive):
-    """Max over each window; the position of the first maximum (row-major, as PyTorch; NaN wins)
-    is kept as a small int array, and the gradient goes there (MaxPoolScatter)."""
+    """Max over each window; the gradient goes to each window's first maximum (MaxPoolScatter)."""
     @staticmethod
     def forward(ctx, x, geometry):
         kernel, stride, padding, dilation, out_hw, extra = geometry
-        ph, pw = padding
-        if ph or pw or extra[0] or extra[1]:
-            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph + extra[0]), (pw, pw + extra[1])), constant_values=fill)
-        windows = _pool_windows(x, kernel, stride, dilation, out_hw)
-        _, first = next(windows)
-        best = first.copy()
-        where = np.zeros(best.shape, np.int16 if kernel[0] * kernel[1] > 127 else np.int8)
-        for t, candidate in windows:
-            better = (candidate > best) | np.isnan(candidate)
-            np.copyto(best, candidate, where=better)
-            np.copyto(where, t, where=better)
-        ctx.geometry, ctx.padded_shape, ctx.where = geometry, x.shape, where
-        return best
+        x, swapped = _last_axes_contiguous(x)
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        x = _pad_last_axes(x, padding, extra, fill)
+        plan = _PoolPlan(geometry, x.shape, swapped)
+        row_max, plan.column_winner = _first_max([x[i] for i in plan.column_offsets], plan.rows_shape, x.dtype)
+        out, plan.row_winner = _first_max([row_max[i] for i in plan.row_offsets], plan.out_shape, x.dtype)
+        if plan.row_winner is None and plan.column_winner is None:
+            out = out.copy()  # a 1x1 kernel picks a view of the input: never hand that out
+        ctx.plan = plan
+        return out.transpose(1, 0, 2, 3) if swapped else out
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolScatter.apply(grad, where=ctx.where, geometry=ctx.geometry, padded_shape=ctx.padded_shape)
+        return MaxPoolScatter.apply(grad, plan=ctx.plan)
 
 
 class MaxPoolScatter(Primitive):
     """Each window's gradient placed at its maximum (added where windows overlap)."""
     @staticmethod
-    def forward(ctx, grad, where, geometry, padded_shape):
-        kernel, stride, padding, dilation, out_hw, extra = geometry
-        ctx.where, ctx.geometry = where, geometry
-        out = np.zeros(padded_shape, grad.dtype)
-        overlap = any(k_span > s for k_span, s in zip(((kernel[0] - 1) * dilation[0] + 1,
-                                                       (kernel[1] - 1) * dilation[1] + 1), stride))
-        for t, target in _pool_windows(out, kernel, stride, dilation, out_hw):
-            hit = where == t
-            if overlap:
-                target += grad * hit
-            else:
-                np.multiply(grad, hit, out=target)
-        ph, pw = padding
-        return out[:, :, ph:padded_shape[2] - ph - extra[0], pw:padded_shape[3] - pw - extra[1]]
+    def forward(ctx, grad, plan):
+        ctx.plan = plan
+        if plan.swapped:
+            grad = grad.transpose(1, 0, 2, 3)
+        rows = workspace.zeros(plan.rows_shape, grad.dtype)
+        _route(grad, plan.row_winner, rows, plan.row_offsets, plan.overlap_h)
+        out = workspace.zeros(plan.padded_shape, grad.dtype)
+        _route(rows, plan.column_winner, out, plan.column_offsets, plan.overlap_w)
+        out = plan.unpad(out)
+        return out.transpose(1, 0, 2, 3) if plan.swapped else out
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolGather.apply(grad, where=ctx.where, geometry=ctx.geometry)
+        return MaxPoolGather.apply(grad, plan=ctx.plan)
 
 
 class MaxPoolGather(Primitive):
     """From each window of x, the element at the remembered maximum (MaxPoolScatter's adjoint)."""
     @staticmethod
-    def forward(ctx, x, where, geometry):
-        kernel, stride, padding, dilation, out_hw, extra = geometry
-        ctx.where, ctx.geometry = where, geometry
-        ph, pw = padding
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph + extra[0]), (pw, pw + extra[1])))
-        ctx.padded_shape = x.shape
-        out = np.zeros(where.shape, x.dtype)
-        for t, window in _pool_windows(x, kernel, stride, dilation, out_hw):
-            np.copyto(out, window, where=where == t)
-        return out
+    def forward(ctx, x, plan):
+        ctx.plan = plan
+        if plan.swapped:
+            x = x.transpose(1, 0, 2, 3)
+        x = _pad_last_axes(x, plan.geometry[2], plan.geometry[5], 0)
+        rows = _pick(x, plan.column_winner, plan.column_offsets, plan.rows_shape)
+        out = np.array(_pick(rows, plan.row_winner, plan.row_offsets, plan.out_shape))
+        return out.transpose(1, 0, 2, 3) if plan.swapped else out
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolScatter.apply(grad, where=ctx.where, geometry=ctx.geometry, padded_shape=ctx.padded_shape)
+        return MaxPoolScatter.apply(grad, plan=ctx.plan)
 
 
 def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False, return_indices=False):
@@ -291,21 +478,25 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False, return_ind
     out = MaxPool2d.apply(x, geometry=geometry)
     if not return_indices:
         return out
-    return out, constant(_flat_indices(out.grad_fn.where if out.grad_fn else None, x, geometry))
+    return out, constant(_flat_indices(out.grad_fn, x, geometry))
 
 
-def _flat_indices(where, x, geometry):
-    kernel, stride, padding, dilation, out_hw, extra = geometry
-    if where is None:  # not recorded: recompute (cheap compared to the pooling itself)
-        with grad_mode.no_grad():
-            ctx = object.__new__(MaxPool2d)
-            ctx._inputs = ()
-            MaxPool2d.forward(ctx, x.data, geometry)
-            where = ctx.where
-    i, j = np.divmod(where.astype(np.int64), kernel[1])
-    rows = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + i * dilation[0]
-    cols = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + j * dilation[1]
-    return rows * x.shape[3] + cols
+def _flat_indices(node, x, geometry):
+    """PyTorch's return_indices: each maximum's flat position in its (H, W) input plane."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), extra = geometry
+    if node is None:  # not recorded: run the forward again to find the maxima
+        node = object.__new__(MaxPool2d)
+        node._inputs = ()
+        MaxPool2d.forward(node, x.data, geometry)
+    plan = node.plan
+    row = np.zeros(plan.out_shape, np.int64) if plan.row_winner is None else plan.row_winner.astype(np.int64)
+    column_winner = (np.zeros(plan.rows_shape, np.int64) if plan.column_winner is None
+                     else plan.column_winner.astype(np.int64))
+    column = _pick(column_winner, plan.row_winner, plan.row_offsets, plan.out_shape)
+    rows = np.arange(oh)[:, None] * sh - ph + row * dh
+    cols = np.arange(ow)[None, :] * sw - pw + column * dw
+    flat = rows * x.shape[3] + cols
+    return flat.transpose(1, 0, 2, 3) if plan.swapped else flat
 
 
 def pool_geometry(op, spatial, kernel, stride, padding, dilation, ceil_mode):
@@ -352,6 +543,15 @@ class SoftmaxCrossEntropy(Primitive):
         x, coef = ctx.saved_tensors
         need_x, need_coef = ctx.needs_input_grad
         axis = ctx.axis
+        if not _recording_graph() and not need_coef:  # the hot path, on arrays
+            g = np.expand_dims(grad.data, axis) if ctx.scale is None else grad.data * ctx.scale
+            x, coef = x.data, coef.data
+            top = np.amax(x, axis=axis, keepdims=True)
+            probs = np.exp(x - np.where(np.isfinite(top), top, 0))
+            probs *= np.sum(coef, axis=axis, keepdims=True) / np.sum(probs, axis=axis, keepdims=True)
+            probs -= coef
+            probs *= g
+            return constant(probs.astype(x.dtype, copy=False)), None
         grad = grad.unsqueeze(axis) if ctx.scale is None else grad * ctx.scale
         grad_x = grad_coef = None
         if need_x:
@@ -387,6 +587,9 @@ def softplus(x):
 
 # -- binary cross-entropy --------------------------------------------------------------------------
 
+_BCE_EPSILON = float(np.float32(1e-12))   # PyTorch's EPSILON, which it stores as a float32
+
+
 class BinaryCrossEntropy(Primitive):
     """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch), so
     x = 0 or 1 gives a finite loss. d/dx = (x - y) / max(x (1 - x), 1e-12), PyTorch's finite
@@ -405,7 +608,7 @@ class BinaryCrossEntropy(Primitive):
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad_y = None
         if need_x:
-            grad_x = grad * (x - y) / (x * (1 - x)).clamp(min=1e-12)
+            grad_x = grad * (x - y) / (x * (1 - x)).clamp(min=_BCE_EPSILON)
         if need_y:
             with np.errstate(divide="ignore"):
                 grad_y = grad * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))

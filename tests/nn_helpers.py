@@ -1,0 +1,74 @@
+"""Shared helpers for the nn tests: moving tensors between ndgrad and PyTorch, and comparing them.
+
+Every comparison with PyTorch goes through `assert_matches_torch`, which also records the
+difference: with NDGRAD_TORCH_DIFFS=path set, one line "name<TAB>dtype<TAB>max abs diff" per
+comparison is appended there (to report how many comparisons ran and the largest difference).
+"""
+import os
+
+import numpy as np
+
+import autograd as ag
+
+# (rtol, atol) per dtype for results that went through a few dozen floating point operations.
+TOLERANCES = {np.dtype(np.float64): (1e-9, 1e-11), np.dtype(np.float32): (2e-4, 2e-5)}
+
+DTYPES = [np.float64, np.float32]
+
+
+def torch_dtype(dtype):
+    import torch
+    return {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[np.dtype(dtype)]
+
+
+def to_numpy(value):
+    if value is None:
+        return None
+    if isinstance(value, ag.Tensor):
+        return value.data
+    if hasattr(value, "detach"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def to_torch(array, requires_grad=False):
+    import torch
+    t = torch.from_numpy(np.array(to_numpy(array)))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def copy_torch_state(mine, theirs):
+    """Load the PyTorch module's state dict into ours (same names, same shapes)."""
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    result = mine.load_state_dict(state)
+    assert not result.missing_keys and not result.unexpected_keys
+
+
+def assert_matches_torch(name, mine, theirs, dtype=None, rtol=None, atol=None):
+    """assert_allclose(ours, PyTorch's) with per-dtype tolerances; records the difference."""
+    a, b = to_numpy(mine), to_numpy(theirs)
+    assert (a is None) == (b is None), f"{name}: one side is None (ours {a is None}, torch {b is None})"
+    if a is None:
+        return
+    dtype = np.dtype(dtype or b.dtype)
+    default_rtol, default_atol = TOLERANCES.get(dtype, (1e-6, 1e-6))
+    assert a.shape == b.shape, f"{name}: shape {a.shape} vs PyTorch's {b.shape}"
+    if a.dtype.kind == "f":
+        assert a.dtype == b.dtype, f"{name}: dtype {a.dtype} vs PyTorch's {b.dtype}"
+    diff = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)), initial=0.0)) if a.size else 0.0
+    path = os.environ.get("NDGRAD_TORCH_DIFFS")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{name}\t{dtype}\t{diff:.3e}\n")
+    np.testing.assert_allclose(a, b, rtol=rtol if rtol is not None else default_rtol,
+                               atol=atol if atol is not None else default_atol, err_msg=name)
+
+
+def gradcheck_module(module, x, **kwargs):
+    """gradcheck a module in float64 with respect to its input (if float) and all its parameters."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    inputs = ([x] if x.dtype.kind == "f" and x.requires_grad else []) + params
+
+    def fn(*args):
+        return module(x)
+    return ag.gradcheck(fn, inputs, **kwargs)

@@ -1,0 +1,131 @@
+"""Activations, as modules and functions: each row of ACTIVATIONS is compared with PyTorch
+(values and gradients, float64 and float32, including large inputs) and gradchecked, first and
+second order, in float64."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+from nn_helpers import DTYPES, assert_matches_torch, to_torch
+
+
+@dataclass
+class Activation:
+    name: str
+    module: str          # constructor call, evaluated with `m` = nn or torch.nn
+    function: str        # functional call on `x`, evaluated with `F` = nn.functional or torch's
+    shape: tuple = (3, 4)
+
+
+ACTIVATIONS = [
+    Activation("relu", "m.ReLU()", "F.relu(x)"),
+    Activation("leaky_relu", "m.LeakyReLU()", "F.leaky_relu(x)"),
+    Activation("leaky_relu_slope", "m.LeakyReLU(negative_slope=0.2)", "F.leaky_relu(x, 0.2)"),
+    Activation("prelu", "m.PReLU()", None),
+    Activation("prelu_per_channel", "m.PReLU(num_parameters=3, init=0.1)", None, (2, 3, 2)),
+    Activation("gelu", "m.GELU()", "F.gelu(x)"),
+    Activation("gelu_tanh", "m.GELU(approximate='tanh')", "F.gelu(x, approximate='tanh')"),
+    Activation("sigmoid", "m.Sigmoid()", "F.sigmoid(x)"),
+    Activation("tanh", "m.Tanh()", "F.tanh(x)"),
+    Activation("silu", "m.SiLU()", "F.silu(x)"),
+    Activation("elu", "m.ELU()", "F.elu(x)"),
+    Activation("elu_alpha", "m.ELU(alpha=0.5)", "F.elu(x, alpha=0.5)"),
+    Activation("softplus", "m.Softplus()", "F.softplus(x)"),
+    Activation("softplus_beta", "m.Softplus(beta=2.0, threshold=5.0)", "F.softplus(x, beta=2.0, threshold=5.0)"),
+    Activation("softmax", "m.Softmax(dim=1)", "F.softmax(x, dim=1)"),
+    Activation("softmax_dim0", "m.Softmax(dim=0)", "F.softmax(x, 0)", (3, 2, 2)),
+    Activation("log_softmax", "m.LogSoftmax(dim=1)", "F.log_softmax(x, dim=1)"),
+    Activation("log_softmax_last", "m.LogSoftmax(dim=-1)", "F.log_softmax(x, dim=-1)", (2, 2, 3)),
+    Activation("logsigmoid", None, "F.logsigmoid(x)"),
+]
+
+# Inputs: ordinary values, then large ones where naive formulas overflow or lose the gradient.
+INPUT_SCALES = {"normal": 1.0, "large": 40.0}
+
+
+def _inputs(shape, scale, rng, dtype):
+    x = rng.standard_normal(shape) * scale
+    x.flat[0] = 0.0         # the kink of relu, leaky_relu, elu: the gradient convention must match
+    if scale > 1:
+        x.flat[1], x.flat[-1] = 100.0, -100.0
+    return x.astype(dtype)
+
+
+def _callables(case, m, functional):
+    """(label, callable(x)) for the module form and the functional form."""
+    out = []
+    if case.module:
+        layer = eval(case.module, {"m": m})
+        out.append(("module", layer))
+    if case.function:
+        out.append(("functional", lambda x, F=functional: eval(case.function, {"F": F, "x": x})))
+    return out
+
+
+@pytest.mark.parametrize("scale", list(INPUT_SCALES), ids=list(INPUT_SCALES))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", ACTIVATIONS, ids=[c.name for c in ACTIVATIONS])
+def test_activation_matches_torch(case, dtype, scale, rng):
+    torch = pytest.importorskip("torch")
+    x = _inputs(case.shape, INPUT_SCALES[scale], rng, dtype)
+    upstream = rng.standard_normal(case.shape).astype(dtype)
+    for (label, mine), (_, theirs) in zip(_callables(case, nn, F), _callables(case, torch.nn, torch.nn.functional)):
+        if label == "module":
+            mine.to(dtype)
+            theirs.to(torch.float64 if dtype == np.float64 else torch.float32)
+        mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+        m_out, t_out = mine(mx), theirs(tx)
+        name = f"{case.name} {label} {scale}"
+        assert m_out.dtype == dtype
+        assert np.isfinite(m_out.data).all() or not np.isfinite(t_out.detach().numpy()).all()
+        assert_matches_torch(f"{name} output", m_out, t_out, dtype)
+        m_out.backward(ag.tensor(upstream))
+        t_out.backward(to_torch(upstream))
+        assert np.isfinite(mx.grad.data).all(), f"{name}: non-finite gradient"
+        assert_matches_torch(f"{name} input grad", mx.grad, tx.grad, dtype)
+        if label == "module":
+            for (pname, tp), (_, mp) in zip(theirs.named_parameters(), mine.named_parameters()):
+                assert_matches_torch(f"{name} {pname}.grad", mp.grad, tp.grad, dtype)
+
+
+@pytest.mark.parametrize("case", ACTIVATIONS, ids=[c.name for c in ACTIVATIONS])
+def test_activation_gradcheck_and_gradgradcheck(case, rng):
+    x = rng.standard_normal(case.shape) * 2
+    x[np.abs(x) < 0.05] = 0.5      # finite differences straddling a kink are meaningless
+    x = ag.tensor(x, requires_grad=True)
+    for label, fn in _callables(case, nn, F):
+        params = list(fn.parameters()) if label == "module" else []
+        if label == "module":
+            fn.double()
+        assert ag.gradcheck(lambda *args: fn(x), [x] + params), label
+        assert ag.gradgradcheck(lambda *args: fn(x), [x] + params), label
+
+
+def test_sigmoid_and_softplus_are_stable_at_extremes():
+    x = ag.tensor(np.array([-1000.0, -100.0, 0.0, 100.0, 1000.0], np.float32), requires_grad=True)
+    s = F.sigmoid(x)
+    assert np.isfinite(s.data).all() and s.data[0] == 0 and s.data[-1] == 1
+    sp = F.softplus(x)
+    np.testing.assert_allclose(sp.data, [0, 3.7e-44, np.log(2), 100, 1000], rtol=1e-6, atol=1e-45)
+    sp.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0, 3.7e-44, 0.5, 1, 1], rtol=1e-2, atol=1e-45)
+
+
+def test_implicit_softmax_dim_warns_and_follows_pytorchs_rule():
+    x = ag.randn(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        out = F.softmax(x)
+    np.testing.assert_allclose(out.data.sum(1), 1, rtol=1e-6)
+
+
+def test_prelu_rejects_a_wrong_number_of_parameters():
+    with pytest.raises(ValueError, match="prelu.*2 parameters.*3 channels"):
+        nn.PReLU(2)(ag.zeros(4, 3))
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU("fast")

@@ -1,0 +1,111 @@
+"""nn.init: gains, fans, the distributions' bounds and spreads, in-place use and reproducibility."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from nn import init
+
+GAINS = [("linear", None, 1.0), ("conv2d", None, 1.0), ("sigmoid", None, 1.0), ("tanh", None, 5 / 3),
+         ("relu", None, math.sqrt(2)), ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))),
+         ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", math.sqrt(5), math.sqrt(2 / 6)), ("selu", None, 0.75)]
+
+
+@pytest.mark.parametrize("nonlinearity, param, gain", GAINS)
+def test_calculate_gain_matches_torch(nonlinearity, param, gain):
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(gain)
+    torch = pytest.importorskip("torch")
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(torch.nn.init.calculate_gain(nonlinearity, param))
+
+
+def test_calculate_gain_rejects_unknown_nonlinearity():
+    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+        init.calculate_gain("swish")
+
+
+@pytest.mark.parametrize("shape, fans", [((3, 5), (5, 3)), ((8, 4, 3, 3), (36, 72)), ((2, 3, 4), (12, 8))])
+def test_fans_follow_pytorch(shape, fans):
+    assert init._calculate_fan_in_and_fan_out(ag.empty(*shape)) == fans
+
+
+def test_fans_need_two_dimensions():
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init.kaiming_uniform_(ag.empty(5))
+
+
+SHAPE = (300, 200)
+FAN_IN, FAN_OUT = 200, 300
+
+# (initialiser, kwargs, expected bound of a uniform or None, expected std, expected mean)
+INITIALISERS = [
+    (init.uniform_, {"a": -2.0, "b": 3.0}, (-2.0, 3.0), 5 / math.sqrt(12), 0.5),
+    (init.normal_, {"mean": 1.0, "std": 0.5}, None, 0.5, 1.0),
+    (init.xavier_uniform_, {}, math.sqrt(6 / (FAN_IN + FAN_OUT)), math.sqrt(2 / (FAN_IN + FAN_OUT)), 0.0),
+    (init.xavier_uniform_, {"gain": 2.0}, 2 * math.sqrt(6 / (FAN_IN + FAN_OUT)), 2 * math.sqrt(2 / (FAN_IN + FAN_OUT)), 0.0),
+    (init.xavier_normal_, {}, None, math.sqrt(2 / (FAN_IN + FAN_OUT)), 0.0),
+    (init.kaiming_uniform_, {}, math.sqrt(6 / FAN_IN), math.sqrt(2 / FAN_IN), 0.0),   # a=0: leaky_relu gain sqrt(2)
+    (init.kaiming_uniform_, {"a": math.sqrt(5)}, 1 / math.sqrt(FAN_IN), 1 / math.sqrt(3 * FAN_IN), 0.0),
+    (init.kaiming_uniform_, {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(6 / FAN_OUT), math.sqrt(2 / FAN_OUT), 0.0),
+    (init.kaiming_normal_, {"nonlinearity": "relu"}, None, math.sqrt(2 / FAN_IN), 0.0),
+    (init.kaiming_normal_, {"mode": "fan_out", "nonlinearity": "tanh"}, None, 5 / 3 / math.sqrt(FAN_OUT), 0.0),
+    (init.trunc_normal_, {"std": 0.5, "a": -1.0, "b": 1.0}, (-1.0, 1.0), 0.5 * 0.8796, 0.0),
+]
+
+
+@pytest.mark.parametrize("fn, kwargs, bound, std, mean", INITIALISERS,
+                         ids=[f"{fn.__name__}{kwargs}" for fn, kwargs, *_ in INITIALISERS])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_random_initialisers_have_the_right_distribution(fn, kwargs, bound, std, mean, dtype):
+    ag.manual_seed(0)
+    t = nn.Parameter(ag.zeros(SHAPE, dtype=dtype))
+    array_before = t.data
+    assert fn(t, **kwargs) is t
+    assert t.data is array_before and t.dtype == dtype        # filled in place, dtype kept
+    values = t.data
+    if bound is not None:
+        low, high = bound if isinstance(bound, tuple) else (-bound, bound)
+        slack = 1e-6 * max(abs(low), abs(high))      # the bound itself rounded to float32
+        assert values.min() >= low - slack and values.max() <= high + slack
+        assert values.min() < low + 0.01 * (high - low) and values.max() > high - 0.01 * (high - low)
+    assert values.std() == pytest.approx(std, rel=0.02)
+    assert values.mean() == pytest.approx(mean, abs=0.02 * std + 1e-12)
+    assert t.requires_grad and t.grad is None and t.grad_fn is None
+
+
+@pytest.mark.parametrize("fn, kwargs", [(init.kaiming_uniform_, {}), (init.xavier_normal_, {}), (init.normal_, {}),
+                                        (init.uniform_, {})])
+def test_initialisers_are_reproducible_with_manual_seed_or_a_generator(fn, kwargs):
+    first, second = ag.empty(4, 5), ag.empty(4, 5)
+    ag.manual_seed(7)
+    fn(first, **kwargs)
+    ag.manual_seed(7)
+    fn(second, **kwargs)
+    np.testing.assert_array_equal(first.data, second.data)
+    fn(second, **kwargs)
+    assert not np.array_equal(first.data, second.data)
+    third = ag.empty(4, 5)
+    fn(third, generator=ag.Generator(7), **kwargs)
+    np.testing.assert_array_equal(first.data, third.data)
+
+
+@pytest.mark.parametrize("fn, args, value", [(init.zeros_, (), 0.0), (init.ones_, (), 1.0), (init.constant_, (0.3,), 0.3)])
+def test_constant_initialisers(fn, args, value):
+    p = nn.Parameter(ag.empty(3, 4))
+    fn(p, *args)
+    np.testing.assert_array_equal(p.data, np.float32(value))
+
+
+def test_eye_():
+    t = init.eye_(ag.empty(2, 3))
+    np.testing.assert_array_equal(t.data, np.eye(2, 3))
+
+
+def test_initialising_a_parameter_records_no_graph_and_works_under_grad_mode():
+    layer = nn.Linear(3, 2)
+    with ag.enable_grad():
+        init.xavier_uniform_(layer.weight)
+    assert layer.weight.is_leaf and layer.weight.requires_grad
+    with pytest.raises(ValueError, match="fan_in, fan_out"):
+        init.kaiming_normal_(layer.weight, mode="fan_avg")

@@ -1,0 +1,424 @@
+"""Layers: each row of LAYERS is checked against PyTorch (forward, input and parameter gradients,
+buffers, in float64 and float32) and by float64 gradcheck; then behaviour tables and error cases."""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+from nn_helpers import DTYPES, assert_matches_torch, copy_torch_state, gradcheck_module, to_torch
+
+
+@dataclass
+class LayerCase:
+    name: str
+    build: str                 # constructor call, evaluated with `nn` bound to ndgrad's nn or torch.nn
+    shape: tuple               # input shape for the PyTorch comparison
+    small: tuple = None        # input shape for gradcheck (defaults to shape)
+    integer_input: int = 0     # > 0: integer indices below this (Embedding)
+    gradgrad: bool = False     # also run gradgradcheck (second derivatives)
+    modes: tuple = ("train", "eval")
+    kwargs: dict = field(default_factory=dict)
+
+
+LAYERS = [
+    LayerCase("linear", "nn.Linear(4, 3)", (5, 4), gradgrad=True),
+    LayerCase("linear_nobias_3d", "nn.Linear(4, 3, bias=False)", (2, 5, 4), small=(2, 2, 4)),
+    LayerCase("linear_1d", "nn.Linear(4, 2)", (4,)),
+    LayerCase("conv", "nn.Conv2d(2, 3, 3)", (2, 2, 6, 6), small=(1, 2, 4, 4), gradgrad=True),
+    LayerCase("conv_stride_pad", "nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 2))", (2, 2, 7, 6),
+              small=(1, 2, 4, 3)),
+    LayerCase("conv_dilation", "nn.Conv2d(2, 2, 3, dilation=2, padding=2)", (2, 2, 7, 7), small=(1, 2, 5, 5)),
+    LayerCase("conv_groups", "nn.Conv2d(4, 6, 3, groups=2, bias=False)", (2, 4, 5, 5), small=(1, 4, 3, 3),
+              gradgrad=True),
+    LayerCase("conv_depthwise_stride3", "nn.Conv2d(3, 3, 2, stride=3, groups=3)", (2, 3, 8, 7), small=(1, 3, 4, 4)),
+    LayerCase("conv_same_even_kernel", "nn.Conv2d(2, 3, 4, padding='same')", (2, 2, 6, 5), small=(1, 2, 4, 4)),
+    LayerCase("conv_valid", "nn.Conv2d(1, 2, 3, padding='valid')", (2, 1, 5, 5), small=(1, 1, 4, 4)),
+    LayerCase("conv_reflect", "nn.Conv2d(2, 2, 3, padding=1, padding_mode='reflect')", (2, 2, 5, 5),
+              small=(1, 2, 3, 3)),
+    LayerCase("conv_circular", "nn.Conv2d(2, 2, 3, padding=2, padding_mode='circular')", (2, 2, 5, 5),
+              small=(1, 2, 3, 3)),
+    LayerCase("conv_replicate", "nn.Conv2d(1, 2, 3, padding=1, padding_mode='replicate')", (2, 1, 5, 4),
+              small=(1, 1, 3, 3)),
+    LayerCase("conv_unbatched", "nn.Conv2d(2, 3, 3, padding=1)", (2, 5, 5), small=(2, 3, 3)),
+    LayerCase("maxpool", "nn.MaxPool2d(2)", (2, 3, 6, 6), small=(1, 2, 4, 4), gradgrad=True),
+    LayerCase("maxpool_odd_input", "nn.MaxPool2d(2)", (2, 2, 7, 5), small=(1, 1, 5, 5)),
+    LayerCase("maxpool_overlap_pad", "nn.MaxPool2d(3, stride=2, padding=1)", (2, 2, 7, 6), small=(1, 1, 5, 5),
+              gradgrad=True),
+    LayerCase("maxpool_dilation", "nn.MaxPool2d(2, stride=1, dilation=2)", (2, 2, 6, 6), small=(1, 1, 4, 4)),
+    LayerCase("maxpool_ceil", "nn.MaxPool2d(3, stride=2, ceil_mode=True)", (2, 2, 8, 8), small=(1, 1, 6, 6)),
+    LayerCase("maxpool_rect", "nn.MaxPool2d((2, 3), stride=(1, 2))", (2, 2, 5, 7), small=(1, 1, 3, 5)),
+    LayerCase("maxpool_unbatched", "nn.MaxPool2d(2)", (3, 4, 4), small=(1, 4, 4)),
+    LayerCase("avgpool", "nn.AvgPool2d(2)", (2, 3, 6, 6), small=(1, 2, 4, 4)),
+    LayerCase("avgpool_pad", "nn.AvgPool2d(3, stride=2, padding=1)", (2, 2, 7, 6), small=(1, 1, 5, 5)),
+    LayerCase("avgpool_pad_exclude", "nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)",
+              (2, 2, 7, 6), small=(1, 1, 5, 5)),
+    LayerCase("avgpool_ceil", "nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)", (2, 2, 8, 8),
+              small=(1, 1, 6, 6)),
+    LayerCase("avgpool_divisor", "nn.AvgPool2d(2, divisor_override=3)", (2, 2, 4, 5), small=(1, 1, 4, 4)),
+    LayerCase("flatten", "nn.Flatten()", (2, 3, 4, 2)),
+    LayerCase("flatten_range", "nn.Flatten(0, 1)", (2, 3, 4)),
+    LayerCase("batchnorm1d", "nn.BatchNorm1d(3)", (6, 3), gradgrad=True),
+    LayerCase("batchnorm1d_3d", "nn.BatchNorm1d(3)", (4, 3, 5), small=(2, 3, 2)),
+    LayerCase("batchnorm2d", "nn.BatchNorm2d(3)", (4, 3, 3, 3), small=(2, 2, 2, 2), kwargs={"features": 2},
+              gradgrad=True),
+    LayerCase("batchnorm2d_no_affine", "nn.BatchNorm2d(3, affine=False)", (4, 3, 3, 3), small=(2, 3, 2, 1)),
+    LayerCase("batchnorm2d_no_bias", "nn.BatchNorm2d(3, bias=False)", (4, 3, 2, 3), small=(2, 3, 2, 1)),
+    LayerCase("batchnorm2d_cumulative", "nn.BatchNorm2d(3, momentum=None)", (4, 3, 3, 3), small=(2, 3, 2, 1)),
+    LayerCase("batchnorm1d_no_running_stats", "nn.BatchNorm1d(3, track_running_stats=False)", (5, 3)),
+    LayerCase("layernorm", "nn.LayerNorm(5)", (3, 5), gradgrad=True),
+    LayerCase("layernorm_2d_shape", "nn.LayerNorm((3, 4))", (2, 3, 4), small=(2, 3, 2), kwargs={"shape": (3, 2)}),
+    LayerCase("layernorm_no_affine", "nn.LayerNorm(4, elementwise_affine=False)", (3, 4)),
+    LayerCase("layernorm_no_bias", "nn.LayerNorm(4, bias=False)", (3, 2, 4), small=(2, 4)),
+    LayerCase("embedding", "nn.Embedding(7, 3)", (4, 5), integer_input=7),
+    LayerCase("embedding_padding", "nn.Embedding(7, 3, padding_idx=2)", (4, 5), integer_input=7),
+    LayerCase("dropout_eval_only", "nn.Dropout(0.3)", (4, 5), modes=("eval",)),
+    LayerCase("identity", "nn.Identity(3, unused=True)", (2, 3)),
+]
+
+
+def _build(case, module, dtype, small=False):
+    build = case.build
+    if small and "features" in case.kwargs:
+        build = build.replace("3", str(case.kwargs["features"]), 1)
+    if small and "shape" in case.kwargs:
+        build = build.replace("(3, 4)", str(case.kwargs["shape"]))
+    layer = eval(build, {"nn": module})
+    return layer.double() if dtype == np.float64 else layer
+
+
+def _input(case, shape, rng, dtype):
+    if case.integer_input:
+        values = rng.integers(0, case.integer_input, shape)
+        if "padding" in case.name:
+            values.flat[:3] = 2
+        return values.astype(np.int64)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")   # PyTorch's own, not ours
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", LAYERS, ids=[c.name for c in LAYERS])
+def test_layer_matches_torch(case, dtype, rng):
+    torch = pytest.importorskip("torch")
+    theirs = _build(case, torch.nn, dtype)
+    mine = _build(case, nn, dtype)
+    copy_torch_state(mine, theirs)
+    for mode in case.modes:
+        theirs.train(mode == "train")
+        mine.train(mode == "train")
+        x = _input(case, case.shape, rng, dtype)
+        differentiable = not case.integer_input
+        tx = to_torch(x, requires_grad=differentiable)
+        mx = ag.tensor(x, requires_grad=differentiable)
+        t_out, m_out = theirs(tx), mine(mx)
+        label = f"{case.name}[{mode}]"
+        assert_matches_torch(f"{label} output", m_out, t_out, dtype)
+        upstream = rng.standard_normal(t_out.shape).astype(dtype)
+        t_out.backward(to_torch(upstream))
+        m_out.backward(ag.tensor(upstream))
+        if differentiable:
+            assert_matches_torch(f"{label} input grad", mx.grad, tx.grad, dtype)
+        for (name, t_param), (my_name, m_param) in zip(theirs.named_parameters(), mine.named_parameters()):
+            assert name == my_name
+            assert_matches_torch(f"{label} {name}.grad", m_param.grad, t_param.grad, dtype)
+            t_param.grad, m_param.grad = None, None
+        for (name, t_buffer), (my_name, m_buffer) in zip(theirs.named_buffers(), mine.named_buffers()):
+            assert name == my_name
+            assert_matches_torch(f"{label} buffer {name}", m_buffer, t_buffer, t_buffer.numpy().dtype)
+
+
+@pytest.mark.parametrize("case", [c for c in LAYERS if not c.integer_input], ids=lambda c: c.name)
+def test_layer_gradcheck(case, rng):
+    layer = _build(case, nn, np.float64, small=True)
+    layer.train("train" in case.modes)
+    x = ag.tensor(_input(case, case.small or case.shape, rng, np.float64), requires_grad=True)
+    assert gradcheck_module(layer, x)
+
+
+@pytest.mark.parametrize("case", [c for c in LAYERS if c.gradgrad], ids=lambda c: c.name)
+def test_layer_gradgradcheck(case, rng):
+    layer = _build(case, nn, np.float64, small=True)
+    x = ag.tensor(_input(case, case.small or case.shape, rng, np.float64), requires_grad=True)
+    params = [p for p in layer.parameters()]
+    assert ag.gradgradcheck(lambda *args: layer(x), [x] + params)
+
+
+def test_embedding_gradcheck(rng):
+    index = ag.tensor(np.array([[0, 1, 4], [4, 4, 1]]))
+    layer = nn.Embedding(5, 2).double()
+    assert ag.gradcheck(lambda w: layer(index), [layer.weight])
+    layer = nn.Embedding(5, 2, padding_idx=1)
+    layer(index).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.data[1], 0)   # the padding row learns nothing
+    np.testing.assert_array_equal(layer.weight.grad.data[4], 3)   # repeated indices accumulate
+
+
+def test_maxout_is_linear_then_max_over_pieces(rng):
+    torch = pytest.importorskip("torch")
+    layer = nn.Maxout(4, 3, pieces=2).double()
+    x = rng.standard_normal((5, 4))
+    tw, tb = to_torch(layer.weight, True), to_torch(layer.bias, True)
+    tx = to_torch(x, True)
+    expected = torch.nn.functional.linear(tx, tw, tb).view(5, 3, 2).amax(-1)
+    mx = ag.tensor(x, requires_grad=True)
+    out = layer(mx)
+    assert_matches_torch("maxout output", out, expected)
+    upstream = rng.standard_normal((5, 3))
+    out.backward(ag.tensor(upstream))
+    expected.backward(to_torch(upstream))
+    assert_matches_torch("maxout input grad", mx.grad, tx.grad)
+    assert_matches_torch("maxout weight grad", layer.weight.grad, tw.grad)
+    assert gradcheck_module(layer, ag.tensor(rng.standard_normal((2, 4)), requires_grad=True))
+    assert repr(layer) == "Maxout(in_features=4, out_features=3, pieces=2, bias=True)"
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+@pytest.mark.parametrize("layer_name, shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
+                                                ("BatchNorm2d", (4, 3, 5, 2))])
+def test_batchnorm_running_statistics_follow_torch_over_several_steps(layer_name, shape, momentum, rng):
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.nn, layer_name)(3, momentum=momentum).double()
+    mine = getattr(nn, layer_name)(3, momentum=momentum).double()
+    for step in range(5):
+        x = rng.standard_normal(shape) * (step + 1) + step
+        theirs(to_torch(x))
+        mine(ag.tensor(x))
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert_matches_torch(f"{layer_name} momentum={momentum} {name}", getattr(mine, name),
+                             getattr(theirs, name), np.float64)
+    theirs.eval()
+    mine.eval()
+    x = rng.standard_normal(shape)
+    assert_matches_torch(f"{layer_name} momentum={momentum} eval output", mine(ag.tensor(x)),
+                         theirs(to_torch(x)), np.float64)
+
+
+def test_batchnorm_eval_uses_running_statistics_and_leaves_them_alone(rng):
+    bn = nn.BatchNorm2d(2)
+    bn.running_mean.data[...] = [1.0, -1.0]
+    bn.running_var.data[...] = [4.0, 0.25]
+    bn.eval()
+    x = ag.tensor(rng.standard_normal((3, 2, 2, 2)).astype(np.float32))
+    out = bn(x)
+    expected = (x.data - np.array([1, -1], np.float32)[:, None, None]) / np.sqrt(
+        np.array([4, 0.25], np.float32)[:, None, None] + 1e-5)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(bn.running_mean.data, [1.0, -1.0])
+    assert int(bn.num_batches_tracked.item()) == 0
+
+
+def test_batchnorm_needs_more_than_one_value_per_channel_in_training():
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3)(ag.zeros(1, 3))
+    nn.BatchNorm1d(3).eval()(ag.zeros(1, 3))  # fine with running statistics
+
+
+def test_float32_graph_stays_float32(rng):
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.AvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(8, 6), nn.LayerNorm(6),
+                          nn.GELU(), nn.Linear(6, 3))
+    x = ag.tensor(rng.standard_normal((4, 1, 4, 4)).astype(np.float32))
+    out = model(x)
+    assert out.dtype == np.float32
+    loss = F.cross_entropy(out, ag.tensor(np.array([0, 1, 2, 1])))
+    assert loss.dtype == np.float32
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad.dtype == np.float32, name
+    for name, b in model.named_buffers():
+        assert b.dtype == (np.int64 if name.endswith("num_batches_tracked") else np.float32), name
+
+
+# -- dropout ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
+def test_dropout_probability_outside_unit_interval_raises_at_construction(p):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(p)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(ag.ones(3), p)
+
+
+def test_dropout_is_inverted_and_reproducible_with_manual_seed():
+    x = ag.ones(200, 50, requires_grad=True)
+    layer = nn.Dropout(0.25)
+    ag.manual_seed(3)
+    out = layer(x)
+    kept = out.data != 0
+    assert set(np.unique(out.data)) <= {0.0, np.float32(1 / 0.75)}
+    assert abs(kept.mean() - 0.75) < 0.02
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, out.data)    # the gradient uses the same mask
+    ag.manual_seed(3)
+    np.testing.assert_array_equal(layer(x).data, out.data)
+
+
+def test_dropout_is_identity_in_eval_and_for_p_zero_and_zero_for_p_one():
+    x = ag.randn(4, 5)
+    assert nn.Dropout(0.9).eval()(x) is x
+    assert F.dropout(x, 0.0) is x
+    np.testing.assert_array_equal(F.dropout(x, 1.0).data, 0)
+
+
+def test_dropout_gradcheck():
+    x = ag.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+
+    def fn(t):
+        ag.manual_seed(0)
+        return F.dropout(t, 0.4)
+    assert ag.gradcheck(fn, [x])
+
+
+# -- default initialisation -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("build, fan_in", [(lambda: nn.Linear(50, 40), 50), (lambda: nn.Conv2d(3, 20, (3, 5)), 45),
+                                           (lambda: nn.Conv2d(8, 16, 3, groups=4), 18)])
+def test_default_initialisation_is_pytorchs(build, fan_in):
+    ag.manual_seed(0)
+    layer = build()
+    bound = 1 / math.sqrt(fan_in)   # kaiming_uniform_(a=sqrt(5)) gives the same bound as the bias
+    for p in (layer.weight, layer.bias):
+        assert p.dtype == np.float32
+        assert np.abs(p.data).max() <= bound * (1 + 1e-6)     # up to float32 rounding of the bound
+        assert np.abs(p.data).max() > 0.8 * bound
+    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.15 * bound
+    ag.manual_seed(0)
+    np.testing.assert_array_equal(build().weight.data, layer.weight.data)
+
+
+def test_embedding_starts_standard_normal_with_zero_padding_row():
+    ag.manual_seed(0)
+    emb = nn.Embedding(400, 50, padding_idx=-1)
+    assert emb.padding_idx == 399
+    np.testing.assert_array_equal(emb.weight.data[399], 0)
+    assert abs(emb.weight.data.mean()) < 0.02 and abs(emb.weight.data.std() - 1) < 0.02
+
+
+def test_layer_dtype_keyword():
+    assert nn.Linear(2, 3, dtype=ag.float64).weight.dtype == np.float64
+    assert nn.BatchNorm2d(2, dtype=np.float64).running_var.dtype == np.float64
+
+
+# -- error messages ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer, shape, pattern", [
+    (nn.Linear(3, 4), (2, 5), r"Linear\(in_features=3, out_features=4, bias=True\).*in_features=3.*\(2, 5\)"),
+    (nn.Conv2d(3, 8, 3), (2, 4, 8, 8), r"Conv2d\(3, 8, kernel_size=\(3, 3\).*in_channels=3.*\(2, 4, 8, 8\)"),
+    (nn.Conv2d(3, 8, 3), (3, 8), r"Conv2d\(3, 8.*4-D.*\(3, 8\)"),
+    (nn.Conv2d(1, 1, 5), (1, 1, 3, 3), r"conv2d.*larger than the padded input"),
+    (nn.BatchNorm2d(3), (2, 3, 4), r"BatchNorm2d\(3.*4D.*\(2, 3, 4\)"),
+    (nn.BatchNorm1d(3), (2, 4), r"BatchNorm1d\(3.*num_features=3.*\(2, 4\)"),
+    (nn.LayerNorm(4), (2, 5), r"LayerNorm.*\(4,\).*\(2, 5\)"),
+    (nn.MaxPool2d(2), (2, 3), r"MaxPool2d.*4-D.*\(2, 3\)"),
+])
+def test_wrong_input_shape_names_the_layer_and_the_shapes(layer, shape, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        layer(ag.zeros(shape))
+
+
+def test_functional_shape_errors_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"linear.*\(2, 5\).*\(4, 3\)"):
+        F.linear(ag.zeros(2, 5), ag.zeros(4, 3))
+    with pytest.raises(ValueError, match=r"conv2d.*4 channels.*expects 3"):
+        F.conv2d(ag.zeros(1, 4, 5, 5), ag.zeros(2, 3, 3, 3))
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="at most half"):
+        F.max_pool2d(ag.zeros(1, 1, 4, 4), 2, padding=2)
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+
+
+# -- functional extras ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pad, mode", [((1, 2), "constant"), ((1, 0, 2, 1), "constant"), ((2, 1, 1, 2), "reflect"),
+                                       ((1, 2, 0, 1), "replicate"), ((2, 2, 1, 1), "circular"),
+                                       ((-1, 2, 1, -1), "constant"), ((0, 0, 0, 0, 1, 1), "constant")])
+def test_pad_matches_torch(pad, mode, rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((2, 3, 4, 5))
+    mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    out = F.pad(mx, pad, mode=mode)
+    expected = torch.nn.functional.pad(tx, pad, mode=mode)
+    assert_matches_torch(f"pad {pad} {mode}", out, expected)
+    upstream = rng.standard_normal(expected.shape)
+    out.backward(ag.tensor(upstream))
+    expected.backward(to_torch(upstream))
+    assert_matches_torch(f"pad {pad} {mode} grad", mx.grad, tx.grad)
+
+
+def test_unfold_and_fold_take_torchs_argument_order(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((2, 3, 6, 5))
+    expected = torch.nn.functional.unfold(to_torch(x), (2, 3), 2, 1, (1, 2))   # dilation, padding, stride
+    cols = F.unfold(ag.tensor(x), (2, 3), 2, 1, (1, 2))
+    assert_matches_torch("unfold", cols, expected)
+    folded = F.fold(cols, (6, 5), (2, 3), 2, 1, (1, 2))
+    assert_matches_torch("fold", folded, torch.nn.functional.fold(expected, (6, 5), (2, 3), 2, 1, (1, 2)))
+
+
+def test_one_hot_and_flatten():
+    out = F.one_hot(ag.tensor(np.array([0, 2, 1])), 4)
+    np.testing.assert_array_equal(out.data, np.eye(4, dtype=np.int64)[[0, 2, 1]])
+    assert F.flatten(ag.zeros(2, 3, 4), 1).shape == (2, 12)
+
+
+def test_max_pool2d_return_indices_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((2, 3, 7, 6))
+    out, idx = F.max_pool2d(ag.tensor(x), 3, 2, 1, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool2d(to_torch(x), 3, 2, 1, return_indices=True)
+    assert_matches_torch("max_pool2d return_indices values", out, t_out)
+    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+
+
+def test_max_pool_pads_with_minus_infinity_and_gives_the_gradient_to_one_maximum():
+    x = ag.tensor(-np.ones((1, 1, 2, 2)) * 5, requires_grad=True)   # all ties, all negative
+    out = F.max_pool2d(x, 2, stride=1, padding=1)
+    np.testing.assert_array_equal(out.data, -5)                     # not the zero padding
+    F.max_pool2d(x, 2).sum().backward()
+    assert x.grad.data.sum() == 1 and x.grad.data[0, 0, 0, 0] == 1    # the first maximum, as PyTorch
+
+
+def test_conv_matches_torch_at_benchmark_size_in_float32(rng):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                 torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                 torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    mine = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(784, 10))
+    copy_torch_state(mine, theirs)
+    x = rng.random((16, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 16)
+    t_loss = torch.nn.functional.cross_entropy(theirs(to_torch(x)), to_torch(y))
+    m_loss = F.cross_entropy(mine(ag.tensor(x)), ag.tensor(y))
+    assert_matches_torch("small CNN loss", m_loss, t_loss, np.float32)
+    t_loss.backward()
+    m_loss.backward()
+    for (name, tp), (_, mp) in zip(theirs.named_parameters(), mine.named_parameters()):
+        assert_matches_torch(f"small CNN {name}.grad", mp.grad, tp.grad, np.float32, rtol=1e-3, atol=1e-5)
+
+
+def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_them(rng):
+    from autograd.ops.nn_ops import workspace
+    layer = nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.MaxPool2d(2))
+    x = ag.tensor(rng.standard_normal((16, 2, 32, 32)).astype(np.float32), requires_grad=True)
+    first = layer(x)
+    kept = first.data.copy()
+    loss = first.sum()
+    second = layer(x * 2)                  # the first graph is alive: its buffers must not be reused
+    np.testing.assert_array_equal(first.data, kept)
+    assert not np.shares_memory(first.data, second.data)
+    loss.backward()
+    grad = x.grad.data.copy()
+    del second
+    x.grad = None
+    layer(x).sum().backward()             # buffers freed above may be reused here
+    np.testing.assert_array_equal(x.grad.data, grad)
+    np.testing.assert_array_equal(first.data, kept)
+    workspace.clear()

@@ -1,0 +1,223 @@
+"""Losses: each row of LOSSES is compared with PyTorch for every reduction (value and gradients,
+float64 and float32) and gradchecked in float64; then extremes and error cases."""
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+from nn_helpers import DTYPES, assert_matches_torch, to_torch
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+@dataclass
+class LossCase:
+    name: str
+    module: str                    # class name, in nn and torch.nn
+    input: str                     # "logits" | "probabilities" | "log_probabilities"
+    shape: tuple                   # input shape
+    target: str                    # "classes" | "probabilities" | "binary" | "real01" (in [0, 1]) | "real"
+    kwargs: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)   # keyword -> shape of a positive float array (weight...)
+    gradgrad: bool = False
+
+
+LOSSES = [
+    LossCase("cross_entropy", "CrossEntropyLoss", "logits", (5, 4), "classes", gradgrad=True),
+    LossCase("cross_entropy_weight", "CrossEntropyLoss", "logits", (5, 4), "classes", arrays={"weight": (4,)}),
+    LossCase("cross_entropy_ignore", "CrossEntropyLoss", "logits", (6, 4), "classes", {"ignore_index": 1}),
+    LossCase("cross_entropy_weight_ignore_smoothing", "CrossEntropyLoss", "logits", (6, 4), "classes",
+             {"ignore_index": 2, "label_smoothing": 0.2}, arrays={"weight": (4,)}),
+    LossCase("cross_entropy_smoothing", "CrossEntropyLoss", "logits", (5, 3), "classes", {"label_smoothing": 0.1}),
+    LossCase("cross_entropy_spatial", "CrossEntropyLoss", "logits", (2, 3, 2, 2), "classes",
+             {"ignore_index": 0}, arrays={"weight": (3,)}),
+    LossCase("cross_entropy_unbatched", "CrossEntropyLoss", "logits", (4,), "classes"),
+    LossCase("cross_entropy_probabilities", "CrossEntropyLoss", "logits", (4, 3), "probabilities", gradgrad=True),
+    LossCase("cross_entropy_probabilities_weight_smoothing", "CrossEntropyLoss", "logits", (2, 3, 2),
+             "probabilities", {"label_smoothing": 0.3}, arrays={"weight": (3,)}),
+    LossCase("nll", "NLLLoss", "log_probabilities", (5, 4), "classes"),
+    LossCase("nll_weight_ignore", "NLLLoss", "log_probabilities", (6, 4), "classes", {"ignore_index": 3},
+             arrays={"weight": (4,)}),
+    LossCase("nll_spatial", "NLLLoss", "log_probabilities", (2, 3, 4), "classes"),
+    LossCase("mse", "MSELoss", "logits", (3, 4), "real", gradgrad=True),
+    LossCase("l1", "L1Loss", "logits", (3, 4), "real"),
+    LossCase("bce", "BCELoss", "probabilities", (3, 4), "binary", gradgrad=True),
+    LossCase("bce_soft_targets_weight", "BCELoss", "probabilities", (3, 4), "real01", arrays={"weight": (4,)}),
+    LossCase("bce_logits", "BCEWithLogitsLoss", "logits", (3, 4), "binary", gradgrad=True),
+    LossCase("bce_logits_weights", "BCEWithLogitsLoss", "logits", (3, 4), "real01",
+             arrays={"weight": (3, 1), "pos_weight": (4,)}),
+    LossCase("multi_margin", "MultiMarginLoss", "logits", (5, 4), "classes"),
+    LossCase("multi_margin_p2_weight", "MultiMarginLoss", "logits", (5, 4), "classes", {"p": 2, "margin": 0.5},
+             arrays={"weight": (4,)}),
+    LossCase("multi_margin_unbatched", "MultiMarginLoss", "logits", (4,), "classes"),
+]
+
+
+def _data(case, rng, dtype):
+    """(input, target, extra keyword arrays) as NumPy arrays."""
+    x = rng.standard_normal(case.shape) * 2
+    if case.input == "probabilities":
+        x = 1 / (1 + np.exp(-x))
+    elif case.input == "log_probabilities":
+        axis = 1 if len(case.shape) > 1 else 0
+        x = x - np.log(np.exp(x).sum(axis, keepdims=True))
+    class_axis = 1 if len(case.shape) > 1 else 0
+    classes = case.shape[class_axis]
+    if case.target == "classes":
+        target = rng.integers(0, classes, case.shape[:class_axis] + case.shape[class_axis + 1:])
+        ignore = case.kwargs.get("ignore_index")
+        if ignore is not None:
+            target.flat[0] = ignore   # make sure the ignored class occurs
+    elif case.target == "probabilities":
+        target = rng.random(case.shape)
+        target /= target.sum(class_axis, keepdims=True)
+    elif case.target == "binary":
+        target = rng.integers(0, 2, case.shape).astype(float)
+    elif case.target == "real01":
+        target = rng.random(case.shape)
+    else:
+        target = rng.standard_normal(case.shape)
+    arrays = {k: rng.random(shape) + 0.5 for k, shape in case.arrays.items()}
+    target = target if target.dtype.kind == "i" else target.astype(dtype)
+    return x.astype(dtype), target, {k: v.astype(dtype) for k, v in arrays.items()}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", LOSSES, ids=[c.name for c in LOSSES])
+def test_loss_matches_torch(case, dtype, reduction, rng):
+    torch = pytest.importorskip("torch")
+    x, target, arrays = _data(case, rng, dtype)
+    theirs = getattr(torch.nn, case.module)(reduction=reduction, **case.kwargs,
+                                            **{k: to_torch(v) for k, v in arrays.items()})
+    mine = getattr(nn, case.module)(reduction=reduction, **case.kwargs,
+                                    **{k: ag.tensor(v) for k, v in arrays.items()})
+    mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    m_out, t_out = mine(mx, ag.tensor(target)), theirs(tx, to_torch(target))
+    name = f"{case.name} {reduction}"
+    assert m_out.dtype == dtype
+    assert_matches_torch(f"{name} loss", m_out, t_out, dtype)
+    upstream = rng.standard_normal(t_out.shape).astype(dtype)
+    m_out.backward(ag.tensor(upstream))
+    t_out.backward(to_torch(upstream))
+    assert_matches_torch(f"{name} input grad", mx.grad, tx.grad, dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", LOSSES, ids=[c.name for c in LOSSES])
+def test_loss_gradcheck(case, reduction, rng):
+    x, target, arrays = _data(case, rng, np.float64)
+    loss = getattr(nn, case.module)(reduction=reduction, **case.kwargs,
+                                    **{k: ag.tensor(v) for k, v in arrays.items()})
+    mx = ag.tensor(x, requires_grad=True)
+    inputs = [mx]
+    target_tensor = ag.tensor(target)
+    if target.dtype.kind == "f" and case.module not in ("MultiMarginLoss",):
+        target_tensor.requires_grad_(True)     # float targets are differentiable too, as in PyTorch
+        inputs.append(target_tensor)
+    assert ag.gradcheck(lambda *args: loss(mx, target_tensor), inputs)
+    if case.gradgrad and reduction == "mean":
+        assert ag.gradgradcheck(lambda *args: loss(mx, target_tensor), inputs)
+
+
+def test_target_gradients_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    for fn_name, x in [("binary_cross_entropy", rng.random((3, 4)) * 0.9 + 0.05),
+                       ("binary_cross_entropy_with_logits", rng.standard_normal((3, 4))),
+                       ("mse_loss", rng.standard_normal((3, 4))), ("cross_entropy", rng.standard_normal((3, 4)))]:
+        target = rng.random((3, 4))
+        my_target, their_target = ag.tensor(target, requires_grad=True), to_torch(target, True)
+        getattr(F, fn_name)(ag.tensor(x), my_target).backward()
+        getattr(torch.nn.functional, fn_name)(to_torch(x), their_target).backward()
+        assert_matches_torch(f"{fn_name} target grad", my_target.grad, their_target.grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+def test_bce_with_logits_is_finite_for_huge_logits(dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([[-100.0, 100.0, -1000.0, 1000.0, 0.0]], dtype)
+    for target in (np.zeros_like(x), np.ones_like(x)):
+        mx = ag.tensor(x, requires_grad=True)
+        loss = F.binary_cross_entropy_with_logits(mx, ag.tensor(target), reduction="sum")
+        assert np.isfinite(loss.item())
+        loss.backward()
+        assert np.isfinite(mx.grad.data).all()
+        tx = to_torch(x, True)
+        t_loss = torch.nn.functional.binary_cross_entropy_with_logits(tx, to_torch(target), reduction="sum")
+        t_loss.backward()
+        assert_matches_torch("bce_with_logits huge logits", loss, t_loss, dtype)
+        assert_matches_torch("bce_with_logits huge logits grad", mx.grad, tx.grad, dtype)
+
+
+def test_bce_clamps_the_log_at_minus_100_like_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([0.0, 1.0, 1e-50, 0.5])
+    target = np.array([1.0, 0.0, 1.0, 1.0])
+    mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    loss = F.binary_cross_entropy(mx, ag.tensor(target), reduction="none")
+    t_loss = torch.nn.functional.binary_cross_entropy(tx, to_torch(target), reduction="none")
+    assert_matches_torch("bce clamped log", loss, t_loss)
+    loss.sum().backward()
+    t_loss.sum().backward()
+    assert_matches_torch("bce clamped log grad", mx.grad, tx.grad)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    x = ag.tensor(np.array([[1000.0, -1000.0, 0.0], [-1e4, 1e4, 0.0]], np.float32), requires_grad=True)
+    loss = F.cross_entropy(x, ag.tensor(np.array([1, 1])))
+    np.testing.assert_allclose(loss.item(), 1000.0, rtol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, [[0.5, -0.5, 0], [0, 0, 0]], atol=1e-6)
+
+
+def test_cross_entropy_all_targets_ignored_gives_nan_like_torch():
+    loss = F.cross_entropy(ag.zeros(2, 3), ag.tensor(np.array([-100, -100])))
+    assert np.isnan(loss.item())
+
+
+def test_cross_entropy_matches_torch_at_benchmark_size_in_float32(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((128, 10)).astype(np.float32) * 3
+    y = rng.integers(0, 10, 128)
+    mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    loss, t_loss = F.cross_entropy(mx, ag.tensor(y)), torch.nn.functional.cross_entropy(tx, to_torch(y))
+    loss.backward()
+    t_loss.backward()
+    assert_matches_torch("cross_entropy batch 128 float32", loss, t_loss, np.float32)
+    assert_matches_torch("cross_entropy batch 128 float32 grad", mx.grad, tx.grad, np.float32)
+    assert loss.grad_fn is not None and len(loss.grad_fn.edges) == 2   # one fused node over the logits
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda: F.cross_entropy(ag.zeros(3, 4), ag.tensor(np.array([0, 4, 1]))), IndexError, "target 4 is out of bounds"),
+    (lambda: F.cross_entropy(ag.zeros(3, 4), ag.tensor(np.array([0, 1]))), ValueError,
+     r"expected a target of shape \(3,\).*got \(2,\)"),
+    (lambda: F.cross_entropy(ag.zeros(3, 4), ag.zeros(3, 5)), ValueError, r"\(3, 5\).*\(3, 4\)"),
+    (lambda: F.nll_loss(ag.zeros(3, 4), ag.zeros(3)), TypeError, "integers"),
+    (lambda: F.cross_entropy(ag.zeros(3, 4), ag.tensor(np.array([0, 1, 2])), reduction="avg"), ValueError,
+     "not a valid value for reduction"),
+    (lambda: nn.MSELoss(reduction="average"), ValueError, "not a valid value for reduction"),
+    (lambda: F.binary_cross_entropy(ag.full((2,), 1.5), ag.ones(2)), ValueError, "between 0 and 1"),
+    (lambda: F.binary_cross_entropy(ag.full((2,), 0.5), ag.ones(3)), ValueError, r"\(3,\).*\(2,\)"),
+    (lambda: F.multi_margin_loss(ag.zeros(2, 3), ag.tensor(np.array([0, 3]))), IndexError, "out of bounds"),
+])
+def test_loss_errors(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_hinge_loss_is_multi_margin_loss():
+    x = ag.tensor(np.array([[0.1, 0.2, 0.4, 0.8]]))
+    y = ag.tensor(np.array([3]))
+    # (1 - 0.8 + 0.1) + (1 - 0.8 + 0.2) + (1 - 0.8 + 0.4) = 1.3, divided by the 4 classes.
+    np.testing.assert_allclose(nn.HingeLoss()(x, y).item(), 1.3 / 4)
+    np.testing.assert_allclose(nn.MultiMarginLoss()(x, y).item(), 1.3 / 4)
+    assert repr(nn.HingeLoss()) == "HingeLoss()"
+
+
+def test_mse_loss_warns_when_target_broadcasts():
+    with pytest.warns(UserWarning, match="different to the input size"):
+        F.mse_loss(ag.zeros(3, 1), ag.zeros(3))
