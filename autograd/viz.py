@@ -18,10 +18,12 @@ What is drawn:
 - with `model`, nodes are grouped into one cluster per submodule (nested as the modules are), so
   a deep model reads as its architecture. The forward has already run, so membership is inferred
   from the graph, with nothing for the user to do: an op that takes a parameter belongs to that
-  parameter's module, and an op without parameters belongs to module m when it lies between two
-  ops of m (an op of m is its nearest parametrised ancestor and its nearest parametrised
-  descendant), e.g. the matmul between `W.T` and `+ b` of a Linear. Ops before a module's first
-  or after its last parameter use (an activation between two layers, a loss) stay outside.
+  parameter's module, and an op without parameters belongs to the innermost module holding both
+  its nearest parametrised ancestors and its nearest parametrised descendants: the matmul between
+  `W.T` and `+ b` of a Linear goes to that Linear, a Tanh between `body.0` and `body.2` to `body`,
+  a ReLU between two top-level layers and the loss after the last one to the top level. (An
+  activation that ends a submodule is drawn in the parent, as nothing in the graph tells it
+  apart from one that starts the next module.)
 - graphs of more than `max_nodes` nodes are summarised: the middle of each long chain of
   single-input ops is folded into one node ("... 1996 nodes folded (Mul x998, Add x998)"), and if
   that is not enough, the nodes farthest from the roots are folded into one. The label says how
@@ -66,7 +68,7 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
     roots = _check_roots(roots)
     names, module_of_param, module_titles = _names(params, model)
     graph = _walk(roots)
-    grads, grad_note = _gradients(roots, graph, show_grads, show_values)
+    grads, grad_note = _gradients(roots, graph, show_grads, value_limit)
     values = _values(roots, graph, params) if show_values else {}
     module_of = _assign_modules(graph, module_of_param) if model is not None else {}
     rep, folds = _fold(graph, roots, max_nodes)
@@ -80,7 +82,7 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
     for t in graph.order:
         if rep[t] is not t:
             continue
-        label = _label(t, names, grads.get(t), values.get(t), id(t) in root_ids, show_values)
+        label = _label(t, names, grads.get(t), values.get(t), id(t) in root_ids, show_values, value_limit)
         attrs = _node_attrs(t, grads.get(t), grad_range, id(t) in root_ids)
         path = module_of.get(t) if isinstance(t, Function) else module_of_param.get(id(t))
         members.setdefault(path, []).append((str(id(t)), label, attrs))
@@ -105,8 +107,7 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
             if src is to:
                 continue
             key = (id(src), id(to))
-            folded = not isinstance(src, (Tensor, Function)) or not isinstance(to, (Tensor, Function))
-            if folded and key in edges:
+            if key in edges and (isinstance(src, _Fold) or isinstance(to, _Fold)):
                 continue                      # one edge between a fold and a neighbour is enough
             edges.add(key)
             dot.edge(_node_id(src), _node_id(to))
@@ -237,7 +238,7 @@ def _grad_record(array, keep):
     return _norm(array), (np.array(array) if keep else None)
 
 
-def _gradients(roots, graph, show_grads, show_values):
+def _gradients(roots, graph, show_grads, keep_limit):
     """target -> (norm, small array or None) of the gradient it receives, and a note for the label."""
     leaves = [t for t in graph.order if isinstance(t, Tensor)]
     if show_grads is None:
@@ -246,13 +247,14 @@ def _gradients(roots, graph, show_grads, show_values):
         return {}, None
     freed = next((n for n in graph.nodes if n._freed), None)
     if freed is None and graph.nodes:
-        records, note = _gradient_pass(roots, graph, leaves, keep_limit=16)
+        records, note = _gradient_pass(roots, graph, leaves, keep_limit)
         if records is not None:
             return records, note
     else:
         note = (f"the graph was freed by backward() (at {freed.name()}): gradient norms of leaves only; "
                 "call backward(retain_graph=True) to see every node's") if freed is not None else None
-    records = {leaf: _grad_record(leaf.grad.data, leaf.grad.data.size <= 16) for leaf in leaves if leaf.grad is not None}
+    records = {leaf: _grad_record(leaf.grad.data, leaf.grad.data.size <= keep_limit)
+               for leaf in leaves if leaf.grad is not None}
     return records, note
 
 
@@ -320,7 +322,8 @@ def _common_path(paths):
 
 
 def _assign_modules(graph, module_of_param):
-    """op node -> module path (see the module docstring: parameters, then 'between two ops of m')."""
+    """op node -> module path (see the module docstring: parameters, then the innermost module
+    holding its nearest parametrised ancestors and descendants)."""
     seed = {}
     for node in graph.nodes:
         paths = [module_of_param[id(e)] for e in node.edges if isinstance(e, Tensor) and id(e) in module_of_param]
@@ -345,9 +348,11 @@ def _assign_modules(graph, module_of_param):
     for node in graph.nodes:
         if node in seed:
             path = seed[node]
-        else:
+        elif up[node] and down[node]:
             shared = up[node] & down[node]
-            path = _common_path(list(shared)) if shared else None
+            path = _common_path(list(shared or up[node] | down[node]))
+        else:
+            path = None
         if path:
             module_of[node] = path
     return module_of
@@ -472,7 +477,7 @@ def _format_array(a):
     return np.array2string(a.reshape(-1), precision=4, separator=", ", floatmode="fixed")
 
 
-def _label(t, names, grad, value, is_root, show_values):
+def _label(t, names, grad, value, is_root, show_values, value_limit):
     if isinstance(t, Function):
         title = t.name()
         named = names.get(id(t))
@@ -483,8 +488,8 @@ def _label(t, names, grad, value, is_root, show_values):
         title = names.get(id(t)) or t.name or "leaf"
         shape, dtype = t.shape, t.dtype
     lines = [title, f"{tuple(shape)} {dtype}"]
-    small_grad = grad is not None and grad[1] is not None and grad[1].size <= 4
-    if value is not None and np.size(value) <= 4:
+    small_grad = grad is not None and grad[1] is not None
+    if value is not None and np.size(value) <= value_limit:
         data = f"data {_format_array(value)}"
         if small_grad and np.size(value) == 1:
             lines.append(f"{data} | grad {_format_array(grad[1])}")

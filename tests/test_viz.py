@@ -1,0 +1,337 @@
+"""draw_graph: structure, labels, module clusters, folding, gradient colours, rendering with `dot`."""
+import re
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd import viz
+
+NODE = re.compile(r'^\t+(\S+) \[label=("(?:[^"\\]|\\.)*"|<.*>)(.*)\]$')
+
+
+def drawn_nodes(dot):
+    """id -> (label, attribute text) for every node statement, clusters included (not the legend)."""
+    nodes = {}
+    for line in dot.source.splitlines():
+        match = NODE.match(line)
+        if match and match.group(1) != "legend":
+            nodes[match.group(1)] = (match.group(2).strip('"'), match.group(3))
+    return nodes
+
+
+def drawn_edges(dot):
+    return [tuple(part.strip() for part in line.split("->")) for line in dot.source.splitlines() if "->" in line]
+
+
+def label_of(dot, obj):
+    return drawn_nodes(dot)[str(id(obj))][0]
+
+
+def fill_of(dot, obj):
+    return re.search(r'fillcolor="([^"]+)"', drawn_nodes(dot)[str(id(obj))][1]).group(1)
+
+
+def graph_label(dot):
+    return re.search(r'^\tlabel="(.*)"$', dot.source, re.M).group(1)
+
+
+def h_of_x(x=2.0):
+    x = ag.tensor(x, requires_grad=True)
+    x.name = "x"
+    return x, (5 * x + 3) ** 2
+
+
+def test_ops_and_leaves_are_nodes_with_edges_in_data_flow_order():
+    x, h = h_of_x()
+    dot = ag.draw_graph(h)
+    nodes = drawn_nodes(dot)
+    assert len(nodes) == 4                                    # x, Mul, Add, PowScalar
+    pow_node = h.grad_fn
+    add_node = pow_node.edges[0]
+    mul_node = add_node.edges[0]
+    assert sorted(drawn_edges(dot)) == sorted([(str(id(x)), str(id(mul_node))),
+                                               (str(id(mul_node)), str(id(add_node))),
+                                               (str(id(add_node)), str(id(pow_node)))])
+    assert label_of(dot, mul_node).startswith("Mul\\n() float32")
+    assert label_of(dot, x).startswith("x\\n() float32")
+    assert "4 nodes (3 ops, 1 leaf)" in graph_label(dot)
+
+
+def test_root_is_marked():
+    x, h = h_of_x()
+    dot = ag.draw_graph(h)
+    assert "(output)" in label_of(dot, h.grad_fn)
+    assert "peripheries=2" in drawn_nodes(dot)[str(id(h.grad_fn))][1]
+    assert "peripheries" not in drawn_nodes(dot)[str(id(x))][1]
+
+
+def test_labels_show_shapes_and_parameter_names():
+    w = ag.randn(3, 4, requires_grad=True)
+    b = ag.zeros(4, requires_grad=True)
+    out = (ag.randn(2, 3) @ w + b).relu().sum()
+    dot = ag.draw_graph(out, params={"weight": w, "bias": b})
+    labels = [label for label, _ in drawn_nodes(dot).values()]
+    assert label_of(dot, w).startswith("weight\\n(3, 4)")
+    assert label_of(dot, b).startswith("bias\\n(4,)")
+    assert any(label.startswith("MatMul\\n(2, 4)") for label in labels)
+    assert any(label.startswith("Relu\\n(2, 4)") for label in labels)
+
+
+def test_params_can_name_an_intermediate_tensor():
+    x, h = h_of_x()
+    u = h.grad_fn.edges[0]
+    dot = ag.draw_graph(h, params={"root": h})
+    assert label_of(dot, h.grad_fn).startswith("root = PowScalar")
+    assert label_of(dot, u).startswith("Add")
+
+
+def test_several_roots_share_one_graph():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    a, b = y.sum(), (y * 2).mean()
+    dot = ag.draw_graph(a, b)
+    assert len(drawn_nodes(dot)) == 5                       # x, Exp, Sum, Mul, Mean
+    assert sum("(output)" in label for label, _ in drawn_nodes(dot).values()) == 2
+    assert ag.draw_graph([a, b]).source.count("(output)") == 2
+
+
+def test_clear_errors_for_bad_roots():
+    with pytest.raises(ValueError, match="no roots"):
+        ag.draw_graph()
+    with pytest.raises(TypeError, match="root 1 is a ndarray, not a Tensor"):
+        ag.draw_graph(ag.tensor(1.0, requires_grad=True) * 2, np.ones(3))
+    with pytest.raises(TypeError, match="params"):
+        ag.draw_graph(ag.tensor(1.0, requires_grad=True) * 2, params={"w": np.ones(3)})
+
+
+def test_a_root_without_graph_is_drawn_alone():
+    dot = ag.draw_graph(ag.ones(2, 2))
+    assert len(drawn_nodes(dot)) == 1 and not drawn_edges(dot)
+
+
+def test_deep_graph_is_walked_without_recursion():
+    x = ag.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        dot = ag.draw_graph(y, show_grads=True)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "5001 nodes" in graph_label(dot)
+
+
+def test_long_chain_is_folded_and_the_label_says_how_many():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(1000):
+        y = (y * 1.001) + 0.5                                # 2,000 ops in one chain
+    dot = ag.draw_graph(y.sum())
+    nodes = drawn_nodes(dot)
+    assert len(nodes) <= viz.DEFAULT_MAX_NODES
+    folded = [label for label, _ in nodes.values() if "nodes folded" in label]
+    assert len(folded) == 1
+    count = int(re.search(r"(\d+) nodes folded", folded[0]).group(1))
+    assert count == 2002 - (len(nodes) - 1)                  # everything not drawn is in the fold
+    assert "Mul x" in folded[0] and "Add x" in folded[0]
+    assert f"{count} nodes folded" in graph_label(dot)
+    assert "2002 nodes (2001 ops, 1 leaf)" in graph_label(dot)   # 2,000 ops, Sum and the leaf
+
+
+def test_wide_graph_is_cut_to_max_nodes():
+    leaves = [ag.randn(3, requires_grad=True) for _ in range(200)]
+    total = leaves[0]
+    for leaf in leaves[1:]:
+        total = total + leaf.exp()
+    root = total.sum()
+    dot = ag.draw_graph(root, max_nodes=60)
+    nodes = drawn_nodes(dot)
+    assert len(nodes) <= 60 and "(output)" in label_of(dot, root.grad_fn)
+    assert re.search(r"\d+ nodes folded to stay under max_nodes=60", graph_label(dot))
+    ids = set(nodes)
+    assert all(a in ids and b in ids for a, b in drawn_edges(dot))
+
+
+def test_small_graphs_are_never_folded():
+    x, h = h_of_x()
+    assert "folded" not in ag.draw_graph(h, max_nodes=4).source
+
+
+def test_show_values_gives_the_micrograd_picture():
+    x, h = h_of_x(2.0)
+    before = ag.draw_graph(h, show_values=True)
+    assert "data 169.0000" in label_of(before, h.grad_fn) and "grad" not in label_of(before, h.grad_fn)
+    h.backward(retain_graph=True)
+    dot = ag.draw_graph(h, show_values=True)
+    assert "data 2.0000 | grad 130.0000" in label_of(dot, x)
+    assert "data 169.0000 | grad 1.0000" in label_of(dot, h.grad_fn)
+    assert "data 13.0000 | grad 26.0000" in label_of(dot, h.grad_fn.edges[0])
+
+
+def test_show_values_skips_large_tensors():
+    x = ag.randn(10, 10, requires_grad=True)
+    dot = ag.draw_graph((x * 2).sum(), show_values=True)
+    assert "data" not in label_of(dot, x)
+
+
+def test_gradient_pass_leaves_grad_and_hooks_untouched():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    dot = ag.draw_graph(y, show_grads=True)
+    assert x.grad is None
+    assert not y.grad_fn.hooks
+    assert "|grad| 4.47e+00" in label_of(dot, x)             # ||2x|| = sqrt(20)
+    y.backward()                                            # the graph was retained, not freed
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
+def test_gradients_shown_after_backward_with_retain_graph():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 3).sum()
+    assert "|grad|" not in ag.draw_graph(y).source           # nothing to show before backward
+    y.backward(retain_graph=True)
+    dot = ag.draw_graph(y)
+    assert all("|grad|" in label or "grad 1.0000" in label for label, _ in drawn_nodes(dot).values())
+    assert "freed" not in graph_label(dot)
+
+
+def test_freed_graph_falls_back_to_leaf_gradients_and_says_so():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    dot = ag.draw_graph(y)
+    assert "|grad|" in label_of(dot, x)
+    assert "|grad|" not in label_of(dot, y.grad_fn)
+    assert "freed" in graph_label(dot) and "retain_graph=True" in graph_label(dot)
+
+
+def test_colours_tell_vanishing_from_healthy_and_exploding_gradients():
+    tiny = ag.tensor([1.0, 1.0], requires_grad=True)
+    healthy = ag.tensor([1.0, 1.0], requires_grad=True)
+    huge = ag.tensor([1.0, 1.0], requires_grad=True)
+    loss = (tiny * 1e-9).sum() + (healthy * 0.1).sum() + (huge * 1e4).sum()
+    dot = ag.draw_graph(loss, show_grads=True)
+    colours = fill_of(dot, tiny), fill_of(dot, healthy), fill_of(dot, huge)
+    assert colours == (viz.RAMP[0], viz.RAMP[6], viz.RAMP[-1])
+    assert "1e-7" in dot.source and "1e+2" in dot.source       # the legend's scale
+
+
+def test_nonfinite_gradients_get_their_own_colour():
+    x = ag.tensor([0.0, 1.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        y = x.log().sum()
+        dot = ag.draw_graph(y, show_grads=True)
+    assert fill_of(dot, x) == viz.NONFINITE_COLOUR
+
+
+def test_non_scalar_root_is_seeded_with_ones():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    dot = ag.draw_graph(x * 3, show_grads=True)
+    assert "|grad| 4.24e+00" in label_of(dot, x)               # ||(3, 3)||
+    assert "sum of the non-scalar root" in graph_label(dot)
+
+
+def test_node_ids_are_the_ids_of_nodes_and_leaves():
+    x, h = h_of_x()
+    ids = set(drawn_nodes(ag.draw_graph(h)))
+    assert ids == {str(id(x)), str(id(h.grad_fn)), str(id(h.grad_fn.edges[0])), str(id(h.grad_fn.edges[0].edges[0]))}
+
+
+# -- with nn modules ---------------------------------------------------------------------------
+
+def ops_using(root, leaf):
+    """The op nodes in root's graph that take `leaf` as a direct input."""
+    found, stack, seen = [], [root.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if any(e is leaf for e in node.edges):
+            found.append(node)
+        for e in node.edges:
+            if isinstance(e, ag.Function) and e not in seen:
+                seen.add(e)
+                stack.append(e)
+    assert found
+    return found
+
+
+def mlp_and_loss():
+    import nn
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    x = ag.randn(5, 4)
+    loss = model(x).sum()
+    return nn, model, loss
+
+
+def test_model_names_parameters_and_clusters_nodes_per_submodule():
+    nn, model, loss = mlp_and_loss()
+    dot = ag.draw_graph(loss, model=model)
+    source = dot.source
+    assert "subgraph cluster_0 {" in source and "subgraph cluster_2 {" in source
+    assert 'label="0: Linear"' in source and 'label="2: Linear"' in source
+    for cluster, layer in (("cluster_0", model[0]), ("cluster_2", model[2])):
+        body = source.split(f"subgraph {cluster} {{")[1].split("\t}")[0]
+        assert str(id(layer.weight)) in body and str(id(layer.bias)) in body
+        assert all(str(id(op)) in body for op in ops_using(loss, layer.weight))
+    assert label_of(dot, model[0].weight).startswith("0.weight\\n(8, 4)")
+    relu = [node_id for node_id, (label, _) in drawn_nodes(dot).items() if label.startswith("Relu")]
+    assert relu and all(node_id not in source.split("subgraph")[1] for node_id in relu)  # between modules
+
+
+def test_nested_modules_give_nested_clusters():
+    import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 6))
+            self.head = nn.Linear(6, 1)
+
+        def forward(self, x):
+            return self.head(self.body(x).relu())
+
+    model = Net()
+    dot = ag.draw_graph(model(ag.randn(2, 3)).mean(), model=model)
+    source = dot.source
+    body = source.split("subgraph cluster_body {")[1].split("\n\t}")[0]   # up to the cluster's closing brace
+    assert 'subgraph "cluster_body.0" {' in body and 'subgraph "cluster_body.2" {' in body
+    assert 'label="body: Sequential"' in body and 'label="body.0: Linear"' in body
+    assert "subgraph cluster_head {" in source and "cluster_head" not in body
+    tanh = next(node_id for node_id, (label, _) in drawn_nodes(dot).items() if label.startswith("Tanh"))
+    relu = next(node_id for node_id, (label, _) in drawn_nodes(dot).items() if label.startswith("Relu"))
+    inner = [part.split("\n\t\t}")[0] for part in body.split("subgraph")[1:]]
+    assert tanh in body and not any(tanh in part for part in inner)      # between body.0 and body.2
+    assert relu not in body                                               # between body and head
+
+
+def test_gradient_norms_of_a_deep_sigmoid_net_vanish_toward_the_input():
+    import nn
+    ag.manual_seed(0)
+    layers = []
+    for _ in range(8):
+        layers += [nn.Linear(16, 16), nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(16, 1))
+    loss = model(ag.randn(8, 16)).mean()
+    loss.backward(retain_graph=True)
+    dot = ag.draw_graph(loss, model=model)
+    first, last = fill_of(dot, model[0].weight), fill_of(dot, model[16].weight)
+    assert viz.RAMP.index(first) < viz.RAMP.index(last)      # bluer near the input
+
+
+# -- rendering with the real `dot` ---------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` binary is not installed")
+def test_renders_to_svg_and_png_with_dot():
+    x, h = h_of_x()
+    h.backward(retain_graph=True)
+    dot = ag.draw_graph(h, show_values=True)
+    svg = dot.pipe(format="svg")
+    assert b"<svg" in svg and b"PowScalar" in svg and b"data 2.0000 | grad 130.0000" in svg
+    png = dot.pipe(format="png")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    assert "image/svg+xml" in dot._repr_mimebundle_()          # what Jupyter displays inline
