@@ -1,0 +1,718 @@
+"""`ndgrad train` and `ndgrad evaluate` (also `python -m nn.train ...`): MNIST, end to end.
+
+`ndgrad train` trains `mlp` or `cnn` (nn/models.py) and writes to its output directory:
+
+    checkpoint.safetensors   model, optimizer and training state (nn.save; rewritten each epoch)
+    metrics.json             the configuration and each epoch's train/test loss and accuracy
+    curves.png               loss and accuracy per epoch
+    graph.svg                the graph of one forward pass and its loss (autograd.draw_graph)
+
+Exact resumption. Ctrl-C lets the current batch finish, then saves a checkpoint of that position
+(epoch e, b batches done) and exits; `--resume` continues from it and ends with the same weights,
+bit for bit, and the same metrics as a run that was never interrupted. Everything random is a
+function of the seed and the position, never of how the run got there:
+
+- the weights are initialised after `autograd.manual_seed(seed)`;
+- epoch e visits the images in the order `DataLoader(seed=seed)` gives it, a function of (seed, e),
+  so resuming recreates that order and skips the first b batches;
+- before batch b of epoch e the global generator, which dropout draws from, is reseeded from
+  (seed, e, b), so the position is all the RNG state there is;
+- the learning rate of each step is a function of its position too (`learning_rate`);
+- the checkpoint holds the model's state dict (with batchnorm's running statistics), the
+  optimizer's (moments, step counts), and the partial sums of the epoch's training loss and
+  accuracy.
+
+The checkpoint is one safetensors file written by `nn.save` (atomically): the tensors as
+safetensors tensors, the training state (position, configuration, metrics so far) as JSON in its
+metadata, whose floats come back exactly. Nothing is pickled.
+"""
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+import autograd as ag
+import nn
+import nn.functional as F
+
+from .models import MODELS, NUM_CLASSES, build_model
+
+PROG = "ndgrad"
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+CHECKPOINT_FILE = "checkpoint.safetensors"
+METRICS_FILE = "metrics.json"
+CURVES_FILE = "curves.png"
+GRAPH_FILE = "graph.svg"
+CHECKPOINT_FORMAT = "ndgrad-train-checkpoint/1"
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("cosine", "constant")
+DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
+SGD_MOMENTUM = 0.9
+DEFAULT_EPOCHS = {"mlp": 5, "cnn": 4}
+DEFAULT_BATCH_SIZE = 128
+EVAL_BATCH_SIZE = 1000
+GRAPH_BATCH_SIZE = 4
+DROPOUT_STREAM = 1        # keeps dropout's seeds (seed, 1, e, b) apart from any other use of the seed
+
+
+class UsageError(Exception):
+    """A bad argument or an unusable checkpoint: one line on stderr and exit status 2."""
+
+
+class DataUnavailable(Exception):
+    """MNIST could not be found or downloaded (the message says what to do): exit status 1."""
+
+
+@dataclass
+class TrainConfig:
+    """What a run is: everything that decides its result. A field left None takes its default
+    (which may depend on the model or optimizer) in `resolved()`."""
+    model: str = None
+    epochs: int = None
+    batch_size: int = None
+    lr: float = None
+    optimizer: str = None
+    seed: int = None
+    limit: int = None          # train on the first `limit` training images; None: all of them
+    schedule: str = None       # "cosine" (the default) or "constant"; see learning_rate()
+
+    def resolved(self):
+        model = self.model or "mlp"
+        optimizer = self.optimizer or "adam"
+        return TrainConfig(
+            model=model,
+            epochs=DEFAULT_EPOCHS.get(model) if self.epochs is None else self.epochs,
+            batch_size=DEFAULT_BATCH_SIZE if self.batch_size is None else self.batch_size,
+            lr=DEFAULT_LR.get(optimizer) if self.lr is None else self.lr,
+            optimizer=optimizer,
+            seed=0 if self.seed is None else self.seed,
+            limit=self.limit,
+            schedule=self.schedule or "cosine")
+
+
+@dataclass
+class Position:
+    """Where training stands: `batch` batches of epoch `epoch` (0-based) are done, and the partial
+    sums of that epoch's training loss and accuracy over the `seen` images trained on so far."""
+    epoch: int = 0
+    batch: int = 0
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0
+
+    def record(self, loss, correct, count, seconds):
+        """One more batch of `count` images done, with mean loss `loss` and `correct` right."""
+        self.batch += 1
+        self.loss_sum += loss * count
+        self.correct += correct
+        self.seen += count
+        self.seconds = seconds
+
+    def next_epoch(self):
+        return Position(epoch=self.epoch + 1)
+
+
+@dataclass
+class TrainResult:
+    model: object
+    optimizer: object
+    config: TrainConfig
+    history: list            # one dict of metrics per completed epoch
+    position: Position
+    interrupted: bool
+    out_dir: Path
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+def normalize_images(images):
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28): scaled to [0, 1], then (x - mean) / std."""
+    x = images[:, None, :, :].astype(np.float32) / np.float32(255)
+    return (x - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)
+
+
+def mnist_arrays(limit=None, root=None):
+    """(train_x, train_y, test_x, test_y) as normalised float32 images and int64 labels; with
+    `limit`, only the first `limit` training images (the test set is always whole)."""
+    train, test = load_mnist(root, train=True), load_mnist(root, train=False)
+    count = len(train) if limit is None else min(limit, len(train))
+    return (normalize_images(train.data[:count]), train.targets[:count],
+            normalize_images(test.data), test.targets)
+
+
+def load_mnist(root=None, train=True):
+    try:
+        return nn.data.MNIST(root=root, train=train)
+    except (RuntimeError, OSError, ValueError) as error:
+        raise DataUnavailable(str(error)) from None
+
+
+# -- model, optimizer, evaluation ----------------------------------------------------------------
+
+def make_optimizer(name, params, lr):
+    if name == "sgd":
+        return nn.optim.SGD(params, lr=lr, momentum=SGD_MOMENTUM)
+    if name == "adam":
+        return nn.optim.Adam(params, lr=lr)
+    if name == "adamw":
+        return nn.optim.AdamW(params, lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+
+
+def evaluate(model, images, labels, batch_size=EVAL_BATCH_SIZE):
+    """{"loss", "accuracy", "correct", "count", "confusion"} of `model` in eval mode on the arrays;
+    confusion[i, j] counts images of digit i predicted as j."""
+    was_training = model.training
+    model.eval()
+    loss_sum, confusion = 0.0, np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    try:
+        with ag.no_grad():
+            for start in range(0, len(images), batch_size):
+                x, y = ag.from_numpy(images[start:start + batch_size]), ag.from_numpy(labels[start:start + batch_size])
+                logits = model(x)
+                loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+                predicted = logits.data.argmax(axis=1)
+                np.add.at(confusion, (y.data, predicted), 1)
+    finally:
+        model.train(was_training)
+    count, correct = len(images), int(np.trace(confusion))
+    return {"loss": loss_sum / count, "accuracy": correct / count, "correct": correct, "count": count,
+            "confusion": confusion}
+
+
+def learning_rate(config, step, total_steps):
+    """The learning rate for optimizer step `step` (0-based) of `total_steps`: constant, or decayed
+    from config.lr to 0 along half a cosine, step by step (a function of the position only, so a
+    resumed run follows the same schedule)."""
+    if config.schedule == "constant":
+        return config.lr
+    return config.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+
+
+def dropout_seed(seed, epoch, batch):
+    """The global generator's seed for batch `batch` of epoch `epoch`: a function of the position."""
+    return int(np.random.SeedSequence([seed, DROPOUT_STREAM, epoch, batch]).generate_state(1, np.uint64)[0])
+
+
+# -- training ------------------------------------------------------------------------------------
+
+def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=None, data=None):
+    """Train as `ndgrad train` does; returns a TrainResult.
+
+    config: a TrainConfig. out_dir: where the outputs go (see the module docstring). resume: continue
+    from the checkpoint in out_dir with the settings saved in it; `config.epochs` may change the
+    number of epochs, any other field of `config` that is set must agree with the checkpoint.
+    on_batch_end(position): called after each optimizer step; raising KeyboardInterrupt there stops
+    training exactly as Ctrl-C does (a checkpoint of that position is saved and the result says
+    `interrupted`). progress: show tqdm bars (None: when stderr is a terminal). log: where the
+    per-epoch lines go (default print). data: the arrays of `mnist_arrays(config.limit)`, to save
+    loading them again.
+    """
+    log = log or print
+    out_dir = Path(out_dir)
+    checkpoint_path = out_dir / CHECKPOINT_FILE
+    saved = None
+    if resume:
+        saved = read_checkpoint(checkpoint_path)
+        config = resumed_config(saved["state"], config)
+    else:
+        config = config.resolved()
+        check_config(config)
+        if checkpoint_path.exists():
+            log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log(describe(config, out_dir, saved))
+
+    train_x, train_y, test_x, test_y = data if data is not None else mnist_arrays(config.limit)
+    ag.manual_seed(config.seed)
+    model = build_model(config.model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    if saved is not None:
+        restore(model, optimizer, saved, checkpoint_path)
+        history, position = saved["state"]["history"], Position(**saved["state"]["position"])
+    else:
+        history, position = [], Position()
+    loader = nn.data.DataLoader(nn.data.TensorDataset(train_x, train_y), batch_size=config.batch_size,
+                                shuffle=True, seed=config.seed)
+    if not (out_dir / GRAPH_FILE).exists():
+        write_graph(model, train_x[:GRAPH_BATCH_SIZE], train_y[:GRAPH_BATCH_SIZE], out_dir / GRAPH_FILE, log)
+
+    def save(finished=False):
+        state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "position": asdict(position),
+                 "history": history}
+        write_checkpoint(checkpoint_path, model, optimizer, state)
+        write_metrics(out_dir / METRICS_FILE, config, history, position, finished)
+
+    def result(interrupted):
+        return TrainResult(model, optimizer, config, history, position, interrupted, out_dir)
+
+    model.train()
+    with StopRequest() as stop:
+        while position.epoch < config.epochs:
+            epoch = position.epoch
+            bar = _progress_bar(len(loader), position, config, progress)
+            started = time.perf_counter() - position.seconds
+            loader.epoch = epoch
+            batches = iter(loader)
+            for _ in range(position.batch):          # resuming: these batches are already trained on
+                next(batches)
+            for images, labels in batches:
+                lr = learning_rate(config, epoch * len(loader) + position.batch, config.epochs * len(loader))
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                ag.manual_seed(dropout_seed(config.seed, epoch, position.batch))
+                loss, correct = train_step(model, optimizer, images, labels)
+                position.record(loss, correct, len(labels), seconds=time.perf_counter() - started)
+                bar.set_postfix({"loss": f"{position.loss_sum / position.seen:.4f}",
+                                 "acc": f"{position.correct / position.seen:.2%}",
+                                 "samples/s": f"{position.seen / position.seconds:.0f}"}, refresh=False)
+                bar.update(1)
+                interrupted = False
+                if on_batch_end is not None:
+                    try:
+                        on_batch_end(position)
+                    except KeyboardInterrupt:
+                        interrupted = True
+                if interrupted or stop.requested:
+                    bar.close()
+                    save()
+                    return result(interrupted=True)
+            bar.close()
+
+            history.append(epoch_metrics(position, evaluate(model, test_x, test_y)))
+            position = position.next_epoch()
+            save(finished=position.epoch >= config.epochs)
+            write_curves(out_dir / CURVES_FILE, history, config)
+            log(format_epoch(history[-1], config.epochs))
+            if stop.requested and position.epoch < config.epochs:
+                return result(interrupted=True)
+    return result(interrupted=False)
+
+
+def describe(config, out_dir, saved=None):
+    run = (f"{config.model} for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
+           f"{config.schedule}, batch {config.batch_size}, seed {config.seed}"
+           + (f", first {config.limit} images" if config.limit else "") + ")")
+    if saved is None:
+        return f"training {run} -> {out_dir}/"
+    position = saved["state"]["position"]
+    return f"resuming {run} at epoch {position['epoch'] + 1}, batch {position['batch']} -> {out_dir}/"
+
+
+def train_step(model, optimizer, images, labels):
+    """One optimizer step on a batch: (the batch's mean loss, how many it classified correctly)."""
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item(), int((logits.data.argmax(axis=1) == labels.data).sum())
+
+
+def epoch_metrics(position, test):
+    """The metrics of the epoch that `position` has just finished, `test` from evaluate()."""
+    return {
+        "epoch": position.epoch + 1,
+        "train_loss": position.loss_sum / position.seen,
+        "train_accuracy": position.correct / position.seen,
+        "test_loss": test["loss"],
+        "test_accuracy": test["accuracy"],
+        "seconds": position.seconds,
+        "samples_per_second": position.seen / position.seconds,
+    }
+
+
+def check_config(config):
+    """Raise UsageError for a configuration that cannot train."""
+    if config.model not in MODELS:
+        raise UsageError(f"unknown model {config.model!r} (choose from {', '.join(MODELS)})")
+    if config.optimizer not in OPTIMIZERS:
+        raise UsageError(f"unknown optimizer {config.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+    for name in ("epochs", "batch_size"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or value < 1:
+            raise UsageError(f"{name} must be a positive integer, got {value!r}")
+    if config.limit is not None and (not isinstance(config.limit, int) or config.limit < 1):
+        raise UsageError(f"limit must be a positive integer, got {config.limit!r}")
+    if not (isinstance(config.lr, (int, float)) and math.isfinite(config.lr) and config.lr > 0):
+        raise UsageError(f"the learning rate must be a positive number, got {config.lr!r}")
+    if config.schedule not in SCHEDULES:
+        raise UsageError(f"unknown schedule {config.schedule!r} (choose from {', '.join(SCHEDULES)})")
+    if not isinstance(config.seed, int) or config.seed < 0:
+        raise UsageError(f"seed must be a non-negative integer, got {config.seed!r}")
+
+
+def format_epoch(metrics, epochs):
+    return (f"epoch {metrics['epoch']}/{epochs}: "
+            f"train loss {metrics['train_loss']:.4f} acc {metrics['train_accuracy']:.2%} | "
+            f"test loss {metrics['test_loss']:.4f} acc {metrics['test_accuracy']:.2%} | "
+            f"{metrics['seconds']:.1f} s, {metrics['samples_per_second']:.0f} samples/s")
+
+
+def _progress_bar(total, position, config, enabled):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=position.batch, desc=f"epoch {position.epoch + 1}/{config.epochs}",
+                unit="batch", leave=True, dynamic_ncols=True, disable=None if enabled is None else not enabled)
+
+
+class StopRequest:
+    """Within `with StopRequest() as stop:`, Ctrl-C (SIGINT) only sets `stop.requested`, so the
+    training loop can finish its batch and save a consistent checkpoint; a second Ctrl-C raises
+    KeyboardInterrupt at once. Outside the main thread (where signals cannot be handled) it does
+    nothing, and `requested` stays False."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:                      # not the main thread
+            self._previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print(f"\n{PROG}: interrupted: finishing this batch and saving a checkpoint "
+              "(press Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+
+def write_checkpoint(path, model, optimizer, state):
+    """One safetensors file, written atomically by nn.save: the model's and the optimizer's state
+    dicts and the training state (plain numbers and strings, kept in the file's JSON metadata)."""
+    nn.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "train_state": state}, path)
+
+
+def read_checkpoint(path):
+    """{"model", "optimizer", "state"} from a checkpoint written by `write_checkpoint`; UsageError
+    with the reason when it is missing, unreadable or not one of ours."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"no checkpoint at {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a checkpoint file")
+    try:
+        saved = nn.load(path)
+    except Exception as error:    # nn.load's own errors name the problem; any failure means unusable
+        raise UsageError(f"cannot read checkpoint {path}: {_one_line(error)}") from None
+    if not (isinstance(saved, dict) and {"model", "optimizer", "train_state"} <= saved.keys()):
+        held = ", ".join(map(str, list(saved)[:4])) if isinstance(saved, dict) else type(saved).__name__
+        raise UsageError(f"{path} is not an {PROG} training checkpoint (it holds {held}; expected model, "
+                         "optimizer and train_state)")
+    state = saved["train_state"]
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        found = state.get("format") if isinstance(state, dict) else None
+        raise UsageError(f"{path}: unknown checkpoint format {found!r} (this {PROG} reads {CHECKPOINT_FORMAT})")
+    try:
+        config_from_checkpoint(state).resolved()
+        Position(**state["position"])
+        list(state["history"])
+    except (KeyError, TypeError, AttributeError) as error:
+        raise UsageError(f"{path}: the training state is incomplete ({type(error).__name__}: {error})") from None
+    return {"model": saved["model"], "optimizer": saved["optimizer"], "state": state}
+
+
+def config_from_checkpoint(state):
+    return TrainConfig(**{f.name: state["config"][f.name] for f in fields(TrainConfig)})
+
+
+def resumed_config(state, requested):
+    """The saved run's configuration, with `requested.epochs` (if set) as the new number of epochs;
+    UsageError if any other field of `requested` is set to a different value."""
+    config = config_from_checkpoint(state)
+    for f in fields(TrainConfig):
+        value = getattr(requested, f.name)
+        if f.name != "epochs" and value is not None and value != getattr(config, f.name):
+            option = "--" + f.name.replace("_", "-")
+            raise UsageError(f"{option} {value} differs from the checkpoint's {getattr(config, f.name)}; --resume "
+                             "continues the saved run with its own settings (only --epochs may change)")
+    if requested.epochs is not None:
+        started = state["position"]["epoch"] + (1 if state["position"]["batch"] else 0)
+        if requested.epochs < started:
+            raise UsageError(f"--epochs {requested.epochs}: the checkpoint has already started epoch {started}")
+        config.epochs = requested.epochs
+    return config
+
+
+def restore(model, optimizer, saved, path):
+    try:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+        raise UsageError(f"{path}: the checkpoint does not fit the {saved['state']['config']['model']} "
+                         f"model and its optimizer ({_one_line(error)})") from None
+
+
+def _plural(count, noun, plural=None):
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _one_line(error):
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+# -- the other outputs ---------------------------------------------------------------------------
+
+def _replace_atomically(path, write):
+    """Call write(file) on a temporary file beside `path`, then rename it over `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_metrics(path, config, history, position, finished):
+    document = {"config": asdict(config), "epochs": history, "finished": finished,
+                "position": {"epoch": position.epoch, "batch": position.batch}}
+    _replace_atomically(path, lambda f: f.write((json.dumps(document, indent=2) + "\n").encode("utf-8")))
+
+
+def write_curves(path, history, config):
+    """Loss and accuracy per epoch, train and test, as a PNG (matplotlib's Agg canvas, no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(figure)
+    epochs = [m["epoch"] for m in history]
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    for split, style in (("train", "o-"), ("test", "s-")):
+        loss_axes.plot(epochs, [m[f"{split}_loss"] for m in history], style, label=split)
+        accuracy_axes.plot(epochs, [100 * m[f"{split}_accuracy"] for m in history], style, label=split)
+    loss_axes.set(title="loss (cross-entropy)", xlabel="epoch", ylabel="loss")
+    accuracy_axes.set(title="accuracy", xlabel="epoch", ylabel="accuracy (%)")
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(True, alpha=0.3)
+        axes.legend()
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    figure.suptitle(f"{config.model} on MNIST ({config.optimizer}, lr {config.lr:g} {config.schedule}, "
+                    f"batch {config.batch_size})")
+    _replace_atomically(path, lambda f: figure.savefig(f, format="png", dpi=100))
+
+
+def write_graph(model, images, labels, path, log):
+    """An SVG of the graph of one forward pass (in training mode) and its loss, with gradient norms.
+
+    The forward pass updates batchnorm's running statistics, so the state dict is put back after."""
+    import graphviz
+
+    snapshot = {name: t.data.copy() for name, t in model.state_dict().items()}
+    try:
+        loss = F.cross_entropy(model(ag.from_numpy(images)), ag.from_numpy(labels))
+        svg = ag.draw_graph(loss, model=model, show_grads=True).pipe(format="svg")
+    except graphviz.ExecutableNotFound:
+        log(f"{PROG}: note: Graphviz's `dot` is not installed, so {path.name} is not written")
+        return
+    finally:
+        model.load_state_dict(snapshot)
+    _replace_atomically(path, lambda f: f.write(svg))
+
+
+# -- evaluate ------------------------------------------------------------------------------------
+
+def format_confusion(confusion):
+    """The confusion matrix as a table: rows are the true digits, columns the predicted ones."""
+    width = max(5, len(str(confusion.max())) + 1)
+    lines = ["confusion matrix (rows: true digit, columns: predicted digit)",
+             "     " + "".join(f"{j:>{width}}" for j in range(NUM_CLASSES)) + "   correct"]
+    for i, row in enumerate(confusion):
+        total = row.sum()
+        recall = f"{row[i] / total:8.2%}" if total else "       -"
+        lines.append(f"{i:>5}" + "".join(f"{v:>{width}}" for v in row) + " " + recall)
+    return "\n".join(lines)
+
+
+def evaluate_checkpoint(path, batch_size=EVAL_BATCH_SIZE):
+    """(config, training state, test metrics from evaluate()) of the model in checkpoint `path`."""
+    saved = read_checkpoint(path)
+    config = config_from_checkpoint(saved["state"])
+    model = build_model(config.model)
+    try:
+        model.load_state_dict(saved["model"])
+    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+        raise UsageError(f"{path}: the weights do not fit the {config.model} model ({_one_line(error)})") from None
+    test = load_mnist(train=False)
+    return config, saved["state"], evaluate(model, normalize_images(test.data), test.targets, batch_size)
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that an error is one line, `ndgrad: error: ...`, with exit status 2."""
+
+    def error(self, message):
+        hint = f" (see `{self.prog} --help`)"
+        self.exit(2, f"{PROG}: error: {message}{hint}\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def build_parser():
+    parser = _Parser(prog=PROG, description="Train and evaluate ndgrad's MNIST models.")
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate}", parser_class=_Parser)
+
+    train_parser = commands.add_parser(
+        "train", help="train a model on MNIST",
+        description="Train a model on MNIST, printing train and test loss and accuracy after each epoch. "
+                    "Writes checkpoint.safetensors, metrics.json, curves.png and graph.svg to --out. "
+                    "Ctrl-C saves a checkpoint that --resume continues exactly.")
+    train_parser.add_argument("--model", choices=sorted(MODELS), default=None,
+                              help="mlp: 784-256-128-10; cnn: two conv/batchnorm/pool blocks and a dense head "
+                                   "(default: mlp)")
+    train_parser.add_argument("--epochs", type=_positive_int, default=None,
+                              help=f"number of epochs (default: {DEFAULT_EPOCHS['mlp']} for mlp, "
+                                   f"{DEFAULT_EPOCHS['cnn']} for cnn); with --resume, the new total")
+    train_parser.add_argument("--batch-size", type=_positive_int, default=None,
+                              help=f"images per batch (default: {DEFAULT_BATCH_SIZE})")
+    train_parser.add_argument("--lr", type=_positive_float, default=None,
+                              help="learning rate (default: " +
+                                   ", ".join(f"{DEFAULT_LR[o]:g} for {o}" for o in OPTIMIZERS) + ")")
+    train_parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                              help=f"sgd (momentum {SGD_MOMENTUM}), adam or adamw (default: adam)")
+    train_parser.add_argument("--schedule", choices=SCHEDULES, default=None,
+                              help="learning rate: cosine decays it to 0 over the run, batch by batch; "
+                                   "constant keeps it (default: cosine)")
+    train_parser.add_argument("--seed", type=_non_negative_int, default=None,
+                              help="seeds the initial weights, the data order and dropout (default: 0)")
+    train_parser.add_argument("--out", metavar="DIR", default=None,
+                              help="output directory (default: runs/<model>)")
+    train_parser.add_argument("--resume", action="store_true",
+                              help="continue the run whose checkpoint is in --out, with its settings")
+    train_parser.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                              help="train on the first N training images only")
+    train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                              help="show progress bars (default: when stderr is a terminal)")
+    # For tests: behave as if Ctrl-C were pressed after this many batches.
+    train_parser.add_argument("--stop-after-batches", type=_positive_int, default=None, help=argparse.SUPPRESS)
+
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="test accuracy and confusion matrix of a checkpoint",
+        description="Print a checkpoint's test accuracy and its confusion matrix on the MNIST test set.")
+    evaluate_parser.add_argument("--checkpoint", required=True, metavar="PATH",
+                                 help=f"a checkpoint file, or a directory holding {CHECKPOINT_FILE}")
+    evaluate_parser.add_argument("--batch-size", type=_positive_int, default=EVAL_BATCH_SIZE,
+                                 help=f"images per batch (default: {EVAL_BATCH_SIZE})")
+    return parser
+
+
+def _train_command(args):
+    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         optimizer=args.optimizer, seed=args.seed, limit=args.limit, schedule=args.schedule)
+    out_dir = Path(args.out or Path("runs") / (args.model or "mlp"))
+    on_batch_end = None
+    if args.stop_after_batches is not None:
+        batches_left = args.stop_after_batches
+
+        def on_batch_end(position):
+            nonlocal batches_left
+            batches_left -= 1
+            if batches_left == 0:
+                raise KeyboardInterrupt
+
+    result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
+                   log=lambda line: print(line, flush=True))
+    position = result.position
+    if result.interrupted:
+        where = (f"batch {position.batch} of epoch {position.epoch + 1}" if position.batch
+                 else f"epoch {position.epoch}")
+        print(f"{PROG}: stopped after {where}; checkpoint saved in {out_dir}/. "
+              f"Continue with: {PROG} train --out {out_dir} --resume", file=sys.stderr)
+        return 130
+    if result.history:
+        final = result.history[-1]
+        print(f"test accuracy {final['test_accuracy']:.2%} after {_plural(final['epoch'], 'epoch')}; "
+              f"outputs in {out_dir}/")
+    return 0
+
+
+def _evaluate_command(args):
+    path = Path(args.checkpoint)
+    if path.is_dir():
+        path = path / CHECKPOINT_FILE
+    config, state, metrics = evaluate_checkpoint(path, args.batch_size)
+    position = state["position"]
+    trained = _plural(position["epoch"], "epoch") + (f" and {_plural(position['batch'], 'batch', 'batches')}"
+                                                     if position["batch"] else "")
+    print(f"checkpoint {path}: {config.model}, trained {trained}")
+    print(f"test accuracy: {metrics['accuracy']:.2%} ({metrics['correct']}/{metrics['count']}), "
+          f"test loss {metrics['loss']:.4f}")
+    print(format_confusion(metrics["confusion"]))
+    return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.error("choose a command: train or evaluate")
+    try:
+        return _train_command(args) if args.command == "train" else _evaluate_command(args)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except DataUnavailable as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: aborted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
