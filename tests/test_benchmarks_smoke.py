@@ -1,0 +1,92 @@
+"""The benchmarks keep working: every one runs at a tiny size, in-process, and the implementations
+agree on the losses. Nothing here is timed; `python -m benchmarks` does the measuring."""
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # benchmarks/ is not installed
+
+from benchmarks import __main__ as cli, harness, numpy_reference, report, suites, workloads  # noqa: E402
+
+TINY = dataclasses.replace(suites.QUICK, memory_in_subprocess=False)
+
+
+def _implementations(*names):
+    loaded, skipped = harness.load_implementations(names)
+    assert not skipped, skipped
+    return loaded
+
+
+def test_numpy_reference_sgd_steps_lower_the_loss():
+    # One SGD step along the manual gradient must lower the loss on the same batch.
+    for builder, params, batch in ((numpy_reference.mlp_step, workloads.mlp_params(), workloads.mlp_batch(8)),
+                                   (numpy_reference.cnn_step, workloads.cnn_params(), workloads.cnn_batch(4))):
+        step = builder(params, *batch, lr=0.01)
+        losses = [float(step()) for _ in range(3)]
+        assert losses[0] > losses[1] > losses[2]
+
+
+def test_numpy_reference_stays_float32():
+    # float64 creep would show in the loss's dtype and in the updated weights.
+    step = numpy_reference.mlp_step(workloads.mlp_params(), *workloads.mlp_batch(8))
+    assert step().dtype == np.float32
+    step = numpy_reference.cnn_step(workloads.cnn_params(), *workloads.cnn_batch(2))
+    assert step().dtype == np.float32
+
+
+def test_numpy_and_torch_give_the_same_losses_and_chain_gradient():
+    pytest.importorskip("torch")
+    checks = suites.check_agreement(_implementations("numpy", "torch"), TINY)
+    assert all(result["ok"] for result in checks.values()), checks
+
+
+def test_ndgrad_agrees_with_numpy_and_torch():
+    pytest.importorskip("torch")
+    implementations = _implementations("numpy", "torch", "ndgrad")
+    checks = suites.check_agreement(implementations, TINY)
+    assert all(result["ok"] for result in checks.values()), checks
+    assert all("ndgrad" in result["values"] for result in checks.values()), "ndgrad left a benchmark out"
+
+
+def test_every_benchmark_runs_at_a_tiny_size(tmp_path):
+    implementations, skipped = harness.load_implementations()
+    with harness.pinned_threads(1, implementations):
+        counts = harness.threads_in_effect(implementations)
+        results = suites.run_all(implementations, TINY, threads=1, progress=lambda msg: None)
+    results["threads_in_effect"] = counts
+    assert set(counts.values()) <= {1}
+
+    timed = [results["mlp"], results["cnn"], results["overhead"], *results["sweep"].values(),
+             *results["chains"].values()]
+    for by_name in timed:
+        for name, result in by_name.items():
+            assert not isinstance(result, harness.Failure), (name, result)
+    for name, memory in results["memory"].items():
+        assert memory["rss"] is None or memory["rss"] >= 0, (name, memory)
+
+    env = report.describe_environment(implementations, skipped)
+    text = report.render(env, {}, {1: results}, TINY)
+    assert "### Small CNN train step" in text and "Deep chains" in text
+    plot = tmp_path / "sweep.png"
+    report.plot_batch_sweep({1: results}, plot)
+    assert plot.stat().st_size > 0
+
+
+def test_cli_quick_run_writes_report_and_plot(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    assert cli.main(["--quick", "--impl", "numpy", "--threads", "1", "--out", str(out)]) == 0
+    assert "## 1 thread" in out.read_text()
+    assert (tmp_path / "batch_sweep.png").exists()
+
+
+def test_a_failing_implementation_is_reported_not_fatal():
+    def broken():
+        raise RecursionError("maximum recursion depth exceeded")
+
+    results = harness.interleave({"ok": lambda: None, "broken": broken}, reps=2, warmup=0)
+    assert isinstance(results["broken"], harness.Failure)
+    assert "RecursionError" in results["broken"].error
+    assert len(results["ok"]["step"].samples) == 2
