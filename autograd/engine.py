@@ -82,19 +82,26 @@ def _target(t):
 
 
 def _count_dependencies(roots):
-    """For every node or leaf reachable from `roots`: how many edges lead into it."""
+    """For every node or leaf reachable from `roots`: how many edges lead into it (a root reached
+    from no other root counts 0). Being in the dict marks a node as seen."""
     pending = {}
-    stack = [r for r in roots if isinstance(r, Function)]
-    seen = set(stack)
+    stack = []
+    for root in roots:
+        if root not in pending:
+            pending[root] = 0
+            if isinstance(root, Function):
+                stack.append(root)
     while stack:
-        node = stack.pop()
-        for target in node.edges:
+        for target in stack.pop().edges:
             if target is None:
                 continue
-            pending[target] = pending.get(target, 0) + 1
-            if target not in seen and isinstance(target, Function):
-                seen.add(target)
-                stack.append(target)
+            count = pending.get(target)
+            if count is None:
+                pending[target] = 1
+                if isinstance(target, Function):
+                    stack.append(target)
+            else:
+                pending[target] = count + 1
     return pending
 
 
@@ -106,7 +113,7 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
         _add_grad(grads, target, g)
     # Gradient objects already given to a leaf or held by the caller: copied before reuse.
     handed_out = {id(g.data) for g in root_grads}
-    ready = [t for t in grads if pending.get(t, 0) == 0]
+    ready = [t for t in grads if pending[t] == 0]
     anomaly = grad_mode._state.anomaly
     with grad_mode.set_grad_enabled(create_graph):
         while ready:
@@ -126,8 +133,13 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                         kept.grad = kept_grad if kept.grad is None else kept.grad + kept_grad
                 if capture is not None and node in capture:
                     capture[node] = grad
-                input_grads = node.run_backward(grad, create_graph)
-                if not retain_graph:
+                if node.tensor_backward:  # a built-in op: one call, no adapter
+                    input_grads = node.backward(node, grad)
+                    if input_grads.__class__ is not tuple:
+                        input_grads = (input_grads,)
+                else:
+                    input_grads = node.run_backward(grad, create_graph)
+                if not retain_graph and (node._saved is not None or node._output_data is not None):
                     node.release_saved()
                 if anomaly:
                     _check_finite(node, input_grads)

@@ -29,6 +29,7 @@ from .errors import freed_graph_error
 
 
 _NOT_RECORDING = ()
+_PYTHON_NUMBERS = (float, int, bool)
 
 
 class Function:
@@ -42,6 +43,7 @@ class Function:
     hooks = None           # tensor hooks registered on this node's output
     retained = None        # weakref to an output tensor that called retain_grad()
     site = None            # where in user code the op was created (anomaly mode)
+    tensor_backward = False  # backward takes and returns Tensors (Primitive), so the engine calls it directly
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -56,6 +58,13 @@ class Function:
         """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on),
         return a Tensor whose grad_fn is this call's node. Non-Tensor arguments pass through."""
         ctx = object.__new__(cls)
+        if not grad_mode._state.grad_enabled:  # nothing to record (every backward formula runs so)
+            ctx._inputs = _NOT_RECORDING
+            arrays = []
+            for arg in args:
+                arrays.append(arg.data if isinstance(arg, Tensor) else arg)
+            out = cls.forward(ctx, *arrays, **kwargs)
+            return Tensor._make(out if out.__class__ is np.ndarray else np.asarray(out), False, None)
         # One plain loop (comprehensions cost a frame each on the hot path).
         arrays, needs, edges = [], [], []
         for arg in args:
@@ -69,7 +78,7 @@ class Function:
                 arrays.append(arg)
             needs.append(False)
             edges.append(None)
-        record = True in needs and grad_mode._state.grad_enabled
+        record = True in needs
         # Without a graph to record, forward's save_for_backward has nothing to do.
         ctx._inputs = args if record else _NOT_RECORDING
         out = cls.forward(ctx, *arrays, **kwargs)
@@ -88,20 +97,9 @@ class Function:
 
     # -- saving values for backward ------------------------------------------------------------
     def save_for_backward(self, *values):
-        """Save arrays (or None) for backward. An array that is one of the op's inputs is saved as
-        that input Tensor, so a backward written with Tensor ops stays differentiable in it."""
-        inputs = self._inputs
-        if inputs is _NOT_RECORDING:
-            return
-        saved = []
-        for value in values:
-            for tensor in inputs:
-                if isinstance(tensor, Tensor) and tensor.data is value:
-                    saved.append(tensor)
-                    break
-            else:
-                saved.append(value)
-        self._saved = tuple(saved)
+        """Save arrays (or None) for backward; a custom op's backward gets them back as they are."""
+        if self._inputs is not _NOT_RECORDING:
+            self._saved = values
 
     def save_output(self, out):
         """Keep the output array for backward (exp, tanh, softmax...); returns it unchanged."""
@@ -111,13 +109,12 @@ class Function:
 
     @property
     def saved_tensors(self):
-        """The saved values as NumPy arrays (custom ops see NumPy throughout)."""
-        return tuple(s.data if isinstance(s, Tensor) else s for s in self._saved_values())
-
-    def _saved_values(self):
-        if self._freed:
-            raise freed_graph_error(self)
-        return self._saved or ()
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise freed_graph_error(self)
+            return ()
+        return saved
 
     @property
     def output(self):
@@ -171,17 +168,28 @@ class Function:
 class Primitive(Function):
     """A built-in op: NumPy forward; backward takes and returns Tensors (see module docstring)."""
     __slots__ = ()
+    tensor_backward = True
 
-    @property
-    def saved_tensors(self):
-        """The saved values as Tensors (the inputs themselves where an input was saved); a Python
-        number saved as an operand stays a number, which Tensor ops accept as it is."""
-        return tuple(s if s is None or isinstance(s, (Tensor, float, int)) else Tensor._make(s, False, None)
-                     for s in self._saved_values())
-
-    def run_backward(self, grad, create_graph):
-        grads = type(self).backward(self, grad)
-        return grads if isinstance(grads, tuple) else (grads,)
+    def save_for_backward(self, *values):
+        """Save arrays (or None, or Python numbers) for backward, where they come back as Tensors.
+        An array that is one of the op's inputs is saved as that input Tensor, so a backward
+        written with Tensor ops stays differentiable in it; a Python number stays a number,
+        which Tensor ops accept as it is. Converted here, once, rather than on every read."""
+        inputs = self._inputs
+        if inputs is _NOT_RECORDING:
+            return
+        saved = []
+        for value in values:
+            if value is None or value.__class__ in _PYTHON_NUMBERS:
+                saved.append(value)
+                continue
+            for tensor in inputs:
+                if isinstance(tensor, Tensor) and tensor.data is value:
+                    saved.append(tensor)
+                    break
+            else:
+                saved.append(Tensor._make(value, False, None) if isinstance(value, np.ndarray) else value)
+        self._saved = tuple(saved)
 
 
 class RemovableHandle:
