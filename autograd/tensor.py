@@ -24,7 +24,11 @@ class _Size(int):
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "name", "__weakref__")
+    # Every op makes a Tensor, so the four attributes each one sets are slots; the rarely set ones
+    # (hooks, a display name, anything a user attaches) live in the instance dict, made on demand.
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    _hooks = None
+    name = None
     # Make NumPy defer to Tensor's reflected operators (array * tensor -> Tensor).
     __array_priority__ = 1000
     __hash__ = object.__hash__
@@ -34,22 +38,18 @@ class Tensor:
         self.data = as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
-        self._hooks = None
-        self.name = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, data, requires_grad, grad_fn):
+    @staticmethod
+    def _make(data, requires_grad, grad_fn):
         """The fast constructor used by ops: `data` is already an ndarray of the right dtype."""
         t = object.__new__(Tensor)
         t.data = data
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t.grad = None
-        t._hooks = None
-        t.name = None
         return t
 
     # -- attributes ----------------------------------------------------------------------------
