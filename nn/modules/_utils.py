@@ -1,9 +1,11 @@
 """Small helpers shared by the layer modules."""
+import math
 import numbers
 
 import autograd as ag
 from autograd.errors import ShapeError
 
+from .. import init
 from ..parameter import Parameter
 
 
@@ -13,6 +15,16 @@ def new_parameter(shape, dtype=None, device=None):
         from autograd.creation import check_device
         check_device(device)
     return Parameter(ag.empty(tuple(shape), dtype=dtype or ag.float32))
+
+
+def reset_weight_and_bias(weight, bias):
+    """PyTorch's default initialisation of Linear and Conv layers: the weight kaiming-uniform with
+    a = sqrt(5), which is uniform in +-1/sqrt(fan_in), and the bias uniform in the same range."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
 
 
 def pair(value):

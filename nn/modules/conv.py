@@ -1,10 +1,8 @@
 """Conv2d."""
-import math
 
 from .. import functional as F
-from .. import init
 from ..module import Module
-from ._utils import new_parameter, pair, shape_error
+from ._utils import new_parameter, pair, reset_weight_and_bias, shape_error
 
 
 class Conv2d(Module):
@@ -44,12 +42,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def _explicit_padding(self):
         """(top, bottom, left, right) for padding_mode != 'zeros'."""

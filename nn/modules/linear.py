@@ -1,10 +1,8 @@
 """Identity, Linear and Maxout."""
-import math
 
 from .. import functional as F
-from .. import init
 from ..module import Module
-from ._utils import new_parameter, shape_error
+from ._utils import new_parameter, reset_weight_and_bias, shape_error
 
 
 class Identity(Module):
@@ -32,11 +30,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:

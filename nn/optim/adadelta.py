@@ -8,7 +8,7 @@
 """
 import numpy as np
 
-from .optimizer import Optimizer, check_number, param_data
+from .optimizer import Optimizer, check_number
 
 
 class Adadelta(Optimizer):
@@ -30,14 +30,8 @@ class Adadelta(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
-            weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                data = param_data(p)
-                g = p.grad.data  # shared: only ever read
-                if maximize:
-                    g = -g
+            weight_decay = float(group["weight_decay"])
+            for p, data, g in self._with_grads(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

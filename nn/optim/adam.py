@@ -9,7 +9,7 @@
 """
 import numpy as np
 
-from .optimizer import Optimizer, check_number, param_data
+from .optimizer import Optimizer, check_number
 
 
 class Adam(Optimizer):
@@ -39,15 +39,9 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
             beta1, beta2 = (float(b) for b in group["betas"])
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            amsgrad = group["amsgrad"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                data = param_data(p)
-                g = p.grad.data  # shared: only ever read
-                if maximize:
-                    g = -g
+            for p, data, g in self._with_grads(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -133,6 +133,17 @@ class Optimizer:
         raise NotImplementedError
 
     @staticmethod
+    def _with_grads(group):
+        """(param, its writable array, its gradient array) for each param of `group` that has a
+        gradient; the gradient is negated when the group maximizes. The gradient array is shared
+        with `p.grad`: read it, never write into it."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            yield p, param_data(p), (-g if group["maximize"] else g)
+
+    @staticmethod
     def _evaluate(closure):
         if closure is None:
             return None

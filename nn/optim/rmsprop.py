@@ -7,7 +7,7 @@
 """
 import numpy as np
 
-from .optimizer import Optimizer, check_number, param_data
+from .optimizer import Optimizer, check_number
 
 
 class RMSprop(Optimizer):
@@ -32,14 +32,8 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
             weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
-            centered, maximize = group["centered"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                data = param_data(p)
-                g = p.grad.data  # shared: only ever read
-                if maximize:
-                    g = -g
+            centered = group["centered"]
+            for p, data, g in self._with_grads(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -8,7 +8,7 @@
 """
 import numpy as np
 
-from .optimizer import Optimizer, check_number, param_data
+from .optimizer import Optimizer, check_number
 
 
 class SGD(Optimizer):
@@ -38,14 +38,8 @@ class SGD(Optimizer):
             momentum = float(group["momentum"])
             dampening = float(group["dampening"])
             weight_decay = float(group["weight_decay"])
-            nesterov, maximize = group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                data = param_data(p)
-                g = p.grad.data  # shared: only ever read
-                if maximize:
-                    g = -g
+            nesterov = group["nesterov"]
+            for p, data, g in self._with_grads(group):
                 if weight_decay != 0:
                     g = g + weight_decay * data
                 if momentum != 0:
