@@ -352,9 +352,47 @@ def test_gradcheck_reports_input_index_and_values():
     assert ag.gradcheck(WrongSquare.apply, [leaf(0.5)], raise_exception=False) is False
 
 
-def test_gradcheck_refuses_float32_inputs():
-    with pytest.raises(TypeError, match="float64"):
-        ag.gradcheck(lambda x: x * 2, [ag.tensor([1.0], requires_grad=True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_gradcheck_warns_on_low_precision_inputs_and_checks_in_float64(dtype):
+    seen = []
+
+    def cube(x, scale):
+        seen.append((x.dtype, scale.dtype))
+        return x * x * x * scale
+
+    x = ag.tensor(np.array([0.3, 0.7, 1.1], dtype), requires_grad=True)
+    scale = ag.tensor(np.array(0.5, dtype))  # a constant input is widened too
+    # float32 central differences of x**3 at eps=1e-6 are off by up to 0.09 (float16: all 0),
+    # a false failure without widening.
+    with pytest.warns(UserWarning, match=f"input 0 requires grad and is {np.dtype(dtype)}.*float64") as record:
+        assert ag.gradcheck(cube, [x, scale])
+    assert len(record) == 1 and record[0].filename == __file__
+    assert set(seen) == {(np.dtype(np.float64), np.dtype(np.float64))}
+    assert x.dtype == dtype and x.grad is None, "the caller's tensor is left alone"
+    with pytest.warns(UserWarning, match="gradgradcheck: input 0"):
+        assert ag.gradgradcheck(cube, [x, scale])
+
+
+def test_gradcheck_in_float64_still_fails_a_wrong_backward_given_float32_inputs():
+    class WrongSquare(Square):
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2.01 * x * grad   # off by 0.5%, which float32 differences could not resolve
+
+    x = ag.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="input 0"), pytest.raises(ag.GradcheckError, match="input 0"):
+        ag.gradcheck(WrongSquare.apply, [x])
+    with pytest.warns(UserWarning, match="input 1 requires grad and is float32"):
+        assert not ag.gradcheck(lambda a, b: WrongSquare.apply(a) + b, [leaf(0.5), leaf(1.0, dtype=np.float32)],
+                                raise_exception=False)
+
+
+def test_gradcheck_with_float64_inputs_does_not_warn():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ag.gradcheck(lambda x: x * 2, [leaf(1.0)])
 
 
 def test_gradgradcheck_catches_a_wrong_second_derivative():
