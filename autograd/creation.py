@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from .errors import DTypeError
+
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
 uint8, bool_ = np.dtype(np.uint8), np.dtype(np.bool_)
@@ -50,7 +52,7 @@ def as_array(data, dtype=None):
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)  # Python floats become float32
         elif array.dtype.kind == "O":
-            raise TypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
+            raise DTypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array

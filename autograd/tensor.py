@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import grad_mode
+from .errors import DTypeError, ShapeError
 
 
 class _Size(int):
@@ -115,7 +116,7 @@ class Tensor:
     # -- conversion ----------------------------------------------------------------------------
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only a one-element tensor can be converted to a Python scalar, "
+            raise ShapeError(f"item(): only a one-element tensor can be converted to a Python scalar, "
                              f"got shape {self.shape}")
         return self.data.item()
 
@@ -213,7 +214,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating point tensors can require gradients; this tensor is "
+            raise DTypeError(f"only floating point tensors can require gradients; this tensor is "
                             f"{self.dtype} (convert it with .float() or .double())")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
@@ -269,7 +270,7 @@ class Tensor:
         try:
             np.broadcast_to(src_data, self.shape)
         except ValueError:
-            raise ValueError(f"copy_: source of shape {src_data.shape} cannot be copied into shape "
+            raise ShapeError(f"copy_: source of shape {src_data.shape} cannot be copied into shape "
                              f"{self.shape}") from None
         return self._assign("copy_", src_data)
 
@@ -307,7 +308,7 @@ class Tensor:
             return fallback(self, other)
         result = fallback(self, other)
         if result.shape != self.shape:
-            raise ValueError(f"{op}: result shape {result.shape} does not match the tensor's shape {self.shape}")
+            raise ShapeError(f"{op}: result shape {result.shape} does not match the tensor's shape {self.shape}")
         return self._assign(op, result.data)
 
     def __iadd__(self, other):

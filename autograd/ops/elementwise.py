@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..function import Primitive
 from ..tensor import Tensor
 
@@ -305,7 +306,7 @@ def sign(x):
 
 def clamp(x, min=None, max=None):
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     return Clamp.apply(x, min=_bound(min), max=_bound(max))
 
 

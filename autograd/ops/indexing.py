@@ -7,7 +7,7 @@ higher-order gradients working through indexing.
 """
 import numpy as np
 
-from ..errors import shape_error
+from ..errors import DTypeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 
@@ -118,7 +118,7 @@ def gather(x, dim, index):
     (axis,) = normalize_axes("gather", dim, x.ndim)
     index = index.data if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+        raise DTypeError(f"gather: index must be an integer tensor, got {index.dtype}")
     return Gather.apply(x, axis=axis, index=index)
 
 

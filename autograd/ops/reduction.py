@@ -6,6 +6,7 @@ reshaped to the keepdim shape and expanded (a view, no copy).
 import numpy as np
 
 from ..broadcasting import expand
+from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
 from ..tensor import MaxResult, MinResult, Tensor
 from .elementwise import abs, constant, exp, sqrt
@@ -25,7 +26,7 @@ def normalize_axes(op, dim, ndim):
             raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions")
         axes.append(d % ndim if ndim else 0)
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: dim {dim} names an axis twice")
+        raise ArgumentError(f"{op}: dim {dim} names an axis twice")
     return tuple(sorted(axes)) if ndim else ()
 
 
@@ -74,7 +75,7 @@ class Extremum(Primitive):
     @staticmethod
     def forward(ctx, x, axes, keepdim, largest):
         if x.size == 0:
-            raise ValueError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
+            raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
@@ -188,7 +189,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 
 def mean(x, dim=None, keepdim=False):
     if x.dtype.kind not in "fc":
-        raise TypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
+        raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
     return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
 
 

@@ -3,7 +3,7 @@ squeeze, unsqueeze, broadcast_to). None of them copies data where NumPy can give
 import numpy as np
 
 from ..broadcasting import expand as _expand
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..function import Primitive
 from .reduction import normalize_axes
 
@@ -55,7 +55,7 @@ view = reshape
 def permute(x, *dims):
     dims = _shape_args(dims)
     if sorted(d % x.ndim if x.ndim else d for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+        raise ArgumentError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
         return x
@@ -79,7 +79,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     (start,), (end,) = normalize_axes("flatten", start_dim, x.ndim), normalize_axes("flatten", end_dim, x.ndim)
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1], dtype=np.int64)),) + x.shape[end + 1:]
     return reshape(x, shape)
 
