@@ -23,6 +23,14 @@ def numel(t):
     return t.data.size
 
 
+def is_floating_point(t):
+    return t.is_floating_point()
+
+
+def is_complex(t):
+    return t.is_complex()
+
+
 def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", **kwargs):
     """A graphviz.Digraph of the graph behind `roots` (see autograd/viz.py)."""
     from .viz import draw_graph as _draw_graph

@@ -22,6 +22,14 @@ class ArgumentError(ValueError, RuntimeError):
     """An argument has a value the op cannot take (a dim named twice, a non-positive size...)."""
 
 
+class IndexRangeError(IndexError, RuntimeError):
+    """An index outside its dim, where PyTorch raises RuntimeError (index_select) rather than IndexError."""
+
+
+class DivisionByZeroError(ZeroDivisionError, RuntimeError):
+    """Integer division (// or %) by zero; PyTorch raises a RuntimeError saying ZeroDivisionError."""
+
+
 def shape_error(op, message, *shapes):
     """A ShapeError that names the op and the shapes involved: 'matmul: cannot ... (3, 4) and (5, 2)'."""
     return ShapeError(f"{op}: {message}" + ("" if not shapes else " (shapes " + ", ".join(str(tuple(s)) for s in shapes) + ")"))

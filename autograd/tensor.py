@@ -435,6 +435,52 @@ class Tensor:
     def unfold(self, kernel_size, stride=1, padding=0, dilation=1):
         return ops.unfold(self, kernel_size, stride, padding, dilation)
 
+    # -- more of PyTorch's Tensor methods ------------------------------------------------------
+    def __mod__(self, other): return ops.remainder(self, other)
+    def __rmod__(self, other): return ops.remainder(other, self)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
+    def remainder(self, other): return ops.remainder(self, other)
+    def fmod(self, other): return ops.fmod(self, other)
+    def floor_divide(self, other): return ops.floor_divide(self, other)
+    def floor(self): return ops.floor(self)
+    def ceil(self): return ops.ceil(self)
+    def round(self, decimals=0): return ops.round(self, decimals)
+    def trunc(self): return ops.trunc(self)
+    def fix(self): return ops.trunc(self)
+    def frac(self): return ops.frac(self)
+    def cumsum(self, dim, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
+    def flip(self, *dims): return ops.flip(self, *dims)
+    def repeat(self, *sizes): return ops.repeat(self, *sizes)
+    def tile(self, dims): return ops.tile(self, dims)
+    def index_select(self, dim, index): return ops.index_select(self, dim, index)
+    def nonzero(self, as_tuple=False): return ops.nonzero(self, as_tuple=as_tuple)
+    def argwhere(self): return ops.nonzero(self)
+    def mm(self, other): return ops.mm(self, other)
+    def bmm(self, other): return ops.bmm(self, other)
+    def dot(self, other): return ops.dot(self, other)
+    def mv(self, other): return ops.mv(self, other)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self.data.dtype.kind == "c"
+
+    def nelement(self):
+        return self.data.size
+
+    def ndimension(self):
+        return self.data.ndim
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def cuda(self, device=None, non_blocking=False):
+        from .creation import check_device
+        check_device("cuda" if device is None else device)
+
 
 class Device:
     """`autograd.device("cpu")`: the one device there is, so PyTorch loops' `.to(device)` runs."""

@@ -177,6 +177,22 @@ def where_positive(out):
     return where(zero, 1, out) if zero.any() else out
 
 
+class CumSum(Primitive):
+    """Running sums along one axis. Each input element feeds every output at or after it, so the
+    gradient is the running sum of grad taken from the other end: flip(cumsum(flip(grad)))."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis) if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad
+        from .shape import flip
+        return flip(CumSum.apply(flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
+
+
 # -- the functions -----------------------------------------------------------------------------
 
 def sum(x, dim=None, keepdim=False, dtype=None):
@@ -185,6 +201,16 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)  # as PyTorch: integer sums do not overflow at int32
     return Sum.apply(x, axes=normalize_axes("sum", dim, x.ndim), keepdim=keepdim)
+
+
+def cumsum(x, dim, dtype=None):
+    """Running sums along `dim` (required, as in PyTorch); integer and bool inputs sum in int64."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.astype(np.int64)
+    (axis,) = normalize_axes("cumsum", dim, x.ndim) or (0,)
+    return CumSum.apply(x, axis=axis)
 
 
 def mean(x, dim=None, keepdim=False):
