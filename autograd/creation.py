@@ -58,6 +58,17 @@ def as_array(data, dtype=None):
     return array
 
 
+def constructor_array(data, dtype=None):
+    """The array behind `Tensor(data)`: as torch.Tensor, Python numbers and (nested) lists of them
+    are float32 whatever their kind (`Tensor([1, 2])` is float32, `tensor([1, 2])` int64); arrays
+    and tensors keep their dtype (nn.Parameter relies on that)."""
+    from .tensor import Tensor
+    array = as_array(data, dtype)
+    if dtype is None and array.dtype.kind in "biu" and not isinstance(data, (np.ndarray, np.generic, Tensor)):
+        array = array.astype(np.float32)
+    return array
+
+
 def _flat(data):
     for d in data:
         if isinstance(d, (list, tuple)):

@@ -31,8 +31,8 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        from .creation import as_array
-        self.data = as_array(data, dtype)
+        from .creation import constructor_array
+        self.data = constructor_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self._hooks = None

@@ -110,6 +110,63 @@ def test_no_grad_context_and_decorator():
     assert ag.is_grad_enabled()
 
 
+def test_inference_mode_records_nothing_as_context_and_decorator():
+    x = leaf(1.0)
+    assert not ag.is_inference_mode_enabled()
+    with ag.inference_mode():
+        y = x * 2
+        assert ag.is_inference_mode_enabled() and not ag.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert ag.is_grad_enabled() and not ag.is_inference_mode_enabled()
+
+    @ag.inference_mode()
+    def double(t):
+        return t * 2
+
+    @ag.inference_mode
+    def triple(t):
+        return t * 3
+
+    assert not double(x).requires_grad and not triple(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_inference_mode_false_changes_nothing():
+    x = leaf(1.0)
+    with ag.inference_mode(False):
+        assert (x * 2).requires_grad and not ag.is_inference_mode_enabled()
+    with ag.no_grad(), ag.inference_mode(False):
+        assert not (x * 2).requires_grad  # as in torch: it does not switch grad back on
+    assert not ag.inference_mode(False)(lambda: ag.is_inference_mode_enabled())()
+
+
+def test_autograd_namespace_runs_torch_autograd_code():
+    x = leaf(1.0, 2.0)
+    (g,) = ag.autograd.grad((x * x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.data, [2.0, 4.0])
+    assert g.requires_grad
+
+    class Cube(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (t,) = ctx.saved_tensors
+            return 3 * t * t * grad
+
+    assert ag.autograd.Function is ag.Function
+    assert ag.autograd.gradcheck(Cube.apply, [leaf(0.5, 1.5)])
+    from autograd.autograd import no_grad, set_grad_enabled  # noqa: F401  (importable as torch.autograd's)
+    a, b = leaf(1.0), leaf(2.0)
+    ag.autograd.backward([a * 3, b * b], [ag.tensor(np.array([1.0])), None])
+    assert a.grad.item() == 3.0 and b.grad.item() == 4.0
+    ag.autograd.backward((a * b).sum(), inputs=a)
+    assert a.grad.item() == 5.0 and b.grad.item() == 4.0
+
+
 def test_grad_mode_is_thread_local():
     seen = {}
 
