@@ -394,6 +394,180 @@ def test_custom_function_returning_wrong_number_of_grads():
         Bad.apply(leaf(1.0), leaf(2.0)).backward()
 
 
+class SinAndProduct(ag.Function):
+    """Two outputs, sin(x) * y and x * y, plus an integer one (argmax), as a tuple."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        ctx.seen_needs = ctx.needs_input_grad
+        return np.sin(x) * y, x * y, np.argmax(x)
+
+    @staticmethod
+    def backward(ctx, grad_sin, grad_product, grad_index):
+        x, y = ctx.saved_tensors
+        ctx.grads_seen = (grad_sin.copy(), grad_product.copy(), grad_index)
+        grad_x = grad_sin * np.cos(x) * y + grad_product * y
+        grad_y = grad_sin * np.sin(x) + grad_product * x
+        return grad_x, (grad_y if ctx.needs_input_grad[1] else None)
+
+
+def test_custom_function_with_several_outputs_returns_a_tuple_and_gradchecks():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    out = SinAndProduct.apply(x, y)
+    assert isinstance(out, tuple) and len(out) == 3
+    sin_y, product, index = out
+    assert sin_y.requires_grad and product.requires_grad and not index.requires_grad
+    assert index.dtype == np.int64 and index.item() == 1
+    assert sin_y.grad_fn.next_functions[0][0] is product.grad_fn.next_functions[0][0]
+    assert ag.gradcheck(lambda a, b: SinAndProduct.apply(a, b)[:2], [x, y])
+
+    class WrongSecondGradient(SinAndProduct):
+        @staticmethod
+        def backward(ctx, grad_sin, grad_product, grad_index):
+            grad_x, grad_y = SinAndProduct.backward(ctx, grad_sin, grad_product, grad_index)
+            return grad_x + grad_product, grad_y   # wrong only through the second output
+
+    assert ag.gradcheck(lambda a, b: WrongSecondGradient.apply(a, b)[0], [x, y])
+    with pytest.raises(ag.GradcheckError, match="output 0"):
+        ag.gradcheck(lambda a, b: WrongSecondGradient.apply(a, b)[1], [x, y])
+
+
+def test_unused_outputs_get_zero_gradients_and_used_ones_add_up():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    node = sin_y.grad_fn.next_functions[0][0].ctx
+    (product * 3).sum().backward()
+    grad_sin, grad_product, grad_index = node.grads_seen
+    np.testing.assert_array_equal(grad_sin, [0.0, 0.0])         # unused: zeros, as torch
+    np.testing.assert_array_equal(grad_product, [3.0, 3.0])
+    assert grad_index == 0
+    np.testing.assert_allclose(x.grad.data, [6.0, -3.0])
+    x.grad = y.grad = None
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    (sin_y.sum() + product.sum() + (product * product).sum()).backward()   # both outputs, one twice
+    xd, yd = x.data, y.data
+    np.testing.assert_allclose(x.grad.data, np.cos(xd) * yd + yd + 2 * xd * yd * yd)
+    np.testing.assert_allclose(y.grad.data, np.sin(xd) + xd + 2 * xd * xd * yd)
+
+
+def test_several_outputs_with_torch_semantics():
+    torch = pytest.importorskip("torch")
+
+    class TorchSinAndProduct(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x.sin() * y, x * y
+
+        @staticmethod
+        def backward(ctx, grad_sin, grad_product):
+            x, y = ctx.saved_tensors
+            return grad_sin * x.cos() * y + grad_product * y, grad_sin * x.sin() + grad_product * x
+
+    values = (np.array([0.3, 1.2]), np.array([2.0, -1.0]))
+    x, y = (leaf(*v) for v in values)
+    tx, ty = (torch.tensor(v, requires_grad=True) for v in values)
+    a, b, _ = SinAndProduct.apply(x, y)
+    ta, tb = TorchSinAndProduct.apply(tx, ty)
+    (a * b).sum().backward()
+    (ta * tb).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.data, ty.grad.numpy())
+
+
+def test_needs_input_grad_is_known_in_forward_and_backward():
+    x, y = leaf(0.3, 1.2), ag.tensor(np.array([2.0, -1.0]))
+    sin_y, _, _ = SinAndProduct.apply(x, y)
+    node = sin_y.grad_fn.next_functions[0][0].ctx
+    assert node.seen_needs == (True, False)
+    sin_y.sum().backward()
+    assert y.grad is None and x.grad is not None
+    with ag.no_grad():
+        out = SinAndProduct.apply(x, y)
+    assert isinstance(out, tuple) and not out[0].requires_grad
+
+
+def test_several_outputs_free_saved_values_support_retain_graph_hooks_and_grad():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    seen = []
+    product.register_hook(lambda g: seen.append(g.data.copy()))
+    loss = (sin_y + product).sum()
+    gx, = ag.grad(loss, x, retain_graph=True)
+    np.testing.assert_allclose(gx.data, np.cos(x.data) * y.data + y.data)
+    np.testing.assert_array_equal(seen[0], [1.0, 1.0])
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, gx.data)
+    with pytest.raises(RuntimeError, match="second time.*SinAndProduct"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match="SinAndProduct.*differentiable only once"):
+        ag.grad(SinAndProduct.apply(x, y)[1].sum(), x, create_graph=True)
+
+
+def test_several_outputs_wrong_number_of_grads_and_anomaly_name_the_op():
+    class Bad(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            return grad_a, grad_b
+
+    with pytest.raises(RuntimeError, match="Bad.backward returned 2 gradients.*1 inputs"):
+        Bad.apply(leaf(1.0))[0].backward()
+
+    class NaNGradient(Bad):
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            return grad_a * np.nan
+
+    with ag.detect_anomaly(), pytest.raises(RuntimeError, match="NaNGradientBackward.*nan"):
+        NaNGradient.apply(leaf(1.0))[1].backward()
+
+
+def test_mark_non_differentiable_outputs_do_not_require_grad_and_get_zeros():
+    class SortWithIndices(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            order = np.argsort(x)
+            ctx.order = order
+            values, rank = x[order], order.astype(x.dtype)  # a float output, marked
+            ctx.mark_non_differentiable(rank)
+            return values, rank
+
+        @staticmethod
+        def backward(ctx, grad_values, grad_rank):
+            ctx.rank_grad = grad_rank.copy()
+            grad = np.zeros_like(grad_values)
+            grad[ctx.order] = grad_values
+            return grad
+
+    x = leaf(3.0, 1.0, 2.0)
+    values, rank = SortWithIndices.apply(x)
+    assert values.requires_grad and not rank.requires_grad and rank.grad_fn is None
+    (values * ag.tensor(np.array([1.0, 10.0, 100.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [100.0, 1.0, 10.0])
+    np.testing.assert_array_equal(values.grad_fn.next_functions[0][0].ctx.rank_grad, [0.0, 0.0, 0.0])
+
+    class MarkedSingle(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = np.floor(x)
+            ctx.mark_non_differentiable(out)
+            return out
+
+    out = MarkedSingle.apply(x)
+    assert not out.requires_grad and out.grad_fn is None
+
+
+def test_built_in_ops_keep_the_lean_apply():
+    from autograd.function import Function, Primitive
+    assert Primitive.__dict__["apply"] is not Function.__dict__["apply"]
+    assert type(ag.exp).__name__ == "function" and ag.ops.elementwise.Exp.apply.__func__ is \
+        Primitive.__dict__["apply"].__func__
+
+
 def test_gradcheck_reports_input_index_and_values():
     class WrongSquare(Square):
         @staticmethod
