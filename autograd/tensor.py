@@ -461,6 +461,10 @@ class Tensor:
     def dot(self, other): return ops.dot(self, other)
     def mv(self, other): return ops.mv(self, other)
 
+    def sort(self, dim=-1, descending=False, stable=False): return ops.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False): return ops.argsort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return ops.topk(self, k, dim, largest, sorted)
+
     def is_floating_point(self):
         return self.data.dtype.kind == "f"
 

@@ -168,6 +168,13 @@ OPS = [
            lambda t, x: x.index_select(1, t.tensor(1)), [[(2, 3)]]),
     OpSpec("index_select_empty_index", lambda x: x.index_select(0, ag.tensor([], dtype=ag.int64)),
            lambda t, x: x.index_select(0, t.tensor([], dtype=t.int64)), [[(2, 3)]]),
+    OpSpec("sort", lambda x: x.sort(-1).values * x, lambda t, x: x.sort(-1).values * x,
+           [[()], [(1,)], [(4,)], [(2, 3)], [(0, 3)]], distinct=True),
+    OpSpec("sort_descending_dim0", lambda x: ag.sort(x, 0, descending=True)[0],
+           lambda t, x: t.sort(x, 0, descending=True)[0], [[(3, 2)], [(2, 1, 3)]], distinct=True),
+    OpSpec("topk", lambda x: x.topk(2).values, lambda t, x: x.topk(2).values, [[(3,)], [(2, 4)]], distinct=True),
+    OpSpec("topk_smallest_dim0", lambda x: ag.topk(x, 1, dim=0, largest=False)[0] ** 2,
+           lambda t, x: t.topk(x, 1, dim=0, largest=False)[0] ** 2, [[(3, 2)], [(1,)], [()]], distinct=True),
     # joining
     OpSpec("cat", lambda x, y: ag.cat([x, y, x], 1), lambda t, x, y: t.cat([x, y, x], 1), [[(2, 3), (2, 1)]]),
     OpSpec("stack", lambda x, y: ag.stack([x, y], -1), lambda t, x, y: t.stack([x, y], -1), [[(2, 3), (2, 3)]]),

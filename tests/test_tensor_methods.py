@@ -64,6 +64,16 @@ SAME_AS_TORCH = {
     "nonzero_empty": lambda lib: lib.zeros(0, 3).nonzero(),
     "nonzero_bool_3d": lambda lib: (lib.arange(24).reshape(2, 3, 4) % 5 == 0).nonzero(),
     "argwhere": lambda lib: lib.argwhere(lib.tensor([[0, 1], [2, 0]])),
+    "sort_ties_stable_values": lambda lib: lib.tensor([[3, 1, 3, 2, 1]]).sort(stable=True).values,
+    "sort_ties_stable_indices": lambda lib: lib.tensor([[3, 1, 3, 2, 1]]).sort(stable=True).indices,
+    "sort_descending_ties_indices": lambda lib: lib.tensor([3.0, 1.0, 3.0, 2.0]).sort(descending=True, stable=True)[1],
+    "sort_bool_descending": lambda lib: lib.tensor([False, True, True]).sort(descending=True, stable=True)[1],
+    "sort_0d": lambda lib: lib.tensor(2.0).sort()[1],
+    "argsort_dim0": lambda lib: lib.tensor([[3.0, 1.0], [2.0, 5.0]]).argsort(0),
+    "argsort_descending": lambda lib: lib.argsort(lib.tensor([3.0, 1.0, 2.0]), descending=True),
+    "topk_indices": lambda lib: lib.tensor([[3.0, 1.0, 4.0, 1.5]]).topk(2).indices,
+    "topk_smallest": lambda lib: lib.topk(lib.tensor([3, 1, 4, 0]), 3, largest=False).values,
+    "topk_zero": lambda lib: lib.tensor([3.0, 1.0]).topk(0).values,
     "mv": lambda lib: lib.arange(6.0).reshape(2, 3).mv(lib.tensor([1.0, 2.0, 3.0])),
 }
 
@@ -146,6 +156,8 @@ def test_rounding_keeps_the_graph_but_passes_zero_gradient():
     (lambda lib: lib.ones(2, 3).bmm(lib.ones(3, 2)), ShapeError, ValueError, r"bmm: expects two 3-D"),
     (lambda lib: lib.ones(2, 3).dot(lib.ones(2, 3)), ShapeError, ValueError, r"dot: expects two 1-D"),
     (lambda lib: lib.ones(2, 3).mv(lib.ones(2, 3)), ShapeError, ValueError, r"mv: expects a 2-D matrix"),
+    (lambda lib: lib.tensor([1.0, 2.0]).topk(3), ArgumentError, ValueError,
+     r"topk: k=3 is out of range for dim -1 of size 2 \(shape \(2,\)\)"),
     (lambda lib: lib.tensor([1, 2]).round(decimals=1), DTypeError, TypeError,
      "round: decimals=1 needs a floating point tensor, got int64"),
 ])
@@ -192,3 +204,11 @@ def test_type_queries_and_cuda_as_torch():
         x.cuda()
     with pytest.raises(RuntimeError, match="cuda:1"):
         x.cuda("cuda:1")
+
+
+def test_tied_values_share_no_gradient_twice_in_sort():
+    x = ag.tensor([2.0, 1.0, 2.0], requires_grad=True)
+    values, indices = x.sort()
+    (values * ag.tensor([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(indices.data, [1, 0, 2])
+    np.testing.assert_array_equal(x.grad.data, [10.0, 1.0, 100.0])  # each value's gradient goes to its source

@@ -15,3 +15,4 @@ from .indexing import argwhere, gather, getitem, index_select, nonzero, take_alo
 from .joining import cat, chunk, concat, concatenate, pad, split, stack
 from .linalg import bmm, dot, matmul, mm, mv
 from .windows import fold, unfold
+from .sorting import argsort, sort, topk
