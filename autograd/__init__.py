@@ -4,10 +4,10 @@ from .creation import (Generator, arange, as_tensor, bool_ as bool, default_gene
                        float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
                        int32, int64, linspace, long, manual_seed, ones, ones_like, rand, rand_like, randint,
                        randn, randn_like, randperm, tensor, uint8, zeros, zeros_like)
-from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad,
-                        set_detect_anomaly, set_grad_enabled)
+from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
+                        is_inference_mode_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 from .function import Function
-from .errors import GradcheckError, ShapeError
+from .errors import ArgumentError, DTypeError, GradcheckError, ShapeError
 from .engine import grad
 from .gradcheck import gradcheck, gradgradcheck
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
@@ -23,7 +23,16 @@ def numel(t):
     return t.data.size
 
 
+def is_floating_point(t):
+    return t.is_floating_point()
+
+
+def is_complex(t):
+    return t.is_complex()
+
+
 def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", **kwargs):
     """A graphviz.Digraph of the graph behind `roots` (see autograd/viz.py)."""
     from .viz import draw_graph as _draw_graph
     return _draw_graph(*roots, params=params, model=model, show_values=show_values, rankdir=rankdir, **kwargs)
+from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)

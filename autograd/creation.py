@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from .errors import DTypeError
+
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
 uint8, bool_ = np.dtype(np.uint8), np.dtype(np.bool_)
@@ -50,9 +52,20 @@ def as_array(data, dtype=None):
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)  # Python floats become float32
         elif array.dtype.kind == "O":
-            raise TypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
+            raise DTypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
+    return array
+
+
+def constructor_array(data, dtype=None):
+    """The array behind `Tensor(data)`: as torch.Tensor, Python numbers and (nested) lists of them
+    are float32 whatever their kind (`Tensor([1, 2])` is float32, `tensor([1, 2])` int64); arrays
+    and tensors keep their dtype (nn.Parameter relies on that)."""
+    from .tensor import Tensor
+    array = as_array(data, dtype)
+    if dtype is None and array.dtype.kind in "biu" and not isinstance(data, (np.ndarray, np.generic, Tensor)):
+        array = array.astype(np.float32)
     return array
 
 

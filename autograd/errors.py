@@ -1,12 +1,33 @@
-"""Error classes, and the helpers that word their messages, in one place."""
+"""Error classes, and the helpers that word their messages, in one place.
+
+Where PyTorch raises RuntimeError for a bad shape, dtype or argument value, our classes derive
+from both the Python exception that describes the problem (ValueError, TypeError) and
+RuntimeError, so both `except ValueError` and PyTorch-style `except RuntimeError` catch them.
+"""
 
 
 class GradcheckError(AssertionError):
     """Raised by gradcheck/gradgradcheck when analytical and numerical gradients differ."""
 
 
-class ShapeError(ValueError):
+class ShapeError(ValueError, RuntimeError):
     """An op was given operands whose shapes do not fit together."""
+
+
+class DTypeError(TypeError, RuntimeError):
+    """A tensor has a dtype the op cannot take (requires_grad on an integer tensor, a float index)."""
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """An argument has a value the op cannot take (a dim named twice, a non-positive size...)."""
+
+
+class IndexRangeError(IndexError, RuntimeError):
+    """An index outside its dim, where PyTorch raises RuntimeError (index_select) rather than IndexError."""
+
+
+class DivisionByZeroError(ZeroDivisionError, RuntimeError):
+    """Integer division (// or %) by zero; PyTorch raises a RuntimeError saying ZeroDivisionError."""
 
 
 def shape_error(op, message, *shapes):

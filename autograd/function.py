@@ -107,6 +107,11 @@ class Function:
             self._output_data = out
         return out
 
+    def mark_non_differentiable(self, *outputs):
+        """As PyTorch: these outputs (arrays that forward returns) get requires_grad=False, and
+        backward receives zeros for them."""
+        self._non_differentiable = self.__dict__.get("_non_differentiable", ()) + outputs
+
     @property
     def saved_tensors(self):
         saved = self._saved
@@ -205,5 +210,145 @@ class RemovableHandle:
         except ValueError:
             pass
 
+
+# -- users' ops: several outputs, mark_non_differentiable -----------------------------------------
+#
+# A custom op may return a tuple of arrays, as in PyTorch. The engine knows only nodes with one
+# output, so such a call gets one small node per differentiable output (`OutputNode`, the
+# outputs' grad_fn), each with a single edge into one shared node (`SeveralOutputsNode`) whose
+# edges are the op's inputs. An output node places its gradient in its slice of one flat vector;
+# the engine adds those vectors up at the shared node as it adds any gradients, and the shared node
+# cuts the sum back into one gradient per output (zeros for outputs that got none, and for
+# non-differentiable ones, as PyTorch) for the user's backward. Single-output nodes, and every
+# built-in op, never see any of this.
+
+def _apply_custom(cls, *args, **kwargs):
+    """`apply` for users' ops (subclasses of Function that are not Primitives): as Function.apply,
+    plus tuple outputs, ctx.mark_non_differentiable and ctx.needs_input_grad during forward."""
+    ctx = object.__new__(cls)
+    arrays, needs, edges = [], [], []
+    for arg in args:
+        is_tensor = isinstance(arg, Tensor)
+        arrays.append(arg.data if is_tensor else arg)
+        requires = is_tensor and arg.requires_grad
+        needs.append(requires)
+        edges.append((arg.grad_fn or arg) if requires else None)
+    ctx.needs_input_grad = tuple(needs)  # as PyTorch: readable in forward, even under no_grad
+    record = grad_mode._state.grad_enabled and True in needs
+    ctx._inputs = args if record else _NOT_RECORDING
+    result = cls.forward(ctx, *arrays, **kwargs)
+    several = result.__class__ is tuple
+    outputs = [None if o is None else o if o.__class__ is np.ndarray else np.asarray(o)
+               for o in (result if several else (result,))]
+    marked = ctx.__dict__.get("_non_differentiable", ())
+    differentiable = [record and o is not None and o.dtype.kind in "fc" and not any(o is m for m in marked)
+                      for o in outputs]
+    ctx._inputs = None
+    if not True in differentiable:
+        tensors = [None if o is None else Tensor._make(o, False, None) for o in outputs]
+        return tuple(tensors) if several else tensors[0]
+    site = "".join(traceback.format_stack(limit=12)[:-1]) if grad_mode._state.anomaly else None
+    if not several:
+        (out,) = outputs
+        ctx.edges, ctx.shape, ctx.dtype, ctx.site = tuple(edges), out.shape, out.dtype, site
+        return Tensor._make(out, True, ctx)
+    shared = SeveralOutputsNode.make(ctx, tuple(edges), outputs, differentiable, site)
+    tensors = []
+    for index, (out, is_differentiable) in enumerate(zip(outputs, differentiable)):
+        if out is None:
+            tensors.append(None)
+        elif is_differentiable:
+            tensors.append(Tensor._make(out, True, OutputNode.make(shared, index, out, site)))
+        else:
+            tensors.append(Tensor._make(out, False, None))
+    return tuple(tensors)
+
+
+class SeveralOutputsNode(Function):
+    """The shared node of a custom op with several outputs (see above): its edges are the op's
+    inputs; `ctx` is the user's ctx, which holds what forward saved."""
+    __slots__ = ()
+
+    @classmethod
+    def make(cls, ctx, edges, outputs, differentiable, site):
+        node = object.__new__(cls)
+        node.ctx, node.edges, node.needs_input_grad, node.site = ctx, edges, ctx.needs_input_grad, site
+        slices, start = [], 0
+        for out, is_differentiable in zip(outputs, differentiable):
+            if out is not None and is_differentiable:
+                slices.append((start, out.shape))
+                start += out.size
+            else:
+                slices.append(None if out is None else (None, out))
+        node.slices = slices
+        node.shape = (start,)
+        node.dtype = np.result_type(*[o.dtype for o, d in zip(outputs, differentiable) if d])
+        node._saved = ctx._saved  # so the engine frees what forward saved once backward has run
+        return node
+
+    def run_backward(self, flat, create_graph):
+        ctx = self.ctx
+        if create_graph:
+            raise RuntimeError(
+                f"create_graph=True reached the custom op {type(ctx).__name__}, whose backward works "
+                "on NumPy arrays and so is differentiable only once. Write it with autograd ops "
+                "(or as an autograd primitive) to get higher-order gradients.")
+        flat = flat.data
+        grads = []
+        for piece in self.slices:
+            if piece is None:
+                grads.append(None)
+            elif piece[0] is None:  # a non-differentiable output: zeros like it, as PyTorch
+                grads.append(np.zeros_like(piece[1]))
+            else:
+                start, shape = piece
+                size = int(np.prod(shape, dtype=np.int64))
+                grads.append(flat[start:start + size].reshape(shape))
+        results = type(ctx).backward(ctx, *grads)
+        if not isinstance(results, tuple):
+            results = (results,)
+        if len(results) != len(self.edges):
+            raise RuntimeError(
+                f"{type(ctx).__name__}.backward returned {len(results)} gradients, but forward had "
+                f"{len(self.edges)} inputs (return None for inputs that need no gradient)")
+        return tuple(None if g is None else Tensor._make(np.asarray(g), False, None) for g in results)
+
+    def release_saved(self):
+        self.ctx.release_saved()
+        self._saved = None
+        self._freed = True
+
+    def name(self):
+        return type(self.ctx).__name__
+
+
+class OutputNode(Primitive):
+    """The grad_fn of output `index` of a custom op with several outputs: puts its gradient in its
+    slice of the shared node's flat gradient."""
+    __slots__ = ()
+
+    @classmethod
+    def make(cls, shared, index, out, site):
+        node = object.__new__(cls)
+        node.edges, node.needs_input_grad, node.site = (shared,), (True,), site
+        node.shape, node.dtype, node.index = out.shape, out.dtype, index
+        return node
+
+    @staticmethod
+    def backward(node, grad):
+        shared = node.edges[0]
+        start, shape = shared.slices[node.index]
+        flat = np.zeros(shared.shape, shared.dtype)
+        flat[start:start + grad.data.size] = grad.data.reshape(-1)
+        return Tensor._make(flat, False, None)
+
+    def name(self):
+        return f"{self.edges[0].name()}Output{self.index}"
+
+
+# Built-in ops keep Function's lean `apply` (the hot path, untouched); users' ops, which subclass
+# Function directly, get `_apply_custom` with PyTorch's extras.
+Primitive.apply = Function.__dict__["apply"]
+Function.apply = classmethod(_apply_custom)
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)

@@ -11,6 +11,7 @@ import threading
 class _State(threading.local):
     grad_enabled = True
     anomaly = False
+    inference = False
 
 
 _state = _State()
@@ -58,6 +59,37 @@ class no_grad(_GradModeSwitch):
 class enable_grad(_GradModeSwitch):
     """Record operations again, inside a no_grad block."""
     enabled = True
+
+
+class inference_mode(_GradModeSwitch):
+    """PyTorch's inference_mode: here the same as no_grad (`inference_mode(False)` changes nothing).
+    PyTorch also forbids using tensors made inside it in a graph later; we do not track that."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._previous = (_state.grad_enabled, _state.inference)
+        if self.mode:
+            _state.grad_enabled = False
+            _state.inference = True
+
+    def __exit__(self, *exc):
+        _state.grad_enabled, _state.inference = self._previous
+        return False
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    return _state.inference
 
 
 class set_grad_enabled(_GradModeSwitch):

@@ -1,8 +1,13 @@
 """gradcheck / gradgradcheck: analytical gradients against central finite differences in float64.
 
-Finite differences in float32 are too coarse to tell a wrong gradient from rounding, so a float32
-input is an error here, not a false failure: convert with `.double()`.
+Finite differences in float32 are too coarse to tell a wrong gradient from rounding. PyTorch warns
+about a float32 (or float16) input and checks in that precision, which then often fails on a
+correct op; we warn too, naming the input and its dtype, but check on float64 copies of the
+inputs, so the function sees float64 tensors and the verdict is about the gradient, not rounding.
+The caller's tensors are never modified.
 """
+import warnings
+
 import numpy as np
 
 from . import engine
@@ -18,14 +23,29 @@ def _outputs(fn, inputs):
 
 
 def _check_inputs(op, inputs):
+    """The inputs as a tuple, with every floating tensor narrower than float64 replaced by a float64
+    copy (a new leaf with the same requires_grad), and a warning for each one that requires grad."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad and t.dtype != np.float64:
-            raise TypeError(f"{op}: input {i} is {t.dtype}; finite differences need float64 to be "
-                            "meaningful (use .double() on the inputs)")
     if not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
         raise ValueError(f"{op}: no input requires grad, so there is nothing to check")
-    return inputs
+    checked = []
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t.dtype.kind == "f" and t.dtype != np.float64:
+            if t.requires_grad:
+                warnings.warn(
+                    f"{op}: input {i} requires grad and is {t.dtype}, not float64; finite differences in "
+                    f"{t.dtype} cannot tell a wrong gradient from rounding, so the check runs on float64 "
+                    "copies of the inputs (the function sees float64 tensors). Pass .double() inputs to "
+                    "silence this warning.", UserWarning, stacklevel=3)
+            t = Tensor._make(t.data.astype(np.float64), t.requires_grad, None)
+        checked.append(t)
+    return tuple(checked)
+
+
+def _as_float64(values):
+    """User-given grad_outputs in float64, to match inputs that `_check_inputs` widened."""
+    return [g if not isinstance(g, Tensor) or g.dtype.kind != "f" or g.dtype == np.float64
+            else Tensor._make(g.data.astype(np.float64), False, None) for g in values]
 
 
 def _numerical_jacobian_column(fn, inputs, outputs, x, flat_index, eps):
@@ -94,6 +114,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
         grad_outputs = [Tensor._make(rng.standard_normal(o.shape), False, None) for o in outputs]
+    else:
+        grad_outputs = _as_float64([grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs)
     differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
 
     def first_derivatives(*args):

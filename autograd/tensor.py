@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import grad_mode
+from .errors import DTypeError, ShapeError
 
 
 class _Size(int):
@@ -34,8 +35,8 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        from .creation import as_array
-        self.data = as_array(data, dtype)
+        from .creation import constructor_array
+        self.data = constructor_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -115,7 +116,7 @@ class Tensor:
     # -- conversion ----------------------------------------------------------------------------
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only a one-element tensor can be converted to a Python scalar, "
+            raise ShapeError(f"item(): only a one-element tensor can be converted to a Python scalar, "
                              f"got shape {self.shape}")
         return self.data.item()
 
@@ -213,7 +214,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating point tensors can require gradients; this tensor is "
+            raise DTypeError(f"only floating point tensors can require gradients; this tensor is "
                             f"{self.dtype} (convert it with .float() or .double())")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
@@ -269,7 +270,7 @@ class Tensor:
         try:
             np.broadcast_to(src_data, self.shape)
         except ValueError:
-            raise ValueError(f"copy_: source of shape {src_data.shape} cannot be copied into shape "
+            raise ShapeError(f"copy_: source of shape {src_data.shape} cannot be copied into shape "
                              f"{self.shape}") from None
         return self._assign("copy_", src_data)
 
@@ -307,7 +308,7 @@ class Tensor:
             return fallback(self, other)
         result = fallback(self, other)
         if result.shape != self.shape:
-            raise ValueError(f"{op}: result shape {result.shape} does not match the tensor's shape {self.shape}")
+            raise ShapeError(f"{op}: result shape {result.shape} does not match the tensor's shape {self.shape}")
         return self._assign(op, result.data)
 
     def __iadd__(self, other):
@@ -433,6 +434,56 @@ class Tensor:
     def matmul(self, other): return ops.matmul(self, other)
     def unfold(self, kernel_size, stride=1, padding=0, dilation=1):
         return ops.unfold(self, kernel_size, stride, padding, dilation)
+
+    # -- more of PyTorch's Tensor methods ------------------------------------------------------
+    def __mod__(self, other): return ops.remainder(self, other)
+    def __rmod__(self, other): return ops.remainder(other, self)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
+    def remainder(self, other): return ops.remainder(self, other)
+    def fmod(self, other): return ops.fmod(self, other)
+    def floor_divide(self, other): return ops.floor_divide(self, other)
+    def floor(self): return ops.floor(self)
+    def ceil(self): return ops.ceil(self)
+    def round(self, decimals=0): return ops.round(self, decimals)
+    def trunc(self): return ops.trunc(self)
+    def fix(self): return ops.trunc(self)
+    def frac(self): return ops.frac(self)
+    def cumsum(self, dim, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
+    def flip(self, *dims): return ops.flip(self, *dims)
+    def repeat(self, *sizes): return ops.repeat(self, *sizes)
+    def tile(self, dims): return ops.tile(self, dims)
+    def index_select(self, dim, index): return ops.index_select(self, dim, index)
+    def nonzero(self, as_tuple=False): return ops.nonzero(self, as_tuple=as_tuple)
+    def argwhere(self): return ops.nonzero(self)
+    def mm(self, other): return ops.mm(self, other)
+    def bmm(self, other): return ops.bmm(self, other)
+    def dot(self, other): return ops.dot(self, other)
+    def mv(self, other): return ops.mv(self, other)
+
+    def sort(self, dim=-1, descending=False, stable=False): return ops.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False): return ops.argsort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return ops.topk(self, k, dim, largest, sorted)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self.data.dtype.kind == "c"
+
+    def nelement(self):
+        return self.data.size
+
+    def ndimension(self):
+        return self.data.ndim
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def cuda(self, device=None, non_blocking=False):
+        from .creation import check_device
+        check_device("cuda" if device is None else device)
 
 
 class Device:

@@ -13,7 +13,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-from autograd.errors import ShapeError
+from autograd.errors import DTypeError, ShapeError
 from autograd.ops import nn_ops
 
 
@@ -179,7 +179,7 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
     expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
     t = _array(target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: class-index targets must be integers, got {t.dtype} (float targets are "
+        raise DTypeError(f"{op}: class-index targets must be integers, got {t.dtype} (float targets are "
                         "taken as class probabilities only with the input's shape)")
     if t.shape != expected:
         raise ShapeError(f"{op}: expected a target of shape {expected} for an input of shape "
@@ -516,7 +516,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     index = _array(input)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got {index.dtype}")
+        raise DTypeError(f"embedding: indices must be integers, got {index.dtype}")
     rows = weight.shape[0]
     if index.size and (index.min() < -rows or index.max() >= rows):
         raise IndexError(f"embedding: index out of range for {rows} embeddings "

@@ -147,6 +147,21 @@ def test_softmax_is_stable_for_huge_logits():
     assert np.isfinite(ag.logsumexp(x, 1).data).all()
 
 
+def test_tensor_class_constructor_makes_float32_from_python_numbers_as_torch_tensor():
+    torch = pytest.importorskip("torch")
+    for data in ([1.0, 2.0], [1, 2], [[True, False]], 3, 2.5):
+        ours, theirs = ag.Tensor(data), torch.tensor(data, dtype=torch.float32)
+        assert ours.dtype == np.float32 and str(theirs.dtype) == "torch.float32"
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert str(torch.Tensor([1, 2]).dtype) == "torch.float32"
+    t = ag.Tensor([1, 2]).requires_grad_()
+    assert t.requires_grad
+    # Arrays and tensors keep their dtype (nn.Parameter(float64 array) stays float64); tensor() keeps ints.
+    assert ag.Tensor(np.array([1, 2])).dtype == np.int64 and ag.Tensor(np.ones(2)).dtype == np.float64
+    assert ag.Tensor(ag.tensor([1, 2])).dtype == np.int64 and ag.tensor([1, 2]).dtype == np.int64
+    assert ag.Tensor([1, 2], dtype=ag.int64).dtype == np.int64
+
+
 def test_in_place_update_under_no_grad_keeps_the_parameter():
     w = ag.tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()

@@ -6,7 +6,7 @@ each input's shape, so no op here un-broadcasts.
 import numpy as np
 
 from ..creation import as_array, scalar_operand
-from ..errors import broadcast_error
+from ..errors import DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .elementwise import constant, log
@@ -142,6 +142,49 @@ class PowScalar(Primitive):
         return grad * (x * p if p == 2 else pow(x, p - 1) * p)
 
 
+class Remainder(Primitive):
+    """x % y = x - floor(x / y) * y, with the sign of y (Python's %, torch.remainder).
+    d/dx = 1, d/dy = -floor(x / y); fmod is the same with trunc in place of floor (sign of x)."""
+    @staticmethod
+    def forward(ctx, x, y, op, ufunc, rounding):
+        ctx.save_for_backward(x, y)
+        ctx.rounding = rounding
+        _check_integer_divisor(op, x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # float % 0 is NaN, as in PyTorch
+            return _broadcasting(op, ufunc, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad if need_x else None), (-grad * ctx.rounding(x / y) if need_y else None)
+
+
+class Fmod(Remainder):
+    """fmod(x, y) = x - trunc(x / y) * y, with the sign of x (C's fmod); gradients as Remainder's."""
+
+
+class FloorDivide(Primitive):
+    """floor(x / y), computed as Python's // (exact where floor(true_divide) would round wrongly).
+    Piecewise constant, so the gradient is zero (PyTorch has no derivative for it and raises)."""
+    @staticmethod
+    def forward(ctx, x, y):
+        _check_integer_divisor("floor_divide", x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _broadcasting("floor_divide", np.floor_divide, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = constant(np.zeros(grad.shape, grad.dtype))
+        return tuple(zero if need else None for need in ctx.needs_input_grad)
+
+
+def _check_integer_divisor(op, x, y):
+    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
+        raise DivisionByZeroError(f"{op}: integer division by zero (the divisor, of shape {np.shape(y)}, "
+                                  "holds a 0)")
+
+
 class Maximum(Primitive):
     """The gradient goes to the larger input; ties split it evenly (as PyTorch)."""
     @staticmethod
@@ -232,6 +275,20 @@ def pow(x, exponent):
     if not isinstance(x, Tensor):  # 2 ** t: the base as an array, since backward takes its log
         x = constant(scalar_operand(x, exponent))
     return Pow.apply(*operands(x, exponent))
+
+
+def remainder(x, y):
+    from .elementwise import floor
+    return Remainder.apply(*operands(x, y), op="remainder", ufunc=np.remainder, rounding=floor)
+
+
+def fmod(x, y):
+    from .elementwise import trunc
+    return Fmod.apply(*operands(x, y), op="fmod", ufunc=np.fmod, rounding=trunc)
+
+
+def floor_divide(x, y):
+    return FloorDivide.apply(*operands(x, y))
 
 
 def maximum(x, y):

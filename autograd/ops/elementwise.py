@@ -3,10 +3,12 @@
 Backward formulas are Tensor code (differentiable again); masks and constants are plain arrays
 wrapped as Tensors without grad.
 """
+import functools
 import math
 
 import numpy as np
 
+from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
 from ..tensor import Tensor
 
@@ -254,6 +256,29 @@ def erf_array(x):
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
 
 
+class Rounding(Primitive):
+    """floor, ceil, round, trunc: piecewise constant, so the gradient is zero (as PyTorch, which
+    also gives zero at the jumps)."""
+    @staticmethod
+    def forward(ctx, x, func):
+        return func(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return constant(np.zeros(grad.shape, grad.dtype))
+
+
+class Frac(Primitive):
+    """frac(x) = x - trunc(x), the fractional part with x's sign; frac'(x) = 1."""
+    @staticmethod
+    def forward(ctx, x):
+        return x - np.trunc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 class Cast(Primitive):
     """A change of dtype; the gradient is cast back to the input's dtype."""
     @staticmethod
@@ -305,7 +330,7 @@ def sign(x):
 
 def clamp(x, min=None, max=None):
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     return Clamp.apply(x, min=_bound(min), max=_bound(max))
 
 
@@ -314,6 +339,37 @@ clip = clamp
 
 def _bound(value):
     return value.item() if isinstance(value, Tensor) else value
+
+
+def _rounding(op, func, x):
+    if x.dtype.kind in "iu":
+        return clone(x)  # integers are already whole numbers (as PyTorch: same dtype, a copy)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: needs a floating point or integer tensor, got {x.dtype}")
+    return Rounding.apply(x, func=func)
+
+
+def floor(x): return _rounding("floor", np.floor, x)
+def ceil(x): return _rounding("ceil", np.ceil, x)
+def trunc(x): return _rounding("trunc", np.trunc, x)
+
+
+fix = trunc
+
+
+def round(x, decimals=0):
+    """Round half to even, as PyTorch (and NumPy); `decimals` digits after the point."""
+    if decimals == 0:
+        return _rounding("round", np.round, x)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"round: decimals={decimals} needs a floating point tensor, got {x.dtype}")
+    return Rounding.apply(x, func=functools.partial(np.round, decimals=decimals))
+
+
+def frac(x):
+    if x.dtype.kind != "f":
+        raise DTypeError(f"frac: needs a floating point tensor, got {x.dtype}")
+    return Frac.apply(x)
 
 
 def cast(x, dtype):

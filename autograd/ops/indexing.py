@@ -7,7 +7,7 @@ higher-order gradients working through indexing.
 """
 import numpy as np
 
-from ..errors import shape_error
+from ..errors import DTypeError, IndexRangeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 
@@ -118,8 +118,48 @@ def gather(x, dim, index):
     (axis,) = normalize_axes("gather", dim, x.ndim)
     index = index.data if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+        raise DTypeError(f"gather: index must be an integer tensor, got {index.dtype}")
     return Gather.apply(x, axis=axis, index=index)
 
 
 take_along_dim = gather
+
+
+# -- index_select, nonzero -----------------------------------------------------------------------
+
+def index_select(x, dim, index):
+    """x's slices at `index` (a 1-D or 0-d integer tensor) along `dim`, as torch.index_select; the
+    result keeps x's number of dims. Built on getitem, so repeated indices accumulate gradient."""
+    from .reduction import normalize_axes
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select: index must be a Tensor, got {type(index).__name__}")
+    index = index.data
+    if index.dtype.kind not in "iu":
+        raise DTypeError(f"index_select: index must be an integer tensor, got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"index_select: index must be a vector (1-D or 0-d), got shape {index.shape}")
+    (axis,) = normalize_axes("index_select", dim, x.ndim) or (0,)
+    size = x.shape[axis] if x.ndim else 1
+    index = index.reshape(-1)
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index[(index < 0) | (index >= size)][0]
+        raise IndexRangeError(f"index_select: index {bad} is out of range for dim {dim} of size {size} "
+                              f"(shape {x.shape}); indices must be in [0, {size})")
+    if x.ndim == 0:
+        if index.size != 1:
+            raise IndexRangeError(f"index_select: a 0-d tensor takes exactly one index, got {index.size}")
+        return getitem(x, ())
+    return getitem(x, (slice(None),) * axis + (index.astype(np.int64, copy=False),))
+
+
+def nonzero(x, as_tuple=False):
+    """The indices of the non-zero elements: an int64 (count, ndim) tensor, or with as_tuple one
+    1-D tensor per dim (a 0-d input counts as 1-D there, as in PyTorch). No gradient."""
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64, copy=False), False, None)
+                     for i in np.nonzero(np.atleast_1d(data)))
+    return Tensor._make(np.argwhere(data).astype(np.int64, copy=False), False, None)
+
+
+argwhere = nonzero

@@ -1,7 +1,7 @@
 """Joining and splitting: cat, stack, split, chunk, pad."""
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..function import Primitive
 from ..tensor import Tensor
 from .indexing import getitem
@@ -84,12 +84,12 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
-            raise ValueError(f"split: split size must be positive, got {size}")
+            raise ArgumentError(f"split: split size must be positive, got {size}")
         sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != length or any(s < 0 for s in sizes):
-            raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim} "
+            raise ArgumentError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim} "
                              f"of shape {x.shape}")
     lead = (slice(None),) * axis
     pieces, start = [], 0
@@ -122,6 +122,6 @@ def pad(x, pad_width, value=0.0):
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)) if np.ndim(pad_width) < 2 \
         else np.asarray(pad_width, dtype=np.int64)
     if widths.shape != (x.ndim, 2) or (widths < 0).any():
-        raise ValueError(f"pad: pad_width {pad_width!r} does not give a non-negative (before, after) pair "
+        raise ArgumentError(f"pad: pad_width {pad_width!r} does not give a non-negative (before, after) pair "
                          f"for each of the {x.ndim} dims of shape {x.shape}")
     return Pad.apply(x, widths=tuple(map(tuple, widths.tolist())), value=value)

@@ -59,6 +59,12 @@ def mm(a, b):
     return matmul(a, b)
 
 
+def mv(a, b):
+    if a.ndim != 2 or b.ndim != 1:
+        raise shape_error("mv", "expects a 2-D matrix and a 1-D vector", a.shape, b.shape)
+    return matmul(a, b)
+
+
 def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)

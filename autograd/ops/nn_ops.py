@@ -25,7 +25,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import grad_mode
-from ..errors import shape_error
+from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 from .elementwise import constant, sigmoid
 from .softmax import log_softmax, softmax
@@ -299,7 +299,7 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                           f"{weight.shape[1] * groups} (in_channels/groups = {weight.shape[1]}, groups = {groups})",
                           x.shape, weight.shape)
     if weight.shape[0] % groups:
-        raise ValueError(f"conv2d: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+        raise ArgumentError(f"conv2d: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
     return Conv2d.apply(x, weight, bias, stride=tuple(stride), padding=tuple(padding),
                         dilation=tuple(dilation), groups=int(groups))
 
@@ -471,7 +471,7 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False, return_ind
         raise shape_error("max_pool2d", "expects a 4-D (N, C, H, W) input", x.shape)
     for k, p, d in zip(kernel, padding, dilation):
         if p > ((k - 1) * d + 1) // 2:
-            raise ValueError(f"max_pool2d: padding {tuple(padding)} should be at most half of the effective "
+            raise ArgumentError(f"max_pool2d: padding {tuple(padding)} should be at most half of the effective "
                              f"kernel size {tuple(kernel)} (dilation {tuple(dilation)})")
     out_hw, extra = pool_geometry("max_pool2d", x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     geometry = (tuple(kernel), tuple(stride), tuple(padding), tuple(dilation), out_hw, extra)

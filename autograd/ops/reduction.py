@@ -6,6 +6,7 @@ reshaped to the keepdim shape and expanded (a view, no copy).
 import numpy as np
 
 from ..broadcasting import expand
+from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
 from ..tensor import MaxResult, MinResult, Tensor
 from .elementwise import abs, constant, exp, sqrt
@@ -25,7 +26,7 @@ def normalize_axes(op, dim, ndim):
             raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions")
         axes.append(d % ndim if ndim else 0)
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: dim {dim} names an axis twice")
+        raise ArgumentError(f"{op}: dim {dim} names an axis twice")
     return tuple(sorted(axes)) if ndim else ()
 
 
@@ -74,7 +75,7 @@ class Extremum(Primitive):
     @staticmethod
     def forward(ctx, x, axes, keepdim, largest):
         if x.size == 0:
-            raise ValueError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
+            raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
@@ -176,6 +177,22 @@ def where_positive(out):
     return where(zero, 1, out) if zero.any() else out
 
 
+class CumSum(Primitive):
+    """Running sums along one axis. Each input element feeds every output at or after it, so the
+    gradient is the running sum of grad taken from the other end: flip(cumsum(flip(grad)))."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis) if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad
+        from .shape import flip
+        return flip(CumSum.apply(flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
+
+
 # -- the functions -----------------------------------------------------------------------------
 
 def sum(x, dim=None, keepdim=False, dtype=None):
@@ -186,9 +203,19 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     return Sum.apply(x, axes=normalize_axes("sum", dim, x.ndim), keepdim=keepdim)
 
 
+def cumsum(x, dim, dtype=None):
+    """Running sums along `dim` (required, as in PyTorch); integer and bool inputs sum in int64."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.astype(np.int64)
+    (axis,) = normalize_axes("cumsum", dim, x.ndim) or (0,)
+    return CumSum.apply(x, axis=axis)
+
+
 def mean(x, dim=None, keepdim=False):
     if x.dtype.kind not in "fc":
-        raise TypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
+        raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
     return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
 
 

@@ -3,7 +3,7 @@ squeeze, unsqueeze, broadcast_to). None of them copies data where NumPy can give
 import numpy as np
 
 from ..broadcasting import expand as _expand
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..function import Primitive
 from .reduction import normalize_axes
 
@@ -36,6 +36,34 @@ class Permute(Primitive):
         return permute(grad, tuple(np.argsort(ctx.dims)))
 
 
+class Flip(Primitive):
+    """Reverse the order along some axes (a view); its own backward."""
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, axes=ctx.axes)
+
+
+class Repeat(Primitive):
+    """Tile the input `reps[i]` times along each dim (torch.repeat, numpy.tile). Every output
+    element is a copy of one input element, so the gradient sums the copies: grad viewed as
+    (r0, n0, r1, n1, ...) and summed over the r axes."""
+    @staticmethod
+    def forward(ctx, x, reps):
+        x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+        ctx.input_shape, ctx.reps = x.shape, reps
+        return np.tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        interleaved = tuple(n for pair in zip(ctx.reps, ctx.input_shape) for n in pair)
+        return grad.reshape(interleaved).sum(tuple(range(0, 2 * len(ctx.reps), 2)))
+
+
 def reshape(x, *shape):
     shape = _shape_args(shape)
     if shape == x.shape:
@@ -55,7 +83,7 @@ view = reshape
 def permute(x, *dims):
     dims = _shape_args(dims)
     if sorted(d % x.ndim if x.ndim else d for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+        raise ArgumentError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
         return x
@@ -79,7 +107,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     (start,), (end,) = normalize_axes("flatten", start_dim, x.ndim), normalize_axes("flatten", end_dim, x.ndim)
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1], dtype=np.int64)),) + x.shape[end + 1:]
     return reshape(x, shape)
 
@@ -116,6 +144,36 @@ def expand(x, *shape):
 
 def broadcast_to(x, shape):
     return expand(x, *tuple(shape))
+
+
+def flip(x, *dims):
+    """Reverse the order of elements along `dims` (an int, several ints, or a sequence)."""
+    dims = _shape_args(dims) if dims and not (len(dims) == 1 and isinstance(dims[0], (int, np.integer))) \
+        else tuple(int(d) for d in dims)
+    if not dims:
+        return x
+    axes = normalize_axes("flip", dims, x.ndim)
+    if not axes:  # a 0-d tensor: flip(0) is the tensor itself, as in PyTorch
+        return Flip.apply(x, axes=None)
+    return Flip.apply(x, axes=axes)
+
+
+def repeat(x, *sizes):
+    """Repeat the tensor sizes[i] times along dim i, as torch.Tensor.repeat: one size per dim at
+    least; extra leading sizes add new leading dims."""
+    reps = _shape_args(sizes)
+    if len(reps) < x.ndim:
+        raise ArgumentError(f"repeat: got {len(reps)} repeat sizes {reps} for a tensor of shape {x.shape}; "
+                            f"give at least one per dim ({x.ndim})")
+    if any(r < 0 for r in reps):
+        raise ArgumentError(f"repeat: repeat sizes must be non-negative, got {reps}")
+    return Repeat.apply(x, reps=reps)
+
+
+def tile(x, dims):
+    """As torch.tile: like repeat, but fewer sizes than dims are padded with ones on the left."""
+    reps = _shape_args((dims,)) if isinstance(dims, (tuple, list)) else (int(dims),)
+    return repeat(x, (1,) * (x.ndim - len(reps)) + reps)
 
 
 def atleast_2d(x):

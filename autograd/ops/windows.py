@@ -7,7 +7,7 @@ never a Python loop over output positions and never np.add.at.
 """
 import numpy as np
 
-from ..errors import shape_error
+from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 
 
@@ -23,7 +23,7 @@ def window_geometry(op, spatial, kernel, stride, padding, dilation):
     out = []
     for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
         if k <= 0 or s <= 0 or d <= 0 or p < 0:
-            raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding "
+            raise ArgumentError(f"{op}: kernel_size, stride and dilation must be positive and padding "
                              f"non-negative, got kernel {kernel}, stride {stride}, padding {padding}, "
                              f"dilation {dilation}")
         span = d * (k - 1) + 1

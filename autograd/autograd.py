@@ -1,0 +1,22 @@
+"""`autograd.autograd`: the names PyTorch keeps under `torch.autograd`, so that code written as
+`torch.autograd.grad(...)`, `class F(torch.autograd.Function)` or
+`torch.autograd.gradcheck(...)` runs after `torch` -> `autograd`. Nothing new lives here."""
+from .engine import grad
+from .function import Function
+from .gradcheck import gradcheck, gradgradcheck
+from .grad_mode import (detect_anomaly, enable_grad, inference_mode, no_grad, set_detect_anomaly,
+                        set_grad_enabled)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """torch.autograd.backward: accumulate into `.grad` the gradients of `tensors` (one or several)."""
+    from . import engine
+    from .tensor import Tensor
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    root_grads = [engine.default_root_grad(t, g, "autograd.backward") for t, g in zip(tensors, grad_tensors)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    engine.backward(tensors, root_grads, retain_graph, create_graph,
+                    [inputs] if isinstance(inputs, Tensor) else inputs)

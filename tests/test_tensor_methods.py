@@ -1,0 +1,214 @@
+"""PyTorch Tensor methods beyond the op table's gradients: dtypes, integer semantics, edge shapes and
+errors of %, //, rounding, cumsum, flip, repeat, index_select, nonzero and friends, each compared
+with torch where torch has the same call."""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd.errors import ArgumentError, DivisionByZeroError, DTypeError, IndexRangeError, ShapeError
+
+torch = pytest.importorskip("torch")
+
+INT = [5, -5, 3, 0, 7]
+FLOAT = [5.5, -5.25, 3.0, -0.0, 7.75]
+
+# Each case is one expression, given the library (ag or torch) as `lib`; values, dtype and shape must agree.
+SAME_AS_TORCH = {
+    "int_mod_int": lambda lib: lib.tensor(INT) % lib.tensor([3, 3, -2, 4, -3]),
+    "int_floordiv_int": lambda lib: lib.tensor(INT) // lib.tensor([3, 3, -2, 4, -3]),
+    "int_mod_scalar": lambda lib: lib.tensor(INT) % 3,
+    "int_floordiv_scalar": lambda lib: lib.tensor(INT) // -2,
+    "int_mod_float_scalar": lambda lib: lib.tensor(INT) % 2.5,
+    "int_floordiv_float_scalar": lambda lib: lib.tensor(INT) // 2.5,
+    "scalar_mod_int": lambda lib: 7 % lib.tensor([3, -2, 4]),
+    "scalar_floordiv_int": lambda lib: 7 // lib.tensor([3, -2, 4]),
+    "float_mod_negative": lambda lib: lib.tensor(FLOAT) % -1.5,
+    "float_floordiv": lambda lib: lib.tensor(FLOAT) // lib.tensor([2.0, 2.0, -2.0, 1.0, 0.5]),
+    "float_mod_zero_is_nan": lambda lib: lib.tensor([5.0, -5.0]) % 0,
+    "float_floordiv_zero_is_inf": lambda lib: lib.tensor([5.0, -5.0]) // 0,
+    "fmod_sign_of_dividend": lambda lib: lib.fmod(lib.tensor(FLOAT), lib.tensor(-2.0)),
+    "int32_floordiv_keeps_int32": lambda lib: lib.tensor([5, 2], dtype=lib.int32) // 2,
+    "float64_mod_keeps_float64": lambda lib: lib.tensor(np.array(FLOAT)) % 2,
+    "floor_int_is_int": lambda lib: lib.tensor(INT).floor(),
+    "ceil_int_is_int": lambda lib: lib.tensor(INT).ceil(),
+    "round_int_is_int": lambda lib: lib.tensor(INT).round(),
+    "trunc_int_is_int": lambda lib: lib.tensor(INT).trunc(),
+    "round_half_to_even": lambda lib: lib.tensor([0.5, 1.5, 2.5, -0.5, -1.5]).round(),
+    "round_decimals": lambda lib: lib.tensor(np.array([2.675, 0.125, -0.125, 12.5])).round(decimals=2),
+    "round_negative_decimals": lambda lib: lib.tensor([1234.5, -55.0]).round(decimals=-1),
+    "floor_ceil_trunc_negative": lambda lib: lib.stack([lib.tensor(FLOAT).floor(), lib.tensor(FLOAT).ceil(),
+                                                       lib.tensor(FLOAT).trunc(), lib.tensor(FLOAT).frac()]),
+    "cumsum_int_is_int64": lambda lib: lib.tensor([1, 2, 3], dtype=lib.int32).cumsum(0),
+    "cumsum_bool_is_int64": lambda lib: lib.tensor([True, False, True]).cumsum(0),
+    "cumsum_dtype": lambda lib: lib.tensor([1, 2, 3]).cumsum(0, dtype=lib.float64),
+    "cumsum_0d": lambda lib: lib.tensor(3.0).cumsum(0),
+    "cumsum_negative_dim": lambda lib: lib.arange(6.0).reshape(2, 3).cumsum(-2),
+    "flip_int": lambda lib: lib.arange(6).reshape(2, 3).flip(1),
+    "flip_varargs": lambda lib: lib.arange(24).reshape(2, 3, 4).flip(0, 2),
+    "flip_list": lambda lib: lib.arange(24).reshape(2, 3, 4).flip([1, -1]),
+    "flip_0d": lambda lib: lib.tensor(3.0).flip(0),
+    "repeat_tuple": lambda lib: lib.tensor([1, 2, 3]).repeat((2, 1, 2)),
+    "repeat_0d": lambda lib: lib.tensor(5).repeat(3),
+    "repeat_zero_size": lambda lib: lib.tensor([1, 2, 3]).repeat(2, 0),
+    "tile_fewer_dims": lambda lib: lib.tile(lib.arange(6).reshape(2, 3), (2,)),
+    "index_select_int": lambda lib: lib.arange(6).reshape(2, 3).index_select(1, lib.tensor([2, 0, 2])),
+    "index_select_0d_index": lambda lib: lib.arange(6).reshape(2, 3).index_select(0, lib.tensor(1)),
+    "index_select_int32_index": lambda lib: lib.arange(6).reshape(2, 3).index_select(1, lib.tensor([1], dtype=lib.int32)),
+    "index_select_0d_input": lambda lib: lib.tensor(3.0).index_select(0, lib.tensor([0])),
+    "nonzero": lambda lib: lib.tensor([[0, 1], [2, 0]]).nonzero(),
+    "nonzero_float": lambda lib: lib.nonzero(lib.tensor([0.0, -0.5, 0.0, 2.0])),
+    "nonzero_0d_true": lambda lib: lib.tensor(3).nonzero(),
+    "nonzero_0d_false": lambda lib: lib.tensor(0).nonzero(),
+    "nonzero_empty": lambda lib: lib.zeros(0, 3).nonzero(),
+    "nonzero_bool_3d": lambda lib: (lib.arange(24).reshape(2, 3, 4) % 5 == 0).nonzero(),
+    "argwhere": lambda lib: lib.argwhere(lib.tensor([[0, 1], [2, 0]])),
+    "sort_ties_stable_values": lambda lib: lib.tensor([[3, 1, 3, 2, 1]]).sort(stable=True).values,
+    "sort_ties_stable_indices": lambda lib: lib.tensor([[3, 1, 3, 2, 1]]).sort(stable=True).indices,
+    "sort_descending_ties_indices": lambda lib: lib.tensor([3.0, 1.0, 3.0, 2.0]).sort(descending=True, stable=True)[1],
+    "sort_bool_descending": lambda lib: lib.tensor([False, True, True]).sort(descending=True, stable=True)[1],
+    "sort_0d": lambda lib: lib.tensor(2.0).sort()[1],
+    "argsort_dim0": lambda lib: lib.tensor([[3.0, 1.0], [2.0, 5.0]]).argsort(0),
+    "argsort_descending": lambda lib: lib.argsort(lib.tensor([3.0, 1.0, 2.0]), descending=True),
+    "topk_indices": lambda lib: lib.tensor([[3.0, 1.0, 4.0, 1.5]]).topk(2).indices,
+    "topk_smallest": lambda lib: lib.topk(lib.tensor([3, 1, 4, 0]), 3, largest=False).values,
+    "topk_zero": lambda lib: lib.tensor([3.0, 1.0]).topk(0).values,
+    "mv": lambda lib: lib.arange(6.0).reshape(2, 3).mv(lib.tensor([1.0, 2.0, 3.0])),
+}
+
+
+def _as_numpy(out):
+    return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
+
+
+@pytest.mark.parametrize("name", SAME_AS_TORCH)
+def test_matches_torch_values_dtype_and_shape(name):
+    expr = SAME_AS_TORCH[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy divide-by-zero warnings leak out
+        ours = expr(ag)
+    theirs = expr(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(_as_numpy(ours), theirs.numpy())
+
+
+def test_nonzero_as_tuple_matches_torch_including_0d():
+    for make in (lambda lib: lib.tensor([[0, 1], [2, 0]]), lambda lib: lib.tensor(3.0), lambda lib: lib.tensor(0),
+                 lambda lib: lib.zeros(2, 0)):
+        ours, theirs = make(ag).nonzero(as_tuple=True), make(torch).nonzero(as_tuple=True)
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert a.dtype == np.int64 and not a.requires_grad
+            np.testing.assert_array_equal(a.data, b.numpy())
+
+
+def test_nonzero_of_a_tensor_that_requires_grad_has_no_grad():
+    out = ag.tensor([0.0, 1.0], requires_grad=True).nonzero()
+    assert not out.requires_grad and out.grad_fn is None
+
+
+def test_floor_divide_gradient_is_zero_where_torch_has_none():
+    x, y = ag.tensor([5.5, -3.0], requires_grad=True), ag.tensor([2.0, 2.0], requires_grad=True)
+    out = x // y
+    assert out.requires_grad  # as in torch: the result is in the graph
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(y.grad.data, [0.0, 0.0])
+
+
+def test_remainder_gradients_match_the_formula():
+    x = ag.tensor([5.0, -5.0, 3.0], requires_grad=True)
+    y = ag.tensor([3.0, 3.0, -2.0], requires_grad=True)
+    (x % y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(y.grad.data, [-1.0, 2.0, 2.0])  # -floor(x / y)
+
+
+def test_rounding_keeps_the_graph_but_passes_zero_gradient():
+    x = ag.tensor([1.3, -2.7], requires_grad=True)
+    for op in (ag.floor, ag.ceil, ag.round, ag.trunc):
+        y = op(x)
+        assert y.requires_grad and y.dtype == np.float32
+        (g,) = ag.grad(y.sum(), x)
+        np.testing.assert_array_equal(g.data, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("expr, cls, also, match", [
+    (lambda lib: lib.tensor([5, -5]) % 0, DivisionByZeroError, ZeroDivisionError, "remainder: integer division by zero"),
+    (lambda lib: lib.tensor([5, -5]) // lib.tensor([1, 0]), DivisionByZeroError, ZeroDivisionError,
+     "floor_divide: integer division by zero"),
+    (lambda lib: lib.fmod(lib.tensor([5]), 0), DivisionByZeroError, ZeroDivisionError, "fmod: integer division"),
+    (lambda lib: lib.tensor([1, 2]).repeat(2, 2, 2).repeat(2), ArgumentError, ValueError,
+     r"repeat: got 1 repeat sizes \(2,\) for a tensor of shape \(2, 2, 4\)"),
+    (lambda lib: lib.tensor([1, 2]).repeat(-1), ArgumentError, ValueError, "non-negative, got \\(-1,\\)"),
+    (lambda lib: lib.arange(4).reshape(2, 2).flip(0, 0), ArgumentError, ValueError, "flip: dim .* names an axis twice"),
+    (lambda lib: lib.arange(6.0).reshape(2, 3).index_select(1, lib.tensor([0.0])), DTypeError, TypeError,
+     "index_select: index must be an integer tensor, got float32"),
+    (lambda lib: lib.arange(6.0).reshape(2, 3).index_select(1, lib.tensor([5])), IndexRangeError, IndexError,
+     r"index_select: index 5 is out of range for dim 1 of size 3 \(shape \(2, 3\)\)"),
+    (lambda lib: lib.arange(6.0).reshape(2, 3).index_select(1, lib.tensor([0, -1])), IndexRangeError, IndexError,
+     "index -1 is out of range"),
+    (lambda lib: lib.tensor(3.0).index_select(0, lib.tensor([0, 0])), IndexRangeError, IndexError,
+     "0-d tensor takes exactly one index, got 2"),
+    (lambda lib: lib.arange(6.0).reshape(2, 3).mm(lib.ones(3)), ShapeError, ValueError, r"mm: expects two 2-D"),
+    (lambda lib: lib.ones(2, 3).bmm(lib.ones(3, 2)), ShapeError, ValueError, r"bmm: expects two 3-D"),
+    (lambda lib: lib.ones(2, 3).dot(lib.ones(2, 3)), ShapeError, ValueError, r"dot: expects two 1-D"),
+    (lambda lib: lib.ones(2, 3).mv(lib.ones(2, 3)), ShapeError, ValueError, r"mv: expects a 2-D matrix"),
+    (lambda lib: lib.tensor([1.0, 2.0]).topk(3), ArgumentError, ValueError,
+     r"topk: k=3 is out of range for dim -1 of size 2 \(shape \(2,\)\)"),
+    (lambda lib: lib.tensor([1, 2]).round(decimals=1), DTypeError, TypeError,
+     "round: decimals=1 needs a floating point tensor, got int64"),
+])
+def test_bad_input_raises_like_torch_with_a_clear_message(expr, cls, also, match):
+    with pytest.raises(cls, match=match) as info:
+        expr(ag)
+    assert isinstance(info.value, also)
+    with pytest.raises((RuntimeError, IndexError, NotImplementedError)):
+        expr(torch)
+
+
+def test_index_select_errors_that_torch_also_gives_other_classes():
+    x = ag.arange(6.0).reshape(2, 3)
+    with pytest.raises(IndexError, match=r"index_select: index must be a vector .* shape \(1, 1\)"):
+        x.index_select(1, ag.tensor([[0]]))
+    with pytest.raises(TypeError, match="index_select: index must be a Tensor, got list"):
+        x.index_select(1, [0])
+    with pytest.raises(IndexError, match="index_select: dim 2 is out of range"):
+        x.index_select(2, ag.tensor([0]))
+
+
+def test_cumsum_needs_a_dim_and_checks_it():
+    with pytest.raises(TypeError):
+        ag.tensor([1.0]).cumsum()
+    with pytest.raises(IndexError, match="cumsum: dim 1 is out of range"):
+        ag.tensor([1.0]).cumsum(1)
+
+
+def test_rounding_a_bool_tensor_is_a_dtype_error():
+    with pytest.raises(DTypeError, match="floor: needs a floating point or integer tensor, got bool"):
+        ag.tensor([True]).floor()
+    with pytest.raises(DTypeError, match="frac: needs a floating point tensor, got int64"):
+        ag.tensor([1]).frac()
+
+
+def test_type_queries_and_cuda_as_torch():
+    f, i = ag.tensor([1.0]), ag.tensor([1])
+    assert f.is_floating_point() and not i.is_floating_point() and ag.is_floating_point(ag.zeros(1, dtype=ag.float64))
+    assert not f.is_complex() and not ag.is_complex(f)
+    x = ag.zeros(2, 3)
+    assert x.nelement() == 6 and x.ndimension() == 2 and x.is_cuda is False
+    assert torch.zeros(2, 3).is_cuda is False
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available.*'cpu' is its only device"):
+        x.cuda()
+    with pytest.raises(RuntimeError, match="cuda:1"):
+        x.cuda("cuda:1")
+
+
+def test_tied_values_share_no_gradient_twice_in_sort():
+    x = ag.tensor([2.0, 1.0, 2.0], requires_grad=True)
+    values, indices = x.sort()
+    (values * ag.tensor([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(indices.data, [1, 0, 2])
+    np.testing.assert_array_equal(x.grad.data, [10.0, 1.0, 100.0])  # each value's gradient goes to its source
