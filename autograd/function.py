@@ -55,45 +55,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on),
-        return a Tensor whose grad_fn is this call's node. Non-Tensor arguments pass through."""
-        ctx = object.__new__(cls)
-        if not grad_mode._state.grad_enabled:  # nothing to record (every backward formula runs so)
-            ctx._inputs = _NOT_RECORDING
-            arrays = []
-            for arg in args:
-                arrays.append(arg.data if isinstance(arg, Tensor) else arg)
-            out = cls.forward(ctx, *arrays, **kwargs)
-            return Tensor._make(out if out.__class__ is np.ndarray else np.asarray(out), False, None)
-        # One plain loop (comprehensions cost a frame each on the hot path).
-        arrays, needs, edges = [], [], []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                arrays.append(arg.data)
-                if arg.requires_grad:
-                    needs.append(True)
-                    edges.append(arg.grad_fn or arg)
-                    continue
-            else:
-                arrays.append(arg)
-            needs.append(False)
-            edges.append(None)
-        record = True in needs
-        # Without a graph to record, forward's save_for_backward has nothing to do.
-        ctx._inputs = args if record else _NOT_RECORDING
-        out = cls.forward(ctx, *arrays, **kwargs)
-        if out.__class__ is not np.ndarray:
-            out = np.asarray(out)
-        if not record or out.dtype.kind not in "fc":
-            return Tensor._make(out, False, None)
-        ctx._inputs = None
-        ctx.needs_input_grad = tuple(needs)
-        ctx.edges = tuple(edges)
-        ctx.shape = out.shape
-        ctx.dtype = out.dtype
-        if grad_mode._state.anomaly:
-            ctx.site = "".join(traceback.format_stack(limit=12)[:-1])
-        return Tensor._make(out, True, ctx)
+        """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on), the
+        output Tensor(s) get this call's node as grad_fn. Non-Tensor arguments pass through. As in
+        PyTorch, forward may return a tuple of arrays and mark some as non-differentiable."""
+        return _apply_custom(cls, *args, **kwargs)
 
     # -- saving values for backward ------------------------------------------------------------
     def save_for_backward(self, *values):
@@ -174,6 +139,48 @@ class Primitive(Function):
     """A built-in op: NumPy forward; backward takes and returns Tensors (see module docstring)."""
     __slots__ = ()
     tensor_backward = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Built-in ops' lean apply (the hot path; one output). Run forward on the inputs' arrays; if any input requires grad (and grad mode is on),
+        return a Tensor whose grad_fn is this call's node. Non-Tensor arguments pass through."""
+        ctx = object.__new__(cls)
+        if not grad_mode._state.grad_enabled:  # nothing to record (every backward formula runs so)
+            ctx._inputs = _NOT_RECORDING
+            arrays = []
+            for arg in args:
+                arrays.append(arg.data if isinstance(arg, Tensor) else arg)
+            out = cls.forward(ctx, *arrays, **kwargs)
+            return Tensor._make(out if out.__class__ is np.ndarray else np.asarray(out), False, None)
+        # One plain loop (comprehensions cost a frame each on the hot path).
+        arrays, needs, edges = [], [], []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                if arg.requires_grad:
+                    needs.append(True)
+                    edges.append(arg.grad_fn or arg)
+                    continue
+            else:
+                arrays.append(arg)
+            needs.append(False)
+            edges.append(None)
+        record = True in needs
+        # Without a graph to record, forward's save_for_backward has nothing to do.
+        ctx._inputs = args if record else _NOT_RECORDING
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if out.__class__ is not np.ndarray:
+            out = np.asarray(out)
+        if not record or out.dtype.kind not in "fc":
+            return Tensor._make(out, False, None)
+        ctx._inputs = None
+        ctx.needs_input_grad = tuple(needs)
+        ctx.edges = tuple(edges)
+        ctx.shape = out.shape
+        ctx.dtype = out.dtype
+        if grad_mode._state.anomaly:
+            ctx.site = "".join(traceback.format_stack(limit=12)[:-1])
+        return Tensor._make(out, True, ctx)
 
     def save_for_backward(self, *values):
         """Save arrays (or None, or Python numbers) for backward, where they come back as Tensors.
@@ -345,10 +352,5 @@ class OutputNode(Primitive):
     def name(self):
         return f"{self.edges[0].name()}Output{self.index}"
 
-
-# Built-in ops keep Function's lean `apply` (the hot path, untouched); users' ops, which subclass
-# Function directly, get `_apply_custom` with PyTorch's extras.
-Primitive.apply = Function.__dict__["apply"]
-Function.apply = classmethod(_apply_custom)
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)
