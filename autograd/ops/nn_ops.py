@@ -620,6 +620,38 @@ def binary_cross_entropy(x, y):
 
 
 # -- normalisation ---------------------------------------------------------------------------------
+#
+# The first-derivative path works on the input as a (kept, reduced) matrix: the axes the statistics
+# keep (batch norm's channels, layer norm's leading axes) first, the reduced ones flattened after
+# them. A channel-major conv output and a row-major layer-norm input are already that matrix (a
+# view); anything else is copied into it once. Per-row sums are then one BLAS matrix-vector
+# product and per-row dot products one batched matmul, with no full-size temporaries.
+
+def _to_rows(x, axes):
+    """(the (kept, reduced) matrix of x, the axis order that gives it)."""
+    order = tuple(a for a in range(x.ndim) if a not in axes) + tuple(axes)
+    moved = x.transpose(order)
+    kept = int(np.prod(moved.shape[:x.ndim - len(axes)], dtype=np.int64))
+    if not moved.flags.c_contiguous:
+        moved = np.ascontiguousarray(moved)
+    return moved.reshape(kept, -1), order
+
+
+def _from_rows(matrix, shape, order):
+    """The inverse of _to_rows: an array of `shape` viewing the (kept, reduced) matrix."""
+    return matrix.reshape(tuple(shape[a] for a in order)).transpose(np.argsort(order))
+
+
+def _row_sums(matrix):
+    return matrix @ np.ones(matrix.shape[1], matrix.dtype)
+
+
+def _row_dots(a, b):
+    """sum(a * b) along each row, without the product array."""
+    if a.shape[1] < 1024:  # many short rows: one matmul per row would cost more than einsum
+        return np.einsum("km,km->k", a, b)
+    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
+
 
 class Normalize(Primitive):
     """(x - mean) / sqrt(var + eps) * w + b, with the mean and the biased variance taken over
@@ -630,33 +662,49 @@ class Normalize(Primitive):
     d/dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps);
     d/dw = sum(grad * xhat) and d/db = sum(grad), over the axes the parameters were broadcast along.
     The batch mean and biased variance (for running statistics) are appended to `stats`.
+
+    In the (kept, reduced) matrix form, batch norm's parameters are one per row and layer norm's
+    one per column; `ctx.params_per_row` says which.
     """
     @staticmethod
     def forward(ctx, x, weight, bias, axes, param_shape, eps, stats):
-        mean = np.mean(x, axis=axes, keepdims=True)
-        xhat = x - mean
-        var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+        rows, order = _to_rows(x, axes)
+        kept, count = rows.shape
+        params_per_row = len(param_shape) == x.ndim and all(param_shape[a] == 1 for a in axes)
+        as_matrix = (kept, 1) if params_per_row else (1, count)
+        mean = _row_sums(rows) / count
+        xhat = np.subtract(rows, mean[:, None], out=workspace.empty(rows.shape, rows.dtype))
+        var = _row_dots(xhat, xhat) / count
         inv_std = 1 / np.sqrt(var + eps)
-        xhat *= inv_std
-        if stats is not None:
-            stats.extend([mean, var])
-        out = xhat * weight.reshape(param_shape) if weight is not None else xhat.copy()
+        xhat *= inv_std[:, None]
+        out_dtype = np.result_type(xhat, *(p for p in (weight, bias) if p is not None))
+        out = workspace.empty(rows.shape, out_dtype)
+        if weight is not None:
+            np.multiply(xhat, weight.reshape(as_matrix), out=out)
+        else:
+            np.copyto(out, xhat)
         if bias is not None:
-            out += bias.reshape(param_shape)
-        ctx.axes, ctx.param_shape, ctx.eps = axes, param_shape, eps
+            out += bias.reshape(as_matrix)
+        keepdims_shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
+        if stats is not None:
+            stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
+        ctx.axes, ctx.param_shape, ctx.eps, ctx.order = axes, param_shape, eps, order
+        ctx.params_per_row = params_per_row
         ctx.own_shape = (weight if weight is not None else bias).shape if (weight is not None or bias is not None) else None
-        ctx.save_for_backward(x, weight, xhat, inv_std)
-        return out
+        ctx.save_for_backward(x, weight, _from_rows(xhat, x.shape, order), inv_std.reshape(keepdims_shape))
+        return _from_rows(out, x.shape, order)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, xhat, inv_std = ctx.saved_tensors
+        if not _recording_graph():
+            return _normalize_backward(ctx, grad.data, weight, xhat.data, inv_std.data)
         need_x, need_w, need_b = ctx.needs_input_grad
         axes, param_shape = ctx.axes, ctx.param_shape
-        if _recording_graph():  # xhat and 1/std as differentiable functions of x
-            centered = x - x.mean(axes, keepdim=True)
-            inv_std = 1 / ((centered * centered).mean(axes, keepdim=True) + ctx.eps).sqrt()
-            xhat = centered * inv_std
+        # xhat and 1/std as differentiable functions of x
+        centered = x - x.mean(axes, keepdim=True)
+        inv_std = 1 / ((centered * centered).mean(axes, keepdim=True) + ctx.eps).sqrt()
+        xhat = centered * inv_std
         grad_x = grad_w = grad_b = None
         if need_x:
             g = grad * weight.reshape(param_shape) if weight is not None else grad
@@ -676,6 +724,43 @@ class Normalize(Primitive):
             if need_b:
                 grad_b = reduce(grad)
         return grad_x, grad_w, grad_b
+
+
+def _normalize_backward(ctx, grad, weight, xhat, inv_std):
+    """Normalize's first derivatives on arrays, in the (kept, reduced) matrix form: the formula
+    of the docstring in three full-size passes plus two reductions, into one output buffer."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    order, per_row = ctx.order, ctx.params_per_row
+    grad_rows, _ = _to_rows(grad, ctx.axes)
+    xhat_rows, _ = _to_rows(xhat, ctx.axes)
+    kept, count = grad_rows.shape
+    w = None if weight is None else weight.data
+    grad_x = grad_w = grad_b = None
+    row_weights = per_row or w is None   # then g = grad * w has w come out of the row means
+    grad_xhat_sums = _row_dots(grad_rows, xhat_rows) if row_weights and (need_w or need_x) else None
+    grad_sums = _row_sums(grad_rows) if row_weights and (need_b or need_x) else None
+    if need_x:
+        scale = inv_std.reshape(kept)
+        if row_weights:
+            g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
+            if w is not None:
+                scale = scale * w
+        else:
+            g = grad_rows * w.reshape(1, count)
+            g_sums, g_xhat_sums = _row_sums(g), _row_dots(g, xhat_rows)
+        out = workspace.empty(grad_rows.shape, np.result_type(g, xhat_rows, scale))
+        np.multiply(xhat_rows, (g_xhat_sums / count)[:, None], out=out)
+        out += (g_sums / count)[:, None]
+        np.subtract(g, out, out=out)
+        out *= scale[:, None]
+        grad_x = constant(_from_rows(out, grad.shape, order))
+    if need_w:
+        sums = grad_xhat_sums if per_row else np.ones(kept, grad_rows.dtype) @ (grad_rows * xhat_rows)
+        grad_w = constant(sums.reshape(ctx.own_shape))
+    if need_b:
+        sums = grad_sums if per_row else np.ones(kept, grad_rows.dtype) @ grad_rows
+        grad_b = constant(sums.reshape(ctx.own_shape))
+    return grad_x, grad_w, grad_b
 
 
 def batch_norm_train(x, weight, bias, eps):
