@@ -110,6 +110,18 @@ def _recording_graph():
     return grad_mode._state.grad_enabled
 
 
+def _row_sums(matrix):
+    """Each row's sum, as one BLAS matrix-vector product."""
+    return matrix @ np.ones(matrix.shape[1], matrix.dtype)
+
+
+def _row_dots(a, b):
+    """sum(a * b) along each row, without the product array."""
+    if a.shape[1] < 1024:  # many short rows: one matmul per row would cost more than einsum
+        return np.einsum("km,km->k", a, b)
+    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
+
+
 # -- linear --------------------------------------------------------------------------------------
 
 class Linear(Primitive):
@@ -167,14 +179,63 @@ def _strided(start, count, step):
     return slice(start, start + step * (count - 1) + 1, step) if count > 0 else slice(0, 0)
 
 
+def _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw):
+    """For a stride-1 convolution whose output is as large as its input, each kernel offset reads
+    the input shifted by a*W + b in the (C, N*H*W) flattening, (a, b) = the offset minus the
+    padding, except at the positions whose row or column falls off the image (which would wrap
+    into a neighbouring row or image). Per offset: (i, j, shift, valid rows r0:r1, columns c0:c1),
+    or None for other geometries."""
+    n, c, h, w = input_shape
+    (kh, kw), (dh, dw), (ph, pw) = kernel, dilation, padding
+    if stride != (1, 1) or out_hw != (h, w):
+        return None
+    shifts = []
+    for i in range(kh):
+        a = i * dh - ph
+        for j in range(kw):
+            b = j * dw - pw
+            shifts.append((i, j, a * w + b, max(0, -a), min(h, h - a), max(0, -b), min(w, w - b)))
+    return shifts
+
+
+def _zero_off_image(planes, r0, r1, c0, c1):
+    """Zero the rows and columns of a (C, N, H, W) view outside rows r0:r1 and columns c0:c1."""
+    h, w = planes.shape[2:]
+    if r0 > 0:
+        planes[:, :, :r0] = 0
+    if r1 < h:
+        planes[:, :, r1:] = 0
+    if c0 > 0:
+        planes[:, :, r0:r1, :c0] = 0
+    if c1 < w:
+        planes[:, :, r0:r1, c1:] = 0
+
+
 def im2col(x, kernel, stride, padding, dilation, out_hw):
     """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
     holds input channel c at kernel offset (i, j) for every output position. Padding is never
-    materialised: each offset copies the part of the image it sees and zeroes the border."""
+    materialised: each offset copies the part of the image it sees and zeroes the border. For a
+    channel-major input of a same-size convolution each offset is one long flat copy."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
-    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     by_channel = x.transpose(1, 0, 2, 3)
+    shifts = _flat_shifts(x.shape, kernel, stride, padding, dilation, out_hw)
+    if shifts is not None and by_channel.flags.c_contiguous:
+        size = n * h * w
+        flat = by_channel.reshape(c, size)
+        cols = workspace.empty((c, kh, kw, size), x.dtype)
+        for i, j, shift, r0, r1, c0, c1 in shifts:
+            dst = cols[:, i, j]
+            lo, hi = max(0, -shift), min(size, size - shift)
+            if r0 >= r1 or c0 >= c1 or lo >= hi:
+                dst[...] = 0
+                continue
+            dst[:, lo:hi] = flat[:, lo + shift:hi + shift]
+            dst[:, :lo] = 0
+            dst[:, hi:] = 0
+            _zero_off_image(dst.reshape(c, n, h, w), r0, r1, c0, c1)
+        return cols.reshape(c * kh * kw, size)
+    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     for i in range(kh):
         r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
         for j in range(kw):
@@ -192,11 +253,33 @@ def im2col(x, kernel, stride, padding, dilation, out_hw):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
+def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False):
     """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
-    an (N, C, H, W) view of a (C, N, H, W) array."""
+    an (N, C, H, W) view of a (C, N, H, W) array. consume=True allows zeroing parts of `cols`
+    (a scratch array of the caller's), which lets a same-size convolution add each offset back
+    as one long flat slice."""
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    shifts = _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw) if consume else None
+    if shifts is not None:
+        size = n * h * w
+        cols = cols.reshape(c, kh, kw, size)
+        out = workspace.empty((c, size), cols.dtype)
+        unshifted = [s for s in shifts if s[2] == 0 and s[3:] == (0, h, 0, w)]
+        if unshifted:  # an offset that covers every position: copy it rather than zero and add
+            i, j = unshifted[0][:2]
+            np.copyto(out, cols[:, i, j])
+            shifts = [s for s in shifts if s is not unshifted[0]]
+        else:
+            out.fill(0)
+        for i, j, shift, r0, r1, c0, c1 in shifts:
+            src = cols[:, i, j]
+            lo, hi = max(0, -shift), min(size, size - shift)
+            if r0 >= r1 or c0 >= c1 or lo >= hi:
+                continue
+            _zero_off_image(src.reshape(c, n, h, w), r0, r1, c0, c1)   # what would wrap around
+            out[:, lo + shift:hi + shift] += src[:, lo:hi]
+        return out.reshape(c, n, h, w).transpose(1, 0, 2, 3)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
     out = workspace.zeros((c, n, h, w), cols.dtype)
     for i in range(kh):
@@ -242,11 +325,12 @@ class Conv2d(Primitive):
         kernel, stride, padding, dilation, out_hw, groups = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad
         out_c = weight.shape[0]
+        if not _recording_graph():
+            return _conv2d_backward(ctx, grad.data, x.shape, weight.data, cols.data)
         grad_t = grad.transpose(0, 1).reshape(out_c, -1)      # (O, N*oh*ow)
         grad_x = grad_w = grad_b = None
-        if need_w:
-            if _recording_graph():  # the column matrix as a differentiable function of x
-                cols = unfold(x, kernel, stride, padding, dilation).permute(1, 0, 2).reshape(cols.shape)
+        if need_w:  # the column matrix as a differentiable function of x
+            cols = unfold(x, kernel, stride, padding, dilation).permute(1, 0, 2).reshape(cols.shape)
             if groups == 1:
                 grad_w = (grad_t @ cols.mT).reshape(weight.shape)
             else:
@@ -261,6 +345,40 @@ class Conv2d(Primitive):
         if need_b:
             grad_b = grad_t.sum(1)
         return grad_x, grad_w, grad_b
+
+
+def _conv2d_backward(ctx, grad, input_shape, weight, cols):
+    """Conv2d's first derivatives on arrays: the same three products, the column gradient in a
+    scratch buffer that col2im may consume."""
+    kernel, stride, padding, dilation, out_hw, groups = ctx.geometry
+    need_x, need_w, need_b = ctx.needs_input_grad
+    out_c = weight.shape[0]
+    by_channel = grad.transpose(1, 0, 2, 3)       # (O, N, oh, ow): free for a conv's own layout
+    if not by_channel.flags.c_contiguous:
+        copy = workspace.empty(by_channel.shape, grad.dtype)
+        np.copyto(copy, by_channel)
+        by_channel = copy
+    grad_t = by_channel.reshape(out_c, -1)
+    grad_x = grad_w = grad_b = None
+    if need_w:
+        if groups == 1:
+            grad_w = grad_t @ cols.T
+        else:
+            grad_w = _grouped(grad_t, groups) @ _grouped(cols, groups).transpose(0, 2, 1)
+        grad_w = constant(grad_w.reshape(weight.shape))
+    if need_x:
+        w2 = weight.reshape(out_c, -1)
+        if groups == 1:
+            # Not pooled on purpose: glibc raises its mmap and trim thresholds to the largest
+            # block freed, and freeing this one (the step's largest) keeps the heap from being
+            # handed back to the OS between steps (5x the page faults, +7 ms per cnn step if pooled).
+            grad_cols = w2.T @ grad_t
+        else:
+            grad_cols = (_grouped(w2, groups).transpose(0, 2, 1) @ _grouped(grad_t, groups)).reshape(-1, grad_t.shape[1])
+        grad_x = constant(col2im(grad_cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=True))
+    if need_b:
+        grad_b = constant(_row_sums(grad_t))
+    return grad_x, grad_w, grad_b
 
 
 class Col2im(Primitive):
@@ -640,17 +758,6 @@ def _to_rows(x, axes):
 def _from_rows(matrix, shape, order):
     """The inverse of _to_rows: an array of `shape` viewing the (kept, reduced) matrix."""
     return matrix.reshape(tuple(shape[a] for a in order)).transpose(np.argsort(order))
-
-
-def _row_sums(matrix):
-    return matrix @ np.ones(matrix.shape[1], matrix.dtype)
-
-
-def _row_dots(a, b):
-    """sum(a * b) along each row, without the product array."""
-    if a.shape[1] < 1024:  # many short rows: one matmul per row would cost more than einsum
-        return np.einsum("km,km->k", a, b)
-    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
 
 
 class Normalize(Primitive):
