@@ -798,16 +798,17 @@ class Normalize(Primitive):
         params_per_row = len(param_shape) == x.ndim and all(param_shape[a] == 1 for a in axes)
         as_matrix = (kept, 1) if params_per_row else (1, count)
         mean = _row_sums(rows) / count
-        xhat = np.subtract(rows, mean[:, None], out=workspace.empty(rows.shape, rows.dtype))
-        var = _row_dots(xhat, xhat) / count
+        centered = np.subtract(rows, mean[:, None], out=workspace.empty(rows.shape, rows.dtype))
+        var = _row_dots(centered, centered) / count
         inv_std = 1 / np.sqrt(var + eps)
-        xhat *= inv_std[:, None]
-        out_dtype = np.result_type(xhat, *(p for p in (weight, bias) if p is not None))
+        out_dtype = np.result_type(centered, *(p for p in (weight, bias) if p is not None))
         out = workspace.empty(rows.shape, out_dtype)
-        if weight is not None:
-            np.multiply(xhat, weight.reshape(as_matrix), out=out)
+        if params_per_row and weight is not None:   # xhat * w in one pass
+            np.multiply(centered, (inv_std * weight.reshape(kept))[:, None], out=out)
         else:
-            np.copyto(out, xhat)
+            np.multiply(centered, inv_std[:, None], out=out)
+            if weight is not None:
+                out *= weight.reshape(as_matrix)
         if bias is not None:
             out += bias.reshape(as_matrix)
         keepdims_shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
@@ -816,14 +817,14 @@ class Normalize(Primitive):
         ctx.axes, ctx.param_shape, ctx.eps, ctx.order = axes, param_shape, eps, order
         ctx.params_per_row = params_per_row
         ctx.own_shape = (weight if weight is not None else bias).shape if (weight is not None or bias is not None) else None
-        ctx.save_for_backward(x, weight, _from_rows(xhat, x.shape, order), inv_std.reshape(keepdims_shape))
+        ctx.save_for_backward(x, weight, _from_rows(centered, x.shape, order), inv_std.reshape(keepdims_shape))
         return _from_rows(out, x.shape, order)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, xhat, inv_std = ctx.saved_tensors
+        x, weight, centered, inv_std = ctx.saved_tensors
         if not _recording_graph():
-            return _normalize_backward(ctx, grad.data, weight, xhat.data, inv_std.data)
+            return _normalize_backward(ctx, grad.data, weight, centered.data, inv_std.data)
         need_x, need_w, need_b = ctx.needs_input_grad
         axes, param_shape = ctx.axes, ctx.param_shape
         # xhat and 1/std as differentiable functions of x
@@ -851,36 +852,38 @@ class Normalize(Primitive):
         return grad_x, grad_w, grad_b
 
 
-def _normalize_backward(ctx, grad, weight, xhat, inv_std):
+def _normalize_backward(ctx, grad, weight, centered, inv_std):
     """Normalize's first derivatives on arrays, in the (kept, reduced) matrix form: the formula
-    of the docstring in three full-size passes plus two reductions, into one output buffer."""
+    of the docstring, with xhat = centered * inv_std folded into per-row factors, in four
+    full-size passes plus two reductions, into one output buffer."""
     need_x, need_w, need_b = ctx.needs_input_grad
     order, per_row = ctx.order, ctx.params_per_row
     grad_rows, _ = _to_rows(grad, ctx.axes)
-    xhat_rows, _ = _to_rows(xhat, ctx.axes)
+    centered_rows, _ = _to_rows(centered, ctx.axes)
     kept, count = grad_rows.shape
+    inv_std = inv_std.reshape(kept)
     w = None if weight is None else weight.data
     grad_x = grad_w = grad_b = None
     row_weights = per_row or w is None   # then g = grad * w has w come out of the row means
-    grad_xhat_sums = _row_dots(grad_rows, xhat_rows) if row_weights and (need_w or need_x) else None
+    grad_xhat_sums = _row_dots(grad_rows, centered_rows) * inv_std if row_weights and (need_w or need_x) else None
     grad_sums = _row_sums(grad_rows) if row_weights and (need_b or need_x) else None
     if need_x:
-        scale = inv_std.reshape(kept)
+        scale = inv_std
         if row_weights:
             g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
             if w is not None:
                 scale = scale * w
         else:
             g = grad_rows * w.reshape(1, count)
-            g_sums, g_xhat_sums = _row_sums(g), _row_dots(g, xhat_rows)
-        out = workspace.empty(grad_rows.shape, np.result_type(g, xhat_rows, scale))
-        np.multiply(xhat_rows, (g_xhat_sums / count)[:, None], out=out)
+            g_sums, g_xhat_sums = _row_sums(g), _row_dots(g, centered_rows) * inv_std
+        out = workspace.empty(grad_rows.shape, np.result_type(g, centered_rows, scale))
+        np.multiply(centered_rows, (g_xhat_sums * inv_std / count)[:, None], out=out)   # xhat * mean(g xhat)
         out += (g_sums / count)[:, None]
         np.subtract(g, out, out=out)
         out *= scale[:, None]
         grad_x = constant(_from_rows(out, grad.shape, order))
     if need_w:
-        sums = grad_xhat_sums if per_row else np.ones(kept, grad_rows.dtype) @ (grad_rows * xhat_rows)
+        sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
         grad_w = constant(sums.reshape(ctx.own_shape))
     if need_b:
         sums = grad_sums if per_row else np.ones(kept, grad_rows.dtype) @ grad_rows
