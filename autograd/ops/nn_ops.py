@@ -348,8 +348,9 @@ class Conv2d(Primitive):
 
 
 def _conv2d_backward(ctx, grad, input_shape, weight, cols):
-    """Conv2d's first derivatives on arrays: the same three products, the column gradient in a
-    scratch buffer that col2im may consume."""
+    """Conv2d's first derivatives on arrays: the same three products, on a gradient that is
+    already (O, N*oh*ow) in memory when it comes in the conv's own layout; col2im may consume the
+    column gradient, which nothing else sees."""
     kernel, stride, padding, dilation, out_hw, groups = ctx.geometry
     need_x, need_w, need_b = ctx.needs_input_grad
     out_c = weight.shape[0]
@@ -757,11 +758,12 @@ def binary_cross_entropy(x, y):
 
 # -- normalisation ---------------------------------------------------------------------------------
 #
-# The first-derivative path works on the input as a (kept, reduced) matrix: the axes the statistics
-# keep (batch norm's channels, layer norm's leading axes) first, the reduced ones flattened after
-# them. A channel-major conv output and a row-major layer-norm input are already that matrix (a
-# view); anything else is copied into it once. Per-row sums are then one BLAS matrix-vector
-# product and per-row dot products one batched matmul, with no full-size temporaries.
+# The forward and the first-derivative backward work on the input as a (kept, reduced) matrix: the
+# axes the statistics keep (batch norm's channels, layer norm's leading axes) first, the reduced
+# ones flattened after them. A channel-major conv output and a row-major layer-norm input are
+# already that matrix (a view); anything else is copied into it once. Per-row sums are then one
+# BLAS matrix-vector product and per-row dot products one batched matmul (no product arrays),
+# and the full-size passes write in place into pooled buffers.
 
 def _to_rows(x, axes):
     """(the (kept, reduced) matrix of x, the axis order that gives it)."""
