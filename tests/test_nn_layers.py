@@ -422,3 +422,67 @@ def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_th
     np.testing.assert_array_equal(x.grad.data, grad)
     np.testing.assert_array_equal(first.data, kept)
     workspace.clear()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+def test_channel_major_cnn_blocks_match_torch(dtype, rng):
+    # Conv outputs are channel-major views, which batchnorm, relu and pooling keep: this runs the
+    # same-size flat-shift im2col/col2im (with dilation), the batchnorm row-matrix paths and the
+    # tiled 2x2 pooling end to end, with ties at the pooling (integer-valued input).
+    torch = pytest.importorskip("torch")
+
+    def build(m):
+        layers = [m.Conv2d(2, 6, 3, padding=1), m.BatchNorm2d(6), m.ReLU(), m.MaxPool2d(2),
+                  m.Conv2d(6, 4, 3, padding=2, dilation=2, bias=False), m.BatchNorm2d(4, affine=False),
+                  m.MaxPool2d((1, 2)), m.Flatten(), m.LayerNorm(4 * 4 * 2)]
+        return m.Sequential(*layers)
+    theirs, mine = build(torch.nn), build(nn)
+    if dtype == np.float64:
+        theirs, mine = theirs.double(), mine.double()
+    copy_torch_state(mine, theirs)
+    x = rng.integers(-2, 3, (5, 2, 8, 8)).astype(dtype)
+    grad = rng.standard_normal((5, 32)).astype(dtype)
+    t_x, m_x = to_torch(x, requires_grad=True), ag.tensor(x, requires_grad=True)
+    t_out, m_out = theirs(t_x), mine(m_x)
+    assert_matches_torch("cnn blocks", m_out, t_out, dtype)
+    t_out.backward(to_torch(grad))
+    m_out.backward(ag.tensor(grad))
+    assert_matches_torch("cnn blocks input grad", m_x.grad, t_x.grad, dtype)
+    for (name, tp), (_, mp) in zip(theirs.named_parameters(), mine.named_parameters()):
+        assert_matches_torch(f"cnn blocks {name}.grad", mp.grad, tp.grad, dtype)
+
+
+@pytest.mark.parametrize("channel_major", [False, True])
+def test_normalize_fast_paths_accept_either_layout_for_input_and_gradient(channel_major, rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((4, 3, 5, 6)) * 2 + 1
+    grad = rng.standard_normal((4, 3, 5, 6))
+    if channel_major:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    else:
+        grad = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    tensors = [ag.tensor(a, requires_grad=True) for a in (x, w, b)]
+    t_tensors = [to_torch(a, requires_grad=True) for a in (x, w, b)]
+    out = F.batch_norm(tensors[0], None, None, tensors[1], tensors[2], True)
+    t_out = torch.nn.functional.batch_norm(t_tensors[0], None, None, t_tensors[1], t_tensors[2], True)
+    out.backward(ag.tensor(grad))
+    t_out.backward(to_torch(grad))
+    assert_matches_torch("batch_norm", out, t_out)
+    for name, mine, theirs in zip(("x", "weight", "bias"), tensors, t_tensors):
+        assert_matches_torch(f"batch_norm {name}.grad", mine.grad, theirs.grad)
+
+
+def test_normalize_scratch_buffers_are_not_overwritten_while_held(rng):
+    layer = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4))
+    x = ag.tensor(rng.standard_normal((8, 2, 16, 16)).astype(np.float32), requires_grad=True)
+    first = layer(x)
+    kept = first.data.copy()
+    first.sum().backward()
+    grad = x.grad.data
+    grad_kept = grad.copy()
+    x.grad = None
+    for _ in range(3):
+        layer(x * 3).sum().backward()
+    np.testing.assert_array_equal(first.data, kept)
+    np.testing.assert_array_equal(grad, grad_kept)

@@ -110,6 +110,18 @@ def _recording_graph():
     return grad_mode._state.grad_enabled
 
 
+def _row_sums(matrix):
+    """Each row's sum, as one BLAS matrix-vector product."""
+    return matrix @ np.ones(matrix.shape[1], matrix.dtype)
+
+
+def _row_dots(a, b):
+    """sum(a * b) along each row, without the product array."""
+    if a.shape[1] < 1024:  # many short rows: one matmul per row would cost more than einsum
+        return np.einsum("km,km->k", a, b)
+    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
+
+
 # -- linear --------------------------------------------------------------------------------------
 
 class Linear(Primitive):
@@ -167,14 +179,63 @@ def _strided(start, count, step):
     return slice(start, start + step * (count - 1) + 1, step) if count > 0 else slice(0, 0)
 
 
+def _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw):
+    """For a stride-1 convolution whose output is as large as its input, each kernel offset reads
+    the input shifted by a*W + b in the (C, N*H*W) flattening, (a, b) = the offset minus the
+    padding, except at the positions whose row or column falls off the image (which would wrap
+    into a neighbouring row or image). Per offset: (i, j, shift, valid rows r0:r1, columns c0:c1),
+    or None for other geometries."""
+    n, c, h, w = input_shape
+    (kh, kw), (dh, dw), (ph, pw) = kernel, dilation, padding
+    if stride != (1, 1) or out_hw != (h, w):
+        return None
+    shifts = []
+    for i in range(kh):
+        a = i * dh - ph
+        for j in range(kw):
+            b = j * dw - pw
+            shifts.append((i, j, a * w + b, max(0, -a), min(h, h - a), max(0, -b), min(w, w - b)))
+    return shifts
+
+
+def _zero_off_image(planes, r0, r1, c0, c1):
+    """Zero the rows and columns of a (C, N, H, W) view outside rows r0:r1 and columns c0:c1."""
+    h, w = planes.shape[2:]
+    if r0 > 0:
+        planes[:, :, :r0] = 0
+    if r1 < h:
+        planes[:, :, r1:] = 0
+    if c0 > 0:
+        planes[:, :, r0:r1, :c0] = 0
+    if c1 < w:
+        planes[:, :, r0:r1, c1:] = 0
+
+
 def im2col(x, kernel, stride, padding, dilation, out_hw):
     """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
     holds input channel c at kernel offset (i, j) for every output position. Padding is never
-    materialised: each offset copies the part of the image it sees and zeroes the border."""
+    materialised: each offset copies the part of the image it sees and zeroes the border. For a
+    channel-major input of a same-size convolution each offset is one long flat copy."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
-    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     by_channel = x.transpose(1, 0, 2, 3)
+    shifts = _flat_shifts(x.shape, kernel, stride, padding, dilation, out_hw)
+    if shifts is not None and by_channel.flags.c_contiguous:
+        size = n * h * w
+        flat = by_channel.reshape(c, size)
+        cols = workspace.empty((c, kh, kw, size), x.dtype)
+        for i, j, shift, r0, r1, c0, c1 in shifts:
+            dst = cols[:, i, j]
+            lo, hi = max(0, -shift), min(size, size - shift)
+            if r0 >= r1 or c0 >= c1 or lo >= hi:
+                dst[...] = 0
+                continue
+            dst[:, lo:hi] = flat[:, lo + shift:hi + shift]
+            dst[:, :lo] = 0
+            dst[:, hi:] = 0
+            _zero_off_image(dst.reshape(c, n, h, w), r0, r1, c0, c1)
+        return cols.reshape(c * kh * kw, size)
+    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     for i in range(kh):
         r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
         for j in range(kw):
@@ -192,11 +253,33 @@ def im2col(x, kernel, stride, padding, dilation, out_hw):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
+def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False):
     """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
-    an (N, C, H, W) view of a (C, N, H, W) array."""
+    an (N, C, H, W) view of a (C, N, H, W) array. consume=True allows zeroing parts of `cols`
+    (a scratch array of the caller's), which lets a same-size convolution add each offset back
+    as one long flat slice."""
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    shifts = _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw) if consume else None
+    if shifts is not None:
+        size = n * h * w
+        cols = cols.reshape(c, kh, kw, size)
+        out = workspace.empty((c, size), cols.dtype)
+        unshifted = [s for s in shifts if s[2] == 0 and s[3:] == (0, h, 0, w)]
+        if unshifted:  # an offset that covers every position: copy it rather than zero and add
+            i, j = unshifted[0][:2]
+            np.copyto(out, cols[:, i, j])
+            shifts = [s for s in shifts if s is not unshifted[0]]
+        else:
+            out.fill(0)
+        for i, j, shift, r0, r1, c0, c1 in shifts:
+            src = cols[:, i, j]
+            lo, hi = max(0, -shift), min(size, size - shift)
+            if r0 >= r1 or c0 >= c1 or lo >= hi:
+                continue
+            _zero_off_image(src.reshape(c, n, h, w), r0, r1, c0, c1)   # what would wrap around
+            out[:, lo + shift:hi + shift] += src[:, lo:hi]
+        return out.reshape(c, n, h, w).transpose(1, 0, 2, 3)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
     out = workspace.zeros((c, n, h, w), cols.dtype)
     for i in range(kh):
@@ -242,11 +325,12 @@ class Conv2d(Primitive):
         kernel, stride, padding, dilation, out_hw, groups = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad
         out_c = weight.shape[0]
+        if not _recording_graph():
+            return _conv2d_backward(ctx, grad.data, x.shape, weight.data, cols.data)
         grad_t = grad.transpose(0, 1).reshape(out_c, -1)      # (O, N*oh*ow)
         grad_x = grad_w = grad_b = None
-        if need_w:
-            if _recording_graph():  # the column matrix as a differentiable function of x
-                cols = unfold(x, kernel, stride, padding, dilation).permute(1, 0, 2).reshape(cols.shape)
+        if need_w:  # the column matrix as a differentiable function of x
+            cols = unfold(x, kernel, stride, padding, dilation).permute(1, 0, 2).reshape(cols.shape)
             if groups == 1:
                 grad_w = (grad_t @ cols.mT).reshape(weight.shape)
             else:
@@ -261,6 +345,41 @@ class Conv2d(Primitive):
         if need_b:
             grad_b = grad_t.sum(1)
         return grad_x, grad_w, grad_b
+
+
+def _conv2d_backward(ctx, grad, input_shape, weight, cols):
+    """Conv2d's first derivatives on arrays: the same three products, on a gradient that is
+    already (O, N*oh*ow) in memory when it comes in the conv's own layout; col2im may consume the
+    column gradient, which nothing else sees."""
+    kernel, stride, padding, dilation, out_hw, groups = ctx.geometry
+    need_x, need_w, need_b = ctx.needs_input_grad
+    out_c = weight.shape[0]
+    by_channel = grad.transpose(1, 0, 2, 3)       # (O, N, oh, ow): free for a conv's own layout
+    if not by_channel.flags.c_contiguous:
+        copy = workspace.empty(by_channel.shape, grad.dtype)
+        np.copyto(copy, by_channel)
+        by_channel = copy
+    grad_t = by_channel.reshape(out_c, -1)
+    grad_x = grad_w = grad_b = None
+    if need_w:
+        if groups == 1:
+            grad_w = grad_t @ cols.T
+        else:
+            grad_w = _grouped(grad_t, groups) @ _grouped(cols, groups).transpose(0, 2, 1)
+        grad_w = constant(grad_w.reshape(weight.shape))
+    if need_x:
+        w2 = weight.reshape(out_c, -1)
+        if groups == 1:
+            # Not pooled on purpose: glibc raises its mmap and trim thresholds to the largest
+            # block freed, and freeing this one (the step's largest) keeps the heap from being
+            # handed back to the OS between steps (5x the page faults, +7 ms per cnn step if pooled).
+            grad_cols = w2.T @ grad_t
+        else:
+            grad_cols = (_grouped(w2, groups).transpose(0, 2, 1) @ _grouped(grad_t, groups)).reshape(-1, grad_t.shape[1])
+        grad_x = constant(col2im(grad_cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=True))
+    if need_b:
+        grad_b = constant(_row_sums(grad_t))
+    return grad_x, grad_w, grad_b
 
 
 class Col2im(Primitive):
@@ -316,6 +435,12 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
 # Pooling works on the last two axes only, so an (N, C, H, W) array stored channel-major (as
 # conv2d returns it, and relu keeps it) is pooled as the contiguous (C, N, H, W) array it is, and
 # the output and gradients keep that layout.
+#
+# When the windows tile each row exactly (kernel == stride along W, no padding or dilation there:
+# the usual 2x2 pooling), the input is first split into kw contiguous column planes, one per
+# offset: NumPy's maxima and comparisons run several times faster on contiguous arrays than on
+# stride-kw views, which pays for the copy. Where windows tile the input, the backward writes
+# every position and needs no zero fill.
 
 def _last_axes_contiguous(x):
     """(array to pool, whether it is x with axes 0 and 1 swapped)."""
@@ -366,6 +491,11 @@ def _hits(winner, j):
 
 def _route(grad, winner, out, offsets, overlap):
     """Add grad into out at the offset that won each position."""
+    if not overlap and winner is not None and winner.dtype == np.bool_:
+        # two offsets: grad * winner at the second, and the rest, grad - that (exact), at the first
+        second = np.multiply(grad, winner, out=out[offsets[1]])
+        np.subtract(grad, second, out=out[offsets[0]])
+        return
     for j, index in enumerate(offsets):
         if winner is None:
             if overlap:
@@ -400,6 +530,8 @@ class _PoolPlan:
         self.out_shape = padded_shape[:2] + (oh, ow)
         self.overlap_w = (kw - 1) * dw + 1 > sw
         self.overlap_h = (kh - 1) * dh + 1 > sh
+        self.tiles_w = dw == 1 and sw == kw and ow * sw == padded_shape[3]
+        self.tiles_h = dh == 1 and sh == kh and oh * sh == padded_shape[2]
         self.column_winner = self.row_winner = None
 
     def unpad(self, x):
@@ -416,7 +548,12 @@ class MaxPool2d(Primitive):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         x = _pad_last_axes(x, padding, extra, fill)
         plan = _PoolPlan(geometry, x.shape, swapped)
-        row_max, plan.column_winner = _first_max([x[i] for i in plan.column_offsets], plan.rows_shape, x.dtype)
+        if plan.tiles_w and kernel[1] > 1 and x.flags.c_contiguous:
+            columns = workspace.empty((kernel[1],) + plan.rows_shape, x.dtype)
+            np.copyto(columns, x.reshape(plan.rows_shape + (kernel[1],)).transpose(4, 0, 1, 2, 3))
+        else:
+            columns = [x[i] for i in plan.column_offsets]
+        row_max, plan.column_winner = _first_max(list(columns), plan.rows_shape, x.dtype)
         out, plan.row_winner = _first_max([row_max[i] for i in plan.row_offsets], plan.out_shape, x.dtype)
         if plan.row_winner is None and plan.column_winner is None:
             out = out.copy()  # a 1x1 kernel picks a view of the input: never hand that out
@@ -435,9 +572,9 @@ class MaxPoolScatter(Primitive):
         ctx.plan = plan
         if plan.swapped:
             grad = grad.transpose(1, 0, 2, 3)
-        rows = workspace.zeros(plan.rows_shape, grad.dtype)
+        rows = (workspace.empty if plan.tiles_h else workspace.zeros)(plan.rows_shape, grad.dtype)
         _route(grad, plan.row_winner, rows, plan.row_offsets, plan.overlap_h)
-        out = workspace.zeros(plan.padded_shape, grad.dtype)
+        out = (workspace.empty if plan.tiles_w else workspace.zeros)(plan.padded_shape, grad.dtype)
         _route(rows, plan.column_winner, out, plan.column_offsets, plan.overlap_w)
         out = plan.unpad(out)
         return out.transpose(1, 0, 2, 3) if plan.swapped else out
@@ -620,6 +757,28 @@ def binary_cross_entropy(x, y):
 
 
 # -- normalisation ---------------------------------------------------------------------------------
+#
+# The forward and the first-derivative backward work on the input as a (kept, reduced) matrix: the
+# axes the statistics keep (batch norm's channels, layer norm's leading axes) first, the reduced
+# ones flattened after them. A channel-major conv output and a row-major layer-norm input are
+# already that matrix (a view); anything else is copied into it once. Per-row sums are then one
+# BLAS matrix-vector product and per-row dot products one batched matmul (no product arrays),
+# and the full-size passes write in place into pooled buffers.
+
+def _to_rows(x, axes):
+    """(the (kept, reduced) matrix of x, the axis order that gives it)."""
+    order = tuple(a for a in range(x.ndim) if a not in axes) + tuple(axes)
+    moved = x.transpose(order)
+    kept = int(np.prod(moved.shape[:x.ndim - len(axes)], dtype=np.int64))
+    if not moved.flags.c_contiguous:
+        moved = np.ascontiguousarray(moved)
+    return moved.reshape(kept, -1), order
+
+
+def _from_rows(matrix, shape, order):
+    """The inverse of _to_rows: an array of `shape` viewing the (kept, reduced) matrix."""
+    return matrix.reshape(tuple(shape[a] for a in order)).transpose(np.argsort(order))
+
 
 class Normalize(Primitive):
     """(x - mean) / sqrt(var + eps) * w + b, with the mean and the biased variance taken over
@@ -630,33 +789,50 @@ class Normalize(Primitive):
     d/dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps);
     d/dw = sum(grad * xhat) and d/db = sum(grad), over the axes the parameters were broadcast along.
     The batch mean and biased variance (for running statistics) are appended to `stats`.
+
+    In the (kept, reduced) matrix form, batch norm's parameters are one per row and layer norm's
+    one per column; `ctx.params_per_row` says which.
     """
     @staticmethod
     def forward(ctx, x, weight, bias, axes, param_shape, eps, stats):
-        mean = np.mean(x, axis=axes, keepdims=True)
-        xhat = x - mean
-        var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+        rows, order = _to_rows(x, axes)
+        kept, count = rows.shape
+        params_per_row = len(param_shape) == x.ndim and all(param_shape[a] == 1 for a in axes)
+        as_matrix = (kept, 1) if params_per_row else (1, count)
+        mean = _row_sums(rows) / count
+        centered = np.subtract(rows, mean[:, None], out=workspace.empty(rows.shape, rows.dtype))
+        var = _row_dots(centered, centered) / count
         inv_std = 1 / np.sqrt(var + eps)
-        xhat *= inv_std
-        if stats is not None:
-            stats.extend([mean, var])
-        out = xhat * weight.reshape(param_shape) if weight is not None else xhat.copy()
+        out_dtype = np.result_type(centered, *(p for p in (weight, bias) if p is not None))
+        out = workspace.empty(rows.shape, out_dtype)
+        if params_per_row and weight is not None:   # xhat * w in one pass
+            np.multiply(centered, (inv_std * weight.reshape(kept))[:, None], out=out)
+        else:
+            np.multiply(centered, inv_std[:, None], out=out)
+            if weight is not None:
+                out *= weight.reshape(as_matrix)
         if bias is not None:
-            out += bias.reshape(param_shape)
-        ctx.axes, ctx.param_shape, ctx.eps = axes, param_shape, eps
+            out += bias.reshape(as_matrix)
+        keepdims_shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
+        if stats is not None:
+            stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
+        ctx.axes, ctx.param_shape, ctx.eps, ctx.order = axes, param_shape, eps, order
+        ctx.params_per_row = params_per_row
         ctx.own_shape = (weight if weight is not None else bias).shape if (weight is not None or bias is not None) else None
-        ctx.save_for_backward(x, weight, xhat, inv_std)
-        return out
+        ctx.save_for_backward(x, weight, _from_rows(centered, x.shape, order), inv_std.reshape(keepdims_shape))
+        return _from_rows(out, x.shape, order)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, xhat, inv_std = ctx.saved_tensors
+        x, weight, centered, inv_std = ctx.saved_tensors
+        if not _recording_graph():
+            return _normalize_backward(ctx, grad.data, weight, centered.data, inv_std.data)
         need_x, need_w, need_b = ctx.needs_input_grad
         axes, param_shape = ctx.axes, ctx.param_shape
-        if _recording_graph():  # xhat and 1/std as differentiable functions of x
-            centered = x - x.mean(axes, keepdim=True)
-            inv_std = 1 / ((centered * centered).mean(axes, keepdim=True) + ctx.eps).sqrt()
-            xhat = centered * inv_std
+        # xhat and 1/std as differentiable functions of x
+        centered = x - x.mean(axes, keepdim=True)
+        inv_std = 1 / ((centered * centered).mean(axes, keepdim=True) + ctx.eps).sqrt()
+        xhat = centered * inv_std
         grad_x = grad_w = grad_b = None
         if need_x:
             g = grad * weight.reshape(param_shape) if weight is not None else grad
@@ -676,6 +852,45 @@ class Normalize(Primitive):
             if need_b:
                 grad_b = reduce(grad)
         return grad_x, grad_w, grad_b
+
+
+def _normalize_backward(ctx, grad, weight, centered, inv_std):
+    """Normalize's first derivatives on arrays, in the (kept, reduced) matrix form: the formula
+    of the docstring, with xhat = centered * inv_std folded into per-row factors, in four
+    full-size passes plus two reductions, into one output buffer."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    order, per_row = ctx.order, ctx.params_per_row
+    grad_rows, _ = _to_rows(grad, ctx.axes)
+    centered_rows, _ = _to_rows(centered, ctx.axes)
+    kept, count = grad_rows.shape
+    inv_std = inv_std.reshape(kept)
+    w = None if weight is None else weight.data
+    grad_x = grad_w = grad_b = None
+    row_weights = per_row or w is None   # then g = grad * w has w come out of the row means
+    grad_xhat_sums = _row_dots(grad_rows, centered_rows) * inv_std if row_weights and (need_w or need_x) else None
+    grad_sums = _row_sums(grad_rows) if row_weights and (need_b or need_x) else None
+    if need_x:
+        scale = inv_std
+        if row_weights:
+            g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
+            if w is not None:
+                scale = scale * w
+        else:
+            g = grad_rows * w.reshape(1, count)
+            g_sums, g_xhat_sums = _row_sums(g), _row_dots(g, centered_rows) * inv_std
+        out = workspace.empty(grad_rows.shape, np.result_type(g, centered_rows, scale))
+        np.multiply(centered_rows, (g_xhat_sums * inv_std / count)[:, None], out=out)   # xhat * mean(g xhat)
+        out += (g_sums / count)[:, None]
+        np.subtract(g, out, out=out)
+        out *= scale[:, None]
+        grad_x = constant(_from_rows(out, grad.shape, order))
+    if need_w:
+        sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
+        grad_w = constant(sums.reshape(ctx.own_shape))
+    if need_b:
+        sums = grad_sums if per_row else np.ones(kept, grad_rows.dtype) @ grad_rows
+        grad_b = constant(sums.reshape(ctx.own_shape))
+    return grad_x, grad_w, grad_b
 
 
 def batch_norm_train(x, weight, bias, eps):
