@@ -88,7 +88,8 @@ class Mul(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        return (grad * y if need_x else None), (grad * x if need_y else None)
+        # Mul.apply rather than `*`: forward's operands are already normalised (the hot path).
+        return (Mul.apply(grad, y) if need_x else None), (Mul.apply(grad, x) if need_y else None)
 
 
 class Div(Primitive):
@@ -102,7 +103,7 @@ class Div(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        return (grad / y if need_x else None), (-grad * x / (y * y) if need_y else None)
+        return (Div.apply(grad, y) if need_x else None), (-grad * x / (y * y) if need_y else None)
 
 
 class Pow(Primitive):
