@@ -33,13 +33,12 @@ _PYTHON_NUMBERS = (float, int, bool)
 
 
 class Function:
-    # Hot attributes live in slots; op parameters (ctx.dim = ...) go to the instance dict.
-    __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_inputs", "__dict__", "__weakref__")
+    # What every recorded node sets lives in slots (set in `_start_recording`), so most nodes never
+    # make an instance dict; op parameters (ctx.dim = ...) go to the dict.
+    __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_inputs", "_saved", "_output_data", "_freed",
+                 "__dict__", "__weakref__")
 
     # Rarely set, so kept as class defaults rather than filled in on every call.
-    _saved = None
-    _output_data = None
-    _freed = False
     hooks = None           # tensor hooks registered on this node's output
     retained = None        # weakref to an output tensor that called retain_grad()
     site = None            # where in user code the op was created (anomaly mode)
@@ -59,6 +58,11 @@ class Function:
         output Tensor(s) get this call's node as grad_fn. Non-Tensor arguments pass through. As in
         PyTorch, forward may return a tuple of arrays and mark some as non-differentiable."""
         return _apply_custom(cls, *args, **kwargs)
+
+    def _start_recording(self):
+        """Before forward runs on a node that may be recorded: nothing saved yet."""
+        self._saved = self._output_data = None
+        self._freed = False
 
     # -- saving values for backward ------------------------------------------------------------
     def save_for_backward(self, *values):
@@ -168,6 +172,8 @@ class Primitive(Function):
         record = True in needs
         # Without a graph to record, forward's save_for_backward has nothing to do.
         ctx._inputs = args if record else _NOT_RECORDING
+        ctx._saved = ctx._output_data = None  # _start_recording, inlined on the hot path
+        ctx._freed = False
         out = cls.forward(ctx, *arrays, **kwargs)
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
@@ -233,6 +239,7 @@ def _apply_custom(cls, *args, **kwargs):
     """`apply` for users' ops (subclasses of Function that are not Primitives): as Function.apply,
     plus tuple outputs, ctx.mark_non_differentiable and ctx.needs_input_grad during forward."""
     ctx = object.__new__(cls)
+    ctx._start_recording()
     arrays, needs, edges = [], [], []
     for arg in args:
         is_tensor = isinstance(arg, Tensor)
@@ -279,6 +286,7 @@ class SeveralOutputsNode(Function):
     @classmethod
     def make(cls, ctx, edges, outputs, differentiable, site):
         node = object.__new__(cls)
+        node._start_recording()
         node.ctx, node.edges, node.needs_input_grad, node.site = ctx, edges, ctx.needs_input_grad, site
         slices, start = [], 0
         for out, is_differentiable in zip(outputs, differentiable):
@@ -337,6 +345,7 @@ class OutputNode(Primitive):
     @classmethod
     def make(cls, shared, index, out, site):
         node = object.__new__(cls)
+        node._start_recording()
         node.edges, node.needs_input_grad, node.site = (shared,), (True,), site
         node.shape, node.dtype, node.index = out.shape, out.dtype, index
         return node
