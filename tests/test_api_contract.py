@@ -7,7 +7,6 @@ number, compares it with PyTorch (skipped when torch is not installed).
 import inspect
 import math
 import re
-import threading
 import warnings
 
 import numpy as np
@@ -720,19 +719,6 @@ def test_no_grad_allows_in_place_parameter_updates():
     np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-6)
     w.grad.zero_()
     assert w.grad.tolist() == [0.0, 0.0]
-
-
-def test_grad_mode_is_thread_local():
-    seen = {}
-
-    def worker():
-        seen["enabled"] = ag.is_grad_enabled()
-
-    with ag.no_grad():
-        thread = threading.Thread(target=worker)
-        thread.start()
-        thread.join()
-    assert seen["enabled"] is True
 
 
 def test_ag_grad_accepts_a_single_tensor_or_sequences(torch):
