@@ -131,6 +131,7 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                     if kept is not None:  # accumulates across backward calls, as a leaf's .grad does
                         kept_grad = grad if create_graph else grad.detach()
                         kept.grad = kept_grad if kept.grad is None else kept.grad + kept_grad
+                        handed_out.add(id(kept.grad.data))  # a leaf reached by the same array copies it
                 if capture is not None and node in capture:
                     capture[node] = grad
                 if node.tensor_backward:  # a built-in op: one call, no adapter

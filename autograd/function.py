@@ -252,11 +252,13 @@ def _apply_custom(cls, *args, **kwargs):
     ctx._inputs = args if record else _NOT_RECORDING
     result = cls.forward(ctx, *arrays, **kwargs)
     several = result.__class__ is tuple
-    outputs = [None if o is None else o if o.__class__ is np.ndarray else np.asarray(o)
-               for o in (result if several else (result,))]
+    returned = result if several else (result,)
     marked = ctx.__dict__.get("_non_differentiable", ())
-    differentiable = [record and o is not None and o.dtype.kind in "fc" and not any(o is m for m in marked)
-                      for o in outputs]
+    # Marks are matched against what forward returned, before NumPy scalars become arrays.
+    unmarked = [not any(o is m for m in marked) for o in returned]
+    outputs = [None if o is None else o if o.__class__ is np.ndarray else np.asarray(o) for o in returned]
+    differentiable = [record and o is not None and o.dtype.kind in "fc" and free
+                      for o, free in zip(outputs, unmarked)]
     ctx._inputs = None
     if not True in differentiable:
         tensors = [None if o is None else Tensor._make(o, False, None) for o in outputs]
@@ -291,7 +293,7 @@ class SeveralOutputsNode(Function):
         slices, start = [], 0
         for out, is_differentiable in zip(outputs, differentiable):
             if out is not None and is_differentiable:
-                slices.append((start, out.shape))
+                slices.append((start, out.shape, out.dtype))
                 start += out.size
             else:
                 slices.append(None if out is None else (None, out))
@@ -315,10 +317,10 @@ class SeveralOutputsNode(Function):
                 grads.append(None)
             elif piece[0] is None:  # a non-differentiable output: zeros like it, as PyTorch
                 grads.append(np.zeros_like(piece[1]))
-            else:
-                start, shape = piece
+            else:  # the flat vector has the widest output dtype: each output gets its own back
+                start, shape, dtype = piece
                 size = int(np.prod(shape, dtype=np.int64))
-                grads.append(flat[start:start + size].reshape(shape))
+                grads.append(flat[start:start + size].reshape(shape).astype(dtype, copy=False))
         results = type(ctx).backward(ctx, *grads)
         if not isinstance(results, tuple):
             results = (results,)
@@ -353,7 +355,7 @@ class OutputNode(Primitive):
     @staticmethod
     def backward(node, grad):
         shared = node.edges[0]
-        start, shape = shared.slices[node.index]
+        start = shared.slices[node.index][0]
         flat = np.zeros(shared.shape, shared.dtype)
         flat[start:start + grad.data.size] = grad.data.reshape(-1)
         return Tensor._make(flat, False, None)

@@ -23,21 +23,22 @@ def _outputs(fn, inputs):
 
 
 def _check_inputs(op, inputs):
-    """The inputs as a tuple, with every floating tensor narrower than float64 replaced by a float64
-    copy (a new leaf with the same requires_grad), and a warning for each one that requires grad."""
+    """The inputs as a tuple, every floating tensor replaced by a contiguous float64 copy (a new leaf
+    with the same requires_grad: finite differences perturb it in place, and the caller's tensor must
+    stay as it was), with a warning for each narrower one that requires grad."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
         raise ValueError(f"{op}: no input requires grad, so there is nothing to check")
     checked = []
     for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.dtype.kind == "f" and t.dtype != np.float64:
-            if t.requires_grad:
+        if isinstance(t, Tensor) and t.dtype.kind == "f":
+            if t.requires_grad and t.dtype != np.float64:
                 warnings.warn(
                     f"{op}: input {i} requires grad and is {t.dtype}, not float64; finite differences in "
                     f"{t.dtype} cannot tell a wrong gradient from rounding, so the check runs on float64 "
                     "copies of the inputs (the function sees float64 tensors). Pass .double() inputs to "
                     "silence this warning.", UserWarning, stacklevel=3)
-            t = Tensor._make(t.data.astype(np.float64), t.requires_grad, None)
+            t = Tensor._make(np.array(t.data, dtype=np.float64, order="C"), t.requires_grad, None)
         checked.append(t)
     return tuple(checked)
 
@@ -67,9 +68,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     of o (one backward per output element) are compared with the numerical Jacobian.
     """
     inputs = _check_inputs("gradcheck", inputs)
-    for t in inputs:
-        if isinstance(t, Tensor) and not t.data.flags.c_contiguous:
-            t.data = np.ascontiguousarray(t.data)
     outputs = _outputs(fn, inputs)
     differentiable = [(i, t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     try:

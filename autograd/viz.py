@@ -271,15 +271,24 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
 
     outputs = [r for r in roots if r.requires_grad]
     seeds = [Tensor._make(np.ones(r.shape, r.dtype), False, None) for r in outputs]
-    handles = [node.register_hook(recorder(node)) for node in graph.nodes]
+    # Drawing must leave no trace: the user's hooks do not run and retained .grads do not grow
+    # during this pass, so they are set aside and put back afterwards.
+    user_state = [(node, node.hooks, node.retained) for node in graph.nodes]
+    user_leaf_hooks = [(leaf, leaf._hooks) for leaf in leaves]
+    for node in graph.nodes:
+        node.hooks, node.retained = [recorder(node)], None
+    for leaf in leaves:
+        leaf._hooks = None
     try:
         leaf_grads = autograd_grad(outputs, leaves, grad_outputs=seeds, retain_graph=True, allow_unused=True)
     except RuntimeError as error:
         message = str(error).splitlines()[0]
         return None, f"could not run a backward pass over the graph ({message}); gradient norms of leaves only"
     finally:
-        for handle in handles:
-            handle.remove()
+        for node, hooks, retained in user_state:
+            node.hooks, node.retained = hooks, retained
+        for leaf, hooks in user_leaf_hooks:
+            leaf._hooks = hooks
     for leaf, g in zip(leaves, leaf_grads):
         if g is not None:
             records[leaf] = _grad_record(g.data, g.data.size <= keep_limit)

@@ -639,3 +639,61 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
     assert ag.gradcheck(lambda x: x * x * x, [leaf(0.5, 1.5)])
     assert not ag.gradcheck(cube_with_wrong_second, [leaf(0.5, 1.5)], raise_exception=False)
     assert ag.gradgradcheck(lambda x: x * x * x, [leaf(0.5, 1.5)])
+
+
+# -- regressions found in review -------------------------------------------------------------------
+
+def test_retained_grad_and_leaf_grad_never_share_memory():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = ag.tensor([4.0, 5.0, 6.0])
+    y = x + 0.0
+    y.retain_grad()
+    (y * w).sum().backward()
+    with ag.no_grad():
+        x.grad.zero_()
+    np.testing.assert_array_equal(y.grad.data, [4.0, 5.0, 6.0])
+
+
+def test_custom_op_with_outputs_of_two_dtypes_gets_each_gradient_in_its_output_dtype():
+    seen = []
+
+    class Split(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, (x * 3).astype(np.float64)
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            seen.append((grad_a.dtype, grad_b.dtype))
+            return grad_a * 2 + grad_b.astype(np.float32) * 3
+
+    x = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    a, b = Split.apply(x)
+    (a.sum() + b.sum()).backward()
+    assert seen == [(np.float32, np.float64)]
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [5.0, 5.0, 5.0]
+
+
+def test_mark_non_differentiable_works_on_a_numpy_scalar_output():
+    class WithTotal(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            total = x.sum()  # a NumPy scalar, not an array
+            ctx.mark_non_differentiable(total)
+            return x * 2, total
+
+        @staticmethod
+        def backward(ctx, grad, grad_total):
+            return grad * 2
+
+    y, total = WithTotal.apply(ag.tensor([1.0, 2.0], requires_grad=True))
+    assert y.requires_grad and not total.requires_grad and total.grad_fn is None
+
+
+def test_gradcheck_leaves_the_callers_tensor_untouched():
+    base = np.arange(6.0).reshape(2, 3)
+    x = ag.from_numpy(base.T).requires_grad_()  # non-contiguous, float64, sharing base's memory
+    data = x.data
+    assert ag.gradcheck(lambda t: (t * t).sum(), (x,))
+    assert x.data is data and np.shares_memory(x.data, base)
+    np.testing.assert_array_equal(x.data, base.T)

@@ -486,3 +486,43 @@ def test_normalize_scratch_buffers_are_not_overwritten_while_held(rng):
         layer(x * 3).sum().backward()
     np.testing.assert_array_equal(first.data, kept)
     np.testing.assert_array_equal(grad, grad_kept)
+
+
+# -- regressions found in review -------------------------------------------------------------------
+
+def test_max_pool_sends_the_gradient_to_a_nan_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for k, row in [(2, [1.0, np.nan, 0.0, 0.0]), (3, [1.0, np.nan, 0.5, 0.0, np.nan, 0.0]),
+                   (3, [np.nan, np.nan, 2.0, 1.0, 3.0, 2.0]), (2, [np.nan, np.nan, 1.0, 2.0])]:
+        x0 = np.array(row).reshape(1, 1, 1, -1)
+        x = ag.tensor(x0, requires_grad=True)
+        y, idx = F.max_pool2d(x, (1, k), return_indices=True)
+        y.sum().backward()
+        tx = torch.tensor(x0, requires_grad=True)
+        ty, tidx = torch.nn.functional.max_pool2d(tx, (1, k), return_indices=True)
+        ty.sum().backward()
+        np.testing.assert_array_equal(y.data, ty.detach().numpy())
+        np.testing.assert_array_equal(idx.data, tidx.numpy())
+        np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
+def test_second_backward_through_max_pool_raises():
+    x = ag.randn(1, 1, 4, 4, requires_grad=True)
+    y = F.max_pool2d(x, 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_max_pool_2d_window_with_nans_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x0 = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
+    x0[0, 0, 0, 1] = x0[0, 0, 1, 0] = x0[1, 2, 3, 3] = np.nan
+    x = ag.tensor(x0, requires_grad=True)
+    y, idx = F.max_pool2d(x, 3, stride=2, padding=1, return_indices=True)
+    (y * ag.tensor(np.arange(y.size, dtype=np.float64).reshape(y.shape))).sum().backward()
+    tx = torch.tensor(x0, requires_grad=True)
+    ty, tidx = torch.nn.functional.max_pool2d(tx, 3, stride=2, padding=1, return_indices=True)
+    (ty * torch.arange(ty.numel(), dtype=torch.float64).reshape(ty.shape)).sum().backward()
+    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())

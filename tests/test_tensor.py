@@ -234,3 +234,10 @@ def test_reductions_over_random_dims_match_numpy_and_gradcheck(shape, data):
     np.testing.assert_allclose(x.sum(tuple(dim), keepdim).data, a.sum(tuple(dim), keepdims=keepdim))
     np.testing.assert_allclose(x.mean(tuple(dim), keepdim).data, a.mean(tuple(dim), keepdims=keepdim))
     assert ag.gradcheck(lambda t: t.mean(tuple(dim), keepdim) * t.sum(tuple(dim), True).sum(), [x])
+
+
+def test_integer_tensor_to_a_float_power_is_float32_as_pytorch():
+    y = ag.tensor([1, 2, 3]) ** 2.5
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, np.array([1, 2, 3]) ** 2.5, rtol=1e-6)
+    assert (ag.tensor([1, 2]) ** 2).dtype == np.int64

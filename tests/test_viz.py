@@ -335,3 +335,22 @@ def test_renders_to_svg_and_png_with_dot():
     png = dot.pipe(format="png")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
     assert "image/svg+xml" in dot._repr_mimebundle_()          # what Jupyter displays inline
+
+
+def test_drawing_leaves_retained_grads_and_user_hooks_as_they_were():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    calls = []
+    y.register_hook(lambda g: calls.append(1))
+    x.register_hook(lambda g: calls.append(2))
+    z = (y * y).sum()
+    z.backward(retain_graph=True)
+    before_y, before_x, before_calls = y.grad.data.copy(), x.grad.data.copy(), list(calls)
+    ag.draw_graph(z, show_grads=True)
+    np.testing.assert_array_equal(y.grad.data, before_y)
+    np.testing.assert_array_equal(x.grad.data, before_x)
+    assert calls == before_calls
+    z.backward()  # the user's hooks and retain_grad still work afterwards
+    np.testing.assert_array_equal(y.grad.data, 2 * before_y)
+    assert calls == before_calls * 2

@@ -272,6 +272,8 @@ multiply, subtract = mul, sub
 
 def pow(x, exponent):
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
+        if x.dtype.kind in "biu" and isinstance(exponent, float):  # as PyTorch: int ** float is float32
+            x = _as_dtype(x, np.float32)
         return PowScalar.apply(x, exponent=exponent.item() if hasattr(exponent, "item") else exponent)
     if not isinstance(x, Tensor):  # 2 ** t: the base as an array, since backward takes its log
         x = constant(scalar_operand(x, exponent))

@@ -477,6 +477,11 @@ def _first_max(views, out_shape, dtype):
             better = np.greater(candidate, best)
             np.maximum(best, candidate, out=best)
             np.copyto(winner, j, where=better)
+    if best.dtype.kind == "f" and np.isnan(best).any():
+        # max propagates NaN, and as in PyTorch the gradient goes to the window's last NaN, which
+        # the comparisons above (all False with a NaN) never pick.
+        for j in range(len(views)):
+            np.copyto(winner, j if winner.dtype != np.bool_ else bool(j), where=np.isnan(views[j]))
     return best, winner
 
 
@@ -557,19 +562,19 @@ class MaxPool2d(Primitive):
         out, plan.row_winner = _first_max([row_max[i] for i in plan.row_offsets], plan.out_shape, x.dtype)
         if plan.row_winner is None and plan.column_winner is None:
             out = out.copy()  # a 1x1 kernel picks a view of the input: never hand that out
-        ctx.plan = plan
+        ctx.save_for_backward(plan)  # freed after backward, like any saved value
         return out.transpose(1, 0, 2, 3) if swapped else out
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolScatter.apply(grad, plan=ctx.plan)
+        return MaxPoolScatter.apply(grad, plan=ctx.saved_tensors[0])
 
 
 class MaxPoolScatter(Primitive):
     """Each window's gradient placed at its maximum (added where windows overlap)."""
     @staticmethod
     def forward(ctx, grad, plan):
-        ctx.plan = plan
+        ctx.save_for_backward(plan)  # freed after backward, like any saved value
         if plan.swapped:
             grad = grad.transpose(1, 0, 2, 3)
         rows = (workspace.empty if plan.tiles_h else workspace.zeros)(plan.rows_shape, grad.dtype)
@@ -581,14 +586,14 @@ class MaxPoolScatter(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolGather.apply(grad, plan=ctx.plan)
+        return MaxPoolGather.apply(grad, plan=ctx.saved_tensors[0])
 
 
 class MaxPoolGather(Primitive):
     """From each window of x, the element at the remembered maximum (MaxPoolScatter's adjoint)."""
     @staticmethod
     def forward(ctx, x, plan):
-        ctx.plan = plan
+        ctx.save_for_backward(plan)  # freed after backward, like any saved value
         if plan.swapped:
             x = x.transpose(1, 0, 2, 3)
         x = _pad_last_axes(x, plan.geometry[2], plan.geometry[5], 0)
@@ -598,7 +603,7 @@ class MaxPoolGather(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolScatter.apply(grad, plan=ctx.plan)
+        return MaxPoolScatter.apply(grad, plan=ctx.saved_tensors[0])
 
 
 def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False, return_indices=False):
@@ -624,9 +629,9 @@ def _flat_indices(node, x, geometry):
     if node is None:  # not recorded: run the forward again to find the maxima
         node = object.__new__(MaxPool2d)
         node._start_recording()
-        node._inputs = ()
+        node._inputs = [x]  # recording, so that forward saves its plan
         MaxPool2d.forward(node, x.data, geometry)
-    plan = node.plan
+    (plan,) = node.saved_tensors
     row = np.zeros(plan.out_shape, np.int64) if plan.row_winner is None else plan.row_winner.astype(np.int64)
     column_winner = (np.zeros(plan.rows_shape, np.int64) if plan.column_winner is None
                      else plan.column_winner.astype(np.int64))
