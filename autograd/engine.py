@@ -140,6 +140,7 @@ def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture
                         input_grads = (input_grads,)
                 else:
                     input_grads = node.run_backward(grad, create_graph)
+                # release_saved's own test, inlined: nodes that saved nothing skip the call.
                 if not retain_graph and (node._saved is not None or node._output_data is not None):
                     node.release_saved()
                 if anomaly:

@@ -241,14 +241,7 @@ def im2col(x, kernel, stride, padding, dilation, out_hw):
         for j in range(kw):
             c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
             dst = cols[:, i, j]
-            if r0 > 0:
-                dst[:, :, :r0] = 0
-            if r1 < oh:
-                dst[:, :, r1:] = 0
-            if c0 > 0:
-                dst[:, :, r0:r1, :c0] = 0
-            if c1 < ow:
-                dst[:, :, r0:r1, c1:] = 0
+            _zero_off_image(dst, r0, r1, c0, c1)
             dst[:, :, r0:r1, c0:c1] = by_channel[:, :, _strided(h0, r1 - r0, sh), _strided(w0, c1 - c0, sw)]
     return cols.reshape(c * kh * kw, n * oh * ow)
 
