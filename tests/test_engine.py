@@ -307,6 +307,7 @@ def test_backward_with_inputs_accumulates_only_into_them():
     assert x.grad.item() == 2.0 and y.grad is None
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # the test makes the Inf on purpose
 def test_detect_anomaly_names_the_op_and_the_user_line():
     x = leaf(0.0, 1.0)
     with ag.detect_anomaly():
