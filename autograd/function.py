@@ -106,19 +106,7 @@ class Function:
     # -- running backward (called by the engine) -----------------------------------------------
     def run_backward(self, grad, create_graph):
         """Gradients for the inputs, as a tuple of Tensors or None, one per input."""
-        if create_graph:
-            raise RuntimeError(
-                f"create_graph=True reached the custom op {type(self).__name__}, whose backward works "
-                "on NumPy arrays and so is differentiable only once. Write it with autograd ops "
-                "(or as an autograd primitive) to get higher-order gradients.")
-        grads = type(self).backward(self, grad.data)
-        if not isinstance(grads, tuple):
-            grads = (grads,)
-        if len(grads) != len(self.edges):
-            raise RuntimeError(
-                f"{type(self).__name__}.backward returned {len(grads)} gradients, but forward had "
-                f"{len(self.edges)} inputs (return None for inputs that need no gradient)")
-        return tuple(None if g is None else Tensor._make(np.asarray(g), False, None) for g in grads)
+        return _user_backward(self, len(self.edges), create_graph, grad.data)
 
     # -- introspection ---------------------------------------------------------------------------
     def name(self):
@@ -280,6 +268,23 @@ def _apply_custom(cls, *args, **kwargs):
     return tuple(tensors)
 
 
+def _user_backward(ctx, n_inputs, create_graph, *grads):
+    """Run a custom op's NumPy backward: one gradient per input, as Tensors (or None)."""
+    if create_graph:
+        raise RuntimeError(
+            f"create_graph=True reached the custom op {type(ctx).__name__}, whose backward works "
+            "on NumPy arrays and so is differentiable only once. Write it with autograd ops "
+            "(or as an autograd primitive) to get higher-order gradients.")
+    results = type(ctx).backward(ctx, *grads)
+    if not isinstance(results, tuple):
+        results = (results,)
+    if len(results) != n_inputs:
+        raise RuntimeError(
+            f"{type(ctx).__name__}.backward returned {len(results)} gradients, but forward had "
+            f"{n_inputs} inputs (return None for inputs that need no gradient)")
+    return tuple(None if g is None else Tensor._make(np.asarray(g), False, None) for g in results)
+
+
 class SeveralOutputsNode(Function):
     """The shared node of a custom op with several outputs (see above): its edges are the op's
     inputs; `ctx` is the user's ctx, which holds what forward saved."""
@@ -304,12 +309,6 @@ class SeveralOutputsNode(Function):
         return node
 
     def run_backward(self, flat, create_graph):
-        ctx = self.ctx
-        if create_graph:
-            raise RuntimeError(
-                f"create_graph=True reached the custom op {type(ctx).__name__}, whose backward works "
-                "on NumPy arrays and so is differentiable only once. Write it with autograd ops "
-                "(or as an autograd primitive) to get higher-order gradients.")
         flat = flat.data
         grads = []
         for piece in self.slices:
@@ -321,14 +320,7 @@ class SeveralOutputsNode(Function):
                 start, shape, dtype = piece
                 size = int(np.prod(shape, dtype=np.int64))
                 grads.append(flat[start:start + size].reshape(shape).astype(dtype, copy=False))
-        results = type(ctx).backward(ctx, *grads)
-        if not isinstance(results, tuple):
-            results = (results,)
-        if len(results) != len(self.edges):
-            raise RuntimeError(
-                f"{type(ctx).__name__}.backward returned {len(results)} gradients, but forward had "
-                f"{len(self.edges)} inputs (return None for inputs that need no gradient)")
-        return tuple(None if g is None else Tensor._make(np.asarray(g), False, None) for g in results)
+        return _user_backward(self.ctx, len(self.edges), create_graph, *grads)
 
     def release_saved(self):
         self.ctx.release_saved()
