@@ -9,7 +9,7 @@ from ..creation import as_array, scalar_operand
 from ..errors import DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor
-from .elementwise import constant, log
+from .elementwise import constant, floor, log, trunc
 
 
 def operands(x, y):
@@ -281,12 +281,10 @@ def pow(x, exponent):
 
 
 def remainder(x, y):
-    from .elementwise import floor
     return Remainder.apply(*operands(x, y), op="remainder", ufunc=np.remainder, rounding=floor)
 
 
 def fmod(x, y):
-    from .elementwise import trunc
     return Fmod.apply(*operands(x, y), op="fmod", ufunc=np.fmod, rounding=trunc)
 
 

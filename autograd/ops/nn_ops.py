@@ -817,7 +817,7 @@ class Normalize(Primitive):
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
         ctx.axes, ctx.param_shape, ctx.eps, ctx.order = axes, param_shape, eps, order
         ctx.params_per_row = params_per_row
-        ctx.own_shape = (weight if weight is not None else bias).shape if (weight is not None or bias is not None) else None
+        ctx.own_shape = next((p.shape for p in (weight, bias) if p is not None), None)  # the parameters' shape
         ctx.save_for_backward(x, weight, _from_rows(centered, x.shape, order), inv_std.reshape(keepdims_shape))
         return _from_rows(out, x.shape, order)
 

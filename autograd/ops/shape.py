@@ -148,8 +148,7 @@ def broadcast_to(x, shape):
 
 def flip(x, *dims):
     """Reverse the order of elements along `dims` (an int, several ints, or a sequence)."""
-    dims = _shape_args(dims) if dims and not (len(dims) == 1 and isinstance(dims[0], (int, np.integer))) \
-        else tuple(int(d) for d in dims)
+    dims = _shape_args(dims)
     if not dims:
         return x
     axes = normalize_axes("flip", dims, x.ndim)

@@ -44,5 +44,3 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
         return TopkResult(clone(x), constant(indices))
     indices = np.take(indices, np.arange(k), axis=axis)
     return TopkResult(gather(x, axis, constant(indices)), constant(indices))
-
-
