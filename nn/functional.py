@@ -2,7 +2,7 @@
 
 Everything here is built from autograd's ops; the hot paths (linear, conv2d, max_pool2d,
 cross_entropy, batch_norm, layer_norm, softplus) use the fused primitives of
-`autograd/ops/nn_ops.py`. Integer and boolean arrays that only select or mask (targets, dropout
+autograd's op families. Integer and boolean arrays that only select or mask (targets, dropout
 masks) are constants: they never enter the graph.
 """
 import math
@@ -14,7 +14,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 from autograd.errors import DTypeError, ShapeError
-from autograd.ops import nn_ops
+from autograd.ops import conv, elementwise, linalg, losses, normalization, pooling
 
 
 __all__ = [
@@ -138,14 +138,14 @@ def elu(input, alpha=1.0, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
     scaled = input if beta == 1 else input * beta
-    soft = nn_ops.softplus(scaled)
+    soft = elementwise.softplus(scaled)
     if beta != 1:
         soft = soft * (1 / beta)
     return ag.where(scaled.data > threshold, input, soft)
 
 
 def logsigmoid(input):
-    return -nn_ops.softplus(-input)
+    return -elementwise.softplus(-input)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -247,10 +247,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             coef = coef * Tensor._make(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)), False, None)
         scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
             _mean_scale(input.data.size // classes if classes else 0)
-        return nn_ops.softmax_cross_entropy(input, coef, axis=class_axis, scale=scale)
+        return losses.softmax_cross_entropy(input, coef, axis=class_axis, scale=scale)
     coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
     scale = None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total)
-    return nn_ops.softmax_cross_entropy(input, Tensor._make(coef, False, None), axis=class_axis, scale=scale)
+    return losses.softmax_cross_entropy(input, Tensor._make(coef, False, None), axis=class_axis, scale=scale)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -303,7 +303,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if input.data.size and ((input.data < 0).any() or (input.data > 1).any()):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                          "(for logits use binary_cross_entropy_with_logits)")
-    loss = nn_ops.binary_cross_entropy(input, target.astype(input.dtype))
+    loss = losses.binary_cross_entropy(input, target.astype(input.dtype))
     if weight is not None:
         loss = loss * _tensor(weight, input)
     return _reduce(loss, reduction, "binary_cross_entropy")
@@ -317,7 +317,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     target = _tensor(target, input)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     target = target.astype(input.dtype)
-    soft = nn_ops.softplus(-input)
+    soft = elementwise.softplus(-input)
     if pos_weight is not None:
         soft = soft * ((_tensor(pos_weight, input) - 1) * target + 1)
     loss = (1 - target) * input + soft
@@ -363,7 +363,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, for input of shape (*, in_features)."""
-    return nn_ops.linear(input, weight, bias)
+    return linalg.linear(input, weight, bias)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -386,7 +386,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     padding = _pair(padding, "padding", "conv2d")
-    return nn_ops.conv2d(input, weight, bias, stride, padding, dilation, groups)
+    return conv.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -397,7 +397,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         if return_indices:
             return result[0].squeeze(0), Tensor._make(result[1].data[0], False, None)
         return result.squeeze(0)
-    return nn_ops.max_pool2d(input, kernel, stride, _pair(padding, "padding", "max_pool2d"),
+    return pooling.max_pool2d(input, kernel, stride, _pair(padding, "padding", "max_pool2d"),
                              _pair(dilation, "dilation", "max_pool2d"), ceil_mode, return_indices)
 
 
@@ -418,7 +418,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise ValueError(f"avg_pool2d: padding {padding} should be at most half of the kernel size {kernel}")
     n, c, h, w = input.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    out_hw, extra = nn_ops.pool_geometry("avg_pool2d", (h, w), kernel, stride, padding, (1, 1), ceil_mode)
+    out_hw, extra = pooling.pool_geometry("avg_pool2d", (h, w), kernel, stride, padding, (1, 1), ceil_mode)
     if kernel == stride and padding == (0, 0) and h % kh == 0 and w % kw == 0 and divisor_override is None:
         # Non-overlapping windows tiling the input: a reshape, no window copies.
         return input.reshape(n, c, h // kh, kh, w // kw, kw).mean((3, 5))
@@ -477,7 +477,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{tuple(input.shape)}")
-        out, mean, var = nn_ops.batch_norm_train(input, weight, bias, eps)
+        out, mean, var = normalization.batch_norm_train(input, weight, bias, eps)
         if running_mean is not None:
             running_mean.data *= 1 - momentum
             running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
@@ -506,7 +506,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape or input.ndim < len(normalized_shape):
         raise ShapeError(f"layer_norm: the input of shape {tuple(input.shape)} does not end in the normalized "
                          f"shape {normalized_shape}")
-    return nn_ops.layer_norm(input, normalized_shape, weight, bias, eps)
+    return normalization.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,

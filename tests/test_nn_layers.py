@@ -405,7 +405,7 @@ def test_conv_matches_torch_at_benchmark_size_in_float32(rng):
 
 
 def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_them(rng):
-    from autograd.ops.nn_ops import workspace
+    from autograd.ops.workspace import workspace
     layer = nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.MaxPool2d(2))
     x = ag.tensor(rng.standard_normal((16, 2, 32, 32)).astype(np.float32), requires_grad=True)
     first = layer(x)

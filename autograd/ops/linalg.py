@@ -5,10 +5,12 @@ back by the engine. A 1-D operand is treated as a row (left) or column (right) v
 """
 import numpy as np
 
+from .. import grad_mode
 from ..broadcasting import sum_to
 from ..errors import shape_error
 from ..function import Primitive
 from .arithmetic import operands
+from .elementwise import constant
 
 
 class MatMul(Primitive):
@@ -69,3 +71,46 @@ def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
     return matmul(a, b)
+
+
+# -- linear --------------------------------------------------------------------------------------
+
+class Linear(Primitive):
+    """out = x @ W.T + b for x of shape (*, in), W (out, in), b (out,) or None.
+
+    d/dx = grad @ W, d/dW = grad^T @ x (leading dims flattened), d/db = grad summed over rows.
+    The training hot path: for first derivatives the three products run on the arrays directly
+    (no graph nodes for the transposes and reshapes); with create_graph, as Tensor ops.
+    """
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        ctx.save_for_backward(x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        out_features, in_features = weight.shape
+        if not grad_mode._state.grad_enabled:
+            g = grad.data
+            g2 = g.reshape(-1, out_features)
+            grad_x = constant(g @ weight.data) if need_x else None
+            grad_w = constant(g2.T @ x.data.reshape(-1, in_features)) if need_w else None
+            grad_b = constant(g2.sum(0)) if need_b else None
+            return grad_x, grad_w, grad_b
+        grad_x = grad @ weight if need_x else None
+        grad_2d = grad.reshape(-1, out_features) if grad.ndim != 2 else grad
+        grad_w = grad_2d.mT @ (x.reshape(-1, in_features) if x.ndim != 2 else x) if need_w else None
+        grad_b = grad_2d.sum(0) if need_b else None
+        return grad_x, grad_w, grad_b
+
+
+def linear(x, weight, bias=None):
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
+        raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
+                          f"({weight.shape[-1]})", x.shape, weight.shape)
+    return Linear.apply(x, weight, bias)
