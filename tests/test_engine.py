@@ -734,7 +734,7 @@ def test_set_grad_enabled_as_context_call_and_decorator():
     assert ag.is_grad_enabled()
 
 
-def test_detach_and_requires_grad_():
+def test_detach_and_requires_grad_switch_gradient_tracking():
     x = ag.ones(2, requires_grad=True)
     d = (x * 2).detach()
     assert not d.requires_grad and d.grad_fn is None

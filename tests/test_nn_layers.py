@@ -570,32 +570,28 @@ def test_linear_matches_torch_including_batched_inputs(torch, rng):
     assert no_bias.bias is None and [n for n, _ in no_bias.named_parameters()] == ["weight"]
 
 
-@pytest.mark.parametrize("kwargs", [dict(kernel_size=3, stride=2, ceil_mode=True), dict(kernel_size=2, dilation=2),
-                                    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
-                                    dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1))])
-def test_max_pool2d_options_match_torch(torch, rng, kwargs):
+POOL_OPTIONS = [
+    ("max_pool2d", dict(kernel_size=3, stride=2, ceil_mode=True)), ("max_pool2d", dict(kernel_size=2, dilation=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("max_pool2d", dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1))),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2, divisor_override=3)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", POOL_OPTIONS, ids=[f"{n}-{k}" for n, k in POOL_OPTIONS])
+def test_functional_pool_options_match_torch(torch, rng, name, kwargs):
     x, xt = both(rng.standard_normal((2, 3, 7, 6)).astype(np.float32))
-    out, out_t = F.max_pool2d(x, **kwargs), torch.nn.functional.max_pool2d(xt, **kwargs)
+    out, out_t = getattr(F, name)(x, **kwargs), getattr(torch.nn.functional, name)(xt, **kwargs)
     assert_close(out, out_t)
     out.sum().backward()
     out_t.sum().backward()
     assert_close(x.grad, xt.grad)
 
 
-@pytest.mark.parametrize("kwargs", [dict(kernel_size=3, stride=2, ceil_mode=True),
-                                    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
-                                    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
-                                    dict(kernel_size=2, divisor_override=3)])
-def test_avg_pool2d_options_match_torch(torch, rng, kwargs):
-    x, xt = both(rng.standard_normal((2, 3, 7, 6)).astype(np.float32))
-    out, out_t = F.avg_pool2d(x, **kwargs), torch.nn.functional.avg_pool2d(xt, **kwargs)
-    assert_close(out, out_t)
-    out.sum().backward()
-    out_t.sum().backward()
-    assert_close(x.grad, xt.grad)
-
-
-def test_dropout_train_and_eval():
+def test_dropout_scales_kept_values_in_training_and_is_identity_in_eval():
     ag.manual_seed(0)
     drop = nn.Dropout(0.25)
     x = ag.ones(200, 50)
@@ -687,7 +683,7 @@ def test_layernorm_matches_torch(torch, rng):
     assert_close(F.layer_norm(x, (4,)), torch.nn.functional.layer_norm(xt, (4,)), atol=1e-5)
 
 
-def test_one_hot(torch):
+def test_functional_one_hot_infers_num_classes_like_torch(torch):
     t = ag.tensor([0, 2, 1])
     assert F.one_hot(t).tolist() == torch.nn.functional.one_hot(torch.tensor([0, 2, 1])).tolist()
     assert F.one_hot(t, num_classes=4).tolist() == torch.nn.functional.one_hot(torch.tensor([0, 2, 1]), 4).tolist()

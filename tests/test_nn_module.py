@@ -411,7 +411,7 @@ def test_functional_model_from_the_api_example_trains(rng):
 
 # -- as PyTorch code uses modules ------------------------------------------------------------------------
 
-def test_module_bookkeeping():
+def test_children_modules_and_train_eval_follow_pytorch():
     net = ApiNet()
     assert len(list(net.parameters())) == 4
     assert [type(m).__name__ for m in net.children()] == ["Conv2d", "Linear"]
