@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from nn_helpers import assert_close, both
 
 
 def leaf(*values, dtype=np.float64):
@@ -178,12 +179,6 @@ def test_grad_mode_is_thread_local():
         thread.start()
         thread.join()
     assert seen["enabled"] is True
-
-
-def test_set_grad_enabled_as_call_and_context():
-    with ag.set_grad_enabled(False):
-        assert not ag.is_grad_enabled()
-    assert ag.is_grad_enabled()
 
 
 def test_detach_cuts_the_graph_and_shares_data():
@@ -692,3 +687,198 @@ def test_gradcheck_leaves_the_callers_tensor_untouched():
     assert ag.gradcheck(lambda t: (t * t).sum(), (x,))
     assert x.data is data and np.shares_memory(x.data, base)
     np.testing.assert_array_equal(x.data, base.T)
+
+
+# -- the same calls as PyTorch code makes them, compared with PyTorch ---------------------------------------
+
+def test_no_grad_and_enable_grad_decorate_without_parentheses():
+    @ag.no_grad
+    def evaluate(t):
+        return t * 2, ag.is_grad_enabled()
+
+    out, enabled = evaluate(ag.ones(2, requires_grad=True))
+    assert not out.requires_grad and not enabled and ag.is_grad_enabled()
+    assert evaluate.__name__ == "evaluate"
+
+    @ag.enable_grad
+    def train_step():
+        return ag.is_grad_enabled()
+
+    with ag.no_grad():
+        assert train_step() is True
+        assert not ag.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_context_call_and_decorator():
+    with ag.set_grad_enabled(False):
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+
+    @ag.set_grad_enabled(False)
+    def frozen():
+        return ag.is_grad_enabled()
+
+    assert ag.is_grad_enabled()  # decorating does not switch grad mode off for the caller
+    assert frozen() is False and ag.is_grad_enabled()
+    ag.set_grad_enabled(False)
+    try:
+        assert not ag.is_grad_enabled()
+    finally:
+        ag.set_grad_enabled(True)
+    assert ag.is_grad_enabled()
+
+
+def test_detach_and_requires_grad_switch_gradient_tracking():
+    x = ag.ones(2, requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    w = ag.zeros(2).requires_grad_()
+    assert w.requires_grad
+    w.requires_grad_(False)
+    assert not w.requires_grad
+
+
+def test_non_leaf_has_grad_fn_and_no_grad_unless_retained(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    h, ht = x * 3, xt * 3
+    assert h.grad_fn is not None and not h.is_leaf and x.is_leaf
+    h2 = x * 2
+    h.retain_grad()
+    ht.retain_grad()
+    ((h * h).sum() + h2.sum()).backward()
+    ((ht * ht).sum()).backward()
+    assert_close(h.grad, ht.grad)
+    assert h2.grad is None
+
+
+def test_retained_gradients_accumulate_across_backward_calls_like_torch(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    h, ht = x * 2, xt * 2
+    h.retain_grad()
+    ht.retain_grad()
+    y, yt = (h * h).sum(), (ht * ht).sum()
+    y.backward(retain_graph=True)
+    yt.backward(retain_graph=True)
+    y.backward()
+    yt.backward()
+    assert_close(h.grad, ht.grad)
+    assert_close(x.grad, xt.grad)
+
+
+def test_register_hook_replaces_gradient_and_handle_removes_it():
+    x = ag.ones(2, requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: g * 10)
+    h2 = x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [20.0, 20.0] and seen == [[20.0, 20.0]]
+    handle.remove()
+    h2.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and len(seen) == 1
+
+
+def test_hook_on_an_intermediate_tensor(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    y, yt = x * x, xt * xt
+    y.register_hook(lambda g: g * 0.5)
+    yt.register_hook(lambda g: g * 0.5)
+    (y * 4).sum().backward()
+    (yt * 4).sum().backward()
+    assert_close(x.grad, xt.grad)
+
+
+def test_ag_grad_accepts_a_single_tensor_or_sequences(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    w, wt = both(np.array([3.0, -1.0], np.float32))
+    y, yt = (x * x * w).sum(), (xt * xt * wt).sum()
+    (gx,) = ag.grad(y, x, retain_graph=True)
+    assert isinstance(ag.grad(y, x, retain_graph=True), tuple)
+    gx2, gw = ag.grad([y], [x, w])
+    gxt, gwt = torch.autograd.grad(yt, [xt, wt])
+    assert_close(gx, gxt)
+    assert_close(gx2, gxt)
+    assert_close(gw, gwt)
+    assert x.grad is None and w.grad is None  # ag.grad does not touch .grad
+
+
+def test_ag_grad_with_grad_outputs_and_allow_unused():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    unused = ag.tensor([1.0], requires_grad=True)
+    y = x * 3
+    gx, gu = ag.grad(y, [x, unused], grad_outputs=ag.tensor([1.0, 2.0]), allow_unused=True)
+    assert gx.tolist() == [3.0, 6.0] and gu is None
+    with pytest.raises(RuntimeError):
+        ag.grad((x * 2).sum(), [x, unused])
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+def test_backward_with_create_graph_then_second_derivative(torch):
+    x, xt = both(np.array([0.5, 1.5]))
+    y, yt = (x ** 3).sum(), (xt ** 3).sum()
+    y.backward(create_graph=True)
+    yt.backward(create_graph=True)
+    g, gt = x.grad, xt.grad
+    x.grad, xt.grad = None, None
+    g.sum().backward()
+    gt.sum().backward()
+    assert_close(x.grad, xt.grad)
+
+
+def test_float_to_dtype_keeps_the_graph(torch):
+    x, xt = both(np.array([1.0, -2.0], np.float32))
+    y = x.double() * 3
+    yt = xt.double() * 3
+    y.sum().backward()
+    yt.sum().backward()
+    assert x.grad.dtype == np.float32
+    assert_close(x.grad, xt.grad)
+
+
+def test_gradcheck_and_gradgradcheck_on_user_ops(rng):
+    def user_op(a, b):
+        return (ag.tanh(a @ b) * a.sum(1, keepdim=True)).logsumexp(1)
+
+    a = ag.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert ag.gradcheck(user_op, (a, b)) is True
+    assert ag.gradcheck(user_op, [a, b], eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True)
+    assert ag.gradgradcheck(user_op, (a, b)) is True
+
+
+def test_micrograd_sanity_check_matches_torch(torch):
+    def run(lib, make):
+        x = make(-4.0)
+        z = 2 * x + 2 + x
+        q = z.relu() + z * x
+        h = (z * z).relu()
+        y = h + q + q * x
+        y.backward()
+        return x, y
+
+    x, y = run(ag, lambda v: ag.tensor(v, requires_grad=True))
+    xt, yt = run(torch, lambda v: torch.tensor(v, requires_grad=True))
+    assert y.item() == pytest.approx(yt.item()) and x.grad.item() == pytest.approx(xt.grad.item())
+
+
+def test_micrograd_more_ops_matches_torch(torch):
+    def run(lib, make):
+        a, b = make(-4.0), make(2.0)
+        c = a + b
+        d = a * b + b ** 3
+        c = c + c + 1
+        c = c + 1 + c + (-a)
+        d = d + d * 2 + (b + a).relu()
+        d = d + 3 * d + (b - a).relu()
+        e = c - d
+        f = e ** 2
+        g = f / 2.0
+        g = g + 10.0 / f
+        g.backward()
+        return a, b, g
+
+    a, b, g = run(ag, lambda v: ag.tensor(v, dtype=ag.float64, requires_grad=True))
+    at, bt, gt = run(torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    assert g.item() == pytest.approx(gt.item())
+    assert a.grad.item() == pytest.approx(at.grad.item()) and b.grad.item() == pytest.approx(bt.grad.item())

@@ -49,6 +49,7 @@ CASES = [
     ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.5)),
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
     ("SGD", dict(lr=0.1, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),  # decay joins the gradient before damping
     ("SGD", dict(lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.01, maximize=True)),
     ("Adam", dict(lr=0.05)),
     ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6)),
@@ -540,3 +541,39 @@ def test_module_checkpoint_resumes_training_exactly_and_matches_torch(tmp_path):
     for (name, p), q in zip(model.named_parameters(), resumed.parameters()):
         np.testing.assert_array_equal(p.data, q.data, err_msg=name)
     assert resumed_sched.get_last_lr() == sched.get_last_lr() == torch_sched.get_last_lr()
+
+
+# -- as PyTorch code uses optimizers -----------------------------------------------------------------------
+
+def test_optimizer_param_groups_and_lr_change():
+    w = nn.Parameter(ag.ones(2))
+    b = nn.Parameter(ag.ones(2))
+    opt = nn.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert len(opt.param_groups) == 2 and opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[0]["momentum"] == 0.9
+    for g in opt.param_groups:
+        g["lr"] = 0.01
+    (w.sum() + b.sum()).backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.99, 0.99], rtol=1e-6)
+    opt.zero_grad()
+    assert w.grad is None or not w.grad.data.any()
+
+
+def test_optimizer_loads_a_torch_state_dict_given_as_numpy_arrays():
+    x, y = batch(np.float32)
+    _, torch_params = both(init_arrays(np.float32))
+    torch_opt = torch.optim.Adam(torch_params, lr=0.01)
+    for _ in range(2):
+        torch_train_step(torch_opt, torch_params, x, y)
+    sd = torch_opt.state_dict()
+    state = {index: {key: (value.numpy() if hasattr(value, "numpy") else value) for key, value in entry.items()}
+             for index, entry in sd["state"].items()}
+    params = [ag.tensor(p.detach().numpy().copy(), requires_grad=True) for p in torch_params]
+    opt = nn.optim.Adam(params, lr=0.5)
+    opt.load_state_dict({"state": state, "param_groups": sd["param_groups"]})
+    assert opt.param_groups[0]["lr"] == 0.01
+    for step in range(2):
+        train_step(opt, params, x, y)
+        torch_train_step(torch_opt, torch_params, x, y)
+        for i, (p, tp) in enumerate(zip(params, torch_params)):
+            assert_matches_torch(p, tp, np.float32, f"step {step} after loading, param {i}")
