@@ -173,20 +173,11 @@ class Tensor:
     def type_as(self, other):
         return ops.cast(self, other.dtype)
 
-    def to(self, *args, dtype=None, **kwargs):
+    def to(self, *args, **kwargs):
         """`.to(dtype)`, `.to(other_tensor)`, or `.to("cpu")` (the only device, so a no-op)."""
-        from .creation import resolve_dtype, check_device
-        target = dtype
-        for arg in args:
-            if isinstance(arg, Tensor):
-                target = arg.dtype
-            elif isinstance(arg, (str, Device)):
-                check_device(arg)
-            else:
-                target = resolve_dtype(arg)
-        if "device" in kwargs:
-            check_device(kwargs["device"])
-        return self if target is None else ops.cast(self, target)
+        from .creation import parse_to
+        _, dtype = parse_to(*args, **kwargs)
+        return self if dtype is None else ops.cast(self, dtype)
 
     def cpu(self):
         return self
