@@ -78,7 +78,7 @@ def test_rosenbrock_with_strong_wolfe_follows_torch_to_the_minimum():
     for step in range(5):
         loss, torch_loss = problem.step_both()
         assert loss.item() == pytest.approx(torch_loss.item(), rel=1e-9, abs=1e-12)
-        problem.assert_matches(f"step {step}", rtol=1e-8, atol=1e-10)
+        problem.assert_matches(f"step {step}", rtol=1e-10, atol=1e-12)  # measured: 8e-15
     np.testing.assert_allclose(problem.params[0].data, np.ones(5), atol=1e-4)
     assert problem.evaluations == problem.opt.state[problem.params[0]]["func_evals"]
 
@@ -87,7 +87,7 @@ def test_rosenbrock_with_fixed_steps_matches_torch_and_reevaluates_except_after_
     problem = rosenbrock_problem(lr=1e-3, max_iter=10, history_size=4)
     for step in range(5):
         problem.step_both()
-        problem.assert_matches(f"step {step}", rtol=1e-9, atol=1e-12)
+        problem.assert_matches(f"step {step}", rtol=1e-10, atol=1e-12)  # measured: 4e-15
     # 10 iterations per step: the first evaluation, then one after each step but the last.
     assert problem.opt.state[problem.params[0]]["func_evals"] == 5 * 10
     assert rosenbrock(problem.params[0]).item() < rosenbrock(ag.tensor([-1.2, 1.0, -0.5, 0.8, 1.3])).item()
