@@ -21,6 +21,7 @@ __all__ = [
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
     "dropout", "batch_norm", "layer_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
+    "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
 ]
 
 
@@ -356,6 +357,120 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if input.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multi_margin_loss")
+
+
+# -- regression and distribution losses, similarity and normalisation ------------------------------
+
+def _smooth_abs(diff, width):
+    """|d| made quadratic near 0: d**2 / (2 width) where |d| < width, else |d| - width / 2. Both pieces
+    have slope sign(d) at |d| = width, and the second derivative is 1 / width strictly inside (as
+    PyTorch's smooth_l1 and huber double backward)."""
+    size = ag.abs(diff)
+    return ag.where(size.data < width, diff * diff * (0.5 / width), size - 0.5 * width)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target; beta = 0 is the L1 loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "smooth_l1_loss")
+    if not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0 (negative values are not supported), got {beta}")
+    target = _tensor(target, input)
+    _warn_broadcast("smooth_l1_loss", input, target)
+    diff = input - target
+    loss = ag.abs(diff) if beta == 0 else _smooth_abs(diff, beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta): delta times smooth_l1 with beta = delta."""
+    _check_reduction(reduction, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0 (non-positive values are not supported), got {delta}")
+    target = _tensor(target, input)
+    _warn_broadcast("huber_loss", input, target)
+    loss = _smooth_abs(input - target, delta) * delta
+    if weight is not None:
+        weight = _tensor(weight, input)
+        if weight.shape != input.shape:
+            raise ag.ShapeError(f"huber_loss: the weight's shape {tuple(weight.shape)} differs from the input's "
+                             f"shape {tuple(input.shape)}; they must be the same")
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Pointwise KL divergence of `target` from the log-probabilities `input`:
+    target * (log(target) - input), 0 where target is 0 (exp(target) * (target - input) with log_target).
+    'batchmean' divides the sum by the batch size input.shape[0] (the true KL divergence per sample);
+    'mean' divides by the number of elements, and warns as PyTorch does.
+
+    Where target is 0 its own gradient is taken as -input (the t log t term contributes 0); PyTorch
+    gives NaN there (t log t has slope -inf at 0)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("kl_div: reduction 'mean' divides the total loss by both the batch size and the support "
+                      "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
+                      "definition. 'mean' will be changed to behave the same as 'batchmean' in the next major "
+                      "release (of PyTorch).", stacklevel=2)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"kl_div: {reduction!r} is not a valid value for reduction (use 'mean', 'batchmean', "
+                         "'sum' or 'none')")
+    target = _tensor(target, input)
+    if log_target:
+        loss = ag.exp(target) * (target - input)
+    else:
+        zero = target.data == 0
+        with np.errstate(invalid="ignore"):  # a negative target gives NaN, silently, as in PyTorch
+            target_log_target = target * ag.log(ag.where(zero, 1, target) if zero.any() else target)
+        loss = target_log_target - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction, "kl_div")
+
+
+def _broadcast_pair(op, x1, x2):
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ag.ShapeError(f"{op}: the shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not broadcast") from None
+    return (x1 if x1.shape == shape else x1.broadcast_to(shape)), (x2 if x2.shape == shape else x2.broadcast_to(shape))
+
+
+def _check_dim(op, dim, ndim, shape):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for the {ndim}-d shape {tuple(shape)} "
+                         f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) max(||x2||, eps)) along `dim`, after broadcasting x1 with x2.
+
+    As PyTorch, each vector is divided by its clamped norm before the product (so the result stays
+    in [-1, 1]), and the clamp bounds only the value: the gradient flows through each norm as if it
+    were unclamped."""
+    x1, x2 = _broadcast_pair("cosine_similarity", x1, x2)
+    _check_dim("cosine_similarity", dim, x1.ndim, x1.shape)
+
+    def norm_clamped_in_value(x):
+        norm = x.norm(2, dim, keepdim=True)
+        small = norm.data < eps
+        if not small.any():
+            return norm
+        return ag.where(small, norm - norm.detach() + eps, norm)
+
+    return ((x1 / norm_clamped_in_value(x1)) * (x2 / norm_clamped_in_value(x2))).sum(dim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along `dim`; where the norm is below eps the denominator is the
+    constant eps (no gradient through the norm there), as PyTorch."""
+    if out is not None:
+        raise ag.ArgumentError("normalize: out= is not supported (tensors are not written in place); use the result")
+    _check_dim("normalize", dim, input.ndim, input.shape)
+    return input / ag.clamp(input.norm(p, dim, keepdim=True), min=eps)
 
 
 # -- layers ------------------------------------------------------------------------------------
