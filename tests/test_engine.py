@@ -1,5 +1,6 @@
 """Engine semantics, one behaviour per test."""
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -65,11 +66,15 @@ def test_ops_that_save_nothing_can_backward_twice_as_in_pytorch():
 
 
 def test_saved_arrays_are_released_after_backward():
-    x = leaf(1.0, 2.0)
-    y = x.exp()
-    node = y.grad_fn
-    y.sum().backward()
-    assert node._output_data is None and node._freed
+    x = ag.tensor(np.ones((3, 2)), requires_grad=True)
+    hidden = x.exp()                        # saves its output
+    saved = weakref.ref(hidden.data)
+    product = hidden * x                    # saves both inputs
+    node, hidden = product.grad_fn, None    # only the graph refers to exp's output now
+    assert saved() is not None
+    product.sum().backward()
+    assert saved() is None                  # freed as soon as the nodes that saved it had run
+    assert node is product.grad_fn
 
 
 def test_backward_with_explicit_gradient():
@@ -882,3 +887,86 @@ def test_micrograd_more_ops_matches_torch(torch):
     at, bt, gt = run(torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
     assert g.item() == pytest.approx(gt.item())
     assert a.grad.item() == pytest.approx(at.grad.item()) and b.grad.item() == pytest.approx(bt.grad.item())
+
+
+# -- several outputs: one node, one gradient slot per output -------------------------------------
+
+def test_hooks_retain_grad_and_autograd_grad_see_each_output_of_a_several_output_op(torch):
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    seen = {}
+
+    def recorder(name):
+        def hook(g):
+            seen[name] = g.data.copy()
+        return hook
+    product.register_hook(recorder("product"))
+    sin_y.register_hook(recorder("sin"))
+    product.retain_grad()
+    loss = (sin_y * 2 + product * 3).sum()
+    (grad_product,) = ag.grad(loss, product, retain_graph=True)
+    np.testing.assert_array_equal(grad_product.data, [3.0, 3.0])
+    loss.backward()
+    np.testing.assert_array_equal(seen["sin"], [2.0, 2.0])
+    np.testing.assert_array_equal(seen["product"], [3.0, 3.0])
+    assert product.retains_grad and not sin_y.retains_grad
+    np.testing.assert_array_equal(product.grad.data, [6.0, 6.0])   # as PyTorch: autograd.grad fills it too
+    tx, ty = (torch.tensor(t.data, requires_grad=True) for t in (x, y))
+    ((tx.sin() * ty) * 2 + (tx * ty) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.data, ty.grad.numpy())
+
+
+def test_next_functions_carry_the_output_index():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    node = (product - sin_y).grad_fn
+    assert node.next_functions == ((product.grad_fn, 1), (sin_y.grad_fn, 0))
+
+
+# -- what user code hands the engine is checked, as PyTorch's validate_outputs -------------------
+
+def custom_op_returning(gradient):
+    class Returns(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return gradient(grad)
+    return Returns
+
+
+@pytest.mark.parametrize("gradient, message", [
+    (lambda g: g.reshape(3, 1), r"Returns.*invalid gradient.*shape \(3, 1\).*compatible with \(3,\)"),
+    (lambda g: np.ones(4), r"Returns.*invalid gradient.*shape \(4,\).*compatible with \(3,\)"),
+    (lambda g: g.astype(np.complex128), r"Returns.*invalid gradient.*real floating point.*complex128"),
+    (lambda g: np.ones(3, np.int64), r"Returns.*invalid gradient.*real floating point.*int64"),
+])
+def test_a_custom_backward_returning_a_wrong_gradient_raises_naming_it(gradient, message):
+    x = leaf(1.0, 2.0, 3.0)
+    with pytest.raises(RuntimeError, match=message):
+        custom_op_returning(gradient).apply(x).sum().backward()
+
+
+def test_a_custom_backward_gradient_is_summed_back_or_cast_where_pytorch_accepts_it(torch):
+    x = leaf(1.0, 2.0, 3.0)
+    custom_op_returning(lambda g: np.ones((2, 3), np.float32)).apply(x).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("on_leaf", [True, False])
+@pytest.mark.parametrize("hook, message", [
+    (lambda g: g.reshape(3, 1), r"hook.*changed the gradient's shape from \(3,\) to \(3, 1\)"),
+    (lambda g: g.sum(), r"hook.*changed the gradient's shape from \(3,\) to \(\)"),
+    (lambda g: ag.tensor(np.ones(3, np.int64)), r"hook.*dtype int64"),
+    (lambda g: g.data * 2, r"hook.*returned ndarray, not a Tensor"),
+])
+def test_a_hook_returning_a_wrong_gradient_raises_naming_the_hook(hook, message, on_leaf):
+    x = leaf(1.0, 2.0, 3.0)
+    target = x if on_leaf else x * 1
+    target.register_hook(hook)
+    with pytest.raises(RuntimeError, match=message):
+        (target * 2).sum().backward()
