@@ -20,7 +20,7 @@ __all__ = [
     "relu", "relu_", "leaky_relu", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
-    "dropout", "batch_norm", "layer_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
+    "dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
 ]
 
@@ -583,6 +583,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise."""
     return ag.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample's channels in `num_groups` groups, then scale and shift per channel."""
+    return ag.group_norm(input, num_groups, weight, bias, eps)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,

@@ -210,6 +210,8 @@ OPS = [
            lambda t, x: t.batch_norm(x, None, None, None, None, True, 0.1, 1e-5, False), [[(3, 2, 4)], [(5, 2)]]),
     OpSpec("layer_norm", lambda x, w, b: ag.layer_norm(x, 3, w, b), lambda t, x, w, b: t.layer_norm(x, (3,), w, b),
            [[(4, 3), (3,), (3,)], [(2, 2, 3), (3,), (3,)], [(3,), (3,), (3,)]]),
+    OpSpec("group_norm", lambda x, w, b: ag.group_norm(x, 2, w, b), lambda t, x, w, b: t.group_norm(x, 2, w, b),
+           [[(2, 4, 3), (4,), (4,)], [(3, 2, 2, 2), (2,), (2,)]]),
     OpSpec("layer_norm_2d_weight_only", lambda x, w: ag.layer_norm(x, (2, 3), w),
            lambda t, x, w: t.layer_norm(x, (2, 3), w), [[(2, 2, 3), (2, 3)]]),
     # windows

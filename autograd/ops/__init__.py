@@ -15,6 +15,6 @@ from .indexing import argwhere, gather, getitem, index_select, nonzero, take_alo
 from .joining import cat, chunk, concat, concatenate, pad, split, stack
 from .linalg import bmm, dot, linear, matmul, mm, mv
 from .losses import binary_cross_entropy, softmax_cross_entropy
-from .normalization import batch_norm, layer_norm
+from .normalization import batch_norm, group_norm, layer_norm
 from .windows import fold, unfold
 from .sorting import argsort, sort, topk

@@ -7,12 +7,12 @@ from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, Maxout
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
                    MultiMarginLoss, NLLLoss, SmoothL1Loss)
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "Identity", "Linear", "Maxout", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Unflatten", "Dropout",
-    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "PReLU", "GELU", "Sigmoid", "Tanh", "SiLU", "ELU", "Softplus", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
     "HingeLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
