@@ -36,3 +36,4 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
     from .viz import draw_graph as _draw_graph
     return _draw_graph(*roots, params=params, model=model, show_values=show_values, rankdir=rankdir, **kwargs)
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)
+from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)

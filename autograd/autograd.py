@@ -1,6 +1,7 @@
 """`autograd.autograd`: the names PyTorch keeps under `torch.autograd`, so that code written as
 `torch.autograd.grad(...)`, `class F(torch.autograd.Function)` or
 `torch.autograd.gradcheck(...)` runs after `torch` -> `autograd`. Nothing new lives here."""
+from . import functional  # noqa: F401  (ag.autograd.functional.jacobian, as torch.autograd.functional)
 from .engine import grad
 from .function import Function
 from .gradcheck import gradcheck, gradgradcheck
