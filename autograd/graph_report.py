@@ -38,17 +38,33 @@ def _inputs(node):
 
 
 def _saved_values(node):
-    """[(label, array, tensor or None)] for what node saved, [] once a backward freed it."""
+    """[(label, array, tensor or None)] for every array node keeps for backward: what it saved
+    (looking one level into saved objects such as max-pooling's plan), its saved output, and
+    arrays kept as ctx attributes (an index, a condition); [] once a backward freed them."""
     found = []
     for k, value in enumerate(getattr(node, "_saved", None) or ()):
-        if isinstance(value, Tensor):
-            found.append((f"saved[{k}]", value.numpy(), value))
-        elif isinstance(value, np.ndarray):
-            found.append((f"saved[{k}]", value, None))
+        found.extend(_arrays_in(value, f"saved[{k}]"))
     output = getattr(node, "_output_data", None)
     if output is not None:
         found.append(("output", output, None))
+    for name, value in getattr(node, "__dict__", {}).items():
+        if not name.startswith("_"):
+            found.extend(_arrays_in(value, f"ctx.{name}"))
     return found
+
+
+def _arrays_in(value, label, depth=2):
+    if isinstance(value, Tensor):
+        yield label, value.numpy(), value
+    elif isinstance(value, np.ndarray):
+        if value.dtype != object:
+            yield label, value, None
+    elif depth and isinstance(value, (tuple, list)):
+        for k, item in enumerate(value):
+            yield from _arrays_in(item, f"{label}[{k}]", depth - 1)
+    elif depth and hasattr(value, "__dict__") and not callable(value) and not hasattr(value, "next_functions"):
+        for name, item in vars(value).items():
+            yield from _arrays_in(item, f"{label}.{name}", depth - 1)
 
 
 def _was_freed(node):
