@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from .saved_tensor_hooks import PackedSaved, PackedValue
 from .tensor import Tensor
 
 
@@ -42,11 +43,12 @@ def _saved_values(node):
     (looking one level into saved objects such as max-pooling's plan), its saved output, and
     arrays kept as ctx attributes (an index, a condition); [] once a backward freed them."""
     found = []
-    for k, value in enumerate(getattr(node, "_saved", None) or ()):
+    saved = getattr(node, "_saved", None) or ()
+    for k, value in enumerate(saved.values if isinstance(saved, PackedSaved) else saved):
         found.extend(_arrays_in(value, f"saved[{k}]"))
     output = getattr(node, "_output_data", None)
     if output is not None:
-        found.append(("output", output, None))
+        found.extend(_arrays_in(output, "output"))
     for name, value in getattr(node, "__dict__", {}).items():
         if not name.startswith("_"):
             found.extend(_arrays_in(value, f"ctx.{name}"))
@@ -54,7 +56,10 @@ def _saved_values(node):
 
 
 def _arrays_in(value, label, depth=2):
-    if isinstance(value, Tensor):
+    """Arrays in a saved value; under saved_tensors_hooks, in what pack_hook returned."""
+    if isinstance(value, PackedValue):
+        yield from _arrays_in(value.packed, label + " (packed)", depth)
+    elif isinstance(value, Tensor):
         yield label, value.numpy(), value
     elif isinstance(value, np.ndarray):
         if value.dtype != object:
@@ -241,7 +246,7 @@ class SavedTensorsReport:
 
 
 def _kind(label, tensor):
-    if label == "output" or tensor is not None and tensor.grad_fn is not None:
+    if label.startswith("output") or tensor is not None and tensor.grad_fn is not None:
         return "activation"
     if tensor is not None and tensor.requires_grad:
         return "leaf"
