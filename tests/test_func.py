@@ -9,6 +9,8 @@ from autograd import func as AF
 
 torch = pytest.importorskip("torch")
 TF = torch.func
+# torch.func.functional_call scripts a helper on first use, which warns in this torch version.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 
 
 def loss(lib):
