@@ -175,15 +175,27 @@ def _call(fn_name, func, inputs, v, create_graph, strict, v_pairs_with, scalar_o
     return inputs_were_tuple, inputs, v, outputs_were_tuple, outputs
 
 
+def _reverse(fn_name, roots, inputs, v, create_graph, strict, stage, retain_graph=None):
+    """v^T d roots / d inputs, zeros for inputs the roots do not depend on; recorded with create_graph."""
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        found = _grad(roots, inputs, v, create_graph=create_graph, retain_graph=retain_graph)
+    return _fill_in_zeros(fn_name, found, inputs, strict, create_graph, stage)
+
+
 def _double_backward_trick(fn_name, outputs, inputs, v, create_graph, strict, stage, retain_graph=None):
     """J v for the function inputs -> outputs, by two reverse passes (module docstring). The second
     pass runs through the first's graph into the function's: `retain_graph` keeps both for another v."""
     with enable_grad():
         cotangents = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         vector_jacobian = _grad(outputs, inputs, cotangents, create_graph=True)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        result = _grad(vector_jacobian, cotangents, v, create_graph=create_graph, retain_graph=retain_graph)
-    return vector_jacobian, _fill_in_zeros(fn_name, result, outputs, strict, create_graph, stage)
+    return vector_jacobian, _reverse(fn_name, vector_jacobian, cotangents, v, create_graph, strict, stage,
+                                     retain_graph)
+
+
+def _returned(outputs, outputs_were_tuple, result, result_was_tuple, create_graph):
+    """(func's output, the product), each shaped as the caller gave it, detached unless create_graph."""
+    return (_unpack(_detach_unless(outputs, create_graph), outputs_were_tuple),
+            _unpack(_detach_unless(result, create_graph), result_was_tuple))
 
 
 # -- the public functions ---------------------------------------------------------------------------
@@ -196,11 +208,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         inputs_were_tuple, inputs, v, outputs_were_tuple, outputs = _call(
             "vjp", func, inputs, v, create_graph, strict, v_pairs_with="outputs")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        result = _fill_in_zeros("vjp", _grad(outputs, inputs, v, create_graph=create_graph), inputs, strict,
-                                create_graph, "back")
-    return (_unpack(_detach_unless(outputs, create_graph), outputs_were_tuple),
-            _unpack(_detach_unless(result, create_graph), inputs_were_tuple))
+    result = _reverse("vjp", outputs, inputs, v, create_graph, strict, "back")
+    return _returned(outputs, outputs_were_tuple, result, inputs_were_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -215,8 +224,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         vector_jacobian, result = _double_backward_trick("jvp", outputs, inputs, v, create_graph, strict,
                                                          "back_trick")
         _check_requires_grad("jvp", vector_jacobian, "grad_inputs", strict)
-    return (_unpack(_detach_unless(outputs, create_graph), outputs_were_tuple),
-            _unpack(_detach_unless(result, create_graph), outputs_were_tuple))
+    return _returned(outputs, outputs_were_tuple, result, outputs_were_tuple, create_graph)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
@@ -226,11 +234,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
                                                         v_pairs_with="inputs", scalar_output=True)
         gradient = _grad(outputs, inputs, create_graph=True)
         _check_requires_grad("vhp", gradient, "jacobian", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        result = _fill_in_zeros("vhp", _grad(gradient, inputs, v, create_graph=create_graph), inputs, strict,
-                                create_graph, "double_back")
-    return (_unpack(_detach_unless(outputs, create_graph), False),
-            _unpack(_detach_unless(result, create_graph), inputs_were_tuple))
+    result = _reverse("vhp", gradient, inputs, v, create_graph, strict, "double_back")
+    return _returned(outputs, False, result, inputs_were_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -245,8 +250,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         gradient = tuple(zeros_like(x) if g is None else g for g, x in zip(gradient, inputs))
         _, result = _double_backward_trick("hvp", gradient, inputs, v, create_graph, strict,
                                            "double_back_trick")
-    return (_unpack(_detach_unless(outputs, create_graph), False),
-            _unpack(_detach_unless(result, create_graph), inputs_were_tuple))
+    return _returned(outputs, False, result, inputs_were_tuple, create_graph)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
