@@ -93,7 +93,9 @@ class BackwardHook:
         self.tracked_outputs = tracked
         for k, piece in zip(tracked, _join([values[k] for k in tracked], self._on_grad_outputs)):
             values[k] = piece
-        return values[0] if single else type(output)(values)
+        if single:
+            return values[0]
+        return type(output)(*values) if hasattr(output, "_fields") else type(output)(values)  # a namedtuple takes fields
 
     def _on_grad_outputs(self, tracked_grads):
         """All output gradients are in: run the pre-hooks, keep grad_output for the hooks."""

@@ -73,6 +73,7 @@ class LayerStatistics:
             raise ValueError(f"LayerStatistics: {type(model).__name__} has no submodule named {', '.join(missing)}")
         self.model, self.layers = model, list(layers)
         self.activations, self.gradients, self.history = {}, {}, [] if keep_history else None
+        self._earliest = None  # the first layer of this forward whose output needs a gradient
         self._handles = [modules[name].register_forward_hook(self._forward_hook(name)) for name in self.layers]
 
     def _forward_hook(self, name):
@@ -81,6 +82,8 @@ class LayerStatistics:
                 return None
             self.activations[name] = tensor_statistics(output)
             if output.requires_grad:
+                if self._earliest is None:
+                    self._earliest = name
                 output.register_hook(self._gradient_hook(name))
             return None
         return hook
@@ -88,13 +91,12 @@ class LayerStatistics:
     def _gradient_hook(self, name):
         def hook(grad):
             self.gradients[name] = tensor_statistics(grad)
-            # The first layer's gradient arrives last: a backward pass through the model is complete.
-            if self.history is not None and name == self._first_tracked():
-                self.history.append(self.as_dict())
+            # The earliest layer's gradient arrives last: a backward pass through the model is complete.
+            if name == self._earliest:
+                self._earliest = None
+                if self.history is not None:
+                    self.history.append(self.as_dict())
         return hook
-
-    def _first_tracked(self):
-        return next((name for name in self.layers if name in self.activations), None)
 
     def parameter_gradients(self):
         """{parameter name: TensorStatistics of its .grad} for the watched layers' parameters that have one."""

@@ -60,6 +60,17 @@ def test_history_keeps_one_entry_per_backward_and_remove_stops_recording():
     assert len(stats.history) == 3
 
 
+def test_history_counts_backward_passes_when_the_first_layer_needs_no_gradient():
+    """Flatten first, on an input that needs no gradient: its output gets none, so a pass is
+    complete when the first layer whose output does get one has its gradient."""
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 2))
+    stats = nn.LayerStatistics(model, keep_history=True)
+    for _ in range(2):
+        model(ag.randn(4, 2, 3)).sum().backward()
+    assert len(stats.history) == 2 and stats.history[0]["0"]["gradient"] is None
+
+
 def test_text_names_every_layer_and_unknown_layers_are_an_error():
     model, x, y = model_and_batch()
     stats = nn.LayerStatistics(model, layers=["0", "2"])

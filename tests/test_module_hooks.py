@@ -142,6 +142,24 @@ def test_hooks_on_a_module_with_non_tensor_arguments_and_several_outputs(use_sec
     np.testing.assert_allclose(x_grad, x_grad_t, rtol=1e-12)
 
 
+def test_hooks_on_a_module_returning_a_namedtuple_keep_its_type():
+    from collections import namedtuple
+    Pair = namedtuple("Pair", "double triple")
+
+    class Split(nn.Module):
+        def forward(self, x):
+            return Pair(x * 2, x * 3)
+    module = Split()
+    seen = []
+    module.register_full_backward_pre_hook(lambda m, go: seen.append([g.numpy().tolist() for g in go]))
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    out = module(x)
+    assert isinstance(out, Pair)
+    (out.double.sum() + out.triple.sum() * 2).backward()
+    assert seen == [[[1.0, 1.0], [2.0, 2.0]]]
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 8.0])
+
+
 def test_hooked_module_stays_twice_differentiable(rng):
     model, model_t = twin(rng, mlp(nn), mlp(torch.nn))
     for layer in model:
