@@ -236,8 +236,10 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 
     `parameter_and_buffer_dicts` maps dotted names ("0.weight", "bn.running_mean") to Tensors, or is
     a tuple of such dicts. Names not given keep the module's own tensors (with strict=True that is an
-    error). With tie_weights, a tensor registered under several names (tied weights) is replaced under
-    all of them when one is given. The stand-ins enter the graph as they are, so the output is
+    error). A name that is not a parameter or buffer of the module is an error, strict or not (PyTorch
+    ignores it unless strict=True; a misspelt name that silently changes nothing is worse). With
+    tie_weights, a tensor registered under several names (tied weights) is replaced under all of
+    them when one is given. The stand-ins enter the graph as they are, so the output is
     differentiable with respect to them (e.g. per-example gradients, or MAML's inner steps).
     """
     if isinstance(parameter_and_buffer_dicts, dict):
