@@ -85,6 +85,9 @@ class PackedValue:
             return Tensor._make(value.numpy(), True, self.grad_fn)
         return value
 
+    def __repr__(self):
+        return f"<saved value of shape {self.shape}, packed by saved_tensors_hooks>"
+
 
 class PackedSaved:
     """A node's packed `save_for_backward` values (told apart from a plain tuple by its class)."""
@@ -92,6 +95,10 @@ class PackedSaved:
 
     def __init__(self, values):
         self.values = values
+
+    def __iter__(self):
+        """The packed values themselves (tools that walk a node's saved values see them as they are kept)."""
+        return iter(self.values)
 
 
 def _pack(value, pack_hook, unpack_hook):

@@ -116,3 +116,12 @@ def test_saved_tensors_report_shows_what_pack_kept():
         packed = ag.saved_tensors_report(model(x).sum())
     assert packed.total_bytes * 4 == plain.total_bytes
     assert all("(packed)" in e.label and e.dtype == "float16" for e in packed.entries)
+
+
+def test_draw_graph_still_draws_a_graph_whose_saved_values_are_packed():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with ag.autograd.graph.saved_tensors_hooks(lambda t: t.numpy().copy(), lambda a: ag.tensor(a)):
+        y = (x.exp() * x).sum()
+    assert "Exp" in ag.draw_graph(y, show_values=True).source
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])))
