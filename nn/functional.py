@@ -773,7 +773,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         return out, weights
     if attn_mask is not None:
         attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
-            attn_mask.reshape(batch, num_heads, length, source)
+            attn_mask.reshape(batch, num_heads, -1, source)
     q = q.reshape(batch, num_heads, length, head_dim)
     k = k.reshape(batch, num_heads, source, head_dim)
     v = v.reshape(batch, num_heads, source, head_dim)
