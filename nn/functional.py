@@ -605,13 +605,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     query (..., L, E), key (..., S, E), value (..., S, Ev). A bool attn_mask (broadcasting to
     (..., L, S)) says where to attend (True); a float one is added to the scores. is_causal lets
-    query i attend to keys 0..i only (the top-left lower triangle, for L != S too); given together
-    with attn_mask, both apply, as PyTorch 2.13 does on the CPU. A query that may attend to no key
+    query i attend to keys 0..i only (the top-left lower triangle, for L != S too), and is an
+    error together with attn_mask, as PyTorch documents. A query that may attend to no key
     at all gets zero weights (and zero output), as PyTorch's. Dropout (dropout_p) acts on the
     weights; with enable_gqa, key and value may have fewer heads (dim -3) than query, a divisor.
     """
     op = "scaled_dot_product_attention"
     _attention_shapes(op, query, key, value)
+    if is_causal and attn_mask is not None:
+        raise ArgumentError(f"{op}: explicit attn_mask should not be set when is_causal=True (the causal mask is "
+                            "built in; combine your mask with a causal one instead)")
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         if query.shape[-3] % key.shape[-3] or key.shape[-3] != value.shape[-3]:
             raise ShapeError(f"{op}: with enable_gqa, the query's heads (dim -3) must be a multiple of key's and "
@@ -621,22 +624,18 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     length, source = query.shape[-2], key.shape[-2]
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = ag.matmul(query * scale, key.transpose(-2, -1))
-    blocked = None  # a constant bool array: True where a query may not attend
     if is_causal:
-        blocked = np.triu(np.ones((length, source), bool), 1)
-    if attn_mask is not None:
-        mask = _array(attn_mask) if attn_mask.dtype == np.bool_ else None
+        scores = ag.masked_fill(scores, np.triu(np.ones((length, source), bool), 1), float("-inf"))
+    elif attn_mask is not None:
         try:
             np.broadcast_shapes(tuple(attn_mask.shape), tuple(scores.shape))
         except ValueError:
             raise ShapeError(f"{op}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "
                              f"attention scores' shape {tuple(scores.shape)} (..., L, S)") from None
-        if mask is not None:
-            blocked = ~mask if blocked is None else blocked | ~mask
+        if attn_mask.dtype == np.bool_:
+            scores = ag.masked_fill(scores, ~_array(attn_mask), float("-inf"))
         else:
             scores = scores + _tensor(attn_mask, scores)
-    if blocked is not None:
-        scores = ag.masked_fill(scores, blocked, float("-inf"))
     # Rows with no key left: a plain softmax would give NaN; PyTorch gives zeros, and so do we,
     # with the scores replaced before the softmax so that no NaN reaches the gradient either.
     empty = np.isneginf(scores.data).all(-1, keepdims=True)

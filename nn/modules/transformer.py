@@ -7,7 +7,7 @@ import numpy as np
 
 import autograd as ag
 from autograd.creation import check_device
-from autograd.errors import ShapeError
+from autograd.errors import ArgumentError, ShapeError
 
 from .. import functional as F
 from .. import init
@@ -28,7 +28,7 @@ def _activation(activation):
     if not isinstance(activation, str):
         return activation
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation should be relu/gelu, not {activation}")
+        raise ArgumentError(f"activation should be relu/gelu, not {activation}")
     return _ACTIVATIONS[activation]
 
 
