@@ -261,14 +261,6 @@ MHA_CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("case", MHA_CASES, ids=lambda c: c.name)
-def test_multihead_attention_matches_torch(case, dtype):
-    build = case.build + (".eval()" if case.eval_mode else "")
-    mine, theirs = run_both(build, case.inputs, case.shapes, case.kwargs, dtype, np.random.default_rng(RNG_SEED))
-    assert_all_match(case.name, mine, theirs, dtype)
-
-
 @pytest.mark.parametrize("build", [
     "nn.MultiheadAttention(6, 2)", "nn.MultiheadAttention(6, 2, kdim=3, vdim=5)",
     "nn.MultiheadAttention(6, 3, bias=False)", "nn.MultiheadAttention(6, 2, add_bias_kv=True)",
@@ -406,8 +398,9 @@ TRANSFORMER_CASES = [
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("case", TRANSFORMER_CASES, ids=lambda c: c.name)
-def test_transformer_layers_match_torch(case, dtype):
+@pytest.mark.parametrize("case", MHA_CASES + TRANSFORMER_CASES, ids=lambda c: c.name)
+def test_attention_layers_match_torch(case, dtype):
+    """MultiheadAttention and the Transformer layers: results, input and parameter gradients."""
     build = case.build + (".eval()" if case.eval_mode else "")
     mine, theirs = run_both(build, case.inputs, case.shapes, case.kwargs, dtype, np.random.default_rng(RNG_SEED))
     assert_all_match(case.name, mine, theirs, dtype)
