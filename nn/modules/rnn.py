@@ -149,6 +149,9 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
+    def flatten_parameters(self):
+        """A no-op, kept so that PyTorch code calling it runs: there is no cuDNN weight buffer here."""
+
     @property
     def all_weights(self):
         return [[getattr(self, name) for name in names] for names in self._all_weights]
