@@ -41,7 +41,7 @@ def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
     h, c = state
     size = c.shape[-1]
     gates = gates_x + F.linear(h, weight_hh, bias_hh)
-    sigmoids = _sigmoid(gates)  # the g quarter is wasted work, but one node instead of three
+    sigmoids = _sigmoid(gates)  # over all four gates (the g quarter is wasted work): fewer nodes than per gate
     input_gate, forget_gate, output_gate = (sigmoids[..., :size], sigmoids[..., size:2 * size],
                                             sigmoids[..., 3 * size:])
     cell = forget_gate * c + input_gate * ag.tanh(gates[..., 2 * size:3 * size])
