@@ -157,6 +157,18 @@ def test_fully_masked_query_gets_zero_output_and_gradient_without_nan():
     assert np.isfinite(k.grad.data).all()
 
 
+def test_float_mask_gets_a_gradient_like_torch():
+    rng = np.random.default_rng(0)
+    q, k, v, mask = (rng.standard_normal(s) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5)))
+    mine = [ag.tensor(a, requires_grad=True) for a in (q, k, v, mask)]
+    theirs = [to_torch(a, requires_grad=True) for a in (q, k, v, mask)]
+    (F.scaled_dot_product_attention(*mine[:3], attn_mask=mine[3]) ** 2).sum().backward()
+    (torch.nn.functional.scaled_dot_product_attention(*theirs[:3], attn_mask=theirs[3]) ** 2).sum().backward()
+    assert_matches_torch("float attn_mask grad", mine[3].grad, theirs[3].grad, np.float64)
+    assert ag.gradcheck(lambda m: F.scaled_dot_product_attention(*mine[:3], attn_mask=m),
+                        [ag.tensor(mask, requires_grad=True)])
+
+
 def test_attention_dropout_is_nn_dropout_on_the_weights():
     """With the same seed, dropout inside attention drops exactly what F.dropout drops from a
     tensor of the weights' shape, and scales the rest by 1 / (1 - p)."""
