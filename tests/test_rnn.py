@@ -1,7 +1,7 @@
 """Recurrent layers and cells against PyTorch with copied weights (outputs, final states, input, state
 and parameter gradients, float64 and float32), gradcheck and gradgradcheck in float64, state dict
 layout, initialisation, and errors."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -21,8 +21,6 @@ class RecurrentCase:
     build: str                 # constructor call, evaluated with `nn` bound to ndgrad's nn or torch.nn
     shape: tuple               # input shape
     states: tuple = ()         # shapes of the initial state tensors (none: zeros)
-    cell: bool = False
-    kwargs: dict = field(default_factory=dict)
 
 
 CASES = [
@@ -47,16 +45,15 @@ CASES = [
     RecurrentCase("gru_unbatched_bidirectional", "nn.GRU(3, 4, bidirectional=True, batch_first=True)", (5, 3),
                   states=((2, 4),)),
     RecurrentCase("gru_one_step", "nn.GRU(3, 4)", (1, 2, 3)),
-    RecurrentCase("rnn_cell", "nn.RNNCell(3, 4)", (2, 3), cell=True),
-    RecurrentCase("rnn_cell_relu_h", "nn.RNNCell(3, 4, nonlinearity='relu')", (2, 3), states=((2, 4),),
-                  cell=True),
-    RecurrentCase("rnn_cell_unbatched_no_bias", "nn.RNNCell(3, 4, bias=False)", (3,), states=((4,),), cell=True),
-    RecurrentCase("lstm_cell", "nn.LSTMCell(3, 4)", (2, 3), cell=True),
-    RecurrentCase("lstm_cell_h_c", "nn.LSTMCell(3, 4)", (2, 3), states=((2, 4), (2, 4)), cell=True),
-    RecurrentCase("lstm_cell_unbatched", "nn.LSTMCell(3, 4)", (3,), states=((4,), (4,)), cell=True),
-    RecurrentCase("gru_cell", "nn.GRUCell(3, 4)", (2, 3), cell=True),
-    RecurrentCase("gru_cell_h_no_bias", "nn.GRUCell(3, 4, bias=False)", (2, 3), states=((2, 4),), cell=True),
-    RecurrentCase("gru_cell_unbatched", "nn.GRUCell(3, 4)", (3,), states=((4,),), cell=True),
+    RecurrentCase("rnn_cell", "nn.RNNCell(3, 4)", (2, 3)),
+    RecurrentCase("rnn_cell_relu_h", "nn.RNNCell(3, 4, nonlinearity='relu')", (2, 3), states=((2, 4),)),
+    RecurrentCase("rnn_cell_unbatched_no_bias", "nn.RNNCell(3, 4, bias=False)", (3,), states=((4,),)),
+    RecurrentCase("lstm_cell", "nn.LSTMCell(3, 4)", (2, 3)),
+    RecurrentCase("lstm_cell_h_c", "nn.LSTMCell(3, 4)", (2, 3), states=((2, 4), (2, 4))),
+    RecurrentCase("lstm_cell_unbatched", "nn.LSTMCell(3, 4)", (3,), states=((4,), (4,))),
+    RecurrentCase("gru_cell", "nn.GRUCell(3, 4)", (2, 3)),
+    RecurrentCase("gru_cell_h_no_bias", "nn.GRUCell(3, 4, bias=False)", (2, 3), states=((2, 4),)),
+    RecurrentCase("gru_cell_unbatched", "nn.GRUCell(3, 4)", (3,), states=((4,),)),
 ]
 
 
@@ -77,7 +74,8 @@ def flat_results(result):
     return flat
 
 
-def hx_argument(states, case):
+def hx_argument(states):
+    """The initial state argument: none, one tensor, or an (h, c) pair."""
     if not states:
         return ()
     return (states[0],) if len(states) == 1 else ((states[0], states[1]),)
@@ -93,8 +91,8 @@ def test_recurrent_layer_matches_torch(case, dtype):
     x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
     states_mine = [ag.tensor(s, requires_grad=True) for s in states]
     states_theirs = [to_torch(s, requires_grad=True) for s in states]
-    results_mine = flat_results(mine(x_mine, *hx_argument(states_mine, case)))
-    results_theirs = flat_results(theirs(x_theirs, *hx_argument(states_theirs, case)))
+    results_mine = flat_results(mine(x_mine, *hx_argument(states_mine)))
+    results_theirs = flat_results(theirs(x_theirs, *hx_argument(states_theirs)))
     assert len(results_mine) == len(results_theirs)
     for i, (a, b) in enumerate(zip(results_mine, results_theirs)):
         assert_matches_torch(f"{case.name} result {i}", a, b, dtype)
@@ -137,10 +135,9 @@ def test_gradcheck_and_gradgradcheck_in_float64(build, shape, state_shapes):
     x = ag.tensor(rng.standard_normal(shape), requires_grad=True)
     states = [ag.tensor(rng.standard_normal(s) * 0.5, requires_grad=True) for s in state_shapes]
     params = list(module.parameters())
-    case = RecurrentCase("", build, shape, state_shapes)
 
     def run(x, *rest):
-        results = flat_results(module(x, *hx_argument(rest[:len(states)], case)))
+        results = flat_results(module(x, *hx_argument(rest[:len(states)])))
         return sum((r * (i + 1)).sum() for i, r in enumerate(results))
 
     inputs = [x, *states, *params]
@@ -200,7 +197,7 @@ def test_matches_torch_after_load_and_double_then_float():
 def test_long_sequence_gradient_matches_torch():
     """Sequences longer than a few steps split their input projections recursively; the
     gradient must still reach every step."""
-    mine, theirs = build_pair(RecurrentCase("", "nn.GRU(2, 3)", ()), np.float64)
+    mine, theirs = build_pair(RecurrentCase("", "nn.GRU(2, 3)", (37, 1, 2)), np.float64)
     x = np.random.default_rng(0).standard_normal((37, 1, 2))
     x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
     mine(x_mine)[0].sum().backward()
