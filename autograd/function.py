@@ -286,7 +286,8 @@ def _record_outputs(ctx, returned, record, edges, slots):
     if slots:
         ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
     ctx.n_outputs = len(outputs)
-    ctx.shape = ctx.dtype = None
+    # `shape` is for nodes with one output (a 1-tuple included); the engine reads `shapes` otherwise.
+    ctx.shape, ctx.dtype = (outputs[0].shape, outputs[0].dtype) if len(outputs) == 1 else (None, None)
     ctx.shapes = tuple(None if o is None else o.shape for o in outputs)
     ctx.dtypes = tuple(None if o is None else o.dtype for o in outputs)
     if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)

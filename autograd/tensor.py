@@ -431,6 +431,7 @@ class Tensor:
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
     def split(self, split_size_or_sections, dim=0): return ops.split(self, split_size_or_sections, dim)
     def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return ops.unbind(self, dim)
     def gather(self, dim, index): return ops.gather(self, dim, index)
     def matmul(self, other): return ops.matmul(self, other)
     def unfold(self, kernel_size, stride=1, padding=0, dilation=1):

@@ -12,7 +12,7 @@ from .softmax import log_softmax, softmax
 from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, repeat, reshape, squeeze, swapaxes,
                     tile, transpose, unsqueeze, view)
 from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
-from .joining import cat, chunk, concat, concatenate, pad, split, stack
+from .joining import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .linalg import bmm, dot, linear, matmul, mm, mv
 from .losses import binary_cross_entropy, softmax_cross_entropy
 from .normalization import batch_norm, group_norm, layer_norm

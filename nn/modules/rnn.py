@@ -64,17 +64,6 @@ def _gru_step(gates_x, state, weight_hh, bias_hh):
 _ACTIVATIONS = {"tanh": ag.tanh, "relu": ag.relu}
 
 
-def _unbind(x):
-    """x[0], x[1], ... along dim 0. Slicing them off one by one would make backward build one
-    gradient of x's full size per slice (quadratic in the sequence length); halving recursively
-    builds about 2 log2(len) of them."""
-    length = x.shape[0]
-    if length <= 2:
-        return [x[i] for i in range(length)]
-    first, second = ag.split(x, [length // 2, length - length // 2], 0)
-    return _unbind(first) + _unbind(second)
-
-
 def _check_dtype(module, input, weight):
     if input.dtype != weight.dtype:
         raise ag.ArgumentError(f"{type(module).__name__}: the input's dtype {input.dtype} does not match the weights' "
@@ -238,7 +227,7 @@ class RNNBase(Module):
     def _run_direction(self, x, state, layer, direction):
         """One layer in one direction over the whole sequence x (L, N, in): (output (L, N, size), final state)."""
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = self._layer_weights(layer, direction)
-        steps = _unbind(F.linear(x, weight_ih, bias_ih))
+        steps = ag.unbind(F.linear(x, weight_ih, bias_ih))
         outputs = [None] * len(steps)
         order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
         for t in order:
