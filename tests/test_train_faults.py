@@ -239,8 +239,23 @@ def test_checkpoint_save_failing_mid_run_is_one_error_line_and_keeps_the_previou
 
 # -- data that is not there --------------------------------------------------------------------------
 
-def test_explicit_data_location_that_does_not_exist_is_one_error_line(tmp_path, monkeypatch, capsys):
+def data_dir_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("NDGRAD_DATA", str(tmp_path / "no-such-dir"))
+    return ["NDGRAD_DATA", str(tmp_path / "no-such-dir"), "does not exist"]
+
+
+def cache_empty(tmp_path, monkeypatch):
+    from nn.data.mnist import CACHE_FILE_NAME
+    monkeypatch.delenv("NDGRAD_DATA", raising=False)
+    monkeypatch.setenv("NDGRAD_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / CACHE_FILE_NAME).write_bytes(b"")
+    return ["empty", f"rm '{tmp_path / 'cache' / CACHE_FILE_NAME}'"]
+
+
+@pytest.mark.parametrize("make", [data_dir_missing, cache_empty])
+def test_data_that_is_not_there_or_damaged_is_one_error_line(make, tmp_path, monkeypatch, capsys):
+    mentions = make(tmp_path, monkeypatch)
     status, lines, stdout = run_main(capsys, "train", "--out", tmp_path / "run", "--limit", 100, "--no-progress")
-    assert_one_error_line(status, lines, "NDGRAD_DATA", str(tmp_path / "no-such-dir"))
+    assert_one_error_line(status, lines, *mentions)
     assert "epoch 1" not in stdout
