@@ -4,13 +4,16 @@
 - NumPy arrays and NumPy scalars keep their dtype.
 - An op between a tensor and a Python scalar keeps the tensor's dtype (a float32 graph is never
   promoted to float64 by a `* 0.5`); between two tensors, NumPy's promotion rules apply.
+- Only numbers make tensors: bool, integer, floating (up to float64) and complex data. Strings,
+  bytes, objects, datetimes and records are refused where the tensor is made (as PyTorch does),
+  rather than failing later inside some op with a bare NumPy error.
 """
 import builtins
 import numbers
 
 import numpy as np
 
-from .errors import DTypeError
+from .errors import ArgumentError, DTypeError
 
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
@@ -41,6 +44,8 @@ def as_array(data, dtype=None):
     """`data` as an ndarray following the dtype rules above (copying lists, keeping arrays)."""
     from .tensor import Tensor
     dtype = resolve_dtype(dtype)
+    if dtype is not None:
+        check_numeric(dtype, "tensor: cannot make a tensor of")
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
@@ -48,14 +53,29 @@ def as_array(data, dtype=None):
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
             data = _unwrap_nested(data)
-        array = np.asarray(data)
+        try:
+            array = np.asarray(data)
+        except ValueError as error:  # NumPy's words for a ragged list ("inhomogeneous shape ...")
+            raise ValueError(f"tensor: the nested sequences have different lengths, so they make no tensor "
+                             f"({error})") from None
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)  # Python floats become float32
-        elif array.dtype.kind == "O":
-            raise DTypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
+    check_numeric(array.dtype, f"tensor: cannot make a tensor from {type(data).__name__} of")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
+
+
+_NUMERIC_KINDS = {"b": 1, "i": 8, "u": 8, "f": 8, "c": 16}   # kind -> the largest itemsize a tensor holds
+
+
+def check_numeric(dtype, what):
+    """DTypeError unless `dtype` is one a tensor can hold: bool, integers, float16..float64, complex."""
+    if dtype.kind not in _NUMERIC_KINDS or dtype.itemsize > _NUMERIC_KINDS[dtype.kind]:
+        kind = {"O": "Python objects", "U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas",
+                "V": "records"}.get(dtype.kind, f"{dtype}, wider than float64")
+        raise DTypeError(f"{what} dtype {dtype} ({kind}): tensors hold only bool, integer, floating point "
+                         "(up to float64) and complex numbers")
 
 
 def constructor_array(data, dtype=None):
@@ -117,8 +137,11 @@ def check_device(device):
 
 def _shape(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = shape[0]
+    shape = tuple(shape)
+    if any(isinstance(n, numbers.Integral) and n < 0 for n in shape):
+        raise ArgumentError(f"cannot make a tensor of shape {shape}: sizes must be non-negative")
+    return shape
 
 
 def _new(array, requires_grad):
@@ -150,6 +173,7 @@ def from_numpy(array):
     """A tensor sharing memory with `array`."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    check_numeric(array.dtype, "from_numpy: cannot share an array of")
     return _new(array, False)
 
 
@@ -242,13 +266,22 @@ def _generator(generator):
 
 
 def randn(*shape, dtype=None, requires_grad=False, generator=None):
-    array = _generator(generator).standard_normal(_shape(shape), dtype=resolve_dtype(dtype) or float32)
-    return _new(array, requires_grad)
+    dtype, drawn = _floating_dtype("randn", dtype)
+    return _new(_generator(generator).standard_normal(_shape(shape), dtype=drawn).astype(dtype, copy=False),
+                requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad=False, generator=None):
-    array = _generator(generator).random(_shape(shape), dtype=resolve_dtype(dtype) or float32)
-    return _new(array, requires_grad)
+    dtype, drawn = _floating_dtype("rand", dtype)
+    return _new(_generator(generator).random(_shape(shape), dtype=drawn).astype(dtype, copy=False), requires_grad)
+
+
+def _floating_dtype(op, dtype):
+    """(the dtype asked for, the one NumPy draws in: float32 or float64; float16 is drawn as float32)."""
+    dtype = resolve_dtype(dtype) or float32
+    if dtype.kind != "f":
+        raise DTypeError(f"{op}: draws floating point numbers; dtype {dtype} is not a floating point dtype")
+    return dtype, (float64 if dtype == float64 else float32)
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None):

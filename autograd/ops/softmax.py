@@ -10,6 +10,11 @@ from .elementwise import exp
 from .reduction import normalize_axes
 
 
+def _over_empty_dim(x, axis):
+    """Nothing to normalise over: the result is empty too (as PyTorch), and NumPy must not see it."""
+    return axis is not None and x.shape[axis] == 0
+
+
 def _shifted(x, axis):
     top = np.amax(x, axis=axis, keepdims=True)
     return x - np.where(np.isfinite(top), top, 0)
@@ -19,6 +24,8 @@ class Softmax(Primitive):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
+        if _over_empty_dim(x, axis):
+            return ctx.save_output(x.copy())
         e = np.exp(_shifted(x, axis))
         e /= np.sum(e, axis=axis, keepdims=True)
         return ctx.save_output(e)
@@ -33,6 +40,8 @@ class LogSoftmax(Primitive):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
+        if _over_empty_dim(x, axis):
+            return ctx.save_output(x.copy())
         shifted = _shifted(x, axis)
         shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         return ctx.save_output(shifted)
