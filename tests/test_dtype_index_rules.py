@@ -256,3 +256,12 @@ def test_cat_with_legacy_empty_tensors_gives_them_empty_gradients():
     empty, full = ag.zeros(0, requires_grad=True), ag.ones(2, 3, requires_grad=True)
     (ag.cat([empty, full, empty]) * 2).sum().backward()
     assert empty.grad.shape == (0,) and np.all(full.grad.data == 2)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (3, 3), (3,), (2, 3)])
+def test_embedding_weight_of_the_wrong_shape_is_refused_naming_both_shapes(shape):
+    with pytest.raises(AssertionError):
+        torch.nn.Embedding(3, 2, _weight=torch.zeros(shape))
+    with pytest.raises(ValueError, match=rf"_weight of shape \({shape[0]}, ?{shape[1] if len(shape) > 1 else ''}\)"
+                                         r".*\(3, 2\)"):
+        nn.Embedding(3, 2, _weight=ag.zeros(*shape))
