@@ -553,12 +553,49 @@ def resumed_config(state, requested):
 
 
 def restore(model, optimizer, saved, path):
+    config = saved["state"]["config"]
     try:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
     except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as error:
-        raise UsageError(f"{path}: the checkpoint does not fit the {saved['state']['config']['model']} "
-                         f"model and its optimizer ({_one_line(error)})") from None
+        raise UsageError(f"{path}: the checkpoint does not fit the {config['model']} model and its optimizer "
+                         f"({_one_line(error)})") from None
+    check_optimizer_state(optimizer, config, path)
+
+
+def check_optimizer_state(optimizer, config, path):
+    """The restored optimizer's state per parameter holds what one step of a fresh optimizer of
+    the same kind makes: the same entries, tensors of the parameter's shape with finite values,
+    finite non-negative counters. (The optimizer's own load_state_dict checks the hyperparameters
+    and shapes it knows of, not missing entries or counters; those would fail mid-step.)"""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    stand_ins = [ag.zeros(p.shape, dtype=p.dtype, requires_grad=True) for p in params]
+    reference = make_optimizer(config["optimizer"], stand_ins, config["lr"])
+    for stand_in in stand_ins:
+        stand_in.grad = ag.zeros_like(stand_in)
+    reference.step()
+    for k, (param, stand_in) in enumerate(zip(params, stand_ins)):
+        state, expected = optimizer.state.get(param, {}), reference.state[stand_in]
+        if not state:
+            continue  # not stepped yet
+        where = f"{path}: the stored optimizer state of parameter {k}"
+        if set(state) != set(expected):
+            raise UsageError(f"{where} holds {sorted(state)}, expected {sorted(expected)}")
+        for name, value in state.items():
+            if _is_array(expected[name]):
+                fits = (_is_array(value) and value.shape == expected[name].shape
+                        and bool(np.isfinite(np.asarray(value)).all()))
+                wanted = f"finite values of shape {expected[name].shape}"
+            else:
+                fits = type(value) in (int, float) and math.isfinite(value) and value >= 0
+                wanted = "a finite non-negative count"
+            if not fits:
+                shown = f"an array of shape {value.shape}" if _is_array(value) else repr(value)
+                raise UsageError(f"{where}: {name} is {shown}; expected {wanted}")
+
+
+def _is_array(value):
+    return isinstance(value, (ag.Tensor, np.ndarray))
 
 
 def _plural(count, noun, plural=None):
@@ -566,8 +603,8 @@ def _plural(count, noun, plural=None):
 
 
 def _one_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    """The whole message, its lines joined (the first line alone may say only "Error(s) in ...")."""
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip()) or type(error).__name__
 
 
 # -- the output directory ------------------------------------------------------------------------
@@ -671,6 +708,9 @@ def write_graph(model, images, labels, path, log):
     except graphviz.ExecutableNotFound:
         log(f"{PROG}: note: Graphviz's `dot` is not installed, so {path.name} is not written")
         return
+    except graphviz.CalledProcessError as error:  # a broken `dot` costs the picture, not the run
+        log(f"{PROG}: note: Graphviz's `dot` failed ({_one_line(error)}), so {path.name} is not written")
+        return
     finally:
         model.load_state_dict(snapshot)
     _replace_atomically(path, lambda f: f.write(svg))
@@ -720,7 +760,8 @@ def _argument(parse, rule):
         try:
             return rule(parse(text))
         except ValueError as error:
-            message = str(error) if "must be" in str(error) else f"expected a {parse.__name__}, got {text!r}"
+            expected = {int: "an integer", float: "a number"}[parse]
+            message = str(error) if "must be" in str(error) else f"expected {expected}, got {text!r}"
             raise argparse.ArgumentTypeError(message) from None
     return convert
 

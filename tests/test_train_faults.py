@@ -186,6 +186,43 @@ def _deep_copy(value):
     return value
 
 
+def _optimizer_state(saved):
+    return saved["optimizer"]["state"][0]
+
+
+def _nan_moment(saved):
+    moment = np.array(_optimizer_state(saved)["exp_avg"])
+    moment[0, 0] = np.nan
+    _optimizer_state(saved)["exp_avg"] = moment
+
+
+BAD_WEIGHTS = {
+    "step-string": (lambda saved: _optimizer_state(saved).update(step="abc"), "step is 'abc'"),
+    "step-negative": (lambda saved: _optimizer_state(saved).update(step=-5), "step is -5"),
+    "step-nan": (lambda saved: _optimizer_state(saved).update(step=float("nan")), "step is nan"),
+    "moment-missing": (lambda saved: _optimizer_state(saved).pop("exp_avg"), "holds ['exp_avg_sq', 'step']"),
+    "moment-nan": (_nan_moment, "exp_avg is an array of shape (256, 784); expected finite values"),
+    "moment-shape": (lambda saved: _optimizer_state(saved).update(exp_avg=ag.zeros(3)), "has shape (3,)"),
+    "lr-string": (lambda saved: saved["optimizer"]["param_groups"][0].update(lr="x"), "lr"),
+    "weight-shape": (lambda saved: saved["model"].update({"1.weight": ag.zeros(3)}), "size mismatch for 1.weight"),
+    "weight-extra": (lambda saved: saved["model"].update(extra=ag.zeros(1)), "Unexpected key(s)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_WEIGHTS))
+def test_bad_stored_weights_or_optimizer_state_is_one_error_line_before_training(case, stopped_checkpoint, tmp_path,
+                                                                                capsys, synthetic_data):
+    mutate, mention = BAD_WEIGHTS[case]
+    saved = _deep_copy({**stopped_checkpoint, "optimizer": _deep_copy(stopped_checkpoint["optimizer"]),
+                        "model": dict(stopped_checkpoint["model"])})
+    mutate(saved)
+    nn.save(saved, tmp_path / "checkpoint.safetensors")
+    with pytest.raises(nn.train.UsageError) as info:
+        quiet_train(TrainConfig(), tmp_path, synthetic_data, resume=True)
+    assert mention in str(info.value) and str(tmp_path / "checkpoint.safetensors") in str(info.value)
+    assert "\n" not in str(info.value)
+
+
 def test_stored_position_beyond_the_data_is_an_error_not_a_crash(stopped_checkpoint, synthetic_data, tmp_path):
     saved = {**stopped_checkpoint, "train_state": _deep_copy(stopped_checkpoint["train_state"])}
     saved["train_state"]["position"].update(batch=40, seen=4000, correct=0)   # 3 batches per epoch here
