@@ -37,7 +37,8 @@ def check_replaceable(path, op):
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"{op}: cannot write {path!r}: directory {directory!r} does not exist")
+        state = "is not a directory" if os.path.exists(directory) else "does not exist"
+        raise FileNotFoundError(f"{op}: cannot write {path!r}: directory {directory!r} {state}")
     try:
         status = os.stat(target)
     except FileNotFoundError:

@@ -262,3 +262,16 @@ def test_malformed_header_or_metadata_gives_one_clear_error_naming_the_file(name
         nn.load(path)
     assert repr(str(path)) in str(info.value) and "\n" not in str(info.value)
     assert info.value.__cause__ is None
+
+
+@posix_only
+def test_save_through_a_symlink_loop_or_below_a_file_names_the_target(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    (tmp_path / "file").write_text("x")
+    for target, reason in ((loop, "Too many levels of symbolic links"),
+                           (tmp_path / "file" / "ckpt", "is not a directory")):
+        with pytest.raises(OSError, match=reason) as info:
+            nn.save({"x": ag.ones(1)}, target)
+        assert str(info.value).startswith(f"nn.save: cannot write {str(target)!r}")
+    assert temporaries(tmp_path) == []
