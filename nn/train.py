@@ -25,6 +25,13 @@ function of the seed and the position, never of how the run got there:
 The checkpoint is one safetensors file written by `nn.save` (atomically): the tensors as
 safetensors tensors, the training state (position, configuration, metrics so far) as JSON in its
 metadata, whose floats come back exactly. Nothing is pickled.
+
+Failures lose nothing. The output directory is checked before any work (a directory this process
+can write, whose outputs are absent or replaceable regular files) and locked for the run, so a
+second run on it stops at once. A stored checkpoint is checked field by field with the rules the
+command line's arguments pass (CONFIG_RULES, POSITION_RULES, HISTORY_RULES), and its optimizer
+state against a fresh optimizer's. Every expected failure, a write that fails mid-run included,
+is one line `ndgrad: error: ...` with exit status 2; the last checkpoint written stays whole.
 """
 import argparse
 import contextlib
