@@ -385,6 +385,13 @@ def non_negative_number(value):
     return value
 
 
+def loss_value(value):
+    """A cross-entropy: non-negative, and inf or nan once a run has diverged (still a run to evaluate)."""
+    if type(value) not in (int, float) or not (math.isnan(value) or value >= 0):
+        raise ValueError(f"must be a non-negative number (or nan), got {value!r}")
+    return value
+
+
 def one_of(choices):
     def check(value):
         if not isinstance(value, str) or value not in choices:
@@ -400,10 +407,10 @@ def optional(rule):
 CONFIG_RULES = {"model": one_of(tuple(MODELS)), "epochs": positive_int, "batch_size": positive_int,
                 "lr": positive_number, "optimizer": one_of(OPTIMIZERS), "seed": non_negative_int,
                 "limit": optional(positive_int), "schedule": one_of(SCHEDULES)}
-POSITION_RULES = {"epoch": non_negative_int, "batch": non_negative_int, "loss_sum": non_negative_number,
+POSITION_RULES = {"epoch": non_negative_int, "batch": non_negative_int, "loss_sum": loss_value,
                   "correct": non_negative_int, "seen": non_negative_int, "seconds": non_negative_number}
-HISTORY_RULES = {"epoch": positive_int, "train_loss": non_negative_number, "train_accuracy": non_negative_number,
-                 "test_loss": non_negative_number, "test_accuracy": non_negative_number,
+HISTORY_RULES = {"epoch": positive_int, "train_loss": loss_value, "train_accuracy": non_negative_number,
+                 "test_loss": loss_value, "test_accuracy": non_negative_number,
                  "seconds": non_negative_number, "samples_per_second": non_negative_number}
 assert set(CONFIG_RULES) == {f.name for f in fields(TrainConfig)} == set(TrainConfig.__annotations__)
 assert set(POSITION_RULES) == {f.name for f in fields(Position)}

@@ -147,7 +147,8 @@ BAD_STATES = {
     "batch-negative": (set_field("position", "batch", -1), "batch must be a non-negative integer"),
     "seen-too-many": (set_field("position", "seen", 10**9), "images seen in"),
     "correct-above-seen": (set_field("position", "correct", 10**4), "correct of"),
-    "loss-infinite": (set_field("position", "loss_sum", float("inf")), "loss_sum must be a non-negative number"),
+    "loss-negative": (set_field("position", "loss_sum", -1.0), "loss_sum must be a non-negative number"),
+    "loss-string": (set_field("position", "loss_sum", "1.0"), "loss_sum must be a non-negative number"),
     "seconds-negative": (set_field("position", "seconds", -1.0), "seconds must be a non-negative number"),
     "epoch-beyond-run": (set_field("position", "epoch", 7), "history at epoch 7"),
     "position-missing": (delete_field("position"), "lacks position"),
@@ -221,6 +222,16 @@ def test_bad_stored_weights_or_optimizer_state_is_one_error_line_before_training
         quiet_train(TrainConfig(), tmp_path, synthetic_data, resume=True)
     assert mention in str(info.value) and str(tmp_path / "checkpoint.safetensors") in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_diverged_run_with_nan_and_inf_losses_still_resumes_and_evaluates(stopped_checkpoint, synthetic_data,
+                                                                            tmp_path):
+    saved = {**stopped_checkpoint, "train_state": _deep_copy(stopped_checkpoint["train_state"])}
+    saved["train_state"]["position"]["loss_sum"] = float("nan")
+    nn.save(saved, tmp_path / "checkpoint.safetensors")
+    result = quiet_train(TrainConfig(epochs=2), tmp_path, synthetic_data, resume=True)
+    assert not result.interrupted and np.isnan(result.history[0]["train_loss"])
+    assert nn.train.read_checkpoint(tmp_path / "checkpoint.safetensors")["state"]["position"]["epoch"] == 2
 
 
 def test_stored_position_beyond_the_data_is_an_error_not_a_crash(stopped_checkpoint, synthetic_data, tmp_path):
