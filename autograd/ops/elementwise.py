@@ -387,3 +387,22 @@ def cast(x, dtype):
     if x.dtype == dtype:
         return x
     return Cast.apply(x, dtype=dtype)
+
+
+# -- softplus --------------------------------------------------------------------------------------
+
+class Softplus(Primitive):
+    """log(1 + exp(x)), computed without overflow; softplus'(x) = sigmoid(x)."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * sigmoid(x)
+
+
+def softplus(x):
+    return Softplus.apply(x)

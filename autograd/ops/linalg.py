@@ -69,3 +69,54 @@ def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
     return matmul(a, b)
+
+
+# -- linear --------------------------------------------------------------------------------------
+
+class Linear(Primitive):
+    """out = x @ W.T + b for x of shape (*, in), W (out, in), b (out,) or None.
+
+    d/dx = grad @ W, d/dW = grad^T @ x (leading dims flattened), d/db = grad summed over rows.
+    One node instead of a transpose, a matmul and a broadcast add: the training hot path.
+    """
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        ctx.save_for_backward(x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = MatMul.apply(grad, weight) if need_x else None
+        grad_w = LinearWeightGrad.apply(grad, x) if need_w else None
+        grad_b = sum_to(grad, weight.shape[:1]) if need_b else None
+        return grad_x, grad_w, grad_b
+
+
+class LinearWeightGrad(Primitive):
+    """Linear's weight gradient grad^T @ x, the leading dims of both flattened into rows.
+
+    It is bilinear, so its own derivatives are linear and matmul again: for a gradient gg of the
+    weight's shape, d/dgrad = x @ gg^T (a linear layer with weight gg), d/dx = grad @ gg.
+    """
+    @staticmethod
+    def forward(ctx, grad, x):
+        ctx.save_for_backward(grad, x)
+        return grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        return (Linear.apply(x, gg, None) if need_grad else None), (MatMul.apply(grad, gg) if need_x else None)
+
+
+def linear(x, weight, bias=None):
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
+        raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
+                          f"({weight.shape[-1]})", x.shape, weight.shape)
+    return Linear.apply(x, weight, bias)

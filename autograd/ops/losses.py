@@ -1,0 +1,123 @@
+"""Fused losses: softmax cross-entropy and binary cross-entropy, stable and in one pass each."""
+import numpy as np
+
+from ..function import Primitive
+from .softmax import log_softmax, log_softmax_array, shifted, softmax
+
+
+# -- softmax cross-entropy -------------------------------------------------------------------------
+
+class SoftmaxCrossEntropy(Primitive):
+    """loss = -sum_c coef_c * log_softmax(x)_c along `axis`, per sample (scale None) or summed
+    over everything and multiplied by `scale` (a mean's 1/count).
+
+    coef is the one-hot target times the class weight (zero where ignored), mixed with the
+    label-smoothing term, or a probability target. With s = softmax(x) and G the gradient per
+    sample: d/dx = (s * sum_c coef_c - coef) * G (SoftmaxCrossEntropyGrad);
+    d/dcoef = -log_softmax(x) * G.
+    """
+    @staticmethod
+    def forward(ctx, x, coef, axis, scale):
+        log_probs = log_softmax_array(x, axis)
+        log_probs *= coef
+        per_sample = -np.sum(log_probs, axis=axis)
+        ctx.axis, ctx.scale = axis, scale
+        ctx.save_for_backward(x, coef)
+        if scale is None:
+            return per_sample
+        return np.asarray(per_sample.sum() * scale, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, coef = ctx.saved_tensors
+        need_x, need_coef = ctx.needs_input_grad
+        grad_x = SoftmaxCrossEntropyGrad.apply(x, coef, grad, axis=ctx.axis, scale=ctx.scale) if need_x else None
+        grad_coef = log_softmax(x, ctx.axis) * -_per_sample(grad, ctx.axis, ctx.scale) if need_coef else None
+        return grad_x, grad_coef
+
+
+def _per_sample(grad, axis, scale):
+    """The loss gradient as it reaches each sample, broadcastable along the class axis."""
+    return grad.unsqueeze(axis) if scale is None else grad * scale
+
+
+class SoftmaxCrossEntropyGrad(Primitive):
+    """SoftmaxCrossEntropy's input gradient (s T - coef) G, with s = softmax(x), T = sum_c coef_c
+    and G the per-sample gradient, in a few whole-array passes. Its own derivatives, for a
+    gradient gg of x's shape: d/dx = T s (gG - sum_c(gG s)) (softmax's Jacobian),
+    d/dcoef = G (sum_c(gg s) - gg), d/dG = sum_c(gg (s T - coef)).
+    """
+    @staticmethod
+    def forward(ctx, x, coef, grad, axis, scale):
+        ctx.axis, ctx.scale = axis, scale
+        ctx.save_for_backward(x, coef, grad)
+        per_sample = np.expand_dims(grad, axis) if scale is None else grad * scale
+        probs = np.exp(shifted(x, axis))
+        probs *= np.sum(coef, axis=axis, keepdims=True) / np.sum(probs, axis=axis, keepdims=True)
+        probs -= coef
+        probs *= per_sample
+        return probs.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, coef, grad = ctx.saved_tensors
+        need_x, need_coef, need_grad = ctx.needs_input_grad
+        axis, scale = ctx.axis, ctx.scale
+        s = softmax(x, axis)
+        total = coef.sum(axis, keepdim=True)
+        per_sample = _per_sample(grad, axis, scale)
+        grad_x = grad_coef = grad_grad = None
+        if need_x:
+            weighted = gg * per_sample
+            grad_x = total * s * (weighted - (weighted * s).sum(axis, keepdim=True))
+        if need_coef:
+            grad_coef = per_sample * ((gg * s).sum(axis, keepdim=True) - gg)
+        if need_grad:
+            grad_grad = (gg * (s * total - coef)).sum(axis)
+            if scale is not None:
+                grad_grad = grad_grad.sum() * scale
+        return grad_x, grad_coef, grad_grad
+
+
+def softmax_cross_entropy(input, coef, dim=1, scale=None):
+    """-sum(coef * log_softmax(input, dim), dim): per sample, or with `scale` (e.g. 1/count for a
+    mean) summed over everything and scaled. `coef` holds per-class coefficients of input's shape
+    (one-hot targets times class weights, label smoothing, or probabilities): cross-entropy in one
+    stable fused op, which nn.functional.cross_entropy builds on."""
+    return SoftmaxCrossEntropy.apply(input, coef, axis=dim % input.ndim, scale=scale)
+
+
+# -- binary cross-entropy --------------------------------------------------------------------------
+
+_BCE_EPSILON = float(np.float32(1e-12))   # PyTorch's EPSILON, which it stores as a float32
+
+
+class BinaryCrossEntropy(Primitive):
+    """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch), so
+    x = 0 or 1 gives a finite loss. d/dx = (x - y) / max(x (1 - x), 1e-12), PyTorch's finite
+    gradient; d/dy = log(1 - x) - log(x), clamped the same way."""
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        ctx.save_for_backward(x, y)
+        return -(y * log_x + (1 - y) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = grad * (x - y) / (x * (1 - x)).clamp(min=_BCE_EPSILON)
+        if need_y:
+            with np.errstate(divide="ignore"):
+                grad_y = grad * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return grad_x, grad_y
+
+
+def binary_cross_entropy(input, target):
+    """Elementwise -(target log(input) + (1 - target) log(1 - input)), each log clamped at -100 as
+    PyTorch's; unreduced (nn.functional.binary_cross_entropy reduces and weights it)."""
+    return BinaryCrossEntropy.apply(input, target)

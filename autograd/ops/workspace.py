@@ -1,0 +1,79 @@
+"""Reusable scratch arrays for the big, short-lived buffers of conv, pooling and normalisation."""
+import sys
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+
+def _unused_refcount():
+    """sys.getrefcount of an array that only a pool list refers to, seen from the loop in
+    Workspace.empty (measured rather than assumed, as interpreters count differently)."""
+    arrays = [np.empty(0)]
+    for array in arrays:
+        return sys.getrefcount(array)
+
+
+_UNUSED_REFCOUNT = _unused_refcount()
+
+
+class Workspace:
+    """Reusable scratch arrays for the big, short-lived buffers of conv and pooling (the column
+    matrices, their gradients, pooled outputs), as PyTorch's caching allocator keeps freed blocks.
+
+    Allocating a fresh multi-megabyte array every step costs a page fault per 4 KiB page on first
+    touch (malloc hands large blocks back to the OS when they are freed), which in a small CNN's
+    step is as much time as the arithmetic. An array here is handed out again only once nothing
+    but the pool refers to it (no Tensor, view or saved graph value), so reuse is never visible.
+    Per thread; at most `per_shape` arrays per (shape, dtype), and `max_bytes` in all (least
+    recently used shapes are dropped first).
+    """
+    min_bytes = 1 << 18
+    per_shape = 3
+    max_bytes = 256 << 20
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _pool(self):
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = OrderedDict()
+            self._local.bytes = 0
+        return pool
+
+    def empty(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        shape = tuple(shape)
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if size < self.min_bytes:
+            return np.empty(shape, dtype)
+        pool = self._pool()
+        key = (shape, dtype)
+        arrays = pool.get(key)
+        if arrays is None:
+            arrays = pool[key] = []
+        pool.move_to_end(key)
+        for array in arrays:
+            if sys.getrefcount(array) == _UNUSED_REFCOUNT:   # only the pool refers to it
+                return array
+        array = np.empty(shape, dtype)
+        if len(arrays) < self.per_shape:
+            arrays.append(array)
+            self._local.bytes += size
+            while self._local.bytes > self.max_bytes and len(pool) > 1:
+                (old_shape, old_dtype), dropped = pool.popitem(last=False)
+                self._local.bytes -= len(dropped) * int(np.prod(old_shape, dtype=np.int64)) * old_dtype.itemsize
+        return array
+
+    def zeros(self, shape, dtype):
+        array = self.empty(shape, dtype)
+        array.fill(0)
+        return array
+
+    def clear(self):
+        self._pool().clear()
+        self._local.bytes = 0
+
+
+workspace = Workspace()
