@@ -483,32 +483,35 @@ def _progress_bar(total, position, config, enabled):
 
 
 class StopRequest:
-    """Within `with StopRequest() as stop:`, Ctrl-C (SIGINT) only sets `stop.requested`, so the
-    training loop can finish its batch and save a consistent checkpoint; a second Ctrl-C raises
-    KeyboardInterrupt at once. Outside the main thread (where signals cannot be handled) it does
-    nothing, and `requested` stays False."""
+    """Within `with StopRequest() as stop:`, Ctrl-C (SIGINT) and SIGTERM (what `kill`, a scheduler
+    or a container stop sends) only set `stop.requested`, so the training loop can finish its batch
+    and save a consistent checkpoint; a second signal raises KeyboardInterrupt at once. Outside the
+    main thread (where signals cannot be handled) it does nothing, and `requested` stays False."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
-        self._previous = None
+        self._previous = {}
 
     def __enter__(self):
         try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         except ValueError:                      # not the main thread
-            self._previous = None
+            pass
         return self
 
     def _handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print(f"\n{PROG}: interrupted: finishing this batch and saving a checkpoint "
+        print(f"\n{PROG}: {signal.Signals(signum).name}: finishing this batch and saving a checkpoint "
               "(press Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
         return False
 
 

@@ -307,3 +307,21 @@ def test_data_that_is_not_there_or_damaged_is_one_error_line(make, tmp_path, mon
     status, lines, stdout = run_main(capsys, "train", "--out", tmp_path / "run", "--limit", 100, "--no-progress")
     assert_one_error_line(status, lines, *mentions)
     assert "epoch 1" not in stdout
+
+
+# -- SIGTERM (kill, a scheduler, a container stop) saves like Ctrl-C -----------------------------------
+
+@posix_only
+def test_sigterm_mid_run_saves_a_resumable_checkpoint_instead_of_losing_the_epoch(tmp_path):
+    run = run_cli("train", "--out", tmp_path, "--limit", 20_000, "--epochs", 3, "--batch-size", 100, "--no-progress")
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "graph.svg").exists():      # written just before the first batch
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    time.sleep(0.5)
+    run.send_signal(signal.SIGTERM)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    assert "SIGTERM: finishing this batch" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    position = nn.train.read_checkpoint(tmp_path / "checkpoint.safetensors")["state"]["position"]
+    assert position["epoch"] * 200 + position["batch"] > 0
