@@ -214,6 +214,10 @@ def test_embedding_padding_idx_may_still_be_negative_as_in_torch():
 
 # -- empty inputs, wherever PyTorch accepts them --------------------------------------------------------
 
+def _functional(lib):
+    return F if lib is ag else torch.nn.functional
+
+
 EMPTY_CASES = {
     "amax-other-dim": lambda lib: lib.zeros(0, 3).amax(1),
     "amax-empty-dim": lambda lib: lib.zeros(0, 3).amax(0),
@@ -234,6 +238,9 @@ EMPTY_CASES = {
     "cat-empty-rows": lambda lib: lib.cat([lib.zeros(0, 3), lib.ones(1, 3)]),
     "cat-mismatch": lambda lib: lib.cat([lib.zeros(1, 2), lib.ones(1, 3)]),
     "stack-none": lambda lib: lib.stack([]),
+    "layer_norm-empty-batch": lambda lib: _functional(lib).layer_norm(lib.zeros(0, 3), (3,)),
+    "layer_norm-empty-middle": lambda lib: _functional(lib).layer_norm(lib.zeros(2, 0, 3), (3,), lib.ones(3),
+                                                                        lib.zeros(3)),
     "sum-empty": lambda lib: lib.zeros(0).sum(),
     "prod-empty": lambda lib: lib.zeros(0, 2).prod(0),
 }
