@@ -98,6 +98,47 @@ def test_negative_sizes_are_refused_as_in_torch(make):
         make(ag)
 
 
+CREATION_CASES = {
+    "full-none": lambda lib: lib.full((2,), None),
+    "full-str": lambda lib: lib.full((2,), "a"),
+    "full-negative-size": lambda lib: lib.full((-2,), 1.0),
+    "full-float-size": lambda lib: lib.full((2.5,), 1.0),
+    "full-int": lambda lib: lib.full((2,), 3),
+    "full-bool": lambda lib: lib.full((2,), True),
+    "zeros-float-size": lambda lib: lib.zeros(2.5),
+    "zeros-str-size": lambda lib: lib.zeros("3"),
+    "ones-none": lambda lib: lib.ones(None),
+    "arange-str": lambda lib: lib.arange("a"),
+    "arange-step-zero": lambda lib: lib.arange(0, 5, 0),
+    "arange-nan": lambda lib: lib.arange(0, float("nan")),
+    "arange-inf": lambda lib: lib.arange(0, float("inf")),
+    "arange-wrong-direction": lambda lib: lib.arange(5, 0, 1),
+    "arange-down": lambda lib: lib.arange(5, 0, -2),
+    "arange-empty": lambda lib: lib.arange(3, 3),
+    "arange-float": lambda lib: lib.arange(0.0, 1.0, 0.25),
+    "linspace-negative-steps": lambda lib: lib.linspace(0, 1, -1),
+    "eye-negative": lambda lib: lib.eye(-1),
+    "eye-float": lambda lib: lib.eye(2.5),
+    "randint-empty-range": lambda lib: lib.randint(5, 2, (3,)),
+    "randperm-negative": lambda lib: lib.randperm(-1),
+    "int-beyond-64-bits": lambda lib: lib.tensor([2 ** 70]),
+    "int8-overflow": lambda lib: lib.tensor([300], dtype=lib.int8),
+    "int8-fits": lambda lib: lib.tensor([-128, 127], dtype=lib.int8),
+    "ragged-tensors": lambda lib: lib.tensor([lib.ones(2), lib.ones(3)]),
+    "zeros_like-str": lambda lib: lib.zeros_like("abc"),
+    "set": lambda lib: lib.tensor({1, 2}),
+    "generator": lambda lib: lib.tensor(x for x in range(3)),
+    "complex-list": lambda lib: lib.tensor([1j, 2.0]),
+    "mixed-list": lambda lib: lib.tensor([1, 2.5, True]),
+}
+
+
+@pytest.mark.parametrize("case", list(CREATION_CASES))
+def test_creation_arguments_are_checked_as_in_torch(case):
+    make = CREATION_CASES[case]
+    assert_same_behaviour(lambda: make(ag), lambda: make(torch))
+
+
 @pytest.mark.parametrize("op", ["randn", "rand"])
 @pytest.mark.parametrize("dtype", ["int64", "bool", "uint8"])
 def test_random_floats_in_an_integer_dtype_are_refused_as_in_torch(op, dtype):
