@@ -95,8 +95,10 @@ def graph_is_a_fifo(tmp_path):
 
 
 @posix_only
-@pytest.mark.parametrize("make", [out_is_a_file, out_below_a_file, out_in_proc, metrics_is_a_directory,
-                                  checkpoint_is_write_protected, graph_is_a_fifo])
+@pytest.mark.parametrize("make", [out_is_a_file, out_below_a_file, metrics_is_a_directory,
+                                  checkpoint_is_write_protected, graph_is_a_fifo,
+                                  pytest.param(out_in_proc, marks=pytest.mark.skipif(
+                                      not sys.platform.startswith("linux"), reason="procfs is Linux's"))])
 def test_unusable_out_is_one_error_line_before_training_starts(make, tmp_path, capsys):
     out, mention = make(tmp_path)
     status, lines, stdout = run_main(capsys, "train", "--out", out, "--limit", 100, "--epochs", 1, "--no-progress")
