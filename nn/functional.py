@@ -14,7 +14,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 from autograd.errors import DTypeError, ShapeError
-from autograd.ops import conv, elementwise, linalg, losses, normalization, pooling
+from autograd.ops import elementwise, linalg, losses, normalization
 
 
 __all__ = [
@@ -26,17 +26,6 @@ __all__ = [
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-def _pair(value, name, op):
-    if isinstance(value, (numbers.Integral, np.integer)):
-        return (int(value), int(value))
-    pair = tuple(int(v) for v in value)
-    if len(pair) == 1:
-        return pair * 2
-    if len(pair) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return pair
-
 
 def _tensor(value, like=None):
     """A Tensor from a Tensor, array or number (numbers take `like`'s dtype)."""
@@ -366,84 +355,10 @@ def linear(input, weight, bias=None):
     return linalg.linear(input, weight, bias)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) or (C, H, W) input; padding
-    is an int, a pair, 'valid' (none) or 'same' (output as large as the input, stride 1 only)."""
-    stride = _pair(stride, "stride", "conv2d")
-    dilation = _pair(dilation, "dilation", "conv2d")
-    if input.ndim == 3:  # unbatched
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
-            totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
-            padding = tuple(total // 2 for total in totals)
-            if any(total % 2 for total in totals):  # the odd pixel goes at the end, as PyTorch
-                input = ag.pad(input, ((0, 0), (0, 0), (0, totals[0] % 2), (0, totals[1] % 2)))
-        else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    padding = _pair(padding, "padding", "conv2d")
-    return conv.conv2d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "max_pool2d")
-    if input.ndim == 3:
-        result = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
-        if return_indices:
-            return result[0].squeeze(0), Tensor._make(result[1].data[0], False, None)
-        return result.squeeze(0)
-    return pooling.max_pool2d(input, kernel, stride, _pair(padding, "padding", "max_pool2d"),
-                             _pair(dilation, "dilation", "max_pool2d"), ceil_mode, return_indices)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    """Mean over each window. Zero padding counts in the divisor with count_include_pad=True
-    (PyTorch's default); windows that ceil_mode adds past the padded input are averaged over their
-    part inside it, as PyTorch does."""
-    kernel = _pair(kernel_size, "kernel_size", "avg_pool2d")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "avg_pool2d")
-    padding = _pair(padding, "padding", "avg_pool2d")
-    if input.ndim == 3:
-        return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad,
-                          divisor_override).squeeze(0)
-    if input.ndim != 4:
-        raise ShapeError(f"avg_pool2d: expects a 4-D (N, C, H, W) input, got shape {tuple(input.shape)}")
-    if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"avg_pool2d: padding {padding} should be at most half of the kernel size {kernel}")
-    n, c, h, w = input.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    out_hw, extra = pooling.pool_geometry("avg_pool2d", (h, w), kernel, stride, padding, (1, 1), ceil_mode)
-    if kernel == stride and padding == (0, 0) and h % kh == 0 and w % kw == 0 and divisor_override is None:
-        # Non-overlapping windows tiling the input: a reshape, no window copies.
-        return input.reshape(n, c, h // kh, kh, w // kw, kw).mean((3, 5))
-    x = input
-    if extra != (0, 0):
-        x = ag.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
-    sums = ag.unfold(x, kernel, stride, padding).reshape(n, c, kh * kw, *out_hw).sum(2)
-    if divisor_override is not None:
-        return sums * (1.0 / divisor_override)
-    divisor = _avg_divisor((h, w), kernel, stride, padding, out_hw, count_include_pad)
-    return sums * Tensor._make((1.0 / divisor).astype(input.dtype), False, None)
-
-
-def _avg_divisor(spatial, kernel, stride, padding, out_hw, count_include_pad):
-    """PyTorch's divisor per output position: the window clipped to the padded input (with
-    count_include_pad), or to the input itself (without)."""
-    sizes = []
-    for size, k, s, p, n in zip(spatial, kernel, stride, padding, out_hw):
-        start = np.arange(n) * s - p
-        end = np.minimum(start + k, size + p)
-        if count_include_pad:
-            sizes.append(end - start)
-        else:
-            sizes.append(np.minimum(end, size) - np.maximum(start, 0))
-    return np.outer(sizes[0], sizes[1]).astype(np.float64)
+# conv2d, max_pool2d and avg_pool2d are autograd's, which has them with PyTorch's signatures.
+conv2d = ag.conv2d
+max_pool2d = ag.max_pool2d
+avg_pool2d = ag.avg_pool2d
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -14,5 +14,6 @@ from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, re
 from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
 from .joining import cat, chunk, concat, concatenate, pad, split, stack
 from .linalg import bmm, dot, matmul, mm, mv
-from .windows import fold, unfold
+from .conv import conv2d, fold, unfold
+from .pooling import avg_pool2d, max_pool2d
 from .sorting import argsort, sort, topk
