@@ -21,23 +21,31 @@ import numpy as np
 from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 from .joining import pad
+from .normalization import row_sums
 from .workspace import workspace
 
 
 # -- arguments -----------------------------------------------------------------------------------
 
-def pair(value, name, op):
-    """An int or a sequence of one or two ints as a pair of ints (kernel_size, stride, ...)."""
+def ints(value, n, name, op):
+    """An int, or a sequence of one or n ints, as n ints (kernel_size, stride, padding...)."""
+    if value.__class__ is tuple and len(value) == n and all(v.__class__ is int for v in value):
+        return value    # the usual case, checked first: layers call this on every forward
     if isinstance(value, (numbers.Integral, np.integer)):
-        return (int(value), int(value))
+        return (int(value),) * n
     try:
         values = tuple(value)
     except TypeError:
         values = None
-    if values is None or len(values) not in (1, 2) or not all(isinstance(v, (numbers.Integral, np.integer))
+    if values is None or len(values) not in (1, n) or not all(isinstance(v, (numbers.Integral, np.integer))
                                                             for v in values):
-        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in values) * (2 if len(values) == 1 else 1)
+        kind = "an int or a pair of ints" if n == 2 else f"an int or {n} ints" if n > 1 else "an int"
+        raise ArgumentError(f"{op}: {name} must be {kind}, got {value!r}")
+    return tuple(int(v) for v in values) * (n if len(values) == 1 else 1)
+
+
+def pair(value, name, op):
+    return ints(value, 2, name, op)
 
 
 def window_geometry(op, spatial, kernel, stride, padding, dilation):
@@ -244,6 +252,19 @@ class ChannelMajor(Primitive):
         return grad
 
 
+class ChannelSums(Primitive):
+    """An (N, C, H, W) array summed over all dims but C (conv2d's gradient for its bias): one BLAS
+    matrix-vector product in the channel-major layout. d/dx spreads gg back over those dims."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return row_sums(_channel_rows(x)) if _is_channel_major(x) else x.sum((0, 2, 3))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return gg.reshape(1, -1, 1, 1).expand(ctx.shape)
+
+
 class Conv2d(Primitive):
     """2-D cross-correlation (PyTorch's conv2d) as one matmul with the im2col matrix.
 
@@ -272,7 +293,7 @@ class Conv2d(Primitive):
             grad = ChannelMajor.apply(grad)   # one copy that both products then read for free
         grad_x = Conv2dGradInput.apply(grad, weight, input_shape=x.shape, geometry=ctx.geometry) if need_x else None
         grad_w = Conv2dGradWeight.apply(grad, x, geometry=ctx.geometry, cols=cols.data) if need_w else None
-        return grad_x, grad_w, grad.sum((0, 2, 3)) if need_b else None
+        return grad_x, grad_w, ChannelSums.apply(grad) if need_b else None
 
 
 class Conv2dGradInput(Primitive):
@@ -317,43 +338,56 @@ class Conv2dGradWeight(Primitive):
                 Conv2dGradInput.apply(grad, gg, input_shape=x.shape, geometry=ctx.geometry) if need_x else None)
 
 
+def _check_groups(op, groups, channels, channels_name, out_channels, out_channels_name):
+    if not isinstance(groups, (numbers.Integral, np.integer)) or groups <= 0:
+        raise ArgumentError(f"{op}: groups must be a positive int, got {groups!r}")
+    for count, name in ((channels, channels_name), (out_channels, out_channels_name)):
+        if count % groups:
+            raise ArgumentError(f"{op}: {name} ({count}) must be divisible by groups ({groups})")
+    return int(groups)
+
+
+def _check_bias(op, bias, out_channels, weight):
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise shape_error(op, f"expects a bias of shape ({out_channels},), one per output channel",
+                          bias.shape, weight.shape)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) of an (N, C, H, W) or unbatched (C, H, W)
     input with an (out_channels, C/groups, kh, kw) weight. stride, padding and dilation are ints
     or pairs; padding may also be 'valid' (none) or 'same' (the output as large as the input,
     stride 1 only; an odd total goes at the end, as PyTorch)."""
-    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
+    return _convolution("conv2d", input, weight, bias, pair(stride, "stride", "conv2d"), padding,
+                        pair(dilation, "dilation", "conv2d"), groups)
+
+
+def _convolution(op, input, weight, bias, stride, padding, dilation, groups):
     if input.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+        return _convolution(op, input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     if input.ndim != 4 or weight.ndim != 4:
-        raise shape_error("conv2d", "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input and a 4-D "
+        raise shape_error(op, "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input and a 4-D "
                           "(out, in/groups, kh, kw) weight", input.shape, weight.shape)
-    if not isinstance(groups, (numbers.Integral, np.integer)) or groups <= 0:
-        raise ArgumentError(f"conv2d: groups must be a positive int, got {groups!r}")
-    groups = int(groups)
+    groups = _check_groups(op, groups, input.shape[1], "in_channels", weight.shape[0], "out_channels")
     if input.shape[1] != weight.shape[1] * groups:
-        raise shape_error("conv2d", f"the input has {input.shape[1]} channels but the weight expects "
+        raise shape_error(op, f"the input has {input.shape[1]} channels but the weight expects "
                           f"{weight.shape[1] * groups} (in_channels/groups = {weight.shape[1]}, groups = {groups})",
                           input.shape, weight.shape)
-    if weight.shape[0] % groups:
-        raise ArgumentError(f"conv2d: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise shape_error("conv2d", f"expects a bias of shape ({weight.shape[0]},), one per output channel",
-                          bias.shape, weight.shape)
+    _check_bias(op, bias, weight.shape[0], weight)
     if isinstance(padding, str):
         if padding == "valid":
             padding = (0, 0)
         elif padding == "same":
             if stride != (1, 1):
-                raise ArgumentError("conv2d: padding='same' is not supported for strided convolutions")
+                raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions")
             totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
             padding = tuple(total // 2 for total in totals)
             if any(total % 2 for total in totals):
                 input = pad(input, ((0, 0), (0, 0), (0, totals[0] % 2), (0, totals[1] % 2)))
         else:
-            raise ArgumentError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    padding = pair(padding, "padding", "conv2d")
-    out_hw = window_geometry("conv2d", input.shape[2:], weight.shape[2:], stride, padding, dilation)
+            raise ArgumentError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    padding = pair(padding, "padding", op)
+    out_hw = window_geometry(op, input.shape[2:], weight.shape[2:], stride, padding, dilation)
     geometry = ConvGeometry(tuple(weight.shape[2:]), stride, padding, dilation, out_hw, groups)
     return Conv2d.apply(input, weight, bias, geometry=geometry)
 
