@@ -21,6 +21,8 @@ __all__ = [
     "relu", "relu_", "leaky_relu", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
+    "conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "interpolate",
     "dropout", "batch_norm", "layer_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
 ]
 
@@ -355,10 +357,98 @@ def linear(input, weight, bias=None):
     return linalg.linear(input, weight, bias)
 
 
-# conv2d, max_pool2d and avg_pool2d are autograd's, which has them with PyTorch's signatures.
+# Convolution and pooling are autograd's, which has them with PyTorch's signatures.
+conv1d = ag.conv1d
 conv2d = ag.conv2d
+conv_transpose1d = ag.conv_transpose1d
+conv_transpose2d = ag.conv_transpose2d
+max_pool1d = ag.max_pool1d
 max_pool2d = ag.max_pool2d
+avg_pool1d = ag.avg_pool1d
 avg_pool2d = ag.avg_pool2d
+adaptive_avg_pool1d = ag.adaptive_avg_pool1d
+adaptive_avg_pool2d = ag.adaptive_avg_pool2d
+adaptive_max_pool2d = ag.adaptive_max_pool2d
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of an (N, C, L) or (N, C, H, W) input, as PyTorch: mode 'nearest'
+    (output i reads input floor(i * scale)) or 'linear' / 'bilinear' (separable linear
+    interpolation: a product with one interpolation matrix per axis, so its derivatives are
+    products again). size, or scale_factor (the output size is floor(size * factor)); the scale
+    used is 1/scale_factor unless recompute_scale_factor, as PyTorch."""
+    dims = input.ndim - 2
+    linear_modes = {1: "linear", 2: "bilinear"}
+    if dims not in (1, 2):
+        raise ShapeError(f"interpolate: expects a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
+                         f"{tuple(input.shape)}")
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'linear' or 'bilinear')")
+    if mode != "nearest" and mode != linear_modes[dims]:
+        raise ValueError(f"interpolate: mode {mode!r} needs a {4 if mode == 'bilinear' else 3}-D input, got "
+                         f"shape {tuple(input.shape)}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("interpolate: align_corners can only be set with the interpolating modes (linear, bilinear)")
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size or scale_factor")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        sizes = _per_dim(size, dims, "size", int)
+        scales = (None,) * dims
+    else:
+        factors = _per_dim(scale_factor, dims, "scale_factor", float)
+        sizes = tuple(int(math.floor(n * f)) for n, f in zip(in_sizes, factors))
+        scales = (None,) * dims if recompute_scale_factor else factors
+    if min(sizes) <= 0:
+        raise ValueError(f"interpolate: the output size {sizes} must be positive")
+    out = input
+    for axis, (n, m, scale) in enumerate(zip(in_sizes, sizes, scales), 2):
+        if mode == "nearest":
+            out = out.index_select(axis, ag.from_numpy(_nearest_sources(n, m, scale)))
+        else:
+            weights = ag.from_numpy(_linear_weights(n, m, scale, bool(align_corners), input.dtype))
+            out = (weights @ out) if axis == input.ndim - 2 else (out @ weights.mT)
+    return out
+
+
+def _per_dim(value, dims, name, kind):
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+    if len(values) != dims:
+        raise ValueError(f"interpolate: {name} must have {dims} elements for a {dims + 2}-D input, got {value!r}")
+    return tuple(kind(v) for v in values)
+
+
+def _nearest_sources(size, out, scale):
+    """PyTorch's 'nearest' source index of each output position (computed in float32, as PyTorch)."""
+    if out == size:
+        return np.arange(out)
+    if out == 2 * size:
+        return np.arange(out) // 2
+    step = np.float32(1.0 / scale) if scale else np.float32(size) / np.float32(out)
+    return np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
+
+
+def _linear_weights(size, out, scale, align_corners, dtype):
+    """(out, size): each output's two neighbours and weights, PyTorch's source index rule."""
+    dtype = np.dtype(dtype)
+    position = np.arange(out, dtype=dtype)
+    if align_corners:
+        source = position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
+    else:
+        step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+        source = np.maximum((position + dtype.type(0.5)) * step - dtype.type(0.5), 0)
+    if out == size and not align_corners:
+        source = position
+    first = np.minimum(source.astype(np.int64), size - 1)
+    second = first + (first < size - 1)
+    weight = np.clip(source - first, 0, 1).astype(dtype)
+    matrix = np.zeros((out, size), dtype)
+    np.add.at(matrix, (np.arange(out), first), 1 - weight)
+    np.add.at(matrix, (np.arange(out), second), weight)
+    return matrix
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

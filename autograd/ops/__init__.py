@@ -14,6 +14,7 @@ from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, re
 from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
 from .joining import cat, chunk, concat, concatenate, pad, split, stack
 from .linalg import bmm, dot, matmul, mm, mv
-from .conv import conv2d, fold, unfold
-from .pooling import avg_pool2d, max_pool2d
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
+                      max_pool2d)
 from .sorting import argsort, sort, topk

@@ -338,10 +338,11 @@ class Conv2dGradWeight(Primitive):
                 Conv2dGradInput.apply(grad, gg, input_shape=x.shape, geometry=ctx.geometry) if need_x else None)
 
 
-def _check_groups(op, groups, channels, channels_name, out_channels, out_channels_name):
+def _check_groups(op, groups, *counts):
+    """groups as an int, checked positive and dividing each (count, name) of counts."""
     if not isinstance(groups, (numbers.Integral, np.integer)) or groups <= 0:
         raise ArgumentError(f"{op}: groups must be a positive int, got {groups!r}")
-    for count, name in ((channels, channels_name), (out_channels, out_channels_name)):
+    for count, name in counts:
         if count % groups:
             raise ArgumentError(f"{op}: {name} ({count}) must be divisible by groups ({groups})")
     return int(groups)
@@ -362,13 +363,29 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                         pair(dilation, "dilation", "conv2d"), groups)
 
 
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of an (N, C, L) or unbatched (C, L) input with an (out_channels, C/groups, k)
+    weight, as PyTorch: conv2d on a unit height (views, no copies)."""
+    if input.ndim == 2:
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if input.ndim != 3 or weight.ndim != 3:
+        raise shape_error("conv1d", "expects a 3-D (N, C, L) or 2-D (C, L) input and a 3-D (out, in/groups, k) "
+                          "weight", input.shape, weight.shape)
+    if not isinstance(padding, str):
+        padding = (0,) + ints(padding, 1, "padding", "conv1d")
+    out = _convolution("conv1d", input.unsqueeze(2), weight.unsqueeze(2), bias,
+                       (1,) + ints(stride, 1, "stride", "conv1d"), padding,
+                       (1,) + ints(dilation, 1, "dilation", "conv1d"), groups)
+    return out.squeeze(2)
+
+
 def _convolution(op, input, weight, bias, stride, padding, dilation, groups):
     if input.ndim == 3:
         return _convolution(op, input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     if input.ndim != 4 or weight.ndim != 4:
         raise shape_error(op, "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input and a 4-D "
                           "(out, in/groups, kh, kw) weight", input.shape, weight.shape)
-    groups = _check_groups(op, groups, input.shape[1], "in_channels", weight.shape[0], "out_channels")
+    groups = _check_groups(op, groups, (input.shape[1], "in_channels"), (weight.shape[0], "out_channels"))
     if input.shape[1] != weight.shape[1] * groups:
         raise shape_error(op, f"the input has {input.shape[1]} channels but the weight expects "
                           f"{weight.shape[1] * groups} (in_channels/groups = {weight.shape[1]}, groups = {groups})",
@@ -390,6 +407,65 @@ def _convolution(op, input, weight, bias, stride, padding, dilation, groups):
     out_hw = window_geometry(op, input.shape[2:], weight.shape[2:], stride, padding, dilation)
     geometry = ConvGeometry(tuple(weight.shape[2:]), stride, padding, dilation, out_hw, groups)
     return Conv2d.apply(input, weight, bias, geometry=geometry)
+
+
+# -- transposed convolution: conv2d's gradient for its input, as an op of its own ------------------
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution of an (N, C, H, W) or unbatched (C, H, W) input with a
+    (C, out_channels/groups, kh, kw) weight, as PyTorch: the adjoint of conv2d in its input, so
+    its forward is Conv2dGradInput's kernel and its derivatives are conv2d's."""
+    return _transposed_convolution("conv_transpose2d", input, weight, bias, pair(stride, "stride", "conv_transpose2d"),
+                                   pair(padding, "padding", "conv_transpose2d"),
+                                   pair(output_padding, "output_padding", "conv_transpose2d"), groups,
+                                   pair(dilation, "dilation", "conv_transpose2d"))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution of an (N, C, L) or unbatched (C, L) input with a
+    (C, out_channels/groups, k) weight: conv_transpose2d on a unit height."""
+    if input.ndim == 2:
+        return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    if input.ndim != 3 or weight.ndim != 3:
+        raise shape_error("conv_transpose1d", "expects a 3-D (N, C, L) or 2-D (C, L) input and a 3-D "
+                          "(in, out/groups, k) weight", input.shape, weight.shape)
+    op = "conv_transpose1d"
+    out = _transposed_convolution(op, input.unsqueeze(2), weight.unsqueeze(2), bias,
+                                  (1,) + ints(stride, 1, "stride", op), (0,) + ints(padding, 1, "padding", op),
+                                  (0,) + ints(output_padding, 1, "output_padding", op), groups,
+                                  (1,) + ints(dilation, 1, "dilation", op))
+    return out.squeeze(2)
+
+
+def _transposed_convolution(op, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    if input.ndim == 3:
+        return _transposed_convolution(op, input.unsqueeze(0), weight, bias, stride, padding, output_padding,
+                                       groups, dilation).squeeze(0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise shape_error(op, "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input and a 4-D "
+                          "(in, out/groups, kh, kw) weight", input.shape, weight.shape)
+    if input.shape[1] != weight.shape[0]:
+        raise shape_error(op, f"the input has {input.shape[1]} channels but the weight expects {weight.shape[0]}",
+                          input.shape, weight.shape)
+    groups = _check_groups(op, groups, (weight.shape[0], "in_channels"))
+    out_channels = weight.shape[1] * groups
+    _check_bias(op, bias, out_channels, weight)
+    kernel = tuple(weight.shape[2:])
+    if min(kernel + stride + dilation) <= 0 or min(padding + output_padding) < 0:
+        raise ArgumentError(f"{op}: kernel size, stride and dilation must be positive and padding and "
+                            f"output_padding non-negative, got kernel {kernel}, stride {stride}, padding "
+                            f"{padding}, output_padding {output_padding}, dilation {dilation}")
+    if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
+        raise ArgumentError(f"{op}: output_padding {output_padding} must be smaller than either stride "
+                            f"{stride} or dilation {dilation}")
+    out_hw = tuple((size - 1) * s - 2 * p + d * (k - 1) + extra + 1 for size, s, p, d, k, extra
+                   in zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if min(out_hw) <= 0:
+        raise shape_error(op, f"the output size {out_hw} would not be positive (padding {padding})", input.shape)
+    geometry = ConvGeometry(kernel, stride, padding, dilation, tuple(input.shape[2:]), groups)
+    out = Conv2dGradInput.apply(input, weight, input_shape=(input.shape[0], out_channels) + out_hw, geometry=geometry)
+    return out if bias is None else out + bias.reshape(-1, 1, 1)
 
 
 # -- unfold and fold (torch.nn.functional's, on the same im2col/col2im) ----------------------------

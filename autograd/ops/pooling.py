@@ -4,8 +4,10 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
-from .conv import _strided, pair, window_geometry
+from .conv import _strided, ints, pair, window_geometry
 from .elementwise import constant
+from .indexing import gather
+from .linalg import matmul
 from .workspace import workspace
 
 
@@ -196,12 +198,28 @@ class MaxPoolGather(Primitive):
         return MaxPoolScatter.apply(grad, plan=ctx.saved_tensors[0])
 
 
-def _pool_arguments(op, kernel_size, stride, padding, dilation=1):
-    """kernel, stride (kernel_size when None, as PyTorch), padding, dilation as pairs of ints."""
-    kernel = pair(kernel_size, "kernel_size", op)
+def _pool_arguments(op, kernel_size, stride, padding, dilation=1, n=2):
+    """kernel, stride (kernel_size when None, as PyTorch), padding, dilation as n ints each."""
+    kernel = ints(kernel_size, n, "kernel_size", op)
     empty = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
-    stride = kernel if empty else pair(stride, "stride", op)
-    return kernel, stride, pair(padding, "padding", op), pair(dilation, "dilation", op)
+    stride = kernel if empty else ints(stride, n, "stride", op)
+    return kernel, stride, ints(padding, n, "padding", op), ints(dilation, n, "dilation", op)
+
+
+def _check_1d(op, input):
+    if input.ndim not in (2, 3):
+        raise shape_error(op, "expects a 3-D (N, C, L) or 2-D (C, L) input", input.shape)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling of an (N, C, L) or unbatched (C, L) input: max_pool2d on a unit height."""
+    _check_1d("max_pool1d", input)
+    kernel, stride, padding, dilation = _pool_arguments("max_pool1d", kernel_size, stride, padding, dilation, n=1)
+    result = max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
+                        ceil_mode, return_indices)
+    if return_indices:   # a flat index into a (1, L) plane is the position along L
+        return result[0].squeeze(-2), constant(result[1].data.squeeze(-2))
+    return result.squeeze(-2)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -370,3 +388,87 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         scale = (1.0 / _avg_divisor(image_hw, kernel, stride, padding, out_hw, count_include_pad)).astype(input.dtype)
     plan = _AvgPlan((kernel, stride, padding, (1, 1), out_hw, extra), image_hw, scale)
     return AvgPool2d.apply(input, plan=plan)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Average pooling of an (N, C, L) or unbatched (C, L) input: avg_pool2d on a unit height."""
+    _check_1d("avg_pool1d", input)
+    kernel, stride, padding, _ = _pool_arguments("avg_pool1d", kernel_size, stride, padding, n=1)
+    return avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+# -- adaptive pooling ------------------------------------------------------------------------------
+#
+# Output i of n along an axis of size `size` pools PyTorch's window [floor(i*size/n), ceil((i+1)*size/n)).
+# The average is linear and separable: one (n, size) averaging matrix per axis, applied by matmul,
+# whose derivatives are matmuls again. The max picks, per window, the element PyTorch picks
+# (the first maximum in row-major order, or the last NaN), then gathers it: gather's derivative
+# is a scatter-add and the scatter's is the gather.
+
+def _adaptive_windows(size, n):
+    i = np.arange(n)
+    return (i * size) // n, -(-((i + 1) * size) // n)
+
+
+def _adaptive_sizes(op, output_size, spatial):
+    sizes = ((output_size,) * len(spatial) if output_size is None or isinstance(output_size, (int, np.integer))
+             else tuple(output_size))
+    if len(sizes) != len(spatial):
+        raise ArgumentError(f"{op}: output_size must be an int or {len(spatial)} ints (or None), got {output_size!r}")
+    sizes = tuple(size if out is None else int(out) for out, size in zip(sizes, spatial))
+    if min(sizes) <= 0:
+        raise ArgumentError(f"{op}: output_size must be positive, got {output_size!r}")
+    return sizes
+
+
+def _check_adaptive_input(op, input, dims):
+    if input.ndim not in (dims + 1, dims + 2) or min(input.shape[-dims:]) == 0:
+        raise shape_error(op, f"expects a {dims + 2}-D or unbatched {dims + 1}-D input with non-empty spatial dims",
+                          input.shape)
+    if input.dtype.kind not in "fc":
+        raise DTypeError(f"{op}: expects a floating-point input, got {input.dtype}")
+
+
+def _averaging_matrix(size, n, dtype):
+    """(n, size): row i averages output i's window."""
+    start, end = _adaptive_windows(size, n)
+    positions = np.arange(size)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return constant((inside / (end - start)[:, None]).astype(dtype))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """The mean over each of PyTorch's adaptive windows along the last axis of (N, C, L) or (C, L)."""
+    _check_adaptive_input("adaptive_avg_pool1d", input, 1)
+    (n,) = _adaptive_sizes("adaptive_avg_pool1d", output_size, input.shape[-1:])
+    return matmul(input, _averaging_matrix(input.shape[-1], n, input.dtype).mT)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """The mean over each of PyTorch's adaptive windows of (N, C, H, W) or (C, H, W): (oh, H) @ x @ (W, ow)."""
+    _check_adaptive_input("adaptive_avg_pool2d", input, 2)
+    (h, w), dtype = input.shape[-2:], input.dtype
+    oh, ow = _adaptive_sizes("adaptive_avg_pool2d", output_size, (h, w))
+    return matmul(matmul(_averaging_matrix(h, oh, dtype), input), _averaging_matrix(w, ow, dtype).mT)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The max over each of PyTorch's adaptive windows of (N, C, H, W) or (C, H, W); return_indices
+    adds each maximum's flat index in its (H, W) plane."""
+    _check_adaptive_input("adaptive_max_pool2d", input, 2)
+    lead, (h, w) = input.shape[:-2], input.shape[-2:]
+    oh, ow = _adaptive_sizes("adaptive_max_pool2d", output_size, (h, w))
+    x = input.data
+    index = np.empty(lead + (oh, ow), np.int64)
+    for i, (r0, r1) in enumerate(zip(*_adaptive_windows(h, oh))):
+        for j, (c0, c1) in enumerate(zip(*_adaptive_windows(w, ow))):
+            window = x[..., r0:r1, c0:c1].reshape(lead + (-1,))
+            k = np.argmax(window, -1)
+            nan = np.isnan(window)
+            if nan.any():
+                k = np.where(nan.any(-1), window.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1), k)
+            index[..., i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)
+    flat = index.reshape(lead + (-1,))
+    out = gather(input.reshape(lead + (h * w,)), -1, constant(flat)).reshape(lead + (oh, ow))
+    return (out, constant(index)) if return_indices else out
