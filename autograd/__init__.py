@@ -2,7 +2,7 @@
 from .tensor import Device as device, Tensor
 from .creation import (Generator, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
                        float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
-                       int32, int64, linspace, long, manual_seed, ones, ones_like, rand, rand_like, randint,
+                       int32, int64, linspace, long, manual_seed, ones, ones_like, parse_to, rand, rand_like, randint,
                        randn, randn_like, randperm, tensor, uint8, zeros, zeros_like)
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_detect_anomaly, set_grad_enabled)

@@ -15,7 +15,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors)
-    root_grads = [engine.default_root_grad(t, g, "autograd.backward") for t, g in zip(tensors, grad_tensors)]
+    root_grads = [engine.root_grad(t, g, "autograd.backward") for t, g in zip(tensors, grad_tensors)]
     if retain_graph is None:
         retain_graph = create_graph
     engine.backward(tensors, root_grads, retain_graph, create_graph,

@@ -6,15 +6,7 @@ gradient it passes along an edge; no op repeats that work.
 """
 import numpy as np
 
-from .errors import broadcast_error
 from .function import Primitive
-
-
-def broadcast_shapes(op, *shapes):
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise broadcast_error(op, *shapes[:2]) from None
 
 
 def reduced_axes(from_shape, to_shape):

@@ -113,6 +113,23 @@ def check_device(device):
         raise RuntimeError(f"device {device!r} is not available: ndgrad runs on NumPy, and 'cpu' is its only device")
 
 
+def parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+    """What arguments of `Tensor.to` / `Module.to` ask for, as (device, dtype), each None when not
+    asked: `.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other_tensor)` and the keyword
+    forms, as in PyTorch. The CPU is the only device; naming another raises."""
+    from .tensor import Device, Tensor
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = Device(), arg.dtype
+        elif isinstance(arg, (str, Device)):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None:
+        device = Device(getattr(device, "type", device))
+    return device, resolve_dtype(dtype)
+
+
 # -- creation functions ------------------------------------------------------------------------
 
 def _shape(shape):

@@ -3,20 +3,26 @@
 Order comes from dependency counts, not recursion: first count, for every node reachable from
 the roots, how many edges lead into it; then run a node once every gradient it will receive has
 arrived. So a 100,000-op chain needs no deep Python stack, and each node runs exactly once, in
-time linear in the size of the graph.
+time linear in the size of the graph. The walk itself is `_walk`; each policy around it is a
+small helper beside it:
 
-Along the way the engine, and only the engine:
-- sums each gradient back to its input's shape and dtype (`sum_to`, a cast);
-- adds up gradients arriving at the same node (out of place, so that a gradient object handed to
-  two inputs, as `add` does, is never written into);
-- runs tensor hooks, fills `.grad` of leaves and of tensors that called `retain_grad()`;
-- frees what each node saved as soon as it has run, unless `retain_graph=True`;
-- in anomaly mode, stops at the first node whose gradient holds NaN or Inf.
+- `_conform`: the only place a gradient is summed back to its input's shape (`sum_to`) and cast
+  to its dtype; gradients that user code hands over (hooks, custom backward) are checked there;
+- `_add_grad`: gradients arriving at the same node (one slot per output of the node) are added
+  out of place, so that a gradient object handed to two inputs, as `add` does, is never written
+  into;
+- `_gradients_of`: runs tensor hooks, keeps `.grad` of tensors that called `retain_grad()`, and
+  hands the gradients `autograd.grad` asked for to its capture;
+- `_finish_leaf`: fills `.grad` of leaves (copying a gradient object that is shared);
+- `release_saved` frees what each node saved as soon as it has run, unless `retain_graph=True`;
+- `_check_finite`: in anomaly mode, stops at the first node whose gradient holds NaN or Inf.
 
 Built-in backward formulas are Tensor code. Unless `create_graph=True` they run under no_grad,
 so they record nothing; with it, they record a graph of their own, which gives higher-order
 gradients.
 """
+import itertools
+
 import numpy as np
 
 from . import grad_mode
@@ -27,28 +33,27 @@ from .tensor import Tensor
 
 def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
     """Accumulate d(roots)/d(leaf) into `.grad` of every leaf (or only of `inputs`)."""
-    only = None if inputs is None else {_target(t) for t in inputs}
-    _run(roots, root_grads, retain_graph, create_graph, accumulate_into=only, capture=None)
+    only = None if inputs is None else {t.grad_fn or t for t in inputs}
+    _walk(roots, root_grads, retain_graph, create_graph, _Sinks(only, None))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of `outputs` with respect to `inputs`, returned rather than stored in `.grad`."""
-    single_output = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_output else list(outputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) does not require grad")
-    root_grads = [default_root_grad(out, g, "autograd.grad") for out, g in zip(outputs, grad_outputs)]
+    root_grads = [root_grad(out, g, "autograd.grad") for out, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    capture = {_target(t): None for t in inputs}
-    _run(outputs, root_grads, retain_graph, create_graph, accumulate_into=set(), capture=capture)
+    capture = {_key(t): None for t in inputs}
+    _walk(outputs, root_grads, retain_graph, create_graph, _Sinks(set(), capture))
     results = []
     for i, t in enumerate(inputs):
-        g = capture[_target(t)]
+        g = capture[_key(t)]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"autograd.grad: input {i} (shape {t.shape}) was not used in the graph of the outputs; "
@@ -57,7 +62,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-def default_root_grad(out, gradient, op):
+def root_grad(out, gradient, op):
     """The gradient that starts backward at `out`: ones for a scalar, else the one given."""
     if not out.requires_grad:
         raise RuntimeError(
@@ -77,20 +82,67 @@ def default_root_grad(out, gradient, op):
     return gradient
 
 
-def _target(t):
-    return t if t.grad_fn is None else t.grad_fn
+def _key(t):
+    """Where a tensor's gradient is kept: its node (output 0, or a leaf itself), or (node, output)."""
+    if t.grad_fn is None:
+        return t
+    return t.grad_fn if not t.output_nr else (t.grad_fn, t.output_nr)
+
+
+class _Sinks:
+    """Where gradients end up besides the walk: the leaves to accumulate into (None: every leaf),
+    what `autograd.grad` captures ({key: gradient}), and the gradient arrays already handed out
+    (to a leaf, to a retained tensor, or by the caller), which must be copied before reuse."""
+    __slots__ = ("accumulate_into", "capture", "handed_out")
+
+    def __init__(self, accumulate_into, capture):
+        self.accumulate_into, self.capture, self.handed_out = accumulate_into, capture, set()
+
+
+def _walk(roots, root_grads, retain_graph, create_graph, sinks):
+    grads = {}
+    for root, g in zip(roots, root_grads):
+        _add_grad(grads, _key(root), g)
+        sinks.handed_out.add(id(g.data))
+    pending = _count_dependencies([root.grad_fn or root for root in roots])
+    ready = [t for t in pending if pending[t] == 0]
+    anomaly = grad_mode._state.anomaly
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            target = ready.pop()
+            if isinstance(target, Tensor):
+                _finish_leaf(target, grads.pop(target, None), create_graph, sinks)
+                continue
+            node = target
+            output_grads = _gradients_of(node, grads, sinks, create_graph)
+            if output_grads is None:  # nothing reached this node: its inputs get nothing either
+                input_grads = (None,) * len(node.edges)
+            else:
+                input_grads = _call_backward(node, output_grads, create_graph)
+                if not retain_graph:
+                    node.release_saved()
+                if anomaly:
+                    _check_finite(node, input_grads)
+            for edge, slot, g in zip(node.edges, node.edge_slots or _ZEROS, input_grads):
+                if edge is None:
+                    continue
+                if g is not None:
+                    _add_grad(grads, edge if not slot else (edge, slot), _conform(g, edge, slot, node))
+                left = pending[edge] - 1
+                pending[edge] = left
+                if not left:
+                    ready.append(edge)
+
+
+# Output index 0 for every edge of a node whose inputs were all output 0 of their nodes.
+_ZEROS = itertools.repeat(0)
 
 
 def _count_dependencies(roots):
     """For every node or leaf reachable from `roots`: how many edges lead into it (a root reached
     from no other root counts 0). Being in the dict marks a node as seen."""
-    pending = {}
-    stack = []
-    for root in roots:
-        if root not in pending:
-            pending[root] = 0
-            if isinstance(root, Function):
-                stack.append(root)
+    pending = dict.fromkeys(roots, 0)
+    stack = [root for root in pending if isinstance(root, Function)]
     while stack:
         for target in stack.pop().edges:
             if target is None:
@@ -105,92 +157,114 @@ def _count_dependencies(roots):
     return pending
 
 
-def _run(roots, root_grads, retain_graph, create_graph, accumulate_into, capture):
-    targets = [_target(t) for t in roots]
-    pending = _count_dependencies(targets)
-    grads = {}
-    for target, g in zip(targets, root_grads):
-        _add_grad(grads, target, g)
-    # Gradient objects already given to a leaf or held by the caller: copied before reuse.
-    handed_out = {id(g.data) for g in root_grads}
-    ready = [t for t in grads if pending[t] == 0]
-    anomaly = grad_mode._state.anomaly
-    with grad_mode.set_grad_enabled(create_graph):
-        while ready:
-            target = ready.pop()
-            grad = grads.pop(target, None)
-            if isinstance(target, Tensor):
-                _finish_leaf(target, grad, create_graph, accumulate_into, capture, handed_out)
-                continue
-            node = target
-            if grad is not None:
-                if node.hooks:
-                    grad = _apply_hooks(node.hooks, grad)
-                if node.retained is not None:
-                    kept = node.retained()
-                    if kept is not None:  # accumulates across backward calls, as a leaf's .grad does
-                        kept_grad = grad if create_graph else grad.detach()
-                        kept.grad = kept_grad if kept.grad is None else kept.grad + kept_grad
-                        handed_out.add(id(kept.grad.data))  # a leaf reached by the same array copies it
-                if capture is not None and node in capture:
-                    capture[node] = grad
-                if node.tensor_backward:  # a built-in op: one call, no adapter
-                    input_grads = node.backward(node, grad)
-                    if input_grads.__class__ is not tuple:
-                        input_grads = (input_grads,)
-                else:
-                    input_grads = node.run_backward(grad, create_graph)
-                # release_saved's own test, inlined: nodes that saved nothing skip the call.
-                if not retain_graph and (node._saved is not None or node._output_data is not None):
-                    node.release_saved()
-                if anomaly:
-                    _check_finite(node, input_grads)
-            else:
-                input_grads = (None,) * len(node.edges)
-            for edge, g in zip(node.edges, input_grads):
-                if edge is None:
-                    continue
-                if g is not None:
-                    data = g.data
-                    if data.dtype is not edge.dtype and data.dtype != edge.dtype:
-                        g = g.astype(edge.dtype)
-                    if data.shape != edge.shape:
-                        g = sum_to(g, edge.shape)
-                    previous = grads.get(edge)
-                    # Out of place: g may be the very object another input was given.
-                    grads[edge] = g if previous is None else previous + g
-                left = pending[edge] - 1
-                pending[edge] = left
-                if not left:
-                    ready.append(edge)
+def _add_grad(grads, key, g):
+    previous = grads.get(key)
+    # Out of place: g may be the very object another input was given.
+    grads[key] = g if previous is None else previous + g
 
 
-def _add_grad(grads, target, g):
-    previous = grads.get(target)
-    grads[target] = g if previous is None else previous + g
+def _gradients_of(node, grads, sinks, create_graph):
+    """The gradient of each output of `node` (None for outputs that got none), after hooks, with
+    retained and captured gradients handed out; None when no output got a gradient."""
+    if node.n_outputs == 1:
+        g = grads.pop(node, None)
+        if g is None:
+            return None
+        output_grads = [g]
+    else:
+        output_grads = [grads.pop(node, None)] + [grads.pop((node, k), None) for k in range(1, node.n_outputs)]
+        if all(g is None for g in output_grads):
+            return None
+    if node.hooks:
+        for index, hook in list(node.hooks):
+            if output_grads[index] is not None:
+                output_grads[index] = _run_hook(hook, output_grads[index], node.name())
+    if node.retained:
+        for index, ref in node.retained.items():
+            kept, g = ref(), output_grads[index]
+            if kept is not None and g is not None:  # accumulates across backward calls, as a leaf's .grad does
+                g = g if create_graph else g.detach()
+                kept.grad = g if kept.grad is None else kept.grad + g
+                sinks.handed_out.add(id(kept.grad.data))  # a leaf reached by the same array copies it
+    if sinks.capture:
+        for index, g in enumerate(output_grads):
+            key = node if not index else (node, index)
+            if key in sinks.capture:
+                sinks.capture[key] = g
+    return output_grads
 
 
-def _apply_hooks(hooks, grad):
-    for hook in hooks or ():
-        result = hook(grad)
-        if result is not None:
-            grad = result
-    return grad
+def _call_backward(node, output_grads, create_graph):
+    """The gradients for a node's inputs, a tuple with one entry (Tensor or None) per input."""
+    if not node.tensor_backward:  # a user's custom op
+        return node.run_backward(output_grads, create_graph)
+    input_grads = node.backward(node, *output_grads)
+    return input_grads if input_grads.__class__ is tuple else (input_grads,)
 
 
-def _finish_leaf(leaf, grad, create_graph, accumulate_into, capture, handed_out):
+def _conform(g, target, slot, node):
+    """`g`, a gradient for output `slot` of `target` (a node, or a leaf tensor), summed back to
+    that output's shape and cast to its dtype. Built-in ops are trusted to return a gradient that
+    broadcasts to the output; what a user's custom backward returns is checked first."""
+    shape, dtype = target.shape, target.dtype
+    if shape is None:  # a node with several outputs
+        shape, dtype = target.output_meta(slot)
+    data = g.data
+    if not node.tensor_backward:
+        _check_user_gradient(data, shape, f"Function {node.name()}Backward returned an invalid gradient")
+    if data.dtype is not dtype and data.dtype != dtype:
+        g = g.astype(dtype)
+    if data.shape != shape:
+        g = sum_to(g, shape)
+    return g
+
+
+def _check_user_gradient(data, shape, what):
+    """As PyTorch's validate_outputs: a gradient must be real floating point, and of the expected
+    shape or of one that shape broadcasts to (it is then summed back)."""
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"{what}: expected a real floating point gradient for shape {shape}, got dtype {data.dtype}")
+    if data.shape != shape and not _expands_to(shape, data.shape):
+        raise RuntimeError(f"{what}: got shape {data.shape} but expected shape compatible with {shape}")
+
+
+def _expands_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def _run_hook(hook, grad, where):
+    result = hook(grad)
+    if result is None:
+        return grad
+    if not isinstance(result, Tensor):
+        raise RuntimeError(f"a hook on the output of {where} returned {type(result).__name__}, not a Tensor or None")
+    if result.shape != grad.shape:
+        raise RuntimeError(f"a hook on the output of {where} changed the gradient's shape from {grad.shape} "
+                           f"to {result.shape}")
+    if result.dtype.kind != "f":
+        raise RuntimeError(f"a hook on the output of {where} returned a gradient of dtype {result.dtype}; "
+                           f"expected a real floating point one ({grad.dtype})")
+    return result
+
+
+def _finish_leaf(leaf, grad, create_graph, sinks):
     if grad is None:
         return
-    grad = _apply_hooks(leaf._hooks, grad)
-    if capture is not None and leaf in capture:
-        capture[leaf] = grad
-    if accumulate_into is not None and leaf not in accumulate_into:
+    for hook in leaf._hooks or ():
+        grad = _run_hook(hook, grad, f"leaf tensor of shape {leaf.shape}")
+    if sinks.capture is not None and leaf in sinks.capture:
+        sinks.capture[leaf] = grad
+    if sinks.accumulate_into is not None and leaf not in sinks.accumulate_into:
         return
     if not create_graph:
         grad = grad.detach()
         data = grad.data
         # A gradient shared with another leaf or with the caller, or a read-only broadcast view,
         # must not become this leaf's .grad as it is: the user may update .grad in place.
+        handed_out = sinks.handed_out
         if id(data) in handed_out or not data.flags.writeable or data.base is not None and id(data.base) in handed_out:
             grad = Tensor._make(data.copy(), False, None)
         handed_out.add(id(grad.data))

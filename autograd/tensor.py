@@ -30,6 +30,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     _hooks = None
     name = None
+    output_nr = 0   # which output of grad_fn this tensor is (set only for ops with several outputs)
     # Make NumPy defer to Tensor's reflected operators (array * tensor -> Tensor).
     __array_priority__ = 1000
     __hash__ = object.__hash__
@@ -172,20 +173,11 @@ class Tensor:
     def type_as(self, other):
         return ops.cast(self, other.dtype)
 
-    def to(self, *args, dtype=None, **kwargs):
+    def to(self, *args, **kwargs):
         """`.to(dtype)`, `.to(other_tensor)`, or `.to("cpu")` (the only device, so a no-op)."""
-        from .creation import resolve_dtype, check_device
-        target = dtype
-        for arg in args:
-            if isinstance(arg, Tensor):
-                target = arg.dtype
-            elif isinstance(arg, (str, Device)):
-                check_device(arg)
-            else:
-                target = resolve_dtype(arg)
-        if "device" in kwargs:
-            check_device(kwargs["device"])
-        return self if target is None else ops.cast(self, target)
+        from .creation import parse_to
+        _, dtype = parse_to(*args, **kwargs)
+        return self if dtype is None else ops.cast(self, dtype)
 
     def cpu(self):
         return self
@@ -199,7 +191,7 @@ class Tensor:
     # -- autograd ------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from . import engine
-        root_grad = engine.default_root_grad(self, gradient, "backward")
+        root_grad = engine.root_grad(self, gradient, "backward")
         if retain_graph is None:
             retain_graph = create_graph
         engine.backward([self], [root_grad], retain_graph, create_graph, inputs)
@@ -224,12 +216,15 @@ class Tensor:
     def retain_grad(self):
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        if self.grad_fn is not None:
-            self.grad_fn.retained = weakref.ref(self)
+        node = self.grad_fn
+        if node is not None:
+            node.retained = {**(node.retained or {}), self.output_nr: weakref.ref(self)}
 
     @property
     def retains_grad(self):
-        return self.grad_fn is not None and self.grad_fn.retained is not None and self.grad_fn.retained() is self
+        node = self.grad_fn
+        ref = node is not None and node.retained and node.retained.get(self.output_nr)
+        return bool(ref) and ref() is self
 
     def register_hook(self, hook):
         """Call hook(grad) when this tensor's gradient is computed; a non-None result replaces it."""
@@ -237,7 +232,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self.grad_fn is not None:
-            return self.grad_fn.register_hook(hook)
+            return self.grad_fn.register_hook(hook, self.output_nr)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

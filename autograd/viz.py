@@ -276,7 +276,7 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
     user_state = [(node, node.hooks, node.retained) for node in graph.nodes]
     user_leaf_hooks = [(leaf, leaf._hooks) for leaf in leaves]
     for node in graph.nodes:
-        node.hooks, node.retained = [recorder(node)], None
+        node.hooks, node.retained = [(0, recorder(node))], None
     for leaf in leaves:
         leaf._hooks = None
     try:

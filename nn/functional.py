@@ -13,8 +13,6 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-from autograd.errors import DTypeError, ShapeError
-from autograd.ops import elementwise, linalg, losses, normalization
 
 
 __all__ = [
@@ -24,6 +22,7 @@ __all__ = [
     "conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "interpolate",
     "dropout", "batch_norm", "layer_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
+    "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
 ]
 
 
@@ -67,7 +66,7 @@ def _check_reduction(reduction, op):
 
 def _same_shape(op, input, target):
     if input.shape != target.shape:
-        raise ShapeError(f"{op}: the target's shape {tuple(target.shape)} differs from the input's shape "
+        raise ag.ShapeError(f"{op}: the target's shape {tuple(target.shape)} differs from the input's shape "
                          f"{tuple(input.shape)}; they must be the same")
 
 
@@ -83,7 +82,7 @@ relu_ = relu
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch)."""
     factor = np.where(input.data > 0, 1, negative_slope).astype(input.dtype)
-    return input * Tensor._make(factor, False, None)
+    return input * ag.from_numpy(factor)
 
 
 def prelu(input, weight):
@@ -91,7 +90,7 @@ def prelu(input, weight):
     if weight.data.size != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1
         if weight.ndim != 1 or weight.shape[0] != channels:
-            raise ShapeError(f"prelu: the weight has {weight.data.size} parameters but the input of shape "
+            raise ag.ShapeError(f"prelu: the weight has {weight.data.size} parameters but the input of shape "
                              f"{tuple(input.shape)} has {channels} channels (dim 1); use 1 or {channels}")
         weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
     elif weight.ndim > input.ndim:
@@ -129,14 +128,14 @@ def elu(input, alpha=1.0, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
     scaled = input if beta == 1 else input * beta
-    soft = elementwise.softplus(scaled)
+    soft = ag.softplus(scaled)
     if beta != 1:
         soft = soft * (1 / beta)
     return ag.where(scaled.data > threshold, input, soft)
 
 
 def logsigmoid(input):
-    return -elementwise.softplus(-input)
+    return -ag.softplus(-input)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -170,10 +169,10 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
     expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
     t = _array(target)
     if t.dtype.kind not in "iu":
-        raise DTypeError(f"{op}: class-index targets must be integers, got {t.dtype} (float targets are "
+        raise ag.DTypeError(f"{op}: class-index targets must be integers, got {t.dtype} (float targets are "
                         "taken as class probabilities only with the input's shape)")
     if t.shape != expected:
-        raise ShapeError(f"{op}: expected a target of shape {expected} for an input of shape "
+        raise ag.ShapeError(f"{op}: expected a target of shape {expected} for an input of shape "
                          f"{tuple(input.shape)} (classes along dim {class_axis}), got {tuple(t.shape)}")
     ignored = t == ignore_index
     any_ignored = ignored.any()
@@ -188,7 +187,7 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
     else:
         w = _array(weight).astype(dtype, copy=False)
         if w.shape != (classes,):
-            raise ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
+            raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
         picked = w[safe]
     if any_ignored:
         picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
@@ -221,7 +220,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if input.ndim == 0:
-        raise ShapeError("cross_entropy: the input must have a class dimension, got a 0-d tensor")
+        raise ag.ShapeError("cross_entropy: the input must have a class dimension, got a 0-d tensor")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     class_axis = 1 if input.ndim >= 2 else 0
@@ -235,13 +234,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             coef = coef * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:
             w = _array(weight).astype(input.dtype, copy=False)
-            coef = coef * Tensor._make(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)), False, None)
+            coef = coef * ag.from_numpy(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)))
         scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
             _mean_scale(input.data.size // classes if classes else 0)
-        return losses.softmax_cross_entropy(input, coef, axis=class_axis, scale=scale)
+        return ag.softmax_cross_entropy(input, coef, dim=class_axis, scale=scale)
     coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
     scale = None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total)
-    return losses.softmax_cross_entropy(input, Tensor._make(coef, False, None), axis=class_axis, scale=scale)
+    return ag.softmax_cross_entropy(input, ag.from_numpy(coef), dim=class_axis, scale=scale)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -249,9 +248,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     if input.ndim == 0:
-        raise ShapeError("nll_loss: the input must have a class dimension, got a 0-d tensor")
+        raise ag.ShapeError("nll_loss: the input must have a class dimension, got a 0-d tensor")
     coef, total = _class_targets("nll_loss", input, target, weight, ignore_index)
-    per_sample = -(input * Tensor._make(coef, False, None)).sum(1 if input.ndim >= 2 else 0)
+    per_sample = -(input * ag.from_numpy(coef)).sum(1 if input.ndim >= 2 else 0)
     if reduction == "none":
         return per_sample
     total_loss = per_sample.sum()
@@ -294,7 +293,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if input.data.size and ((input.data < 0).any() or (input.data > 1).any()):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                          "(for logits use binary_cross_entropy_with_logits)")
-    loss = losses.binary_cross_entropy(input, target.astype(input.dtype))
+    loss = ag.binary_cross_entropy(input, target.astype(input.dtype))
     if weight is not None:
         loss = loss * _tensor(weight, input)
     return _reduce(loss, reduction, "binary_cross_entropy")
@@ -308,7 +307,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     target = _tensor(target, input)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     target = target.astype(input.dtype)
-    soft = elementwise.softplus(-input)
+    soft = ag.softplus(-input)
     if pos_weight is not None:
         soft = soft * ((_tensor(pos_weight, input) - 1) * target + 1)
     loss = (1 - target) * input + soft
@@ -326,35 +325,149 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     if input.ndim not in (1, 2):
-        raise ShapeError(f"multi_margin_loss: expected a 1-D (C,) or 2-D (N, C) input, got shape {tuple(input.shape)}")
+        raise ag.ShapeError(f"multi_margin_loss: expected a 1-D (C,) or 2-D (N, C) input, got shape {tuple(input.shape)}")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     t = _array(target).reshape(-1)
     classes = x.shape[1]
     if t.dtype.kind not in "iu" or t.shape != (x.shape[0],):
-        raise ShapeError(f"multi_margin_loss: expected {x.shape[0]} integer class targets, got shape "
+        raise ag.ShapeError(f"multi_margin_loss: expected {x.shape[0]} integer class targets, got shape "
                          f"{tuple(_array(target).shape)} ({_array(target).dtype})")
     if t.size and (t.min() < 0 or t.max() >= classes):
         raise IndexError(f"multi_margin_loss: target out of bounds for {classes} classes")
     hot = np.zeros(x.shape, x.dtype)
     hot[np.arange(len(t)), t] = 1
-    picked = (x * Tensor._make(hot, False, None)).sum(1, keepdim=True)
+    picked = (x * ag.from_numpy(hot)).sum(1, keepdim=True)
     z = ag.relu(x - picked + margin)
     if p == 2:
         z = z * z
     factor = (1 - hot) / classes
     if weight is not None:
         factor = factor * _array(weight).astype(x.dtype)[t][:, None]
-    loss = (z * Tensor._make(factor.astype(x.dtype, copy=False), False, None)).sum(1)
+    loss = (z * ag.from_numpy(factor.astype(x.dtype, copy=False))).sum(1)
     if input.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multi_margin_loss")
+
+
+# -- regression and distribution losses, similarity and normalisation ------------------------------
+
+def _smooth_abs(diff, width):
+    """|d| made quadratic near 0: d**2 / (2 width) where |d| < width, else |d| - width / 2. Both pieces
+    have slope sign(d) at |d| = width, and the second derivative is 1 / width strictly inside (as
+    PyTorch's smooth_l1 and huber double backward)."""
+    size = ag.abs(diff)
+    return ag.where(size.data < width, diff * diff * (0.5 / width), size - 0.5 * width)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target; beta = 0 is the L1 loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "smooth_l1_loss")
+    if not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0 (negative values are not supported), got {beta}")
+    target = _tensor(target, input)
+    _warn_broadcast("smooth_l1_loss", input, target)
+    diff = input - target
+    loss = ag.abs(diff) if beta == 0 else _smooth_abs(diff, beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta): delta times smooth_l1 with beta = delta."""
+    _check_reduction(reduction, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0 (non-positive values are not supported), got {delta}")
+    target = _tensor(target, input)
+    _warn_broadcast("huber_loss", input, target)
+    loss = _smooth_abs(input - target, delta) * delta
+    if weight is not None:
+        weight = _tensor(weight, input)
+        if weight.shape != input.shape:
+            raise ag.ShapeError(f"huber_loss: the weight's shape {tuple(weight.shape)} differs from the input's "
+                             f"shape {tuple(input.shape)}; they must be the same")
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Pointwise KL divergence of `target` from the log-probabilities `input`:
+    target * (log(target) - input), 0 where target is 0 (exp(target) * (target - input) with log_target).
+    'batchmean' divides the sum by the batch size input.shape[0] (the true KL divergence per sample);
+    'mean' divides by the number of elements, and warns as PyTorch does.
+
+    Where target is 0 its own gradient is taken as -input (the t log t term contributes 0); PyTorch
+    gives NaN there (t log t has slope -inf at 0)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("kl_div: reduction 'mean' divides the total loss by both the batch size and the support "
+                      "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
+                      "definition. 'mean' will be changed to behave the same as 'batchmean' in the next major "
+                      "release (of PyTorch).", stacklevel=2)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"kl_div: {reduction!r} is not a valid value for reduction (use 'mean', 'batchmean', "
+                         "'sum' or 'none')")
+    target = _tensor(target, input)
+    if log_target:
+        loss = ag.exp(target) * (target - input)
+    else:
+        zero = target.data == 0
+        with np.errstate(invalid="ignore"):  # a negative target gives NaN, silently, as in PyTorch
+            target_log_target = target * ag.log(ag.where(zero, 1, target) if zero.any() else target)
+        loss = target_log_target - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction, "kl_div")
+
+
+def _broadcast_pair(op, x1, x2):
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ag.ShapeError(f"{op}: the shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not broadcast") from None
+    return (x1 if x1.shape == shape else x1.broadcast_to(shape)), (x2 if x2.shape == shape else x2.broadcast_to(shape))
+
+
+def _check_dim(op, dim, ndim, shape):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for the {ndim}-d shape {tuple(shape)} "
+                         f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) max(||x2||, eps)) along `dim`, after broadcasting x1 with x2.
+
+    As PyTorch, each vector is divided by its clamped norm before the product (so the result stays
+    in [-1, 1]), and the clamp bounds only the value: the gradient flows through each norm as if it
+    were unclamped."""
+    x1, x2 = _broadcast_pair("cosine_similarity", x1, x2)
+    _check_dim("cosine_similarity", dim, x1.ndim, x1.shape)
+
+    def norm_clamped_in_value(x):
+        norm = x.norm(2, dim, keepdim=True)
+        small = norm.data < eps
+        if not small.any():
+            return norm
+        return ag.where(small, norm - norm.detach() + eps, norm)
+
+    return ((x1 / norm_clamped_in_value(x1)) * (x2 / norm_clamped_in_value(x2))).sum(dim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along `dim`; where the norm is below eps the denominator is the
+    constant eps (no gradient through the norm there), as PyTorch."""
+    if out is not None:
+        raise ag.ArgumentError("normalize: out= is not supported (tensors are not written in place); use the result")
+    _check_dim("normalize", dim, input.ndim, input.shape)
+    return input / ag.clamp(input.norm(p, dim, keepdim=True), min=eps)
 
 
 # -- layers ------------------------------------------------------------------------------------
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, for input of shape (*, in_features)."""
-    return linalg.linear(input, weight, bias)
+    return ag.linear(input, weight, bias)
 
 
 # Convolution and pooling are autograd's, which has them with PyTorch's signatures.
@@ -381,7 +494,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     dims = input.ndim - 2
     linear_modes = {1: "linear", 2: "bilinear"}
     if dims not in (1, 2):
-        raise ShapeError(f"interpolate: expects a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
+        raise ag.ShapeError(f"interpolate: expects a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
                          f"{tuple(input.shape)}")
     if mode not in ("nearest", "linear", "bilinear"):
         raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'linear' or 'bilinear')")
@@ -462,56 +575,18 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input * 0
     keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).data >= p
     factor = keep * np.asarray(1 / (1 - p), input.dtype)
-    return input * Tensor._make(factor, False, None)
+    return input * ag.from_numpy(factor)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) with the batch statistics (training; the running statistics,
-    if given, are updated in place: new = (1 - momentum) * old + momentum * batch, with the
-    unbiased batch variance) or with the running statistics (evaluation)."""
-    if input.ndim < 2:
-        raise ShapeError(f"batch_norm: expects an input of shape (N, C, ...), got {tuple(input.shape)}")
-    channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise ShapeError(f"batch_norm: {name} should contain {channels} elements (one per channel of the "
-                             f"input of shape {tuple(input.shape)}), not {int(np.prod(t.shape))}")
-    if training:
-        count = input.data.size // channels if channels else 0
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{tuple(input.shape)}")
-        out, mean, var = normalization.batch_norm_train(input, weight, bias, eps)
-        if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
-        if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1)) * var.astype(running_var.dtype, copy=False)
-        return out
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
-    shape = (1, channels) + (1,) * (input.ndim - 2)
-    inv_std = (1 / np.sqrt(running_var.data + eps)).astype(input.dtype, copy=False)
-    mean = running_mean.data.astype(input.dtype, copy=False)
-    scale = Tensor._make(inv_std, False, None)
-    if weight is not None:
-        scale = scale * weight
-    shift = -Tensor._make(mean, False, None) * scale
-    if bias is not None:
-        shift = shift + bias
-    return input * scale.reshape(shape) + shift.reshape(shape)
+    if given, are updated in place) or with the running statistics (evaluation)."""
+    return ag.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise."""
-    normalized_shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) \
-        else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape or input.ndim < len(normalized_shape):
-        raise ShapeError(f"layer_norm: the input of shape {tuple(input.shape)} does not end in the normalized "
-                         f"shape {normalized_shape}")
-    return normalization.layer_norm(input, normalized_shape, weight, bias, eps)
+    return ag.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -521,7 +596,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     index = _array(input)
     if index.dtype.kind not in "iu":
-        raise DTypeError(f"embedding: indices must be integers, got {index.dtype}")
+        raise ag.DTypeError(f"embedding: indices must be integers, got {index.dtype}")
     rows = weight.shape[0]
     if index.size and (index.min() < -rows or index.max() >= rows):
         raise IndexError(f"embedding: index out of range for {rows} embeddings "

@@ -349,7 +349,7 @@ class Module:
                     continue
                 param.data = convert(param.data)
                 if param.grad is not None:
-                    param.grad = Tensor._make(convert(param.grad.data), False, None)
+                    param.grad = ag.from_numpy(convert(param.grad.data))
             for name, buffer in module._buffers.items():
                 if buffer is not None:
                     buffer.data = convert(buffer.data)
@@ -358,20 +358,9 @@ class Module:
     def to(self, *args, dtype=None, device=None, non_blocking=False, **kwargs):
         """`to(dtype)` converts floating parameters and buffers in place; `to("cpu")` is a no-op
         (NumPy's CPU is the only device); `to(tensor)` takes the tensor's dtype."""
-        from autograd.creation import check_device, resolve_dtype
-        target = dtype
-        for arg in list(args) + list(kwargs.values()):
-            if isinstance(arg, Tensor):
-                target = arg.dtype
-            elif isinstance(arg, str) or isinstance(arg, ag.device):
-                check_device(arg)
-            else:
-                target = arg
-        if device is not None:
-            check_device(device)
+        _, target = ag.parse_to(*args, dtype=dtype, device=device, non_blocking=non_blocking, **kwargs)
         if target is None:
             return self
-        target = resolve_dtype(target)
         if target.kind not in "fc":
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={target}")
@@ -393,8 +382,7 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        from autograd.creation import check_device
-        check_device("cuda")
+        ag.device("cuda")   # raises: the CPU is the only device
 
     # -- state -----------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):

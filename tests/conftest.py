@@ -18,3 +18,9 @@ if pathlib.Path(autograd.__file__).resolve().parent != ROOT / "autograd":
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, the reference implementation; tests that ask for it are skipped without it."""
+    return pytest.importorskip("torch")

@@ -37,6 +37,12 @@ def to_torch(array, requires_grad=False):
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
+def both(array, requires_grad=True):
+    """The same values as an ndgrad and a PyTorch leaf."""
+    array = np.asarray(array)
+    return ag.tensor(array, requires_grad=requires_grad), to_torch(array, requires_grad)
+
+
 def copy_torch_state(mine, theirs):
     """Load the PyTorch module's state dict into ours (same names, same shapes)."""
     state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
@@ -72,3 +78,8 @@ def gradcheck_module(module, x, **kwargs):
     def fn(*args):
         return module(x)
     return ag.gradcheck(fn, inputs, **kwargs)
+
+
+def assert_close(ours, theirs, rtol=1e-5, atol=1e-6):
+    """assert_matches_torch with the given tolerances, for a comparison that needs no name."""
+    assert_matches_torch("", ours, theirs, rtol=rtol, atol=atol)

@@ -1,10 +1,12 @@
 """Engine semantics, one behaviour per test."""
 import threading
+import weakref
 
 import numpy as np
 import pytest
 
 import autograd as ag
+from nn_helpers import assert_close, both
 
 
 def leaf(*values, dtype=np.float64):
@@ -64,11 +66,15 @@ def test_ops_that_save_nothing_can_backward_twice_as_in_pytorch():
 
 
 def test_saved_arrays_are_released_after_backward():
-    x = leaf(1.0, 2.0)
-    y = x.exp()
-    node = y.grad_fn
-    y.sum().backward()
-    assert node._output_data is None and node._freed
+    x = ag.tensor(np.ones((3, 2)), requires_grad=True)
+    hidden = x.exp()                        # saves its output
+    saved = weakref.ref(hidden.data)
+    product = hidden * x                    # saves both inputs
+    node, hidden = product.grad_fn, None    # only the graph refers to exp's output now
+    assert saved() is not None
+    product.sum().backward()
+    assert saved() is None                  # freed as soon as the nodes that saved it had run
+    assert node is product.grad_fn
 
 
 def test_backward_with_explicit_gradient():
@@ -178,12 +184,6 @@ def test_grad_mode_is_thread_local():
         thread.start()
         thread.join()
     assert seen["enabled"] is True
-
-
-def test_set_grad_enabled_as_call_and_context():
-    with ag.set_grad_enabled(False):
-        assert not ag.is_grad_enabled()
-    assert ag.is_grad_enabled()
 
 
 def test_detach_cuts_the_graph_and_shares_data():
@@ -419,7 +419,8 @@ def test_custom_function_with_several_outputs_returns_a_tuple_and_gradchecks():
     sin_y, product, index = out
     assert sin_y.requires_grad and product.requires_grad and not index.requires_grad
     assert index.dtype == np.int64 and index.item() == 1
-    assert sin_y.grad_fn.next_functions[0][0] is product.grad_fn.next_functions[0][0]
+    assert sin_y.grad_fn is product.grad_fn   # one node, one gradient slot per output
+    assert (sin_y.output_nr, product.output_nr) == (0, 1)
     assert ag.gradcheck(lambda a, b: SinAndProduct.apply(a, b)[:2], [x, y])
 
     class WrongSecondGradient(SinAndProduct):
@@ -436,7 +437,7 @@ def test_custom_function_with_several_outputs_returns_a_tuple_and_gradchecks():
 def test_unused_outputs_get_zero_gradients_and_used_ones_add_up():
     x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
     sin_y, product, _ = SinAndProduct.apply(x, y)
-    node = sin_y.grad_fn.next_functions[0][0].ctx
+    node = sin_y.grad_fn
     (product * 3).sum().backward()
     grad_sin, grad_product, grad_index = node.grads_seen
     np.testing.assert_array_equal(grad_sin, [0.0, 0.0])         # unused: zeros, as torch
@@ -479,7 +480,7 @@ def test_several_outputs_with_torch_semantics():
 def test_needs_input_grad_is_known_in_forward_and_backward():
     x, y = leaf(0.3, 1.2), ag.tensor(np.array([2.0, -1.0]))
     sin_y, _, _ = SinAndProduct.apply(x, y)
-    node = sin_y.grad_fn.next_functions[0][0].ctx
+    node = sin_y.grad_fn
     assert node.seen_needs == (True, False)
     sin_y.sum().backward()
     assert y.grad is None and x.grad is not None
@@ -549,7 +550,7 @@ def test_mark_non_differentiable_outputs_do_not_require_grad_and_get_zeros():
     assert values.requires_grad and not rank.requires_grad and rank.grad_fn is None
     (values * ag.tensor(np.array([1.0, 10.0, 100.0]))).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [100.0, 1.0, 10.0])
-    np.testing.assert_array_equal(values.grad_fn.next_functions[0][0].ctx.rank_grad, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(values.grad_fn.rank_grad, [0.0, 0.0, 0.0])
 
     class MarkedSingle(ag.Function):
         @staticmethod
@@ -560,13 +561,6 @@ def test_mark_non_differentiable_outputs_do_not_require_grad_and_get_zeros():
 
     out = MarkedSingle.apply(x)
     assert not out.requires_grad and out.grad_fn is None
-
-
-def test_built_in_ops_keep_the_lean_apply():
-    from autograd.function import Function, Primitive
-    assert Primitive.__dict__["apply"] is not Function.__dict__["apply"]
-    assert type(ag.exp).__name__ == "function" and ag.ops.elementwise.Exp.apply.__func__ is \
-        Primitive.__dict__["apply"].__func__
 
 
 def test_gradcheck_reports_input_index_and_values():
@@ -698,3 +692,281 @@ def test_gradcheck_leaves_the_callers_tensor_untouched():
     assert ag.gradcheck(lambda t: (t * t).sum(), (x,))
     assert x.data is data and np.shares_memory(x.data, base)
     np.testing.assert_array_equal(x.data, base.T)
+
+
+# -- the same calls as PyTorch code makes them, compared with PyTorch ---------------------------------------
+
+def test_no_grad_and_enable_grad_decorate_without_parentheses():
+    @ag.no_grad
+    def evaluate(t):
+        return t * 2, ag.is_grad_enabled()
+
+    out, enabled = evaluate(ag.ones(2, requires_grad=True))
+    assert not out.requires_grad and not enabled and ag.is_grad_enabled()
+    assert evaluate.__name__ == "evaluate"
+
+    @ag.enable_grad
+    def train_step():
+        return ag.is_grad_enabled()
+
+    with ag.no_grad():
+        assert train_step() is True
+        assert not ag.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_context_call_and_decorator():
+    with ag.set_grad_enabled(False):
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+
+    @ag.set_grad_enabled(False)
+    def frozen():
+        return ag.is_grad_enabled()
+
+    assert ag.is_grad_enabled()  # decorating does not switch grad mode off for the caller
+    assert frozen() is False and ag.is_grad_enabled()
+    ag.set_grad_enabled(False)
+    try:
+        assert not ag.is_grad_enabled()
+    finally:
+        ag.set_grad_enabled(True)
+    assert ag.is_grad_enabled()
+
+
+def test_detach_and_requires_grad_switch_gradient_tracking():
+    x = ag.ones(2, requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    w = ag.zeros(2).requires_grad_()
+    assert w.requires_grad
+    w.requires_grad_(False)
+    assert not w.requires_grad
+
+
+def test_non_leaf_has_grad_fn_and_no_grad_unless_retained(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    h, ht = x * 3, xt * 3
+    assert h.grad_fn is not None and not h.is_leaf and x.is_leaf
+    h2 = x * 2
+    h.retain_grad()
+    ht.retain_grad()
+    ((h * h).sum() + h2.sum()).backward()
+    ((ht * ht).sum()).backward()
+    assert_close(h.grad, ht.grad)
+    assert h2.grad is None
+
+
+def test_retained_gradients_accumulate_across_backward_calls_like_torch(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    h, ht = x * 2, xt * 2
+    h.retain_grad()
+    ht.retain_grad()
+    y, yt = (h * h).sum(), (ht * ht).sum()
+    y.backward(retain_graph=True)
+    yt.backward(retain_graph=True)
+    y.backward()
+    yt.backward()
+    assert_close(h.grad, ht.grad)
+    assert_close(x.grad, xt.grad)
+
+
+def test_register_hook_replaces_gradient_and_handle_removes_it():
+    x = ag.ones(2, requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: g * 10)
+    h2 = x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [20.0, 20.0] and seen == [[20.0, 20.0]]
+    handle.remove()
+    h2.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and len(seen) == 1
+
+
+def test_hook_on_an_intermediate_tensor(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    y, yt = x * x, xt * xt
+    y.register_hook(lambda g: g * 0.5)
+    yt.register_hook(lambda g: g * 0.5)
+    (y * 4).sum().backward()
+    (yt * 4).sum().backward()
+    assert_close(x.grad, xt.grad)
+
+
+def test_ag_grad_accepts_a_single_tensor_or_sequences(torch):
+    x, xt = both(np.array([1.0, 2.0], np.float32))
+    w, wt = both(np.array([3.0, -1.0], np.float32))
+    y, yt = (x * x * w).sum(), (xt * xt * wt).sum()
+    (gx,) = ag.grad(y, x, retain_graph=True)
+    assert isinstance(ag.grad(y, x, retain_graph=True), tuple)
+    gx2, gw = ag.grad([y], [x, w])
+    gxt, gwt = torch.autograd.grad(yt, [xt, wt])
+    assert_close(gx, gxt)
+    assert_close(gx2, gxt)
+    assert_close(gw, gwt)
+    assert x.grad is None and w.grad is None  # ag.grad does not touch .grad
+
+
+def test_ag_grad_with_grad_outputs_and_allow_unused():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    unused = ag.tensor([1.0], requires_grad=True)
+    y = x * 3
+    gx, gu = ag.grad(y, [x, unused], grad_outputs=ag.tensor([1.0, 2.0]), allow_unused=True)
+    assert gx.tolist() == [3.0, 6.0] and gu is None
+    with pytest.raises(RuntimeError):
+        ag.grad((x * 2).sum(), [x, unused])
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+def test_backward_with_create_graph_then_second_derivative(torch):
+    x, xt = both(np.array([0.5, 1.5]))
+    y, yt = (x ** 3).sum(), (xt ** 3).sum()
+    y.backward(create_graph=True)
+    yt.backward(create_graph=True)
+    g, gt = x.grad, xt.grad
+    x.grad, xt.grad = None, None
+    g.sum().backward()
+    gt.sum().backward()
+    assert_close(x.grad, xt.grad)
+
+
+def test_float_to_dtype_keeps_the_graph(torch):
+    x, xt = both(np.array([1.0, -2.0], np.float32))
+    y = x.double() * 3
+    yt = xt.double() * 3
+    y.sum().backward()
+    yt.sum().backward()
+    assert x.grad.dtype == np.float32
+    assert_close(x.grad, xt.grad)
+
+
+def test_gradcheck_and_gradgradcheck_on_user_ops(rng):
+    def user_op(a, b):
+        return (ag.tanh(a @ b) * a.sum(1, keepdim=True)).logsumexp(1)
+
+    a = ag.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert ag.gradcheck(user_op, (a, b)) is True
+    assert ag.gradcheck(user_op, [a, b], eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True)
+    assert ag.gradgradcheck(user_op, (a, b)) is True
+
+
+def test_micrograd_sanity_check_matches_torch(torch):
+    def run(lib, make):
+        x = make(-4.0)
+        z = 2 * x + 2 + x
+        q = z.relu() + z * x
+        h = (z * z).relu()
+        y = h + q + q * x
+        y.backward()
+        return x, y
+
+    x, y = run(ag, lambda v: ag.tensor(v, requires_grad=True))
+    xt, yt = run(torch, lambda v: torch.tensor(v, requires_grad=True))
+    assert y.item() == pytest.approx(yt.item()) and x.grad.item() == pytest.approx(xt.grad.item())
+
+
+def test_micrograd_more_ops_matches_torch(torch):
+    def run(lib, make):
+        a, b = make(-4.0), make(2.0)
+        c = a + b
+        d = a * b + b ** 3
+        c = c + c + 1
+        c = c + 1 + c + (-a)
+        d = d + d * 2 + (b + a).relu()
+        d = d + 3 * d + (b - a).relu()
+        e = c - d
+        f = e ** 2
+        g = f / 2.0
+        g = g + 10.0 / f
+        g.backward()
+        return a, b, g
+
+    a, b, g = run(ag, lambda v: ag.tensor(v, dtype=ag.float64, requires_grad=True))
+    at, bt, gt = run(torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    assert g.item() == pytest.approx(gt.item())
+    assert a.grad.item() == pytest.approx(at.grad.item()) and b.grad.item() == pytest.approx(bt.grad.item())
+
+
+# -- several outputs: one node, one gradient slot per output -------------------------------------
+
+def test_hooks_retain_grad_and_autograd_grad_see_each_output_of_a_several_output_op(torch):
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    seen = {}
+
+    def recorder(name):
+        def hook(g):
+            seen[name] = g.data.copy()
+        return hook
+    product.register_hook(recorder("product"))
+    sin_y.register_hook(recorder("sin"))
+    product.retain_grad()
+    loss = (sin_y * 2 + product * 3).sum()
+    (grad_product,) = ag.grad(loss, product, retain_graph=True)
+    np.testing.assert_array_equal(grad_product.data, [3.0, 3.0])
+    loss.backward()
+    np.testing.assert_array_equal(seen["sin"], [2.0, 2.0])
+    np.testing.assert_array_equal(seen["product"], [3.0, 3.0])
+    assert product.retains_grad and not sin_y.retains_grad
+    np.testing.assert_array_equal(product.grad.data, [6.0, 6.0])   # as PyTorch: autograd.grad fills it too
+    tx, ty = (torch.tensor(t.data, requires_grad=True) for t in (x, y))
+    ((tx.sin() * ty) * 2 + (tx * ty) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.data, ty.grad.numpy())
+
+
+def test_next_functions_carry_the_output_index():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    node = (product - sin_y).grad_fn
+    assert node.next_functions == ((product.grad_fn, 1), (sin_y.grad_fn, 0))
+
+
+# -- what user code hands the engine is checked, as PyTorch's validate_outputs -------------------
+
+def custom_op_returning(gradient):
+    class Returns(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return gradient(grad)
+    return Returns
+
+
+@pytest.mark.parametrize("gradient, message", [
+    (lambda g: g.reshape(3, 1), r"Returns.*invalid gradient.*shape \(3, 1\).*compatible with \(3,\)"),
+    (lambda g: np.ones(4), r"Returns.*invalid gradient.*shape \(4,\).*compatible with \(3,\)"),
+    (lambda g: g.astype(np.complex128), r"Returns.*invalid gradient.*real floating point.*complex128"),
+    (lambda g: np.ones(3, np.int64), r"Returns.*invalid gradient.*real floating point.*int64"),
+])
+def test_a_custom_backward_returning_a_wrong_gradient_raises_naming_it(gradient, message):
+    x = leaf(1.0, 2.0, 3.0)
+    with pytest.raises(RuntimeError, match=message):
+        custom_op_returning(gradient).apply(x).sum().backward()
+
+
+def test_a_custom_backward_gradient_is_summed_back_or_cast_where_pytorch_accepts_it(torch):
+    x = leaf(1.0, 2.0, 3.0)
+    custom_op_returning(lambda g: np.ones((2, 3), np.float32)).apply(x).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("on_leaf", [True, False])
+@pytest.mark.parametrize("hook, message", [
+    (lambda g: g.reshape(3, 1), r"hook.*changed the gradient's shape from \(3,\) to \(3, 1\)"),
+    (lambda g: g.sum(), r"hook.*changed the gradient's shape from \(3,\) to \(\)"),
+    (lambda g: ag.tensor(np.ones(3, np.int64)), r"hook.*dtype int64"),
+    (lambda g: g.data * 2, r"hook.*returned ndarray, not a Tensor"),
+])
+def test_a_hook_returning_a_wrong_gradient_raises_naming_the_hook(hook, message, on_leaf):
+    x = leaf(1.0, 2.0, 3.0)
+    target = x if on_leaf else x * 1
+    target.register_hook(hook)
+    with pytest.raises(RuntimeError, match=message):
+        (target * 2).sum().backward()

@@ -1,5 +1,6 @@
 """Layers: each row of LAYERS is checked against PyTorch (forward, input and parameter gradients,
 buffers, in float64 and float32) and by float64 gradcheck; then behaviour tables and error cases."""
+import inspect
 import math
 from dataclasses import dataclass, field
 
@@ -9,7 +10,8 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
-from nn_helpers import DTYPES, assert_matches_torch, copy_torch_state, gradcheck_module, to_torch
+from nn_helpers import (DTYPES, assert_close, assert_matches_torch, both, copy_torch_state, gradcheck_module,
+                        to_torch)
 
 
 @dataclass
@@ -562,3 +564,221 @@ def test_max_pool_2d_window_with_nans_matches_pytorch():
     (ty * torch.arange(ty.numel(), dtype=torch.float64).reshape(ty.shape)).sum().backward()
     np.testing.assert_array_equal(idx.data, tidx.numpy())
     np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
+# -- functional forms and options as PyTorch code passes them ------------------------------------------------
+
+def test_functional_positional_signatures(torch):
+    params = {
+        "dropout": ["input", "p", "training"], "batch_norm": ["input", "running_mean", "running_var", "weight",
+                                                              "bias", "training", "momentum", "eps"],
+        "conv2d": ["input", "weight", "bias", "stride", "padding", "dilation", "groups"],
+        "max_pool2d": ["input", "kernel_size", "stride", "padding"],
+        "avg_pool2d": ["input", "kernel_size", "stride", "padding"],
+        "linear": ["input", "weight", "bias"], "layer_norm": ["input", "normalized_shape", "weight", "bias", "eps"],
+        "cross_entropy": ["input", "target", "weight"], "leaky_relu": ["input", "negative_slope"],
+        "one_hot": ["tensor", "num_classes"], "softmax": ["input", "dim"], "log_softmax": ["input", "dim"],
+        "nll_loss": ["input", "target", "weight"], "mse_loss": ["input", "target"], "elu": ["input", "alpha"],
+    }
+    for name, expected in params.items():
+        names = list(inspect.signature(getattr(F, name)).parameters)
+        assert names[:len(expected)] == expected, name
+
+
+def test_functional_conv2d_positional_signature(torch, rng):
+    x, xt = both(rng.standard_normal((1, 4, 6, 6)).astype(np.float32))
+    w, wt = both(rng.standard_normal((4, 2, 3, 3)).astype(np.float32))
+    b, bt = both(rng.standard_normal(4).astype(np.float32))
+    out = F.conv2d(x, w, b, 2, 1, 1, 2)
+    out_t = torch.nn.functional.conv2d(xt, wt, bt, 2, 1, 1, 2)
+    assert_close(out, out_t, atol=1e-5)
+    assert_close(F.conv2d(x, w, None, stride=1, padding=0, dilation=2, groups=2),
+                 torch.nn.functional.conv2d(xt, wt, None, stride=1, padding=0, dilation=2, groups=2), atol=1e-5)
+
+
+def test_linear_matches_torch_including_batched_inputs(torch, rng):
+    ours, theirs = nn.Linear(5, 3), torch.nn.Linear(5, 3)
+    copy_torch_state(ours, theirs)
+    x, xt = both(rng.standard_normal((2, 4, 5)).astype(np.float32))
+    assert_close(ours(x), theirs(xt), atol=1e-6)
+    assert_close(F.linear(x, ours.weight, ours.bias), torch.nn.functional.linear(xt, theirs.weight, theirs.bias))
+    no_bias = nn.Linear(5, 3, bias=False)
+    assert no_bias.bias is None and [n for n, _ in no_bias.named_parameters()] == ["weight"]
+
+
+POOL_OPTIONS = [
+    ("max_pool2d", dict(kernel_size=3, stride=2, ceil_mode=True)), ("max_pool2d", dict(kernel_size=2, dilation=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("max_pool2d", dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1))),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2, divisor_override=3)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", POOL_OPTIONS, ids=[f"{n}-{k}" for n, k in POOL_OPTIONS])
+def test_functional_pool_options_match_torch(torch, rng, name, kwargs):
+    x, xt = both(rng.standard_normal((2, 3, 7, 6)).astype(np.float32))
+    out, out_t = getattr(F, name)(x, **kwargs), getattr(torch.nn.functional, name)(xt, **kwargs)
+    assert_close(out, out_t)
+    out.sum().backward()
+    out_t.sum().backward()
+    assert_close(x.grad, xt.grad)
+
+
+def test_dropout_scales_kept_values_in_training_and_is_identity_in_eval():
+    ag.manual_seed(0)
+    drop = nn.Dropout(0.25)
+    x = ag.ones(200, 50)
+    y = drop(x)
+    kept = y.data != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(y.data[kept], 1 / 0.75, rtol=1e-6)
+    drop.eval()
+    assert np.array_equal(drop(x).data, x.data)
+    assert np.array_equal(F.dropout(x, 0.5, False).data, x.data)
+    assert np.array_equal(F.dropout(x, p=0.5, training=False).data, x.data)
+    z = F.dropout(x, 0.5, True)
+    assert 0.4 < (z.data != 0).mean() < 0.6
+    assert nn.Dropout().p == 0.5
+
+
+@pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
+                                       ("BatchNorm2d", (4, 3, 5, 5))])
+def test_batchnorm_training_eval_running_stats_match_torch(torch, rng, cls, shape):
+    ours, theirs = getattr(nn, cls)(3, momentum=0.2), getattr(torch.nn, cls)(3, momentum=0.2)
+    with torch.no_grad():
+        theirs.weight.uniform_(0.5, 1.5)
+        theirs.bias.uniform_(-0.5, 0.5)
+    copy_torch_state(ours, theirs)
+    for step in range(3):
+        data = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
+        x, xt = both(data)
+        out, out_t = ours(x), theirs(xt)
+        assert_close(out, out_t, atol=1e-5)
+        w = rng.standard_normal(shape).astype(np.float32)
+        (out * ag.tensor(w)).sum().backward()
+        (out_t * torch.tensor(w)).sum().backward()
+        assert_close(x.grad, xt.grad, rtol=1e-4, atol=1e-4)
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-4)
+    assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-4)
+    assert_close(ours.running_mean, theirs.running_mean, atol=1e-6)
+    assert_close(ours.running_var, theirs.running_var, rtol=1e-5)
+    assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == 3
+    ours.eval()
+    theirs.eval()
+    data = rng.standard_normal(shape).astype(np.float32)
+    x, xt = both(data)
+    assert_close(ours(x), theirs(xt), atol=1e-5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_batchnorm_constructor_keywords(torch):
+    bn = nn.BatchNorm2d(4, eps=1e-3, momentum=0.01, affine=False, track_running_stats=True)
+    assert bn.weight is None and bn.eps == 1e-3
+    assert list(bn.state_dict()) == list(torch.nn.BatchNorm2d(4, affine=False).state_dict())
+    bn2 = nn.BatchNorm1d(4, track_running_stats=False)
+    assert list(bn2.state_dict()) == list(torch.nn.BatchNorm1d(4, track_running_stats=False).state_dict())
+    bn2.eval()
+    assert bn2(ag.randn(5, 4)).shape == (5, 4)
+
+
+def test_functional_batch_norm_positional_signature(torch, rng):
+    data = rng.standard_normal((6, 3, 2, 2)).astype(np.float32)
+    x, xt = both(data)
+    rm, rv = ag.zeros(3), ag.ones(3)
+    rmt, rvt = torch.zeros(3), torch.ones(3)
+    w, wt = both(np.array([1.0, 2.0, 0.5], np.float32))
+    b, bt = both(np.array([0.0, -1.0, 1.0], np.float32))
+    out = F.batch_norm(x, rm, rv, w, b, True, 0.3, 1e-3)
+    out_t = torch.nn.functional.batch_norm(xt, rmt, rvt, wt, bt, True, 0.3, 1e-3)
+    assert_close(out, out_t, atol=1e-5)
+    assert_close(rm, rmt, atol=1e-6)
+    assert_close(rv, rvt, rtol=1e-5)
+    out_eval = F.batch_norm(x, rm, rv, w, b, False, 0.3, 1e-3)
+    out_eval_t = torch.nn.functional.batch_norm(xt, rmt, rvt, wt, bt, False, 0.3, 1e-3)
+    assert_close(out_eval, out_eval_t, atol=1e-5)
+    assert_close(F.batch_norm(x, rm, rv, training=True), torch.nn.functional.batch_norm(xt, rmt, rvt, training=True),
+                 atol=1e-5)
+
+
+def test_layernorm_matches_torch(torch, rng):
+    ours, theirs = nn.LayerNorm(4), torch.nn.LayerNorm(4)
+    with torch.no_grad():
+        theirs.weight.uniform_(0.5, 1.5)
+    copy_torch_state(ours, theirs)
+    x, xt = both(rng.standard_normal((2, 3, 4)).astype(np.float32))
+    assert_close(ours(x), theirs(xt), atol=1e-5)
+    ours(x).pow(2).sum().backward()
+    theirs(xt).pow(2).sum().backward()
+    assert_close(x.grad, xt.grad, rtol=1e-4, atol=1e-4)
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-4)
+    ln2, ln2t = nn.LayerNorm((3, 4)), torch.nn.LayerNorm((3, 4))
+    assert_close(ln2(x), ln2t(xt), atol=1e-5)
+    assert_close(F.layer_norm(x, (4,)), torch.nn.functional.layer_norm(xt, (4,)), atol=1e-5)
+
+
+def test_functional_one_hot_infers_num_classes_like_torch(torch):
+    t = ag.tensor([0, 2, 1])
+    assert F.one_hot(t).tolist() == torch.nn.functional.one_hot(torch.tensor([0, 2, 1])).tolist()
+    assert F.one_hot(t, num_classes=4).tolist() == torch.nn.functional.one_hot(torch.tensor([0, 2, 1]), 4).tolist()
+    assert F.one_hot(t).dtype == np.int64
+
+
+# -- second derivatives through layers ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["linear", "conv2d", "cross_entropy", "batch_norm", "layer_norm", "softplus", "gelu",
+                                  "log_softmax", "binary_cross_entropy_with_logits"])
+def test_hessian_vector_products_through_nn_functional_match_torch(torch, rng, name):
+    def d(*shape):
+        return rng.standard_normal(shape)
+
+    cases = {
+        "linear": (lambda L, lib, x, w, b: L.linear(x, w, b), [d(3, 4), d(2, 4), d(2)]),
+        "conv2d": (lambda L, lib, x, w, b: L.conv2d(x, w, b, 1, 1), [d(1, 2, 4, 4), d(3, 2, 3, 3), d(3)]),
+        "cross_entropy": (lambda L, lib, x: L.cross_entropy(x, lib.tensor([0, 2, 1]), label_smoothing=0.1), [d(3, 4)]),
+        "batch_norm": (lambda L, lib, x, w, b: L.batch_norm(x, None, None, w, b, True), [d(4, 3), d(3), d(3)]),
+        "layer_norm": (lambda L, lib, x, w, b: L.layer_norm(x, (3,), w, b), [d(4, 3), d(3), d(3)]),
+        "softplus": (lambda L, lib, x: L.softplus(x), [d(5)]),
+        "gelu": (lambda L, lib, x: L.gelu(x), [d(5)]),
+        "log_softmax": (lambda L, lib, x: L.log_softmax(x, 1), [d(2, 3)]),
+        "binary_cross_entropy_with_logits": (
+            lambda L, lib, x: L.binary_cross_entropy_with_logits(x, lib.tensor(np.array([0.0, 1.0, 1.0]))), [d(3)]),
+    }
+    f, arrays = cases[name]
+    xs = [ag.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, out_t = f(F, ag, *xs), f(torch.nn.functional, torch, *ts)
+    v = rng.standard_normal(out.shape)
+    grads = ag.grad((out * ag.tensor(v)).sum(), xs, create_graph=True)
+    grads_t = torch.autograd.grad((out_t * torch.tensor(v)).sum(), ts, create_graph=True)
+    us = [rng.standard_normal(a.shape) for a in arrays]
+    s = sum((g * ag.tensor(u)).sum() for g, u in zip(grads, us))
+    s_t = sum((g * torch.tensor(u)).sum() for g, u in zip(grads_t, us))
+    hvp = ag.grad(s, xs, allow_unused=True)
+    hvp_t = torch.autograd.grad(s_t, ts, allow_unused=True)
+    for h, h_t, a in zip(hvp, hvp_t, arrays):  # None (unused) counts as zero on either side
+        ours = np.zeros_like(a) if h is None else h.data
+        theirs = np.zeros_like(a) if h_t is None else h_t.numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+def test_gradient_penalty_double_backward_through_a_cnn_matches_torch(torch, rng):
+    ours = nn.Sequential(nn.Conv2d(1, 2, 3), nn.LeakyReLU(0.2), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 1))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.LeakyReLU(0.2), torch.nn.MaxPool2d(2),
+                                 torch.nn.Flatten(), torch.nn.Linear(18, 1))
+    copy_torch_state(ours, theirs)
+    x, xt = both(rng.standard_normal((4, 1, 8, 8)).astype(np.float32))
+    (g,) = ag.grad(ours(x).sum(), x, create_graph=True)
+    (gt,) = torch.autograd.grad(theirs(xt).sum(), xt, create_graph=True)
+    penalty = ((g.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+    penalty_t = ((gt.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    penalty_t.backward()
+    assert penalty.item() == pytest.approx(penalty_t.item(), rel=1e-5)
+    for (name, p), pt in zip(ours.named_parameters(), theirs.parameters()):
+        # None counts as zero here: torch gives 0.bias a zero gradient where we give None (see below)
+        ours_grad = np.zeros(p.shape, np.float32) if p.grad is None else p.grad.data
+        theirs_grad = np.zeros(p.shape, np.float32) if pt.grad is None else pt.grad.numpy()
+        np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-4, atol=1e-6, err_msg=name)

@@ -8,7 +8,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
-from nn_helpers import DTYPES, assert_matches_torch, to_torch
+from nn_helpers import DTYPES, assert_close, assert_matches_torch, both, to_torch
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -221,3 +221,37 @@ def test_hinge_loss_is_multi_margin_loss():
 def test_mse_loss_warns_when_target_broadcasts():
     with pytest.warns(UserWarning, match="different to the input size"):
         F.mse_loss(ag.zeros(3, 1), ag.zeros(3))
+
+
+def test_functional_losses_match_torch(torch, rng):
+    x, xt = both(rng.standard_normal((4, 3)).astype(np.float32))
+    y = np.array([0, 2, 1, 1])
+    t = rng.standard_normal((4, 3)).astype(np.float32)
+    tf = torch.nn.functional
+    assert_close(F.cross_entropy(x, ag.tensor(y)), tf.cross_entropy(xt, torch.tensor(y)))
+    assert_close(F.nll_loss(F.log_softmax(x, 1), ag.tensor(y)), tf.nll_loss(tf.log_softmax(xt, 1), torch.tensor(y)))
+    assert_close(F.mse_loss(x, ag.tensor(t)), tf.mse_loss(xt, torch.tensor(t)))
+    assert_close(F.l1_loss(x, ag.tensor(t), reduction="sum"), tf.l1_loss(xt, torch.tensor(t), reduction="sum"))
+    s = 1 / (1 + np.exp(-t))
+    assert_close(F.binary_cross_entropy(F.sigmoid(x), ag.tensor(s)),
+                 tf.binary_cross_entropy(torch.sigmoid(xt), torch.tensor(s)))
+    assert_close(F.binary_cross_entropy_with_logits(x, ag.tensor(s)),
+                 tf.binary_cross_entropy_with_logits(xt, torch.tensor(s)))
+
+
+@pytest.mark.parametrize("kwargs", [dict(weight=True, label_smoothing=0.2), dict(weight=True, ignore_index=2),
+                                    dict(weight=True, ignore_index=2, label_smoothing=0.3, reduction="sum"),
+                                    dict(label_smoothing=0.3, ignore_index=2, reduction="none")])
+def test_cross_entropy_weight_smoothing_ignore_combinations(torch, rng, kwargs):
+    x, xt = both(rng.standard_normal((5, 4)).astype(np.float32))
+    y = np.array([0, 2, 3, 1, 2])
+    w = np.array([1.0, 2.0, 0.5, 1.5], np.float32)
+    ours_kw, theirs_kw = dict(kwargs), dict(kwargs)
+    if kwargs.get("weight"):
+        ours_kw["weight"], theirs_kw["weight"] = ag.tensor(w), torch.tensor(w)
+    loss = F.cross_entropy(x, ag.tensor(y), **ours_kw)
+    loss_t = torch.nn.functional.cross_entropy(xt, torch.tensor(y), **theirs_kw)
+    assert_close(loss, loss_t)
+    loss.sum().backward()
+    loss_t.sum().backward()
+    assert_close(x.grad, xt.grad)

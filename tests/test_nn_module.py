@@ -1,5 +1,6 @@
 """Module, Parameter, containers, state dicts, hooks, dtype conversion, repr and summary."""
 import copy
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
-from nn_helpers import assert_matches_torch, copy_torch_state, to_torch
+from nn_helpers import assert_close, assert_matches_torch, copy_torch_state, to_torch
 
 
 def _conv_net(module):
@@ -36,6 +37,19 @@ class Block(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return self.heads["b"](x)
+
+
+class ApiNet(nn.Module):
+    """The example model of API.md."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv(x)), 2)
+        return self.fc(x.flatten(1))
 
 
 # -- registration and iteration ---------------------------------------------------------------------
@@ -379,18 +393,8 @@ def test_summary_of_a_cnn_leaves_the_model_as_it_was():
 
 
 def test_functional_model_from_the_api_example_trains(rng):
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(1, 8, 3, padding=1)
-            self.fc = nn.Linear(8 * 14 * 14, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv(x)), 2)
-            return self.fc(x.flatten(1))
-
     ag.manual_seed(0)
-    model = Net()
+    model = ApiNet()
     x = ag.tensor(rng.random((8, 1, 28, 28), dtype=np.float32))
     y = ag.tensor(rng.integers(0, 10, 8))
     losses = []
@@ -403,3 +407,97 @@ def test_functional_model_from_the_api_example_trains(rng):
                 p -= 0.05 * p.grad
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+# -- as PyTorch code uses modules ------------------------------------------------------------------------
+
+def test_children_modules_and_train_eval_follow_pytorch():
+    net = ApiNet()
+    assert len(list(net.parameters())) == 4
+    assert [type(m).__name__ for m in net.children()] == ["Conv2d", "Linear"]
+    assert [type(m).__name__ for m in net.modules()] == ["ApiNet", "Conv2d", "Linear"]
+    assert isinstance(net.conv.weight, nn.Parameter) and net.conv.weight.requires_grad
+    assert net.training and net.conv.training
+    assert net.eval() is net and not net.conv.training
+    assert net.train() is net and net.conv.training
+    net.train(False)
+    assert not net.fc.training
+    assert isinstance(repr(net), str) and "Conv2d" in repr(net) and "Linear" in repr(net)
+
+
+def test_module_to_dtype_keeps_parameter_objects():
+    lin = nn.Linear(2, 3)
+    params = list(lin.parameters())
+    opt = nn.optim.SGD(lin.parameters(), lr=0.1)
+    lin.double()
+    assert all(a is b for a, b in zip(params, lin.parameters()))
+    lin(ag.ones(1, 2, dtype=ag.float64)).sum().backward()
+    opt.step()
+    assert lin.weight.dtype == np.float64
+
+
+def test_module_constructor_signatures_follow_torch():
+    assert nn.PReLU().weight.shape == (1,) and nn.PReLU().weight.data[0] == pytest.approx(0.25)
+    assert nn.ELU(alpha=0.5).alpha == 0.5
+    assert nn.LeakyReLU(0.2).negative_slope == 0.2
+    assert nn.GELU(approximate="tanh").approximate == "tanh"
+    conv = nn.Conv2d(3, 6, 5, 2, 1, 1, 3, False)
+    assert conv.weight.shape == (6, 1, 5, 5) and conv.bias is None and conv.stride == (2, 2)
+    assert nn.MaxPool2d(2, 1, 1) is not None and nn.AvgPool2d(3, 1, 1) is not None
+    assert nn.Flatten(start_dim=2).start_dim == 2
+    opt = nn.optim.RMSprop([nn.Parameter(ag.zeros(2))], 0.01, 0.9, 1e-7, 0.1, 0.5, True)
+    group = opt.param_groups[0]
+    assert (group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"], group["centered"]) == \
+        (0.01, 0.9, 1e-7, 0.1, 0.5, True)
+
+
+def test_custom_module_with_shared_layer_and_buffer_matches_torch_bookkeeping(torch):
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.scale = lib.nn.Parameter(lib.ones(1))
+                self.body = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+                self.register_buffer("step", lib.zeros(1))
+                self.head = lib.nn.Linear(3, 1)
+                self.tied = self.head
+
+            def forward(self, x):
+                return self.head(self.body(x)) * self.scale
+        return Net()
+
+    class Lib:  # our two packages under torch's layout
+        nn = nn
+        ones, zeros = ag.ones, ag.zeros
+
+    ours, theirs = build(Lib), build(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert repr(ours) == repr(theirs)
+    ours.load_state_dict(theirs.state_dict())  # torch tensors go through __array__
+    ours.eval()
+    theirs.eval()
+    x = np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32)
+    assert_close(ours(ag.tensor(x)), theirs(torch.tensor(x)), atol=1e-6)
+
+
+def test_more_reprs_match_torch(torch):
+    names = ["LeakyReLU(0.2)", "ELU(alpha=0.5)", "GELU(approximate='tanh')", "Softmax(dim=1)",
+             "AvgPool2d(3, stride=1, padding=1)", "MaxPool2d(3, stride=2, padding=1)", "BatchNorm1d(4)", "LayerNorm(4)",
+             "Embedding(10, 3)", "CrossEntropyLoss()",
+             "Identity()", "PReLU()", "Conv2d(3, 6, 5, stride=2, padding=1, bias=False)", "Conv2d(3, 6, (3, 5))",
+             "Flatten(0, 2)", "ModuleList([Linear(2, 2), ReLU()])"]
+    for expr in names:
+        ours = eval(re.sub(r"\b([A-Z]\w+)\(", r"nn.\1(", expr))
+        theirs = eval(re.sub(r"\b([A-Z]\w+)\(", r"torch.nn.\1(", expr))
+        assert repr(ours) == repr(theirs), expr
+
+
+def test_summary_of_the_api_md_net(capsys):
+    net = ApiNet()
+    text = nn.summary(net, (1, 1, 28, 28))
+    body = (text or "") + capsys.readouterr().out
+    assert "conv" in body and "fc" in body
+    assert f"{sum(p.data.size for p in net.parameters()):,}" in body

@@ -49,6 +49,7 @@ CASES = [
     ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.5)),
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
     ("SGD", dict(lr=0.1, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),  # decay joins the gradient before damping
     ("SGD", dict(lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.01, maximize=True)),
     ("Adam", dict(lr=0.05)),
     ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6)),
@@ -66,13 +67,17 @@ CASES = [
     ("Adadelta", dict()),
     ("Adadelta", dict(lr=0.5, rho=0.95, eps=1e-5, weight_decay=0.1)),
     ("Adadelta", dict(maximize=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1)),
+    ("Adagrad", dict(lr=0.05, initial_accumulator_value=0.5, eps=1e-6, maximize=True)),
 ]
 CASE_IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in options.items()) for name, options in CASES]
 DTYPES = [np.float32, np.float64]
 # One case per optimizer with all of its state in use, for the state-dict tests.
 STATEFUL = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.05, amsgrad=True)),
             ("AdamW", dict(lr=0.05, weight_decay=0.1)),
-            ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)), ("Adadelta", dict(lr=0.5))]
+            ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)), ("Adadelta", dict(lr=0.5)),
+            ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))]
 
 
 def make_pair(name, options, params, torch_params):
@@ -164,12 +169,13 @@ def test_identical_gradients_give_torch_updates(name, options, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad"])
 def test_param_groups_with_their_own_options_match_torch(name, dtype):
     arrays = init_arrays(dtype)
     params, torch_params = both(arrays)
     extra = {"SGD": dict(momentum=0.9), "Adam": dict(betas=(0.5, 0.9)), "AdamW": dict(weight_decay=0.5),
-             "RMSprop": dict(centered=True), "Adadelta": dict(rho=0.5)}[name]
+             "RMSprop": dict(centered=True), "Adadelta": dict(rho=0.5),
+             "Adagrad": dict(lr_decay=0.1, initial_accumulator_value=0.3)}[name]
     groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.003, **extra}]  # noqa: E731
     opt = getattr(nn.optim, name)(groups(params), lr=0.02)
     torch_opt = getattr(torch.optim, name)(groups(torch_params), lr=0.02)
@@ -381,6 +387,16 @@ BAD_OPTIONS = [
     ("RMSprop", dict(eps=-1), "eps.*-1"),
     ("Adadelta", dict(rho=1.5), "rho.*1.5"),
     ("Adadelta", dict(lr=-1), "learning rate.*-1"),
+    ("Adagrad", dict(lr=-0.1), "learning rate.*-0.1"),
+    ("Adagrad", dict(lr_decay=-1), "lr_decay.*-1"),
+    ("Adagrad", dict(weight_decay=-1), "weight_decay.*-1"),
+    ("Adagrad", dict(initial_accumulator_value=-0.5), "initial_accumulator_value.*-0.5"),
+    ("Adagrad", dict(eps=-1e-10), "eps.*-1e-10"),
+    ("LBFGS", dict(lr=-1), "learning rate.*-1"),
+    ("LBFGS", dict(max_iter=0), "max_iter must be a positive int, got 0"),
+    ("LBFGS", dict(history_size=2.5), "history_size must be a positive int, got 2.5"),
+    ("LBFGS", dict(tolerance_grad=-1e-5), "tolerance_grad.*-1e-05"),
+    ("LBFGS", dict(line_search_fn="armijo"), "line_search_fn must be None or 'strong_wolfe'.*'armijo'"),
 ]
 
 
@@ -540,3 +556,59 @@ def test_module_checkpoint_resumes_training_exactly_and_matches_torch(tmp_path):
     for (name, p), q in zip(model.named_parameters(), resumed.parameters()):
         np.testing.assert_array_equal(p.data, q.data, err_msg=name)
     assert resumed_sched.get_last_lr() == sched.get_last_lr() == torch_sched.get_last_lr()
+
+
+def test_adagrad_state_exists_from_construction_and_late_groups_start_from_the_default_accumulator():
+    """As PyTorch: a group added later keeps its own lr, but its accumulator starts from the
+    optimizer's initial_accumulator_value, whatever the group says."""
+    params, torch_params = both(init_arrays(np.float64))
+    opt = nn.optim.Adagrad(params[:2], lr=0.1, initial_accumulator_value=0.2)
+    torch_opt = torch.optim.Adagrad(torch_params[:2], lr=0.1, initial_accumulator_value=0.2)
+    assert opt.state_dict()["state"][1]["step"] == 0
+    check_state_matches_torch(opt, torch_opt, np.float64)
+    x, y = batch(np.float64)
+    for step in range(6):
+        if step == 2:
+            opt.add_param_group({"params": params[2:], "lr": 0.3, "initial_accumulator_value": 5.0})
+            torch_opt.add_param_group({"params": torch_params[2:], "lr": 0.3, "initial_accumulator_value": 5.0})
+        train_step(opt, params, x, y)
+        torch_train_step(torch_opt, torch_params, x, y)
+        for p, tp in zip(params, torch_params):
+            assert_matches_torch(p, tp, np.float64, f"step {step}")
+    check_state_matches_torch(opt, torch_opt, np.float64)
+
+
+# -- as PyTorch code uses optimizers -----------------------------------------------------------------------
+
+def test_optimizer_param_groups_and_lr_change():
+    w = nn.Parameter(ag.ones(2))
+    b = nn.Parameter(ag.ones(2))
+    opt = nn.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert len(opt.param_groups) == 2 and opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[0]["momentum"] == 0.9
+    for g in opt.param_groups:
+        g["lr"] = 0.01
+    (w.sum() + b.sum()).backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.99, 0.99], rtol=1e-6)
+    opt.zero_grad()
+    assert w.grad is None or not w.grad.data.any()
+
+
+def test_optimizer_loads_a_torch_state_dict_given_as_numpy_arrays():
+    x, y = batch(np.float32)
+    _, torch_params = both(init_arrays(np.float32))
+    torch_opt = torch.optim.Adam(torch_params, lr=0.01)
+    for _ in range(2):
+        torch_train_step(torch_opt, torch_params, x, y)
+    sd = torch_opt.state_dict()
+    state = {index: {key: (value.numpy() if hasattr(value, "numpy") else value) for key, value in entry.items()}
+             for index, entry in sd["state"].items()}
+    params = [ag.tensor(p.detach().numpy().copy(), requires_grad=True) for p in torch_params]
+    opt = nn.optim.Adam(params, lr=0.5)
+    opt.load_state_dict({"state": state, "param_groups": sd["param_groups"]})
+    assert opt.param_groups[0]["lr"] == 0.01
+    for step in range(2):
+        train_step(opt, params, x, y)
+        torch_train_step(torch_opt, torch_params, x, y)
+        for i, (p, tp) in enumerate(zip(params, torch_params)):
+            assert_matches_torch(p, tp, np.float32, f"step {step} after loading, param {i}")

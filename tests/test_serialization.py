@@ -14,6 +14,7 @@ import safetensors.numpy
 
 import autograd as ag
 import nn
+from nn_helpers import assert_close
 
 
 def leftovers(directory):
@@ -219,3 +220,16 @@ def test_accepts_str_and_pathlib_paths_and_bare_tensors(tmp_path):
     assert nn.load(pathlib.Path(tmp_path / "t")).tolist() == [1.0, 2.0]
     nn.save([1, "two", None], tmp_path / "list")
     assert nn.load(str(tmp_path / "list")) == [1, "two", None]
+
+
+def test_torch_state_dict_through_safetensors_into_our_model(torch, tmp_path):
+    st = pytest.importorskip("safetensors.torch")
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    path = tmp_path / "torch.safetensors"
+    st.save_file(theirs.state_dict(), str(path))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    ours.load_state_dict(nn.load(path))
+    ours.eval()
+    theirs.eval()
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    assert_close(ours(ag.tensor(x)), theirs(torch.tensor(x)), atol=1e-6)

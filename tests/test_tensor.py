@@ -5,6 +5,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
+from nn_helpers import assert_close
 
 
 def test_python_floats_become_float32_and_arrays_keep_their_dtype():
@@ -120,14 +121,6 @@ def test_expand_keeps_minus_one_dims_and_split_semantics():
     assert [p.shape[0] for p in ag.split(ag.arange(10), [3, 7])] == [3, 7]
 
 
-def test_where_accepts_python_scalars():
-    x = ag.tensor([-1.0, 2.0], requires_grad=True)
-    y = ag.where(x > 0, x, 0.0)
-    np.testing.assert_array_equal(y.data, [0.0, 2.0])
-    assert y.dtype == np.float32
-    np.testing.assert_array_equal(ag.where(x > 0, 1.0, x).data, [-1.0, 1.0])
-
-
 def test_unfold_matches_torch_layout():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 6)).astype(np.float32)
@@ -241,3 +234,131 @@ def test_integer_tensor_to_a_float_power_is_float32_as_pytorch():
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.data, np.array([1, 2, 3]) ** 2.5, rtol=1e-6)
     assert (ag.tensor([1, 2]) ** 2).dtype == np.int64
+
+
+# -- creation, dtypes and conversions the PyTorch way ----------------------------------------------------
+
+def test_dtype_names_are_numpy_dtypes():
+    assert ag.float32 == np.float32 and ag.float64 == np.float64 and ag.int64 == np.int64
+    assert ag.bool == np.bool_ and ag.int32 == np.int32 and ag.uint8 == np.uint8
+    assert ag.float == np.float32 and ag.double == np.float64 and ag.long == np.int64
+    x = ag.ones(2)
+    assert x.dtype == ag.float32  # comparisons users write as `x.dtype == torch.float32`
+
+
+@pytest.mark.parametrize("make", [ag.zeros, ag.ones])
+def test_zeros_ones_take_varargs_tuple_and_keywords(make):
+    assert make(3, 4).shape == (3, 4) and make((3, 4)).shape == (3, 4) and make([3, 4]).shape == (3, 4)
+    t = make(3, 4, requires_grad=True)
+    assert t.requires_grad and t.dtype == np.float32 and t.is_leaf
+    assert make(2, dtype=ag.float64).dtype == np.float64
+    assert make(2, dtype=ag.int64).dtype == np.int64
+    assert make(5).shape == (5,)
+
+
+def test_full_arange_eye_follow_torch_dtypes(torch):
+    assert ag.full((2, 3), 1.5).dtype == np.float32 and ag.full((2, 3), 1.5).data[0, 0] == 1.5
+    assert ag.full((2,), 7).dtype == np.int64  # torch.full with an int fill is int64
+    assert ag.full((2, 2), 0.0, dtype=ag.float64, requires_grad=True).requires_grad
+    assert ag.arange(5).dtype == np.int64 and ag.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert ag.arange(1, 7, 2).tolist() == torch.arange(1, 7, 2).tolist()
+    assert ag.arange(0, 1, 0.25).dtype == np.float32
+    assert_close(ag.arange(0, 1, 0.25), torch.arange(0, 1, 0.25))
+    assert ag.arange(5, dtype=ag.float32).dtype == np.float32
+    assert_close(ag.eye(3), torch.eye(3))
+    assert_close(ag.eye(2, 3), torch.eye(2, 3))
+
+
+def test_random_creation_shapes_dtypes_and_manual_seed():
+    ag.manual_seed(123)
+    a = ag.randn(2, 3)
+    b = ag.rand(2, 3)
+    ag.manual_seed(123)
+    assert np.array_equal(ag.randn(2, 3).data, a.data) and np.array_equal(ag.rand(2, 3).data, b.data)
+    assert a.shape == (2, 3) and a.dtype == np.float32 and ag.randn((4,)).shape == (4,)
+    assert ag.randn(3, requires_grad=True).requires_grad
+    assert ag.randn(3, dtype=ag.float64).dtype == np.float64
+    assert ((b.data >= 0) & (b.data < 1)).all()
+
+
+def test_randint_takes_torchs_argument_forms(torch):
+    assert ag.randint(10, (3,)).shape == tuple(torch.randint(10, (3,)).shape)
+    assert ag.randint(3, 10, (2, 2)).shape == (2, 2)
+    assert ag.randint(0, 5, size=(4,)).shape == (4,)
+    values = ag.randint(3, 10, (1000,)).data
+    assert values.min() >= 3 and values.max() < 10 and ag.randint(10, (3,)).dtype == np.int64
+
+
+@pytest.mark.parametrize("make,args", [
+    (ag.zeros, (2, 3)), (ag.ones, (2, 3)), (ag.randn, (2, 3)), (ag.rand, (2, 3)), (ag.empty, (2, 3)),
+    (ag.full, ((2, 3), 1.5)), (ag.eye, (3,)), (ag.arange, (0.0, 3.0)), (ag.tensor, ([1.0, 2.0],)),
+    (ag.zeros_like, (ag.ones(2, 3),)), (ag.ones_like, (ag.ones(2, 3),)),
+])
+def test_creation_functions_take_dtype_and_requires_grad(make, args):
+    t = make(*args, dtype=ag.float64, requires_grad=True)
+    assert t.dtype == np.float64 and t.requires_grad and t.is_leaf and t.grad is None
+    (t * 2).sum().backward()
+    assert t.grad.dtype == np.float64 and (t.grad.data == 2).all()
+    assert make(*args).requires_grad is False
+
+
+def test_zeros_like_ones_like_keep_dtype_and_shape():
+    t = ag.tensor(np.arange(6.0).reshape(2, 3))
+    assert ag.zeros_like(t).dtype == np.float64 and ag.zeros_like(t).shape == (2, 3)
+    assert ag.ones_like(t).data.sum() == 6
+    assert ag.zeros_like(t, dtype=ag.float32).dtype == np.float32
+    assert ag.ones_like(t, requires_grad=True).requires_grad
+
+
+def test_from_numpy_shares_memory_both_ways():
+    a = np.zeros(3, dtype=np.float32)
+    t = ag.from_numpy(a)
+    a[0] = 1
+    assert t.data[0] == 1 and t.dtype == np.float32
+    t.data[1] = 2
+    assert a[1] == 2
+    assert ag.from_numpy(np.zeros(2, np.int32)).dtype == np.int32
+
+
+def test_tensor_attributes():
+    t = ag.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert isinstance(t.data, np.ndarray) and t.shape == (2, 3) and t.ndim == 2
+    assert t.dtype == np.float32 and isinstance(t.dtype, np.dtype)
+    assert t.size == 6 and len(t) == 2
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and t.dim() == 2  # PyTorch habits
+
+
+def test_item_numpy_tolist_and_array_protocol():
+    t = ag.tensor([[1.0, 2.0]])
+    assert t.sum().item() == 3.0 and isinstance(t.sum().item(), float)
+    assert isinstance(ag.tensor([3]).sum().item(), int)
+    assert isinstance(t.numpy(), np.ndarray) and t.tolist() == [[1.0, 2.0]]
+    assert np.asarray(t).shape == (1, 2) and np.array_equal(np.asarray(t), t.data)
+    assert float(ag.tensor(2.5)) == 2.5
+
+
+def test_astype_float_double_to_dtype_and_to_other_tensor():
+    t = ag.tensor([1, 2])
+    assert t.float().dtype == np.float32 and t.double().dtype == np.float64
+    assert t.astype(np.float64).dtype == np.float64
+    assert t.to(ag.float32).dtype == np.float32 and t.to(dtype=ag.float64).dtype == np.float64
+    other = ag.zeros(1, dtype=ag.float64)
+    assert t.to(other).dtype == np.float64 and t.type_as(other).dtype == np.float64
+    assert t.to("cpu") is t and t.cpu() is t
+
+
+def test_to_device_in_a_pytorch_loop_and_other_devices_raise():
+    device = ag.device("cuda" if ag.cuda.is_available() else "cpu")
+    x = ag.ones(2, 3)
+    assert x.to(device).shape == (2, 3)
+    assert x.to(device, dtype=ag.float64).dtype == np.float64
+    with pytest.raises(Exception, match="(?i)cuda|device"):
+        x.to("cuda")
+
+
+def test_view_as_reshape_as_expand_as_type_as():
+    a = ag.arange(6)
+    b = ag.zeros(2, 3)
+    assert a.view_as(b).shape == (2, 3) and a.reshape_as(b).shape == (2, 3)
+    assert ag.ones(1, 3).expand_as(b).shape == (2, 3)
+    assert a.type_as(b).dtype == np.float32

@@ -7,6 +7,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.utils
+from nn_helpers import assert_close, copy_torch_state
 
 torch = pytest.importorskip("torch")
 
@@ -119,3 +120,19 @@ def test_parameters_to_vector_and_back_match_torch():
         assert_matches_torch(p, tp, np.float32)
     with pytest.raises(ValueError, match="elements"):
         nn.utils.vector_to_parameters(ag.zeros(3), ours)
+
+
+def test_clip_grad_norm_of_a_models_parameter_generator_matches_torch(torch, rng):
+    model, model_t = nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    copy_torch_state(model, model_t)
+    x = rng.standard_normal((5, 4)).astype(np.float32) * 10
+    (model(ag.tensor(x)) ** 2).sum().backward()
+    (model_t(torch.tensor(x)) ** 2).sum().backward()
+    total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    total_t = torch.nn.utils.clip_grad_norm_(model_t.parameters(), max_norm=1.0)
+    assert float(total) == pytest.approx(total_t.item(), rel=1e-5)
+    for p, pt in zip(model.parameters(), model_t.parameters()):
+        assert_close(p.grad, pt.grad, rtol=1e-5, atol=1e-7)
+    total_inf = nn.utils.clip_grad_norm_(list(model.parameters()), 0.5, norm_type=float("inf"))
+    total_inf_t = torch.nn.utils.clip_grad_norm_(list(model_t.parameters()), 0.5, norm_type=float("inf"))
+    assert float(total_inf) == pytest.approx(total_inf_t.item(), rel=1e-5)

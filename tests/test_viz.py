@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 from autograd import viz
 
 NODE = re.compile(r'^\t+(\S+) \[label=("(?:[^"\\]|\\.)*"|<.*>)(.*)\]$')
@@ -354,3 +355,18 @@ def test_drawing_leaves_retained_grads_and_user_hooks_as_they_were():
     z.backward()  # the user's hooks and retain_grad still work afterwards
     np.testing.assert_array_equal(y.grad.data, 2 * before_y)
     assert calls == before_calls * 2
+
+
+def test_draw_graph_returns_a_digraph():
+    graphviz = pytest.importorskip("graphviz")
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    x = ag.randn(2, 3)
+    loss = model(x).pow(2).mean()
+    dot = ag.draw_graph(loss)
+    assert isinstance(dot, graphviz.Digraph)
+    named = ag.draw_graph(loss, params=dict(model.named_parameters()))
+    assert "0.weight" in named.source
+    grouped = ag.draw_graph(loss, model=model, show_values=False, rankdir="TB")
+    assert isinstance(grouped, graphviz.Digraph) and "2.bias" in grouped.source
+    loss.backward()
+    assert isinstance(ag.draw_graph(loss, model=model), graphviz.Digraph)

@@ -1,7 +1,7 @@
 """The primitive ops, one module per family, and the functions built on them."""
 from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, erf, exp, expm1, fix, floor, frac, log,
-                          log1p, neg, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square, tanh,
-                          trunc)
+                          log1p, neg, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
+                          tanh, trunc)
 from .arithmetic import (add, div, divide, floor_divide, fmod, masked_fill, maximum, minimum, mul, multiply, pow,
                          remainder, sub, subtract, true_divide, where)
 from .comparison import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not,
@@ -13,7 +13,9 @@ from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, re
                     tile, transpose, unsqueeze, view)
 from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
 from .joining import cat, chunk, concat, concatenate, pad, split, stack
-from .linalg import bmm, dot, matmul, mm, mv
+from .linalg import bmm, dot, linear, matmul, mm, mv
+from .losses import binary_cross_entropy, softmax_cross_entropy
+from .normalization import batch_norm, layer_norm
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                       max_pool2d)

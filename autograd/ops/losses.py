@@ -1,15 +1,8 @@
 """Fused losses: softmax cross-entropy and binary cross-entropy, stable and in one pass each."""
 import numpy as np
 
-from .. import grad_mode
 from ..function import Primitive
-from .elementwise import constant
-from .softmax import log_softmax, softmax
-
-
-def _recording_graph():
-    """Inside a backward: True when create_graph=True asked for a differentiable gradient."""
-    return grad_mode._state.grad_enabled
+from .softmax import log_softmax, log_softmax_array, shifted, softmax
 
 
 # -- softmax cross-entropy -------------------------------------------------------------------------
@@ -19,17 +12,15 @@ class SoftmaxCrossEntropy(Primitive):
     over everything and multiplied by `scale` (a mean's 1/count).
 
     coef is the one-hot target times the class weight (zero where ignored), mixed with the
-    label-smoothing term, or a probability target. With s = softmax(x):
-    d/dx = (s * sum_c coef_c - coef) * grad;  d/dcoef = -log_softmax(x) * grad.
+    label-smoothing term, or a probability target. With s = softmax(x) and G the gradient per
+    sample: d/dx = (s * sum_c coef_c - coef) * G (SoftmaxCrossEntropyGrad);
+    d/dcoef = -log_softmax(x) * G.
     """
     @staticmethod
     def forward(ctx, x, coef, axis, scale):
-        top = np.amax(x, axis=axis, keepdims=True)
-        shifted = x - np.where(np.isfinite(top), top, 0)
-        log_sum = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-        shifted -= log_sum                               # now log_softmax(x)
-        shifted *= coef
-        per_sample = -np.sum(shifted, axis=axis)
+        log_probs = log_softmax_array(x, axis)
+        log_probs *= coef
+        per_sample = -np.sum(log_probs, axis=axis)
         ctx.axis, ctx.scale = axis, scale
         ctx.save_for_backward(x, coef)
         if scale is None:
@@ -40,28 +31,60 @@ class SoftmaxCrossEntropy(Primitive):
     def backward(ctx, grad):
         x, coef = ctx.saved_tensors
         need_x, need_coef = ctx.needs_input_grad
-        axis = ctx.axis
-        if not _recording_graph() and not need_coef:  # the hot path, on arrays
-            g = np.expand_dims(grad.data, axis) if ctx.scale is None else grad.data * ctx.scale
-            x, coef = x.data, coef.data
-            top = np.amax(x, axis=axis, keepdims=True)
-            probs = np.exp(x - np.where(np.isfinite(top), top, 0))
-            probs *= np.sum(coef, axis=axis, keepdims=True) / np.sum(probs, axis=axis, keepdims=True)
-            probs -= coef
-            probs *= g
-            return constant(probs.astype(x.dtype, copy=False)), None
-        grad = grad.unsqueeze(axis) if ctx.scale is None else grad * ctx.scale
-        grad_x = grad_coef = None
-        if need_x:
-            total = coef.sum(axis, keepdim=True)
-            grad_x = (softmax(x, axis) * total - coef) * grad
-        if need_coef:
-            grad_coef = log_softmax(x, axis) * -grad
+        grad_x = SoftmaxCrossEntropyGrad.apply(x, coef, grad, axis=ctx.axis, scale=ctx.scale) if need_x else None
+        grad_coef = log_softmax(x, ctx.axis) * -_per_sample(grad, ctx.axis, ctx.scale) if need_coef else None
         return grad_x, grad_coef
 
 
-def softmax_cross_entropy(x, coef, axis=1, scale=None):
-    return SoftmaxCrossEntropy.apply(x, coef, axis=axis, scale=scale)
+def _per_sample(grad, axis, scale):
+    """The loss gradient as it reaches each sample, broadcastable along the class axis."""
+    return grad.unsqueeze(axis) if scale is None else grad * scale
+
+
+class SoftmaxCrossEntropyGrad(Primitive):
+    """SoftmaxCrossEntropy's input gradient (s T - coef) G, with s = softmax(x), T = sum_c coef_c
+    and G the per-sample gradient, in a few whole-array passes. Its own derivatives, for a
+    gradient gg of x's shape: d/dx = T s (gG - sum_c(gG s)) (softmax's Jacobian),
+    d/dcoef = G (sum_c(gg s) - gg), d/dG = sum_c(gg (s T - coef)).
+    """
+    @staticmethod
+    def forward(ctx, x, coef, grad, axis, scale):
+        ctx.axis, ctx.scale = axis, scale
+        ctx.save_for_backward(x, coef, grad)
+        per_sample = np.expand_dims(grad, axis) if scale is None else grad * scale
+        probs = np.exp(shifted(x, axis))
+        probs *= np.sum(coef, axis=axis, keepdims=True) / np.sum(probs, axis=axis, keepdims=True)
+        probs -= coef
+        probs *= per_sample
+        return probs.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, coef, grad = ctx.saved_tensors
+        need_x, need_coef, need_grad = ctx.needs_input_grad
+        axis, scale = ctx.axis, ctx.scale
+        s = softmax(x, axis)
+        total = coef.sum(axis, keepdim=True)
+        per_sample = _per_sample(grad, axis, scale)
+        grad_x = grad_coef = grad_grad = None
+        if need_x:
+            weighted = gg * per_sample
+            grad_x = total * s * (weighted - (weighted * s).sum(axis, keepdim=True))
+        if need_coef:
+            grad_coef = per_sample * ((gg * s).sum(axis, keepdim=True) - gg)
+        if need_grad:
+            grad_grad = (gg * (s * total - coef)).sum(axis)
+            if scale is not None:
+                grad_grad = grad_grad.sum() * scale
+        return grad_x, grad_coef, grad_grad
+
+
+def softmax_cross_entropy(input, coef, dim=1, scale=None):
+    """-sum(coef * log_softmax(input, dim), dim): per sample, or with `scale` (e.g. 1/count for a
+    mean) summed over everything and scaled. `coef` holds per-class coefficients of input's shape
+    (one-hot targets times class weights, label smoothing, or probabilities): cross-entropy in one
+    stable fused op, which nn.functional.cross_entropy builds on."""
+    return SoftmaxCrossEntropy.apply(input, coef, axis=dim % input.ndim, scale=scale)
 
 
 # -- binary cross-entropy --------------------------------------------------------------------------
@@ -94,5 +117,7 @@ class BinaryCrossEntropy(Primitive):
         return grad_x, grad_y
 
 
-def binary_cross_entropy(x, y):
-    return BinaryCrossEntropy.apply(x, y)
+def binary_cross_entropy(input, target):
+    """Elementwise -(target log(input) + (1 - target) log(1 - input)), each log clamped at -100 as
+    PyTorch's; unreduced (nn.functional.binary_cross_entropy reduces and weights it)."""
+    return BinaryCrossEntropy.apply(input, target)

@@ -1,15 +1,13 @@
 """Normalisation over some axes: batch norm and layer norm share one fused op."""
+import numbers
+
 import numpy as np
 
-from .. import grad_mode
+from ..broadcasting import expand, sum_to
+from ..errors import ShapeError
 from ..function import Primitive
 from .elementwise import constant
 from .workspace import workspace
-
-
-def _recording_graph():
-    """Inside a backward: True when create_graph=True asked for a differentiable gradient."""
-    return grad_mode._state.grad_enabled
 
 
 def row_sums(matrix):
@@ -48,18 +46,23 @@ def _from_rows(matrix, shape, order):
     return matrix.reshape(tuple(shape[a] for a in order)).transpose(np.argsort(order))
 
 
+class _Layout:
+    """How a normalisation sees its input: the axes it reduces, the parameters' broadcast shape
+    and own shape, eps, and the (kept, reduced) matrix form (`order`; batch norm's parameters are
+    one per row, layer norm's one per column)."""
+    __slots__ = ("axes", "param_shape", "own_shape", "eps", "order", "params_per_row")
+
+    def __init__(self, axes, param_shape, own_shape, eps, order, params_per_row):
+        self.axes, self.param_shape, self.own_shape, self.eps = axes, param_shape, own_shape, eps
+        self.order, self.params_per_row = order, params_per_row
+
+
 class Normalize(Primitive):
     """(x - mean) / sqrt(var + eps) * w + b, with the mean and the biased variance taken over
     `axes`: batch norm (axes all but the channel axis 1, w and b of shape (C,) viewed as
     `param_shape` (1, C, 1, ...)) and layer norm (the trailing axes, w and b of the trailing shape).
-
-    With xhat the normalised input and g = grad * w, the means taken over `axes`:
-    d/dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps);
-    d/dw = sum(grad * xhat) and d/db = sum(grad), over the axes the parameters were broadcast along.
     The batch mean and biased variance (for running statistics) are appended to `stats`.
-
-    In the (kept, reduced) matrix form, batch norm's parameters are one per row and layer norm's
-    one per column; `ctx.params_per_row` says which.
+    Its gradients are one NormalizeGrad node, from the centered input and 1/std kept here.
     """
     @staticmethod
     def forward(ctx, x, weight, bias, axes, param_shape, eps, stats):
@@ -84,93 +87,167 @@ class Normalize(Primitive):
         keepdims_shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
         if stats is not None:
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
-        ctx.axes, ctx.param_shape, ctx.eps, ctx.order = axes, param_shape, eps, order
-        ctx.params_per_row = params_per_row
-        ctx.own_shape = next((p.shape for p in (weight, bias) if p is not None), None)  # the parameters' shape
+        own_shape = next((p.shape for p in (weight, bias) if p is not None), None)
+        ctx.layout = _Layout(axes, param_shape, own_shape, eps, order, params_per_row)
         ctx.save_for_backward(x, weight, _from_rows(centered, x.shape, order), inv_std.reshape(keepdims_shape))
         return _from_rows(out, x.shape, order)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, centered, inv_std = ctx.saved_tensors
-        if not _recording_graph():
-            return _normalize_backward(ctx, grad.data, weight, centered.data, inv_std.data)
-        need_x, need_w, need_b = ctx.needs_input_grad
-        axes, param_shape = ctx.axes, ctx.param_shape
-        # xhat and 1/std as differentiable functions of x
-        centered = x - x.mean(axes, keepdim=True)
-        inv_std = 1 / ((centered * centered).mean(axes, keepdim=True) + ctx.eps).sqrt()
-        xhat = centered * inv_std
-        grad_x = grad_w = grad_b = None
-        if need_x:
-            g = grad * weight.reshape(param_shape) if weight is not None else grad
-            grad_x = (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True)) * inv_std
-        if need_w or need_b:
-            lead = tuple(range(grad.ndim - len(param_shape)))
-            ones = tuple(len(lead) + a for a, n in enumerate(param_shape) if n == 1)
+        return NormalizeGrad.apply(grad, x, weight, layout=ctx.layout, centered=centered.data,
+                                   inv_std=inv_std.data, wanted=ctx.needs_input_grad)
 
-            def reduce(t):  # back to the parameters' own shape
-                if lead:
-                    t = t.sum(lead)
-                if ones:
-                    t = t.sum(tuple(a - len(lead) for a in ones), keepdim=True)
-                return t.reshape(ctx.own_shape)
-            if need_w:
-                grad_w = reduce(grad * xhat)
-            if need_b:
-                grad_b = reduce(grad)
+
+class NormalizeGrad(Primitive):
+    """Normalize's gradients for its input, weight and bias (those `wanted`), in one pass.
+
+    With xhat the normalised input, s = 1/sqrt(var + eps), g = grad * w and the means over `axes`:
+    d/dx = P(g) = s (g - mean(g) - xhat mean(g xhat));  d/dw = sum(grad xhat);  d/db = sum(grad),
+    the sums over the axes the parameters were broadcast along. P is symmetric, and it is also
+    d<c, xhat>/dx, which gives most of this node's own derivatives (see backward).
+
+    The forward works in the (kept, reduced) matrix form, with xhat = centered * s folded into
+    per-row factors: four full-size passes plus two reductions, into one output buffer.
+    """
+    @staticmethod
+    def forward(ctx, grad, x, weight, layout, centered, inv_std, wanted):
+        need_x, need_w, need_b = wanted
+        ctx.layout, ctx.wanted = layout, wanted
+        ctx.save_for_backward(grad, x, weight, centered, inv_std)
+        order, per_row = layout.order, layout.params_per_row
+        grad_rows, _ = _to_rows(grad, layout.axes)
+        centered_rows, _ = _to_rows(centered, layout.axes)
+        kept, count = grad_rows.shape
+        inv_std = inv_std.reshape(kept)
+        grad_x = grad_w = grad_b = None
+        row_weights = per_row or weight is None   # then g = grad * w has w come out of the row means
+        grad_xhat_sums = row_dots(grad_rows, centered_rows) * inv_std if row_weights and (need_w or need_x) else None
+        grad_sums = row_sums(grad_rows) if row_weights and (need_b or need_x) else None
+        if need_x:
+            scale = inv_std
+            if row_weights:
+                g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
+                if weight is not None:
+                    scale = scale * weight.reshape(kept)
+            else:
+                g = grad_rows * weight.reshape(1, count)
+                g_sums, g_xhat_sums = row_sums(g), row_dots(g, centered_rows) * inv_std
+            out = workspace.empty(grad_rows.shape, np.result_type(g, centered_rows, scale))
+            np.multiply(centered_rows, (g_xhat_sums * inv_std / count)[:, None], out=out)   # xhat * mean(g xhat)
+            out += (g_sums / count)[:, None]
+            np.subtract(g, out, out=out)
+            out *= scale[:, None]
+            grad_x = _from_rows(out, grad.shape, order)
+        if need_w:
+            sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
+            grad_w = sums.reshape(layout.own_shape)
+        if need_b:
+            sums = grad_sums if per_row else np.ones(kept, grad_rows.dtype) @ grad_rows
+            grad_b = sums.reshape(layout.own_shape)
         return grad_x, grad_w, grad_b
 
+    @staticmethod
+    def backward(ctx, gg_x, gg_w, gg_b):
+        """With gg_* the gradients arriving for d/dx, d/dw, d/db:
+        d/dgrad = w P(gg_x) + xhat gg_w + gg_b (P being symmetric);
+        d/dw = sum(grad P(gg_x));
+        d/dx = s^2 (-m' (g - mean(g)) - m (gg_x - mean(gg_x)) - xhat (mean(gg_x g) - mean(g) mean(gg_x)
+               - 3 m m')) + P(grad gg_w), with m = mean(g xhat), m' = mean(gg_x xhat).
+        P is this primitive again (its d/dx output alone), so every order stays differentiable."""
+        grad, x, weight, centered, inv_std = ctx.saved_tensors
+        layout = ctx.layout
+        need_grad, need_x, need_w = ctx.needs_input_grad
+        axes, param_shape = layout.axes, layout.param_shape
 
-def _normalize_backward(ctx, grad, weight, centered, inv_std):
-    """Normalize's first derivatives on arrays, in the (kept, reduced) matrix form: the formula
-    of the docstring, with xhat = centered * inv_std folded into per-row factors, in four
-    full-size passes plus two reductions, into one output buffer."""
-    need_x, need_w, need_b = ctx.needs_input_grad
-    order, per_row = ctx.order, ctx.params_per_row
-    grad_rows, _ = _to_rows(grad, ctx.axes)
-    centered_rows, _ = _to_rows(centered, ctx.axes)
-    kept, count = grad_rows.shape
-    inv_std = inv_std.reshape(kept)
-    w = None if weight is None else weight.data
-    grad_x = grad_w = grad_b = None
-    row_weights = per_row or w is None   # then g = grad * w has w come out of the row means
-    grad_xhat_sums = row_dots(grad_rows, centered_rows) * inv_std if row_weights and (need_w or need_x) else None
-    grad_sums = row_sums(grad_rows) if row_weights and (need_b or need_x) else None
-    if need_x:
-        scale = inv_std
-        if row_weights:
-            g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
-            if w is not None:
-                scale = scale * w
-        else:
-            g = grad_rows * w.reshape(1, count)
-            g_sums, g_xhat_sums = row_sums(g), row_dots(g, centered_rows) * inv_std
-        out = workspace.empty(grad_rows.shape, np.result_type(g, centered_rows, scale))
-        np.multiply(centered_rows, (g_xhat_sums * inv_std / count)[:, None], out=out)   # xhat * mean(g xhat)
-        out += (g_sums / count)[:, None]
-        np.subtract(g, out, out=out)
-        out *= scale[:, None]
-        grad_x = constant(_from_rows(out, grad.shape, order))
-    if need_w:
-        sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
-        grad_w = constant(sums.reshape(ctx.own_shape))
-    if need_b:
-        sums = grad_sums if per_row else np.ones(kept, grad_rows.dtype) @ grad_rows
-        grad_b = constant(sums.reshape(ctx.own_shape))
-    return grad_x, grad_w, grad_b
+        def project(c):
+            return NormalizeGrad.apply(c, x, None, layout=layout, centered=centered.data, inv_std=inv_std.data,
+                                       wanted=(True, False, False))[0]
 
+        def mean(t):
+            return t.mean(axes, keepdim=True)
 
-def batch_norm_train(x, weight, bias, eps):
-    """(out, batch mean, biased batch variance), normalising over every axis but axis 1."""
-    axes = (0,) + tuple(range(2, x.ndim))
-    param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    stats = []
-    out = Normalize.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps, stats=stats)
-    mean, var = stats
-    return out, mean.reshape(-1), var.reshape(-1)
+        w = None if weight is None else weight.reshape(param_shape)
+        # xhat and s as differentiable functions of x (the saved ones are constants)
+        centered_x = x - mean(x)
+        s = 1 / (mean(centered_x * centered_x) + layout.eps).sqrt()
+        xhat = centered_x * s
+        grad_grad = grad_x = grad_w = None
+        if gg_x is not None:
+            p = project(gg_x)
+            grad_grad = p if w is None else p * w
+            if need_w:
+                grad_w = sum_to(grad * p, param_shape).reshape(layout.own_shape)
+            if need_x:
+                g = grad if w is None else grad * w
+                m, m_gg = mean(g * xhat), mean(gg_x * xhat)
+                g_mean, gg_mean = mean(g), mean(gg_x)
+                grad_x = s * s * (-m_gg * (g - g_mean) - m * (gg_x - gg_mean)
+                                  - xhat * (mean(gg_x * g) - g_mean * gg_mean - 3 * m * m_gg))
+        if gg_w is not None:
+            gg_w = gg_w.reshape(param_shape)
+            grad_grad = _add(grad_grad, xhat * gg_w)
+            if need_x:
+                grad_x = _add(grad_x, project(grad * gg_w))
+        if gg_b is not None and need_grad:
+            grad_grad = _add(grad_grad, expand(gg_b.reshape(param_shape), grad.shape))
+        return (grad_grad if need_grad else None), grad_x, grad_w
 
 
-def layer_norm(x, normalized_shape, weight, bias, eps):
-    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    return Normalize.apply(x, weight, bias, axes=axes, param_shape=tuple(normalized_shape), eps=eps, stats=None)
+def _add(total, term):
+    return term if total is None else total + term
+
+
+def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=None, training=False, momentum=0.1,
+               eps=1e-5, cudnn_enabled=True):
+    """Normalise each channel (dim 1), as torch.batch_norm (nn.functional.batch_norm takes the same
+    arguments in another order): with the batch statistics when training (the running statistics,
+    if given, are updated in place: new = (1 - momentum) * old + momentum * batch, with the
+    unbiased batch variance), else with the running statistics."""
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expects an input of shape (N, C, ...), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ShapeError(f"batch_norm: {name} should contain {channels} elements (one per channel of the "
+                             f"input of shape {tuple(input.shape)}), not {int(np.prod(t.shape))}")
+    param_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.data.size // channels if channels else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}")
+        stats = []
+        out = Normalize.apply(input, weight, bias, axes=(0,) + tuple(range(2, input.ndim)), param_shape=param_shape,
+                              eps=eps, stats=stats)
+        mean, var = (stat.reshape(-1) for stat in stats)
+        if running_mean is not None:
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
+        if running_var is not None:
+            running_var.data *= 1 - momentum
+            running_var.data += (momentum * count / (count - 1)) * var.astype(running_var.dtype, copy=False)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+    # Evaluation is an affine map per channel: fold the statistics into one scale and one shift.
+    scale = constant((1 / np.sqrt(running_var.data + eps)).astype(input.dtype, copy=False))
+    if weight is not None:
+        scale = scale * weight
+    shift = -constant(running_mean.data.astype(input.dtype, copy=False)) * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(param_shape) + shift.reshape(param_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise, as
+    torch.layer_norm."""
+    normalized_shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) \
+        else tuple(normalized_shape)
+    if input.ndim < len(normalized_shape) or tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
+        raise ShapeError(f"layer_norm: the input of shape {tuple(input.shape)} does not end in the normalized "
+                         f"shape {normalized_shape}")
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    return Normalize.apply(input, weight, bias, axes=axes, param_shape=normalized_shape, eps=eps, stats=None)

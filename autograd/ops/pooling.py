@@ -251,7 +251,7 @@ def _flat_indices(node, x, geometry):
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), extra = geometry
     if node is None:  # not recorded: run the forward again to find the maxima
         node = object.__new__(MaxPool2d)
-        node._start_recording()
+        node._saved = node._output_data = None
         node._inputs = [x]  # recording, so that forward saves its plan
         MaxPool2d.forward(node, x.data, geometry)
     (plan,) = node.saved_tensors

@@ -10,16 +10,24 @@ from .elementwise import exp
 from .reduction import normalize_axes
 
 
-def _shifted(x, axis):
+def shifted(x, axis):
+    """x minus its (finite) maximum along `axis`: exp of it cannot overflow, and the softmax of
+    it is that of x. The one home of the stable shift, for softmax and the fused losses."""
     top = np.amax(x, axis=axis, keepdims=True)
     return x - np.where(np.isfinite(top), top, 0)
+
+
+def log_softmax_array(x, axis):
+    out = shifted(x, axis)
+    out -= np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+    return out
 
 
 class Softmax(Primitive):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        e = np.exp(_shifted(x, axis))
+        e = np.exp(shifted(x, axis))
         e /= np.sum(e, axis=axis, keepdims=True)
         return ctx.save_output(e)
 
@@ -33,9 +41,7 @@ class LogSoftmax(Primitive):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        shifted = _shifted(x, axis)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-        return ctx.save_output(shifted)
+        return ctx.save_output(log_softmax_array(x, axis))
 
     @staticmethod
     def backward(ctx, grad):

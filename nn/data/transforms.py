@@ -15,7 +15,6 @@ Statistics are fitted on training data and then applied unchanged to every split
 import numpy as np
 
 import autograd as ag
-from autograd.errors import DTypeError
 
 from .dataset import fetch_batch
 
@@ -157,7 +156,7 @@ def one_hot(labels, num_classes=-1):
     `torch.nn.functional.one_hot`. With `num_classes=-1`, it is one more than the largest label."""
     labels = np.asarray(labels.data if isinstance(labels, ag.Tensor) else labels)
     if labels.dtype.kind not in "iu":
-        raise DTypeError(f"one_hot: labels must be integers (class indices), got dtype {labels.dtype}")
+        raise ag.DTypeError(f"one_hot: labels must be integers (class indices), got dtype {labels.dtype}")
     if num_classes == -1:
         if labels.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from empty labels; pass num_classes")

@@ -3,7 +3,6 @@ import math
 import numbers
 
 import autograd as ag
-from autograd.errors import ShapeError
 
 from .. import init
 from ..parameter import Parameter
@@ -12,8 +11,7 @@ from ..parameter import Parameter
 def new_parameter(shape, dtype=None, device=None):
     """An uninitialised float Parameter (float32 unless dtype says otherwise)."""
     if device is not None:
-        from autograd.creation import check_device
-        check_device(device)
+        ag.device(getattr(device, "type", device))   # raises for any device but the CPU
     return Parameter(ag.empty(tuple(shape), dtype=dtype or ag.float32))
 
 
@@ -37,4 +35,4 @@ def ntuple(value, n):
 
 def shape_error(module, message, shape):
     """A ShapeError that names the layer (its repr) and the input's shape."""
-    return ShapeError(f"{module!r}: {message}, got input of shape {tuple(shape)}")
+    return ag.ShapeError(f"{module!r}: {message}, got input of shape {tuple(shape)}")

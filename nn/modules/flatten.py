@@ -1,4 +1,9 @@
-"""Flatten."""
+"""Flatten and Unflatten."""
+import math
+import numbers
+
+import autograd as ag
+
 from ..module import Module
 
 
@@ -14,3 +19,36 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim `dim` into the shape `unflattened_size` (the inverse of Flatten); one size may be -1."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"Unflatten: dim must be an int, got {type(dim).__name__}")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple or list of ints, got "
+                            f"{type(unflattened_size).__name__}")
+        for i, size in enumerate(unflattened_size):
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+                raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, but found element of type "
+                                f"{type(size).__name__} at position {i}")
+        self.dim, self.unflattened_size = int(dim), unflattened_size  # kept as given, for the repr
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        if not -max(len(shape), 1) <= self.dim < max(len(shape), 1) or not shape:
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for an input of shape {shape}")
+        dim = self.dim % len(shape)
+        sizes = tuple(int(size) for size in self.unflattened_size)
+        known = math.prod(size for size in sizes if size != -1)
+        fits = shape[dim] == known if -1 not in sizes else known != 0 and shape[dim] % known == 0
+        if not fits or sizes.count(-1) > 1 or any(size < -1 for size in sizes):
+            raise ag.ShapeError(f"Unflatten: the sizes {sizes} don't multiply up to the size {shape[dim]} of dim "
+                             f"{self.dim} of the input of shape {shape}")
+        return input.reshape(shape[:dim] + sizes + shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

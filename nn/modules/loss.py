@@ -6,10 +6,13 @@ from ..module import Module
 
 
 class _Loss(Module):
+    _extra_reductions = ()  # beyond 'mean', 'sum' and 'none'
+
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         reduction = F._legacy_reduction(size_average, reduce, reduction)
-        F._check_reduction(reduction, type(self).__name__)
+        if reduction not in self._extra_reductions:
+            F._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
 
@@ -90,3 +93,43 @@ class MultiMarginLoss(_WeightedLoss):
 
 class HingeLoss(MultiMarginLoss):
     """The multi-class hinge loss of a linear SVM: MultiMarginLoss (p=1, margin=1 by default)."""
+
+
+class SmoothL1Loss(_Loss):
+    """Squared error below `beta`, absolute error (less beta / 2) above it."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        if not beta >= 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Half the squared error below `delta`, delta times (absolute error - delta / 2) above it."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of the target distribution from the input log-probabilities ('batchmean' for the
+    per-sample divergence)."""
+
+    _extra_reductions = ("batchmean",)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -1,4 +1,5 @@
-"""nn.utils: gradient clipping and flat parameter vectors, as torch.nn.utils.
+"""nn.utils: gradient clipping and flat parameter vectors, as torch.nn.utils (and nn.utils.rnn:
+padding sequences to a batch).
 
 Clipping replaces `p.grad` with a new, scaled Tensor rather than scaling it in place: the engine may
 hand one gradient object to several tensors, and an in-place change would reach them all.
@@ -10,7 +11,9 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch.nn.utils.rnn)
+
+__all__ = ["rnn", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters"]
 
 

@@ -1,0 +1,365 @@
+"""SmoothL1Loss, HuberLoss, KLDivLoss, F.cosine_similarity, F.normalize, nn.Unflatten and
+nn.utils.rnn.pad_sequence against PyTorch (values and gradients, float64 and float32, every
+reduction and option), with float64 gradcheck/gradgradcheck away from the kinks, exact gradients at
+the kinks, PyTorch's warnings, and clear errors."""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+from autograd.errors import ShapeError
+from nn.utils.rnn import pad_sequence
+from nn_helpers import DTYPES, assert_matches_torch, to_torch
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+def both(array, requires_grad=True):
+    return ag.tensor(array.copy(), requires_grad=requires_grad), to_torch(array, requires_grad)
+
+
+def compare_loss(name, ours_fn, torch_fn, arrays, dtype, grad_of=None):
+    """Call both on the same arrays (all requiring grad), compare value and every gradient."""
+    ours = [ag.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    theirs = [to_torch(a.astype(dtype), True) for a in arrays]
+    out, torch_out = ours_fn(*ours), torch_fn(*theirs)
+    assert_matches_torch(f"{name} value", out, torch_out, dtype)
+    seed = np.random.default_rng(5).normal(size=torch_out.shape).astype(dtype)
+    out.backward(ag.tensor(seed))
+    torch_out.backward(to_torch(seed))
+    for i, (x, tx) in enumerate(zip(ours, theirs)):
+        if grad_of is None or i in grad_of:
+            assert_matches_torch(f"{name} grad {i}", x.grad, tx.grad, dtype)
+    return ours, theirs
+
+
+# -- smooth L1 and Huber -------------------------------------------------------------------------------
+def regression_arrays(rng, width, shape=(4, 5), target_shape=None):
+    """Input and target whose differences include 0 and +-width exactly (the kinks)."""
+    target = rng.normal(size=target_shape or shape)
+    diff = rng.normal(size=shape) * 2 * width
+    diff.flat[:3] = [0.0, width, -width]
+    return np.broadcast_to(target, shape) + diff, target
+
+
+SMOOTH = [("smooth_l1_loss", "SmoothL1Loss", "beta", value) for value in (1.0, 0.5, 2.0, 0.0)] + \
+         [("huber_loss", "HuberLoss", "delta", value) for value in (1.0, 0.3, 2.5)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("fn,module,option,value", SMOOTH)
+def test_smooth_losses_match_torch_values_and_gradients_including_the_kinks(fn, module, option, value, reduction,
+                                                                             dtype):
+    x, t = regression_arrays(np.random.default_rng(0), value or 1.0)
+    kwargs = {option: value, "reduction": reduction}
+    compare_loss(f"{fn} {kwargs}", lambda a, b: getattr(F, fn)(a, b, **kwargs),
+                 lambda a, b: getattr(TF, fn)(a, b, **kwargs), [x, t], dtype)
+    ours_module, torch_module = getattr(nn, module)(**kwargs), getattr(torch.nn, module)(**kwargs)
+    assert_matches_torch(f"{module}", ours_module(ag.tensor(x.astype(dtype)), ag.tensor(t.astype(dtype))),
+                         torch_module(to_torch(x.astype(dtype)), to_torch(t.astype(dtype))), dtype)
+
+
+@pytest.mark.parametrize("fn,option,value", [("smooth_l1_loss", "beta", 0.7), ("huber_loss", "delta", 0.7)])
+def test_smooth_losses_second_derivative_is_one_over_width_strictly_inside_as_torch(fn, option, value):
+    x, t = regression_arrays(np.random.default_rng(1), value)
+    (a, ta), (b, tb) = both(x), both(t)
+    g, = ag.grad(getattr(F, fn)(a, b, reduction="sum", **{option: value}), [a], create_graph=True)
+    tg, = torch.autograd.grad(getattr(TF, fn)(ta, tb, reduction="sum", **{option: value}), [ta],
+                              create_graph=True)
+    assert_matches_torch(f"{fn} first derivative", g, tg)
+    (g * g).sum().backward()
+    (tg * tg).sum().backward()
+    assert_matches_torch(f"{fn} second derivative (input)", a.grad, ta.grad)
+    assert_matches_torch(f"{fn} second derivative (target)", b.grad, tb.grad)
+
+
+@pytest.mark.parametrize("fn,option,value", [("smooth_l1_loss", "beta", 0.8), ("huber_loss", "delta", 1.3)])
+def test_smooth_losses_pass_gradcheck_and_gradgradcheck_away_from_the_kinks(fn, option, value):
+    rng = np.random.default_rng(2)
+    target = rng.normal(size=(3, 4))
+    diff = rng.uniform(0.1, 0.6, size=(3, 4)) * rng.choice([-1, 1], size=(3, 4)) * value
+    diff[0] = rng.uniform(1.2, 3.0, size=4) * value * rng.choice([-1, 1], size=4)  # the linear pieces
+    x, t = ag.tensor(target + diff, requires_grad=True), ag.tensor(target, requires_grad=True)
+    for reduction in ("mean", "none"):
+        def loss(a, b):
+            return getattr(F, fn)(a, b, reduction=reduction, **{option: value})
+        assert ag.gradcheck(loss, [x, t])
+        assert ag.gradgradcheck(loss, [x, t])
+
+
+def test_huber_weight_matches_torch_and_must_have_the_input_shape():
+    rng = np.random.default_rng(3)
+    x, t = regression_arrays(rng, 1.0)
+    weight = rng.uniform(0.1, 2.0, size=x.shape)
+    for reduction in ("mean", "sum", "none"):
+        compare_loss(f"huber weight {reduction}", lambda a, b, w: F.huber_loss(a, b, reduction, 0.8, weight=w),
+                     lambda a, b, w: TF.huber_loss(a, b, reduction, 0.8, weight=w), [x, t, weight], np.float64)
+    with pytest.raises(ShapeError, match=r"huber_loss: the weight's shape \(5,\) differs .* \(4, 5\)"):
+        F.huber_loss(ag.tensor(x), ag.tensor(t), weight=ag.tensor(weight[0]))
+
+
+@pytest.mark.parametrize("fn", ["smooth_l1_loss", "huber_loss"])
+def test_broadcast_targets_warn_as_torch_and_give_torch_values(fn):
+    x, t = regression_arrays(np.random.default_rng(4), 1.0, shape=(3, 4), target_shape=(4,))
+    with pytest.warns(UserWarning, match=r"target size \(\(4,\)\) that is different to the input size \(\(3, 4\)\)"):
+        out = getattr(F, fn)(ag.tensor(x), ag.tensor(t))
+    with pytest.warns(UserWarning, match="different to the input size"):
+        torch_out = getattr(TF, fn)(to_torch(x), to_torch(t))
+    assert_matches_torch(fn, out, torch_out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(F, fn)(ag.tensor(x), ag.tensor(x))  # same shapes: silent
+
+
+def test_bad_beta_delta_and_reduction_raise_naming_the_value():
+    x = ag.ones(3)
+    with pytest.raises(ValueError, match=r"smooth_l1_loss: beta must be >= 0.*-1\.0"):
+        F.smooth_l1_loss(x, x, beta=-1.0)
+    for delta in (0.0, -2.0):
+        with pytest.raises(ValueError, match=rf"huber_loss: delta must be > 0.*{delta}"):
+            F.huber_loss(x, x, delta=delta)
+    with pytest.raises(ValueError, match="SmoothL1Loss: beta"):
+        nn.SmoothL1Loss(beta=-0.5)
+    with pytest.raises(ValueError, match="HuberLoss: delta"):
+        nn.HuberLoss(delta=0)
+    with pytest.raises(ValueError, match="'avg' is not a valid value for reduction"):
+        F.huber_loss(x, x, reduction="avg")
+    with pytest.raises(ValueError, match="'avg' is not a valid value for reduction"):
+        nn.SmoothL1Loss(reduction="avg")
+
+
+def test_smooth_l1_legacy_size_average_and_reduce_as_torch():
+    x, t = regression_arrays(np.random.default_rng(5), 1.0)
+    for size_average, reduce in [(False, None), (None, False), (True, True)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns that these are deprecated
+            expected = TF.smooth_l1_loss(to_torch(x), to_torch(t), size_average=size_average, reduce=reduce)
+        assert_matches_torch("legacy", F.smooth_l1_loss(ag.tensor(x), ag.tensor(t), size_average, reduce), expected)
+
+
+# -- KL divergence ---------------------------------------------------------------------------------------
+def kl_arrays(rng, shape, log_target):
+    input = np.log(rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]))
+    target = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
+    if not log_target:
+        target.flat[[1, 5]] = 0.0  # 0 log 0 = 0
+    return input, (np.log(target) if log_target else target)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
+def test_kl_div_matches_torch_for_every_reduction_and_log_target(reduction, log_target, dtype):
+    x, t = kl_arrays(np.random.default_rng(6), (4, 5), log_target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reduction='mean' warns, in both
+        ours, _ = compare_loss(f"kl_div {reduction} {log_target}",
+                               lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
+                               lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=log_target),
+                               [x, t], dtype, grad_of=[0] if not log_target else None)
+        module = nn.KLDivLoss(reduction=reduction, log_target=log_target)
+        expected = torch.nn.KLDivLoss(reduction=reduction, log_target=log_target)(to_torch(x), to_torch(t))
+        assert_matches_torch("KLDivLoss", module(ag.tensor(x), ag.tensor(t)), expected)
+    if not log_target:  # the target's gradient: PyTorch's wherever the target is positive
+        torch_target = to_torch(t.astype(dtype), True)
+        torch_input = to_torch(x.astype(dtype))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            TF.kl_div(torch_input, torch_target, reduction=reduction).backward(
+                to_torch(np.random.default_rng(5).normal(size=() if reduction != "none" else t.shape).astype(dtype)))
+        positive = t > 0
+        assert_matches_torch("kl_div target grad", ours[1].grad.data[positive], torch_target.grad.numpy()[positive],
+                             dtype)
+        # where the target is 0 its own term t log t contributes nothing: the gradient is that of -t * input
+        seed = np.random.default_rng(5).normal(size=() if reduction != "none" else t.shape).astype(dtype)
+        scale = {"batchmean": 1 / 4, "sum": 1.0, "mean": 1 / 20, "none": 1.0}[reduction]
+        expected_zero = -(seed * np.ones(t.shape) * scale * x.astype(dtype))[~positive]
+        np.testing.assert_allclose(ours[1].grad.data[~positive], expected_zero, rtol=1e-5)
+
+
+def test_kl_div_warns_for_mean_as_torch_and_batchmean_divides_by_the_batch():
+    x, t = kl_arrays(np.random.default_rng(7), (3, 4), False)
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        F.kl_div(ag.tensor(x), ag.tensor(t))
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        TF.kl_div(to_torch(x), to_torch(t))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total = F.kl_div(ag.tensor(x), ag.tensor(t), reduction="sum").item()
+        assert F.kl_div(ag.tensor(x), ag.tensor(t), reduction="batchmean").item() == pytest.approx(total / 3)
+        scalar = F.kl_div(ag.tensor(-1.0), ag.tensor(0.5), reduction="batchmean")  # 0-d: no batch to divide by
+    assert_matches_torch("0-d batchmean", scalar,
+                         TF.kl_div(torch.tensor(-1.0), torch.tensor(0.5), reduction="batchmean"))
+
+
+def test_kl_div_negative_target_gives_nan_silently_as_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.kl_div(ag.tensor([0.0, -1.0]), ag.tensor([-0.5, 0.5]), reduction="none")
+    expected = TF.kl_div(torch.tensor([0.0, -1.0]), torch.tensor([-0.5, 0.5]), reduction="none")
+    np.testing.assert_array_equal(np.isnan(out.data), np.isnan(expected.numpy()))
+    assert_matches_torch("finite part", out.data[1:], expected[1:])
+
+
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_passes_gradcheck_and_gradgradcheck(log_target):
+    x, t = kl_arrays(np.random.default_rng(8), (3, 4), log_target=True)
+    t = t if log_target else np.exp(t)
+    a, b = ag.tensor(x, requires_grad=True), ag.tensor(t, requires_grad=True)
+
+    def loss(a, b):
+        return F.kl_div(a, b, reduction="batchmean", log_target=log_target)
+    assert ag.gradcheck(loss, [a, b])
+    assert ag.gradgradcheck(loss, [a, b])
+
+
+def test_kl_div_rejects_an_unknown_reduction():
+    with pytest.raises(ValueError, match="kl_div: 'avg' is not a valid value for reduction .*'batchmean'"):
+        F.kl_div(ag.zeros(2), ag.zeros(2), reduction="avg")
+    with pytest.raises(ValueError, match="KLDivLoss: 'avg' is not a valid value"):
+        nn.KLDivLoss(reduction="avg")
+
+
+# -- cosine similarity and normalize ------------------------------------------------------------------
+COSINE_SHAPES = [((4, 5), (4, 5), 1), ((4, 5), (4, 5), -1), ((4, 5), (4, 5), 0), ((2, 1, 3), (4, 3), -1),
+                 ((3,), (3,), 0), ((2, 3, 4), (1, 3, 1), 1), ((5, 3), (3,), 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape1,shape2,dim", COSINE_SHAPES)
+def test_cosine_similarity_matches_torch_with_broadcasting(shape1, shape2, dim, dtype):
+    rng = np.random.default_rng(9)
+    compare_loss(f"cosine {shape1} {shape2} {dim}", lambda a, b: F.cosine_similarity(a, b, dim=dim),
+                 lambda a, b: TF.cosine_similarity(a, b, dim=dim),
+                 [rng.normal(size=shape1), rng.normal(size=shape2)], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cosine_similarity_clamps_small_norms_in_value_only_as_torch(dtype):
+    """Zero and tiny vectors: the norm is clamped to eps, the gradient still flows through the norm."""
+    rng = np.random.default_rng(10)
+    x1, x2 = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    x1[0] = 0.0
+    x1[1] = 1e-5
+    x2[2] = 0.0
+    compare_loss("cosine small norms", lambda a, b: F.cosine_similarity(a, b, eps=1e-4),
+                 lambda a, b: TF.cosine_similarity(a, b, eps=1e-4), [x1, x2], dtype)
+    compare_loss("cosine zeros", lambda a, b: F.cosine_similarity(a, b, dim=1),
+                 lambda a, b: TF.cosine_similarity(a, b, dim=1), [np.zeros((2, 3)), np.ones((2, 3))], dtype)
+
+
+def test_cosine_similarity_passes_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(11)
+    a, b = ag.tensor(rng.normal(size=(3, 4)), requires_grad=True), ag.tensor(rng.normal(size=(4,)), requires_grad=True)
+    assert ag.gradcheck(lambda a, b: F.cosine_similarity(a, b, dim=-1), [a, b])
+    assert ag.gradgradcheck(lambda a, b: F.cosine_similarity(a, b, dim=-1), [a, b])
+
+
+def test_cosine_similarity_bad_shapes_and_dims_raise_naming_them():
+    with pytest.raises(ShapeError, match=r"cosine_similarity: the shapes \(2, 3\) and \(2, 4\) do not broadcast"):
+        F.cosine_similarity(ag.ones(2, 3), ag.ones(2, 4))
+    with pytest.raises(IndexError, match=r"cosine_similarity: dim 2 is out of range for the 2-d shape \(2, 3\)"):
+        F.cosine_similarity(ag.ones(2, 3), ag.ones(2, 3), dim=2)
+    with pytest.raises(IndexError, match="dim 1 is out of range"):
+        F.cosine_similarity(ag.ones(3), ag.ones(3))  # the default dim=1 needs 2-d inputs, as in PyTorch
+
+
+NORMALIZE = [(2.0, 1), (1.0, 0), (3.0, -1), (float("inf"), 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p,dim", NORMALIZE)
+def test_normalize_matches_torch_including_rows_below_eps(p, dim, dtype):
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(4, 5, 3))
+    x[0, :, 0] = 0.0
+    x[:, 1, 1] = 0.0
+    compare_loss(f"normalize p={p} dim={dim} default eps", lambda a: F.normalize(a, p, dim),
+                 lambda a: TF.normalize(a, p, dim), [x], dtype)
+    x[2] = 1e-6  # norms below eps: the denominator is eps, a constant
+    compare_loss(f"normalize p={p} dim={dim}", lambda a: F.normalize(a, p, dim, eps=1e-3),
+                 lambda a: TF.normalize(a, p, dim, eps=1e-3), [x], dtype)
+
+
+def test_normalize_passes_gradcheck_and_gradgradcheck():
+    x = ag.tensor(np.random.default_rng(13).normal(size=(3, 4)), requires_grad=True)
+    for p in (2.0, 3.0):
+        assert ag.gradcheck(lambda a: F.normalize(a, p=p, dim=1), [x])
+        assert ag.gradgradcheck(lambda a: F.normalize(a, p=p, dim=0), [x])
+
+
+def test_normalize_rejects_out_and_a_bad_dim():
+    with pytest.raises(ag.ArgumentError, match="normalize: out= is not supported"):
+        F.normalize(ag.ones(2, 3), out=ag.zeros(2, 3))
+    with pytest.raises(IndexError, match="normalize: dim 1 is out of range for the 1-d shape"):
+        F.normalize(ag.ones(3))
+
+
+# -- Unflatten -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, (2, -1), (3, 8)), (0, [1, 2, 2], (4, 3)),
+                                             (1, (5,), (2, 5, 3)), (-2, (3, 1, 2), (2, 6, 1))])
+def test_unflatten_matches_torch_and_gradients_flow_back(dim, sizes, shape):
+    x = np.random.default_rng(14).normal(size=shape)
+    ours, theirs = nn.Unflatten(dim, sizes), torch.nn.Unflatten(dim, sizes)
+    compare_loss(f"Unflatten {dim} {sizes}", ours, theirs, [x], np.float64)
+    assert repr(ours) == repr(theirs)
+    assert nn.Sequential(nn.Flatten(), nn.Unflatten(1, shape[1:]))(ag.tensor(x)).shape == shape
+
+
+def test_unflatten_bad_sizes_raise_naming_them():
+    with pytest.raises(ShapeError, match=r"Unflatten: the sizes \(2, 3\) don't multiply up to the size 7 of dim 1"):
+        nn.Unflatten(1, (2, 3))(ag.ones(2, 7))
+    with pytest.raises(ShapeError, match="don't multiply up"):
+        nn.Unflatten(1, (-1, -1))(ag.ones(2, 4))
+    with pytest.raises(ShapeError, match="don't multiply up"):
+        nn.Unflatten(1, (3, -1))(ag.ones(2, 4))
+    with pytest.raises(IndexError, match=r"Unflatten: dim 2 is out of range for an input of shape \(2, 4\)"):
+        nn.Unflatten(2, (2, 2))(ag.ones(2, 4))
+    with pytest.raises(TypeError, match="element of type float at position 1"):
+        nn.Unflatten(1, (2, 2.0))
+    with pytest.raises(TypeError, match="tuple or list of ints"):
+        nn.Unflatten(1, 4)
+
+
+# -- pad_sequence -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+@pytest.mark.parametrize("trailing", [(), (3,), (2, 2)])
+def test_pad_sequence_matches_torch_and_gradients_reach_each_sequence(trailing, padding_side, batch_first, dtype):
+    rng = np.random.default_rng(15)
+    arrays = [rng.normal(size=(n,) + trailing) for n in (3, 1, 4, 4)]
+    compare_loss(f"pad_sequence {trailing} {padding_side} {batch_first}",
+                 lambda *s: pad_sequence(s, batch_first=batch_first, padding_value=-2.5, padding_side=padding_side),
+                 lambda *s: torch.nn.utils.rnn.pad_sequence(s, batch_first=batch_first, padding_value=-2.5,
+                                                            padding_side=padding_side), arrays, dtype)
+
+
+def test_pad_sequence_takes_a_tensor_as_a_list_of_its_rows_and_keeps_integer_dtypes():
+    x = np.arange(6).reshape(3, 2)
+    assert_matches_torch("tensor input", pad_sequence(ag.tensor(x)), torch.nn.utils.rnn.pad_sequence(to_torch(x)))
+    seqs = [np.arange(2), np.arange(4)]
+    ours = pad_sequence([ag.tensor(s) for s in seqs], batch_first=True, padding_value=7)
+    expected = torch.nn.utils.rnn.pad_sequence([to_torch(s) for s in seqs], batch_first=True, padding_value=7)
+    np.testing.assert_array_equal(ours.data, expected.numpy())
+    assert ours.dtype == np.int64
+    assert pad_sequence([ag.ones(2, 3)]).shape == (2, 1, 3)
+    assert nn.utils.rnn.pad_sequence is pad_sequence
+
+
+def test_pad_sequence_bad_input_raises_clear_errors():
+    with pytest.raises(ValueError, match="empty list of sequences"):
+        pad_sequence([])
+    with pytest.raises(ShapeError, match=r"sequence 0 has shape \(2, 3\), sequence 1 has shape \(2, 4\)"):
+        pad_sequence([ag.ones(2, 3), ag.ones(2, 4)])
+    with pytest.raises(ShapeError, match=r"sequence 1 has shape \(\)"):
+        pad_sequence([ag.ones(2), ag.tensor(1.0)])
+    with pytest.raises(ValueError, match="padding_side must be 'left' or 'right', got 'top'"):
+        pad_sequence([ag.ones(2)], padding_side="top")
+    with pytest.raises(TypeError, match="sequence 1 is a list"):
+        pad_sequence([ag.ones(2), [1.0, 2.0]])
