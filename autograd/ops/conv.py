@@ -242,10 +242,8 @@ def _is_channel_major(array):
 class ChannelMajor(Primitive):
     """The same (N, C, H, W) values, stored as a contiguous (C, N, H, W) array (an identity)."""
     @staticmethod
-    def forward(ctx, x):
-        copy = workspace.empty((x.shape[1], x.shape[0]) + x.shape[2:], x.dtype)
-        np.copyto(copy, x.transpose(1, 0, 2, 3))
-        return copy.transpose(1, 0, 2, 3)
+    def forward(ctx, x):   # applied only to arrays that are not channel-major, so always a copy
+        return _channel_rows(x).reshape((x.shape[1], x.shape[0]) + x.shape[2:]).transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
@@ -257,12 +255,12 @@ class ChannelSums(Primitive):
     matrix-vector product in the channel-major layout. d/dx spreads gg back over those dims."""
     @staticmethod
     def forward(ctx, x):
-        ctx.shape = x.shape
+        ctx.input_shape = x.shape
         return row_sums(_channel_rows(x)) if _is_channel_major(x) else x.sum((0, 2, 3))
 
     @staticmethod
     def backward(ctx, gg):
-        return gg.reshape(1, -1, 1, 1).expand(ctx.shape)
+        return gg.reshape(1, -1, 1, 1).expand(ctx.input_shape)
 
 
 class Conv2d(Primitive):
