@@ -96,6 +96,8 @@ LAYERS = [
     LayerCase("upsample_bilinear_recompute",
               "nn.Upsample(scale_factor=(1.5, 0.6), mode='bilinear', recompute_scale_factor=True)", (1, 2, 4, 5)),
     LayerCase("upsample_linear", "nn.Upsample(scale_factor=2.5, mode='linear')", (2, 3, 4)),
+    LayerCase("upsample_nearest_1d", "nn.Upsample(scale_factor=1.5)", (2, 3, 4)),
+    LayerCase("adaptive_maxpool2d_larger_output", "nn.AdaptiveMaxPool2d((4, 7))", (1, 2, 3, 5)),
     LayerCase("upsample_linear_align_corners", "nn.Upsample(size=7, mode='linear', align_corners=True)", (2, 3, 4)),
     LayerCase("flatten", "nn.Flatten()", (2, 3, 4, 2)),
     LayerCase("flatten_range", "nn.Flatten(0, 1)", (2, 3, 4)),

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
-from .conv import _strided, ints, pair, window_geometry
+from .conv import _strided, ints, window_geometry
 from .elementwise import constant
 from .indexing import gather
 from .linalg import matmul
