@@ -10,6 +10,7 @@ from .function import Function
 from .errors import ArgumentError, DTypeError, GradcheckError, ShapeError
 from .engine import grad
 from .gradcheck import gradcheck, gradgradcheck
+from .graph_report import saved_tensors_report, trace_graph
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
 from . import cuda  # noqa: F401
@@ -36,3 +37,4 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
     from .viz import draw_graph as _draw_graph
     return _draw_graph(*roots, params=params, model=model, show_values=show_values, rankdir=rankdir, **kwargs)
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)
+from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)

@@ -28,6 +28,7 @@ import numpy as np
 from . import grad_mode
 from .broadcasting import sum_to
 from .function import Function
+from .post_accumulate_grad_hooks import run_post_accumulate_grad_hooks
 from .tensor import Tensor
 
 
@@ -272,6 +273,7 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         leaf.grad = grad
     else:
         leaf.grad = leaf.grad + grad if create_graph else Tensor._make(leaf.grad.data + grad.data, False, None)
+    run_post_accumulate_grad_hooks(leaf)
 
 
 def _check_finite(node, input_grads):

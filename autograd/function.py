@@ -116,6 +116,7 @@ class Function:
             ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
         ctx.shape = out.shape
         ctx.dtype = out.dtype
+        if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
         if grad_mode._state.anomaly:
             ctx.site = _creation_site()
         return Tensor._make(out, True, ctx)
@@ -153,13 +154,14 @@ class Function:
             if self._freed:
                 raise freed_graph_error(self)
             return ()
-        return saved
+        return saved if saved.__class__ is tuple else unpack_saved(saved)
 
     @property
     def output(self):
         if self._freed:
             raise freed_graph_error(self)
-        return Tensor._make(self._output_data, True, self)
+        data = self._output_data
+        return Tensor._make(data if data.__class__ is not PackedValue else unpack_output(data), True, self)
 
     def release_saved(self):
         """Drop what forward saved, once backward has used it (unless retain_graph)."""
@@ -284,9 +286,11 @@ def _record_outputs(ctx, returned, record, edges, slots):
     if slots:
         ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
     ctx.n_outputs = len(outputs)
-    ctx.shape = ctx.dtype = None
+    # `shape` is for nodes with one output (a 1-tuple included); the engine reads `shapes` otherwise.
+    ctx.shape, ctx.dtype = (outputs[0].shape, outputs[0].dtype) if len(outputs) == 1 else (None, None)
     ctx.shapes = tuple(None if o is None else o.shape for o in outputs)
     ctx.dtypes = tuple(None if o is None else o.dtype for o in outputs)
+    if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
     if grad_mode._state.anomaly:
         ctx.site = _creation_site()
     tensors = []
@@ -308,3 +312,4 @@ def _creation_site():
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)
+from .saved_tensor_hooks import PackedValue, pack_saved, state as saved_hooks, unpack_output, unpack_saved  # noqa: E402

@@ -29,6 +29,7 @@ class Tensor:
     # (hooks, a display name, anything a user attaches) live in the instance dict, made on demand.
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     _hooks = None
+    _post_accumulate_grad_hooks = None
     name = None
     output_nr = 0   # which output of grad_fn this tensor is (set only for ops with several outputs)
     # Make NumPy defer to Tensor's reflected operators (array * tensor -> Tensor).
@@ -238,6 +239,11 @@ class Tensor:
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call hook(self) right after backward has accumulated into this leaf's .grad."""
+        from .post_accumulate_grad_hooks import register_post_accumulate_grad_hook
+        return register_post_accumulate_grad_hook(self, hook)
+
     # -- in place (for optimizers, initialisers and `w -= lr * w.grad` under no_grad) ------------
     def _check_inplace(self, op):
         if grad_mode._state.grad_enabled and self.requires_grad:
@@ -425,6 +431,7 @@ class Tensor:
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
     def split(self, split_size_or_sections, dim=0): return ops.split(self, split_size_or_sections, dim)
     def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return ops.unbind(self, dim)
     def gather(self, dim, index): return ops.gather(self, dim, index)
     def matmul(self, other): return ops.matmul(self, other)
     def unfold(self, kernel_size, stride=1, padding=0, dilation=1):

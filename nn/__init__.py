@@ -11,6 +11,7 @@ from .module import Module
 from .containers import ModuleDict, ModuleList, Sequential
 from .modules import *  # noqa: F401,F403  (layers, activations, losses)
 from .summary import summary
+from .layer_statistics import LayerStatistics, tensor_statistics
 
 _SUBMODULES = {"functional", "init", "optim", "data", "utils", "serialization", "train"}
 _FROM_SUBMODULE = {"save": "serialization", "load": "serialization"}

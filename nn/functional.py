@@ -21,8 +21,9 @@ __all__ = [
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
     "conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "interpolate",
-    "dropout", "batch_norm", "layer_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
+    "dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
 
 
@@ -589,6 +590,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return ag.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample's channels in `num_groups` groups, then scale and shift per channel."""
+    return ag.group_norm(input, num_groups, weight, bias, eps)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of `weight` picked by the integer `input`; the padding_idx row gets no gradient."""
@@ -658,3 +664,204 @@ def one_hot(tensor, num_classes=-1):
 
 def flatten(input, start_dim=0, end_dim=-1):
     return ag.flatten(input, start_dim, end_dim)
+
+
+# -- attention ---------------------------------------------------------------------------------
+
+def _attention_shapes(op, query, key, value):
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise ag.ShapeError(f"{op}: query, key and value must have at least 2 dims (..., length, features), got "
+                         f"shapes {tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ag.ShapeError(f"{op}: query (..., L, E) and key (..., S, E) must share E, and key and value (..., S, Ev) "
+                         f"share S; got shapes {tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}")
+
+
+def _repeat_heads(x, groups):
+    """(..., H, S, E) -> (..., H * groups, S, E), each head repeated `groups` times in a row."""
+    *lead, heads, length, features = x.shape
+    expanded = x.unsqueeze(-3).expand(*lead, heads, groups, length, features)
+    return expanded.reshape(*lead, heads * groups, length, features)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(query key^T * scale + bias) value, with scale = 1/sqrt(E) unless given.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev). A bool attn_mask (broadcasting to
+    (..., L, S)) says where to attend (True); a float one is added to the scores. is_causal lets
+    query i attend to keys 0..i only (the top-left lower triangle, for L != S too), and is an
+    error together with attn_mask, as PyTorch documents. A query that may attend to no key
+    at all gets zero weights (and zero output), as PyTorch's. Dropout (dropout_p) acts on the
+    weights; with enable_gqa, key and value may have fewer heads (dim -3) than query, a divisor.
+    """
+    op = "scaled_dot_product_attention"
+    _attention_shapes(op, query, key, value)
+    if is_causal and attn_mask is not None:
+        raise ag.ArgumentError(f"{op}: explicit attn_mask should not be set when is_causal=True (the causal mask is "
+                            "built in; combine your mask with a causal one instead)")
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        if query.shape[-3] % key.shape[-3] or key.shape[-3] != value.shape[-3]:
+            raise ag.ShapeError(f"{op}: with enable_gqa, the query's heads (dim -3) must be a multiple of key's and "
+                             f"value's; got shapes {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+        groups = query.shape[-3] // key.shape[-3]
+        key, value = _repeat_heads(key, groups), _repeat_heads(value, groups)
+    length, source = query.shape[-2], key.shape[-2]
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ag.matmul(query * scale, key.transpose(-2, -1))
+    if is_causal:
+        scores = ag.masked_fill(scores, np.triu(np.ones((length, source), bool), 1), float("-inf"))
+    elif attn_mask is not None:
+        try:
+            np.broadcast_shapes(tuple(attn_mask.shape), tuple(scores.shape))
+        except ValueError:
+            raise ag.ShapeError(f"{op}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "
+                             f"attention scores' shape {tuple(scores.shape)} (..., L, S)") from None
+        if attn_mask.dtype == np.bool_:
+            scores = ag.masked_fill(scores, ~_array(attn_mask), float("-inf"))
+        else:
+            scores = scores + _tensor(attn_mask, scores)
+    # Rows with no key left: a plain softmax would give NaN; PyTorch gives zeros, and so do we,
+    # with the scores replaced before the softmax so that no NaN reaches the gradient either.
+    empty = np.isneginf(scores.data).all(-1, keepdims=True)
+    if empty.any():
+        scores = ag.where(empty, 0.0, scores)
+    weights = ag.softmax(scores, -1)
+    if empty.any():
+        weights = ag.where(empty, 0.0, weights)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return ag.matmul(weights, value)
+
+
+def _canonical_mask(mask, name, dtype):
+    """A bool mask (True = do not attend) as a float one with -inf there; float masks as they are."""
+    if mask is None:
+        return None
+    if mask.dtype == np.bool_:
+        return ag.tensor(np.where(_array(mask), -np.inf, 0.0).astype(dtype))
+    if mask.dtype.kind != "f":
+        raise ag.DTypeError(f"multi_head_attention_forward: only bool and floating types of {name} are supported, "
+                         f"got {mask.dtype}")
+    return _tensor(mask)
+
+
+def _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """PyTorch's rules for batched (3-D) and unbatched (2-D) inputs; returns whether batched."""
+    op = "multi_head_attention_forward"
+    shapes = f"query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ag.ShapeError(f"{op}: query, key and value must all be 3-D (batched) or all 2-D (unbatched); got {shapes}")
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise ag.ShapeError(f"{op}: for {query.ndim}-D query, key_padding_mask must be {query.ndim - 1}-D, got shape "
+                         f"{tuple(key_padding_mask.shape)}")
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise ag.ShapeError(f"{op}: attn_mask must be 2-D or 3-D, got shape {tuple(attn_mask.shape)}")
+    return query.ndim == 3
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """PyTorch's multi-head attention on (L, N, E) query and (S, N, E_k/E_v) key/value (or
+    unbatched (L, E), (S, E)). Masks: key_padding_mask (N, S), attn_mask (L, S) or (N * heads,
+    L, S); bool ones block where True, float ones are added. Returns (output (L, N, E), weights
+    (N, L, S) averaged over heads, (N, heads, L, S), or None without need_weights)."""
+    op = "multi_head_attention_forward"
+    is_batched = _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    length, batch, embed_dim = query.shape
+    if embed_dim != embed_dim_to_check:
+        raise ag.ShapeError(f"{op}: expected the query's embedding dimension {embed_dim_to_check}, got query of shape "
+                         f"{tuple(query.shape)}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise ag.ArgumentError(f"{op}: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if key.shape[:2] != value.shape[:2] or key.shape[1] != batch:
+        raise ag.ShapeError(f"{op}: key and value must share their sequence and batch dims, and the batch with query; "
+                         f"got query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}")
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise ag.ArgumentError(f"{op}: need attn_mask if specifying the is_causal hint; "
+                            "Transformer.generate_square_subsequent_mask makes one")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint stands for the mask, as PyTorch
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
+        is_causal = False
+
+    if use_separate_proj_weight:
+        biases = (None,) * 3 if in_proj_bias is None else ag.split(in_proj_bias, embed_dim)
+        q = linear(query, q_proj_weight, biases[0])
+        k = linear(key, k_proj_weight, biases[1])
+        v = linear(value, v_proj_weight, biases[2])
+    elif query is key and key is value:  # self-attention: one matmul for all three
+        q, k, v = ag.split(linear(query, in_proj_weight, in_proj_bias), embed_dim, -1)
+    else:
+        weights = ag.split(in_proj_weight, embed_dim)
+        biases = (None,) * 3 if in_proj_bias is None else ag.split(in_proj_bias, embed_dim)
+        q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+
+    source = key.shape[0]
+    if attn_mask is not None:
+        expected = (length, source) if attn_mask.ndim == 2 else (batch * num_heads, length, source)
+        if tuple(attn_mask.shape) != expected:
+            raise ag.ShapeError(f"{op}: the {attn_mask.ndim}-D attn_mask has shape {tuple(attn_mask.shape)} but should "
+                             f"be {expected} for query {tuple(query.shape)} and key {tuple(key.shape)}")
+        if attn_mask.ndim == 2:
+            attn_mask = attn_mask.unsqueeze(0)
+    if bias_k is not None and bias_v is not None:
+        k = ag.cat([k, bias_k.expand(1, batch, embed_dim)])
+        v = ag.cat([v, bias_v.expand(1, batch, embed_dim)])
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    q = q.reshape(length, batch * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], batch * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], batch * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    if add_zero_attn:
+        zeros = ag.zeros((batch * num_heads, 1, head_dim), dtype=k.dtype)
+        k, v = ag.cat([k, zeros], 1), ag.cat([v, zeros], 1)
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    source = k.shape[1]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (batch, source):
+            raise ag.ShapeError(f"{op}: key_padding_mask should have shape {(batch, source)} (batch, source length), "
+                             f"got {tuple(key_padding_mask.shape)}")
+        padding = key_padding_mask.reshape(batch, 1, 1, source).expand(batch, num_heads, 1, source)
+        padding = padding.reshape(batch * num_heads, 1, source)
+        attn_mask = padding if attn_mask is None else attn_mask + padding
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        scores = ag.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = ag.softmax(scores, -1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, dropout_p)
+        out = ag.matmul(weights, v).transpose(0, 1).reshape(length * batch, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, -1)
+        weights = weights.reshape(batch, num_heads, length, source)
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not is_batched:
+            out, weights = out.squeeze(1), weights.squeeze(0)
+        return out, weights
+    if attn_mask is not None:
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(batch, num_heads, -1, source)
+    q = q.reshape(batch, num_heads, length, head_dim)
+    k = k.reshape(batch, num_heads, source, head_dim)
+    v = v.reshape(batch, num_heads, source, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = linear(out.permute(2, 0, 1, 3).reshape(batch * length, embed_dim), out_proj_weight, out_proj_bias)
+    out = out.reshape(length, batch, -1)
+    return (out.squeeze(1) if not is_batched else out), None

@@ -634,6 +634,9 @@ def build_parser():
                               help="train on the first N training images only")
     train_parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                               help="show progress bars (default: when stderr is a terminal)")
+    train_parser.add_argument("--layer-stats", action="store_true",
+                              help="after training, write layer_stats.txt (per-layer activation and gradient "
+                                   "statistics) and gradient_flow.png, from one batch of training images")
     # For tests: behave as if Ctrl-C were pressed after this many batches.
     train_parser.add_argument("--stop-after-batches", type=_positive_int, default=None, help=argparse.SUPPRESS)
 
@@ -670,6 +673,11 @@ def _train_command(args):
         print(f"{PROG}: stopped after {where}; checkpoint saved in {out_dir}/. "
               f"Continue with: {PROG} train --out {out_dir} --resume", file=sys.stderr)
         return 130
+    if args.layer_stats:
+        from .layer_statistics import STATISTICS_BATCH_SIZE, write_layer_statistics
+        batch = load_mnist(train=True)
+        write_layer_statistics(result.model, F.cross_entropy, normalize_images(batch.data[:STATISTICS_BATCH_SIZE]),
+                               batch.targets[:STATISTICS_BATCH_SIZE], out_dir)
     if result.history:
         final = result.history[-1]
         print(f"test accuracy {final['test_accuracy']:.2%} after {_plural(final['epoch'], 'epoch')}; "

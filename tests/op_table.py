@@ -187,6 +187,14 @@ OPS = [
     OpSpec("stack", lambda x, y: ag.stack([x, y], -1), lambda t, x, y: t.stack([x, y], -1), [[(2, 3), (2, 3)]]),
     OpSpec("split", lambda x: ag.split(x, 2, 1)[1] * 2, lambda t, x: t.split(x, 2, 1)[1] * 2, [[(2, 5)]]),
     OpSpec("split_sections", lambda x: ag.split(x, [1, 2], 0)[1], lambda t, x: t.split(x, [1, 2], 0)[1], [[(3, 2)]]),
+    OpSpec("split_pieces_used_unevenly", lambda x: ag.cat([p * (i + 1) for i, p in enumerate(ag.split(x, 2, -1)[:2])]),
+           lambda t, x: t.cat([p * (i + 1) for i, p in enumerate(t.split(x, 2, -1)[:2])]), [[(5,)], [(2, 5)]]),
+    OpSpec("chunk", lambda x: ag.chunk(x, 2, 0)[1] * ag.chunk(x, 2, 0)[0], lambda t, x: t.chunk(x, 2, 0)[1] * t.chunk(x, 2, 0)[0],
+           [[(4, 3)], [(2,)]]),
+    OpSpec("unbind", lambda x: ag.stack(x.unbind(1)[::-2], 0) * 2, lambda t, x: t.stack(x.unbind(1)[::-2], 0) * 2,
+           [[(2, 3)], [(2, 4, 2)], [(1, 1)]]),
+    OpSpec("unbind_some_unused", lambda x: ag.unbind(x)[0] * ag.unbind(x)[2], lambda t, x: t.unbind(x)[0] * t.unbind(x)[2],
+           [[(3,)], [(3, 2)]]),
     OpSpec("pad", lambda x: ag.pad(x, ((1, 0), (0, 2)), value=0.5),
            lambda t, x: t.nn.functional.pad(x, (0, 2, 1, 0), value=0.5), [[(2, 3)]]),
     # linear algebra
@@ -217,6 +225,8 @@ OPS = [
            lambda t, x: t.batch_norm(x, None, None, None, None, True, 0.1, 1e-5, False), [[(3, 2, 4)], [(5, 2)]]),
     OpSpec("layer_norm", lambda x, w, b: ag.layer_norm(x, 3, w, b), lambda t, x, w, b: t.layer_norm(x, (3,), w, b),
            [[(4, 3), (3,), (3,)], [(2, 2, 3), (3,), (3,)], [(3,), (3,), (3,)]]),
+    OpSpec("group_norm", lambda x, w, b: ag.group_norm(x, 2, w, b), lambda t, x, w, b: t.group_norm(x, 2, w, b),
+           [[(2, 4, 3), (4,), (4,)], [(3, 2, 2, 2), (2,), (2,)]]),
     OpSpec("layer_norm_2d_weight_only", lambda x, w: ag.layer_norm(x, (2, 3), w),
            lambda t, x, w: t.layer_norm(x, (2, 3), w), [[(2, 2, 3), (2, 3)]]),
     # windows: unfold and fold (im2col and col2im, with torch.nn.functional's arguments)

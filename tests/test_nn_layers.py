@@ -113,6 +113,9 @@ LAYERS = [
     LayerCase("layernorm_2d_shape", "nn.LayerNorm((3, 4))", (2, 3, 4), small=(2, 3, 2), kwargs={"shape": (3, 2)}),
     LayerCase("layernorm_no_affine", "nn.LayerNorm(4, elementwise_affine=False)", (3, 4)),
     LayerCase("layernorm_no_bias", "nn.LayerNorm(4, bias=False)", (3, 2, 4), small=(2, 4)),
+    LayerCase("groupnorm", "nn.GroupNorm(2, 4)", (3, 4, 3, 2), small=(2, 4, 2, 1), gradgrad=True),
+    LayerCase("groupnorm_1d_one_group", "nn.GroupNorm(1, 3)", (4, 3, 5)),
+    LayerCase("groupnorm_per_channel_no_affine", "nn.GroupNorm(4, 4, affine=False)", (2, 4, 3, 3), small=(2, 4, 2, 1)),
     LayerCase("embedding", "nn.Embedding(7, 3)", (4, 5), integer_input=7),
     LayerCase("embedding_padding", "nn.Embedding(7, 3, padding_idx=2)", (4, 5), integer_input=7),
     LayerCase("dropout_eval_only", "nn.Dropout(0.3)", (4, 5), modes=("eval",)),
@@ -784,3 +787,10 @@ def test_gradient_penalty_double_backward_through_a_cnn_matches_torch(torch, rng
         ours_grad = np.zeros(p.shape, np.float32) if p.grad is None else p.grad.data
         theirs_grad = np.zeros(p.shape, np.float32) if pt.grad is None else pt.grad.numpy()
         np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_group_norm_rejects_channels_that_do_not_split_into_groups():
+    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(ag.ShapeError, match=r"GroupNorm\(2, 4.*\(N, 4, \.\.\.\).*\(2, 3, 5\)"):
+        nn.GroupNorm(2, 4)(ag.zeros(2, 3, 5))

@@ -1,9 +1,16 @@
-"""Joining and splitting: cat, stack, split, chunk, pad."""
+"""Joining and splitting: cat, stack, split, chunk, unbind, pad.
+
+Split and Unbind are ops with several outputs (one node, one gradient slot per piece); their
+backward is Cat / Stack of the pieces' gradients, and Cat's and Stack's backward hand each input
+its slice again, so a loop over the pieces of a sequence costs one gradient array in all, not one
+full-size array per piece.
+"""
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError
 from ..function import Primitive
 from ..tensor import Tensor
+from .elementwise import constant
 from .indexing import getitem
 from .reduction import normalize_axes
 
@@ -91,12 +98,48 @@ def split(x, split_size_or_sections, dim=0):
         if sum(sizes) != length or any(s < 0 for s in sizes):
             raise ArgumentError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim} "
                              f"of shape {x.shape}")
-    lead = (slice(None),) * axis
-    pieces, start = [], 0
-    for size in sizes:
-        pieces.append(getitem(x, lead + (slice(start, start + size),)))
-        start += size
-    return tuple(pieces)
+    return Split.apply(x, sizes=tuple(sizes), axis=axis)
+
+
+class Split(Primitive):
+    """Consecutive pieces of `sizes` along `axis` (views); backward concatenates their gradients."""
+    @staticmethod
+    def forward(ctx, x, sizes, axis):
+        ctx.axis = axis
+        lead = (slice(None),) * axis
+        starts = np.cumsum((0,) + sizes[:-1])
+        return tuple(x[lead + (slice(start, start + size),)] for start, size in zip(starts, sizes))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Cat.apply(*_zeros_for_missing(ctx, grads), axis=ctx.axis)
+
+
+class Unbind(Primitive):
+    """The slices along `axis`, each without that axis (views); backward stacks their gradients."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        lead = (slice(None),) * axis
+        return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Stack.apply(*_zeros_for_missing(ctx, grads), axis=ctx.axis)
+
+
+def _zeros_for_missing(ctx, grads):
+    """The pieces' gradients, with zeros for pieces that got none."""
+    return [g if g is not None else constant(np.zeros(shape, dtype))
+            for g, shape, dtype in zip(grads, ctx.shapes, ctx.dtypes)]
+
+
+def unbind(x, dim=0):
+    """The tuple of slices along `dim` (each without it), as torch.unbind."""
+    if x.ndim == 0:
+        raise ShapeError("unbind: a 0-d tensor has no dim to unbind")
+    (axis,) = normalize_axes("unbind", dim, x.ndim)
+    return Unbind.apply(x, axis=axis)
 
 
 def chunk(x, chunks, dim=0):

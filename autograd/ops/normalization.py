@@ -251,3 +251,25 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_
                          f"shape {normalized_shape}")
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     return Normalize.apply(input, weight, bias, axes=axes, param_shape=normalized_shape, eps=eps, stats=None)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """Normalise each sample's channels (dim 1) in `num_groups` groups, over each group's channels
+    and spatial positions together, then scale and shift per channel, as torch.group_norm."""
+    if input.ndim < 2:
+        raise ShapeError(f"group_norm: expects an input of shape (N, C, ...), got {tuple(input.shape)}")
+    n, channels = input.shape[:2]
+    if num_groups <= 0 or channels % num_groups:
+        raise ShapeError(f"group_norm: the input's {channels} channels (shape {tuple(input.shape)}) cannot be "
+                         f"split into {num_groups} groups")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ShapeError(f"group_norm: {name} should have shape ({channels},), one per channel, not {tuple(t.shape)}")
+    grouped = input.reshape(n, num_groups, -1)
+    out = Normalize.apply(grouped, None, None, axes=(2,), param_shape=(), eps=eps, stats=None).reshape(input.shape)
+    param_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(param_shape)
+    if bias is not None:
+        out = out + bias.reshape(param_shape)
+    return out

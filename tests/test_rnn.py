@@ -1,0 +1,247 @@
+"""Recurrent layers and cells against PyTorch with copied weights (outputs, final states, input, state
+and parameter gradients, float64 and float32), gradcheck and gradgradcheck in float64, state dict
+layout, initialisation, and errors."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from nn_helpers import DTYPES, assert_matches_torch, copy_torch_state, to_torch, torch_dtype
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+
+
+@dataclass
+class RecurrentCase:
+    name: str
+    build: str                 # constructor call, evaluated with `nn` bound to ndgrad's nn or torch.nn
+    shape: tuple               # input shape
+    states: tuple = ()         # shapes of the initial state tensors (none: zeros)
+
+
+CASES = [
+    RecurrentCase("rnn_tanh", "nn.RNN(3, 4)", (5, 2, 3)),
+    RecurrentCase("rnn_relu_h0", "nn.RNN(3, 4, nonlinearity='relu')", (5, 2, 3), states=((1, 2, 4),)),
+    RecurrentCase("rnn_2layers_bidirectional", "nn.RNN(3, 4, 2, bidirectional=True)", (4, 2, 3),
+                  states=((4, 2, 4),)),
+    RecurrentCase("rnn_no_bias_batch_first", "nn.RNN(3, 4, bias=False, batch_first=True)", (2, 5, 3)),
+    RecurrentCase("rnn_unbatched", "nn.RNN(3, 4, 2)", (5, 3), states=((2, 4),)),
+    RecurrentCase("lstm", "nn.LSTM(3, 4)", (5, 2, 3)),
+    RecurrentCase("lstm_h0_c0", "nn.LSTM(3, 4)", (5, 2, 3), states=((1, 2, 4), (1, 2, 4))),
+    RecurrentCase("lstm_2layers_bidirectional_batch_first", "nn.LSTM(3, 4, num_layers=2, bidirectional=True, "
+                  "batch_first=True)", (2, 4, 3), states=((4, 2, 4), (4, 2, 4))),
+    RecurrentCase("lstm_proj", "nn.LSTM(3, 5, proj_size=2, bidirectional=True)", (4, 2, 3),
+                  states=((2, 2, 2), (2, 2, 5))),
+    RecurrentCase("lstm_no_bias_unbatched", "nn.LSTM(3, 4, bias=False)", (5, 3), states=((1, 4), (1, 4))),
+    RecurrentCase("gru", "nn.GRU(3, 4)", (5, 2, 3)),
+    RecurrentCase("gru_h0", "nn.GRU(3, 4)", (5, 2, 3), states=((1, 2, 4),)),
+    RecurrentCase("gru_2layers_bidirectional", "nn.GRU(3, 4, 2, bidirectional=True)", (6, 2, 3),
+                  states=((4, 2, 4),)),
+    RecurrentCase("gru_batch_first_no_bias", "nn.GRU(3, 4, 2, bias=False, batch_first=True)", (2, 5, 3)),
+    RecurrentCase("gru_unbatched_bidirectional", "nn.GRU(3, 4, bidirectional=True, batch_first=True)", (5, 3),
+                  states=((2, 4),)),
+    RecurrentCase("gru_one_step", "nn.GRU(3, 4)", (1, 2, 3)),
+    RecurrentCase("rnn_cell", "nn.RNNCell(3, 4)", (2, 3)),
+    RecurrentCase("rnn_cell_relu_h", "nn.RNNCell(3, 4, nonlinearity='relu')", (2, 3), states=((2, 4),)),
+    RecurrentCase("rnn_cell_unbatched_no_bias", "nn.RNNCell(3, 4, bias=False)", (3,), states=((4,),)),
+    RecurrentCase("lstm_cell", "nn.LSTMCell(3, 4)", (2, 3)),
+    RecurrentCase("lstm_cell_h_c", "nn.LSTMCell(3, 4)", (2, 3), states=((2, 4), (2, 4))),
+    RecurrentCase("lstm_cell_unbatched", "nn.LSTMCell(3, 4)", (3,), states=((4,), (4,))),
+    RecurrentCase("gru_cell", "nn.GRUCell(3, 4)", (2, 3)),
+    RecurrentCase("gru_cell_h_no_bias", "nn.GRUCell(3, 4, bias=False)", (2, 3), states=((2, 4),)),
+    RecurrentCase("gru_cell_unbatched", "nn.GRUCell(3, 4)", (3,), states=((4,),)),
+]
+
+
+def build_pair(case, dtype):
+    theirs = eval(case.build, {"nn": torch.nn}).to(torch_dtype(dtype))
+    mine = eval(case.build, {"nn": nn}).to(dtype)
+    copy_torch_state(mine, theirs)
+    return mine, theirs
+
+
+def flat_results(result):
+    """The output and every state tensor of a layer's or cell's result, in one flat list."""
+    if not isinstance(result, tuple):
+        return [result]
+    flat = []
+    for part in result:
+        flat.extend(flat_results(part))
+    return flat
+
+
+def hx_argument(states):
+    """The initial state argument: none, one tensor, or an (h, c) pair."""
+    if not states:
+        return ()
+    return (states[0],) if len(states) == 1 else ((states[0], states[1]),)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_recurrent_layer_matches_torch(case, dtype):
+    rng = np.random.default_rng(0)
+    mine, theirs = build_pair(case, dtype)
+    x = rng.standard_normal(case.shape).astype(dtype)
+    states = [rng.standard_normal(shape).astype(dtype) for shape in case.states]
+    x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    states_mine = [ag.tensor(s, requires_grad=True) for s in states]
+    states_theirs = [to_torch(s, requires_grad=True) for s in states]
+    results_mine = flat_results(mine(x_mine, *hx_argument(states_mine)))
+    results_theirs = flat_results(theirs(x_theirs, *hx_argument(states_theirs)))
+    assert len(results_mine) == len(results_theirs)
+    for i, (a, b) in enumerate(zip(results_mine, results_theirs)):
+        assert_matches_torch(f"{case.name} result {i}", a, b, dtype)
+    # One random weighting of every result, so each output and state sends back its own gradient.
+    weights = [rng.standard_normal(r.shape).astype(dtype) for r in results_theirs]
+    sum(ag.sum(r * ag.tensor(w)) for r, w in zip(results_mine, weights)).backward()
+    sum((r * to_torch(w)).sum() for r, w in zip(results_theirs, weights)).backward()
+    assert_matches_torch(f"{case.name} input grad", x_mine.grad, x_theirs.grad, dtype)
+    for i, (a, b) in enumerate(zip(states_mine, states_theirs)):
+        assert_matches_torch(f"{case.name} state {i} grad", a.grad, b.grad, dtype)
+    for (name, p_mine), (_, p_theirs) in zip(mine.named_parameters(), theirs.named_parameters()):
+        assert_matches_torch(f"{case.name} {name} grad", p_mine.grad, p_theirs.grad, dtype)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_state_dict_keys_shapes_and_order_match_torch(case):
+    mine, theirs = eval(case.build, {"nn": nn}), eval(case.build, {"nn": torch.nn})
+    assert [(k, tuple(v.shape)) for k, v in mine.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    assert repr(mine) == repr(theirs)
+
+
+GRADCHECK_CASES = [
+    ("nn.RNN(2, 3, 2, bidirectional=True)", (3, 2, 2), ((4, 2, 3),)),
+    ("nn.RNN(2, 3, nonlinearity='relu')", (3, 2, 2), ()),
+    ("nn.LSTM(2, 2, 2, batch_first=True)", (1, 3, 2), ((2, 1, 2), (2, 1, 2))),
+    ("nn.LSTM(2, 3, proj_size=2, bidirectional=True)", (3, 1, 2), ()),
+    ("nn.GRU(2, 2, 2, bidirectional=True)", (2, 1, 2), ((4, 1, 2),)),
+    ("nn.RNNCell(2, 3)", (2, 2), ((2, 3),)),
+    ("nn.LSTMCell(2, 3)", (2, 2), ((2, 3), (2, 3))),
+    ("nn.GRUCell(2, 3)", (2, 2), ((2, 3),)),
+]
+
+
+@pytest.mark.parametrize("build, shape, state_shapes", GRADCHECK_CASES, ids=[c[0] for c in GRADCHECK_CASES])
+def test_gradcheck_and_gradgradcheck_in_float64(build, shape, state_shapes):
+    ag.manual_seed(0)
+    module = eval(build, {"nn": nn}).double()
+    rng = np.random.default_rng(1)
+    x = ag.tensor(rng.standard_normal(shape), requires_grad=True)
+    states = [ag.tensor(rng.standard_normal(s) * 0.5, requires_grad=True) for s in state_shapes]
+    params = list(module.parameters())
+
+    def run(x, *rest):
+        results = flat_results(module(x, *hx_argument(rest[:len(states)])))
+        return sum((r * (i + 1)).sum() for i, r in enumerate(results))
+
+    inputs = [x, *states, *params]
+    assert ag.gradcheck(run, inputs)
+    assert ag.gradgradcheck(run, inputs)
+
+
+def test_default_initialisation_is_uniform_in_one_over_sqrt_hidden():
+    ag.manual_seed(0)
+    layer = nn.LSTM(8, 16, 2, bidirectional=True)
+    bound = 1 / 4
+    values = np.concatenate([p.data.ravel() for p in layer.parameters()])
+    assert values.min() >= -bound and values.max() <= bound
+    assert values.min() < -0.9 * bound and values.max() > 0.9 * bound   # spread over the whole range
+    assert abs(values.mean()) < 0.01
+    cell = nn.GRUCell(3, 100)
+    cell_values = np.concatenate([p.data.ravel() for p in cell.parameters()])
+    assert np.abs(cell_values).max() <= 0.1 and np.abs(cell_values).max() > 0.09
+
+
+def test_dropout_between_layers_only_in_training():
+    x = ag.tensor(np.random.default_rng(0).standard_normal((4, 2, 3)))
+    layer = nn.GRU(3, 5, num_layers=2, dropout=0.5).double()
+    layer.eval()
+    clean, _ = layer(x)
+    np.testing.assert_array_equal(layer(x)[0].data, clean.data)
+    layer.train()
+    ag.manual_seed(0)
+    dropped, _ = layer(x)
+    ag.manual_seed(1)
+    dropped_again, _ = layer(x)
+    assert not np.allclose(dropped.data, clean.data)          # the first layer's output was dropped
+    assert not np.allclose(dropped.data, dropped_again.data)  # with the seed's mask
+    assert (dropped.data != 0).all()                          # but never the last layer's
+
+
+def test_dropout_in_single_layer_warns_as_torch():
+    with pytest.warns(UserWarning, match="num_layers greater than 1"):
+        nn.LSTM(3, 4, dropout=0.2)
+
+
+def test_matches_torch_after_load_and_double_then_float():
+    theirs = torch.nn.LSTM(3, 4, 2)
+    mine = nn.LSTM(3, 4, 2)
+    copy_torch_state(mine, theirs)
+    x = np.random.default_rng(0).standard_normal((3, 2, 3)).astype(np.float32)
+    out_mine, (h_mine, c_mine) = mine(ag.tensor(x))
+    out_theirs, (h_theirs, c_theirs) = theirs(torch.from_numpy(x))
+    assert_matches_torch("lstm float32 output", out_mine, out_theirs)
+    assert_matches_torch("lstm float32 c_n", c_mine, c_theirs)
+
+
+def test_long_sequence_gradient_matches_torch():
+    """Sequences longer than a few steps split their input projections recursively; the
+    gradient must still reach every step."""
+    mine, theirs = build_pair(RecurrentCase("", "nn.GRU(2, 3)", (37, 1, 2)), np.float64)
+    x = np.random.default_rng(0).standard_normal((37, 1, 2))
+    x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    mine(x_mine)[0].sum().backward()
+    theirs(x_theirs)[0].sum().backward()
+    assert_matches_torch("gru 37 steps input grad", x_mine.grad, x_theirs.grad, np.float64)
+
+
+@pytest.mark.parametrize("build, args, message", [
+    ("nn.GRU(3, 4)", [(5, 2, 2)], r"GRU: input.size\(-1\) must be equal to input_size. Expected 3, got 2 "
+                                  r"\(input of shape \(5, 2, 2\)\)"),
+    ("nn.LSTM(3, 4)", [(2, 5, 2, 3)], r"LSTM: expected a 2-D \(unbatched\) or 3-D input, got a 4-D input of "
+                                      r"shape \(2, 5, 2, 3\)"),
+    ("nn.RNN(3, 4, 2)", [(5, 2, 3), (1, 2, 4)], r"RNN: expected hx of shape \(2, 2, 4\) for an input of shape "
+                                                r"\(5, 2, 3\), got \(1, 2, 4\)"),
+    ("nn.RNN(3, 4)", [(5, 3), (1, 2, 4)], r"RNN: expected hx of shape \(1, 4\) for an input of shape \(5, 3\), "
+                                          r"got \(1, 2, 4\)"),
+    ("nn.GRU(3, 4)", [(0, 2, 3)], r"GRU: the input sequence is empty"),
+    ("nn.GRUCell(3, 4)", [(2, 5)], r"GRUCell: expected an input of shape \(N, 3\) or \(3,\), got \(2, 5\)"),
+    ("nn.RNNCell(3, 4)", [(2, 3), (3, 4)], r"RNNCell: expected hx of shape \(2, 4\) for an input of shape "
+                                           r"\(2, 3\), got \(3, 4\)"),
+])
+def test_wrong_shapes_raise_naming_the_layer_and_shapes(build, args, message):
+    module = eval(build, {"nn": nn})
+    tensors = [ag.zeros(shape) for shape in args]
+    with pytest.raises(ValueError, match=message):
+        module(*tensors)
+
+
+def test_lstm_state_pair_errors_name_the_part():
+    with pytest.raises(ValueError, match=r"LSTM: expected hx\[1\] of shape \(1, 2, 4\)"):
+        nn.LSTM(3, 4)(ag.zeros((5, 2, 3)), (ag.zeros((1, 2, 4)), ag.zeros((1, 2, 5))))
+    with pytest.raises(ValueError, match=r"LSTMCell: expected hx\[0\] of shape \(2, 4\)"):
+        nn.LSTMCell(3, 4)(ag.zeros((2, 3)), (ag.zeros((2, 5)), ag.zeros((2, 4))))
+
+
+def test_dtype_mismatch_raises_like_torch():
+    with pytest.raises(ValueError, match="dtype float64 does not match the weights' dtype float32"):
+        nn.GRU(3, 4)(ag.zeros((5, 2, 3), dtype=ag.float64))
+
+
+@pytest.mark.parametrize("build, error, message", [
+    ("nn.RNN(3, 4, nonlinearity='sigmoid')", ValueError, "Unknown nonlinearity 'sigmoid'"),
+    ("nn.GRU(3, 4, dropout=1.5)", ValueError, "dropout should be a number in range"),
+    ("nn.LSTM(3, 4, proj_size=4)", ValueError, "proj_size has to be smaller than hidden_size"),
+    ("nn.GRU(3, 0)", ValueError, "hidden_size must be greater than zero"),
+    ("nn.LSTM(3, 4, num_layers=0)", ValueError, "num_layers must be greater than zero"),
+    ("nn.RNN(3.0, 4)", TypeError, "input_size should be of type int"),
+])
+def test_bad_constructor_arguments_raise(build, error, message):
+    with pytest.raises(error, match=message):
+        eval(build, {"nn": nn})
