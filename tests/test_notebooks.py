@@ -7,6 +7,7 @@ its path and NDGRAD_FAST=1, which shrinks data and epochs so each notebook takes
 """
 import json
 import pathlib
+import re
 import shutil
 import sys
 
@@ -29,6 +30,38 @@ def test_committed_notebook_has_outputs_and_no_errors(path):
     assert code and all(c.execution_count is not None for c in code), "commit the notebook executed"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{path.name} was committed with an error: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+
+
+HEADING = re.compile(r"^#{1,6}(\s|$)")
+
+
+def commented_out_lines(markdown):
+    """Lines of a markdown cell that read as headings by accident: a bare `#`, a heading that starts
+    with `# #` (a heading commented out), or a heading run on from the line before it (prose
+    written as `# ...` comments, which Jupyter, GitHub and nbconvert show as one huge heading per line)."""
+    lines = markdown.splitlines()
+    bad = []
+    for i, line in enumerate(lines):
+        previous = lines[i - 1] if i else ""
+        if line.strip() == "#" or line.startswith("# #") or (HEADING.match(line) and previous.strip()):
+            bad.append(line)
+    return bad
+
+
+def test_markdown_check_catches_prose_written_as_comments():
+    assert commented_out_lines("# # Title\n#\n# Some prose\n# more prose") == ["# # Title", "#", "# Some prose",
+                                                                                "# more prose"]
+    assert commented_out_lines("# Title\n\nSome prose with a `# comment`.\n\n## Section\n- a list") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_markdown_cells_are_markdown_not_comments(path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            bad = commented_out_lines(cell.source)
+            assert not bad, f"{path.name}, cell {index}: lines that render as headings by accident: {bad[:3]}"
 
 
 @pytest.fixture
