@@ -1,4 +1,6 @@
 """ndgrad's autograd: a reverse-mode automatic differentiation engine on NumPy, PyTorch's API."""
+__version__ = "0.1.0"
+
 from .tensor import Device as device, Tensor
 from .creation import (Generator, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
                        float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
