@@ -12,6 +12,7 @@ from .function import Function
 from .errors import ArgumentError, DTypeError, GradcheckError, ShapeError
 from .engine import grad
 from .gradcheck import gradcheck, gradgradcheck
+from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
 from . import cuda  # noqa: F401
@@ -32,9 +33,4 @@ def is_floating_point(t):
 def is_complex(t):
     return t.is_complex()
 
-
-def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", **kwargs):
-    """A graphviz.Digraph of the graph behind `roots` (see autograd/viz.py)."""
-    from .viz import draw_graph as _draw_graph
-    return _draw_graph(*roots, params=params, model=model, show_values=show_values, rankdir=rankdir, **kwargs)
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)

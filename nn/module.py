@@ -97,8 +97,20 @@ class Module:
 
     # -- calling ---------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
-            return self.forward(*args, **kwargs)
+        """Run `forward` between the forward pre-hooks and forward hooks, as `torch.nn.Module.__call__`:
+        call the module (`model(x)`), not its `forward`."""
+        if self._forward_pre_hooks or self._forward_hooks:
+            output = self._forward_with_hooks(args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
+        node = output.grad_fn if isinstance(output, Tensor) else None
+        if node is not None and getattr(node, "made_by", None) is None:
+            # The innermost module whose forward returned this node's output: draw_graph names and
+            # groups the ops of parameter-free layers (Dropout's Mul, ReLU) by it.
+            node.made_by = self
+        return output
+
+    def _forward_with_hooks(self, args, kwargs):
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
