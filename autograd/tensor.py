@@ -3,6 +3,7 @@
 Every method is a one-line call into `ops/`, where each op's forward and backward live together.
 """
 import numbers
+import warnings
 import weakref
 from collections import namedtuple
 
@@ -27,7 +28,8 @@ class _Size(int):
 class Tensor:
     # Every op makes a Tensor, so the four attributes each one sets are slots; the rarely set ones
     # (hooks, a display name, anything a user attaches) live in the instance dict, made on demand.
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    # `_grad` is the slot behind the `grad` property, which warns when a non-leaf's is read.
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     _hooks = None
     name = None
     # Make NumPy defer to Tensor's reflected operators (array * tensor -> Tensor).
@@ -37,7 +39,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None):
         from .creation import constructor_array
         self.data = constructor_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
@@ -50,10 +52,29 @@ class Tensor:
         t.data = data
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
-        t.grad = None
+        t._grad = None
         return t
 
     # -- attributes ----------------------------------------------------------------------------
+    @property
+    def grad(self):
+        """The gradient accumulated by `backward()`: a Tensor of this tensor's shape, or None.
+
+        Only leaves that require grad (and tensors that called `retain_grad()`) get one; reading
+        it on any other non-leaf warns, as PyTorch does, since it is always None there.
+        """
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf is being read: it is None, since backward() "
+                "fills .grad only for leaves. Call .retain_grad() on it before backward() to keep its gradient, "
+                "or read the .grad of the leaf (e.g. a parameter) instead.", UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
     @property
     def shape(self):
         return self.data.shape

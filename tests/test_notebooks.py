@@ -94,3 +94,16 @@ def test_notebook_runs_in_fast_mode(path, kernel_env):
     client.execute()                    # raises CellExecutionError at the first failing cell
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+
+
+def test_summary_in_jupyter_shows_its_table_once(kernel_env):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import nn\nnn.summary(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), (2, 3))")])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name=KERNEL).execute()
+    outputs = nb.cells[0].outputs
+    shown = [o.get("text") or o.get("data", {}).get("text/plain", "") for o in outputs]
+    assert sum("Total params: 16" in text for text in shown) == 1, shown
+    assert "\\n" not in "".join(shown)                  # the table itself, not an escaped string
