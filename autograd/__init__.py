@@ -18,19 +18,23 @@ from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the bu
 from . import cuda  # noqa: F401
 
 
-def is_tensor(obj):
+def is_tensor(obj) -> bool:
+    """True if `obj` is a Tensor (or a Parameter): `torch.is_tensor`."""
     return isinstance(obj, Tensor)
 
 
-def numel(t):
+def numel(t: Tensor) -> int:
+    """The number of elements of `t`: `torch.numel`."""
     return t.data.size
 
 
-def is_floating_point(t):
+def is_floating_point(t: Tensor) -> bool:
+    """True if `t` has a floating dtype: `torch.is_floating_point`."""
     return t.is_floating_point()
 
 
-def is_complex(t):
+def is_complex(t: Tensor) -> bool:
+    """True if `t` has a complex dtype: `torch.is_complex`."""
     return t.is_complex()
 
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)

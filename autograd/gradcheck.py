@@ -7,6 +7,7 @@ inputs, so the function sees float64 tensors and the verdict is about the gradie
 The caller's tensors are never modified.
 """
 import warnings
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -61,11 +62,23 @@ def _numerical_jacobian_column(fn, inputs, outputs, x, flat_index, eps):
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, _what="gradient"):
-    """Check every input's gradient of every output of fn(*inputs) against finite differences.
+def gradcheck(fn: Callable[..., "Tensor | tuple[Tensor, ...]"], inputs: "Tensor | Sequence", eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, _what: str = "gradient") -> bool:
+    """Check every input's gradient of every output of `fn(*inputs)` against finite differences:
+    `torch.autograd.gradcheck`.
 
     For each output o and input x, the analytical vector-Jacobian products with each unit vector
-    of o (one backward per output element) are compared with the numerical Jacobian.
+    of o (one backward per output element) are compared with the numerical Jacobian, by central
+    differences with step `eps`, elementwise within `atol + rtol * |numerical|`.
+
+    Arguments:
+        fn: a function of Tensors returning a Tensor or a tuple of them.
+        inputs: a Tensor or a sequence of arguments; the floating Tensors that require grad are
+            checked (on float64 copies, with a warning for a narrower dtype).
+        raise_exception: raise a `GradcheckError` naming the input, the element and both values
+            (the default), or return False.
+
+    Returns True when every gradient matches.
     """
     inputs = _check_inputs("gradcheck", inputs)
     outputs = _outputs(fn, inputs)
@@ -103,10 +116,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-                  seed=0):
-    """Check second derivatives: gradcheck of the function inputs -> d(sum(out * v))/d(inputs),
-    built with create_graph=True, for a fixed random v."""
+def gradgradcheck(fn: Callable[..., "Tensor | tuple[Tensor, ...]"], inputs: "Tensor | Sequence",
+                  grad_outputs: "Sequence[Tensor] | None" = None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Check second derivatives: `gradcheck` of the function inputs -> d(sum(out * v))/d(inputs),
+    built with `create_graph=True`, for `grad_outputs` v (default: random, from `seed`):
+    `torch.autograd.gradgradcheck`. The other arguments are `gradcheck`'s.
+    """
     inputs = _check_inputs("gradgradcheck", inputs)
     outputs = _outputs(fn, inputs)
     rng = np.random.default_rng(seed)
