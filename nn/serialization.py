@@ -44,7 +44,14 @@ _DTYPES = {np.dtype(t) for t in (np.float16, np.float32, np.float64, np.int8, np
 # -- save ----------------------------------------------------------------------------------------
 def save(obj, path):
     """Write `obj` (a state dict: nested dicts/lists/tuples of Tensors, arrays, numbers, strings)
-    to `path` (str or pathlib.Path) in the safetensors format, atomically."""
+    to `path` (str or pathlib.Path) in the safetensors format, atomically: `torch.save`, without
+    pickle (so loading a file cannot run code).
+
+    `nn.save(model.state_dict(), "model.safetensors")` writes weights whose names are PyTorch's
+    ("0.weight", "bn.running_mean"), so the same architecture in PyTorch loads them with
+    `safetensors.torch.load_file`; `nn.save({"model": ..., "optimizer": opt.state_dict()}, path)`
+    writes a whole checkpoint.
+    """
     path = os.fspath(path)
     with _atomic_write(path) as f:
         f.write(_to_bytes(obj))
@@ -160,8 +167,10 @@ def _fsync_directory(directory):
 
 # -- load ----------------------------------------------------------------------------------------
 def load(path):
-    """Read a safetensors file: the object `nn.save` wrote, or for any other safetensors file a dict
-    name -> Tensor. Tensors come back as autograd Tensors with their own writable memory."""
+    """Read a safetensors file: the object `nn.save` wrote, or for any other safetensors file (e.g.
+    one written by PyTorch's `safetensors.torch.save_file(model.state_dict(), path)`) a dict
+    name -> Tensor, ready for `model.load_state_dict`: `torch.load`. Tensors come back as autograd
+    Tensors with their own writable memory."""
     path = os.fspath(path)
     with open(path, "rb") as f:  # FileNotFoundError names the path
         data = f.read()

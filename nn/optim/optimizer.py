@@ -141,6 +141,7 @@ class Optimizer:
                     p.grad = None if set_to_none else ag.from_numpy(np.zeros_like(p.grad.data))
 
     def step(self, closure=None):
+        """Update the parameters from their `.grad`; each optimizer implements its rule here."""
         raise NotImplementedError
 
     @staticmethod
