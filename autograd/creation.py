@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import builtins
 import numbers
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from .errors import DTypeError
+
+if TYPE_CHECKING:  # for the type hints only: tensor.py imports this module
+    from .tensor import Tensor
 
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
 uint8, bool_ = np.dtype(np.uint8), np.dtype(np.bool_)
 half, float, double, long, int = float16, float32, float64, int64, int32  # PyTorch's aliases
 
-# Type-hint vocabulary (strings only: never evaluated at run time).
-DTypeLike = "np.dtype | type | str | None"
-Number = "builtins.int | builtins.float | builtins.bool"
+# Type-hint vocabulary (this module's own `int` and `float` are dtypes, so hints say builtins.int).
+DTypeLike = Union[np.dtype, type, str, None]
+Number = Union[builtins.int, builtins.float, bool]
 
 _DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
                 "bool": bool_}
@@ -166,22 +170,23 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _new(array, False)
 
 
-def zeros(*shape: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 by default); the shape as ints or one tuple: `torch.zeros`."""
     return _new(np.zeros(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
 
 
-def ones(*shape: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 by default): `torch.ones`."""
     return _new(np.ones(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
 
 
-def empty(*shape: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def empty(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor whose values are whatever was in memory (float32 by default): `torch.empty`."""
     return _new(np.empty(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
 
 
-def full(shape: "int | tuple[int, ...]", fill_value: Number, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, dtype: DTypeLike = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` filled with `fill_value` (dtype from the value unless given): `torch.full`."""
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     if dtype is None:
@@ -204,19 +209,22 @@ def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, requires_g
     return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad)
 
 
-def randn_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+def randn_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False,
+               generator: Generator | None = None) -> Tensor:
     """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""
     dtype = resolve_dtype(dtype) or t.dtype
     return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad)
 
 
-def rand_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+def rand_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False,
+              generator: Generator | None = None) -> Tensor:
     """Uniform samples from [0, 1) in `t`'s shape and dtype: `torch.rand_like`."""
     dtype = resolve_dtype(dtype) or t.dtype
     return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad)
 
 
-def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DTypeLike = None,
+           requires_grad: bool = False) -> Tensor:
     """`start, start + step, ...` below `end` (`arange(n)` is 0..n-1): `torch.arange`.
 
     Integer arguments give int64, floating ones float32, as in PyTorch.
@@ -229,12 +237,14 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
     return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: builtins.float, end: builtins.float, steps: builtins.int, dtype: DTypeLike = None,
+             requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included (float32): `torch.linspace`."""
     return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
+        requires_grad: bool = False) -> Tensor:
     """The n x m (n x n) identity matrix (float32): `torch.eye`."""
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad)
 
@@ -251,7 +261,7 @@ class Generator:
     def __init__(self, seed=None):
         self.rng = np.random.default_rng(seed)
 
-    def manual_seed(self, seed: int) -> Generator:
+    def manual_seed(self, seed: builtins.int) -> Generator:
         """Reseed this generator; returns it."""
         self.rng = np.random.default_rng(seed)
         return self
@@ -260,7 +270,7 @@ class Generator:
 _default_generator = Generator()
 
 
-def manual_seed(seed: int) -> Generator:
+def manual_seed(seed: builtins.int) -> Generator:
     """Seed the global generator that randn, rand, randint, the initialisers and dropout draw from:
     `torch.manual_seed`. Returns it."""
     _default_generator.manual_seed(seed)
@@ -276,7 +286,8 @@ def _generator(generator):
     return (generator or _default_generator).rng
 
 
-def randn(*shape: int, dtype: DTypeLike = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+def randn(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False,
+          generator: Generator | None = None) -> Tensor:
     """Samples from the standard normal distribution (float32 by default): `torch.randn`.
 
     `generator` (an `autograd.Generator`) instead of the global one seeded by `manual_seed`.
@@ -285,13 +296,15 @@ def randn(*shape: int, dtype: DTypeLike = None, requires_grad: bool = False, gen
     return _new(array, requires_grad)
 
 
-def rand(*shape: int, dtype: DTypeLike = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+def rand(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False,
+         generator: Generator | None = None) -> Tensor:
     """Samples from the uniform distribution on [0, 1) (float32 by default): `torch.rand`."""
     array = _generator(generator).random(_shape(shape), dtype=resolve_dtype(dtype) or float32)
     return _new(array, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: tuple[int, ...] = (), dtype: DTypeLike = None,
+def randint(low: builtins.int, high: builtins.int | None = None, size: tuple[builtins.int, ...] = (),
+            dtype: DTypeLike = None,
             generator: Generator | None = None) -> Tensor:
     """Random integers in [low, high) (int64); `randint(high, size)` as PyTorch: `torch.randint`."""
     if high is None:
@@ -301,6 +314,6 @@ def randint(low: int, high: int | None = None, size: tuple[int, ...] = (), dtype
     return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64), False)
 
 
-def randperm(n: int, generator: Generator | None = None) -> Tensor:
+def randperm(n: builtins.int, generator: Generator | None = None) -> Tensor:
     """A random permutation of 0..n-1 (int64): `torch.randperm`."""
     return _new(_generator(generator).permutation(n).astype(int64), False)

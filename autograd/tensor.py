@@ -10,16 +10,20 @@ import numbers
 import warnings
 import weakref
 from collections import namedtuple
+from typing import Tuple, Union
 
 import numpy as np
 
 from . import grad_mode
 from .errors import DTypeError, ShapeError
 
-# Type-hint vocabulary of the public API (strings only: never evaluated at run time).
-Number = "int | float | bool"
-Dim = "int | tuple[int, ...] | None"
-TensorLike = "Tensor | int | float | bool | np.ndarray"
+# Type-hint vocabulary of the public API. Tensor has methods named int, float and bool (as
+# torch.Tensor does), which shadow the builtins inside its body, so its annotations say Int, Float
+# and Bool; the aliases are made here, where the names are still the builtins.
+Int, Float, Bool = int, float, bool
+Number = Union[int, float, bool]
+Dim = Union[int, Tuple[int, ...], None]
+TensorLike = Union["Tensor", int, float, bool, np.ndarray]
 
 
 class _Size(int):
@@ -92,12 +96,12 @@ class Tensor:
         self._grad = value
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[Int, ...]:
         """The shape, a tuple of ints (PyTorch gives a `torch.Size`, a tuple too)."""
         return self.data.shape
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> Int:
         """The number of dimensions."""
         return self.data.ndim
 
@@ -112,16 +116,16 @@ class Tensor:
         (the shape) and `t.size(dim)` (one dimension)."""
         return _Size(self.data.shape)
 
-    def numel(self) -> int:
+    def numel(self) -> Int:
         """The number of elements."""
         return self.data.size
 
-    def dim(self) -> int:
+    def dim(self) -> Int:
         """The number of dimensions (as `ndim`)."""
         return self.data.ndim
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> Bool:
         """True if no recorded op made this tensor (`grad_fn is None`): user-made tensors and
         parameters. Only leaves that require grad get a `.grad` from `backward()`."""
         return self.grad_fn is None
@@ -202,7 +206,8 @@ class Tensor:
         return bool(self.data)
 
     def astype(self, dtype: "np.dtype | type | str") -> Tensor:
-        """A copy converted to `dtype` (differentiable between floating dtypes). NumPy's name; PyTorch spells it `.to(dtype)`."""
+        """A copy converted to `dtype` (differentiable between floating dtypes). NumPy's name;
+        PyTorch spells it `.to(dtype)`."""
         return ops.cast(self, dtype)
 
     def float(self) -> Tensor:
@@ -262,8 +267,8 @@ class Tensor:
         return ops.clone(self)
 
     # -- autograd ------------------------------------------------------------------------------
-    def backward(self, gradient: TensorLike | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: "Tensor | list[Tensor] | None" = None) -> None:
+    def backward(self, gradient: TensorLike | None = None, retain_graph: Bool | None = None,
+                 create_graph: Bool = False, inputs: "Tensor | list[Tensor] | None" = None) -> None:
         """Compute the gradient of this tensor with respect to the graph's leaves and add it into
         their `.grad` (it accumulates: zero it between steps).
 
@@ -291,7 +296,7 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: Bool = True) -> Tensor:
         """Set whether ops on this (leaf, floating) tensor are recorded, in place; returns it."""
         if requires_grad and self.data.dtype.kind not in "fc":
             raise DTypeError(f"only floating point tensors can require gradients; this tensor is "
@@ -310,7 +315,7 @@ class Tensor:
             self.grad_fn.retained = weakref.ref(self)
 
     @property
-    def retains_grad(self) -> bool:
+    def retains_grad(self) -> Bool:
         """True if `retain_grad()` was called on this non-leaf tensor."""
         return self.grad_fn is not None and self.grad_fn.retained is not None and self.grad_fn.retained() is self
 
@@ -383,12 +388,12 @@ class Tensor:
         """Clamp into [min, max], in place; returns it."""
         return self._assign("clamp_", np.clip(self.data, min, max))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    def uniform_(self, a: Float = 0.0, b: Float = 1.0, generator=None) -> Tensor:
         """Fill with samples from U(a, b), in place (from `generator`, default the global one)."""
         from .creation import _generator
         return self._assign("uniform_", _generator(generator).uniform(a, b, self.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    def normal_(self, mean: Float = 0.0, std: Float = 1.0, generator=None) -> Tensor:
         """Fill with samples from N(mean, std**2), in place (from `generator`, default the global one)."""
         from .creation import _generator
         return self._assign("normal_", _generator(generator).normal(mean, std, self.shape))
@@ -556,65 +561,66 @@ class Tensor:
         return ops.masked_fill(self, mask, value)
 
     # -- reductions ----------------------------------------------------------------------------
-    def sum(self, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
+    def sum(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
         """The sum over `dim` (an int, a tuple, or None for all), keeping reduced dims as size 1 with `keepdim`."""
         return ops.sum(self, dim, keepdim, dtype=dtype)
-    def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The mean over `dim` (an int, a tuple, or None for all)."""
         return ops.mean(self, dim, keepdim)
-    def var(self, dim: Dim = None, unbiased: bool = True, keepdim: bool = False,
-            correction: int | None = None) -> Tensor:
+    def var(self, dim: Dim = None, unbiased: Bool = True, keepdim: Bool = False,
+            correction: Int | None = None) -> Tensor:
         """The variance over `dim`, divided by n - 1 if `unbiased` (or by n - `correction`)."""
         return ops.var(self, dim, unbiased, keepdim, correction=correction)
-    def std(self, dim: Dim = None, unbiased: bool = True, keepdim: bool = False,
-            correction: int | None = None) -> Tensor:
+    def std(self, dim: Dim = None, unbiased: Bool = True, keepdim: Bool = False,
+            correction: Int | None = None) -> Tensor:
         """The standard deviation over `dim` (see `var`; gradient 0 where it is 0)."""
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
-    def amax(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The largest values over `dim` (ties share the gradient equally)."""
         return ops.amax(self, dim, keepdim)
-    def amin(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The smallest values over `dim` (ties share the gradient equally)."""
         return ops.amin(self, dim, keepdim)
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-        """With no `dim`, the largest element; with an int `dim`, a named tuple `(values, indices)`, so `_, pred = out.max(1)` works."""
+    def max(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """With no `dim`, the largest element; with an int `dim`, a named tuple `(values, indices)`,
+        so `_, pred = out.max(1)` works."""
         return ops.max(self, dim, keepdim)
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def min(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor | tuple[Tensor, Tensor]:
         """With no `dim`, the smallest element; with an int `dim`, a named tuple `(values, indices)`."""
         return ops.min(self, dim, keepdim)
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor:
         """The index of the largest value over `dim` (of the flattened tensor if None), int64."""
         return ops.argmax(self, dim, keepdim)
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor:
         """The index of the smallest value over `dim` (of the flattened tensor if None), int64."""
         return ops.argmin(self, dim, keepdim)
-    def prod(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def prod(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The product over `dim`."""
         return ops.prod(self, dim, keepdim)
-    def logsumexp(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """log(sum(exp(x))) over `dim`, computed stably."""
         return ops.logsumexp(self, dim, keepdim)
-    def norm(self, p: "float | str" = 2, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def norm(self, p: "Float | str" = 2, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The p-norm over `dim` (all elements if None)."""
         return ops.norm(self, p, dim, keepdim)
-    def all(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """True if every element over `dim` is nonzero."""
         return ops.all(self, dim, keepdim)
-    def any(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """True if any element over `dim` is nonzero."""
         return ops.any(self, dim, keepdim)
-    def softmax(self, dim: int = -1) -> Tensor:
+    def softmax(self, dim: Int = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along `dim`, computed stably."""
         return ops.softmax(self, dim)
-    def log_softmax(self, dim: int = -1) -> Tensor:
+    def log_softmax(self, dim: Int = -1) -> Tensor:
         """log(softmax(x)) along `dim`, computed stably."""
         return ops.log_softmax(self, dim)
 
     # -- shape ---------------------------------------------------------------------------------
-    def reshape(self, *shape: int) -> Tensor:
+    def reshape(self, *shape: Int) -> Tensor:
         """The same elements in a new shape (one dim may be -1); a tuple also works."""
         return ops.reshape(self, *shape)
-    def view(self, *shape: int) -> Tensor:
+    def view(self, *shape: Int) -> Tensor:
         """As `reshape` (NumPy decides whether it can share memory)."""
         return ops.reshape(self, *shape)
     def view_as(self, other: Tensor) -> Tensor:
@@ -623,40 +629,41 @@ class Tensor:
     def reshape_as(self, other: Tensor) -> Tensor:
         """Reshaped to `other.shape`."""
         return ops.reshape(self, other.shape)
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: Int = 0, end_dim: Int = -1) -> Tensor:
         """Dims `start_dim` to `end_dim` merged into one."""
         return ops.flatten(self, start_dim, end_dim)
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: Int, dim1: Int) -> Tensor:
         """Dims `dim0` and `dim1` swapped."""
         return ops.transpose(self, dim0, dim1)
     def t(self) -> Tensor:
         """A matrix transposed (a 0-D or 1-D tensor as it is)."""
         return ops.transpose(self, 0, 1) if self.ndim == 2 else self
-    def permute(self, *dims: int) -> Tensor:
+    def permute(self, *dims: Int) -> Tensor:
         """The dims reordered as `dims`."""
         return ops.permute(self, *dims)
     def squeeze(self, dim: Dim = None) -> Tensor:
         """Size-1 dims removed (only `dim` if given)."""
         return ops.squeeze(self, dim)
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: Int) -> Tensor:
         """A size-1 dim inserted at `dim`."""
         return ops.unsqueeze(self, dim)
-    def expand(self, *shape: int) -> Tensor:
+    def expand(self, *shape: Int) -> Tensor:
         """Broadcast to `shape` without copying (-1 keeps a dim); the gradient is summed back."""
         return ops.expand(self, *shape)
     def expand_as(self, other: Tensor) -> Tensor:
         """Broadcast to `other.shape`."""
         return ops.expand(self, other.shape)
-    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+    def broadcast_to(self, shape: tuple[Int, ...]) -> Tensor:
         """Broadcast to `shape` (`torch.broadcast_to`)."""
         return ops.broadcast_to(self, shape)
-    def split(self, split_size_or_sections: "int | list[int]", dim: int = 0) -> tuple[Tensor, ...]:
-        """Pieces along `dim`: of size `split_size_or_sections` (the last may be smaller), or of the listed sizes. A tuple of tensors."""
+    def split(self, split_size_or_sections: "Int | list[Int]", dim: Int = 0) -> tuple[Tensor, ...]:
+        """Pieces along `dim`: of size `split_size_or_sections` (the last may be smaller), or of the
+        listed sizes. A tuple of tensors."""
         return ops.split(self, split_size_or_sections, dim)
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: Int, dim: Int = 0) -> tuple[Tensor, ...]:
         """At most `chunks` pieces of equal size along `dim`."""
         return ops.chunk(self, chunks, dim)
-    def gather(self, dim: int, index: Tensor) -> Tensor:
+    def gather(self, dim: Int, index: Tensor) -> Tensor:
         """Values picked along `dim` at the int64 `index` (gradients scatter-add back)."""
         return ops.gather(self, dim, index)
     def matmul(self, other: Tensor) -> Tensor:
@@ -687,7 +694,7 @@ class Tensor:
     def ceil(self) -> Tensor:
         """Rounded up, elementwise (gradient 0)."""
         return ops.ceil(self)
-    def round(self, decimals: int = 0) -> Tensor:
+    def round(self, decimals: Int = 0) -> Tensor:
         """Rounded half to even to `decimals` places (gradient 0)."""
         return ops.round(self, decimals)
     def trunc(self) -> Tensor:
@@ -699,22 +706,22 @@ class Tensor:
     def frac(self) -> Tensor:
         """x - trunc(x) (gradient 1)."""
         return ops.frac(self)
-    def cumsum(self, dim: int, dtype=None) -> Tensor:
+    def cumsum(self, dim: Int, dtype=None) -> Tensor:
         """The running sum along `dim`."""
         return ops.cumsum(self, dim, dtype=dtype)
-    def flip(self, *dims: int) -> Tensor:
+    def flip(self, *dims: Int) -> Tensor:
         """The order of elements reversed along `dims`."""
         return ops.flip(self, *dims)
-    def repeat(self, *sizes: int) -> Tensor:
+    def repeat(self, *sizes: Int) -> Tensor:
         """Tiled `sizes[i]` times along each dim (PyTorch's `repeat`, NumPy's `tile`)."""
         return ops.repeat(self, *sizes)
-    def tile(self, dims: tuple[int, ...]) -> Tensor:
+    def tile(self, dims: tuple[Int, ...]) -> Tensor:
         """Tiled as NumPy's `tile`."""
         return ops.tile(self, dims)
-    def index_select(self, dim: int, index: Tensor) -> Tensor:
+    def index_select(self, dim: Int, index: Tensor) -> Tensor:
         """The entries at the int64 1-D `index` along `dim`."""
         return ops.index_select(self, dim, index)
-    def nonzero(self, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    def nonzero(self, as_tuple: Bool = False) -> Tensor | tuple[Tensor, ...]:
         """The indices of nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with `as_tuple`."""
         return ops.nonzero(self, as_tuple=as_tuple)
     def argwhere(self) -> Tensor:
@@ -733,34 +740,34 @@ class Tensor:
         """The product of a matrix and a vector."""
         return ops.mv(self, other)
 
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple[Tensor, Tensor]:
+    def sort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> tuple[Tensor, Tensor]:
         """A named tuple `(values, indices)` sorted along `dim`."""
         return ops.sort(self, dim, descending, stable)
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    def argsort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> Tensor:
         """The indices that sort along `dim`."""
         return ops.argsort(self, dim, descending, stable)
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple[Tensor, Tensor]:
+    def topk(self, k: Int, dim: Int = -1, largest: Bool = True, sorted: Bool = True) -> tuple[Tensor, Tensor]:
         """A named tuple `(values, indices)` of the `k` largest (or smallest) along `dim`."""
         return ops.topk(self, k, dim, largest, sorted)
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> Bool:
         """True for a floating dtype."""
         return self.data.dtype.kind == "f"
 
-    def is_complex(self) -> bool:
+    def is_complex(self) -> Bool:
         """True for a complex dtype."""
         return self.data.dtype.kind == "c"
 
-    def nelement(self) -> int:
+    def nelement(self) -> Int:
         """The number of elements (as `numel`)."""
         return self.data.size
 
-    def ndimension(self) -> int:
+    def ndimension(self) -> Int:
         """The number of dimensions (as `ndim`)."""
         return self.data.ndim
 
     @property
-    def is_cuda(self) -> bool:
+    def is_cuda(self) -> Bool:
         """Always False."""
         return False
 

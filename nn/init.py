@@ -72,7 +72,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
-    """Fill `tensor` with N(mean, std**2) samples redrawn until inside [a, b], in place: `torch.nn.init.trunc_normal_`."""
+    """Fill `tensor` with N(mean, std**2) samples redrawn until inside [a, b], in place:
+    `torch.nn.init.trunc_normal_`."""
     rng = (generator or ag.default_generator()).rng
     values = rng.normal(mean, std, tensor.shape)
     outside = (values < a) | (values > b)
