@@ -128,3 +128,13 @@ def test_docs_link_only_to_files_inside_the_repository_that_exist(path):
 def test_no_docstring_or_notebook_points_outside_the_repository():
     sources = [*ROOT.glob("autograd/**/*.py"), *ROOT.glob("nn/**/*.py"), *ROOT.glob("notebooks/*.ipynb")]
     assert [str(p) for p in sources if "../shared" in p.read_text()] == []
+
+
+def test_readme_opens_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    first_block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert first_block.splitlines() == [
+        "make train     # set up, download MNIST, train the default model with progress bars, print test accuracy",
+        "make test      # set up, run the whole test suite",
+    ]
+    assert text.index("```bash") < text.index("\n## ")          # before any section
