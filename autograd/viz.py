@@ -45,6 +45,7 @@ What is drawn:
 The graph is walked iteratively (graphs can be 100,000 nodes deep). Node ids are `str(id(obj))`
 of the node or leaf, stable for as long as the graph lives.
 """
+import html
 import math
 from collections import Counter
 
@@ -161,9 +162,10 @@ def draw_graph(*roots: Tensor, params: "dict[str, Tensor] | None" = None, model=
             heavy = isinstance(src, (Function, _Fold)) and isinstance(to, (Function, _Fold))
             dot.edge(_node_id(src), _node_id(to), **({"weight": "10"} if heavy else {}))
 
-    dot.attr(label=_graph_label(graph, folds, max_nodes, grad_note, grads, grad_range, relative))
-    if grads:
-        _legend(dot, grad_range)
+    # The caption and the colour legend form the graph's label, below the drawing: as a node the
+    # legend would share a rank with the inputs and widen the whole layout.
+    lines = _graph_label(graph, folds, max_nodes, grad_note, grads, grad_range, relative)
+    dot.attr(label=_caption(lines, _legend(grad_range) if grads else None))
     return dot
 
 
@@ -633,14 +635,22 @@ def _graph_label(graph, folds, max_nodes, grad_note, grads, grad_range, relative
     if grads:
         low, high = grad_range
         if relative:
-            lines.append(f"colour: each node's gradient norm ||grad||, log scale, from the smallest in this graph")
-            lines.append(f"({low:.1e}, blue) to the largest ({high:.1e}, red): small and large relative to each other")
+            lines.append("colour: ||grad||, log scale, relative to this graph:")
+            lines.append(f"blue {low:.1e} (its smallest) .. red {high:.1e} (its largest)")
         else:
-            lines.append(f"colour: each node's gradient norm ||grad||, log scale: {low:.1e} or less blue, "
-                         f"{high:.1e} or more red")
+            lines.append("colour: ||grad||, log scale, fixed by grad_range:")
+            lines.append(f"blue {low:.1e} or less .. red {high:.1e} or more")
     if grad_note:
         lines.append(grad_note)
-    return "\\l".join(lines) + "\\l"
+    return lines
+
+
+def _caption(lines, legend):
+    """An HTML-like graphviz label: the caption's lines, left-aligned, then the legend if any."""
+    rows = "".join(f'<tr><td align="left">{html.escape(line)}</td></tr>' for line in lines)
+    if legend is not None:
+        rows += f'<tr><td align="left">{legend}</td></tr>'
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>>'
 
 
 def _observed_range(norms):
@@ -664,7 +674,7 @@ def _depth(graph):
     return max(depth.values(), default=0)
 
 
-def _legend(dot, grad_range):
+def _legend(grad_range):
     low, high = (math.log10(v) for v in grad_range)
     cells = []
     for i, colour in enumerate(RAMP):
@@ -672,6 +682,5 @@ def _legend(dot, grad_range):
         font = ' <font color="white">' if colour in RAMP[:2] + RAMP[-1:] else " <font>"
         cells.append(f'<td bgcolor="{colour}">{font}{value:.0e}</font></td>')
     cells.append(f'<td bgcolor="{NONFINITE_COLOUR}">nan/inf</td>')
-    table = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td colspan="'
-             f'{len(cells)}">||grad||</td></tr><tr>{"".join(cells)}</tr></table>>')
-    dot.node("legend", table, shape="plaintext", fontsize="9")
+    return ('<font point-size="8"><table border="0" cellborder="1" cellspacing="0" cellpadding="1"><tr>'
+            f'{"".join(cells)}</tr></table></font>')

@@ -1,4 +1,5 @@
 """draw_graph: structure, labels, module clusters, folding, gradient colours, rendering with `dot`."""
+import html
 import re
 import shutil
 import sys
@@ -36,7 +37,9 @@ def fill_of(dot, obj):
 
 
 def graph_label(dot):
-    return re.search(r'^\tlabel="(.*)"$', dot.source, re.M).group(1)
+    """The caption below the drawing, one line per text row of its HTML-like label."""
+    label = re.search(r'^\tlabel=<(.*)>$', dot.source, re.M).group(1)
+    return "\n".join(html.unescape(row) for row in re.findall(r'<td align="left">([^<]*)</td>', label))
 
 
 def h_of_x(x=2.0):
@@ -220,7 +223,7 @@ def test_colours_tell_vanishing_from_healthy_and_exploding_gradients():
     colours = fill_of(dot, tiny), fill_of(dot, healthy), fill_of(dot, huge)
     assert colours == (viz.RAMP[0], viz.RAMP[6], viz.RAMP[-1])
     assert ">1e-07</font>" in dot.source and ">1e+02</font>" in dot.source       # the legend's scale
-    assert "1.0e-07 or less blue, 1.0e+02 or more red" in graph_label(dot)
+    assert "blue 1.0e-07 or less .. red 1.0e+02 or more" in graph_label(dot)
 
 
 def test_default_colour_scale_runs_from_the_graphs_smallest_to_its_largest_gradient():
@@ -232,7 +235,7 @@ def test_default_colour_scale_runs_from_the_graphs_smallest_to_its_largest_gradi
     assert (fill_of(dot, small), fill_of(dot, large)) == (viz.RAMP[0], viz.RAMP[-1])
     assert fill_of(dot, middle) not in (viz.RAMP[0], viz.RAMP[-1])
     label = graph_label(dot)
-    assert "from the smallest in this graph\\l(7.1e-01, blue) to the largest (2.1e+01, red)" in label
+    assert "relative to this graph:\nblue 7.1e-01 (its smallest) .. red 2.1e+01 (its largest)" in label
     assert "exploding" not in dot.source and "vanishing" not in dot.source
     assert ">7e-01</font>" in dot.source and ">2e+01</font>" in dot.source     # the legend's ends
 
@@ -394,6 +397,20 @@ def test_renders_to_svg_and_png_with_dot():
     png = dot.pipe(format="png")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
     assert "image/svg+xml" in dot._repr_mimebundle_()          # what Jupyter displays inline
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` binary is not installed")
+def test_the_legend_sits_in_the_caption_and_does_not_widen_the_drawing():
+    x, h = h_of_x()
+    h.backward(retain_graph=True)
+
+    def width(dot):
+        return float(re.search(r'<svg width="([0-9.]+)pt"', dot.pipe(format="svg").decode()).group(1))
+    dot = ag.draw_graph(h, show_grads=True, show_values=True, max_width=None)
+    assert "legend" not in dot.source and ">nan/inf</td>" in dot.source
+    with_caption = width(dot)
+    dot.attr(label="")                                      # the same drawing without caption and legend
+    assert with_caption <= 1.05 * width(dot)
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` binary is not installed")
