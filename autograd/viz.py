@@ -11,9 +11,9 @@ What is drawn:
   the largest (red), so the colours compare nodes with each other and say nothing absolute (a
   healthy network's weight gradient of 15 is not "exploding"); magenta marks NaN/Inf. The legend
   gives the scale's values. `grad_range=(low, high)` fixes the scale instead, e.g. to compare
-  drawings. Leaves use their `.grad`. For op nodes,
-  whose output gradients are not stored, `draw_graph` runs its own backward pass: `autograd.grad`
-  with `retain_graph=True` and a temporary hook on every node recording the gradient it receives.
+  drawings. Leaves use their `.grad`. For op nodes, whose output gradients are not stored,
+  `draw_graph` runs its own backward pass: `autograd.grad` with `retain_graph=True` and a
+  temporary hook on every node recording the gradient it receives.
   Nothing's `.grad` is touched, but user hooks in the graph run again. If a backward has already
   freed the graph, only the leaves' `.grad` can be shown, and the graph's label says so.
   `show_grads=None` (the default) does this after a backward pass, i.e. when some leaf has a
@@ -384,7 +384,9 @@ def _common_path(paths):
 def _parameter_free_layers(graph, model):
     """op node -> (module path, class name) for the nodes that parameter-free submodules of `model`
     returned (recorded by `nn.Module.__call__` as `node.made_by`)."""
-    paths = {id(module): path for path, module in model.named_modules() if path} if hasattr(model, "named_modules") else {}
+    if not hasattr(model, "named_modules"):
+        return {}
+    paths = {id(module): path for path, module in model.named_modules() if path}
     layers = {}
     for node in graph.nodes:
         module = getattr(node, "made_by", None)
@@ -654,7 +656,8 @@ def _caption(lines, legend):
 
 
 def _observed_range(norms):
-    """The smallest and largest finite, non-zero norm (a decade either side when they are equal)."""
+    """The smallest and largest finite, non-zero norm; widened to one decade around their geometric
+    mean when they are less than a decade apart, so that near-equal norms get the middle colours."""
     finite = [n for n in norms if math.isfinite(n) and n > 0]
     if not finite:
         return (1e-1, 1e1)
