@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
-from .conv import _strided, ints, window_geometry
+from .windows import ints, strided, window_geometry
 from .elementwise import constant
 from .indexing import gather
 from .linalg import matmul
@@ -54,7 +54,7 @@ def _unpad_last_axes(x, padding, extra):
 def _offsets(k, d, n, s, axis):
     """Index tuples selecting, for each of the k kernel offsets, its n positions along `axis`."""
     lead = (slice(None),) * axis
-    return [lead + (_strided(i * d, n, s),) for i in range(k)]
+    return [lead + (strided(i * d, n, s),) for i in range(k)]
 
 
 def _first_max(views, out_shape, dtype):
