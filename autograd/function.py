@@ -61,10 +61,16 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """The op on NumPy arrays: takes the inputs' arrays (non-Tensor arguments as given) and
+        returns the output array, or a tuple of arrays for several outputs. Saves what backward
+        needs on `ctx` (`ctx.save_for_backward`, `ctx.save_output`, or attributes)."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, *grads):
+        """The gradients of the inputs from the gradients of the outputs (one per output), one per
+        forward argument (None where there is none). A `Function` sees and returns NumPy arrays; a
+        `Primitive` sees and returns Tensors, so its backward can itself be differentiated."""
         raise NotImplementedError
 
     @classmethod

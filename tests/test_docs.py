@@ -20,6 +20,7 @@ DOCUMENTED_MODULES = [
     "autograd.viz", "nn.module", "nn.containers", "nn.optim.optimizer", "nn.optim.sgd", "nn.optim.adam",
     "nn.optim.rmsprop", "nn.optim.adadelta", "nn.optim.lr_scheduler", "nn.data.dataloader",
     "nn.data.dataset", "nn.serialization", "nn.summary", "nn.init",
+    "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
 ]
 
 # Where users find the public API: every public function and class reachable from these.
