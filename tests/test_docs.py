@@ -21,7 +21,7 @@ DOCUMENTED_MODULES = [
     "nn.optim.rmsprop", "nn.optim.adadelta", "nn.optim.lr_scheduler", "nn.data.dataloader",
     "nn.data.dataset", "nn.serialization", "nn.summary", "nn.init",
     "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
-    "autograd.ops.elementwise",
+    "autograd.ops.elementwise", "autograd.ops.arithmetic", "autograd.ops.comparison",
 ]
 
 # Where users find the public API: every public function and class reachable from these.

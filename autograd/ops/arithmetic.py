@@ -247,18 +247,26 @@ def _broadcastable(x, y):
 # -- the functions -----------------------------------------------------------------------------
 
 def add(x, y):
+    """x + y, elementwise with broadcasting; either may be a Python number. An integer or bool tensor
+    meeting a floating one takes its dtype. As `torch.add`."""
     return Add.apply(*operands(x, y))
 
 
 def sub(x, y):
+    """x - y, elementwise with broadcasting; either may be a Python number. As `torch.sub` (alias
+    `subtract`)."""
     return Sub.apply(*operands(x, y))
 
 
 def mul(x, y):
+    """x * y, elementwise with broadcasting; either may be a Python number. As `torch.mul` (alias
+    `multiply`)."""
     return Mul.apply(*operands(x, y))
 
 
 def div(x, y):
+    """x / y, true division, elementwise with broadcasting; two integer operands give float32. As
+    `torch.div` (aliases `divide`, `true_divide`)."""
     x, y = operands(x, y)
     if x.__class__ not in _PYTHON_NUMBERS and y.__class__ not in _PYTHON_NUMBERS and \
             x.dtype.kind in "biu" and y.dtype.kind in "biu":  # as PyTorch: integers divide to float32
@@ -271,6 +279,8 @@ multiply, subtract = mul, sub
 
 
 def pow(x, exponent):
+    """x ** exponent, elementwise with broadcasting; either may be a Python number (an integer tensor to a
+    float power gives float32). The gradient in the exponent is taken as 0 where x == 0. As `torch.pow`."""
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
         if x.dtype.kind in "biu" and isinstance(exponent, float):  # as PyTorch: int ** float is float32
             x = _as_dtype(x, np.float32)
@@ -281,22 +291,31 @@ def pow(x, exponent):
 
 
 def remainder(x, y):
+    """x % y with the sign of y (Python's %), elementwise with broadcasting. As `torch.remainder`."""
     return Remainder.apply(*operands(x, y), op="remainder", ufunc=np.remainder, rounding=floor)
 
 
 def fmod(x, y):
+    """The remainder of x / y with the sign of x (C's fmod), elementwise with broadcasting. As
+    `torch.fmod`."""
     return Fmod.apply(*operands(x, y), op="fmod", ufunc=np.fmod, rounding=trunc)
 
 
 def floor_divide(x, y):
+    """floor(x / y) as Python's //, elementwise with broadcasting; its gradient is zero (PyTorch has none
+    and raises). As `torch.floor_divide`."""
     return FloorDivide.apply(*operands(x, y))
 
 
 def maximum(x, y):
+    """The larger of x and y, elementwise with broadcasting; at ties the gradient is split evenly. As
+    `torch.maximum`."""
     return Maximum.apply(*operands(x, y))
 
 
 def minimum(x, y):
+    """The smaller of x and y, elementwise with broadcasting; at ties the gradient is split evenly. As
+    `torch.minimum`."""
     return Minimum.apply(*operands(x, y))
 
 
@@ -312,6 +331,8 @@ def where(condition, x, y):
 
 
 def masked_fill(x, mask, value):
+    """x with `value` (a number or one-element tensor, cast to x's dtype) where the bool `mask` (broadcast
+    to x) is True; no gradient reaches x there. As `Tensor.masked_fill`."""
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=x.dtype)  # as PyTorch: the fill value takes the tensor's dtype
     return where(mask, value, x)
