@@ -21,7 +21,9 @@ DOCUMENTED_MODULES = [
     "nn.optim.rmsprop", "nn.optim.adadelta", "nn.optim.lr_scheduler", "nn.data.dataloader",
     "nn.data.dataset", "nn.serialization", "nn.summary", "nn.init",
     "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
-    "autograd.ops.elementwise", "autograd.ops.arithmetic", "autograd.ops.comparison",
+    "autograd.ops.elementwise", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
+    "autograd.ops.softmax", "autograd.ops.shape", "autograd.ops.indexing", "autograd.ops.joining",
+    "autograd.ops.linalg", "autograd.ops.sorting", "autograd.ops.windows",
 ]
 
 # Where users find the public API: every public function and class reachable from these.

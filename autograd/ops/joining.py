@@ -63,6 +63,8 @@ def _check_joinable(op, tensors, axis, same_shape):
 
 
 def cat(tensors, dim=0):
+    """The tensors joined along the existing dim `dim`; all other dims must match (1-D empty tensors join
+    anything). As `torch.cat` (aliases `concat`, `concatenate`)."""
     tensors = list(tensors)
     if not tensors:
         raise ArgumentError("cat: expects a non-empty sequence of tensors")
@@ -82,6 +84,7 @@ concatenate = concat = cat
 
 
 def stack(tensors, dim=0):
+    """The tensors, all of one shape, joined along a new dim `dim`. As `torch.stack`."""
     tensors = list(tensors)
     ndim = (tensors[0].ndim if tensors else 0) + 1
     if not -ndim <= dim < ndim:
@@ -149,6 +152,8 @@ def unbind(x, dim=0):
 
 
 def chunk(x, chunks, dim=0):
+    """x split along `dim` into at most `chunks` pieces of equal size (the last may be smaller), as a
+    tuple. As `torch.chunk`."""
     (axis,) = normalize_axes("chunk", dim, x.ndim)
     size = -(-x.shape[axis] // chunks)
     return split(x, max(size, 1), dim)

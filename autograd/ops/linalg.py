@@ -44,28 +44,34 @@ class MatMul(Primitive):
 
 
 def matmul(a, b):
+    """The matrix product with NumPy's rules: 1-D operands are vectors, batch dims broadcast. As
+    `torch.matmul` (the `@` operator)."""
     return MatMul.apply(*operands(a, b))
 
 
 def dot(a, b):
+    """The inner product of two 1-D tensors, a 0-d tensor. As `torch.dot`."""
     if a.ndim != 1 or b.ndim != 1:
         raise shape_error("dot", "expects two 1-D tensors", a.shape, b.shape)
     return matmul(a, b)
 
 
 def mm(a, b):
+    """The product of two 2-D matrices (n, m) @ (m, p). As `torch.mm`."""
     if a.ndim != 2 or b.ndim != 2:
         raise shape_error("mm", "expects two 2-D tensors", a.shape, b.shape)
     return matmul(a, b)
 
 
 def mv(a, b):
+    """The product of a 2-D matrix (n, m) and a 1-D vector (m,). As `torch.mv`."""
     if a.ndim != 2 or b.ndim != 1:
         raise shape_error("mv", "expects a 2-D matrix and a 1-D vector", a.shape, b.shape)
     return matmul(a, b)
 
 
 def bmm(a, b):
+    """Batched matrix products of two 3-D tensors (b, n, m) @ (b, m, p). As `torch.bmm`."""
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
     return matmul(a, b)
@@ -116,6 +122,8 @@ class LinearWeightGrad(Primitive):
 
 
 def linear(x, weight, bias=None):
+    """x @ weight.T + bias, for `weight` of shape (out_features, in_features) and x of shape (...,
+    in_features); `bias` (out_features,) may be None. As `torch.nn.functional.linear`."""
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
         raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
                           f"({weight.shape[-1]})", x.shape, weight.shape)

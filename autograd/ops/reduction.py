@@ -31,6 +31,7 @@ def normalize_axes(op, dim, ndim):
 
 
 def keepdim_shape(shape, axes):
+    """`shape` with each axis in `axes` set to 1: the shape a reduction over `axes` has with keepdim=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -199,6 +200,8 @@ class CumSum(Primitive):
 # -- the functions -----------------------------------------------------------------------------
 
 def sum(x, dim=None, keepdim=False, dtype=None):
+    """The sum over `dim` (None: all elements; an int or a tuple), keeping the reduced axes as size 1 if
+    `keepdim`. Integer and bool tensors sum in int64 unless `dtype` is given. As `torch.sum`."""
     if dtype is not None:
         x = x.astype(dtype)
     elif x.dtype.kind in "bui":
@@ -217,6 +220,8 @@ def cumsum(x, dim, dtype=None):
 
 
 def mean(x, dim=None, keepdim=False):
+    """The mean over `dim` (None: all elements; an int or a tuple), with `keepdim`; needs a floating
+    tensor. NaN over an empty dim. As `torch.mean`."""
     if x.dtype.kind not in "fc":
         raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
     return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
@@ -242,10 +247,14 @@ def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def amax(x, dim=None, keepdim=False):
+    """The largest value over `dim` (None: all; an int or a tuple), with `keepdim`; tied maxima share the
+    gradient evenly. As `torch.amax`."""
     return Extremum.apply(x, axes=normalize_axes("amax", dim, x.ndim), keepdim=keepdim, largest=True)
 
 
 def amin(x, dim=None, keepdim=False):
+    """The smallest value over `dim` (None: all; an int or a tuple), with `keepdim`; tied minima share the
+    gradient evenly. As `torch.amin`."""
     return Extremum.apply(x, axes=normalize_axes("amin", dim, x.ndim), keepdim=keepdim, largest=False)
 
 
@@ -269,28 +278,40 @@ def _extreme_with_index(op, x, dim, keepdim, largest):
 
 
 def max(x, dim=None, keepdim=False):
+    """With no `dim`, the largest element (as `amax`). With an int `dim`, the named tuple (values, indices)
+    of the maxima along it (the first index at ties; the gradient goes to it). With a tensor as `dim`,
+    the elementwise maximum. As `torch.max`."""
     return _extreme_with_index("max", x, dim, keepdim, largest=True)
 
 
 def min(x, dim=None, keepdim=False):
+    """With no `dim`, the smallest element (as `amin`). With an int `dim`, the named tuple (values,
+    indices) of the minima along it (the first index at ties; the gradient goes to it). With a tensor as
+    `dim`, the elementwise minimum. As `torch.min`."""
     return _extreme_with_index("min", x, dim, keepdim, largest=False)
 
 
 def maximum(x, y):
+    """The larger of x and y, elementwise (the same op as `autograd.maximum`). As `torch.maximum`."""
     from .arithmetic import maximum as elementwise_maximum
     return elementwise_maximum(x, y)
 
 
 def minimum(x, y):
+    """The smaller of x and y, elementwise (the same op as `autograd.minimum`). As `torch.minimum`."""
     from .arithmetic import minimum as elementwise_minimum
     return elementwise_minimum(x, y)
 
 
 def argmax(x, dim=None, keepdim=False):
+    """The int64 index of the largest value along `dim` (None: into the flattened tensor), the first at
+    ties; outside the graph. As `torch.argmax`."""
     return _arg_extreme("argmax", np.argmax, x, dim, keepdim)
 
 
 def argmin(x, dim=None, keepdim=False):
+    """The int64 index of the smallest value along `dim` (None: into the flattened tensor), the first at
+    ties; outside the graph. As `torch.argmin`."""
     return _arg_extreme("argmin", np.argmin, x, dim, keepdim)
 
 
@@ -306,14 +327,20 @@ def _arg_extreme(op, func, x, dim, keepdim):
 
 
 def prod(x, dim=None, keepdim=False):
+    """The product over `dim` (None: all elements; an int or a tuple), with `keepdim`. Zeros are handled in
+    the gradient (first-order only when there are some). As `torch.prod`."""
     return Prod.apply(x, axes=normalize_axes("prod", dim, x.ndim), keepdim=keepdim)
 
 
 def logsumexp(x, dim=None, keepdim=False):
+    """log(sum(exp(x))) over `dim` (None: all; an int or a tuple), with `keepdim`, without overflow. As
+    `torch.logsumexp`."""
     return LogSumExp.apply(x, axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
 
 
 def norm(x, p=2, dim=None, keepdim=False):
+    """The p-norm over `dim` (None: all elements, flattened), with `keepdim`; p is a positive number, 'fro'
+    (2) or inf. The gradient of the 2-norm at 0 is 0. As `torch.norm`."""
     if p == "fro" or p is None:
         p = 2
     if p in ("inf", float("inf")):
@@ -324,8 +351,12 @@ def norm(x, p=2, dim=None, keepdim=False):
 
 
 def all(x, dim=None, keepdim=False):
+    """Whether every element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
+    `torch.all`."""
     return constant(np.asarray(np.all(x.data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
 
 
 def any(x, dim=None, keepdim=False):
+    """Whether some element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
+    `torch.any`."""
     return constant(np.asarray(np.any(x.data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))

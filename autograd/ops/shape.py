@@ -65,6 +65,9 @@ class Repeat(Primitive):
 
 
 def reshape(x, *shape):
+    """The elements of x in a new shape, given as ints or one tuple; one entry may be -1 (inferred). x
+    itself when the shape is unchanged. As `torch.reshape` (alias `view`, which here never needs a
+    contiguous tensor)."""
     shape = _shape_args(shape)
     if shape == x.shape:
         return x
@@ -81,6 +84,8 @@ view = reshape
 
 
 def permute(x, *dims):
+    """x with its dims reordered: output dim i is input dim dims[i] (ints or one tuple). As
+    `torch.permute`."""
     dims = _shape_args(dims)
     if sorted(d % x.ndim if x.ndim else d for d in dims) != list(range(x.ndim)):
         raise ArgumentError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
@@ -91,6 +96,7 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    """x with dims dim0 and dim1 swapped. As `torch.transpose` (alias `swapaxes`)."""
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return x
     (a,), (b,) = normalize_axes("transpose", dim0, x.ndim), normalize_axes("transpose", dim1, x.ndim)
@@ -103,6 +109,8 @@ swapaxes = transpose
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    """x with dims start_dim..end_dim (both included) merged into one; a 0-d tensor becomes shape (1,). As
+    `torch.flatten`."""
     if x.ndim == 0:
         return reshape(x, 1)
     (start,), (end,) = normalize_axes("flatten", start_dim, x.ndim), normalize_axes("flatten", end_dim, x.ndim)
@@ -113,6 +121,8 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def squeeze(x, dim=None):
+    """x without its size-1 dims: all of them, or only those of `dim` (an int or a tuple) that have size 1.
+    As `torch.squeeze`."""
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -122,6 +132,8 @@ def squeeze(x, dim=None):
 
 
 def unsqueeze(x, dim):
+    """x with a new size-1 dim inserted at position `dim` (negative counts from the end of the result). As
+    `torch.unsqueeze`."""
     if not -x.ndim - 1 <= dim <= x.ndim:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor of {x.ndim} dimensions")
     dim = dim % (x.ndim + 1)
@@ -143,6 +155,8 @@ def expand(x, *shape):
 
 
 def broadcast_to(x, shape):
+    """x expanded to `shape` by broadcasting (a view, no copy); the gradient is summed back. As
+    `torch.broadcast_to`."""
     return expand(x, *tuple(shape))
 
 
@@ -232,4 +246,5 @@ def tile(x, dims):
 
 
 def atleast_2d(x):
+    """x with leading size-1 dims added until it has at least 2 dims. As `torch.atleast_2d`."""
     return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x

@@ -25,12 +25,17 @@ def _order(op, x, dim, descending):
 
 
 def sort(x, dim=-1, descending=False, stable=False):
+    """The named tuple (values, indices) of x sorted along `dim` (default the last), ascending or
+    `descending`. Always stable: equal elements keep their order (so `stable` changes nothing). The
+    gradient goes back to where each value came from. As `torch.sort`."""
     axis, indices = _order("sort", x, dim, descending)
     values = clone(x) if axis is None else gather(x, axis, constant(indices))
     return SortResult(values, constant(indices))
 
 
 def argsort(x, dim=-1, descending=False, stable=False):
+    """The int64 indices that sort x along `dim` (default the last), as `sort`'s indices; outside the
+    graph. As `torch.argsort`."""
     return constant(_order("argsort", x, dim, descending)[1])
 
 
