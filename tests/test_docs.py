@@ -23,7 +23,7 @@ DOCUMENTED_MODULES = [
     "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
     "autograd.ops.elementwise", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
     "autograd.ops.softmax", "autograd.ops.shape", "autograd.ops.indexing", "autograd.ops.joining",
-    "autograd.ops.linalg", "autograd.ops.sorting", "autograd.ops.windows",
+    "autograd.ops.linalg", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
 ]
 
 # Where users find the public API: every public function and class reachable from these.
