@@ -24,6 +24,10 @@ DOCUMENTED_MODULES = [
     "autograd.ops.elementwise", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
     "autograd.ops.softmax", "autograd.ops.shape", "autograd.ops.indexing", "autograd.ops.joining",
     "autograd.ops.linalg", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
+    "nn.modules", "nn.modules.activation", "nn.modules.attention", "nn.modules.conv", "nn.modules.dropout",
+    "nn.modules.embedding", "nn.modules.flatten", "nn.modules.linear", "nn.modules.loss",
+    "nn.modules.normalization", "nn.modules.pooling", "nn.modules.rnn", "nn.modules.transformer",
+    "nn.modules.upsampling", "nn.utils", "nn.utils.rnn",
 ]
 
 # Where users find the public API: every public function and class reachable from these.
