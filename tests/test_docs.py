@@ -28,6 +28,11 @@ DOCUMENTED_MODULES = [
     "nn.modules.embedding", "nn.modules.flatten", "nn.modules.linear", "nn.modules.loss",
     "nn.modules.normalization", "nn.modules.pooling", "nn.modules.rnn", "nn.modules.transformer",
     "nn.modules.upsampling", "nn.utils", "nn.utils.rnn",
+    "autograd.autograd", "autograd.broadcasting", "autograd.cuda", "autograd.engine", "autograd.errors",
+    "autograd.func", "autograd.function", "autograd.functional", "autograd.graph_report", "autograd.ops",
+    "autograd.ops.workspace", "autograd.post_accumulate_grad_hooks", "autograd.saved_tensor_hooks",
+    "nn.backward_hooks", "nn.data", "nn.data.transforms", "nn.files", "nn.models", "nn.optim", "nn.optim.adagrad",
+    "nn.optim.lbfgs", "nn.parameter",
 ]
 
 # Where users find the public API: every public function and class reachable from these.
