@@ -103,6 +103,8 @@ class TrainConfig:
     schedule: str = None       # "cosine" (the default) or "constant"; see learning_rate()
 
     def resolved(self):
+        """A copy with every field left as None filled with its default (which may depend on the model or
+        optimizer)."""
         model = self.model or "mlp"
         optimizer = self.optimizer or "adam"
         return TrainConfig(
@@ -136,6 +138,7 @@ class Position:
         self.seconds = seconds
 
     def next_epoch(self):
+        """The position at the start of the next epoch (batch 0, nothing accumulated)."""
         return Position(epoch=self.epoch + 1)
 
 
@@ -170,6 +173,8 @@ def mnist_arrays(limit=None, root=None):
 
 
 def load_mnist(root=None, train=True):
+    """The MNIST training (or test) set from `root`; DataUnavailable, a clear message, if it cannot be
+    loaded or downloaded."""
     try:
         return nn.data.MNIST(root=root, train=train)
     except (RuntimeError, OSError, ValueError) as error:
@@ -179,6 +184,8 @@ def load_mnist(root=None, train=True):
 # -- model, optimizer, evaluation ----------------------------------------------------------------
 
 def make_optimizer(name, params, lr):
+    """The optimizer named `name` ('sgd' with momentum, 'adam' or 'adamw') over `params` with learning rate
+    `lr`."""
     if name == "sgd":
         return nn.optim.SGD(params, lr=lr, momentum=SGD_MOMENTUM)
     if name == "adam":
@@ -329,6 +336,8 @@ def _train(config, out_dir, resume, on_batch_end, progress, log, data):
 
 
 def describe(config, out_dir, saved=None):
+    """The line printed when a run starts: what is trained, how, and where to; for a resumed run (`saved`),
+    from which epoch and batch."""
     run = (f"{config.model} for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
            f"{config.schedule}, batch {config.batch_size}, seed {config.seed}"
            + (f", first {config.limit} images" if config.limit else "") + ")")
@@ -364,24 +373,28 @@ def epoch_metrics(position, test):
 # -- validating settings: the command line and a stored checkpoint pass through the same rules -----
 
 def positive_int(value):
+    """`value` if it is an int >= 1, else ValueError (a checkpoint or argument rule)."""
     if type(value) is not int or value < 1:
         raise ValueError(f"must be a positive integer, got {value!r}")
     return value
 
 
 def non_negative_int(value):
+    """`value` if it is an int >= 0, else ValueError."""
     if type(value) is not int or value < 0:
         raise ValueError(f"must be a non-negative integer, got {value!r}")
     return value
 
 
 def positive_number(value):
+    """`value` if it is a finite int or float > 0, else ValueError."""
     if type(value) not in (int, float) or not (math.isfinite(value) and value > 0):
         raise ValueError(f"must be a positive number, got {value!r}")
     return value
 
 
 def non_negative_number(value):
+    """`value` if it is a finite int or float >= 0, else ValueError."""
     if type(value) not in (int, float) or not (math.isfinite(value) and value >= 0):
         raise ValueError(f"must be a non-negative number, got {value!r}")
     return value
@@ -395,6 +408,7 @@ def loss_value(value):
 
 
 def one_of(choices):
+    """A rule accepting only the strings in `choices` (ValueError otherwise)."""
     def check(value):
         if not isinstance(value, str) or value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
@@ -403,6 +417,7 @@ def one_of(choices):
 
 
 def optional(rule):
+    """`rule`, but letting None through."""
     return lambda value: value if value is None else rule(value)
 
 
@@ -472,6 +487,7 @@ def check_train_state(state, path):
 
 
 def format_epoch(metrics, epochs):
+    """The line printed after each epoch: train and test loss and accuracy, time, throughput."""
     return (f"epoch {metrics['epoch']}/{epochs}: "
             f"train loss {metrics['train_loss']:.4f} acc {metrics['train_accuracy']:.2%} | "
             f"test loss {metrics['test_loss']:.4f} acc {metrics['test_accuracy']:.2%} | "
@@ -555,6 +571,7 @@ def read_checkpoint(path):
 
 
 def config_from_checkpoint(state):
+    """The TrainConfig saved in a checkpoint's state."""
     return TrainConfig(**{f.name: state["config"][f.name] for f in fields(TrainConfig)})
 
 
@@ -577,6 +594,8 @@ def resumed_config(state, requested):
 
 
 def restore(model, optimizer, saved, path):
+    """Load a checkpoint's model and optimizer state into `model` and `optimizer`; UsageError naming `path`
+    if it does not fit them."""
     config = saved["state"]["config"]
     try:
         model.load_state_dict(saved["model"])
@@ -691,6 +710,8 @@ def _replace_atomically(path, write):
 
 
 def write_metrics(path, config, history, position, finished):
+    """Write metrics.json to `path` (atomically): the configuration, each epoch's metrics, where the run
+    stands, and whether it finished."""
     document = {"config": asdict(config), "epochs": history, "finished": finished,
                 "position": {"epoch": position.epoch, "batch": position.batch}}
     _replace_atomically(path, lambda f: f.write((json.dumps(document, indent=2) + "\n").encode("utf-8")))
@@ -796,6 +817,7 @@ _positive_float = _argument(float, positive_number)
 
 
 def build_parser():
+    """The argument parser of the `ndgrad` command, with its `train` and `evaluate` subcommands."""
     parser = _Parser(prog=PROG, description="Train and evaluate ndgrad's MNIST models.")
     commands = parser.add_subparsers(dest="command", metavar="{train,evaluate}", parser_class=_Parser)
 
@@ -897,6 +919,8 @@ def _evaluate_command(args):
 
 
 def main(argv=None):
+    """Run the `ndgrad` command with `argv` (default sys.argv[1:]); returns the exit status (2 on a usage
+    or data error, 130 on Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

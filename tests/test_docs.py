@@ -32,7 +32,7 @@ DOCUMENTED_MODULES = [
     "autograd.func", "autograd.function", "autograd.functional", "autograd.graph_report", "autograd.ops",
     "autograd.ops.workspace", "autograd.post_accumulate_grad_hooks", "autograd.saved_tensor_hooks",
     "nn.backward_hooks", "nn.data", "nn.data.transforms", "nn.files", "nn.models", "nn.optim", "nn.optim.adagrad",
-    "nn.optim.lbfgs", "nn.parameter",
+    "nn.optim.lbfgs", "nn.parameter", "nn.data.mnist", "nn.layer_statistics", "nn.train",
 ]
 
 # Where users find the public API: every public function and class reachable from these.
