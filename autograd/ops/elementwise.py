@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorLike
 
 
 def constant(array):
@@ -312,99 +312,99 @@ def floating(x):
     return x
 
 
-def neg(x):
+def neg(x: Tensor) -> Tensor:
     """-x, elementwise. As `torch.neg`."""
     return Neg.apply(x)
 
 
-def exp(x):
+def exp(x: Tensor) -> Tensor:
     """e to the power x, elementwise (integer and bool tensors computed in float32). As `torch.exp`."""
     return Exp.apply(floating(x))
 
 
-def expm1(x):
+def expm1(x: Tensor) -> Tensor:
     """exp(x) - 1, elementwise, accurate for small x. As `torch.expm1`."""
     return Expm1.apply(floating(x))
 
 
-def log(x):
+def log(x: Tensor) -> Tensor:
     """The natural logarithm, elementwise (-inf at 0, nan below). As `torch.log`."""
     return Log.apply(floating(x))
 
 
-def log1p(x):
+def log1p(x: Tensor) -> Tensor:
     """log(1 + x), elementwise, accurate for small x. As `torch.log1p`."""
     return Log1p.apply(floating(x))
 
 
-def sqrt(x):
+def sqrt(x: Tensor) -> Tensor:
     """The square root, elementwise (nan below 0). As `torch.sqrt`."""
     return Sqrt.apply(floating(x))
 
 
-def abs(x):
+def abs(x: Tensor) -> Tensor:
     """|x|, elementwise; the gradient at 0 is 0. As `torch.abs`."""
     return Abs.apply(x)
 
 
-def sin(x):
+def sin(x: Tensor) -> Tensor:
     """The sine (radians), elementwise. As `torch.sin`."""
     return Sin.apply(floating(x))
 
 
-def cos(x):
+def cos(x: Tensor) -> Tensor:
     """The cosine (radians), elementwise. As `torch.cos`."""
     return Cos.apply(floating(x))
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
     """The hyperbolic tangent, elementwise. As `torch.tanh`."""
     return Tanh.apply(floating(x))
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
     """The logistic function 1 / (1 + exp(-x)), elementwise, without overflow. As `torch.sigmoid`."""
     return Sigmoid.apply(floating(x))
 
 
-def relu(x):
+def relu(x: Tensor) -> Tensor:
     """max(x, 0), elementwise; the gradient at 0 is 0. As `torch.relu`."""
     return Relu.apply(x)
 
 
-def erf(x):
+def erf(x: Tensor) -> Tensor:
     """The error function, elementwise. As `torch.erf`."""
     return Erf.apply(floating(x))
 
 
-def clone(x):
+def clone(x: Tensor) -> Tensor:
     """A copy of x with its own array, still in the graph (the gradient passes through unchanged). As
     `torch.clone`."""
     return Clone.apply(x)
 
 
-def rsqrt(x):
+def rsqrt(x: Tensor) -> Tensor:
     """1 / sqrt(x), elementwise. As `torch.rsqrt`."""
     return 1 / sqrt(x)
 
 
-def square(x):
+def square(x: Tensor) -> Tensor:
     """x * x, elementwise. As `torch.square`."""
     return x * x
 
 
-def reciprocal(x):
+def reciprocal(x: Tensor) -> Tensor:
     """1 / x, elementwise. As `torch.reciprocal`."""
     return 1 / x
 
 
-def sign(x):
+def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of x, elementwise; a constant, outside the graph (its gradient is zero
     everywhere). As `torch.sign`."""
     return constant(np.sign(x.data))
 
 
-def clamp(x, min=None, max=None):
+def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
     """x limited to [min, max], elementwise; min or max may be None (not both), a number or a one-element
     tensor. The gradient passes where min <= x <= max. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
@@ -427,19 +427,19 @@ def _rounding(op, func, x):
     return Rounding.apply(x, func=func)
 
 
-def floor(x):
+def floor(x: Tensor) -> Tensor:
     """The largest whole number <= x, elementwise; integer tensors are returned as a copy. Zero gradient.
     As `torch.floor`."""
     return _rounding("floor", np.floor, x)
 
 
-def ceil(x):
+def ceil(x: Tensor) -> Tensor:
     """The smallest whole number >= x, elementwise; integer tensors are returned as a copy. Zero gradient.
     As `torch.ceil`."""
     return _rounding("ceil", np.ceil, x)
 
 
-def trunc(x):
+def trunc(x: Tensor) -> Tensor:
     """x rounded towards zero, elementwise; integer tensors are returned as a copy. Zero gradient. As
     `torch.trunc` (alias `fix`)."""
     return _rounding("trunc", np.trunc, x)
@@ -448,7 +448,7 @@ def trunc(x):
 fix = trunc
 
 
-def round(x, decimals=0):
+def round(x: Tensor, decimals: int = 0) -> Tensor:
     """Round half to even, as PyTorch (and NumPy); `decimals` digits after the point."""
     if decimals == 0:
         return _rounding("round", np.round, x)
@@ -457,14 +457,14 @@ def round(x, decimals=0):
     return Rounding.apply(x, func=functools.partial(np.round, decimals=decimals))
 
 
-def frac(x):
+def frac(x: Tensor) -> Tensor:
     """The fractional part x - trunc(x), with x's sign, of a floating tensor. As `torch.frac`."""
     if x.dtype.kind != "f":
         raise DTypeError(f"frac: needs a floating point tensor, got {x.dtype}")
     return Frac.apply(x)
 
 
-def cast(x, dtype):
+def cast(x: Tensor, dtype) -> Tensor:
     """x converted to `dtype` (anything naming one: np.float64, "float64", ...); x itself if it already has
     it. The gradient is cast back. As `Tensor.to(dtype)`."""
     from ..creation import resolve_dtype
@@ -489,6 +489,6 @@ class Softplus(Primitive):
         return grad * sigmoid(x)
 
 
-def softplus(x):
+def softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), elementwise, without overflow. As `torch.nn.functional.softplus` with beta=1."""
     return Softplus.apply(x)
