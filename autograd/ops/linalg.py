@@ -8,6 +8,7 @@ import numpy as np
 from ..broadcasting import sum_to
 from ..errors import shape_error
 from ..function import Primitive
+from ..tensor import Tensor
 from .arithmetic import operands
 
 
@@ -43,34 +44,34 @@ class MatMul(Primitive):
         return grad_a, grad_b
 
 
-def matmul(a, b):
+def matmul(a: Tensor, b: Tensor) -> Tensor:
     """The matrix product with NumPy's rules: 1-D operands are vectors, batch dims broadcast. As
     `torch.matmul` (the `@` operator)."""
     return MatMul.apply(*operands(a, b))
 
 
-def dot(a, b):
+def dot(a: Tensor, b: Tensor) -> Tensor:
     """The inner product of two 1-D tensors, a 0-d tensor. As `torch.dot`."""
     if a.ndim != 1 or b.ndim != 1:
         raise shape_error("dot", "expects two 1-D tensors", a.shape, b.shape)
     return matmul(a, b)
 
 
-def mm(a, b):
+def mm(a: Tensor, b: Tensor) -> Tensor:
     """The product of two 2-D matrices (n, m) @ (m, p). As `torch.mm`."""
     if a.ndim != 2 or b.ndim != 2:
         raise shape_error("mm", "expects two 2-D tensors", a.shape, b.shape)
     return matmul(a, b)
 
 
-def mv(a, b):
+def mv(a: Tensor, b: Tensor) -> Tensor:
     """The product of a 2-D matrix (n, m) and a 1-D vector (m,). As `torch.mv`."""
     if a.ndim != 2 or b.ndim != 1:
         raise shape_error("mv", "expects a 2-D matrix and a 1-D vector", a.shape, b.shape)
     return matmul(a, b)
 
 
-def bmm(a, b):
+def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched matrix products of two 3-D tensors (b, n, m) @ (b, m, p). As `torch.bmm`."""
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
@@ -121,7 +122,7 @@ class LinearWeightGrad(Primitive):
         return (Linear.apply(x, gg, None) if need_grad else None), (MatMul.apply(grad, gg) if need_x else None)
 
 
-def linear(x, weight, bias=None):
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, for `weight` of shape (out_features, in_features) and x of shape (...,
     in_features); `bias` (out_features,) may be None. As `torch.nn.functional.linear`."""
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
