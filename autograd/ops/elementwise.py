@@ -399,8 +399,8 @@ def reciprocal(x: Tensor) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of x, elementwise; a constant, outside the graph (its gradient is zero
-    everywhere). As `torch.sign`."""
+    """-1, 0 or 1 by the sign of x, elementwise, as a constant outside the graph (the derivative is
+    zero everywhere, so no gradient flows back through it). As `torch.sign`."""
     return constant(np.sign(x.data))
 
 
