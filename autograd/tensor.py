@@ -185,6 +185,16 @@ class Tensor:
         """The values as (nested) Python lists of numbers."""
         return self.data.tolist()
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs on tensors (`np.exp(t)`, `array * t`) run the autograd op, so gradients flow
+        (autograd/numpy_protocol.py)."""
+        return numpy_protocol.array_ufunc(self, ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on tensors (`np.sum(t, axis=0)`, `np.concatenate`) run the autograd op;
+        one with no such op raises TypeError when an argument requires grad."""
+        return numpy_protocol.array_function(self, func, types, args, kwargs)
+
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
@@ -813,3 +823,4 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 from . import ops  # noqa: E402  (ops build on Tensor)
+from . import numpy_protocol  # noqa: E402
