@@ -133,9 +133,9 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def device(self) -> str:
-        """Always "cpu": ndgrad runs on NumPy."""
-        return "cpu"
+    def device(self) -> Device:
+        """Always `device('cpu')` (equal to "cpu"): ndgrad runs on NumPy."""
+        return _CPU
 
     @property
     def T(self) -> Tensor:
@@ -812,12 +812,17 @@ class Device:
     def __repr__(self):
         return "device(type='cpu')"
 
+    def __str__(self):
+        return "cpu"
+
     def __eq__(self, other):
         return isinstance(other, Device) or other == "cpu"
 
     def __hash__(self):
         return hash("cpu")
 
+
+_CPU = Device()
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
