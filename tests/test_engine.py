@@ -970,3 +970,58 @@ def test_a_hook_returning_a_wrong_gradient_raises_naming_the_hook(hook, message,
     target.register_hook(hook)
     with pytest.raises(RuntimeError, match=message):
         (target * 2).sum().backward()
+
+# -- in-place accumulation into .grad ------------------------------------------------------------
+
+def test_gradient_accumulates_in_place_into_a_grad_nothing_else_holds():
+    import weakref
+    x = leaf(1.0, 2.0)
+    (x * 3).sum().backward()
+    grad_tensor, grad_array = weakref.ref(x.grad), weakref.ref(x.grad.data)   # weak: they hold nothing
+    (x * x).sum().backward()
+    assert x.grad is grad_tensor() and x.grad.data is grad_array()
+    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+
+
+def test_a_grad_the_caller_kept_is_not_written_into():
+    x = leaf(1.0, 2.0)
+    (x * 3).sum().backward()
+    kept = x.grad
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(kept.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+
+
+def test_a_grad_shared_by_two_leaves_is_not_written_into():
+    p, q = leaf(1.0), leaf(1.0)
+    p.grad = q.grad = ag.tensor([5.0])
+    (p * 2 + q * 3).sum().backward()
+    assert p.grad.item() == 7.0 and q.grad.item() == 8.0
+
+
+def test_a_grad_that_views_the_callers_array_is_not_written_into():
+    base = np.zeros(4)
+    x = leaf(1.0, 2.0)
+    x.grad = ag.from_numpy(base[:2])
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(base, np.zeros(4))
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_accumulation_under_create_graph_stays_differentiable():
+    x = leaf(2.0)
+    (x * x).backward(create_graph=True)
+    first = x.grad
+    (x * x).backward(create_graph=True)
+    assert x.grad is not first and x.grad.item() == 8.0 and x.grad.requires_grad
+    (y,) = ag.grad(x.grad, x)
+    assert y.item() == 4.0
+
+
+def test_post_accumulate_grad_hook_sees_the_gradient_accumulated_in_place():
+    x = leaf(1.0, 2.0)
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.data.tolist()))
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert seen == [[3.0, 3.0], [6.0, 6.0]]
