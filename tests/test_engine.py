@@ -1025,3 +1025,26 @@ def test_post_accumulate_grad_hook_sees_the_gradient_accumulated_in_place():
     (x * 3).sum().backward()
     (x * 3).sum().backward()
     assert seen == [[3.0, 3.0], [6.0, 6.0]]
+
+
+def test_gradients_meeting_at_a_node_sum_without_touching_one_a_hook_kept():
+    x = leaf(1.0, 2.0)
+    a = x * 1.0
+    c = a.clone()                         # clone's backward passes its incoming gradient object on
+    kept = []
+    c.register_hook(lambda g: kept.append(g))
+    ((c * 2).sum() + (a * 3).sum() + (a * 4).sum()).backward()
+    np.testing.assert_array_equal(kept[0].data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [9.0, 9.0])
+
+
+def test_many_gradients_meeting_at_a_node_match_torch(torch):
+    values = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    mine, theirs = leaf(*values.ravel()).reshape(2, 3), torch.tensor(values, requires_grad=True)
+    for lib, x in ((ag, mine), (torch, theirs)):
+        a = x * 1.5
+        q, k, v = a[:, :1], a[:, 1:2], a[:, 2:]          # three slices of one node, as attention's split
+        out = (q * k).sum() + (v * v).sum() + (a + a).sum() + lib.tanh(a).sum()
+        out.backward()
+    mine_leaf = mine.grad_fn.edges[0]
+    np.testing.assert_allclose(mine_leaf.grad.data.reshape(2, 3), theirs.grad.numpy(), rtol=1e-12)
