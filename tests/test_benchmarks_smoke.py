@@ -133,3 +133,21 @@ def test_profile_cli_reports_the_cifar_cnn_by_op(capsys):
     profile_ndgrad.main(["--steps", "1", "--workload", "cifar_cnn", "--batch", "2"])
     out = capsys.readouterr().out
     assert "CIFAR-size CNN train step, batch 2: by phase and op" in out and "| Conv2d |" in out
+
+
+def test_ratios_gives_one_ratio_per_round_against_the_reference():
+    from benchmarks import ratios
+    implementations = _implementations("torch", "ndgrad") if _has_torch() else _implementations("ndgrad")
+    lines = []
+    measured, reference = ratios.measure(implementations, TINY, "gpt", threads=1, rounds=2, print_round=lines.append)
+    assert len(lines) == 2
+    if _has_torch():
+        assert reference == "torch" and len(measured["ndgrad"]) == 2 and all(r > 0 for r in measured["ndgrad"])
+
+
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
