@@ -3,15 +3,13 @@
 
 Importing this module raises ImportError when autograd or nn is missing; the harness then skips it.
 """
-import math
-
 import numpy as np
 
 import autograd as ag
 import nn
 import nn.functional as F
 
-from . import workloads
+from . import models, workloads
 
 NAME = "ndgrad"
 DESCRIPTION = "ndgrad (autograd + nn)"
@@ -103,79 +101,12 @@ def chain(n, x0):
 
 
 def cifar_cnn_step(params, x, y, lr=workloads.CIFAR_LR):
-    layers, c_in = [], workloads.CIFAR_IMAGE[0]
-    for i, c_out in enumerate(workloads.CIFAR_CHANNELS):
-        conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
-        conv.load_state_dict({"weight": params[f"conv{i}_w"]})
-        norm = nn.BatchNorm2d(c_out)
-        norm.load_state_dict({"weight": params[f"bn{i}_w"], "bias": params[f"bn{i}_b"]}, strict=False)
-        layers += [conv, norm, nn.ReLU()]
-        if i in workloads.CIFAR_POOL_AFTER:
-            layers.append(nn.MaxPool2d(2))
-        c_in = c_out
-    head = _load(nn.Linear(params["fc_w"].shape[1], params["fc_w"].shape[0]), params["fc_w"], params["fc_b"])
-    model = nn.Sequential(*layers, nn.Flatten(), head)
+    model = models.cifar_cnn(ag, nn, params)
     optimizer = nn.optim.SGD(model.parameters(), lr=lr, momentum=workloads.CIFAR_MOMENTUM)
     return _training_step(model, x, y, optimizer)
 
 
-class CausalSelfAttention(nn.Module):
-    """nanoGPT's attention, by hand: one Linear to q, k, v, a masked softmax, one Linear out."""
-
-    def __init__(self, width, heads, context):
-        super().__init__()
-        self.heads = heads
-        self.c_attn = nn.Linear(width, 3 * width)
-        self.c_proj = nn.Linear(width, width)
-        self.future = np.triu(np.ones((context, context), bool), k=1)
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
-        att = ag.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(C // self.heads))
-        att = F.softmax(att.masked_fill(self.future[:T, :T], float("-inf")), dim=-1)
-        out = ag.matmul(att, v).transpose(1, 2).reshape(B, T, C)
-        return self.c_proj(out)
-
-
-class Block(nn.Module):
-    def __init__(self, width, heads, context):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(width)
-        self.attn = CausalSelfAttention(width, heads, context)
-        self.ln_2 = nn.LayerNorm(width)
-        self.mlp = nn.Sequential()
-        self.mlp.c_fc = nn.Linear(width, 4 * width)
-        self.mlp.gelu = nn.GELU()
-        self.mlp.c_proj = nn.Linear(4 * width, width)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
-class GPT(nn.Module):
-    def __init__(self, vocab, context, width, heads, layers):
-        super().__init__()
-        self.wte = nn.Embedding(vocab, width)
-        self.wpe = nn.Embedding(context, width)
-        self.h = nn.ModuleList([Block(width, heads, context) for _ in range(layers)])
-        self.ln_f = nn.LayerNorm(width)
-        self.lm_head = nn.Linear(width, vocab, bias=False)
-
-    def forward(self, tokens):
-        x = self.wte(tokens) + self.wpe(ag.arange(tokens.shape[1]))
-        for block in self.h:
-            x = block(x)
-        logits = self.lm_head(self.ln_f(x))
-        return logits.view(-1, logits.shape[-1])     # (B*T, vocab), as nanoGPT flattens before its loss
-
-
 def gpt_step(params, tokens, targets, lr=workloads.GPT_LR):
-    model = GPT(workloads.GPT_VOCAB, workloads.GPT_CONTEXT, workloads.GPT_WIDTH, workloads.GPT_HEADS,
-                workloads.GPT_LAYERS)
-    state = {name: np.ascontiguousarray(value) for name, value in params.items()}
-    model.load_state_dict(state)
+    model = models.gpt(ag, nn, params)
     optimizer = nn.optim.AdamW(model.parameters(), lr=lr, weight_decay=workloads.GPT_WEIGHT_DECAY)
     return _training_step(model, tokens, np.reshape(targets, -1), optimizer)
