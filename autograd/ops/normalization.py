@@ -1,4 +1,5 @@
-"""Normalisation over some axes: batch norm and layer norm share one fused op."""
+"""Normalisation over some axes: batch norm, layer norm and group norm share one fused op
+(Normalize), whose gradients are one NormalizeGrad node."""
 import numbers
 
 import numpy as np
