@@ -2,7 +2,7 @@
 __version__ = "0.1.0"
 
 from .tensor import Device as device, Tensor
-from .creation import (Generator, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
+from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
                        float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
                        int32, int64, linspace, long, manual_seed, ones, ones_like, parse_to, rand, rand_like, randint,
                        randn, randn_like, randperm, tensor, uint8, zeros, zeros_like)

@@ -19,7 +19,7 @@ import numpy as np
 from .errors import ArgumentError, DTypeError
 
 if TYPE_CHECKING:  # for the type hints only: tensor.py imports this module
-    from .tensor import Tensor
+    from .tensor import Device, Tensor
 
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
@@ -28,6 +28,7 @@ half, float, double, long, int = float16, float32, float64, int64, int32  # PyTo
 
 # Type-hint vocabulary (this module's own `int` and `float` are dtypes, so hints say builtins.int).
 DTypeLike = Union[np.dtype, type, str, None]
+DeviceLike = Union[str, "Device", None]   # only the CPU exists
 Number = Union[builtins.int, builtins.float, bool]
 
 _DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
@@ -163,6 +164,19 @@ def scalar_operand(value, like):
     return as_array(value)
 
 
+def set_default_device(device: DeviceLike) -> None:
+    """As torch.set_default_device: the device new tensors go to. The CPU is the only one, so this
+    checks `device` (None or "cpu") and raises for any other."""
+    if device is not None:
+        check_device(device)
+
+
+def get_default_device() -> "Device":
+    """As torch.get_default_device: always `device('cpu')`."""
+    from .tensor import Device
+    return Device()
+
+
 def check_device(device) -> None:
     """Raise a RuntimeError unless `device` is the CPU ("cpu", "cpu:0" or `autograd.device("cpu")`)."""
     name = getattr(device, "type", device)
@@ -201,15 +215,18 @@ def _shape(shape, op):
     return tuple(builtins.int(n) for n in shape)
 
 
-def _new(array, requires_grad):
+def _new(array, requires_grad, device=None):
+    """The new tensor of a creation function, once its `device=` is known to be the CPU."""
     from .tensor import Tensor
+    if device is not None:
+        check_device(device)
     t = Tensor._make(array, False, None)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def tensor(data, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data`: `torch.tensor`.
 
     `data` is a Python number, a (nested) list, a NumPy array or a Tensor. Python floats become
@@ -221,15 +238,15 @@ def tensor(data, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor
     source = data.data if isinstance(data, Tensor) else data
     if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
         array = array.copy()
-    return _new(array, requires_grad)
+    return _new(array, requires_grad, device)
 
 
-def as_tensor(data, dtype: DTypeLike = None) -> Tensor:
+def as_tensor(data, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
     """`data` as a tensor without copying when it already is one of that dtype: `torch.as_tensor`."""
     from .tensor import Tensor
     if isinstance(data, Tensor) and (dtype is None or data.dtype == resolve_dtype(dtype)):
         return data
-    return _new(as_array(data, dtype), False)
+    return _new(as_array(data, dtype), False, device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -240,64 +257,64 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _new(array, False)
 
 
-def zeros(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 by default); the shape as ints or one tuple: `torch.zeros`."""
-    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or float32), requires_grad, device)
 
 
-def ones(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 by default): `torch.ones`."""
-    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or float32), requires_grad, device)
 
 
-def empty(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def empty(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor whose values are whatever was in memory (float32 by default): `torch.empty`."""
-    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or float32), requires_grad, device)
 
 
 def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, dtype: DTypeLike = None,
-         requires_grad: bool = False) -> Tensor:
+         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` filled with `fill_value` (dtype from the value unless given): `torch.full`."""
     shape = _shape((shape,) if isinstance(shape, numbers.Integral) else tuple(shape), "full")
     if not (isinstance(fill_value, (numbers.Number, np.generic)) or getattr(fill_value, "ndim", None) == 0):
         raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad)
+    return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Zeros of `t`'s shape and dtype: `torch.zeros_like`."""
     _check_like("zeros_like", t)
-    return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
+    return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Ones of `t`'s shape and dtype: `torch.ones_like`."""
     _check_like("ones_like", t)
-    return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
+    return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """`fill_value` in `t`'s shape and dtype: `torch.full_like`."""
     _check_like("full_like", t)
-    return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad)
+    return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def randn_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False,
+def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
                generator: Generator | None = None) -> Tensor:
     """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""
     _check_like("randn_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
-    return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad)
+    return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad, device)
 
 
-def rand_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False,
+def rand_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
               generator: Generator | None = None) -> Tensor:
     """Uniform samples from [0, 1) in `t`'s shape and dtype: `torch.rand_like`."""
     _check_like("rand_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
-    return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad)
+    return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad, device)
 
 
 def _check_like(op, t):
@@ -306,7 +323,7 @@ def _check_like(op, t):
 
 
 def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DTypeLike = None,
-           requires_grad: bool = False) -> Tensor:
+           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """`start, start + step, ...` below `end` (`arange(n)` is 0..n-1): `torch.arange`.
 
     Integer arguments give int64, floating ones float32, as in PyTorch.
@@ -323,21 +340,21 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
     array = np.arange(start, end, step)
     if dtype is None and array.dtype == np.float64:
         dtype = float32
-    return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad)
+    return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad, device)
 
 
 def linspace(start: builtins.float, end: builtins.float, steps: builtins.int, dtype: DTypeLike = None,
-             requires_grad: bool = False) -> Tensor:
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included (float32): `torch.linspace`."""
     _shape((steps,), "linspace")
-    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
 
 
 def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
-        requires_grad: bool = False) -> Tensor:
+        device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """The n x m (n x n) identity matrix (float32): `torch.eye`."""
     _shape((n,) if m is None else (n, m), "eye")
-    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
 
 
 # -- random numbers ----------------------------------------------------------------------------
@@ -377,7 +394,7 @@ def _generator(generator):
     return (generator or _default_generator).rng
 
 
-def randn(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False,
+def randn(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
           generator: Generator | None = None) -> Tensor:
     """Samples from the standard normal distribution (float32 by default): `torch.randn`.
 
@@ -385,14 +402,14 @@ def randn(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = F
     """
     dtype, drawn = _floating_dtype("randn", dtype)
     return _new(_generator(generator).standard_normal(_shape(shape, "randn"), dtype=drawn).astype(dtype, copy=False),
-                requires_grad)
+                requires_grad, device)
 
 
-def rand(*shape: builtins.int, dtype: DTypeLike = None, requires_grad: bool = False,
+def rand(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
          generator: Generator | None = None) -> Tensor:
     """Samples from the uniform distribution on [0, 1) (float32 by default): `torch.rand`."""
     dtype, drawn = _floating_dtype("rand", dtype)
-    return _new(_generator(generator).random(_shape(shape, "rand"), dtype=drawn).astype(dtype, copy=False), requires_grad)
+    return _new(_generator(generator).random(_shape(shape, "rand"), dtype=drawn).astype(dtype, copy=False), requires_grad, device)
 
 
 def _floating_dtype(op, dtype):
@@ -404,8 +421,8 @@ def _floating_dtype(op, dtype):
 
 
 def randint(low: builtins.int, high: builtins.int | None = None, size: tuple[builtins.int, ...] = (),
-            dtype: DTypeLike = None,
-            generator: Generator | None = None) -> Tensor:
+            dtype: DTypeLike = None, generator: Generator | None = None, device: DeviceLike = None,
+            requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high) (int64); `randint(high, size)` as PyTorch: `torch.randint`."""
     if high is None:
         low, high = 0, low
@@ -414,10 +431,12 @@ def randint(low: builtins.int, high: builtins.int | None = None, size: tuple[bui
     if not low < high:
         raise ArgumentError(f"randint: low must be less than high, got low={low}, high={high}")
     size = _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "randint")
-    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64), False)
+    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64),
+                requires_grad, device)
 
 
-def randperm(n: builtins.int, generator: Generator | None = None) -> Tensor:
+def randperm(n: builtins.int, generator: Generator | None = None, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1 (int64): `torch.randperm`."""
     _shape((n,), "randperm")
-    return _new(_generator(generator).permutation(n).astype(int64), False)
+    return _new(_generator(generator).permutation(n).astype(resolve_dtype(dtype) or int64), requires_grad, device)

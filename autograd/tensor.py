@@ -133,9 +133,9 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def device(self) -> str:
-        """Always "cpu": ndgrad runs on NumPy."""
-        return "cpu"
+    def device(self) -> Device:
+        """Always `device('cpu')` (equal to "cpu"): ndgrad runs on NumPy."""
+        return _CPU
 
     @property
     def T(self) -> Tensor:
@@ -184,6 +184,16 @@ class Tensor:
     def tolist(self) -> "list | Number":
         """The values as (nested) Python lists of numbers."""
         return self.data.tolist()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs on tensors (`np.exp(t)`, `array * t`) run the autograd op, so gradients flow
+        (autograd/numpy_protocol.py)."""
+        return numpy_protocol.array_ufunc(self, ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on tensors (`np.sum(t, axis=0)`, `np.concatenate`) run the autograd op;
+        one with no such op raises TypeError when an argument requires grad."""
+        return numpy_protocol.array_function(self, func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.data.dtype:
@@ -802,6 +812,9 @@ class Device:
     def __repr__(self):
         return "device(type='cpu')"
 
+    def __str__(self):
+        return "cpu"
+
     def __eq__(self, other):
         return isinstance(other, Device) or other == "cpu"
 
@@ -809,7 +822,10 @@ class Device:
         return hash("cpu")
 
 
+_CPU = Device()
+
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 from . import ops  # noqa: E402  (ops build on Tensor)
+from . import numpy_protocol  # noqa: E402

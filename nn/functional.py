@@ -104,7 +104,7 @@ def prelu(input, weight):
 def gelu(input, approximate="none"):
     """x * Phi(x) with the exact normal CDF (erf), or PyTorch's tanh approximation."""
     if approximate == "none":
-        return input * (ag.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
+        return ag.gelu(input)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * (ag.tanh(inner) + 1) * 0.5

@@ -711,10 +711,22 @@ def _replace_atomically(path, write):
 
 def write_metrics(path, config, history, position, finished):
     """Write metrics.json to `path` (atomically): the configuration, each epoch's metrics, where the run
-    stands, and whether it finished."""
-    document = {"config": asdict(config), "epochs": history, "finished": finished,
+    stands, and whether it finished. Strict JSON, so a diverged run's NaN or infinite loss is written
+    as null."""
+    document = {"config": asdict(config), "epochs": _finite_or_null(history), "finished": finished,
                 "position": {"epoch": position.epoch, "batch": position.batch}}
-    _replace_atomically(path, lambda f: f.write((json.dumps(document, indent=2) + "\n").encode("utf-8")))
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    _replace_atomically(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _finite_or_null(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 def write_curves(path, history, config):

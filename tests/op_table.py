@@ -218,6 +218,7 @@ OPS = [
            [[(4, 3), (2, 3), (2,)], [(2, 5, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)], [(0, 3), (2, 3), (2,)]]),
     OpSpec("linear_no_bias", ag.linear, lambda t, x, w: t.nn.functional.linear(x, w), [[(4, 3), (2, 3)]]),
     unary("softplus", ag.softplus, lambda t, x: t.nn.functional.softplus(x), lambda x: np.logaddexp(0, x)),
+    unary("gelu", ag.gelu, lambda t, x: t.nn.functional.gelu(x), domain=(-4.0, 4.0)),
     OpSpec("softmax_cross_entropy", ag.softmax_cross_entropy, lambda t, x, c: -(c * x.log_softmax(1)).sum(1),
            [[(4, 3), (4, 3)], [(2, 3, 2), (2, 3, 2)], [(1, 1), (1, 1)]]),
     OpSpec("softmax_cross_entropy_scaled", lambda x, c: ag.softmax_cross_entropy(x, c, dim=-1, scale=0.25),

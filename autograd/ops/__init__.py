@@ -1,5 +1,5 @@
 """The primitive ops, one module per family, and the functions built on them."""
-from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, erf, exp, expm1, fix, floor, frac, log,
+from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, erf, exp, expm1, fix, floor, frac, gelu, log,
                           log1p, neg, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
                           tanh, trunc)
 from .arithmetic import (add, div, divide, floor_divide, fmod, masked_fill, maximum, minimum, mul, multiply, pow,

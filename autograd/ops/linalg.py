@@ -1,4 +1,4 @@
-"""matmul: 1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul.
+"""matmul (1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul) and linear.
 
 d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadcast are summed
 back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
