@@ -83,6 +83,7 @@ OPS = [
     unary("round_decimals", lambda x: ag.round(x, decimals=1), lambda t, x: x.round(decimals=1),
           lambda x: np.round(x, 1)),
     unary("trunc", lambda x: x.trunc(), lambda t, x: x.trunc(), np.trunc),
+    unary("sign", ag.sign, lambda t, x: x.sign(), np.sign, distinct=True),
     unary("frac", lambda x: x.frac() * x, lambda t, x: x.frac() * x, lambda x: (x - np.trunc(x)) * x),
     unary("floor_times_x", lambda x: x.floor() * x, lambda t, x: x.floor() * x, lambda x: np.floor(x) * x),
     # remainder and floor division (discontinuous where x / y is whole; random inputs stay clear)

@@ -287,8 +287,8 @@ class GeluGrad(Primitive):
 
 
 class Rounding(Primitive):
-    """floor, ceil, round, trunc: piecewise constant, so the gradient is zero (as PyTorch, which
-    also gives zero at the jumps)."""
+    """floor, ceil, round, trunc, sign: piecewise constant, so the gradient is zero (as PyTorch,
+    which also gives zero at the jumps)."""
     @staticmethod
     def forward(ctx, x, func):
         return func(x)
@@ -429,9 +429,11 @@ def reciprocal(x: Tensor) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of x, elementwise, as a constant outside the graph (the derivative is
-    zero everywhere, so no gradient flows back through it). As `torch.sign`."""
-    return constant(np.sign(x.data))
+    """-1, 0 or 1 by the sign of x, elementwise. Piecewise constant, so its gradient is zero, but (as
+    in PyTorch) the result of a tensor that requires grad is in the graph. As `torch.sign`."""
+    if x.dtype.kind != "f":
+        return constant(np.sign(x.data) if x.dtype != np.bool_ else x.data.copy())
+    return Rounding.apply(x, func=np.sign)
 
 
 def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
