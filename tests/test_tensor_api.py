@@ -383,3 +383,17 @@ def test_numpy_scalars_do_not_promote_a_float32_graph():
     assert out.dtype == np.float32
     out.sum().backward()
     assert w.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("values, dtype", [([1.0, np.nan, 3.0, 3.0, 1.0, np.nan], np.float64),
+                                           ([-128, 5, 0, 5, 127], np.int8), ([3, 0, 255, 3], np.uint8),
+                                           ([True, False, True], np.bool_)])
+def test_descending_sort_and_topk_order_nan_ties_and_integers_as_torch(values, dtype, torch):
+    array = np.array(values, dtype=dtype)
+    ours = ag.sort(ag.tensor(array), descending=True)
+    theirs = torch.sort(torch.tensor(array), descending=True, stable=True)
+    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    if dtype != np.bool_:
+        np.testing.assert_array_equal(ag.topk(ag.tensor(array), 2).values.data,
+                                      torch.topk(torch.tensor(array), 2).values.numpy())

@@ -17,12 +17,15 @@ TopkResult = namedtuple("topk", ["values", "indices"])
 def _order(op, x, dim, descending):
     """int64 indices that sort x along dim; stable, so ties keep their order (as PyTorch's stable sort)."""
     (axis,) = normalize_axes(op, dim, x.ndim) or (None,)
-    data = x.data
-    if descending:
-        data = -(data.astype(np.int64) if data.dtype.kind in "bu" else data)
     if axis is None:
         return None, np.zeros((), np.int64)
-    return axis, np.argsort(data, axis=axis, kind="stable").astype(np.int64, copy=False)
+    if not descending:
+        return axis, np.argsort(x.data, axis=axis, kind="stable").astype(np.int64, copy=False)
+    # Descending, without negating (which overflows integers and moves NaN): the ascending stable
+    # order of the reversed input, read backwards, puts NaN first and keeps ties in input order.
+    n = x.shape[axis]
+    reversed_order = np.argsort(np.flip(x.data, axis), axis=axis, kind="stable")
+    return axis, (n - 1 - np.flip(reversed_order, axis)).astype(np.int64, copy=False)
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
