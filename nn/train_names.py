@@ -1,0 +1,320 @@
+"""`ndgrad train --data names` and `ndgrad sample`: character-level language models on first names.
+
+`ndgrad train --data names --model {bigram,mlp,rnn,gru,transformer}` trains one of the models of
+nn/char_models.py on the training split of nn.data.Names (the makemore recipe: '.' as start and end
+token, lowercase names, a validation split fixed by the seed), prints each epoch's training and
+validation loss (mean cross-entropy per predicted character, in nats) and next-character accuracy,
+and at the end a few sampled names. It writes to its output directory, as MNIST training does
+(nn/train.py, whose checkpoint, metrics, progress-bar, learning-rate, seeding and Ctrl-C machinery it
+reuses, so the same exact-resumption guarantee holds):
+
+    checkpoint.safetensors   model, optimizer and training state (rewritten each epoch)
+    metrics.json             the configuration and each epoch's train/validation loss and accuracy
+    curves.png               loss per epoch
+
+`ndgrad sample --checkpoint DIR -n 20 --seed 0` prints names drawn from a trained model.
+"""
+import dataclasses
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+import autograd as ag
+import nn
+
+from .char_models import CHAR_MODELS, build_char_model, sample, sequence_loss
+from .data.names import VOCABULARY, decode
+from .train import (CHECKPOINT_FILE, CURVES_FILE, METRICS_FILE, PROG, DataUnavailable, Position, StopRequest,
+                    TrainConfig, UsageError, _one_line, _plural, _positive_int, _non_negative_int, _progress_bar,
+                    _replace_atomically, dropout_seed, learning_rate, make_optimizer, resumed_config,
+                    write_checkpoint, write_metrics)
+
+CHECKPOINT_FORMAT = "ndgrad-names-checkpoint/1"
+DEFAULT_MODEL = "gru"
+DEFAULT_EPOCHS = {"bigram": 5, "mlp": 20, "rnn": 10, "gru": 10, "transformer": 10}
+DEFAULT_LR = {"bigram": 0.1, "mlp": 1e-2, "rnn": 1e-2, "gru": 1e-2, "transformer": 3e-3}   # for adam(w)
+SGD_LR = 0.05
+DEFAULT_OPTIMIZER = "adamw"
+DEFAULT_BATCH_SIZE = 128
+EVAL_BATCH_SIZE = 512
+SAMPLES_AFTER_TRAINING = 10
+
+
+def resolved(config):
+    """`config` (a TrainConfig; `limit` counts training names) with the names defaults filled in."""
+    model = config.model or DEFAULT_MODEL
+    optimizer = config.optimizer or DEFAULT_OPTIMIZER
+    lr = config.lr if config.lr is not None else SGD_LR if optimizer == "sgd" else DEFAULT_LR.get(model)
+    return dataclasses.replace(
+        config, model=model, optimizer=optimizer, lr=lr,
+        epochs=DEFAULT_EPOCHS.get(model) if config.epochs is None else config.epochs,
+        batch_size=DEFAULT_BATCH_SIZE if config.batch_size is None else config.batch_size).resolved()
+
+
+def load_splits(config):
+    """(training Names, validation Names) for the run's seed and limit."""
+    try:
+        return (nn.data.Names(train=True, seed=config.seed, limit=config.limit),
+                nn.data.Names(train=False, seed=config.seed))
+    except (RuntimeError, OSError, ValueError) as error:
+        raise DataUnavailable(str(error)) from None
+
+
+def build_model(config, block_size):
+    return build_char_model(config.model, len(VOCABULARY), block_size)
+
+
+def evaluate(model, dataset, batch_size=EVAL_BATCH_SIZE):
+    """{"loss", "accuracy"} of `model` in eval mode: mean cross-entropy per predicted character and
+    the fraction of characters it ranks first."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, count = 0.0, 0, 0
+    try:
+        with ag.no_grad():
+            for start in range(0, len(dataset), batch_size):
+                inputs, targets = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
+                logits = model(inputs)
+                tokens = int((targets.numpy() >= 0).sum())
+                loss_sum += sequence_loss(logits, targets).item() * tokens
+                correct += _correct(logits, targets)
+                count += tokens
+    finally:
+        model.train(was_training)
+    return {"loss": loss_sum / count, "accuracy": correct / count}
+
+
+def _correct(logits, targets):
+    return int((logits.numpy().argmax(axis=-1) == targets.numpy()).sum())
+
+
+def train_step(model, optimizer, inputs, targets):
+    """One optimizer step: (mean loss per character, characters predicted right, characters)."""
+    logits = model(inputs)
+    loss = sequence_loss(logits, targets)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item(), _correct(logits, targets), int((targets.numpy() >= 0).sum())
+
+
+def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=None, data=None):
+    """Train a character model as `ndgrad train --data names` does; returns nn.train.TrainResult.
+
+    The arguments are those of nn.train.train; `data` is the (training, validation) pair of
+    `load_splits(config)`, to save loading it again.
+    """
+    from .train import TrainResult
+    log = log or print
+    out_dir = Path(out_dir)
+    checkpoint_path = out_dir / CHECKPOINT_FILE
+    saved = None
+    if resume:
+        saved = read_checkpoint(checkpoint_path)
+        config = resumed_config(saved["state"], config)
+    else:
+        config = resolved(config)
+        if config.model not in CHAR_MODELS:
+            raise UsageError(f"unknown model {config.model!r} for --data names (choose from {', '.join(CHAR_MODELS)})")
+        if checkpoint_path.exists():
+            log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log(describe(config, out_dir, saved))
+
+    train_set, validation_set = data if data is not None else load_splits(config)
+    ag.manual_seed(config.seed)
+    model = build_model(config, train_set.block_size)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    if saved is not None:
+        try:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+        except (KeyError, ValueError, RuntimeError, TypeError) as error:
+            raise UsageError(f"{checkpoint_path}: the checkpoint does not fit the {config.model} model and its "
+                             f"optimizer ({_one_line(error)})") from None
+        history, position = saved["state"]["history"], Position(**saved["state"]["position"])
+    else:
+        history, position = [], Position()
+    loader = nn.data.DataLoader(train_set, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+
+    def save(finished=False):
+        state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "position": asdict(position),
+                 "history": history, "block_size": train_set.block_size}
+        write_checkpoint(checkpoint_path, model, optimizer, state)
+        write_metrics(out_dir / METRICS_FILE, config, history, position, finished)
+
+    def result(interrupted):
+        return TrainResult(model, optimizer, config, history, position, interrupted, out_dir)
+
+    model.train()
+    with StopRequest() as stop:
+        while position.epoch < config.epochs:
+            epoch = position.epoch
+            bar = _progress_bar(len(loader), position, config, progress)
+            started = time.perf_counter() - position.seconds
+            loader.epoch = epoch
+            batches = iter(loader)
+            for _ in range(position.batch):          # resuming: these batches are already trained on
+                next(batches)
+            for inputs, targets in batches:
+                lr = learning_rate(config, epoch * len(loader) + position.batch, config.epochs * len(loader))
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                ag.manual_seed(dropout_seed(config.seed, epoch, position.batch))
+                loss, correct, count = train_step(model, optimizer, inputs, targets)
+                position.record(loss, correct, count, seconds=time.perf_counter() - started)
+                bar.set_postfix({"loss": f"{position.loss_sum / position.seen:.4f}",
+                                 "chars/s": f"{position.seen / position.seconds:.0f}"}, refresh=False)
+                bar.update(1)
+                interrupted = False
+                if on_batch_end is not None:
+                    try:
+                        on_batch_end(position)
+                    except KeyboardInterrupt:
+                        interrupted = True
+                if interrupted or stop.requested:
+                    bar.close()
+                    save()
+                    return result(interrupted=True)
+            bar.close()
+
+            history.append(epoch_metrics(position, evaluate(model, validation_set)))
+            position = position.next_epoch()
+            save(finished=position.epoch >= config.epochs)
+            write_curves(out_dir / CURVES_FILE, history, config)
+            log(format_epoch(history[-1], config.epochs))
+            if stop.requested and position.epoch < config.epochs:
+                return result(interrupted=True)
+    return result(interrupted=False)
+
+
+def describe(config, out_dir, saved=None):
+    run = (f"{config.model} on names for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
+           f"{config.schedule}, batch {config.batch_size}, seed {config.seed}"
+           + (f", first {config.limit} names" if config.limit else "") + ")")
+    if saved is None:
+        return f"training {run} -> {out_dir}/"
+    position = saved["state"]["position"]
+    return f"resuming {run} at epoch {position['epoch'] + 1}, batch {position['batch']} -> {out_dir}/"
+
+
+def epoch_metrics(position, validation):
+    return {
+        "epoch": position.epoch + 1,
+        "train_loss": position.loss_sum / position.seen,
+        "train_accuracy": position.correct / position.seen,
+        "val_loss": validation["loss"],
+        "val_accuracy": validation["accuracy"],
+        "seconds": position.seconds,
+        "characters_per_second": position.seen / position.seconds,
+    }
+
+
+def format_epoch(metrics, epochs):
+    return (f"epoch {metrics['epoch']}/{epochs}: "
+            f"train loss {metrics['train_loss']:.4f} acc {metrics['train_accuracy']:.2%} | "
+            f"val loss {metrics['val_loss']:.4f} acc {metrics['val_accuracy']:.2%} | "
+            f"{metrics['seconds']:.1f} s, {metrics['characters_per_second']:.0f} chars/s")
+
+
+def write_curves(path, history, config):
+    """Train and validation loss per epoch as a PNG (matplotlib's Agg canvas, no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 4), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    epochs = [m["epoch"] for m in history]
+    for split, style in (("train", "o-"), ("val", "s-")):
+        axes.plot(epochs, [m[f"{split}_loss"] for m in history], style, label=split)
+    axes.set(title=f"{config.model} on names ({config.optimizer}, lr {config.lr:g} {config.schedule})",
+             xlabel="epoch", ylabel="cross-entropy per character (nats)")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    _replace_atomically(path, lambda f: figure.savefig(f, format="png", dpi=100))
+
+
+# -- checkpoints and sampling --------------------------------------------------------------------
+
+def read_checkpoint(path):
+    """{"model", "optimizer", "state"} of a names checkpoint; UsageError saying why it is unusable."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_FILE
+    if not path.is_file():
+        raise UsageError(f"no checkpoint at {path}")
+    try:
+        saved = nn.load(path)
+    except Exception as error:    # nn.load's own errors name the problem; any failure means unusable
+        raise UsageError(f"cannot read checkpoint {path}: {_one_line(error)}") from None
+    state = saved.get("train_state") if isinstance(saved, dict) else None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or "model" not in saved:
+        found = state.get("format") if isinstance(state, dict) else None
+        raise UsageError(f"{path} is not a names checkpoint (format {found!r}; this {PROG} reads "
+                         f"{CHECKPOINT_FORMAT} here)")
+    return {"model": saved["model"], "optimizer": saved.get("optimizer"), "state": state}
+
+
+def load_trained(path):
+    """(config, model) from the checkpoint at `path` (a file or a run directory)."""
+    saved = read_checkpoint(path)
+    state = saved["state"]
+    config = TrainConfig(**{f.name: state["config"][f.name] for f in dataclasses.fields(TrainConfig)})
+    model = build_model(config, state["block_size"])
+    try:
+        model.load_state_dict(saved["model"])
+    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+        raise UsageError(f"{path}: the weights do not fit the {config.model} model ({_one_line(error)})") from None
+    return config, model, state["block_size"]
+
+
+def sample_names(model, count, block_size, seed=0):
+    return [decode(tokens) for tokens in sample(model, count, block_size, seed)]
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+def add_sample_parser(commands):
+    parser = commands.add_parser(
+        "sample", help="print names sampled from a model trained with --data names",
+        description="Print names drawn from a character model trained with `ndgrad train --data names`.")
+    parser.add_argument("--checkpoint", required=True, metavar="PATH",
+                        help=f"a checkpoint file, or a directory holding {CHECKPOINT_FILE}")
+    parser.add_argument("-n", "--count", type=_positive_int, default=20, help="how many names (default: 20)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0,
+                        help="seeds the sampling: the same seed gives the same names (default: 0)")
+
+
+def sample_command(args):
+    _, model, block_size = load_trained(args.checkpoint)
+    for name in sample_names(model, args.count, block_size, args.seed):
+        print(name)
+    return 0
+
+
+def train_command(args, on_batch_end):
+    """`ndgrad train --data names`: returns the exit status."""
+    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         optimizer=args.optimizer, seed=args.seed, limit=args.limit, schedule=args.schedule)
+    out_dir = Path(args.out or Path("runs") / f"names-{args.model or DEFAULT_MODEL}")
+    result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
+                   log=lambda line: print(line, flush=True))
+    if result.interrupted:
+        position = result.position
+        where = (f"batch {position.batch} of epoch {position.epoch + 1}" if position.batch
+                 else f"epoch {position.epoch}")
+        print(f"{PROG}: stopped after {where}; checkpoint saved in {out_dir}/. "
+              f"Continue with: {PROG} train --data names --out {out_dir} --resume", file=sys.stderr)
+        return 130
+    if result.history:
+        final = result.history[-1]
+        print(f"validation loss {final['val_loss']:.4f} after {_plural(final['epoch'], 'epoch')}; "
+              f"outputs in {out_dir}/")
+        _, model, block_size = load_trained(out_dir)
+        print("sampled names: " + ", ".join(sample_names(model, SAMPLES_AFTER_TRAINING, block_size)))
+    return 0
