@@ -4,13 +4,16 @@
 - NumPy arrays and NumPy scalars keep their dtype.
 - An op between a tensor and a Python scalar keeps the tensor's dtype (a float32 graph is never
   promoted to float64 by a `* 0.5`); between two tensors, NumPy's promotion rules apply.
+- Only numbers make tensors: bool, integer, floating (up to float64) and complex data. Strings,
+  bytes, objects, datetimes and records are refused where the tensor is made (as PyTorch does),
+  rather than failing later inside some op with a bare NumPy error.
 """
 import builtins
 import numbers
 
 import numpy as np
 
-from .errors import DTypeError
+from .errors import ArgumentError, DTypeError
 
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
@@ -41,6 +44,8 @@ def as_array(data, dtype=None):
     """`data` as an ndarray following the dtype rules above (copying lists, keeping arrays)."""
     from .tensor import Tensor
     dtype = resolve_dtype(dtype)
+    if dtype is not None:
+        check_numeric(dtype, "tensor: cannot make a tensor of")
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
@@ -48,14 +53,55 @@ def as_array(data, dtype=None):
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
             data = _unwrap_nested(data)
-        array = np.asarray(data)
-        if dtype is None and array.dtype == np.float64:
-            array = array.astype(np.float32)  # Python floats become float32
-        elif array.dtype.kind == "O":
-            raise DTypeError(f"cannot make a tensor from {type(data).__name__} (object array)")
+        try:
+            array = np.asarray(data)
+        except ValueError as error:  # NumPy's words for a ragged list ("inhomogeneous shape ...")
+            raise ValueError(f"tensor: the nested sequences have different lengths, so they make no tensor "
+                             f"({error})") from None
+        if dtype is None and array.dtype in _PYTHON_DEFAULTS:
+            array = array.astype(_PYTHON_DEFAULTS[array.dtype])  # Python floats become float32
+        if array.dtype.kind == "O":
+            _check_python_ints(data)
+        elif dtype is not None and dtype.kind in "iu" and array.dtype.kind in "iu" and array.size:
+            _check_fits(array, dtype)
+    check_numeric(array.dtype, f"tensor: cannot make a tensor from {type(data).__name__} of")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
+
+
+# Python floats and complex numbers become PyTorch's default float32 and complex64.
+_PYTHON_DEFAULTS = {np.dtype(np.float64): float32, np.dtype(np.complex128): np.dtype(np.complex64)}
+
+
+def _check_python_ints(data):
+    """NumPy makes an object array of a Python int beyond 64 bits: say so, rather than 'objects'."""
+    values = _flat(data) if isinstance(data, (list, tuple)) else [data]
+    for value in values:
+        if isinstance(value, builtins.int) and not -2 ** 63 <= value < 2 ** 64:
+            raise ArgumentError(f"tensor: the integer {value} does not fit in 64 bits")
+
+
+def _check_fits(array, dtype):
+    """Python integers cast to a narrower integer dtype must fit (NumPy would wrap them silently)."""
+    info = np.iinfo(dtype)
+    low, high = array.min(), array.max()
+    if low < info.min or high > info.max:
+        bad = low if low < info.min else high
+        raise ArgumentError(f"tensor: the value {bad} cannot be converted to {dtype} without overflow "
+                            f"({dtype} holds {info.min}..{info.max})")
+
+
+_NUMERIC_KINDS = {"b": 1, "i": 8, "u": 8, "f": 8, "c": 16}   # kind -> the largest itemsize a tensor holds
+
+
+def check_numeric(dtype, what):
+    """DTypeError unless `dtype` is one a tensor can hold: bool, integers, float16..float64, complex."""
+    if dtype.kind not in _NUMERIC_KINDS or dtype.itemsize > _NUMERIC_KINDS[dtype.kind]:
+        kind = {"O": "Python objects", "U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas",
+                "V": "records"}.get(dtype.kind, f"{dtype}, wider than float64")
+        raise DTypeError(f"{what} dtype {dtype} ({kind}): tensors hold only bool, integer, floating point "
+                         "(up to float64) and complex numbers")
 
 
 def constructor_array(data, dtype=None):
@@ -132,10 +178,16 @@ def parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, mem
 
 # -- creation functions ------------------------------------------------------------------------
 
-def _shape(shape):
+def _shape(shape, op):
+    """The size arguments `(2, 3)`, `((2, 3),)` or `([2, 3],)` as a tuple of non-negative ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = shape[0]
+    shape = tuple(shape)
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"{op}: the size must be integers, got {shape!r}")
+    if any(n < 0 for n in shape):
+        raise ArgumentError(f"{op}: cannot make a tensor of shape {shape}: sizes must be non-negative")
+    return tuple(builtins.int(n) for n in shape)
 
 
 def _new(array, requires_grad):
@@ -167,53 +219,73 @@ def from_numpy(array):
     """A tensor sharing memory with `array`."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    check_numeric(array.dtype, "from_numpy: cannot share an array of")
     return _new(array, False)
 
 
 def zeros(*shape, dtype=None, requires_grad=False):
-    return _new(np.zeros(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or float32), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False):
-    return _new(np.ones(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or float32), requires_grad)
 
 
 def empty(*shape, dtype=None, requires_grad=False):
-    return _new(np.empty(_shape(shape), resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or float32), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    shape = _shape((shape,) if isinstance(shape, numbers.Integral) else tuple(shape), "full")
+    if not (isinstance(fill_value, (numbers.Number, np.generic)) or getattr(fill_value, "ndim", None) == 0):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = as_array(fill_value).dtype
     return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
+    _check_like("zeros_like", t)
     return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
+    _check_like("ones_like", t)
     return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False):
+    _check_like("full_like", t)
     return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad)
 
 
 def randn_like(t, dtype=None, requires_grad=False, generator=None):
+    _check_like("randn_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
     return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad)
 
 
 def rand_like(t, dtype=None, requires_grad=False, generator=None):
+    _check_like("rand_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
     return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad)
+
+
+def _check_like(op, t):
+    if not hasattr(t, "shape") or not hasattr(t, "dtype"):
+        raise TypeError(f"{op}: expects a Tensor, got {type(t).__name__}")
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    bounds = (start, end, step)
+    if not all(isinstance(v, numbers.Real) for v in bounds):
+        raise TypeError(f"arange: start, end and step must be numbers, got {bounds}")
+    if not all(np.isfinite(v) for v in bounds):
+        raise ArgumentError(f"arange: start, end and step must be finite, got {bounds}")
+    if step == 0 or (end - start) * step < 0:
+        raise ArgumentError(f"arange: step {step} must be non-zero and lead from {start} towards {end}")
     array = np.arange(start, end, step)
     if dtype is None and array.dtype == np.float64:
         dtype = float32
@@ -221,10 +293,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
+    _shape((steps,), "linspace")
     return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
+    _shape((n,) if m is None else (n, m), "eye")
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad)
 
 
@@ -259,13 +333,22 @@ def _generator(generator):
 
 
 def randn(*shape, dtype=None, requires_grad=False, generator=None):
-    array = _generator(generator).standard_normal(_shape(shape), dtype=resolve_dtype(dtype) or float32)
-    return _new(array, requires_grad)
+    dtype, drawn = _floating_dtype("randn", dtype)
+    return _new(_generator(generator).standard_normal(_shape(shape, "randn"), dtype=drawn).astype(dtype, copy=False),
+                requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad=False, generator=None):
-    array = _generator(generator).random(_shape(shape), dtype=resolve_dtype(dtype) or float32)
-    return _new(array, requires_grad)
+    dtype, drawn = _floating_dtype("rand", dtype)
+    return _new(_generator(generator).random(_shape(shape, "rand"), dtype=drawn).astype(dtype, copy=False), requires_grad)
+
+
+def _floating_dtype(op, dtype):
+    """(the dtype asked for, the one NumPy draws in: float32 or float64; float16 is drawn as float32)."""
+    dtype = resolve_dtype(dtype) or float32
+    if dtype.kind != "f":
+        raise DTypeError(f"{op}: draws floating point numbers; dtype {dtype} is not a floating point dtype")
+    return dtype, (float64 if dtype == float64 else float32)
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None):
@@ -273,8 +356,12 @@ def randint(low, high=None, size=(), dtype=None, generator=None):
         low, high = 0, low
     elif isinstance(high, (tuple, list)) and size == ():  # randint(high, size), as PyTorch
         low, high, size = 0, low, tuple(high)
+    if not low < high:
+        raise ArgumentError(f"randint: low must be less than high, got low={low}, high={high}")
+    size = _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "randint")
     return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64), False)
 
 
 def randperm(n, generator=None):
+    _shape((n,), "randperm")
     return _new(_generator(generator).permutation(n).astype(int64), False)

@@ -432,6 +432,9 @@ class Tensor:
     def split(self, split_size_or_sections, dim=0): return ops.split(self, split_size_or_sections, dim)
     def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
     def unbind(self, dim=0): return ops.unbind(self, dim)
+    def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
+    def tril(self, diagonal=0): return ops.tril(self, diagonal)
+    def triu(self, diagonal=0): return ops.triu(self, diagonal)
     def gather(self, dim, index): return ops.gather(self, dim, index)
     def matmul(self, other): return ops.matmul(self, other)
     def unfold(self, kernel_size, stride=1, padding=0, dilation=1):

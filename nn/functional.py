@@ -600,9 +600,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if index.dtype.kind not in "iu":
         raise ag.DTypeError(f"embedding: indices must be integers, got {index.dtype}")
     rows = weight.shape[0]
-    if index.size and (index.min() < -rows or index.max() >= rows):
-        raise IndexError(f"embedding: index out of range for {rows} embeddings "
-                         f"(values from {index.min()} to {index.max()})")
+    if index.size and (index.min() < 0 or index.max() >= rows):  # negative ones too, as PyTorch
+        bad = index[(index < 0) | (index >= rows)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range for {rows} embeddings (indices must lie "
+                         f"in [0, {rows}))")
     out = weight[index]
     if padding_idx is not None:
         padding_idx = padding_idx % rows

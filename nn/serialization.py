@@ -16,14 +16,16 @@ are objects:
     {"type": "tensor" | "ndarray", "key": "<stored name>"}     (the same object twice: the same key)
     {"type": "scalar", "dtype": "float32", "value": ...}       (a NumPy scalar)
 
-The file is written atomically: to a temporary file in the target's directory, flushed and fsynced,
-then renamed over the target; on any failure the old file is untouched and the temporary removed.
+The file is written atomically by `nn.files.atomic_write`: a failed or killed save leaves the previous
+file intact; targets that are not regular files, or are write-protected, are refused.
+
+`nn.load` reads the safetensors layout itself (an 8-byte header length, the JSON header, the data),
+so every malformed header is reported with the file's name, and bf16 tensors (which NumPy lacks)
+come back as float32.
 """
-import contextlib
 import json
 import math
 import os
-import secrets
 import stat
 from collections import OrderedDict
 
@@ -32,6 +34,8 @@ import safetensors.numpy
 
 import autograd as ag
 from autograd import Tensor
+
+from .files import atomic_write
 
 __all__ = ["save", "load"]
 
@@ -46,8 +50,9 @@ def save(obj, path):
     """Write `obj` (a state dict: nested dicts/lists/tuples of Tensors, arrays, numbers, strings)
     to `path` (str or pathlib.Path) in the safetensors format, atomically."""
     path = os.fspath(path)
-    with _atomic_write(path) as f:
-        f.write(_to_bytes(obj))
+    data = _to_bytes(obj)  # before touching the file system: an unsavable object changes nothing
+    with atomic_write(path, "nn.save") as f:
+        f.write(data)
 
 
 def _to_bytes(obj):
@@ -117,77 +122,46 @@ def _where(where):
     return "the top level" if not where else "".join(f"[{part!r}]" for part in where)
 
 
-@contextlib.contextmanager
-def _atomic_write(path):
-    """Yield a binary file; on a clean exit it replaces `path` (flushed and fsynced first), on an
-    exception it is deleted and `path` is left as it was."""
-    target = os.path.realpath(path)  # write through a symlink rather than replace it
-    directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"nn.save: cannot write {path!r}: directory {directory!r} does not exist")
-    if os.path.isdir(target):
-        raise IsADirectoryError(f"nn.save: cannot write {path!r}: it is a directory")
-    tmp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        if os.path.exists(target):
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX); not possible everywhere, and not needed for correctness."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # -- load ----------------------------------------------------------------------------------------
+# safetensors dtype names -> little-endian NumPy dtypes; BF16 is read as its 16 bits, then widened.
+_SAFETENSORS_DTYPES = {"BOOL": "?", "U8": "<u1", "I8": "<i1", "U16": "<u2", "I16": "<i2", "U32": "<u4",
+                       "I32": "<i4", "U64": "<u8", "I64": "<i8", "F16": "<f2", "F32": "<f4", "F64": "<f8",
+                       "BF16": "<u2"}
+
+
 def load(path):
     """Read a safetensors file: the object `nn.save` wrote, or for any other safetensors file a dict
-    name -> Tensor. Tensors come back as autograd Tensors with their own writable memory."""
+    name -> Tensor. Tensors come back as autograd Tensors with their own writable memory; bf16
+    tensors as float32 (exactly: every bf16 value is a float32 value)."""
     path = os.fspath(path)
-    with open(path, "rb") as f:  # FileNotFoundError names the path
+    status = os.stat(path)  # FileNotFoundError names the path
+    if not stat.S_ISREG(status.st_mode):  # reading a FIFO would block, /dev/zero never end
+        raise ValueError(f"nn.load: {path!r} is not a regular file (mode {stat.filemode(status.st_mode)})")
+    with open(path, "rb") as f:
         data = f.read()
-    header = _read_header(data, path)
-    try:
-        arrays = safetensors.numpy.load(data)
-    except Exception as e:  # safetensors' own errors (SafetensorError, ...)
-        raise ValueError(f"nn.load: {path!r} is not a valid safetensors file: {e}") from None
-    metadata = header.get("__metadata__") or {}
+    header, data_start = _read_header(data, path)
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ValueError(f"nn.load: {path!r} is not a valid safetensors file: its __metadata__ must map "
+                         "strings to strings")
+    arrays = {name: _read_tensor(name, entry, data, data_start, path) for name, entry in header.items()}
     if METADATA_KEY not in metadata:
-        names = [k for k in header if k != "__metadata__"]  # file order
-        return {name: ag.from_numpy(arrays[name].copy()) for name in names}
+        return {name: ag.from_numpy(array) for name, array in arrays.items()}  # file order
     try:
         saved = json.loads(metadata[METADATA_KEY])
-        version = saved["version"]
-        structure = saved["structure"]
-    except (ValueError, KeyError, TypeError) as e:
+        version, structure = saved["version"], saved["structure"]
+        if not isinstance(version, int):
+            raise TypeError(f"version {version!r} is not an integer")
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
         raise ValueError(f"nn.load: {path!r}: the ndgrad structure in the metadata is unreadable ({e})") from None
     if version > FORMAT_VERSION:
         raise ValueError(f"nn.load: {path!r} was written by a newer ndgrad (format {version}; this one reads "
                          f"up to {FORMAT_VERSION})")
-    return _Decoder(arrays, path).decode(structure)
+    return _Decoder(arrays, path).decode_all(structure)
 
 
 def _read_header(data, path):
-    """The parsed JSON header, or a ValueError saying what is wrong with the file."""
+    """(the parsed JSON header, where the data starts), or a ValueError saying what is wrong."""
     size = len(data)
     if size == 0:
         raise ValueError(f"nn.load: {path!r} is empty (0 bytes), not a safetensors file; was a save interrupted?")
@@ -202,7 +176,7 @@ def _read_header(data, path):
                          f"has only {size} bytes in all")
     try:
         header = json.loads(data[8:8 + header_len])
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise ValueError(f"nn.load: {path!r} is not a valid safetensors file: its header is not JSON ({e})") from None
     if not isinstance(header, dict):
         raise ValueError(f"nn.load: {path!r} is not a valid safetensors file: its header is not a JSON object")
@@ -213,7 +187,37 @@ def _read_header(data, path):
     if needed > size:
         raise ValueError(f"nn.load: {path!r} is truncated: its tensors need {needed} bytes, but the file has only "
                          f"{size}; was a save interrupted or a download cut short?")
-    return header
+    return header, 8 + header_len
+
+
+def _read_tensor(name, entry, data, data_start, path):
+    """The array that header entry `entry` describes, copied out of `data`, checked field by field."""
+    def malformed(why):
+        return ValueError(f"nn.load: {path!r} is not a valid safetensors file: tensor {name!r} {why}")
+
+    if not isinstance(entry, dict):
+        raise malformed(f"is described by {type(entry).__name__}, not an object with dtype, shape and data_offsets")
+    dtype_name, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if dtype_name not in _SAFETENSORS_DTYPES:
+        known = ", ".join(_SAFETENSORS_DTYPES)
+        raise malformed(f"has dtype {dtype_name!r}, which nn.load cannot read (it reads {known})")
+    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
+        raise malformed(f"has shape {shape!r}; a shape is a list of non-negative integers")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int for n in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= len(data) - data_start):
+        raise malformed(f"has data_offsets {offsets!r}; they must be [begin, end] within the "
+                        f"{len(data) - data_start} bytes of data")
+    dtype = np.dtype(_SAFETENSORS_DTYPES[dtype_name])
+    count = math.prod(shape)
+    if offsets[1] - offsets[0] != count * dtype.itemsize:
+        raise malformed(f"of shape {shape} and dtype {dtype_name} needs {count * dtype.itemsize} bytes, but its "
+                        f"data_offsets {offsets} span {offsets[1] - offsets[0]}")
+    array = np.frombuffer(data, dtype, count, data_start + offsets[0]).reshape(shape)
+    if dtype_name == "BF16":  # bf16 is the top half of a float32
+        widened = array.astype(np.uint32)
+        widened <<= 16  # in place: an operator would turn a 0-d array into a scalar
+        return widened.view(np.float32)
+    return array.astype(dtype.newbyteorder("="))  # a native, writable copy
 
 
 def _guess_format(data):
@@ -232,7 +236,24 @@ class _Decoder:
         self.path = path
         self.objects = {}  # stored name -> the object made for it (shared tensors stay shared)
 
+    def decode_all(self, structure):
+        """The saved object; a ValueError naming the file for any malformed structure."""
+        try:
+            return self.decode(structure)
+        except ValueError as e:
+            if str(e).startswith("nn.load:"):
+                raise
+            raise self.malformed(e) from None
+        except (KeyError, TypeError, IndexError, AttributeError, RecursionError, OverflowError) as e:
+            raise self.malformed(e) from None
+
+    def malformed(self, error):
+        return ValueError(f"nn.load: {self.path!r}: the ndgrad structure in the metadata is malformed "
+                          f"({type(error).__name__}: {error})")
+
     def decode(self, node):
+        if isinstance(node, list):
+            raise TypeError(f"a bare JSON list {node!r:.60} where a node belongs")
         if not isinstance(node, dict):
             return node  # None, bool, int, float, str
         kind = node.get("type")
@@ -246,7 +267,12 @@ class _Decoder:
         if kind == "float":
             return float(node["value"])
         if kind == "scalar":
-            return np.dtype(node["dtype"]).type(node["value"])
+            dtype = np.dtype(node["dtype"])
+            if dtype not in _DTYPES:
+                raise TypeError(f"a scalar of dtype {dtype} (nn.save writes only {sorted(d.name for d in _DTYPES)})")
+            if not isinstance(node["value"], (bool, int, float, str)):
+                raise TypeError(f"a scalar whose value is {type(node['value']).__name__}")
+            return dtype.type(node["value"])
         if kind in ("tensor", "ndarray"):
             return self.tensor(node["key"], kind)
         raise ValueError(f"nn.load: {self.path!r}: unknown node {kind!r} in the ndgrad structure")
@@ -256,6 +282,6 @@ class _Decoder:
             if name not in self.arrays:
                 raise ValueError(f"nn.load: {self.path!r} is corrupt: its structure refers to a tensor {name!r} "
                                  "that the file does not hold")
-            array = self.arrays[name].copy()  # safetensors gives read-only views of the file's bytes
+            array = self.arrays[name]
             self.objects[name] = ag.from_numpy(array) if kind == "tensor" else array
         return self.objects[name]

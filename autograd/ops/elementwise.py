@@ -303,19 +303,28 @@ class Clone(Primitive):
 
 # -- the functions -----------------------------------------------------------------------------
 
+def floating(x):
+    """The input of a floating op (exp, log, sqrt, sin, sigmoid, ...) by PyTorch's rule: a bool or
+    integer tensor is computed in the default float dtype, float32. (NumPy would pick float16 for
+    bool and 8-bit ints, float64 for the rest, and sigmoid would even stay integer.)"""
+    if x.dtype.kind in "biu":
+        return constant(np.asarray(x, dtype=np.float32))  # integer tensors never require grad
+    return x
+
+
 def neg(x): return Neg.apply(x)
-def exp(x): return Exp.apply(x)
-def expm1(x): return Expm1.apply(x)
-def log(x): return Log.apply(x)
-def log1p(x): return Log1p.apply(x)
-def sqrt(x): return Sqrt.apply(x)
+def exp(x): return Exp.apply(floating(x))
+def expm1(x): return Expm1.apply(floating(x))
+def log(x): return Log.apply(floating(x))
+def log1p(x): return Log1p.apply(floating(x))
+def sqrt(x): return Sqrt.apply(floating(x))
 def abs(x): return Abs.apply(x)
-def sin(x): return Sin.apply(x)
-def cos(x): return Cos.apply(x)
-def tanh(x): return Tanh.apply(x)
-def sigmoid(x): return Sigmoid.apply(x)
+def sin(x): return Sin.apply(floating(x))
+def cos(x): return Cos.apply(floating(x))
+def tanh(x): return Tanh.apply(floating(x))
+def sigmoid(x): return Sigmoid.apply(floating(x))
 def relu(x): return Relu.apply(x)
-def erf(x): return Erf.apply(x)
+def erf(x): return Erf.apply(floating(x))
 def clone(x): return Clone.apply(x)
 
 

@@ -86,12 +86,6 @@ class Gather(Primitive):
     @staticmethod
     def forward(ctx, x, axis, index):
         ctx.input_shape, ctx.axis, ctx.index = x.shape, axis, index
-        if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
-            raise shape_error("gather", f"index must have the input's number of dims and be no larger "
-                              f"outside dim {axis}", index.shape, x.shape)
-        if index.size and (index.min() < -x.shape[axis] or index.max() >= x.shape[axis]):
-            raise IndexError(f"gather: index out of range for dim {axis} of size {x.shape[axis]} "
-                             f"(values from {index.min()} to {index.max()})")
         return x[_gather_index(index, axis)]
 
     @staticmethod
@@ -113,16 +107,64 @@ class ScatterAdd(Primitive):
         return Gather.apply(grad, axis=ctx.axis, index=ctx.index)
 
 
-def gather(x, dim, index):
-    from .reduction import normalize_axes
-    (axis,) = normalize_axes("gather", dim, x.ndim)
+def integer_index(op, index):
+    """`index` (a Tensor or array-like) as an integer ndarray; DTypeError for any other dtype."""
     index = index.data if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
-        raise DTypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+        raise DTypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
+    return index
+
+
+def check_index_range(op, index, shape, dim, negative_ok=False):
+    """IndexRangeError naming the first index outside [0, size of dim), or [-size, size) where
+    PyTorch lets negative indices count from the end (getitem, take_along_dim; not gather,
+    index_select, embedding, scatter)."""
+    size = shape[dim] if shape else 1
+    low = -size if negative_ok else 0
+    if index.size and (index.min() < low or index.max() >= size):
+        bad = index[(index < low) | (index >= size)].flat[0]
+        raise IndexRangeError(f"{op}: index {bad} is out of range for dim {dim} of size {size} (shape {shape}); "
+                              f"indices must be in [{low}, {size})")
+
+
+def gather(x, dim, index):
+    """x's values at `index` along `dim`, as torch.gather: index has x's number of dims, is no larger
+    than x outside `dim`, and its values lie in [0, size of dim) (negative ones are an error)."""
+    from .reduction import normalize_axes
+    (axis,) = normalize_axes("gather", dim, x.ndim)
+    index = integer_index("gather", index)
+    if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
+        raise shape_error("gather", f"index must have the input's number of dims and be no larger "
+                          f"outside dim {axis}", index.shape, x.shape)
+    check_index_range("gather", index, x.shape, axis)
     return Gather.apply(x, axis=axis, index=index)
 
 
-take_along_dim = gather
+def take_along_dim(x, indices, dim=None):
+    """x's values at `indices` along `dim`, as torch.take_along_dim: negative indices count from the
+    end, and x and indices broadcast over the other dims; with dim=None, gather from the flattened x."""
+    from .reduction import normalize_axes
+    from .shape import broadcast_to
+    index = integer_index("take_along_dim", indices)
+    if dim is None:  # PyTorch gathers from the flattened input then, where negative indices are an error
+        return gather(x.reshape(-1), 0, index.reshape(-1))
+    (axis,) = normalize_axes("take_along_dim", dim, x.ndim)
+    if index.ndim != x.ndim:
+        raise shape_error("take_along_dim", "input and indices must have the same number of dims",
+                          x.shape, index.shape)
+    size = x.shape[axis]
+    # PyTorch reads out of bounds here (garbage, no error) for indices outside [-size, size): we raise.
+    check_index_range("take_along_dim", index, x.shape, axis, negative_ok=True)
+    index = np.where(index < 0, index + size, index)
+    try:
+        batch = np.broadcast_shapes(x.shape[:axis] + (1,) + x.shape[axis + 1:],
+                                    index.shape[:axis] + (1,) + index.shape[axis + 1:])
+    except ValueError:
+        raise shape_error("take_along_dim", f"input and indices must broadcast outside dim {axis}",
+                          x.shape, index.shape) from None
+    x = broadcast_to(x, batch[:axis] + (size,) + batch[axis + 1:])
+    index = np.broadcast_to(index, batch[:axis] + (index.shape[axis],) + batch[axis + 1:])
+    return Gather.apply(x, axis=axis, index=index)
 
 
 # -- index_select, nonzero -----------------------------------------------------------------------
@@ -133,18 +175,12 @@ def index_select(x, dim, index):
     from .reduction import normalize_axes
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select: index must be a Tensor, got {type(index).__name__}")
-    index = index.data
-    if index.dtype.kind not in "iu":
-        raise DTypeError(f"index_select: index must be an integer tensor, got {index.dtype}")
+    index = integer_index("index_select", index)
     if index.ndim > 1:
         raise IndexError(f"index_select: index must be a vector (1-D or 0-d), got shape {index.shape}")
     (axis,) = normalize_axes("index_select", dim, x.ndim) or (0,)
-    size = x.shape[axis] if x.ndim else 1
     index = index.reshape(-1)
-    if index.size and (index.min() < 0 or index.max() >= size):
-        bad = index[(index < 0) | (index >= size)][0]
-        raise IndexRangeError(f"index_select: index {bad} is out of range for dim {dim} of size {size} "
-                              f"(shape {x.shape}); indices must be in [0, {size})")
+    check_index_range("index_select", index, x.shape, axis)
     if x.ndim == 0:
         if index.size != 1:
             raise IndexRangeError(f"index_select: a 0-d tensor takes exactly one index, got {index.size}")

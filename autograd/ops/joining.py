@@ -47,7 +47,7 @@ class Stack(Primitive):
 
 def _check_joinable(op, tensors, axis, same_shape):
     if not tensors:
-        raise ValueError(f"{op}: expects a non-empty sequence of tensors")
+        raise ArgumentError(f"{op}: expects a non-empty sequence of tensors")
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], 1):
@@ -64,10 +64,16 @@ def _check_joinable(op, tensors, axis, same_shape):
 
 def cat(tensors, dim=0):
     tensors = list(tensors)
-    if tensors and tensors[0].ndim == 0 if isinstance(tensors[0], Tensor) else False:
+    if not tensors:
+        raise ArgumentError("cat: expects a non-empty sequence of tensors")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if any(t.ndim == 0 for t in tensors):
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
-    ndim = tensors[0].ndim if tensors else 0
-    (axis,) = normalize_axes("cat", dim, ndim) if tensors else (0,)
+    # As PyTorch, 1-D empty tensors join anything: each becomes an empty slice of the others' shape.
+    like = next((t for t in tensors if t.shape != (0,)), tensors[0])
+    (axis,) = normalize_axes("cat", dim, like.ndim)
+    empty_slice = like.shape[:axis] + (0,) + like.shape[axis + 1:]
+    tensors = [t.reshape(empty_slice) if t.shape == (0,) else t for t in tensors]
     tensors = _check_joinable("cat", tensors, axis, same_shape=False)
     return Cat.apply(*tensors, axis=axis)
 

@@ -36,9 +36,10 @@ def _to_rows(x, axes):
     order = tuple(a for a in range(x.ndim) if a not in axes) + tuple(axes)
     moved = x.transpose(order)
     kept = int(np.prod(moved.shape[:x.ndim - len(axes)], dtype=np.int64))
+    reduced = int(np.prod(moved.shape[x.ndim - len(axes):], dtype=np.int64))  # not -1: kept may be 0
     if not moved.flags.c_contiguous:
         moved = np.ascontiguousarray(moved)
-    return moved.reshape(kept, -1), order
+    return moved.reshape(kept, reduced), order
 
 
 def _from_rows(matrix, shape, order):

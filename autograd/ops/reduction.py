@@ -74,8 +74,10 @@ class Extremum(Primitive):
     """amax/amin: the gradient is shared evenly among tied extreme elements (as PyTorch)."""
     @staticmethod
     def forward(ctx, x, axes, keepdim, largest):
-        if x.size == 0:
-            raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
+        empty = [a for a in axes if x.shape[a] == 0]
+        if empty:  # an empty tensor is fine as long as the reduced dims are not (as PyTorch)
+            raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce over dim {empty[0]} of size 0 "
+                                f"(shape {x.shape})")
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
@@ -125,7 +127,8 @@ class LogSumExp(Primitive):
         ctx.save_for_backward(x)
         top = np.amax(x, axis=axes, keepdims=True) if x.size else np.zeros(keepdim_shape(x.shape, axes), x.dtype)
         top = np.where(np.isfinite(top), top, 0)
-        out = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
+        with np.errstate(divide="ignore"):  # log(0) = -inf over an empty dim, as PyTorch (no warning)
+            out = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
         return ctx.save_output(out if keepdim else out.reshape(_drop(x.shape, axes)))
 
     @staticmethod
@@ -292,8 +295,9 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def _arg_extreme(op, func, x, dim, keepdim):
-    if x.data.size == 0:
-        raise ValueError(f"{op}: cannot take {op} of an empty tensor of shape {x.shape}")
+    if x.data.size == 0 and (dim is None or x.shape[normalize_axes(op, dim, x.ndim)[0]] == 0):
+        raise ValueError(f"{op}: cannot take {op} over an empty dim of shape {x.shape}; only non-empty dims "
+                         "can be reduced")
     if dim is None:
         out = np.asarray(func(x.data))
         return constant(out.reshape((1,) * x.ndim) if keepdim else out)

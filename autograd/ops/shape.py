@@ -146,6 +146,62 @@ def broadcast_to(x, shape):
     return expand(x, *tuple(shape))
 
 
+class Roll(Primitive):
+    """Shift elements cyclically along some axes (np.roll); backward rolls back by -shifts."""
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return np.roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, shifts=tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts,
+                          axes=ctx.axes)
+
+
+class Triangle(Primitive):
+    """The lower (tril) or upper (triu) triangle of the last two dims, zero elsewhere; the gradient
+    keeps the same triangle, so the op is its own backward."""
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return np.triu(x, diagonal) if upper else np.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Triangle.apply(grad, diagonal=ctx.diagonal, upper=ctx.upper)
+
+
+def roll(x, shifts, dims=None):
+    """Shift elements cyclically by `shifts` along `dims` (the flattened tensor when dims is None),
+    as torch.roll."""
+    if dims is None:
+        if not isinstance(shifts, (int, np.integer)) and len(shifts) != 1:
+            raise ArgumentError(f"roll: shifts {shifts} must be a single int when dims is None")
+        shift = int(shifts) if isinstance(shifts, (int, np.integer)) else int(shifts[0])
+        return Roll.apply(x.reshape(-1), shifts=shift, axes=None).reshape(x.shape)
+    shifts = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ArgumentError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    axes = tuple(normalize_axes("roll", d, x.ndim)[0] for d in dims)   # in order, repeats allowed (as np.roll)
+    return Roll.apply(x, shifts=shifts, axes=axes)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims (with `diagonal` diagonals above the main one), as torch.tril."""
+    if x.ndim < 2:
+        raise ShapeError(f"tril: expects a tensor of at least 2 dims, got shape {x.shape}")
+    return Triangle.apply(x, diagonal=int(diagonal), upper=False)
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two dims (from `diagonal` on), as torch.triu."""
+    if x.ndim < 2:
+        raise ShapeError(f"triu: expects a tensor of at least 2 dims, got shape {x.shape}")
+    return Triangle.apply(x, diagonal=int(diagonal), upper=True)
+
+
 def flip(x, *dims):
     """Reverse the order of elements along `dims` (an int, several ints, or a sequence)."""
     dims = _shape_args(dims)

@@ -10,6 +10,11 @@ from .elementwise import exp
 from .reduction import normalize_axes
 
 
+def _over_empty_dim(x, axis):
+    """Nothing to normalise over: the result is empty too (as PyTorch), and NumPy must not see it."""
+    return axis is not None and x.shape[axis] == 0
+
+
 def shifted(x, axis):
     """x minus its (finite) maximum along `axis`: exp of it cannot overflow, and the softmax of
     it is that of x. The one home of the stable shift, for softmax and the fused losses."""
@@ -18,6 +23,8 @@ def shifted(x, axis):
 
 
 def log_softmax_array(x, axis):
+    if _over_empty_dim(x, axis):
+        return x.copy()
     out = shifted(x, axis)
     out -= np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
     return out
@@ -27,6 +34,8 @@ class Softmax(Primitive):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
+        if _over_empty_dim(x, axis):
+            return ctx.save_output(x.copy())
         e = np.exp(shifted(x, axis))
         e /= np.sum(e, axis=axis, keepdims=True)
         return ctx.save_output(e)

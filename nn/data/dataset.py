@@ -149,5 +149,8 @@ def _as_tensor(data, what):
     if isinstance(data, ag.Tensor):
         return data
     if isinstance(data, np.ndarray):
-        return ag.from_numpy(data)
+        try:
+            return ag.from_numpy(data)
+        except ag.DTypeError as error:  # strings, objects, dates: say which tensor, not just why
+            raise ag.DTypeError(f"{what}: {error}") from None
     raise TypeError(f"{what} is a {type(data).__name__}; expected a Tensor or a numpy array")

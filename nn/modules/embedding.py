@@ -25,7 +25,11 @@ class Embedding(Module):
         if _weight is None:
             self.reset_parameters()
         else:
-            self.weight.data[...] = np.asarray(_weight.data if hasattr(_weight, "data") else _weight)
+            weight = np.asarray(_weight.data if hasattr(_weight, "data") else _weight)
+            if weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight of shape {weight.shape} does not match num_embeddings and "
+                                 f"embedding_dim ({num_embeddings}, {embedding_dim})")
+            self.weight.data[...] = weight
         if _freeze:
             self.weight.requires_grad_(False)
 
