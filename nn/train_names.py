@@ -15,8 +15,6 @@ reuses, so the same exact-resumption guarantee holds):
 `ndgrad sample --checkpoint DIR -n 20 --seed 0` prints names drawn from a trained model.
 """
 import dataclasses
-import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,13 +23,14 @@ import numpy as np
 import autograd as ag
 import nn
 
+from . import train as train_module
 from .char_models import CHAR_MODELS, build_char_model, sample, sequence_loss
 from .data.names import VOCABULARY, decode
 from .train import (CHECKPOINT_FILE, CONFIG_RULES, CURVES_FILE, METRICS_FILE, POSITION_RULES, PROG, DataUnavailable,
-                    Position, StopRequest, TrainConfig, TrainResult, UsageError, _one_line, _plural, _positive_int,
-                    _non_negative_int, _progress_bar, _replace_atomically, check_fields, claim_output_directory,
-                    dropout_seed, learning_rate, loss_value, make_optimizer, non_negative_number, one_of,
-                    positive_int, restore, resumed_config, write_checkpoint, write_metrics)
+                    TrainConfig, TrainResult, UsageError, _non_negative_int, _one_line, _plural,
+                    _positive_int, _replace_atomically, check_fields, claim_output_directory, loss_value,
+                    make_optimizer, non_negative_number, one_of, open_run, positive_int, restored_progress, run_epochs,
+                    write_checkpoint, write_metrics)
 
 CHECKPOINT_FORMAT = "ndgrad-names-checkpoint/1"
 DEFAULT_MODEL = "gru"
@@ -125,99 +124,48 @@ def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=N
 
 def _train(config, out_dir, resume, on_batch_end, progress, log, data):
     checkpoint_path = out_dir / CHECKPOINT_FILE
-    saved = None
-    if resume:
-        saved = read_checkpoint(checkpoint_path)
-        config = resumed_config(saved["state"], config)
-    elif checkpoint_path.exists():
-        log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
-    log(describe(config, out_dir, saved))
+    config, saved = open_run(config, checkpoint_path, resume, log, read_checkpoint, describe)
 
     train_set, validation_set = data if data is not None else load_splits(config)
     ag.manual_seed(config.seed)
     model = build_model(config, train_set.block_size)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    if saved is not None:
-        restore(model, optimizer, saved, checkpoint_path)
-        history, position = saved["state"]["history"], Position(**saved["state"]["position"])
-    else:
-        history, position = [], Position()
     loader = nn.data.DataLoader(train_set, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    if position.batch > len(loader):
-        raise UsageError(f"{checkpoint_path}: the stored position, batch {position.batch}, lies beyond the "
-                         f"{len(loader)} batches of an epoch")
+    history, position = restored_progress(model, optimizer, saved, checkpoint_path, len(loader))
 
-    def save(finished=False):
+    def save(position, finished=False):
         state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "position": asdict(position),
                  "history": history, "block_size": train_set.block_size}
         write_checkpoint(checkpoint_path, model, optimizer, state)
         write_metrics(out_dir / METRICS_FILE, config, history, position, finished)
 
-    def result(interrupted):
-        return TrainResult(model, optimizer, config, history, position, interrupted, out_dir)
+    def finish_epoch(position):
+        history.append(epoch_metrics(position, evaluate(model, validation_set)))
+        position = position.next_epoch()
+        save(position, finished=position.epoch >= config.epochs)
+        write_curves(out_dir / CURVES_FILE, history, config)
+        log(format_epoch(history[-1], config.epochs))
+        return position
+
+    def postfix(position):
+        return {"loss": f"{position.loss_sum / position.seen:.4f}",
+                "chars/s": f"{position.seen / position.seconds:.0f}"}
 
     model.train()
-    with StopRequest() as stop:
-        while position.epoch < config.epochs:
-            epoch = position.epoch
-            bar = _progress_bar(len(loader), position, config, progress)
-            started = time.perf_counter() - position.seconds
-            loader.epoch = epoch
-            batches = iter(loader)
-            for _ in range(position.batch):          # resuming: these batches are already trained on
-                next(batches)
-            for inputs, targets in batches:
-                lr = learning_rate(config, epoch * len(loader) + position.batch, config.epochs * len(loader))
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                ag.manual_seed(dropout_seed(config.seed, epoch, position.batch))
-                loss, correct, count = train_step(model, optimizer, inputs, targets)
-                position.record(loss, correct, count, seconds=time.perf_counter() - started)
-                bar.set_postfix({"loss": f"{position.loss_sum / position.seen:.4f}",
-                                 "chars/s": f"{position.seen / position.seconds:.0f}"}, refresh=False)
-                bar.update(1)
-                interrupted = False
-                if on_batch_end is not None:
-                    try:
-                        on_batch_end(position)
-                    except KeyboardInterrupt:
-                        interrupted = True
-                if interrupted or stop.requested:
-                    bar.close()
-                    save()
-                    return result(interrupted=True)
-            bar.close()
-
-            history.append(epoch_metrics(position, evaluate(model, validation_set)))
-            position = position.next_epoch()
-            save(finished=position.epoch >= config.epochs)
-            write_curves(out_dir / CURVES_FILE, history, config)
-            log(format_epoch(history[-1], config.epochs))
-            if stop.requested and position.epoch < config.epochs:
-                return result(interrupted=True)
-    return result(interrupted=False)
+    position, interrupted = run_epochs(config, optimizer, loader, position,
+                                       lambda inputs, targets: train_step(model, optimizer, inputs, targets),
+                                       postfix, finish_epoch, save, on_batch_end, progress)
+    return TrainResult(model, optimizer, config, history, position, interrupted, out_dir)
 
 
 def describe(config, out_dir, saved=None):
-    run = (f"{config.model} on names for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
-           f"{config.schedule}, batch {config.batch_size}, seed {config.seed}"
-           + (f", first {config.limit} names" if config.limit else "") + ")")
-    if saved is None:
-        return f"training {run} -> {out_dir}/"
-    position = saved["state"]["position"]
-    return f"resuming {run} at epoch {position['epoch'] + 1}, batch {position['batch']} -> {out_dir}/"
+    return train_module.describe(config, out_dir, saved, data=" on names", items="names")
 
 
 def epoch_metrics(position, validation):
-    return {
-        "epoch": position.epoch + 1,
-        "train_loss": position.loss_sum / position.seen,
-        "train_accuracy": position.correct / position.seen,
-        "val_loss": validation["loss"],
-        "val_accuracy": validation["accuracy"],
-        "seconds": position.seconds,
-        "characters_per_second": position.seen / position.seconds,
-    }
+    """nn.train's epoch metrics, with the validation split's names for the held-out ones."""
+    renamed = {"test_loss": "val_loss", "test_accuracy": "val_accuracy", "samples_per_second": "characters_per_second"}
+    return {renamed.get(key, key): value for key, value in train_module.epoch_metrics(position, validation).items()}
 
 
 def format_epoch(metrics, epochs):
@@ -249,21 +197,16 @@ def write_curves(path, history, config):
 # -- checkpoints and sampling --------------------------------------------------------------------
 
 def read_checkpoint(path):
-    """{"model", "optimizer", "state"} of a names checkpoint; UsageError saying why it is unusable."""
+    """{"model", "optimizer", "state"} of a names checkpoint (a file or a run directory); UsageError
+    saying why it is unusable."""
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT_FILE
-    if not path.is_file():
-        raise UsageError(f"no checkpoint at {path}")
-    try:
-        saved = nn.load(path)
-    except Exception as error:    # nn.load's own errors name the problem; any failure means unusable
-        raise UsageError(f"cannot read checkpoint {path}: {_one_line(error)}") from None
-    state = saved.get("train_state") if isinstance(saved, dict) else None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or not {"model", "optimizer"} <= saved.keys():
-        found = state.get("format") if isinstance(state, dict) else None
-        raise UsageError(f"{path} is not a names checkpoint (format {found!r}; `--data names` reads "
-                         f"{CHECKPOINT_FORMAT})")
+    return train_module.read_checkpoint(path, CHECKPOINT_FORMAT, check_state)
+
+
+def check_state(state, path):
+    """A stored names training state, checked with nn/train.py's rules for the shared fields."""
     where = f"{path}: the stored training state"
     check_fields({k: v for k, v in state.items() if k != "format"},
                  {"config": _instance_of(dict), "position": _instance_of(dict), "history": _instance_of(list),
@@ -272,7 +215,6 @@ def read_checkpoint(path):
     check_fields(state["position"], POSITION_RULES, f"{where}'s position")
     for k, epoch in enumerate(state["history"]):
         check_fields(epoch, NAMES_HISTORY_RULES, f"{where}'s history[{k}]")
-    return {"model": saved["model"], "optimizer": saved["optimizer"], "state": state}
 
 
 def _instance_of(kind):
@@ -328,12 +270,7 @@ def train_command(args, on_batch_end):
     result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
                    log=lambda line: print(line, flush=True))
     if result.interrupted:
-        position = result.position
-        where = (f"batch {position.batch} of epoch {position.epoch + 1}" if position.batch
-                 else f"epoch {position.epoch}")
-        print(f"{PROG}: stopped after {where}; checkpoint saved in {out_dir}/. "
-              f"Continue with: {PROG} train --data names --out {out_dir} --resume", file=sys.stderr)
-        return 130
+        return train_module.report_stop(result.position, out_dir, f"{PROG} train --data names --out {out_dir} --resume")
     if result.history:
         final = result.history[-1]
         print(f"validation loss {final['val_loss']:.4f} after {_plural(final['epoch'], 'epoch')}; "

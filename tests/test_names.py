@@ -25,16 +25,6 @@ FEW_NAMES = [name + "abcdefghij"[i // 30] for i, name in enumerate(FEW_NAMES)]  
 
 
 @pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No $NDGRAD_DATA, an empty cache, and a pip that cannot reach any index."""
-    monkeypatch.delenv("NDGRAD_DATA", raising=False)
-    monkeypatch.setenv("NDGRAD_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-packages-here"))
-    return tmp_path
-
-
-@pytest.fixture
 def few_names(isolated, monkeypatch):
     """A names cache holding FEW_NAMES, as a download of that list would have left it, with the
     list's checksum pinned in place of the real one's."""
