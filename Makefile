@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install train test test-quick bench clean
+.PHONY: install train test test-quick bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test-quick: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks $(ARGS)
+
+# The API reference, generated from the docstrings by pdoc into $(DOCS_OUT) (open index.html).
+DOCS_OUT ?= docs/api
+docs: $(STAMP)
+	$(PY) -m pdoc --docformat markdown --footer-text "ndgrad API reference" -o $(DOCS_OUT) autograd nn
 
 clean:
 	rm -rf $(VENV)

@@ -1,6 +1,8 @@
 """ndgrad's autograd: a reverse-mode automatic differentiation engine on NumPy, PyTorch's API."""
+__version__ = "0.1.0"
+
 from .tensor import Device as device, Tensor
-from .creation import (Generator, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
+from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
                        float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
                        int32, int64, linspace, long, manual_seed, ones, ones_like, parse_to, rand, rand_like, randint,
                        randn, randn_like, randperm, tensor, uint8, zeros, zeros_like)
@@ -11,30 +13,30 @@ from .errors import ArgumentError, DTypeError, GradcheckError, ShapeError
 from .engine import grad
 from .gradcheck import gradcheck, gradgradcheck
 from .graph_report import saved_tensors_report, trace_graph
+from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
 from . import cuda  # noqa: F401
 
 
-def is_tensor(obj):
+def is_tensor(obj) -> bool:
+    """True if `obj` is a Tensor (or a Parameter): `torch.is_tensor`."""
     return isinstance(obj, Tensor)
 
 
-def numel(t):
+def numel(t: Tensor) -> int:
+    """The number of elements of `t`: `torch.numel`."""
     return t.data.size
 
 
-def is_floating_point(t):
+def is_floating_point(t: Tensor) -> bool:
+    """True if `t` has a floating dtype: `torch.is_floating_point`."""
     return t.is_floating_point()
 
 
-def is_complex(t):
+def is_complex(t: Tensor) -> bool:
+    """True if `t` has a complex dtype: `torch.is_complex`."""
     return t.is_complex()
 
-
-def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", **kwargs):
-    """A graphviz.Digraph of the graph behind `roots` (see autograd/viz.py)."""
-    from .viz import draw_graph as _draw_graph
-    return _draw_graph(*roots, params=params, model=model, show_values=show_values, rankdir=rankdir, **kwargs)
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)
 from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)

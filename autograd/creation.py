@@ -8,17 +8,28 @@
   bytes, objects, datetimes and records are refused where the tensor is made (as PyTorch does),
   rather than failing later inside some op with a bare NumPy error.
 """
+from __future__ import annotations
+
 import builtins
 import numbers
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from .errors import ArgumentError, DTypeError
 
+if TYPE_CHECKING:  # for the type hints only: tensor.py imports this module
+    from .tensor import Device, Tensor
+
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)
 uint8, bool_ = np.dtype(np.uint8), np.dtype(np.bool_)
 half, float, double, long, int = float16, float32, float64, int64, int32  # PyTorch's aliases
+
+# Type-hint vocabulary (this module's own `int` and `float` are dtypes, so hints say builtins.int).
+DTypeLike = Union[np.dtype, type, str, None]
+DeviceLike = Union[str, "Device", None]   # only the CPU exists
+Number = Union[builtins.int, builtins.float, bool]
 
 _DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
                 "bool": bool_}
@@ -153,7 +164,21 @@ def scalar_operand(value, like):
     return as_array(value)
 
 
-def check_device(device):
+def set_default_device(device: DeviceLike) -> None:
+    """As torch.set_default_device: the device new tensors go to. The CPU is the only one, so this
+    checks `device` (None or "cpu") and raises for any other."""
+    if device is not None:
+        check_device(device)
+
+
+def get_default_device() -> "Device":
+    """As torch.get_default_device: always `device('cpu')`."""
+    from .tensor import Device
+    return Device()
+
+
+def check_device(device) -> None:
+    """Raise a RuntimeError unless `device` is the CPU ("cpu", "cpu:0" or `autograd.device("cpu")`)."""
     name = getattr(device, "type", device)
     if name is None or str(name).split(":")[0] != "cpu":
         raise RuntimeError(f"device {device!r} is not available: ndgrad runs on NumPy, and 'cpu' is its only device")
@@ -190,85 +215,106 @@ def _shape(shape, op):
     return tuple(builtins.int(n) for n in shape)
 
 
-def _new(array, requires_grad):
+def _new(array, requires_grad, device=None):
+    """The new tensor of a creation function, once its `device=` is known to be the CPU."""
     from .tensor import Tensor
+    if device is not None:
+        check_device(device)
     t = Tensor._make(array, False, None)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def tensor(data, dtype=None, requires_grad=False):
-    """A new tensor holding a copy of `data`."""
+def tensor(data, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data`: `torch.tensor`.
+
+    `data` is a Python number, a (nested) list, a NumPy array or a Tensor. Python floats become
+    float32 and Python ints int64, as in PyTorch; NumPy arrays keep their dtype unless `dtype`
+    is given. `requires_grad=True` makes it a leaf whose `.grad` backward fills.
+    """
     from .tensor import Tensor
     array = as_array(data, dtype)
     source = data.data if isinstance(data, Tensor) else data
     if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
         array = array.copy()
-    return _new(array, requires_grad)
+    return _new(array, requires_grad, device)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
+    """`data` as a tensor without copying when it already is one of that dtype: `torch.as_tensor`."""
     from .tensor import Tensor
     if isinstance(data, Tensor) and (dtype is None or data.dtype == resolve_dtype(dtype)):
         return data
-    return _new(as_array(data, dtype), False)
+    return _new(as_array(data, dtype), False, device)
 
 
-def from_numpy(array):
-    """A tensor sharing memory with `array`."""
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (writes to either show in both): `torch.from_numpy`."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
     check_numeric(array.dtype, "from_numpy: cannot share an array of")
     return _new(array, False)
 
 
-def zeros(*shape, dtype=None, requires_grad=False):
-    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or float32), requires_grad)
+def zeros(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (float32 by default); the shape as ints or one tuple: `torch.zeros`."""
+    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or float32), requires_grad, device)
 
 
-def ones(*shape, dtype=None, requires_grad=False):
-    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or float32), requires_grad)
+def ones(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (float32 by default): `torch.ones`."""
+    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or float32), requires_grad, device)
 
 
-def empty(*shape, dtype=None, requires_grad=False):
-    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or float32), requires_grad)
+def empty(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor whose values are whatever was in memory (float32 by default): `torch.empty`."""
+    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or float32), requires_grad, device)
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False):
+def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, dtype: DTypeLike = None,
+         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `shape` filled with `fill_value` (dtype from the value unless given): `torch.full`."""
     shape = _shape((shape,) if isinstance(shape, numbers.Integral) else tuple(shape), "full")
     if not (isinstance(fill_value, (numbers.Number, np.generic)) or getattr(fill_value, "ndim", None) == 0):
         raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad)
+    return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad, device)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `t`'s shape and dtype: `torch.zeros_like`."""
     _check_like("zeros_like", t)
-    return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
+    return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """Ones of `t`'s shape and dtype: `torch.ones_like`."""
     _check_like("ones_like", t)
-    return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad)
+    return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
+def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` in `t`'s shape and dtype: `torch.full_like`."""
     _check_like("full_like", t)
-    return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad)
+    return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def randn_like(t, dtype=None, requires_grad=False, generator=None):
+def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               generator: Generator | None = None) -> Tensor:
+    """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""
     _check_like("randn_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
-    return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad)
+    return _new(_generator(generator).standard_normal(t.shape).astype(dtype), requires_grad, device)
 
 
-def rand_like(t, dtype=None, requires_grad=False, generator=None):
+def rand_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              generator: Generator | None = None) -> Tensor:
+    """Uniform samples from [0, 1) in `t`'s shape and dtype: `torch.rand_like`."""
     _check_like("rand_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
-    return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad)
+    return _new(_generator(generator).random(t.shape).astype(dtype), requires_grad, device)
 
 
 def _check_like(op, t):
@@ -276,7 +322,12 @@ def _check_like(op, t):
         raise TypeError(f"{op}: expects a Tensor, got {type(t).__name__}")
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DTypeLike = None,
+           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """`start, start + step, ...` below `end` (`arange(n)` is 0..n-1): `torch.arange`.
+
+    Integer arguments give int64, floating ones float32, as in PyTorch.
+    """
     if end is None:
         start, end = 0, start
     bounds = (start, end, step)
@@ -289,28 +340,37 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     array = np.arange(start, end, step)
     if dtype is None and array.dtype == np.float64:
         dtype = float32
-    return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad)
+    return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start: builtins.float, end: builtins.float, steps: builtins.int, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included (float32): `torch.linspace`."""
     _shape((steps,), "linspace")
-    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
+        device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The n x m (n x n) identity matrix (float32): `torch.eye`."""
     _shape((n,) if m is None else (n, m), "eye")
-    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad)
+    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
 
 
 # -- random numbers ----------------------------------------------------------------------------
 
 class Generator:
-    """A seeded source of random numbers (`autograd.Generator().manual_seed(0)`), as torch.Generator."""
+    """A seeded source of random numbers (`autograd.Generator().manual_seed(0)`): `torch.Generator`.
+
+    Pass it as `generator=` to `randn`, `rand`, `randint`, `randperm`, `Tensor.normal_`, ... to
+    draw from it instead of the global generator. Wraps a `numpy.random.Generator` (`.rng`).
+    """
 
     def __init__(self, seed=None):
         self.rng = np.random.default_rng(seed)
 
-    def manual_seed(self, seed):
+    def manual_seed(self, seed: builtins.int) -> Generator:
+        """Reseed this generator; returns it."""
         self.rng = np.random.default_rng(seed)
         return self
 
@@ -318,13 +378,15 @@ class Generator:
 _default_generator = Generator()
 
 
-def manual_seed(seed):
-    """Seed the global generator used by randn/rand/randint, initialisers and dropout."""
+def manual_seed(seed: builtins.int) -> Generator:
+    """Seed the global generator that randn, rand, randint, the initialisers and dropout draw from:
+    `torch.manual_seed`. Returns it."""
     _default_generator.manual_seed(seed)
     return _default_generator
 
 
-def default_generator():
+def default_generator() -> Generator:
+    """The global generator that `randn`, `rand`, `randint`, the initialisers and dropout draw from."""
     return _default_generator
 
 
@@ -332,15 +394,22 @@ def _generator(generator):
     return (generator or _default_generator).rng
 
 
-def randn(*shape, dtype=None, requires_grad=False, generator=None):
+def randn(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+          generator: Generator | None = None) -> Tensor:
+    """Samples from the standard normal distribution (float32 by default): `torch.randn`.
+
+    `generator` (an `autograd.Generator`) instead of the global one seeded by `manual_seed`.
+    """
     dtype, drawn = _floating_dtype("randn", dtype)
     return _new(_generator(generator).standard_normal(_shape(shape, "randn"), dtype=drawn).astype(dtype, copy=False),
-                requires_grad)
+                requires_grad, device)
 
 
-def rand(*shape, dtype=None, requires_grad=False, generator=None):
+def rand(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+         generator: Generator | None = None) -> Tensor:
+    """Samples from the uniform distribution on [0, 1) (float32 by default): `torch.rand`."""
     dtype, drawn = _floating_dtype("rand", dtype)
-    return _new(_generator(generator).random(_shape(shape, "rand"), dtype=drawn).astype(dtype, copy=False), requires_grad)
+    return _new(_generator(generator).random(_shape(shape, "rand"), dtype=drawn).astype(dtype, copy=False), requires_grad, device)
 
 
 def _floating_dtype(op, dtype):
@@ -351,7 +420,10 @@ def _floating_dtype(op, dtype):
     return dtype, (float64 if dtype == float64 else float32)
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None):
+def randint(low: builtins.int, high: builtins.int | None = None, size: tuple[builtins.int, ...] = (),
+            dtype: DTypeLike = None, generator: Generator | None = None, device: DeviceLike = None,
+            requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high) (int64); `randint(high, size)` as PyTorch: `torch.randint`."""
     if high is None:
         low, high = 0, low
     elif isinstance(high, (tuple, list)) and size == ():  # randint(high, size), as PyTorch
@@ -359,9 +431,12 @@ def randint(low, high=None, size=(), dtype=None, generator=None):
     if not low < high:
         raise ArgumentError(f"randint: low must be less than high, got low={low}, high={high}")
     size = _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "randint")
-    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64), False)
+    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64),
+                requires_grad, device)
 
 
-def randperm(n, generator=None):
+def randperm(n: builtins.int, generator: Generator | None = None, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1 (int64): `torch.randperm`."""
     _shape((n,), "randperm")
-    return _new(_generator(generator).permutation(n).astype(int64), False)
+    return _new(_generator(generator).permutation(n).astype(resolve_dtype(dtype) or int64), requires_grad, device)

@@ -13,7 +13,8 @@ small helper beside it:
   into;
 - `_gradients_of`: runs tensor hooks, keeps `.grad` of tensors that called `retain_grad()`, and
   hands the gradients `autograd.grad` asked for to its capture;
-- `_finish_leaf`: fills `.grad` of leaves (copying a gradient object that is shared);
+- `_finish_leaf`: fills `.grad` of leaves (copying a gradient object that is shared), and adds
+  into an existing `.grad` in place, as PyTorch, when nothing else can see that array;
 - `release_saved` frees what each node saved as soon as it has run, unless `retain_graph=True`;
 - `_check_finite`: in anomaly mode, stops at the first node whose gradient holds NaN or Inf.
 
@@ -22,6 +23,7 @@ so they record nothing; with it, they record a graph of their own, which gives h
 gradients.
 """
 import itertools
+import sys
 
 import numpy as np
 
@@ -260,7 +262,12 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         sinks.capture[leaf] = grad
     if sinks.accumulate_into is not None and leaf not in sinks.accumulate_into:
         return
-    if not create_graph:
+    if create_graph:
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    elif leaf.grad is not None and _solely_held(leaf) and _addable_in_place(leaf.grad.data, grad.data):
+        # As PyTorch, accumulate into the existing .grad; the incoming gradient is only read.
+        leaf.grad.data += grad.data
+    else:
         grad = grad.detach()
         data = grad.data
         # A gradient shared with another leaf or with the caller, or a read-only broadcast view,
@@ -269,11 +276,33 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         if id(data) in handed_out or not data.flags.writeable or data.base is not None and id(data.base) in handed_out:
             grad = Tensor._make(data.copy(), False, None)
         handed_out.add(id(grad.data))
-    if leaf.grad is None:
-        leaf.grad = grad
-    else:
-        leaf.grad = leaf.grad + grad if create_graph else Tensor._make(leaf.grad.data + grad.data, False, None)
+        leaf.grad = grad if leaf.grad is None else Tensor._make(leaf.grad.data + grad.data, False, None)
     run_post_accumulate_grad_hooks(leaf)
+
+
+def _solely_held(leaf):
+    """Whether nothing but `leaf` can see its .grad: the Tensor is referenced only by the leaf,
+    its array only by that Tensor, and the array owns its memory (a view, or a view of it, would
+    hold a reference). So a .grad the user kept (`g = x.grad`), assigned to another leaf
+    (`q.grad = p.grad`) or made from an array of their own is never written into."""
+    return (sys.getrefcount(leaf.grad) == _ONE_HOLDER and sys.getrefcount(leaf.grad.data) == _ONE_HOLDER
+            and leaf.grad.data.base is None)
+
+
+def _addable_in_place(existing, incoming):
+    return existing.flags.writeable and existing.shape == incoming.shape and existing.dtype == incoming.dtype
+
+
+def _references_with_one_holder():
+    """What sys.getrefcount reports, in `_solely_held`'s expressions, for an object held once."""
+    holder = Tensor._make(np.zeros(1), False, None)
+    holder.grad = Tensor._make(np.zeros(1), False, None)
+    tensor_refs, array_refs = sys.getrefcount(holder.grad), sys.getrefcount(holder.grad.data)
+    assert tensor_refs == array_refs, (tensor_refs, array_refs)
+    return tensor_refs
+
+
+_ONE_HOLDER = _references_with_one_holder()
 
 
 def _check_finite(node, input_grads):

@@ -17,11 +17,13 @@ class _State(threading.local):
 _state = _State()
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
+    """True if ops are being recorded in this thread (not under `no_grad`): `torch.is_grad_enabled`."""
     return _state.grad_enabled
 
 
-def is_anomaly_enabled():
+def is_anomaly_enabled() -> bool:
+    """True inside `detect_anomaly` (or after `set_detect_anomaly(True)`) in this thread."""
     return _state.anomaly
 
 
@@ -44,6 +46,7 @@ class _GradModeSwitch(contextlib.ContextDecorator):
         return False
 
     def __call__(self, func):
+        """Used as a decorator: run `func` in this mode."""
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__():
@@ -52,17 +55,21 @@ class _GradModeSwitch(contextlib.ContextDecorator):
 
 
 class no_grad(_GradModeSwitch):
-    """Do not record operations: results have requires_grad=False and no grad_fn."""
+    """Do not record operations: results have requires_grad=False and no grad_fn: `torch.no_grad`.
+
+    A context manager (`with autograd.no_grad():`) or a decorator (`@autograd.no_grad()` or
+    `@autograd.no_grad`); for evaluation loops and in-place parameter updates. Thread-local.
+    """
     enabled = False
 
 
 class enable_grad(_GradModeSwitch):
-    """Record operations again, inside a no_grad block."""
+    """Record operations again inside a `no_grad` block (context manager or decorator): `torch.enable_grad`."""
     enabled = True
 
 
 class inference_mode(_GradModeSwitch):
-    """PyTorch's inference_mode: here the same as no_grad (`inference_mode(False)` changes nothing).
+    """`torch.inference_mode`: here the same as `no_grad` (`inference_mode(False)` changes nothing).
     PyTorch also forbids using tensors made inside it in a graph later; we do not track that."""
 
     def __init__(self, mode=True):
@@ -79,6 +86,7 @@ class inference_mode(_GradModeSwitch):
         return False
 
     def __call__(self, func):
+        """Used as a decorator: run `func` in this mode."""
         mode = self.mode
 
         @functools.wraps(func)
@@ -88,11 +96,17 @@ class inference_mode(_GradModeSwitch):
         return wrapper
 
 
-def is_inference_mode_enabled():
+def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()` in this thread: `torch.is_inference_mode_enabled`."""
     return _state.inference
 
 
 class set_grad_enabled(_GradModeSwitch):
+    """Turn recording on or off, as a call, a context manager or a decorator: `torch.set_grad_enabled`.
+
+    `set_grad_enabled(False)` called plainly switches recording off until switched back on; `with
+    set_grad_enabled(mode):` and `@set_grad_enabled(mode)` restore the previous mode afterwards.
+    """
     def __init__(self, mode):
         self.enabled = bool(mode)
         self._before_call = _state.grad_enabled
@@ -103,6 +117,7 @@ class set_grad_enabled(_GradModeSwitch):
         _state.grad_enabled = self.enabled
 
     def __call__(self, func):
+        """Used as a decorator: run `func` in this mode."""
         enabled = self.enabled
         _state.grad_enabled = self._before_call  # as a decorator it only applies inside func
 
@@ -115,7 +130,9 @@ class set_grad_enabled(_GradModeSwitch):
 
 class detect_anomaly(contextlib.ContextDecorator):
     """Record where each op was created, and make backward raise at the first op whose
-    gradient contains NaN or Inf, naming the op and that line of user code."""
+    gradient contains NaN or Inf, naming the op and that line of user code:
+    `torch.autograd.detect_anomaly`. A context manager or a decorator; slows every op down, so
+    use it to find a NaN, not to train. `check_nan=False` records creation sites only."""
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
@@ -129,5 +146,6 @@ class detect_anomaly(contextlib.ContextDecorator):
         return False
 
 
-def set_detect_anomaly(mode):
+def set_detect_anomaly(mode: bool) -> None:
+    """Turn anomaly detection on or off for this thread, as a plain call: `torch.autograd.set_detect_anomaly`."""
     _state.anomaly = bool(mode)

@@ -177,8 +177,9 @@ def _check_projections(fn, inputs, outputs, eps, atol, rtol, what):
 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
                   seed=0, fast_mode=False):
-    """Check second derivatives: gradcheck of the function inputs -> d(sum(out * v))/d(inputs),
-    built with create_graph=True, for a fixed random v (fast_mode as in gradcheck)."""
+    """Check second derivatives, as PyTorch's: gradcheck of (inputs, v) -> d(sum(out * v))/d(inputs),
+    built with create_graph=True, for a random v that is itself differentiated (so a backward that
+    mishandles the incoming gradient is caught too); fast_mode as in gradcheck."""
     inputs = _check_inputs("gradgradcheck", inputs)
     outputs = _outputs(fn, inputs)
     rng = np.random.default_rng(seed)
@@ -186,11 +187,15 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         grad_outputs = [Tensor._make(rng.standard_normal(o.shape), False, None) for o in outputs]
     else:
         grad_outputs = _as_float64([grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs)
+    grad_outputs = [Tensor._make(np.array(g.data if isinstance(g, Tensor) else g, dtype=np.float64), o.requires_grad, None)
+                    for g, o in zip(grad_outputs, outputs)]
     differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    count = len(inputs)
 
     def first_derivatives(*args):
+        args, vectors = args[:count], args[count:]
         outs = _outputs(fn, args)
-        pairs = [(o, g) for o, g in zip(outs, grad_outputs) if o.requires_grad]
+        pairs = [(o, g) for o, g in zip(outs, vectors) if o.requires_grad]
         targets = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
         grads = engine.grad([o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=True,
                             allow_unused=True)
@@ -198,5 +203,6 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     if not differentiable:
         return True
-    return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
-                     fast_mode=fast_mode, _what="second derivative (gradgradcheck)")
+    return gradcheck(first_derivatives, list(inputs) + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, fast_mode=fast_mode,
+                     _what="second derivative (gradgradcheck; inputs past the function's own are the output gradients v)")

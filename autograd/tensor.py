@@ -1,15 +1,29 @@
 """Tensor: a NumPy array, whether it requires grad, its gradient, and the node that made it.
 
 Every method is a one-line call into `ops/`, where each op's forward and backward live together.
+Each method's docstring names its PyTorch equivalent (`torch.Tensor.<name>` unless it says
+otherwise) and only what differs from it.
 """
+from __future__ import annotations
+
 import numbers
+import warnings
 import weakref
 from collections import namedtuple
+from typing import Tuple, Union
 
 import numpy as np
 
 from . import grad_mode
 from .errors import DTypeError, ShapeError
+
+# Type-hint vocabulary of the public API. Tensor has methods named int, float and bool (as
+# torch.Tensor does), which shadow the builtins inside its body, so its annotations say Int, Float
+# and Bool; the aliases are made here, where the names are still the builtins.
+Int, Float, Bool = int, float, bool
+Number = Union[int, float, bool]
+Dim = Union[int, Tuple[int, ...], None]
+TensorLike = Union["Tensor", int, float, bool, np.ndarray]
 
 
 class _Size(int):
@@ -25,9 +39,17 @@ class _Size(int):
 
 
 class Tensor:
+    """A NumPy array that autograd can differentiate through: `torch.Tensor`.
+
+    Make one with `autograd.tensor(data, requires_grad=False, dtype=None)` (Python floats become
+    float32, NumPy arrays keep their dtype) or `Tensor(data, requires_grad=False, dtype=None)`.
+    Ops on tensors that require grad record a graph (`grad_fn`); `backward()` fills the `.grad`
+    of its leaves. `.data` is the `numpy.ndarray` itself (shared, not copied).
+    """
     # Every op makes a Tensor, so the four attributes each one sets are slots; the rarely set ones
     # (hooks, a display name, anything a user attaches) live in the instance dict, made on demand.
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    # `_grad` is the slot behind the `grad` property, which warns when a non-leaf's is read.
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     _hooks = None
     _post_accumulate_grad_hooks = None
     name = None
@@ -39,7 +61,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None):
         from .creation import constructor_array
         self.data = constructor_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
@@ -52,46 +74,77 @@ class Tensor:
         t.data = data
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
-        t.grad = None
+        t._grad = None
         return t
 
     # -- attributes ----------------------------------------------------------------------------
     @property
-    def shape(self):
+    def grad(self):
+        """The gradient accumulated by `backward()`: a Tensor of this tensor's shape, or None.
+
+        Only leaves that require grad (and tensors that called `retain_grad()`) get one; reading
+        it on any other non-leaf warns, as PyTorch does, since it is always None there.
+        """
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf is being read: it is None, since backward() "
+                "fills .grad only for leaves. Call .retain_grad() on it before backward() to keep its gradient, "
+                "or read the .grad of the leaf (e.g. a parameter) instead.", UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    @property
+    def shape(self) -> tuple[Int, ...]:
+        """The shape, a tuple of ints (PyTorch gives a `torch.Size`, a tuple too)."""
         return self.data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> Int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
+        """The element type, a `numpy.dtype` (`autograd.float32` is `numpy.float32`)."""
         return self.data.dtype
 
     @property
-    def size(self):
+    def size(self) -> _Size:
+        """The element count as in NumPy (`t.size == 12`), also callable as PyTorch's `t.size()`
+        (the shape) and `t.size(dim)` (one dimension)."""
         return _Size(self.data.shape)
 
-    def numel(self):
+    def numel(self) -> Int:
+        """The number of elements."""
         return self.data.size
 
-    def dim(self):
+    def dim(self) -> Int:
+        """The number of dimensions (as `ndim`)."""
         return self.data.ndim
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> Bool:
+        """True if no recorded op made this tensor (`grad_fn is None`): user-made tensors and
+        parameters. Only leaves that require grad get a `.grad` from `backward()`."""
         return self.grad_fn is None
 
     @property
-    def device(self):
-        return "cpu"
+    def device(self) -> Device:
+        """Always `device('cpu')` (equal to "cpu"): ndgrad runs on NumPy."""
+        return _CPU
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
+        """All dimensions reversed (the transpose of a matrix)."""
         return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     @property
-    def mT(self):
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of matrices transposed)."""
         return ops.transpose(self, -2, -1)
 
     def __len__(self):
@@ -116,17 +169,31 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # -- conversion ----------------------------------------------------------------------------
-    def item(self):
+    def item(self) -> Number:
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ShapeError(f"item(): only a one-element tensor can be converted to a Python scalar, "
                              f"got shape {self.shape}")
         return self.data.item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
+        """The `numpy.ndarray` itself, sharing memory (PyTorch refuses when grad is required; here
+        it is always allowed, since the array is never recorded)."""
         return self.data
 
-    def tolist(self):
+    def tolist(self) -> "list | Number":
+        """The values as (nested) Python lists of numbers."""
         return self.data.tolist()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs on tensors (`np.exp(t)`, `array * t`) run the autograd op, so gradients flow
+        (autograd/numpy_protocol.py)."""
+        return numpy_protocol.array_ufunc(self, ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on tensors (`np.sum(t, axis=0)`, `np.concatenate`) run the autograd op;
+        one with no such op raises TypeError when an argument requires grad."""
+        return numpy_protocol.array_function(self, func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.data.dtype:
@@ -150,62 +217,90 @@ class Tensor:
                                f"(shape {self.shape}); use .any() or .all()")
         return bool(self.data)
 
-    def astype(self, dtype):
+    def astype(self, dtype: "np.dtype | type | str") -> Tensor:
+        """A copy converted to `dtype` (differentiable between floating dtypes). NumPy's name;
+        PyTorch spells it `.to(dtype)`."""
         return ops.cast(self, dtype)
 
-    def float(self):
+    def float(self) -> Tensor:
+        """Converted to float32."""
         return ops.cast(self, np.float32)
 
-    def double(self):
+    def double(self) -> Tensor:
+        """Converted to float64."""
         return ops.cast(self, np.float64)
 
-    def long(self):
+    def long(self) -> Tensor:
+        """Converted to int64."""
         return ops.cast(self, np.int64)
 
-    def int(self):
+    def int(self) -> Tensor:
+        """Converted to int32."""
         return ops.cast(self, np.int32)
 
-    def bool(self):
+    def bool(self) -> Tensor:
+        """Converted to bool."""
         return ops.cast(self, np.bool_)
 
-    def half(self):
+    def half(self) -> Tensor:
+        """Converted to float16."""
         return ops.cast(self, np.float16)
 
-    def type_as(self, other):
+    def type_as(self, other: Tensor) -> Tensor:
+        """Converted to the dtype of `other`."""
         return ops.cast(self, other.dtype)
 
-    def to(self, *args, **kwargs):
-        """`.to(dtype)`, `.to(other_tensor)`, or `.to("cpu")` (the only device, so a no-op)."""
+    def to(self, *args, **kwargs) -> Tensor:
+        """`.to(dtype)`, `.to(other_tensor)` (its dtype), or `.to("cpu")` (the only device, so a
+        no-op); any other device raises. Returns `self` when nothing changes, as PyTorch does."""
         from .creation import parse_to
         _, dtype = parse_to(*args, **kwargs)
         return self if dtype is None else ops.cast(self, dtype)
 
-    def cpu(self):
+    def cpu(self) -> Tensor:
+        """`self`: there is no other device."""
         return self
 
-    def contiguous(self):
+    def contiguous(self) -> Tensor:
+        """`self` (kept so PyTorch code runs; NumPy handles memory layout)."""
         return self
 
-    def clone(self):
+    def clone(self) -> Tensor:
+        """A copy with its own memory, differentiable (the gradient flows back to `self`)."""
         return ops.clone(self)
 
     # -- autograd ------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    def backward(self, gradient: TensorLike | None = None, retain_graph: Bool | None = None,
+                 create_graph: Bool = False, inputs: "Tensor | list[Tensor] | None" = None) -> None:
+        """Compute the gradient of this tensor with respect to the graph's leaves and add it into
+        their `.grad` (it accumulates: zero it between steps).
+
+        Arguments:
+            gradient: d(something)/d(self), of this tensor's shape; may be omitted for a
+                one-element tensor (it is then 1).
+            retain_graph: keep the values saved for backward, so the graph can be walked again;
+                defaults to `create_graph`.
+            create_graph: record the backward pass itself, for higher-order gradients.
+            inputs: accumulate only into these leaves' `.grad`.
+        """
         from . import engine
         root_grad = engine.root_grad(self, gradient, "backward")
         if retain_graph is None:
             retain_graph = create_graph
         engine.backward([self], [root_grad], retain_graph, create_graph, inputs)
 
-    def detach(self):
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, outside any graph (does not require grad)."""
         return Tensor._make(self.data, False, None)
 
-    def detach_(self):
+    def detach_(self) -> Tensor:
+        """Detach this tensor itself from its graph, in place; returns it."""
         self.grad_fn = None
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: Bool = True) -> Tensor:
+        """Set whether ops on this (leaf, floating) tensor are recorded, in place; returns it."""
         if requires_grad and self.data.dtype.kind not in "fc":
             raise DTypeError(f"only floating point tensors can require gradients; this tensor is "
                             f"{self.dtype} (convert it with .float() or .double())")
@@ -214,7 +309,9 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in `.grad` during the next backward passes (a no-op
+        on a leaf, which keeps it anyway)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         node = self.grad_fn
@@ -222,13 +319,15 @@ class Tensor:
             node.retained = {**(node.retained or {}), self.output_nr: weakref.ref(self)}
 
     @property
-    def retains_grad(self):
+    def retains_grad(self) -> Bool:
+        """True if `retain_grad()` was called on this non-leaf tensor."""
         node = self.grad_fn
         ref = node is not None and node.retained and node.retained.get(self.output_nr)
         return bool(ref) and ref() is self
 
     def register_hook(self, hook):
-        """Call hook(grad) when this tensor's gradient is computed; a non-None result replaces it."""
+        """Call `hook(grad)` each time this tensor's gradient is computed; a non-None result replaces
+        the gradient. Returns a handle whose `.remove()` unregisters the hook."""
         from .function import RemovableHandle
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
@@ -260,13 +359,16 @@ class Tensor:
             self.data = np.array(np.broadcast_to(values, self.shape), dtype=self.dtype)
         return self
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
+        """Fill with zeros, in place (under `no_grad` if this tensor requires grad); returns it."""
         return self._assign("zero_", 0)
 
-    def fill_(self, value):
+    def fill_(self, value: Number) -> Tensor:
+        """Fill with `value`, in place; returns it."""
         return self._assign("fill_", value)
 
-    def copy_(self, src):
+    def copy_(self, src: TensorLike) -> Tensor:
+        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor; returns it."""
         src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
         try:
             np.broadcast_to(src_data, self.shape)
@@ -275,28 +377,35 @@ class Tensor:
                              f"{self.shape}") from None
         return self._assign("copy_", src_data)
 
-    def add_(self, other, alpha=1):
+    def add_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
+        """`self += alpha * other`, in place; returns it."""
         other = other.data if isinstance(other, Tensor) else other
         return self._assign("add_", self.data + (other if alpha == 1 else alpha * other))
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
+        """`self -= alpha * other`, in place; returns it."""
         other = other.data if isinstance(other, Tensor) else other
         return self._assign("sub_", self.data - (other if alpha == 1 else alpha * other))
 
-    def mul_(self, other):
+    def mul_(self, other: TensorLike) -> Tensor:
+        """`self *= other`, in place; returns it."""
         return self._assign("mul_", self.data * (other.data if isinstance(other, Tensor) else other))
 
-    def div_(self, other):
+    def div_(self, other: TensorLike) -> Tensor:
+        """`self /= other`, in place; returns it."""
         return self._assign("div_", self.data / (other.data if isinstance(other, Tensor) else other))
 
-    def clamp_(self, min=None, max=None):
+    def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:
+        """Clamp into [min, max], in place; returns it."""
         return self._assign("clamp_", np.clip(self.data, min, max))
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
+    def uniform_(self, a: Float = 0.0, b: Float = 1.0, generator=None) -> Tensor:
+        """Fill with samples from U(a, b), in place (from `generator`, default the global one)."""
         from .creation import _generator
         return self._assign("uniform_", _generator(generator).uniform(a, b, self.shape))
 
-    def normal_(self, mean=0.0, std=1.0, generator=None):
+    def normal_(self, mean: Float = 0.0, std: Float = 1.0, generator=None) -> Tensor:
+        """Fill with samples from N(mean, std**2), in place (from `generator`, default the global one)."""
         from .creation import _generator
         return self._assign("normal_", _generator(generator).normal(mean, std, self.shape))
 
@@ -358,86 +467,234 @@ class Tensor:
     def __getitem__(self, index): return ops.getitem(self, index)
 
     # -- arithmetic and elementwise ------------------------------------------------------------
-    def add(self, other, alpha=1): return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
-    def sub(self, other, alpha=1): return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
-    def mul(self, other): return ops.mul(self, other)
-    def div(self, other): return ops.div(self, other)
-    def pow(self, exponent): return ops.pow(self, exponent)
-    def neg(self): return ops.neg(self)
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def log1p(self): return ops.log1p(self)
-    def expm1(self): return ops.expm1(self)
-    def sqrt(self): return ops.sqrt(self)
-    def rsqrt(self): return ops.rsqrt(self)
-    def square(self): return ops.square(self)
-    def abs(self): return ops.abs(self)
-    def sign(self): return ops.sign(self)
-    def sin(self): return ops.sin(self)
-    def cos(self): return ops.cos(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def erf(self): return ops.erf(self)
-    def reciprocal(self): return ops.reciprocal(self)
-    def clamp(self, min=None, max=None): return ops.clamp(self, min, max)
+    def add(self, other: TensorLike, alpha: Number = 1) -> Tensor:
+        """`self + alpha * other`, broadcasting."""
+        return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
+    def sub(self, other: TensorLike, alpha: Number = 1) -> Tensor:
+        """`self - alpha * other`, broadcasting."""
+        return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+    def mul(self, other: TensorLike) -> Tensor:
+        """`self * other`, broadcasting."""
+        return ops.mul(self, other)
+    def div(self, other: TensorLike) -> Tensor:
+        """`self / other` (true division), broadcasting."""
+        return ops.div(self, other)
+    def pow(self, exponent: TensorLike) -> Tensor:
+        """`self ** exponent`, broadcasting."""
+        return ops.pow(self, exponent)
+    def neg(self) -> Tensor:
+        """`-self`."""
+        return ops.neg(self)
+    def exp(self) -> Tensor:
+        """e ** x, elementwise."""
+        return ops.exp(self)
+    def log(self) -> Tensor:
+        """The natural logarithm, elementwise."""
+        return ops.log(self)
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for small x."""
+        return ops.log1p(self)
+    def expm1(self) -> Tensor:
+        """exp(x) - 1, accurate for small x."""
+        return ops.expm1(self)
+    def sqrt(self) -> Tensor:
+        """The square root, elementwise."""
+        return ops.sqrt(self)
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(x), elementwise."""
+        return ops.rsqrt(self)
+    def square(self) -> Tensor:
+        """x ** 2, elementwise."""
+        return ops.square(self)
+    def abs(self) -> Tensor:
+        """|x|, elementwise (gradient 0 at 0, as PyTorch)."""
+        return ops.abs(self)
+    def sign(self) -> Tensor:
+        """-1, 0 or 1, elementwise (a constant: the result does not require grad)."""
+        return ops.sign(self)
+    def sin(self) -> Tensor:
+        """The sine, elementwise."""
+        return ops.sin(self)
+    def cos(self) -> Tensor:
+        """The cosine, elementwise."""
+        return ops.cos(self)
+    def tanh(self) -> Tensor:
+        """The hyperbolic tangent, elementwise."""
+        return ops.tanh(self)
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-x)), elementwise."""
+        return ops.sigmoid(self)
+    def relu(self) -> Tensor:
+        """max(x, 0), elementwise (gradient 0 at 0)."""
+        return ops.relu(self)
+    def erf(self) -> Tensor:
+        """The error function, elementwise."""
+        return ops.erf(self)
+    def reciprocal(self) -> Tensor:
+        """1 / x, elementwise."""
+        return ops.reciprocal(self)
+    def clamp(self, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
+        """Values limited to [min, max] (either may be None); `clip` is the same."""
+        return ops.clamp(self, min, max)
     clip = clamp
-    def maximum(self, other): return ops.maximum(self, other)
-    def minimum(self, other): return ops.minimum(self, other)
-    def eq(self, other): return ops.eq(self, other)
-    def ne(self, other): return ops.ne(self, other)
-    def lt(self, other): return ops.lt(self, other)
-    def le(self, other): return ops.le(self, other)
-    def gt(self, other): return ops.gt(self, other)
-    def ge(self, other): return ops.ge(self, other)
-    def isnan(self): return ops.isnan(self)
-    def isfinite(self): return ops.isfinite(self)
-    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def maximum(self, other: TensorLike) -> Tensor:
+        """The elementwise maximum of `self` and `other` (ties share the gradient)."""
+        return ops.maximum(self, other)
+    def minimum(self, other: TensorLike) -> Tensor:
+        """The elementwise minimum of `self` and `other` (ties share the gradient)."""
+        return ops.minimum(self, other)
+    def eq(self, other: TensorLike) -> Tensor:
+        """`self == other`, a bool tensor (not differentiable)."""
+        return ops.eq(self, other)
+    def ne(self, other: TensorLike) -> Tensor:
+        """`self != other`, a bool tensor."""
+        return ops.ne(self, other)
+    def lt(self, other: TensorLike) -> Tensor:
+        """`self < other`, a bool tensor."""
+        return ops.lt(self, other)
+    def le(self, other: TensorLike) -> Tensor:
+        """`self <= other`, a bool tensor."""
+        return ops.le(self, other)
+    def gt(self, other: TensorLike) -> Tensor:
+        """`self > other`, a bool tensor."""
+        return ops.gt(self, other)
+    def ge(self, other: TensorLike) -> Tensor:
+        """`self >= other`, a bool tensor."""
+        return ops.ge(self, other)
+    def isnan(self) -> Tensor:
+        """True where the value is NaN."""
+        return ops.isnan(self)
+    def isfinite(self) -> Tensor:
+        """True where the value is neither NaN nor infinite."""
+        return ops.isfinite(self)
+    def masked_fill(self, mask: Tensor, value: Number) -> Tensor:
+        """A copy with `value` where the bool `mask` (broadcast) is True."""
+        return ops.masked_fill(self, mask, value)
 
     # -- reductions ----------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None): return ops.sum(self, dim, keepdim, dtype=dtype)
-    def mean(self, dim=None, keepdim=False): return ops.mean(self, dim, keepdim)
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    def sum(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
+        """The sum over `dim` (an int, a tuple, or None for all), keeping reduced dims as size 1 with `keepdim`."""
+        return ops.sum(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """The mean over `dim` (an int, a tuple, or None for all)."""
+        return ops.mean(self, dim, keepdim)
+    def var(self, dim: Dim = None, unbiased: Bool = True, keepdim: Bool = False,
+            correction: Int | None = None) -> Tensor:
+        """The variance over `dim`, divided by n - 1 if `unbiased` (or by n - `correction`)."""
         return ops.var(self, dim, unbiased, keepdim, correction=correction)
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    def std(self, dim: Dim = None, unbiased: Bool = True, keepdim: Bool = False,
+            correction: Int | None = None) -> Tensor:
+        """The standard deviation over `dim` (see `var`; gradient 0 where it is 0)."""
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
-    def amax(self, dim=None, keepdim=False): return ops.amax(self, dim, keepdim)
-    def amin(self, dim=None, keepdim=False): return ops.amin(self, dim, keepdim)
-    def max(self, dim=None, keepdim=False): return ops.max(self, dim, keepdim)
-    def min(self, dim=None, keepdim=False): return ops.min(self, dim, keepdim)
-    def argmax(self, dim=None, keepdim=False): return ops.argmax(self, dim, keepdim)
-    def argmin(self, dim=None, keepdim=False): return ops.argmin(self, dim, keepdim)
-    def prod(self, dim=None, keepdim=False): return ops.prod(self, dim, keepdim)
-    def logsumexp(self, dim=None, keepdim=False): return ops.logsumexp(self, dim, keepdim)
-    def norm(self, p=2, dim=None, keepdim=False): return ops.norm(self, p, dim, keepdim)
-    def all(self, dim=None, keepdim=False): return ops.all(self, dim, keepdim)
-    def any(self, dim=None, keepdim=False): return ops.any(self, dim, keepdim)
-    def softmax(self, dim=-1): return ops.softmax(self, dim)
-    def log_softmax(self, dim=-1): return ops.log_softmax(self, dim)
+    def amax(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """The largest values over `dim` (ties share the gradient equally)."""
+        return ops.amax(self, dim, keepdim)
+    def amin(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """The smallest values over `dim` (ties share the gradient equally)."""
+        return ops.amin(self, dim, keepdim)
+    def max(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """With no `dim`, the largest element; with an int `dim`, a named tuple `(values, indices)`,
+        so `_, pred = out.max(1)` works."""
+        return ops.max(self, dim, keepdim)
+    def min(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """With no `dim`, the smallest element; with an int `dim`, a named tuple `(values, indices)`."""
+        return ops.min(self, dim, keepdim)
+    def argmax(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor:
+        """The index of the largest value over `dim` (of the flattened tensor if None), int64."""
+        return ops.argmax(self, dim, keepdim)
+    def argmin(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor:
+        """The index of the smallest value over `dim` (of the flattened tensor if None), int64."""
+        return ops.argmin(self, dim, keepdim)
+    def prod(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """The product over `dim`."""
+        return ops.prod(self, dim, keepdim)
+    def logsumexp(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """log(sum(exp(x))) over `dim`, computed stably."""
+        return ops.logsumexp(self, dim, keepdim)
+    def norm(self, p: "Float | str" = 2, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """The p-norm over `dim` (all elements if None)."""
+        return ops.norm(self, p, dim, keepdim)
+    def all(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """True if every element over `dim` is nonzero."""
+        return ops.all(self, dim, keepdim)
+    def any(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
+        """True if any element over `dim` is nonzero."""
+        return ops.any(self, dim, keepdim)
+    def softmax(self, dim: Int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along `dim`, computed stably."""
+        return ops.softmax(self, dim)
+    def log_softmax(self, dim: Int = -1) -> Tensor:
+        """log(softmax(x)) along `dim`, computed stably."""
+        return ops.log_softmax(self, dim)
 
     # -- shape ---------------------------------------------------------------------------------
-    def reshape(self, *shape): return ops.reshape(self, *shape)
-    def view(self, *shape): return ops.reshape(self, *shape)
-    def view_as(self, other): return ops.reshape(self, other.shape)
-    def reshape_as(self, other): return ops.reshape(self, other.shape)
-    def flatten(self, start_dim=0, end_dim=-1): return ops.flatten(self, start_dim, end_dim)
-    def transpose(self, dim0, dim1): return ops.transpose(self, dim0, dim1)
-    def t(self): return ops.transpose(self, 0, 1) if self.ndim == 2 else self
-    def permute(self, *dims): return ops.permute(self, *dims)
-    def squeeze(self, dim=None): return ops.squeeze(self, dim)
-    def unsqueeze(self, dim): return ops.unsqueeze(self, dim)
-    def expand(self, *shape): return ops.expand(self, *shape)
-    def expand_as(self, other): return ops.expand(self, other.shape)
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
-    def split(self, split_size_or_sections, dim=0): return ops.split(self, split_size_or_sections, dim)
-    def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
-    def unbind(self, dim=0): return ops.unbind(self, dim)
-    def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
-    def tril(self, diagonal=0): return ops.tril(self, diagonal)
-    def triu(self, diagonal=0): return ops.triu(self, diagonal)
-    def gather(self, dim, index): return ops.gather(self, dim, index)
-    def matmul(self, other): return ops.matmul(self, other)
-    def unfold(self, kernel_size, stride=1, padding=0, dilation=1):
+    def reshape(self, *shape: Int) -> Tensor:
+        """The same elements in a new shape (one dim may be -1); a tuple also works."""
+        return ops.reshape(self, *shape)
+    def view(self, *shape: Int) -> Tensor:
+        """As `reshape` (NumPy decides whether it can share memory)."""
+        return ops.reshape(self, *shape)
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshaped to `other.shape`."""
+        return ops.reshape(self, other.shape)
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """Reshaped to `other.shape`."""
+        return ops.reshape(self, other.shape)
+    def flatten(self, start_dim: Int = 0, end_dim: Int = -1) -> Tensor:
+        """Dims `start_dim` to `end_dim` merged into one."""
+        return ops.flatten(self, start_dim, end_dim)
+    def transpose(self, dim0: Int, dim1: Int) -> Tensor:
+        """Dims `dim0` and `dim1` swapped."""
+        return ops.transpose(self, dim0, dim1)
+    def t(self) -> Tensor:
+        """A matrix transposed (a 0-D or 1-D tensor as it is)."""
+        return ops.transpose(self, 0, 1) if self.ndim == 2 else self
+    def permute(self, *dims: Int) -> Tensor:
+        """The dims reordered as `dims`."""
+        return ops.permute(self, *dims)
+    def squeeze(self, dim: Dim = None) -> Tensor:
+        """Size-1 dims removed (only `dim` if given)."""
+        return ops.squeeze(self, dim)
+    def unsqueeze(self, dim: Int) -> Tensor:
+        """A size-1 dim inserted at `dim`."""
+        return ops.unsqueeze(self, dim)
+    def expand(self, *shape: Int) -> Tensor:
+        """Broadcast to `shape` without copying (-1 keeps a dim); the gradient is summed back."""
+        return ops.expand(self, *shape)
+    def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to `other.shape`."""
+        return ops.expand(self, other.shape)
+    def broadcast_to(self, shape: tuple[Int, ...]) -> Tensor:
+        """Broadcast to `shape` (`torch.broadcast_to`)."""
+        return ops.broadcast_to(self, shape)
+    def split(self, split_size_or_sections: "Int | list[Int]", dim: Int = 0) -> tuple[Tensor, ...]:
+        """Pieces along `dim`: of size `split_size_or_sections` (the last may be smaller), or of the
+        listed sizes. A tuple of tensors."""
+        return ops.split(self, split_size_or_sections, dim)
+    def chunk(self, chunks: Int, dim: Int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces of equal size along `dim`."""
+        return ops.chunk(self, chunks, dim)
+    def unbind(self, dim: Int = 0) -> tuple[Tensor, ...]:
+        """The slices along `dim`, each without it (`torch.unbind`)."""
+        return ops.unbind(self, dim)
+    def roll(self, shifts: "Int | tuple[Int, ...]", dims: "Int | tuple[Int, ...] | None" = None) -> Tensor:
+        """Elements shifted cyclically along `dims` (the flattened tensor if None): `torch.roll`."""
+        return ops.roll(self, shifts, dims)
+    def tril(self, diagonal: Int = 0) -> Tensor:
+        """The lower triangle of the last two dims, zero above diagonal `diagonal`: `torch.tril`."""
+        return ops.tril(self, diagonal)
+    def triu(self, diagonal: Int = 0) -> Tensor:
+        """The upper triangle of the last two dims, zero below diagonal `diagonal`: `torch.triu`."""
+        return ops.triu(self, diagonal)
+    def gather(self, dim: Int, index: Tensor) -> Tensor:
+        """Values picked along `dim` at the int64 `index` (gradients scatter-add back)."""
+        return ops.gather(self, dim, index)
+    def matmul(self, other: Tensor) -> Tensor:
+        """The matrix product `self @ other` (1-D, 2-D and batched, broadcasting)."""
+        return ops.matmul(self, other)
+    def unfold(self, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
+        """Sliding windows of an (N, C, H, W) image as columns, (N, C*kh*kw, L): im2col, the
+        primitive conv and pooling are built on (`torch.nn.functional.unfold`)."""
         return ops.unfold(self, kernel_size, stride, padding, dilation)
 
     # -- more of PyTorch's Tensor methods ------------------------------------------------------
@@ -445,48 +702,100 @@ class Tensor:
     def __rmod__(self, other): return ops.remainder(other, self)
     def __floordiv__(self, other): return ops.floor_divide(self, other)
     def __rfloordiv__(self, other): return ops.floor_divide(other, self)
-    def remainder(self, other): return ops.remainder(self, other)
-    def fmod(self, other): return ops.fmod(self, other)
-    def floor_divide(self, other): return ops.floor_divide(self, other)
-    def floor(self): return ops.floor(self)
-    def ceil(self): return ops.ceil(self)
-    def round(self, decimals=0): return ops.round(self, decimals)
-    def trunc(self): return ops.trunc(self)
-    def fix(self): return ops.trunc(self)
-    def frac(self): return ops.frac(self)
-    def cumsum(self, dim, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
-    def flip(self, *dims): return ops.flip(self, *dims)
-    def repeat(self, *sizes): return ops.repeat(self, *sizes)
-    def tile(self, dims): return ops.tile(self, dims)
-    def index_select(self, dim, index): return ops.index_select(self, dim, index)
-    def nonzero(self, as_tuple=False): return ops.nonzero(self, as_tuple=as_tuple)
-    def argwhere(self): return ops.nonzero(self)
-    def mm(self, other): return ops.mm(self, other)
-    def bmm(self, other): return ops.bmm(self, other)
-    def dot(self, other): return ops.dot(self, other)
-    def mv(self, other): return ops.mv(self, other)
+    def remainder(self, other: TensorLike) -> Tensor:
+        """The remainder of floor division, sign of the divisor (Python's `%`)."""
+        return ops.remainder(self, other)
+    def fmod(self, other: TensorLike) -> Tensor:
+        """The remainder of truncated division, sign of the dividend (C's `fmod`)."""
+        return ops.fmod(self, other)
+    def floor_divide(self, other: TensorLike) -> Tensor:
+        """Floor division (`//`), rounding toward minus infinity (gradient 0)."""
+        return ops.floor_divide(self, other)
+    def floor(self) -> Tensor:
+        """Rounded down, elementwise (gradient 0)."""
+        return ops.floor(self)
+    def ceil(self) -> Tensor:
+        """Rounded up, elementwise (gradient 0)."""
+        return ops.ceil(self)
+    def round(self, decimals: Int = 0) -> Tensor:
+        """Rounded half to even to `decimals` places (gradient 0)."""
+        return ops.round(self, decimals)
+    def trunc(self) -> Tensor:
+        """Rounded toward zero (gradient 0)."""
+        return ops.trunc(self)
+    def fix(self) -> Tensor:
+        """As `trunc`."""
+        return ops.trunc(self)
+    def frac(self) -> Tensor:
+        """x - trunc(x) (gradient 1)."""
+        return ops.frac(self)
+    def cumsum(self, dim: Int, dtype=None) -> Tensor:
+        """The running sum along `dim`."""
+        return ops.cumsum(self, dim, dtype=dtype)
+    def flip(self, *dims: Int) -> Tensor:
+        """The order of elements reversed along `dims`."""
+        return ops.flip(self, *dims)
+    def repeat(self, *sizes: Int) -> Tensor:
+        """Tiled `sizes[i]` times along each dim (PyTorch's `repeat`, NumPy's `tile`)."""
+        return ops.repeat(self, *sizes)
+    def tile(self, dims: tuple[Int, ...]) -> Tensor:
+        """Tiled as NumPy's `tile`."""
+        return ops.tile(self, dims)
+    def index_select(self, dim: Int, index: Tensor) -> Tensor:
+        """The entries at the int64 1-D `index` along `dim`."""
+        return ops.index_select(self, dim, index)
+    def nonzero(self, as_tuple: Bool = False) -> Tensor | tuple[Tensor, ...]:
+        """The indices of nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with `as_tuple`."""
+        return ops.nonzero(self, as_tuple=as_tuple)
+    def argwhere(self) -> Tensor:
+        """The indices of nonzero elements, (n, ndim) int64."""
+        return ops.nonzero(self)
+    def mm(self, other: Tensor) -> Tensor:
+        """The product of two matrices."""
+        return ops.mm(self, other)
+    def bmm(self, other: Tensor) -> Tensor:
+        """The product of two batches of matrices, (b, n, m) @ (b, m, p)."""
+        return ops.bmm(self, other)
+    def dot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors."""
+        return ops.dot(self, other)
+    def mv(self, other: Tensor) -> Tensor:
+        """The product of a matrix and a vector."""
+        return ops.mv(self, other)
 
-    def sort(self, dim=-1, descending=False, stable=False): return ops.sort(self, dim, descending, stable)
-    def argsort(self, dim=-1, descending=False, stable=False): return ops.argsort(self, dim, descending, stable)
-    def topk(self, k, dim=-1, largest=True, sorted=True): return ops.topk(self, k, dim, largest, sorted)
+    def sort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> tuple[Tensor, Tensor]:
+        """A named tuple `(values, indices)` sorted along `dim`."""
+        return ops.sort(self, dim, descending, stable)
+    def argsort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> Tensor:
+        """The indices that sort along `dim`."""
+        return ops.argsort(self, dim, descending, stable)
+    def topk(self, k: Int, dim: Int = -1, largest: Bool = True, sorted: Bool = True) -> tuple[Tensor, Tensor]:
+        """A named tuple `(values, indices)` of the `k` largest (or smallest) along `dim`."""
+        return ops.topk(self, k, dim, largest, sorted)
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> Bool:
+        """True for a floating dtype."""
         return self.data.dtype.kind == "f"
 
-    def is_complex(self):
+    def is_complex(self) -> Bool:
+        """True for a complex dtype."""
         return self.data.dtype.kind == "c"
 
-    def nelement(self):
+    def nelement(self) -> Int:
+        """The number of elements (as `numel`)."""
         return self.data.size
 
-    def ndimension(self):
+    def ndimension(self) -> Int:
+        """The number of dimensions (as `ndim`)."""
         return self.data.ndim
 
     @property
-    def is_cuda(self):
+    def is_cuda(self) -> Bool:
+        """Always False."""
         return False
 
     def cuda(self, device=None, non_blocking=False):
+        """Raises: ndgrad has no CUDA device (use `.to("cpu")` or nothing)."""
         from .creation import check_device
         check_device("cuda" if device is None else device)
 
@@ -503,6 +812,9 @@ class Device:
     def __repr__(self):
         return "device(type='cpu')"
 
+    def __str__(self):
+        return "cpu"
+
     def __eq__(self, other):
         return isinstance(other, Device) or other == "cpu"
 
@@ -510,7 +822,10 @@ class Device:
         return hash("cpu")
 
 
+_CPU = Device()
+
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 from . import ops  # noqa: E402  (ops build on Tensor)
+from . import numpy_protocol  # noqa: E402

@@ -7,10 +7,13 @@ What is drawn:
   roots are drawn with a double border. A leaf's name comes from `params` (name -> Tensor), else
   from `model.named_parameters()`, else from the tensor's `.name`. `params` may also name a
   non-leaf tensor: its op node is then labelled with that name (and its value is known).
-- gradient norms, coloured on a log scale (blue: vanishing, pale yellow: healthy, red: exploding;
-  magenta: NaN/Inf), with the scale drawn as a legend. Leaves use their `.grad`. For op nodes,
-  whose output gradients are not stored, `draw_graph` runs its own backward pass: `autograd.grad`
-  with `retain_graph=True` and a temporary hook on every node recording the gradient it receives.
+- gradient norms, coloured on a log scale that runs from the smallest norm in this graph (blue) to
+  the largest (red), so the colours compare nodes with each other and say nothing absolute (a
+  healthy network's weight gradient of 15 is not "exploding"); magenta marks NaN/Inf. The legend
+  gives the scale's values. `grad_range=(low, high)` fixes the scale instead, e.g. to compare
+  drawings. Leaves use their `.grad`. For op nodes, whose output gradients are not stored,
+  `draw_graph` runs its own backward pass: `autograd.grad` with `retain_graph=True` and a
+  temporary hook on every node recording the gradient it receives.
   Nothing's `.grad` is touched, but user hooks in the graph run again. If a backward has already
   freed the graph, only the leaves' `.grad` can be shown, and the graph's label says so.
   `show_grads=None` (the default) does this after a backward pass, i.e. when some leaf has a
@@ -23,7 +26,13 @@ What is drawn:
   `W.T` and `+ b` of a Linear goes to that Linear, a Tanh between `body.0` and `body.2` to `body`,
   a ReLU between two top-level layers and the loss after the last one to the top level. (An
   activation that ends a submodule is drawn in the parent, as nothing in the graph tells it
-  apart from one that starts the next module.)
+  apart from one that starts the next module.) An op that is the output of a parameter-free layer
+  (Dropout's Mul, a ReLU module: `nn.Module.__call__` records the module on the node it returns)
+  is drawn in that layer's parent module and named after it: "Mul in body.3: Dropout", "Relu (1)".
+- the page width: deep graphs (more than `DEEP_GRAPH_RANKS` ops from input to output) are laid
+  out top to bottom, shallow ones left to right (`rankdir="auto"`; "LR" or "TB" force one), and
+  the drawing is scaled down to at most `max_width` inches wide (graphviz's `size`), so it fits a
+  notebook or a page; None draws it at full size.
 - graphs of more than `max_nodes` nodes are summarised: the middle of each long chain of
   single-input ops is folded into one node ("... 1996 nodes folded (Mul x998, Add x998)"), and if
   that is not enough, the nodes farthest from the roots are folded into one. The label says how
@@ -36,6 +45,7 @@ What is drawn:
 The graph is walked iteratively (graphs can be 100,000 nodes deep). Node ids are `str(id(obj))`
 of the node or leaf, stable for as long as the graph lives.
 """
+import html
 import math
 from collections import Counter
 
@@ -46,46 +56,82 @@ from .tensor import Tensor
 
 DEFAULT_MAX_NODES = 150
 CHAIN_KEEP = 2                   # ops kept visible at each end of a folded chain
-GRAD_RANGE = (1e-7, 1e2)         # gradient norms coloured from the first to the last colour
-# One colour per decade of GRAD_RANGE (ColorBrewer's RdYlBu, reversed): blue vanishing, red exploding.
+DEEP_GRAPH_RANKS = 12            # rankdir="auto": deeper graphs are drawn top to bottom
+MAX_WIDTH = 7.5                  # inches; a notebook's output area is about 8 inches wide
+# Ten colours from the smallest gradient norm to the largest (ColorBrewer's RdYlBu, reversed).
 RAMP = ["#313695", "#4575b4", "#74add1", "#abd9e9", "#e0f3f8", "#ffffbf", "#fee090", "#fdae61",
         "#f46d43", "#d73027"]
 NONFINITE_COLOUR = "#ff00ff"
 OP_COLOUR, LEAF_COLOUR, CONST_COLOUR, FOLD_COLOUR = "#ffffff", "#dbe9f6", "#eeeeee", "#f4f4f4"
 
 
-def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR", show_grads=None,
-               max_nodes=DEFAULT_MAX_NODES, grad_range=GRAD_RANGE, value_limit=4):
-    """A graphviz.Digraph of the graph that computed `roots` (see the module docstring).
+def draw_graph(*roots: Tensor, params: "dict[str, Tensor] | None" = None, model=None, show_values: bool = False,
+               rankdir: str = "auto", show_grads: "bool | None" = None, max_nodes: int = DEFAULT_MAX_NODES,
+               grad_range: "tuple[float, float] | None" = None, value_limit: int = 4,
+               max_width: "float | None" = MAX_WIDTH):
+    """A graphviz.Digraph of the graph that computed `roots` (the module docstring says what is drawn).
 
-    roots: Tensors (or one list of them). params: dict name -> Tensor. model: an nn.Module, whose
-    parameters name leaves and whose submodules become clusters. show_grads: None (after a
-    backward), True or False. max_nodes: larger graphs are folded. grad_range: (low, high)
-    gradient norms mapped to the ends of the colour scale.
+    Arguments:
+        roots: the Tensors whose graph to draw (or one list of them), usually the loss.
+        params: names for tensors, `{name: tensor}`; leaves show the name, a named intermediate
+            tensor's op is labelled with it.
+        model: an `nn.Module`; its parameters name the leaves and its submodules become clusters.
+        show_values: add the values (and gradients) of tensors with at most `value_limit` elements.
+        rankdir: "auto" (top to bottom for graphs deeper than `DEEP_GRAPH_RANKS` ops, else left
+            to right), "LR" or "TB".
+        show_grads: colour nodes by gradient norm: None after a backward (some leaf has a `.grad`),
+            True or False.
+        max_nodes: larger graphs are folded, and the caption says how many nodes were.
+        grad_range: `(low, high)` gradient norms mapped to the ends of the colour scale; None (the
+            default) uses the smallest and largest norm in this graph.
+        max_width: the drawing is scaled down to at most this many inches wide; None: full size.
+
+    Not in PyTorch (the nearest is the torchviz package's `make_dot`). Display it in Jupyter, or
+    render it with `.render()` / `.pipe(format="svg")`.
     """
     import graphviz
 
     roots = _check_roots(roots)
+    if rankdir not in ("auto", "LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'auto', 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     names, module_of_param, module_titles = _names(params, model)
     graph = _walk(roots)
     grads, grad_note = _gradients(roots, graph, show_grads, value_limit)
     values = _values(roots, graph, params) if show_values else {}
-    module_of = _assign_modules(graph, module_of_param) if model is not None else {}
+    layer_of = _parameter_free_layers(graph, model) if model is not None else {}
+    module_of = _assign_modules(graph, module_of_param, layer_of) if model is not None else {}
     rep, folds = _fold(graph, roots, max_nodes)
+    relative = grad_range is None
+    if grads and relative:
+        grad_range = _observed_range(norm for norm, _ in grads.values())
+    if rankdir == "auto":
+        rankdir = "TB" if _depth(graph) > DEEP_GRAPH_RANKS else "LR"
 
-    dot = graphviz.Digraph("ndgrad", graph_attr={"rankdir": rankdir, "fontsize": "11", "fontname": "Helvetica",
-                                                 "labelloc": "b", "labeljust": "l", "compound": "true"},
+    graph_attr = {"rankdir": rankdir, "fontsize": "11", "fontname": "Helvetica", "labelloc": "b",
+                  "labeljust": "l", "compound": "true"}
+    if max_width is not None:
+        graph_attr["size"] = f"{max_width},1000"      # shrink to fit the width, never enlarge
+    dot = graphviz.Digraph("ndgrad", graph_attr=graph_attr,
                            node_attr={"fontname": "Helvetica", "fontsize": "10", "height": "0.3"},
                            edge_attr={"arrowsize": "0.6"})
     root_ids = {id(_target(r)) for r in roots}
     members = {}                          # module path (None: top level) -> its node statements
+    rows = {}                             # module path -> [an op and the leaves it takes], drawn side by side
     for t in graph.order:
         if rep[t] is not t:
             continue
-        label = _label(t, names, grads.get(t), values.get(t), id(t) in root_ids, show_values, value_limit)
+        label = _label(t, names, grads.get(t), values.get(t), id(t) in root_ids, show_values, value_limit,
+                       layer_of.get(t))
         attrs = _node_attrs(t, grads.get(t), grad_range, id(t) in root_ids)
-        path = module_of.get(t) if isinstance(t, Function) else module_of_param.get(id(t))
+        path = _path_of(t, module_of, module_of_param)
         members.setdefault(path, []).append((str(id(t)), label, attrs))
+        if rankdir == "TB" and isinstance(t, Function):
+            # Top to bottom, a layer's parameters sit beside its op rather than on the rank above,
+            # where they would push each layer sideways off the previous one (a staircase).
+            leaves = [str(id(e)) for e in t.edges if isinstance(e, Tensor) and rep.get(e) is e
+                      and _path_of(e, module_of, module_of_param) == path]
+            if leaves:
+                rows.setdefault(path, []).append([str(id(t))] + leaves)
     for fold in folds:
         norms = [grads[t][0] for t in fold.members if t in grads]
         paths = {module_of.get(t) for t in fold.members}
@@ -94,8 +140,9 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
             "shape": "box", "style": "dashed,filled", "fillcolor": FOLD_COLOUR}))
     for node_id, label, attrs in members.pop(None, []):
         dot.node(node_id, label, **attrs)
+    _same_rank(dot, rows.pop(None, []))
     if members:
-        _emit_clusters(dot, members, module_titles)
+        _emit_clusters(dot, members, module_titles, rows)
 
     edges = set()
     for node in graph.nodes:
@@ -110,11 +157,15 @@ def draw_graph(*roots, params=None, model=None, show_values=False, rankdir="LR",
             if key in edges and (isinstance(src, _Fold) or isinstance(to, _Fold)):
                 continue                      # one edge between a fold and a neighbour is enough
             edges.add(key)
-            dot.edge(_node_id(src), _node_id(to))
+            # Heavy edges between ops keep the main chain straight; parameters hang beside it
+            # instead of pushing each layer sideways (a staircase as wide as the model is deep).
+            heavy = isinstance(src, (Function, _Fold)) and isinstance(to, (Function, _Fold))
+            dot.edge(_node_id(src), _node_id(to), **({"weight": "10"} if heavy else {}))
 
-    dot.attr(label=_graph_label(graph, folds, max_nodes, grad_note, grads))
-    if grads:
-        _legend(dot, grad_range)
+    # The caption and the colour legend form the graph's label, below the drawing: as a node the
+    # legend would share a rank with the inputs and widen the whole layout.
+    lines = _graph_label(graph, folds, max_nodes, grad_note, grads, grad_range, relative)
+    dot.attr(label=_caption(lines, _legend(grad_range) if grads else None))
     return dot
 
 
@@ -330,9 +381,26 @@ def _common_path(paths):
     return ".".join(prefix) or None
 
 
-def _assign_modules(graph, module_of_param):
-    """op node -> module path (see the module docstring: parameters, then the innermost module
-    holding its nearest parametrised ancestors and descendants)."""
+def _parameter_free_layers(graph, model):
+    """op node -> (module path, class name) for the nodes that parameter-free submodules of `model`
+    returned (recorded by `nn.Module.__call__` as `node.made_by`)."""
+    if not hasattr(model, "named_modules"):
+        return {}
+    paths = {id(module): path for path, module in model.named_modules() if path}
+    layers = {}
+    for node in graph.nodes:
+        module = getattr(node, "made_by", None)
+        path = paths.get(id(module)) if module is not None else None
+        if path is not None and next(iter(module.parameters()), None) is None:
+            layers[node] = (path, type(module).__name__)
+    return layers
+
+
+def _assign_modules(graph, module_of_param, layer_of=None):
+    """op node -> module path (see the module docstring: parameters, then the parent of the
+    parameter-free layer that returned it, then the innermost module holding its nearest
+    parametrised ancestors and descendants)."""
+    layer_of = layer_of or {}
     seed = {}
     for node in graph.nodes:
         paths = [module_of_param[id(e)] for e in node.edges if isinstance(e, Tensor) and id(e) in module_of_param]
@@ -357,6 +425,8 @@ def _assign_modules(graph, module_of_param):
     for node in graph.nodes:
         if node in seed:
             path = seed[node]
+        elif node in layer_of:
+            path = layer_of[node][0].rpartition(".")[0] or None
         elif up[node] and down[node]:
             shared = up[node] & down[node]
             path = _common_path(list(shared or up[node] | down[node]))
@@ -367,7 +437,19 @@ def _assign_modules(graph, module_of_param):
     return module_of
 
 
-def _emit_clusters(dot, members, titles):
+def _path_of(t, module_of, module_of_param):
+    return module_of.get(t) if isinstance(t, Function) else module_of_param.get(id(t))
+
+
+def _same_rank(graph, rows):
+    for row in rows:
+        with graph.subgraph() as same:
+            same.attr(rank="same")
+            for node_id in row:
+                same.node(node_id)
+
+
+def _emit_clusters(dot, members, titles, rows):
     """Nested `subgraph cluster_<path>` blocks, built innermost first (no recursion)."""
     import graphviz
 
@@ -381,6 +463,7 @@ def _emit_clusters(dot, members, titles):
     for path, nodes in members.items():
         for node_id, label, attrs in nodes:
             clusters[path].node(node_id, label, **attrs)
+        _same_rank(clusters[path], rows.get(path, []))
     for path in sorted(paths, key=lambda p: -p.count(".")):
         parent = path.rpartition(".")[0]
         (clusters[parent] if parent else dot).subgraph(clusters[path])
@@ -486,9 +569,12 @@ def _format_array(a):
     return np.array2string(a.reshape(-1), precision=4, separator=", ", floatmode="fixed")
 
 
-def _label(t, names, grad, value, is_root, show_values, value_limit):
+def _label(t, names, grad, value, is_root, show_values, value_limit, layer=None):
     if isinstance(t, Function):
         title = t.name()
+        if layer is not None:
+            path, kind = layer
+            title = f"{title} ({path})" if kind.lower() == title.lower() else f"{title} in {path}: {kind}"
         named = names.get(id(t))
         if named:
             title = f"{named} = {title}"
@@ -540,7 +626,7 @@ def _node_attrs(t, grad, grad_range, is_root):
     return attrs
 
 
-def _graph_label(graph, folds, max_nodes, grad_note, grads):
+def _graph_label(graph, folds, max_nodes, grad_note, grads, grad_range, relative):
     total = len(graph.order)
     leaves = total - len(graph.nodes)
     text = f"{total} nodes ({len(graph.nodes)} ops, {leaves} {'leaf' if leaves == 1 else 'leaves'})"
@@ -549,20 +635,55 @@ def _graph_label(graph, folds, max_nodes, grad_note, grads):
         text += f"; {folded} nodes folded to stay under max_nodes={max_nodes}"
     lines = [text]
     if grads:
-        lines.append("colour: log10 of each node's gradient norm ||grad|| (blue vanishing, red exploding)")
+        low, high = grad_range
+        if relative:
+            lines.append("colour: ||grad||, log scale, relative to this graph:")
+            lines.append(f"blue {low:.1e} (its smallest) .. red {high:.1e} (its largest)")
+        else:
+            lines.append("colour: ||grad||, log scale, fixed by grad_range:")
+            lines.append(f"blue {low:.1e} or less .. red {high:.1e} or more")
     if grad_note:
         lines.append(grad_note)
-    return "\\l".join(lines) + "\\l"
+    return lines
 
 
-def _legend(dot, grad_range):
+def _caption(lines, legend):
+    """An HTML-like graphviz label: the caption's lines, left-aligned, then the legend if any."""
+    rows = "".join(f'<tr><td align="left">{html.escape(line)}</td></tr>' for line in lines)
+    if legend is not None:
+        rows += f'<tr><td align="left">{legend}</td></tr>'
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>>'
+
+
+def _observed_range(norms):
+    """The smallest and largest finite, non-zero norm; widened to one decade around their geometric
+    mean when they are less than a decade apart, so that near-equal norms get the middle colours."""
+    finite = [n for n in norms if math.isfinite(n) and n > 0]
+    if not finite:
+        return (1e-1, 1e1)
+    low, high = min(finite), max(finite)
+    if high / low < 10:
+        middle = math.sqrt(low * high)
+        low, high = middle / math.sqrt(10), middle * math.sqrt(10)
+    return low, high
+
+
+def _depth(graph):
+    """The number of ops on the longest path from an input to a root."""
+    depth = {}
+    for t in graph.topological():
+        inputs = [depth[e] for e in (t.edges if isinstance(t, Function) else ()) if e is not None]
+        depth[t] = (max(inputs) if inputs else 0) + isinstance(t, Function)
+    return max(depth.values(), default=0)
+
+
+def _legend(grad_range):
     low, high = (math.log10(v) for v in grad_range)
     cells = []
     for i, colour in enumerate(RAMP):
-        exponent = low + (high - low) * i / (len(RAMP) - 1)
+        value = 10 ** (low + (high - low) * i / (len(RAMP) - 1))
         font = ' <font color="white">' if colour in RAMP[:2] + RAMP[-1:] else " <font>"
-        cells.append(f'<td bgcolor="{colour}">{font}1e{exponent:+.0f}</font></td>')
+        cells.append(f'<td bgcolor="{colour}">{font}{value:.0e}</font></td>')
     cells.append(f'<td bgcolor="{NONFINITE_COLOUR}">nan/inf</td>')
-    table = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td colspan="'
-             f'{len(cells)}">||grad||</td></tr><tr>{"".join(cells)}</tr></table>>')
-    dot.node("legend", table, shape="plaintext", fontsize="9")
+    return ('<font point-size="8"><table border="0" cellborder="1" cellspacing="0" cellpadding="1"><tr>'
+            f'{"".join(cells)}</tr></table></font>')

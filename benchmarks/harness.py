@@ -5,7 +5,8 @@ An implementation is a module with `NAME`, `DESCRIPTION`, `version()` and three 
 returning a closure so that the harness never knows what it is timing:
 
 - `mlp_step(params, x, y, lr)` and `cnn_step(params, x, y, lr)` return `step()`, which runs one SGD
-  step and returns the loss (anything `float()` or `.item()` turns into a number);
+  step and returns the loss (anything `float()` or `.item()` turns into a number); optionally also
+  `cifar_cnn_step` (SGD with momentum) and `gpt_step(params, tokens, targets)` (AdamW), the same;
 - `chain(n, x0)` returns `forward()`, which runs n tiny ops and returns `backward()`, which returns
   d sum(out) / d x (anything `np.asarray` accepts).
 
@@ -311,11 +312,14 @@ def _rss_probe_main(argv):
     print(json.dumps({"rss_increase": increase}))
 
 
+TRAIN_WORKLOADS = ("mlp", "cnn", "cifar_cnn", "gpt")
+
+
 def build_step(module, workload, batch, seed=0):
-    """The `step()` closure of `module` for workload 'mlp' or 'cnn' at this batch size."""
+    """The `step()` closure of `module` for a workload of TRAIN_WORKLOADS at this batch size
+    (built by `module.<workload>_step(params, inputs, targets)`)."""
     from . import workloads
-    if workload == "mlp":
-        return module.mlp_step(workloads.mlp_params(seed), *workloads.mlp_batch(batch))
-    if workload == "cnn":
-        return module.cnn_step(workloads.cnn_params(seed), *workloads.cnn_batch(batch))
-    raise ValueError(f"unknown workload {workload!r}; expected 'mlp' or 'cnn'")
+    if workload not in TRAIN_WORKLOADS:
+        raise ValueError(f"unknown workload {workload!r}; expected one of {', '.join(TRAIN_WORKLOADS)}")
+    params = getattr(workloads, f"{workload}_params")(seed)
+    return getattr(module, f"{workload}_step")(params, *getattr(workloads, f"{workload}_batch")(batch))

@@ -9,7 +9,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 
-from . import workloads
+from . import models, workloads
 
 NAME = "ndgrad"
 DESCRIPTION = "ndgrad (autograd + nn)"
@@ -28,9 +28,8 @@ def _load(module, weight, bias):
     return module
 
 
-def _training_step(model, x, y, lr):
-    optimizer = nn.optim.SGD(model.parameters(), lr=lr)
-    inputs = ag.tensor(np.array(x, dtype=np.float32))
+def _training_step(model, x, y, optimizer):
+    inputs = ag.tensor(np.array(x))  # float32 images or int64 tokens
     targets = ag.tensor(np.array(y, dtype=np.int64))
 
     def step():
@@ -55,7 +54,8 @@ def _mlp_model(params):
 
 
 def mlp_step(params, x, y, lr=workloads.LEARNING_RATE):
-    return _training_step(_mlp_model(params), x, y, lr)
+    model = _mlp_model(params)
+    return _training_step(model, x, y, nn.optim.SGD(model.parameters(), lr=lr))
 
 
 def cnn_step(params, x, y, lr=workloads.LEARNING_RATE):
@@ -71,7 +71,7 @@ def cnn_step(params, x, y, lr=workloads.LEARNING_RATE):
         nn.Flatten(),
         _load(nn.Linear(params["fc_w"].shape[1], params["fc_w"].shape[0]), params["fc_w"], params["fc_b"]),
     )
-    return _training_step(model, x, y, lr)
+    return _training_step(model, x, y, nn.optim.SGD(model.parameters(), lr=lr))
 
 
 def chain(n, x0):
@@ -98,3 +98,15 @@ def chain(n, x0):
         return backward
 
     return forward
+
+
+def cifar_cnn_step(params, x, y, lr=workloads.CIFAR_LR):
+    model = models.cifar_cnn(ag, nn, params)
+    optimizer = nn.optim.SGD(model.parameters(), lr=lr, momentum=workloads.CIFAR_MOMENTUM)
+    return _training_step(model, x, y, optimizer)
+
+
+def gpt_step(params, tokens, targets, lr=workloads.GPT_LR):
+    model = models.gpt(ag, nn, params)
+    optimizer = nn.optim.AdamW(model.parameters(), lr=lr, weight_decay=workloads.GPT_WEIGHT_DECAY)
+    return _training_step(model, tokens, np.reshape(targets, -1), optimizer)

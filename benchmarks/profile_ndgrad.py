@@ -1,8 +1,12 @@
-"""Where ndgrad's time goes: cProfile of the MLP step, the CNN step and the tiny-op chain.
+"""Where ndgrad's time goes in each train step and in the tiny-op chain.
 
-    python -m benchmarks.profile_ndgrad [--steps 30] [--top 15] [--threads 1]
+    python -m benchmarks.profile_ndgrad [--steps 30] [--top 15] [--threads 1] [--mode ops cprofile]
+                                        [--workload mlp cnn cifar_cnn gpt chain] [--batch N]
 
-For each workload: time per step with and without the profiler, the functions with the most
+`--mode ops` (the default; see op_profile.py): each train step split into forward, backward and
+optimizer, and the ops that take the most time, forward and backward side by side.
+
+`--mode cprofile`: for each workload, time per step with and without the profiler, the functions with the most
 time of their own (`tottime`; NumPy ufuncs such as `np.matmul` are not separate entries, their
 time shows in the Python function that called them), and the same time summed per source file,
 which splits engine bookkeeping from op kernels. Compare with the NumPy reference's time per step
@@ -16,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import harness, workloads
+from . import harness, op_profile, suites, workloads
 
 REPO_ROOT = harness.REPO_ROOT
 
@@ -33,13 +37,19 @@ def _short(path):
     return path.name if path.name else str(path)
 
 
-def _workloads(module, chain_ops):
-    mlp = harness.build_step(module, "mlp", workloads.MLP_BATCH)
-    yield f"MLP train step, batch {workloads.MLP_BATCH}", mlp
-    if getattr(module, "cnn_step", None) is not None:
-        yield f"CNN train step, batch {workloads.CNN_BATCH}", harness.build_step(module, "cnn", workloads.CNN_BATCH)
-    forward = module.chain(chain_ops, workloads.chain_input())
-    yield f"tiny-op chain, {chain_ops} ops, forward + backward", lambda: forward()()
+TITLES = {"mlp": "MLP train step", "cnn": "Small CNN train step", "cifar_cnn": "CIFAR-size CNN train step",
+          "gpt": "Small GPT train step"}
+
+
+def _workloads(module, names, chain_ops, batch=None):
+    config = suites.FULL
+    for name in names:
+        if name == "chain":
+            forward = module.chain(chain_ops, workloads.chain_input())
+            yield name, f"tiny-op chain, {chain_ops} ops, forward + backward", lambda: forward()()
+        elif getattr(module, f"{name}_step", None) is not None:
+            size = batch or config.batch(name)
+            yield name, f"{TITLES[name]}, batch {size}", harness.build_step(module, name, size)
 
 
 def profile(step, steps):
@@ -85,16 +95,27 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--chain-ops", type=int, default=workloads.OVERHEAD_CHAIN)
     parser.add_argument("--impl", default="ndgrad", choices=list(harness.IMPLEMENTATIONS))
+    parser.add_argument("--mode", nargs="+", default=["ops"], choices=["ops", "cprofile"],
+                        help="ops: phases and ops of ndgrad's train steps; cprofile: functions and files")
+    parser.add_argument("--workload", nargs="+", default=list(harness.TRAIN_WORKLOADS) + ["chain"],
+                        choices=list(harness.TRAIN_WORKLOADS) + ["chain"])
+    parser.add_argument("--batch", type=int, help="batch size of every train step (default: the benchmark's)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     implementations, skipped = harness.load_implementations([args.impl])
     if skipped:
         raise SystemExit(skipped[args.impl])
     module = implementations[args.impl]
-    sections = [f"# cProfile of {module.version()}, {args.threads} thread(s), {args.steps} steps each"]
+    if "ops" in args.mode and args.impl != "ndgrad":
+        raise SystemExit("--mode ops times ndgrad's own ops; use --mode cprofile for another implementation")
+    sections = [f"# Profile of {module.version()}, {args.threads} thread(s), {args.steps} steps each"]
     with harness.pinned_threads(args.threads, implementations):
-        for title, step in _workloads(module, args.chain_ops):
-            plain, stats = profile(step, args.steps)
-            sections.append(report(title, plain, stats, args.steps, args.top))
+        for name, title, step in _workloads(module, args.workload, args.chain_ops, args.batch):
+            if "ops" in args.mode and name != "chain":
+                timer = op_profile.profile_ops(step, args.steps)
+                sections.append(op_profile.report(f"{title}: by phase and op", timer, args.steps, args.top))
+            if "cprofile" in args.mode:
+                plain, stats = profile(step, args.steps)
+                sections.append(report(f"{title}: cProfile", plain, stats, args.steps, args.top))
     print("\n\n".join(sections))
 
 

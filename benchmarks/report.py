@@ -49,6 +49,18 @@ def describe_environment(implementations, skipped):
     return env
 
 
+BIG_WORKLOADS = (
+    ("cifar_cnn", "CIFAR-size CNN train step",
+     "3x32x32 input; five conv 3x3 pad 1 (no bias) - BatchNorm - ReLU blocks with 32, 32, 64, 64, 128 "
+     "channels, a 2x2 max-pool after blocks 2, 4 and 5; flatten, linear 2048->10, cross-entropy, "
+     "SGD with momentum 0.9."),
+    ("gpt", "Small GPT train step",
+     "nanoGPT's model written by hand from Linear, LayerNorm, Embedding, matmul, masked_fill and "
+     "softmax: 2 blocks, context 64, width 128, 4 heads, vocabulary 65, exact GELU, no dropout, "
+     "untied head; cross-entropy over every position, AdamW (weight decay 0.1)."),
+)
+
+
 # -- formatting -----------------------------------------------------------------------------------
 
 def _ms(seconds):
@@ -273,6 +285,10 @@ def render(env, checks, results_by_threads, config):
                 "conv 3x3 1->8 pad 1, ReLU, max-pool 2, conv 3x3 8->16 pad 1, ReLU, max-pool 2, "
                 "flatten, linear 784->10, cross-entropy, SGD.", "",
                 _step_table(results["cnn"], names), "", _load_note(results["cnn"])]
+        for workload, title, description in BIG_WORKLOADS:
+            if results.get(workload):
+                out += ["", f"### {title}, batch {config.batch(workload)}", "", description, "",
+                        _step_table(results[workload], names), "", _load_note(results[workload])]
         out += ["", "### MLP train step across batch sizes", "", _sweep_table(results["sweep"], names)]
         n = config.overhead_chain
         out += ["", f"### Per-op overhead: {n:,} chained tiny ops on a 4-element tensor", "",

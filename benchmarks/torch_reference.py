@@ -7,7 +7,7 @@ import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
 
-from . import workloads
+from . import models, workloads
 
 NAME = "torch"
 DESCRIPTION = "PyTorch CPU eager"
@@ -33,9 +33,8 @@ def _load(module, weight, bias):
     return module
 
 
-def _training_step(model, x, y, lr):
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    inputs = torch.from_numpy(np.array(x, dtype=np.float32))
+def _training_step(model, x, y, optimizer):
+    inputs = torch.from_numpy(np.array(x))  # float32 images or int64 tokens
     targets = torch.from_numpy(np.array(y, dtype=np.int64))
 
     def step():
@@ -56,7 +55,8 @@ def mlp_step(params, x, y, lr=workloads.LEARNING_RATE):
         layers.append(_load(tnn.Linear(w.shape[1], w.shape[0]), w, b))
         if i < n_layers:
             layers.append(tnn.ReLU())
-    return _training_step(tnn.Sequential(*layers), x, y, lr)
+    model = tnn.Sequential(*layers)
+    return _training_step(model, x, y, torch.optim.SGD(model.parameters(), lr=lr))
 
 
 def cnn_step(params, x, y, lr=workloads.LEARNING_RATE):
@@ -72,7 +72,7 @@ def cnn_step(params, x, y, lr=workloads.LEARNING_RATE):
         tnn.Flatten(),
         _load(tnn.Linear(params["fc_w"].shape[1], params["fc_w"].shape[0]), params["fc_w"], params["fc_b"]),
     )
-    return _training_step(model, x, y, lr)
+    return _training_step(model, x, y, torch.optim.SGD(model.parameters(), lr=lr))
 
 
 def chain(n, x0):
@@ -99,3 +99,15 @@ def chain(n, x0):
         return backward
 
     return forward
+
+
+def cifar_cnn_step(params, x, y, lr=workloads.CIFAR_LR):
+    model = models.cifar_cnn(torch, tnn, params)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=workloads.CIFAR_MOMENTUM)
+    return _training_step(model, x, y, optimizer)
+
+
+def gpt_step(params, tokens, targets, lr=workloads.GPT_LR):
+    model = models.gpt(torch, tnn, params)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=workloads.GPT_WEIGHT_DECAY)
+    return _training_step(model, tokens, np.reshape(targets, -1), optimizer)

@@ -1,6 +1,9 @@
 """Containers: Sequential (a chain), ModuleList and ModuleDict (registered collections)."""
+from __future__ import annotations
+
 import operator
 from collections import OrderedDict
+from typing import Iterable
 
 from .module import Module, _addindent
 
@@ -13,8 +16,8 @@ def _index(idx, length, kind):
 
 
 class Sequential(Module):
-    """Modules called one after another: `Sequential(a, b, c)(x) == c(b(a(x)))`. Also built from
-    an OrderedDict name -> module. Indexing gives a module, slicing a Sequential."""
+    """Modules called one after another: `Sequential(a, b, c)(x) == c(b(a(x)))`: `torch.nn.Sequential`.
+    Also built from an OrderedDict name -> module. Indexing gives a module, slicing a Sequential."""
 
     def __init__(self, *args):
         super().__init__()
@@ -26,6 +29,7 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input):
+        """Each module in turn on the output of the one before."""
         for module in self._modules.values():
             input = module(input)
         return input
@@ -60,16 +64,19 @@ class Sequential(Module):
             raise TypeError(f"cannot add a Sequential and a {type(other).__name__}")
         return Sequential(*self, *other)
 
-    def append(self, module):
+    def append(self, module: Module) -> Sequential:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Add each of `modules` at the end; returns self."""
         for module in modules:
             self.append(module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert `module` before position `index`; returns self."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
@@ -83,14 +90,16 @@ class Sequential(Module):
             self._modules[str(i)] = m
         return self
 
-    def pop(self, key):
+    def pop(self, key: int) -> Module:
+        """Remove the module at `key` and return it."""
         module = self[key]
         del self[key]
         return module
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters the owner sees (a plain list would hide them)."""
+    """A list of modules whose parameters the owner sees (a plain list would hide them):
+    `torch.nn.ModuleList`. Index, iterate, `append`, `extend`, `insert`, `pop` as a list."""
 
     def __init__(self, modules=None):
         super().__init__()
@@ -126,11 +135,13 @@ class ModuleList(Module):
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
 
-    def append(self, module):
+    def append(self, module: Module) -> ModuleList:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of `modules` at the end; returns self."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             raise TypeError("ModuleList.extend should be called with an iterable of modules, "
                             f"but got {type(modules).__name__}")
@@ -138,19 +149,22 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
+        """Insert `module` before position `index`."""
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 
-    def pop(self, key):
+    def pop(self, key: int) -> Module:
+        """Remove the module at `key` and return it."""
         module = self[key]
         del self[key]
         return module
 
     def forward(self, *args, **kwargs):
+        """Raises, as in PyTorch: a ModuleList holds modules; call them in your own forward."""
         raise NotImplementedError("ModuleList has no forward: iterate over it in your own forward")
 
     def __repr__(self):
@@ -172,7 +186,7 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """An ordered dict name -> module whose parameters the owner sees."""
+    """An ordered dict name -> module whose parameters the owner sees: `torch.nn.ModuleDict`."""
 
     def __init__(self, modules=None):
         super().__init__()
@@ -197,27 +211,34 @@ class ModuleDict(Module):
     def __contains__(self, key):
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
         return self._modules.keys()
 
-    def values(self):
+    def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
         return self._modules.values()
 
-    def items(self):
+    def items(self) -> Iterable[tuple[str, Module]]:
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
-    def clear(self):
+    def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
+        """Remove the module named `key` and return it."""
         module = self[key]
         del self[key]
         return module
 
-    def update(self, modules):
+    def update(self, modules) -> None:
+        """Add (or replace) modules from a mapping or an iterable of (name, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module
 
     def forward(self, *args, **kwargs):
+        """Raises, as in PyTorch: a ModuleDict holds modules; call them in your own forward."""
         raise NotImplementedError("ModuleDict has no forward: index it in your own forward")

@@ -13,13 +13,14 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-from autograd.ops import conv, pooling
 
 
 __all__ = [
     "relu", "relu_", "leaky_relu", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
+    "conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "interpolate",
     "dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
     "scaled_dot_product_attention", "multi_head_attention_forward",
@@ -27,17 +28,6 @@ __all__ = [
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-def _pair(value, name, op):
-    if isinstance(value, (numbers.Integral, np.integer)):
-        return (int(value), int(value))
-    pair = tuple(int(v) for v in value)
-    if len(pair) == 1:
-        return pair * 2
-    if len(pair) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return pair
-
 
 def _tensor(value, like=None):
     """A Tensor from a Tensor, array or number (numbers take `like`'s dtype)."""
@@ -112,7 +102,7 @@ def prelu(input, weight):
 def gelu(input, approximate="none"):
     """x * Phi(x) with the exact normal CDF (erf), or PyTorch's tanh approximation."""
     if approximate == "none":
-        return input * (ag.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
+        return ag.gelu(input)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * (ag.tanh(inner) + 1) * 0.5
@@ -481,84 +471,98 @@ def linear(input, weight, bias=None):
     return ag.linear(input, weight, bias)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) or (C, H, W) input; padding
-    is an int, a pair, 'valid' (none) or 'same' (output as large as the input, stride 1 only)."""
-    stride = _pair(stride, "stride", "conv2d")
-    dilation = _pair(dilation, "dilation", "conv2d")
-    if input.ndim == 3:  # unbatched
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
-            totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
-            padding = tuple(total // 2 for total in totals)
-            if any(total % 2 for total in totals):  # the odd pixel goes at the end, as PyTorch
-                input = ag.pad(input, ((0, 0), (0, 0), (0, totals[0] % 2), (0, totals[1] % 2)))
+# Convolution and pooling are autograd's, which has them with PyTorch's signatures.
+conv1d = ag.conv1d
+conv2d = ag.conv2d
+conv_transpose1d = ag.conv_transpose1d
+conv_transpose2d = ag.conv_transpose2d
+max_pool1d = ag.max_pool1d
+max_pool2d = ag.max_pool2d
+avg_pool1d = ag.avg_pool1d
+avg_pool2d = ag.avg_pool2d
+adaptive_avg_pool1d = ag.adaptive_avg_pool1d
+adaptive_avg_pool2d = ag.adaptive_avg_pool2d
+adaptive_max_pool2d = ag.adaptive_max_pool2d
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of an (N, C, L) or (N, C, H, W) input, as PyTorch: mode 'nearest'
+    (output i reads input floor(i * scale)) or 'linear' / 'bilinear' (separable linear
+    interpolation: a product with one interpolation matrix per axis, so its derivatives are
+    products again). size, or scale_factor (the output size is floor(size * factor)); the scale
+    used is 1/scale_factor unless recompute_scale_factor, as PyTorch."""
+    dims = input.ndim - 2
+    linear_modes = {1: "linear", 2: "bilinear"}
+    if dims not in (1, 2):
+        raise ag.ShapeError(f"interpolate: expects a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
+                         f"{tuple(input.shape)}")
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'linear' or 'bilinear')")
+    if mode != "nearest" and mode != linear_modes[dims]:
+        raise ValueError(f"interpolate: mode {mode!r} needs a {4 if mode == 'bilinear' else 3}-D input, got "
+                         f"shape {tuple(input.shape)}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("interpolate: align_corners can only be set with the interpolating modes (linear, bilinear)")
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size or scale_factor")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        sizes = _per_dim(size, dims, "size", int)
+        scales = (None,) * dims
+    else:
+        factors = _per_dim(scale_factor, dims, "scale_factor", float)
+        sizes = tuple(int(math.floor(n * f)) for n, f in zip(in_sizes, factors))
+        scales = (None,) * dims if recompute_scale_factor else factors
+    if min(sizes) <= 0:
+        raise ValueError(f"interpolate: the output size {sizes} must be positive")
+    out = input
+    for axis, (n, m, scale) in enumerate(zip(in_sizes, sizes, scales), 2):
+        if mode == "nearest":
+            out = out.index_select(axis, ag.from_numpy(_nearest_sources(n, m, scale)))
         else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    padding = _pair(padding, "padding", "conv2d")
-    return conv.conv2d(input, weight, bias, stride, padding, dilation, groups)
+            weights = ag.from_numpy(_linear_weights(n, m, scale, bool(align_corners), input.dtype))
+            out = (weights @ out) if axis == input.ndim - 2 else (out @ weights.mT)
+    return out
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "max_pool2d")
-    if input.ndim == 3:
-        result = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
-        if return_indices:
-            return result[0].squeeze(0), ag.from_numpy(result[1].data[0])
-        return result.squeeze(0)
-    return pooling.max_pool2d(input, kernel, stride, _pair(padding, "padding", "max_pool2d"),
-                             _pair(dilation, "dilation", "max_pool2d"), ceil_mode, return_indices)
+def _per_dim(value, dims, name, kind):
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+    if len(values) != dims:
+        raise ValueError(f"interpolate: {name} must have {dims} elements for a {dims + 2}-D input, got {value!r}")
+    return tuple(kind(v) for v in values)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    """Mean over each window. Zero padding counts in the divisor with count_include_pad=True
-    (PyTorch's default); windows that ceil_mode adds past the padded input are averaged over their
-    part inside it, as PyTorch does."""
-    kernel = _pair(kernel_size, "kernel_size", "avg_pool2d")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "avg_pool2d")
-    padding = _pair(padding, "padding", "avg_pool2d")
-    if input.ndim == 3:
-        return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad,
-                          divisor_override).squeeze(0)
-    if input.ndim != 4:
-        raise ag.ShapeError(f"avg_pool2d: expects a 4-D (N, C, H, W) input, got shape {tuple(input.shape)}")
-    if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"avg_pool2d: padding {padding} should be at most half of the kernel size {kernel}")
-    n, c, h, w = input.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    out_hw, extra = pooling.pool_geometry("avg_pool2d", (h, w), kernel, stride, padding, (1, 1), ceil_mode)
-    if kernel == stride and padding == (0, 0) and h % kh == 0 and w % kw == 0 and divisor_override is None:
-        # Non-overlapping windows tiling the input: a reshape, no window copies.
-        return input.reshape(n, c, h // kh, kh, w // kw, kw).mean((3, 5))
-    x = input
-    if extra != (0, 0):
-        x = ag.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
-    sums = ag.unfold(x, kernel, stride, padding).reshape(n, c, kh * kw, *out_hw).sum(2)
-    if divisor_override is not None:
-        return sums * (1.0 / divisor_override)
-    divisor = _avg_divisor((h, w), kernel, stride, padding, out_hw, count_include_pad)
-    return sums * ag.from_numpy((1.0 / divisor).astype(input.dtype))
+def _nearest_sources(size, out, scale):
+    """PyTorch's 'nearest' source index of each output position (computed in float32, as PyTorch)."""
+    if out == size:
+        return np.arange(out)
+    if out == 2 * size:
+        return np.arange(out) // 2
+    step = np.float32(1.0 / scale) if scale else np.float32(size) / np.float32(out)
+    return np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
 
 
-def _avg_divisor(spatial, kernel, stride, padding, out_hw, count_include_pad):
-    """PyTorch's divisor per output position: the window clipped to the padded input (with
-    count_include_pad), or to the input itself (without)."""
-    sizes = []
-    for size, k, s, p, n in zip(spatial, kernel, stride, padding, out_hw):
-        start = np.arange(n) * s - p
-        end = np.minimum(start + k, size + p)
-        if count_include_pad:
-            sizes.append(end - start)
-        else:
-            sizes.append(np.minimum(end, size) - np.maximum(start, 0))
-    return np.outer(sizes[0], sizes[1]).astype(np.float64)
+def _linear_weights(size, out, scale, align_corners, dtype):
+    """(out, size): each output's two neighbours and weights, PyTorch's source index rule."""
+    dtype = np.dtype(dtype)
+    position = np.arange(out, dtype=dtype)
+    if align_corners:
+        source = position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
+    else:
+        step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+        source = np.maximum((position + dtype.type(0.5)) * step - dtype.type(0.5), 0)
+    if out == size and not align_corners:
+        source = position
+    first = np.minimum(source.astype(np.int64), size - 1)
+    second = first + (first < size - 1)
+    weight = np.clip(source - first, 0, 1).astype(dtype)
+    matrix = np.zeros((out, size), dtype)
+    np.add.at(matrix, (np.arange(out), first), 1 - weight)
+    np.add.at(matrix, (np.arange(out), second), weight)
+    return matrix
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -4,12 +4,15 @@ Random ones draw from autograd's global generator (`ag.manual_seed` makes them r
 from `generator=` when given. Fans follow PyTorch: for a weight of shape (out, in, *kernel),
 fan_in = in * prod(kernel) and fan_out = out * prod(kernel).
 """
+from __future__ import annotations
+
 import math
 import numbers
 
 import numpy as np
 
 import autograd as ag
+from autograd import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_"]
@@ -17,7 +20,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (PyTorch's table): 1 for linear/conv/sigmoid, 5/3
     for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope**2)) for leaky_relu (slope 0.01 by default),
     3/4 for selu."""
@@ -55,18 +58,22 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Fill `tensor` with samples from U(a, b), in place; returns it: `torch.nn.init.uniform_`."""
     with ag.no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fill `tensor` with samples from N(mean, std**2), in place; returns it: `torch.nn.init.normal_`."""
     with ag.no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) redrawn until inside [a, b]."""
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None) -> Tensor:
+    """Fill `tensor` with N(mean, std**2) samples redrawn until inside [a, b], in place:
+    `torch.nn.init.trunc_normal_`."""
     rng = (generator or ag.default_generator()).rng
     values = rng.normal(mean, std, tensor.shape)
     outside = (values < a) | (values > b)
@@ -77,44 +84,55 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         return tensor.copy_(values)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val`, in place; returns it: `torch.nn.init.constant_`."""
     with ag.no_grad():
         return tensor.fill_(val)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with ones, in place; returns it: `torch.nn.init.ones_`."""
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with zeros, in place; returns it: `torch.nn.init.zeros_`."""
     return constant_(tensor, 0.0)
 
 
-def eye_(tensor):
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill the 2-D `tensor` with the identity matrix, in place; returns it: `torch.nn.init.eye_`."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with ag.no_grad():
         return tensor.copy_(np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Fill `tensor` with U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010), in
+    place: `torch.nn.init.xavier_uniform_`.
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator=generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
-    """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Fill `tensor` with N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out)), in place:
+    `torch.nn.init.xavier_normal_`.
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator=generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); `a` is the
-    leaky_relu slope. Linear and Conv2d weights start with a = sqrt(5), PyTorch's default."""
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None) -> Tensor:
+    """Fill `tensor` with U(-bound, bound), bound = gain * sqrt(3 / fan) (He et al., 2015), in place:
+    `torch.nn.init.kaiming_uniform_`. `a` is the leaky_relu slope; `mode` "fan_in" or "fan_out".
+    Linear and Conv2d weights start with a = sqrt(5), PyTorch's default.
+    """
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
@@ -123,8 +141,11 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator=generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """N(0, std**2) with std = gain / sqrt(fan)."""
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None) -> Tensor:
+    """Fill `tensor` with N(0, std**2), std = gain / sqrt(fan), in place: `torch.nn.init.kaiming_normal_`.
+    `a` is the leaky_relu slope; `mode` "fan_in" (keeps the forward signal's scale) or "fan_out".
+    """
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)

@@ -10,8 +10,11 @@ assigned, recursively, with dotted names ("0.weight", "block.bn.running_mean").
 failed load leaves the module exactly as it was. Values are copied into the existing arrays
 (parameters keep their identity, and their dtype), which keeps an optimizer's references valid.
 """
+from __future__ import annotations
+
 import itertools
 from collections import OrderedDict, namedtuple
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -42,7 +45,8 @@ class RemovableHandle:
         self._hooks = hooks
         self.id = next(RemovableHandle._ids)
 
-    def remove(self):
+    def remove(self) -> None:
+        """Unregister the hook (a no-op the second time)."""
         self._hooks.pop(self.id, None)
 
     def __enter__(self):
@@ -105,12 +109,27 @@ class Module:
         setattr_(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
+        """The computation: override it in every subclass. Call the module (`model(x)`), not `forward`,
+        so that hooks run.
+        """
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     # -- calling ---------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
-            return self.forward(*args, **kwargs)
+        """Run `forward` between the forward pre-hooks and forward hooks (and under the full backward
+        hooks), as `torch.nn.Module.__call__`: call the module (`model(x)`), not its `forward`."""
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+            output = self._forward_with_hooks(args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
+        node = output.grad_fn if isinstance(output, Tensor) else None
+        if node is not None and getattr(node, "made_by", None) is None:
+            # The innermost module whose forward returned this node's output: draw_graph names and
+            # groups the ops of parameter-free layers (Dropout's Mul, ReLU) by it.
+            node.made_by = self
+        return output
+
+    def _forward_with_hooks(self, args, kwargs):
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
@@ -136,26 +155,28 @@ class Module:
             output = backward_hook.setup_output_hook(output)
         return output
 
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        """hook(module, args) runs before forward; a non-None result replaces the args. With
-        with_kwargs, hook(module, args, kwargs) returns None or a new (args, kwargs)."""
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False) -> RemovableHandle:
+        """`hook(module, args)` runs before `forward`; a non-None result replaces the args. With
+        with_kwargs, `hook(module, args, kwargs)` returns None or a new (args, kwargs). Returns a handle
+        whose `.remove()` unregisters it: `torch.nn.Module.register_forward_pre_hook`."""
         handle = _register(self._forward_pre_hooks, hook, prepend)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_full_backward_pre_hook(self, hook, prepend=False):
+    def register_full_backward_pre_hook(self, hook, prepend=False) -> RemovableHandle:
         """hook(module, grad_output) runs when the gradients of all the module's outputs are known;
         a non-None result (one gradient per output Tensor) replaces them (nn/backward_hooks.py)."""
         return _register(self._backward_pre_hooks, hook, prepend)
 
-    def register_full_backward_hook(self, hook, prepend=False):
+    def register_full_backward_hook(self, hook, prepend=False) -> RemovableHandle:
         """hook(module, grad_input, grad_output) runs when the gradients of the module's positional
         inputs are known; a non-None result replaces grad_input (nn/backward_hooks.py)."""
         return _register(self._backward_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook, *, prepend=False):
-        """hook(module, args, output) runs after forward; a non-None result replaces the output."""
+    def register_forward_hook(self, hook, *, prepend=False) -> RemovableHandle:
+        """`hook(module, args, output)` runs after `forward`; a non-None result replaces the output.
+        Returns a handle whose `.remove()` unregisters it: `torch.nn.Module.register_forward_hook`."""
         return _register(self._forward_hooks, hook, prepend)
 
     # -- registration ----------------------------------------------------------------------------
@@ -231,7 +252,8 @@ class Module:
                 and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register `param` under `name` (what `self.name = nn.Parameter(...)` does)."""
         self._check_name("parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
@@ -239,9 +261,10 @@ class Module:
         self._discard(name)
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
-        """A Tensor that is part of the module's state but not a parameter (running statistics):
-        saved in state_dict (unless persistent=False), converted by to()/double()."""
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register a Tensor that is part of the module's state but not a parameter (running statistics):
+        saved in `state_dict` (unless `persistent=False`), converted by `to()`/`double()`.
+        """
         self._check_name("buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
@@ -251,7 +274,10 @@ class Module:
         if not persistent:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register `module` as a child under `name` (what `self.name = module` does); `register_module` is
+        the same.
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_name("module", name)
@@ -260,7 +286,8 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path `target` ("" is this module), e.g. "block.0"."""
         module = self
         if target == "":
             return module
@@ -270,14 +297,16 @@ class Module:
             module = module._modules[part]
         return module
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path `target`, e.g. "block.0.weight"."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._parameters:
             raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
         return module._parameters[name]
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path `target`, e.g. "bn.running_mean"."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._buffers:
@@ -285,7 +314,8 @@ class Module:
         return module._buffers[name]
 
     # -- iteration -------------------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(name, module) for this module and every descendant, depth first, each once."""
         if memo is None:
             memo = set()
@@ -299,18 +329,21 @@ class Module:
                 continue
             yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct child, each once."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and module not in seen:
                 seen.add(module)
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
+        """Each direct child, once."""
         for _, module in self.named_children():
             yield module
 
@@ -326,37 +359,50 @@ class Module:
                     seen.add(id(value))
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) for every parameter, in PyTorch's order: own parameters first, then
+        each child's (only this module's own with `recurse=False`); a shared parameter once.
+        """
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, in `named_parameters` order: what an optimizer takes (`SGD(model.parameters())`)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) for every buffer, as `named_parameters`."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (running statistics, ...)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # -- modes and gradients ---------------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch norm using batch statistics) on this module and every
+        descendant, or evaluation mode with `mode=False`; returns self.
+        """
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Module:
+        """Evaluation mode: `train(False)`; returns self."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` on every parameter (False freezes the module); returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: to None (the default, as PyTorch), or to zeros in place."""
         for param in self.parameters():
             if param.grad is None:
@@ -368,8 +414,10 @@ class Module:
             else:
                 param.grad = ag.zeros_like(param.grad)
 
-    def apply(self, fn):
-        """Call fn on every child (recursively, children first) and then on self."""
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call `fn` on every child (recursively, children first) and then on self, e.g. to initialise
+        weights; returns self.
+        """
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -391,7 +439,7 @@ class Module:
                     buffer.data = convert(buffer.data)
         return self
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, **kwargs):
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, **kwargs) -> Module:
         """`to(dtype)` converts floating parameters and buffers in place; `to("cpu")` is a no-op
         (NumPy's CPU is the only device); `to(tensor)` takes the tensor's dtype."""
         _, target = ag.parse_to(*args, dtype=dtype, device=device, non_blocking=non_blocking, **kwargs)
@@ -402,26 +450,32 @@ class Module:
                             f"dtype={target}")
         return self._apply(lambda a: a.astype(target, copy=False) if a.dtype.kind in "fc" else a)
 
-    def double(self):
+    def double(self) -> Module:
+        """Floating parameters and buffers to float64, in place; returns self."""
         return self.to(np.float64)
 
-    def float(self):
+    def float(self) -> Module:
+        """Floating parameters and buffers to float32, in place; returns self."""
         return self.to(np.float32)
 
-    def half(self):
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16, in place; returns self."""
         return self.to(np.float16)
 
-    def type(self, dst_type):
+    def type(self, dst_type) -> Module:
+        """Floating parameters and buffers to `dst_type`, in place; returns self."""
         return self.to(dst_type)
 
-    def cpu(self):
+    def cpu(self) -> Module:
+        """Self: the CPU is the only device."""
         return self
 
-    def cuda(self, device=None):
+    def cuda(self, device=None) -> Module:
+        """Raises: ndgrad has no CUDA device."""
         ag.device("cuda")   # raises: the CPU is the only device
 
     # -- state -----------------------------------------------------------------------------------
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """An OrderedDict name -> Tensor: parameters, then persistent buffers, module by module.
         Values share memory with the module (detached, unless keep_vars)."""
         if args:  # PyTorch's legacy positional (destination, prefix, keep_vars)
@@ -446,7 +500,7 @@ class Module:
     def _load_defaults(self, state_dict, prefix):
         """Hook for layers that fill in entries missing from old state dicts (BatchNorm)."""
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
         """Copy `state_dict` (name -> Tensor or numpy array) into this module's parameters and
         buffers. Any missing or unexpected key (with strict=True), wrong shape or bad value raises
         a RuntimeError naming them all, and then nothing has been changed. Returns the named tuple
@@ -499,7 +553,7 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside the parentheses of this module's repr (override in layers)."""
         return ""
 

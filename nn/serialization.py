@@ -48,7 +48,14 @@ _DTYPES = {np.dtype(t) for t in (np.float16, np.float32, np.float64, np.int8, np
 # -- save ----------------------------------------------------------------------------------------
 def save(obj, path):
     """Write `obj` (a state dict: nested dicts/lists/tuples of Tensors, arrays, numbers, strings)
-    to `path` (str or pathlib.Path) in the safetensors format, atomically."""
+    to `path` (str or pathlib.Path) in the safetensors format, atomically: `torch.save`, without
+    pickle (so loading a file cannot run code).
+
+    `nn.save(model.state_dict(), "model.safetensors")` writes weights whose names are PyTorch's
+    ("0.weight", "bn.running_mean"), so the same architecture in PyTorch loads them with
+    `safetensors.torch.load_file`; `nn.save({"model": ..., "optimizer": opt.state_dict()}, path)`
+    writes a whole checkpoint.
+    """
     path = os.fspath(path)
     data = _to_bytes(obj)  # before touching the file system: an unsavable object changes nothing
     with atomic_write(path, "nn.save") as f:
@@ -130,9 +137,11 @@ _SAFETENSORS_DTYPES = {"BOOL": "?", "U8": "<u1", "I8": "<i1", "U16": "<u2", "I16
 
 
 def load(path):
-    """Read a safetensors file: the object `nn.save` wrote, or for any other safetensors file a dict
-    name -> Tensor. Tensors come back as autograd Tensors with their own writable memory; bf16
-    tensors as float32 (exactly: every bf16 value is a float32 value)."""
+    """Read a safetensors file: the object `nn.save` wrote, or for any other safetensors file (e.g.
+    one written by PyTorch's `safetensors.torch.save_file(model.state_dict(), path)`) a dict
+    name -> Tensor, ready for `model.load_state_dict`: `torch.load`. Tensors come back as autograd
+    Tensors with their own writable memory; bf16 tensors as float32 (exactly: every bf16 value is a
+    float32 value)."""
     path = os.fspath(path)
     status = os.stat(path)  # FileNotFoundError names the path
     if not stat.S_ISREG(status.st_mode):  # reading a FIFO would block, /dev/zero never end

@@ -3,10 +3,26 @@
 The model is run once on zeros of `input_shape` (the whole input, batch dim included), in eval
 mode and without gradients, so neither running statistics nor training flags change.
 """
+import sys
+
 import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+
+
+class ModelSummary(str):
+    """The table `summary` returns: a `str` whose repr is the table itself, so that Jupyter, which
+    displays the value of a cell's last line, shows it once and readable (not as an escaped string)."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def _displayed_by_jupyter():
+    """True inside a Jupyter (or other IPython) session, which displays the returned summary itself."""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None
 
 
 def _shape_of(output):
@@ -17,13 +33,24 @@ def _shape_of(output):
     return type(output).__name__
 
 
-def summary(model, input_shape, dtype=None, print_fn=print):
+def summary(model, input_shape, dtype=None, print_fn="auto") -> ModelSummary:
     """Print and return a table of every leaf layer (and any module with parameters of its own):
     name, type, output shape, number of parameters; then totals (trainable / non-trainable).
 
-    `input_shape` is the shape of the input the model is called with, batch dim included
-    (a tuple of shapes for a model taking several inputs).
+    Arguments:
+        model: the `nn.Module` to describe; it is run once on zeros, in eval mode, without grad.
+        input_shape: the shape of the input the model is called with, batch dim included (a tuple
+            of shapes for a model taking several inputs).
+        dtype: the input's dtype; default: the dtype of the model's first floating parameter.
+        print_fn: called with the table; "auto" (the default) is `print`, except in Jupyter or
+            IPython, which display the returned table themselves (printing too would show it
+            twice); None prints nothing.
+
+    Returns the table as a `ModelSummary` (a str). Not in PyTorch itself; the torchinfo package's
+    `summary(model, input_size)` is the nearest equivalent.
     """
+    if print_fn == "auto":
+        print_fn = None if _displayed_by_jupyter() else print
     if dtype is None:
         first = next(iter(model.parameters()), None)
         dtype = first.dtype if first is not None and first.dtype.kind == "f" else np.float32
@@ -70,7 +97,7 @@ def summary(model, input_shape, dtype=None, print_fn=print):
         f"Non-trainable params: {total - trainable:,}",
         rule,
     ]
-    text = "\n".join(lines)
+    text = ModelSummary("\n".join(lines))
     if print_fn is not None:
         print_fn(text)
     return text

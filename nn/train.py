@@ -163,7 +163,9 @@ def mnist_arrays(limit=None, root=None):
     """(train_x, train_y, test_x, test_y) as normalised float32 images and int64 labels; with
     `limit`, only the first `limit` training images (the test set is always whole)."""
     train, test = load_mnist(root, train=True), load_mnist(root, train=False)
-    count = len(train) if limit is None else min(limit, len(train))
+    if limit is not None and limit > len(train):
+        raise UsageError(f"--limit {limit} is more than the {len(train):,} training images")
+    count = len(train) if limit is None else limit
     return (normalize_images(train.data[:count]), train.targets[:count],
             normalize_images(test.data), test.targets)
 
@@ -506,7 +508,12 @@ def format_epoch(metrics, epochs):
     return (f"epoch {metrics['epoch']}/{epochs}: "
             f"train loss {metrics['train_loss']:.4f} acc {metrics['train_accuracy']:.2%} | "
             f"test loss {metrics['test_loss']:.4f} acc {metrics['test_accuracy']:.2%} | "
-            f"{metrics['seconds']:.1f} s, {metrics['samples_per_second']:.0f} samples/s")
+            f"{_duration(metrics['seconds'])}, {metrics['samples_per_second']:.0f} samples/s")
+
+
+def _duration(seconds):
+    """'0.34 s' for sub-second epochs, which '{:.1f} s' would print as '0.0 s' or '0.3 s'."""
+    return f"{seconds:.2f} s" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def _progress_bar(total, position, config, enabled):

@@ -70,6 +70,7 @@ def load_splits(config):
 
 
 def build_model(config, block_size):
+    """A freshly initialised model of `config.model` for sequences up to `block_size` tokens."""
     return build_char_model(config.model, len(VOCABULARY), block_size)
 
 
@@ -159,6 +160,7 @@ def _train(config, out_dir, resume, on_batch_end, progress, log, data):
 
 
 def describe(config, out_dir, saved=None):
+    """The line a run starts with: what it trains, how, and where the outputs go."""
     return train_module.describe(config, out_dir, saved, data=" on names", items="names")
 
 
@@ -169,6 +171,7 @@ def epoch_metrics(position, validation):
 
 
 def format_epoch(metrics, epochs):
+    """The line printed after each epoch."""
     return (f"epoch {metrics['epoch']}/{epochs}: "
             f"train loss {metrics['train_loss']:.4f} acc {metrics['train_accuracy']:.2%} | "
             f"val loss {metrics['val_loss']:.4f} acc {metrics['val_accuracy']:.2%} | "
@@ -239,12 +242,14 @@ def load_trained(path):
 
 
 def sample_names(model, count, block_size, seed=0):
+    """`count` names drawn from `model` (nn.char_models.sample), a function of `seed`."""
     return [decode(tokens) for tokens in sample(model, count, block_size, seed)]
 
 
 # -- the command line ----------------------------------------------------------------------------
 
 def add_sample_parser(commands):
+    """Add `ndgrad sample` to the subcommands of nn.train's parser."""
     parser = commands.add_parser(
         "sample", help="print names sampled from a model trained with --data names",
         description="Print names drawn from a character model trained with `ndgrad train --data names`.")
@@ -256,6 +261,7 @@ def add_sample_parser(commands):
 
 
 def sample_command(args):
+    """`ndgrad sample`: print the names, one a line; returns the exit status."""
     _, model, block_size = load_trained(args.checkpoint)
     for name in sample_names(model, args.count, block_size, args.seed):
         print(name)

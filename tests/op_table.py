@@ -43,6 +43,13 @@ def reduction(name, fn, torch_fn, shapes=REDUCE_SHAPES, **kw):
     return OpSpec(name, fn, torch_fn, shapes, **kw)
 
 
+def squared(name, fn, torch_fn, shapes, **kw):
+    """A row for an op's output squared: the gradient reaching the op then depends on the inputs,
+    so gradgradcheck (whose grad_outputs are constants) also differentiates the op's backward in
+    its incoming gradient, as the second derivative of a loss through the op needs."""
+    return OpSpec(f"{name}_squared", lambda *a: fn(*a) ** 2, lambda t, *a: torch_fn(t, *a) ** 2, shapes, **kw)
+
+
 OPS = [
     # elementwise
     unary("neg", lambda x: -x, lambda t, x: -x, np.negative),
@@ -211,6 +218,7 @@ OPS = [
            [[(4, 3), (2, 3), (2,)], [(2, 5, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)], [(0, 3), (2, 3), (2,)]]),
     OpSpec("linear_no_bias", ag.linear, lambda t, x, w: t.nn.functional.linear(x, w), [[(4, 3), (2, 3)]]),
     unary("softplus", ag.softplus, lambda t, x: t.nn.functional.softplus(x), lambda x: np.logaddexp(0, x)),
+    unary("gelu", ag.gelu, lambda t, x: t.nn.functional.gelu(x), domain=(-4.0, 4.0)),
     OpSpec("softmax_cross_entropy", ag.softmax_cross_entropy, lambda t, x, c: -(c * x.log_softmax(1)).sum(1),
            [[(4, 3), (4, 3)], [(2, 3, 2), (2, 3, 2)], [(1, 1), (1, 1)]]),
     OpSpec("softmax_cross_entropy_scaled", lambda x, c: ag.softmax_cross_entropy(x, c, dim=-1, scale=0.25),
@@ -229,11 +237,89 @@ OPS = [
            [[(2, 4, 3), (4,), (4,)], [(3, 2, 2, 2), (2,), (2,)]]),
     OpSpec("layer_norm_2d_weight_only", lambda x, w: ag.layer_norm(x, (2, 3), w),
            lambda t, x, w: t.layer_norm(x, (2, 3), w), [[(2, 2, 3), (2, 3)]]),
-    # windows
+    # windows: unfold and fold (im2col and col2im, with torch.nn.functional's arguments)
     OpSpec("unfold", lambda x: ag.unfold(x, 2), lambda t, x: t.nn.functional.unfold(x, 2), [[(1, 2, 3, 3)]]),
     OpSpec("unfold_strided", lambda x: ag.unfold(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
            lambda t, x: t.nn.functional.unfold(x, (2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
            [[(2, 1, 4, 5)]]),
     OpSpec("fold", lambda x: ag.fold(x, (3, 3), 2),
            lambda t, x: t.nn.functional.fold(x, (3, 3), 2), [[(1, 8, 4)]]),
+    squared("unfold", lambda x: ag.unfold(x, 2, 1, 1), lambda t, x: t.nn.functional.unfold(x, 2, padding=1),
+            [[(1, 2, 3, 3)]]),
+    squared("fold", lambda x: ag.fold(x, (3, 3), 2), lambda t, x: t.nn.functional.fold(x, (3, 3), 2), [[(1, 8, 4)]]),
+    OpSpec("fold_strided", lambda x: ag.fold(x, (5, 4), (2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
+           lambda t, x: t.nn.functional.fold(x, (5, 4), (2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
+           [[(2, 6, 6)]]),
+    # convolution: ag.conv2d takes torch.conv2d's arguments
+    OpSpec("conv2d", lambda x, w, b: ag.conv2d(x, w, b), lambda t, x, w, b: t.conv2d(x, w, b),
+           [[(2, 3, 5, 4), (4, 3, 3, 2), (4,)], [(1, 1, 3, 3), (2, 1, 1, 1), (2,)]]),
+    OpSpec("conv2d_stride_padding", lambda x, w: ag.conv2d(x, w, stride=2, padding=1),
+           lambda t, x, w: t.conv2d(x, w, stride=2, padding=1), [[(1, 2, 5, 6), (3, 2, 3, 3)]]),
+    OpSpec("conv2d_dilation_rect", lambda x, w, b: ag.conv2d(x, w, b, (2, 1), (0, 2), (1, 2)),
+           lambda t, x, w, b: t.conv2d(x, w, b, (2, 1), (0, 2), (1, 2)), [[(2, 2, 6, 5), (2, 2, 2, 3), (2,)]]),
+    OpSpec("conv2d_groups", lambda x, w, b: ag.conv2d(x, w, b, padding=1, groups=2),
+           lambda t, x, w, b: t.conv2d(x, w, b, padding=1, groups=2), [[(2, 4, 4, 3), (6, 2, 3, 3), (6,)]]),
+    OpSpec("conv2d_depthwise_same_even_kernel", lambda x, w, b: ag.conv2d(x, w, b, padding="same", groups=3),
+           lambda t, x, w, b: t.conv2d(x, w, b, padding="same", groups=3), [[(1, 3, 4, 5), (3, 1, 2, 2), (3,)]]),
+    OpSpec("conv2d_unbatched_valid", lambda x, w: ag.conv2d(x, w, padding="valid", dilation=2),
+           lambda t, x, w: t.conv2d(x, w, padding="valid", dilation=2), [[(2, 5, 5), (3, 2, 2, 2)]]),
+    # the second conv reads the first's channel-major output: the same-size flat-shift im2col/col2im
+    OpSpec("conv2d_chain", lambda x, w: ag.conv2d(ag.conv2d(x, w, padding=1), w, padding=(2, 1), dilation=(2, 1)),
+           lambda t, x, w: t.conv2d(t.conv2d(x, w, padding=1), w, padding=(2, 1), dilation=(2, 1)),
+           [[(2, 2, 4, 5), (2, 2, 3, 3)]]),
+    OpSpec("conv1d", lambda x, w, b: ag.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2),
+           lambda t, x, w, b: t.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2),
+           [[(2, 4, 7), (4, 2, 2), (4,)], [(4, 5), (2, 2, 3), (2,)]]),
+    # transposed convolution: conv2d's gradient for its input, as an op of its own
+    OpSpec("conv_transpose2d", lambda x, w, b: ag.conv_transpose2d(x, w, b, (2, 1), (1, 0), (1, 0), 2, (1, 2)),
+           lambda t, x, w, b: t.conv_transpose2d(x, w, b, (2, 1), (1, 0), (1, 0), 2, (1, 2)),
+           [[(2, 4, 3, 3), (4, 1, 3, 2), (2,)], [(2, 2, 3), (2, 3, 2, 2), (6,)]]),
+    OpSpec("conv_transpose1d", lambda x, w: ag.conv_transpose1d(x, w, stride=3, padding=1, output_padding=2),
+           lambda t, x, w: t.conv_transpose1d(x, w, stride=3, padding=1, output_padding=2), [[(2, 2, 4), (2, 3, 3)]]),
+    squared("conv2d_groups_stride", lambda x, w, b: ag.conv2d(x, w, b, 2, 1, (1, 2), 2),
+            lambda t, x, w, b: t.conv2d(x, w, b, 2, 1, (1, 2), 2), [[(2, 4, 5, 6), (4, 2, 3, 2), (4,)]]),
+    squared("conv2d_same", lambda x, w, b: ag.conv2d(x, w, b, padding="same"),
+            lambda t, x, w, b: t.conv2d(x, w, b, padding="same"), [[(2, 2, 4, 3), (3, 2, 3, 3), (3,)]]),
+    squared("conv_transpose2d", lambda x, w, b: ag.conv_transpose2d(x, w, b, 2, 1, 1, 2),
+            lambda t, x, w, b: t.conv_transpose2d(x, w, b, 2, 1, 1, 2), [[(2, 4, 3, 2), (4, 1, 3, 3), (2,)]]),
+    # pooling: ag.max_pool2d / ag.avg_pool2d take torch.nn.functional's arguments
+    OpSpec("max_pool2d", lambda x: ag.max_pool2d(x, 2), lambda t, x: t.nn.functional.max_pool2d(x, 2),
+           [[(2, 3, 4, 6)], [(1, 5, 5)]], distinct=True),
+    OpSpec("max_pool2d_overlap_padding_ceil", lambda x: ag.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+           lambda t, x: t.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True), [[(1, 2, 6, 5)]], distinct=True),
+    OpSpec("max_pool2d_dilation_rect", lambda x: ag.max_pool2d(x, (2, 3), (1, 2), dilation=(2, 1)),
+           lambda t, x: t.nn.functional.max_pool2d(x, (2, 3), (1, 2), dilation=(2, 1)), [[(1, 2, 5, 7)]],
+           distinct=True),
+    OpSpec("max_pool2d_return_indices", lambda x: ag.max_pool2d(x, 3, 2, 1, return_indices=True)[0],
+           lambda t, x: t.nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True)[0], [[(2, 1, 5, 4)]],
+           distinct=True),
+    # each window holds both copies of its maximum: the gradient must reach x once, not twice
+    OpSpec("max_pool2d_ties", lambda x: ag.max_pool2d(ag.cat([x, x], 2), (4, 2), stride=1),
+           lambda t, x: t.nn.functional.max_pool2d(t.cat([x, x], 2), (4, 2), stride=1), [[(1, 2, 3, 3)]],
+           distinct=True),
+    OpSpec("avg_pool2d", lambda x: ag.avg_pool2d(x, 2), lambda t, x: t.nn.functional.avg_pool2d(x, 2),
+           [[(2, 3, 4, 6)], [(1, 5, 5)]]),
+    OpSpec("avg_pool2d_padding_ceil", lambda x: ag.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+           lambda t, x: t.nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True), [[(1, 2, 6, 5)]]),
+    OpSpec("avg_pool2d_exclude_padding_ceil", lambda x: ag.avg_pool2d(x, (3, 2), (2, 1), (1, 1), True, False),
+           lambda t, x: t.nn.functional.avg_pool2d(x, (3, 2), (2, 1), (1, 1), True, False), [[(2, 1, 6, 5)]]),
+    OpSpec("max_pool1d", lambda x: ag.max_pool1d(x, 3, 2, 1, ceil_mode=True),
+           lambda t, x: t.nn.functional.max_pool1d(x, 3, 2, 1, ceil_mode=True), [[(2, 3, 8)], [(2, 6)]], distinct=True),
+    OpSpec("avg_pool1d", lambda x: ag.avg_pool1d(x, 3, 2, 1, count_include_pad=False),
+           lambda t, x: t.nn.functional.avg_pool1d(x, 3, 2, 1, count_include_pad=False), [[(2, 3, 8)], [(2, 6)]]),
+    OpSpec("adaptive_max_pool2d", lambda x: ag.adaptive_max_pool2d(x, (2, 3)),
+           lambda t, x: t.nn.functional.adaptive_max_pool2d(x, (2, 3)), [[(2, 2, 5, 4)], [(1, 3, 7)]], distinct=True),
+    OpSpec("adaptive_avg_pool2d", lambda x: ag.adaptive_avg_pool2d(x, (3, 2)),
+           lambda t, x: t.nn.functional.adaptive_avg_pool2d(x, (3, 2)), [[(2, 2, 5, 4)], [(1, 2, 3)]]),
+    OpSpec("adaptive_avg_pool1d", lambda x: ag.adaptive_avg_pool1d(x, 3),
+           lambda t, x: t.nn.functional.adaptive_avg_pool1d(x, 3), [[(2, 2, 7)]]),
+    squared("max_pool2d_overlap_padding_ceil", lambda x: ag.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+            lambda t, x: t.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True), [[(1, 2, 6, 5)]], distinct=True),
+    squared("max_pool2d_ties", lambda x: ag.max_pool2d(ag.cat([x, x], 2), (4, 2), stride=1),
+            lambda t, x: t.nn.functional.max_pool2d(t.cat([x, x], 2), (4, 2), stride=1), [[(1, 2, 3, 3)]],
+            distinct=True),
+    squared("avg_pool2d_exclude_padding_ceil", lambda x: ag.avg_pool2d(x, 3, 2, 1, True, False),
+            lambda t, x: t.nn.functional.avg_pool2d(x, 3, 2, 1, True, False), [[(2, 1, 6, 5)]]),
+    OpSpec("avg_pool2d_divisor_override", lambda x: ag.avg_pool2d(x, 2, 1, divisor_override=3),
+           lambda t, x: t.nn.functional.avg_pool2d(x, 2, 1, divisor_override=3), [[(1, 2, 4, 5)]]),
 ]

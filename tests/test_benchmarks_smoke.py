@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # benchmarks/ is not installed
 
-from benchmarks import __main__ as cli, harness, numpy_reference, report, suites, workloads  # noqa: E402
+from benchmarks import __main__ as cli, harness, numpy_reference, op_profile, report, suites, workloads  # noqa: E402
 
 TINY = dataclasses.replace(suites.QUICK, memory_in_subprocess=False)
 
@@ -49,6 +49,7 @@ def test_ndgrad_agrees_with_numpy_and_torch():
     checks = suites.check_agreement(implementations, TINY)
     assert all(result["ok"] for result in checks.values()), checks
     assert all("ndgrad" in result["values"] for result in checks.values()), "ndgrad left a benchmark out"
+    assert any(check.startswith("cifar_cnn") for check in checks) and any(check.startswith("gpt") for check in checks)
 
 
 def test_every_benchmark_runs_at_a_tiny_size(tmp_path):
@@ -59,7 +60,9 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path):
     results["threads_in_effect"] = counts
     assert set(counts.values()) <= {1}
 
-    timed = [results["mlp"], results["cnn"], results["overhead"], *results["sweep"].values(),
+    assert {"torch", "ndgrad"} <= set(results["cifar_cnn"]) and {"torch", "ndgrad"} <= set(results["gpt"])
+    timed = [results["mlp"], results["cnn"], results["cifar_cnn"], results["gpt"], results["overhead"],
+             *results["sweep"].values(),
              *results["chains"].values()]
     for by_name in timed:
         for name, result in by_name.items():
@@ -70,6 +73,7 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path):
     env = report.describe_environment(implementations, skipped)
     text = report.render(env, {}, {1: results}, TINY)
     assert "### Small CNN train step" in text and "Deep chains" in text
+    assert "### CIFAR-size CNN train step" in text and "### Small GPT train step" in text
     plot = tmp_path / "sweep.png"
     report.plot_batch_sweep({1: results}, plot)
     assert plot.stat().st_size > 0
@@ -90,3 +94,60 @@ def test_a_failing_implementation_is_reported_not_fatal():
     assert isinstance(results["broken"], harness.Failure)
     assert "RecursionError" in results["broken"].error
     assert len(results["ok"]["step"].samples) == 2
+
+
+def test_op_profile_splits_a_gpt_step_into_phases_and_ops():
+    implementations = _implementations("ndgrad")
+    step = harness.build_step(implementations["ndgrad"], "gpt", 1)
+    timer = op_profile.profile_ops(step, steps=2, warmup=1)
+    phases = timer.phase_seconds
+    assert all(phases[phase] > 0 for phase in op_profile.PHASES)
+    assert abs(sum(phases[phase] for phase in op_profile.PHASES) - phases["total"]) < 1e-9
+    forward_ops = {op for (phase, op, direction) in timer.op_seconds if phase == "forward" and direction == "forward"}
+    backward_ops = {op for (phase, op, direction) in timer.op_seconds if phase == "backward"}
+    assert {"Linear", "MatMul", "Softmax", "Gelu"} <= forward_ops
+    assert {"Linear", "MatMul", "Softmax"} <= backward_ops
+    # Ops run by a backward formula are counted in that backward, not as forwards of their own.
+    # (The engine's own gradient sums count as 'engine'.)
+    assert not any(direction == "forward" for (phase, _, direction) in timer.op_seconds if phase == "backward")
+    assert ("backward", "Add", "engine") in timer.op_seconds    # the residual stream's gradients meet
+    text = op_profile.report("gpt", timer, steps=2)
+    assert "| backward |" in text and "| Linear |" in text
+
+
+def test_op_profile_restores_the_classes_it_wraps():
+    import autograd as ag
+    from autograd.function import Function
+    import nn
+    originals = (Function.__dict__["apply"], ag.Tensor.__dict__["backward"], nn.optim.AdamW.__dict__.get("step"),
+                 nn.optim.Adam.__dict__["step"])
+    with op_profile.OpTimer():
+        assert Function.__dict__["apply"] is not originals[0]
+        assert nn.optim.Adam.__dict__["step"] is not originals[3]
+    assert (Function.__dict__["apply"], ag.Tensor.__dict__["backward"], nn.optim.AdamW.__dict__.get("step"),
+            nn.optim.Adam.__dict__["step"]) == originals
+
+
+def test_profile_cli_reports_the_cifar_cnn_by_op(capsys):
+    from benchmarks import profile_ndgrad
+    profile_ndgrad.main(["--steps", "1", "--workload", "cifar_cnn", "--batch", "2"])
+    out = capsys.readouterr().out
+    assert "CIFAR-size CNN train step, batch 2: by phase and op" in out and "| Conv2d |" in out
+
+
+def test_ratios_gives_one_ratio_per_round_against_the_reference():
+    from benchmarks import ratios
+    implementations = _implementations("torch", "ndgrad") if _has_torch() else _implementations("ndgrad")
+    lines = []
+    measured, reference = ratios.measure(implementations, TINY, "gpt", threads=1, rounds=2, print_round=lines.append)
+    assert len(lines) == 2
+    if _has_torch():
+        assert reference == "torch" and len(measured["ndgrad"]) == 2 and all(r > 0 for r in measured["ndgrad"])
+
+
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -970,3 +970,81 @@ def test_a_hook_returning_a_wrong_gradient_raises_naming_the_hook(hook, message,
     target.register_hook(hook)
     with pytest.raises(RuntimeError, match=message):
         (target * 2).sum().backward()
+
+# -- in-place accumulation into .grad ------------------------------------------------------------
+
+def test_gradient_accumulates_in_place_into_a_grad_nothing_else_holds():
+    import weakref
+    x = leaf(1.0, 2.0)
+    (x * 3).sum().backward()
+    grad_tensor, grad_array = weakref.ref(x.grad), weakref.ref(x.grad.data)   # weak: they hold nothing
+    (x * x).sum().backward()
+    assert x.grad is grad_tensor() and x.grad.data is grad_array()
+    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+
+
+def test_a_grad_the_caller_kept_is_not_written_into():
+    x = leaf(1.0, 2.0)
+    (x * 3).sum().backward()
+    kept = x.grad
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(kept.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+
+
+def test_a_grad_shared_by_two_leaves_is_not_written_into():
+    p, q = leaf(1.0), leaf(1.0)
+    p.grad = q.grad = ag.tensor([5.0])
+    (p * 2 + q * 3).sum().backward()
+    assert p.grad.item() == 7.0 and q.grad.item() == 8.0
+
+
+def test_a_grad_that_views_the_callers_array_is_not_written_into():
+    base = np.zeros(4)
+    x = leaf(1.0, 2.0)
+    x.grad = ag.from_numpy(base[:2])
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(base, np.zeros(4))
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_accumulation_under_create_graph_stays_differentiable():
+    x = leaf(2.0)
+    (x * x).backward(create_graph=True)
+    first = x.grad
+    (x * x).backward(create_graph=True)
+    assert x.grad is not first and x.grad.item() == 8.0 and x.grad.requires_grad
+    (y,) = ag.grad(x.grad, x)
+    assert y.item() == 4.0
+
+
+def test_post_accumulate_grad_hook_sees_the_gradient_accumulated_in_place():
+    x = leaf(1.0, 2.0)
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.data.tolist()))
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert seen == [[3.0, 3.0], [6.0, 6.0]]
+
+
+def test_gradients_meeting_at_a_node_sum_without_touching_one_a_hook_kept():
+    x = leaf(1.0, 2.0)
+    a = x * 1.0
+    c = a.clone()                         # clone's backward passes its incoming gradient object on
+    kept = []
+    c.register_hook(lambda g: kept.append(g))
+    ((c * 2).sum() + (a * 3).sum() + (a * 4).sum()).backward()
+    np.testing.assert_array_equal(kept[0].data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [9.0, 9.0])
+
+
+def test_many_gradients_meeting_at_a_node_match_torch(torch):
+    values = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    mine, theirs = leaf(*values.ravel()).reshape(2, 3), torch.tensor(values, requires_grad=True)
+    for lib, x in ((ag, mine), (torch, theirs)):
+        a = x * 1.5
+        q, k, v = a[:, :1], a[:, 1:2], a[:, 2:]          # three slices of one node, as attention's split
+        out = (q * k).sum() + (v * v).sum() + (a + a).sum() + lib.tanh(a).sum()
+        out.backward()
+    mine_leaf = mine.grad_fn.edges[0]
+    np.testing.assert_allclose(mine_leaf.grad.data.reshape(2, 3), theirs.grad.numpy(), rtol=1e-12)

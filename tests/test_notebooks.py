@@ -7,6 +7,7 @@ its path and NDGRAD_FAST=1, which shrinks data and epochs so each notebook takes
 """
 import json
 import pathlib
+import re
 import shutil
 import sys
 
@@ -29,6 +30,38 @@ def test_committed_notebook_has_outputs_and_no_errors(path):
     assert code and all(c.execution_count is not None for c in code), "commit the notebook executed"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{path.name} was committed with an error: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+
+
+HEADING = re.compile(r"^#{1,6}(\s|$)")
+
+
+def commented_out_lines(markdown):
+    """Lines of a markdown cell that read as headings by accident: a bare `#`, a heading that starts
+    with `# #` (a heading commented out), or a heading run on from the line before it (prose
+    written as `# ...` comments, which Jupyter, GitHub and nbconvert show as one huge heading per line)."""
+    lines = markdown.splitlines()
+    bad = []
+    for i, line in enumerate(lines):
+        previous = lines[i - 1] if i else ""
+        if line.strip() == "#" or line.startswith("# #") or (HEADING.match(line) and previous.strip()):
+            bad.append(line)
+    return bad
+
+
+def test_markdown_check_catches_prose_written_as_comments():
+    assert commented_out_lines("# # Title\n#\n# Some prose\n# more prose") == ["# # Title", "#", "# Some prose",
+                                                                                "# more prose"]
+    assert commented_out_lines("# Title\n\nSome prose with a `# comment`.\n\n## Section\n- a list") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_markdown_cells_are_markdown_not_comments(path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            bad = commented_out_lines(cell.source)
+            assert not bad, f"{path.name}, cell {index}: lines that render as headings by accident: {bad[:3]}"
 
 
 @pytest.fixture
@@ -61,3 +94,16 @@ def test_notebook_runs_in_fast_mode(path, kernel_env):
     client.execute()                    # raises CellExecutionError at the first failing cell
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+
+
+def test_summary_in_jupyter_shows_its_table_once(kernel_env):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import nn\nnn.summary(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), (2, 3))")])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name=KERNEL).execute()
+    outputs = nb.cells[0].outputs
+    shown = [o.get("text") or o.get("data", {}).get("text/plain", "") for o in outputs]
+    assert sum("Total params: 16" in text for text in shown) == 1, shown
+    assert "\\n" not in "".join(shown)                  # the table itself, not an escaped string

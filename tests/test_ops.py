@@ -13,10 +13,10 @@ CASES = [pytest.param(spec, shapes, id=f"{spec.name}-{'-'.join(map(str, shapes))
 def make_inputs(spec, shapes, rng, dtype=np.float64):
     low, high = spec.domain
     arrays = []
-    for shape in shapes:
-        if spec.distinct:  # keep elements apart from each other and from kinks at 0 / clamp bounds
+    for k, shape in enumerate(shapes):
+        if spec.distinct:  # keep elements apart (within and across inputs) and from kinks at 0 / clamp bounds
             n = int(np.prod(shape, dtype=int))
-            values = rng.permutation(np.linspace(low, high, max(n, 1)) + 0.0123)[:n]
+            values = rng.permutation(np.linspace(low, high, max(n, 1)) + 0.0123 * (k + 1))[:n]
             values[np.abs(values) < 0.05] += 0.1
             arrays.append(values.reshape(shape))
         else:

@@ -1,4 +1,5 @@
 """draw_graph: structure, labels, module clusters, folding, gradient colours, rendering with `dot`."""
+import html
 import re
 import shutil
 import sys
@@ -24,7 +25,8 @@ def drawn_nodes(dot):
 
 
 def drawn_edges(dot):
-    return [tuple(part.strip() for part in line.split("->")) for line in dot.source.splitlines() if "->" in line]
+    return [tuple(part.strip() for part in line.split(" [")[0].split("->"))
+            for line in dot.source.splitlines() if "->" in line]
 
 
 def label_of(dot, obj):
@@ -36,7 +38,9 @@ def fill_of(dot, obj):
 
 
 def graph_label(dot):
-    return re.search(r'^\tlabel="(.*)"$', dot.source, re.M).group(1)
+    """The caption below the drawing, one line per text row of its HTML-like label."""
+    label = re.search(r'^\tlabel=<(.*)>$', dot.source, re.M).group(1)
+    return "\n".join(html.unescape(row) for row in re.findall(r'<td align="left">([^<]*)</td>', label))
 
 
 def h_of_x(x=2.0):
@@ -216,10 +220,31 @@ def test_colours_tell_vanishing_from_healthy_and_exploding_gradients():
     healthy = ag.tensor([1.0, 1.0], requires_grad=True)
     huge = ag.tensor([1.0, 1.0], requires_grad=True)
     loss = (tiny * 1e-9).sum() + (healthy * 0.1).sum() + (huge * 1e4).sum()
-    dot = ag.draw_graph(loss, show_grads=True)
+    dot = ag.draw_graph(loss, show_grads=True, grad_range=(1e-7, 1e2))
     colours = fill_of(dot, tiny), fill_of(dot, healthy), fill_of(dot, huge)
     assert colours == (viz.RAMP[0], viz.RAMP[6], viz.RAMP[-1])
-    assert "1e-7" in dot.source and "1e+2" in dot.source       # the legend's scale
+    assert ">1e-07</font>" in dot.source and ">1e+02</font>" in dot.source       # the legend's scale
+    assert "blue 1.0e-07 or less .. red 1.0e+02 or more" in graph_label(dot)
+
+
+def test_default_colour_scale_runs_from_the_graphs_smallest_to_its_largest_gradient():
+    small = ag.tensor([1.0, 1.0], requires_grad=True)
+    middle = ag.tensor([1.0, 1.0], requires_grad=True)
+    large = ag.tensor([1.0, 1.0], requires_grad=True)
+    loss = (small * 0.5).sum() + (middle * 3.0).sum() + (large * 15.0).sum()     # a healthy range
+    dot = ag.draw_graph(loss, show_grads=True)
+    assert (fill_of(dot, small), fill_of(dot, large)) == (viz.RAMP[0], viz.RAMP[-1])
+    assert fill_of(dot, middle) not in (viz.RAMP[0], viz.RAMP[-1])
+    label = graph_label(dot)
+    assert "relative to this graph:\nblue 7.1e-01 (its smallest) .. red 2.1e+01 (its largest)" in label
+    assert "exploding" not in dot.source and "vanishing" not in dot.source
+    assert ">7e-01</font>" in dot.source and ">2e+01</font>" in dot.source     # the legend's ends
+
+
+def test_equal_gradient_norms_get_the_middle_of_the_scale():
+    x = ag.tensor([3.0, 4.0], requires_grad=True)
+    dot = ag.draw_graph((x * 1.0).sum(), show_grads=True)
+    assert fill_of(dot, x) in viz.RAMP[4:6]
 
 
 def test_nonfinite_gradients_get_their_own_colour():
@@ -324,6 +349,43 @@ def test_gradient_norms_of_a_deep_sigmoid_net_vanish_toward_the_input():
     assert viz.RAMP.index(first) < viz.RAMP.index(last)      # bluer near the input
 
 
+def test_parameter_free_layers_are_named_and_grouped_in_their_parent_module():
+    import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Dropout(0.5))
+            self.head = nn.Linear(6, 1)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+
+    model = Net()
+    dot = ag.draw_graph(model(ag.randn(4, 3)).mean(), model=model)
+    source = dot.source
+    labels = [label for label, _ in drawn_nodes(dot).values()]
+    dropout = next(label for label in labels if "body.2: Dropout" in label)
+    relu = next(label for label in labels if label.startswith("Relu"))
+    assert dropout.startswith("Mul in body.2: Dropout") and relu.startswith("Relu (body.1)")
+    body = source.split("subgraph cluster_body {")[1].split("\n\t}")[0]
+    inner = body.split('subgraph "cluster_body.0" {')[1].split("\n\t\t}")[0]
+    assert "Dropout" in body and "Dropout" not in inner          # in body, not inside body.0
+    assert "cluster_body.2" not in source                       # no cluster of one node per layer
+
+
+def test_deep_graphs_are_drawn_top_to_bottom_and_shallow_ones_left_to_right():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(viz.DEEP_GRAPH_RANKS + 1):
+        y = y.tanh()
+    assert "rankdir=TB" in ag.draw_graph(y.sum()).source
+    assert "rankdir=LR" in ag.draw_graph(x.tanh().sum()).source
+    assert "rankdir=LR" in ag.draw_graph(y.sum(), rankdir="LR").source
+    with pytest.raises(ValueError, match="rankdir must be"):
+        ag.draw_graph(y, rankdir="sideways")
+
+
 # -- rendering with the real `dot` ---------------------------------------------------------------
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` binary is not installed")
@@ -336,6 +398,38 @@ def test_renders_to_svg_and_png_with_dot():
     png = dot.pipe(format="png")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
     assert "image/svg+xml" in dot._repr_mimebundle_()          # what Jupyter displays inline
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` binary is not installed")
+def test_the_legend_sits_in_the_caption_and_does_not_widen_the_drawing():
+    x, h = h_of_x()
+    h.backward(retain_graph=True)
+
+    def width(dot):
+        return float(re.search(r'<svg width="([0-9.]+)pt"', dot.pipe(format="svg").decode()).group(1))
+    dot = ag.draw_graph(h, show_grads=True, show_values=True, max_width=None)
+    assert "legend" not in dot.source and ">nan/inf</td>" in dot.source
+    with_caption = width(dot)
+    dot.attr(label="")                                      # the same drawing without caption and legend
+    assert with_caption <= 1.05 * width(dot)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` binary is not installed")
+def test_a_deep_model_renders_within_the_page_width():
+    import nn
+    layers = [nn.Flatten(), nn.Linear(784, 64), nn.Sigmoid()]
+    for _ in range(8):
+        layers += [nn.Linear(64, 64), nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(64, 10))
+    loss = nn.functional.cross_entropy(model(ag.randn(8, 1, 28, 28)), ag.tensor(np.arange(8)))
+    loss.backward(retain_graph=True)
+    svg = ag.draw_graph(loss, model=model).pipe(format="svg").decode()
+    width = float(re.search(r'<svg width="([0-9.]+)pt"', svg).group(1))
+    assert width <= viz.MAX_WIDTH * 72 + 1                          # points; 72 to the inch
+    assert "0: Flatten" in svg or "1: Linear" in svg
+    assert svg.count("Linear") >= 10                                # every layer is drawn, none cut off
+    full = ag.draw_graph(loss, model=model, max_width=None).pipe(format="svg").decode()
+    assert float(re.search(r'<svg width="([0-9.]+)pt"', full).group(1)) >= width
 
 
 def test_drawing_leaves_retained_grads_and_user_hooks_as_they_were():

@@ -1,5 +1,5 @@
 """The primitive ops, one module per family, and the functions built on them."""
-from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, erf, exp, expm1, fix, floor, frac, log,
+from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, erf, exp, expm1, fix, floor, frac, gelu, log,
                           log1p, neg, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
                           tanh, trunc)
 from .arithmetic import (add, div, divide, floor_divide, fmod, masked_fill, maximum, minimum, mul, multiply, pow,
@@ -16,5 +16,8 @@ from .joining import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .linalg import bmm, dot, linear, matmul, mm, mv
 from .losses import binary_cross_entropy, softmax_cross_entropy
 from .normalization import batch_norm, group_norm, layer_norm
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .windows import fold, unfold
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
+                      max_pool2d)
 from .sorting import argsort, sort, topk

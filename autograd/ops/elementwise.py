@@ -7,6 +7,7 @@ import functools
 import math
 
 import numpy as np
+import scipy.special
 
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
@@ -148,12 +149,17 @@ class TanhGrad(Primitive):
 
 
 class Sigmoid(Primitive):
-    """sigmoid(x) = exp(-log(1 + exp(-x))): never overflows, and keeps tiny values for very negative
-    x (sigmoid(-100) is 3.7e-44, not 0). sigmoid'(x) = y (1 - y)."""
+    """sigmoid(x) = 1 / (1 + exp(-x)), by scipy.special.expit: never overflows, keeps tiny values
+    for very negative x (sigmoid(-100) is 3.7e-44, not 0), and runs at exp's speed (the
+    overflow-proof logaddexp form was 15x slower). sigmoid'(x) = y (1 - y)."""
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(-np.logaddexp(0, -x))
-        return ctx.save_output(out.astype(x.dtype, copy=False))
+        out = np.asarray(scipy.special.expit(x), dtype=x.dtype)   # 0-d stays an array
+        if x.dtype.itemsize < 8:
+            tiny = x < -80   # expit's single precision flushes these subnormal results to 0; float64 keeps them
+            if tiny.any():
+                out[tiny] = scipy.special.expit(x[tiny].astype(np.float64))
+        return ctx.save_output(out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -220,40 +226,64 @@ class Erf(Primitive):
 
 
 def erf_array(x):
-    """erf to float64 accuracy without SciPy.
+    """erf elementwise, in x's floating dtype (float64 for other dtypes).
 
-    |x| < 2.5: the series erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)),
-    whose terms are all positive (no cancellation); about 60 terms reach 1e-17 at |x| = 2.5.
-    |x| >= 2.5: erfc from its continued fraction, evaluated bottom-up at a fixed depth of 60,
-    which converges to double precision there; erf = 1 - erfc.
+    SciPy's kernel (Cephes' rational approximations) is within a few ulps of the true value in
+    float64, as the series this replaced was, and 40-100x faster: in the small GPT's train step
+    the series took three quarters of the time.
     """
     x = np.asarray(x)
-    work = x.astype(np.float64)
-    out = np.empty_like(work)
-    a = np.abs(work)
-    small = a < 2.5
-    if small.any():
-        s = work[small]
-        s2 = s * s
-        term = s.copy()
-        total = s.copy()
-        for n in range(1, 200):
-            term *= 2 * s2 / (2 * n + 1)
-            total += term
-            if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
-                break
-        out[small] = 2 / math.sqrt(math.pi) * np.exp(-s2) * total
-    large = ~small
-    if large.any():
-        z = a[large]
-        # erfc(z) = exp(-z^2)/sqrt(pi) * 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + ...)))))
-        fraction = np.zeros_like(z)
-        for k in range(60, 0, -1):
-            fraction = (k / 2) / (z + fraction)
-        erfc = np.exp(-z * z) / math.sqrt(math.pi) / (z + fraction)
-        out[large] = np.sign(work[large]) * (1 - erfc)
-    out[np.isnan(work)] = np.nan
-    return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+    out = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float64)
+    return scipy.special.erf(x, out=out)   # an array even for 0-d x, which the ufunc alone makes a scalar
+
+
+# -- gelu ------------------------------------------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+class Gelu(Primitive):
+    """gelu(x) = x Phi(x) with the exact normal CDF Phi(x) = (1 + erf(x / sqrt(2))) / 2, as
+    PyTorch's GELU(approximate='none'); gelu'(x) = Phi(x) + x phi(x), phi the normal density.
+
+    One op instead of five (scale, erf, add, multiply, multiply), and Phi(x) is kept for the
+    backward so erf runs once per step, as in PyTorch.
+    """
+    @staticmethod
+    def forward(ctx, x):
+        cdf = erf_array(x * x.dtype.type(_SQRT_HALF))
+        cdf += 1
+        cdf *= 0.5
+        ctx.save_for_backward(x, cdf)
+        return np.multiply(x, cdf, out=np.empty_like(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, cdf = ctx.saved_tensors
+        return GeluGrad.apply(grad, x, cdf)
+
+
+class GeluGrad(Primitive):
+    """gelu's backward, grad (Phi(x) + x phi(x)), as one op; differentiable in grad and x
+    (gelu''(x) = phi(x) (2 - x**2)). `cdf` is Phi(x), saved by the forward: a constant here."""
+    @staticmethod
+    def forward(ctx, grad, x, cdf):
+        ctx.save_for_backward(grad, x, cdf)
+        slope = np.multiply(x, x, out=np.empty_like(x))    # an array even for 0-d x
+        slope *= -0.5
+        np.exp(slope, out=slope)
+        slope *= x
+        slope *= x.dtype.type(_INV_SQRT_2PI)     # x phi(x)
+        slope += cdf
+        slope *= grad
+        return slope
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, x, cdf = ctx.saved_tensors
+        density = exp(x * x * -0.5) * _INV_SQRT_2PI
+        return grad_grad * (cdf + x * density), grad_grad * grad * density * (2 - x * x), None
 
 
 class Rounding(Primitive):
@@ -373,6 +403,12 @@ def round(x, decimals=0):
     if x.dtype.kind != "f":
         raise DTypeError(f"round: decimals={decimals} needs a floating point tensor, got {x.dtype}")
     return Rounding.apply(x, func=functools.partial(np.round, decimals=decimals))
+
+
+def gelu(x):
+    if x.dtype.kind != "f":
+        raise DTypeError(f"gelu: needs a floating point tensor, got {x.dtype}")
+    return Gelu.apply(x)
 
 
 def frac(x):

@@ -1,11 +1,13 @@
-"""Pooling: max pooling over 2-D windows, with its gradient routed to the first maximum."""
+"""Pooling over 2-D windows: max pooling, with its gradient routed to the first maximum, and
+average pooling; each with PyTorch's functional form (max_pool2d, avg_pool2d)."""
 import numpy as np
 
-from ..errors import ArgumentError, shape_error
+from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
-from .conv import _strided
+from .windows import ints, strided, window_geometry
 from .elementwise import constant
-from .windows import window_geometry
+from .indexing import gather
+from .linalg import matmul
 from .workspace import workspace
 
 
@@ -44,10 +46,15 @@ def _pad_last_axes(x, padding, extra, value):
     return out
 
 
+def _unpad_last_axes(x, padding, extra):
+    (ph, pw), (eh, ew) = padding, extra
+    return x[:, :, ph:x.shape[2] - ph - eh, pw:x.shape[3] - pw - ew]
+
+
 def _offsets(k, d, n, s, axis):
     """Index tuples selecting, for each of the k kernel offsets, its n positions along `axis`."""
     lead = (slice(None),) * axis
-    return [lead + (_strided(i * d, n, s),) for i in range(k)]
+    return [lead + (strided(i * d, n, s),) for i in range(k)]
 
 
 def _first_max(views, out_shape, dtype):
@@ -126,8 +133,7 @@ class _PoolPlan:
         self.column_winner = self.row_winner = None
 
     def unpad(self, x):
-        (ph, pw), (eh, ew) = self.geometry[2], self.geometry[5]
-        return x[:, :, ph:x.shape[2] - ph - eh, pw:x.shape[3] - pw - ew]
+        return _unpad_last_axes(x, self.geometry[2], self.geometry[5])
 
 
 class MaxPool2d(Primitive):
@@ -192,21 +198,52 @@ class MaxPoolGather(Primitive):
         return MaxPoolScatter.apply(grad, plan=ctx.saved_tensors[0])
 
 
-def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False, return_indices=False):
-    """Arguments as pairs of ints. Pads with -inf; ceil_mode as PyTorch (a last window may
-    start inside the input or the left padding, never in the right padding)."""
-    if x.ndim != 4:
-        raise shape_error("max_pool2d", "expects a 4-D (N, C, H, W) input", x.shape)
+def _pool_arguments(op, kernel_size, stride, padding, dilation=1, n=2):
+    """kernel, stride (kernel_size when None, as PyTorch), padding, dilation as n ints each."""
+    kernel = ints(kernel_size, n, "kernel_size", op)
+    empty = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
+    stride = kernel if empty else ints(stride, n, "stride", op)
+    return kernel, stride, ints(padding, n, "padding", op), ints(dilation, n, "dilation", op)
+
+
+def _check_1d(op, input):
+    if input.ndim not in (2, 3):
+        raise shape_error(op, "expects a 3-D (N, C, L) or 2-D (C, L) input", input.shape)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling of an (N, C, L) or unbatched (C, L) input: max_pool2d on a unit height."""
+    _check_1d("max_pool1d", input)
+    kernel, stride, padding, dilation = _pool_arguments("max_pool1d", kernel_size, stride, padding, dilation, n=1)
+    result = max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
+                        ceil_mode, return_indices)
+    if return_indices:   # a flat index into a (1, L) plane is the position along L
+        return result[0].squeeze(-2), constant(result[1].data.squeeze(-2))
+    return result.squeeze(-2)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window of an (N, C, H, W) or unbatched (C, H, W) input, as PyTorch: padding
+    counts as -inf; with ceil_mode a last window may start inside the input or the left padding,
+    never in the right padding; return_indices adds each maximum's flat index in its (H, W) plane."""
+    kernel, stride, padding, dilation = _pool_arguments("max_pool2d", kernel_size, stride, padding, dilation)
+    if input.ndim == 3:
+        result = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
+        if return_indices:
+            return result[0].squeeze(0), constant(result[1].data[0])
+        return result.squeeze(0)
+    if input.ndim != 4:
+        raise shape_error("max_pool2d", "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input", input.shape)
     for k, p, d in zip(kernel, padding, dilation):
         if p > ((k - 1) * d + 1) // 2:
-            raise ArgumentError(f"max_pool2d: padding {tuple(padding)} should be at most half of the effective "
-                             f"kernel size {tuple(kernel)} (dilation {tuple(dilation)})")
-    out_hw, extra = pool_geometry("max_pool2d", x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
-    geometry = (tuple(kernel), tuple(stride), tuple(padding), tuple(dilation), out_hw, extra)
-    out = MaxPool2d.apply(x, geometry=geometry)
+            raise ArgumentError(f"max_pool2d: padding {padding} should be at most half of the effective "
+                                f"kernel size {kernel} (dilation {dilation})")
+    out_hw, extra = pool_geometry("max_pool2d", input.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+    geometry = (kernel, stride, padding, dilation, out_hw, extra)
+    out = MaxPool2d.apply(input, geometry=geometry)
     if not return_indices:
         return out
-    return out, constant(_flat_indices(out.grad_fn, x, geometry))
+    return out, constant(_flat_indices(out.grad_fn, input, geometry))
 
 
 def _flat_indices(node, x, geometry):
@@ -241,3 +278,197 @@ def pool_geometry(op, spatial, kernel, stride, padding, dilation, ceil_mode):
             out_hw[a] = n
             extra[a] = max(0, (n - 1) * s + span - (size + 2 * p))
     return tuple(out_hw), tuple(extra)
+
+
+# -- average pooling -------------------------------------------------------------------------------
+#
+# A window's sum is taken separably, as the max is: kw strided slice-adds along W into
+# (.., Hp, ow), then kh along H; each output position is then scaled by one over its divisor.
+# Average pooling is linear, so its backward is its adjoint (the scaled gradient added back into
+# every window position, AvgPoolAdjoint) and the adjoint's backward is the pooling again. Both
+# work on the last two axes only, keeping a channel-major input's layout as max pooling does.
+
+class _AvgPlan:
+    """The geometry of one average-pooling call and the factor (one over the divisor) of each
+    output position."""
+
+    def __init__(self, geometry, image_hw, scale):
+        (kh, kw), (sh, sw), self.padding, _, (oh, self.out_w), self.extra = geometry
+        self.padded_hw = tuple(size + 2 * p + e for size, p, e in zip(image_hw, self.padding, self.extra))
+        self.column_offsets = _offsets(kw, 1, self.out_w, sw, 3)
+        self.row_offsets = _offsets(kh, 1, oh, sh, 2)
+        self.scale = scale
+
+
+def _sum_at(x, offsets):
+    """The sum over the kernel offsets of x at each one (a strided view per offset)."""
+    total = x[offsets[0]].copy()
+    for index in offsets[1:]:
+        total += x[index]
+    return total
+
+
+def _add_at(grad, offsets, out):
+    """The adjoint of _sum_at: grad added into out at each offset."""
+    for index in offsets:
+        out[index] += grad
+    return out
+
+
+class AvgPool2d(Primitive):
+    """The mean over each window (the sum times one over PyTorch's divisor)."""
+    @staticmethod
+    def forward(ctx, x, plan):
+        ctx.plan = plan
+        x, swapped = _last_axes_contiguous(x)
+        x = _pad_last_axes(x, plan.padding, plan.extra, 0)
+        out = _sum_at(_sum_at(x, plan.column_offsets), plan.row_offsets)
+        out *= plan.scale
+        return out.transpose(1, 0, 2, 3) if swapped else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPoolAdjoint.apply(grad, plan=ctx.plan)
+
+
+class AvgPoolAdjoint(Primitive):
+    """Each output's scaled gradient spread over its window (added where windows overlap)."""
+    @staticmethod
+    def forward(ctx, grad, plan):
+        ctx.plan = plan
+        grad, swapped = _last_axes_contiguous(grad)
+        lead = grad.shape[:2]
+        rows = _add_at(grad * plan.scale, plan.row_offsets, np.zeros(lead + (plan.padded_hw[0], plan.out_w), grad.dtype))
+        out = _add_at(rows, plan.column_offsets, np.zeros(lead + plan.padded_hw, grad.dtype))
+        out = _unpad_last_axes(out, plan.padding, plan.extra)
+        return out.transpose(1, 0, 2, 3) if swapped else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2d.apply(grad, plan=ctx.plan)
+
+
+def _avg_divisor(spatial, kernel, stride, padding, out_hw, count_include_pad):
+    """PyTorch's divisor per output position: the window clipped to the padded input (with
+    count_include_pad), or to the input itself (without)."""
+    sizes = []
+    for size, k, s, p, n in zip(spatial, kernel, stride, padding, out_hw):
+        start = np.arange(n) * s - p
+        end = np.minimum(start + k, size + p)
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(np.minimum(end, size) - np.maximum(start, 0))
+    return np.outer(sizes[0], sizes[1]).astype(np.float64)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over each window of an (N, C, H, W) or unbatched (C, H, W) input, as PyTorch: zero
+    padding counts in the divisor with count_include_pad=True (the default); windows that
+    ceil_mode adds past the padded input are averaged over their part inside it;
+    divisor_override replaces every divisor."""
+    kernel, stride, padding, _ = _pool_arguments("avg_pool2d", kernel_size, stride, padding)
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(0)
+    if input.ndim != 4:
+        raise shape_error("avg_pool2d", "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input", input.shape)
+    if input.dtype.kind not in "fc":
+        raise DTypeError(f"avg_pool2d: expects a floating-point input, got {input.dtype}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ArgumentError(f"avg_pool2d: padding {padding} should be at most half of the kernel size {kernel}")
+    if divisor_override is not None and divisor_override == 0:
+        raise ArgumentError("avg_pool2d: divisor_override must not be zero")
+    image_hw = input.shape[2:]
+    out_hw, extra = pool_geometry("avg_pool2d", image_hw, kernel, stride, padding, (1, 1), ceil_mode)
+    if divisor_override is not None:
+        scale = 1.0 / divisor_override
+    else:
+        scale = (1.0 / _avg_divisor(image_hw, kernel, stride, padding, out_hw, count_include_pad)).astype(input.dtype)
+    plan = _AvgPlan((kernel, stride, padding, (1, 1), out_hw, extra), image_hw, scale)
+    return AvgPool2d.apply(input, plan=plan)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Average pooling of an (N, C, L) or unbatched (C, L) input: avg_pool2d on a unit height."""
+    _check_1d("avg_pool1d", input)
+    kernel, stride, padding, _ = _pool_arguments("avg_pool1d", kernel_size, stride, padding, n=1)
+    return avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+# -- adaptive pooling ------------------------------------------------------------------------------
+#
+# Output i of n along an axis of size `size` pools PyTorch's window [floor(i*size/n), ceil((i+1)*size/n)).
+# The average is linear and separable: one (n, size) averaging matrix per axis, applied by matmul,
+# whose derivatives are matmuls again. The max picks, per window, the element PyTorch picks
+# (the first maximum in row-major order, or the last NaN), then gathers it: gather's derivative
+# is a scatter-add and the scatter's is the gather.
+
+def _adaptive_windows(size, n):
+    i = np.arange(n)
+    return (i * size) // n, -(-((i + 1) * size) // n)
+
+
+def _adaptive_sizes(op, output_size, spatial):
+    sizes = ((output_size,) * len(spatial) if output_size is None or isinstance(output_size, (int, np.integer))
+             else tuple(output_size))
+    if len(sizes) != len(spatial):
+        raise ArgumentError(f"{op}: output_size must be an int or {len(spatial)} ints (or None), got {output_size!r}")
+    sizes = tuple(size if out is None else int(out) for out, size in zip(sizes, spatial))
+    if min(sizes) <= 0:
+        raise ArgumentError(f"{op}: output_size must be positive, got {output_size!r}")
+    return sizes
+
+
+def _check_adaptive_input(op, input, dims):
+    if input.ndim not in (dims + 1, dims + 2) or min(input.shape[-dims:]) == 0:
+        raise shape_error(op, f"expects a {dims + 2}-D or unbatched {dims + 1}-D input with non-empty spatial dims",
+                          input.shape)
+    if input.dtype.kind not in "fc":
+        raise DTypeError(f"{op}: expects a floating-point input, got {input.dtype}")
+
+
+def _averaging_matrix(size, n, dtype):
+    """(n, size): row i averages output i's window."""
+    start, end = _adaptive_windows(size, n)
+    positions = np.arange(size)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return constant((inside / (end - start)[:, None]).astype(dtype))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """The mean over each of PyTorch's adaptive windows along the last axis of (N, C, L) or (C, L)."""
+    _check_adaptive_input("adaptive_avg_pool1d", input, 1)
+    (n,) = _adaptive_sizes("adaptive_avg_pool1d", output_size, input.shape[-1:])
+    return matmul(input, _averaging_matrix(input.shape[-1], n, input.dtype).mT)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """The mean over each of PyTorch's adaptive windows of (N, C, H, W) or (C, H, W): (oh, H) @ x @ (W, ow)."""
+    _check_adaptive_input("adaptive_avg_pool2d", input, 2)
+    (h, w), dtype = input.shape[-2:], input.dtype
+    oh, ow = _adaptive_sizes("adaptive_avg_pool2d", output_size, (h, w))
+    return matmul(matmul(_averaging_matrix(h, oh, dtype), input), _averaging_matrix(w, ow, dtype).mT)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The max over each of PyTorch's adaptive windows of (N, C, H, W) or (C, H, W); return_indices
+    adds each maximum's flat index in its (H, W) plane."""
+    _check_adaptive_input("adaptive_max_pool2d", input, 2)
+    lead, (h, w) = input.shape[:-2], input.shape[-2:]
+    oh, ow = _adaptive_sizes("adaptive_max_pool2d", output_size, (h, w))
+    x = input.data
+    index = np.empty(lead + (oh, ow), np.int64)
+    for i, (r0, r1) in enumerate(zip(*_adaptive_windows(h, oh))):
+        for j, (c0, c1) in enumerate(zip(*_adaptive_windows(w, ow))):
+            window = x[..., r0:r1, c0:c1].reshape(lead + (-1,))
+            k = np.argmax(window, -1)
+            nan = np.isnan(window)
+            if nan.any():
+                k = np.where(nan.any(-1), window.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1), k)
+            index[..., i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)
+    flat = index.reshape(lead + (-1,))
+    out = gather(input.reshape(lead + (h * w,)), -1, constant(flat)).reshape(lead + (oh, ow))
+    return (out, constant(index)) if return_indices else out

@@ -1,21 +1,42 @@
-"""Sliding windows: unfold (im2col) and fold (col2im), each the other's backward.
+"""Sliding windows, shared by convolution and pooling: the parsing of window arguments (kernel
+size, stride, padding, dilation) and the output geometry; the one im2col/col2im; unfold and fold
+(torch.nn.functional's) as ops on them.
 
-unfold takes (N, C, H, W) to (N, C*kh*kw, L), exactly as torch.nn.functional.unfold, where L is
-the number of window positions. Convolution and pooling are built from it. The forward is one
-strided view and one copy; fold adds back with kh*kw strided slice-adds (one per kernel offset),
-never a Python loop over output positions and never np.add.at.
+Layout. `im2col` writes the column matrix transposed, as (C*kh*kw, N*oh*ow): each of its rows is
+one (channel, kernel offset) slab of the image, copied with contiguous inner rows, so that a
+convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) (see conv.py). `col2im` is its adjoint.
 """
+import numbers
+from typing import NamedTuple
+
 import numpy as np
 
 from ..errors import ArgumentError, shape_error
 from ..function import Primitive
+from .workspace import workspace
 
 
-def _pair(value, name):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2:
-        raise ValueError(f"unfold: {name} must be an int or a pair, got {value!r}")
-    return tuple(int(v) for v in pair)
+# -- arguments -----------------------------------------------------------------------------------
+
+def ints(value, n, name, op):
+    """An int, or a sequence of one or n ints, as n ints (kernel_size, stride, padding...)."""
+    if value.__class__ is tuple and len(value) == n and all(v.__class__ is int for v in value):
+        return value    # the usual case, checked first: layers call this on every forward
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return (int(value),) * n
+    try:
+        values = tuple(value)
+    except TypeError:
+        values = None
+    if values is None or len(values) not in (1, n) or not all(isinstance(v, (numbers.Integral, np.integer))
+                                                            for v in values):
+        kind = "an int or a pair of ints" if n == 2 else f"an int or {n} ints" if n > 1 else "an int"
+        raise ArgumentError(f"{op}: {name} must be {kind}, got {value!r}")
+    return tuple(int(v) for v in values) * (n if len(values) == 1 else 1)
+
+
+def pair(value, name, op):
+    return ints(value, 2, name, op)
 
 
 def window_geometry(op, spatial, kernel, stride, padding, dilation):
@@ -24,8 +45,8 @@ def window_geometry(op, spatial, kernel, stride, padding, dilation):
     for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
         if k <= 0 or s <= 0 or d <= 0 or p < 0:
             raise ArgumentError(f"{op}: kernel_size, stride and dilation must be positive and padding "
-                             f"non-negative, got kernel {kernel}, stride {stride}, padding {padding}, "
-                             f"dilation {dilation}")
+                                f"non-negative, got kernel {kernel}, stride {stride}, padding {padding}, "
+                                f"dilation {dilation}")
         span = d * (k - 1) + 1
         n = (size + 2 * p - span) // s + 1
         if n <= 0:
@@ -35,73 +56,195 @@ def window_geometry(op, spatial, kernel, stride, padding, dilation):
     return tuple(out)
 
 
-def _windows(x, kernel, stride, dilation, out_hw):
-    """A strided view of shape (N, C, kh, kw, oh, ow) over an already padded (N, C, H, W)."""
-    n, c = x.shape[:2]
-    sn, sc, sh, sw = x.strides
-    (kh, kw), (dh, dw), (st_h, st_w), (oh, ow) = kernel, dilation, stride, out_hw
-    return np.lib.stride_tricks.as_strided(
-        x, shape=(n, c, kh, kw, oh, ow),
-        strides=(sn, sc, sh * dh, sw * dw, sh * st_h, sw * st_w), writeable=False)
+class ConvGeometry(NamedTuple):
+    """Everything about one convolution but its operands (pairs of ints, except groups)."""
+    kernel: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    out_hw: tuple
+    groups: int
 
 
-def _col2im(cols, padded_shape, kernel, stride, dilation, out_hw, padding, dtype):
-    n, c = padded_shape[:2]
-    (kh, kw), (dh, dw), (st_h, st_w), (oh, ow) = kernel, dilation, stride, out_hw
-    cols = cols.reshape(n, c, kh, kw, oh, ow)
-    out = np.zeros(padded_shape, dtype)
+# -- im2col / col2im -----------------------------------------------------------------------------
+
+def _span(size, offset, stride, pad, out):
+    """For one kernel offset along one axis: the output positions [lo, hi) whose input position
+    r * stride - pad + offset falls inside [0, size), and the input position of the first."""
+    lo = max(0, -(-(pad - offset) // stride))
+    hi = max(lo, min(out, (size - 1 + pad - offset) // stride + 1))
+    return lo, hi, lo * stride - pad + offset
+
+
+def strided(start, count, step):
+    return slice(start, start + step * (count - 1) + 1, step) if count > 0 else slice(0, 0)
+
+
+def _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw):
+    """For a stride-1 convolution whose output is as large as its input, each kernel offset reads
+    the input shifted by a*W + b in the (C, N*H*W) flattening, (a, b) = the offset minus the
+    padding, except at the positions whose row or column falls off the image (which would wrap
+    into a neighbouring row or image). Per offset: (i, j, shift, valid rows r0:r1, columns c0:c1),
+    or None for other geometries."""
+    n, c, h, w = input_shape
+    (kh, kw), (dh, dw), (ph, pw) = kernel, dilation, padding
+    if stride != (1, 1) or out_hw != (h, w):
+        return None
+    shifts = []
     for i in range(kh):
+        a = i * dh - ph
         for j in range(kw):
-            out[:, :, i * dh:i * dh + st_h * (oh - 1) + 1:st_h, j * dw:j * dw + st_w * (ow - 1) + 1:st_w] += cols[:, :, i, j]
-    ph, pw = padding
-    return out[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
+            b = j * dw - pw
+            shifts.append((i, j, a * w + b, max(0, -a), min(h, h - a), max(0, -b), min(w, w - b)))
+    return shifts
 
+
+def _zero_off_image(planes, r0, r1, c0, c1):
+    """Zero the rows and columns of a (C, N, H, W) view outside rows r0:r1 and columns c0:c1."""
+    h, w = planes.shape[2:]
+    if r0 > 0:
+        planes[:, :, :r0] = 0
+    if r1 < h:
+        planes[:, :, r1:] = 0
+    if c0 > 0:
+        planes[:, :, r0:r1, :c0] = 0
+    if c1 < w:
+        planes[:, :, r0:r1, c1:] = 0
+
+
+def im2col(x, kernel, stride, padding, dilation, out_hw):
+    """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
+    holds input channel c at kernel offset (i, j) for every output position. Padding is never
+    materialised: each offset copies the part of the image it sees and zeroes the border. For a
+    channel-major input of a same-size convolution each offset is one long flat copy."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    by_channel = x.transpose(1, 0, 2, 3)
+    shifts = _flat_shifts(x.shape, kernel, stride, padding, dilation, out_hw)
+    if shifts is not None and by_channel.flags.c_contiguous:
+        size = n * h * w
+        flat = by_channel.reshape(c, size)
+        cols = workspace.empty((c, kh, kw, size), x.dtype)
+        for i, j, shift, r0, r1, c0, c1 in shifts:
+            dst = cols[:, i, j]
+            lo, hi = max(0, -shift), min(size, size - shift)
+            if r0 >= r1 or c0 >= c1 or lo >= hi:
+                dst[...] = 0
+                continue
+            dst[:, lo:hi] = flat[:, lo + shift:hi + shift]
+            dst[:, :lo] = 0
+            dst[:, hi:] = 0
+            _zero_off_image(dst.reshape(c, n, h, w), r0, r1, c0, c1)
+        return cols.reshape(c * kh * kw, size)
+    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
+    for i in range(kh):
+        r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
+        for j in range(kw):
+            c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
+            dst = cols[:, i, j]
+            _zero_off_image(dst, r0, r1, c0, c1)
+            dst[:, :, r0:r1, c0:c1] = by_channel[:, :, strided(h0, r1 - r0, sh), strided(w0, c1 - c0, sw)]
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False):
+    """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
+    an (N, C, H, W) view of a (C, N, H, W) array. consume=True allows zeroing parts of `cols`
+    (a scratch array of the caller's), which lets a same-size convolution add each offset back
+    as one long flat slice."""
+    n, c, h, w = input_shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    shifts = _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw) if consume else None
+    if shifts is not None:
+        size = n * h * w
+        cols = cols.reshape(c, kh, kw, size)
+        out = workspace.empty((c, size), cols.dtype)
+        unshifted = [s for s in shifts if s[2] == 0 and s[3:] == (0, h, 0, w)]
+        if unshifted:  # an offset that covers every position: copy it rather than zero and add
+            i, j = unshifted[0][:2]
+            np.copyto(out, cols[:, i, j])
+            shifts = [s for s in shifts if s is not unshifted[0]]
+        else:
+            out.fill(0)
+        for i, j, shift, r0, r1, c0, c1 in shifts:
+            src = cols[:, i, j]
+            lo, hi = max(0, -shift), min(size, size - shift)
+            if r0 >= r1 or c0 >= c1 or lo >= hi:
+                continue
+            _zero_off_image(src.reshape(c, n, h, w), r0, r1, c0, c1)   # what would wrap around
+            out[:, lo + shift:hi + shift] += src[:, lo:hi]
+        return out.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    out = workspace.zeros((c, n, h, w), cols.dtype)
+    for i in range(kh):
+        r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
+        for j in range(kw):
+            c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
+            out[:, :, strided(h0, r1 - r0, sh), strided(w0, c1 - c0, sw)] += cols[:, i, j, :, r0:r1, c0:c1]
+    return out.transpose(1, 0, 2, 3)
+
+
+def columns(x, geometry):
+    """im2col of x for this geometry."""
+    kernel, stride, padding, dilation, out_hw, _ = geometry
+    return im2col(x, kernel, stride, padding, dilation, out_hw)
+
+
+def fold_columns(cols, input_shape, geometry, consume=False):
+    """col2im of cols into an image of input_shape for this geometry."""
+    kernel, stride, padding, dilation, out_hw, _ = geometry
+    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume)
+
+
+# -- unfold and fold (torch.nn.functional's, on the same im2col/col2im) ----------------------------
 
 class Unfold(Primitive):
+    """(N, C, H, W) -> (N, C*kh*kw, L): im2col, read in the batch-major order; adjoint of Fold."""
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation):
-        if x.ndim != 4:
-            raise shape_error("unfold", "expects a 4-D (N, C, H, W) input", x.shape)
-        out_hw = window_geometry("unfold", x.shape[2:], kernel, stride, padding, dilation)
-        ph, pw = padding
-        padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-        ctx.geometry = (padded.shape, kernel, stride, dilation, out_hw, padding)
-        n, c = x.shape[:2]
-        windows = _windows(padded, kernel, stride, dilation, out_hw)
-        return windows.reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
+    def forward(ctx, x, geometry):
+        ctx.geometry, ctx.image_hw = geometry, x.shape[2:]
+        cols = columns(x, geometry)
+        return cols.reshape(cols.shape[0], x.shape[0], -1).transpose(1, 0, 2)
 
     @staticmethod
     def backward(ctx, grad):
-        padded_shape, kernel, stride, dilation, out_hw, padding = ctx.geometry
-        hw = (padded_shape[2] - 2 * padding[0], padded_shape[3] - 2 * padding[1])
-        return fold(grad, hw, kernel, stride, padding, dilation)
+        return Fold.apply(grad, image_hw=ctx.image_hw, geometry=ctx.geometry)
 
 
 class Fold(Primitive):
-    """col2im: sums overlapping windows back into an image; the adjoint of unfold."""
+    """(N, C*kh*kw, L) -> (N, C, H, W): col2im, each window added back where unfold read it."""
     @staticmethod
-    def forward(ctx, cols, output_size, kernel, stride, padding, dilation):
-        n = cols.shape[0]
-        c, rem = divmod(cols.shape[1], kernel[0] * kernel[1])
-        out_hw = window_geometry("fold", output_size, kernel, stride, padding, dilation)
-        if cols.ndim != 3 or rem or cols.shape[2] != out_hw[0] * out_hw[1]:
-            raise shape_error("fold", f"expects (N, C*{kernel[0]}*{kernel[1]}, {out_hw[0] * out_hw[1]}) "
-                              f"for output size {output_size}", cols.shape)
-        padded_shape = (n, c, output_size[0] + 2 * padding[0], output_size[1] + 2 * padding[1])
-        ctx.args = (kernel, stride, padding, dilation)
-        return _col2im(cols, padded_shape, kernel, stride, dilation, out_hw, padding, cols.dtype)
+    def forward(ctx, cols, image_hw, geometry):
+        ctx.geometry = geometry
+        channels = cols.shape[1] // (geometry.kernel[0] * geometry.kernel[1])
+        return fold_columns(cols.transpose(1, 0, 2), (cols.shape[0], channels) + tuple(image_hw), geometry)
 
     @staticmethod
     def backward(ctx, grad):
-        return unfold(grad, *ctx.args)
+        return Unfold.apply(grad, geometry=ctx.geometry)
 
 
-def unfold(x, kernel_size, stride=1, padding=0, dilation=1):
-    return Unfold.apply(x, kernel=_pair(kernel_size, "kernel_size"), stride=_pair(stride, "stride"),
-                        padding=_pair(padding, "padding"), dilation=_pair(dilation, "dilation"))
+def _window_arguments(op, image_hw, kernel_size, stride, padding, dilation):
+    kernel, stride = pair(kernel_size, "kernel_size", op), pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    out_hw = window_geometry(op, image_hw, kernel, stride, padding, dilation)
+    return ConvGeometry(kernel, stride, padding, dilation, out_hw, 1)
 
 
-def fold(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
-    return Fold.apply(cols, output_size=_pair(output_size, "output_size"), kernel=_pair(kernel_size, "kernel_size"),
-                      stride=_pair(stride, "stride"), padding=_pair(padding, "padding"),
-                      dilation=_pair(dilation, "dilation"))
+def unfold(input, kernel_size, stride=1, padding=0, dilation=1):
+    """Sliding windows as columns, torch.nn.functional.unfold's (N, C*kh*kw, L) (the arguments
+    after kernel_size in autograd's order: stride, padding, dilation)."""
+    if input.ndim != 4:
+        raise shape_error("unfold", "expects a 4-D (N, C, H, W) input", input.shape)
+    geometry = _window_arguments("unfold", input.shape[2:], kernel_size, stride, padding, dilation)
+    return Unfold.apply(input, geometry=geometry)
+
+
+def fold(input, output_size, kernel_size, stride=1, padding=0, dilation=1):
+    """The adjoint of unfold: sums (N, C*kh*kw, L) columns back into (N, C, *output_size)."""
+    image_hw = pair(output_size, "output_size", "fold")
+    geometry = _window_arguments("fold", image_hw, kernel_size, stride, padding, dilation)
+    (kh, kw), (oh, ow) = geometry.kernel, geometry.out_hw
+    if input.ndim != 3 or input.shape[1] % (kh * kw) or input.shape[2] != oh * ow:
+        raise shape_error("fold", f"expects (N, C*{kh}*{kw}, {oh * ow}) for output size {image_hw}", input.shape)
+    return Fold.apply(input, image_hw=image_hw, geometry=geometry)

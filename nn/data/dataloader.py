@@ -25,8 +25,9 @@ class DataLoader:
     `num_workers` and `pin_memory` are accepted so PyTorch code runs, and change nothing.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, generator=None,
-                 collate_fn=None, num_workers=0, pin_memory=False):
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 seed: int | None = None, generator=None, collate_fn=None, num_workers: int = 0,
+                 pin_memory: bool = False):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__; got a {type(dataset).__name__}")
         if not _is_int(batch_size) or batch_size <= 0:

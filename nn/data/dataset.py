@@ -55,6 +55,8 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def get_batch(self, indices):
+        """The samples at `indices` (an int64 array) as one batch, gathered with one NumPy indexing per
+        tensor; `DataLoader` calls it instead of `__getitem__` per sample (not in PyTorch)."""
         return [ag.from_numpy(t.data[indices]) for t in self.tensors]
 
 
@@ -72,10 +74,11 @@ class Subset(Dataset):
         return len(self.indices)
 
     def get_batch(self, indices):
+        """The samples at `indices` as one batch, from the underlying dataset's own batch gathering."""
         return fetch_batch(self.dataset, self.indices[indices])
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset, lengths: "list[int] | list[float]", generator=None) -> list[Subset]:
     """Split `dataset` into non-overlapping random Subsets of the given lengths, as PyTorch does.
 
     `lengths` are sample counts adding up to `len(dataset)`, or fractions adding up to 1 (the
@@ -100,7 +103,7 @@ def random_split(dataset, lengths, generator=None):
     return [Subset(dataset, order[end - length:end]) for length, end in zip(lengths, ends)]
 
 
-def default_collate(samples):
+def default_collate(samples: list):
     """Stack a list of samples into a batch, as PyTorch's default collate does.
 
     Tensors, arrays and numbers become one Tensor with a new first dimension (Python numbers follow

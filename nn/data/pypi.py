@@ -19,6 +19,7 @@ class PyPIDownloadError(RuntimeError):
 
 
 def cache_directory():
+    """Where the caches live: `$NDGRAD_CACHE`, else `~/.cache/ndgrad`."""
     return Path(os.environ.get("NDGRAD_CACHE") or Path.home() / ".cache" / "ndgrad")
 
 

@@ -25,11 +25,12 @@ def reset_weight_and_bias(weight, bias):
         init.uniform_(bias, -bound, bound)
 
 
-def pair(value):
+def ntuple(value, n):
+    """A module's int-or-tuple argument as a tuple of n ints, as PyTorch stores it."""
     if isinstance(value, numbers.Integral):
-        return (int(value), int(value))
+        return (int(value),) * n
     value = tuple(int(v) for v in value)
-    return value * 2 if len(value) == 1 else value
+    return value * n if len(value) == 1 else value
 
 
 def shape_error(module, message, shape):

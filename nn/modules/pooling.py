@@ -1,16 +1,20 @@
-"""MaxPool2d and AvgPool2d."""
+"""Pooling: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d."""
 from .. import functional as F
 from ..module import Module
-from ._utils import shape_error
+from ._utils import ntuple, shape_error
+
+_INPUT_LAYOUTS = {1: "a 3-D (N, C, L) or 2-D (C, L)", 2: "a 4-D (N, C, H, W) or 3-D (C, H, W)"}
 
 
-class _Pool2d(Module):
+class _Pool(Module):
+    dims = 2
+
     def _check(self, input):
-        if input.ndim not in (3, 4):
-            raise shape_error(self, "expected a 4-D (N, C, H, W) or 3-D (C, H, W) input", input.shape)
+        if input.ndim not in (self.dims + 1, self.dims + 2):
+            raise shape_error(self, f"expected {_INPUT_LAYOUTS[self.dims]} input", input.shape)
 
 
-class MaxPool2d(_Pool2d):
+class _MaxPoolNd(_Pool):
     """Max over kernel_size windows (stride defaults to kernel_size); padding counts as -inf."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
@@ -20,19 +24,52 @@ class MaxPool2d(_Pool2d):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input):
-        self._check(input)
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(_Pool2d):
-    """Mean over kernel_size windows; zero padding is counted (count_include_pad=True)."""
+class MaxPool1d(_MaxPoolNd):
+    dims = 1
 
+    def forward(self, input):
+        self._check(input)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class MaxPool2d(_MaxPoolNd):
+    def forward(self, input):
+        self._check(input)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class _AvgPoolNd(_Pool):
+    """Mean over kernel_size windows (stride defaults to kernel_size); zero padding is counted
+    unless count_include_pad=False."""
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    dims = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = ntuple(kernel_size, 1)     # tuples, as torch.nn.AvgPool1d keeps them
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = ntuple(padding, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        self._check(input)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
@@ -46,5 +83,40 @@ class AvgPool2d(_Pool2d):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
+
+class _AdaptivePool(_Pool):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """The mean over output_size windows that cover the input as evenly as PyTorch's do."""
+    dims = 1
+
+    def forward(self, input):
+        self._check(input)
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """The mean over output_size windows (None keeps that dim's size) as PyTorch's."""
+
+    def forward(self, input):
+        self._check(input)
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """The max over output_size windows (None keeps that dim's size) as PyTorch's."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        self._check(input)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

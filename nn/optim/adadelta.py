@@ -12,6 +12,17 @@ from .optimizer import Optimizer, check_number
 
 
 class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012): step sizes from running averages of squared gradients and updates:
+    `torch.optim.Adadelta`.
+
+    Arguments:
+        params: `model.parameters()`, or a list of dicts (parameter groups).
+        lr: scales the update (1.0 is the paper's rule).
+        rho: the decay rate of the running averages.
+        eps: added inside the square roots for numerical stability.
+        weight_decay: L2 penalty added to the gradient.
+        maximize: ascend instead of descend.
+    """
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         if differentiable:
@@ -27,6 +38,9 @@ class Adadelta(Optimizer):
         check_number("Adadelta", "weight_decay value", group["weight_decay"])
 
     def step(self, closure=None):
+        """Update every parameter that has a `.grad` by one step of the rule in this module's docstring.
+        `closure`, if given, re-evaluates the model and returns the loss, which `step` returns.
+        """
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])

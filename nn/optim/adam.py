@@ -13,6 +13,19 @@ from .optimizer import Optimizer, check_number
 
 
 class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): per-parameter step sizes from running moments of the gradient:
+    `torch.optim.Adam`.
+
+    Arguments:
+        params: `model.parameters()`, or a list of dicts (parameter groups).
+        lr: the learning rate.
+        betas: decay rates of the first and second moment estimates.
+        eps: added to the denominator for numerical stability.
+        weight_decay: L2 penalty added to the gradient (decoupled in `AdamW`).
+        amsgrad: use the maximum of past second moments (AMSGrad).
+        maximize: ascend instead of descend.
+        decoupled_weight_decay: weight decay as AdamW's.
+    """
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
@@ -35,6 +48,9 @@ class Adam(Optimizer):
         check_number(name, "weight_decay value", group["weight_decay"])
 
     def step(self, closure=None):
+        """Update every parameter that has a `.grad` by one step of the rule in this module's docstring.
+        `closure`, if given, re-evaluates the model and returns the loss, which `step` returns.
+        """
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

@@ -5,6 +5,8 @@ and then once per `step()`. The recursive forms below are PyTorch's own (same ex
 order of float operations), so `get_last_lr()` agrees with PyTorch exactly; `step(epoch)` (deprecated
 in PyTorch) uses the closed forms.
 """
+from __future__ import annotations
+
 import math
 import types
 import warnings
@@ -18,6 +20,12 @@ __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "Li
 
 
 class LRScheduler:
+    """Base class of the learning-rate schedulers: `torch.optim.lr_scheduler.LRScheduler`.
+
+    Call `step()` once per epoch (or per batch, for a per-batch schedule), after `optimizer.step()`.
+    `last_epoch=-1` starts a new schedule; to resume one, load the optimizer's state first.
+    """
+
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -51,7 +59,10 @@ class LRScheduler:
         """The learning rates the last `step()` set, one per parameter group."""
         return self._last_lr
 
-    def step(self, epoch=None):
+    def step(self, epoch: int | None = None) -> None:
+        """Advance the schedule by one and write the new learning rate into every parameter group
+        (`step(epoch)`, deprecated as in PyTorch, jumps to `epoch`).
+        """
         self._step_count += 1
         if epoch is not None:
             warnings.warn("passing an epoch to scheduler.step() is deprecated (as in PyTorch); call step() "
@@ -74,7 +85,8 @@ class LRScheduler:
         """Every attribute but the optimizer (plain numbers and lists: `nn.save` can write it)."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the schedule from a dict made by `state_dict()`."""
         self.__dict__.update(state_dict)
 
     def _current_lrs(self):
@@ -402,6 +414,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """True while the learning rate may not be reduced again (`cooldown` epochs after a reduction)."""
         return self.cooldown_counter > 0
 
     def _is_better(self, a, best):

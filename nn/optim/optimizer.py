@@ -22,6 +22,8 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
+from ..module import Module
+
 
 class _RequiredParameter:
     """The default of an option each group must give (PyTorch's `torch.optim.optimizer.required`)."""
@@ -45,6 +47,13 @@ def check_number(optimizer, name, value, low=0.0, high=None, high_inclusive=Fals
         raise ValueError(f"{optimizer}: invalid {name}: {value!r} (must be {bound} {high})")
 
 
+def _reject_module(optimizer, params):
+    """A model passed where its parameters belong: say so, rather than fail on its first layer."""
+    if isinstance(params, Module):
+        raise TypeError(f"{optimizer}: params should be the model's parameters, but got the model itself (a "
+                        f"{type(params).__name__}); pass model.parameters()")
+
+
 def param_data(p):
     """`p.data`, given its own writable memory first if it is a read-only view (e.g. a broadcast)."""
     data = p.data
@@ -61,6 +70,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        _reject_module(type(self).__name__, params)
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, but got a "
                             "single Tensor; pass [tensor] or model.parameters()")
@@ -87,6 +97,7 @@ class Optimizer:
         params = group.get("params")
         if params is None:
             raise ValueError("param_group has no 'params' entry")
+        _reject_module(type(self).__name__, params)
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
@@ -130,6 +141,7 @@ class Optimizer:
                     p.grad = None if set_to_none else ag.from_numpy(np.zeros_like(p.grad.data))
 
     def step(self, closure=None):
+        """Update the parameters from their `.grad`; each optimizer implements its rule here."""
         raise NotImplementedError
 
     @staticmethod

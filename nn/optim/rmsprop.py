@@ -11,6 +11,18 @@ from .optimizer import Optimizer, check_number
 
 
 class RMSprop(Optimizer):
+    """RMSprop: the step divided by a running root mean square of the gradient: `torch.optim.RMSprop`.
+
+    Arguments:
+        params: `model.parameters()`, or a list of dicts (parameter groups).
+        lr: the learning rate.
+        alpha: the smoothing constant of the running mean square.
+        eps: added to the denominator for numerical stability.
+        weight_decay: L2 penalty added to the gradient.
+        momentum: momentum factor.
+        centered: normalise by an estimate of the gradient's variance instead.
+        maximize: ascend instead of descend.
+    """
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         if differentiable:
@@ -28,6 +40,9 @@ class RMSprop(Optimizer):
         check_number("RMSprop", "alpha value", group["alpha"])
 
     def step(self, closure=None):
+        """Update every parameter that has a `.grad` by one step of the rule in this module's docstring.
+        `closure`, if given, re-evaluates the model and returns the loss, which `step` returns.
+        """
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])

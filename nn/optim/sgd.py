@@ -12,6 +12,19 @@ from .optimizer import Optimizer, check_number
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum: `torch.optim.SGD`.
+
+    Arguments:
+        params: `model.parameters()`, or a list of dicts (parameter groups with their own options).
+        lr: the learning rate.
+        momentum: the momentum factor (0: plain SGD).
+        dampening: damps the gradient's share of the momentum buffer.
+        weight_decay: L2 penalty, added to the gradient as `weight_decay * p`.
+        nesterov: Nesterov momentum (needs momentum > 0 and no dampening).
+        maximize: ascend instead of descend.
+
+    `foreach`, `fused` are accepted so PyTorch code runs (NumPy has one code path).
+    """
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
         # foreach / fused / differentiable are accepted so PyTorch code runs; NumPy has one code path.
@@ -32,6 +45,9 @@ class SGD(Optimizer):
                              f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def step(self, closure=None):
+        """Update every parameter that has a `.grad` by one step of the rule in this module's docstring.
+        `closure`, if given, re-evaluates the model and returns the loss, which `step` returns.
+        """
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr = float(group["lr"])

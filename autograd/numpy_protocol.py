@@ -1,0 +1,153 @@
+"""NumPy's dispatch protocols on Tensors (`__array_ufunc__`, `__array_function__`).
+
+`np.exp(t)`, `t * np.ones(3)`, `np.sum(t, axis=0)` or `np.concatenate([t, u])` run the autograd op
+that does the same thing, so they return a Tensor in the graph and their gradients come from the
+very primitives the methods use. A NumPy function that has no such op still works on tensors that
+need no gradient (it sees their arrays and returns what NumPy returns), but raises TypeError, naming
+the function, when an argument requires grad: a gradient is never dropped silently.
+
+A ufunc writing into an array (`out=`, e.g. `array += t`) writes plain values, as NumPy does, and is
+refused in the same way when the tensor requires grad.
+"""
+import numpy as np
+
+from . import grad_mode, ops
+from .tensor import Tensor
+
+# ufunc -> the autograd op, called with the ufunc's inputs (Tensors, arrays or numbers).
+_UFUNCS = {
+    np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div, np.power: ops.pow,
+    np.float_power: ops.pow, np.remainder: ops.remainder, np.fmod: ops.fmod, np.floor_divide: ops.floor_divide,
+    np.maximum: ops.maximum, np.minimum: ops.minimum, np.matmul: ops.matmul,
+    np.negative: ops.neg, np.positive: lambda x: x * 1, np.absolute: ops.abs, np.sign: ops.sign,
+    np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log, np.log1p: ops.log1p, np.sqrt: ops.sqrt,
+    np.square: ops.square, np.reciprocal: ops.reciprocal, np.sin: ops.sin, np.cos: ops.cos, np.tanh: ops.tanh,
+    np.floor: ops.floor, np.ceil: ops.ceil, np.trunc: ops.trunc, np.rint: ops.round,
+    np.equal: ops.eq, np.not_equal: ops.ne, np.less: ops.lt, np.less_equal: ops.le, np.greater: ops.gt,
+    np.greater_equal: ops.ge, np.logical_and: ops.logical_and, np.logical_or: ops.logical_or,
+    np.logical_xor: ops.logical_xor, np.logical_not: ops.logical_not,
+    np.isnan: ops.isnan, np.isinf: ops.isinf, np.isfinite: ops.isfinite,
+}
+
+# ufunc.reduce -> the reduction it is (np.add.reduce is np.sum's kernel).
+_REDUCTIONS = {np.add: ops.sum, np.multiply: ops.prod, np.maximum: ops.amax, np.minimum: ops.amin}
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _reduction(op):
+    def call(a, axis=None, dtype=None, out=None, keepdims=False, **_):
+        result = op(a, _axis(axis), keepdims)
+        return result if dtype is None else result.to(dtype)
+    return call
+
+
+def _moment(op):
+    def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **_):
+        return op(a, _axis(axis), keepdim=keepdims, correction=ddof)
+    return call
+
+
+def _where(condition, x=None, y=None):
+    if x is None and y is None:  # np.where(condition): the indices, no gradient
+        return np.where(np.asarray(condition))
+    return ops.where(condition, x, y)
+
+
+# NumPy function -> the autograd op, with NumPy's argument names mapped to the op's.
+_FUNCTIONS = {
+    np.sum: _reduction(ops.sum), np.prod: _reduction(ops.prod), np.mean: _reduction(ops.mean),
+    np.max: _reduction(ops.amax), np.amax: _reduction(ops.amax), np.min: _reduction(ops.amin),
+    np.amin: _reduction(ops.amin), np.var: _moment(ops.var), np.std: _moment(ops.std),
+    np.cumsum: lambda a, axis=None, dtype=None, out=None: ops.cumsum(a.reshape(-1) if axis is None else a,
+                                                                     0 if axis is None else axis, dtype),
+    np.reshape: lambda a, shape=None, order="C", newshape=None, **_: ops.reshape(a, shape if shape is not None
+                                                                                 else newshape),
+    np.transpose: lambda a, axes=None: ops.permute(a, tuple(reversed(range(a.ndim))) if axes is None else axes),
+    np.swapaxes: lambda a, axis1, axis2: ops.transpose(a, axis1, axis2),
+    np.squeeze: lambda a, axis=None: ops.squeeze(a, axis),
+    np.expand_dims: lambda a, axis: ops.unsqueeze(a, axis),
+    np.broadcast_to: lambda array, shape, subok=False: ops.broadcast_to(array, shape),
+    np.concatenate: lambda arrays, axis=0, out=None, **_: ops.cat([_tensor(a) for a in arrays], axis),
+    np.stack: lambda arrays, axis=0, out=None, **_: ops.stack([_tensor(a) for a in arrays], axis),
+    np.split: lambda ary, indices_or_sections, axis=0: _np_split(ary, indices_or_sections, axis),
+    np.where: _where,
+    np.clip: lambda a, a_min=None, a_max=None, out=None, min=None, max=None, **_: ops.clamp(
+        a, a_min if a_min is not None else min, a_max if a_max is not None else max),
+    np.dot: lambda a, b, out=None: ops.matmul(_tensor(a), _tensor(b)),
+    np.flip: lambda m, axis=None: ops.flip(m, tuple(range(m.ndim)) if axis is None else axis),
+    np.roll: lambda a, shift, axis=None: ops.roll(a, shift, axis),
+    np.tril: lambda m, k=0: ops.tril(m, k), np.triu: lambda m, k=0: ops.triu(m, k),
+    np.tile: lambda A, reps: ops.tile(A, (reps,) if isinstance(reps, int) else tuple(reps)),
+    np.abs: lambda x, **_: ops.abs(x),
+}
+
+
+def _np_split(a, indices_or_sections, axis):
+    length = a.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        if length % indices_or_sections:
+            raise ValueError("array split does not result in an equal division")
+        return list(ops.split(a, length // indices_or_sections, axis))
+    bounds = [0, *[min(int(i), length) for i in indices_or_sections], length]
+    return list(ops.split(a, [max(b - a_, 0) for a_, b in zip(bounds, bounds[1:])], axis))
+
+
+def _tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+
+
+def _tensors_in(values):
+    for value in values:
+        if isinstance(value, Tensor):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from _tensors_in(value)
+        elif isinstance(value, dict):
+            yield from _tensors_in(value.values())
+
+
+def _arrays(value):
+    """The value with every Tensor (also inside lists, tuples and dicts) replaced by its array."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_arrays(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _arrays(v) for k, v in value.items()}
+    return value
+
+
+def _refuse_if_differentiated(name, values):
+    if grad_mode.is_grad_enabled() and any(t.requires_grad for t in _tensors_in(values)):
+        raise TypeError(
+            f"numpy.{name} was called on a tensor that requires grad, and autograd has no op for it, so its "
+            "gradient would be lost. Use the autograd op if there is one (ag.exp, t.sum(dim), ...), or "
+            "call it on t.detach() (or under autograd.no_grad()) if no gradient should flow through it.")
+
+
+def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """Tensor.__array_ufunc__: a ufunc on tensors runs the matching autograd op (see above)."""
+    out = kwargs.get("out")
+    if method == "__call__" and ufunc in _UFUNCS and not kwargs:
+        return _UFUNCS[ufunc](*inputs)
+    if method == "reduce" and ufunc in _REDUCTIONS and out is None and len(inputs) == 1:
+        return _reduction(_REDUCTIONS[ufunc])(inputs[0], axis=kwargs.get("axis", 0),
+                                              keepdims=kwargs.get("keepdims", False))
+    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    _refuse_if_differentiated(name, inputs)
+    result = getattr(ufunc, method)(*_arrays(inputs), **_arrays(kwargs))
+    if out is not None:  # written into the caller's arrays, as NumPy does
+        return result
+    # As PyTorch's tensors do through __array_wrap__: a ufunc of tensors gives a tensor.
+    return Tensor._make(result, False, None) if isinstance(result, np.ndarray) and result.dtype.kind in "biufc" else result
+
+
+def array_function(self, func, types, args, kwargs):
+    """Tensor.__array_function__: a NumPy function on tensors runs the matching autograd op."""
+    if func in _FUNCTIONS and kwargs.get("out") is None:
+        return _FUNCTIONS[func](*args, **kwargs)
+    _refuse_if_differentiated(func.__name__, (args, kwargs))
+    return func(*_arrays(args), **_arrays(kwargs))

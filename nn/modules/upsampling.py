@@ -1,0 +1,26 @@
+"""Upsample: F.interpolate as a layer."""
+from .. import functional as F
+from ..module import Module
+
+
+class Upsample(Module):
+    """Resize the spatial dims to `size` or by `scale_factor` ('nearest', 'linear' or 'bilinear'),
+    as torch.nn.Upsample."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.size, self.mode, self.align_corners = size, mode, align_corners
+        if isinstance(scale_factor, (tuple, list)):
+            self.scale_factor = tuple(float(factor) for factor in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor is not None else None
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        described = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return f"{described}, mode={self.mode!r}"

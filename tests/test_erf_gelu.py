@@ -1,0 +1,108 @@
+"""erf at float64 accuracy (against mpmath at 50 digits) and the fused exact GELU against PyTorch."""
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn.functional as F
+
+mpmath.mp.dps = 50
+
+
+def _reference_erf(values):
+    return np.array([float(mpmath.erf(mpmath.mpf(float(v)))) for v in values])
+
+
+def _erf_series(x):
+    """The float64 series / continued fraction ndgrad used before SciPy, kept as a second reference."""
+    out = np.empty_like(x)
+    for i, v in enumerate(x):
+        a = abs(v)
+        if a < 2.5:
+            term = total = v
+            n = 1
+            while abs(term) > 1e-17 * abs(total):
+                term *= 2 * v * v / (2 * n + 1)
+                total += term
+                n += 1
+            out[i] = 2 / math.sqrt(math.pi) * math.exp(-v * v) * total
+        else:
+            fraction = 0.0
+            for k in range(60, 0, -1):
+                fraction = (k / 2) / (a + fraction)
+            out[i] = math.copysign(1 - math.exp(-a * a) / math.sqrt(math.pi) / (a + fraction), v)
+    return out
+
+
+def _ulps(x, reference):
+    spacing = np.spacing(np.maximum(np.abs(reference), np.finfo(np.float64).tiny))
+    return np.abs(x - reference) / spacing
+
+
+def test_erf_float64_within_a_few_ulps_of_mpmath():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-6.5, 6.5, 1301), rng.standard_normal(500) * 2,
+                        [1e-300, -1e-300, 5e-324, 1e-20, -1e-8, 0.5, 2.4999999, 2.5, 2.5000001, 5.9, 27.0, -27.0]])
+    got = ag.erf(ag.tensor(x)).numpy()
+    assert got.dtype == np.float64
+    assert _ulps(got, _reference_erf(x)).max() <= 4
+
+
+def test_erf_agrees_with_the_series_it_replaced():
+    x = np.linspace(-5, 5, 2001)
+    np.testing.assert_allclose(ag.erf(ag.tensor(x)).numpy(), _erf_series(x), rtol=1e-15, atol=1e-16)
+
+
+def test_erf_special_values():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
+    got = ag.erf(ag.tensor(x)).numpy()
+    assert got[0] == 0 and math.copysign(1, got[1]) == -1
+    assert got[2] == 1 and got[3] == -1 and np.isnan(got[4])
+
+
+def test_erf_keeps_float32_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal(10_000).astype(np.float32) * 3
+    got = ag.erf(ag.tensor(x)).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, torch.erf(torch.from_numpy(x)).numpy(), rtol=2e-7, atol=1e-7)
+
+
+def test_erf_of_integers_is_float32_as_torch():
+    assert ag.erf(ag.tensor([0, 1, -2])).dtype == ag.float32
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-15), (np.float32, 2e-6)])
+def test_gelu_value_and_gradient_match_torch(dtype, tol):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.standard_normal(1000) * 3, [0.0, -12.0, 12.0, -40.0, 40.0]]).astype(dtype)
+    upstream = rng.standard_normal(x.shape).astype(dtype)
+    mine = ag.tensor(x, requires_grad=True)
+    out = F.gelu(mine)
+    out.backward(ag.tensor(upstream))
+    theirs = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.gelu(theirs)
+    expected.backward(torch.from_numpy(upstream))
+    assert out.dtype == mine.grad.dtype == x.dtype
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_gelu_second_derivative_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-4, 4, 33)
+    mine = ag.tensor(x, requires_grad=True)
+    (g,) = ag.grad(F.gelu(mine).sum(), mine, create_graph=True)
+    (gg,) = ag.grad(g.sum(), mine)
+    theirs = torch.tensor(x, requires_grad=True)
+    (tg,) = torch.autograd.grad(torch.nn.functional.gelu(theirs).sum(), theirs, create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), theirs)
+    np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_gelu_of_an_integer_tensor_raises_naming_the_dtype():
+    with pytest.raises(ag.DTypeError, match="gelu: needs a floating point tensor, got int64"):
+        F.gelu(ag.tensor([1, 2]))
