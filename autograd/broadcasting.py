@@ -44,6 +44,8 @@ class Expand(Primitive):
 
 
 def expand(x, shape):
+    """x broadcast to `shape` without copying (a read-only view); the gradient is summed back to x's shape.
+    x itself when the shape is already `shape`. As `Tensor.expand` with a full shape."""
     shape = tuple(shape)
     if x.shape == shape:
         return x

@@ -2,8 +2,10 @@
 
 
 def is_available():
+    """False: there is no GPU. As `torch.cuda.is_available`."""
     return False
 
 
 def device_count():
+    """0: there is no GPU. As `torch.cuda.device_count`."""
     return 0

@@ -36,12 +36,15 @@ def shape_error(op, message, *shapes):
 
 
 def broadcast_error(op, x_shape, y_shape):
+    """The ShapeError for `op` given two shapes that do not broadcast, naming both."""
     return ShapeError(
         f"{op}: shapes {tuple(x_shape)} and {tuple(y_shape)} cannot be broadcast together "
         "(trailing dimensions must be equal or 1)")
 
 
 def freed_graph_error(node):
+    """The RuntimeError for a second backward through `node` after its saved values were freed, saying to
+    pass retain_graph=True."""
     return RuntimeError(
         f"Trying to backward through the graph a second time (op {node.name()}): its saved values were "
         "freed after the first backward. Pass retain_graph=True to the first backward (or autograd.grad) "

@@ -45,6 +45,10 @@ _PYTHON_NUMBERS = (float, int, bool)
 
 
 class Function:
+    """Base class of a custom op with its own gradient: subclass it, write `forward(ctx, ...)` and
+    `backward(ctx, *grads)` as static methods on NumPy arrays, and call it with `MyOp.apply(...)`. An
+    instance is the graph node (`grad_fn`) of one call. As `torch.autograd.Function`."""
+
     # What every recorded node sets lives in slots, so most nodes never make an instance dict; op
     # parameters (ctx.dim = ...) go to the dict.
     __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_inputs", "_saved", "_output_data", "_freed",
@@ -61,10 +65,16 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """The op on NumPy arrays: takes the inputs' arrays (non-Tensor arguments as given) and
+        returns the output array, or a tuple of arrays for several outputs. Saves what backward
+        needs on `ctx` (`ctx.save_for_backward`, `ctx.save_output`, or attributes)."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, *grads):
+        """The gradients of the inputs from the gradients of the outputs (one per output), one per
+        forward argument (None where there is none). A `Function` sees and returns NumPy arrays; a
+        `Primitive` sees and returns Tensors, so its backward can itself be differentiated."""
         raise NotImplementedError
 
     @classmethod
@@ -149,6 +159,8 @@ class Function:
 
     @property
     def saved_tensors(self):
+        """What forward saved with `save_for_backward`, as a tuple (Tensors for a Primitive); raises once a
+        backward without retain_graph has freed it."""
         saved = self._saved
         if saved is None:
             if self._freed:
@@ -158,6 +170,8 @@ class Function:
 
     @property
     def output(self):
+        """The op's output saved with `save_output`, as a Tensor whose grad_fn is this node; raises once
+        freed by a backward."""
         if self._freed:
             raise freed_graph_error(self)
         data = self._output_data
@@ -207,6 +221,7 @@ class Function:
 
     # -- introspection ---------------------------------------------------------------------------
     def name(self):
+        """The op's name, its class name (e.g. 'Exp'), used in error messages and graph drawings."""
         return type(self).__name__
 
     @property
@@ -216,6 +231,8 @@ class Function:
         return tuple(zip(self.edges, slots))
 
     def register_hook(self, hook, output=0):
+        """Call `hook(grad)` with the gradient of output number `output` each time backward computes it; a
+        non-None result replaces the gradient. Returns a handle whose `.remove()` unregisters it."""
         if self.hooks is None:
             self.hooks = []
         entry = (output, hook)
@@ -261,6 +278,7 @@ class RemovableHandle:
         self._hooks, self._hook = hooks, hook
 
     def remove(self):
+        """Unregister the hook (again: nothing happens)."""
         try:
             self._hooks.remove(self._hook)
         except ValueError:

@@ -177,6 +177,7 @@ class SavedEntry:
         self.array, self.shares_with = array, []
 
     def as_dict(self):
+        """The entry's fields (without the array itself) as a dict."""
         return {name: getattr(self, name) for name in self.__slots__ if name != "array"}
 
 
@@ -223,6 +224,8 @@ class SavedTensorsReport:
         return header, rows
 
     def summary(self):
+        """One line: op nodes, saved arrays, and the bytes in total, kept alive by backward alone and held
+        by leaves."""
         freed = f"; {self.freed_nodes} of them already freed by a backward" if self.freed_nodes else ""
         return (f"{self.nodes} op nodes{freed}, {len(self.entries)} saved arrays: total "
                 f"{format_bytes(self.total_bytes)} = {format_bytes(self.intermediate_bytes)} kept alive by backward "
@@ -316,6 +319,7 @@ class GraphTrace:
         self._handles = []
 
     def lines(self):
+        """The trace as a list of lines, each with its gradient norm once backward has run."""
         out = []
         for name, line in self._items:
             norm = self.grad_norms.get(name)

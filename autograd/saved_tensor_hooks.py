@@ -68,6 +68,8 @@ class PackedValue:
         self.packed = pack_hook(tensor)
 
     def unpack(self):
+        """The saved value back through the unpack hook; raises if the hook gives anything but a Tensor
+        (or array) of the saved shape."""
         value = self.unpack_hook(self.packed)
         if isinstance(value, np.ndarray):
             value = Tensor._make(value, False, None)

@@ -74,6 +74,8 @@ def _same_shape(op, input, target):
 # -- activations -------------------------------------------------------------------------------
 
 def relu(input, inplace=False):
+    """max(x, 0), elementwise. `inplace` is accepted for PyTorch's signature, but the result is always a
+    new tensor (as is `relu_`'s). As `torch.nn.functional.relu`."""
     return ag.relu(input)
 
 
@@ -110,14 +112,18 @@ def gelu(input, approximate="none"):
 
 
 def sigmoid(input):
+    """1 / (1 + exp(-x)), elementwise. As `torch.nn.functional.sigmoid`."""
     return ag.sigmoid(input)
 
 
 def tanh(input):
+    """The hyperbolic tangent, elementwise. As `torch.nn.functional.tanh`."""
     return ag.tanh(input)
 
 
 def silu(input, inplace=False):
+    """x * sigmoid(x), elementwise (also called swish); `inplace` is accepted and ignored. As
+    `torch.nn.functional.silu`."""
     return input * ag.sigmoid(input)
 
 
@@ -136,6 +142,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), elementwise, without overflow. As `torch.nn.functional.logsigmoid`."""
     return -ag.softplus(-input)
 
 
@@ -148,12 +155,16 @@ def _softmax_dim(name, ndim, dim):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along `dim`, computed in `dtype` if given. Without `dim`, warns and picks one
+    as PyTorch does (0 for 0-, 1- and 3-d input, else 1). As `torch.nn.functional.softmax`."""
     if dtype is not None:
         input = input.astype(dtype)
     return ag.softmax(input, _softmax_dim("softmax", input.ndim, dim))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along `dim`, computed stably, in `dtype` if given. Without `dim`, warns and picks
+    one as PyTorch does. As `torch.nn.functional.log_softmax`."""
     if dtype is not None:
         input = input.astype(dtype)
     return ag.log_softmax(input, _softmax_dim("log_softmax", input.ndim, dim))
@@ -259,6 +270,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """The squared error (input - target)**2, optionally times `weight`, reduced by `reduction` ('mean',
+    'sum' or 'none'). Warns when target's shape differs from input's (it is broadcast). `size_average`
+    and `reduce` are PyTorch's deprecated spellings of `reduction`. As `torch.nn.functional.mse_loss`."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _tensor(target, input)
     _warn_broadcast("mse_loss", input, target)
@@ -270,6 +284,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """The absolute error |input - target|, optionally times `weight`, reduced by `reduction` ('mean',
+    'sum' or 'none'). Warns when target's shape differs from input's. As `torch.nn.functional.l1_loss`."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _tensor(target, input)
     _warn_broadcast("l1_loss", input, target)
@@ -653,6 +669,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The inverse of `unfold`: sums columns (N, C * kh * kw, L) of sliding blocks back into images (N, C,
+    *output_size), overlapping blocks adding up. As `torch.nn.functional.fold`."""
     return ag.fold(input, output_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
 
 
@@ -664,6 +682,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """input with dims start_dim..end_dim (both included) merged into one. As `torch.flatten`."""
     return ag.flatten(input, start_dim, end_dim)
 
 

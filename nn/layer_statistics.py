@@ -36,6 +36,7 @@ class TensorStatistics(namedtuple("TensorStatistics", "mean std abs_mean abs_max
     __slots__ = ()
 
     def format(self):
+        """One line: mean, std, max |x|, the fraction of zeros, and NaN/Inf counts when there are any."""
         flags = "".join([f"  NaN {self.nan_count}" if self.nan_count else "",
                          f"  Inf {self.inf_count}" if self.inf_count else ""])
         return (f"mean {self.mean:+.3e}  std {self.std:.3e}  max|x| {self.abs_max:.3e}  "
@@ -109,10 +110,13 @@ class LayerStatistics:
         return found
 
     def as_dict(self):
+        """{layer name: {'activation': TensorStatistics or None, 'gradient': TensorStatistics or None}} for
+        every watched layer."""
         return {name: {"activation": self.activations.get(name), "gradient": self.gradients.get(name)}
                 for name in self.layers}
 
     def remove(self):
+        """Remove the hooks from the model (also done on leaving a `with` block)."""
         for handle in self._handles:
             handle.remove()
         self._handles = []

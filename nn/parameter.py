@@ -9,6 +9,9 @@ from autograd import Tensor
 
 
 class Parameter(Tensor):
+    """A Tensor that a Module registers as a learnable parameter when assigned as its attribute;
+    shares `data`'s array and requires grad unless `requires_grad=False`. As
+    `torch.nn.Parameter`."""
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True):

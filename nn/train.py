@@ -104,6 +104,8 @@ class TrainConfig:
     schedule: str = None       # "cosine" (the default) or "constant"; see learning_rate()
 
     def resolved(self):
+        """A copy with every field left as None filled with its default (which may depend on the model or
+        optimizer)."""
         model = self.model or "mlp"
         optimizer = self.optimizer or "adam"
         return TrainConfig(
@@ -137,6 +139,7 @@ class Position:
         self.seconds = seconds
 
     def next_epoch(self):
+        """The position at the start of the next epoch (batch 0, nothing accumulated)."""
         return Position(epoch=self.epoch + 1)
 
 
@@ -171,6 +174,8 @@ def mnist_arrays(limit=None, root=None):
 
 
 def load_mnist(root=None, train=True):
+    """The MNIST training (or test) set from `root`; DataUnavailable, a clear message, if it cannot be
+    loaded or downloaded."""
     try:
         return nn.data.MNIST(root=root, train=train)
     except (RuntimeError, OSError, ValueError) as error:
@@ -180,6 +185,8 @@ def load_mnist(root=None, train=True):
 # -- model, optimizer, evaluation ----------------------------------------------------------------
 
 def make_optimizer(name, params, lr):
+    """The optimizer named `name` ('sgd' with momentum, 'adam' or 'adamw') over `params` with learning rate
+    `lr`."""
     if name == "sgd":
         return nn.optim.SGD(params, lr=lr, momentum=SGD_MOMENTUM)
     if name == "adam":
@@ -362,6 +369,9 @@ def run_epochs(config, optimizer, loader, position, step, postfix, finish_epoch,
 
 
 def describe(config, out_dir, saved=None, data="", items="images"):
+    """The line printed when a run starts: what is trained (`data` names the data set when it is not
+    MNIST, `items` what --limit counts), how, and where to; for a resumed run (`saved`), from which
+    epoch and batch."""
     run = (f"{config.model}{data} for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
            f"{config.schedule}, batch {config.batch_size}, seed {config.seed}"
            + (f", first {config.limit} {items}" if config.limit else "") + ")")
@@ -397,24 +407,28 @@ def epoch_metrics(position, test):
 # -- validating settings: the command line and a stored checkpoint pass through the same rules -----
 
 def positive_int(value):
+    """`value` if it is an int >= 1, else ValueError (a checkpoint or argument rule)."""
     if type(value) is not int or value < 1:
         raise ValueError(f"must be a positive integer, got {value!r}")
     return value
 
 
 def non_negative_int(value):
+    """`value` if it is an int >= 0, else ValueError."""
     if type(value) is not int or value < 0:
         raise ValueError(f"must be a non-negative integer, got {value!r}")
     return value
 
 
 def positive_number(value):
+    """`value` if it is a finite int or float > 0, else ValueError."""
     if type(value) not in (int, float) or not (math.isfinite(value) and value > 0):
         raise ValueError(f"must be a positive number, got {value!r}")
     return value
 
 
 def non_negative_number(value):
+    """`value` if it is a finite int or float >= 0, else ValueError."""
     if type(value) not in (int, float) or not (math.isfinite(value) and value >= 0):
         raise ValueError(f"must be a non-negative number, got {value!r}")
     return value
@@ -428,6 +442,7 @@ def loss_value(value):
 
 
 def one_of(choices):
+    """A rule accepting only the strings in `choices` (ValueError otherwise)."""
     def check(value):
         if not isinstance(value, str) or value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
@@ -436,6 +451,7 @@ def one_of(choices):
 
 
 def optional(rule):
+    """`rule`, but letting None through."""
     return lambda value: value if value is None else rule(value)
 
 
@@ -505,6 +521,7 @@ def check_train_state(state, path):
 
 
 def format_epoch(metrics, epochs):
+    """The line printed after each epoch: train and test loss and accuracy, time, throughput."""
     return (f"epoch {metrics['epoch']}/{epochs}: "
             f"train loss {metrics['train_loss']:.4f} acc {metrics['train_accuracy']:.2%} | "
             f"test loss {metrics['test_loss']:.4f} acc {metrics['test_accuracy']:.2%} | "
@@ -589,6 +606,7 @@ def read_checkpoint(path, checkpoint_format=CHECKPOINT_FORMAT, check_state=None)
 
 
 def config_from_checkpoint(state):
+    """The TrainConfig saved in a checkpoint's state."""
     return TrainConfig(**{f.name: state["config"][f.name] for f in fields(TrainConfig)})
 
 
@@ -611,6 +629,8 @@ def resumed_config(state, requested):
 
 
 def restore(model, optimizer, saved, path):
+    """Load a checkpoint's model and optimizer state into `model` and `optimizer`; UsageError naming `path`
+    if it does not fit them."""
     config = saved["state"]["config"]
     try:
         model.load_state_dict(saved["model"])
@@ -725,9 +745,23 @@ def _replace_atomically(path, write):
 
 
 def write_metrics(path, config, history, position, finished):
-    document = {"config": asdict(config), "epochs": history, "finished": finished,
+    """Write metrics.json to `path` (atomically): the configuration, each epoch's metrics, where the run
+    stands, and whether it finished. Strict JSON, so a diverged run's NaN or infinite loss is written
+    as null."""
+    document = {"config": asdict(config), "epochs": _finite_or_null(history), "finished": finished,
                 "position": {"epoch": position.epoch, "batch": position.batch}}
-    _replace_atomically(path, lambda f: f.write((json.dumps(document, indent=2) + "\n").encode("utf-8")))
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    _replace_atomically(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _finite_or_null(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 def write_curves(path, history, config):
@@ -830,6 +864,7 @@ _positive_float = _argument(float, positive_number)
 
 
 def build_parser():
+    """The argument parser of the `ndgrad` command, with its `train`, `evaluate` and `sample` subcommands."""
     parser = _Parser(prog=PROG, description="Train and evaluate ndgrad's MNIST models.")
     commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
 
@@ -940,6 +975,8 @@ def _evaluate_command(args):
 
 
 def main(argv=None):
+    """Run the `ndgrad` command with `argv` (default sys.argv[1:]); returns the exit status (2 on a usage
+    or data error, 130 on Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -794,3 +794,16 @@ def test_group_norm_rejects_channels_that_do_not_split_into_groups():
         nn.GroupNorm(4, 6)
     with pytest.raises(ag.ShapeError, match=r"GroupNorm\(2, 4.*\(N, 4, \.\.\.\).*\(2, 3, 5\)"):
         nn.GroupNorm(2, 4)(ag.zeros(2, 3, 5))
+
+
+def test_normalisation_of_an_empty_batch_gives_an_empty_result_as_pytorch(torch):
+    import torch.nn.functional as TF
+    for ours, theirs in [
+        (F.batch_norm(ag.zeros(0, 3), ag.zeros(3), ag.ones(3), training=True),
+         TF.batch_norm(torch.zeros(0, 3), torch.zeros(3), torch.ones(3), training=True)),
+        (F.group_norm(ag.zeros(0, 4, 2), 2), TF.group_norm(torch.zeros(0, 4, 2), 2)),
+        (F.layer_norm(ag.zeros(0, 5), (5,)), TF.layer_norm(torch.zeros(0, 5), (5,))),
+    ]:
+        assert ours.shape == tuple(theirs.shape)
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel"):
+        F.batch_norm(ag.zeros(0, 3), None, None, training=True)

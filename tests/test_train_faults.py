@@ -1,6 +1,7 @@
 """`ndgrad train` / `ndgrad evaluate` under hostile input: an --out it cannot write, stored training
 states with bad values, two runs on one --out, a save that fails mid-run, data that is not there.
 Every one must end in one `ndgrad: error:` line and exit status 2, before any training is lost."""
+import json
 import os
 import signal
 import subprocess
@@ -234,6 +235,9 @@ def test_a_diverged_run_with_nan_and_inf_losses_still_resumes_and_evaluates(stop
     result = quiet_train(TrainConfig(epochs=2), tmp_path, synthetic_data, resume=True)
     assert not result.interrupted and np.isnan(result.history[0]["train_loss"])
     assert nn.train.read_checkpoint(tmp_path / "checkpoint.safetensors")["state"]["position"]["epoch"] == 2
+    # metrics.json stays strict JSON: the NaN loss is null
+    metrics = json.loads((tmp_path / "metrics.json").read_text(), parse_constant=lambda name: pytest.fail(name))
+    assert metrics["epochs"][0]["train_loss"] is None
 
 
 def test_stored_position_beyond_the_data_is_an_error_not_a_crash(stopped_checkpoint, synthetic_data, tmp_path):

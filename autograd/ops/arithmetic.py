@@ -8,7 +8,7 @@ import numpy as np
 from ..creation import as_array, scalar_operand
 from ..errors import DivisionByZeroError, broadcast_error
 from ..function import Primitive
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorLike
 from .elementwise import constant, floor, log, trunc
 
 
@@ -246,19 +246,27 @@ def _broadcastable(x, y):
 
 # -- the functions -----------------------------------------------------------------------------
 
-def add(x, y):
+def add(x: TensorLike, y: TensorLike) -> Tensor:
+    """x + y, elementwise with broadcasting; either may be a Python number. An integer or bool tensor
+    meeting a floating one takes its dtype. As `torch.add`."""
     return Add.apply(*operands(x, y))
 
 
-def sub(x, y):
+def sub(x: TensorLike, y: TensorLike) -> Tensor:
+    """x - y, elementwise with broadcasting; either may be a Python number. As `torch.sub` (alias
+    `subtract`)."""
     return Sub.apply(*operands(x, y))
 
 
-def mul(x, y):
+def mul(x: TensorLike, y: TensorLike) -> Tensor:
+    """x * y, elementwise with broadcasting; either may be a Python number. As `torch.mul` (alias
+    `multiply`)."""
     return Mul.apply(*operands(x, y))
 
 
-def div(x, y):
+def div(x: TensorLike, y: TensorLike) -> Tensor:
+    """x / y, true division, elementwise with broadcasting; two integer operands give float32. As
+    `torch.div` (aliases `divide`, `true_divide`)."""
     x, y = operands(x, y)
     if x.__class__ not in _PYTHON_NUMBERS and y.__class__ not in _PYTHON_NUMBERS and \
             x.dtype.kind in "biu" and y.dtype.kind in "biu":  # as PyTorch: integers divide to float32
@@ -270,7 +278,9 @@ true_divide = divide = div
 multiply, subtract = mul, sub
 
 
-def pow(x, exponent):
+def pow(x: TensorLike, exponent: TensorLike) -> Tensor:
+    """x ** exponent, elementwise with broadcasting; either may be a Python number (an integer tensor to a
+    float power gives float32). The gradient in the exponent is taken as 0 where x == 0. As `torch.pow`."""
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
         if x.dtype.kind in "biu" and isinstance(exponent, float):  # as PyTorch: int ** float is float32
             x = _as_dtype(x, np.float32)
@@ -280,27 +290,36 @@ def pow(x, exponent):
     return Pow.apply(*operands(x, exponent))
 
 
-def remainder(x, y):
+def remainder(x: TensorLike, y: TensorLike) -> Tensor:
+    """x % y with the sign of y (Python's %), elementwise with broadcasting. As `torch.remainder`."""
     return Remainder.apply(*operands(x, y), op="remainder", ufunc=np.remainder, rounding=floor)
 
 
-def fmod(x, y):
+def fmod(x: TensorLike, y: TensorLike) -> Tensor:
+    """The remainder of x / y with the sign of x (C's fmod), elementwise with broadcasting. As
+    `torch.fmod`."""
     return Fmod.apply(*operands(x, y), op="fmod", ufunc=np.fmod, rounding=trunc)
 
 
-def floor_divide(x, y):
+def floor_divide(x: TensorLike, y: TensorLike) -> Tensor:
+    """floor(x / y) as Python's //, elementwise with broadcasting; its gradient is zero (PyTorch has none
+    and raises). As `torch.floor_divide`."""
     return FloorDivide.apply(*operands(x, y))
 
 
-def maximum(x, y):
+def maximum(x: TensorLike, y: TensorLike) -> Tensor:
+    """The larger of x and y, elementwise with broadcasting; at ties the gradient is split evenly. As
+    `torch.maximum`."""
     return Maximum.apply(*operands(x, y))
 
 
-def minimum(x, y):
+def minimum(x: TensorLike, y: TensorLike) -> Tensor:
+    """The smaller of x and y, elementwise with broadcasting; at ties the gradient is split evenly. As
+    `torch.minimum`."""
     return Minimum.apply(*operands(x, y))
 
 
-def where(condition, x, y):
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """where(condition, x, y); either branch may be a Python scalar."""
     condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
@@ -311,7 +330,9 @@ def where(condition, x, y):
     return Where.apply(x, y, condition=condition)
 
 
-def masked_fill(x, mask, value):
+def masked_fill(x: Tensor, mask: TensorLike, value: TensorLike) -> Tensor:
+    """x with `value` (a number or one-element tensor, cast to x's dtype) where the bool `mask` (broadcast
+    to x) is True; no gradient reaches x there. As `Tensor.masked_fill`."""
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=x.dtype)  # as PyTorch: the fill value takes the tensor's dtype
     return where(mask, value, x)

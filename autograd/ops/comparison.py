@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..errors import broadcast_error
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorLike
 from .elementwise import constant
 
 
@@ -15,25 +15,79 @@ def _compare(name, ufunc, x, y):
         raise broadcast_error(name, np.shape(x_data), np.shape(y_data)) from None
 
 
-def eq(x, y): return _compare("eq", np.equal, x, y)
-def ne(x, y): return _compare("ne", np.not_equal, x, y)
-def lt(x, y): return _compare("lt", np.less, x, y)
-def le(x, y): return _compare("le", np.less_equal, x, y)
-def gt(x, y): return _compare("gt", np.greater, x, y)
-def ge(x, y): return _compare("ge", np.greater_equal, x, y)
-def logical_and(x, y): return _compare("logical_and", np.logical_and, x, y)
-def logical_or(x, y): return _compare("logical_or", np.logical_or, x, y)
-def logical_xor(x, y): return _compare("logical_xor", np.logical_xor, x, y)
-def logical_not(x): return constant(np.logical_not(x.data))
-def isnan(x): return constant(np.isnan(x.data))
-def isinf(x): return constant(np.isinf(x.data))
-def isfinite(x): return constant(np.isfinite(x.data))
+def eq(x: TensorLike, y: TensorLike) -> Tensor:
+    """x == y, elementwise with broadcasting, as a bool tensor outside the graph; either may be a number.
+    As `torch.eq`."""
+    return _compare("eq", np.equal, x, y)
 
 
-def equal(x, y):
+def ne(x: TensorLike, y: TensorLike) -> Tensor:
+    """x != y, elementwise with broadcasting, as a bool tensor outside the graph. As `torch.ne`."""
+    return _compare("ne", np.not_equal, x, y)
+
+
+def lt(x: TensorLike, y: TensorLike) -> Tensor:
+    """x < y, elementwise with broadcasting, as a bool tensor outside the graph. As `torch.lt`."""
+    return _compare("lt", np.less, x, y)
+
+
+def le(x: TensorLike, y: TensorLike) -> Tensor:
+    """x <= y, elementwise with broadcasting, as a bool tensor outside the graph. As `torch.le`."""
+    return _compare("le", np.less_equal, x, y)
+
+
+def gt(x: TensorLike, y: TensorLike) -> Tensor:
+    """x > y, elementwise with broadcasting, as a bool tensor outside the graph. As `torch.gt`."""
+    return _compare("gt", np.greater, x, y)
+
+
+def ge(x: TensorLike, y: TensorLike) -> Tensor:
+    """x >= y, elementwise with broadcasting, as a bool tensor outside the graph. As `torch.ge`."""
+    return _compare("ge", np.greater_equal, x, y)
+
+
+def logical_and(x: TensorLike, y: TensorLike) -> Tensor:
+    """x and y (nonzero is True), elementwise with broadcasting, as a bool tensor. As `torch.logical_and`."""
+    return _compare("logical_and", np.logical_and, x, y)
+
+
+def logical_or(x: TensorLike, y: TensorLike) -> Tensor:
+    """x or y (nonzero is True), elementwise with broadcasting, as a bool tensor. As `torch.logical_or`."""
+    return _compare("logical_or", np.logical_or, x, y)
+
+
+def logical_xor(x: TensorLike, y: TensorLike) -> Tensor:
+    """Exactly one of x and y nonzero, elementwise with broadcasting, as a bool tensor. As
+    `torch.logical_xor`."""
+    return _compare("logical_xor", np.logical_xor, x, y)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """x == 0, elementwise, as a bool tensor. As `torch.logical_not`."""
+    return constant(np.logical_not(x.data))
+
+
+def isnan(x: Tensor) -> Tensor:
+    """Where x is NaN, as a bool tensor. As `torch.isnan`."""
+    return constant(np.isnan(x.data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """Where x is +inf or -inf, as a bool tensor. As `torch.isinf`."""
+    return constant(np.isinf(x.data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """Where x is neither NaN nor infinite, as a bool tensor. As `torch.isfinite`."""
+    return constant(np.isfinite(x.data))
+
+
+def equal(x: Tensor, y: Tensor) -> bool:
     """True when both tensors have the same shape and elements (torch.equal)."""
     return x.shape == y.shape and bool(np.array_equal(x.data, y.data))
 
 
-def allclose(x, y, rtol=1e-5, atol=1e-8):
+def allclose(x: TensorLike, y: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """True when |x - y| <= atol + rtol |y| everywhere (with broadcasting; NaNs are unequal), as a Python
+    bool. As `torch.allclose`."""
     return bool(np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol))

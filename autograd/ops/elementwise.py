@@ -11,7 +11,7 @@ import scipy.special
 
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorLike
 
 
 def constant(array):
@@ -342,32 +342,101 @@ def floating(x):
     return x
 
 
-def neg(x): return Neg.apply(x)
-def exp(x): return Exp.apply(floating(x))
-def expm1(x): return Expm1.apply(floating(x))
-def log(x): return Log.apply(floating(x))
-def log1p(x): return Log1p.apply(floating(x))
-def sqrt(x): return Sqrt.apply(floating(x))
-def abs(x): return Abs.apply(x)
-def sin(x): return Sin.apply(floating(x))
-def cos(x): return Cos.apply(floating(x))
-def tanh(x): return Tanh.apply(floating(x))
-def sigmoid(x): return Sigmoid.apply(floating(x))
-def relu(x): return Relu.apply(x)
-def erf(x): return Erf.apply(floating(x))
-def clone(x): return Clone.apply(x)
+def neg(x: Tensor) -> Tensor:
+    """-x, elementwise. As `torch.neg`."""
+    return Neg.apply(x)
 
 
-def rsqrt(x): return 1 / sqrt(x)
-def square(x): return x * x
-def reciprocal(x): return 1 / x
+def exp(x: Tensor) -> Tensor:
+    """e to the power x, elementwise (integer and bool tensors computed in float32). As `torch.exp`."""
+    return Exp.apply(floating(x))
 
 
-def sign(x):
+def expm1(x: Tensor) -> Tensor:
+    """exp(x) - 1, elementwise, accurate for small x. As `torch.expm1`."""
+    return Expm1.apply(floating(x))
+
+
+def log(x: Tensor) -> Tensor:
+    """The natural logarithm, elementwise (-inf at 0, nan below). As `torch.log`."""
+    return Log.apply(floating(x))
+
+
+def log1p(x: Tensor) -> Tensor:
+    """log(1 + x), elementwise, accurate for small x. As `torch.log1p`."""
+    return Log1p.apply(floating(x))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """The square root, elementwise (nan below 0). As `torch.sqrt`."""
+    return Sqrt.apply(floating(x))
+
+
+def abs(x: Tensor) -> Tensor:
+    """|x|, elementwise; the gradient at 0 is 0. As `torch.abs`."""
+    return Abs.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    """The sine (radians), elementwise. As `torch.sin`."""
+    return Sin.apply(floating(x))
+
+
+def cos(x: Tensor) -> Tensor:
+    """The cosine (radians), elementwise. As `torch.cos`."""
+    return Cos.apply(floating(x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent, elementwise. As `torch.tanh`."""
+    return Tanh.apply(floating(x))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """The logistic function 1 / (1 + exp(-x)), elementwise, without overflow. As `torch.sigmoid`."""
+    return Sigmoid.apply(floating(x))
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0), elementwise; the gradient at 0 is 0. As `torch.relu`."""
+    return Relu.apply(x)
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function, elementwise. As `torch.erf`."""
+    return Erf.apply(floating(x))
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of x with its own array, still in the graph (the gradient passes through unchanged). As
+    `torch.clone`."""
+    return Clone.apply(x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x), elementwise. As `torch.rsqrt`."""
+    return 1 / sqrt(x)
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x, elementwise. As `torch.square`."""
+    return x * x
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x, elementwise. As `torch.reciprocal`."""
+    return 1 / x
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of x, elementwise, as a constant outside the graph (the derivative is
+    zero everywhere, so no gradient flows back through it). As `torch.sign`."""
     return constant(np.sign(x.data))
 
 
-def clamp(x, min=None, max=None):
+def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
+    """x limited to [min, max], elementwise; min or max may be None (not both), a number or a one-element
+    tensor. The gradient passes where min <= x <= max. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
         raise ArgumentError("clamp: at least one of min and max must be given")
     return Clamp.apply(x, min=_bound(min), max=_bound(max))
@@ -388,15 +457,28 @@ def _rounding(op, func, x):
     return Rounding.apply(x, func=func)
 
 
-def floor(x): return _rounding("floor", np.floor, x)
-def ceil(x): return _rounding("ceil", np.ceil, x)
-def trunc(x): return _rounding("trunc", np.trunc, x)
+def floor(x: Tensor) -> Tensor:
+    """The largest whole number <= x, elementwise; integer tensors are returned as a copy. Zero gradient.
+    As `torch.floor`."""
+    return _rounding("floor", np.floor, x)
+
+
+def ceil(x: Tensor) -> Tensor:
+    """The smallest whole number >= x, elementwise; integer tensors are returned as a copy. Zero gradient.
+    As `torch.ceil`."""
+    return _rounding("ceil", np.ceil, x)
+
+
+def trunc(x: Tensor) -> Tensor:
+    """x rounded towards zero, elementwise; integer tensors are returned as a copy. Zero gradient. As
+    `torch.trunc` (alias `fix`)."""
+    return _rounding("trunc", np.trunc, x)
 
 
 fix = trunc
 
 
-def round(x, decimals=0):
+def round(x: Tensor, decimals: int = 0) -> Tensor:
     """Round half to even, as PyTorch (and NumPy); `decimals` digits after the point."""
     if decimals == 0:
         return _rounding("round", np.round, x)
@@ -405,19 +487,24 @@ def round(x, decimals=0):
     return Rounding.apply(x, func=functools.partial(np.round, decimals=decimals))
 
 
-def gelu(x):
+def gelu(x: Tensor) -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (exact, by erf), as one fused op; needs a floating
+    tensor. As `torch.nn.functional.gelu` with approximate='none'."""
     if x.dtype.kind != "f":
         raise DTypeError(f"gelu: needs a floating point tensor, got {x.dtype}")
     return Gelu.apply(x)
 
 
-def frac(x):
+def frac(x: Tensor) -> Tensor:
+    """The fractional part x - trunc(x), with x's sign, of a floating tensor. As `torch.frac`."""
     if x.dtype.kind != "f":
         raise DTypeError(f"frac: needs a floating point tensor, got {x.dtype}")
     return Frac.apply(x)
 
 
-def cast(x, dtype):
+def cast(x: Tensor, dtype) -> Tensor:
+    """x converted to `dtype` (anything naming one: np.float64, "float64", ...); x itself if it already has
+    it. The gradient is cast back. As `Tensor.to(dtype)`."""
     from ..creation import resolve_dtype
     dtype = resolve_dtype(dtype)
     if x.dtype == dtype:
@@ -440,5 +527,6 @@ class Softplus(Primitive):
         return grad * sigmoid(x)
 
 
-def softplus(x):
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)), elementwise, without overflow. As `torch.nn.functional.softplus` with beta=1."""
     return Softplus.apply(x)

@@ -70,6 +70,8 @@ def _describe(index):
 
 
 def getitem(x, index):
+    """x[index]: ints, slices, None, Ellipsis, bool masks and integer arrays or tensors, as NumPy indexing;
+    the gradient is scattered (summed at repeated indices) back to x's shape. As `Tensor.__getitem__`."""
     return GetItem.apply(x, index=normalize_index(index))
 
 

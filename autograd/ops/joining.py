@@ -5,6 +5,8 @@ backward is Cat / Stack of the pieces' gradients, and Cat's and Stack's backward
 its slice again, so a loop over the pieces of a sequence costs one gradient array in all, not one
 full-size array per piece.
 """
+from typing import Sequence
+
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError
@@ -62,7 +64,9 @@ def _check_joinable(op, tensors, axis, same_shape):
     return tensors
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors joined along the existing dim `dim`; all other dims must match (1-D empty tensors join
+    anything). As `torch.cat` (aliases `concat`, `concatenate`)."""
     tensors = list(tensors)
     if not tensors:
         raise ArgumentError("cat: expects a non-empty sequence of tensors")
@@ -81,7 +85,8 @@ def cat(tensors, dim=0):
 concatenate = concat = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors, all of one shape, joined along a new dim `dim`. As `torch.stack`."""
     tensors = list(tensors)
     ndim = (tensors[0].ndim if tensors else 0) + 1
     if not -ndim <= dim < ndim:
@@ -90,7 +95,7 @@ def stack(tensors, dim=0):
     return Stack.apply(*tensors, axis=dim % ndim)
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """An int is the size of each piece (the last may be smaller); a list gives the sizes."""
     (axis,) = normalize_axes("split", dim, x.ndim)
     length = x.shape[axis]
@@ -140,7 +145,7 @@ def _zeros_for_missing(ctx, grads):
             for g, shape, dtype in zip(grads, ctx.shapes, ctx.dtypes)]
 
 
-def unbind(x, dim=0):
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The tuple of slices along `dim` (each without it), as torch.unbind."""
     if x.ndim == 0:
         raise ShapeError("unbind: a 0-d tensor has no dim to unbind")
@@ -148,7 +153,9 @@ def unbind(x, dim=0):
     return Unbind.apply(x, axis=axis)
 
 
-def chunk(x, chunks, dim=0):
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """x split along `dim` into at most `chunks` pieces of equal size (the last may be smaller), as a
+    tuple. As `torch.chunk`."""
     (axis,) = normalize_axes("chunk", dim, x.ndim)
     size = -(-x.shape[axis] // chunks)
     return split(x, max(size, 1), dim)

@@ -1,4 +1,4 @@
-"""matmul: 1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul.
+"""matmul (1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul) and linear.
 
 d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadcast are summed
 back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
@@ -8,6 +8,7 @@ import numpy as np
 from ..broadcasting import sum_to
 from ..errors import shape_error
 from ..function import Primitive
+from ..tensor import Tensor
 from .arithmetic import operands
 
 
@@ -43,29 +44,35 @@ class MatMul(Primitive):
         return grad_a, grad_b
 
 
-def matmul(a, b):
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """The matrix product with NumPy's rules: 1-D operands are vectors, batch dims broadcast. As
+    `torch.matmul` (the `@` operator)."""
     return MatMul.apply(*operands(a, b))
 
 
-def dot(a, b):
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The inner product of two 1-D tensors, a 0-d tensor. As `torch.dot`."""
     if a.ndim != 1 or b.ndim != 1:
         raise shape_error("dot", "expects two 1-D tensors", a.shape, b.shape)
     return matmul(a, b)
 
 
-def mm(a, b):
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """The product of two 2-D matrices (n, m) @ (m, p). As `torch.mm`."""
     if a.ndim != 2 or b.ndim != 2:
         raise shape_error("mm", "expects two 2-D tensors", a.shape, b.shape)
     return matmul(a, b)
 
 
-def mv(a, b):
+def mv(a: Tensor, b: Tensor) -> Tensor:
+    """The product of a 2-D matrix (n, m) and a 1-D vector (m,). As `torch.mv`."""
     if a.ndim != 2 or b.ndim != 1:
         raise shape_error("mv", "expects a 2-D matrix and a 1-D vector", a.shape, b.shape)
     return matmul(a, b)
 
 
-def bmm(a, b):
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix products of two 3-D tensors (b, n, m) @ (b, m, p). As `torch.bmm`."""
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
     return matmul(a, b)
@@ -115,7 +122,9 @@ class LinearWeightGrad(Primitive):
         return (Linear.apply(x, gg, None) if need_grad else None), (MatMul.apply(grad, gg) if need_x else None)
 
 
-def linear(x, weight, bias=None):
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, for `weight` of shape (out_features, in_features) and x of shape (...,
+    in_features); `bias` (out_features,) may be None. As `torch.nn.functional.linear`."""
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
         raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
                           f"({weight.shape[-1]})", x.shape, weight.shape)

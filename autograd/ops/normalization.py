@@ -1,4 +1,5 @@
-"""Normalisation over some axes: batch norm and layer norm share one fused op."""
+"""Normalisation over some axes: batch norm, layer norm and group norm share one fused op
+(Normalize), whose gradients are one NormalizeGrad node."""
 import numbers
 
 import numpy as np
@@ -216,6 +217,8 @@ def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=Non
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
         count = input.data.size // channels if channels else 0
+        if count == 0 and running_mean is not None and running_var is not None:
+            return input * 1.0   # an empty batch, as PyTorch: nothing to normalise, statistics unchanged
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{tuple(input.shape)}")
@@ -266,7 +269,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (channels,):
             raise ShapeError(f"group_norm: {name} should have shape ({channels},), one per channel, not {tuple(t.shape)}")
-    grouped = input.reshape(n, num_groups, -1)
+    grouped = input.reshape(n, num_groups, int(np.prod(input.shape[1:], dtype=np.int64)) // num_groups)
     out = Normalize.apply(grouped, None, None, axes=(2,), param_shape=(), eps=eps, stats=None).reshape(input.shape)
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:

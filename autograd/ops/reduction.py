@@ -8,7 +8,7 @@ import numpy as np
 from ..broadcasting import expand
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
-from ..tensor import MaxResult, MinResult, Tensor
+from ..tensor import Dim, MaxResult, MinResult, Tensor
 from .elementwise import abs, constant, exp, sqrt
 
 
@@ -31,6 +31,7 @@ def normalize_axes(op, dim, ndim):
 
 
 def keepdim_shape(shape, axes):
+    """`shape` with each axis in `axes` set to 1: the shape a reduction over `axes` has with keepdim=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -198,7 +199,9 @@ class CumSum(Primitive):
 
 # -- the functions -----------------------------------------------------------------------------
 
-def sum(x, dim=None, keepdim=False, dtype=None):
+def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The sum over `dim` (None: all elements; an int or a tuple), keeping the reduced axes as size 1 if
+    `keepdim`. Integer and bool tensors sum in int64 unless `dtype` is given. As `torch.sum`."""
     if dtype is not None:
         x = x.astype(dtype)
     elif x.dtype.kind in "bui":
@@ -206,7 +209,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     return Sum.apply(x, axes=normalize_axes("sum", dim, x.ndim), keepdim=keepdim)
 
 
-def cumsum(x, dim, dtype=None):
+def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
     """Running sums along `dim` (required, as in PyTorch); integer and bool inputs sum in int64."""
     if dtype is not None:
         x = x.astype(dtype)
@@ -216,13 +219,16 @@ def cumsum(x, dim, dtype=None):
     return CumSum.apply(x, axis=axis)
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The mean over `dim` (None: all elements; an int or a tuple), with `keepdim`; needs a floating
+    tensor. NaN over an empty dim. As `torch.mean`."""
     if x.dtype.kind not in "fc":
         raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
     return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
 
 
-def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
+def var(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False,
+        correction=None) -> Tensor:
     """Variance; `correction` (or unbiased=True, i.e. 1) is subtracted from the count."""
     axes = normalize_axes("var", dim, x.ndim)
     ddof = (1 if unbiased else 0) if correction is None else correction
@@ -231,7 +237,8 @@ def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
     return sum(centered * centered, axes, keepdim) / (count if count > 0 else np.nan)
 
 
-def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
+def std(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False,
+        correction=None) -> Tensor:
     """sqrt(var); where the std is 0 its gradient is taken as 0 (as PyTorch), not NaN."""
     variance = var(x, dim, unbiased, keepdim, correction=correction)
     zero = variance.data == 0
@@ -241,11 +248,15 @@ def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
     return where(zero, 0.0, sqrt(where(zero, 1.0, variance)))
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The largest value over `dim` (None: all; an int or a tuple), with `keepdim`; tied maxima share the
+    gradient evenly. As `torch.amax`."""
     return Extremum.apply(x, axes=normalize_axes("amax", dim, x.ndim), keepdim=keepdim, largest=True)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The smallest value over `dim` (None: all; an int or a tuple), with `keepdim`; tied minima share the
+    gradient evenly. As `torch.amin`."""
     return Extremum.apply(x, axes=normalize_axes("amin", dim, x.ndim), keepdim=keepdim, largest=False)
 
 
@@ -269,28 +280,40 @@ def _extreme_with_index(op, x, dim, keepdim, largest):
 
 
 def max(x, dim=None, keepdim=False):
+    """With no `dim`, the largest element (as `amax`). With an int `dim`, the named tuple (values, indices)
+    of the maxima along it (the first index at ties; the gradient goes to it). With a tensor as `dim`,
+    the elementwise maximum. As `torch.max`."""
     return _extreme_with_index("max", x, dim, keepdim, largest=True)
 
 
 def min(x, dim=None, keepdim=False):
+    """With no `dim`, the smallest element (as `amin`). With an int `dim`, the named tuple (values,
+    indices) of the minima along it (the first index at ties; the gradient goes to it). With a tensor as
+    `dim`, the elementwise minimum. As `torch.min`."""
     return _extreme_with_index("min", x, dim, keepdim, largest=False)
 
 
 def maximum(x, y):
+    """The larger of x and y, elementwise (the same op as `autograd.maximum`). As `torch.maximum`."""
     from .arithmetic import maximum as elementwise_maximum
     return elementwise_maximum(x, y)
 
 
 def minimum(x, y):
+    """The smaller of x and y, elementwise (the same op as `autograd.minimum`). As `torch.minimum`."""
     from .arithmetic import minimum as elementwise_minimum
     return elementwise_minimum(x, y)
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The int64 index of the largest value along `dim` (None: into the flattened tensor), the first at
+    ties; outside the graph. As `torch.argmax`."""
     return _arg_extreme("argmax", np.argmax, x, dim, keepdim)
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The int64 index of the smallest value along `dim` (None: into the flattened tensor), the first at
+    ties; outside the graph. As `torch.argmin`."""
     return _arg_extreme("argmin", np.argmin, x, dim, keepdim)
 
 
@@ -305,15 +328,21 @@ def _arg_extreme(op, func, x, dim, keepdim):
     return constant(np.asarray(func(x.data, axis=axis, keepdims=keepdim)))
 
 
-def prod(x, dim=None, keepdim=False):
+def prod(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The product over `dim` (None: all elements; an int or a tuple), with `keepdim`. Zeros are handled in
+    the gradient (first-order only when there are some). As `torch.prod`."""
     return Prod.apply(x, axes=normalize_axes("prod", dim, x.ndim), keepdim=keepdim)
 
 
-def logsumexp(x, dim=None, keepdim=False):
+def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `dim` (None: all; an int or a tuple), with `keepdim`, without overflow. As
+    `torch.logsumexp`."""
     return LogSumExp.apply(x, axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
 
 
-def norm(x, p=2, dim=None, keepdim=False):
+def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (None: all elements, flattened), with `keepdim`; p is a positive number, 'fro'
+    (2) or inf. The gradient of the 2-norm at 0 is 0. As `torch.norm`."""
     if p == "fro" or p is None:
         p = 2
     if p in ("inf", float("inf")):
@@ -323,9 +352,13 @@ def norm(x, p=2, dim=None, keepdim=False):
     return Norm.apply(x, p=p, axes=normalize_axes("norm", dim, x.ndim), keepdim=keepdim)
 
 
-def all(x, dim=None, keepdim=False):
+def all(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Whether every element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
+    `torch.all`."""
     return constant(np.asarray(np.all(x.data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
 
 
-def any(x, dim=None, keepdim=False):
+def any(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Whether some element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
+    `torch.any`."""
     return constant(np.asarray(np.any(x.data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))

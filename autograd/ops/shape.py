@@ -5,6 +5,7 @@ import numpy as np
 from ..broadcasting import expand as _expand
 from ..errors import ArgumentError, ShapeError
 from ..function import Primitive
+from ..tensor import Dim, Tensor
 from .reduction import normalize_axes
 
 
@@ -64,7 +65,10 @@ class Repeat(Primitive):
         return grad.reshape(interleaved).sum(tuple(range(0, 2 * len(ctx.reps), 2)))
 
 
-def reshape(x, *shape):
+def reshape(x: Tensor, *shape) -> Tensor:
+    """The elements of x in a new shape, given as ints or one tuple; one entry may be -1 (inferred). x
+    itself when the shape is unchanged. As `torch.reshape` (alias `view`, which here never needs a
+    contiguous tensor)."""
     shape = _shape_args(shape)
     if shape == x.shape:
         return x
@@ -80,7 +84,9 @@ def reshape(x, *shape):
 view = reshape
 
 
-def permute(x, *dims):
+def permute(x: Tensor, *dims) -> Tensor:
+    """x with its dims reordered: output dim i is input dim dims[i] (ints or one tuple). As
+    `torch.permute`."""
     dims = _shape_args(dims)
     if sorted(d % x.ndim if x.ndim else d for d in dims) != list(range(x.ndim)):
         raise ArgumentError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
@@ -90,7 +96,8 @@ def permute(x, *dims):
     return Permute.apply(x, dims=dims)
 
 
-def transpose(x, dim0, dim1):
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """x with dims dim0 and dim1 swapped. As `torch.transpose` (alias `swapaxes`)."""
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return x
     (a,), (b,) = normalize_axes("transpose", dim0, x.ndim), normalize_axes("transpose", dim1, x.ndim)
@@ -102,7 +109,9 @@ def transpose(x, dim0, dim1):
 swapaxes = transpose
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """x with dims start_dim..end_dim (both included) merged into one; a 0-d tensor becomes shape (1,). As
+    `torch.flatten`."""
     if x.ndim == 0:
         return reshape(x, 1)
     (start,), (end,) = normalize_axes("flatten", start_dim, x.ndim), normalize_axes("flatten", end_dim, x.ndim)
@@ -112,7 +121,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape)
 
 
-def squeeze(x, dim=None):
+def squeeze(x: Tensor, dim: Dim = None) -> Tensor:
+    """x without its size-1 dims: all of them, or only those of `dim` (an int or a tuple) that have size 1.
+    As `torch.squeeze`."""
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -121,7 +132,9 @@ def squeeze(x, dim=None):
     return reshape(x, shape)
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """x with a new size-1 dim inserted at position `dim` (negative counts from the end of the result). As
+    `torch.unsqueeze`."""
     if not -x.ndim - 1 <= dim <= x.ndim:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor of {x.ndim} dimensions")
     dim = dim % (x.ndim + 1)
@@ -142,7 +155,9 @@ def expand(x, *shape):
     return _expand(x, full)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """x expanded to `shape` by broadcasting (a view, no copy); the gradient is summed back. As
+    `torch.broadcast_to`."""
     return expand(x, *tuple(shape))
 
 
@@ -231,5 +246,6 @@ def tile(x, dims):
     return repeat(x, (1,) * (x.ndim - len(reps)) + reps)
 
 
-def atleast_2d(x):
+def atleast_2d(x: Tensor) -> Tensor:
+    """x with leading size-1 dims added until it has at least 2 dims. As `torch.atleast_2d`."""
     return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x

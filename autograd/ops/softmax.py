@@ -6,6 +6,7 @@
 import numpy as np
 
 from ..function import Primitive
+from ..tensor import Tensor
 from .elementwise import exp
 from .reduction import normalize_axes
 
@@ -23,6 +24,8 @@ def shifted(x, axis):
 
 
 def log_softmax_array(x, axis):
+    """log_softmax of a NumPy array along `axis`, computed from the stably shifted array (the kernel shared
+    with the fused losses)."""
     if _over_empty_dim(x, axis):
         return x.copy()
     out = shifted(x, axis)
@@ -57,11 +60,14 @@ class LogSoftmax(Primitive):
         return grad - exp(ctx.output) * grad.sum(ctx.axis, keepdim=True)
 
 
-def softmax(x, dim=-1):
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim` (default the last), without overflow. As `torch.softmax`."""
     (axis,) = normalize_axes("softmax", dim, x.ndim) or (None,)
     return Softmax.apply(x, axis=axis)
 
 
-def log_softmax(x, dim=-1):
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """log(softmax(x)) along `dim` (default the last), computed stably (never log of 0 from an underflowed
+    softmax). As `torch.log_softmax`."""
     (axis,) = normalize_axes("log_softmax", dim, x.ndim) or (None,)
     return LogSoftmax.apply(x, axis=axis)

@@ -5,6 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..errors import ArgumentError
+from ..tensor import Tensor
 from .elementwise import clone, constant
 from .indexing import gather
 from .reduction import normalize_axes
@@ -24,13 +25,18 @@ def _order(op, x, dim, descending):
     return axis, np.argsort(data, axis=axis, kind="stable").astype(np.int64, copy=False)
 
 
-def sort(x, dim=-1, descending=False, stable=False):
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The named tuple (values, indices) of x sorted along `dim` (default the last), ascending or
+    `descending`. Always stable: equal elements keep their order (so `stable` changes nothing). The
+    gradient goes back to where each value came from. As `torch.sort`."""
     axis, indices = _order("sort", x, dim, descending)
     values = clone(x) if axis is None else gather(x, axis, constant(indices))
     return SortResult(values, constant(indices))
 
 
-def argsort(x, dim=-1, descending=False, stable=False):
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The int64 indices that sort x along `dim` (default the last), as `sort`'s indices; outside the
+    graph. As `torch.argsort`."""
     return constant(_order("argsort", x, dim, descending)[1])
 
 

@@ -36,6 +36,8 @@ def ints(value, n, name, op):
 
 
 def pair(value, name, op):
+    """A window argument (kernel_size, stride, ...) as a pair of ints: an int is used for both; anything
+    else is refused with an error naming `op` and `name`."""
     return ints(value, 2, name, op)
 
 
@@ -77,6 +79,7 @@ def _span(size, offset, stride, pad, out):
 
 
 def strided(start, count, step):
+    """The slice of `count` positions from `start` in steps of `step` (an empty slice when count is 0)."""
     return slice(start, start + step * (count - 1) + 1, step) if count > 0 else slice(0, 0)
 
 

@@ -43,6 +43,8 @@ class Workspace:
         return pool
 
     def empty(self, shape, dtype):
+        """An uninitialised array of `shape` and `dtype`: a pooled one no one else refers to when there is
+        one (arrays under min_bytes are always new)."""
         dtype = np.dtype(dtype)
         shape = tuple(shape)
         size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -67,11 +69,13 @@ class Workspace:
         return array
 
     def zeros(self, shape, dtype):
+        """As `empty`, filled with zeros."""
         array = self.empty(shape, dtype)
         array.fill(0)
         return array
 
     def clear(self):
+        """Drop this thread's pooled arrays."""
         self._pool().clear()
         self._local.bytes = 0
 

@@ -81,6 +81,8 @@ class MNIST(Dataset):
         return image, label
 
     def get_batch(self, indices):
+        """The samples at `indices` as one batch [images (B, 1, 28, 28), labels (B,)], transformed in one
+        call when the transforms work on batches, else sample by sample; the DataLoader's fast path."""
         if not (is_batchable(self.transform) and is_batchable(self.target_transform)):
             return collate_samples(self, indices)
         images, labels = _pixels_to_tensor(self.data[indices]), ag.from_numpy(self.targets[indices])

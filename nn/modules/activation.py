@@ -11,6 +11,9 @@ def _inplace(flag, leading=""):
 
 
 class ReLU(Module):
+    """max(x, 0), elementwise. `inplace` is kept for the repr only: the output is always a new tensor. As
+    `torch.nn.ReLU`."""
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -23,6 +26,9 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x. `inplace` is kept for the repr only. As
+    `torch.nn.LeakyReLU`."""
+
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -43,6 +49,7 @@ class PReLU(Module):
         self.weight = Parameter(ag.full((num_parameters,), init, dtype=dtype or ag.float32))
 
     def reset_parameters(self):
+        """Set every slope back to `init`."""
         from .. import init as nn_init
         nn_init.constant_(self.weight, self.init)
 
@@ -54,6 +61,9 @@ class PReLU(Module):
 
 
 class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF: exact (erf) with approximate='none', PyTorch's tanh formula
+    with 'tanh'. As `torch.nn.GELU`."""
+
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
@@ -68,16 +78,22 @@ class GELU(Module):
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise. As `torch.nn.Sigmoid`."""
+
     def forward(self, input):
         return ag.sigmoid(input)
 
 
 class Tanh(Module):
+    """The hyperbolic tangent, elementwise. As `torch.nn.Tanh`."""
+
     def forward(self, input):
         return ag.tanh(input)
 
 
 class SiLU(Module):
+    """x * sigmoid(x), elementwise. `inplace` is kept for the repr only. As `torch.nn.SiLU`."""
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -90,6 +106,8 @@ class SiLU(Module):
 
 
 class ELU(Module):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise. `inplace` is kept for the repr only. As `torch.nn.ELU`."""
+
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -102,6 +120,8 @@ class ELU(Module):
 
 
 class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold. As `torch.nn.Softplus`."""
+
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
@@ -114,6 +134,8 @@ class Softplus(Module):
 
 
 class Softmax(Module):
+    """softmax along `dim` (None: chosen as PyTorch does, with a warning). As `torch.nn.Softmax`."""
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -126,6 +148,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    """log_softmax along `dim` (None: chosen as PyTorch does, with a warning). As `torch.nn.LogSoftmax`."""
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim

@@ -34,6 +34,7 @@ class Embedding(Module):
             self.weight.requires_grad_(False)
 
     def reset_parameters(self):
+        """Draw the weights again from N(0, 1), with the padding_idx row set to zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0

@@ -30,6 +30,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw weight and bias again as at construction (PyTorch's initialisation)."""
         reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):

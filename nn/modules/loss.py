@@ -48,11 +48,17 @@ class NLLLoss(_WeightedLoss):
 
 
 class MSELoss(_Loss):
+    """The mean (reduction='mean'), sum ('sum') or elementwise ('none') squared error between input and
+    target. As `torch.nn.MSELoss`."""
+
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
+    """The mean (reduction='mean'), sum ('sum') or elementwise ('none') absolute error between input and
+    target. As `torch.nn.L1Loss`."""
+
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 

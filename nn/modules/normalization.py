@@ -114,6 +114,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Set weight to ones and bias to zeros (when elementwise_affine)."""
         if self.elementwise_affine:
             init.ones_(self.weight)
             if self.bias is not None:
@@ -148,6 +149,7 @@ class GroupNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Set weight to ones and bias to zeros (when affine)."""
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)

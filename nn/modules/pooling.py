@@ -30,6 +30,9 @@ class _MaxPoolNd(_Pool):
 
 
 class MaxPool1d(_MaxPoolNd):
+    """Max over kernel_size windows of (N, C, L) or (C, L) input; stride defaults to kernel_size, padding
+    counts as -inf; with return_indices, also the flat indices of the maxima. As `torch.nn.MaxPool1d`."""
+
     dims = 1
 
     def forward(self, input):
@@ -39,6 +42,10 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
+    """Max over kernel_size windows of (N, C, H, W) or (C, H, W) input; stride defaults to kernel_size,
+    padding counts as -inf; with return_indices, also the flat indices of the maxima. As
+    `torch.nn.MaxPool2d`."""
+
     def forward(self, input):
         self._check(input)
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -54,6 +61,9 @@ class _AvgPoolNd(_Pool):
 
 
 class AvgPool1d(_AvgPoolNd):
+    """Mean over kernel_size windows of (N, C, L) or (C, L) input; stride defaults to kernel_size; zero
+    padding is counted unless count_include_pad=False. As `torch.nn.AvgPool1d`."""
+
     dims = 1
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -70,6 +80,10 @@ class AvgPool1d(_AvgPoolNd):
 
 
 class AvgPool2d(_AvgPoolNd):
+    """Mean over kernel_size windows of (N, C, H, W) or (C, H, W) input; stride defaults to kernel_size;
+    zero padding is counted unless count_include_pad=False; divisor_override replaces the window size as
+    divisor. As `torch.nn.AvgPool2d`."""
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()

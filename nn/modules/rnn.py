@@ -126,6 +126,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
@@ -135,6 +136,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
+        """The parameters per layer and direction, each a list [weight_ih, weight_hh, bias_ih, bias_hh,
+        weight_hr] of those the module has. As `torch.nn.RNNBase.all_weights`."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def _layer_weights(self, layer, direction):

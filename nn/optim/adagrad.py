@@ -15,6 +15,20 @@ from .optimizer import Optimizer, check_number
 
 
 class Adagrad(Optimizer):
+    """Adagrad: each parameter's step is lr divided by the root of its summed squared gradients:
+    `torch.optim.Adagrad`.
+
+    Arguments:
+        params: `model.parameters()`, or a list of dicts (parameter groups with their own options).
+        lr: the learning rate.
+        lr_decay: the learning rate at step t is lr / (1 + (t - 1) * lr_decay).
+        weight_decay: L2 penalty, added to the gradient as `weight_decay * p`.
+        initial_accumulator_value: where the sums of squared gradients start.
+        eps: added to the root in the denominator.
+        maximize: ascend instead of descend.
+
+    `foreach`, `fused` are accepted so PyTorch code runs (NumPy has one code path).
+    """
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         if differentiable:

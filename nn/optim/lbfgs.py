@@ -129,6 +129,19 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
 
 
 class LBFGS(Optimizer):
+    """L-BFGS, a quasi-Newton method; `step(closure)` needs a closure that re-evaluates the loss
+    (see the module docstring): `torch.optim.LBFGS`.
+
+    Arguments:
+        params: `model.parameters()` (one parameter group, as PyTorch).
+        lr: the step length (or the line search's first trial step).
+        max_iter: iterations per `step` call.
+        max_eval: loss evaluations per `step` call (default max_iter * 5 // 4).
+        tolerance_grad: stop when the largest gradient entry is at most this.
+        tolerance_change: stop when the step or the change in loss is below this.
+        history_size: how many update pairs the inverse Hessian estimate keeps.
+        line_search_fn: None (fixed step lr) or 'strong_wolfe'.
+    """
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if max_eval is None:
