@@ -70,6 +70,7 @@ class Names(Dataset):
         return ag.from_numpy(self.data[index]), ag.from_numpy(self.targets[index])
 
     def get_batch(self, indices):
+        """[inputs, targets] of the names at `indices`, as (len(indices), block_size) int64 Tensors."""
         return [ag.from_numpy(self.data[indices]), ag.from_numpy(self.targets[indices])]
 
     def __repr__(self):
