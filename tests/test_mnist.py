@@ -41,16 +41,6 @@ def write_mnist_files(directory, n_train=12, n_test=5, compressed=False):
     return written
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No $NDGRAD_DATA, an empty cache, and a pip that cannot reach any index."""
-    monkeypatch.delenv("NDGRAD_DATA", raising=False)
-    monkeypatch.setenv("NDGRAD_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-packages-here"))
-    return tmp_path
-
-
 # -- the IDX parser ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", list(IDX_CODES))

@@ -1,12 +1,13 @@
-"""nn.data: datasets, the DataLoader, transforms and MNIST, after torch.utils.data and torchvision."""
+"""nn.data: datasets, the DataLoader, transforms, MNIST and Names, after torch.utils.data and torchvision."""
 from .dataset import (Dataset, Subset, TensorDataset, collate_samples, default_collate, fetch_batch,
                       random_split)
 from .dataloader import DataLoader
 from .transforms import (Compose, MeanImageSubtraction, Normalize, OneHot, Standardize, ToTensor, Transform,
                          is_batchable, one_hot)
 from .mnist import MNIST, IDXFormatError, read_idx
+from .names import Names
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "default_collate", "fetch_batch",
            "collate_samples", "DataLoader", "Transform", "Compose", "ToTensor", "Standardize",
            "MeanImageSubtraction", "Normalize", "OneHot", "is_batchable", "one_hot", "MNIST", "IDXFormatError",
-           "read_idx"]
+           "read_idx", "Names"]

