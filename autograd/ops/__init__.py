@@ -1,7 +1,7 @@
 """The primitive ops, one module per family, and the functions built on them."""
-from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, erf, exp, expm1, fix, floor, frac, gelu, log,
-                          log1p, neg, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
-                          tanh, trunc)
+from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, exp, expm1, fix, floor, frac, log, log1p, neg,
+                          reciprocal, round, rsqrt, sign, sin, sqrt, square, tanh, trunc)
+from .activations import erf, gelu, relu, sigmoid, softplus
 from .arithmetic import (add, div, divide, floor_divide, fmod, masked_fill, maximum, minimum, mul, multiply, pow,
                          remainder, sub, subtract, true_divide, where)
 from .comparison import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not,

@@ -4,10 +4,8 @@ Backward formulas are Tensor code (differentiable again); masks and constants ar
 wrapped as Tensors without grad.
 """
 import functools
-import math
 
 import numpy as np
-import scipy.special
 
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
@@ -148,50 +146,6 @@ class TanhGrad(Primitive):
         return grad_grad * (1 - y * y), grad_grad * grad * y * -2
 
 
-class Sigmoid(Primitive):
-    """sigmoid(x) = 1 / (1 + exp(-x)), by scipy.special.expit: never overflows, keeps tiny values
-    for very negative x (sigmoid(-100) is 3.7e-44, not 0), and runs at exp's speed (the
-    overflow-proof logaddexp form was 15x slower). sigmoid'(x) = y (1 - y)."""
-    @staticmethod
-    def forward(ctx, x):
-        out = np.asarray(scipy.special.expit(x), dtype=x.dtype)   # 0-d stays an array
-        if x.dtype.itemsize < 8:
-            tiny = x < -80   # expit's single precision flushes these subnormal results to 0; float64 keeps them
-            if tiny.any():
-                out[tiny] = scipy.special.expit(x[tiny].astype(np.float64))
-        return ctx.save_output(out)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return SigmoidGrad.apply(grad, ctx.output)
-
-
-class SigmoidGrad(Primitive):
-    """sigmoid's backward, grad * y (1 - y), as one op, differentiable in grad and y."""
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
-        return grad * (y - y * y)  # = grad * y (1 - y), in three array ops without a Python scalar
-
-    @staticmethod
-    def backward(ctx, grad_grad):
-        grad, y = ctx.saved_tensors
-        return grad_grad * (y * (1 - y)), grad_grad * grad * (1 - 2 * y)
-
-
-class Relu(Primitive):
-    """relu'(x) = 1 where x > 0, else 0 (0 at 0, as in PyTorch)."""
-    @staticmethod
-    def forward(ctx, x):
-        out = np.maximum(x, 0)
-        ctx.save_output(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * constant(ctx.output.data > 0)
-
-
 class Clamp(Primitive):
     """The gradient passes where min <= x <= max (both ends included, as in PyTorch)."""
     @staticmethod
@@ -210,80 +164,6 @@ class Clamp(Primitive):
         if high is not None:
             inside &= x.data <= high
         return grad * constant(inside)
-
-
-class Erf(Primitive):
-    """erf'(x) = 2/sqrt(pi) exp(-x**2). The forward is accurate to float64 (see `erf_array`)."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return erf_array(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (exp(-(x * x)) * (2 / math.sqrt(math.pi)))
-
-
-def erf_array(x):
-    """erf elementwise, in x's floating dtype (float64 for other dtypes).
-
-    SciPy's kernel (Cephes' rational approximations) is within a few ulps of the true value in
-    float64, as the series this replaced was, and 40-100x faster: in the small GPT's train step
-    the series took three quarters of the time.
-    """
-    x = np.asarray(x)
-    out = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float64)
-    return scipy.special.erf(x, out=out)   # an array even for 0-d x, which the ufunc alone makes a scalar
-
-
-# -- gelu ------------------------------------------------------------------------------------------
-
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-
-
-class Gelu(Primitive):
-    """gelu(x) = x Phi(x) with the exact normal CDF Phi(x) = (1 + erf(x / sqrt(2))) / 2, as
-    PyTorch's GELU(approximate='none'); gelu'(x) = Phi(x) + x phi(x), phi the normal density.
-
-    One op instead of five (scale, erf, add, multiply, multiply), and Phi(x) is kept for the
-    backward so erf runs once per step, as in PyTorch.
-    """
-    @staticmethod
-    def forward(ctx, x):
-        cdf = erf_array(x * x.dtype.type(_SQRT_HALF))
-        cdf += 1
-        cdf *= 0.5
-        ctx.save_for_backward(x, cdf)
-        return np.multiply(x, cdf, out=np.empty_like(x))
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, cdf = ctx.saved_tensors
-        return GeluGrad.apply(grad, x, cdf)
-
-
-class GeluGrad(Primitive):
-    """gelu's backward, grad (Phi(x) + x phi(x)), as one op; differentiable in grad and x
-    (gelu''(x) = phi(x) (2 - x**2)). `cdf` is Phi(x), saved by the forward: a constant here."""
-    @staticmethod
-    def forward(ctx, grad, x, cdf):
-        ctx.save_for_backward(grad, x, cdf)
-        slope = np.multiply(x, x, out=np.empty_like(x))    # an array even for 0-d x
-        slope *= -0.5
-        np.exp(slope, out=slope)
-        slope *= x
-        slope *= x.dtype.type(_INV_SQRT_2PI)     # x phi(x)
-        slope += cdf
-        slope *= grad
-        return slope
-
-    @staticmethod
-    def backward(ctx, grad_grad):
-        grad, x, cdf = ctx.saved_tensors
-        density = exp(x * x * -0.5) * _INV_SQRT_2PI
-        return grad_grad * (cdf + x * density), grad_grad * grad * density * (2 - x * x), None
 
 
 class Rounding(Primitive):
@@ -392,21 +272,6 @@ def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(floating(x))
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    """The logistic function 1 / (1 + exp(-x)), elementwise, without overflow. As `torch.sigmoid`."""
-    return Sigmoid.apply(floating(x))
-
-
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0), elementwise; the gradient at 0 is 0. As `torch.relu`."""
-    return Relu.apply(x)
-
-
-def erf(x: Tensor) -> Tensor:
-    """The error function, elementwise. As `torch.erf`."""
-    return Erf.apply(floating(x))
-
-
 def clone(x: Tensor) -> Tensor:
     """A copy of x with its own array, still in the graph (the gradient passes through unchanged). As
     `torch.clone`."""
@@ -489,14 +354,6 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
     return Rounding.apply(x, func=functools.partial(np.round, decimals=decimals))
 
 
-def gelu(x: Tensor) -> Tensor:
-    """x * Phi(x), Phi the standard normal CDF (exact, by erf), as one fused op; needs a floating
-    tensor. As `torch.nn.functional.gelu` with approximate='none'."""
-    if x.dtype.kind != "f":
-        raise DTypeError(f"gelu: needs a floating point tensor, got {x.dtype}")
-    return Gelu.apply(x)
-
-
 def frac(x: Tensor) -> Tensor:
     """The fractional part x - trunc(x), with x's sign, of a floating tensor. As `torch.frac`."""
     if x.dtype.kind != "f":
@@ -512,23 +369,3 @@ def cast(x: Tensor, dtype) -> Tensor:
     if x.dtype == dtype:
         return x
     return Cast.apply(x, dtype=dtype)
-
-
-# -- softplus --------------------------------------------------------------------------------------
-
-class Softplus(Primitive):
-    """log(1 + exp(x)), computed without overflow; softplus'(x) = sigmoid(x)."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.logaddexp(0, x).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * sigmoid(x)
-
-
-def softplus(x: Tensor) -> Tensor:
-    """log(1 + exp(x)), elementwise, without overflow. As `torch.nn.functional.softplus` with beta=1."""
-    return Softplus.apply(x)
