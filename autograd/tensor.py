@@ -510,7 +510,7 @@ class Tensor:
         """|x|, elementwise (gradient 0 at 0, as PyTorch)."""
         return ops.abs(self)
     def sign(self) -> Tensor:
-        """-1, 0 or 1, elementwise (a constant: the result does not require grad)."""
+        """-1, 0 or 1, elementwise (zero gradient)."""
         return ops.sign(self)
     def sin(self) -> Tensor:
         """The sine, elementwise."""
@@ -521,6 +521,45 @@ class Tensor:
     def tanh(self) -> Tensor:
         """The hyperbolic tangent, elementwise."""
         return ops.tanh(self)
+    def log2(self) -> Tensor:
+        """The base-2 logarithm, elementwise."""
+        return ops.log2(self)
+    def log10(self) -> Tensor:
+        """The base-10 logarithm, elementwise."""
+        return ops.log10(self)
+    def exp2(self) -> Tensor:
+        """2 ** x, elementwise."""
+        return ops.exp2(self)
+    def tan(self) -> Tensor:
+        """The tangent, elementwise."""
+        return ops.tan(self)
+    def asin(self) -> Tensor:
+        """The arcsine, elementwise."""
+        return ops.asin(self)
+    def acos(self) -> Tensor:
+        """The arccosine, elementwise."""
+        return ops.acos(self)
+    def atan(self) -> Tensor:
+        """The arctangent, elementwise."""
+        return ops.atan(self)
+    def atan2(self, other: TensorLike) -> Tensor:
+        """The angle of the point (other, self), elementwise: `torch.atan2(self, other)`."""
+        return ops.atan2(self, other)
+    def sinh(self) -> Tensor:
+        """The hyperbolic sine, elementwise."""
+        return ops.sinh(self)
+    def cosh(self) -> Tensor:
+        """The hyperbolic cosine, elementwise."""
+        return ops.cosh(self)
+    def asinh(self) -> Tensor:
+        """The inverse hyperbolic sine, elementwise."""
+        return ops.asinh(self)
+    def acosh(self) -> Tensor:
+        """The inverse hyperbolic cosine, elementwise."""
+        return ops.acosh(self)
+    def atanh(self) -> Tensor:
+        """The inverse hyperbolic tangent, elementwise."""
+        return ops.atanh(self)
     def sigmoid(self) -> Tensor:
         """1 / (1 + exp(-x)), elementwise."""
         return ops.sigmoid(self)

@@ -21,7 +21,7 @@ DOCUMENTED_MODULES = [
     "nn.optim.rmsprop", "nn.optim.adadelta", "nn.optim.lr_scheduler", "nn.data.dataloader",
     "nn.data.dataset", "nn.serialization", "nn.summary", "nn.init",
     "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
-    "autograd.ops.elementwise", "autograd.ops.activations", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
+    "autograd.ops.elementwise", "autograd.ops.activations", "autograd.ops.trigonometry", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
     "autograd.ops.softmax", "autograd.ops.shape", "autograd.ops.indexing", "autograd.ops.joining",
     "autograd.ops.linalg", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
     "nn.modules", "nn.modules.activation", "nn.modules.attention", "nn.modules.conv", "nn.modules.dropout",

@@ -1,6 +1,8 @@
 """The primitive ops, one module per family, and the functions built on them."""
-from .elementwise import (abs, cast, ceil, clamp, clip, clone, cos, exp, expm1, fix, floor, frac, log, log1p, neg,
-                          reciprocal, round, rsqrt, sign, sin, sqrt, square, tanh, trunc)
+from .elementwise import (abs, cast, ceil, clamp, clip, clone, exp, exp2, expm1, fix, floor, frac, log, log1p, log2,
+                          log10, neg, reciprocal, round, rsqrt, sign, sqrt, square, tanh, trunc)
+from .trigonometry import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
+                           atan2, atanh, cos, cosh, sin, sinh, tan)
 from .activations import erf, gelu, relu, sigmoid, softplus
 from .arithmetic import (add, div, divide, floor_divide, fmod, masked_fill, maximum, minimum, mul, multiply, pow,
                          remainder, sub, subtract, true_divide, where)

@@ -4,6 +4,7 @@ Backward formulas are Tensor code (differentiable again); masks and constants ar
 wrapped as Tensors without grad.
 """
 import functools
+import math
 
 import numpy as np
 
@@ -62,6 +63,31 @@ class Log(Primitive):
         return grad / x
 
 
+class LogBase(Primitive):
+    """log2 and log10: d log_b(x)/dx = 1 / (x ln b)."""
+    @staticmethod
+    def forward(ctx, x, func, ln_base):
+        ctx.ln_base = ln_base
+        ctx.save_for_backward(x)
+        return func(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * ctx.ln_base)
+
+
+class Exp2(Primitive):
+    """2**x; its derivative is 2**x ln 2, from the saved output."""
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.save_output(np.exp2(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.output * math.log(2)
+
+
 class Log1p(Primitive):
     @staticmethod
     def forward(ctx, x):
@@ -96,30 +122,6 @@ class Abs(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * constant(np.sign(x.data))
-
-
-class Sin(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * cos(x)
-
-
-class Cos(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * sin(x)
 
 
 class Tanh(Primitive):
@@ -242,6 +244,21 @@ def log(x: Tensor) -> Tensor:
     return Log.apply(floating(x))
 
 
+def log2(x: Tensor) -> Tensor:
+    """The base-2 logarithm, elementwise (exact at powers of 2). As `torch.log2`."""
+    return LogBase.apply(floating(x), func=np.log2, ln_base=math.log(2))
+
+
+def log10(x: Tensor) -> Tensor:
+    """The base-10 logarithm, elementwise. As `torch.log10`."""
+    return LogBase.apply(floating(x), func=np.log10, ln_base=math.log(10))
+
+
+def exp2(x: Tensor) -> Tensor:
+    """2**x, elementwise. As `torch.exp2`."""
+    return Exp2.apply(floating(x))
+
+
 def log1p(x: Tensor) -> Tensor:
     """log(1 + x), elementwise, accurate for small x. As `torch.log1p`."""
     return Log1p.apply(floating(x))
@@ -255,16 +272,6 @@ def sqrt(x: Tensor) -> Tensor:
 def abs(x: Tensor) -> Tensor:
     """|x|, elementwise; the gradient at 0 is 0. As `torch.abs`."""
     return Abs.apply(x)
-
-
-def sin(x: Tensor) -> Tensor:
-    """The sine (radians), elementwise. As `torch.sin`."""
-    return Sin.apply(floating(x))
-
-
-def cos(x: Tensor) -> Tensor:
-    """The cosine (radians), elementwise. As `torch.cos`."""
-    return Cos.apply(floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
