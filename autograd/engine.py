@@ -267,16 +267,17 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
     elif leaf.grad is not None and _solely_held(leaf) and _addable_in_place(leaf.grad.data, grad.data):
         # As PyTorch, accumulate into the existing .grad; the incoming gradient is only read.
         leaf.grad.data += grad.data
+    elif leaf.grad is not None:
+        leaf.grad = Tensor._make(leaf.grad.data + grad.data, False, None)
     else:
-        grad = grad.detach()
         data = grad.data
         # A gradient shared with another leaf or with the caller, or a read-only broadcast view,
         # must not become this leaf's .grad as it is: the user may update .grad in place.
         handed_out = sinks.handed_out
         if id(data) in handed_out or not data.flags.writeable or data.base is not None and id(data.base) in handed_out:
-            grad = Tensor._make(data.copy(), False, None)
-        handed_out.add(id(grad.data))
-        leaf.grad = grad if leaf.grad is None else Tensor._make(leaf.grad.data + grad.data, False, None)
+            data = data.copy()
+        handed_out.add(id(data))
+        leaf.grad = Tensor._make(data, False, None)
     run_post_accumulate_grad_hooks(leaf)
 
 

@@ -117,19 +117,23 @@ class Function:
         returned = cls.forward(ctx, *arrays, **kwargs)
         ctx._inputs = None
         if returned.__class__ is tuple:
-            return _record_outputs(ctx, returned, record, edges, slots)
-        out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
-        if not record or out.dtype.kind not in "fc" or (not cls.tensor_backward and ctx._is_marked(returned)):
-            return Tensor._make(out, False, None)
+            result, recorded = _several_outputs(ctx, returned, record)
+            if not recorded:
+                return result
+        else:
+            out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
+            if not record or out.dtype.kind not in "fc" or (not cls.tensor_backward and ctx._is_marked(returned)):
+                return Tensor._make(out, False, None)
+            ctx.shape = out.shape
+            ctx.dtype = out.dtype
+            result = Tensor._make(out, True, ctx)
         ctx.edges = tuple(edges)
         if slots:
             ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
-        ctx.shape = out.shape
-        ctx.dtype = out.dtype
         if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
         if grad_mode._state.anomaly:
             ctx.site = _creation_site()
-        return Tensor._make(out, True, ctx)
+        return result
 
     # -- saving values for backward ------------------------------------------------------------
     def save_for_backward(self, *values):
@@ -292,25 +296,20 @@ def _constants(result):
     return Tensor._make(np.asarray(result), False, None)
 
 
-def _record_outputs(ctx, returned, record, edges, slots):
+def _several_outputs(ctx, returned, record):
     """The Tensors of an op that returned several arrays: each differentiable one has this node as
-    grad_fn and its own output index; marked, integer and None outputs stay outside the graph."""
+    grad_fn and its own output index; marked, integer and None outputs stay outside the graph.
+    Returns (the tuple, whether any output was recorded), having set the node's output metadata."""
     outputs = [None if o is None else o if o.__class__ is np.ndarray else np.asarray(o) for o in returned]
     differentiable = [record and o is not None and o.dtype.kind in "fc" and not ctx._is_marked(r)
                       for o, r in zip(outputs, returned)]
     if True not in differentiable:
-        return _constants(tuple(outputs))
-    ctx.edges = tuple(edges)
-    if slots:
-        ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
+        return _constants(tuple(outputs)), False
     ctx.n_outputs = len(outputs)
     # `shape` is for nodes with one output (a 1-tuple included); the engine reads `shapes` otherwise.
     ctx.shape, ctx.dtype = (outputs[0].shape, outputs[0].dtype) if len(outputs) == 1 else (None, None)
     ctx.shapes = tuple(None if o is None else o.shape for o in outputs)
     ctx.dtypes = tuple(None if o is None else o.dtype for o in outputs)
-    if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
-    if grad_mode._state.anomaly:
-        ctx.site = _creation_site()
     tensors = []
     for index, (out, is_differentiable) in enumerate(zip(outputs, differentiable)):
         if out is None:
@@ -322,7 +321,7 @@ def _record_outputs(ctx, returned, record, edges, slots):
             tensors.append(t)
         else:
             tensors.append(Tensor._make(out, False, None))
-    return tuple(tensors)
+    return tuple(tensors), True
 
 
 def _creation_site():

@@ -12,6 +12,7 @@ refused in the same way when the tensor requires grad.
 import numpy as np
 
 from . import grad_mode, ops
+from .creation import as_tensor
 from .tensor import Tensor
 
 # ufunc -> the autograd op, called with the ufunc's inputs (Tensors, arrays or numbers).
@@ -84,7 +85,6 @@ _FUNCTIONS = {
     np.roll: lambda a, shift, axis=None: ops.roll(a, shift, axis),
     np.tril: lambda m, k=0: ops.tril(m, k), np.triu: lambda m, k=0: ops.triu(m, k),
     np.tile: lambda A, reps: ops.tile(A, (reps,) if isinstance(reps, int) else tuple(reps)),
-    np.abs: lambda x, **_: ops.abs(x),
 }
 
 
@@ -99,7 +99,8 @@ def _np_split(a, indices_or_sections, axis):
 
 
 def _tensor(value):
-    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+    """A NumPy function's array argument as a tensor (NumPy's dtype rules for lists)."""
+    return as_tensor(np.asarray(value)) if not isinstance(value, Tensor) else value
 
 
 def _tensors_in(values):

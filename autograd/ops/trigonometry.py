@@ -47,10 +47,10 @@ class Tan(Primitive):
 
 class Inverse(Primitive):
     """asin, acos, atan, asinh, acosh, atanh: `derivative(x)` gives each one's derivative as Tensor
-    ops (so it is differentiable again)."""
+    ops (so it is differentiable again). The node is named after the function (AsinBackward...)."""
     @staticmethod
     def forward(ctx, x, func, derivative):
-        ctx.derivative = derivative
+        ctx.func, ctx.derivative = func, derivative
         ctx.save_for_backward(x)
         return func(x)
 
@@ -58,6 +58,9 @@ class Inverse(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * ctx.derivative(x)
+
+    def name(self):
+        return "A" + self.func.__name__[3:]   # np.arcsin -> Asin, as torch's AsinBackward0
 
 
 class Sinh(Primitive):
