@@ -22,8 +22,7 @@ recording on: pass it as an argument to differentiate through the transform with
 """
 import contextlib
 
-from .engine import grad as _autograd_grad
-from .functional import _jacobian_by_rows
+from .functional import _fresh_leaves, _grad, _jacobian_by_rows
 from .creation import zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
@@ -95,8 +94,7 @@ def _fresh(api, x, build_graph):
     if x.dtype.kind not in "fc":
         raise RuntimeError(f"{api}: cannot differentiate with respect to a {x.dtype} tensor of shape {x.shape}; "
                            "only floating point tensors have gradients")
-    # A differentiable copy keeps the link to whatever x came from; otherwise a new leaf.
-    return x.clone() if build_graph and x.requires_grad else x.detach().requires_grad_()
+    return _fresh_leaves((x,), build_graph, need_graph=True)[0]
 
 
 def _prepare(api, args, kwargs, argnums):
@@ -127,11 +125,7 @@ def _detached_unless(tree, build_graph):
 
 def _gradients(outputs, inputs, cotangents, retain_graph, create_graph):
     """ag.grad over the outputs that require grad, zeros for inputs no output reaches."""
-    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
-    found = [None] * len(inputs)
-    if pairs:
-        found = _autograd_grad([o for o, _ in pairs], list(inputs), [c for _, c in pairs],
-                               retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
+    found = _grad(outputs, inputs, cotangents, create_graph=create_graph, retain_graph=retain_graph)
     return [zeros_like(x) if g is None else g for g, x in zip(found, inputs)]
 
 

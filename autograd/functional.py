@@ -182,14 +182,18 @@ def _reverse(fn_name, roots, inputs, v, create_graph, strict, stage, retain_grap
     return _fill_in_zeros(fn_name, found, inputs, strict, create_graph, stage)
 
 
-def _double_backward_trick(fn_name, outputs, inputs, v, create_graph, strict, stage, retain_graph=None):
-    """J v for the function inputs -> outputs, by two reverse passes (module docstring). The second
-    pass runs through the first's graph into the function's: `retain_graph` keeps both for another v."""
+def _vector_jacobian_graph(outputs, inputs):
+    """The first of the double-backward trick's two passes: (u, u^T J) with u zero cotangents that
+    require grad, recorded, so that a second pass through it from v gives J v (module docstring)."""
     with enable_grad():
         cotangents = tuple(zeros_like(out, requires_grad=True) for out in outputs)
-        vector_jacobian = _grad(outputs, inputs, cotangents, create_graph=True)
-    return vector_jacobian, _reverse(fn_name, vector_jacobian, cotangents, v, create_graph, strict, stage,
-                                     retain_graph)
+        return cotangents, _grad(outputs, inputs, cotangents, create_graph=True)
+
+
+def _double_backward_trick(fn_name, outputs, inputs, v, create_graph, strict, stage):
+    """J v for the function inputs -> outputs, by two reverse passes (module docstring)."""
+    cotangents, vector_jacobian = _vector_jacobian_graph(outputs, inputs)
+    return vector_jacobian, _reverse(fn_name, vector_jacobian, cotangents, v, create_graph, strict, stage)
 
 
 def _returned(outputs, outputs_were_tuple, result, result_was_tuple, create_graph):
@@ -312,12 +316,13 @@ def _jacobian_by_rows(outputs, inputs, create_graph, strict):
 def _jacobian_by_columns(outputs, inputs):
     """The same blocks, one double-backward J e_k per input element."""
     columns = [[[] for _ in inputs] for _ in outputs]
+    cotangents, vector_jacobian = _vector_jacobian_graph(outputs, inputs)   # once: it is the same for every column
     for j, x in enumerate(inputs):
         for k in range(x.numel()):
             directions = tuple(_one_hot(x.shape, x.dtype, k) if m == j else zeros_like(y)
                                for m, y in enumerate(inputs))
-            _, image = _double_backward_trick("jacobian", outputs, inputs, directions, False, False, "back_trick",
-                                              retain_graph=True)
+            image = _reverse("jacobian", vector_jacobian, cotangents, directions, False, False, "back_trick",
+                             retain_graph=True)
             for i, column in enumerate(image):
                 columns[i][j].append(column)
     with no_grad():

@@ -43,17 +43,17 @@ def _check_inputs(op, inputs):
     return tuple(checked)
 
 
-def _as_float64(values):
-    """User-given grad_outputs in float64, to match inputs that `_check_inputs` widened."""
-    return [g if not isinstance(g, Tensor) or g.dtype.kind != "f" or g.dtype == np.float64
-            else Tensor._make(g.data.astype(np.float64), False, None) for g in values]
-
-
 def _numerical_jacobian_column(fn, inputs, x, flat_index, eps):
-    """d(all outputs, flattened) / d x[flat_index], by central differences."""
-    step = np.zeros(x.data.size)
-    step[flat_index] = 1.0
-    return _numerical_directional_derivative(fn, inputs, x, step, eps)
+    """d(all outputs, flattened) / d x[flat_index], by central differences; x is changed in place
+    (its array is contiguous: we made it so) and restored."""
+    flat = x.data.reshape(-1)
+    original = flat[flat_index]
+    flat[flat_index] = original + eps
+    plus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+    flat[flat_index] = original - eps
+    minus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+    flat[flat_index] = original
+    return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
 def _numerical_directional_derivative(fn, inputs, x, direction, eps):
@@ -184,9 +184,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     outputs = _outputs(fn, inputs)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
-        grad_outputs = [Tensor._make(rng.standard_normal(o.shape), False, None) for o in outputs]
-    else:
-        grad_outputs = _as_float64([grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs)
+        grad_outputs = [rng.standard_normal(o.shape) for o in outputs]
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    # In float64, like the inputs _check_inputs widened, and differentiated too.
     grad_outputs = [Tensor._make(np.array(g.data if isinstance(g, Tensor) else g, dtype=np.float64), o.requires_grad, None)
                     for g, o in zip(grad_outputs, outputs)]
     differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
