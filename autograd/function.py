@@ -51,8 +51,10 @@ class Function:
 
     # What every recorded node sets lives in slots, so most nodes never make an instance dict; op
     # parameters (ctx.dim = ...) go to the dict.
+    # `made_by` is the nn.Module whose forward returned the node's output (set on every module call,
+    # read by draw_graph), a slot so that it makes no instance dict either.
     __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_inputs", "_saved", "_output_data", "_freed",
-                 "__dict__", "__weakref__")
+                 "made_by", "__dict__", "__weakref__")
 
     # Rarely set, so kept as class defaults rather than filled in on every call.
     n_outputs = 1

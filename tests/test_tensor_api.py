@@ -397,3 +397,14 @@ def test_descending_sort_and_topk_order_nan_ties_and_integers_as_torch(values, d
     if dtype != np.bool_:
         np.testing.assert_array_equal(ag.topk(ag.tensor(array), 2).values.data,
                                       torch.topk(torch.tensor(array), 2).values.numpy())
+
+
+def test_atan2_of_shapes_that_do_not_broadcast_names_the_op_and_shapes():
+    with pytest.raises(ag.ShapeError, match=r"atan2.*\(2, 3\).*\(4,\)"):
+        ag.atan2(ag.ones(2, 3), ag.ones(4))
+
+
+def test_softplus_of_an_integer_tensor_is_computed_in_float32_like_the_other_floating_ops():
+    out = ag.softplus(ag.tensor([0, 2]))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, np.log1p(np.exp([0.0, 2.0])), rtol=1e-6)

@@ -145,7 +145,7 @@ class Softplus(Primitive):
 
 def softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), elementwise, without overflow. As `torch.nn.functional.softplus` with beta=1."""
-    return Softplus.apply(x)
+    return Softplus.apply(floating(x))
 
 
 # -- the functions -----------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def data_of(value):
     return value.data if isinstance(value, Tensor) else value
 
 
-def _broadcasting(op_name, ufunc, x, y):
+def broadcasting_ufunc(op_name, ufunc, x, y):
+    """ufunc(x, y) with broadcasting, or a ShapeError naming the op and both shapes."""
     try:
         return ufunc(x, y)
     except ValueError:
@@ -61,7 +62,7 @@ def _broadcasting(op_name, ufunc, x, y):
 class Add(Primitive):
     @staticmethod
     def forward(ctx, x, y):
-        return _broadcasting("add", np.add, x, y)
+        return broadcasting_ufunc("add", np.add, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -71,7 +72,7 @@ class Add(Primitive):
 class Sub(Primitive):
     @staticmethod
     def forward(ctx, x, y):
-        return _broadcasting("sub", np.subtract, x, y)
+        return broadcasting_ufunc("sub", np.subtract, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -82,7 +83,7 @@ class Mul(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return _broadcasting("mul", np.multiply, x, y)
+        return broadcasting_ufunc("mul", np.multiply, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -97,7 +98,7 @@ class Div(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return _broadcasting("div", np.true_divide, x, y)
+        return broadcasting_ufunc("div", np.true_divide, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -111,7 +112,7 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return _broadcasting("pow", np.power, x, y)
+        return broadcasting_ufunc("pow", np.power, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -152,7 +153,7 @@ class Remainder(Primitive):
         ctx.rounding = rounding
         _check_integer_divisor(op, x, y)
         with np.errstate(divide="ignore", invalid="ignore"):  # float % 0 is NaN, as in PyTorch
-            return _broadcasting(op, ufunc, x, y)
+            return broadcasting_ufunc(op, ufunc, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -172,7 +173,7 @@ class FloorDivide(Primitive):
     def forward(ctx, x, y):
         _check_integer_divisor("floor_divide", x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _broadcasting("floor_divide", np.floor_divide, x, y)
+            return broadcasting_ufunc("floor_divide", np.floor_divide, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -191,7 +192,7 @@ class Maximum(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return _broadcasting("maximum", np.maximum, x, y)
+        return broadcasting_ufunc("maximum", np.maximum, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -206,7 +207,7 @@ class Minimum(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return _broadcasting("minimum", np.minimum, x, y)
+        return broadcasting_ufunc("minimum", np.minimum, x, y)
 
     @staticmethod
     def backward(ctx, grad):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..function import Primitive
+from .reduction import normalize_axes
 from .softmax import log_softmax, log_softmax_array, shifted, softmax
 
 
@@ -84,7 +85,8 @@ def softmax_cross_entropy(input, coef, dim=1, scale=None):
     mean) summed over everything and scaled. `coef` holds per-class coefficients of input's shape
     (one-hot targets times class weights, label smoothing, or probabilities): cross-entropy in one
     stable fused op, which nn.functional.cross_entropy builds on."""
-    return SoftmaxCrossEntropy.apply(input, coef, axis=dim % input.ndim, scale=scale)
+    (axis,) = normalize_axes("softmax_cross_entropy", dim, input.ndim)
+    return SoftmaxCrossEntropy.apply(input, coef, axis=axis, scale=scale)
 
 
 # -- binary cross-entropy --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from ..broadcasting import expand, sum_to
 from ..errors import ShapeError
 from ..function import Primitive
 from .elementwise import constant
+from .reduction import keepdim_shape
 from .workspace import workspace
 
 
@@ -86,7 +87,7 @@ class Normalize(Primitive):
                 out *= weight.reshape(as_matrix)
         if bias is not None:
             out += bias.reshape(as_matrix)
-        keepdims_shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
+        keepdims_shape = keepdim_shape(x.shape, axes)
         if stats is not None:
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
         own_shape = next((p.shape for p in (weight, bias) if p is not None), None)

@@ -5,8 +5,8 @@ import numpy as np
 
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
-from .arithmetic import operands
-from .elementwise import floating, sqrt
+from .arithmetic import broadcasting_ufunc, operands
+from .elementwise import floating, rsqrt
 
 
 class Sin(Primitive):
@@ -92,7 +92,7 @@ class Atan2(Primitive):
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
-        return np.arctan2(y, x)
+        return broadcasting_ufunc("atan2", np.arctan2, y, x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -120,12 +120,12 @@ def tan(x: Tensor) -> Tensor:
 
 def asin(x: Tensor) -> Tensor:
     """The arcsine, elementwise; NaN outside [-1, 1]. As `torch.asin` (alias `arcsin`)."""
-    return Inverse.apply(floating(x), func=np.arcsin, derivative=lambda t: 1 / sqrt(1 - t * t))
+    return Inverse.apply(floating(x), func=np.arcsin, derivative=lambda t: rsqrt(1 - t * t))
 
 
 def acos(x: Tensor) -> Tensor:
     """The arccosine, elementwise; NaN outside [-1, 1]. As `torch.acos` (alias `arccos`)."""
-    return Inverse.apply(floating(x), func=np.arccos, derivative=lambda t: -1 / sqrt(1 - t * t))
+    return Inverse.apply(floating(x), func=np.arccos, derivative=lambda t: -rsqrt(1 - t * t))
 
 
 def atan(x: Tensor) -> Tensor:
@@ -145,12 +145,12 @@ def cosh(x: Tensor) -> Tensor:
 
 def asinh(x: Tensor) -> Tensor:
     """The inverse hyperbolic sine, elementwise. As `torch.asinh` (alias `arcsinh`)."""
-    return Inverse.apply(floating(x), func=np.arcsinh, derivative=lambda t: 1 / sqrt(t * t + 1))
+    return Inverse.apply(floating(x), func=np.arcsinh, derivative=lambda t: rsqrt(t * t + 1))
 
 
 def acosh(x: Tensor) -> Tensor:
     """The inverse hyperbolic cosine, elementwise; NaN below 1. As `torch.acosh` (alias `arccosh`)."""
-    return Inverse.apply(floating(x), func=np.arccosh, derivative=lambda t: 1 / sqrt(t * t - 1))
+    return Inverse.apply(floating(x), func=np.arccosh, derivative=lambda t: rsqrt(t * t - 1))
 
 
 def atanh(x: Tensor) -> Tensor:

@@ -33,6 +33,15 @@ def ntuple(value, n):
     return value * n if len(value) == 1 else value
 
 
+_INPUT_LAYOUTS = {1: "a 3-D (N, C, L) or 2-D (C, L)", 2: "a 4-D (N, C, H, W) or 3-D (C, H, W)"}
+
+
+def check_spatial_input(module, input, dims):
+    """A ShapeError naming the layer unless `input` is a batched or unbatched input of a `dims`-d layer."""
+    if input.ndim not in (dims + 1, dims + 2):
+        raise shape_error(module, f"expected {_INPUT_LAYOUTS[dims]} input", input.shape)
+
+
 def shape_error(module, message, shape):
     """A ShapeError that names the layer (its repr) and the input's shape."""
     return ag.ShapeError(f"{module!r}: {message}, got input of shape {tuple(shape)}")

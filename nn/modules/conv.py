@@ -2,10 +2,7 @@
 
 from .. import functional as F
 from ..module import Module
-from ._utils import new_parameter, ntuple, reset_weight_and_bias, shape_error
-
-_INPUT_LAYOUTS = {1: "a 3-D (N, C, L) or 2-D (C, L)", 2: "a 4-D (N, C, H, W) or 3-D (C, H, W)"}
-
+from ._utils import check_spatial_input, new_parameter, ntuple, reset_weight_and_bias, shape_error
 
 class _ConvNd(Module):
     """What every convolution module shares, as torch.nn's _ConvNd: the arguments (as tuples of
@@ -55,8 +52,7 @@ class _ConvNd(Module):
 
     def _check(self, input):
         n = self.dims
-        if input.ndim not in (n + 1, n + 2):
-            raise shape_error(self, f"expected {_INPUT_LAYOUTS[n]} input", input.shape)
+        check_spatial_input(self, input, n)
         if input.shape[-n - 1] != self.in_channels:
             raise shape_error(self, f"expected an input with in_channels={self.in_channels} channels "
                               f"(dim {input.ndim - n - 1})", input.shape)

@@ -1,17 +1,13 @@
 """Pooling: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d."""
 from .. import functional as F
 from ..module import Module
-from ._utils import ntuple, shape_error
-
-_INPUT_LAYOUTS = {1: "a 3-D (N, C, L) or 2-D (C, L)", 2: "a 4-D (N, C, H, W) or 3-D (C, H, W)"}
-
+from ._utils import check_spatial_input, ntuple
 
 class _Pool(Module):
     dims = 2
 
     def _check(self, input):
-        if input.ndim not in (self.dims + 1, self.dims + 2):
-            raise shape_error(self, f"expected {_INPUT_LAYOUTS[self.dims]} input", input.shape)
+        check_spatial_input(self, input, self.dims)
 
 
 class _MaxPoolNd(_Pool):

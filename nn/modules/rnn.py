@@ -108,7 +108,7 @@ class RNNBase(Module):
         directions = 2 if bidirectional else 1
         gate_size = self._gates[mode] * hidden_size
         out_size = proj_size or hidden_size
-        self._flat_weights_names, self._all_weights = [], []
+        self._all_weights = []
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else out_size * directions
             for direction in range(directions):
@@ -121,7 +121,6 @@ class RNNBase(Module):
                 names = [pattern.format(layer, suffix) for pattern, _ in shapes]
                 for param_name, (_, shape) in zip(names, shapes):
                     setattr(self, param_name, new_parameter(shape, dtype, device))
-                self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
 
