@@ -822,15 +822,20 @@ def format_confusion(confusion):
     return "\n".join(lines)
 
 
+def load_weights(model, state_dict, path, model_name):
+    """`model` with a checkpoint's weights loaded, or a UsageError naming `path` if they do not fit."""
+    try:
+        model.load_state_dict(state_dict)
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as error:
+        raise UsageError(f"{path}: the weights do not fit the {model_name} model ({_one_line(error)})") from None
+    return model
+
+
 def evaluate_checkpoint(path, batch_size=EVAL_BATCH_SIZE):
     """(config, training state, test metrics from evaluate()) of the model in checkpoint `path`."""
     saved = read_checkpoint(path)
     config = config_from_checkpoint(saved["state"])
-    model = build_model(config.model)
-    try:
-        model.load_state_dict(saved["model"])
-    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as error:
-        raise UsageError(f"{path}: the weights do not fit the {config.model} model ({_one_line(error)})") from None
+    model = load_weights(build_model(config.model), saved["model"], path, config.model)
     test = load_mnist(train=False)
     return config, saved["state"], evaluate(model, normalize_images(test.data), test.targets, batch_size)
 
@@ -934,7 +939,7 @@ def _train_command(args):
                 raise KeyboardInterrupt
 
     if args.data == "names":
-        return train_names.train_command(args, on_batch_end)
+        return train_names.train_command(args, config, on_batch_end)
     result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
                    log=lambda line: print(line, flush=True))
     if result.interrupted:

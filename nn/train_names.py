@@ -27,7 +27,7 @@ from . import train as train_module
 from .char_models import CHAR_MODELS, build_char_model, sample, sequence_loss
 from .data.names import VOCABULARY, decode
 from .train import (CHECKPOINT_FILE, CONFIG_RULES, CURVES_FILE, METRICS_FILE, POSITION_RULES, PROG, DataUnavailable,
-                    TrainConfig, TrainResult, UsageError, _non_negative_int, _one_line, _plural,
+                    TrainConfig, TrainResult, UsageError, _non_negative_int, _plural,
                     _positive_int, _replace_atomically, check_fields, claim_output_directory, loss_value,
                     make_optimizer, non_negative_number, one_of, open_run, positive_int, restored_progress, run_epochs,
                     write_checkpoint, write_metrics)
@@ -232,12 +232,8 @@ def load_trained(path):
     """(config, model) from the checkpoint at `path` (a file or a run directory)."""
     saved = read_checkpoint(path)
     state = saved["state"]
-    config = TrainConfig(**{f.name: state["config"][f.name] for f in dataclasses.fields(TrainConfig)})
-    model = build_model(config, state["block_size"])
-    try:
-        model.load_state_dict(saved["model"])
-    except (KeyError, ValueError, RuntimeError, TypeError) as error:
-        raise UsageError(f"{path}: the weights do not fit the {config.model} model ({_one_line(error)})") from None
+    config = train_module.config_from_checkpoint(state)
+    model = train_module.load_weights(build_model(config, state["block_size"]), saved["model"], path, config.model)
     return config, model, state["block_size"]
 
 
@@ -268,10 +264,8 @@ def sample_command(args):
     return 0
 
 
-def train_command(args, on_batch_end):
-    """`ndgrad train --data names`: returns the exit status."""
-    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         optimizer=args.optimizer, seed=args.seed, limit=args.limit, schedule=args.schedule)
+def train_command(args, config, on_batch_end):
+    """`ndgrad train --data names` with the TrainConfig nn.train made of `args`: returns the exit status."""
     out_dir = Path(args.out or Path("runs") / f"names-{args.model or DEFAULT_MODEL}")
     result = train(config, out_dir, resume=args.resume, on_batch_end=on_batch_end, progress=args.progress,
                    log=lambda line: print(line, flush=True))
