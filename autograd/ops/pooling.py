@@ -137,9 +137,12 @@ class _PoolPlan:
 
 
 class MaxPool2d(Primitive):
-    """Max over each window; the gradient goes to each window's first maximum (MaxPoolScatter)."""
+    """Max over each window; the gradient goes to each window's first maximum (MaxPoolScatter).
+    With return_indices, a second output (int64, outside the graph) holds each maximum's flat
+    position in its input plane, read off the same winners."""
     @staticmethod
-    def forward(ctx, x, geometry):
+    def forward(ctx, x, geometry, return_indices=False):
+        image_width = x.shape[3]
         kernel, stride, padding, dilation, out_hw, extra = geometry
         x, swapped = _last_axes_contiguous(x)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -155,10 +158,11 @@ class MaxPool2d(Primitive):
         if plan.row_winner is None and plan.column_winner is None:
             out = out.copy()  # a 1x1 kernel picks a view of the input: never hand that out
         ctx.save_for_backward(plan)  # freed after backward, like any saved value
-        return out.transpose(1, 0, 2, 3) if swapped else out
+        out = out.transpose(1, 0, 2, 3) if swapped else out
+        return (out, _flat_indices(plan, image_width)) if return_indices else out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_indices=None):
         return MaxPoolScatter.apply(grad, plan=ctx.saved_tensors[0])
 
 
@@ -240,28 +244,19 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                                 f"kernel size {kernel} (dilation {dilation})")
     out_hw, extra = pool_geometry("max_pool2d", input.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     geometry = (kernel, stride, padding, dilation, out_hw, extra)
-    out = MaxPool2d.apply(input, geometry=geometry)
-    if not return_indices:
-        return out
-    return out, constant(_flat_indices(out.grad_fn, input, geometry))
+    return MaxPool2d.apply(input, geometry=geometry, return_indices=return_indices)
 
 
-def _flat_indices(node, x, geometry):
+def _flat_indices(plan, image_width):
     """PyTorch's return_indices: each maximum's flat position in its (H, W) input plane."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), extra = geometry
-    if node is None:  # not recorded: run the forward again to find the maxima
-        node = object.__new__(MaxPool2d)
-        node._saved = node._output_data = None
-        node._inputs = [x]  # recording, so that forward saves its plan
-        MaxPool2d.forward(node, x.data, geometry)
-    (plan,) = node.saved_tensors
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), extra = plan.geometry
     row = np.zeros(plan.out_shape, np.int64) if plan.row_winner is None else plan.row_winner.astype(np.int64)
     column_winner = (np.zeros(plan.rows_shape, np.int64) if plan.column_winner is None
                      else plan.column_winner.astype(np.int64))
     column = _pick(column_winner, plan.row_winner, plan.row_offsets, plan.out_shape)
     rows = np.arange(oh)[:, None] * sh - ph + row * dh
     cols = np.arange(ow)[None, :] * sw - pw + column * dw
-    flat = rows * x.shape[3] + cols
+    flat = rows * image_width + cols
     return flat.transpose(1, 0, 2, 3) if plan.swapped else flat
 
 
