@@ -28,6 +28,8 @@ import numpy as np
 
 import autograd as ag
 
+from .files import atomic_write
+
 STATISTICS_BATCH_SIZE = 256  # images `ndgrad train --layer-stats` measures on
 
 
@@ -185,8 +187,11 @@ def write_layer_statistics(model, loss_fn, inputs, target, out_dir):
         with LayerStatistics(model) as stats:
             loss_fn(model(ag.as_tensor(inputs)), ag.as_tensor(target)).backward()
         text_path, plot_path = out_dir / "layer_stats.txt", out_dir / "gradient_flow.png"
-        text_path.write_text(str(stats) + "\n")
-        stats.plot_gradient_flow().savefig(plot_path, dpi=100)
+        # Through nn.files.atomic_write, as every other output of `ndgrad train`.
+        with atomic_write(text_path, "layer statistics") as f:
+            f.write((str(stats) + "\n").encode("utf-8"))
+        with atomic_write(plot_path, "layer statistics") as f:
+            stats.plot_gradient_flow().savefig(f, dpi=100, format="png")
     finally:
         model.load_state_dict(snapshot)
         for p in model.parameters():

@@ -209,7 +209,8 @@ def evaluate(model, images, labels, batch_size=EVAL_BATCH_SIZE):
                 logits = model(x)
                 loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
                 predicted = logits.data.argmax(axis=1)
-                np.add.at(confusion, (y.data, predicted), 1)
+                confusion += np.bincount(y.data * NUM_CLASSES + predicted,
+                                         minlength=NUM_CLASSES * NUM_CLASSES).reshape(NUM_CLASSES, NUM_CLASSES)
     finally:
         model.train(was_training)
     count, correct = len(images), int(np.trace(confusion))
