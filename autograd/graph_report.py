@@ -143,7 +143,7 @@ class _Naming:
 
 
 def _op_name(node):
-    return node.name() if hasattr(node, "name") else type(node).__name__
+    return node.name()
 
 
 def _layout(item):

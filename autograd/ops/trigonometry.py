@@ -9,30 +9,6 @@ from .arithmetic import broadcasting_ufunc, operands
 from .elementwise import floating, rsqrt
 
 
-class Sin(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * cos(x)
-
-
-class Cos(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * sin(x)
-
-
 class Tan(Primitive):
     """tan'(x) = 1 + tan(x)**2, from the saved output."""
     @staticmethod
@@ -45,9 +21,10 @@ class Tan(Primitive):
         return grad * (1 + y * y)
 
 
-class Inverse(Primitive):
-    """asin, acos, atan, asinh, acosh, atanh: `derivative(x)` gives each one's derivative as Tensor
-    ops (so it is differentiable again). The node is named after the function (AsinBackward...)."""
+class Trigonometric(Primitive):
+    """sin, cos, sinh, cosh and the inverse functions: `func` on arrays forward, and backward
+    grad * derivative(x), the derivative given as Tensor ops (so it is differentiable again). The
+    node is named after the function (SinBackward, AsinBackward...)."""
     @staticmethod
     def forward(ctx, x, func, derivative):
         ctx.func, ctx.derivative = func, derivative
@@ -60,31 +37,8 @@ class Inverse(Primitive):
         return grad * ctx.derivative(x)
 
     def name(self):
-        return "A" + self.func.__name__[3:]   # np.arcsin -> Asin, as torch's AsinBackward0
-
-
-class Sinh(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sinh(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * cosh(x)
-
-
-class Cosh(Primitive):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cosh(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * sinh(x)
+        name = self.func.__name__   # np.arcsin -> Asin, as torch's AsinBackward0
+        return "A" + name[3:] if name.startswith("arc") else name.capitalize()
 
 
 class Atan2(Primitive):
@@ -105,12 +59,12 @@ class Atan2(Primitive):
 
 def sin(x: Tensor) -> Tensor:
     """The sine (radians), elementwise. As `torch.sin`."""
-    return Sin.apply(floating(x))
+    return Trigonometric.apply(floating(x), func=np.sin, derivative=cos)
 
 
 def cos(x: Tensor) -> Tensor:
     """The cosine (radians), elementwise. As `torch.cos`."""
-    return Cos.apply(floating(x))
+    return Trigonometric.apply(floating(x), func=np.cos, derivative=lambda t: -sin(t))
 
 
 def tan(x: Tensor) -> Tensor:
@@ -120,42 +74,42 @@ def tan(x: Tensor) -> Tensor:
 
 def asin(x: Tensor) -> Tensor:
     """The arcsine, elementwise; NaN outside [-1, 1]. As `torch.asin` (alias `arcsin`)."""
-    return Inverse.apply(floating(x), func=np.arcsin, derivative=lambda t: rsqrt(1 - t * t))
+    return Trigonometric.apply(floating(x), func=np.arcsin, derivative=lambda t: rsqrt(1 - t * t))
 
 
 def acos(x: Tensor) -> Tensor:
     """The arccosine, elementwise; NaN outside [-1, 1]. As `torch.acos` (alias `arccos`)."""
-    return Inverse.apply(floating(x), func=np.arccos, derivative=lambda t: -rsqrt(1 - t * t))
+    return Trigonometric.apply(floating(x), func=np.arccos, derivative=lambda t: -rsqrt(1 - t * t))
 
 
 def atan(x: Tensor) -> Tensor:
     """The arctangent, elementwise. As `torch.atan` (alias `arctan`)."""
-    return Inverse.apply(floating(x), func=np.arctan, derivative=lambda t: 1 / (1 + t * t))
+    return Trigonometric.apply(floating(x), func=np.arctan, derivative=lambda t: 1 / (1 + t * t))
 
 
 def sinh(x: Tensor) -> Tensor:
     """The hyperbolic sine, elementwise. As `torch.sinh`."""
-    return Sinh.apply(floating(x))
+    return Trigonometric.apply(floating(x), func=np.sinh, derivative=cosh)
 
 
 def cosh(x: Tensor) -> Tensor:
     """The hyperbolic cosine, elementwise. As `torch.cosh`."""
-    return Cosh.apply(floating(x))
+    return Trigonometric.apply(floating(x), func=np.cosh, derivative=sinh)
 
 
 def asinh(x: Tensor) -> Tensor:
     """The inverse hyperbolic sine, elementwise. As `torch.asinh` (alias `arcsinh`)."""
-    return Inverse.apply(floating(x), func=np.arcsinh, derivative=lambda t: rsqrt(t * t + 1))
+    return Trigonometric.apply(floating(x), func=np.arcsinh, derivative=lambda t: rsqrt(t * t + 1))
 
 
 def acosh(x: Tensor) -> Tensor:
     """The inverse hyperbolic cosine, elementwise; NaN below 1. As `torch.acosh` (alias `arccosh`)."""
-    return Inverse.apply(floating(x), func=np.arccosh, derivative=lambda t: rsqrt(t * t - 1))
+    return Trigonometric.apply(floating(x), func=np.arccosh, derivative=lambda t: rsqrt(t * t - 1))
 
 
 def atanh(x: Tensor) -> Tensor:
     """The inverse hyperbolic tangent, elementwise; NaN outside [-1, 1]. As `torch.atanh` (alias `arctanh`)."""
-    return Inverse.apply(floating(x), func=np.arctanh, derivative=lambda t: 1 / (1 - t * t))
+    return Trigonometric.apply(floating(x), func=np.arctanh, derivative=lambda t: 1 / (1 - t * t))
 
 
 def atan2(y: TensorLike, x: TensorLike) -> Tensor:
