@@ -26,7 +26,7 @@ def is_tensor(obj) -> bool:
 
 def numel(t: Tensor) -> int:
     """The number of elements of `t`: `torch.numel`."""
-    return t.data.size
+    return t._data.size
 
 
 def is_floating_point(t: Tensor) -> bool:

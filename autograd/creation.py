@@ -58,7 +58,7 @@ def as_array(data, dtype=None):
     if dtype is not None:
         check_numeric(dtype, "tensor: cannot make a tensor of")
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
     else:
@@ -137,7 +137,7 @@ def _flat(data):
 def _unwrap_nested(data):
     from .tensor import Tensor
     if isinstance(data, Tensor):
-        return data.data
+        return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(d) for d in data]
     return data
@@ -235,7 +235,7 @@ def tensor(data, dtype: DTypeLike = None, device: DeviceLike = None, requires_gr
     """
     from .tensor import Tensor
     array = as_array(data, dtype)
-    source = data.data if isinstance(data, Tensor) else data
+    source = data._data if isinstance(data, Tensor) else data
     if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
         array = array.copy()
     return _new(array, requires_grad, device)

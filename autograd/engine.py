@@ -72,7 +72,7 @@ def root_grad(out, gradient, op):
             f"{op}: the output (shape {out.shape}) does not require grad and has no grad_fn: nothing "
             "that made it requires grad (or it was computed under no_grad)")
     if gradient is None:
-        if out.data.size != 1:
+        if out._data.size != 1:
             raise RuntimeError(
                 f"{op}: grad can be implicitly created only for scalar outputs, but the output has shape "
                 f"{out.shape}; pass gradient= (a tensor of that shape) or reduce it first (e.g. .sum())")
@@ -106,7 +106,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, sinks):
     grads = {}
     for root, g in zip(roots, root_grads):
         _add_grad(grads, _key(root), g)
-        sinks.handed_out.add(id(g.data))
+        sinks.handed_out.add(id(g._data))
     pending = _count_dependencies([root.grad_fn or root for root in roots])
     ready = [t for t in pending if pending[t] == 0]
     anomaly = grad_mode._state.anomaly
@@ -188,7 +188,7 @@ def _gradients_of(node, grads, sinks, create_graph):
             if kept is not None and g is not None:  # accumulates across backward calls, as a leaf's .grad does
                 g = g if create_graph else g.detach()
                 kept.grad = g if kept.grad is None else kept.grad + g
-                sinks.handed_out.add(id(kept.grad.data))  # a leaf reached by the same array copies it
+                sinks.handed_out.add(id(kept.grad._data))  # a leaf reached by the same array copies it
     if sinks.capture:
         for index, g in enumerate(output_grads):
             key = node if not index else (node, index)
@@ -212,7 +212,7 @@ def _conform(g, target, slot, node):
     shape, dtype = target.shape, target.dtype
     if shape is None:  # a node with several outputs
         shape, dtype = target.output_meta(slot)
-    data = g.data
+    data = g._data
     if not node.tensor_backward:
         _check_user_gradient(data, shape, f"Function {node.name()}Backward returned an invalid gradient")
     if data.dtype is not dtype and data.dtype != dtype:
@@ -264,13 +264,13 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         return
     if create_graph:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is not None and _solely_held(leaf) and _addable_in_place(leaf.grad.data, grad.data):
+    elif leaf.grad is not None and _solely_held(leaf) and _addable_in_place(leaf.grad._data, grad._data):
         # As PyTorch, accumulate into the existing .grad; the incoming gradient is only read.
-        leaf.grad.data += grad.data
+        leaf.grad._data += grad._data
     elif leaf.grad is not None:
-        leaf.grad = Tensor._make(leaf.grad.data + grad.data, False, None)
+        leaf.grad = Tensor._make(leaf.grad._data + grad._data, False, None)
     else:
-        data = grad.data
+        data = grad._data
         # A gradient shared with another leaf or with the caller, or a read-only broadcast view,
         # must not become this leaf's .grad as it is: the user may update .grad in place.
         handed_out = sinks.handed_out
@@ -286,8 +286,8 @@ def _solely_held(leaf):
     its array only by that Tensor, and the array owns its memory (a view, or a view of it, would
     hold a reference). So a .grad the user kept (`g = x.grad`), assigned to another leaf
     (`q.grad = p.grad`) or made from an array of their own is never written into."""
-    return (sys.getrefcount(leaf.grad) == _ONE_HOLDER and sys.getrefcount(leaf.grad.data) == _ONE_HOLDER
-            and leaf.grad.data.base is None)
+    return (sys.getrefcount(leaf.grad) == _ONE_HOLDER and sys.getrefcount(leaf.grad._data) == _ONE_HOLDER
+            and leaf.grad._data.base is None)
 
 
 def _addable_in_place(existing, incoming):
@@ -298,7 +298,7 @@ def _references_with_one_holder():
     """What sys.getrefcount reports, in `_solely_held`'s expressions, for an object held once."""
     holder = Tensor._make(np.zeros(1), False, None)
     holder.grad = Tensor._make(np.zeros(1), False, None)
-    tensor_refs, array_refs = sys.getrefcount(holder.grad), sys.getrefcount(holder.grad.data)
+    tensor_refs, array_refs = sys.getrefcount(holder.grad), sys.getrefcount(holder.grad._data)
     assert tensor_refs == array_refs, (tensor_refs, array_refs)
     return tensor_refs
 
@@ -308,7 +308,7 @@ _ONE_HOLDER = _references_with_one_holder()
 
 def _check_finite(node, input_grads):
     for i, g in enumerate(input_grads):
-        if g is not None and not np.isfinite(g.data).all():
+        if g is not None and not np.isfinite(g._data).all():
             where = node.site or "(the op was created outside detect_anomaly, so its creation site is unknown)\n"
             raise RuntimeError(
                 f"Function '{node.name()}Backward' returned nan or inf values in its {i}th output "

@@ -91,7 +91,7 @@ class Function:
             ctx._inputs = _NOT_RECORDING
             arrays = []
             for arg in args:
-                arrays.append(arg.data if isinstance(arg, Tensor) else arg)
+                arrays.append(arg._data if isinstance(arg, Tensor) else arg)
             out = cls.forward(ctx, *arrays, **kwargs)
             if out.__class__ is np.ndarray:
                 return Tensor._make(out, False, None)
@@ -100,7 +100,7 @@ class Function:
         arrays, needs, edges, slots = [], [], [], None
         for arg in args:
             if isinstance(arg, Tensor):
-                arrays.append(arg.data)
+                arrays.append(arg._data)
                 if arg.requires_grad:
                     needs.append(True)
                     edges.append(arg.grad_fn or arg)
@@ -203,7 +203,7 @@ class Function:
         arrays = []
         for index, g in enumerate(grads):
             if g is not None:
-                arrays.append(g.data)
+                arrays.append(g._data)
             elif self.materialize_grads:
                 shape, dtype = self.output_meta(index)
                 arrays.append(np.zeros(shape, dtype))
@@ -268,7 +268,7 @@ class Primitive(Function):
                 saved.append(value)
                 continue
             for tensor in inputs:
-                if isinstance(tensor, Tensor) and tensor.data is value:
+                if isinstance(tensor, Tensor) and tensor._data is value:
                     saved.append(tensor)
                     break
             else:

@@ -38,7 +38,7 @@ def _check_inputs(op, inputs):
                     f"{t.dtype} cannot tell a wrong gradient from rounding, so the check runs on float64 "
                     "copies of the inputs (the function sees float64 tensors). Pass .double() inputs to "
                     "silence this warning.", UserWarning, stacklevel=3)
-            t = Tensor._make(np.array(t.data, dtype=np.float64, order="C"), t.requires_grad, None)
+            t = Tensor._make(np.array(t._data, dtype=np.float64, order="C"), t.requires_grad, None)
         checked.append(t)
     return tuple(checked)
 
@@ -46,12 +46,12 @@ def _check_inputs(op, inputs):
 def _numerical_jacobian_column(fn, inputs, x, flat_index, eps):
     """d(all outputs, flattened) / d x[flat_index], by central differences; x is changed in place
     (its array is contiguous: we made it so) and restored."""
-    flat = x.data.reshape(-1)
+    flat = x._data.reshape(-1)
     original = flat[flat_index]
     flat[flat_index] = original + eps
-    plus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+    plus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
     flat[flat_index] = original - eps
-    minus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+    minus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
     flat[flat_index] = original
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
@@ -59,13 +59,13 @@ def _numerical_jacobian_column(fn, inputs, x, flat_index, eps):
 def _numerical_directional_derivative(fn, inputs, x, direction, eps):
     """(f(x + eps d) - f(x - eps d)) / 2 eps for every output of f, flattened; x is changed in
     place (its array is contiguous: we made it so) and restored."""
-    flat = x.data.reshape(-1)
+    flat = x._data.reshape(-1)
     original = flat.copy()
     step = eps * np.asarray(direction, dtype=np.float64).reshape(-1)
     flat += step
-    plus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+    plus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
     flat[:] = original - step
-    minus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+    minus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
     flat[:] = original
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
@@ -114,19 +114,19 @@ def _check_jacobians(fn, inputs, outputs, eps, atol, rtol, what, only=None):
         if not out.requires_grad or only is not None and out_index != only[0]:
             continue
         # Analytical Jacobian rows: one backward per output element.
-        analytical = {i: np.zeros((out.data.size, t.data.size)) for i, t in differentiable}
-        for k in range(out.data.size):
-            seed = np.zeros(out.data.size, out.dtype)
+        analytical = {i: np.zeros((out._data.size, t._data.size)) for i, t in differentiable}
+        for k in range(out._data.size):
+            seed = np.zeros(out._data.size, out.dtype)
             seed[k] = 1
             grads = engine.grad([out], [t for _, t in differentiable], [Tensor._make(seed.reshape(out.shape), False, None)],
                                 retain_graph=True, allow_unused=True)
             for (i, _), g in zip(differentiable, grads):
                 if g is not None:
-                    analytical[i][k] = g.data.astype(np.float64).ravel()
+                    analytical[i][k] = g._data.astype(np.float64).ravel()
         for i, t in differentiable:
-            for j in range(t.data.size):
+            for j in range(t._data.size):
                 numerical = _numerical_jacobian_column(fn, inputs, t, j, eps)[out_index]
-                for k in range(out.data.size):
+                for k in range(out._data.size):
                     a, n = analytical[i][k, j], numerical[k]
                     if not (abs(a - n) <= atol + rtol * abs(n)) and not (np.isnan(a) and np.isnan(n)):
                         element = np.unravel_index(j, t.shape) if t.shape else ()
@@ -158,7 +158,7 @@ def _check_projections(fn, inputs, outputs, eps, atol, rtol, what):
                             [Tensor._make(cotangents[k].astype(out.dtype), False, None)],
                             retain_graph=True, allow_unused=True)
         for (i, _), g in zip(differentiable, grads):
-            analytical[k, i] = 0.0 if g is None else float(np.vdot(g.data.astype(np.float64), directions[i]))
+            analytical[k, i] = 0.0 if g is None else float(np.vdot(g._data.astype(np.float64), directions[i]))
     for i, t in differentiable:
         # Numerical J u: x moved along u by +-eps (u has unit norm, so eps is the step length).
         along = _numerical_directional_derivative(fn, inputs, t, directions[i], eps)
@@ -188,7 +188,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     # In float64, like the inputs _check_inputs widened, and differentiated too.
-    grad_outputs = [Tensor._make(np.array(g.data if isinstance(g, Tensor) else g, dtype=np.float64), o.requires_grad, None)
+    grad_outputs = [Tensor._make(np.array(g._data if isinstance(g, Tensor) else g, dtype=np.float64), o.requires_grad, None)
                     for g, o in zip(grad_outputs, outputs)]
     differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     count = len(inputs)

@@ -116,7 +116,7 @@ def _tensors_in(values):
 def _arrays(value):
     """The value with every Tensor (also inside lists, tuples and dicts) replaced by its array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, (list, tuple)):
         return type(value)(_arrays(v) for v in value)
     if isinstance(value, dict):

@@ -44,12 +44,13 @@ class Tensor:
     Make one with `autograd.tensor(data, requires_grad=False, dtype=None)` (Python floats become
     float32, NumPy arrays keep their dtype) or `Tensor(data, requires_grad=False, dtype=None)`.
     Ops on tensors that require grad record a graph (`grad_fn`); `backward()` fills the `.grad`
-    of its leaves. `.data` is the `numpy.ndarray` itself (shared, not copied).
+    of its leaves. `.data` is a Tensor sharing this one's memory, outside the graph; `.numpy()` is the
+    `numpy.ndarray` itself (both shared, not copied).
     """
     # Every op makes a Tensor, so the four attributes each one sets are slots; the rarely set ones
     # (hooks, a display name, anything a user attaches) live in the instance dict, made on demand.
     # `_grad` is the slot behind the `grad` property, which warns when a non-leaf's is read.
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     _hooks = None
     _post_accumulate_grad_hooks = None
     name = None
@@ -60,7 +61,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None):
         from .creation import constructor_array
-        self.data = constructor_array(data, dtype)
+        self._data = constructor_array(data, dtype)
         self._grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -71,7 +72,7 @@ class Tensor:
     def _make(data, requires_grad, grad_fn):
         """The fast constructor used by ops: `data` is already an ndarray of the right dtype."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._data = data
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._grad = None
@@ -98,33 +99,45 @@ class Tensor:
         self._grad = value
 
     @property
+    def data(self) -> Tensor:
+        """A Tensor sharing this one's memory but not its graph, as PyTorch's: changes made through it
+        (`p.data.add_(...)`, `p.data += ...`) change this tensor's values without being recorded or
+        counted as in-place changes. Assigning `t.data = other` (a Tensor or an array) replaces this
+        tensor's values, shape and dtype included."""
+        return Tensor._make(self._data, False, None)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self) -> tuple[Int, ...]:
         """The shape, a tuple of ints (PyTorch gives a `torch.Size`, a tuple too)."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> Int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The element type, a `numpy.dtype` (`autograd.float32` is `numpy.float32`)."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> _Size:
         """The element count as in NumPy (`t.size == 12`), also callable as PyTorch's `t.size()`
         (the shape) and `t.size(dim)` (one dimension)."""
-        return _Size(self.data.shape)
+        return _Size(self._data.shape)
 
     def numel(self) -> Int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     def dim(self) -> Int:
         """The number of dimensions (as `ndim`)."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def is_leaf(self) -> Bool:
@@ -150,15 +163,15 @@ class Tensor:
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -171,19 +184,19 @@ class Tensor:
     # -- conversion ----------------------------------------------------------------------------
     def item(self) -> Number:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(f"item(): only a one-element tensor can be converted to a Python scalar, "
                              f"got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The `numpy.ndarray` itself, sharing memory (PyTorch refuses when grad is required; here
         it is always allowed, since the array is never recorded)."""
-        return self.data
+        return self._data
 
     def tolist(self) -> "list | Number":
         """The values as (nested) Python lists of numbers."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """NumPy ufuncs on tensors (`np.exp(t)`, `array * t`) run the autograd op, so gradients flow
@@ -196,9 +209,9 @@ class Tensor:
         return numpy_protocol.array_function(self, func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __float__(self):
         return float(self.item())
@@ -212,10 +225,10 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous "
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is ambiguous "
                                f"(shape {self.shape}); use .any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def astype(self, dtype: "np.dtype | type | str") -> Tensor:
         """A copy converted to `dtype` (differentiable between floating dtypes). NumPy's name;
@@ -291,7 +304,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, outside any graph (does not require grad)."""
-        return Tensor._make(self.data, False, None)
+        return Tensor._make(self._data, False, None)
 
     def detach_(self) -> Tensor:
         """Detach this tensor itself from its graph, in place; returns it."""
@@ -301,7 +314,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: Bool = True) -> Tensor:
         """Set whether ops on this (leaf, floating) tensor are recorded, in place; returns it."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise DTypeError(f"only floating point tensors can require gradients; this tensor is "
                             f"{self.dtype} (convert it with .float() or .double())")
         if not requires_grad and self.grad_fn is not None:
@@ -352,11 +365,11 @@ class Tensor:
 
     def _assign(self, op, values):
         self._check_inplace(op)
-        values = values.data if isinstance(values, Tensor) else values
-        if self.data.flags.writeable:
-            np.copyto(self.data, values, casting="unsafe")
+        values = values._data if isinstance(values, Tensor) else values
+        if self._data.flags.writeable:
+            np.copyto(self._data, values, casting="unsafe")
         else:  # a broadcast view: give this tensor its own memory
-            self.data = np.array(np.broadcast_to(values, self.shape), dtype=self.dtype)
+            self._data = np.array(np.broadcast_to(values, self.shape), dtype=self.dtype)
         return self
 
     def zero_(self) -> Tensor:
@@ -369,7 +382,7 @@ class Tensor:
 
     def copy_(self, src: TensorLike) -> Tensor:
         """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor; returns it."""
-        src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
+        src_data = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
             np.broadcast_to(src_data, self.shape)
         except ValueError:
@@ -379,25 +392,25 @@ class Tensor:
 
     def add_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self += alpha * other`, in place; returns it."""
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("add_", self.data + (other if alpha == 1 else alpha * other))
+        other = other._data if isinstance(other, Tensor) else other
+        return self._assign("add_", self._data + (other if alpha == 1 else alpha * other))
 
     def sub_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self -= alpha * other`, in place; returns it."""
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("sub_", self.data - (other if alpha == 1 else alpha * other))
+        other = other._data if isinstance(other, Tensor) else other
+        return self._assign("sub_", self._data - (other if alpha == 1 else alpha * other))
 
     def mul_(self, other: TensorLike) -> Tensor:
         """`self *= other`, in place; returns it."""
-        return self._assign("mul_", self.data * (other.data if isinstance(other, Tensor) else other))
+        return self._assign("mul_", self._data * (other._data if isinstance(other, Tensor) else other))
 
     def div_(self, other: TensorLike) -> Tensor:
         """`self /= other`, in place; returns it."""
-        return self._assign("div_", self.data / (other.data if isinstance(other, Tensor) else other))
+        return self._assign("div_", self._data / (other._data if isinstance(other, Tensor) else other))
 
     def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         """Clamp into [min, max], in place; returns it."""
-        return self._assign("clamp_", np.clip(self.data, min, max))
+        return self._assign("clamp_", np.clip(self._data, min, max))
 
     def uniform_(self, a: Float = 0.0, b: Float = 1.0, generator=None) -> Tensor:
         """Fill with samples from U(a, b), in place (from `generator`, default the global one)."""
@@ -419,7 +432,7 @@ class Tensor:
         result = fallback(self, other)
         if result.shape != self.shape:
             raise ShapeError(f"{op}: result shape {result.shape} does not match the tensor's shape {self.shape}")
-        return self._assign(op, result.data)
+        return self._assign(op, result._data)
 
     def __iadd__(self, other):
         return self._inplace_or_new("__iadd__", other, ops.add)
@@ -436,7 +449,7 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         from .ops.indexing import normalize_index
-        self.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._data[normalize_index(index)] = value._data if isinstance(value, Tensor) else value
 
     # -- operators -----------------------------------------------------------------------------
     def __add__(self, other): return ops.add(self, other)
@@ -814,19 +827,19 @@ class Tensor:
 
     def is_floating_point(self) -> Bool:
         """True for a floating dtype."""
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_complex(self) -> Bool:
         """True for a complex dtype."""
-        return self.data.dtype.kind == "c"
+        return self._data.dtype.kind == "c"
 
     def nelement(self) -> Int:
         """The number of elements (as `numel`)."""
-        return self.data.size
+        return self._data.size
 
     def ndimension(self) -> Int:
         """The number of dimensions (as `ndim`)."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def is_cuda(self) -> Bool:

@@ -304,7 +304,7 @@ def _gradients(roots, graph, show_grads, keep_limit):
     else:
         note = (f"the graph was freed by backward() (at {freed.name()}): gradient norms of leaves only; "
                 "call backward(retain_graph=True) to see every node's") if freed is not None else None
-    records = {leaf: _grad_record(leaf.grad.data, leaf.grad.data.size <= keep_limit)
+    records = {leaf: _grad_record(leaf.grad._data, leaf.grad._data.size <= keep_limit)
                for leaf in leaves if leaf.grad is not None}
     return records, note
 
@@ -317,7 +317,7 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
 
     def recorder(node):
         def hook(grad):
-            records[node] = _grad_record(grad.data, grad.data.size <= keep_limit)
+            records[node] = _grad_record(grad._data, grad._data.size <= keep_limit)
         return hook
 
     outputs = [r for r in roots if r.requires_grad]
@@ -342,9 +342,9 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
             leaf._hooks = hooks
     for leaf, g in zip(leaves, leaf_grads):
         if g is not None:
-            records[leaf] = _grad_record(g.data, g.data.size <= keep_limit)
+            records[leaf] = _grad_record(g._data, g._data.size <= keep_limit)
     note = None
-    if any(r.data.size != 1 for r in outputs):
+    if any(r._data.size != 1 for r in outputs):
         note = "gradients of the sum of the non-scalar root(s)"
     return records, note
 
@@ -354,15 +354,15 @@ def _values(roots, graph, params):
     values = {}
     for t in graph.order:
         if isinstance(t, Tensor):
-            values[t] = t.data
+            values[t] = t._data
         else:
             if t._output_data is not None:
                 values[t] = t._output_data
             for saved in getattr(t, "_saved", None) or ():
                 if isinstance(saved, Tensor) and saved.grad_fn is not None:
-                    values.setdefault(saved.grad_fn, saved.data)
+                    values.setdefault(saved.grad_fn, saved._data)
     for t in list(roots) + list((params or {}).values()):
-        values[_target(t)] = t.data
+        values[_target(t)] = t._data
     return values
 
 

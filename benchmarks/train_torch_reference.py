@@ -43,7 +43,7 @@ def torch_model(name):
 def initial_weights_from_ndgrad(model, name, seed):
     """Copy ndgrad's initial weights for (name, seed) into the torch `model`."""
     ag.manual_seed(seed)
-    state = {key: torch.from_numpy(np.array(t.data)) for key, t in build_model(name).state_dict().items()}
+    state = {key: torch.from_numpy(t.numpy().copy()) for key, t in build_model(name).state_dict().items()}
     model.load_state_dict(state)
 
 
@@ -81,7 +81,7 @@ def train_torch(config, data):
         for batch, (indices,) in enumerate(loader):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, epoch * len(loader) + batch, config.epochs * len(loader))
-            indices = torch.from_numpy(indices.data)
+            indices = torch.from_numpy(indices.numpy())
             images, labels = train_x[indices], train_y[indices]
             loss = TF.cross_entropy(model(images), labels)
             optimizer.zero_grad()

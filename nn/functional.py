@@ -39,7 +39,7 @@ def _tensor(value, like=None):
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value.numpy() if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -84,21 +84,21 @@ relu_ = relu
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch)."""
-    factor = np.where(input.data > 0, 1, negative_slope).astype(input.dtype)
+    factor = np.where(input.numpy() > 0, 1, negative_slope).astype(input.dtype)
     return input * ag.from_numpy(factor)
 
 
 def prelu(input, weight):
     """leaky_relu with a learnable slope: one for all channels, or one per channel (dim 1)."""
-    if weight.data.size != 1:
+    if weight.numel() != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1
         if weight.ndim != 1 or weight.shape[0] != channels:
-            raise ag.ShapeError(f"prelu: the weight has {weight.data.size} parameters but the input of shape "
+            raise ag.ShapeError(f"prelu: the weight has {weight.numel()} parameters but the input of shape "
                              f"{tuple(input.shape)} has {channels} channels (dim 1); use 1 or {channels}")
         weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
     elif weight.ndim > input.ndim:
         weight = weight.reshape(())
-    return ag.where(input.data > 0, input, weight * input)
+    return ag.where(input.numpy() > 0, input, weight * input)
 
 
 def gelu(input, approximate="none"):
@@ -138,7 +138,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     soft = ag.softplus(scaled)
     if beta != 1:
         soft = soft * (1 / beta)
-    return ag.where(scaled.data > threshold, input, soft)
+    return ag.where(scaled.numpy() > threshold, input, soft)
 
 
 def logsigmoid(input):
@@ -237,7 +237,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     class_axis = 1 if input.ndim >= 2 else 0
     classes = input.shape[class_axis]
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":  # class probabilities
         target = _tensor(target)
         _same_shape("cross_entropy (probability targets)", input, target)
@@ -248,7 +248,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             w = _array(weight).astype(input.dtype, copy=False)
             coef = coef * ag.from_numpy(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)))
         scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
-            _mean_scale(input.data.size // classes if classes else 0)
+            _mean_scale(input.numel() // classes if classes else 0)
         return ag.softmax_cross_entropy(input, coef, dim=class_axis, scale=scale)
     coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
     scale = None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total)
@@ -307,7 +307,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _tensor(target, input)
     _same_shape("binary_cross_entropy", input, target)
-    if input.data.size and ((input.data < 0).any() or (input.data > 1).any()):
+    if input.numel() and ((input.numpy() < 0).any() or (input.numpy() > 1).any()):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                          "(for logits use binary_cross_entropy_with_logits)")
     loss = ag.binary_cross_entropy(input, target.astype(input.dtype))
@@ -373,7 +373,7 @@ def _smooth_abs(diff, width):
     have slope sign(d) at |d| = width, and the second derivative is 1 / width strictly inside (as
     PyTorch's smooth_l1 and huber double backward)."""
     size = ag.abs(diff)
-    return ag.where(size.data < width, diff * diff * (0.5 / width), size - 0.5 * width)
+    return ag.where(size.numpy() < width, diff * diff * (0.5 / width), size - 0.5 * width)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -428,7 +428,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = ag.exp(target) * (target - input)
     else:
-        zero = target.data == 0
+        zero = target.numpy() == 0
         with np.errstate(invalid="ignore"):  # a negative target gives NaN, silently, as in PyTorch
             target_log_target = target * ag.log(ag.where(zero, 1, target) if zero.any() else target)
         loss = target_log_target - target * input
@@ -463,7 +463,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
     def norm_clamped_in_value(x):
         norm = x.norm(2, dim, keepdim=True)
-        small = norm.data < eps
+        small = norm.numpy() < eps
         if not small.any():
             return norm
         return ag.where(small, norm - norm.detach() + eps, norm)
@@ -590,7 +590,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1:
         return input * 0
-    keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).data >= p
+    keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
     factor = keep * np.asarray(1 / (1 - p), input.dtype)
     return input * ag.from_numpy(factor)
 
@@ -743,7 +743,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores + _tensor(attn_mask, scores)
     # Rows with no key left: a plain softmax would give NaN; PyTorch gives zeros, and so do we,
     # with the scores replaced before the softmax so that no NaN reaches the gradient either.
-    empty = np.isneginf(scores.data).all(-1, keepdims=True)
+    empty = np.isneginf(scores.numpy()).all(-1, keepdims=True)
     if empty.any():
         scores = ag.where(empty, 0.0, scores)
     weights = ag.softmax(scores, -1)

@@ -74,7 +74,7 @@ def _addindent(text, spaces):
 def _as_array(value, key):
     """A state-dict value (Tensor, numpy array or array-like) as an ndarray."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.numpy()
     try:
         array = np.asarray(value)
     except Exception:
@@ -409,8 +409,8 @@ class Module:
                 continue
             if set_to_none:
                 param.grad = None
-            elif param.grad.data.flags.writeable:
-                param.grad.data[...] = 0
+            elif param.grad.numpy().flags.writeable:
+                param.grad.numpy()[...] = 0
             else:
                 param.grad = ag.zeros_like(param.grad)
 
@@ -431,12 +431,12 @@ class Module:
             for param in module._parameters.values():
                 if param is None:
                     continue
-                param.data = convert(param.data)
+                param.data = convert(param.numpy())
                 if param.grad is not None:
-                    param.grad = ag.from_numpy(convert(param.grad.data))
+                    param.grad = ag.from_numpy(convert(param.grad.numpy()))
             for name, buffer in module._buffers.items():
                 if buffer is not None:
-                    buffer.data = convert(buffer.data)
+                    buffer.data = convert(buffer.numpy())
         return self
 
     def to(self, *args, dtype=None, device=None, non_blocking: bool = False, **kwargs) -> Module:
@@ -543,8 +543,8 @@ class Module:
             target = targets[key]
             if assign:
                 target.data = np.array(array, dtype=target.dtype)
-            elif target.data.flags.writeable:
-                np.copyto(target.data, array, casting="unsafe")
+            elif target.numpy().flags.writeable:
+                np.copyto(target.numpy(), array, casting="unsafe")
             else:
                 target.data = np.array(array, dtype=target.dtype)
         return _IncompatibleKeys(missing, unexpected)

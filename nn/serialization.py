@@ -91,7 +91,7 @@ class _Encoder:
         if isinstance(obj, float):
             return float(obj) if math.isfinite(obj) else {"type": "float", "value": repr(float(obj))}
         if isinstance(obj, Tensor):
-            return {"type": "tensor", "key": self.store(obj, obj.data, where)}
+            return {"type": "tensor", "key": self.store(obj, obj.numpy(), where)}
         if isinstance(obj, np.ndarray):
             return {"type": "ndarray", "key": self.store(obj, obj, where)}
         if isinstance(obj, dict):

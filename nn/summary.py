@@ -64,7 +64,7 @@ def summary(model, input_shape, dtype=None, print_fn="auto") -> ModelSummary:
             continue  # a container: its layers have rows of their own
 
         def hook(mod, args, output, name=name, own=own):
-            rows.append((name or "(model)", type(mod).__name__, _shape_of(output), sum(p.data.size for p in own)))
+            rows.append((name or "(model)", type(mod).__name__, _shape_of(output), sum(p.numel() for p in own)))
         handles.append(module.register_forward_hook(hook))
 
     modes = [(m, m.training) for m in model.modules()]
@@ -79,8 +79,8 @@ def summary(model, input_shape, dtype=None, print_fn="auto") -> ModelSummary:
             object.__setattr__(module, "training", mode)
 
     params = list(model.parameters())
-    total = sum(p.data.size for p in params)
-    trainable = sum(p.data.size for p in params if p.requires_grad)
+    total = sum(p.numel() for p in params)
+    trainable = sum(p.numel() for p in params if p.requires_grad)
     header = ("Layer (type)", "Output Shape", "Param #")
     cells = [(f"{name} ({kind})", shape, f"{count:,}") for name, kind, shape, count in rows]
     widths = [max([len(header[i])] + [len(c[i]) for c in cells]) for i in range(3)]

@@ -208,8 +208,8 @@ def evaluate(model, images, labels, batch_size=EVAL_BATCH_SIZE):
                 x, y = ag.from_numpy(images[start:start + batch_size]), ag.from_numpy(labels[start:start + batch_size])
                 logits = model(x)
                 loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
-                predicted = logits.data.argmax(axis=1)
-                confusion += np.bincount(y.data * NUM_CLASSES + predicted,
+                predicted = logits.numpy().argmax(axis=1)
+                confusion += np.bincount(y.numpy() * NUM_CLASSES + predicted,
                                          minlength=NUM_CLASSES * NUM_CLASSES).reshape(NUM_CLASSES, NUM_CLASSES)
     finally:
         model.train(was_training)
@@ -389,7 +389,7 @@ def train_step(model, optimizer, images, labels):
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return loss.item(), int((logits.data.argmax(axis=1) == labels.data).sum())
+    return loss.item(), int((logits.numpy().argmax(axis=1) == labels.numpy()).sum())
 
 
 def epoch_metrics(position, test):
@@ -794,7 +794,7 @@ def write_graph(model, images, labels, path, log):
     The forward pass updates batchnorm's running statistics, so the state dict is put back after."""
     import graphviz
 
-    snapshot = {name: t.data.copy() for name, t in model.state_dict().items()}
+    snapshot = {name: t.numpy().copy() for name, t in model.state_dict().items()}
     try:
         loss = F.cross_entropy(model(ag.from_numpy(images)), ag.from_numpy(labels))
         svg = ag.draw_graph(loss, model=model, show_grads=True).pipe(format="svg")

@@ -25,7 +25,7 @@ def to_numpy(value):
     if value is None:
         return None
     if isinstance(value, ag.Tensor):
-        return value.data
+        return value.numpy()
     if hasattr(value, "detach"):
         return value.detach().cpu().numpy()
     return np.asarray(value)

@@ -152,9 +152,9 @@ def test_fully_masked_query_gets_zero_output_and_gradient_without_nan():
     mask[1] = False
     out = F.scaled_dot_product_attention(q, k, k, attn_mask=ag.tensor(mask))
     out.sum().backward()
-    np.testing.assert_array_equal(out.data[0, 1], 0)
-    np.testing.assert_array_equal(q.grad.data[0, 1], 0)
-    assert np.isfinite(k.grad.data).all()
+    np.testing.assert_array_equal(out.numpy()[0, 1], 0)
+    np.testing.assert_array_equal(q.grad.numpy()[0, 1], 0)
+    assert np.isfinite(k.grad.numpy()).all()
 
 
 def test_float_mask_gets_a_gradient_like_torch():
@@ -179,8 +179,8 @@ def test_attention_dropout_is_nn_dropout_on_the_weights():
     ag.manual_seed(7)
     keep = F.dropout(ag.ones((2, 3, 5), dtype=ag.float64), 0.4)
     weights = ag.softmax(ag.matmul(q, k.transpose(-2, -1)) * 0.5, -1)
-    np.testing.assert_allclose(out.data, ag.matmul(weights * keep, v).data, rtol=1e-12)
-    assert (keep.data == 0).any() and (keep.data != 0).any()
+    np.testing.assert_allclose(out.numpy(), ag.matmul(weights * keep, v).numpy(), rtol=1e-12)
+    assert (keep.numpy() == 0).any() and (keep.numpy() != 0).any()
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -288,14 +288,14 @@ def test_multihead_attention_initialisation_is_torch_s():
     ag.manual_seed(0)
     layer = nn.MultiheadAttention(40, 4, add_bias_kv=True)
     bound = np.sqrt(6 / (40 + 120))  # xavier_uniform on (3 E, E)
-    assert np.abs(layer.in_proj_weight.data).max() <= bound
-    assert np.abs(layer.in_proj_weight.data).max() > 0.95 * bound
-    np.testing.assert_array_equal(layer.in_proj_bias.data, 0)
-    np.testing.assert_array_equal(layer.out_proj.bias.data, 0)
-    assert np.abs(layer.out_proj.weight.data).max() <= 1 / np.sqrt(40)   # Linear's own initialisation
-    assert layer.bias_k.data.std() > 0
+    assert np.abs(layer.in_proj_weight.numpy()).max() <= bound
+    assert np.abs(layer.in_proj_weight.numpy()).max() > 0.95 * bound
+    np.testing.assert_array_equal(layer.in_proj_bias.numpy(), 0)
+    np.testing.assert_array_equal(layer.out_proj.bias.numpy(), 0)
+    assert np.abs(layer.out_proj.weight.numpy()).max() <= 1 / np.sqrt(40)   # Linear's own initialisation
+    assert layer.bias_k.numpy().std() > 0
     separate = nn.MultiheadAttention(4, 2, kdim=6, vdim=2)
-    assert np.abs(separate.k_proj_weight.data).max() <= np.sqrt(6 / (4 + 6))
+    assert np.abs(separate.k_proj_weight.numpy()).max() <= np.sqrt(6 / (4 + 6))
 
 
 def test_multihead_attention_dropout_in_training_follows_the_seed():
@@ -304,7 +304,7 @@ def test_multihead_attention_dropout_in_training_follows_the_seed():
     weights = []
     for seed in (1, 1, 2):
         ag.manual_seed(seed)
-        weights.append(layer(x, x, x, average_attn_weights=False)[1].data)
+        weights.append(layer(x, x, x, average_attn_weights=False)[1].numpy())
     np.testing.assert_array_equal(weights[0], weights[1])
     assert not np.allclose(weights[0], weights[2])
     layer.eval()
@@ -432,23 +432,23 @@ def test_stacked_layers_are_independent_copies():
     encoder = nn.TransformerEncoder(layer, 3)
     weights = [m.linear1.weight for m in encoder.layers]
     assert len({id(w) for w in weights}) == 3 and all(w is not layer.linear1.weight for w in weights)
-    np.testing.assert_array_equal(weights[0].data, weights[2].data)   # copies start equal, as PyTorch's
+    np.testing.assert_array_equal(weights[0].numpy(), weights[2].numpy())   # copies start equal, as PyTorch's
 
 
 def test_transformer_initialises_matrices_xavier_uniform():
     ag.manual_seed(0)
     model = nn.Transformer(16, 2, 1, 1, 32)
-    weight = model.encoder.layers[0].linear1.weight.data      # (32, 16)
+    weight = model.encoder.layers[0].linear1.weight.numpy()      # (32, 16)
     bound = np.sqrt(6 / (16 + 32))
     assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.9 * bound
-    np.testing.assert_array_equal(model.decoder.norm.weight.data, 1)
+    np.testing.assert_array_equal(model.decoder.norm.weight.numpy(), 1)
 
 
 def test_generate_square_subsequent_mask_matches_torch():
     mask = nn.Transformer.generate_square_subsequent_mask(4)
     expected = torch.nn.Transformer.generate_square_subsequent_mask(4)
     assert mask.dtype == np.float32
-    np.testing.assert_array_equal(mask.data, expected.numpy())
+    np.testing.assert_array_equal(mask.numpy(), expected.numpy())
     assert nn.Transformer.generate_square_subsequent_mask(3, dtype=ag.float64).dtype == np.float64
 
 
@@ -456,15 +456,15 @@ def test_dropout_in_encoder_layer_training_follows_the_seed():
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5).double()
     x = ag.tensor(np.random.default_rng(0).standard_normal((4, 2, 8)))
     ag.manual_seed(3)
-    first = layer(x).data
+    first = layer(x).numpy()
     ag.manual_seed(3)
-    again = layer(x).data
+    again = layer(x).numpy()
     ag.manual_seed(4)
-    other = layer(x).data
+    other = layer(x).numpy()
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
     layer.eval()
-    np.testing.assert_array_equal(layer(x).data, layer(x).data)
+    np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
 
 
 @pytest.mark.parametrize("build, inputs, kwargs", [

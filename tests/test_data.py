@@ -15,7 +15,7 @@ def make_dataset(n=10, features=3):
 
 def epoch_order(loader):
     """The sample indices in the order one epoch visits them (labels are the indices)."""
-    return np.concatenate([yb.data for _, yb in loader])
+    return np.concatenate([yb.numpy() for _, yb in loader])
 
 
 class CountingDataset(TensorDataset):
@@ -50,7 +50,7 @@ def test_tensor_dataset_items_are_rows_of_each_tensor():
     x, y = ds[3]
     assert len(ds) == 5
     assert isinstance(x, ag.Tensor) and isinstance(y, ag.Tensor)
-    np.testing.assert_array_equal(x.data, [9, 10, 11])
+    np.testing.assert_array_equal(x.numpy(), [9, 10, 11])
     assert y.item() == 3 and y.dtype == np.int64
 
 
@@ -76,8 +76,8 @@ def test_subset_indexes_and_batches_through_the_parent():
     sub = Subset(ds, [7, 2, 5])
     assert len(sub) == 3 and sub[1][1].item() == 2
     (xb, yb), = DataLoader(sub, batch_size=3)
-    np.testing.assert_array_equal(yb.data, [7, 2, 5])
-    np.testing.assert_array_equal(xb.data, ds.tensors[0].data[[7, 2, 5]])
+    np.testing.assert_array_equal(yb.numpy(), [7, 2, 5])
+    np.testing.assert_array_equal(xb.numpy(), ds.tensors[0].numpy()[[7, 2, 5]])
 
 
 def test_random_split_partitions_the_dataset_reproducibly():
@@ -108,7 +108,7 @@ def test_loader_without_shuffle_keeps_order_and_ends_with_a_partial_batch():
     assert loader.dataset is ds and len(loader) == 3
     assert [len(yb) for _, yb in batches] == [4, 4, 2]
     np.testing.assert_array_equal(epoch_order(loader), np.arange(10))
-    np.testing.assert_array_equal(np.concatenate([xb.data for xb, _ in batches]), ds.tensors[0].data)
+    np.testing.assert_array_equal(np.concatenate([xb.numpy() for xb, _ in batches]), ds.tensors[0].numpy())
 
 
 def test_batches_are_lists_of_tensors_with_the_datasets_dtypes():
@@ -178,7 +178,7 @@ def test_array_backed_dataset_is_batched_without_per_sample_indexing():
     batches = list(DataLoader(ds, batch_size=6, shuffle=True, seed=0))
     assert ds.item_calls == 0
     for xb, yb in batches:
-        np.testing.assert_array_equal(xb.data, x[yb.data])
+        np.testing.assert_array_equal(xb.numpy(), x[yb.numpy()])
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -203,7 +203,7 @@ def test_generic_dataset_samples_are_collated_into_tensors():
     images, squares, halves = next(iter(loader))
     assert images.shape == (2, 2, 2) and images.dtype == np.float64  # arrays keep their dtype
     assert squares.dtype == np.int64 and halves.dtype == np.float32  # python ints, floats
-    np.testing.assert_array_equal(squares.data, [0, 1])
+    np.testing.assert_array_equal(squares.numpy(), [0, 1])
     assert [len(b[0]) for b in loader] == [2, 2, 1]
 
 
@@ -220,13 +220,13 @@ def test_generic_path_gives_the_same_batches_as_the_fast_path():
     for fast, slow in zip(DataLoader(ds, 4, shuffle=True, seed=1), DataLoader(Generic(), 4, shuffle=True, seed=1)):
         for f, s in zip(fast, slow):
             assert f.dtype == s.dtype and f.shape == s.shape
-            np.testing.assert_array_equal(f.data, s.data)
+            np.testing.assert_array_equal(f.numpy(), s.numpy())
 
 
 def test_a_plain_list_of_pairs_is_a_dataset():
     pairs = [(np.ones(3, np.float32) * i, i) for i in range(5)]
     xb, yb = next(iter(DataLoader(pairs, batch_size=5)))
-    assert xb.shape == (5, 3) and yb.data.tolist() == [0, 1, 2, 3, 4]
+    assert xb.shape == (5, 3) and yb.numpy().tolist() == [0, 1, 2, 3, 4]
 
 
 def test_collate_handles_tensors_dicts_and_strings():
@@ -256,8 +256,8 @@ def test_standardize_gives_zero_mean_unit_std_per_feature(rng):
     images = training_images(rng)
     out = Standardize().fit(images)(images)
     assert isinstance(out, ag.Tensor) and out.dtype == np.float32 and out.shape == images.shape
-    np.testing.assert_allclose(out.data.mean(axis=0), 0, atol=1e-5)
-    std = out.data.std(axis=0)
+    np.testing.assert_allclose(out.numpy().mean(axis=0), 0, atol=1e-5)
+    std = out.numpy().std(axis=0)
     np.testing.assert_allclose(std[:, 0, 0], 0)  # a constant feature is centred, not divided by zero
     std[:, 0, 0] = 1
     np.testing.assert_allclose(std, 1, rtol=1e-4)
@@ -266,14 +266,14 @@ def test_standardize_gives_zero_mean_unit_std_per_feature(rng):
 def test_standardize_maps_one_sample_as_it_maps_the_batch(rng):
     images = training_images(rng)
     standardize = Standardize().fit(ag.from_numpy(images))
-    np.testing.assert_allclose(standardize(ag.from_numpy(images[3])).data, standardize(images).data[3])
+    np.testing.assert_allclose(standardize(ag.from_numpy(images[3])).data, standardize(images).numpy()[3])
 
 
 def test_standardize_per_channel_with_axis(rng):
     images = training_images(rng)
     standardize = Standardize(axis=(0, 2, 3)).fit(images)
     assert standardize.mean.shape == (2, 1, 1)
-    out = standardize(images).data
+    out = standardize(images).numpy()
     np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(out.std(axis=(0, 2, 3)), 1, rtol=1e-4)
 
@@ -295,13 +295,13 @@ def test_unfitted_standardize_says_to_fit():
 
 def test_mean_image_subtraction_centres_without_scaling(rng):
     images = training_images(rng)
-    out = MeanImageSubtraction().fit(images)(images).data
+    out = MeanImageSubtraction().fit(images)(images).numpy()
     np.testing.assert_allclose(out, images - images.mean(axis=0), atol=1e-5)
 
 
 def test_normalize_uses_per_channel_statistics(rng):
     images = training_images(rng)
-    out = Normalize([1.0, 2.0], [0.5, 4.0])(images).data
+    out = Normalize([1.0, 2.0], [0.5, 4.0])(images).numpy()
     expected = (images - np.array([1.0, 2.0])[:, None, None]) / np.array([0.5, 4.0])[:, None, None]
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     with pytest.raises(ValueError, match="per channel"):
@@ -318,7 +318,7 @@ def test_compose_applies_in_order_and_is_batchable_only_if_every_part_is():
 
 def test_to_tensor_scales_uint8_and_passes_tensors_through():
     out = ToTensor()(np.array([[0, 255]], dtype=np.uint8))
-    assert out.dtype == np.float32 and out.data.tolist() == [[0.0, 1.0]]
+    assert out.dtype == np.float32 and out.numpy().tolist() == [[0.0, 1.0]]
     t = ag.ones(2)
     assert ToTensor()(t) is t
 
@@ -331,7 +331,7 @@ def test_one_hot_matches_pytorch(labels, num_classes):
     expected = torch.nn.functional.one_hot(torch.tensor(labels), num_classes).numpy()
     out = one_hot(ag.tensor(labels), num_classes)
     assert isinstance(out, ag.Tensor) and out.dtype == np.int64
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.numpy(), expected)
 
 
 def test_one_hot_of_empty_labels_needs_num_classes():
@@ -350,7 +350,7 @@ def test_one_hot_rejects_bad_input(labels, num_classes, error, message):
 
 def test_one_hot_transform_maps_a_label_and_a_batch_alike():
     encode = OneHot(4)
-    np.testing.assert_array_equal(encode(2).data, [0, 0, 1, 0])
+    np.testing.assert_array_equal(encode(2).numpy(), [0, 0, 1, 0])
     np.testing.assert_array_equal(encode(np.array([2, 0])).data, [[0, 0, 1, 0], [1, 0, 0, 0]])
 
 

@@ -19,17 +19,17 @@ def test_long_chain_backward_needs_no_recursion():
     for _ in range(100_000):
         y = y * 1.0
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
 
 
 def test_gradients_accumulate_across_backward_calls_until_zeroed():
     x = leaf(1.0, 2.0)
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
     x.grad = None
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
 
 def test_diamond_graph_sums_both_paths():
@@ -52,9 +52,9 @@ def test_retain_graph_allows_a_second_backward():
     x = leaf(1.0, 2.0)
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.data.copy()
+    first = x.grad.numpy().copy()
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * first)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first)
 
 
 def test_ops_that_save_nothing_can_backward_twice_as_in_pytorch():
@@ -62,13 +62,13 @@ def test_ops_that_save_nothing_can_backward_twice_as_in_pytorch():
     y = (x + 1).sum()
     y.backward()
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
 
 
 def test_saved_arrays_are_released_after_backward():
     x = ag.tensor(np.ones((3, 2)), requires_grad=True)
     hidden = x.exp()                        # saves its output
-    saved = weakref.ref(hidden.data)
+    saved = weakref.ref(hidden.numpy())
     product = hidden * x                    # saves both inputs
     node, hidden = product.grad_fn, None    # only the graph refers to exp's output now
     assert saved() is not None
@@ -80,7 +80,7 @@ def test_saved_arrays_are_released_after_backward():
 def test_backward_with_explicit_gradient():
     x = leaf(1.0, 2.0)
     (x * 2).backward(gradient=ag.tensor(np.array([1.0, 10.0])))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 20.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 20.0])
 
 
 def test_non_scalar_backward_without_gradient_is_a_clear_error():
@@ -149,7 +149,7 @@ def test_inference_mode_false_changes_nothing():
 def test_autograd_namespace_runs_torch_autograd_code():
     x = leaf(1.0, 2.0)
     (g,) = ag.autograd.grad((x * x).sum(), x, create_graph=True)
-    np.testing.assert_array_equal(g.data, [2.0, 4.0])
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
     assert g.requires_grad
 
     class Cube(ag.autograd.Function):
@@ -192,25 +192,25 @@ def test_detach_cuts_the_graph_and_shares_data():
     assert not d.requires_grad and d.grad_fn is None
     y = (d * x).sum()
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
 
 def test_leaf_hook_can_replace_the_gradient_and_be_removed():
     x = leaf(1.0, 2.0)
     handle = x.register_hook(lambda g: g * 10)
     (x * 1).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [10.0, 10.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [10.0, 10.0])
     handle.remove()
     x.grad = None
     (x * 1).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
 
 
 def test_hook_on_intermediate_sees_its_gradient():
     x = leaf(1.0, 2.0)
     h = x * 3
     seen = []
-    h.register_hook(lambda g: seen.append(g.data.copy()))
+    h.register_hook(lambda g: seen.append(g.numpy().copy()))
     (h * h).sum().backward()
     np.testing.assert_array_equal(seen[0], [6.0, 12.0])
 
@@ -220,7 +220,7 @@ def test_retain_grad_keeps_intermediate_gradient():
     h = x * 3
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])
+    np.testing.assert_array_equal(h.grad.numpy(), [6.0, 12.0])
     assert (x * 3).grad is None  # only when asked
 
 
@@ -234,21 +234,21 @@ def test_only_leaves_get_grad():
 def test_two_leaves_never_share_one_grad_object():
     x, y = leaf(1.0, 2.0), leaf(3.0, 4.0)
     (x + y).sum().backward()
-    x.grad.data[0] = 100.0
-    assert y.grad.data[0] == 1.0
+    x.grad.numpy()[0] = 100.0
+    assert y.grad.numpy()[0] == 1.0
 
 
 def test_broadcast_leaf_grad_is_writable_and_of_leaf_shape():
     b = leaf(1.0)
     (ag.ones(3, 4, dtype=np.float64) * b).sum().backward()
-    assert b.grad.shape == (1,) and b.grad.data.flags.writeable
+    assert b.grad.shape == (1,) and b.grad.numpy().flags.writeable
     assert b.grad.item() == 12.0
 
 
 def test_autograd_grad_returns_without_touching_dot_grad():
     x = leaf(1.0, 2.0)
     (g,) = ag.grad((x * x).sum(), x)
-    np.testing.assert_array_equal(g.data, [2.0, 4.0])
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
     assert x.grad is None
 
 
@@ -288,9 +288,9 @@ def test_hessian_vector_product_matches_explicit_hessian(rng):
 
     (g,) = ag.grad(f(x), x, create_graph=True)
     (hv,) = ag.grad((g * v).sum(), x)
-    t = np.tanh(x.data)
+    t = np.tanh(x.numpy())
     hessian_of_tanh_sq = np.diag(2 * (1 - t ** 2) ** 2 - 4 * t ** 2 * (1 - t ** 2))
-    np.testing.assert_allclose(hv.data, (a + hessian_of_tanh_sq) @ v.data, rtol=1e-10)
+    np.testing.assert_allclose(hv.numpy(), (a + hessian_of_tanh_sq) @ v.numpy(), rtol=1e-10)
 
 
 def test_create_graph_backward_gives_differentiable_grad():
@@ -298,7 +298,7 @@ def test_create_graph_backward_gives_differentiable_grad():
     (x ** 2).sum().backward(create_graph=True)
     assert x.grad.requires_grad
     (gg,) = ag.grad(x.grad.sum(), x)
-    np.testing.assert_array_equal(gg.data, [2.0, 2.0])
+    np.testing.assert_array_equal(gg.numpy(), [2.0, 2.0])
 
 
 def test_backward_with_inputs_accumulates_only_into_them():
@@ -364,7 +364,7 @@ def test_custom_function_forward_backward_and_gradcheck():
     y = Square.apply(x)
     assert isinstance(y.grad_fn, Square)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, -4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0])
     assert ag.gradcheck(Square.apply, [leaf(0.3, 0.7)])
 
 
@@ -443,13 +443,13 @@ def test_unused_outputs_get_zero_gradients_and_used_ones_add_up():
     np.testing.assert_array_equal(grad_sin, [0.0, 0.0])         # unused: zeros, as torch
     np.testing.assert_array_equal(grad_product, [3.0, 3.0])
     assert grad_index == 0
-    np.testing.assert_allclose(x.grad.data, [6.0, -3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, -3.0])
     x.grad = y.grad = None
     sin_y, product, _ = SinAndProduct.apply(x, y)
     (sin_y.sum() + product.sum() + (product * product).sum()).backward()   # both outputs, one twice
-    xd, yd = x.data, y.data
-    np.testing.assert_allclose(x.grad.data, np.cos(xd) * yd + yd + 2 * xd * yd * yd)
-    np.testing.assert_allclose(y.grad.data, np.sin(xd) + xd + 2 * xd * xd * yd)
+    xd, yd = x.numpy(), y.numpy()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(xd) * yd + yd + 2 * xd * yd * yd)
+    np.testing.assert_allclose(y.grad.numpy(), np.sin(xd) + xd + 2 * xd * xd * yd)
 
 
 def test_several_outputs_with_torch_semantics():
@@ -473,8 +473,8 @@ def test_several_outputs_with_torch_semantics():
     ta, tb = TorchSinAndProduct.apply(tx, ty)
     (a * b).sum().backward()
     (ta * tb).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
-    np.testing.assert_allclose(y.grad.data, ty.grad.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy())
 
 
 def test_needs_input_grad_is_known_in_forward_and_backward():
@@ -493,13 +493,13 @@ def test_several_outputs_free_saved_values_support_retain_graph_hooks_and_grad()
     x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
     sin_y, product, _ = SinAndProduct.apply(x, y)
     seen = []
-    product.register_hook(lambda g: seen.append(g.data.copy()))
+    product.register_hook(lambda g: seen.append(g.numpy().copy()))
     loss = (sin_y + product).sum()
     gx, = ag.grad(loss, x, retain_graph=True)
-    np.testing.assert_allclose(gx.data, np.cos(x.data) * y.data + y.data)
+    np.testing.assert_allclose(gx.numpy(), np.cos(x.numpy()) * y.numpy() + y.numpy())
     np.testing.assert_array_equal(seen[0], [1.0, 1.0])
     loss.backward()
-    np.testing.assert_allclose(x.grad.data, gx.data)
+    np.testing.assert_allclose(x.grad.numpy(), gx.numpy())
     with pytest.raises(RuntimeError, match="second time.*SinAndProduct"):
         loss.backward()
     with pytest.raises(RuntimeError, match="SinAndProduct.*differentiable only once"):
@@ -549,7 +549,7 @@ def test_mark_non_differentiable_outputs_do_not_require_grad_and_get_zeros():
     values, rank = SortWithIndices.apply(x)
     assert values.requires_grad and not rank.requires_grad and rank.grad_fn is None
     (values * ag.tensor(np.array([1.0, 10.0, 100.0]))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [100.0, 1.0, 10.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [100.0, 1.0, 10.0])
     np.testing.assert_array_equal(values.grad_fn.rank_grad, [0.0, 0.0, 0.0])
 
     class MarkedSingle(ag.Function):
@@ -646,7 +646,7 @@ def test_retained_grad_and_leaf_grad_never_share_memory():
     (y * w).sum().backward()
     with ag.no_grad():
         x.grad.zero_()
-    np.testing.assert_array_equal(y.grad.data, [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [4.0, 5.0, 6.0])
 
 
 def test_custom_op_with_outputs_of_two_dtypes_gets_each_gradient_in_its_output_dtype():
@@ -688,10 +688,10 @@ def test_mark_non_differentiable_works_on_a_numpy_scalar_output():
 def test_gradcheck_leaves_the_callers_tensor_untouched():
     base = np.arange(6.0).reshape(2, 3)
     x = ag.from_numpy(base.T).requires_grad_()  # non-contiguous, float64, sharing base's memory
-    data = x.data
+    data = x.numpy()
     assert ag.gradcheck(lambda t: (t * t).sum(), (x,))
-    assert x.data is data and np.shares_memory(x.data, base)
-    np.testing.assert_array_equal(x.data, base.T)
+    assert x.numpy() is data and np.shares_memory(x.numpy(), base)
+    np.testing.assert_array_equal(x.numpy(), base.T)
 
 
 # -- the same calls as PyTorch code makes them, compared with PyTorch ---------------------------------------
@@ -898,23 +898,23 @@ def test_hooks_retain_grad_and_autograd_grad_see_each_output_of_a_several_output
 
     def recorder(name):
         def hook(g):
-            seen[name] = g.data.copy()
+            seen[name] = g.numpy().copy()
         return hook
     product.register_hook(recorder("product"))
     sin_y.register_hook(recorder("sin"))
     product.retain_grad()
     loss = (sin_y * 2 + product * 3).sum()
     (grad_product,) = ag.grad(loss, product, retain_graph=True)
-    np.testing.assert_array_equal(grad_product.data, [3.0, 3.0])
+    np.testing.assert_array_equal(grad_product.numpy(), [3.0, 3.0])
     loss.backward()
     np.testing.assert_array_equal(seen["sin"], [2.0, 2.0])
     np.testing.assert_array_equal(seen["product"], [3.0, 3.0])
     assert product.retains_grad and not sin_y.retains_grad
-    np.testing.assert_array_equal(product.grad.data, [6.0, 6.0])   # as PyTorch: autograd.grad fills it too
-    tx, ty = (torch.tensor(t.data, requires_grad=True) for t in (x, y))
+    np.testing.assert_array_equal(product.grad.numpy(), [6.0, 6.0])   # as PyTorch: autograd.grad fills it too
+    tx, ty = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, y))
     ((tx.sin() * ty) * 2 + (tx * ty) * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
-    np.testing.assert_allclose(y.grad.data, ty.grad.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy())
 
 
 def test_next_functions_carry_the_output_index():
@@ -954,7 +954,7 @@ def test_a_custom_backward_gradient_is_summed_back_or_cast_where_pytorch_accepts
     x = leaf(1.0, 2.0, 3.0)
     custom_op_returning(lambda g: np.ones((2, 3), np.float32)).apply(x).sum().backward()
     assert x.grad.dtype == np.float64
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
 
 
 @pytest.mark.parametrize("on_leaf", [True, False])
@@ -962,7 +962,7 @@ def test_a_custom_backward_gradient_is_summed_back_or_cast_where_pytorch_accepts
     (lambda g: g.reshape(3, 1), r"hook.*changed the gradient's shape from \(3,\) to \(3, 1\)"),
     (lambda g: g.sum(), r"hook.*changed the gradient's shape from \(3,\) to \(\)"),
     (lambda g: ag.tensor(np.ones(3, np.int64)), r"hook.*dtype int64"),
-    (lambda g: g.data * 2, r"hook.*returned ndarray, not a Tensor"),
+    (lambda g: g.numpy() * 2, r"hook.*returned ndarray, not a Tensor"),
 ])
 def test_a_hook_returning_a_wrong_gradient_raises_naming_the_hook(hook, message, on_leaf):
     x = leaf(1.0, 2.0, 3.0)
@@ -977,10 +977,10 @@ def test_gradient_accumulates_in_place_into_a_grad_nothing_else_holds():
     import weakref
     x = leaf(1.0, 2.0)
     (x * 3).sum().backward()
-    grad_tensor, grad_array = weakref.ref(x.grad), weakref.ref(x.grad.data)   # weak: they hold nothing
+    grad_tensor, grad_array = weakref.ref(x.grad), weakref.ref(x.grad.numpy())   # weak: they hold nothing
     (x * x).sum().backward()
-    assert x.grad is grad_tensor() and x.grad.data is grad_array()
-    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+    assert x.grad is grad_tensor() and x.grad.numpy() is grad_array()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 7.0])
 
 
 def test_a_grad_the_caller_kept_is_not_written_into():
@@ -988,8 +988,8 @@ def test_a_grad_the_caller_kept_is_not_written_into():
     (x * 3).sum().backward()
     kept = x.grad
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(kept.data, [3.0, 3.0])
-    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    np.testing.assert_array_equal(kept.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
 
 
 def test_a_grad_shared_by_two_leaves_is_not_written_into():
@@ -1005,7 +1005,7 @@ def test_a_grad_that_views_the_callers_array_is_not_written_into():
     x.grad = ag.from_numpy(base[:2])
     (x * 3).sum().backward()
     np.testing.assert_array_equal(base, np.zeros(4))
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_accumulation_under_create_graph_stays_differentiable():
@@ -1021,7 +1021,7 @@ def test_accumulation_under_create_graph_stays_differentiable():
 def test_post_accumulate_grad_hook_sees_the_gradient_accumulated_in_place():
     x = leaf(1.0, 2.0)
     seen = []
-    x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.data.tolist()))
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().tolist()))
     (x * 3).sum().backward()
     (x * 3).sum().backward()
     assert seen == [[3.0, 3.0], [6.0, 6.0]]
@@ -1034,8 +1034,8 @@ def test_gradients_meeting_at_a_node_sum_without_touching_one_a_hook_kept():
     kept = []
     c.register_hook(lambda g: kept.append(g))
     ((c * 2).sum() + (a * 3).sum() + (a * 4).sum()).backward()
-    np.testing.assert_array_equal(kept[0].data, [2.0, 2.0])
-    np.testing.assert_array_equal(x.grad.data, [9.0, 9.0])
+    np.testing.assert_array_equal(kept[0].numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 9.0])
 
 
 def test_many_gradients_meeting_at_a_node_match_torch(torch):
@@ -1047,4 +1047,4 @@ def test_many_gradients_meeting_at_a_node_match_torch(torch):
         out = (q * k).sum() + (v * v).sum() + (a + a).sum() + lib.tanh(a).sum()
         out.backward()
     mine_leaf = mine.grad_fn.edges[0]
-    np.testing.assert_allclose(mine_leaf.grad.data.reshape(2, 3), theirs.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mine_leaf.grad.numpy().reshape(2, 3), theirs.grad.numpy(), rtol=1e-12)

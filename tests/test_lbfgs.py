@@ -56,7 +56,7 @@ class Problem:
     def assert_matches(self, what, rtol, atol):
         for p, tp in zip(self.params, self.torch_params):
             assert p.dtype == tp.detach().numpy().dtype
-            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=rtol, atol=atol, err_msg=what)
+            np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=rtol, atol=atol, err_msg=what)
         ours, theirs = self.opt.state[self.params[0]], self.torch_opt.state[self.torch_params[0]]
         assert (ours["func_evals"], ours["n_iter"]) == (theirs["func_evals"], theirs["n_iter"]), what
         assert len(ours["old_dirs"]) == len(theirs["old_dirs"]), what
@@ -79,7 +79,7 @@ def test_rosenbrock_with_strong_wolfe_follows_torch_to_the_minimum():
         loss, torch_loss = problem.step_both()
         assert loss.item() == pytest.approx(torch_loss.item(), rel=1e-9, abs=1e-12)
         problem.assert_matches(f"step {step}", rtol=1e-10, atol=1e-12)  # measured: 8e-15
-    np.testing.assert_allclose(problem.params[0].data, np.ones(5), atol=1e-4)
+    np.testing.assert_allclose(problem.params[0].numpy(), np.ones(5), atol=1e-4)
     assert problem.evaluations == problem.opt.state[problem.params[0]]["func_evals"]
 
 
@@ -113,7 +113,7 @@ def test_regression_matches_torch_step_for_step(options, dtype, rtol, atol):
     assert list(state["state"]) == list(torch_state["state"]) == [0]
     assert set(state["state"][0]) == set(torch_state["state"][0])
     for key in ("d", "prev_flat_grad"):
-        np.testing.assert_allclose(state["state"][0][key].data, torch_state["state"][0][key].numpy(),
+        np.testing.assert_allclose(state["state"][0][key].numpy(), torch_state["state"][0][key].numpy(),
                                    rtol=rtol * 10, atol=atol * 10, err_msg=key)
     assert state["param_groups"] == [{k: v for k, v in torch_state["param_groups"][0].items()}]
 
@@ -129,7 +129,7 @@ def test_zero_gradient_returns_at_once_after_one_evaluation():
     problem = Problem([np.ones(3)], (rosenbrock, rosenbrock), line_search_fn="strong_wolfe")
     loss, torch_loss = problem.step_both()
     assert loss.item() == torch_loss.item() == 0.0
-    np.testing.assert_array_equal(problem.params[0].data, np.ones(3))
+    np.testing.assert_array_equal(problem.params[0].numpy(), np.ones(3))
     state = problem.opt.state[problem.params[0]]
     assert (state["func_evals"], state["n_iter"]) == (1, 0)
 
@@ -147,14 +147,14 @@ def test_state_dict_round_trip_through_a_file_continues_identically_and_as_torch
     checkpoint = nn.load(tmp_path / "lbfgs.safetensors")
     resumed = regression_problem(np.float64, lr=123.0)  # the loaded state dict sets every option back
     for p, saved in zip(resumed.params, checkpoint["params"]):
-        p.data = saved.data.copy()
+        p.data = saved.numpy().copy()
     resumed.opt.load_state_dict(checkpoint["optimizer"])
     assert resumed.opt.param_groups[0]["line_search_fn"] == line_search_fn
     for _ in range(3):
         resumed.opt.step(resumed.closure)
     for p, q, tp in zip(problem.params, resumed.params, problem.torch_params):
-        np.testing.assert_array_equal(p.data, q.data)
-        np.testing.assert_allclose(q.data, tp.detach().numpy(), rtol=1e-9, atol=1e-11)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        np.testing.assert_allclose(q.numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-11)
     assert resumed.opt.state[resumed.params[0]]["n_iter"] == problem.opt.state[problem.params[0]]["n_iter"]
 
 

@@ -114,21 +114,21 @@ def test_mnist_item_is_a_float_image_in_unit_range_and_an_int_label(isolated):
     images, labels = write_mnist_files(isolated)["train"]
     image, label = MNIST(isolated)[3]
     assert isinstance(image, ag.Tensor) and image.shape == (1, 28, 28) and image.dtype == np.float32
-    np.testing.assert_allclose(image.data[0], images[3] / 255, rtol=1e-6)
+    np.testing.assert_allclose(image.numpy()[0], images[3] / 255, rtol=1e-6)
     assert label == labels[3] and isinstance(label, int)
 
 
 @pytest.mark.parametrize("transform, target_transform", [
     (None, None), (Standardize(mean=0.5, std=0.25), OneHot(10)),  # batchable: applied to the whole batch
-    (lambda image: image.data.reshape(-1), lambda label: label + 100)])  # applied sample by sample
+    (lambda image: image.numpy().reshape(-1), lambda label: label + 100)])  # applied sample by sample
 def test_loader_batches_equal_the_collated_items(isolated, transform, target_transform):
     write_mnist_files(isolated)
     ds = MNIST(isolated, transform=transform, target_transform=target_transform)
     for indices, (images, labels) in zip(np.split(np.arange(12), [5, 10]), DataLoader(ds, batch_size=5)):
         items = [ds[int(i)] for i in indices]
         assert images.dtype == np.float32 and labels.dtype == np.int64
-        np.testing.assert_array_equal(images.data, np.stack([np.asarray(image) for image, _ in items]))
-        np.testing.assert_array_equal(labels.data, np.stack([np.asarray(label) for _, label in items]))
+        np.testing.assert_array_equal(images.numpy(), np.stack([np.asarray(image) for image, _ in items]))
+        np.testing.assert_array_equal(labels.numpy(), np.stack([np.asarray(label) for _, label in items]))
 
 
 def test_standardize_fitted_on_mnist_normalises_its_batches(isolated):
@@ -136,7 +136,7 @@ def test_standardize_fitted_on_mnist_normalises_its_batches(isolated):
     ds = MNIST(isolated)
     ds.transform = Standardize().fit(ds)
     images, _ = next(iter(DataLoader(ds, batch_size=200)))
-    np.testing.assert_allclose(images.data.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(images.numpy().mean(axis=0), 0, atol=1e-5)
 
 
 def test_directory_with_half_a_split_names_the_missing_file(isolated):

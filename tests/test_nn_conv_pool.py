@@ -18,7 +18,7 @@ def test_max_pool1d_indices_are_positions_along_the_length_as_torch(rng):
     out, idx = F.max_pool1d(ag.tensor(x), 3, 2, 1, return_indices=True)
     t_out, t_idx = torch.nn.functional.max_pool1d(to_torch(x), 3, 2, 1, return_indices=True)
     assert_matches_torch("max_pool1d values", out, t_out)
-    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
 
 
 def test_adaptive_max_pool2d_picks_the_element_torch_picks_with_ties_and_nans(rng):
@@ -29,12 +29,12 @@ def test_adaptive_max_pool2d_picks_the_element_torch_picks_with_ties_and_nans(rn
     out, idx = nn.AdaptiveMaxPool2d((3, 2), return_indices=True)(mx)
     tx = to_torch(x, requires_grad=True)
     t_out, t_idx = torch.nn.AdaptiveMaxPool2d((3, 2), return_indices=True)(tx)
-    np.testing.assert_array_equal(idx.data, t_idx.numpy())
-    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    np.testing.assert_array_equal(out.numpy(), t_out.detach().numpy())
     upstream = rng.standard_normal(out.shape)
     out.backward(ag.tensor(upstream))
     t_out.backward(to_torch(upstream))
-    np.testing.assert_array_equal(mx.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(mx.grad.numpy(), tx.grad.numpy())
 
 
 @pytest.mark.parametrize("output_size", [(7, 9), (8, 10)])
@@ -58,15 +58,15 @@ def test_conv_transpose_is_the_adjoint_of_conv(rng):
     g = rng.standard_normal(y.shape)
     back = ag.conv_transpose2d(ag.tensor(g), ag.tensor(w), output_padding=(0, 0), **kwargs)
     assert back.shape == x.shape
-    assert math.isclose((y.data * g).sum(), (x * back.data).sum(), rel_tol=1e-12)
+    assert math.isclose((y.numpy() * g).sum(), (x * back.numpy()).sum(), rel_tol=1e-12)
 
 
 def test_transposed_conv_weights_start_as_torchs_with_fan_in_from_out_channels():
     layer = nn.ConvTranspose2d(4, 6, 3, groups=2)
     assert layer.weight.shape == (4, 3, 3, 3) and layer.bias.shape == (6,)
     bound = 1 / math.sqrt(3 * 3 * 3)     # fan_in = (out_channels / groups) * kh * kw, as torch
-    assert 0.9 * bound < np.abs(layer.weight.data).max() <= bound
-    assert np.abs(layer.bias.data).max() <= bound
+    assert 0.9 * bound < np.abs(layer.weight.numpy()).max() <= bound
+    assert np.abs(layer.bias.numpy()).max() <= bound
     assert [name for name, _ in nn.Conv1d(2, 4, 3).named_parameters()] == ["weight", "bias"]
     assert nn.Conv1d(2, 4, 3, stride=2).stride == (2,) and nn.ConvTranspose1d(2, 4, 3).weight.shape == (2, 4, 3)
 

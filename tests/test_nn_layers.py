@@ -196,8 +196,8 @@ def test_embedding_gradcheck(rng):
     assert ag.gradcheck(lambda w: layer(index), [layer.weight])
     layer = nn.Embedding(5, 2, padding_idx=1)
     layer(index).sum().backward()
-    np.testing.assert_array_equal(layer.weight.grad.data[1], 0)   # the padding row learns nothing
-    np.testing.assert_array_equal(layer.weight.grad.data[4], 3)   # repeated indices accumulate
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[1], 0)   # the padding row learns nothing
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[4], 3)   # repeated indices accumulate
 
 
 def test_maxout_is_linear_then_max_over_pieces(rng):
@@ -242,16 +242,16 @@ def test_batchnorm_running_statistics_follow_torch_over_several_steps(layer_name
 
 def test_batchnorm_eval_uses_running_statistics_and_leaves_them_alone(rng):
     bn = nn.BatchNorm2d(2)
-    bn.running_mean.data[...] = [1.0, -1.0]
-    bn.running_var.data[...] = [4.0, 0.25]
+    bn.running_mean.numpy()[...] = [1.0, -1.0]
+    bn.running_var.numpy()[...] = [4.0, 0.25]
     bn.eval()
     x = ag.tensor(rng.standard_normal((3, 2, 2, 2)).astype(np.float32))
     out = bn(x)
-    expected = (x.data - np.array([1, -1], np.float32)[:, None, None]) / np.sqrt(
+    expected = (x.numpy() - np.array([1, -1], np.float32)[:, None, None]) / np.sqrt(
         np.array([4, 0.25], np.float32)[:, None, None] + 1e-5)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(bn.running_mean.data, [1.0, -1.0])
+    np.testing.assert_array_equal(bn.running_mean.numpy(), [1.0, -1.0])
     assert int(bn.num_batches_tracked.item()) == 0
 
 
@@ -292,20 +292,20 @@ def test_dropout_is_inverted_and_reproducible_with_manual_seed():
     layer = nn.Dropout(0.25)
     ag.manual_seed(3)
     out = layer(x)
-    kept = out.data != 0
-    assert set(np.unique(out.data)) <= {0.0, np.float32(1 / 0.75)}
+    kept = out.numpy() != 0
+    assert set(np.unique(out.numpy())) <= {0.0, np.float32(1 / 0.75)}
     assert abs(kept.mean() - 0.75) < 0.02
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, out.data)    # the gradient uses the same mask
+    np.testing.assert_array_equal(x.grad.numpy(), out.numpy())    # the gradient uses the same mask
     ag.manual_seed(3)
-    np.testing.assert_array_equal(layer(x).data, out.data)
+    np.testing.assert_array_equal(layer(x).numpy(), out.numpy())
 
 
 def test_dropout_is_identity_in_eval_and_for_p_zero_and_zero_for_p_one():
     x = ag.randn(4, 5)
     assert nn.Dropout(0.9).eval()(x) is x
     assert F.dropout(x, 0.0) is x
-    np.testing.assert_array_equal(F.dropout(x, 1.0).data, 0)
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), 0)
 
 
 def test_dropout_gradcheck():
@@ -327,19 +327,19 @@ def test_default_initialisation_is_pytorchs(build, fan_in):
     bound = 1 / math.sqrt(fan_in)   # kaiming_uniform_(a=sqrt(5)) gives the same bound as the bias
     for p in (layer.weight, layer.bias):
         assert p.dtype == np.float32
-        assert np.abs(p.data).max() <= bound * (1 + 1e-6)     # up to float32 rounding of the bound
-        assert np.abs(p.data).max() > 0.8 * bound
-    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.15 * bound
+        assert np.abs(p.numpy()).max() <= bound * (1 + 1e-6)     # up to float32 rounding of the bound
+        assert np.abs(p.numpy()).max() > 0.8 * bound
+    assert abs(layer.weight.numpy().std() - bound / math.sqrt(3)) < 0.15 * bound
     ag.manual_seed(0)
-    np.testing.assert_array_equal(build().weight.data, layer.weight.data)
+    np.testing.assert_array_equal(build().weight.numpy(), layer.weight.numpy())
 
 
 def test_embedding_starts_standard_normal_with_zero_padding_row():
     ag.manual_seed(0)
     emb = nn.Embedding(400, 50, padding_idx=-1)
     assert emb.padding_idx == 399
-    np.testing.assert_array_equal(emb.weight.data[399], 0)
-    assert abs(emb.weight.data.mean()) < 0.02 and abs(emb.weight.data.std() - 1) < 0.02
+    np.testing.assert_array_equal(emb.weight.numpy()[399], 0)
+    assert abs(emb.weight.numpy().mean()) < 0.02 and abs(emb.weight.numpy().std() - 1) < 0.02
 
 
 def test_layer_dtype_keyword():
@@ -407,7 +407,7 @@ def test_unfold_and_fold_take_torchs_argument_order(rng):
 
 def test_one_hot_and_flatten():
     out = F.one_hot(ag.tensor(np.array([0, 2, 1])), 4)
-    np.testing.assert_array_equal(out.data, np.eye(4, dtype=np.int64)[[0, 2, 1]])
+    np.testing.assert_array_equal(out.numpy(), np.eye(4, dtype=np.int64)[[0, 2, 1]])
     assert F.flatten(ag.zeros(2, 3, 4), 1).shape == (2, 12)
 
 
@@ -417,15 +417,15 @@ def test_max_pool2d_return_indices_match_torch(rng):
     out, idx = F.max_pool2d(ag.tensor(x), 3, 2, 1, return_indices=True)
     t_out, t_idx = torch.nn.functional.max_pool2d(to_torch(x), 3, 2, 1, return_indices=True)
     assert_matches_torch("max_pool2d return_indices values", out, t_out)
-    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
 
 
 def test_max_pool_pads_with_minus_infinity_and_gives_the_gradient_to_one_maximum():
     x = ag.tensor(-np.ones((1, 1, 2, 2)) * 5, requires_grad=True)   # all ties, all negative
     out = F.max_pool2d(x, 2, stride=1, padding=1)
-    np.testing.assert_array_equal(out.data, -5)                     # not the zero padding
+    np.testing.assert_array_equal(out.numpy(), -5)                     # not the zero padding
     F.max_pool2d(x, 2).sum().backward()
-    assert x.grad.data.sum() == 1 and x.grad.data[0, 0, 0, 0] == 1    # the first maximum, as PyTorch
+    assert x.grad.numpy().sum() == 1 and x.grad.numpy()[0, 0, 0, 0] == 1    # the first maximum, as PyTorch
 
 
 def test_conv_matches_torch_at_benchmark_size_in_float32(rng):
@@ -452,18 +452,18 @@ def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_th
     layer = nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.MaxPool2d(2))
     x = ag.tensor(rng.standard_normal((16, 2, 32, 32)).astype(np.float32), requires_grad=True)
     first = layer(x)
-    kept = first.data.copy()
+    kept = first.numpy().copy()
     loss = first.sum()
     second = layer(x * 2)                  # the first graph is alive: its buffers must not be reused
-    np.testing.assert_array_equal(first.data, kept)
-    assert not np.shares_memory(first.data, second.data)
+    np.testing.assert_array_equal(first.numpy(), kept)
+    assert not np.shares_memory(first.numpy(), second.numpy())
     loss.backward()
-    grad = x.grad.data.copy()
+    grad = x.grad.numpy().copy()
     del second
     x.grad = None
     layer(x).sum().backward()             # buffers freed above may be reused here
-    np.testing.assert_array_equal(x.grad.data, grad)
-    np.testing.assert_array_equal(first.data, kept)
+    np.testing.assert_array_equal(x.grad.numpy(), grad)
+    np.testing.assert_array_equal(first.numpy(), kept)
     workspace.clear()
 
 
@@ -520,14 +520,14 @@ def test_normalize_scratch_buffers_are_not_overwritten_while_held(rng):
     layer = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4))
     x = ag.tensor(rng.standard_normal((8, 2, 16, 16)).astype(np.float32), requires_grad=True)
     first = layer(x)
-    kept = first.data.copy()
+    kept = first.numpy().copy()
     first.sum().backward()
-    grad = x.grad.data
+    grad = x.grad.numpy()
     grad_kept = grad.copy()
     x.grad = None
     for _ in range(3):
         layer(x * 3).sum().backward()
-    np.testing.assert_array_equal(first.data, kept)
+    np.testing.assert_array_equal(first.numpy(), kept)
     np.testing.assert_array_equal(grad, grad_kept)
 
 
@@ -544,9 +544,9 @@ def test_max_pool_sends_the_gradient_to_a_nan_as_pytorch():
         tx = torch.tensor(x0, requires_grad=True)
         ty, tidx = torch.nn.functional.max_pool2d(tx, (1, k), return_indices=True)
         ty.sum().backward()
-        np.testing.assert_array_equal(y.data, ty.detach().numpy())
-        np.testing.assert_array_equal(idx.data, tidx.numpy())
-        np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+        np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+        np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
 def test_second_backward_through_max_pool_raises():
@@ -567,8 +567,8 @@ def test_max_pool_2d_window_with_nans_matches_pytorch():
     tx = torch.tensor(x0, requires_grad=True)
     ty, tidx = torch.nn.functional.max_pool2d(tx, 3, stride=2, padding=1, return_indices=True)
     (ty * torch.arange(ty.numel(), dtype=torch.float64).reshape(ty.shape)).sum().backward()
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
 # -- functional forms and options as PyTorch code passes them ------------------------------------------------
@@ -637,15 +637,15 @@ def test_dropout_scales_kept_values_in_training_and_is_identity_in_eval():
     drop = nn.Dropout(0.25)
     x = ag.ones(200, 50)
     y = drop(x)
-    kept = y.data != 0
+    kept = y.numpy() != 0
     assert 0.7 < kept.mean() < 0.8
-    np.testing.assert_allclose(y.data[kept], 1 / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.75, rtol=1e-6)
     drop.eval()
-    assert np.array_equal(drop(x).data, x.data)
-    assert np.array_equal(F.dropout(x, 0.5, False).data, x.data)
-    assert np.array_equal(F.dropout(x, p=0.5, training=False).data, x.data)
+    assert np.array_equal(drop(x).numpy(), x.numpy())
+    assert np.array_equal(F.dropout(x, 0.5, False).numpy(), x.numpy())
+    assert np.array_equal(F.dropout(x, p=0.5, training=False).numpy(), x.numpy())
     z = F.dropout(x, 0.5, True)
-    assert 0.4 < (z.data != 0).mean() < 0.6
+    assert 0.4 < (z.numpy() != 0).mean() < 0.6
     assert nn.Dropout().p == 0.5
 
 
@@ -764,7 +764,7 @@ def test_hessian_vector_products_through_nn_functional_match_torch(torch, rng, n
     hvp = ag.grad(s, xs, allow_unused=True)
     hvp_t = torch.autograd.grad(s_t, ts, allow_unused=True)
     for h, h_t, a in zip(hvp, hvp_t, arrays):  # None (unused) counts as zero on either side
-        ours = np.zeros_like(a) if h is None else h.data
+        ours = np.zeros_like(a) if h is None else h.numpy()
         theirs = np.zeros_like(a) if h_t is None else h_t.numpy()
         np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
 
@@ -784,7 +784,7 @@ def test_gradient_penalty_double_backward_through_a_cnn_matches_torch(torch, rng
     assert penalty.item() == pytest.approx(penalty_t.item(), rel=1e-5)
     for (name, p), pt in zip(ours.named_parameters(), theirs.parameters()):
         # None counts as zero here: torch gives 0.bias a zero gradient where we give None (see below)
-        ours_grad = np.zeros(p.shape, np.float32) if p.grad is None else p.grad.data
+        ours_grad = np.zeros(p.shape, np.float32) if p.grad is None else p.grad.numpy()
         theirs_grad = np.zeros(p.shape, np.float32) if pt.grad is None else pt.grad.numpy()
         np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-4, atol=1e-6, err_msg=name)
 

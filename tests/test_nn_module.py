@@ -60,7 +60,7 @@ def test_parameter_is_a_tensor_that_requires_grad_and_shares_memory():
     assert isinstance(p, ag.Tensor) and isinstance(p, nn.Parameter)
     assert p.requires_grad and p.is_leaf
     array[0] = 7
-    assert p.data[0] == 7
+    assert p.numpy()[0] == 7
     assert not nn.Parameter(ag.ones(2), requires_grad=False).requires_grad
     assert repr(nn.Parameter(ag.ones(2))).startswith("Parameter containing:\ntensor(")
 
@@ -142,27 +142,27 @@ def test_torch_state_dict_loads_and_the_model_computes_the_same(rng):
 # -- load_state_dict ---------------------------------------------------------------------------------
 
 def _snapshot(model):
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
 def _assert_unchanged(model, snapshot):
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value.data, snapshot[key], err_msg=key)
+        np.testing.assert_array_equal(value.numpy(), snapshot[key], err_msg=key)
 
 
 def test_load_state_dict_round_trip_keeps_parameter_objects_and_dtypes():
     source, target = _conv_net(nn), _conv_net(nn)
     params_before = list(target.parameters())
-    state = {k: v.data.astype(np.float64) for k, v in source.state_dict().items()}   # numpy, other dtype
+    state = {k: v.numpy().astype(np.float64) for k, v in source.state_dict().items()}   # numpy, other dtype
     result = target.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
     assert all(a is b for a, b in zip(params_before, target.parameters()))
     for key, value in target.state_dict().items():
-        np.testing.assert_allclose(value.data, source.state_dict()[key].data, err_msg=key)
+        np.testing.assert_allclose(value.numpy(), source.state_dict()[key].numpy(), err_msg=key)
         assert value.dtype == source.state_dict()[key].dtype, key
     state["0.weight"][...] = 0                 # loading copied: the model does not alias the dict
-    assert np.abs(target[0].weight.data).sum() > 0
+    assert np.abs(target[0].weight.numpy()).sum() > 0
 
 
 @pytest.mark.parametrize("edit, pattern", [
@@ -176,7 +176,7 @@ def test_load_state_dict_round_trip_keeps_parameter_objects_and_dtypes():
 def test_load_state_dict_errors_name_the_key_and_leave_the_model_unchanged(edit, pattern):
     model = _conv_net(nn)
     snapshot = _snapshot(model)
-    state = {k: v.data + 1 for k, v in _conv_net(nn).state_dict().items()}
+    state = {k: v.numpy() + 1 for k, v in _conv_net(nn).state_dict().items()}
     edit(state)
     with pytest.raises((RuntimeError, TypeError), match=pattern):
         model.load_state_dict(state)
@@ -190,7 +190,7 @@ def test_load_state_dict_non_strict_reports_keys_but_still_checks_shapes():
     assert result.unexpected_keys == ["bogus"]
     assert result.missing_keys == ["0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
                                    "1.num_batches_tracked"]
-    np.testing.assert_array_equal(model[0].weight.data, 1)
+    np.testing.assert_array_equal(model[0].weight.numpy(), 1)
     snapshot = _snapshot(model)
     with pytest.raises(RuntimeError, match="size mismatch for 0.bias"):
         model.load_state_dict({"0.weight": np.zeros((3, 2)), "0.bias": np.zeros(4)}, strict=False)
@@ -199,7 +199,7 @@ def test_load_state_dict_non_strict_reports_keys_but_still_checks_shapes():
 
 def test_batchnorm_state_dict_without_num_batches_tracked_loads_as_pytorch_does():
     bn = nn.BatchNorm1d(2)
-    bn.num_batches_tracked.data[...] = 5
+    bn.num_batches_tracked.numpy()[...] = 5
     state = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
     bn.load_state_dict(state)
     assert bn.num_batches_tracked.item() == 0
@@ -222,7 +222,7 @@ def test_zero_grad_sets_to_none_by_default_or_zeros_in_place():
     model(ag.ones(4, 3)).sum().backward()
     grad = model.weight.grad
     model.zero_grad(set_to_none=False)
-    assert model.weight.grad is grad and not grad.data.any()
+    assert model.weight.grad is grad and not grad.numpy().any()
     model.zero_grad()
     assert model.weight.grad is None and model.bias.grad is None
 
@@ -239,7 +239,7 @@ def test_requires_grad_and_apply():
         if isinstance(m, nn.Linear):
             nn.init.constant_(m.weight, 0.5)
     model.requires_grad_(True).apply(init)
-    assert all((m.weight.data == 0.5).all() for m in model.modules() if isinstance(m, nn.Linear))
+    assert all((m.weight.numpy() == 0.5).all() for m in model.modules() if isinstance(m, nn.Linear))
 
 
 @pytest.mark.parametrize("convert, dtype", [(lambda m: m.double(), np.float64), (lambda m: m.to(ag.float64), np.float64),
@@ -268,8 +268,8 @@ def test_to_rejects_other_devices_and_integer_dtypes():
 def test_deepcopy_gives_an_independent_module():
     model = _conv_net(nn)
     clone = copy.deepcopy(model)
-    clone[0].weight.data[...] = 0
-    assert np.abs(model[0].weight.data).sum() > 0
+    clone[0].weight.numpy()[...] = 0
+    assert np.abs(model[0].weight.numpy()).sum() > 0
     assert list(clone.state_dict()) == list(model.state_dict())
 
 
@@ -279,10 +279,10 @@ def test_forward_hooks_see_and_can_replace_inputs_and_outputs():
     layer = nn.Linear(2, 2)
     calls = []
     pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
-    post = layer.register_forward_hook(lambda m, args, out: calls.append((m, args[0].data.copy(), out.shape)))
+    post = layer.register_forward_hook(lambda m, args, out: calls.append((m, args[0].numpy().copy(), out.shape)))
     out = layer(ag.ones(3, 2))
     assert calls[0][0] is layer and not calls[0][1].any() and calls[0][2] == (3, 2)
-    np.testing.assert_allclose(out.data, np.broadcast_to(layer.bias.data, (3, 2)))
+    np.testing.assert_allclose(out.numpy(), np.broadcast_to(layer.bias.numpy(), (3, 2)))
     pre.remove()
     replace = layer.register_forward_hook(lambda m, args, out: out * 0 + 1)
     np.testing.assert_array_equal(layer(ag.ones(1, 2)).data, 1)
@@ -387,7 +387,7 @@ def test_summary_of_a_cnn_leaves_the_model_as_it_was():
     text = nn.summary(model, (1, 1, 8, 8), print_fn=None)
     assert all(m.training for m in model.modules())
     _assert_unchanged(model, buffers)
-    total = sum(p.data.size for p in model.parameters())
+    total = sum(p.numpy().size for p in model.parameters())
     assert f"Total params: {total:,}" in text and "Non-trainable params: 36" in text
     assert "4.0 (Conv2d)" in text and "[1, 8, 2, 2]" in text and "6 (Linear)" in text
 
@@ -437,7 +437,7 @@ def test_module_to_dtype_keeps_parameter_objects():
 
 
 def test_module_constructor_signatures_follow_torch():
-    assert nn.PReLU().weight.shape == (1,) and nn.PReLU().weight.data[0] == pytest.approx(0.25)
+    assert nn.PReLU().weight.shape == (1,) and nn.PReLU().weight.numpy()[0] == pytest.approx(0.25)
     assert nn.ELU(alpha=0.5).alpha == 0.5
     assert nn.LeakyReLU(0.2).negative_slope == 0.2
     assert nn.GELU(approximate="tanh").approximate == "tanh"
@@ -500,4 +500,4 @@ def test_summary_of_the_api_md_net(capsys):
     text = nn.summary(net, (1, 1, 28, 28))
     body = (text or "") + capsys.readouterr().out
     assert "conv" in body and "fc" in body
-    assert f"{sum(p.data.size for p in net.parameters()):,}" in body
+    assert f"{sum(p.numpy().size for p in net.parameters()):,}" in body

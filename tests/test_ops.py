@@ -39,8 +39,8 @@ def test_gradgradcheck(spec, shapes, rng):
 @pytest.mark.parametrize("spec, shapes", [c for c in CASES if c.values[0].numpy_fn is not None])
 def test_forward_matches_numpy(spec, shapes, rng):
     inputs = make_inputs(spec, shapes, rng)
-    expected = spec.numpy_fn(*[t.data for t in inputs])
-    np.testing.assert_allclose(spec.fn(*inputs).data, expected, rtol=1e-12, atol=1e-12)
+    expected = spec.numpy_fn(*[t.numpy() for t in inputs])
+    np.testing.assert_allclose(spec.fn(*inputs).numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-5)])
@@ -49,15 +49,15 @@ def test_matches_torch(spec, shapes, dtype, rtol, rng):
     torch = pytest.importorskip("torch")
     inputs = make_inputs(spec, shapes, rng, dtype)
     out = spec.fn(*inputs)
-    torch_inputs = [torch.tensor(t.data, requires_grad=True) for t in inputs]
+    torch_inputs = [torch.tensor(t.numpy(), requires_grad=True) for t in inputs]
     torch_out = spec.torch_fn(torch, *torch_inputs)
     assert out.dtype == dtype, "the graph must keep its dtype"
     assert out.shape == tuple(torch_out.shape)
-    np.testing.assert_allclose(out.data, torch_out.detach().numpy(), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(out.numpy(), torch_out.detach().numpy(), rtol=rtol, atol=rtol)
     seed = rng.standard_normal(out.shape).astype(dtype)
     out.backward(ag.tensor(seed))
     torch_out.backward(torch.tensor(seed))
     for t, tt in zip(inputs, torch_inputs):
         expected = tt.grad.numpy() if tt.grad is not None else np.zeros(t.shape, dtype)
         assert t.grad.dtype == dtype and t.grad.shape == t.shape
-        np.testing.assert_allclose(t.grad.data, expected, rtol=rtol * 10, atol=rtol * 10)
+        np.testing.assert_allclose(t.grad.numpy(), expected, rtol=rtol * 10, atol=rtol * 10)

@@ -18,7 +18,7 @@ COMPARISONS = {"count": 0, "max_abs_diff": {np.float32: 0.0, np.float64: 0.0},
 
 def assert_matches_torch(ours, theirs, dtype, what=""):
     """Compare an autograd Tensor / array with a torch tensor; keep count and the largest difference."""
-    ours = ours.data if isinstance(ours, ag.Tensor) else np.asarray(ours)
+    ours = ours.numpy() if isinstance(ours, ag.Tensor) else np.asarray(ours)
     theirs = theirs.detach().numpy()
     assert ours.dtype == theirs.dtype == np.dtype(dtype), what
     diff = float(np.max(np.abs(ours.astype(np.float64) - theirs), initial=0.0))
@@ -132,7 +132,7 @@ def test_training_matches_torch_step_for_step(name, options, dtype):
         torch_train_step(torch_opt, torch_params, x, y)
         for i, (p, tp) in enumerate(zip(params, torch_params)):
             assert_matches_torch(p, tp, dtype, f"{name} step {step} param {i}")
-    assert params[3].grad is None and np.array_equal(params[3].data, init_arrays(dtype)[3])  # skipped
+    assert params[3].grad is None and np.array_equal(params[3].numpy(), init_arrays(dtype)[3])  # skipped
     check_state_matches_torch(opt, torch_opt, dtype)
 
 
@@ -224,14 +224,14 @@ def test_state_dict_round_trip_through_a_file_continues_identically(name, option
         train_step(opt, params, x, y)
 
     saved = nn.load(tmp_path / "params.safetensors")
-    resumed = [ag.tensor(saved[str(i)].data.copy(), requires_grad=True) for i in range(len(arrays))]
+    resumed = [ag.tensor(saved[str(i)].numpy().copy(), requires_grad=True) for i in range(len(arrays))]
     resumed_opt = getattr(nn.optim, name)(resumed, lr=123.0)  # the loaded state sets lr back
     resumed_opt.load_state_dict(nn.load(tmp_path / "opt.safetensors"))
     for _ in range(6):
         train_step(resumed_opt, resumed, x, y)
     for p, q in zip(params, resumed):
         assert q.dtype == dtype
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
     assert resumed_opt.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
     for index, state in opt.state_dict()["state"].items():
         for key, value in state.items():
@@ -259,7 +259,7 @@ def test_state_dict_has_torch_layout_and_loads_structure_back_exactly(tmp_path):
     assert loaded["state"][0]["step"] == 1
     assert loaded["param_groups"] == sd["param_groups"]
     assert loaded["param_groups"][0]["betas"] == (0.8, 0.9) and isinstance(loaded["param_groups"][0]["betas"], tuple)
-    np.testing.assert_array_equal(loaded["state"][2]["exp_avg_sq"].data, sd["state"][2]["exp_avg_sq"].data)
+    np.testing.assert_array_equal(loaded["state"][2]["exp_avg_sq"].numpy(), sd["state"][2]["exp_avg_sq"].numpy())
 
 
 def test_load_state_dict_of_the_wrong_shape_raises_and_leaves_optimizer_unchanged():
@@ -308,11 +308,11 @@ def test_step_keeps_float32_and_never_writes_into_gradients(name, options):
     q = ag.tensor(np.ones(6, np.float32), requires_grad=True)
     shared = ag.tensor(np.linspace(0.5, -0.5, 6, dtype=np.float32))
     p.grad = q.grad = shared  # one gradient object for two parameters, as the engine may hand out
-    before = shared.data.copy()
+    before = shared.numpy().copy()
     opt = getattr(nn.optim, name)([p, q], **options)
     for _ in range(3):
         opt.step()
-    np.testing.assert_array_equal(shared.data, before)
+    np.testing.assert_array_equal(shared.numpy(), before)
     assert p.dtype == q.dtype == np.float32
     assert all(v.dtype == np.float32 for s in opt.state.values() for v in s.values() if isinstance(v, np.ndarray))
 
@@ -323,7 +323,7 @@ def test_plain_sgd_is_p_minus_lr_times_grad_in_float32():
     opt = nn.optim.SGD([p], lr=0.1)
     opt.step()
     expected = np.array([1.0, 2.0], np.float32) - np.float32(0.1) * np.array([0.3, -0.7], np.float32)
-    np.testing.assert_array_equal(p.data, expected)
+    np.testing.assert_array_equal(p.numpy(), expected)
     assert not opt.state  # no momentum, no state
 
 
@@ -332,7 +332,7 @@ def test_parameter_held_in_read_only_memory_is_given_its_own():
     p = ag.tensor(np.broadcast_to(base, (2, 3)), requires_grad=True)
     p.grad = ag.ones(2, 3)
     nn.optim.SGD([p], lr=1.0).step()
-    np.testing.assert_array_equal(p.data, -np.ones((2, 3)))
+    np.testing.assert_array_equal(p.numpy(), -np.ones((2, 3)))
     assert not base.any()
 
 
@@ -341,8 +341,8 @@ def test_zero_grad_sets_to_none_or_replaces_with_zeros_without_touching_the_old_
     opt = nn.optim.SGD([p], lr=0.1)
     old = p.grad = ag.tensor([3.0, 4.0])
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
-    assert p.grad is not old and old.data.tolist() == [3.0, 4.0]
+    np.testing.assert_array_equal(p.grad.numpy(), [0.0, 0.0])
+    assert p.grad is not old and old.numpy().tolist() == [3.0, 4.0]
     opt.zero_grad()
     assert p.grad is None
 
@@ -360,7 +360,7 @@ def test_step_with_closure_returns_loss_and_evaluates_with_grad_enabled():
     with ag.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 5.0
-    np.testing.assert_allclose(p.data, [0.5, -1.0])
+    np.testing.assert_allclose(p.numpy(), [0.5, -1.0])
 
 
 def test_params_can_be_named_parameters_and_groups_keep_their_names():
@@ -519,7 +519,7 @@ def test_module_checkpoint_resumes_training_exactly_and_matches_torch(tmp_path):
 
     model = build()
     torch_model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
-    torch_model.load_state_dict({k: torch.tensor(v.data) for k, v in model.state_dict().items()})
+    torch_model.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
     make = lambda lib, m: lib.optim.AdamW(m.parameters(), lr=0.05, weight_decay=0.1)  # noqa: E731
     opt, torch_opt = make(nn, model), make(torch, torch_model)
     sched = nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
@@ -554,7 +554,7 @@ def test_module_checkpoint_resumes_training_exactly_and_matches_torch(tmp_path):
     for _ in range(4):
         epoch(resumed, resumed_opt, resumed_sched)
     for (name, p), q in zip(model.named_parameters(), resumed.parameters()):
-        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
     assert resumed_sched.get_last_lr() == sched.get_last_lr() == torch_sched.get_last_lr()
 
 
@@ -589,9 +589,9 @@ def test_optimizer_param_groups_and_lr_change():
         g["lr"] = 0.01
     (w.sum() + b.sum()).backward()
     opt.step()
-    np.testing.assert_allclose(w.data, [0.99, 0.99], rtol=1e-6)
+    np.testing.assert_allclose(w.numpy(), [0.99, 0.99], rtol=1e-6)
     opt.zero_grad()
-    assert w.grad is None or not w.grad.data.any()
+    assert w.grad is None or not w.grad.numpy().any()
 
 
 def test_optimizer_loads_a_torch_state_dict_given_as_numpy_arrays():

@@ -1,5 +1,5 @@
 """PyTorch training scripts, as written for PyTorch, run after the import swap torch -> autograd,
-torch.nn -> nn, torch.optim -> nn.optim, torch.utils.data -> nn.data: they train, checkpoint and
+torch.nn -> nn, torch.optim -> nn.optim, torch.utils.numpy() -> nn.data: they train, checkpoint and
 resume, and step for step they follow PyTorch."""
 import math
 
@@ -96,7 +96,7 @@ def test_pytorch_style_training_loop_runs_and_learns(tmp_path):
     model.eval()
     data, _ = next(iter(test_loader))
     with ag.no_grad():
-        np.testing.assert_array_equal(restored(data).data, model(data).data)
+        np.testing.assert_array_equal(restored(data).numpy(), model(data).numpy())
     opt2 = nn.optim.SGD(restored.parameters(), lr=1.0, momentum=0.9, weight_decay=5e-4)
     opt2.load_state_dict(nn.load(tmp_path / "optim.safetensors"))
     assert opt2.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
@@ -226,4 +226,4 @@ def test_the_official_pytorch_mnist_example_after_the_import_swap(tmp_path):
     nn.save(model.state_dict(), tmp_path / "mnist_cnn.pt")
     fresh = Net()
     fresh.load_state_dict(nn.load(tmp_path / "mnist_cnn.pt"))
-    assert all(np.array_equal(a.data, b.data) for a, b in zip(fresh.parameters(), model.parameters()))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(fresh.parameters(), model.parameters()))

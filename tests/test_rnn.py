@@ -149,12 +149,12 @@ def test_default_initialisation_is_uniform_in_one_over_sqrt_hidden():
     ag.manual_seed(0)
     layer = nn.LSTM(8, 16, 2, bidirectional=True)
     bound = 1 / 4
-    values = np.concatenate([p.data.ravel() for p in layer.parameters()])
+    values = np.concatenate([p.numpy().ravel() for p in layer.parameters()])
     assert values.min() >= -bound and values.max() <= bound
     assert values.min() < -0.9 * bound and values.max() > 0.9 * bound   # spread over the whole range
     assert abs(values.mean()) < 0.01
     cell = nn.GRUCell(3, 100)
-    cell_values = np.concatenate([p.data.ravel() for p in cell.parameters()])
+    cell_values = np.concatenate([p.numpy().ravel() for p in cell.parameters()])
     assert np.abs(cell_values).max() <= 0.1 and np.abs(cell_values).max() > 0.09
 
 
@@ -163,15 +163,15 @@ def test_dropout_between_layers_only_in_training():
     layer = nn.GRU(3, 5, num_layers=2, dropout=0.5).double()
     layer.eval()
     clean, _ = layer(x)
-    np.testing.assert_array_equal(layer(x)[0].data, clean.data)
+    np.testing.assert_array_equal(layer(x)[0].numpy(), clean.numpy())
     layer.train()
     ag.manual_seed(0)
     dropped, _ = layer(x)
     ag.manual_seed(1)
     dropped_again, _ = layer(x)
-    assert not np.allclose(dropped.data, clean.data)          # the first layer's output was dropped
-    assert not np.allclose(dropped.data, dropped_again.data)  # with the seed's mask
-    assert (dropped.data != 0).all()                          # but never the last layer's
+    assert not np.allclose(dropped.numpy(), clean.numpy())          # the first layer's output was dropped
+    assert not np.allclose(dropped.numpy(), dropped_again.numpy())  # with the seed's mask
+    assert (dropped.numpy() != 0).all()                          # but never the last layer's
 
 
 def test_dropout_in_single_layer_warns_as_torch():

@@ -190,8 +190,8 @@ def test_bf16_tensors_load_as_float32_with_torch_values(tmp_path):
     for name, t in values.items():
         expected = t.float().numpy() if t.dtype == torch.bfloat16 else t.numpy()
         assert loaded[name].dtype == expected.dtype and loaded[name].shape == expected.shape
-        np.testing.assert_array_equal(loaded[name].data, expected)
-    loaded["w"].data[0, 0] = 1.0  # writable memory of its own
+        np.testing.assert_array_equal(loaded[name].numpy(), expected)
+    loaded["w"].numpy()[0, 0] = 1.0  # writable memory of its own
 
 
 @posix_only

@@ -36,7 +36,7 @@ def small_data():
 def as_plain(value):
     """Tensors and arrays as NumPy arrays, containers recursively, for exact comparisons."""
     if isinstance(value, ag.Tensor):
-        return np.array(value.data)
+        return np.array(value.numpy())
     if isinstance(value, dict):
         return {key: as_plain(v) for key, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -15,7 +15,7 @@ COMPARISONS = {"count": 0, "max_abs_diff": 0.0}
 
 
 def assert_matches_torch(ours, theirs, dtype):
-    ours = ours.data if isinstance(ours, ag.Tensor) else ours
+    ours = ours.numpy() if isinstance(ours, ag.Tensor) else ours
     theirs = theirs.detach().numpy()
     assert ours.dtype == theirs.dtype == np.dtype(dtype)
     assert ours.shape == theirs.shape
@@ -68,9 +68,9 @@ def test_clipping_replaces_gradients_instead_of_scaling_shared_ones():
     p.grad = q.grad = shared
     total = nn.utils.clip_grad_norm_([p, q], max_norm=1.0)
     assert total.item() == pytest.approx(math.sqrt(2 * 4 * 9.0))
-    np.testing.assert_array_equal(shared.data, np.full(4, 3.0))  # untouched
+    np.testing.assert_array_equal(shared.numpy(), np.full(4, 3.0))  # untouched
     assert p.grad is not shared
-    np.testing.assert_allclose(np.sqrt((p.grad.data ** 2).sum() + (q.grad.data ** 2).sum()), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.sqrt((p.grad.numpy() ** 2).sum() + (q.grad.numpy() ** 2).sum()), 1.0, rtol=1e-5)
     assert p.grad.dtype == np.float32
 
 
@@ -78,7 +78,7 @@ def test_clip_grad_norm_accepts_a_single_tensor_and_no_gradients():
     p = ag.tensor([3.0, 4.0], requires_grad=True)
     p.grad = ag.tensor([3.0, 4.0])
     assert nn.utils.clip_grad_norm_(p, 10.0).item() == pytest.approx(5.0)
-    np.testing.assert_array_equal(p.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(p.grad.numpy(), [3.0, 4.0])
     total = nn.utils.clip_grad_norm_([ag.zeros(2, requires_grad=True)], 1.0)
     assert total.item() == 0.0 and torch.nn.utils.clip_grad_norm_([torch.zeros(2, requires_grad=True)], 1.0) == 0
 
@@ -93,7 +93,7 @@ def test_non_finite_norm_raises_only_when_asked():
     tp.grad = torch.tensor([float("nan"), 1.0])
     torch_total = torch.nn.utils.clip_grad_norm_([tp], 1.0)
     assert math.isnan(total.item()) and math.isnan(torch_total.item())
-    assert np.isnan(p.grad.data).all() and torch.isnan(tp.grad).all()  # NaN spreads, as in PyTorch
+    assert np.isnan(p.grad.numpy()).all() and torch.isnan(tp.grad).all()  # NaN spreads, as in PyTorch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -104,7 +104,7 @@ def test_clip_grad_value_matches_torch(dtype):
     for p, tp in zip(ours, theirs):
         if tp.grad is not None:
             assert_matches_torch(p.grad, tp.grad, dtype)
-            assert np.abs(p.grad.data).max() <= 1.5
+            assert np.abs(p.grad.numpy()).max() <= 1.5
 
 
 def test_parameters_to_vector_and_back_match_torch():
@@ -112,10 +112,10 @@ def test_parameters_to_vector_and_back_match_torch():
     vec = nn.utils.parameters_to_vector(ours)
     assert_matches_torch(vec, torch.nn.utils.parameters_to_vector(theirs), np.float32)
     vec.sum().backward()  # differentiable, as in PyTorch
-    np.testing.assert_array_equal(ours[3].grad.data, np.ones(5))
+    np.testing.assert_array_equal(ours[3].grad.numpy(), np.ones(5))
     new = ag.tensor(np.arange(vec.shape[0], dtype=np.float32))
     nn.utils.vector_to_parameters(new, ours)
-    torch.nn.utils.vector_to_parameters(torch.tensor(new.data), theirs)
+    torch.nn.utils.vector_to_parameters(torch.tensor(new.numpy()), theirs)
     for p, tp in zip(ours, theirs):
         assert_matches_torch(p, tp, np.float32)
     with pytest.raises(ValueError, match="elements"):

@@ -192,7 +192,7 @@ def test_gradient_pass_leaves_grad_and_hooks_untouched():
     assert not y.grad_fn.hooks
     assert "|grad| 4.47e+00" in label_of(dot, x)             # ||2x|| = sqrt(20)
     y.backward()                                            # the graph was retained, not freed
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
 
 
 def test_gradients_shown_after_backward_with_retain_graph():
@@ -441,13 +441,13 @@ def test_drawing_leaves_retained_grads_and_user_hooks_as_they_were():
     x.register_hook(lambda g: calls.append(2))
     z = (y * y).sum()
     z.backward(retain_graph=True)
-    before_y, before_x, before_calls = y.grad.data.copy(), x.grad.data.copy(), list(calls)
+    before_y, before_x, before_calls = y.grad.numpy().copy(), x.grad.numpy().copy(), list(calls)
     ag.draw_graph(z, show_grads=True)
-    np.testing.assert_array_equal(y.grad.data, before_y)
-    np.testing.assert_array_equal(x.grad.data, before_x)
+    np.testing.assert_array_equal(y.grad.numpy(), before_y)
+    np.testing.assert_array_equal(x.grad.numpy(), before_x)
     assert calls == before_calls
     z.backward()  # the user's hooks and retain_grad still work afterwards
-    np.testing.assert_array_equal(y.grad.data, 2 * before_y)
+    np.testing.assert_array_equal(y.grad.numpy(), 2 * before_y)
     assert calls == before_calls * 2
 
 

@@ -53,7 +53,7 @@ class Relu(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * constant(ctx.output.data > 0)
+        return grad * constant(ctx.output._data > 0)
 
 
 class Erf(Primitive):

@@ -18,11 +18,11 @@ def operands(x, y):
     treats as weakly typed (float32 stays float32); otherwise it becomes an array of the
     tensor's dtype where that fits. As in PyTorch, an integer or bool operand meeting a floating
     one takes its dtype (NumPy would make int64 * float32 float64)."""
-    if x.__class__ is Tensor and y.__class__ is Tensor and x.data.dtype.kind == y.data.dtype.kind:
+    if x.__class__ is Tensor and y.__class__ is Tensor and x._data.dtype.kind == y._data.dtype.kind:
         return x, y
-    if x.__class__ in _PYTHON_NUMBERS and isinstance(y, Tensor) and y.data.dtype.kind == "f":
+    if x.__class__ in _PYTHON_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind == "f":
         return x, y
-    if y.__class__ in _PYTHON_NUMBERS and isinstance(x, Tensor) and x.data.dtype.kind == "f":
+    if y.__class__ in _PYTHON_NUMBERS and isinstance(x, Tensor) and x._data.dtype.kind == "f":
         return x, y
     if not isinstance(x, Tensor):
         if not isinstance(y, Tensor):
@@ -40,7 +40,7 @@ def operands(x, y):
 
 def _as_dtype(value, dtype):
     """An integer or bool operand (never in the graph) as `dtype`."""
-    return constant(value.data.astype(dtype)) if isinstance(value, Tensor) else value.astype(dtype)
+    return constant(value._data.astype(dtype)) if isinstance(value, Tensor) else value.astype(dtype)
 
 
 _PYTHON_NUMBERS = (float, int)
@@ -48,7 +48,7 @@ _PYTHON_NUMBERS = (float, int)
 
 def data_of(value):
     """The array behind a saved operand (a Tensor, or a Python number kept as it was)."""
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def broadcasting_ufunc(op_name, ufunc, x, y):
@@ -322,7 +322,7 @@ def minimum(x: TensorLike, y: TensorLike) -> Tensor:
 
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """where(condition, x, y); either branch may be a Python scalar."""
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):

@@ -7,8 +7,8 @@ from .elementwise import constant
 
 
 def _compare(name, ufunc, x, y):
-    x_data = x.data if isinstance(x, Tensor) else x
-    y_data = y.data if isinstance(y, Tensor) else y
+    x_data = x._data if isinstance(x, Tensor) else x
+    y_data = y._data if isinstance(y, Tensor) else y
     try:
         return constant(np.asarray(ufunc(x_data, y_data)))
     except ValueError:
@@ -64,27 +64,27 @@ def logical_xor(x: TensorLike, y: TensorLike) -> Tensor:
 
 def logical_not(x: Tensor) -> Tensor:
     """x == 0, elementwise, as a bool tensor. As `torch.logical_not`."""
-    return constant(np.logical_not(x.data))
+    return constant(np.logical_not(x._data))
 
 
 def isnan(x: Tensor) -> Tensor:
     """Where x is NaN, as a bool tensor. As `torch.isnan`."""
-    return constant(np.isnan(x.data))
+    return constant(np.isnan(x._data))
 
 
 def isinf(x: Tensor) -> Tensor:
     """Where x is +inf or -inf, as a bool tensor. As `torch.isinf`."""
-    return constant(np.isinf(x.data))
+    return constant(np.isinf(x._data))
 
 
 def isfinite(x: Tensor) -> Tensor:
     """Where x is neither NaN nor infinite, as a bool tensor. As `torch.isfinite`."""
-    return constant(np.isfinite(x.data))
+    return constant(np.isfinite(x._data))
 
 
 def equal(x: Tensor, y: Tensor) -> bool:
     """True when both tensors have the same shape and elements (torch.equal)."""
-    return x.shape == y.shape and bool(np.array_equal(x.data, y.data))
+    return x.shape == y.shape and bool(np.array_equal(x._data, y._data))
 
 
 def allclose(x: TensorLike, y: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> bool:

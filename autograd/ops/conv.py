@@ -105,10 +105,10 @@ class Conv2d(Primitive):
     def backward(ctx, grad):
         x, weight, cols = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if need_x and need_w and not _is_channel_major(grad.data):
+        if need_x and need_w and not _is_channel_major(grad._data):
             grad = ChannelMajor.apply(grad)   # one copy that both products then read for free
         grad_x = Conv2dGradInput.apply(grad, weight, input_shape=x.shape, geometry=ctx.geometry) if need_x else None
-        grad_w = Conv2dGradWeight.apply(grad, x, geometry=ctx.geometry, cols=cols.data) if need_w else None
+        grad_w = Conv2dGradWeight.apply(grad, x, geometry=ctx.geometry, cols=cols._data) if need_w else None
         return grad_x, grad_w, ChannelSums.apply(grad) if need_b else None
 
 

@@ -121,7 +121,7 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * constant(np.sign(x.data))
+        return grad * constant(np.sign(x._data))
 
 
 class Tanh(Primitive):
@@ -162,9 +162,9 @@ class Clamp(Primitive):
         low, high = ctx.bounds
         inside = np.ones(x.shape, bool)
         if low is not None:
-            inside &= x.data >= low
+            inside &= x._data >= low
         if high is not None:
-            inside &= x.data <= high
+            inside &= x._data <= high
         return grad * constant(inside)
 
 
@@ -304,7 +304,7 @@ def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of x, elementwise. Piecewise constant, so its gradient is zero, but (as
     in PyTorch) the result of a tensor that requires grad is in the graph. As `torch.sign`."""
     if x.dtype.kind != "f":
-        return constant(np.sign(x.data) if x.dtype != np.bool_ else x.data.copy())
+        return constant(np.sign(x._data) if x.dtype != np.bool_ else x._data.copy())
     return Rounding.apply(x, func=np.sign)
 
 

@@ -21,7 +21,7 @@ def normalize_index(index):
 
 def _normalize_one(i):
     if isinstance(i, Tensor):
-        return i.data
+        return i._data
     if isinstance(i, list):
         array = np.asarray(i)
         return array.astype(np.int64) if array.size == 0 else array
@@ -111,7 +111,7 @@ class ScatterAdd(Primitive):
 
 def integer_index(op, index):
     """`index` (a Tensor or array-like) as an integer ndarray; DTypeError for any other dtype."""
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
     return index
@@ -193,7 +193,7 @@ def index_select(x, dim, index):
 def nonzero(x, as_tuple=False):
     """The indices of the non-zero elements: an int64 (count, ndim) tensor, or with as_tuple one
     1-D tensor per dim (a 0-d input counts as 1-D there, as in PyTorch). No gradient."""
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._data if isinstance(x, Tensor) else np.asarray(x)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64, copy=False), False, None)
                      for i in np.nonzero(np.atleast_1d(data)))

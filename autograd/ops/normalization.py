@@ -98,8 +98,8 @@ class Normalize(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, weight, centered, inv_std = ctx.saved_tensors
-        return NormalizeGrad.apply(grad, x, weight, layout=ctx.layout, centered=centered.data,
-                                   inv_std=inv_std.data, wanted=ctx.needs_input_grad)
+        return NormalizeGrad.apply(grad, x, weight, layout=ctx.layout, centered=centered._data,
+                                   inv_std=inv_std._data, wanted=ctx.needs_input_grad)
 
 
 class NormalizeGrad(Primitive):
@@ -164,7 +164,7 @@ class NormalizeGrad(Primitive):
         axes, param_shape = layout.axes, layout.param_shape
 
         def project(c):
-            return NormalizeGrad.apply(c, x, None, layout=layout, centered=centered.data, inv_std=inv_std.data,
+            return NormalizeGrad.apply(c, x, None, layout=layout, centered=centered._data, inv_std=inv_std._data,
                                        wanted=(True, False, False))[0]
 
         def mean(t):
@@ -217,7 +217,7 @@ def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=Non
                              f"input of shape {tuple(input.shape)}), not {int(np.prod(t.shape))}")
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        count = input.data.size // channels if channels else 0
+        count = input._data.size // channels if channels else 0
         if count == 0 and running_mean is not None and running_var is not None:
             return input * 1.0   # an empty batch, as PyTorch: nothing to normalise, statistics unchanged
         if count <= 1:
@@ -228,19 +228,19 @@ def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=Non
                               eps=eps, stats=stats)
         mean, var = (stat.reshape(-1) for stat in stats)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
+            running_mean._data *= 1 - momentum
+            running_mean._data += momentum * mean.astype(running_mean.dtype, copy=False)
         if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1)) * var.astype(running_var.dtype, copy=False)
+            running_var._data *= 1 - momentum
+            running_var._data += (momentum * count / (count - 1)) * var.astype(running_var.dtype, copy=False)
         return out
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
     # Evaluation is an affine map per channel: fold the statistics into one scale and one shift.
-    scale = constant((1 / np.sqrt(running_var.data + eps)).astype(input.dtype, copy=False))
+    scale = constant((1 / np.sqrt(running_var._data + eps)).astype(input.dtype, copy=False))
     if weight is not None:
         scale = scale * weight
-    shift = -constant(running_mean.data.astype(input.dtype, copy=False)) * scale
+    shift = -constant(running_mean._data.astype(input.dtype, copy=False)) * scale
     if bias is not None:
         shift = shift + bias
     return input * scale.reshape(param_shape) + shift.reshape(param_shape)

@@ -222,7 +222,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     result = max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
                         ceil_mode, return_indices)
     if return_indices:   # a flat index into a (1, L) plane is the position along L
-        return result[0].squeeze(-2), constant(result[1].data.squeeze(-2))
+        return result[0].squeeze(-2), constant(result[1]._data.squeeze(-2))
     return result.squeeze(-2)
 
 
@@ -234,7 +234,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.ndim == 3:
         result = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
         if return_indices:
-            return result[0].squeeze(0), constant(result[1].data[0])
+            return result[0].squeeze(0), constant(result[1]._data[0])
         return result.squeeze(0)
     if input.ndim != 4:
         raise shape_error("max_pool2d", "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input", input.shape)
@@ -454,7 +454,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check_adaptive_input("adaptive_max_pool2d", input, 2)
     lead, (h, w) = input.shape[:-2], input.shape[-2:]
     oh, ow = _adaptive_sizes("adaptive_max_pool2d", output_size, (h, w))
-    x = input.data
+    x = input._data
     index = np.empty(lead + (oh, ow), np.int64)
     for i, (r0, r1) in enumerate(zip(*_adaptive_windows(h, oh))):
         for j, (c0, c1) in enumerate(zip(*_adaptive_windows(w, ow))):

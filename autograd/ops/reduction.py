@@ -87,7 +87,7 @@ class Extremum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        is_extreme = x.data == out.data
+        is_extreme = x._data == out._data
         share = is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
         return _expand_back(grad, ctx) * constant(share.astype(grad.dtype))
 
@@ -108,9 +108,9 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if not (x.data == 0).any():
+        if not (x._data == 0).any():
             return _expand_back(grad, ctx) * prod(x, ctx.axes, True) / x
-        moved = np.moveaxis(x.data, ctx.axes, range(len(ctx.axes)))
+        moved = np.moveaxis(x._data, ctx.axes, range(len(ctx.axes)))
         flat = moved.reshape((-1,) + moved.shape[len(ctx.axes):])
         ones = np.ones((1,) + flat.shape[1:], flat.dtype)
         left = np.cumprod(np.concatenate([ones, flat[:-1]]), axis=0)
@@ -163,11 +163,11 @@ class Norm(Primitive):
         out = ctx.output.reshape(keepdim_shape(ctx.input_shape, ctx.axes))
         grad = _expand_back(grad, ctx)
         if p == 1:
-            return grad * constant(np.sign(x.data))
+            return grad * constant(np.sign(x._data))
         if p == np.inf:
-            is_max = np.abs(x.data) == out.data
+            is_max = np.abs(x._data) == out._data
             share = is_max / np.sum(is_max, axis=ctx.axes, keepdims=True)
-            return grad * constant((np.sign(x.data) * share).astype(grad.dtype))
+            return grad * constant((np.sign(x._data) * share).astype(grad.dtype))
         safe_out = where_positive(out)
         if p == 2:
             return grad * x / safe_out
@@ -177,7 +177,7 @@ class Norm(Primitive):
 def where_positive(out):
     """`out` with zeros replaced by ones, so x / norm is 0 (not NaN) where the norm is 0."""
     from .arithmetic import where
-    zero = out.data == 0
+    zero = out._data == 0
     return where(zero, 1, out) if zero.any() else out
 
 
@@ -241,7 +241,7 @@ def std(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False
         correction=None) -> Tensor:
     """sqrt(var); where the std is 0 its gradient is taken as 0 (as PyTorch), not NaN."""
     variance = var(x, dim, unbiased, keepdim, correction=correction)
-    zero = variance.data == 0
+    zero = variance._data == 0
     if not zero.any():
         return sqrt(variance)
     from .arithmetic import where
@@ -271,7 +271,7 @@ def _extreme_with_index(op, x, dim, keepdim, largest):
     (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
     if x.shape and x.shape[axis] == 0:
         raise IndexError(f"{op}: cannot reduce over an empty dim {dim} of shape {x.shape}")
-    indices = (np.argmax if largest else np.argmin)(x.data, axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
+    indices = (np.argmax if largest else np.argmin)(x._data, axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
     from .indexing import gather
     values = gather(x, axis, constant(indices)) if x.ndim else x
     if not keepdim and x.ndim:
@@ -318,14 +318,14 @@ def argmin(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg_extreme(op, func, x, dim, keepdim):
-    if x.data.size == 0 and (dim is None or x.shape[normalize_axes(op, dim, x.ndim)[0]] == 0):
+    if x._data.size == 0 and (dim is None or x.shape[normalize_axes(op, dim, x.ndim)[0]] == 0):
         raise ValueError(f"{op}: cannot take {op} over an empty dim of shape {x.shape}; only non-empty dims "
                          "can be reduced")
     if dim is None:
-        out = np.asarray(func(x.data))
+        out = np.asarray(func(x._data))
         return constant(out.reshape((1,) * x.ndim) if keepdim else out)
     (axis,) = normalize_axes(op, dim, x.ndim) or (None,)
-    return constant(np.asarray(func(x.data, axis=axis, keepdims=keepdim)))
+    return constant(np.asarray(func(x._data, axis=axis, keepdims=keepdim)))
 
 
 def prod(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
@@ -355,10 +355,10 @@ def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
 def all(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """Whether every element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
     `torch.all`."""
-    return constant(np.asarray(np.all(x.data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
+    return constant(np.asarray(np.all(x._data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
 
 
 def any(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """Whether some element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
     `torch.any`."""
-    return constant(np.asarray(np.any(x.data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))
+    return constant(np.asarray(np.any(x._data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))

@@ -75,8 +75,8 @@ def reshape(x: Tensor, *shape) -> Tensor:
     known = [s for s in shape if s != -1]
     size = int(np.prod(known, dtype=np.int64))
     if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
-            -1 not in shape and size != x.data.size) or (-1 in shape and (size == 0 or x.data.size % size)):
-        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
+            -1 not in shape and size != x._data.size) or (-1 in shape and (size == 0 or x._data.size % size)):
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x._data.size} elements) "
                          f"into shape {shape}")
     return Reshape.apply(x, shape=shape)
 

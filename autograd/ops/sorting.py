@@ -20,11 +20,11 @@ def _order(op, x, dim, descending):
     if axis is None:
         return None, np.zeros((), np.int64)
     if not descending:
-        return axis, np.argsort(x.data, axis=axis, kind="stable").astype(np.int64, copy=False)
+        return axis, np.argsort(x._data, axis=axis, kind="stable").astype(np.int64, copy=False)
     # Descending, without negating (which overflows integers and moves NaN): the ascending stable
     # order of the reversed input, read backwards, puts NaN first and keeps ties in input order.
     n = x.shape[axis]
-    reversed_order = np.argsort(np.flip(x.data, axis), axis=axis, kind="stable")
+    reversed_order = np.argsort(np.flip(x._data, axis), axis=axis, kind="stable")
     return axis, (n - 1 - np.flip(reversed_order, axis)).astype(np.int64, copy=False)
 
 

@@ -49,7 +49,7 @@ class TensorDataset(Dataset):
                              + ", ".join(map(str, lengths)))
 
     def __getitem__(self, index):
-        return tuple(ag.from_numpy(np.asarray(t.data[index])) for t in self.tensors)
+        return tuple(ag.from_numpy(np.asarray(t.numpy()[index])) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
@@ -57,7 +57,7 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         """The samples at `indices` (an int64 array) as one batch, gathered with one NumPy indexing per
         tensor; `DataLoader` calls it instead of `__getitem__` per sample (not in PyTorch)."""
-        return [ag.from_numpy(t.data[indices]) for t in self.tensors]
+        return [ag.from_numpy(t.numpy()[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):
@@ -98,7 +98,7 @@ def random_split(dataset, lengths: "list[int] | list[float]", generator=None) ->
     if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths) or sum(lengths) != n:
         raise ValueError(f"random_split: lengths {lengths} must be non-negative integers adding up to "
                          f"the dataset's length {n}, or fractions adding up to 1")
-    order = ag.randperm(n, generator=generator).data
+    order = ag.randperm(n, generator=generator).numpy()
     ends = np.cumsum(lengths)
     return [Subset(dataset, order[end - length:end]) for length, end in zip(lengths, ends)]
 
@@ -114,7 +114,7 @@ def default_collate(samples: list):
         raise ValueError("collate: no samples to collate")
     first = samples[0]
     if isinstance(first, (ag.Tensor, np.ndarray, np.generic, numbers.Number)):
-        arrays = [np.asarray(s.data if isinstance(s, ag.Tensor) else s) for s in samples]
+        arrays = [np.asarray(s.numpy() if isinstance(s, ag.Tensor) else s) for s in samples]
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
             raise ValueError(f"collate: samples have different shapes {sorted(shapes)}; they must match "

@@ -154,7 +154,7 @@ class OneHot(Transform):
 def one_hot(labels, num_classes=-1):
     """int64 Tensor of shape `labels.shape + (num_classes,)`, 1 at each label's index, as
     `torch.nn.functional.one_hot`. With `num_classes=-1`, it is one more than the largest label."""
-    labels = np.asarray(labels.data if isinstance(labels, ag.Tensor) else labels)
+    labels = np.asarray(labels.numpy() if isinstance(labels, ag.Tensor) else labels)
     if labels.dtype.kind not in "iu":
         raise ag.DTypeError(f"one_hot: labels must be integers (class indices), got dtype {labels.dtype}")
     if num_classes == -1:
@@ -171,11 +171,11 @@ def one_hot(labels, num_classes=-1):
 
 def _samples_array(data):
     if isinstance(data, ag.Tensor):
-        return data.data
+        return data.numpy()
     if isinstance(data, np.ndarray):
         return data
     if hasattr(data, "__len__") and hasattr(data, "__getitem__"):
         batch = fetch_batch(data, np.arange(len(data)))
         first = batch[0] if isinstance(batch, (list, tuple)) else batch
-        return np.asarray(first.data if isinstance(first, ag.Tensor) else first)
+        return np.asarray(first.numpy() if isinstance(first, ag.Tensor) else first)
     raise TypeError(f"expected an array, a Tensor or a dataset, got a {type(data).__name__}")

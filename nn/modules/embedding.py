@@ -25,11 +25,11 @@ class Embedding(Module):
         if _weight is None:
             self.reset_parameters()
         else:
-            weight = np.asarray(_weight.data if hasattr(_weight, "data") else _weight)
+            weight = np.asarray(_weight)
             if weight.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight of shape {weight.shape} does not match num_embeddings and "
                                  f"embedding_dim ({num_embeddings}, {embedding_dim})")
-            self.weight.data[...] = weight
+            self.weight.numpy()[...] = weight
         if _freeze:
             self.weight.requires_grad_(False)
 
@@ -37,7 +37,7 @@ class Embedding(Module):
         """Draw the weights again from N(0, 1), with the padding_idx row set to zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.numpy()[self.padding_idx] = 0
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,

@@ -46,9 +46,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.numpy()[...] = 0
+            self.running_var.numpy()[...] = 1
+            self.num_batches_tracked.numpy()[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -70,9 +70,9 @@ class _BatchNorm(Module):
             raise shape_error(self, f"expected num_features={self.num_features} channels in dim 1", input.shape)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.add_(1)
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked.numpy())
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,

@@ -174,8 +174,8 @@ class LBFGS(Optimizer):
         return self.param_groups[0]["params"]  # the one group (load_state_dict replaces it)
 
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros(p.data.size, p.dtype) if p.grad is None
-                               else p.grad.data.reshape(-1).astype(p.dtype, copy=False) for p in self._params])
+        return np.concatenate([np.zeros(p.numel(), p.dtype) if p.grad is None
+                               else p.grad.numpy().reshape(-1).astype(p.dtype, copy=False) for p in self._params])
 
     def _add_grad(self, step_size, update):
         """p += step_size * (p's slice of `update`), for every parameter."""
@@ -187,7 +187,7 @@ class LBFGS(Optimizer):
             offset += data.size
 
     def _clone_params(self):
-        return [np.array(p.data, copy=True) for p in self._params]
+        return [np.array(p.numpy(), copy=True) for p in self._params]
 
     def _set_params(self, saved):
         for p, data in zip(self._params, saved):
@@ -316,7 +316,7 @@ class LBFGS(Optimizer):
 def _owned(value):
     """A deep copy of a loaded state value with Tensors turned back into NumPy arrays."""
     if isinstance(value, Tensor):
-        return np.array(value.data, copy=True)
+        return np.array(value.numpy(), copy=True)
     if isinstance(value, (list, tuple)):
         return type(value)(_owned(v) for v in value)
     if isinstance(value, np.ndarray):

@@ -1,6 +1,6 @@
 """Optimizer: parameter groups, per-parameter state, `zero_grad`, and PyTorch's `state_dict` format.
 
-Subclasses implement `step()` by updating each parameter's `.data` in place with NumPy (the update is
+Subclasses implement `step()` by updating each parameter's array (`p.numpy()`) in place with NumPy (the update is
 not part of any graph, so no `no_grad` is needed). They never write into `p.grad`: a gradient array
 may be shared with another tensor (the engine hands one object to both inputs of an `add`), so
 anything derived from it is a new array. Per-parameter state (`self.state[p]`) holds NumPy arrays and
@@ -55,8 +55,8 @@ def _reject_module(optimizer, params):
 
 
 def param_data(p):
-    """`p.data`, given its own writable memory first if it is a read-only view (e.g. a broadcast)."""
-    data = p.data
+    """`p.numpy()`, given its own writable memory first if it is a read-only view (e.g. a broadcast)."""
+    data = p.numpy()
     if not data.flags.writeable:
         data = p.data = np.array(data)
     return data
@@ -138,7 +138,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.grad = None if set_to_none else ag.from_numpy(np.zeros_like(p.grad.data))
+                    p.grad = None if set_to_none else ag.from_numpy(np.zeros_like(p.grad.numpy()))
 
     def step(self, closure=None):
         """Update the parameters from their `.grad`; each optimizer implements its rule here."""
@@ -152,7 +152,7 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad.numpy()
             yield p, param_data(p), (-g if group["maximize"] else g)
 
     @staticmethod
@@ -235,7 +235,7 @@ def _cast_state(param, key, value, name, index):
     """A copy of one loaded state value, owned by the optimizer: arrays become writable NumPy arrays
     (floating ones in the parameter's dtype), a 'step' count becomes an int."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.numpy()
     if key == "step":
         return int(np.asarray(value).item()) if isinstance(value, np.ndarray) else value
     if isinstance(value, np.ndarray):

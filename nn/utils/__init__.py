@@ -40,7 +40,7 @@ def _vector_norm(x, norm_type):
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     """The norm of the norms of `tensors` (Tensors or arrays): the norm of their concatenation."""
-    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
+    arrays = [t.numpy() if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrays:
         return ag.tensor(0.0)
@@ -56,13 +56,13 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm):
     """Scale the gradients by max_norm / (total_norm + 1e-6) where that is below 1."""
-    total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    total = total_norm.numpy() if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.asarray(float(max_norm), dtype=total.dtype) / (total + total.dtype.type(1e-6))
     if coef >= 1:  # PyTorch multiplies by min(coef, 1): a product with 1.0 changes nothing
         return
     for p in _as_list(parameters):  # a NaN coef lands here and spreads, as in PyTorch
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.numpy()
             p.grad = ag.from_numpy(g * coef.astype(g.dtype))
 
 
@@ -86,7 +86,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.numpy()
             p.grad = ag.from_numpy(np.clip(g, g.dtype.type(-clip_value), g.dtype.type(clip_value)))
 
 
@@ -101,16 +101,16 @@ def vector_to_parameters(vec, parameters):
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected vec to be a Tensor, but got {type(vec).__name__}")
     parameters = _as_list(parameters)
-    data = vec.data.reshape(-1)
-    total = sum(p.data.size for p in parameters)
+    data = vec.numpy().reshape(-1)
+    total = sum(p.numel() for p in parameters)
     if data.size != total:
         raise ValueError(f"vector_to_parameters: vec has {data.size} elements, the parameters {total}")
     offset = 0
     for p in parameters:
-        n = p.data.size
+        n = p.numel()
         piece = data[offset:offset + n].reshape(p.shape)
-        if p.data.flags.writeable:
-            np.copyto(p.data, piece, casting="unsafe")
+        if p.numpy().flags.writeable:
+            np.copyto(p.numpy(), piece, casting="unsafe")
         else:
             p.data = piece.astype(p.dtype, copy=True)
         offset += n
