@@ -35,12 +35,17 @@ class Expand(Primitive):
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
+        ctx.input_shape, ctx.new_shape = x.shape, shape
         return np.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
         return sum_to(grad, ctx.input_shape)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return np.broadcast_to(array, ctx.new_shape)
 
 
 def expand(x, shape):

@@ -64,6 +64,11 @@ class Function:
     site = None              # where in user code the op was created (anomaly mode)
     tensor_backward = False  # backward takes and returns Tensors (Primitive)
     materialize_grads = True
+    # A view op (its output shares the input's memory) sets this to a function (ctx, array, output
+    # index) -> the same view of another array of the input's shape (autograd/inplace.py).
+    replay_view = None
+    _saved_versions = None   # the version of each saved tensor when saved, if any had a counter
+    _output_version = None   # (version counter, version) of the saved output
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -93,9 +98,10 @@ class Function:
             for arg in args:
                 arrays.append(arg._data if isinstance(arg, Tensor) else arg)
             out = cls.forward(ctx, *arrays, **kwargs)
-            if out.__class__ is np.ndarray:
-                return Tensor._make(out, False, None)
-            return _constants(out)
+            result = Tensor._make(out, False, None) if out.__class__ is np.ndarray else _constants(out)
+            if cls.replay_view is not None:
+                track_view(ctx, cls.replay_view, args[0], result if out.__class__ is tuple else (result,))
+            return result
         # One plain loop (comprehensions cost a frame each on the hot path).
         arrays, needs, edges, slots = [], [], [], None
         for arg in args:
@@ -120,15 +126,26 @@ class Function:
         ctx._inputs = None
         if returned.__class__ is tuple:
             result, recorded = _several_outputs(ctx, returned, record)
+            if cls.replay_view is not None:
+                track_view(ctx, cls.replay_view, args[0], result)
             if not recorded:
                 return result
         else:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
             if not record or out.dtype.kind not in "fc" or (not cls.tensor_backward and ctx._is_marked(returned)):
-                return Tensor._make(out, False, None)
+                result = Tensor._make(out, False, None)
+                if cls.replay_view is not None:
+                    track_view(ctx, cls.replay_view, args[0], (result,))
+                return result
             ctx.shape = out.shape
             ctx.dtype = out.dtype
             result = Tensor._make(out, True, ctx)
+            if cls.replay_view is not None:
+                track_view(ctx, cls.replay_view, args[0], (result,))
+            elif ctx._output_data is out:
+                # A later in-place write into the output must be caught when backward reads it.
+                counter = result._version_counter = VersionCounter()
+                ctx._output_version = (counter, 0)
         ctx.edges = tuple(edges)
         if slots:
             ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
@@ -172,7 +189,14 @@ class Function:
             if self._freed:
                 raise freed_graph_error(self)
             return ()
-        return saved if saved.__class__ is tuple else unpack_saved(saved)
+        if saved.__class__ is not tuple:
+            return unpack_saved(saved)
+        for index, value in enumerate(saved):
+            if value.__class__ is Tensor and value._version_counter is not None:
+                expected = self._saved_versions.get(index, 0) if self._saved_versions else 0
+                if value._version_counter.value != expected:
+                    raise modified_saved_value_error(self, value, f"saved value {index}", expected)
+        return saved
 
     @property
     def output(self):
@@ -180,6 +204,11 @@ class Function:
         freed by a backward."""
         if self._freed:
             raise freed_graph_error(self)
+        if self._output_version is not None:
+            counter, expected = self._output_version
+            if counter.value != expected:
+                raise modified_saved_value_error(self, Tensor._make(self._output_data, False, None), "its output",
+                                                 expected, counter.value)
         data = self._output_data
         return Tensor._make(data if data.__class__ is not PackedValue else unpack_output(data), True, self)
 
@@ -262,18 +291,23 @@ class Primitive(Function):
         inputs = self._inputs
         if inputs is _NOT_RECORDING:
             return
-        saved = []
+        saved, versions = [], None
         for value in values:
             if value is None or value.__class__ in _PYTHON_NUMBERS:
                 saved.append(value)
                 continue
             for tensor in inputs:
                 if isinstance(tensor, Tensor) and tensor._data is value:
+                    if tensor._version_counter is not None:
+                        versions = versions or {}
+                        versions[len(saved)] = tensor._version_counter.value
                     saved.append(tensor)
                     break
             else:
                 saved.append(Tensor._make(value, False, None) if isinstance(value, np.ndarray) else value)
         self._saved = tuple(saved)
+        if versions:
+            self._saved_versions = versions
 
 
 class RemovableHandle:
@@ -330,5 +364,21 @@ def _creation_site():
     return "".join(traceback.format_stack(limit=13)[:-2])
 
 
+def modified_saved_value_error(node, value, which, expected, version=None):
+    """The RuntimeError for a value saved for backward that an in-place op changed since (PyTorch's
+    "modified by an inplace operation"), naming the op that saved it, its shape and the versions."""
+    version = value._version if version is None else version
+    message = (f"one of the values needed to compute the gradient of {node.name()} ({which}: a {value.dtype} "
+               f"tensor of shape {value.shape}) has been modified by an in-place operation: it is at version "
+               f"{version}; expected version {expected}. Use the out-of-place op (or .clone() the tensor before "
+               "changing it) so that the value saved for backward stays as it was.")
+    if node.site:
+        message += "\nThe op that saved it was created at:\n" + node.site
+    else:
+        message += " Run under `with autograd.detect_anomaly():` to see where that op was created."
+    return RuntimeError(message)
+
+
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)
+from .inplace import VersionCounter, track_view  # noqa: E402
 from .saved_tensor_hooks import PackedValue, pack_saved, state as saved_hooks, unpack_output, unpack_saved  # noqa: E402

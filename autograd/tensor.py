@@ -53,6 +53,10 @@ class Tensor:
     __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     _hooks = None
     _post_accumulate_grad_hooks = None
+    # Set only on tensors that were viewed or changed in place (autograd/inplace.py).
+    _version_counter = None
+    _base = None           # the tensor whose memory this view shares (as PyTorch's `_base`)
+    _view_steps = ()       # the view ops that made this view from `_base`
     name = None
     output_nr = 0   # which output of grad_fn this tensor is (set only for ops with several outputs)
     # Make NumPy defer to Tensor's reflected operators (array * tensor -> Tensor).
@@ -303,8 +307,10 @@ class Tensor:
         engine.backward([self], [root_grad], retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data, outside any graph (does not require grad)."""
-        return Tensor._make(self._data, False, None)
+        """A tensor sharing this one's data (and its version counter), outside any graph."""
+        detached = Tensor._make(self._data, False, None)
+        detached._version_counter = inplace.counter_of(self)
+        return detached
 
     def detach_(self) -> Tensor:
         """Detach this tensor itself from its graph, in place; returns it."""
@@ -356,100 +362,210 @@ class Tensor:
         from .post_accumulate_grad_hooks import register_post_accumulate_grad_hook
         return register_post_accumulate_grad_hook(self, hook)
 
-    # -- in place (for optimizers, initialisers and `w -= lr * w.grad` under no_grad) ------------
-    def _check_inplace(self, op):
-        if grad_mode._state.grad_enabled and self.requires_grad:
-            kind = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
-            raise RuntimeError(f"{op}: in-place operation on {kind}; wrap it in `with autograd.no_grad():` "
-                               "or use the out-of-place op")
-
-    def _assign(self, op, values):
-        self._check_inplace(op)
-        values = values._data if isinstance(values, Tensor) else values
-        if self._data.flags.writeable:
-            np.copyto(self._data, values, casting="unsafe")
-        else:  # a broadcast view: give this tensor its own memory
-            self._data = np.array(np.broadcast_to(values, self.shape), dtype=self.dtype)
-        return self
+    # -- in place (autograd/inplace.py: version counters, views, and the history they rewrite) ----
+    @property
+    def _version(self) -> Int:
+        """How many in-place writes this tensor's memory (shared with its views) has seen."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
 
     def zero_(self) -> Tensor:
-        """Fill with zeros, in place (under `no_grad` if this tensor requires grad); returns it."""
-        return self._assign("zero_", 0)
+        """Fill with zeros, in place; returns it."""
+        return inplace.apply_inplace(self, "zero_", _filled, 0)
 
-    def fill_(self, value: Number) -> Tensor:
-        """Fill with `value`, in place; returns it."""
-        return self._assign("fill_", value)
+    def fill_(self, value: TensorLike) -> Tensor:
+        """Fill with `value` (a number or a 0-d tensor), in place; returns it."""
+        return inplace.apply_inplace(self, "fill_", _filled, value)
 
     def copy_(self, src: TensorLike) -> Tensor:
-        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor; returns it."""
-        src_data = src._data if isinstance(src, Tensor) else np.asarray(src)
+        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor; returns it. The
+        gradient flows to `src`."""
+        if not isinstance(src, Tensor):
+            src = np.asarray(src)
         try:
-            np.broadcast_to(src_data, self.shape)
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
         except ValueError:
-            raise ShapeError(f"copy_: source of shape {src_data.shape} cannot be copied into shape "
-                             f"{self.shape}") from None
-        return self._assign("copy_", src_data)
+            fits = False
+        if not fits:
+            raise ShapeError(f"copy_: source of shape {src.shape} cannot be copied into shape {self.shape}")
+        return inplace.apply_inplace(self, "copy_", _filled, src)
 
     def add_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self += alpha * other`, in place; returns it."""
-        other = other._data if isinstance(other, Tensor) else other
-        return self._assign("add_", self._data + (other if alpha == 1 else alpha * other))
+        return inplace.apply_inplace(self, "add_", Tensor.add, other, alpha)
 
     def sub_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self -= alpha * other`, in place; returns it."""
-        other = other._data if isinstance(other, Tensor) else other
-        return self._assign("sub_", self._data - (other if alpha == 1 else alpha * other))
+        return inplace.apply_inplace(self, "sub_", Tensor.sub, other, alpha)
 
     def mul_(self, other: TensorLike) -> Tensor:
         """`self *= other`, in place; returns it."""
-        return self._assign("mul_", self._data * (other._data if isinstance(other, Tensor) else other))
+        return inplace.apply_inplace(self, "mul_", ops.mul, other)
 
     def div_(self, other: TensorLike) -> Tensor:
         """`self /= other`, in place; returns it."""
-        return self._assign("div_", self._data / (other._data if isinstance(other, Tensor) else other))
+        return inplace.apply_inplace(self, "div_", ops.div, other)
 
-    def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:
-        """Clamp into [min, max], in place; returns it."""
-        return self._assign("clamp_", np.clip(self._data, min, max))
+    def pow_(self, exponent: TensorLike) -> Tensor:
+        """`self **= exponent`, in place; returns it."""
+        return inplace.apply_inplace(self, "pow_", ops.pow, exponent)
+
+    def clamp_(self, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
+        """Clamp into [min, max], in place; returns it (`clip_` is the same)."""
+        return inplace.apply_inplace(self, "clamp_", ops.clamp, min, max)
+    clip_ = clamp_
+
+    def clamp_min_(self, min: TensorLike) -> Tensor:
+        """max(self, min), in place; returns it."""
+        return inplace.apply_inplace(self, "clamp_min_", ops.clamp, min, None)
+
+    def clamp_max_(self, max: TensorLike) -> Tensor:
+        """min(self, max), in place; returns it."""
+        return inplace.apply_inplace(self, "clamp_max_", ops.clamp, None, max)
+
+    def masked_fill_(self, mask: TensorLike, value: TensorLike) -> Tensor:
+        """`value` where the bool `mask` (broadcast) is True, in place; returns it."""
+        return inplace.apply_inplace(self, "masked_fill_", ops.masked_fill, mask, value)
+
+    def addcmul_(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
+        """`self += value * tensor1 * tensor2`, in place; returns it."""
+        return inplace.apply_inplace(self, "addcmul_", Tensor.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
+        """`self += value * tensor1 / tensor2`, in place; returns it."""
+        return inplace.apply_inplace(self, "addcdiv_", Tensor.addcdiv, tensor1, tensor2, value=value)
+
+    def lerp_(self, end: TensorLike, weight: TensorLike) -> Tensor:
+        """`self += weight * (end - self)`, in place; returns it."""
+        return inplace.apply_inplace(self, "lerp_", Tensor.lerp, end, weight)
 
     def uniform_(self, a: Float = 0.0, b: Float = 1.0, generator=None) -> Tensor:
         """Fill with samples from U(a, b), in place (from `generator`, default the global one)."""
         from .creation import _generator
-        return self._assign("uniform_", _generator(generator).uniform(a, b, self.shape))
+        return self.copy_(_generator(generator).uniform(a, b, self.shape))
 
     def normal_(self, mean: Float = 0.0, std: Float = 1.0, generator=None) -> Tensor:
         """Fill with samples from N(mean, std**2), in place (from `generator`, default the global one)."""
         from .creation import _generator
-        return self._assign("normal_", _generator(generator).normal(mean, std, self.shape))
-
-    def _inplace_or_new(self, op, other, fallback):
-        """`t += x`: in place where PyTorch would be (no graph involved), else a new tensor."""
-        if (grad_mode._state.grad_enabled and self.requires_grad) or (
-                isinstance(other, Tensor) and other.requires_grad and grad_mode._state.grad_enabled):
-            if self.grad_fn is None and self.requires_grad:
-                self._check_inplace(op)  # raises, as PyTorch does for a leaf
-            return fallback(self, other)
-        result = fallback(self, other)
-        if result.shape != self.shape:
-            raise ShapeError(f"{op}: result shape {result.shape} does not match the tensor's shape {self.shape}")
-        return self._assign(op, result._data)
+        return self.copy_(_generator(generator).normal(mean, std, self.shape))
 
     def __iadd__(self, other):
-        return self._inplace_or_new("__iadd__", other, ops.add)
+        return self.add_(other)
 
     def __isub__(self, other):
-        return self._inplace_or_new("__isub__", other, ops.sub)
+        return self.sub_(other)
 
     def __imul__(self, other):
-        return self._inplace_or_new("__imul__", other, ops.mul)
+        return self.mul_(other)
 
     def __itruediv__(self, other):
-        return self._inplace_or_new("__itruediv__", other, ops.div)
+        return self.div_(other)
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        from .ops.indexing import normalize_index
-        self._data[normalize_index(index)] = value._data if isinstance(value, Tensor) else value
+        inplace.setitem(self, index, value)
+
+    def addcmul(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
+        """`self + value * tensor1 * tensor2`."""
+        product = ops.mul(tensor1, tensor2)
+        return ops.add(self, product if value == 1 else ops.mul(product, value))
+
+    def addcdiv(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
+        """`self + value * tensor1 / tensor2`."""
+        quotient = ops.div(tensor1, tensor2)
+        return ops.add(self, quotient if value == 1 else ops.mul(quotient, value))
+
+    def lerp(self, end: TensorLike, weight: TensorLike) -> Tensor:
+        """`self + weight * (end - self)`: linear interpolation towards `end`."""
+        return ops.add(self, ops.mul(weight, ops.sub(end, self)))
+
+    # The in-place forms of unary ops, each `x.op_()` as `x.op()` written back into x.
+    def neg_(self) -> Tensor:
+        """`neg`, in place; returns it."""
+        return inplace.apply_inplace(self, "neg_", ops.neg)
+
+    def abs_(self) -> Tensor:
+        """`abs`, in place; returns it."""
+        return inplace.apply_inplace(self, "abs_", ops.abs)
+
+    def exp_(self) -> Tensor:
+        """`exp`, in place; returns it."""
+        return inplace.apply_inplace(self, "exp_", ops.exp)
+
+    def log_(self) -> Tensor:
+        """`log`, in place; returns it."""
+        return inplace.apply_inplace(self, "log_", ops.log)
+
+    def sqrt_(self) -> Tensor:
+        """`sqrt`, in place; returns it."""
+        return inplace.apply_inplace(self, "sqrt_", ops.sqrt)
+
+    def rsqrt_(self) -> Tensor:
+        """`rsqrt`, in place; returns it."""
+        return inplace.apply_inplace(self, "rsqrt_", ops.rsqrt)
+
+    def sin_(self) -> Tensor:
+        """`sin`, in place; returns it."""
+        return inplace.apply_inplace(self, "sin_", ops.sin)
+
+    def cos_(self) -> Tensor:
+        """`cos`, in place; returns it."""
+        return inplace.apply_inplace(self, "cos_", ops.cos)
+
+    def tan_(self) -> Tensor:
+        """`tan`, in place; returns it."""
+        return inplace.apply_inplace(self, "tan_", ops.tan)
+
+    def tanh_(self) -> Tensor:
+        """`tanh`, in place; returns it."""
+        return inplace.apply_inplace(self, "tanh_", ops.tanh)
+
+    def sigmoid_(self) -> Tensor:
+        """`sigmoid`, in place; returns it."""
+        return inplace.apply_inplace(self, "sigmoid_", ops.sigmoid)
+
+    def relu_(self) -> Tensor:
+        """`relu`, in place; returns it."""
+        return inplace.apply_inplace(self, "relu_", ops.relu)
+
+    def floor_(self) -> Tensor:
+        """`floor`, in place; returns it."""
+        return inplace.apply_inplace(self, "floor_", ops.floor)
+
+    def ceil_(self) -> Tensor:
+        """`ceil`, in place; returns it."""
+        return inplace.apply_inplace(self, "ceil_", ops.ceil)
+
+    def round_(self) -> Tensor:
+        """`round`, in place; returns it."""
+        return inplace.apply_inplace(self, "round_", ops.round)
+
+    def trunc_(self) -> Tensor:
+        """`trunc`, in place; returns it."""
+        return inplace.apply_inplace(self, "trunc_", ops.trunc)
+
+    def reciprocal_(self) -> Tensor:
+        """`reciprocal`, in place; returns it."""
+        return inplace.apply_inplace(self, "reciprocal_", ops.reciprocal)
+
+    def square_(self) -> Tensor:
+        """`square`, in place; returns it."""
+        return inplace.apply_inplace(self, "square_", ops.square)
+
+    def log1p_(self) -> Tensor:
+        """`log1p`, in place; returns it."""
+        return inplace.apply_inplace(self, "log1p_", ops.log1p)
+
+    def expm1_(self) -> Tensor:
+        """`expm1`, in place; returns it."""
+        return inplace.apply_inplace(self, "expm1_", ops.expm1)
+
+    def sign_(self) -> Tensor:
+        """`sign`, in place; returns it."""
+        return inplace.apply_inplace(self, "sign_", ops.sign)
+
+    def frac_(self) -> Tensor:
+        """`frac`, in place; returns it."""
+        return inplace.apply_inplace(self, "frac_", ops.frac)
 
     # -- operators -----------------------------------------------------------------------------
     def __add__(self, other): return ops.add(self, other)
@@ -879,5 +995,12 @@ _CPU = Device()
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
+
+def _filled(tensor, value):
+    """`tensor` with every element replaced by `value` (broadcast): the gradient goes to `value`."""
+    return ops.masked_fill(tensor, np.True_, value)
+
+
 from . import ops  # noqa: E402  (ops build on Tensor)
+from . import inplace  # noqa: E402
 from . import numpy_protocol  # noqa: E402

@@ -16,7 +16,7 @@ from autograd import Tensor
 
 
 __all__ = [
-    "relu", "relu_", "leaky_relu", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
+    "relu", "relu_", "leaky_relu", "leaky_relu_", "elu_", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
     "conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
@@ -74,18 +74,28 @@ def _same_shape(op, input, target):
 # -- activations -------------------------------------------------------------------------------
 
 def relu(input, inplace=False):
-    """max(x, 0), elementwise. `inplace` is accepted for PyTorch's signature, but the result is always a
-    new tensor (as is `relu_`'s). As `torch.nn.functional.relu`."""
-    return ag.relu(input)
+    """max(x, 0), elementwise; with `inplace`, written into `input` (returned). As
+    `torch.nn.functional.relu`."""
+    return input.relu_() if inplace else ag.relu(input)
 
 
-relu_ = relu
+def relu_(input):
+    """max(x, 0), written into `input`, which is returned. As `torch.nn.functional.relu_`."""
+    return input.relu_()
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch)."""
+    """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch); with `inplace`, written
+    into `input` (returned)."""
+    if inplace:
+        return ag.apply_inplace(input, "leaky_relu_", leaky_relu, negative_slope)
     factor = np.where(input.numpy() > 0, 1, negative_slope).astype(input.dtype)
     return input * ag.from_numpy(factor)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu written into `input`, which is returned. As `torch.nn.functional.leaky_relu_`."""
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def prelu(input, weight):
@@ -122,14 +132,24 @@ def tanh(input):
 
 
 def silu(input, inplace=False):
-    """x * sigmoid(x), elementwise (also called swish); `inplace` is accepted and ignored. As
-    `torch.nn.functional.silu`."""
+    """x * sigmoid(x), elementwise (also called swish); with `inplace`, written into `input` (returned).
+    As `torch.nn.functional.silu`."""
+    if inplace:
+        return ag.apply_inplace(input, "silu_", silu)
     return input * ag.sigmoid(input)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise (exp never sees a positive x, so no overflow)."""
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (exp never sees a positive x, so no overflow); with
+    `inplace`, written into `input` (returned)."""
+    if inplace:
+        return ag.apply_inplace(input, "elu_", elu, alpha)
     return ag.relu(input) + ag.expm1(ag.clamp(input, max=0)) * alpha
+
+
+def elu_(input, alpha=1.0):
+    """elu written into `input`, which is returned. As `torch.nn.functional.elu_`."""
+    return elu(input, alpha, inplace=True)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -582,17 +602,18 @@ def _linear_weights(size, out, scale, align_corners, dtype):
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p);
-    the identity when not training. Uses autograd's global generator (ag.manual_seed)."""
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p) (in
+    `input` itself with `inplace`); the identity when not training. Uses autograd's global generator (ag.manual_seed)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0
-    keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
-    factor = keep * np.asarray(1 / (1 - p), input.dtype)
-    return input * ag.from_numpy(factor)
+        factor = np.zeros((), input.dtype)
+    else:
+        keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
+        factor = keep * np.asarray(1 / (1 - p), input.dtype)
+    return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

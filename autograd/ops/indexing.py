@@ -46,6 +46,11 @@ class GetItem(Primitive):
     def backward(ctx, grad):
         return IndexAdd.apply(grad, shape=ctx.input_shape, index=ctx.index)
 
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return array[ctx.index]   # a view only for basic indices, the only ones tracked as views
+
 
 class IndexAdd(Primitive):
     """zeros(shape) with `grad` added at `index`: the backward of getitem."""
@@ -73,6 +78,53 @@ def getitem(x, index):
     """x[index]: ints, slices, None, Ellipsis, bool masks and integer arrays or tensors, as NumPy indexing;
     the gradient is scattered (summed at repeated indices) back to x's shape. As `Tensor.__getitem__`."""
     return GetItem.apply(x, index=normalize_index(index))
+
+
+# -- writing into a region: t[index] = v, and writes through views ----------------------------------
+
+class Overwrite(Primitive):
+    """`base` with `values` written over one region of it (`region.put`: an index, or the chain of
+    view ops that made a view of base). In place (into base's memory) for the in-place ops of
+    autograd/inplace.py, which have already written the values when `written`; out of place for
+    gradients. Its gradient: the rest of the incoming gradient to base, the region to values."""
+    @staticmethod
+    def forward(ctx, base, values, region, in_place, written=False):
+        ctx.region, ctx.values_shape = region, np.shape(values)
+        out = base if in_place else base.copy()
+        if not written:
+            region.put(out, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_base, need_values = ctx.needs_input_grad[:2]
+        base_grad = Overwrite.apply(grad, np.zeros((), grad.dtype), region=ctx.region, in_place=False) if need_base else None
+        values_grad = RegionOf.apply(grad, region=ctx.region) if need_values else None
+        return base_grad, values_grad
+
+
+class RegionOf(Primitive):
+    """The region of `x` that `region` covers (a copy, or a view for a view chain); its gradient fills
+    that region of zeros (Overwrite's values gradient and its inverse)."""
+    @staticmethod
+    def forward(ctx, x, region):
+        ctx.region, ctx.input_shape = region, x.shape
+        return region.take(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = Tensor._make(np.zeros(ctx.input_shape, grad.dtype), False, None)
+        return Overwrite.apply(zeros, grad, region=ctx.region, in_place=False)
+
+
+def overwrite(base, values, region, in_place=False, written=False):
+    """`base` with `values` written over `region` (see Overwrite); for autograd/inplace.py."""
+    return Overwrite.apply(base, values, region=region, in_place=in_place, written=written)
+
+
+def region_of(x, region):
+    """The part of `x` that `region` covers, differentiably (see RegionOf)."""
+    return RegionOf.apply(x, region=region)
 
 
 # -- gather --------------------------------------------------------------------------------------

@@ -119,11 +119,17 @@ class Split(Primitive):
         ctx.axis = axis
         lead = (slice(None),) * axis
         starts = np.cumsum((0,) + sizes[:-1])
-        return tuple(x[lead + (slice(start, start + size),)] for start, size in zip(starts, sizes))
+        ctx.pieces = [lead + (slice(start, start + size),) for start, size in zip(starts, sizes)]
+        return tuple(x[piece] for piece in ctx.pieces)
 
     @staticmethod
     def backward(ctx, *grads):
         return Cat.apply(*_zeros_for_missing(ctx, grads), axis=ctx.axis)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return array[ctx.pieces[index]]
 
 
 class Unbind(Primitive):
@@ -137,6 +143,11 @@ class Unbind(Primitive):
     @staticmethod
     def backward(ctx, *grads):
         return Stack.apply(*_zeros_for_missing(ctx, grads), axis=ctx.axis)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return array[(slice(None),) * ctx.axis + (index,)]
 
 
 def _zeros_for_missing(ctx, grads):

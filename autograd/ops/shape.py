@@ -18,12 +18,17 @@ def _shape_args(shape):
 class Reshape(Primitive):
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
+        ctx.input_shape, ctx.new_shape = x.shape, shape
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.input_shape)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return array.reshape(ctx.new_shape)
 
 
 class Permute(Primitive):
@@ -36,6 +41,11 @@ class Permute(Primitive):
     def backward(ctx, grad):
         return permute(grad, tuple(np.argsort(ctx.dims)))
 
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return array.transpose(ctx.dims)
+
 
 class Flip(Primitive):
     """Reverse the order along some axes (a view); its own backward."""
@@ -47,6 +57,11 @@ class Flip(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return Flip.apply(grad, axes=ctx.axes)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return np.flip(array, ctx.axes)
 
 
 class Repeat(Primitive):

@@ -11,22 +11,21 @@ def _inplace(flag, leading=""):
 
 
 class ReLU(Module):
-    """max(x, 0), elementwise. `inplace` is kept for the repr only: the output is always a new tensor. As
-    `torch.nn.ReLU`."""
+    """max(x, 0), elementwise (written into the input with `inplace`). As `torch.nn.ReLU`."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return ag.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         return _inplace(self.inplace)
 
 
 class LeakyReLU(Module):
-    """x where x > 0, else negative_slope * x. `inplace` is kept for the repr only. As
+    """x where x > 0, else negative_slope * x (written into the input with `inplace`). As
     `torch.nn.LeakyReLU`."""
 
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -34,7 +33,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + _inplace(self.inplace, ", ")
@@ -92,28 +91,29 @@ class Tanh(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x), elementwise. `inplace` is kept for the repr only. As `torch.nn.SiLU`."""
+    """x * sigmoid(x), elementwise (written into the input with `inplace`). As `torch.nn.SiLU`."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self):
         return _inplace(self.inplace)
 
 
 class ELU(Module):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise. `inplace` is kept for the repr only. As `torch.nn.ELU`."""
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (written into the input with `inplace`). As
+    `torch.nn.ELU`."""
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + _inplace(self.inplace, ", ")

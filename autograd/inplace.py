@@ -1,0 +1,253 @@
+"""In-place ops as PyTorch records them: version counters, views, and rewriting a tensor's history.
+
+A tensor changed in place keeps its identity (the same Python object, the same memory) but gets a
+new history: its `grad_fn` becomes the node of the op that computed its new values from the old
+ones. So every in-place op is its out-of-place op applied to a snapshot of the tensor (the same
+memory, the old `grad_fn`), with the result written back into the tensor's memory
+(`apply_inplace`). Three things keep that correct:
+
+- Version counters. Each tensor that was ever viewed or changed in place has a `VersionCounter`,
+  shared with its views (they share memory); every in-place write bumps it. An op that saves a
+  tensor for backward records the version it saw, and reading the saved tensor in backward checks
+  it (function.py), so a gradient is never computed from values that were overwritten since.
+  Tensors that were never viewed or changed have no counter (version 0): the hot path pays nothing.
+- The op's own saved input. The out-of-place op may save the old values it is about to overwrite
+  (`x.mul_(y)` needs the old x for y's gradient), so inside a graph it runs on a copy of them, as
+  PyTorch saves `original_self`.
+- Views. A view (reshape, permute, basic indexing, split, ...) knows its base and the chain of view
+  ops that made it from the base (`ViewRegion`). Writing into a view changes the base, so the base
+  gets a new history too: `Overwrite` (its old values with the view's region replaced), and the
+  view becomes that region of the new base (`RegionOf`), as PyTorch's CopySlices does.
+"""
+import numpy as np
+
+from . import grad_mode
+from .errors import DTypeError, ShapeError
+from .tensor import Tensor
+
+
+class VersionCounter:
+    """How many in-place writes the memory shared by a tensor and its views has seen."""
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def counter_of(tensor):
+    """The tensor's version counter, made on first need."""
+    counter = tensor._version_counter
+    if counter is None:
+        counter = tensor._version_counter = VersionCounter()
+    return counter
+
+
+def track_view(ctx, view, source, outputs):
+    """Called by Function.apply for a view op (one whose class has `view`): each output that shares
+    memory with `source` shares its version counter and remembers its base and how it was made from
+    it, so that writing into it reaches the base."""
+    source_data = source._data
+    counter = None
+    for index, out in enumerate(outputs):
+        if out is None or not np.may_share_memory(out._data, source_data):
+            continue   # e.g. a reshape that had to copy
+        counter = counter or counter_of(source)
+        out._version_counter = counter
+        step = (view, ctx, index)
+        if source._base is None:
+            out._base, out._view_steps = source, (step,)
+        else:
+            out._base, out._view_steps = source._base, source._view_steps + (step,)
+        if not grad_mode._state.grad_enabled:
+            out._view_made_without_grad = True
+        if len(outputs) > 1:
+            out._view_of_several = True
+
+
+class ViewRegion:
+    """The part of a base array that a view covers: the chain of view ops that made the view,
+    replayed on any array of the base's shape."""
+    __slots__ = ("steps",)
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def take(self, array):
+        """The view of `array` (of the base's shape) that the chain makes."""
+        for view, ctx, index in self.steps:
+            array = view(ctx, array, index)
+        return array
+
+    def put(self, out, values):
+        """Write `values` (broadcast) into the region of `out`, in place."""
+        target = self.take(out)
+        if not np.may_share_memory(target, out):
+            # The chain made a copy of this array (a reshape of another memory layout than the base's):
+            # find the region's flat positions instead, and write through them.
+            positions = self.take(np.arange(out.size).reshape(out.shape))
+            out.reshape(-1)[positions] = values
+            return
+        target[...] = values
+
+
+class IndexRegion:
+    """The part of an array that `t[index]` covers (any NumPy index: basic or advanced)."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def take(self, array):
+        """`array[index]`."""
+        return array[self.index]
+
+    def put(self, out, values):
+        """`out[index] = values`, in place."""
+        out[self.index] = values
+
+
+def _snapshot(tensor):
+    """A new Tensor object for `tensor` as it is now: same memory, history and version counter."""
+    old = Tensor._make(tensor._data, tensor.requires_grad, tensor.grad_fn)
+    if tensor.output_nr:
+        old.output_nr = tensor.output_nr
+    old._version_counter = counter_of(tensor)
+    return old
+
+
+def _check_writable(op, tensor):
+    if grad_mode._state.grad_enabled:
+        if tensor.requires_grad and tensor.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: in-place operation on a leaf tensor that requires grad (shape {tensor.shape}); do it under `with autograd.no_grad():` (as optimizers do), or on a copy (.clone())")
+        base = tensor._base
+        if base is not None and base.requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: in-place operation on a view of a leaf tensor that requires grad (the leaf has shape "
+                f"{base.shape}); do it under `with autograd.no_grad():`, or on a copy")
+    if not tensor._data.flags.writeable:
+        raise RuntimeError(
+            f"{op}: the tensor of shape {tensor.shape} cannot be written in place: its memory is read-only "
+            "(an expanded or broadcast tensor repeats one element in many places); .clone() it first")
+
+
+def _bump(tensor):
+    counter_of(tensor).value += 1
+
+
+def apply_inplace(tensor, op, function, *args, **kwargs):
+    """The in-place form of `function`: `tensor`'s values become `function(tensor, *args, **kwargs)`,
+    computed out of place and written back into its memory, and recorded as PyTorch records its
+    in-place ops (see the module docstring). `op` names the op in errors. Returns `tensor`.
+
+    The generic in-place op, for writing one of your own: `apply_inplace(t, "my_op_", my_op, 2.0)`."""
+    _check_writable(op, tensor)
+    recording = grad_mode._state.grad_enabled and (tensor.requires_grad or _any_requires_grad(args, kwargs))
+    if not recording:
+        with grad_mode.no_grad():
+            result = function(tensor, *args, **kwargs)
+        _write(op, tensor, result._data)
+        return tensor
+    # The op runs on a copy of the old values: whatever its nodes save of them stays intact after
+    # the write (PyTorch saves such an `original_self` too).
+    old = Tensor._make(tensor._data.copy(), tensor.requires_grad, tensor.grad_fn)
+    if tensor.output_nr:
+        old.output_nr = tensor.output_nr
+    result = function(old, *args, **kwargs)
+    if not isinstance(result, Tensor):
+        raise TypeError(f"{op}: the out-of-place op returned {type(result).__name__}, not a Tensor")
+    _check_result(op, tensor, result._data)
+    if result.dtype != tensor.dtype:
+        from .ops import cast
+        result = cast(result, tensor.dtype)
+    node = result.grad_fn
+    _write(op, tensor, result._data)
+    if node is not None and node._output_data is result._data:
+        # The op saved its output (exp_, sigmoid_...): keep the tensor's own memory instead of the
+        # result's, at the version the write just made, so a later write into it is caught.
+        node._output_data = tensor._data
+        node._output_version = (tensor._version_counter, tensor._version_counter.value)
+    _take_history(tensor, result)
+    return tensor
+
+
+def setitem(tensor, index, value):
+    """`tensor[index] = value`: the region `index` of tensor is overwritten (value broadcast to it);
+    recorded so that the gradient reaches `value` and the untouched rest of `tensor`."""
+    from .ops.indexing import normalize_index
+    op = "__setitem__"
+    _check_writable(op, tensor)
+    index = normalize_index(index)
+    recording = grad_mode._state.grad_enabled and (
+        tensor.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    region = IndexRegion(index)
+    if not recording:
+        _put(op, tensor._data, region, value._data if isinstance(value, Tensor) else value)
+        _bump(tensor)
+        return
+    from .ops.indexing import overwrite
+    try:
+        result = overwrite(_snapshot(tensor), value, region, in_place=True)
+    except (ValueError, TypeError, IndexError):
+        _put(op, tensor._data.copy(), region, value._data if isinstance(value, Tensor) else value)  # names the fault
+        raise
+    _bump(tensor)
+    _take_history(tensor, result)
+
+
+def _put(op, array, region, values):
+    """Write `values` into `region` of `array`, with errors that name the op and the shapes."""
+    try:
+        region.put(array, values)
+    except (ValueError, TypeError) as error:
+        shape = np.shape(values)
+        raise ShapeError(f"{op}: cannot write values of shape {shape} into the region of shape "
+                         f"{np.shape(region.take(array))} of a tensor of shape {array.shape}: {error}") from None
+    except IndexError as error:
+        raise IndexError(f"{op}: index is invalid for a tensor of shape {array.shape}: {error}") from None
+
+
+def _any_requires_grad(args, kwargs):
+    return any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
+
+
+def _check_result(op, tensor, result):
+    if result.shape != tensor.shape:
+        raise ShapeError(f"{op}: the result has shape {result.shape}, which does not match the shape "
+                         f"{tensor.shape} of the tensor written in place (it may only broadcast to it)")
+    if not np.can_cast(result.dtype, tensor.dtype, "same_kind"):
+        raise DTypeError(f"{op}: the result type {result.dtype} can't be cast to the tensor's dtype "
+                         f"{tensor.dtype} in place")
+
+
+def _write(op, tensor, values):
+    _check_result(op, tensor, values)
+    np.copyto(tensor._data, values, casting="unsafe")
+    _bump(tensor)
+
+
+def _take_history(tensor, result):
+    """`tensor` (already holding its new values) takes `result`'s history; if it is a view, its base
+    takes the matching new history (its old values with the view's region replaced)."""
+    base = tensor._base
+    if base is None:
+        tensor.grad_fn, tensor.requires_grad = result.grad_fn, result.requires_grad
+        tensor.output_nr = result.output_nr
+        return
+    if tensor.__dict__.get("_view_made_without_grad") and result.requires_grad:
+        raise RuntimeError(
+            f"in-place write with grad into a view of shape {tensor.shape} that was made under no_grad: "
+            "its base cannot record the write. Make the view with grad enabled, or write under no_grad")
+    if tensor.__dict__.get("_view_of_several") and result.requires_grad:
+        raise RuntimeError(
+            f"in-place write with grad into a view of shape {tensor.shape} that is one of several views one "
+            "op returned (split, chunk, unbind): as in PyTorch, such views cannot be written in place inside "
+            "a graph. Use the out-of-place op, or .clone() the piece first")
+    from .ops.indexing import overwrite, region_of
+    region = ViewRegion(tensor._view_steps)
+    new_base = overwrite(_snapshot(base), result, region, in_place=True, written=True)
+    base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
+    base.output_nr = 0
+    as_view = region_of(base, region)
+    tensor.grad_fn, tensor.requires_grad = as_view.grad_fn, as_view.requires_grad
+    tensor.output_nr = 0

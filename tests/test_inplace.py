@@ -1,0 +1,367 @@
+"""In-place ops, version counters, views and `.data`, each checked against PyTorch on the same program.
+
+Every program is written once against a module `t` (autograd or torch), so the two run the very
+same code; gradients, values and version counts must agree, and where PyTorch refuses (a value
+saved for backward was overwritten, a leaf that requires grad written in place) ndgrad must raise
+too, with a message naming the op, the shape and the versions.
+"""
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+X = RNG.uniform(0.5, 1.5, (3, 4))
+W = RNG.uniform(-1.0, 1.0, (3, 4))
+ROW = RNG.uniform(0.5, 1.5, (4,))
+
+
+def run(program):
+    """Run `program(t, x, w, row)` with autograd and torch on the same float64 leaves; return, for
+    each, (the output's values, the gradients of the three leaves)."""
+    results = []
+    for t in (ag, torch):
+        leaves = [t.tensor(a.copy(), requires_grad=True) for a in (X, W, ROW)]
+        out = program(t, *leaves)
+        (out * t.tensor(W[: out.shape[0]] if out.ndim == 2 else np.arange(out.numel(), dtype=np.float64)
+                        .reshape(out.shape))).sum().backward()
+        grads = [None if leaf.grad is None else np.asarray(leaf.grad.detach().numpy()) for leaf in leaves]
+        results.append((np.asarray(out.detach().numpy()), grads))
+    return results
+
+
+def assert_same_as_torch(program):
+    (ours, our_grads), (theirs, their_grads) = run(program)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    for mine, reference in zip(our_grads, their_grads):
+        assert (mine is None) == (reference is None)
+        if mine is not None:
+            np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
+
+
+IN_PLACE_PROGRAMS = {
+    "add_": lambda t, x, w, r: (x * 2).add_(w),
+    "add_alpha": lambda t, x, w, r: (x * 2).add_(w, alpha=-0.5),
+    "sub_": lambda t, x, w, r: (x * 2).sub_(r),
+    "mul_ needs the old self": lambda t, x, w, r: (x * 2).mul_(w),
+    "mul_ scalar": lambda t, x, w, r: (x + 1).mul_(3.0),
+    "div_": lambda t, x, w, r: (x * w).div_(r),
+    "pow_": lambda t, x, w, r: (x + 1).pow_(2.5),
+    "pow_ tensor exponent": lambda t, x, w, r: (x + 1).pow_(w),
+    "clamp_": lambda t, x, w, r: (x * w).clamp_(-0.3, 0.4),
+    "clamp_min_": lambda t, x, w, r: (x * w).clamp_min_(0.1),
+    "relu_": lambda t, x, w, r: (x * w).relu_(),
+    "sigmoid_ saves its output": lambda t, x, w, r: (x * w).sigmoid_(),
+    "tanh_": lambda t, x, w, r: (x * w).tanh_(),
+    "exp_": lambda t, x, w, r: (x * w).exp_(),
+    "log_": lambda t, x, w, r: (x * 2).log_(),
+    "sqrt_": lambda t, x, w, r: (x * 2).sqrt_(),
+    "neg_": lambda t, x, w, r: (x * w).neg_(),
+    "abs_": lambda t, x, w, r: (x * w).abs_(),
+    "zero_": lambda t, x, w, r: (x * w).zero_() + x,
+    "fill_": lambda t, x, w, r: (x * w).fill_(2.0) * x,
+    "copy_ broadcasts its source": lambda t, x, w, r: (x * 2).copy_(r * 3),
+    "masked_fill_": lambda t, x, w, r: (x * w).masked_fill_(w > 0, 0.5),
+    "addcmul_": lambda t, x, w, r: (x * 2).addcmul_(w, r, value=0.5),
+    "addcdiv_": lambda t, x, w, r: (x * 2).addcdiv_(w, r, value=-2.0),
+    "lerp_": lambda t, x, w, r: (x * 2).lerp_(w, 0.25),
+    "chained": lambda t, x, w, r: (x * 2).add_(w).mul_(r).tanh_() * w,
+    "elu_ (a composite op)": lambda t, x, w, r: _functional(t).elu_((x * w), 0.7),
+    "+=": lambda t, x, w, r: _iadd(x * 2, w),
+    "-= *= /=": lambda t, x, w, r: _ops_assign(x * 2, w, r),
+    "in place on a leaf that does not require grad": lambda t, x, w, r: t.zeros(3, 4, dtype=t.float64).add_(x * w),
+}
+
+
+def _functional(t):
+    return nn.functional if t is ag else torch.nn.functional
+
+
+def _iadd(y, w):
+    y += w
+    return y
+
+
+def _ops_assign(y, w, r):
+    y -= w
+    y *= r
+    y /= 2.0
+    return y
+
+
+@pytest.mark.parametrize("name", IN_PLACE_PROGRAMS)
+def test_in_place_op_inside_a_graph_gives_torchs_values_and_gradients(name):
+    assert_same_as_torch(IN_PLACE_PROGRAMS[name])
+
+
+def test_in_place_op_keeps_the_tensor_and_records_its_new_history():
+    x = ag.tensor(X, requires_grad=True)
+    y = x * 2
+    same = y.add_(1)
+    assert same is y and y.grad_fn.name() == "Add" and y._version == 1 and y.requires_grad
+
+
+@pytest.mark.parametrize("index", [
+    1, (slice(None), 2), (Ellipsis, slice(1, 3)), (0, slice(None, None, 2)), [0, 2], (np.array([0, 2, 0]), 1),
+    "mask", "tensor index"], ids=str)
+def test_setitem_sends_gradients_to_the_untouched_part_and_to_the_value(index):
+    def program(t, x, w, r):
+        i = index
+        if isinstance(i, str):
+            i = (w > 0) if i == "mask" else t.tensor([2, 1])
+        y = x * 2
+        picked = t.zeros_like(y)[i]
+        y[i] = (r[: picked.shape[-1]] * 3) if picked.ndim and picked.shape[-1] <= 4 else r.sum()
+        return y
+    assert_same_as_torch(program)
+
+
+def test_setitem_into_a_preallocated_buffer_builds_the_graph_of_a_loop():
+    def program(t, x, w, r):
+        out = t.zeros(3, 4, dtype=t.float64)
+        h = r
+        for step in range(3):
+            h = t.tanh(h * w[step] + x[step])
+            out[step] = h
+        return out
+    assert_same_as_torch(program)
+
+
+VIEW_PROGRAMS = {
+    "slice of rows": lambda t, x, w, r: _through_view((x * 2), lambda y: y[1:], lambda v: v.mul_(w[1:])),
+    "one row, then its elements": lambda t, x, w, r: _through_view((x * 2), lambda y: y[0], lambda v: v.add_(r)),
+    "transposed": lambda t, x, w, r: _through_view((x * 2), lambda y: y.t(), lambda v: v.mul_(w.t())),
+    "reshaped": lambda t, x, w, r: _through_view((x * 2), lambda y: y.view(12), lambda v: v.exp_()),
+    "view of a view": lambda t, x, w, r: _through_view((x * 2), lambda y: y[1:][:, 1:3],
+                                                       lambda v: v.mul_(w[1:, 1:3])),
+    "setitem on a view": lambda t, x, w, r: _through_view((x * 2), lambda y: y[2], lambda v: v.__setitem__(
+        slice(1, 3), r[:2] * w[0, :2])),
+    "base not requiring grad": lambda t, x, w, r: _through_view(t.ones(3, 4, dtype=t.float64), lambda y: y[1],
+                                                                 lambda v: v.copy_(r * 2)),
+}
+
+
+def _through_view(base, make_view, change):
+    view = make_view(base)
+    change(view)
+    return base * 1.0
+
+
+@pytest.mark.parametrize("name", VIEW_PROGRAMS)
+def test_a_write_through_a_view_reaches_the_base_and_its_gradient(name):
+    assert_same_as_torch(VIEW_PROGRAMS[name])
+
+
+def test_a_piece_of_split_cannot_be_written_in_place_inside_a_graph_as_in_torch():
+    for t in (ag, torch):
+        x = t.tensor(X, requires_grad=True)
+        pieces = (x * 2).chunk(2, dim=1)
+        with pytest.raises(RuntimeError, match="view"):
+            pieces[1].mul_(2)
+        with pytest.raises(RuntimeError, match="view"):
+            t.ones(3, 4, dtype=t.float64).chunk(2, dim=1)[1].mul_(x[:, :2])
+        piece = t.ones(3, 4).chunk(2, dim=1)[1]
+        piece.mul_(2)                      # outside any graph it is allowed
+        assert float(piece.sum()) == 12.0
+
+
+def test_the_view_itself_continues_from_its_new_values():
+    def program(t, x, w, r):
+        y = x * 2
+        row = y[1]
+        row.mul_(r)
+        return y + row  # the view's history is its base's new history
+    assert_same_as_torch(program)
+
+
+def test_version_counts_match_torch_and_views_share_them():
+    counts = []
+    for t in (ag, torch):
+        y = t.ones(3, 4) * 2
+        view = y[1]
+        detached = y.detach()
+        seen = [y._version]
+        y.add_(1)
+        seen.append((y._version, view._version, detached._version))
+        view.mul_(2)
+        seen.append((y._version, view._version))
+        y[0, 0] = 5
+        detached.zero_()
+        seen.append((y._version, view._version))
+        y.data.add_(1)   # .data is not tracked: no version change
+        seen.append(y._version)
+        counts.append(seen)
+    assert counts[0] == counts[1]
+
+
+UNSAFE_PROGRAMS = {
+    "output saved by exp": (lambda t, x: _changed_after(t.exp(x * 1.0), lambda y: y.add_(1)), "Exp", "output"),
+    "input saved by mul": (lambda t, x: _saved_input_changed(t, x), "Mul", "saved value"),
+    "through a view": (lambda t, x: _changed_after(t.tanh(x * 1.0), lambda y: y[0].zero_()), "Tanh", "output"),
+    "through detach": (lambda t, x: _changed_after(t.sigmoid(x * 1.0), lambda y: y.detach().mul_(2)),
+                       "Sigmoid", "output"),
+    "in place twice after relu_": (lambda t, x: _changed_after((x * 1.0).sigmoid_(), lambda y: y.mul_(2)),
+                                   "Sigmoid", "version 2; expected version 1"),
+}
+
+
+def _changed_after(y, change):
+    change(y)
+    return y
+
+
+def _saved_input_changed(t, x):
+    a = x * 1.0
+    out = a * x
+    a.add_(1)
+    return out
+
+
+@pytest.mark.parametrize("name", UNSAFE_PROGRAMS)
+def test_backward_refuses_a_saved_value_changed_in_place_as_torch_does(name):
+    program, op, detail = UNSAFE_PROGRAMS[name]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        program(torch, torch.tensor(X, requires_grad=True)).sum().backward()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation") as error:
+        program(ag, ag.tensor(X, requires_grad=True)).sum().backward()
+    message = str(error.value)
+    assert op in message and "(3, 4)" in message and detail in message and "version" in message
+
+
+def test_anomaly_mode_names_the_line_that_created_the_op_whose_value_was_changed():
+    x = ag.tensor(X, requires_grad=True)
+    with ag.detect_anomaly():
+        y = ag.exp(x * 1.0)   # the creating line
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an in-place") as error:
+            y.sum().backward()
+    assert "the creating line" in str(error.value)
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises_outside_no_grad_as_torch():
+    for t in (ag, torch):
+        w = t.tensor(X.copy(), requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf"):
+            w.add_(1)
+        with pytest.raises(RuntimeError, match="leaf"):
+            w[0].mul_(2)
+        with t.no_grad():
+            w -= 0.5
+            w[0, 0] = 7.0
+        assert w.requires_grad and w.is_leaf and float(w[0, 0]) == 7.0
+
+
+def test_in_place_errors_name_the_op_and_the_shapes():
+    y = ag.ones(3, 4)
+    with pytest.raises(ag.ShapeError, match=r"add_.*\(2, 3, 4\).*\(3, 4\)"):
+        y.add_(ag.ones(2, 3, 4))
+    with pytest.raises(ag.DTypeError, match="float"):
+        ag.ones(3, dtype=ag.int64).add_(0.5)
+    with pytest.raises(RuntimeError, match="read-only"):
+        ag.ones(4).expand(3, 4).add_(1)
+    with pytest.raises(ag.ShapeError, match="__setitem__"):
+        y[0] = ag.ones(3)
+    with pytest.raises(IndexError, match=r"\(3, 4\)"):
+        y[5] = 1.0
+
+
+def test_a_view_made_under_no_grad_cannot_be_written_with_grad():
+    y = ag.ones(3, 4) * 1.0
+    with ag.no_grad():
+        row = y[0]
+    x = ag.tensor(ROW, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        row.copy_(x)
+
+
+def test_data_shares_memory_and_is_untracked():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    d = x.data
+    assert isinstance(d, ag.Tensor) and not d.requires_grad and d.grad_fn is None
+    d.add_(1.0)                              # allowed: outside the graph
+    np.testing.assert_array_equal(x.numpy(), [2.0, 3.0])
+    x.data.normal_(0, 0.02)
+    assert np.abs(x.numpy()).max() < 1.0
+    x.data = ag.tensor([5.0, 6.0, 7.0], dtype=ag.float64)  # replaces values, shape and dtype
+    assert x.shape == (3,) and x.dtype == np.float64 and x.requires_grad
+    assert np.shares_memory(np.asarray(x), x.numpy())
+
+
+def test_a_lecture_style_training_loop_with_p_data_updates_matches_torch():
+    inputs = RNG.normal(size=(16, 4))
+    targets = RNG.normal(size=(16, 1))
+    start = [RNG.normal(size=(4, 8)) * 0.5, np.zeros(8), RNG.normal(size=(8, 1)) * 0.5]
+    losses = []
+    for t in (ag, torch):
+        params = [t.tensor(a.copy(), requires_grad=True) for a in start]
+        history = []
+        for _ in range(5):
+            hidden = t.tanh(t.tensor(inputs) @ params[0] + params[1])
+            loss = ((hidden @ params[2] - t.tensor(targets)) ** 2).mean()
+            for p in params:
+                p.grad = None
+            loss.backward()
+            for p in params:
+                p.data += -0.1 * p.grad
+            params[0].data.clamp_(-0.4, 0.4)
+            history.append(loss.item())
+        losses.append(history)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.ReLU(inplace=True), lambda: nn.LeakyReLU(0.2, inplace=True), lambda: nn.ELU(0.7, inplace=True),
+    lambda: nn.SiLU(inplace=True)], ids=["ReLU", "LeakyReLU", "ELU", "SiLU"])
+def test_inplace_activation_modules_write_into_their_input_with_the_same_gradients(make):
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), make(), nn.Linear(6, 2))
+    x = ag.tensor(RNG.normal(size=(5, 4)))
+    model(x).sum().backward()
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    model[1].inplace = False
+    out = model(x)
+    out.sum().backward()
+    for p, g in zip(model.parameters(), grads):
+        np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-6)
+    hidden = model[0](x)
+    assert model[1].__class__(**({"inplace": True})) is not None
+    result = nn.functional.relu(hidden, inplace=True)
+    assert result is hidden and hidden._version == 1
+
+
+def test_inplace_dropout_scales_its_input_and_the_gradient_follows():
+    x = ag.tensor(RNG.normal(size=(200,)), requires_grad=True)
+    y = x * 1.0
+    ag.manual_seed(3)
+    out = nn.functional.dropout(y, 0.5, training=True, inplace=True)
+    assert out is y
+    out.sum().backward()
+    kept = out.numpy() != 0
+    np.testing.assert_allclose(x.grad.numpy(), np.where(kept, 2.0, 0.0))
+
+
+def test_apply_inplace_makes_an_in_place_op_of_any_function():
+    def program(t, x, w, r):
+        y = x * 2
+        if t is ag:
+            ag.apply_inplace(y, "softplus_", lambda old, beta: nn.functional.softplus(old, beta), 2.0)
+        else:
+            y.copy_(torch.nn.functional.softplus(y.clone(), 2.0))
+        return y
+    assert_same_as_torch(program)
+
+
+def test_second_derivatives_through_in_place_ops_match_torch():
+    results = []
+    for t in (ag, torch):
+        x = t.tensor(X.copy(), requires_grad=True)
+        y = x * 1.0
+        y.mul_(x).sin_() if hasattr(y, "sin_") else None
+        (g,) = t.autograd.grad(y.sum(), x, create_graph=True)
+        (gg,) = t.autograd.grad(g.sum(), x)
+        results.append(gg.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10)
