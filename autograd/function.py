@@ -54,7 +54,7 @@ class Function:
     # `made_by` is the nn.Module whose forward returned the node's output (set on every module call,
     # read by draw_graph), a slot so that it makes no instance dict either.
     __slots__ = ("edges", "needs_input_grad", "shape", "dtype", "_inputs", "_saved", "_output_data", "_freed",
-                 "made_by", "__dict__", "__weakref__")
+                 "_output_version", "made_by", "__dict__", "__weakref__")
 
     # Rarely set, so kept as class defaults rather than filled in on every call.
     n_outputs = 1
@@ -68,7 +68,6 @@ class Function:
     # index) -> the same view of another array of the input's shape (autograd/inplace.py).
     replay_view = None
     _saved_versions = None   # the version of each saved tensor when saved, if any had a counter
-    _output_version = None   # (version counter, version) of the saved output
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -89,7 +88,8 @@ class Function:
         """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on), the
         output Tensor(s) get this call's node as grad_fn. Non-Tensor arguments pass through."""
         ctx = object.__new__(cls)
-        ctx._saved = ctx._output_data = None
+        # _output_version: (version counter, version) of the saved output, once its tensor has a counter
+        ctx._saved = ctx._output_data = ctx._output_version = None
         ctx._freed = False
         if not grad_mode._state.grad_enabled and cls.tensor_backward:
             # Nothing to record: the hot path of every built-in backward formula.
@@ -142,10 +142,6 @@ class Function:
             result = Tensor._make(out, True, ctx)
             if cls.replay_view is not None:
                 track_view(ctx, cls.replay_view, args[0], (result,))
-            elif ctx._output_data is out:
-                # A later in-place write into the output must be caught when backward reads it.
-                counter = result._version_counter = VersionCounter()
-                ctx._output_version = (counter, 0)
         ctx.edges = tuple(edges)
         if slots:
             ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
@@ -191,12 +187,20 @@ class Function:
             return ()
         if saved.__class__ is not tuple:
             return unpack_saved(saved)
+        for value in saved:
+            if value.__class__ is Tensor and value._version_counter is not None:
+                self._check_saved_versions(saved)
+                break
+        return saved
+
+    def _check_saved_versions(self, saved):
+        """Raise if an in-place op changed a saved tensor since it was saved."""
+        versions = self._saved_versions or {}
         for index, value in enumerate(saved):
             if value.__class__ is Tensor and value._version_counter is not None:
-                expected = self._saved_versions.get(index, 0) if self._saved_versions else 0
+                expected = versions.get(index, 0)
                 if value._version_counter.value != expected:
                     raise modified_saved_value_error(self, value, f"saved value {index}", expected)
-        return saved
 
     @property
     def output(self):
@@ -380,5 +384,5 @@ def modified_saved_value_error(node, value, which, expected, version=None):
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)
-from .inplace import VersionCounter, track_view  # noqa: E402
+from .inplace import track_view  # noqa: E402
 from .saved_tensor_hooks import PackedValue, pack_saved, state as saved_hooks, unpack_output, unpack_saved  # noqa: E402

@@ -19,6 +19,8 @@ memory, the old `grad_fn`), with the result written back into the tensor's memor
   gets a new history too: `Overwrite` (its old values with the view's region replaced), and the
   view becomes that region of the new base (`RegionOf`), as PyTorch's CopySlices does.
 """
+import weakref
+
 import numpy as np
 
 from . import grad_mode
@@ -35,10 +37,15 @@ class VersionCounter:
 
 
 def counter_of(tensor):
-    """The tensor's version counter, made on first need."""
+    """The tensor's version counter, made on first need (its first view, detach or in-place write).
+    If the op that made the tensor saved it as its output, that op gets the counter too, so that
+    its backward notices a write into the output made through any alias."""
     counter = tensor._version_counter
     if counter is None:
         counter = tensor._version_counter = VersionCounter()
+        node = tensor.grad_fn
+        if node is not None and node._output_data is tensor._data:
+            node._output_version = (counter, 0)
     return counter
 
 
@@ -58,7 +65,10 @@ def track_view(ctx, view, source, outputs):
             out._base, out._view_steps = source, (step,)
         else:
             out._base, out._view_steps = source._base, source._view_steps + (step,)
-        if not grad_mode._state.grad_enabled:
+        if grad_mode._state.grad_enabled:
+            # The base keeps its views (weakly), to give them its new history after a write.
+            out._base.__dict__.setdefault("_views", []).append(weakref.ref(out))
+        else:
             out._view_made_without_grad = True
         if len(outputs) > 1:
             out._view_of_several = True
@@ -233,6 +243,7 @@ def _take_history(tensor, result):
     if base is None:
         tensor.grad_fn, tensor.requires_grad = result.grad_fn, result.requires_grad
         tensor.output_nr = result.output_nr
+        _refresh_views(tensor)
         return
     if tensor.__dict__.get("_view_made_without_grad") and result.requires_grad:
         raise RuntimeError(
@@ -243,11 +254,25 @@ def _take_history(tensor, result):
             f"in-place write with grad into a view of shape {tensor.shape} that is one of several views one "
             "op returned (split, chunk, unbind): as in PyTorch, such views cannot be written in place inside "
             "a graph. Use the out-of-place op, or .clone() the piece first")
-    from .ops.indexing import overwrite, region_of
+    from .ops.indexing import overwrite
     region = ViewRegion(tensor._view_steps)
     new_base = overwrite(_snapshot(base), result, region, in_place=True, written=True)
     base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
     base.output_nr = 0
-    as_view = region_of(base, region)
-    tensor.grad_fn, tensor.requires_grad = as_view.grad_fn, as_view.requires_grad
-    tensor.output_nr = 0
+    _refresh_views(base, tensor)
+
+
+def _refresh_views(base, written=None):
+    """After `base` got a new history, each of its live views (those made with grad enabled, and the
+    view `written` into) becomes its region of the new base: their values changed with it, so must
+    their gradients' path (PyTorch regenerates a view's grad_fn the same way)."""
+    from .ops.indexing import region_of
+    live = [ref for ref in base.__dict__.get("_views", ()) if ref() is not None]
+    views = [ref() for ref in live]
+    if written is not None and not any(view is written for view in views):
+        views.append(written)
+    for view in views:
+        as_view = region_of(base, ViewRegion(view._view_steps))
+        view.grad_fn, view.requires_grad, view.output_nr = as_view.grad_fn, as_view.requires_grad, 0
+    if live or "_views" in base.__dict__:
+        base._views = live

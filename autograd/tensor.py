@@ -50,11 +50,12 @@ class Tensor:
     # Every op makes a Tensor, so the four attributes each one sets are slots; the rarely set ones
     # (hooks, a display name, anything a user attaches) live in the instance dict, made on demand.
     # `_grad` is the slot behind the `grad` property, which warns when a non-leaf's is read.
-    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    # `_version_counter` is a slot (None until the tensor is first viewed or changed in place) because
+    # backward reads it for every saved tensor.
+    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "_version_counter", "__dict__", "__weakref__")
     _hooks = None
     _post_accumulate_grad_hooks = None
-    # Set only on tensors that were viewed or changed in place (autograd/inplace.py).
-    _version_counter = None
+    # Set only on views (autograd/inplace.py).
     _base = None           # the tensor whose memory this view shares (as PyTorch's `_base`)
     _view_steps = ()       # the view ops that made this view from `_base`
     name = None
@@ -68,6 +69,7 @@ class Tensor:
         self._data = constructor_array(data, dtype)
         self._grad = None
         self.grad_fn = None
+        self._version_counter = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -80,6 +82,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._grad = None
+        t._version_counter = None
         return t
 
     # -- attributes ----------------------------------------------------------------------------

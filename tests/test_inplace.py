@@ -365,3 +365,13 @@ def test_second_derivatives_through_in_place_ops_match_torch():
         (gg,) = t.autograd.grad(g.sum(), x)
         results.append(gg.detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10)
+
+
+def test_views_made_before_a_write_into_their_base_follow_its_new_history():
+    def program(t, x, w, r):
+        y = x * 2
+        row, column = y[1], y[:, 2]
+        y.mul_(w)                 # both views now hold the new values...
+        row.add_(r)               # ...and a write through one view reaches the other
+        return row * column[1] + y
+    assert_same_as_torch(program)
