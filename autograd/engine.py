@@ -200,7 +200,7 @@ def _gradients_of(node, grads, sinks, create_graph):
 def _call_backward(node, output_grads, create_graph):
     """The gradients for a node's inputs, a tuple with one entry (Tensor or None) per input."""
     if not node.tensor_backward:  # a user's custom op
-        return node.run_backward(output_grads, create_graph)
+        return node.run_backward(output_grads)
     input_grads = node.backward(node, *output_grads)
     return input_grads if input_grads.__class__ is tuple else (input_grads,)
 
