@@ -1,6 +1,8 @@
 """autograd.graph.saved_tensors_hooks against torch.autograd.graph.saved_tensors_hooks: what pack and
 unpack receive and when, gradients (first and second order) unchanged by hooks that move saved
 values out and back, nesting, and errors."""
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -100,6 +102,20 @@ def test_custom_function_saved_input_and_output_are_packed_and_come_back_differe
     np.testing.assert_array_equal(g.numpy(), [3.0, 12.0])
     g.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])   # d/dx 3x^2, through the unpacked input and output
+
+
+def test_an_unpacked_tensor_that_was_a_later_output_of_its_op_is_attached_to_that_output():
+    def second_derivative(hooks):
+        x = ag.tensor([0.5, 1.0], dtype=ag.float64, requires_grad=True)
+        _, second = ag.split(x * 1, 1)   # output 1 of split
+        with hooks:
+            y = second * second
+        (g,) = ag.grad(y.sum(), x, create_graph=True)
+        return ag.grad(g.sum(), x)[0].numpy()
+    expected = second_derivative(contextlib.nullcontext())
+    np.testing.assert_array_equal(expected, [0.0, 2.0])
+    np.testing.assert_array_equal(second_derivative(ag.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t)),
+                                  expected)
 
 
 def test_unpack_giving_back_another_shape_is_an_error():
