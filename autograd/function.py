@@ -290,7 +290,14 @@ class Function:
                 "(return None for it)")
         if self.edges[position] is None:
             return None
-        return g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), False, None)
+        if isinstance(g, Tensor):
+            return g
+        if grad_mode._state.grad_enabled:  # create_graph=True, and an array carries no graph
+            return _refusing_differentiation(g, (
+                f"{self.name()}.backward returned a NumPy array as the gradient of input {position}, which is "
+                "outside the graph, so it has no second derivative; compute it with Tensor ops to differentiate "
+                "it again (or decorate the backward with @once_differentiable)"))
+        return Tensor._make(np.asarray(g), False, None)
 
     def output_meta(self, index):
         """(shape, dtype) of output `index`."""
@@ -463,38 +470,45 @@ def once_differentiable(backward):
     def wrapper(ctx, *grads):
         with grad_mode.no_grad():
             results = backward(ctx, *grads)
-        if not grad_mode._state.grad_enabled or not any(isinstance(g, Tensor) and g.requires_grad for g in grads):
+        if not grad_mode._state.grad_enabled:
             return results
-        if results.__class__ is not tuple:
-            return _differentiating_raises(results, ctx)
-        return tuple(_differentiating_raises(g, ctx) for g in results)
+        several = results.__class__ is tuple
+        results = [_as_constant(g) for g in (results if several else (results,))]
+        if any(isinstance(g, Tensor) and g.requires_grad for g in grads):
+            message = ("trying to differentiate twice a function that was marked with @once_differentiable: "
+                       f"the backward of {ctx.name()} records nothing, so it has no second derivative; write it "
+                       "with Tensor ops (without the decorator) to differentiate it again")
+            results = [_refusing_differentiation(g, message) if isinstance(g, Tensor) else g for g in results]
+        return tuple(results) if several else results[0]
     return wrapper
 
 
-def _differentiating_raises(gradient, ctx):
-    """`gradient` on a node whose backward raises (other values are left for the checks on what a
-    backward returns)."""
-    if not isinstance(gradient, (Tensor, np.ndarray, np.generic)):
-        return gradient
-    return DelayedError.apply(Tensor._make(np.asarray(_array_of(gradient)), True, None), ctx.name())
+def _as_constant(gradient):
+    """An array a backward returned as a Tensor outside the graph (anything else as it is, for the
+    checks on what a backward returns)."""
+    if isinstance(gradient, (np.ndarray, np.generic)):
+        return Tensor._make(np.asarray(gradient), False, None)
+    return gradient
+
+
+def _refusing_differentiation(gradient, message):
+    """`gradient` (a Tensor or an array) as the output of a node whose backward raises `message`."""
+    return DelayedError.apply(Tensor._make(np.asarray(_array_of(gradient)), True, None), message)
 
 
 class DelayedError(Primitive):
-    """Where a second derivative through a `@once_differentiable` backward is refused (PyTorch's
-    node of that name): the identity, whose backward raises."""
+    """A second derivative that does not exist, refused when it is taken (PyTorch's node of that
+    name): the identity, whose backward raises."""
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, gradient, function_name):
-        ctx.function_name = function_name
+    def forward(ctx, gradient, message):
+        ctx.message = message
         return gradient
 
     @staticmethod
     def backward(ctx, grad):
-        raise RuntimeError(
-            "trying to differentiate twice a function that was marked with @once_differentiable: "
-            f"the backward of {ctx.function_name} records nothing, so it has no second derivative. "
-            "Write that backward with Tensor ops (without the decorator) to differentiate it again.")
+        raise RuntimeError(ctx.message)
 
 
 def _creation_site():

@@ -492,3 +492,26 @@ def test_anomaly_mode_names_the_custom_op_that_made_a_nan_gradient():
         y = LogOfNegative.apply(x)
         with pytest.raises(RuntimeError, match="(?s)LogOfNegativeBackward.*nan.*created at.*test_custom_function"):
             y.sum().backward()
+
+
+def test_an_array_returned_by_backward_under_create_graph_refuses_the_second_derivative_naming_the_op():
+    class SquareWithArrayGradient(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x.numpy() * grad.numpy()   # right, but outside the graph
+
+    x = ag.tensor([0.5, 1.5], dtype=ag.float64, requires_grad=True)
+    (g,) = ag.grad(SquareWithArrayGradient.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [1.0, 3.0])
+    with pytest.raises(RuntimeError, match="SquareWithArrayGradient.backward returned a NumPy array as the "
+                                           "gradient of input 0.*no second derivative"):
+        g.sum().backward()
+    assert ag.gradcheck(SquareWithArrayGradient.apply, [x])
+    with pytest.raises(RuntimeError, match="SquareWithArrayGradient"):
+        ag.gradgradcheck(SquareWithArrayGradient.apply, [x])
