@@ -18,9 +18,9 @@ small helper beside it:
 - `release_saved` frees what each node saved as soon as it has run, unless `retain_graph=True`;
 - `_check_finite`: in anomaly mode, stops at the first node whose gradient holds NaN or Inf.
 
-Built-in backward formulas are Tensor code. Unless `create_graph=True` they run under no_grad,
-so they record nothing; with it, they record a graph of their own, which gives higher-order
-gradients.
+Backward formulas, built-in and custom, are Tensor code. Unless `create_graph=True` they run under
+no_grad, so they record nothing; with it, they record a graph of their own, which gives
+higher-order gradients.
 """
 import itertools
 import sys

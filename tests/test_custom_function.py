@@ -515,3 +515,19 @@ def test_an_array_returned_by_backward_under_create_graph_refuses_the_second_der
     assert ag.gradcheck(SquareWithArrayGradient.apply, [x])
     with pytest.raises(RuntimeError, match="SquareWithArrayGradient"):
         ag.gradgradcheck(SquareWithArrayGradient.apply, [x])
+
+
+def test_jvp_and_hessian_through_a_custom_op_match_torch(torch):
+    values, direction = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, -2.0])
+
+    def loss(lib, op):
+        return lambda x: (op.apply(x) * lib.tensor(np.arange(1.0, 4.0))).sum()
+
+    ours_op, theirs_op = exp_op(ag.Function), exp_op(torch.autograd.Function)
+    _, ours_jvp = ag.functional.jvp(ours_op.apply, ag.tensor(values), ag.tensor(direction))
+    _, theirs_jvp = torch.autograd.functional.jvp(theirs_op.apply, torch.tensor(values), torch.tensor(direction))
+    np.testing.assert_allclose(ours_jvp.numpy(), theirs_jvp.numpy())
+    ours_hessian = ag.functional.hessian(loss(ag, ours_op), ag.tensor(values))
+    theirs_hessian = torch.autograd.functional.hessian(loss(torch, theirs_op), torch.tensor(values))
+    np.testing.assert_allclose(ours_hessian.numpy(), theirs_hessian.numpy())
+    assert np.count_nonzero(ours_hessian.numpy()) == 3
