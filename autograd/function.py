@@ -226,6 +226,9 @@ class Function:
         kept outside the graph, so that the node does not hold its own output (a reference cycle)."""
         values = list(values)
         for position, index in self._saved_outputs.items():
+            if values[position] is None:  # the single output, kept as a primitive's is
+                values[position] = self.output
+                continue
             output = Tensor._make(values[position]._data, True, self)
             if index:
                 output.output_nr = index
@@ -426,7 +429,7 @@ def _custom_forward(ctx, args, kwargs):
     if non_tensors:
         ctx._non_tensor_inputs = non_tensors
     if ctx._saved is not None:
-        ctx._saved = _saved_as_tensors(ctx, outputs)
+        ctx._saved = _saved_as_tensors(ctx, outputs, several)
     return outputs if several else outputs[0]
 
 
@@ -434,29 +437,37 @@ def _array_of(value):
     return value._data if isinstance(value, Tensor) else value
 
 
-def _saved_as_tensors(ctx, outputs):
-    """What a custom op saved, as Tensors: an input as itself (an input's array too); an output
-    detached, its position noted in `_saved_outputs` so that `saved_tensors` attaches it to the
-    node again; anything else as a constant."""
+def _saved_as_tensors(ctx, outputs, several):
+    """What a custom op saved, as `saved_tensors` will give it back: an input as itself (an input's
+    array too), with its version noted, so that an in-place change since is caught; an output kept
+    outside the graph, its position noted in `_saved_outputs` for `saved_tensors` to attach it to
+    the node again (a single output is kept as `ctx.output` keeps a primitive's, which also catches
+    an in-place change); anything else as a constant."""
     inputs = [arg for arg in ctx._inputs if isinstance(arg, Tensor)]
-    tensors, saved_outputs = [], {}
+    tensors, saved_outputs, versions = [], {}, {}
     for position, value in enumerate(ctx._saved):
-        if value is None or any(value is t for t in inputs):
-            tensors.append(value)
+        if value is None:
+            tensors.append(None)
+            continue
+        tensor = next((t for t in inputs if value is t or value.__class__ is np.ndarray and value is t._data), None)
+        if tensor is not None:
+            if tensor._version_counter is not None:
+                versions[position] = tensor._version_counter.value
+            tensors.append(tensor)
             continue
         data = _array_of(value)
-        same_data = [t for t in inputs if t._data is data]
-        if same_data and not isinstance(value, Tensor):
-            tensors.append(same_data[0])
-            continue
-        for index, out in enumerate(outputs):
-            if out is data:
-                if np.asarray(out).dtype.kind in "fc" and not ctx._is_marked(out):
-                    saved_outputs[position] = index
-                break
+        index = next((i for i, out in enumerate(outputs) if out is data), None)
+        if index is not None and np.asarray(data).dtype.kind in "fc" and not ctx._is_marked(data):
+            saved_outputs[position] = index
+            if not several and data.__class__ is np.ndarray:
+                ctx._output_data = data
+                tensors.append(None)
+                continue
         tensors.append(value if isinstance(value, Tensor) else Tensor._make(np.asarray(data), False, None))
     if saved_outputs:
         ctx._saved_outputs = saved_outputs
+    if versions:
+        ctx._saved_versions = versions
     return tuple(tensors)
 
 

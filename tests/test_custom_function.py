@@ -531,3 +531,31 @@ def test_jvp_and_hessian_through_a_custom_op_match_torch(torch):
     theirs_hessian = torch.autograd.functional.hessian(loss(torch, theirs_op), torch.tensor(values))
     np.testing.assert_allclose(ours_hessian.numpy(), theirs_hessian.numpy())
     assert np.count_nonzero(ours_hessian.numpy()) == 3
+
+
+@pytest.mark.parametrize("make, changed", [(square_op, "input"), (exp_op, "output"),
+                                           (square_and_exp_op, "input")])
+def test_a_saved_input_or_output_changed_in_place_since_is_an_error_naming_the_op_as_torch(make, changed, torch):
+    def run(lib):
+        x = lib.tensor(np.array([0.5, 1.0]), requires_grad=True) * 1   # not a leaf, so it may change in place
+        out = make(lib.autograd.Function if lib is torch else lib.Function).apply(x)
+        y = out[0] if isinstance(out, tuple) else out
+        (x if changed == "input" else y).mul_(2)
+        return y.sum()
+
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        run(torch).backward()
+    name = make(ag.Function).__name__
+    with pytest.raises(RuntimeError, match=f"gradient of {name}.*modified by an in-place operation.*version 1; "
+                                           "expected version 0"):
+        run(ag).backward()
+
+
+def test_a_saved_input_unchanged_or_changed_before_the_op_passes_the_version_check():
+    Square = square_op(ag.Function)
+    leaf = ag.tensor([0.5, 1.0], requires_grad=True)
+    x = leaf * 1
+    x.mul_(2)                     # before the op, which saves x at version 1
+    Square.apply(x).sum().backward()
+    assert x._version == 1
+    np.testing.assert_array_equal(leaf.grad.numpy(), [4.0, 8.0])   # d/dleaf (2 leaf)^2 = 8 leaf
