@@ -137,9 +137,8 @@ OPS = {
 }
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
+def leaf(*values, dtype=np.float64):
+    return ag.tensor(np.array(values, dtype=dtype), requires_grad=True)
 
 
 def derivatives(lib, op, arrays, extra, output_weights=None):
@@ -559,3 +558,333 @@ def test_a_saved_input_unchanged_or_changed_before_the_op_passes_the_version_che
     Square.apply(x).sum().backward()
     assert x._version == 1
     np.testing.assert_array_equal(leaf.grad.numpy(), [4.0, 8.0])   # d/dleaf (2 leaf)^2 = 8 leaf
+
+
+# -- the node a custom op records: outputs, gradient slots, what its backward may return ------------
+
+Square = square_op(ag.Function)
+
+
+class ScaledAdd(ag.Function):
+    @staticmethod
+    def forward(ctx, x, y, scale):
+        ctx.scale = scale
+        return x + scale * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad * ctx.scale, None
+
+
+def test_custom_function_forward_backward_and_gradcheck():
+    x = leaf(1.0, -2.0)
+    y = Square.apply(x)
+    assert isinstance(y.grad_fn, Square)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0])
+    assert ag.gradcheck(Square.apply, [leaf(0.3, 0.7)])
+
+
+def test_custom_function_with_non_tensor_argument():
+    x, y = leaf(1.0), leaf(2.0)
+    out = ScaledAdd.apply(x, y, 3.0)
+    out.backward()
+    assert out.item() == 7.0 and x.grad.item() == 1.0 and y.grad.item() == 3.0
+
+
+def test_custom_function_returning_wrong_number_of_grads():
+    class Bad(ag.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(RuntimeError, match="returned 1 gradients.*2 inputs"):
+        Bad.apply(leaf(1.0), leaf(2.0)).backward()
+
+
+class SinAndProduct(ag.Function):
+    """Two outputs, sin(x) * y and x * y, plus an integer one (argmax), as a tuple."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        ctx.seen_needs = ctx.needs_input_grad
+        return x.sin() * y, x * y, x.argmax()
+
+    @staticmethod
+    def backward(ctx, grad_sin, grad_product, grad_index):
+        x, y = ctx.saved_tensors
+        ctx.grads_seen = tuple(g.numpy().copy() for g in (grad_sin, grad_product, grad_index))
+        grad_x = grad_sin * x.cos() * y + grad_product * y
+        grad_y = grad_sin * x.sin() + grad_product * x
+        return grad_x, (grad_y if ctx.needs_input_grad[1] else None)
+
+
+def test_custom_function_with_several_outputs_returns_a_tuple_and_gradchecks():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    out = SinAndProduct.apply(x, y)
+    assert isinstance(out, tuple) and len(out) == 3
+    sin_y, product, index = out
+    assert sin_y.requires_grad and product.requires_grad and not index.requires_grad
+    assert index.dtype == np.int64 and index.item() == 1
+    assert sin_y.grad_fn is product.grad_fn   # one node, one gradient slot per output
+    assert (sin_y.output_nr, product.output_nr) == (0, 1)
+    assert ag.gradcheck(lambda a, b: SinAndProduct.apply(a, b)[:2], [x, y])
+
+    class WrongSecondGradient(SinAndProduct):
+        @staticmethod
+        def backward(ctx, grad_sin, grad_product, grad_index):
+            grad_x, grad_y = SinAndProduct.backward(ctx, grad_sin, grad_product, grad_index)
+            return grad_x + grad_product, grad_y   # wrong only through the second output
+
+    assert ag.gradcheck(lambda a, b: WrongSecondGradient.apply(a, b)[0], [x, y])
+    with pytest.raises(ag.GradcheckError, match="output 0"):
+        ag.gradcheck(lambda a, b: WrongSecondGradient.apply(a, b)[1], [x, y])
+
+
+def test_unused_outputs_get_zero_gradients_and_used_ones_add_up():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    node = sin_y.grad_fn
+    (product * 3).sum().backward()
+    grad_sin, grad_product, grad_index = node.grads_seen
+    np.testing.assert_array_equal(grad_sin, [0.0, 0.0])         # unused: zeros, as torch
+    np.testing.assert_array_equal(grad_product, [3.0, 3.0])
+    assert grad_index.dtype == np.int64 and grad_index == 0
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, -3.0])
+    x.grad = y.grad = None
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    (sin_y.sum() + product.sum() + (product * product).sum()).backward()   # both outputs, one twice
+    xd, yd = x.numpy(), y.numpy()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(xd) * yd + yd + 2 * xd * yd * yd)
+    np.testing.assert_allclose(y.grad.numpy(), np.sin(xd) + xd + 2 * xd * xd * yd)
+
+
+def test_several_outputs_with_torch_semantics(torch):
+    TorchSinAndProduct = sin_and_product_op(torch.autograd.Function)
+    values = (np.array([0.3, 1.2]), np.array([2.0, -1.0]))
+    x, y = (leaf(*v) for v in values)
+    tx, ty = (torch.tensor(v, requires_grad=True) for v in values)
+    a, b, _ = SinAndProduct.apply(x, y)
+    ta, tb = TorchSinAndProduct.apply(tx, ty)
+    (a * b).sum().backward()
+    (ta * tb).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy())
+
+
+def test_needs_input_grad_is_known_in_forward_and_backward():
+    x, y = leaf(0.3, 1.2), ag.tensor(np.array([2.0, -1.0]))
+    sin_y, _, _ = SinAndProduct.apply(x, y)
+    node = sin_y.grad_fn
+    assert node.seen_needs == (True, False)
+    sin_y.sum().backward()
+    assert y.grad is None and x.grad is not None
+    with ag.no_grad():
+        out = SinAndProduct.apply(x, y)
+    assert isinstance(out, tuple) and not out[0].requires_grad
+
+
+def test_several_outputs_free_saved_values_support_retain_graph_hooks_and_grad():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    seen = []
+    product.register_hook(lambda g: seen.append(g.numpy().copy()))
+    loss = (sin_y + product).sum()
+    gx, = ag.grad(loss, x, retain_graph=True)
+    np.testing.assert_allclose(gx.numpy(), np.cos(x.numpy()) * y.numpy() + y.numpy())
+    np.testing.assert_array_equal(seen[0], [1.0, 1.0])
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), gx.numpy())
+    with pytest.raises(RuntimeError, match="second time.*SinAndProduct"):
+        loss.backward()
+
+
+def test_several_outputs_wrong_number_of_grads_and_anomaly_name_the_op():
+    class Bad(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            return grad_a, grad_b
+
+    with pytest.raises(RuntimeError, match="Bad.backward returned 2 gradients.*1 inputs"):
+        Bad.apply(leaf(1.0))[0].backward()
+
+    class NaNGradient(Bad):
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            return grad_a * np.nan
+
+    with ag.detect_anomaly(), pytest.raises(RuntimeError, match="NaNGradientBackward.*nan"):
+        NaNGradient.apply(leaf(1.0))[1].backward()
+
+
+def test_mark_non_differentiable_outputs_do_not_require_grad_and_get_zeros():
+    class SortWithIndices(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            order = np.argsort(x.numpy())
+            ctx.order = order
+            values, rank = x[order], ag.tensor(order.astype(x.dtype))  # a float output, marked
+            ctx.mark_non_differentiable(rank)
+            return values, rank
+
+        @staticmethod
+        def backward(ctx, grad_values, grad_rank):
+            ctx.rank_grad = grad_rank.numpy().copy()
+            grad = np.zeros_like(grad_values.numpy())   # an array is a valid gradient
+            grad[ctx.order] = grad_values.numpy()
+            return grad
+
+    x = leaf(3.0, 1.0, 2.0)
+    values, rank = SortWithIndices.apply(x)
+    assert values.requires_grad and not rank.requires_grad and rank.grad_fn is None
+    (values * ag.tensor(np.array([1.0, 10.0, 100.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [100.0, 1.0, 10.0])
+    np.testing.assert_array_equal(values.grad_fn.rank_grad, [0.0, 0.0, 0.0])
+
+    class MarkedSingle(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = np.floor(x.numpy())   # forward may compute in NumPy and return the array
+            ctx.mark_non_differentiable(out)
+            return out
+
+    out = MarkedSingle.apply(x)
+    assert not out.requires_grad and out.grad_fn is None
+
+
+def test_gradcheck_reports_input_index_and_values():
+    class WrongSquare(Square):
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x * grad
+
+    with pytest.raises(ag.GradcheckError) as info:
+        ag.gradcheck(WrongSquare.apply, [leaf(0.5, 1.0)])
+    message = str(info.value)
+    assert "input 0" in message and "index (0,)" in message
+    assert "numerical 1" in message and "analytical 1.5" in message
+    assert ag.gradcheck(WrongSquare.apply, [leaf(0.5)], raise_exception=False) is False
+
+
+def test_gradcheck_in_float64_still_fails_a_wrong_backward_given_float32_inputs():
+    class WrongSquare(Square):
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2.01 * x * grad   # off by 0.5%, which float32 differences could not resolve
+
+    x = ag.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="input 0"), pytest.raises(ag.GradcheckError, match="input 0"):
+        ag.gradcheck(WrongSquare.apply, [x])
+    with pytest.warns(UserWarning, match="input 1 requires grad and is float32"):
+        assert not ag.gradcheck(lambda a, b: WrongSquare.apply(a) + b, [leaf(0.5), leaf(1.0, dtype=np.float32)],
+                                raise_exception=False)
+
+
+def test_custom_op_with_outputs_of_two_dtypes_gets_each_gradient_in_its_output_dtype():
+    seen = []
+
+    class Split(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, (x * 3).astype(np.float64)
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            seen.append((grad_a.dtype, grad_b.dtype))
+            return grad_a * 2 + grad_b.astype(np.float32) * 3
+
+    x = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    a, b = Split.apply(x)
+    (a.sum() + b.sum()).backward()
+    assert seen == [(np.float32, np.float64)]
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [5.0, 5.0, 5.0]
+
+
+def test_mark_non_differentiable_works_on_a_numpy_scalar_output():
+    class WithTotal(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            total = x.numpy().sum()  # a NumPy scalar, not an array
+            ctx.mark_non_differentiable(total)
+            return x * 2, total
+
+        @staticmethod
+        def backward(ctx, grad, grad_total):
+            return grad * 2
+
+    y, total = WithTotal.apply(ag.tensor([1.0, 2.0], requires_grad=True))
+    assert y.requires_grad and not total.requires_grad and total.grad_fn is None
+
+
+def test_hooks_retain_grad_and_autograd_grad_see_each_output_of_a_several_output_op(torch):
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    seen = {}
+
+    def recorder(name):
+        def hook(g):
+            seen[name] = g.numpy().copy()
+        return hook
+    product.register_hook(recorder("product"))
+    sin_y.register_hook(recorder("sin"))
+    product.retain_grad()
+    loss = (sin_y * 2 + product * 3).sum()
+    (grad_product,) = ag.grad(loss, product, retain_graph=True)
+    np.testing.assert_array_equal(grad_product.numpy(), [3.0, 3.0])
+    loss.backward()
+    np.testing.assert_array_equal(seen["sin"], [2.0, 2.0])
+    np.testing.assert_array_equal(seen["product"], [3.0, 3.0])
+    assert product.retains_grad and not sin_y.retains_grad
+    np.testing.assert_array_equal(product.grad.numpy(), [6.0, 6.0])   # as PyTorch: autograd.grad fills it too
+    tx, ty = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, y))
+    ((tx.sin() * ty) * 2 + (tx * ty) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy())
+
+
+def test_next_functions_carry_the_output_index():
+    x, y = leaf(0.3, 1.2), leaf(2.0, -1.0)
+    sin_y, product, _ = SinAndProduct.apply(x, y)
+    node = (product - sin_y).grad_fn
+    assert node.next_functions == ((product.grad_fn, 1), (sin_y.grad_fn, 0))
+
+
+def custom_op_returning(gradient):
+    class Returns(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return gradient(grad)
+    return Returns
+
+
+@pytest.mark.parametrize("gradient, message", [
+    (lambda g: g.reshape(3, 1), r"Returns.*invalid gradient.*shape \(3, 1\).*compatible with \(3,\)"),
+    (lambda g: np.ones(4), r"Returns.*invalid gradient.*shape \(4,\).*compatible with \(3,\)"),
+    (lambda g: g.astype(np.complex128), r"Returns.*invalid gradient.*real floating point.*complex128"),
+    (lambda g: np.ones(3, np.int64), r"Returns.*invalid gradient.*real floating point.*int64"),
+])
+def test_a_custom_backward_returning_a_wrong_gradient_raises_naming_it(gradient, message):
+    x = leaf(1.0, 2.0, 3.0)
+    with pytest.raises(RuntimeError, match=message):
+        custom_op_returning(gradient).apply(x).sum().backward()
+
+
+def test_a_custom_backward_gradient_is_summed_back_or_cast_where_pytorch_accepts_it(torch):
+    x = leaf(1.0, 2.0, 3.0)
+    custom_op_returning(lambda g: np.ones((2, 3), np.float32)).apply(x).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
