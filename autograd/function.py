@@ -69,7 +69,7 @@ class Function:
     _saved_outputs = None    # {position in saved_tensors: output index} of a custom op's saved outputs
     retained = None          # {output index: weakref to an output tensor that called retain_grad()}
     site = None              # where in user code the op was created (anomaly mode)
-    tensor_backward = False  # backward takes and returns Tensors (Primitive)
+    tensor_backward = False  # True for a built-in Primitive, whose forward gets the arrays (a custom op's, the Tensors)
     materialize_grads = True
     # A view op (its output shares the input's memory) sets this to a function (ctx, array, output
     # index) -> the same view of another array of the input's shape (autograd/inplace.py).
