@@ -1,6 +1,7 @@
 """`autograd.autograd`: the names PyTorch keeps under `torch.autograd`, so that code written as
 `torch.autograd.grad(...)`, `class F(torch.autograd.Function)` or
 `torch.autograd.gradcheck(...)` runs after `torch` -> `autograd`. Nothing new lives here."""
+from . import function  # noqa: F401  (ag.autograd.function.once_differentiable, as torch.autograd.function)
 from . import functional  # noqa: F401  (ag.autograd.functional.jacobian, as torch.autograd.functional)
 from . import saved_tensor_hooks as graph  # noqa: F401  (ag.autograd.graph.saved_tensors_hooks, as torch.autograd.graph)
 from .engine import grad

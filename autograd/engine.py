@@ -18,9 +18,9 @@ small helper beside it:
 - `release_saved` frees what each node saved as soon as it has run, unless `retain_graph=True`;
 - `_check_finite`: in anomaly mode, stops at the first node whose gradient holds NaN or Inf.
 
-Built-in backward formulas are Tensor code. Unless `create_graph=True` they run under no_grad,
-so they record nothing; with it, they record a graph of their own, which gives higher-order
-gradients.
+Backward formulas, built-in and custom, are Tensor code. Unless `create_graph=True` they run under
+no_grad, so they record nothing; with it, they record a graph of their own, which gives
+higher-order gradients.
 """
 import itertools
 import sys
@@ -200,7 +200,7 @@ def _gradients_of(node, grads, sinks, create_graph):
 def _call_backward(node, output_grads, create_graph):
     """The gradients for a node's inputs, a tuple with one entry (Tensor or None) per input."""
     if not node.tensor_backward:  # a user's custom op
-        return node.run_backward(output_grads, create_graph)
+        return node.run_backward(output_grads)
     input_grads = node.backward(node, *output_grads)
     return input_grads if input_grads.__class__ is tuple else (input_grads,)
 

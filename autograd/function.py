@@ -1,7 +1,7 @@
 """Function: the one place where a graph node is created.
 
 A node is the `ctx` object of one op call (as in PyTorch, `y.grad_fn` is the ctx of the op that
-made `y`). `apply` runs the op's NumPy forward, and when gradients are needed records on the node:
+made `y`). `apply` runs the op's forward, and when gradients are needed records on the node:
 
 - `edges`: for each input, where its gradient goes: the input's own node, the input itself if it
   is a leaf that requires grad, or None; `edge_slots`, when some input was not output 0 of its
@@ -10,28 +10,34 @@ made `y`). `apply` runs the op's NumPy forward, and when gradients are needed re
   several outputs has `shapes` and `dtypes` instead, one per output, and `shape` None);
 - what the forward saved with `save_for_backward` / `save_output`.
 
-An op may return several arrays (forward returns a tuple): the call then gives a tuple of Tensors
+An op may return several values (forward returns a tuple): the call then gives a tuple of Tensors
 that share the one node, each knowing its `output_nr`, and backward receives one gradient per
 output. Nothing is packed or copied to make that work: the engine keeps one gradient slot per
 output, as Chainer and PyTorch do.
 
-Two kinds of op share this machinery:
+Two kinds of op share this machinery. In both, backward receives and returns Tensors, runs under
+no_grad unless `create_graph=True`, and is recorded with it, so that written with Tensor ops it
+can itself be differentiated (higher-order gradients).
 
-- `Function` is for users' custom ops: forward and backward both see NumPy arrays, so such an op
-  is once-differentiable, and `create_graph=True` through it raises rather than quietly giving a
-  wrong second derivative. Outputs that get no gradient arrive in its backward as zeros (unless
-  `ctx.set_materialize_grads(False)`), as in PyTorch. What its backward returns is checked
-  (count, shape, dtype) before it enters the graph.
-- `Primitive` is for built-in ops: backward receives and returns Tensors (None for an output
-  that got no gradient) and is written with Tensor ops or other Primitives, so it can itself be
-  differentiated (higher-order gradients). A fused op's backward is a primitive of its own whose
-  forward is the fast array kernel (see ops/normalization.py), so first derivatives run the
-  kernel and second derivatives differentiate it.
+- `Function` is for users' custom ops, as PyTorch's `torch.autograd.Function`: forward receives
+  the input Tensors themselves and runs under no_grad (it may compute with Tensor ops or with
+  NumPy, and return Tensors or arrays). `ctx.save_for_backward` keeps inputs as themselves and
+  outputs re-attached to the node, so a backward that uses them stays differentiable in them.
+  Outputs that get no gradient arrive in its backward as zeros (unless
+  `ctx.set_materialize_grads(False)`). What its backward returns is checked (count, type, shape,
+  dtype) before it enters the graph. A backward that cannot be differentiated again (NumPy code)
+  is decorated with `@once_differentiable`: a second derivative through it then raises.
+- `Primitive` is for built-in ops: forward works on the inputs' NumPy arrays (no Tensor is made
+  on the way in, which keeps the hot path short), and backward is written with Tensor ops or
+  other Primitives. A fused op's backward is a primitive of its own whose forward is the fast
+  array kernel (see ops/normalization.py), so first derivatives run the kernel and second
+  derivatives differentiate it.
 
-A node never holds its output Tensor: `ctx.output` wraps the saved output array in a fresh
-Tensor whose grad_fn is the node, so `grad * y` builds no reference cycle and the graph is freed
-by reference counting as soon as the user lets go of it.
+A node never holds its output Tensor: `ctx.output` (and a custom op's saved output) wraps the
+saved output array in a fresh Tensor whose grad_fn is the node, so `grad * y` builds no reference
+cycle and the graph is freed by reference counting as soon as the user lets go of it.
 """
+import functools
 import traceback
 
 import numpy as np
@@ -45,9 +51,9 @@ _PYTHON_NUMBERS = (float, int, bool)
 
 
 class Function:
-    """Base class of a custom op with its own gradient: subclass it, write `forward(ctx, ...)` and
-    `backward(ctx, *grads)` as static methods on NumPy arrays, and call it with `MyOp.apply(...)`. An
-    instance is the graph node (`grad_fn`) of one call. As `torch.autograd.Function`."""
+    """Base class of a custom op with its own gradient, as `torch.autograd.Function`: subclass it,
+    write `forward(ctx, ...)` and `backward(ctx, *grads)` as static methods on Tensors, and call it
+    with `MyOp.apply(...)`. An instance is the graph node (`grad_fn`) of one call."""
 
     # What every recorded node sets lives in slots, so most nodes never make an instance dict; op
     # parameters (ctx.dim = ...) go to the dict.
@@ -60,9 +66,10 @@ class Function:
     n_outputs = 1
     edge_slots = None        # per edge, which output of its node the input was; None: output 0 for all
     hooks = None             # [(output index, hook)] registered on this node's outputs
+    _saved_outputs = None    # {position in saved_tensors: output index} of a custom op's saved outputs
     retained = None          # {output index: weakref to an output tensor that called retain_grad()}
     site = None              # where in user code the op was created (anomaly mode)
-    tensor_backward = False  # backward takes and returns Tensors (Primitive)
+    tensor_backward = False  # True for a built-in Primitive, whose forward gets the arrays (a custom op's, the Tensors)
     materialize_grads = True
     # A view op (its output shares the input's memory) sets this to a function (ctx, array, output
     # index) -> the same view of another array of the input's shape (autograd/inplace.py).
@@ -71,22 +78,24 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        """The op on NumPy arrays: takes the inputs' arrays (non-Tensor arguments as given) and
-        returns the output array, or a tuple of arrays for several outputs. Saves what backward
-        needs on `ctx` (`ctx.save_for_backward`, `ctx.save_output`, or attributes)."""
+        """The op: receives the input Tensors themselves (non-Tensor arguments as given) and runs
+        under no_grad; returns a Tensor or a NumPy array, or a tuple of them for several outputs.
+        Saves what backward needs with `ctx.save_for_backward` (or as attributes of `ctx`).
+        A `Primitive`'s forward receives and returns the arrays instead."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, *grads):
-        """The gradients of the inputs from the gradients of the outputs (one per output), one per
-        forward argument (None where there is none). A `Function` sees and returns NumPy arrays; a
-        `Primitive` sees and returns Tensors, so its backward can itself be differentiated."""
+        """The gradients of the inputs from the gradients of the outputs (one Tensor per output):
+        one per forward argument, a Tensor, a NumPy array or None (where there is none). Under
+        `create_graph=True` its Tensor ops are recorded, so it can itself be differentiated."""
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run forward on the inputs' arrays; if any input requires grad (and grad mode is on), the
-        output Tensor(s) get this call's node as grad_fn. Non-Tensor arguments pass through."""
+        """Run forward (on the inputs' arrays for a Primitive, on the Tensors for a custom op); if any
+        input requires grad (and grad mode is on), the output Tensor(s) get this call's node as
+        grad_fn. Non-Tensor arguments pass through."""
         ctx = object.__new__(cls)
         # _output_version: (version counter, version) of the saved output, once its tensor has a counter
         ctx._saved = ctx._output_data = ctx._output_version = None
@@ -122,7 +131,7 @@ class Function:
         record = grad_mode._state.grad_enabled and True in needs
         # Without a graph to record, forward's save_for_backward has nothing to do.
         ctx._inputs = args if record else _NOT_RECORDING
-        returned = cls.forward(ctx, *arrays, **kwargs)
+        returned = cls.forward(ctx, *arrays, **kwargs) if cls.tensor_backward else _custom_forward(ctx, args, kwargs)
         ctx._inputs = None
         if returned.__class__ is tuple:
             result, recorded = _several_outputs(ctx, returned, record)
@@ -151,10 +160,18 @@ class Function:
         return result
 
     # -- saving values for backward ------------------------------------------------------------
-    def save_for_backward(self, *values):
-        """Save arrays (or None) for backward; a custom op's backward gets them back as they are."""
+    def save_for_backward(self, *tensors):
+        """Save Tensors (or None) for backward, which gets them back from `ctx.saved_tensors`. An input
+        comes back as that input and an output re-attached to this node, so a backward written with
+        Tensor ops stays differentiable in them. Arrays are accepted too, for a forward that computes
+        in NumPy (an input's or output's array counts as that input or output)."""
+        for position, value in enumerate(tensors):
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(
+                    f"{self.name()}: save_for_backward can only save Tensors, arrays or None, but argument "
+                    f"{position} is a {type(value).__name__}; keep other values as attributes of ctx")
         if self._inputs is not _NOT_RECORDING:
-            self._saved = values
+            self._saved = tensors
 
     def save_output(self, out):
         """Keep the (single) output array for backward (exp, tanh, softmax...); returns it unchanged."""
@@ -163,8 +180,8 @@ class Function:
         return out
 
     def mark_non_differentiable(self, *outputs):
-        """As PyTorch: these outputs (arrays that forward returns) get requires_grad=False, and
-        backward receives zeros for them."""
+        """As PyTorch: these outputs (Tensors or arrays that forward returns) get requires_grad=False,
+        and backward receives zeros for them."""
         self.__dict__["marked"] = self.__dict__.get("marked", ()) + outputs
 
     def _is_marked(self, returned):
@@ -178,20 +195,22 @@ class Function:
 
     @property
     def saved_tensors(self):
-        """What forward saved with `save_for_backward`, as a tuple (Tensors for a Primitive); raises once a
-        backward without retain_graph has freed it."""
+        """What forward saved with `save_for_backward`, as a tuple of Tensors (None where None was
+        saved); raises once a backward without retain_graph has freed it."""
         saved = self._saved
         if saved is None:
             if self._freed:
                 raise freed_graph_error(self)
             return ()
         if saved.__class__ is not tuple:
-            return unpack_saved(saved)
-        for value in saved:
-            if value.__class__ is Tensor and value._version_counter is not None:
-                self._check_saved_versions(saved)
-                break
-        return saved
+            values = unpack_saved(saved)
+        else:
+            for value in saved:
+                if value.__class__ is Tensor and value._version_counter is not None:
+                    self._check_saved_versions(saved)
+                    break
+            values = saved
+        return values if self._saved_outputs is None else self._outputs_attached(values)
 
     def _check_saved_versions(self, saved):
         """Raise if an in-place op changed a saved tensor since it was saved."""
@@ -201,6 +220,20 @@ class Function:
                 expected = versions.get(index, 0)
                 if value._version_counter.value != expected:
                     raise modified_saved_value_error(self, value, f"saved value {index}", expected)
+
+    def _outputs_attached(self, values):
+        """A custom op's saved values with its saved outputs attached to this node again: they are
+        kept outside the graph, so that the node does not hold its own output (a reference cycle)."""
+        values = list(values)
+        for position, index in self._saved_outputs.items():
+            if values[position] is None:  # the single output, kept as a primitive's is
+                values[position] = self.output
+                continue
+            output = Tensor._make(values[position]._data, True, self)
+            if index:
+                output.output_nr = index
+            values[position] = output
+        return tuple(values)
 
     @property
     def output(self):
@@ -224,33 +257,50 @@ class Function:
             self._freed = True
 
     # -- running backward (called by the engine) -----------------------------------------------
-    def run_backward(self, grads, create_graph):
-        """A custom op's NumPy backward, given one gradient per output (a Tensor or None): the
-        gradients for its inputs, as Tensors (or None), checked against the inputs."""
-        name = type(self).__name__
-        if create_graph:
-            raise RuntimeError(
-                f"create_graph=True reached the custom op {name}, whose backward works "
-                "on NumPy arrays and so is differentiable only once. Write it with autograd ops "
-                "(or as an autograd primitive) to get higher-order gradients.")
-        arrays = []
-        for index, g in enumerate(grads):
-            if g is not None:
-                arrays.append(g._data)
-            elif self.materialize_grads:
-                shape, dtype = self.output_meta(index)
-                arrays.append(np.zeros(shape, dtype))
-            else:
-                arrays.append(None)
-        results = type(self).backward(self, *arrays)
-        if not isinstance(results, tuple):
+    def run_backward(self, grads):
+        """A custom op's backward, given one gradient per output (a Tensor or None): the gradients for
+        its inputs, as Tensors (or None). Grad mode is what the engine set: on only for
+        create_graph=True, when the backward's ops are recorded."""
+        if self.materialize_grads and any(g is None for g in grads):
+            grads = [g if g is not None else self._zero_gradient(index) for index, g in enumerate(grads)]
+        results = type(self).backward(self, *grads)
+        if results.__class__ is not tuple:
             results = (results,)
         if len(results) != len(self.edges):
             raise RuntimeError(
-                f"{name}.backward returned {len(results)} gradients, but forward had "
+                f"{self.name()}.backward returned {len(results)} gradients, but forward had "
                 f"{len(self.edges)} inputs (return None for inputs that need no gradient)")
-        return tuple(None if g is None or edge is None else Tensor._make(np.asarray(g), False, None)
-                     for g, edge in zip(results, self.edges))
+        return tuple(self._input_gradient(position, g) for position, g in enumerate(results))
+
+    def _zero_gradient(self, index):
+        """What backward receives for output `index` when it got no gradient, as PyTorch's: zeros."""
+        shape, dtype = self.output_meta(index)
+        return None if shape is None else Tensor._make(np.zeros(shape, dtype), False, None)
+
+    def _input_gradient(self, position, g):
+        """What backward returned for input `position`, as a Tensor (None for an input that needs no
+        gradient). As PyTorch's, anything but a Tensor, an array or None is an error, and so is a
+        gradient for an argument that was not a Tensor."""
+        if g is None:
+            return None
+        if not isinstance(g, (Tensor, np.ndarray, np.generic)):
+            raise RuntimeError(
+                f"{self.name()}.backward returned a {type(g).__name__} as the gradient of input {position}; "
+                "expected a Tensor, a NumPy array or None")
+        if position in self.__dict__.get("_non_tensor_inputs", ()):
+            raise RuntimeError(
+                f"{self.name()}.backward returned a gradient for input {position}, which was not a Tensor "
+                "(return None for it)")
+        if self.edges[position] is None:
+            return None
+        if isinstance(g, Tensor):
+            return g
+        if grad_mode._state.grad_enabled:  # create_graph=True, and an array carries no graph
+            return _refusing_differentiation(g, (
+                f"{self.name()}.backward returned a NumPy array as the gradient of input {position}, which is "
+                "outside the graph, so it has no second derivative; compute it with Tensor ops to differentiate "
+                "it again (or decorate the backward with @once_differentiable)"))
+        return Tensor._make(np.asarray(g), False, None)
 
     def output_meta(self, index):
         """(shape, dtype) of output `index`."""
@@ -362,6 +412,114 @@ def _several_outputs(ctx, returned, record):
         else:
             tensors.append(Tensor._make(out, False, None))
     return tuple(tensors), True
+
+
+def _custom_forward(ctx, args, kwargs):
+    """A custom op's forward, as PyTorch runs it: on the input Tensors themselves, recording nothing.
+    Returns what it returned with each Tensor replaced by its array (what `apply` records), marks
+    and saved values following along."""
+    with grad_mode.no_grad():
+        returned = type(ctx).forward(ctx, *args, **kwargs)
+    several = returned.__class__ is tuple
+    outputs = tuple(_array_of(r) for r in returned) if several else (_array_of(returned),)
+    marked = ctx.__dict__.get("marked")
+    if marked:
+        ctx.marked = tuple(_array_of(m) for m in marked)
+    non_tensors = tuple(position for position, arg in enumerate(args) if not isinstance(arg, Tensor))
+    if non_tensors:
+        ctx._non_tensor_inputs = non_tensors
+    if ctx._saved is not None:
+        ctx._saved = _saved_as_tensors(ctx, outputs, several)
+    return outputs if several else outputs[0]
+
+
+def _array_of(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _saved_as_tensors(ctx, outputs, several):
+    """What a custom op saved, as `saved_tensors` will give it back: an input as itself (an input's
+    array too), with its version noted, so that an in-place change since is caught; an output kept
+    outside the graph, its position noted in `_saved_outputs` for `saved_tensors` to attach it to
+    the node again (a single output is kept as `ctx.output` keeps a primitive's, which also catches
+    an in-place change); anything else as a constant."""
+    inputs = [arg for arg in ctx._inputs if isinstance(arg, Tensor)]
+    tensors, saved_outputs, versions = [], {}, {}
+    for position, value in enumerate(ctx._saved):
+        if value is None:
+            tensors.append(None)
+            continue
+        tensor = next((t for t in inputs if value is t or value.__class__ is np.ndarray and value is t._data), None)
+        if tensor is not None:
+            if tensor._version_counter is not None:
+                versions[position] = tensor._version_counter.value
+            tensors.append(tensor)
+            continue
+        data = _array_of(value)
+        index = next((i for i, out in enumerate(outputs) if out is data), None)
+        if index is not None and np.asarray(data).dtype.kind in "fc" and not ctx._is_marked(data):
+            saved_outputs[position] = index
+            if not several and data.__class__ is np.ndarray:
+                ctx._output_data = data
+                tensors.append(None)
+                continue
+        tensors.append(value if isinstance(value, Tensor) else Tensor._make(np.asarray(data), False, None))
+    if saved_outputs:
+        ctx._saved_outputs = saved_outputs
+    if versions:
+        ctx._saved_versions = versions
+    return tuple(tensors)
+
+
+def once_differentiable(backward):
+    """Decorates a custom op's backward that cannot be differentiated again (NumPy code, say), as
+    PyTorch's `torch.autograd.function.once_differentiable`: it receives and returns the same things
+    but records nothing. When `create_graph=True` hands it gradients that are themselves
+    differentiable, what it returns is attached to a node that raises, naming the op, if a second
+    derivative is taken through it."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with grad_mode.no_grad():
+            results = backward(ctx, *grads)
+        if not grad_mode._state.grad_enabled:
+            return results
+        several = results.__class__ is tuple
+        results = [_as_constant(g) for g in (results if several else (results,))]
+        if any(isinstance(g, Tensor) and g.requires_grad for g in grads):
+            message = ("trying to differentiate twice a function that was marked with @once_differentiable: "
+                       f"the backward of {ctx.name()} records nothing, so it has no second derivative; write it "
+                       "with Tensor ops (without the decorator) to differentiate it again")
+            results = [_refusing_differentiation(g, message) if isinstance(g, Tensor) else g for g in results]
+        return tuple(results) if several else results[0]
+    return wrapper
+
+
+def _as_constant(gradient):
+    """An array a backward returned as a Tensor outside the graph (anything else as it is, for the
+    checks on what a backward returns)."""
+    if isinstance(gradient, (np.ndarray, np.generic)):
+        return Tensor._make(np.asarray(gradient), False, None)
+    return gradient
+
+
+def _refusing_differentiation(gradient, message):
+    """`gradient` (a Tensor or an array) as the output of a node whose backward raises `message`."""
+    return DelayedError.apply(Tensor._make(np.asarray(_array_of(gradient)), True, None), message)
+
+
+class DelayedError(Primitive):
+    """A second derivative that does not exist, refused when it is taken (PyTorch's node of that
+    name): the identity, whose backward raises."""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, gradient, message):
+        ctx.message = message
+        return gradient
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(ctx.message)
 
 
 def _creation_site():

@@ -22,7 +22,8 @@ function with a tuple of outputs gives a tuple (over outputs) of tuples (over in
 There is no forward-mode AD in ndgrad: J v comes from two reverse passes. With u a dummy cotangent
 (zeros that require grad), g(u) = u^T J is linear in u, so the gradient of g(u) . v with respect to u
 is J v whatever u's value. This needs the backward formulas to be differentiable, which every
-built-in op's is (a custom op with a NumPy backward is once-differentiable and says so).
+built-in op's is, and so is a custom op's written with Tensor ops (one whose backward is NumPy code
+says so when differentiated again).
 """
 import numpy as np
 

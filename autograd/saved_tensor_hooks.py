@@ -56,13 +56,14 @@ class saved_tensors_hooks:
 
 class PackedValue:
     """What a node holds in place of one saved value while hooks are in force."""
-    __slots__ = ("packed", "unpack_hook", "shape", "grad_fn", "leaf", "as_array")
+    __slots__ = ("packed", "unpack_hook", "shape", "grad_fn", "output_nr", "leaf", "as_array")
 
     def __init__(self, value, pack_hook, unpack_hook):
         self.as_array = isinstance(value, np.ndarray)
         tensor = Tensor._make(value, False, None) if self.as_array else value
         self.shape = tensor.shape
         self.grad_fn = tensor.grad_fn
+        self.output_nr = tensor.output_nr   # which output of grad_fn, for a node with several
         self.leaf = tensor if tensor.grad_fn is None and tensor.requires_grad else None
         self.unpack_hook = unpack_hook
         self.packed = pack_hook(tensor)
@@ -84,7 +85,10 @@ class PackedValue:
         if self.leaf is not None:
             return self.leaf
         if self.grad_fn is not None:
-            return Tensor._make(value.numpy(), True, self.grad_fn)
+            attached = Tensor._make(value.numpy(), True, self.grad_fn)
+            if self.output_nr:
+                attached.output_nr = self.output_nr
+            return attached
         return value
 
     def __repr__(self):

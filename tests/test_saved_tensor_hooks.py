@@ -1,6 +1,8 @@
 """autograd.graph.saved_tensors_hooks against torch.autograd.graph.saved_tensors_hooks: what pack and
 unpack receive and when, gradients (first and second order) unchanged by hooks that move saved
 values out and back, nesting, and errors."""
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -77,26 +79,43 @@ def test_innermost_hooks_win():
     assert calls == ["inner", "outer"]
 
 
-def test_custom_function_saved_arrays_are_packed_as_tensors_and_come_back_as_arrays():
+def test_custom_function_saved_input_and_output_are_packed_and_come_back_differentiable():
     class Cube(ag.Function):
         @staticmethod
         def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
+            y = x ** 3
+            ctx.save_for_backward(x, y)
+            return y
 
         @staticmethod
         def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            assert isinstance(x, np.ndarray)
-            return 3 * x ** 2 * grad
+            x, y = ctx.saved_tensors
+            assert isinstance(x, ag.Tensor) and y.grad_fn is ctx
+            return 3 * y / x * grad
     seen = []
-    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    x = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
     with ag.autograd.graph.saved_tensors_hooks(lambda t: seen.append(type(t).__name__) or t.numpy() * 1,
                                                lambda a: ag.tensor(a)):
         y = Cube.apply(x)
-    y.sum().backward()
-    assert seen == ["Tensor"]
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 12.0])
+    (g,) = ag.grad(y.sum(), x, create_graph=True)
+    assert seen == ["Tensor", "Tensor"]
+    np.testing.assert_array_equal(g.numpy(), [3.0, 12.0])
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])   # d/dx 3x^2, through the unpacked input and output
+
+
+def test_an_unpacked_tensor_that_was_a_later_output_of_its_op_is_attached_to_that_output():
+    def second_derivative(hooks):
+        x = ag.tensor([0.5, 1.0], dtype=ag.float64, requires_grad=True)
+        _, second = ag.split(x * 1, 1)   # output 1 of split
+        with hooks:
+            y = second * second
+        (g,) = ag.grad(y.sum(), x, create_graph=True)
+        return ag.grad(g.sum(), x)[0].numpy()
+    expected = second_derivative(contextlib.nullcontext())
+    np.testing.assert_array_equal(expected, [0.0, 2.0])
+    np.testing.assert_array_equal(second_derivative(ag.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t)),
+                                  expected)
 
 
 def test_unpack_giving_back_another_shape_is_an_error():
