@@ -137,26 +137,24 @@ class Function:
             result, recorded = _several_outputs(ctx, returned, record)
             if cls.replay_view is not None:
                 track_view(ctx, cls.replay_view, args[0], result)
-            if not recorded:
-                return result
         else:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
-            if not record or out.dtype.kind not in "fc" or (not cls.tensor_backward and ctx._is_marked(returned)):
-                result = Tensor._make(out, False, None)
-                if cls.replay_view is not None:
-                    track_view(ctx, cls.replay_view, args[0], (result,))
-                return result
-            ctx.shape = out.shape
-            ctx.dtype = out.dtype
-            result = Tensor._make(out, True, ctx)
+            recorded = record and out.dtype.kind in "fc" and (cls.tensor_backward or not ctx._is_marked(returned))
+            if recorded:
+                ctx.shape = out.shape
+                ctx.dtype = out.dtype
+            result = Tensor._make(out, recorded, ctx if recorded else None)
             if cls.replay_view is not None:
                 track_view(ctx, cls.replay_view, args[0], (result,))
-        ctx.edges = tuple(edges)
-        if slots:
-            ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
-        if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
-        if grad_mode._state.anomaly:
-            ctx.site = _creation_site()
+        if recorded:
+            ctx.edges = tuple(edges)
+            if slots:
+                ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
+            if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
+            if grad_mode._state.anomaly:
+                ctx.site = _creation_site()
+        if not cls.tensor_backward and "dirty" in ctx.__dict__:
+            result = _adopt_dirty(ctx, result)
         return result
 
     # -- saving values for backward ------------------------------------------------------------
@@ -183,6 +181,11 @@ class Function:
         """As PyTorch: these outputs (Tensors or arrays that forward returns) get requires_grad=False,
         and backward receives zeros for them."""
         self.__dict__["marked"] = self.__dict__.get("marked", ()) + outputs
+
+    def mark_dirty(self, *tensors):
+        """As PyTorch: forward changed these input Tensors in place and returns them; they stay the same
+        Tensor objects, with this op as their new history (and one more version)."""
+        self.__dict__["dirty"] = self.__dict__.get("dirty", ()) + tensors
 
     def _is_marked(self, returned):
         """Whether forward marked this returned value non-differentiable (matched as returned,
@@ -433,6 +436,26 @@ def _custom_forward(ctx, args, kwargs):
     return outputs if several else outputs[0]
 
 
+def _adopt_dirty(ctx, result):
+    """The outputs of a custom op with each input it marked dirty (changed in place) standing for the
+    output that is its memory: the same Tensor object, one version on, with this op as its history."""
+    several = result.__class__ is tuple
+    outputs = list(result) if several else [result]
+    for dirty in ctx.dirty:
+        index = next((i for i, out in enumerate(outputs) if out is not None and out._data is dirty._data), None)
+        if index is None:
+            raise RuntimeError(f"{ctx.name()}: an input marked dirty (shape {dirty.shape}) was not returned by "
+                               "forward; return the tensors changed in place")
+        if grad_mode._state.grad_enabled and dirty.requires_grad and dirty.grad_fn is None:
+            raise RuntimeError(f"{ctx.name()}: in-place operation on a leaf tensor that requires grad (shape "
+                               f"{dirty.shape}), marked dirty; do it on a copy (.clone()) or under no_grad")
+        counter_of(dirty).value += 1   # as PyTorch: one version more than forward's own writes made
+        if outputs[index].requires_grad:
+            take_history(dirty, outputs[index])
+        outputs[index] = dirty
+    return tuple(outputs) if several else outputs[0]
+
+
 def _array_of(value):
     return value._data if isinstance(value, Tensor) else value
 
@@ -542,5 +565,5 @@ def modified_saved_value_error(node, value, which, expected, version=None):
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)
-from .inplace import track_view  # noqa: E402
+from .inplace import counter_of, take_history, track_view  # noqa: E402
 from .saved_tensor_hooks import PackedValue, pack_saved, state as saved_hooks, unpack_output, unpack_saved  # noqa: E402

@@ -177,7 +177,7 @@ def apply_inplace(tensor, op, function, *args, **kwargs):
         # result's, at the version the write just made, so a later write into it is caught.
         node._output_data = tensor._data
         node._output_version = (tensor._version_counter, tensor._version_counter.value)
-    _take_history(tensor, result)
+    take_history(tensor, result)
     return tensor
 
 
@@ -202,7 +202,7 @@ def setitem(tensor, index, value):
         _put(op, tensor._data.copy(), region, value._data if isinstance(value, Tensor) else value)  # names the fault
         raise
     _bump(tensor)
-    _take_history(tensor, result)
+    take_history(tensor, result)
 
 
 def _put(op, array, region, values):
@@ -236,9 +236,10 @@ def _write(op, tensor, values):
     _bump(tensor)
 
 
-def _take_history(tensor, result):
+def take_history(tensor, result):
     """`tensor` (already holding its new values) takes `result`'s history; if it is a view, its base
-    takes the matching new history (its old values with the view's region replaced)."""
+    takes the matching new history (its old values with the view's region replaced). Also used by
+    custom ops that `mark_dirty` an input (function.py)."""
     base = tensor._base
     if base is None:
         tensor.grad_fn, tensor.requires_grad = result.grad_fn, result.requires_grad

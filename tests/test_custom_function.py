@@ -888,3 +888,54 @@ def test_a_custom_backward_gradient_is_summed_back_or_cast_where_pytorch_accepts
     custom_op_returning(lambda g: np.ones((2, 3), np.float32)).apply(x).sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def _scale_in_place(base):
+    """A custom op that doubles its first input in place (mark_dirty) and adds the second, built on
+    autograd's or torch's Function."""
+    class ScaleInPlace(base):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.mark_dirty(x)
+            x.mul_(2).add_(y)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, grad
+    return ScaleInPlace
+
+
+def test_mark_dirty_keeps_the_tensor_and_rewrites_its_history_as_torch(torch):
+    results = []
+    for t, base in ((ag, ag.Function), (torch, torch.autograd.Function)):
+        x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = t.tensor([0.5, 0.5, 0.5], requires_grad=True)
+        h = x * 3
+        before = h._version
+        out = _scale_in_place(base).apply(h, y)
+        assert out is h and h.grad_fn is not None
+        (out * t.tensor([1.0, 2.0, 3.0])).sum().backward()
+        results.append((h.detach().numpy().copy(), h._version - before, x.grad.numpy(), y.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_raises_as_torch(torch):
+    for t, base in ((ag, ag.Function), (torch, torch.autograd.Function)):
+        x = t.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf"):
+            _scale_in_place(base).apply(x, t.tensor([1.0, 1.0]))
+
+
+def test_mark_dirty_through_a_view_reaches_the_base(torch):
+    results = []
+    for t, base in ((ag, ag.Function), (torch, torch.autograd.Function)):
+        x = t.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = t.tensor([0.5, 0.25], requires_grad=True)
+        h = x * 1.0
+        _scale_in_place(base).apply(h[1], y)
+        (h * t.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        results.append((h.detach().numpy().copy(), x.grad.numpy(), y.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)
