@@ -100,22 +100,6 @@ class ViewRegion:
         target[...] = values
 
 
-class IndexRegion:
-    """The part of an array that `t[index]` covers (any NumPy index: basic or advanced)."""
-    __slots__ = ("index",)
-
-    def __init__(self, index):
-        self.index = index
-
-    def take(self, array):
-        """`array[index]`."""
-        return array[self.index]
-
-    def put(self, out, values):
-        """`out[index] = values`, in place."""
-        out[self.index] = values
-
-
 def _snapshot(tensor):
     """A new Tensor object for `tensor` as it is now: same memory, history and version counter."""
     old = Tensor._make(tensor._data, tensor.requires_grad, tensor.grad_fn)
@@ -184,7 +168,7 @@ def apply_inplace(tensor, op, function, *args, **kwargs):
 def setitem(tensor, index, value):
     """`tensor[index] = value`: the region `index` of tensor is overwritten (value broadcast to it);
     recorded so that the gradient reaches `value` and the untouched rest of `tensor`."""
-    from .ops.indexing import normalize_index
+    from .ops.indexing import IndexRegion, normalize_index
     op = "__setitem__"
     _check_writable(op, tensor)
     index = normalize_index(index)

@@ -149,9 +149,14 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return Tensor._make(result, False, None) if isinstance(result, np.ndarray) and result.dtype.kind in "biufc" else result
 
 
+# Functions that read only a tensor's metadata (or ask about its memory): no gradient to lose.
+_METADATA = {np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory}
+
+
 def array_function(self, func, types, args, kwargs):
     """Tensor.__array_function__: a NumPy function on tensors runs the matching autograd op."""
     if func in _FUNCTIONS and kwargs.get("out") is None:
         return _FUNCTIONS[func](*args, **kwargs)
-    _refuse_if_differentiated(func.__name__, (args, kwargs))
+    if func not in _METADATA:
+        _refuse_if_differentiated(func.__name__, (args, kwargs))
     return func(*_arrays(args), **_arrays(kwargs))

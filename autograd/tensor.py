@@ -467,6 +467,51 @@ class Tensor:
     def __setitem__(self, index, value):
         inplace.setitem(self, index, value)
 
+    def scatter(self, dim: Int, index: Tensor, src: TensorLike | None = None, value: Number | None = None,
+                reduce=None) -> Tensor:
+        """A copy with `src` (or the number `value`) written at `index` along `dim` (`torch.scatter`;
+        `src` may be passed as a number too, as PyTorch allows)."""
+        if src is not None and not isinstance(src, Tensor):
+            src, value = None, src
+        return ops.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_(self, dim: Int, index: Tensor, src: TensorLike | None = None, value: Number | None = None,
+                 reduce=None) -> Tensor:
+        """`scatter`, in place (`x.scatter_(1, labels[:, None], 1.0)` makes one-hot rows); returns it."""
+        return inplace.apply_inplace(self, "scatter_", Tensor.scatter, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim: Int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with `src` added at `index` along `dim`, repeated positions accumulating."""
+        return ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: Int, index: Tensor, src: Tensor) -> Tensor:
+        """`scatter_add`, in place; returns it."""
+        return inplace.apply_inplace(self, "scatter_add_", ops.scatter_add, dim, index, src)
+
+    def index_add(self, dim: Int, index: Tensor, source: TensorLike, alpha: Number = 1) -> Tensor:
+        """A copy with `alpha * source` added to the slices at `index` along `dim`."""
+        return ops.index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim: Int, index: Tensor, source: TensorLike, alpha: Number = 1) -> Tensor:
+        """`index_add`, in place; returns it."""
+        return inplace.apply_inplace(self, "index_add_", ops.index_add, dim, index, source, alpha)
+
+    def index_fill(self, dim: Int, index: Tensor, value: TensorLike) -> Tensor:
+        """A copy with the slices at `index` along `dim` set to `value`."""
+        return ops.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: Int, index: Tensor, value: TensorLike) -> Tensor:
+        """`index_fill`, in place; returns it."""
+        return inplace.apply_inplace(self, "index_fill_", ops.index_fill, dim, index, value)
+
+    def index_copy(self, dim: Int, index: Tensor, source: TensorLike) -> Tensor:
+        """A copy with the slices at `index` along `dim` replaced by `source`'s."""
+        return ops.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: Int, index: Tensor, source: TensorLike) -> Tensor:
+        """`index_copy`, in place; returns it."""
+        return inplace.apply_inplace(self, "index_copy_", ops.index_copy, dim, index, source)
+
     def addcmul(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
         """`self + value * tensor1 * tensor2`."""
         product = ops.mul(tensor1, tensor2)

@@ -375,3 +375,28 @@ def test_views_made_before_a_write_into_their_base_follow_its_new_history():
         row.add_(r)               # ...and a write through one view reaches the other
         return row * column[1] + y
     assert_same_as_torch(program)
+
+
+def test_scatter_from_a_larger_source_uses_its_leading_block_and_is_differentiable():
+    # PyTorch's own backward refuses a src larger than index, so this is checked by finite differences.
+    index = ag.tensor([[2, 0], [1, 2]])
+    x, src = ag.tensor(X[:2, :3], requires_grad=True), ag.tensor(W, requires_grad=True)
+    assert ag.gradcheck(lambda a, s: a.scatter(1, index, s), (x, src))
+    assert ag.gradcheck(lambda a, s: a.scatter_add(1, index, s), (x, src))
+    np.testing.assert_array_equal(x.scatter(1, index, src).detach().numpy(),
+                                  torch.tensor(X[:2, :3]).scatter(1, torch.tensor([[2, 0], [1, 2]]),
+                                                                  torch.tensor(W)).numpy())
+
+
+def test_scatter_and_index_ops_name_the_op_and_the_shapes_at_fault():
+    x = ag.zeros(2, 3)
+    with pytest.raises(ag.ShapeError, match="scatter"):
+        x.scatter(1, ag.tensor([0, 1]), 1.0)
+    with pytest.raises(IndexError, match=r"scatter_add.*index 3"):
+        x.scatter_add(1, ag.tensor([[3]]), ag.ones(1, 1))
+    with pytest.raises(ag.ShapeError, match="index_add"):
+        x.index_add(0, ag.tensor([0]), ag.ones(2, 3))
+    with pytest.raises(ag.DTypeError, match="index_fill"):
+        x.index_fill(0, ag.tensor([0.5]), 1.0)
+    one_hot = ag.zeros(3, 4).scatter_(1, ag.tensor([[2], [0], [3]]), 1.0)
+    np.testing.assert_array_equal(one_hot.numpy(), np.eye(4)[[2, 0, 3]])

@@ -13,7 +13,8 @@ from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp,
 from .softmax import log_softmax, softmax
 from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, repeat, reshape, roll, squeeze,
                     swapaxes, tile, transpose, tril, triu, unsqueeze, view)
-from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
+from .indexing import (argwhere, gather, getitem, index_add, index_copy, index_fill, index_select, nonzero, scatter,
+                       scatter_add, take_along_dim)
 from .joining import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .linalg import bmm, dot, linear, matmul, mm, mv
 from .losses import binary_cross_entropy, softmax_cross_entropy

@@ -82,6 +82,22 @@ def getitem(x, index):
 
 # -- writing into a region: t[index] = v, and writes through views ----------------------------------
 
+class IndexRegion:
+    """The part of an array that `t[index]` covers (any NumPy index: basic or advanced)."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def take(self, array):
+        """`array[index]`."""
+        return array[self.index]
+
+    def put(self, out, values):
+        """`out[index] = values`, in place."""
+        out[self.index] = values
+
+
 class Overwrite(Primitive):
     """`base` with `values` written over one region of it (`region.put`: an index, or the chain of
     view ops that made a view of base). In place (into base's memory) for the in-place ops of
@@ -253,3 +269,85 @@ def nonzero(x, as_tuple=False):
 
 
 argwhere = nonzero
+
+
+# -- scatter and the index_ ops: gather's and index_select's writing counterparts ----------------
+
+def _scatter_arguments(op, x, dim, index, src):
+    """(axis, the full NumPy index of the positions written, src cut to index's shape) for scatter
+    and scatter_add, checked as torch checks them."""
+    from .reduction import normalize_axes
+    (axis,) = normalize_axes(op, dim, x.ndim)
+    index = integer_index(op, index)
+    if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
+        raise shape_error(op, f"index must have the input's number of dims and be no larger outside dim {axis}",
+                          index.shape, x.shape)
+    check_index_range(op, index, x.shape, axis)
+    if isinstance(src, Tensor) and src.ndim:
+        if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
+            raise shape_error(op, "src must have index's number of dims and be no smaller", src.shape, index.shape)
+        if src.shape != index.shape:
+            src = getitem(src, tuple(slice(0, n) for n in index.shape))
+    return axis, _gather_index(index, axis), src
+
+
+def scatter(x, dim, index, src=None, value=None, reduce=None):
+    """x with `src` (or the number `value`) written at `index` along `dim`: out[..., index[i], ...] =
+    src[i] for each position i of index, as torch.scatter. Gradients: src gets the gradient at the
+    positions it was written to, x the rest. `reduce` ('add', 'multiply') is not supported here:
+    use scatter_add (or scatter_reduce in PyTorch)."""
+    if reduce is not None:
+        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use scatter_add")
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give exactly one of src (a tensor) and value (a number)")
+    source = src if src is not None else value
+    axis, positions, source = _scatter_arguments("scatter", x, dim, index, source)
+    return overwrite(x, source, IndexRegion(positions))
+
+
+def scatter_add(x, dim, index, src):
+    """x with `src` added at `index` along `dim` (repeated positions accumulate), as
+    torch.scatter_add; gradients: x gets all of it, src the gradient at its positions."""
+    axis, positions, src = _scatter_arguments("scatter_add", x, dim, index, src)
+    index = positions[axis]
+    from .arithmetic import add
+    return add(x, ScatterAdd.apply(src, shape=x.shape, axis=axis, index=np.broadcast_to(index, src.shape)))
+
+
+def _index_arguments(op, x, dim, index, source=None):
+    """(the NumPy index of the slices at `index` along `dim`) for index_add/index_fill/index_copy,
+    checked as torch checks them."""
+    from .reduction import normalize_axes
+    (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
+    index = integer_index(op, index)
+    if index.ndim > 1:
+        raise IndexError(f"{op}: index must be a vector (1-D or 0-d), got shape {index.shape}")
+    index = index.reshape(-1).astype(np.int64, copy=False)
+    check_index_range(op, index, x.shape, axis)
+    slices = (slice(None),) * axis + (index,)
+    if source is not None:
+        expected = x.shape[:axis] + (index.size,) + x.shape[axis + 1:]
+        if tuple(np.shape(source)) != expected:
+            raise shape_error(op, f"source must have the input's shape with {index.size} (the index's "
+                              f"length) along dim {axis}", np.shape(source), expected)
+    return slices
+
+
+def index_add(x, dim, index, source, alpha=1):
+    """x with `alpha * source` added to its slices at `index` along `dim` (repeated indices
+    accumulate), as torch.index_add."""
+    from .arithmetic import add, mul
+    slices = _index_arguments("index_add", x, dim, index, source)
+    scaled = source if alpha == 1 else mul(source, alpha)
+    return add(x, IndexAdd.apply(scaled, shape=x.shape, index=slices))
+
+
+def index_fill(x, dim, index, value):
+    """x with its slices at `index` along `dim` set to `value` (a number or 0-d tensor), as
+    torch.index_fill."""
+    return overwrite(x, value, IndexRegion(_index_arguments("index_fill", x, dim, index)))
+
+
+def index_copy(x, dim, index, source):
+    """x with its slices at `index` along `dim` replaced by `source`'s, as torch.index_copy."""
+    return overwrite(x, source, IndexRegion(_index_arguments("index_copy", x, dim, index, source)))
