@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import numbers
 from typing import TYPE_CHECKING, Union
 
@@ -357,21 +358,92 @@ def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
 
 
+def logspace(start: builtins.float, end: builtins.float, steps: builtins.int, base: builtins.float = 10.0,
+             dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent (float32): `torch.logspace`."""
+    _shape((steps,), "logspace")
+    return _new(np.logspace(start, end, steps, base=base).astype(resolve_dtype(dtype) or float32), requires_grad,
+                device)
+
+
+def tril_indices(row: builtins.int, col: builtins.int, offset: builtins.int = 0, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None) -> Tensor:
+    """The (row, column) indices of the lower triangle of a row x col matrix, on and below diagonal
+    `offset`, as a 2 x N int64 tensor in row-major order: `torch.tril_indices`."""
+    _shape((row, col), "tril_indices")
+    return _new(np.stack(np.tril_indices(row, offset, col)).astype(resolve_dtype(dtype) or int64), False, device)
+
+
+def triu_indices(row: builtins.int, col: builtins.int, offset: builtins.int = 0, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None) -> Tensor:
+    """The (row, column) indices of the upper triangle of a row x col matrix, on and above diagonal
+    `offset`, as a 2 x N int64 tensor in row-major order: `torch.triu_indices`."""
+    _shape((row, col), "triu_indices")
+    return _new(np.stack(np.triu_indices(row, offset, col)).astype(resolve_dtype(dtype) or int64), False, device)
+
+
 # -- random numbers ----------------------------------------------------------------------------
 
 class Generator:
     """A seeded source of random numbers (`autograd.Generator().manual_seed(0)`): `torch.Generator`.
 
-    Pass it as `generator=` to `randn`, `rand`, `randint`, `randperm`, `Tensor.normal_`, ... to
-    draw from it instead of the global generator. Wraps a `numpy.random.Generator` (`.rng`).
+    Pass it as `generator=` to `randn`, `rand`, `randint`, `randperm`, `multinomial`, `Tensor.normal_`,
+    ... to draw from it instead of the global generator. A new one starts from PyTorch's default seed
+    (67280421310721), so it is reproducible. The first argument is the device, "cpu", as in PyTorch;
+    ndgrad also takes a seed there (`Generator(7)` is `Generator().manual_seed(7)`). Wraps a
+    `numpy.random.Generator` (`.rng`), so its numbers are not PyTorch's.
     """
+    DEFAULT_SEED = 67280421310721   # PyTorch's
 
-    def __init__(self, seed=None):
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, device: DeviceLike = "cpu"):
+        seed = self.DEFAULT_SEED
+        if isinstance(device, numbers.Integral) and not isinstance(device, bool):
+            seed, device = device, "cpu"
+        check_device(device)
+        self.manual_seed(seed)
+
+    @property
+    def device(self) -> "Device":
+        """The device the numbers are made on: always `device('cpu')`."""
+        from .tensor import Device
+        return Device()
 
     def manual_seed(self, seed: builtins.int) -> Generator:
-        """Reseed this generator; returns it."""
-        self.rng = np.random.default_rng(seed)
+        """Reseed this generator with an integer (a negative one wraps modulo 2**64, as in PyTorch); returns it."""
+        if not isinstance(seed, numbers.Integral):
+            raise TypeError(f"manual_seed expected an integer seed, but got {type(seed).__name__} ({seed!r})")
+        self._initial_seed = builtins.int(seed) % 2 ** 64
+        self.rng = np.random.default_rng(self._initial_seed)
+        return self
+
+    def seed(self) -> builtins.int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        seed = builtins.int(np.random.SeedSequence().entropy % 2 ** 64)
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> builtins.int:
+        """The seed this generator was last seeded with."""
+        return self._initial_seed
+
+    def get_state(self) -> Tensor:
+        """The generator's state, as a uint8 tensor that `set_state` takes back (NumPy's bit-generator
+        state in JSON, not PyTorch's byte layout)."""
+        state = json.dumps({"seed": self._initial_seed, "state": self.rng.bit_generator.state})
+        return _new(np.frombuffer(state.encode(), np.uint8).copy(), False)
+
+    def set_state(self, new_state: Tensor) -> Generator:
+        """Restore a state that `get_state` returned; returns the generator."""
+        array = getattr(new_state, "_data", new_state)
+        if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.ndim != 1:
+            raise TypeError("set_state: expects the uint8 tensor that get_state returned")
+        try:
+            state = json.loads(array.tobytes().decode())
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state["state"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ArgumentError(f"set_state: not a state that get_state returned ({error})") from None
+        self._initial_seed, self.rng = state["seed"], rng
         return self
 
 
@@ -381,8 +453,27 @@ _default_generator = Generator()
 def manual_seed(seed: builtins.int) -> Generator:
     """Seed the global generator that randn, rand, randint, the initialisers and dropout draw from:
     `torch.manual_seed`. Returns it."""
-    _default_generator.manual_seed(seed)
-    return _default_generator
+    return _default_generator.manual_seed(seed)
+
+
+def seed() -> builtins.int:
+    """Seed the global generator from the operating system's entropy; returns the seed: `torch.seed`."""
+    return _default_generator.seed()
+
+
+def initial_seed() -> builtins.int:
+    """The seed the global generator was last seeded with: `torch.initial_seed`."""
+    return _default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    """The global generator's state, a uint8 tensor: `torch.get_rng_state`."""
+    return _default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    """Restore the global generator's state from `get_rng_state`: `torch.set_rng_state`."""
+    _default_generator.set_state(new_state)
 
 
 def default_generator() -> Generator:
@@ -420,19 +511,81 @@ def _floating_dtype(op, dtype):
     return dtype, (float64 if dtype == float64 else float32)
 
 
-def randint(low: builtins.int, high: builtins.int | None = None, size: tuple[builtins.int, ...] = (),
-            dtype: DTypeLike = None, generator: Generator | None = None, device: DeviceLike = None,
+def randint(low: builtins.int | None = None, high: builtins.int | None = None, size: tuple[builtins.int, ...] | None = None,
+            *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
             requires_grad: bool = False) -> Tensor:
-    """Random integers in [low, high) (int64); `randint(high, size)` as PyTorch: `torch.randint`."""
-    if high is None:
-        low, high = 0, low
-    elif isinstance(high, (tuple, list)) and size == ():  # randint(high, size), as PyTorch
-        low, high, size = 0, low, tuple(high)
+    """Random integers in [low, high) (int64 unless `dtype`): `torch.randint`, called as
+    `randint(high, size)` or `randint(low, high, size)` (or with keywords; `size` is required)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as PyTorch
+        low, high, size = 0, low, high
+    low = 0 if low is None else low
+    if high is None or size is None:
+        raise TypeError("randint: needs high and size, as randint(high, size) or randint(low, high, size), got "
+                        f"low={low!r}, high={high!r}, size={size!r}")
+    if not all(isinstance(v, numbers.Integral) for v in (low, high)):
+        raise TypeError(f"randint: low and high must be integers, got low={low!r}, high={high!r}")
     if not low < high:
         raise ArgumentError(f"randint: low must be less than high, got low={low}, high={high}")
     size = _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "randint")
-    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64),
-                requires_grad, device)
+    dtype = resolve_dtype(dtype) or int64
+    if dtype.kind in "iu" and (low < np.iinfo(dtype).min or high - 1 > np.iinfo(dtype).max):
+        raise ArgumentError(f"randint: the range [{low}, {high}) does not fit in {dtype}")
+    return _new(_generator(generator).integers(low, high, size=size).astype(dtype), requires_grad, device)
+
+
+def randint_like(t: Tensor, low: builtins.int = 0, high: builtins.int | None = None, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+    """Random integers in [low, high) in `t`'s shape and dtype, as `randint_like(t, high)` or
+    `randint_like(t, low, high)`: `torch.randint_like`."""
+    _check_like("randint_like", t)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, generator=generator, dtype=resolve_dtype(dtype) or t.dtype, device=device,
+                   requires_grad=requires_grad)
+
+
+def multinomial(input: Tensor, num_samples: builtins.int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Indices drawn from the categories of each row of `input`, whose non-negative weights need not sum to
+    1 (a 1-D input is one row): int64, of shape (num_samples,) or (rows, num_samples). Without
+    `replacement` the indices of a row are distinct, each draw made among the categories not yet drawn
+    (categories of weight 0 come last, once the others are drawn). `torch.multinomial`; outside the graph."""
+    weights = getattr(input, "_data", None)
+    if weights is None:
+        raise TypeError(f"multinomial: expects a Tensor of weights, got {type(input).__name__}")
+    if weights.dtype.kind != "f":
+        raise DTypeError(f"multinomial only supports floating-point dtypes for input, got {weights.dtype}")
+    if weights.ndim not in (1, 2):
+        raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
+    if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool):
+        raise TypeError(f"multinomial: num_samples must be an int, got {type(num_samples).__name__}")
+    categories = weights.shape[-1]
+    if num_samples <= 0:
+        raise ArgumentError(f"multinomial: cannot sample n_sample <= 0 samples (num_samples={num_samples})")
+    if not replacement and num_samples > categories:
+        raise ArgumentError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+                            f"({num_samples} > {categories})")
+    rows = weights.reshape(-1, categories).astype(np.float64)
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ArgumentError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise ArgumentError(f"multinomial: invalid multinomial distribution (sum of probabilities <= 0) in row "
+                            f"{builtins.int(np.argmax(totals <= 0))}")
+    rng = _generator(generator)
+    if replacement:
+        # Inverse CDF: dividing by the cumulative sum's own last entry makes it exactly 1 from the last
+        # category of nonzero weight on, so no draw can land on a category of weight 0.
+        cdf = np.cumsum(rows, axis=1)
+        cdf /= cdf[:, -1:]
+        draws = rng.random((rows.shape[0], num_samples))
+        samples = np.stack([np.searchsorted(c, u, side="right") for c, u in zip(cdf, draws)]) if rows.size \
+            else np.zeros((rows.shape[0], num_samples), np.int64)
+    else:
+        # PyTorch's method: the largest weight / Exp(1) keys are a draw without replacement.
+        keys = rows / rng.exponential(size=rows.shape)
+        samples = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return _new(samples.astype(int64).reshape(weights.shape[:-1] + (num_samples,)), False)
 
 
 def randperm(n: builtins.int, generator: Generator | None = None, dtype: DTypeLike = None,

@@ -83,9 +83,24 @@ _FUNCTIONS = {
     np.dot: lambda a, b, out=None: ops.matmul(_tensor(a), _tensor(b)),
     np.flip: lambda m, axis=None: ops.flip(m, tuple(range(m.ndim)) if axis is None else axis),
     np.roll: lambda a, shift, axis=None: ops.roll(a, shift, axis),
+    np.einsum: lambda *operands, **kwargs: _np_einsum(*operands, **kwargs),
     np.tril: lambda m, k=0: ops.tril(m, k), np.triu: lambda m, k=0: ops.triu(m, k),
     np.tile: lambda A, reps: ops.tile(A, (reps,) if isinstance(reps, int) else tuple(reps)),
 }
+
+
+def _np_einsum(*args, out=None, optimize=False, dtype=None, casting="safe", order="K"):
+    """np.einsum on tensors and arrays: NumPy's dtype promotion (ag.einsum, as torch, wants one dtype),
+    in the equation form or the sublist form."""
+    if isinstance(args[0], str):
+        equation, operands = args[0], [_tensor(a) for a in args[1:]]
+        dtype = dtype or np.result_type(*(o.dtype for o in operands))
+        return ops.einsum(equation, *(ops.cast(o, dtype) for o in operands))
+    # operand, sublist, operand, sublist, ..., and maybe the output's sublist last
+    is_operand = [k % 2 == 0 and not (k == len(args) - 1 and len(args) % 2) for k in range(len(args))]
+    args = [_tensor(a) if operand else a for a, operand in zip(args, is_operand)]
+    dtype = dtype or np.result_type(*(a.dtype for a, operand in zip(args, is_operand) if operand))
+    return ops.einsum(*(ops.cast(a, dtype) if operand else a for a, operand in zip(args, is_operand)))
 
 
 def _np_split(a, indices_or_sections, axis):

@@ -16,6 +16,8 @@ from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, re
 from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
 from .joining import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .linalg import bmm, dot, linear, matmul, mm, mv
+from .einsum import einsum
+from .einsum import einsum
 from .losses import binary_cross_entropy, softmax_cross_entropy
 from .normalization import batch_norm, group_norm, layer_norm
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
