@@ -105,7 +105,7 @@ def test_numpy_function_on_a_tensor_gives_numpys_value_and_a_checked_gradient(na
 @pytest.mark.parametrize("call, name", [
     (lambda t: np.arccosh(t, out=np.empty((2, 2))), "arccosh"),
     (lambda t: np.add.accumulate(t), "add.accumulate"),
-    (lambda t: np.einsum("ij->i", t), "einsum"),
+    (lambda t: np.linalg.slogdet(t), "slogdet"),
     (lambda t: np.linalg.det(t), "det"),
     (lambda t: np.exp(t, out=np.empty((2, 2))), "exp"),
 ])
