@@ -1,21 +1,28 @@
 """The primitive ops, one module per family, and the functions built on them."""
 from .elementwise import (abs, cast, ceil, clamp, clip, clone, exp, exp2, expm1, fix, floor, frac, log, log1p, log2,
-                          log10, neg, reciprocal, round, rsqrt, sign, sqrt, square, tanh, trunc)
+                          log10, nan_to_num, neg, positive, reciprocal, round, rsqrt, sign, sqrt, square, tanh, trunc)
+absolute, negative = abs, neg
 from .trigonometry import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
-                           atan2, atanh, cos, cosh, sin, sinh, tan)
+                           atan2, atanh, cos, cosh, deg2rad, rad2deg, sin, sinc, sinh, tan)
 from .activations import erf, gelu, relu, sigmoid, softplus
-from .arithmetic import (add, div, divide, floor_divide, fmod, masked_fill, maximum, minimum, mul, multiply, pow,
-                         remainder, sub, subtract, true_divide, where)
-from .comparison import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not,
-                         logical_or, logical_xor, lt, ne)
-from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod, std,
-                        sum, var)
+from .arithmetic import (add, copysign, div, divide, float_power, floor_divide, fmax, fmin, fmod, heaviside, hypot,
+                         ldexp, logaddexp, logaddexp2, masked_fill, maximum, minimum, mul, multiply, pow, remainder,
+                         sub, subtract, true_divide, where)
+from .comparison import (allclose, eq, equal, ge, greater, greater_equal, gt, isclose, isfinite, isin, isinf, isnan,
+                         isneginf, isposinf, isreal, le, less, less_equal, logical_and, logical_not, logical_or,
+                         logical_xor, lt, ne, not_equal, signbit)
+from .reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum, diff, logsumexp, max,
+                        mean, min, nanmean, nansum, norm, prod, std, sum, var)
 from .softmax import log_softmax, softmax
-from .shape import (atleast_2d, broadcast_to, expand, flatten, flip, permute, repeat, reshape, roll, squeeze,
-                    swapaxes, tile, transpose, tril, triu, unsqueeze, view)
-from .indexing import argwhere, gather, getitem, index_select, nonzero, take_along_dim
-from .joining import cat, chunk, concat, concatenate, pad, split, stack, unbind
-from .linalg import bmm, dot, linear, matmul, mm, mv
+from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_to, expand, flatten, flip, fliplr, flipud, moveaxis,
+                    movedim, permute, ravel, repeat, reshape, roll, rot90, squeeze, swapaxes, swapdims, tile,
+                    transpose, tril, triu, unsqueeze, view)
+from .indexing import (argwhere, bincount, bucketize, gather, getitem, index_select, nonzero, searchsorted, take,
+                       take_along_dim, unique)
+from .joining import (cat, chunk, column_stack, concat, concatenate, dstack, hstack, meshgrid, pad, row_stack, split,
+                      stack, unbind, vstack)
+from .linalg import (bmm, cross, diag, diagonal, dot, ger, inner, kron, linear, matmul, mm, mv, outer, tensordot,
+                     trace, vdot)
 from .einsum import einsum
 from .einsum import einsum
 from .losses import binary_cross_entropy, softmax_cross_entropy
@@ -24,4 +31,4 @@ from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .windows import fold, unfold
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                       max_pool2d)
-from .sorting import argsort, sort, topk
+from .sorting import argsort, median, quantile, sort, topk

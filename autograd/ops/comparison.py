@@ -82,12 +82,52 @@ def isfinite(x: Tensor) -> Tensor:
     return constant(np.isfinite(x._data))
 
 
+def isposinf(x: Tensor) -> Tensor:
+    """Where x is +inf, as a bool tensor. As `torch.isposinf`."""
+    return constant(np.isposinf(x._data))
+
+
+def isneginf(x: Tensor) -> Tensor:
+    """Where x is -inf, as a bool tensor. As `torch.isneginf`."""
+    return constant(np.isneginf(x._data))
+
+
+def isreal(x: Tensor) -> Tensor:
+    """Where x has no imaginary part (everywhere for a real dtype), as a bool tensor. As `torch.isreal`."""
+    return constant(np.isreal(x._data))
+
+
+def signbit(x: Tensor) -> Tensor:
+    """Where the sign bit is set (negative numbers and -0.0), as a bool tensor. As `torch.signbit`."""
+    return constant(np.signbit(x._data))
+
+
+def isclose(x: TensorLike, y: TensorLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    """Where |x - y| <= atol + rtol |y|, elementwise with broadcasting, as a bool tensor. As `torch.isclose`."""
+    x_data, y_data = np.asarray(x), np.asarray(y)
+    try:
+        return constant(np.asarray(np.isclose(x_data, y_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    except ValueError:
+        raise broadcast_error("isclose", x_data.shape, y_data.shape) from None
+
+
+def isin(elements: TensorLike, test_elements: TensorLike, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Where each of `elements` is found among `test_elements`, as a bool tensor of `elements`' shape. As
+    `torch.isin`."""
+    return constant(np.asarray(np.isin(np.asarray(elements), np.asarray(test_elements), assume_unique=assume_unique,
+                                       invert=invert)))
+
+
 def equal(x: Tensor, y: Tensor) -> bool:
     """True when both tensors have the same shape and elements (torch.equal)."""
     return x.shape == y.shape and bool(np.array_equal(x._data, y._data))
 
 
-def allclose(x: TensorLike, y: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+def allclose(x: TensorLike, y: TensorLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
     """True when |x - y| <= atol + rtol |y| everywhere (with broadcasting; NaNs are unequal), as a Python
     bool. As `torch.allclose`."""
-    return bool(np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol))
+    return bool(np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne

@@ -7,7 +7,7 @@ higher-order gradients working through indexing.
 """
 import numpy as np
 
-from ..errors import DTypeError, IndexRangeError, shape_error
+from ..errors import ArgumentError, DTypeError, IndexRangeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 
@@ -253,3 +253,89 @@ def nonzero(x, as_tuple=False):
 
 
 argwhere = nonzero
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """x's elements at `index` as if x were 1-D (negative indices count from the end), in index's shape.
+    Gradients scatter-add back. As `torch.take`."""
+    index = integer_index("take", index)
+    flat = x.reshape(-1)
+    check_index_range("take", index.reshape(-1), flat.shape, 0, negative_ok=True)
+    return getitem(flat, (index.astype(np.int64, copy=False),))
+
+
+# -- searching and counting (integer results, outside the graph) ---------------------------------
+
+def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Tensor | None = None) -> Tensor:
+    """For each of `values`, the index where it would go in `sorted_sequence` to keep it sorted: before
+    equal elements, or after them with `right=True` (or side="right"). A 1-D sequence serves all values;
+    an N-D one has a sorted last dim per row of `values` (same leading dims). int64 (int32 with
+    `out_int32`), outside the graph. As `torch.searchsorted`."""
+    if side is not None:
+        if side not in ("left", "right") or (right and side == "left"):
+            raise ArgumentError(f"searchsorted: side must be 'left' or 'right' and agree with right={right}, "
+                                f"got {side!r}")
+        right = side == "right"
+    sequence = sorted_sequence._data
+    if sorter is not None:
+        sequence = np.take_along_axis(sequence, integer_index("searchsorted", sorter), axis=-1)
+    scalar = not isinstance(values, Tensor)
+    value_data = np.asarray(values._data if not scalar else values)
+    kind = "right" if right else "left"
+    if sequence.ndim == 1:
+        out = np.searchsorted(sequence, value_data, side=kind)
+    elif sequence.ndim == 0 or scalar or sequence.shape[:-1] != value_data.shape[:-1]:
+        raise shape_error("searchsorted", "an N-D sorted_sequence needs values with the same leading dims",
+                          sequence.shape, value_data.shape)
+    elif value_data.size == 0:
+        out = np.zeros(value_data.shape, np.int64)
+    else:   # one sorted row per row of values
+        rows = sequence.reshape(-1, sequence.shape[-1])
+        per_row = value_data.reshape(rows.shape[0], -1)
+        out = np.stack([np.searchsorted(row, v, side=kind) for row, v in zip(rows, per_row)]).reshape(value_data.shape)
+    return Tensor._make(np.asarray(out, np.int32 if out_int32 else np.int64), False, None)
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """For each element of `input`, the index of its bucket among the sorted 1-D `boundaries`: the i with
+    boundaries[i-1] < x <= boundaries[i] (with `right`, boundaries[i-1] <= x < boundaries[i]). As
+    `torch.bucketize`."""
+    if boundaries.ndim != 1:
+        raise shape_error("bucketize", "boundaries must be 1-D", boundaries.shape)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in the 1-D non-negative integer `input` (at least `minlength`
+    counts); with `weights`, their sums instead, in the weights' dtype. Outside the graph. As
+    `torch.bincount`."""
+    data = input._data
+    if data.ndim != 1 or data.dtype.kind not in "iub" or (data.size and data.min() < 0):
+        raise ArgumentError(f"bincount only supports 1-d non-negative integral inputs, got shape {data.shape}, "
+                            f"dtype {data.dtype}")
+    if weights is None:
+        return Tensor._make(np.bincount(data, minlength=minlength).astype(np.int64), False, None)
+    weight_data = weights._data
+    if weight_data.shape != data.shape:
+        raise shape_error("bincount", "weights must have the same shape as input", data.shape, weight_data.shape)
+    dtype = weight_data.dtype if weight_data.dtype.kind == "f" else np.float64
+    return Tensor._make(np.bincount(data, weight_data, minlength).astype(dtype), False, None)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None):
+    """The distinct elements of `input` (flattened), or its distinct slices along `dim`, sorted; with
+    `return_inverse` also where each element (slice) of the input went, with `return_counts` how often
+    each occurs: a tensor, or a tuple of those. Outside the graph. As `torch.unique`."""
+    from .reduction import normalize_axes
+    data = input._data
+    axis = None if dim is None else normalize_axes("unique", dim, data.ndim)[0]
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    inverse = inverse.reshape(data.shape if axis is None else (data.shape[axis],))
+    results = [Tensor._make(values, False, None)]
+    if return_inverse:
+        results.append(Tensor._make(inverse.astype(np.int64), False, None))
+    if return_counts:
+        results.append(Tensor._make(counts.astype(np.int64), False, None))
+    return results[0] if len(results) == 1 else tuple(results)

@@ -1,4 +1,6 @@
-"""matmul (1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul) and linear.
+"""matmul (1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul) and linear, then the
+products and diagonals built on einsum and indexing: outer, inner, tensordot, kron, trace, diagonal,
+diag, cross.
 
 d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadcast are summed
 back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
@@ -10,6 +12,8 @@ from ..errors import shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .arithmetic import operands
+from .einsum import LETTERS, einsum
+from .elementwise import constant
 
 
 class MatMul(Primitive):
@@ -129,3 +133,131 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
                           f"({weight.shape[-1]})", x.shape, weight.shape)
     return Linear.apply(x, weight, bias)
+
+
+# -- products and diagonals built on einsum and indexing (differentiable through those) ------------
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors, (n,) x (m,) -> (n, m). As `torch.outer` (alias `ger`)."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise shape_error("outer", "expects two 1-D tensors", a.shape, b.shape)
+    return einsum("i,j->ij", *_same_dtype(a, b))
+
+
+ger = outer
+
+
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """The sum of products over the last dims of a and b (a 0-d operand multiplies): shape a.shape[:-1] +
+    b.shape[:-1]. As `torch.inner`."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise shape_error("inner", f"the last dims must match, got {a.shape[-1]} and {b.shape[-1]}", a.shape, b.shape)
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def vdot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors (real tensors: no conjugation needed). As `torch.vdot`."""
+    return dot(a, b)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """The sum of products over dims of a and b: `dims` an int (a's last `dims` with b's first `dims`) or a
+    pair of sequences (a's dims, b's dims) paired in order. The result has a's remaining dims, then b's. As
+    `torch.tensordot`."""
+    if isinstance(dims, (int, np.integer)):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise shape_error("tensordot", f"dims={dims} must be between 0 and the operands' dims", a.shape, b.shape)
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise shape_error("tensordot", f"dims {dims_a} and {dims_b} pair different numbers of dims", a.shape, b.shape)
+    dims_a = [d % a.ndim for d in dims_a] if a.ndim else dims_a
+    dims_b = [d % b.ndim for d in dims_b] if b.ndim else dims_b
+    letters = iter(LETTERS)
+    subs_a = [next(letters) for _ in range(a.ndim)]
+    subs_b = [next(letters) for _ in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):   # size 1 broadcasts, as torch
+            raise shape_error("tensordot", f"contracted dims {da} and {db} differ in size ({a.shape[da]} and "
+                              f"{b.shape[db]})", a.shape, b.shape)
+        subs_b[db] = subs_a[da]
+    output = [s for i, s in enumerate(subs_a) if i not in dims_a] + [s for i, s in enumerate(subs_b) if i not in dims_b]
+    return einsum(f"{''.join(subs_a)},{''.join(subs_b)}->{''.join(output)}", *_same_dtype(a, b))
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product: block (i, j, ...) of the result is a[i, j, ...] * b (the operands' dims
+    padded on the left with size 1 to the same count). As `torch.kron`."""
+    ndim = max(a.ndim, b.ndim)
+    a_shape, b_shape = (1,) * (ndim - a.ndim) + a.shape, (1,) * (ndim - b.ndim) + b.shape
+    interleaved_a = tuple(n for size in a_shape for n in (size, 1))
+    interleaved_b = tuple(n for size in b_shape for n in (1, size))
+    product = a.reshape(interleaved_a) * b.reshape(interleaved_b)
+    return product.reshape(tuple(m * n for m, n in zip(a_shape, b_shape)))
+
+
+def trace(x: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor. As `torch.trace`."""
+    if x.ndim != 2:
+        raise shape_error("trace", "expects a 2-D tensor (a matrix)", x.shape)
+    return diagonal(x).sum()
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, `offset` above the main one (below if negative), as a last
+    dim; the other dims keep their order. The gradient goes back onto that diagonal. As `torch.diagonal`."""
+    return _diagonal(x, offset, dim1, dim2)
+
+
+def _diagonal(x, offset, dim1, dim2):
+    from .shape import movedim, normalize_axes_in_order
+    if x.ndim < 2:
+        raise shape_error("diagonal", "expects a tensor with at least 2 dims", x.shape)
+    first, second = normalize_axes_in_order("diagonal", (dim1, dim2), x.ndim)
+    planes = movedim(x, (first, second), (-2, -1))
+    rows, cols = planes.shape[-2:]
+    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    start_row, start_col = max(0, -offset), max(0, offset)
+    index = np.arange(length)
+    return planes[..., start_row + index, start_col + index]
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Of a 1-D tensor, the square matrix with it on diagonal `diagonal` (0 the main one, above if positive,
+    below if negative); of a 2-D tensor, that diagonal as 1-D. As `torch.diag`."""
+    from .joining import pad
+    if x.ndim == 2:
+        return _diagonal(x, diagonal, 0, 1)
+    if x.ndim != 1:
+        raise shape_error("diag", "expects a 1-D or 2-D tensor", x.shape)
+    square = x.reshape(-1, 1) * constant(np.eye(x.shape[0], dtype=x.dtype))
+    k = abs(diagonal)
+    return pad(square, ((0, k), (k, 0)) if diagonal >= 0 else ((k, 0), (0, k)))
+
+
+def cross(x: Tensor, y: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along `dim` (by default the first dim of size 3, as PyTorch, whose
+    `torch.linalg.cross` takes the last), with broadcasting. As `torch.cross`."""
+    from .indexing import index_select
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise shape_error("cross", "no dim of size 3", x.shape, y.shape)
+    if not -len(shape) <= dim < len(shape) or shape[dim] != 3:
+        raise shape_error("cross", f"dim {dim} must have size 3", x.shape, y.shape)
+    x, y = x.expand(*shape), y.expand(*shape)
+    next_, after = constant(np.array([1, 2, 0])), constant(np.array([2, 0, 1]))
+    return (index_select(x, dim, next_) * index_select(y, dim, after)
+            - index_select(x, dim, after) * index_select(y, dim, next_))
+
+
+def _same_dtype(a, b):
+    """The operands of a product, promoted to one dtype (einsum wants one) by PyTorch's rules."""
+    if a.dtype == b.dtype:
+        return a, b
+    dtype = np.result_type(a.dtype, b.dtype)
+    return a.to(dtype), b.to(dtype)

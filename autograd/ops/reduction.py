@@ -197,6 +197,36 @@ class CumSum(Primitive):
         return flip(CumSum.apply(flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
 
 
+class CumProd(Primitive):
+    """Running products along `axis`: d out_k / d x_i is the product of x_j over j <= k, j != i. Without
+    zeros in x the gradient is the reversed running sum of grad * out, divided by x. With zeros, no
+    division: the product of the x_j before i (out_{i-1}) times S_i = grad_i + x_{i+1} S_{i+1}, a
+    recurrence run backwards along the axis. Both in Tensor ops, so differentiable again."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(x)
+        return ctx.save_output(np.cumprod(x, axis=axis) if x.ndim else x.copy())
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .joining import stack, unbind
+        from .shape import flip
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0 or x.shape[ctx.axis] == 0:
+            return grad
+        axis, out = ctx.axis, ctx.output
+        if not (x._data == 0).any():
+            return flip(CumSum.apply(flip(grad * out, axis), axis=axis), axis) / x
+        grads, xs, outs = unbind(grad, axis), unbind(x, axis), unbind(out, axis)
+        after = [grads[-1]]    # S_i, from the last position back
+        for i in range(len(xs) - 2, -1, -1):
+            after.append(grads[i] + xs[i + 1] * after[-1])
+        after.reverse()
+        before = [constant(np.ones(xs[0].shape, x.dtype)), *outs[:-1]]
+        return stack([b * a for b, a in zip(before, after)], axis)
+
+
 # -- the functions -----------------------------------------------------------------------------
 
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -217,6 +247,60 @@ def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
         x = x.astype(np.int64)
     (axis,) = normalize_axes("cumsum", dim, x.ndim) or (0,)
     return CumSum.apply(x, axis=axis)
+
+
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running products along `dim` (required, as in PyTorch); integer and bool inputs multiply in int64.
+    The gradient is exact where x holds zeros too. As `torch.cumprod`."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.astype(np.int64)
+    (axis,) = normalize_axes("cumprod", dim, x.ndim) or (0,)
+    return CumProd.apply(x, axis=axis)
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
+    """The n-th forward difference along `dim`, x[i + 1] - x[i] (for bool tensors, x[i + 1] != x[i]), after
+    joining `prepend` and `append` to x along `dim`. As `torch.diff`."""
+    from .joining import cat
+    if x.ndim == 0:
+        raise ArgumentError("diff: expects a tensor with at least one dimension, got a 0-d tensor")
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ArgumentError(f"diff: order n must be a non-negative integer, got {n!r}")
+    (axis,) = normalize_axes("diff", dim, x.ndim)
+    pieces = [t for t in (prepend, x, append) if t is not None]
+    if len(pieces) > 1:
+        x = cat([t if t.ndim else t.expand(*x.shape[:axis], 1, *x.shape[axis + 1:]) for t in pieces], axis)
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        later, earlier = x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)]
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
+    return x
+
+
+def nansum(x: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum over `dim` counting NaN as 0; no gradient reaches the NaNs. As `torch.nansum`."""
+    from .arithmetic import where
+    if x.dtype.kind == "f":
+        x = where(np.isnan(x._data), 0.0, x)
+    return sum(x, dim, keepdim, dtype=dtype)
+
+
+def nanmean(x: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean over `dim` of the elements that are not NaN (NaN where all are). As `torch.nanmean`."""
+    if x.dtype.kind != "f":
+        raise DTypeError(f"nanmean: needs a floating point tensor, got {x.dtype}")
+    counts = np.sum(~np.isnan(x._data), axis=normalize_axes("nanmean", dim, x.ndim), keepdims=keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return nansum(x, dim, keepdim, dtype=dtype) / constant(np.asarray(counts, dtype or x.dtype))
+
+
+def count_nonzero(x: Tensor, dim: Dim = None) -> Tensor:
+    """The number of nonzero elements over `dim` (all if None), int64, outside the graph. As
+    `torch.count_nonzero`."""
+    axes = normalize_axes("count_nonzero", dim, x.ndim)
+    return constant(np.asarray(np.count_nonzero(x._data, axis=axes), np.int64))
 
 
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:

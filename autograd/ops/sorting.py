@@ -53,3 +53,80 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
         return TopkResult(clone(x), constant(indices))
     indices = np.take(indices, np.arange(k), axis=axis)
     return TopkResult(gather(x, axis, constant(indices)), constant(indices))
+
+
+MedianResult = namedtuple("median", ["values", "indices"])
+
+
+def median(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The median: with no `dim`, of all elements, a 0-d tensor; with `dim`, the named tuple (values,
+    indices) along it. Of an even count the lower of the two middle values (not their mean, unlike NumPy);
+    NaN wherever there is a NaN. The gradient goes to the element picked. As `torch.median`."""
+    if dim is None:
+        if x._data.size == 0:
+            raise ArgumentError("median: cannot take the median of an empty tensor without a dim")
+        return median(x.reshape(-1), 0).values
+    axis, order = _order("median", x, dim, False)
+    if axis is None:   # a 0-d tensor
+        return MedianResult(clone(x), constant(order))
+    n = x.shape[axis]
+    if n == 0:
+        raise ArgumentError(f"median: dim {dim} of shape {x.shape} is empty")
+    nan_count = np.sum(np.isnan(x._data), axis=axis, keepdims=True) if x.dtype.kind == "f" else 0
+    position = np.where(nan_count > 0, n - nan_count, (n - 1) // 2)   # ascending order puts NaN last
+    indices = np.take_along_axis(order, np.broadcast_to(position, order.shape[:axis] + (1,) + order.shape[axis + 1:]),
+                                 axis=axis)
+    values = gather(x, axis, constant(indices))
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return MedianResult(values, constant(indices))
+
+
+_QUANTILE_INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles (q a number or a 1-D tensor in [0, 1]) of x's elements over `dim` (all if None),
+    between sorted values by `interpolation`: linear, lower, higher, nearest or midpoint. A 1-D q puts its
+    dim first. NaN wherever there is a NaN. Differentiable in x. As `torch.quantile`."""
+    from .arithmetic import where
+    from .indexing import index_select
+    from .shape import movedim
+    if x.dtype.kind != "f":
+        raise TypeError(f"quantile: needs a floating point tensor, got {x.dtype}")
+    if interpolation not in _QUANTILE_INTERPOLATIONS:
+        raise ArgumentError(f"quantile: interpolation must be one of {', '.join(_QUANTILE_INTERPOLATIONS)}, got "
+                            f"{interpolation!r}")
+    q_data = np.asarray(getattr(q, "_data", q), dtype=np.float64)
+    if q_data.ndim > 1 or np.any((q_data < 0) | (q_data > 1)) or np.any(np.isnan(q_data)):
+        raise ArgumentError(f"quantile: q must be a number or a 1-D tensor of values in [0, 1], got {q_data}")
+    if dim is None:
+        source, axis = x.reshape(-1), 0
+    else:
+        source, (axis,) = x, normalize_axes("quantile", dim, x.ndim) or (0,)
+        source = source if x.ndim else x.reshape(1)
+    n = source.shape[axis]
+    if n == 0:
+        raise ArgumentError(f"quantile: cannot take quantiles over an empty dim (shape {x.shape})")
+    values = sort(source, axis).values
+    position = np.atleast_1d(q_data) * (n - 1)
+    low, high = np.floor(position).astype(np.int64), np.ceil(position).astype(np.int64)
+    if interpolation == "nearest":
+        low = high = np.round(position).astype(np.int64)   # half to even, as torch
+    lower, upper = index_select(values, axis, constant(low)), index_select(values, axis, constant(high))
+    if interpolation in ("lower", "nearest"):
+        out = lower
+    elif interpolation == "higher":
+        out = upper
+    else:
+        weight = np.full_like(position, 0.5) if interpolation == "midpoint" else position - low
+        weight = weight.reshape((-1,) + (1,) * (values.ndim - axis - 1)).astype(x.dtype)
+        out = lower + (upper - lower) * constant(weight)
+    has_nan = np.isnan(source._data).any(axis=axis, keepdims=True)
+    if has_nan.any():
+        out = where(np.broadcast_to(has_nan, out.shape), float("nan"), out)
+    out = movedim(out, axis, 0)                     # q's dim first, as torch
+    if keepdim:
+        kept = (1,) * x.ndim if dim is None else out.shape[1:axis + 1] + (1,) + out.shape[axis + 1:]
+        out = out.reshape((out.shape[0],) + tuple(kept))
+    return out.reshape(out.shape[1:]) if q_data.ndim == 0 else out
