@@ -302,6 +302,80 @@ def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: De
     return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
+def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of `t`'s shape and dtype: `torch.empty_like`."""
+    _check_like("empty_like", t)
+    return _new(np.empty(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
+
+
+def asarray(obj, dtype: DTypeLike = None, device: DeviceLike = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """`obj` as a tensor, sharing memory with a tensor or NumPy array when the dtype allows and `copy` is not
+    True (`copy=False` raises when a copy is needed); lists follow `tensor`'s dtype rules: `torch.asarray`."""
+    from .tensor import Tensor
+    source = obj._data if isinstance(obj, Tensor) else obj
+    array = as_array(source, dtype)
+    shares = isinstance(source, np.ndarray) and np.may_share_memory(array, source)
+    if copy is False and isinstance(source, np.ndarray) and not shares:
+        raise ArgumentError(f"asarray: copy=False, but turning {source.dtype} into {array.dtype} needs a copy")
+    if copy and shares:
+        array = array.copy()
+    if isinstance(obj, Tensor) and array is obj._data and not requires_grad:
+        return obj
+    return _new(array, requires_grad, device)
+
+
+def finfo(dtype: DTypeLike = None) -> np.finfo:
+    """The limits of a floating dtype (float32 by default): `.eps`, `.max`, `.min`, `.tiny`,
+    `.smallest_normal`, `.resolution`, `.bits`, as `torch.finfo`."""
+    dtype = resolve_dtype(dtype) or float32
+    if dtype.kind not in "fc":
+        raise TypeError(f"finfo: {dtype} is not a floating point dtype (use iinfo)")
+    return np.finfo(dtype)
+
+
+def iinfo(dtype: DTypeLike) -> np.iinfo:
+    """The limits of an integer dtype: `.max`, `.min`, `.bits`, as `torch.iinfo`."""
+    dtype = resolve_dtype(dtype)
+    if dtype is None or dtype.kind not in "iu":
+        raise TypeError(f"iinfo: {dtype} is not an integer dtype (use finfo)")
+    return np.iinfo(dtype)
+
+
+def promote_types(type1: DTypeLike, type2: DTypeLike) -> np.dtype:
+    """The smallest dtype both dtypes convert to without losing their kind: `torch.promote_types`. As in
+    PyTorch, an integer meeting a floating dtype gives that floating dtype (NumPy would widen int64 with
+    float32 to float64)."""
+    first, second = resolve_dtype(type1), resolve_dtype(type2)
+    if first.kind in "biu" and second.kind in "fc":
+        return second
+    if second.kind in "biu" and first.kind in "fc":
+        return first
+    return np.promote_types(first, second)
+
+
+def result_type(tensor1, tensor2) -> np.dtype:
+    """The dtype an arithmetic op between the two (tensors or Python numbers) gives, by PyTorch's rules (a
+    number takes the tensor's dtype where its kind fits): `torch.result_type`."""
+    from .tensor import Tensor
+    tensors = [t for t in (tensor1, tensor2) if isinstance(t, Tensor)]
+    if len(tensors) == 2:
+        return promote_types(tensor1.dtype, tensor2.dtype)
+    if not tensors:
+        return promote_types(as_array(tensor1).dtype, as_array(tensor2).dtype)
+    (like,) = tensors
+    number = tensor2 if like is tensor1 else tensor1
+    return scalar_operand(number, like).dtype if like.dtype.kind != "b" or isinstance(number, bool) else \
+        promote_types(like.dtype, as_array(number).dtype)
+
+
+def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
+    """Whether PyTorch's type promotion allows casting `from_` to `to`: never to a lower kind (floating to
+    integer, integer to bool); within a kind, any size: `torch.can_cast`."""
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+    return rank[resolve_dtype(from_).kind] <= rank[resolve_dtype(to).kind]
+
+
 def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
                generator: Generator | None = None) -> Tensor:
     """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import grad_mode, ops
 from .ops.joining import grid_dims
-from .creation import as_tensor
+from .creation import as_tensor, empty_like, full_like, ones_like, zeros_like
 from .tensor import Tensor
 
 # ufunc -> the autograd op, called with the ufunc's inputs (Tensors, arrays or numbers).
@@ -137,6 +137,21 @@ _FUNCTIONS = {
     np.atleast_3d: lambda *arys: ops.atleast_3d(*map(_tensor, arys)),
     np.rot90: lambda m, k=1, axes=(0, 1): ops.rot90(m, k, axes),
     np.fliplr: lambda m: ops.fliplr(m), np.flipud: lambda m: ops.flipud(m),
+    np.cov: lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, **_: ops.cov(
+        _variables(m, y, rowvar), correction=ddof if ddof is not None else 0 if bias else 1,
+        fweights=None if fweights is None else _tensor(fweights), aweights=None if aweights is None else _tensor(aweights)),
+    np.corrcoef: lambda x, y=None, rowvar=True, **_: ops.corrcoef(_variables(x, y, rowvar)),
+    np.trapezoid: lambda y, x=None, dx=1.0, axis=-1: ops.trapezoid(y, None if x is None else _tensor(x),
+                                                                   dx=None if x is not None else dx, dim=axis),
+    np.array_split: lambda ary, indices_or_sections, axis=0: list(ops.tensor_split(ary, indices_or_sections, axis)),
+    np.hsplit: lambda ary, indices_or_sections: list(ops.hsplit(ary, indices_or_sections)),
+    np.vsplit: lambda ary, indices_or_sections: list(ops.vsplit(ary, indices_or_sections)),
+    np.dsplit: lambda ary, indices_or_sections: list(ops.dsplit(ary, indices_or_sections)),
+    np.broadcast_arrays: lambda *args, subok=False: ops.broadcast_tensors(*map(_tensor, args)),
+    np.zeros_like: lambda a, dtype=None, **_: zeros_like(a, dtype=dtype),
+    np.ones_like: lambda a, dtype=None, **_: ones_like(a, dtype=dtype),
+    np.empty_like: lambda prototype, dtype=None, **_: empty_like(prototype, dtype=dtype),
+    np.full_like: lambda a, fill_value, dtype=None, **_: full_like(a, fill_value, dtype=dtype),
     np.tril: lambda m, k=0: ops.tril(m, k), np.triu: lambda m, k=0: ops.triu(m, k),
     np.tile: lambda A, reps: ops.tile(A, (reps,) if isinstance(reps, int) else tuple(reps)),
 }
@@ -162,6 +177,17 @@ def _promoted(a, b):
     return ops.cast(a, dtype), ops.cast(b, dtype)
 
 
+def _variables(m, y, rowvar):
+    """np.cov's and np.corrcoef's variables as rows: y's appended, columns taken as variables if not rowvar."""
+    m = _tensor(m)
+    if not rowvar and m.ndim == 2:
+        m = m.mT
+    if y is not None:
+        y = _tensor(y)
+        m = ops.vstack([m, y.mT if not rowvar and y.ndim == 2 else y])
+    return m
+
+
 def _one_axis(op, *axes):
     if len(set(axes)) != 1:
         raise TypeError(f"numpy.{op} on tensors takes one axis for all operands, got {axes}")
@@ -178,13 +204,10 @@ def _np_meshgrid(tensors, sparse, indexing):
 
 
 def _np_split(a, indices_or_sections, axis):
-    length = a.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        if length % indices_or_sections:
-            raise ValueError("array split does not result in an equal division")
-        return list(ops.split(a, length // indices_or_sections, axis))
-    bounds = [0, *[min(int(i), length) for i in indices_or_sections], length]
-    return list(ops.split(a, [max(b - a_, 0) for a_, b in zip(bounds, bounds[1:])], axis))
+    """np.split: np.array_split that insists on equal parts when given their number."""
+    if isinstance(indices_or_sections, (int, np.integer)) and a.shape[axis] % indices_or_sections:
+        raise ValueError("array split does not result in an equal division")
+    return list(ops.tensor_split(a, indices_or_sections, axis))
 
 
 def _tensor(value):

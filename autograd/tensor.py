@@ -1187,6 +1187,54 @@ class Tensor:
     def cross(self, other: Tensor, dim: Int | None = None):
         """The cross product of 3-vectors along `dim`."""
         return ops.cross(self, other, dim)
+    def cov(self, *, correction: Int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None):
+        """The covariance matrix of the variables in the rows."""
+        return ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+    def corrcoef(self):
+        """The correlation coefficients of the variables in the rows."""
+        return ops.corrcoef(self)
+    def histc(self, bins: Int = 100, min: Float = 0, max: Float = 0):
+        """Counts in `bins` equal bins from `min` to `max`."""
+        return ops.histc(self, bins, min, max)
+    def histogram(self, bins=100, *, range=None, weight: Tensor | None = None, density: Bool = False):
+        """The named tuple (hist, bin_edges)."""
+        return ops.histogram(self, bins, range=range, weight=weight, density=density)
+    def bitwise_and(self, other: TensorLike):
+        """Bitwise and, for integer and bool tensors."""
+        return ops.bitwise_and(self, other)
+    def bitwise_or(self, other: TensorLike):
+        """Bitwise or, for integer and bool tensors."""
+        return ops.bitwise_or(self, other)
+    def bitwise_xor(self, other: TensorLike):
+        """Bitwise exclusive or, for integer and bool tensors."""
+        return ops.bitwise_xor(self, other)
+    def bitwise_not(self):
+        """Bitwise not, for integer and bool tensors."""
+        return ops.bitwise_not(self)
+    def bitwise_left_shift(self, other: TensorLike):
+        """self << other, for integer tensors."""
+        return ops.bitwise_left_shift(self, other)
+    def bitwise_right_shift(self, other: TensorLike):
+        """self >> other, for integer tensors."""
+        return ops.bitwise_right_shift(self, other)
+    def gcd(self, other: TensorLike):
+        """The greatest common divisor, for integer tensors."""
+        return ops.gcd(self, other)
+    def lcm(self, other: TensorLike):
+        """The least common multiple, for integer tensors."""
+        return ops.lcm(self, other)
+    def tensor_split(self, indices_or_sections, dim: Int = 0):
+        """Pieces along `dim`: n nearly equal ones, or split before the indices."""
+        return ops.tensor_split(self, indices_or_sections, dim)
+    def hsplit(self, indices_or_sections):
+        """Split along dim 1 (dim 0 of a 1-D tensor)."""
+        return ops.hsplit(self, indices_or_sections)
+    def vsplit(self, indices_or_sections):
+        """Split along dim 0."""
+        return ops.vsplit(self, indices_or_sections)
+    def dsplit(self, indices_or_sections):
+        """Split along dim 2."""
+        return ops.dsplit(self, indices_or_sections)
     def where(self, condition: TensorLike, other: TensorLike):
         """self where `condition` holds, `other` elsewhere (`autograd.where(condition, self, other)`)."""
         return ops.where(condition, self, other)

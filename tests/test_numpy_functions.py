@@ -248,3 +248,95 @@ def test_every_shared_function_pytorch_tensors_have_as_a_method_is_a_method_here
               and callable(getattr(ag, name)) and hasattr(torch.Tensor, name)]
     assert len(shared) > 100
     assert [name for name in shared if not hasattr(ag.Tensor, name)] == []
+
+
+def test_histc_histogram_and_unravel_index_match_torch(torch):
+    data = [1.0, 2.0, 1.0, 7.0, -3.0]
+    for kwargs in [dict(bins=4), dict(bins=3, min=0, max=3)]:
+        np.testing.assert_array_equal(ag.histc(ag.tensor(data), **kwargs).numpy(),
+                                      torch.histc(torch.tensor(data), **kwargs).numpy())
+    np.testing.assert_array_equal(ag.histc(ag.tensor([2.0, 2.0]), bins=4).numpy(),
+                                  torch.histc(torch.tensor([2.0, 2.0]), bins=4).numpy())
+    ours = ag.histogram(ag.tensor(data), 4, range=(0.0, 3.0), weight=ag.tensor([1.0, 2, 3, 4, 5]))
+    theirs = torch.histogram(torch.tensor(data), 4, range=(0.0, 3.0), weight=torch.tensor([1.0, 2, 3, 4, 5]))
+    np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy())
+    np.testing.assert_allclose(ours.bin_edges.numpy(), theirs.bin_edges.numpy())
+    edges = ag.histogram(ag.tensor(data), ag.tensor([-5.0, 0.0, 5.0, 10.0]), density=True)
+    expected = torch.histogram(torch.tensor(data), torch.tensor([-5.0, 0.0, 5.0, 10.0]), density=True)
+    np.testing.assert_allclose(edges.hist.numpy(), expected.hist.numpy(), rtol=1e-6)
+    for a, t in zip(ag.unravel_index(ag.tensor([5, 7, -1]), (2, 4)), torch.unravel_index(torch.tensor([5, 7, -1]), (2, 4))):
+        np.testing.assert_array_equal(a.numpy(), t.numpy())
+    with pytest.raises(IndexError, match=r"unravel_index: indices must be in \[-8, 8\)"):
+        ag.unravel_index(ag.tensor([8]), (2, 4))
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                                  "bitwise_right_shift", "gcd", "lcm"])
+def test_integer_binary_ops_match_torch_and_refuse_floats(name, torch):
+    x, y = [12, -7, 5, 0], [10, 3, 2, 4]
+    np.testing.assert_array_equal(getattr(ag, name)(ag.tensor(x), ag.tensor(y)).numpy(),
+                                  getattr(torch, name)(torch.tensor(x), torch.tensor(y)).numpy())
+    np.testing.assert_array_equal(getattr(ag.tensor(x), name)(ag.tensor(2)).numpy(),
+                                  getattr(torch.tensor(x), name)(torch.tensor(2)).numpy())
+    with pytest.raises(TypeError, match=f"{name}: needs integer or bool operands, got float32"):
+        getattr(ag, name)(ag.ones(2), ag.tensor([1, 2]))
+    with pytest.raises(RuntimeError):
+        getattr(torch, name)(torch.ones(2), torch.tensor([1, 2]))
+
+
+def test_bitwise_not_matches_torch_for_integers_and_bools(torch):
+    for values in ([3, -1, 0], [True, False]):
+        np.testing.assert_array_equal(ag.bitwise_not(ag.tensor(values)).numpy(),
+                                      torch.bitwise_not(torch.tensor(values)).numpy())
+
+
+def test_dtype_helpers_follow_pytorchs_promotion(torch):
+    pairs = [("int64", "float32"), ("uint8", "int8"), ("bool", "int32"), ("float16", "float64"), ("int32", "int64")]
+    for first, second in pairs:
+        assert ag.promote_types(getattr(ag, first), getattr(ag, second)) == \
+            np.dtype(str(torch.promote_types(getattr(torch, first), getattr(torch, second))).split(".")[1])
+        assert ag.can_cast(getattr(ag, second), getattr(ag, first)) == \
+            torch.can_cast(getattr(torch, second), getattr(torch, first))
+    assert ag.result_type(ag.ones(2, dtype=ag.int64), 2.5) == np.float32   # torch: float32, NumPy: float64
+    assert ag.result_type(ag.ones(2), 2) == np.float32
+    assert ag.result_type(ag.tensor([True]), 2) == np.int64
+    assert ag.finfo().eps == torch.finfo().eps and ag.finfo(ag.float64).tiny == torch.finfo(torch.float64).tiny
+    assert ag.iinfo(ag.int64).max == torch.iinfo(torch.int64).max
+    with pytest.raises(TypeError, match="not a floating point dtype"):
+        ag.finfo(ag.int32)
+
+
+def test_asarray_shares_memory_when_it_can_and_copies_when_asked(torch):
+    array = np.ones(3)
+    shared = ag.asarray(array)
+    array[0] = 5
+    assert shared.numpy()[0] == 5 and shared.dtype == np.float64
+    assert ag.asarray(shared) is shared
+    copied = ag.asarray(array, copy=True)
+    array[1] = 7
+    assert copied.numpy()[1] == 1
+    assert ag.asarray([1, 2]).dtype == np.int64 and ag.asarray([1.0, 2.0]).dtype == np.float32
+    assert torch.asarray([1.0, 2.0]).dtype == torch.float32
+    with pytest.raises(ValueError, match="copy=False, but turning float64 into float32 needs a copy"):
+        ag.asarray(array, dtype=ag.float32, copy=False)
+    empty = ag.empty_like(ag.ones(2, 3, dtype=ag.float64))
+    assert empty.shape == (2, 3) and empty.dtype == np.float64
+
+
+def test_numpy_creation_likes_on_a_tensor_give_tensors_without_a_graph():
+    x = leaf(np.ones((2, 2)))
+    for out in (np.zeros_like(x), np.ones_like(x), np.full_like(x, 3.0), np.empty_like(x)):
+        assert isinstance(out, ag.Tensor) and out.shape == (2, 2) and not out.requires_grad
+
+
+def test_numpy_split_family_on_tensors_records_the_graph(torch):
+    values = np.arange(14.0).reshape(2, 7)
+    x = leaf(values)
+    pieces = np.array_split(x, 3, axis=1)
+    assert [p.shape for p in pieces] == [a.shape for a in np.array_split(values, 3, axis=1)]
+    (pieces[0].sum() * 2 + pieces[2].sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(np.arange(7) < 3, 2.0, np.where(np.arange(7) >= 5, 1, 0))
+                                  * np.ones((2, 1)))
+    with pytest.raises(ValueError, match="equal division"):
+        np.split(x, 3, axis=1)
+    assert [p.shape for p in np.hsplit(leaf(np.ones((2, 4))), 2)] == [(2, 2), (2, 2)]

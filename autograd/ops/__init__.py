@@ -8,19 +8,20 @@ from .activations import erf, gelu, relu, sigmoid, softplus
 from .arithmetic import (add, copysign, div, divide, float_power, floor_divide, fmax, fmin, fmod, heaviside, hypot,
                          ldexp, logaddexp, logaddexp2, masked_fill, maximum, minimum, mul, multiply, pow, remainder,
                          sub, subtract, true_divide, where)
-from .comparison import (allclose, eq, equal, ge, greater, greater_equal, gt, isclose, isfinite, isin, isinf, isnan,
+from .comparison import (allclose, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+                         bitwise_xor, eq, gcd, lcm, equal, ge, greater, greater_equal, gt, isclose, isfinite, isin, isinf, isnan,
                          isneginf, isposinf, isreal, le, less, less_equal, logical_and, logical_not, logical_or,
                          logical_xor, lt, ne, not_equal, signbit)
-from .reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum, diff, logsumexp, max,
-                        mean, min, nanmean, nansum, norm, prod, std, sum, var)
+from .reduction import (all, amax, amin, any, argmax, argmin, corrcoef, count_nonzero, cov, cumprod, cumsum, diff,
+                        logsumexp, max, mean, min, nanmean, nansum, norm, prod, std, sum, trapezoid, trapz, var)
 from .softmax import log_softmax, softmax
-from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_to, expand, flatten, flip, fliplr, flipud, moveaxis,
+from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, expand, flatten, flip, fliplr, flipud, moveaxis,
                     movedim, permute, ravel, repeat, reshape, roll, rot90, squeeze, swapaxes, swapdims, tile,
                     transpose, tril, triu, unsqueeze, view)
-from .indexing import (argwhere, bincount, bucketize, gather, getitem, index_select, nonzero, searchsorted, take,
-                       take_along_dim, unique)
-from .joining import (cat, chunk, column_stack, concat, concatenate, dstack, hstack, meshgrid, pad, row_stack, split,
-                      stack, unbind, vstack)
+from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, histogram, index_select, nonzero,
+                       searchsorted, take, take_along_dim, unique, unravel_index)
+from .joining import (cat, chunk, column_stack, concat, concatenate, dsplit, dstack, hsplit, hstack, meshgrid, pad,
+                      row_stack, split, stack, tensor_split, unbind, vsplit, vstack)
 from .linalg import (bmm, cross, diag, diagonal, dot, ger, inner, kron, linear, matmul, mm, mv, outer, tensordot,
                      trace, vdot)
 from .einsum import einsum

@@ -1,7 +1,8 @@
-"""Comparisons and logical ops: bool tensors, outside the graph (they have no gradient)."""
+"""Comparisons, logical and bitwise ops: bool and integer tensors, outside the graph (they have no
+gradient)."""
 import numpy as np
 
-from ..errors import broadcast_error
+from ..errors import DTypeError, broadcast_error
 from ..tensor import Tensor, TensorLike
 from .elementwise import constant
 
@@ -131,3 +132,54 @@ def allclose(x: TensorLike, y: TensorLike, rtol: float = 1e-5, atol: float = 1e-
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _integer_op(name, ufunc, *operands):
+    """A bitwise or number-theoretic ufunc on integer or bool operands (tensors or numbers)."""
+    for operand in operands:
+        kind = operand.dtype.kind if isinstance(operand, Tensor) else np.asarray(operand).dtype.kind
+        if kind not in "biu":
+            raise DTypeError(f"{name}: needs integer or bool operands, got {operand.dtype if isinstance(operand, Tensor) else type(operand).__name__}")
+    if len(operands) == 1:
+        return constant(np.asarray(ufunc(operands[0]._data)))
+    return _compare(name, ufunc, *operands)
+
+
+def bitwise_and(x: TensorLike, y: TensorLike) -> Tensor:
+    """x & y bit by bit, for integer and bool tensors. As `torch.bitwise_and`."""
+    return _integer_op("bitwise_and", np.bitwise_and, x, y)
+
+
+def bitwise_or(x: TensorLike, y: TensorLike) -> Tensor:
+    """x | y bit by bit, for integer and bool tensors. As `torch.bitwise_or`."""
+    return _integer_op("bitwise_or", np.bitwise_or, x, y)
+
+
+def bitwise_xor(x: TensorLike, y: TensorLike) -> Tensor:
+    """x ^ y bit by bit, for integer and bool tensors. As `torch.bitwise_xor`."""
+    return _integer_op("bitwise_xor", np.bitwise_xor, x, y)
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """~x bit by bit (logical not for bool), for integer and bool tensors. As `torch.bitwise_not`."""
+    return _integer_op("bitwise_not", np.invert, x)
+
+
+def bitwise_left_shift(x: TensorLike, y: TensorLike) -> Tensor:
+    """x << y, for integer tensors. As `torch.bitwise_left_shift`."""
+    return _integer_op("bitwise_left_shift", np.left_shift, x, y)
+
+
+def bitwise_right_shift(x: TensorLike, y: TensorLike) -> Tensor:
+    """x >> y (arithmetic shift), for integer tensors. As `torch.bitwise_right_shift`."""
+    return _integer_op("bitwise_right_shift", np.right_shift, x, y)
+
+
+def gcd(x: TensorLike, y: TensorLike) -> Tensor:
+    """The greatest common divisor, elementwise, for integer tensors. As `torch.gcd`."""
+    return _integer_op("gcd", np.gcd, x, y)
+
+
+def lcm(x: TensorLike, y: TensorLike) -> Tensor:
+    """The least common multiple, elementwise, for integer tensors. As `torch.lcm`."""
+    return _integer_op("lcm", np.lcm, x, y)

@@ -5,6 +5,8 @@ repeat, and repeated positions accumulate.
 GetItem and IndexAdd are each other's backward (so are Gather and ScatterAdd), which keeps
 higher-order gradients working through indexing.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, IndexRangeError, shape_error
@@ -339,3 +341,49 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     if return_counts:
         results.append(Tensor._make(counts.astype(np.int64), False, None))
     return results[0] if len(results) == 1 else tuple(results)
+
+
+HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """The counts of `input`'s elements in `bins` equal bins from `min` to `max` (by default, when both are
+    0, the data's own range), in input's floating dtype; elements outside are ignored. As `torch.histc`."""
+    data = input._data
+    if data.dtype.kind != "f":
+        raise DTypeError(f"histc: needs a floating point tensor, got {data.dtype}")
+    low, high = (min, max) if (min, max) != (0, 0) or not data.size else (data.min(), data.max())
+    if low > high:
+        raise ArgumentError(f"histc: max ({high}) must be larger than or equal to min ({low})")
+    if low == high:   # as torch: a single value gets a range of width 2 around it
+        low, high = low - 1, high + 1
+    return Tensor._make(np.histogram(data, bins, range=(low, high))[0].astype(data.dtype), False, None)
+
+
+def histogram(input: Tensor, bins=100, *, range: tuple | None = None, weight: Tensor | None = None,
+              density: bool = False):
+    """The named tuple (hist, bin_edges) of `input`'s elements: `bins` equal bins over `range` (the data's
+    own by default), or the bin edges given as a 1-D tensor; `weight` weights each element, `density`
+    normalises to a density. In input's floating dtype. As `torch.histogram`."""
+    data = input._data
+    if data.dtype.kind != "f":
+        raise DTypeError(f"histogram: needs a floating point tensor, got {data.dtype}")
+    edges = bins._data if isinstance(bins, Tensor) else bins
+    hist, edges = np.histogram(data, edges, range=range, density=density,
+                               weights=None if weight is None else weight._data)
+    return HistogramResult(Tensor._make(hist.astype(data.dtype), False, None),
+                           Tensor._make(edges.astype(data.dtype), False, None))
+
+
+def unravel_index(indices, shape) -> tuple[Tensor, ...]:
+    """The coordinates, one int64 tensor per dim of `shape`, of flat `indices` into a tensor of that shape.
+    As `torch.unravel_index`."""
+    flat = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
+    if flat.dtype.kind not in "iu":
+        raise DTypeError(f"unravel_index: indices must be integers, got {flat.dtype}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    if flat.size and (flat.min() < -size or flat.max() >= size):
+        raise IndexRangeError(f"unravel_index: indices must be in [-{size}, {size}) for shape {shape}")
+    coordinates = np.unravel_index(np.where(flat < 0, flat + size, flat), shape)
+    return tuple(Tensor._make(np.asarray(c, np.int64), False, None) for c in coordinates)

@@ -173,6 +173,50 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
     return Split.apply(x, sizes=tuple(sizes), axis=axis)
 
 
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    """x split along `dim`: an int n gives n pieces as equal as can be (the first ones one longer), a list
+    gives the indices to split before. As `torch.tensor_split` (NumPy's `array_split`)."""
+    (axis,) = normalize_axes("tensor_split", dim, x.ndim)
+    length = x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        if indices_or_sections <= 0:
+            raise ArgumentError(f"tensor_split: the number of sections must be positive, got {indices_or_sections}")
+        size, extra = divmod(length, int(indices_or_sections))
+        sizes = [size + 1] * extra + [size] * (int(indices_or_sections) - extra)
+    else:
+        bounds = [0, *[min(max(int(i) if i >= 0 else int(i) + length, 0), length) for i in indices_or_sections],
+                  length]
+        if any(end < start for start, end in zip(bounds, bounds[1:])):
+            # indices that go backwards: the pieces x[start:end] overlap or are empty, as NumPy's
+            lead = (slice(None),) * axis
+            return tuple(getitem(x, lead + (slice(start, end),)) for start, end in zip(bounds, bounds[1:]))
+        sizes = [end - start for start, end in zip(bounds, bounds[1:])]
+    return Split.apply(x, sizes=tuple(sizes), axis=axis)
+
+
+def _split_along(op, x, sections, dim, min_ndim):
+    if x.ndim < min_ndim:
+        raise ShapeError(f"{op}: needs a tensor with at least {min_ndim} dims, got shape {x.shape}")
+    if isinstance(sections, (int, np.integer)) and x.shape[dim] % sections:
+        raise ArgumentError(f"{op}: dim {dim} of size {x.shape[dim]} cannot be split into {sections} equal parts")
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(x: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    """x split along dim 1 (dim 0 for a 1-D tensor) into equal parts or at indices. As `torch.hsplit`."""
+    return _split_along("hsplit", x, indices_or_sections, 0 if x.ndim == 1 else 1, 1)
+
+
+def vsplit(x: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    """x split along dim 0 into equal parts or at indices; needs 2 dims. As `torch.vsplit`."""
+    return _split_along("vsplit", x, indices_or_sections, 0, 2)
+
+
+def dsplit(x: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    """x split along dim 2 into equal parts or at indices; needs 3 dims. As `torch.dsplit`."""
+    return _split_along("dsplit", x, indices_or_sections, 2, 3)
+
+
 class Split(Primitive):
     """Consecutive pieces of `sizes` along `axis` (views); backward concatenates their gradients."""
     @staticmethod

@@ -9,7 +9,7 @@ from ..broadcasting import expand
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
 from ..tensor import Dim, MaxResult, MinResult, Tensor
-from .elementwise import abs, constant, exp, sqrt
+from .elementwise import abs, clamp, constant, exp, sqrt
 
 
 def normalize_axes(op, dim, ndim):
@@ -301,6 +301,74 @@ def count_nonzero(x: Tensor, dim: Dim = None) -> Tensor:
     `torch.count_nonzero`."""
     axes = normalize_axes("count_nonzero", dim, x.ndim)
     return constant(np.asarray(np.count_nonzero(x._data, axis=axes), np.int64))
+
+
+def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None) -> Tensor:
+    """The covariance matrix of the variables in x's rows, observed in its columns (a 1-D x is one variable,
+    giving a 0-d tensor), divided by n - `correction`; `fweights` (integer counts) and `aweights` weight the
+    observations as NumPy's `cov` does. Differentiable. As `torch.cov`."""
+    from .elementwise import floating
+    from .linalg import matmul
+    if x.ndim > 2:
+        raise ArgumentError(f"cov: expects a 1-D or 2-D tensor, got shape {x.shape}")
+    rows = floating(x).reshape(1, -1) if x.ndim < 2 else floating(x)
+    observations = rows.shape[1]
+    weights = None
+    for name, w in (("fweights", fweights), ("aweights", aweights)):
+        if w is not None:
+            if w.shape != (observations,):
+                raise ArgumentError(f"cov: {name} must be 1-D with one entry per observation ({observations}), got "
+                                    f"shape {w.shape}")
+            if (w._data < 0).any():
+                raise ArgumentError(f"cov: {name} cannot be negative")
+            if name == "fweights" and w.dtype.kind not in "iu":
+                raise DTypeError(f"cov: fweights must be integers, got {w.dtype}")
+            weights = w if weights is None else weights * w
+    if weights is None:
+        centred = rows - rows.mean(1, keepdim=True)
+        norm = observations - correction
+        product = matmul(centred, centred.mT)
+    else:
+        weights = weights.to(rows.dtype)
+        total = weights.sum()
+        centred = rows - (rows * weights).sum(1, keepdim=True) / total
+        norm = total - (correction if aweights is None else correction * (weights * aweights.to(rows.dtype)).sum()
+                        / total)
+        product = matmul(centred * weights, centred.mT)
+    with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom left: inf or nan, as torch
+        covariance = product / norm
+    return covariance.reshape(()) if x.ndim < 2 else covariance
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """The Pearson correlation coefficients of the variables in x's rows, clipped to [-1, 1]. As
+    `torch.corrcoef`."""
+    from .linalg import diagonal, outer
+    covariance = cov(x)
+    if covariance.ndim == 0:
+        return covariance / covariance
+    scale = diagonal(covariance).sqrt()
+    return clamp(covariance / outer(scale, scale), -1, 1)
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """The integral of y along `dim` by the trapezoidal rule, at sample points `x` (1-D, or y's shape) or
+    spaced `dx` apart (1 by default). As `torch.trapezoid` (alias `trapz`)."""
+    from .shape import unsqueeze
+    if x is not None and dx is not None:
+        raise ArgumentError("trapezoid: give the sample points x or the spacing dx, not both")
+    (axis,) = normalize_axes("trapezoid", dim, y.ndim)
+    lead = (slice(None),) * axis
+    pairs = y[lead + (slice(1, None),)] + y[lead + (slice(None, -1),)]
+    if x is None:
+        return sum(pairs, axis) * ((1.0 if dx is None else dx) / 2)
+    spacing = diff(x, dim=-1 if x.ndim == 1 else axis)
+    if x.ndim == 1 and y.ndim > 1:
+        spacing = spacing.reshape((-1,) + (1,) * (y.ndim - axis - 1))
+    return sum(pairs * spacing, axis) / 2
+
+
+trapz = trapezoid
 
 
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:

@@ -176,6 +176,23 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return expand(x, *tuple(shape))
 
 
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    """The shape that tensors of `shapes` (each a tuple or an int) broadcast to. As `torch.broadcast_shapes`."""
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError(f"broadcast_shapes: shapes {', '.join(map(str, shapes))} cannot be broadcast together "
+                         "(trailing dimensions must be equal or 1)") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (views; gradients are summed back). As
+    `torch.broadcast_tensors`."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, *shape) for t in tensors)
+
+
 class Roll(Primitive):
     """Shift elements cyclically along some axes (np.roll); backward rolls back by -shifts."""
     @staticmethod
