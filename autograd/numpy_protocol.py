@@ -119,6 +119,14 @@ _FUNCTIONS = {
         ops.quantile(a, q, axis, keepdims, interpolation=method),
     np.percentile: lambda a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **_:
         ops.quantile(a, np.asarray(q, np.float64) / 100, axis, keepdims, interpolation=method),
+    np.nanmedian: lambda a, axis=None, out=None, overwrite_input=False, keepdims=False: ops.nanquantile(
+        a, 0.5, axis, keepdims),
+    np.nanquantile: lambda a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **_:
+        ops.nanquantile(a, q, axis, keepdims, interpolation=method),
+    np.nanpercentile: lambda a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **_:
+        ops.nanquantile(a, np.asarray(q, np.float64) / 100, axis, keepdims, interpolation=method),
+    np.diagflat: lambda v, k=0: ops.diagflat(_tensor(v), k),
+    np.vander: lambda x, N=None, increasing=False: ops.vander(_tensor(x), N, increasing),
     np.sort: lambda a, axis=-1, kind=None, order=None, **_: ops.sort(a.reshape(-1) if axis is None else a,
                                                                      -1 if axis is None else axis).values,
     np.round: lambda a, decimals=0, out=None: ops.round(a, decimals),

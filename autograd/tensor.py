@@ -1235,6 +1235,15 @@ class Tensor:
     def dsplit(self, indices_or_sections):
         """Split along dim 2."""
         return ops.dsplit(self, indices_or_sections)
+    def nanmedian(self, dim: Int | None = None, keepdim: Bool = False):
+        """As `median`, ignoring NaN."""
+        return ops.nanmedian(self, dim, keepdim)
+    def nanquantile(self, q, dim: Int | None = None, keepdim: Bool = False, *, interpolation: str = "linear"):
+        """As `quantile`, ignoring NaN."""
+        return ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+    def diagflat(self, offset: Int = 0):
+        """The square matrix with the flattened elements on diagonal `offset`."""
+        return ops.diagflat(self, offset)
     def where(self, condition: TensorLike, other: TensorLike):
         """self where `condition` holds, `other` elsewhere (`autograd.where(condition, self, other)`)."""
         return ops.where(condition, self, other)

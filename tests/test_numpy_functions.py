@@ -36,6 +36,10 @@ FUNCTIONS = [
     ("median_all", lambda m, a: m.median(a)),
     ("quantile", lambda m, a: m.quantile(a, [0.1, 0.75], axis=0)),
     ("percentile_lower", lambda m, a: m.percentile(a, 40, axis=1, method="lower")),
+    ("nanmedian", lambda m, a: m.nanmedian(a, axis=1)),
+    ("nanpercentile", lambda m, a: m.nanpercentile(a, [20, 80], axis=-1, keepdims=True)),
+    ("diagflat", lambda m, a: m.diagflat(a[0], -1)),
+    ("vander", lambda m, a: m.vander(a[0, 0], 3)),
     ("sort", lambda m, a: m.sort(a, axis=1) * a),
     ("sort_flat", lambda m, a: m.sort(a, axis=None)),
     ("round", lambda m, a: m.round(a * 10, 1) * a),
@@ -213,6 +217,19 @@ def test_median_and_quantile_propagate_nan_as_torch(torch):
     assert np.isnan(ag.median(ag.tensor(values)).item()) and np.isnan(torch.median(torch.tensor(values)).item())
     np.testing.assert_array_equal(ag.quantile(ag.tensor(values), 0.5, dim=1).numpy(),
                                   torch.quantile(torch.tensor(values), 0.5, dim=1).numpy())
+
+
+def test_nanmedian_and_nanquantile_skip_nan_as_torch(torch):
+    values = np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, 3.0], [4.0, 1.0, 2.0]])
+    ours, theirs = ag.nanmedian(ag.tensor(values), 1), torch.nanmedian(torch.tensor(values), 1)
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    np.testing.assert_array_equal(ag.nanquantile(ag.tensor(values), 0.25, dim=1).numpy(),
+                                  torch.nanquantile(torch.tensor(values), 0.25, dim=1).numpy())
+    x, tx = leaf(values[1:]), torch.tensor(values[1:], requires_grad=True)
+    ag.nanquantile(x, 0.6, dim=1).sum().backward()
+    torch.nanquantile(tx, 0.6, dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
 
 
 def test_median_gradient_goes_to_the_lower_middle_element_as_torch(torch):

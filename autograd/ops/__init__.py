@@ -22,8 +22,8 @@ from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, hi
                        searchsorted, take, take_along_dim, unique, unravel_index)
 from .joining import (cat, chunk, column_stack, concat, concatenate, dsplit, dstack, hsplit, hstack, meshgrid, pad,
                       row_stack, split, stack, tensor_split, unbind, vsplit, vstack)
-from .linalg import (bmm, cross, diag, diagonal, dot, ger, inner, kron, linear, matmul, mm, mv, outer, tensordot,
-                     trace, vdot)
+from .linalg import (bmm, cross, diag, diagflat, diagonal, dot, ger, inner, kron, linear, matmul, mm, mv, outer, tensordot,
+                     trace, vander, vdot)
 from .einsum import einsum
 from .einsum import einsum
 from .losses import binary_cross_entropy, softmax_cross_entropy
@@ -32,4 +32,4 @@ from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .windows import fold, unfold
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                       max_pool2d)
-from .sorting import argsort, median, quantile, sort, topk
+from .sorting import argsort, median, nanmedian, nanquantile, quantile, sort, topk

@@ -8,7 +8,7 @@ back by the engine. A 1-D operand is treated as a row (left) or column (right) v
 import numpy as np
 
 from ..broadcasting import sum_to
-from ..errors import shape_error
+from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .arithmetic import operands
@@ -236,6 +236,27 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     square = x.reshape(-1, 1) * constant(np.eye(x.shape[0], dtype=x.dtype))
     k = abs(diagonal)
     return pad(square, ((0, k), (k, 0)) if diagonal >= 0 else ((k, 0), (0, k)))
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with x's elements (flattened) on diagonal `offset`. As `torch.diagflat`."""
+    return diag(x.reshape(-1), offset)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of the 1-D x: column j is x ** (N - 1 - j), or x ** j if `increasing`; N
+    columns (len(x) by default). As `torch.vander`."""
+    from .joining import stack
+    if x.ndim != 1:
+        raise shape_error("vander", "expects a 1-D tensor", x.shape)
+    columns = x.shape[0] if N is None else N
+    if columns < 0:
+        raise ArgumentError(f"vander: N must be non-negative, got {N}")
+    powers = range(columns) if increasing else range(columns - 1, -1, -1)
+    if columns == 0:
+        return constant(np.zeros((x.shape[0], 0), x.dtype if x.dtype.kind != "b" else np.int64))
+    x = x.long() if x.dtype.kind == "b" else x
+    return stack([x ** p for p in powers], 1)
 
 
 def cross(x: Tensor, y: Tensor, dim: int | None = None) -> Tensor:

@@ -241,23 +241,22 @@ def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor
 
 def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
     """Running sums along `dim` (required, as in PyTorch); integer and bool inputs sum in int64."""
-    if dtype is not None:
-        x = x.astype(dtype)
-    elif x.dtype.kind in "bui":
-        x = x.astype(np.int64)
-    (axis,) = normalize_axes("cumsum", dim, x.ndim) or (0,)
-    return CumSum.apply(x, axis=axis)
+    return _running("cumsum", CumSum, x, dim, dtype)
 
 
 def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running products along `dim` (required, as in PyTorch); integer and bool inputs multiply in int64.
     The gradient is exact where x holds zeros too. As `torch.cumprod`."""
+    return _running("cumprod", CumProd, x, dim, dtype)
+
+
+def _running(op, primitive, x, dim, dtype):
     if dtype is not None:
         x = x.astype(dtype)
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)
-    (axis,) = normalize_axes("cumprod", dim, x.ndim) or (0,)
-    return CumProd.apply(x, axis=axis)
+    (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
+    return primitive.apply(x, axis=axis)
 
 
 def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
