@@ -585,9 +585,9 @@ def _floating_dtype(op, dtype):
     return dtype, (float64 if dtype == float64 else float32)
 
 
-def randint(low: builtins.int | None = None, high: builtins.int | None = None, size: tuple[builtins.int, ...] | None = None,
-            *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
-            requires_grad: bool = False) -> Tensor:
+def randint(low: builtins.int | None = None, high: builtins.int | None = None,
+            size: tuple[builtins.int, ...] | None = None, *, generator: Generator | None = None,
+            dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high) (int64 unless `dtype`): `torch.randint`, called as
     `randint(high, size)` or `randint(low, high, size)` (or with keywords; `size` is required)."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as PyTorch

@@ -12,14 +12,14 @@ refused in the same way when the tensor requires grad.
 import numpy as np
 
 from . import grad_mode, ops
-from .ops.joining import grid_dims
 from .creation import as_tensor, empty_like, full_like, ones_like, zeros_like
+from .ops.joining import grid_dims
 from .tensor import Tensor
 
 # ufunc -> the autograd op, called with the ufunc's inputs (Tensors, arrays or numbers).
 _UFUNCS = {
     np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div, np.power: ops.pow,
-np.remainder: ops.remainder, np.fmod: ops.fmod, np.floor_divide: ops.floor_divide,
+    np.float_power: ops.float_power, np.remainder: ops.remainder, np.fmod: ops.fmod, np.floor_divide: ops.floor_divide,
     np.maximum: ops.maximum, np.minimum: ops.minimum, np.matmul: ops.matmul,
     np.negative: ops.neg, np.positive: lambda x: x * 1, np.absolute: ops.abs, np.sign: ops.sign,
     np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log, np.log1p: ops.log1p, np.sqrt: ops.sqrt,
@@ -37,7 +37,6 @@ np.remainder: ops.remainder, np.fmod: ops.fmod, np.floor_divide: ops.floor_divid
     np.rad2deg: ops.rad2deg, np.degrees: ops.rad2deg, np.signbit: ops.signbit,
     np.heaviside: lambda x, values: ops.heaviside(_tensor(x), values),
 }
-_UFUNCS[np.float_power] = ops.float_power
 
 # ufunc.reduce -> the reduction it is (np.add.reduce is np.sum's kernel).
 _REDUCTIONS = {np.add: ops.sum, np.multiply: ops.prod, np.maximum: ops.amax, np.minimum: ops.amin}
@@ -147,7 +146,8 @@ _FUNCTIONS = {
     np.fliplr: lambda m: ops.fliplr(m), np.flipud: lambda m: ops.flipud(m),
     np.cov: lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, **_: ops.cov(
         _variables(m, y, rowvar), correction=ddof if ddof is not None else 0 if bias else 1,
-        fweights=None if fweights is None else _tensor(fweights), aweights=None if aweights is None else _tensor(aweights)),
+        fweights=None if fweights is None else _tensor(fweights),
+        aweights=None if aweights is None else _tensor(aweights)),
     np.corrcoef: lambda x, y=None, rowvar=True, **_: ops.corrcoef(_variables(x, y, rowvar)),
     np.trapezoid: lambda y, x=None, dx=1.0, axis=-1: ops.trapezoid(y, None if x is None else _tensor(x),
                                                                    dx=None if x is not None else dx, dim=axis),

@@ -1157,7 +1157,8 @@ class Tensor:
     def bincount(self, weights: Tensor | None = None, minlength: Int = 0):
         """The count (or weight sum) of each value 0, 1, ..."""
         return ops.bincount(self, weights, minlength)
-    def unique(self, sorted: Bool = True, return_inverse: Bool = False, return_counts: Bool = False, dim: Int | None = None):
+    def unique(self, sorted: Bool = True, return_inverse: Bool = False, return_counts: Bool = False,
+               dim: Int | None = None):
         """The distinct elements (or slices along `dim`), sorted."""
         return ops.unique(self, sorted, return_inverse, return_counts, dim)
     def outer(self, vec2: Tensor):

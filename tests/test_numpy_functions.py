@@ -281,7 +281,8 @@ def test_histc_histogram_and_unravel_index_match_torch(torch):
     edges = ag.histogram(ag.tensor(data), ag.tensor([-5.0, 0.0, 5.0, 10.0]), density=True)
     expected = torch.histogram(torch.tensor(data), torch.tensor([-5.0, 0.0, 5.0, 10.0]), density=True)
     np.testing.assert_allclose(edges.hist.numpy(), expected.hist.numpy(), rtol=1e-6)
-    for a, t in zip(ag.unravel_index(ag.tensor([5, 7, -1]), (2, 4)), torch.unravel_index(torch.tensor([5, 7, -1]), (2, 4))):
+    flat = [5, 7, -1]
+    for a, t in zip(ag.unravel_index(ag.tensor(flat), (2, 4)), torch.unravel_index(torch.tensor(flat), (2, 4))):
         np.testing.assert_array_equal(a.numpy(), t.numpy())
     with pytest.raises(IndexError, match=r"unravel_index: indices must be in \[-8, 8\)"):
         ag.unravel_index(ag.tensor([8]), (2, 4))

@@ -11,7 +11,7 @@ from ..creation import as_array, scalar_operand
 from ..errors import DTypeError, DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
-from .elementwise import cast, constant, floor, log, trunc
+from .elementwise import cast, constant, exp2, floating, floor, log, trunc
 
 
 def operands(x, y):
@@ -434,7 +434,6 @@ def float_power(x: TensorLike, exponent: TensorLike) -> Tensor:
 
 def ldexp(x: TensorLike, other: TensorLike) -> Tensor:
     """x * 2**other, elementwise with broadcasting. As `torch.ldexp`."""
-    from .elementwise import exp2, floating
     other = floating(other) if isinstance(other, Tensor) else constant(np.asarray(other, np.float32))
     return mul(x, exp2(other))
 

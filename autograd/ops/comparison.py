@@ -137,9 +137,9 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 def _integer_op(name, ufunc, *operands):
     """A bitwise or number-theoretic ufunc on integer or bool operands (tensors or numbers)."""
     for operand in operands:
-        kind = operand.dtype.kind if isinstance(operand, Tensor) else np.asarray(operand).dtype.kind
-        if kind not in "biu":
-            raise DTypeError(f"{name}: needs integer or bool operands, got {operand.dtype if isinstance(operand, Tensor) else type(operand).__name__}")
+        dtype = operand.dtype if isinstance(operand, Tensor) else np.asarray(operand).dtype
+        if dtype.kind not in "biu":
+            raise DTypeError(f"{name}: needs integer or bool operands, got {dtype}")
     if len(operands) == 1:
         return constant(np.asarray(ufunc(operands[0]._data)))
     return _compare(name, ufunc, *operands)

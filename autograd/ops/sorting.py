@@ -116,7 +116,8 @@ def quantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *, int
     return _quantile("quantile", x, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
-def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
+def nanquantile(x: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
     """As `quantile`, of the elements that are not NaN (NaN where all are). As `torch.nanquantile`."""
     return _quantile("nanquantile", x, q, dim, keepdim, interpolation, ignore_nan=True)
 

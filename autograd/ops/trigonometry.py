@@ -127,7 +127,8 @@ def sinc(x: Tensor) -> Tensor:
 
 
 def _sinc_derivative(t):
-    """(cos(pi t) - sinc(t)) / t, and 0 at 0 (where sinc is flat)."""
+    """(cos(pi t) - sinc(t)) / t, and 0 at 0 (where sinc is flat); as PyTorch's, its own derivative at 0 is
+    taken as 0 too."""
     zero = t._data == 0
     safe = where(zero, 1.0, t) if zero.any() else t
     slope = (cos(safe * math.pi) - sinc(safe)) / safe
