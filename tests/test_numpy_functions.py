@@ -358,3 +358,18 @@ def test_numpy_split_family_on_tensors_records_the_graph(torch):
     with pytest.raises(ValueError, match="equal division"):
         np.split(x, 3, axis=1)
     assert [p.shape for p in np.hsplit(leaf(np.ones((2, 4))), 2)] == [(2, 2), (2, 2)]
+
+
+def test_diagonal_is_a_view_as_in_torch_so_writes_reach_the_base_and_its_gradient(torch):
+    x = ag.zeros(3, 4)
+    x.diagonal(1).fill_(2.0)
+    expected = torch.zeros(3, 4)
+    expected.diagonal(1).fill_(2.0)
+    np.testing.assert_array_equal(x.numpy(), expected.numpy())
+    w, tw = leaf(np.ones((2, 3))), torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    z, tz = w * 1, tw * 1
+    z.diagonal(-1, 1, 0).mul_(3)
+    tz.diagonal(-1, 1, 0).mul_(3)
+    (z * z).sum().backward()
+    (tz * tz).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), tw.grad.numpy())

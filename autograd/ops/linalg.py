@@ -206,36 +206,71 @@ def trace(x: Tensor) -> Tensor:
     return diagonal(x).sum()
 
 
+class Diagonal(Primitive):
+    """The diagonal `offset` of the (axis1, axis2) planes as a last dim: a view, as PyTorch's, so writes
+    into it reach the input. Its gradient is put back on that diagonal (DiagonalEmbed)."""
+    @staticmethod
+    def forward(ctx, x, offset, axis1, axis2):
+        ctx.input_shape, ctx.plane = x.shape, (offset, axis1, axis2)
+        return diagonal_view(x, offset, axis1, axis2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalEmbed.apply(grad, shape=ctx.input_shape, plane=ctx.plane)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return diagonal_view(array, *ctx.plane)
+
+
+class DiagonalEmbed(Primitive):
+    """Zeros of `shape` with x on the diagonal `plane` = (offset, axis1, axis2): Diagonal's gradient, and
+    Diagonal its own."""
+    @staticmethod
+    def forward(ctx, x, shape, plane):
+        ctx.plane = plane
+        out = np.zeros(shape, x.dtype)
+        diagonal_view(out, *plane)[...] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.plane)
+
+
+def diagonal_view(array, offset, axis1, axis2):
+    """The diagonal of `array`'s (axis1, axis2) planes, moved to the last dim, as a view that is writable
+    where `array` is (NumPy's np.diagonal gives a read-only one): strides that step both axes at once."""
+    start = [slice(None)] * array.ndim
+    start[axis2 if offset >= 0 else axis1] = slice(abs(offset), None)
+    shifted = array[tuple(start)]
+    others = [d for d in range(array.ndim) if d not in (axis1, axis2)]
+    shape = tuple(shifted.shape[d] for d in others) + (min(shifted.shape[axis1], shifted.shape[axis2]),)
+    strides = tuple(shifted.strides[d] for d in others) + (shifted.strides[axis1] + shifted.strides[axis2],)
+    return np.lib.stride_tricks.as_strided(shifted, shape, strides, writeable=shifted.flags.writeable)
+
+
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, `offset` above the main one (below if negative), as a last
-    dim; the other dims keep their order. The gradient goes back onto that diagonal. As `torch.diagonal`."""
-    return _diagonal(x, offset, dim1, dim2)
-
-
-def _diagonal(x, offset, dim1, dim2):
-    from .shape import movedim, normalize_axes_in_order
+    dim; the other dims keep their order. A view, as PyTorch's; the gradient goes back onto that diagonal.
+    As `torch.diagonal`."""
+    from .shape import normalize_axes_in_order
     if x.ndim < 2:
         raise shape_error("diagonal", "expects a tensor with at least 2 dims", x.shape)
-    first, second = normalize_axes_in_order("diagonal", (dim1, dim2), x.ndim)
-    planes = movedim(x, (first, second), (-2, -1))
-    rows, cols = planes.shape[-2:]
-    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
-    start_row, start_col = max(0, -offset), max(0, offset)
-    index = np.arange(length)
-    return planes[..., start_row + index, start_col + index]
+    axis1, axis2 = normalize_axes_in_order("diagonal", (dim1, dim2), x.ndim)
+    return Diagonal.apply(x, int(offset), axis1, axis2)
 
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """Of a 1-D tensor, the square matrix with it on diagonal `diagonal` (0 the main one, above if positive,
     below if negative); of a 2-D tensor, that diagonal as 1-D. As `torch.diag`."""
-    from .joining import pad
     if x.ndim == 2:
-        return _diagonal(x, diagonal, 0, 1)
+        return Diagonal.apply(x, int(diagonal), 0, 1)
     if x.ndim != 1:
         raise shape_error("diag", "expects a 1-D or 2-D tensor", x.shape)
-    square = x.reshape(-1, 1) * constant(np.eye(x.shape[0], dtype=x.dtype))
-    k = abs(diagonal)
-    return pad(square, ((0, k), (k, 0)) if diagonal >= 0 else ((k, 0), (0, k)))
+    size = x.shape[0] + abs(diagonal)
+    return DiagonalEmbed.apply(x, shape=(size, size), plane=(int(diagonal), 0, 1))
 
 
 def diagflat(x: Tensor, offset: int = 0) -> Tensor:
