@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .errors import ArgumentError, DTypeError
+from .errors import ArgumentError, DTypeError, ShapeError
 
 if TYPE_CHECKING:  # for the type hints only: tensor.py imports this module
     from .tensor import Device, Tensor
@@ -616,6 +616,52 @@ def randint_like(t: Tensor, low: builtins.int = 0, high: builtins.int | None = N
         low, high = 0, low
     return randint(low, high, t.shape, generator=generator, dtype=resolve_dtype(dtype) or t.dtype, device=device,
                    requires_grad=requires_grad)
+
+
+def normal(mean, std=1.0, size: tuple[builtins.int, ...] | None = None, *, generator: Generator | None = None,
+           dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """Samples from normal distributions of `mean` and `std` (tensors or numbers, broadcast together; with two
+    numbers, `size` gives the shape), float32 unless a tensor says otherwise: `torch.normal`. Outside the
+    graph (PyTorch gives mean and std zero gradients: reparameterise as mean + std * randn_like(mean) for
+    useful ones)."""
+    from .tensor import Tensor
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if not tensors and size is None:
+        raise TypeError("normal: with a number for both mean and std, give the size")
+    if tensors and size is not None:
+        raise TypeError("normal: size goes with a number for both mean and std, not with tensors")
+    mean_data, std_data = (getattr(v, "_data", v) for v in (mean, std))
+    if np.any(np.asarray(std_data) < 0):
+        raise ArgumentError("normal: std must be >= 0")
+    try:
+        shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data)) if tensors else \
+            _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "normal")
+    except ValueError:
+        raise ShapeError(f"normal: mean of shape {np.shape(mean_data)} and std of shape {np.shape(std_data)} "
+                         "cannot be broadcast together") from None
+    dtype = resolve_dtype(dtype) or (tensors[0].dtype if tensors else float32)
+    sample = _generator(generator).normal(mean_data, std_data, shape)
+    return _new(np.asarray(sample, dtype), requires_grad, device)
+
+
+def bernoulli(input: Tensor, p: builtins.float | None = None, *, generator: Generator | None = None) -> Tensor:
+    """1 with probability `input` (or with the one probability `p`), else 0, elementwise, in input's dtype:
+    `torch.bernoulli`. Outside the graph."""
+    probabilities = input._data if p is None else np.full(input.shape, p)
+    if np.any(~((probabilities >= 0) & (probabilities <= 1))):
+        raise ArgumentError("bernoulli: probabilities must be in [0, 1]")
+    draws = _generator(generator).random(input.shape) < probabilities
+    return _new(draws.astype(input.dtype), False)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """Samples from Poisson distributions of the rates in `input`, in its dtype: `torch.poisson`. Outside
+    the graph."""
+    if input.dtype.kind != "f":
+        raise DTypeError(f"poisson: needs a floating point tensor of rates, got {input.dtype}")
+    if np.any(~(input._data >= 0)):
+        raise ArgumentError("poisson: rates must be non-negative")
+    return _new(_generator(generator).poisson(input._data).astype(input.dtype), False)
 
 
 def multinomial(input: Tensor, num_samples: builtins.int, replacement: bool = False, *,

@@ -1245,6 +1245,10 @@ class Tensor:
     def diagflat(self, offset: Int = 0):
         """The square matrix with the flattened elements on diagonal `offset`."""
         return ops.diagflat(self, offset)
+    def bernoulli(self, p: Float | None = None, *, generator=None):
+        """1 with probability self (or `p`), else 0 (`autograd.bernoulli`)."""
+        from .creation import bernoulli
+        return bernoulli(self, p, generator=generator)
     def where(self, condition: TensorLike, other: TensorLike):
         """self where `condition` holds, `other` elsewhere (`autograd.where(condition, self, other)`)."""
         return ops.where(condition, self, other)

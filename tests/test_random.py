@@ -192,3 +192,53 @@ def test_logspace_and_triangle_indices_match_torch(torch):
         np.testing.assert_array_equal(ag.triu_indices(row, col, offset).numpy(),
                                       torch.triu_indices(row, col, offset).numpy())
     assert ag.tril_indices(3, 3).dtype == np.int64
+
+
+# -- normal, bernoulli, poisson ---------------------------------------------------------------------
+
+def test_normal_takes_torchs_forms_and_broadcasts(torch):
+    for call in [lambda lib: lib.normal(lib.zeros(2, 1), 1.0), lambda lib: lib.normal(0.0, lib.ones(3)),
+                 lambda lib: lib.normal(lib.zeros(2, 1), lib.ones(3)), lambda lib: lib.normal(2.0, 3.0, (4, 2))]:
+        out, expected = call(ag), call(torch)
+        assert out.shape == tuple(expected.shape) and out.dtype == np.float32
+    assert ag.normal(ag.zeros(2, dtype=ag.float64), 1.0).dtype == np.float64
+
+
+def test_normal_draws_with_the_mean_and_std_given():
+    out = ag.normal(ag.tensor([-3.0, 5.0]).reshape(2, 1).expand(2, 20_000), ag.tensor([0.5, 2.0]).reshape(2, 1),
+                    generator=ag.Generator(0)).numpy()
+    np.testing.assert_allclose(out.mean(1), [-3.0, 5.0], atol=0.05)
+    np.testing.assert_allclose(out.std(1), [0.5, 2.0], rtol=0.03)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda lib: lib.normal(0.0, 1.0), TypeError),
+    (lambda lib: lib.normal(lib.zeros(2), lib.ones(3)), RuntimeError),
+    (lambda lib: lib.normal(lib.zeros(2), -1.0), RuntimeError),
+], ids=["no-size", "shapes", "negative-std"])
+def test_normal_errors_as_torch(call, error, torch):
+    with pytest.raises(error):
+        call(ag)
+    with pytest.raises(error):
+        call(torch)
+
+
+def test_bernoulli_draws_ones_with_the_probability_given(torch):
+    probabilities = ag.tensor([0.0, 0.25, 1.0]).reshape(3, 1).expand(3, 40_000)
+    out = ag.bernoulli(probabilities, generator=ag.Generator(0))
+    assert out.dtype == np.float32 and set(np.unique(out.numpy())) <= {0.0, 1.0}
+    np.testing.assert_allclose(out.numpy().mean(1), [0.0, 0.25, 1.0], atol=0.01)
+    assert ag.zeros(1000).bernoulli(0.5, generator=ag.Generator(1)).numpy().mean() == pytest.approx(0.5, abs=0.05)
+    with pytest.raises(RuntimeError, match="bernoulli: probabilities must be in"):
+        ag.bernoulli(ag.tensor([1.5]))
+    with pytest.raises(RuntimeError):
+        torch.bernoulli(torch.tensor([1.5]))
+
+
+def test_poisson_draws_with_the_rates_given():
+    rates = ag.tensor([0.5, 4.0], dtype=ag.float64).reshape(2, 1).expand(2, 40_000)
+    out = ag.poisson(rates, generator=ag.Generator(0))
+    assert out.dtype == np.float64 and np.all(out.numpy() == np.round(out.numpy()))
+    np.testing.assert_allclose(out.numpy().mean(1), [0.5, 4.0], rtol=0.03)
+    with pytest.raises(RuntimeError, match="rates must be non-negative"):
+        ag.poisson(ag.tensor([-1.0]))
