@@ -11,9 +11,10 @@ refused in the same way when the tensor requires grad.
 """
 import numpy as np
 
-from . import grad_mode, ops
+from . import grad_mode, linalg, ops
 from .creation import as_tensor, empty_like, full_like, ones_like, zeros_like
 from .ops.joining import grid_dims
+from .ops.linalg import solve_system
 from .tensor import Tensor
 
 # ufunc -> the autograd op, called with the ufunc's inputs (Tensors, arrays or numbers).
@@ -160,6 +161,11 @@ _FUNCTIONS = {
     np.ones_like: lambda a, dtype=None, **_: ones_like(a, dtype=dtype),
     np.empty_like: lambda prototype, dtype=None, **_: empty_like(prototype, dtype=dtype),
     np.full_like: lambda a, fill_value, dtype=None, **_: full_like(a, fill_value, dtype=dtype),
+    np.linalg.inv: lambda a: linalg.inv(a), np.linalg.det: lambda a: linalg.det(a),
+    np.linalg.slogdet: lambda a: linalg.slogdet(a), np.linalg.solve: lambda a, b: solve_system(_tensor(a), _tensor(b), np.ndim(b) == 1),
+    np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: linalg.norm(x, ord, axis, keepdims),
+    np.linalg.matrix_power: lambda a, n: linalg.matrix_power(a, n),
+    np.linalg.multi_dot: lambda arrays, out=None: linalg.multi_dot([_tensor(a) for a in arrays]),
     np.tril: lambda m, k=0: ops.tril(m, k), np.triu: lambda m, k=0: ops.triu(m, k),
     np.tile: lambda A, reps: ops.tile(A, (reps,) if isinstance(reps, int) else tuple(reps)),
 }

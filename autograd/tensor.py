@@ -1249,6 +1249,22 @@ class Tensor:
         """1 with probability self (or `p`), else 0 (`autograd.bernoulli`)."""
         from .creation import bernoulli
         return bernoulli(self, p, generator=generator)
+    def inverse(self):
+        """The inverse of a square matrix (or batch)."""
+        return ops.inverse(self)
+    def det(self):
+        """The determinant of a square matrix (or batch)."""
+        return ops.det(self)
+    def logdet(self):
+        """log det, NaN for a negative determinant."""
+        return ops.logdet(self)
+    def slogdet(self):
+        """The named tuple (sign, logabsdet) of the determinant."""
+        return ops.slogdet(self)
+    def matrix_power(self, n: Int):
+        """A square matrix (or batch) to the integer power n (`autograd.linalg.matrix_power`)."""
+        from .linalg import matrix_power
+        return matrix_power(self, n)
     def where(self, condition: TensorLike, other: TensorLike):
         """self where `condition` holds, `other` elsewhere (`autograd.where(condition, self, other)`)."""
         return ops.where(condition, self, other)

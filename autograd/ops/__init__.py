@@ -21,8 +21,8 @@ from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, hi
                        searchsorted, take, take_along_dim, unique, unravel_index)
 from .joining import (cat, chunk, column_stack, concat, concatenate, dsplit, dstack, hsplit, hstack, meshgrid, pad,
                       row_stack, split, stack, tensor_split, unbind, vsplit, vstack)
-from .linalg import (bmm, cross, diag, diagflat, diagonal, dot, ger, inner, kron, linear, matmul, mm, mv, outer,
-                     tensordot, trace, vander, vdot)
+from .linalg import (bmm, cross, det, diag, diagflat, diagonal, dot, ger, inner, inverse, kron, linear, logdet, matmul,
+                     mm, mv, outer, slogdet, tensordot, trace, vander, vdot)
 from .einsum import einsum
 from .losses import binary_cross_entropy, softmax_cross_entropy
 from .normalization import batch_norm, group_norm, layer_norm

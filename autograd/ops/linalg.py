@@ -5,10 +5,12 @@ diag, cross.
 d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadcast are summed
 back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ..broadcasting import sum_to
-from ..errors import ArgumentError, shape_error
+from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .arithmetic import operands
@@ -317,3 +319,120 @@ def _same_dtype(a, b):
         return a, b
     dtype = np.result_type(a.dtype, b.dtype)
     return a.to(dtype), b.to(dtype)
+
+
+# -- inverse, determinant, solve (gradients through the inverse, as Tensor ops) -----------------------
+
+class SingularMatrixError(ValueError, RuntimeError):
+    """A matrix that an op must invert is singular (PyTorch raises torch.linalg.LinAlgError)."""
+
+
+def _check_square(op, a):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise shape_error(op, f"A must be batches of square matrices, but they are "
+                          f"{' by '.join(map(str, a.shape[-2:]))} matrices", a.shape)
+    if a.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected a floating point tensor as input, got {a.dtype}")
+
+
+def _solved(op, solve, *arrays):
+    try:
+        return solve(*arrays)
+    except np.linalg.LinAlgError:
+        raise SingularMatrixError(f"{op}: the input matrix is singular (shape {arrays[0].shape}), so it has no "
+                                  "inverse") from None
+
+
+class Inverse(Primitive):
+    """inv(A); d inv(A) = -inv(A) dA inv(A), so the gradient is -inv(A)^T grad inv(A)^T (from the output)."""
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.save_output(_solved("linalg.inv", np.linalg.inv, a))
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse_t = ctx.output.mT
+        return -(inverse_t @ grad @ inverse_t)
+
+
+class SLogDet(Primitive):
+    """(sign, log |det A|); d log|det A| / dA = inv(A)^T. The sign is piecewise constant (no gradient)."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        sign, logabsdet = np.linalg.slogdet(a)
+        sign = np.asarray(sign)
+        ctx.mark_non_differentiable(sign)
+        return sign, np.asarray(logabsdet)
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        (a,) = ctx.saved_tensors
+        return grad_logabsdet[..., None, None] * inverse(a).mT
+
+
+class Solve(Primitive):
+    """X with A X = B (B batches of matrices); grad_B = solve(A^T, grad), grad_A = -grad_B X^T."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a)
+        return ctx.save_output(_solved("linalg.solve", np.linalg.solve, a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        grad_b = Solve.apply(a.mT, grad)
+        return (-(grad_b @ ctx.output.mT) if ctx.needs_input_grad[0] else None), grad_b
+
+
+def inverse(a: Tensor) -> Tensor:
+    """The inverse of a square matrix (or of each in a batch); a singular one raises. As `torch.linalg.inv`
+    (alias `torch.inverse`)."""
+    _check_square("linalg.inv", a)
+    return Inverse.apply(a)
+
+
+def slogdet(a: Tensor):
+    """The named tuple (sign, logabsdet) of the determinant of a square matrix (or batch): det = sign *
+    exp(logabsdet), without overflow. The gradient flows through logabsdet. As `torch.linalg.slogdet`."""
+    _check_square("linalg.slogdet", a)
+    return SLogDetResult(*SLogDet.apply(a))
+
+
+def det(a: Tensor) -> Tensor:
+    """The determinant of a square matrix (or batch). Its gradient, det(A) inv(A)^T, needs A invertible.
+    As `torch.linalg.det` (alias `torch.det`)."""
+    sign, logabsdet = slogdet(a)
+    return sign * logabsdet.exp()
+
+
+def logdet(a: Tensor) -> Tensor:
+    """log det(A): NaN where the determinant is negative, -inf where it is 0. As `torch.logdet`."""
+    sign, logabsdet = slogdet(a)
+    return logabsdet + constant(np.where(sign._data < 0, np.nan, np.where(sign._data == 0, -np.inf, 0.0))
+                                .astype(logabsdet.dtype))
+
+
+def solve(a: Tensor, b: Tensor) -> Tensor:
+    """X with A X = B, for a square A (or batch) and B a matrix (or batch) or a vector (B.ndim == 1, or
+    one dim fewer than A with matching batch dims), broadcasting batch dims. As `torch.linalg.solve`."""
+    return solve_system(a, b, b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape[:-1] == a.shape[:-2]))
+
+
+def solve_system(a: Tensor, b: Tensor, b_is_vector: bool) -> Tensor:
+    """`solve` with the caller's rule for when B is a vector (PyTorch's in `solve`; NumPy 2's, only a 1-D B,
+    for np.linalg.solve on tensors)."""
+    _check_square("linalg.solve", a)
+    a, b = _same_dtype(a, b)
+    vector = b_is_vector
+    matrix = b.unsqueeze(-1) if vector else b
+    if matrix.shape[-2] != a.shape[-1]:
+        raise shape_error("linalg.solve", "A and B have incompatible sizes", a.shape, b.shape)
+    batch = np.broadcast_shapes(a.shape[:-2], matrix.shape[:-2])
+    a = a.expand(*batch, *a.shape[-2:])
+    matrix = matrix.expand(*batch, *matrix.shape[-2:])
+    out = Solve.apply(a, matrix)
+    return out.squeeze(-1) if vector else out
+
+
+SLogDetResult = namedtuple("slogdet", ["sign", "logabsdet"])
