@@ -44,5 +44,5 @@ def is_complex(t: Tensor) -> bool:
 
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)
 from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)
-del linalg  # noqa: F821  (the star import above brought ops' linalg family; ag.linalg is torch.linalg's namespace)
+globals().pop("linalg", None)  # the star import above may bring ops' linalg family; ag.linalg is torch.linalg's
 from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torch.linalg)

@@ -1265,6 +1265,8 @@ class Tensor:
         """A square matrix (or batch) to the integer power n (`autograd.linalg.matrix_power`)."""
         from .linalg import matrix_power
         return matrix_power(self, n)
+    def __lshift__(self, other): return ops.bitwise_left_shift(self, other)
+    def __rshift__(self, other): return ops.bitwise_right_shift(self, other)
     def where(self, condition: TensorLike, other: TensorLike):
         """self where `condition` holds, `other` elsewhere (`autograd.where(condition, self, other)`)."""
         return ops.where(condition, self, other)

@@ -302,6 +302,11 @@ def test_integer_binary_ops_match_torch_and_refuse_floats(name, torch):
         getattr(torch, name)(torch.ones(2), torch.tensor([1, 2]))
 
 
+def test_shift_operators_shift_bits_as_torch(torch):
+    np.testing.assert_array_equal((ag.tensor([1, 3, -8]) << 2).numpy(), (torch.tensor([1, 3, -8]) << 2).numpy())
+    np.testing.assert_array_equal((ag.tensor([1, 3, -8]) >> 1).numpy(), (torch.tensor([1, 3, -8]) >> 1).numpy())
+
+
 def test_bitwise_not_matches_torch_for_integers_and_bools(torch):
     for values in ([3, -1, 0], [True, False]):
         np.testing.assert_array_equal(ag.bitwise_not(ag.tensor(values)).numpy(),
