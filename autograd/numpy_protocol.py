@@ -255,7 +255,7 @@ def _arrays(value):
 # arrays even when a tensor requires grad, since no gradient can be lost through them.
 _NO_GRADIENT = {
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero, np.count_nonzero, np.searchsorted,
-    np.digitize, np.bincount, np.unique, np.isclose, np.allclose, np.array_equal, np.array_equiv, np.isin,
+    np.digitize, np.isclose, np.allclose, np.array_equal, np.array_equiv, np.isin,
     np.isposinf, np.isneginf, np.isreal, np.iscomplex, np.isrealobj, np.iscomplexobj, np.all, np.any, np.shape,
     np.ndim, np.size, np.result_type, np.histogram, np.histogram_bin_edges, np.lexsort, np.unravel_index,
     np.ravel_multi_index, np.may_share_memory, np.shares_memory,

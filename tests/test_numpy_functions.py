@@ -100,7 +100,6 @@ NO_GRADIENT = [
     ("nonzero", lambda m, a: m.nonzero(a > 0.5)[1]),
     ("count_nonzero", lambda m, a: m.count_nonzero(a > 0.5, axis=0)),
     ("searchsorted", lambda m, a: m.searchsorted(m.sort(a.ravel()), [0.2, 0.5])),
-    ("unique", lambda m, a: m.unique(m.round(a * 3))),
     ("isclose", lambda m, a: m.isclose(a, a + 1e-9)),
     ("allclose", lambda m, a: m.allclose(a, a)),
     ("isin", lambda m, a: m.isin(a, a[0])),
@@ -163,6 +162,21 @@ def test_unique_matches_torch_with_inverse_counts_and_dim(torch):
         for a, t in zip(ours, theirs):
             np.testing.assert_array_equal(a.numpy(), t.numpy())
             assert a.dtype == np.int64
+
+
+def test_unique_values_and_bincount_weights_refuse_backward_as_torch(torch):
+    x = leaf([1.0, 2.0, 1.0])
+    values = ag.unique(x * 2)
+    np.testing.assert_array_equal(values.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="the derivative for 'unique' is not implemented"):
+        values.sum().backward()
+    counts = ag.bincount(ag.tensor([0, 1, 1]), x)
+    with pytest.raises(RuntimeError, match="the derivative for 'bincount' is not implemented"):
+        counts.sum().backward()
+    with pytest.raises(RuntimeError, match="'_unique2' is not implemented"):
+        torch.unique(torch.tensor([1.0, 2.0], requires_grad=True) * 2).sum().backward()
+    with pytest.raises(TypeError, match="numpy.unique was called on a tensor that requires grad"):
+        np.unique(x)
 
 
 def test_tests_and_counts_match_torch(torch):

@@ -308,6 +308,26 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
+class NotDifferentiable(Primitive):
+    """An op PyTorch has no derivative for (unique's values, bincount's weights): its result is recorded,
+    as PyTorch records it, and backward through it raises rather than dropping the gradient."""
+    @staticmethod
+    def forward(ctx, x, result, op):
+        ctx.op = op
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"the derivative for '{ctx.op}' is not implemented (as in PyTorch); compute it on "
+                           "a detached tensor if no gradient should flow through it")
+
+
+def _recorded(op, result, source):
+    """`result` (an array) as a tensor, recorded as NotDifferentiable when `source` requires grad."""
+    return NotDifferentiable.apply(source, result=result, op=op) if source.requires_grad else \
+        Tensor._make(result, False, None)
+
+
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in the 1-D non-negative integer `input` (at least `minlength`
     counts); with `weights`, their sums instead, in the weights' dtype. Outside the graph. As
@@ -322,7 +342,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if weight_data.shape != data.shape:
         raise shape_error("bincount", "weights must have the same shape as input", data.shape, weight_data.shape)
     dtype = weight_data.dtype if weight_data.dtype.kind == "f" else np.float64
-    return Tensor._make(np.bincount(data, weight_data, minlength).astype(dtype), False, None)
+    return _recorded("bincount", np.bincount(data, weight_data, minlength).astype(dtype), weights)
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
@@ -335,7 +355,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     axis = None if dim is None else normalize_axes("unique", dim, data.ndim)[0]
     values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
     inverse = inverse.reshape(data.shape if axis is None else (data.shape[axis],))
-    results = [Tensor._make(values, False, None)]
+    results = [_recorded("unique", values, input)]
     if return_inverse:
         results.append(Tensor._make(inverse.astype(np.int64), False, None))
     if return_counts:
