@@ -2,10 +2,13 @@
 __version__ = "0.1.0"
 
 from .tensor import Device as device, Tensor
-from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, bool_ as bool, default_generator, double, empty, eye,
-                       float, float16, float32, float64, from_numpy, full, full_like, half, int, int8, int16,
-                       int32, int64, linspace, long, manual_seed, ones, ones_like, parse_to, rand, rand_like, randint,
-                       randn, randn_like, randperm, tensor, uint8, zeros, zeros_like)
+from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, asarray, bernoulli,
+                       bool_ as bool, can_cast, default_generator, double, empty, empty_like, eye, finfo, float,
+                       float16, float32, float64, from_numpy, full, full_like, get_rng_state, half, iinfo,
+                       initial_seed, int, int8, int16, int32, int64, linspace, logspace, long, manual_seed,
+                       multinomial, normal, ones, ones_like, parse_to, poisson, promote_types, rand, rand_like,
+                       randint, randint_like, randn, randn_like, randperm, result_type, seed, set_rng_state, tensor,
+                       tril_indices, triu_indices, uint8, zeros, zeros_like)
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 from .function import Function
@@ -41,3 +44,5 @@ def is_complex(t: Tensor) -> bool:
 
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)
 from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)
+globals().pop("linalg", None)  # the star import above may bring ops' linalg family; ag.linalg is torch.linalg's
+from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torch.linalg)

@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import builtins
+import json
 import numbers
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .errors import ArgumentError, DTypeError
+from .errors import ArgumentError, DTypeError, ShapeError
 
 if TYPE_CHECKING:  # for the type hints only: tensor.py imports this module
     from .tensor import Device, Tensor
@@ -301,6 +302,80 @@ def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: De
     return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
+def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of `t`'s shape and dtype: `torch.empty_like`."""
+    _check_like("empty_like", t)
+    return _new(np.empty(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
+
+
+def asarray(obj, dtype: DTypeLike = None, device: DeviceLike = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """`obj` as a tensor, sharing memory with a tensor or NumPy array when the dtype allows and `copy` is not
+    True (`copy=False` raises when a copy is needed); lists follow `tensor`'s dtype rules: `torch.asarray`."""
+    from .tensor import Tensor
+    source = obj._data if isinstance(obj, Tensor) else obj
+    array = as_array(source, dtype)
+    shares = isinstance(source, np.ndarray) and np.may_share_memory(array, source)
+    if copy is False and isinstance(source, np.ndarray) and not shares:
+        raise ArgumentError(f"asarray: copy=False, but turning {source.dtype} into {array.dtype} needs a copy")
+    if copy and shares:
+        array = array.copy()
+    if isinstance(obj, Tensor) and array is obj._data and not requires_grad:
+        return obj
+    return _new(array, requires_grad, device)
+
+
+def finfo(dtype: DTypeLike = None) -> np.finfo:
+    """The limits of a floating dtype (float32 by default): `.eps`, `.max`, `.min`, `.tiny`,
+    `.smallest_normal`, `.resolution`, `.bits`, as `torch.finfo`."""
+    dtype = resolve_dtype(dtype) or float32
+    if dtype.kind not in "fc":
+        raise TypeError(f"finfo: {dtype} is not a floating point dtype (use iinfo)")
+    return np.finfo(dtype)
+
+
+def iinfo(dtype: DTypeLike) -> np.iinfo:
+    """The limits of an integer dtype: `.max`, `.min`, `.bits`, as `torch.iinfo`."""
+    dtype = resolve_dtype(dtype)
+    if dtype is None or dtype.kind not in "iu":
+        raise TypeError(f"iinfo: {dtype} is not an integer dtype (use finfo)")
+    return np.iinfo(dtype)
+
+
+def promote_types(type1: DTypeLike, type2: DTypeLike) -> np.dtype:
+    """The smallest dtype both dtypes convert to without losing their kind: `torch.promote_types`. As in
+    PyTorch, an integer meeting a floating dtype gives that floating dtype (NumPy would widen int64 with
+    float32 to float64)."""
+    first, second = resolve_dtype(type1), resolve_dtype(type2)
+    if first.kind in "biu" and second.kind in "fc":
+        return second
+    if second.kind in "biu" and first.kind in "fc":
+        return first
+    return np.promote_types(first, second)
+
+
+def result_type(tensor1, tensor2) -> np.dtype:
+    """The dtype an arithmetic op between the two (tensors or Python numbers) gives, by PyTorch's rules (a
+    number takes the tensor's dtype where its kind fits): `torch.result_type`."""
+    from .tensor import Tensor
+    tensors = [t for t in (tensor1, tensor2) if isinstance(t, Tensor)]
+    if len(tensors) == 2:
+        return promote_types(tensor1.dtype, tensor2.dtype)
+    if not tensors:
+        return promote_types(as_array(tensor1).dtype, as_array(tensor2).dtype)
+    (like,) = tensors
+    number = tensor2 if like is tensor1 else tensor1
+    return scalar_operand(number, like).dtype if like.dtype.kind != "b" or isinstance(number, bool) else \
+        promote_types(like.dtype, as_array(number).dtype)
+
+
+def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
+    """Whether PyTorch's type promotion allows casting `from_` to `to`: never to a lower kind (floating to
+    integer, integer to bool); within a kind, any size: `torch.can_cast`."""
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+    return rank[resolve_dtype(from_).kind] <= rank[resolve_dtype(to).kind]
+
+
 def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
                generator: Generator | None = None) -> Tensor:
     """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""
@@ -357,21 +432,92 @@ def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
 
 
+def logspace(start: builtins.float, end: builtins.float, steps: builtins.int, base: builtins.float = 10.0,
+             dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent (float32): `torch.logspace`."""
+    _shape((steps,), "logspace")
+    return _new(np.logspace(start, end, steps, base=base).astype(resolve_dtype(dtype) or float32), requires_grad,
+                device)
+
+
+def tril_indices(row: builtins.int, col: builtins.int, offset: builtins.int = 0, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None) -> Tensor:
+    """The (row, column) indices of the lower triangle of a row x col matrix, on and below diagonal
+    `offset`, as a 2 x N int64 tensor in row-major order: `torch.tril_indices`."""
+    _shape((row, col), "tril_indices")
+    return _new(np.stack(np.tril_indices(row, offset, col)).astype(resolve_dtype(dtype) or int64), False, device)
+
+
+def triu_indices(row: builtins.int, col: builtins.int, offset: builtins.int = 0, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None) -> Tensor:
+    """The (row, column) indices of the upper triangle of a row x col matrix, on and above diagonal
+    `offset`, as a 2 x N int64 tensor in row-major order: `torch.triu_indices`."""
+    _shape((row, col), "triu_indices")
+    return _new(np.stack(np.triu_indices(row, offset, col)).astype(resolve_dtype(dtype) or int64), False, device)
+
+
 # -- random numbers ----------------------------------------------------------------------------
 
 class Generator:
     """A seeded source of random numbers (`autograd.Generator().manual_seed(0)`): `torch.Generator`.
 
-    Pass it as `generator=` to `randn`, `rand`, `randint`, `randperm`, `Tensor.normal_`, ... to
-    draw from it instead of the global generator. Wraps a `numpy.random.Generator` (`.rng`).
+    Pass it as `generator=` to `randn`, `rand`, `randint`, `randperm`, `multinomial`, `Tensor.normal_`,
+    ... to draw from it instead of the global generator. A new one starts from PyTorch's default seed
+    (67280421310721), so it is reproducible. The first argument is the device, "cpu", as in PyTorch;
+    ndgrad also takes a seed there (`Generator(7)` is `Generator().manual_seed(7)`). Wraps a
+    `numpy.random.Generator` (`.rng`), so its numbers are not PyTorch's.
     """
+    DEFAULT_SEED = 67280421310721   # PyTorch's
 
-    def __init__(self, seed=None):
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, device: DeviceLike = "cpu"):
+        seed = self.DEFAULT_SEED
+        if isinstance(device, numbers.Integral) and not isinstance(device, bool):
+            seed, device = device, "cpu"
+        check_device(device)
+        self.manual_seed(seed)
+
+    @property
+    def device(self) -> "Device":
+        """The device the numbers are made on: always `device('cpu')`."""
+        from .tensor import Device
+        return Device()
 
     def manual_seed(self, seed: builtins.int) -> Generator:
-        """Reseed this generator; returns it."""
-        self.rng = np.random.default_rng(seed)
+        """Reseed this generator with an integer (a negative one wraps modulo 2**64, as in PyTorch); returns it."""
+        if not isinstance(seed, numbers.Integral):
+            raise TypeError(f"manual_seed expected an integer seed, but got {type(seed).__name__} ({seed!r})")
+        self._initial_seed = builtins.int(seed) % 2 ** 64
+        self.rng = np.random.default_rng(self._initial_seed)
+        return self
+
+    def seed(self) -> builtins.int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        seed = builtins.int(np.random.SeedSequence().entropy % 2 ** 64)
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> builtins.int:
+        """The seed this generator was last seeded with."""
+        return self._initial_seed
+
+    def get_state(self) -> Tensor:
+        """The generator's state, as a uint8 tensor that `set_state` takes back (NumPy's bit-generator
+        state in JSON, not PyTorch's byte layout)."""
+        state = json.dumps({"seed": self._initial_seed, "state": self.rng.bit_generator.state})
+        return _new(np.frombuffer(state.encode(), np.uint8).copy(), False)
+
+    def set_state(self, new_state: Tensor) -> Generator:
+        """Restore a state that `get_state` returned; returns the generator."""
+        array = getattr(new_state, "_data", new_state)
+        if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.ndim != 1:
+            raise TypeError("set_state: expects the uint8 tensor that get_state returned")
+        try:
+            state = json.loads(array.tobytes().decode())
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state["state"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ArgumentError(f"set_state: not a state that get_state returned ({error})") from None
+        self._initial_seed, self.rng = state["seed"], rng
         return self
 
 
@@ -381,8 +527,27 @@ _default_generator = Generator()
 def manual_seed(seed: builtins.int) -> Generator:
     """Seed the global generator that randn, rand, randint, the initialisers and dropout draw from:
     `torch.manual_seed`. Returns it."""
-    _default_generator.manual_seed(seed)
-    return _default_generator
+    return _default_generator.manual_seed(seed)
+
+
+def seed() -> builtins.int:
+    """Seed the global generator from the operating system's entropy; returns the seed: `torch.seed`."""
+    return _default_generator.seed()
+
+
+def initial_seed() -> builtins.int:
+    """The seed the global generator was last seeded with: `torch.initial_seed`."""
+    return _default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    """The global generator's state, a uint8 tensor: `torch.get_rng_state`."""
+    return _default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    """Restore the global generator's state from `get_rng_state`: `torch.set_rng_state`."""
+    _default_generator.set_state(new_state)
 
 
 def default_generator() -> Generator:
@@ -420,19 +585,127 @@ def _floating_dtype(op, dtype):
     return dtype, (float64 if dtype == float64 else float32)
 
 
-def randint(low: builtins.int, high: builtins.int | None = None, size: tuple[builtins.int, ...] = (),
-            dtype: DTypeLike = None, generator: Generator | None = None, device: DeviceLike = None,
-            requires_grad: bool = False) -> Tensor:
-    """Random integers in [low, high) (int64); `randint(high, size)` as PyTorch: `torch.randint`."""
-    if high is None:
-        low, high = 0, low
-    elif isinstance(high, (tuple, list)) and size == ():  # randint(high, size), as PyTorch
-        low, high, size = 0, low, tuple(high)
+def randint(low: builtins.int | None = None, high: builtins.int | None = None,
+            size: tuple[builtins.int, ...] | None = None, *, generator: Generator | None = None,
+            dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high) (int64 unless `dtype`): `torch.randint`, called as
+    `randint(high, size)` or `randint(low, high, size)` (or with keywords; `size` is required)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as PyTorch
+        low, high, size = 0, low, high
+    low = 0 if low is None else low
+    if high is None or size is None:
+        raise TypeError("randint: needs high and size, as randint(high, size) or randint(low, high, size), got "
+                        f"low={low!r}, high={high!r}, size={size!r}")
+    if not all(isinstance(v, numbers.Integral) for v in (low, high)):
+        raise TypeError(f"randint: low and high must be integers, got low={low!r}, high={high!r}")
     if not low < high:
         raise ArgumentError(f"randint: low must be less than high, got low={low}, high={high}")
     size = _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "randint")
-    return _new(_generator(generator).integers(low, high, size=size).astype(resolve_dtype(dtype) or int64),
-                requires_grad, device)
+    dtype = resolve_dtype(dtype) or int64
+    if dtype.kind in "iu" and (low < np.iinfo(dtype).min or high - 1 > np.iinfo(dtype).max):
+        raise ArgumentError(f"randint: the range [{low}, {high}) does not fit in {dtype}")
+    return _new(_generator(generator).integers(low, high, size=size).astype(dtype), requires_grad, device)
+
+
+def randint_like(t: Tensor, low: builtins.int = 0, high: builtins.int | None = None, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+    """Random integers in [low, high) in `t`'s shape and dtype, as `randint_like(t, high)` or
+    `randint_like(t, low, high)`: `torch.randint_like`."""
+    _check_like("randint_like", t)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, generator=generator, dtype=resolve_dtype(dtype) or t.dtype, device=device,
+                   requires_grad=requires_grad)
+
+
+def normal(mean, std=1.0, size: tuple[builtins.int, ...] | None = None, *, generator: Generator | None = None,
+           dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """Samples from normal distributions of `mean` and `std` (tensors or numbers, broadcast together; with two
+    numbers, `size` gives the shape), float32 unless a tensor says otherwise: `torch.normal`. Outside the
+    graph (PyTorch gives mean and std zero gradients: reparameterise as mean + std * randn_like(mean) for
+    useful ones)."""
+    from .tensor import Tensor
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if not tensors and size is None:
+        raise TypeError("normal: with a number for both mean and std, give the size")
+    if tensors and size is not None:
+        raise TypeError("normal: size goes with a number for both mean and std, not with tensors")
+    mean_data, std_data = (getattr(v, "_data", v) for v in (mean, std))
+    if np.any(np.asarray(std_data) < 0):
+        raise ArgumentError("normal: std must be >= 0")
+    try:
+        shape = np.broadcast_shapes(np.shape(mean_data), np.shape(std_data)) if tensors else \
+            _shape((size,) if isinstance(size, numbers.Integral) else tuple(size), "normal")
+    except ValueError:
+        raise ShapeError(f"normal: mean of shape {np.shape(mean_data)} and std of shape {np.shape(std_data)} "
+                         "cannot be broadcast together") from None
+    dtype = resolve_dtype(dtype) or (tensors[0].dtype if tensors else float32)
+    sample = _generator(generator).normal(mean_data, std_data, shape)
+    return _new(np.asarray(sample, dtype), requires_grad, device)
+
+
+def bernoulli(input: Tensor, p: builtins.float | None = None, *, generator: Generator | None = None) -> Tensor:
+    """1 with probability `input` (or with the one probability `p`), else 0, elementwise, in input's dtype:
+    `torch.bernoulli`. Outside the graph."""
+    probabilities = input._data if p is None else np.full(input.shape, p)
+    if np.any(~((probabilities >= 0) & (probabilities <= 1))):
+        raise ArgumentError("bernoulli: probabilities must be in [0, 1]")
+    draws = _generator(generator).random(input.shape) < probabilities
+    return _new(draws.astype(input.dtype), False)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """Samples from Poisson distributions of the rates in `input`, in its dtype: `torch.poisson`. Outside
+    the graph."""
+    if input.dtype.kind != "f":
+        raise DTypeError(f"poisson: needs a floating point tensor of rates, got {input.dtype}")
+    if np.any(~(input._data >= 0)):
+        raise ArgumentError("poisson: rates must be non-negative")
+    return _new(_generator(generator).poisson(input._data).astype(input.dtype), False)
+
+
+def multinomial(input: Tensor, num_samples: builtins.int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Indices drawn from the categories of each row of `input`, whose non-negative weights need not sum to
+    1 (a 1-D input is one row): int64, of shape (num_samples,) or (rows, num_samples). Without
+    `replacement` the indices of a row are distinct, each draw made among the categories not yet drawn
+    (categories of weight 0 come last, once the others are drawn). `torch.multinomial`; outside the graph."""
+    weights = getattr(input, "_data", None)
+    if weights is None:
+        raise TypeError(f"multinomial: expects a Tensor of weights, got {type(input).__name__}")
+    if weights.dtype.kind != "f":
+        raise DTypeError(f"multinomial only supports floating-point dtypes for input, got {weights.dtype}")
+    if weights.ndim not in (1, 2):
+        raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
+    if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool):
+        raise TypeError(f"multinomial: num_samples must be an int, got {type(num_samples).__name__}")
+    categories = weights.shape[-1]
+    if num_samples <= 0:
+        raise ArgumentError(f"multinomial: cannot sample n_sample <= 0 samples (num_samples={num_samples})")
+    if not replacement and num_samples > categories:
+        raise ArgumentError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+                            f"({num_samples} > {categories})")
+    rows = weights.reshape(-1, categories).astype(np.float64)
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ArgumentError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise ArgumentError(f"multinomial: invalid multinomial distribution (sum of probabilities <= 0) in row "
+                            f"{builtins.int(np.argmax(totals <= 0))}")
+    rng = _generator(generator)
+    if replacement:
+        # Inverse CDF: dividing by the cumulative sum's own last entry makes it exactly 1 from the last
+        # category of nonzero weight on, so no draw can land on a category of weight 0.
+        cdf = np.cumsum(rows, axis=1)
+        cdf /= cdf[:, -1:]
+        draws = rng.random((rows.shape[0], num_samples))
+        samples = np.stack([np.searchsorted(c, u, side="right") for c, u in zip(cdf, draws)]) if rows.size \
+            else np.zeros((rows.shape[0], num_samples), np.int64)
+    else:
+        # PyTorch's method: the largest weight / Exp(1) keys are a draw without replacement.
+        keys = rows / rng.exponential(size=rows.shape)
+        samples = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return _new(samples.astype(int64).reshape(weights.shape[:-1] + (num_samples,)), False)
 
 
 def randperm(n: builtins.int, generator: Generator | None = None, dtype: DTypeLike = None,

@@ -1015,6 +1015,311 @@ class Tensor:
         from .creation import check_device
         check_device("cuda" if device is None else device)
 
+    # NumPy's names and functions that PyTorch's tensors have as methods too
+    def hypot(self, other: TensorLike):
+        """sqrt(self**2 + other**2), without overflow."""
+        return ops.hypot(self, other)
+    def logaddexp(self, other: TensorLike):
+        """log(exp(self) + exp(other)), computed stably."""
+        return ops.logaddexp(self, other)
+    def logaddexp2(self, other: TensorLike):
+        """log2(2**self + 2**other), computed stably."""
+        return ops.logaddexp2(self, other)
+    def copysign(self, other: TensorLike):
+        """|self| with the sign of `other`."""
+        return ops.copysign(self, other)
+    def fmax(self, other: TensorLike):
+        """The elementwise maximum, where NaN loses to a number."""
+        return ops.fmax(self, other)
+    def fmin(self, other: TensorLike):
+        """The elementwise minimum, where NaN loses to a number."""
+        return ops.fmin(self, other)
+    def float_power(self, exponent: TensorLike):
+        """self ** exponent, computed in float64."""
+        return ops.float_power(self, exponent)
+    def ldexp(self, other: TensorLike):
+        """self * 2**other."""
+        return ops.ldexp(self, other)
+    def heaviside(self, values: TensorLike):
+        """The step function, `values` where self is 0 (no gradient)."""
+        return ops.heaviside(self, values)
+    def sinc(self):
+        """sin(pi x) / (pi x), 1 at 0."""
+        return ops.sinc(self)
+    def deg2rad(self):
+        """Degrees to radians."""
+        return ops.deg2rad(self)
+    def rad2deg(self):
+        """Radians to degrees."""
+        return ops.rad2deg(self)
+    def nan_to_num(self, nan: Float = 0.0, posinf: Float | None = None, neginf: Float | None = None):
+        """NaN and infinities replaced by numbers."""
+        return ops.nan_to_num(self, nan, posinf, neginf)
+    def positive(self):
+        """self, as `+self`."""
+        return ops.positive(self)
+    def absolute(self):
+        """As `abs`."""
+        return ops.abs(self)
+    def negative(self):
+        """As `neg`."""
+        return ops.neg(self)
+    def arcsin(self):
+        """As `asin`."""
+        return ops.asin(self)
+    def arccos(self):
+        """As `acos`."""
+        return ops.acos(self)
+    def arctan(self):
+        """As `atan`."""
+        return ops.atan(self)
+    def arcsinh(self):
+        """As `asinh`."""
+        return ops.asinh(self)
+    def arccosh(self):
+        """As `acosh`."""
+        return ops.acosh(self)
+    def arctanh(self):
+        """As `atanh`."""
+        return ops.atanh(self)
+    def arctan2(self, other: TensorLike):
+        """As `atan2`."""
+        return ops.atan2(self, other)
+    def divide(self, other: TensorLike):
+        """As `div`."""
+        return ops.div(self, other)
+    def true_divide(self, other: TensorLike):
+        """As `div`."""
+        return ops.div(self, other)
+    def multiply(self, other: TensorLike):
+        """As `mul`."""
+        return ops.mul(self, other)
+    def subtract(self, other: TensorLike, alpha: Number = 1):
+        """As `sub`."""
+        return self.sub(other, alpha)
+    def signbit(self):
+        """True where the sign bit is set (negatives and -0.0)."""
+        return ops.signbit(self)
+    def isinf(self):
+        """True where the value is +inf or -inf."""
+        return ops.isinf(self)
+    def isposinf(self):
+        """True where the value is +inf."""
+        return ops.isposinf(self)
+    def isneginf(self):
+        """True where the value is -inf."""
+        return ops.isneginf(self)
+    def isreal(self):
+        """True where the value has no imaginary part."""
+        return ops.isreal(self)
+    def isclose(self, other: TensorLike, rtol: Float = 1e-05, atol: Float = 1e-08, equal_nan: Bool = False):
+        """True where |self - other| <= atol + rtol |other|."""
+        return ops.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other: TensorLike, rtol: Float = 1e-05, atol: Float = 1e-08, equal_nan: Bool = False):
+        """True (a Python bool) when `isclose` holds everywhere."""
+        return ops.allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other: Tensor):
+        """True (a Python bool) for the same shape and elements."""
+        return ops.equal(self, other)
+    def greater(self, other: TensorLike):
+        """As `gt`."""
+        return ops.gt(self, other)
+    def greater_equal(self, other: TensorLike):
+        """As `ge`."""
+        return ops.ge(self, other)
+    def less(self, other: TensorLike):
+        """As `lt`."""
+        return ops.lt(self, other)
+    def less_equal(self, other: TensorLike):
+        """As `le`."""
+        return ops.le(self, other)
+    def not_equal(self, other: TensorLike):
+        """As `ne`."""
+        return ops.ne(self, other)
+    def logical_and(self, other: TensorLike):
+        """Both nonzero, a bool tensor."""
+        return ops.logical_and(self, other)
+    def logical_or(self, other: TensorLike):
+        """Either nonzero, a bool tensor."""
+        return ops.logical_or(self, other)
+    def logical_xor(self, other: TensorLike):
+        """Exactly one nonzero, a bool tensor."""
+        return ops.logical_xor(self, other)
+    def logical_not(self):
+        """True where zero, a bool tensor."""
+        return ops.logical_not(self)
+    def cumprod(self, dim: Int, dtype=None):
+        """The running product along `dim`."""
+        return ops.cumprod(self, dim, dtype=dtype)
+    def diff(self, n: Int = 1, dim: Int = -1, prepend: Tensor | None = None, append: Tensor | None = None):
+        """The n-th forward difference along `dim`."""
+        return ops.diff(self, n, dim, prepend, append)
+    def nansum(self, dim: Dim = None, keepdim: Bool = False, dtype=None):
+        """The sum over `dim`, NaN counted as 0."""
+        return ops.nansum(self, dim, keepdim, dtype=dtype)
+    def nanmean(self, dim: Dim = None, keepdim: Bool = False, dtype=None):
+        """The mean over `dim` of the elements that are not NaN."""
+        return ops.nanmean(self, dim, keepdim, dtype=dtype)
+    def count_nonzero(self, dim: Dim = None):
+        """The number of nonzero elements over `dim`, int64."""
+        return ops.count_nonzero(self, dim)
+    def median(self, dim: Int | None = None, keepdim: Bool = False):
+        """The (lower) median; with `dim`, a named tuple `(values, indices)`."""
+        return ops.median(self, dim, keepdim)
+    def quantile(self, q, dim: Int | None = None, keepdim: Bool = False, *, interpolation: str = "linear"):
+        """The q-th quantiles over `dim`."""
+        return ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+    def movedim(self, source, destination):
+        """Dims `source` moved to `destination`."""
+        return ops.movedim(self, source, destination)
+    def moveaxis(self, source, destination):
+        """As `movedim`."""
+        return ops.movedim(self, source, destination)
+    def swapaxes(self, axis0: Int, axis1: Int):
+        """As `transpose`."""
+        return ops.transpose(self, axis0, axis1)
+    def swapdims(self, dim0: Int, dim1: Int):
+        """As `transpose`."""
+        return ops.transpose(self, dim0, dim1)
+    def ravel(self):
+        """Flattened to 1-D."""
+        return ops.ravel(self)
+    def rot90(self, k: Int = 1, dims: tuple[Int, Int] = (0, 1)):
+        """Rotated by k quarter turns in the plane of `dims`."""
+        return ops.rot90(self, k, dims)
+    def fliplr(self):
+        """Reversed along dim 1."""
+        return ops.fliplr(self)
+    def flipud(self):
+        """Reversed along dim 0."""
+        return ops.flipud(self)
+    def take(self, index: Tensor):
+        """The elements at `index` of the flattened tensor."""
+        return ops.take(self, index)
+    def take_along_dim(self, indices: Tensor, dim: Int | None = None):
+        """Values at `indices` along `dim`."""
+        return ops.take_along_dim(self, indices, dim)
+    def bincount(self, weights: Tensor | None = None, minlength: Int = 0):
+        """The count (or weight sum) of each value 0, 1, ..."""
+        return ops.bincount(self, weights, minlength)
+    def unique(self, sorted: Bool = True, return_inverse: Bool = False, return_counts: Bool = False,
+               dim: Int | None = None):
+        """The distinct elements (or slices along `dim`), sorted."""
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def outer(self, vec2: Tensor):
+        """The outer product of two 1-D tensors."""
+        return ops.outer(self, vec2)
+    def ger(self, vec2: Tensor):
+        """As `outer`."""
+        return ops.outer(self, vec2)
+    def inner(self, other: Tensor):
+        """The sum of products over the last dims."""
+        return ops.inner(self, other)
+    def vdot(self, other: Tensor):
+        """The dot product of two 1-D tensors."""
+        return ops.vdot(self, other)
+    def kron(self, other: Tensor):
+        """The Kronecker product."""
+        return ops.kron(self, other)
+    def trace(self):
+        """The sum of the main diagonal of a matrix."""
+        return ops.trace(self)
+    def diagonal(self, offset: Int = 0, dim1: Int = 0, dim2: Int = 1):
+        """The diagonal of the (dim1, dim2) planes, as a last dim."""
+        return ops.diagonal(self, offset, dim1, dim2)
+    def diag(self, diagonal: Int = 0):
+        """A 1-D tensor as a diagonal matrix, or a matrix's diagonal."""
+        return ops.diag(self, diagonal)
+    def cross(self, other: Tensor, dim: Int | None = None):
+        """The cross product of 3-vectors along `dim`."""
+        return ops.cross(self, other, dim)
+    def cov(self, *, correction: Int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None):
+        """The covariance matrix of the variables in the rows."""
+        return ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+    def corrcoef(self):
+        """The correlation coefficients of the variables in the rows."""
+        return ops.corrcoef(self)
+    def histc(self, bins: Int = 100, min: Float = 0, max: Float = 0):
+        """Counts in `bins` equal bins from `min` to `max`."""
+        return ops.histc(self, bins, min, max)
+    def histogram(self, bins=100, *, range=None, weight: Tensor | None = None, density: Bool = False):
+        """The named tuple (hist, bin_edges)."""
+        return ops.histogram(self, bins, range=range, weight=weight, density=density)
+    def bitwise_and(self, other: TensorLike):
+        """Bitwise and, for integer and bool tensors."""
+        return ops.bitwise_and(self, other)
+    def bitwise_or(self, other: TensorLike):
+        """Bitwise or, for integer and bool tensors."""
+        return ops.bitwise_or(self, other)
+    def bitwise_xor(self, other: TensorLike):
+        """Bitwise exclusive or, for integer and bool tensors."""
+        return ops.bitwise_xor(self, other)
+    def bitwise_not(self):
+        """Bitwise not, for integer and bool tensors."""
+        return ops.bitwise_not(self)
+    def bitwise_left_shift(self, other: TensorLike):
+        """self << other, for integer tensors."""
+        return ops.bitwise_left_shift(self, other)
+    def bitwise_right_shift(self, other: TensorLike):
+        """self >> other, for integer tensors."""
+        return ops.bitwise_right_shift(self, other)
+    def gcd(self, other: TensorLike):
+        """The greatest common divisor, for integer tensors."""
+        return ops.gcd(self, other)
+    def lcm(self, other: TensorLike):
+        """The least common multiple, for integer tensors."""
+        return ops.lcm(self, other)
+    def tensor_split(self, indices_or_sections, dim: Int = 0):
+        """Pieces along `dim`: n nearly equal ones, or split before the indices."""
+        return ops.tensor_split(self, indices_or_sections, dim)
+    def hsplit(self, indices_or_sections):
+        """Split along dim 1 (dim 0 of a 1-D tensor)."""
+        return ops.hsplit(self, indices_or_sections)
+    def vsplit(self, indices_or_sections):
+        """Split along dim 0."""
+        return ops.vsplit(self, indices_or_sections)
+    def dsplit(self, indices_or_sections):
+        """Split along dim 2."""
+        return ops.dsplit(self, indices_or_sections)
+    def nanmedian(self, dim: Int | None = None, keepdim: Bool = False):
+        """As `median`, ignoring NaN."""
+        return ops.nanmedian(self, dim, keepdim)
+    def nanquantile(self, q, dim: Int | None = None, keepdim: Bool = False, *, interpolation: str = "linear"):
+        """As `quantile`, ignoring NaN."""
+        return ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+    def diagflat(self, offset: Int = 0):
+        """The square matrix with the flattened elements on diagonal `offset`."""
+        return ops.diagflat(self, offset)
+    def bernoulli(self, p: Float | None = None, *, generator=None):
+        """1 with probability self (or `p`), else 0 (`autograd.bernoulli`)."""
+        from .creation import bernoulli
+        return bernoulli(self, p, generator=generator)
+    def inverse(self):
+        """The inverse of a square matrix (or batch)."""
+        return ops.inverse(self)
+    def det(self):
+        """The determinant of a square matrix (or batch)."""
+        return ops.det(self)
+    def logdet(self):
+        """log det, NaN for a negative determinant."""
+        return ops.logdet(self)
+    def slogdet(self):
+        """The named tuple (sign, logabsdet) of the determinant."""
+        return ops.slogdet(self)
+    def matrix_power(self, n: Int):
+        """A square matrix (or batch) to the integer power n (`autograd.linalg.matrix_power`)."""
+        from .linalg import matrix_power
+        return matrix_power(self, n)
+    def __lshift__(self, other): return ops.bitwise_left_shift(self, other)
+    def __rshift__(self, other): return ops.bitwise_right_shift(self, other)
+    def where(self, condition: TensorLike, other: TensorLike):
+        """self where `condition` holds, `other` elsewhere (`autograd.where(condition, self, other)`)."""
+        return ops.where(condition, self, other)
+    def multinomial(self, num_samples: Int, replacement: Bool = False, *, generator=None):
+        """Category indices drawn by the weights of each row (`autograd.multinomial`)."""
+        from .creation import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
+
 
 class Device:
     """`autograd.device("cpu")`: the one device there is, so PyTorch loops' `.to(device)` runs."""

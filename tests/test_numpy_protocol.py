@@ -105,8 +105,8 @@ def test_numpy_function_on_a_tensor_gives_numpys_value_and_a_checked_gradient(na
 @pytest.mark.parametrize("call, name", [
     (lambda t: np.arccosh(t, out=np.empty((2, 2))), "arccosh"),
     (lambda t: np.add.accumulate(t), "add.accumulate"),
-    (lambda t: np.einsum("ij->i", t), "einsum"),
-    (lambda t: np.linalg.det(t), "det"),
+    (lambda t: np.linalg.eigvals(t), "eigvals"),
+    (lambda t: np.linalg.svd(t), "svd"),
     (lambda t: np.exp(t, out=np.empty((2, 2))), "exp"),
 ])
 def test_numpy_without_an_autograd_op_refuses_a_tensor_that_requires_grad(call, name):
@@ -116,7 +116,7 @@ def test_numpy_without_an_autograd_op_refuses_a_tensor_that_requires_grad(call, 
 
 def test_numpy_without_an_autograd_op_works_where_no_gradient_is_needed():
     values = np.eye(2) + 1
-    assert np.linalg.det(ag.tensor(values)) == pytest.approx(np.linalg.det(values))
+    assert np.linalg.eigvals(ag.tensor(values)) == pytest.approx(np.linalg.eigvals(values))
     with ag.no_grad():
         arctan = np.arctan(leaf(values))   # mapped, so under no_grad a plain tensor
     assert isinstance(arctan, ag.Tensor) and not arctan.requires_grad

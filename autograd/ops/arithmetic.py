@@ -3,13 +3,15 @@
 Backward formulas return gradients of the broadcast (output) shape; the engine sums them back to
 each input's shape, so no op here un-broadcasts.
 """
+import math
+
 import numpy as np
 
 from ..creation import as_array, scalar_operand
-from ..errors import DivisionByZeroError, broadcast_error
+from ..errors import DTypeError, DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
-from .elementwise import constant, floor, log, trunc
+from .elementwise import cast, constant, exp2, floating, floor, log, trunc
 
 
 def operands(x, y):
@@ -218,6 +220,69 @@ class Minimum(Primitive):
         return grad * constant(share), grad * constant(1 - share)
 
 
+class Hypot(Primitive):
+    """hypot(x, y) = sqrt(x**2 + y**2), without overflow: d/dx = x / hypot, d/dy = y / hypot."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return ctx.save_output(broadcasting_ufunc("hypot", np.hypot, x, y))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        scale = grad / ctx.output
+        return scale * x, scale * y
+
+
+class LogAddExp(Primitive):
+    """log(exp(x) + exp(y)), and logaddexp2 = log2(2**x + 2**y), computed stably: d/dx = sigmoid((x - y) ln b),
+    d/dy = sigmoid((y - x) ln b) for the base b (e, or 2 with `ln_base` ln 2)."""
+    @staticmethod
+    def forward(ctx, x, y, op, ufunc, ln_base):
+        ctx.ln_base = ln_base
+        ctx.save_for_backward(x, y)
+        return broadcasting_ufunc(op, ufunc, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .activations import sigmoid
+        x, y = ctx.saved_tensors
+        share_x = sigmoid((x - y) * ctx.ln_base)
+        return grad * share_x, grad * (1 - share_x)
+
+
+class CopySign(Primitive):
+    """|x| with the sign of y: piecewise linear in x, d/dx = copysign(x, y) / x (0 where x == 0, as PyTorch),
+    and zero gradient in y."""
+    @staticmethod
+    def forward(ctx, x, y):
+        out = broadcasting_ufunc("copysign", np.copysign, x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.slope = np.where(np.asarray(x) == 0, 0, out / x).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * constant(ctx.slope) if need_x else None), (grad * 0 if need_y else None)
+
+
+class NanExtremum(Primitive):
+    """fmax and fmin: the larger (smaller) of x and y where NaN loses to a number. The gradient goes to x
+    where x wins (ties included) or y is NaN, to y elsewhere, as PyTorch."""
+    @staticmethod
+    def forward(ctx, x, y, op, ufunc):
+        out = broadcasting_ufunc(op, ufunc, x, y)
+        x_wins = (out == x) | np.isnan(y)   # out == x is False where x is NaN
+        ctx.to_x = np.broadcast_to(x_wins, out.shape).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        to_x = constant(ctx.to_x)
+        return grad * to_x, grad * (1 - to_x)
+
+
 class Where(Primitive):
     """where(cond, x, y): the gradient goes to x where cond holds, to y elsewhere."""
     @staticmethod
@@ -318,6 +383,68 @@ def minimum(x: TensorLike, y: TensorLike) -> Tensor:
     """The smaller of x and y, elementwise with broadcasting; at ties the gradient is split evenly. As
     `torch.minimum`."""
     return Minimum.apply(*operands(x, y))
+
+
+def hypot(x: TensorLike, y: TensorLike) -> Tensor:
+    """sqrt(x**2 + y**2), elementwise with broadcasting, without overflow. As `torch.hypot`."""
+    return Hypot.apply(*operands(x, y))
+
+
+def logaddexp(x: TensorLike, y: TensorLike) -> Tensor:
+    """log(exp(x) + exp(y)), elementwise with broadcasting, computed stably. As `torch.logaddexp`."""
+    return LogAddExp.apply(*operands(x, y), op="logaddexp", ufunc=np.logaddexp, ln_base=1.0)
+
+
+def logaddexp2(x: TensorLike, y: TensorLike) -> Tensor:
+    """log2(2**x + 2**y), elementwise with broadcasting, computed stably. As `torch.logaddexp2`."""
+    return LogAddExp.apply(*operands(x, y), op="logaddexp2", ufunc=np.logaddexp2, ln_base=math.log(2))
+
+
+def copysign(x: TensorLike, y: TensorLike) -> Tensor:
+    """|x| with the sign of y (-0.0 counts as negative), elementwise with broadcasting; integers give float32.
+    As `torch.copysign`."""
+    x, y = operands(x, y)
+    if all(not isinstance(v, Tensor) or v.dtype.kind in "biu" for v in (x, y)):
+        x = _as_dtype(x, np.float32) if isinstance(x, Tensor) else float(x)
+    return CopySign.apply(x, y)
+
+
+def fmax(x: TensorLike, y: TensorLike) -> Tensor:
+    """The larger of x and y, elementwise with broadcasting, where a NaN loses to a number (NaN only if both
+    are). As `torch.fmax`."""
+    return NanExtremum.apply(*operands(x, y), op="fmax", ufunc=np.fmax)
+
+
+def fmin(x: TensorLike, y: TensorLike) -> Tensor:
+    """The smaller of x and y, elementwise with broadcasting, where a NaN loses to a number. As `torch.fmin`."""
+    return NanExtremum.apply(*operands(x, y), op="fmin", ufunc=np.fmin)
+
+
+def float_power(x: TensorLike, exponent: TensorLike) -> Tensor:
+    """x ** exponent computed in float64 whatever the dtypes, elementwise with broadcasting. As
+    `torch.float_power`."""
+    if isinstance(x, Tensor):
+        x = cast(x, np.float64)
+    if isinstance(exponent, Tensor):
+        exponent = cast(exponent, np.float64)
+    elif not isinstance(x, Tensor):
+        raise TypeError("float_power: needs a tensor as the base or the exponent")
+    return pow(x, exponent)
+
+
+def ldexp(x: TensorLike, other: TensorLike) -> Tensor:
+    """x * 2**other, elementwise with broadcasting. As `torch.ldexp`."""
+    other = floating(other) if isinstance(other, Tensor) else constant(np.asarray(other, np.float32))
+    return mul(x, exp2(other))
+
+
+def heaviside(x: Tensor, values: TensorLike) -> Tensor:
+    """The step function: 0 where x < 0, 1 where x > 0, `values` (broadcast) where x == 0; outside the graph
+    (it has no useful gradient; PyTorch has none). As `torch.heaviside`."""
+    value_data = values._data if isinstance(values, Tensor) else np.asarray(values, x.dtype)
+    if value_data.dtype != x.dtype:
+        raise DTypeError(f"heaviside: input ({x.dtype}) and values ({value_data.dtype}) must have the same dtype")
+    return constant(np.asarray(broadcasting_ufunc("heaviside", np.heaviside, x._data, value_data)).astype(x.dtype))
 
 
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:

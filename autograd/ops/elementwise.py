@@ -191,6 +191,19 @@ class Frac(Primitive):
         return grad
 
 
+class NanToNum(Primitive):
+    """NaN and the infinities replaced by numbers; the gradient passes where x was finite, and is 0 where a
+    value was replaced (PyTorch's)."""
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.finite = np.isfinite(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * constant(ctx.finite)
+
+
 class Cast(Primitive):
     """A change of dtype; the gradient is cast back to the input's dtype."""
     @staticmethod
@@ -306,6 +319,22 @@ def sign(x: Tensor) -> Tensor:
     if x.dtype.kind != "f":
         return constant(np.sign(x._data) if x.dtype != np.bool_ else x._data.copy())
     return Rounding.apply(x, func=np.sign)
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """x with NaN replaced by `nan`, +inf by `posinf` and -inf by `neginf` (by default the dtype's largest
+    and smallest finite values). Gradient 1 where x is finite, 0 where a value was replaced. As
+    `torch.nan_to_num`."""
+    if x.dtype.kind != "f":
+        return clone(x)   # integers hold no NaN or infinity
+    return NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def positive(x: Tensor) -> Tensor:
+    """x itself, as `+x`. As `torch.positive`."""
+    if x.dtype == np.bool_:
+        raise DTypeError("positive: the + operator on a bool tensor is not supported")
+    return x
 
 
 def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:

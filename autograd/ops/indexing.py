@@ -5,9 +5,11 @@ repeat, and repeated positions accumulate.
 GetItem and IndexAdd are each other's backward (so are Gather and ScatterAdd), which keeps
 higher-order gradients working through indexing.
 """
+from collections import namedtuple
+
 import numpy as np
 
-from ..errors import DTypeError, IndexRangeError, shape_error
+from ..errors import ArgumentError, DTypeError, IndexRangeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 
@@ -351,3 +353,154 @@ def index_fill(x, dim, index, value):
 def index_copy(x, dim, index, source):
     """x with its slices at `index` along `dim` replaced by `source`'s, as torch.index_copy."""
     return overwrite(x, source, IndexRegion(_index_arguments("index_copy", x, dim, index, source)))
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """x's elements at `index` as if x were 1-D (negative indices count from the end), in index's shape.
+    Gradients scatter-add back. As `torch.take`."""
+    index = integer_index("take", index)
+    flat = x.reshape(-1)
+    check_index_range("take", index.reshape(-1), flat.shape, 0, negative_ok=True)
+    return getitem(flat, (index.astype(np.int64, copy=False),))
+
+
+# -- searching and counting (integer results, outside the graph) ---------------------------------
+
+def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Tensor | None = None) -> Tensor:
+    """For each of `values`, the index where it would go in `sorted_sequence` to keep it sorted: before
+    equal elements, or after them with `right=True` (or side="right"). A 1-D sequence serves all values;
+    an N-D one has a sorted last dim per row of `values` (same leading dims). int64 (int32 with
+    `out_int32`), outside the graph. As `torch.searchsorted`."""
+    if side is not None:
+        if side not in ("left", "right") or (right and side == "left"):
+            raise ArgumentError(f"searchsorted: side must be 'left' or 'right' and agree with right={right}, "
+                                f"got {side!r}")
+        right = side == "right"
+    sequence = sorted_sequence._data
+    if sorter is not None:
+        sequence = np.take_along_axis(sequence, integer_index("searchsorted", sorter), axis=-1)
+    scalar = not isinstance(values, Tensor)
+    value_data = np.asarray(values._data if not scalar else values)
+    kind = "right" if right else "left"
+    if sequence.ndim == 1:
+        out = np.searchsorted(sequence, value_data, side=kind)
+    elif sequence.ndim == 0 or scalar or sequence.shape[:-1] != value_data.shape[:-1]:
+        raise shape_error("searchsorted", "an N-D sorted_sequence needs values with the same leading dims",
+                          sequence.shape, value_data.shape)
+    elif value_data.size == 0:
+        out = np.zeros(value_data.shape, np.int64)
+    else:   # one sorted row per row of values
+        rows = sequence.reshape(-1, sequence.shape[-1])
+        per_row = value_data.reshape(rows.shape[0], -1)
+        out = np.stack([np.searchsorted(row, v, side=kind) for row, v in zip(rows, per_row)]).reshape(value_data.shape)
+    return Tensor._make(np.asarray(out, np.int32 if out_int32 else np.int64), False, None)
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """For each element of `input`, the index of its bucket among the sorted 1-D `boundaries`: the i with
+    boundaries[i-1] < x <= boundaries[i] (with `right`, boundaries[i-1] <= x < boundaries[i]). As
+    `torch.bucketize`."""
+    if boundaries.ndim != 1:
+        raise shape_error("bucketize", "boundaries must be 1-D", boundaries.shape)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+class NotDifferentiable(Primitive):
+    """An op PyTorch has no derivative for (unique's values, bincount's weights): its result is recorded,
+    as PyTorch records it, and backward through it raises rather than dropping the gradient."""
+    @staticmethod
+    def forward(ctx, x, result, op):
+        ctx.op = op
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"the derivative for '{ctx.op}' is not implemented (as in PyTorch); compute it on "
+                           "a detached tensor if no gradient should flow through it")
+
+
+def _recorded(op, result, source):
+    """`result` (an array) as a tensor, recorded as NotDifferentiable when `source` requires grad."""
+    return NotDifferentiable.apply(source, result=result, op=op) if source.requires_grad else \
+        Tensor._make(result, False, None)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in the 1-D non-negative integer `input` (at least `minlength`
+    counts); with `weights`, their sums instead, in the weights' dtype. Outside the graph. As
+    `torch.bincount`."""
+    data = input._data
+    if data.ndim != 1 or data.dtype.kind not in "iub" or (data.size and data.min() < 0):
+        raise ArgumentError(f"bincount only supports 1-d non-negative integral inputs, got shape {data.shape}, "
+                            f"dtype {data.dtype}")
+    if weights is None:
+        return Tensor._make(np.bincount(data, minlength=minlength).astype(np.int64), False, None)
+    weight_data = weights._data
+    if weight_data.shape != data.shape:
+        raise shape_error("bincount", "weights must have the same shape as input", data.shape, weight_data.shape)
+    dtype = weight_data.dtype if weight_data.dtype.kind == "f" else np.float64
+    return _recorded("bincount", np.bincount(data, weight_data, minlength).astype(dtype), weights)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None):
+    """The distinct elements of `input` (flattened), or its distinct slices along `dim`, sorted; with
+    `return_inverse` also where each element (slice) of the input went, with `return_counts` how often
+    each occurs: a tensor, or a tuple of those. Outside the graph. As `torch.unique`."""
+    from .reduction import normalize_axes
+    data = input._data
+    axis = None if dim is None else normalize_axes("unique", dim, data.ndim)[0]
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    inverse = inverse.reshape(data.shape if axis is None else (data.shape[axis],))
+    results = [_recorded("unique", values, input)]
+    if return_inverse:
+        results.append(Tensor._make(inverse.astype(np.int64), False, None))
+    if return_counts:
+        results.append(Tensor._make(counts.astype(np.int64), False, None))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """The counts of `input`'s elements in `bins` equal bins from `min` to `max` (by default, when both are
+    0, the data's own range), in input's floating dtype; elements outside are ignored. As `torch.histc`."""
+    data = input._data
+    if data.dtype.kind != "f":
+        raise DTypeError(f"histc: needs a floating point tensor, got {data.dtype}")
+    low, high = (min, max) if (min, max) != (0, 0) or not data.size else (data.min(), data.max())
+    if low > high:
+        raise ArgumentError(f"histc: max ({high}) must be larger than or equal to min ({low})")
+    if low == high:   # as torch: a single value gets a range of width 2 around it
+        low, high = low - 1, high + 1
+    return Tensor._make(np.histogram(data, bins, range=(low, high))[0].astype(data.dtype), False, None)
+
+
+def histogram(input: Tensor, bins=100, *, range: tuple | None = None, weight: Tensor | None = None,
+              density: bool = False):
+    """The named tuple (hist, bin_edges) of `input`'s elements: `bins` equal bins over `range` (the data's
+    own by default), or the bin edges given as a 1-D tensor; `weight` weights each element, `density`
+    normalises to a density. In input's floating dtype. As `torch.histogram`."""
+    data = input._data
+    if data.dtype.kind != "f":
+        raise DTypeError(f"histogram: needs a floating point tensor, got {data.dtype}")
+    edges = bins._data if isinstance(bins, Tensor) else bins
+    hist, edges = np.histogram(data, edges, range=range, density=density,
+                               weights=None if weight is None else weight._data)
+    return HistogramResult(Tensor._make(hist.astype(data.dtype), False, None),
+                           Tensor._make(edges.astype(data.dtype), False, None))
+
+
+def unravel_index(indices, shape) -> tuple[Tensor, ...]:
+    """The coordinates, one int64 tensor per dim of `shape`, of flat `indices` into a tensor of that shape.
+    As `torch.unravel_index`."""
+    flat = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
+    if flat.dtype.kind not in "iu":
+        raise DTypeError(f"unravel_index: indices must be integers, got {flat.dtype}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    if flat.size and (flat.min() < -size or flat.max() >= size):
+        raise IndexRangeError(f"unravel_index: indices must be in [-{size}, {size}) for shape {shape}")
+    coordinates = np.unravel_index(np.where(flat < 0, flat + size, flat), shape)
+    return tuple(Tensor._make(np.asarray(c, np.int64), False, None) for c in coordinates)

@@ -1,4 +1,5 @@
-"""Joining and splitting: cat, stack, split, chunk, unbind, pad.
+"""Joining and splitting: cat, stack (and hstack, vstack, dstack, column_stack, meshgrid), split, chunk,
+unbind, pad.
 
 Split and Unbind are ops with several outputs (one node, one gradient slot per piece); their
 backward is Cat / Stack of the pieces' gradients, and Cat's and Stack's backward hand each input
@@ -95,6 +96,66 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Stack.apply(*tensors, axis=dim % ndim)
 
 
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined column-wise: along dim 1, or dim 0 for 1-D tensors (0-d ones become 1-D). As
+    `torch.hstack`."""
+    from .shape import atleast_1d
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined row-wise along dim 0, 0-d and 1-D ones first made rows (1, n). As `torch.vstack`
+    (alias `row_stack`)."""
+    from .shape import atleast_2d
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined depth-wise along dim 2, each first made at least 3-D as `atleast_3d` does. As
+    `torch.dstack`."""
+    from .shape import atleast_3d
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors as columns, joined along dim 1: 0-d and 1-D ones become columns (n, 1). As
+    `torch.column_stack`."""
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids of 1-D tensors (or one sequence of them): each output has one dim per input, and
+    output i varies along input i's dim. `indexing="xy"` swaps the first two dims (NumPy's default);
+    the default is PyTorch's, "ij". As `torch.meshgrid`."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: expects 0-d or 1-D tensors, tensor {i} has shape {t.shape}")
+    tensors = [t.reshape(-1) for t in tensors]
+    positions = grid_dims(len(tensors), indexing)
+    shape = [0] * len(tensors)
+    for t, position in zip(tensors, positions):
+        shape[position] = t.shape[0]
+    return tuple(t.reshape(tuple(-1 if d == position else 1 for d in range(len(shape)))).expand(*shape)
+                 for t, position in zip(tensors, positions))
+
+
+def grid_dims(count: int, indexing: str) -> list[int]:
+    """The dim of a meshgrid along which each of `count` inputs varies: input i along dim i, but with
+    "xy" indexing the first two swap (x along columns, y along rows)."""
+    dims = list(range(count))
+    if indexing == "xy" and count >= 2:
+        dims[0], dims[1] = 1, 0
+    return dims
+
+
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """An int is the size of each piece (the last may be smaller); a list gives the sizes."""
     (axis,) = normalize_axes("split", dim, x.ndim)
@@ -110,6 +171,50 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
             raise ArgumentError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim} "
                              f"of shape {x.shape}")
     return Split.apply(x, sizes=tuple(sizes), axis=axis)
+
+
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    """x split along `dim`: an int n gives n pieces as equal as can be (the first ones one longer), a list
+    gives the indices to split before. As `torch.tensor_split` (NumPy's `array_split`)."""
+    (axis,) = normalize_axes("tensor_split", dim, x.ndim)
+    length = x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        if indices_or_sections <= 0:
+            raise ArgumentError(f"tensor_split: the number of sections must be positive, got {indices_or_sections}")
+        size, extra = divmod(length, int(indices_or_sections))
+        sizes = [size + 1] * extra + [size] * (int(indices_or_sections) - extra)
+    else:
+        bounds = [0, *[min(max(int(i) if i >= 0 else int(i) + length, 0), length) for i in indices_or_sections],
+                  length]
+        if any(end < start for start, end in zip(bounds, bounds[1:])):
+            # indices that go backwards: the pieces x[start:end] overlap or are empty, as NumPy's
+            lead = (slice(None),) * axis
+            return tuple(getitem(x, lead + (slice(start, end),)) for start, end in zip(bounds, bounds[1:]))
+        sizes = [end - start for start, end in zip(bounds, bounds[1:])]
+    return Split.apply(x, sizes=tuple(sizes), axis=axis)
+
+
+def _split_along(op, x, sections, dim, min_ndim):
+    if x.ndim < min_ndim:
+        raise ShapeError(f"{op}: needs a tensor with at least {min_ndim} dims, got shape {x.shape}")
+    if isinstance(sections, (int, np.integer)) and x.shape[dim] % sections:
+        raise ArgumentError(f"{op}: dim {dim} of size {x.shape[dim]} cannot be split into {sections} equal parts")
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(x: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    """x split along dim 1 (dim 0 for a 1-D tensor) into equal parts or at indices. As `torch.hsplit`."""
+    return _split_along("hsplit", x, indices_or_sections, 0 if x.ndim == 1 else 1, 1)
+
+
+def vsplit(x: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    """x split along dim 0 into equal parts or at indices; needs 2 dims. As `torch.vsplit`."""
+    return _split_along("vsplit", x, indices_or_sections, 0, 2)
+
+
+def dsplit(x: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    """x split along dim 2 into equal parts or at indices; needs 3 dims. As `torch.dsplit`."""
+    return _split_along("dsplit", x, indices_or_sections, 2, 3)
 
 
 class Split(Primitive):

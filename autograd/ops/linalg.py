@@ -1,15 +1,21 @@
-"""matmul (1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul) and linear.
+"""matmul (1-D, 2-D and batched with broadcasting, as numpy.matmul / torch.matmul) and linear, then the
+products and diagonals built on einsum and indexing: outer, inner, tensordot, kron, trace, diagonal,
+diag, cross.
 
 d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadcast are summed
 back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ..broadcasting import sum_to
-from ..errors import shape_error
+from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .arithmetic import operands
+from .einsum import LETTERS, einsum
+from .elementwise import constant
 
 
 class MatMul(Primitive):
@@ -129,3 +135,304 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
                           f"({weight.shape[-1]})", x.shape, weight.shape)
     return Linear.apply(x, weight, bias)
+
+
+# -- products and diagonals built on einsum and indexing (differentiable through those) ------------
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors, (n,) x (m,) -> (n, m). As `torch.outer` (alias `ger`)."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise shape_error("outer", "expects two 1-D tensors", a.shape, b.shape)
+    return einsum("i,j->ij", *_same_dtype(a, b))
+
+
+ger = outer
+
+
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """The sum of products over the last dims of a and b (a 0-d operand multiplies): shape a.shape[:-1] +
+    b.shape[:-1]. As `torch.inner`."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise shape_error("inner", f"the last dims must match, got {a.shape[-1]} and {b.shape[-1]}", a.shape, b.shape)
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def vdot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors (real tensors: no conjugation needed). As `torch.vdot`."""
+    return dot(a, b)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """The sum of products over dims of a and b: `dims` an int (a's last `dims` with b's first `dims`) or a
+    pair of sequences (a's dims, b's dims) paired in order. The result has a's remaining dims, then b's. As
+    `torch.tensordot`."""
+    if isinstance(dims, (int, np.integer)):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise shape_error("tensordot", f"dims={dims} must be between 0 and the operands' dims", a.shape, b.shape)
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise shape_error("tensordot", f"dims {dims_a} and {dims_b} pair different numbers of dims", a.shape, b.shape)
+    dims_a = [d % a.ndim for d in dims_a] if a.ndim else dims_a
+    dims_b = [d % b.ndim for d in dims_b] if b.ndim else dims_b
+    letters = iter(LETTERS)
+    subs_a = [next(letters) for _ in range(a.ndim)]
+    subs_b = [next(letters) for _ in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):   # size 1 broadcasts, as torch
+            raise shape_error("tensordot", f"contracted dims {da} and {db} differ in size ({a.shape[da]} and "
+                              f"{b.shape[db]})", a.shape, b.shape)
+        subs_b[db] = subs_a[da]
+    output = [s for i, s in enumerate(subs_a) if i not in dims_a] + [s for i, s in enumerate(subs_b) if i not in dims_b]
+    return einsum(f"{''.join(subs_a)},{''.join(subs_b)}->{''.join(output)}", *_same_dtype(a, b))
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product: block (i, j, ...) of the result is a[i, j, ...] * b (the operands' dims
+    padded on the left with size 1 to the same count). As `torch.kron`."""
+    ndim = max(a.ndim, b.ndim)
+    a_shape, b_shape = (1,) * (ndim - a.ndim) + a.shape, (1,) * (ndim - b.ndim) + b.shape
+    interleaved_a = tuple(n for size in a_shape for n in (size, 1))
+    interleaved_b = tuple(n for size in b_shape for n in (1, size))
+    product = a.reshape(interleaved_a) * b.reshape(interleaved_b)
+    return product.reshape(tuple(m * n for m, n in zip(a_shape, b_shape)))
+
+
+def trace(x: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor. As `torch.trace`."""
+    if x.ndim != 2:
+        raise shape_error("trace", "expects a 2-D tensor (a matrix)", x.shape)
+    return diagonal(x).sum()
+
+
+class Diagonal(Primitive):
+    """The diagonal `offset` of the (axis1, axis2) planes as a last dim: a view, as PyTorch's, so writes
+    into it reach the input. Its gradient is put back on that diagonal (DiagonalEmbed)."""
+    @staticmethod
+    def forward(ctx, x, offset, axis1, axis2):
+        ctx.input_shape, ctx.plane = x.shape, (offset, axis1, axis2)
+        return diagonal_view(x, offset, axis1, axis2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalEmbed.apply(grad, shape=ctx.input_shape, plane=ctx.plane)
+
+    @staticmethod
+    def replay_view(ctx, array, index):
+        """The same view of `array`, an array of the input's shape (for writes through views)."""
+        return diagonal_view(array, *ctx.plane)
+
+
+class DiagonalEmbed(Primitive):
+    """Zeros of `shape` with x on the diagonal `plane` = (offset, axis1, axis2): Diagonal's gradient, and
+    Diagonal its own."""
+    @staticmethod
+    def forward(ctx, x, shape, plane):
+        ctx.plane = plane
+        out = np.zeros(shape, x.dtype)
+        diagonal_view(out, *plane)[...] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.plane)
+
+
+def diagonal_view(array, offset, axis1, axis2):
+    """The diagonal of `array`'s (axis1, axis2) planes, moved to the last dim, as a view that is writable
+    where `array` is (NumPy's np.diagonal gives a read-only one): strides that step both axes at once."""
+    start = [slice(None)] * array.ndim
+    start[axis2 if offset >= 0 else axis1] = slice(abs(offset), None)
+    shifted = array[tuple(start)]
+    others = [d for d in range(array.ndim) if d not in (axis1, axis2)]
+    shape = tuple(shifted.shape[d] for d in others) + (min(shifted.shape[axis1], shifted.shape[axis2]),)
+    strides = tuple(shifted.strides[d] for d in others) + (shifted.strides[axis1] + shifted.strides[axis2],)
+    return np.lib.stride_tricks.as_strided(shifted, shape, strides, writeable=shifted.flags.writeable)
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, `offset` above the main one (below if negative), as a last
+    dim; the other dims keep their order. A view, as PyTorch's; the gradient goes back onto that diagonal.
+    As `torch.diagonal`."""
+    from .shape import normalize_axes_in_order
+    if x.ndim < 2:
+        raise shape_error("diagonal", "expects a tensor with at least 2 dims", x.shape)
+    axis1, axis2 = normalize_axes_in_order("diagonal", (dim1, dim2), x.ndim)
+    return Diagonal.apply(x, int(offset), axis1, axis2)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Of a 1-D tensor, the square matrix with it on diagonal `diagonal` (0 the main one, above if positive,
+    below if negative); of a 2-D tensor, that diagonal as 1-D. As `torch.diag`."""
+    if x.ndim == 2:
+        return Diagonal.apply(x, int(diagonal), 0, 1)
+    if x.ndim != 1:
+        raise shape_error("diag", "expects a 1-D or 2-D tensor", x.shape)
+    size = x.shape[0] + abs(diagonal)
+    return DiagonalEmbed.apply(x, shape=(size, size), plane=(int(diagonal), 0, 1))
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with x's elements (flattened) on diagonal `offset`. As `torch.diagflat`."""
+    return diag(x.reshape(-1), offset)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of the 1-D x: column j is x ** (N - 1 - j), or x ** j if `increasing`; N
+    columns (len(x) by default). As `torch.vander`."""
+    from .joining import stack
+    if x.ndim != 1:
+        raise shape_error("vander", "expects a 1-D tensor", x.shape)
+    columns = x.shape[0] if N is None else N
+    if columns < 0:
+        raise ArgumentError(f"vander: N must be non-negative, got {N}")
+    powers = range(columns) if increasing else range(columns - 1, -1, -1)
+    if columns == 0:
+        return constant(np.zeros((x.shape[0], 0), x.dtype if x.dtype.kind != "b" else np.int64))
+    x = x.long() if x.dtype.kind == "b" else x
+    return stack([x ** p for p in powers], 1)
+
+
+def cross(x: Tensor, y: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along `dim` (by default the first dim of size 3, as PyTorch, whose
+    `torch.linalg.cross` takes the last), with broadcasting. As `torch.cross`."""
+    from .indexing import index_select
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise shape_error("cross", "no dim of size 3", x.shape, y.shape)
+    if not -len(shape) <= dim < len(shape) or shape[dim] != 3:
+        raise shape_error("cross", f"dim {dim} must have size 3", x.shape, y.shape)
+    x, y = x.expand(*shape), y.expand(*shape)
+    next_, after = constant(np.array([1, 2, 0])), constant(np.array([2, 0, 1]))
+    return (index_select(x, dim, next_) * index_select(y, dim, after)
+            - index_select(x, dim, after) * index_select(y, dim, next_))
+
+
+def _same_dtype(a, b):
+    """The operands of a product, promoted to one dtype (einsum wants one) by PyTorch's rules."""
+    if a.dtype == b.dtype:
+        return a, b
+    dtype = np.result_type(a.dtype, b.dtype)
+    return a.to(dtype), b.to(dtype)
+
+
+# -- inverse, determinant, solve (gradients through the inverse, as Tensor ops) -----------------------
+
+class SingularMatrixError(ValueError, RuntimeError):
+    """A matrix that an op must invert is singular (PyTorch raises torch.linalg.LinAlgError)."""
+
+
+def _check_square(op, a):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise shape_error(op, f"A must be batches of square matrices, but they are "
+                          f"{' by '.join(map(str, a.shape[-2:]))} matrices", a.shape)
+    if a.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected a floating point tensor as input, got {a.dtype}")
+
+
+def _solved(op, solve, *arrays):
+    try:
+        return solve(*arrays)
+    except np.linalg.LinAlgError:
+        raise SingularMatrixError(f"{op}: the input matrix is singular (shape {arrays[0].shape}), so it has no "
+                                  "inverse") from None
+
+
+class Inverse(Primitive):
+    """inv(A); d inv(A) = -inv(A) dA inv(A), so the gradient is -inv(A)^T grad inv(A)^T (from the output)."""
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.save_output(_solved("linalg.inv", np.linalg.inv, a))
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse_t = ctx.output.mT
+        return -(inverse_t @ grad @ inverse_t)
+
+
+class SLogDet(Primitive):
+    """(sign, log |det A|); d log|det A| / dA = inv(A)^T. The sign is piecewise constant (no gradient)."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        sign, logabsdet = np.linalg.slogdet(a)
+        sign = np.asarray(sign)
+        ctx.mark_non_differentiable(sign)
+        return sign, np.asarray(logabsdet)
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        (a,) = ctx.saved_tensors
+        return grad_logabsdet[..., None, None] * inverse(a).mT
+
+
+class Solve(Primitive):
+    """X with A X = B (B batches of matrices); grad_B = solve(A^T, grad), grad_A = -grad_B X^T."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a)
+        return ctx.save_output(_solved("linalg.solve", np.linalg.solve, a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        grad_b = Solve.apply(a.mT, grad)
+        return (-(grad_b @ ctx.output.mT) if ctx.needs_input_grad[0] else None), grad_b
+
+
+def inverse(a: Tensor) -> Tensor:
+    """The inverse of a square matrix (or of each in a batch); a singular one raises. As `torch.linalg.inv`
+    (alias `torch.inverse`)."""
+    _check_square("linalg.inv", a)
+    return Inverse.apply(a)
+
+
+def slogdet(a: Tensor):
+    """The named tuple (sign, logabsdet) of the determinant of a square matrix (or batch): det = sign *
+    exp(logabsdet), without overflow. The gradient flows through logabsdet. As `torch.linalg.slogdet`."""
+    _check_square("linalg.slogdet", a)
+    return SLogDetResult(*SLogDet.apply(a))
+
+
+def det(a: Tensor) -> Tensor:
+    """The determinant of a square matrix (or batch). Its gradient, det(A) inv(A)^T, needs A invertible.
+    As `torch.linalg.det` (alias `torch.det`)."""
+    sign, logabsdet = slogdet(a)
+    return sign * logabsdet.exp()
+
+
+def logdet(a: Tensor) -> Tensor:
+    """log det(A): NaN where the determinant is negative, -inf where it is 0. As `torch.logdet`."""
+    sign, logabsdet = slogdet(a)
+    return logabsdet + constant(np.where(sign._data < 0, np.nan, np.where(sign._data == 0, -np.inf, 0.0))
+                                .astype(logabsdet.dtype))
+
+
+def solve(a: Tensor, b: Tensor) -> Tensor:
+    """X with A X = B, for a square A (or batch) and B a matrix (or batch) or a vector (B.ndim == 1, or
+    one dim fewer than A with matching batch dims), broadcasting batch dims. As `torch.linalg.solve`."""
+    return solve_system(a, b, b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape[:-1] == a.shape[:-2]))
+
+
+def solve_system(a: Tensor, b: Tensor, b_is_vector: bool) -> Tensor:
+    """`solve` with the caller's rule for when B is a vector (PyTorch's in `solve`; NumPy 2's, only a 1-D B,
+    for np.linalg.solve on tensors)."""
+    _check_square("linalg.solve", a)
+    a, b = _same_dtype(a, b)
+    vector = b_is_vector
+    matrix = b.unsqueeze(-1) if vector else b
+    if matrix.shape[-2] != a.shape[-1]:
+        raise shape_error("linalg.solve", "A and B have incompatible sizes", a.shape, b.shape)
+    batch = np.broadcast_shapes(a.shape[:-2], matrix.shape[:-2])
+    a = a.expand(*batch, *a.shape[-2:])
+    matrix = matrix.expand(*batch, *matrix.shape[-2:])
+    out = Solve.apply(a, matrix)
+    return out.squeeze(-1) if vector else out
+
+
+SLogDetResult = namedtuple("slogdet", ["sign", "logabsdet"])

@@ -9,7 +9,7 @@ from ..broadcasting import expand
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
 from ..tensor import Dim, MaxResult, MinResult, Tensor
-from .elementwise import abs, constant, exp, sqrt
+from .elementwise import abs, clamp, constant, exp, sqrt
 
 
 def normalize_axes(op, dim, ndim):
@@ -197,6 +197,36 @@ class CumSum(Primitive):
         return flip(CumSum.apply(flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
 
 
+class CumProd(Primitive):
+    """Running products along `axis`: d out_k / d x_i is the product of x_j over j <= k, j != i. Without
+    zeros in x the gradient is the reversed running sum of grad * out, divided by x. With zeros, no
+    division: the product of the x_j before i (out_{i-1}) times S_i = grad_i + x_{i+1} S_{i+1}, a
+    recurrence run backwards along the axis. Both in Tensor ops, so differentiable again."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(x)
+        return ctx.save_output(np.cumprod(x, axis=axis) if x.ndim else x.copy())
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .joining import stack, unbind
+        from .shape import flip
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0 or x.shape[ctx.axis] == 0:
+            return grad
+        axis, out = ctx.axis, ctx.output
+        if not (x._data == 0).any():
+            return flip(CumSum.apply(flip(grad * out, axis), axis=axis), axis) / x
+        grads, xs, outs = unbind(grad, axis), unbind(x, axis), unbind(out, axis)
+        after = [grads[-1]]    # S_i, from the last position back
+        for i in range(len(xs) - 2, -1, -1):
+            after.append(grads[i] + xs[i + 1] * after[-1])
+        after.reverse()
+        before = [constant(np.ones(xs[0].shape, x.dtype)), *outs[:-1]]
+        return stack([b * a for b, a in zip(before, after)], axis)
+
+
 # -- the functions -----------------------------------------------------------------------------
 
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -211,12 +241,133 @@ def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor
 
 def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
     """Running sums along `dim` (required, as in PyTorch); integer and bool inputs sum in int64."""
+    return _running("cumsum", CumSum, x, dim, dtype)
+
+
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running products along `dim` (required, as in PyTorch); integer and bool inputs multiply in int64.
+    The gradient is exact where x holds zeros too. As `torch.cumprod`."""
+    return _running("cumprod", CumProd, x, dim, dtype)
+
+
+def _running(op, primitive, x, dim, dtype):
     if dtype is not None:
         x = x.astype(dtype)
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)
-    (axis,) = normalize_axes("cumsum", dim, x.ndim) or (0,)
-    return CumSum.apply(x, axis=axis)
+    (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
+    return primitive.apply(x, axis=axis)
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
+    """The n-th forward difference along `dim`, x[i + 1] - x[i] (for bool tensors, x[i + 1] != x[i]), after
+    joining `prepend` and `append` to x along `dim`. As `torch.diff`."""
+    from .joining import cat
+    if x.ndim == 0:
+        raise ArgumentError("diff: expects a tensor with at least one dimension, got a 0-d tensor")
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ArgumentError(f"diff: order n must be a non-negative integer, got {n!r}")
+    (axis,) = normalize_axes("diff", dim, x.ndim)
+    pieces = [t for t in (prepend, x, append) if t is not None]
+    if len(pieces) > 1:
+        x = cat([t if t.ndim else t.expand(*x.shape[:axis], 1, *x.shape[axis + 1:]) for t in pieces], axis)
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        later, earlier = x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)]
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
+    return x
+
+
+def nansum(x: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum over `dim` counting NaN as 0; no gradient reaches the NaNs. As `torch.nansum`."""
+    from .arithmetic import where
+    if x.dtype.kind == "f":
+        x = where(np.isnan(x._data), 0.0, x)
+    return sum(x, dim, keepdim, dtype=dtype)
+
+
+def nanmean(x: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean over `dim` of the elements that are not NaN (NaN where all are). As `torch.nanmean`."""
+    if x.dtype.kind != "f":
+        raise DTypeError(f"nanmean: needs a floating point tensor, got {x.dtype}")
+    counts = np.sum(~np.isnan(x._data), axis=normalize_axes("nanmean", dim, x.ndim), keepdims=keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return nansum(x, dim, keepdim, dtype=dtype) / constant(np.asarray(counts, dtype or x.dtype))
+
+
+def count_nonzero(x: Tensor, dim: Dim = None) -> Tensor:
+    """The number of nonzero elements over `dim` (all if None), int64, outside the graph. As
+    `torch.count_nonzero`."""
+    axes = normalize_axes("count_nonzero", dim, x.ndim)
+    return constant(np.asarray(np.count_nonzero(x._data, axis=axes), np.int64))
+
+
+def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None) -> Tensor:
+    """The covariance matrix of the variables in x's rows, observed in its columns (a 1-D x is one variable,
+    giving a 0-d tensor), divided by n - `correction`; `fweights` (integer counts) and `aweights` weight the
+    observations as NumPy's `cov` does. Differentiable. As `torch.cov`."""
+    from .elementwise import floating
+    from .linalg import matmul
+    if x.ndim > 2:
+        raise ArgumentError(f"cov: expects a 1-D or 2-D tensor, got shape {x.shape}")
+    rows = floating(x).reshape(1, -1) if x.ndim < 2 else floating(x)
+    observations = rows.shape[1]
+    weights = None
+    for name, w in (("fweights", fweights), ("aweights", aweights)):
+        if w is not None:
+            if w.shape != (observations,):
+                raise ArgumentError(f"cov: {name} must be 1-D with one entry per observation ({observations}), got "
+                                    f"shape {w.shape}")
+            if (w._data < 0).any():
+                raise ArgumentError(f"cov: {name} cannot be negative")
+            if name == "fweights" and w.dtype.kind not in "iu":
+                raise DTypeError(f"cov: fweights must be integers, got {w.dtype}")
+            weights = w if weights is None else weights * w
+    if weights is None:
+        centred = rows - rows.mean(1, keepdim=True)
+        norm = observations - correction
+        product = matmul(centred, centred.mT)
+    else:
+        weights = weights.to(rows.dtype)
+        total = weights.sum()
+        centred = rows - (rows * weights).sum(1, keepdim=True) / total
+        norm = total - (correction if aweights is None else correction * (weights * aweights.to(rows.dtype)).sum()
+                        / total)
+        product = matmul(centred * weights, centred.mT)
+    with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom left: inf or nan, as torch
+        covariance = product / norm
+    return covariance.reshape(()) if x.ndim < 2 else covariance
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """The Pearson correlation coefficients of the variables in x's rows, clipped to [-1, 1]. As
+    `torch.corrcoef`."""
+    from .linalg import diagonal, outer
+    covariance = cov(x)
+    if covariance.ndim == 0:
+        return covariance / covariance
+    scale = diagonal(covariance).sqrt()
+    return clamp(covariance / outer(scale, scale), -1, 1)
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """The integral of y along `dim` by the trapezoidal rule, at sample points `x` (1-D, or y's shape) or
+    spaced `dx` apart (1 by default). As `torch.trapezoid` (alias `trapz`)."""
+    from .shape import unsqueeze
+    if x is not None and dx is not None:
+        raise ArgumentError("trapezoid: give the sample points x or the spacing dx, not both")
+    (axis,) = normalize_axes("trapezoid", dim, y.ndim)
+    lead = (slice(None),) * axis
+    pairs = y[lead + (slice(1, None),)] + y[lead + (slice(None, -1),)]
+    if x is None:
+        return sum(pairs, axis) * ((1.0 if dx is None else dx) / 2)
+    spacing = diff(x, dim=-1 if x.ndim == 1 else axis)
+    if x.ndim == 1 and y.ndim > 1:
+        spacing = spacing.reshape((-1,) + (1,) * (y.ndim - axis - 1))
+    return sum(pairs * spacing, axis) / 2
+
+
+trapz = trapezoid
 
 
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:

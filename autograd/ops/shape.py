@@ -176,6 +176,23 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return expand(x, *tuple(shape))
 
 
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    """The shape that tensors of `shapes` (each a tuple or an int) broadcast to. As `torch.broadcast_shapes`."""
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError(f"broadcast_shapes: shapes {', '.join(map(str, shapes))} cannot be broadcast together "
+                         "(trailing dimensions must be equal or 1)") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (views; gradients are summed back). As
+    `torch.broadcast_tensors`."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, *shape) for t in tensors)
+
+
 class Roll(Primitive):
     """Shift elements cyclically along some axes (np.roll); backward rolls back by -shifts."""
     @staticmethod
@@ -261,6 +278,88 @@ def tile(x, dims):
     return repeat(x, (1,) * (x.ndim - len(reps)) + reps)
 
 
-def atleast_2d(x: Tensor) -> Tensor:
-    """x with leading size-1 dims added until it has at least 2 dims. As `torch.atleast_2d`."""
-    return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+def _at_least(ndim, place, tensors):
+    """atleast_nd of one tensor, or a tuple for several (or for one sequence of them), as PyTorch."""
+    several = len(tensors) != 1 or isinstance(tensors[0], (list, tuple))
+    tensors = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    results = tuple(reshape(t, place(t.shape)) if t.ndim < ndim else t for t in tensors)
+    return results if several else results[0]
+
+
+def atleast_1d(*tensors: Tensor) -> "Tensor | tuple[Tensor, ...]":
+    """A 0-d tensor as shape (1,), others as they are (one tensor, or a tuple for several). As
+    `torch.atleast_1d`."""
+    return _at_least(1, lambda shape: (1,), tensors)
+
+
+def atleast_2d(*tensors: Tensor) -> "Tensor | tuple[Tensor, ...]":
+    """Leading size-1 dims added until each tensor has at least 2 dims (one tensor, or a tuple for several).
+    As `torch.atleast_2d`."""
+    return _at_least(2, lambda shape: (1,) * (2 - len(shape)) + shape, tensors)
+
+
+def atleast_3d(*tensors: Tensor) -> "Tensor | tuple[Tensor, ...]":
+    """Tensors with at least 3 dims, as NumPy and PyTorch place them: (n,) -> (1, n, 1), (m, n) -> (m, n, 1).
+    As `torch.atleast_3d`."""
+    return _at_least(3, lambda shape: {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}[len(shape)], tensors)
+
+
+def movedim(x: Tensor, source: "int | tuple[int, ...]", destination: "int | tuple[int, ...]") -> Tensor:
+    """x with the dims `source` moved to the positions `destination`, the others keeping their order. As
+    `torch.movedim` (alias `moveaxis`)."""
+    source = normalize_axes_in_order("movedim", source, x.ndim)
+    destination = normalize_axes_in_order("movedim", destination, x.ndim)
+    if len(source) != len(destination):
+        raise ArgumentError(f"movedim: source {source} and destination {destination} name different numbers of dims")
+    rest = iter(d for d in range(x.ndim) if d not in source)
+    placed = dict(zip(destination, source))
+    return permute(x, tuple(placed[i] if i in placed else next(rest) for i in range(x.ndim)))
+
+
+moveaxis = movedim
+
+
+def normalize_axes_in_order(op, dims, ndim):
+    """dims (an int or a sequence) as non-negative axes, in the order given (not sorted)."""
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    axes = [normalize_axes(op, d, ndim)[0] if ndim else 0 for d in dims]
+    if len(set(axes)) != len(axes):
+        raise ArgumentError(f"{op}: dims {dims} name an axis twice")
+    return tuple(axes)
+
+
+def ravel(x: Tensor) -> Tensor:
+    """x flattened to 1-D. As `torch.ravel`."""
+    return reshape(x, -1)
+
+
+def rot90(x: Tensor, k: int = 1, dims: "tuple[int, int]" = (0, 1)) -> Tensor:
+    """x rotated by k quarter turns in the plane of `dims`, from the first towards the second. As
+    `torch.rot90`."""
+    if len(dims) != 2 or x.ndim < 2:
+        raise ArgumentError(f"rot90: needs two dims of a tensor with at least 2 dims, got dims {tuple(dims)} for "
+                            f"shape {x.shape}")
+    first, second = normalize_axes_in_order("rot90", dims, x.ndim)
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(x, (first, second))
+    return transpose(flip(x, second if k == 1 else first), first, second)
+
+
+def fliplr(x: Tensor) -> Tensor:
+    """x reversed along dim 1 (left to right); needs at least 2 dims. As `torch.fliplr`."""
+    if x.ndim < 2:
+        raise ArgumentError(f"fliplr: needs a tensor with at least 2 dims, got shape {x.shape}")
+    return flip(x, 1)
+
+
+def flipud(x: Tensor) -> Tensor:
+    """x reversed along dim 0 (up to down); needs at least 1 dim. As `torch.flipud`."""
+    if x.ndim < 1:
+        raise ArgumentError("flipud: needs a tensor with at least 1 dim, got a 0-d tensor")
+    return flip(x, 0)
+
+
+swapdims = transpose

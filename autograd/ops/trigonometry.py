@@ -1,11 +1,13 @@
 """Trigonometric and hyperbolic functions (radians), each backward right under its forward:
-sin, cos, tan and their inverses, atan2, and sinh, cosh and the inverse hyperbolic functions
-(tanh, the activation, lives in elementwise.py)."""
+sin, cos, tan and their inverses, atan2, sinh, cosh and the inverse hyperbolic functions (tanh, the
+activation, lives in elementwise.py), sinc, and the conversions between degrees and radians."""
+import math
+
 import numpy as np
 
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
-from .arithmetic import broadcasting_ufunc, operands
+from .arithmetic import broadcasting_ufunc, operands, where
 from .elementwise import floating, rsqrt
 
 
@@ -117,6 +119,30 @@ def atan2(y: TensorLike, x: TensorLike) -> Tensor:
     number. As `torch.atan2` (alias `arctan2`)."""
     y, x = operands(y, x)
     return Atan2.apply(floating(y) if isinstance(y, Tensor) else y, floating(x) if isinstance(x, Tensor) else x)
+
+
+def sinc(x: Tensor) -> Tensor:
+    """The normalised sinc, sin(pi x) / (pi x), and 1 at 0, elementwise. As `torch.sinc`."""
+    return Trigonometric.apply(floating(x), func=np.sinc, derivative=_sinc_derivative)
+
+
+def _sinc_derivative(t):
+    """(cos(pi t) - sinc(t)) / t, and 0 at 0 (where sinc is flat); as PyTorch's, its own derivative at 0 is
+    taken as 0 too."""
+    zero = t._data == 0
+    safe = where(zero, 1.0, t) if zero.any() else t
+    slope = (cos(safe * math.pi) - sinc(safe)) / safe
+    return where(zero, 0.0, slope) if zero.any() else slope
+
+
+def deg2rad(x: Tensor) -> Tensor:
+    """Degrees converted to radians, elementwise. As `torch.deg2rad` (NumPy's `radians`)."""
+    return floating(x) * (math.pi / 180)
+
+
+def rad2deg(x: Tensor) -> Tensor:
+    """Radians converted to degrees, elementwise. As `torch.rad2deg` (NumPy's `degrees`)."""
+    return floating(x) * (180 / math.pi)
 
 
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2 = asin, acos, atan, asinh, acosh, atanh, atan2
