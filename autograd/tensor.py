@@ -637,10 +637,13 @@ class Tensor:
     def __le__(self, other): return ops.le(self, other)
     def __gt__(self, other): return ops.gt(self, other)
     def __ge__(self, other): return ops.ge(self, other)
-    def __and__(self, other): return ops.logical_and(self, other)
-    def __or__(self, other): return ops.logical_or(self, other)
-    def __xor__(self, other): return ops.logical_xor(self, other)
-    def __invert__(self): return ops.logical_not(self)
+    def __and__(self, other): return ops.bitwise_and(self, other)
+    def __rand__(self, other): return ops.bitwise_and(other, self)
+    def __or__(self, other): return ops.bitwise_or(self, other)
+    def __ror__(self, other): return ops.bitwise_or(other, self)
+    def __xor__(self, other): return ops.bitwise_xor(self, other)
+    def __rxor__(self, other): return ops.bitwise_xor(other, self)
+    def __invert__(self): return ops.bitwise_not(self)
     def __getitem__(self, index): return ops.getitem(self, index)
 
     # -- arithmetic and elementwise ------------------------------------------------------------
