@@ -17,6 +17,8 @@ from autograd import Tensor
 
 __all__ = [
     "relu", "relu_", "leaky_relu", "leaky_relu_", "elu_", "prelu", "gelu", "sigmoid", "tanh", "silu", "elu", "softplus", "logsigmoid",
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "selu", "celu", "mish", "softsign", "tanhshrink", "softshrink",
+    "hardshrink", "threshold", "softmin", "dropout1d", "dropout2d", "dropout3d",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "linear", "conv2d", "max_pool2d", "avg_pool2d",
     "conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
@@ -164,6 +166,97 @@ def softplus(input, beta=1.0, threshold=20.0):
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), elementwise, without overflow. As `torch.nn.functional.logsigmoid`."""
     return -ag.softplus(-input)
+
+
+def _maybe_inplace(op, function, input, inplace, *args):
+    """`function(input, *args)`, written into `input` with `inplace` (the `op_` form)."""
+    if inplace:
+        return ag.apply_inplace(input, op, function, *args)
+    return function(input, *args)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped to [min_val, max_val] (gradient 0 outside the open interval, as PyTorch). As
+    `torch.nn.functional.hardtanh`."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return _maybe_inplace("hardtanh_", _hardtanh, input, inplace, min_val, max_val)
+
+
+def _hardtanh(input, min_val, max_val):
+    inside = (input.numpy() > min_val) & (input.numpy() < max_val)
+    return ag.where(inside, input, ag.clamp(input.detach(), min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6). As `torch.nn.functional.relu6`."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid. As `torch.nn.functional.hardsigmoid`."""
+    return _maybe_inplace("hardsigmoid_", lambda x: _hardtanh(x + 3.0, 0.0, 6.0) * (1 / 6), input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6 (MobileNetV3's activation). As `torch.nn.functional.hardswish`."""
+    return _maybe_inplace("hardswish_", lambda x: x * hardsigmoid(x), input, inplace)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with SELU's fixed constants (self-normalising networks). As
+    `torch.nn.functional.selu`."""
+    return _maybe_inplace("selu_", lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE, input, inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). As `torch.nn.functional.celu`."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0")
+    return _maybe_inplace("celu_", lambda x: ag.relu(x) + ag.expm1(ag.clamp(x, max=0) * (1 / alpha)) * alpha,
+                          input, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x)). As `torch.nn.functional.mish`."""
+    return _maybe_inplace("mish_", lambda x: x * ag.tanh(ag.softplus(x)), input, inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|). As `torch.nn.functional.softsign`."""
+    return input / (ag.abs(input) + 1)
+
+
+def tanhshrink(input):
+    """x - tanh(x). As `torch.nn.functional.tanhshrink`."""
+    return input - ag.tanh(input)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between. As `torch.nn.functional.softshrink`."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be at least 0, got {lambd}")
+    data = input.numpy()
+    return ag.where(data > lambd, input - lambd, ag.where(data < -lambd, input + lambd, input * 0))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0. As `torch.nn.functional.hardshrink`."""
+    return ag.where(np.abs(input.numpy()) > lambd, input, input * 0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else `value`. As `torch.nn.functional.threshold`."""
+    return _maybe_inplace("threshold_", lambda x: ag.where(x.numpy() > threshold, x, ag.zeros_like(x) + value),
+                          input, inplace)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along `dim`. As `torch.nn.functional.softmin`."""
+    return softmax(-input, dim, _stacklevel + 1, dtype)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -599,6 +692,40 @@ def _linear_weights(size, out, scale, align_corners, dtype):
     np.add.at(matrix, (np.arange(out), first), 1 - weight)
     np.add.at(matrix, (np.arange(out), second), weight)
     return matrix
+
+
+def _feature_dropout(op, input, p, training, inplace, feature_dims):
+    """Dropout of whole channels: one draw per (sample, channel), over the `feature_dims` trailing
+    dims (1 for dropout1d, 2 for dropout2d, 3 for dropout3d); an unbatched input has one dim fewer."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (feature_dims + 1, feature_dims + 2):
+        raise ag.ShapeError(f"{op}: expects a {feature_dims + 1}-D (unbatched) or {feature_dims + 2}-D (batched) "
+                            f"input, got shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    mask_shape = input.shape[:input.ndim - feature_dims] + (1,) * feature_dims
+    keep = ag.rand(mask_shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
+    factor = keep * np.asarray(0 if p == 1 else 1 / (1 - p), input.dtype)
+    return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) (or (C, L)) with probability p, scaling the rest by 1/(1-p).
+    As `torch.nn.functional.dropout1d`."""
+    return _feature_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) (or (C, H, W)) with probability p. As
+    `torch.nn.functional.dropout2d`."""
+    return _feature_dropout("dropout2d", input, p, training, inplace, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) with probability p. As
+    `torch.nn.functional.dropout3d`."""
+    return _feature_dropout("dropout3d", input, p, training, inplace, 3)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -1,9 +1,11 @@
 """The layer, activation and loss modules (all re-exported by `nn`)."""
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import (CELU, ELU, GELU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+                         LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softmin, Softplus, Softshrink,
+                         Softsign, Tanh, Tanhshrink, Threshold)
 from .attention import MultiheadAttention
 from .conv import Conv2d
 from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, Maxout
@@ -21,6 +23,8 @@ __all__ = [
     "Identity", "Linear", "Maxout", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Unflatten", "Dropout",
     "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "PReLU", "GELU", "Sigmoid", "Tanh", "SiLU", "ELU", "Softplus", "Softmax", "LogSoftmax",
+    "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "SELU", "CELU", "Mish", "Threshold", "Softsign", "Tanhshrink",
+    "LogSigmoid", "Softshrink", "Hardshrink", "Softmin", "Dropout1d", "Dropout2d", "Dropout3d",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
     "HingeLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "Conv1d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",

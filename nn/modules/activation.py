@@ -159,3 +159,148 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val] (written into the input with `inplace`). As `torch.nn.Hardtanh`."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace(self.inplace, ", ")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6) (written into the input with `inplace`). As `torch.nn.ReLU6`."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class _InplaceActivation(Module):
+    """An elementwise activation `function(input, inplace)` with PyTorch's `inplace` flag and repr."""
+    function = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self).function(input, inplace=self.inplace)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class Hardsigmoid(_InplaceActivation):
+    """relu6(x + 3) / 6. As `torch.nn.Hardsigmoid`."""
+    function = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_InplaceActivation):
+    """x * relu6(x + 3) / 6. As `torch.nn.Hardswish`."""
+    function = staticmethod(F.hardswish)
+
+
+class SELU(_InplaceActivation):
+    """scale * elu(x, alpha) with SELU's constants. As `torch.nn.SELU`."""
+    function = staticmethod(F.selu)
+
+
+class Mish(_InplaceActivation):
+    """x * tanh(softplus(x)). As `torch.nn.Mish`."""
+    function = staticmethod(F.mish)
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). As `torch.nn.CELU`."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + _inplace(self.inplace, ", ")
+
+
+class Threshold(Module):
+    """x where x > threshold, else value. As `torch.nn.Threshold`."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + _inplace(self.inplace, ", ")
+
+
+class Softsign(Module):
+    """x / (1 + |x|). As `torch.nn.Softsign`."""
+
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x). As `torch.nn.Tanhshrink`."""
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)). As `torch.nn.LogSigmoid`."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Softshrink(Module):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between. As `torch.nn.Softshrink`."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    """x where |x| > lambd, else 0. As `torch.nn.Hardshrink`."""
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+
+class Softmin(Module):
+    """softmax(-x) along `dim`. As `torch.nn.Softmin`."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

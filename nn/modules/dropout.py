@@ -18,3 +18,26 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class _FeatureDropout(Dropout):
+    """Dropout of whole channels (`function` is F.dropout1d, 2d or 3d)."""
+    function = None
+
+    def forward(self, input):
+        return type(self).function(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_FeatureDropout):
+    """Zero whole channels of (N, C, L) inputs in training. As `torch.nn.Dropout1d`."""
+    function = staticmethod(F.dropout1d)
+
+
+class Dropout2d(_FeatureDropout):
+    """Zero whole channels of (N, C, H, W) inputs in training. As `torch.nn.Dropout2d`."""
+    function = staticmethod(F.dropout2d)
+
+
+class Dropout3d(_FeatureDropout):
+    """Zero whole channels of (N, C, D, H, W) inputs in training. As `torch.nn.Dropout3d`."""
+    function = staticmethod(F.dropout3d)
