@@ -400,3 +400,49 @@ def test_scatter_and_index_ops_name_the_op_and_the_shapes_at_fault():
         x.index_fill(0, ag.tensor([0.5]), 1.0)
     one_hot = ag.zeros(3, 4).scatter_(1, ag.tensor([[2], [0], [3]]), 1.0)
     np.testing.assert_array_equal(one_hot.numpy(), np.eye(4)[[2, 0, 3]])
+
+
+# -- random programs of in-place writes, views and ordinary ops, run on both --------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+STEPS = {
+    "add_ w": lambda t, y, w: y.add_(w),
+    "mul_ w": lambda t, y, w: y.mul_(w),
+    "tanh_": lambda t, y, w: y.tanh_(),
+    "sigmoid_": lambda t, y, w: y.sigmoid_(),
+    "out of place": lambda t, y, w: y * w + 1,
+    "row setitem": lambda t, y, w: _set(y, (1,), w[0] * 2),
+    "column setitem": lambda t, y, w: _set(y, (slice(None), 2), w[:, 1]),
+    "mask setitem": lambda t, y, w: _set(y, (w > 0.5,), 0.25),
+    "through a row view": lambda t, y, w: (y[0].mul_(w[2]), y)[1],
+    "through a transposed view": lambda t, y, w: (y.t()[1:].add_(w.t()[1:]), y)[1],
+    "clamp_": lambda t, y, w: y.clamp_(-0.5, 0.7),
+}
+
+
+def _set(y, index, value):
+    y[index] = value
+    return y
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=6))
+def test_random_programs_of_in_place_ops_and_views_match_torch(steps):
+    """Either both give the same values and gradients, or both refuse (a value saved for backward
+    was overwritten: tanh_ then mul_, say)."""
+    def program(t, x, w, r):
+        y = x * 1.0
+        for name in steps:
+            y = STEPS[name](t, y, w)
+        return y
+    x, w = torch.tensor(X, requires_grad=True), torch.tensor(W, requires_grad=True)
+    try:
+        program(torch, x, w, None).sum().backward()
+    except RuntimeError as refusal:
+        assert "modified by an inplace operation" in str(refusal)
+        x, w = ag.tensor(X, requires_grad=True), ag.tensor(W, requires_grad=True)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            program(ag, x, w, None).sum().backward()
+        return
+    assert_same_as_torch(program)
