@@ -615,6 +615,109 @@ class Tensor:
         """`frac`, in place; returns it."""
         return inplace.apply_inplace(self, "frac_", ops.frac)
 
+    def asin_(self) -> Tensor:
+        """`asin`, in place; returns it."""
+        return inplace.apply_inplace(self, "asin_", ops.asin)
+
+    def acos_(self) -> Tensor:
+        """`acos`, in place; returns it."""
+        return inplace.apply_inplace(self, "acos_", ops.acos)
+
+    def atan_(self) -> Tensor:
+        """`atan`, in place; returns it."""
+        return inplace.apply_inplace(self, "atan_", ops.atan)
+
+    def sinh_(self) -> Tensor:
+        """`sinh`, in place; returns it."""
+        return inplace.apply_inplace(self, "sinh_", ops.sinh)
+
+    def cosh_(self) -> Tensor:
+        """`cosh`, in place; returns it."""
+        return inplace.apply_inplace(self, "cosh_", ops.cosh)
+
+    def asinh_(self) -> Tensor:
+        """`asinh`, in place; returns it."""
+        return inplace.apply_inplace(self, "asinh_", ops.asinh)
+
+    def acosh_(self) -> Tensor:
+        """`acosh`, in place; returns it."""
+        return inplace.apply_inplace(self, "acosh_", ops.acosh)
+
+    def atanh_(self) -> Tensor:
+        """`atanh`, in place; returns it."""
+        return inplace.apply_inplace(self, "atanh_", ops.atanh)
+
+    def log2_(self) -> Tensor:
+        """`log2`, in place; returns it."""
+        return inplace.apply_inplace(self, "log2_", ops.log2)
+
+    def log10_(self) -> Tensor:
+        """`log10`, in place; returns it."""
+        return inplace.apply_inplace(self, "log10_", ops.log10)
+
+    def exp2_(self) -> Tensor:
+        """`exp2`, in place; returns it."""
+        return inplace.apply_inplace(self, "exp2_", ops.exp2)
+
+    def erf_(self) -> Tensor:
+        """`erf`, in place; returns it."""
+        return inplace.apply_inplace(self, "erf_", ops.erf)
+
+    def deg2rad_(self) -> Tensor:
+        """`deg2rad`, in place; returns it."""
+        return inplace.apply_inplace(self, "deg2rad_", ops.deg2rad)
+
+    def rad2deg_(self) -> Tensor:
+        """`rad2deg`, in place; returns it."""
+        return inplace.apply_inplace(self, "rad2deg_", ops.rad2deg)
+
+    def sinc_(self) -> Tensor:
+        """`sinc`, in place; returns it."""
+        return inplace.apply_inplace(self, "sinc_", ops.sinc)
+
+    def fmod_(self, other: TensorLike) -> Tensor:
+        """`fmod`, in place; returns it."""
+        return inplace.apply_inplace(self, "fmod_", ops.fmod, other)
+
+    def remainder_(self, other: TensorLike) -> Tensor:
+        """`remainder`, in place; returns it."""
+        return inplace.apply_inplace(self, "remainder_", ops.remainder, other)
+
+    def floor_divide_(self, other: TensorLike) -> Tensor:
+        """`floor_divide`, in place; returns it."""
+        return inplace.apply_inplace(self, "floor_divide_", ops.floor_divide, other)
+
+    def hypot_(self, other: TensorLike) -> Tensor:
+        """`hypot`, in place; returns it."""
+        return inplace.apply_inplace(self, "hypot_", ops.hypot, other)
+
+    def atan2_(self, other: TensorLike) -> Tensor:
+        """`atan2`, in place; returns it."""
+        return inplace.apply_inplace(self, "atan2_", ops.atan2, other)
+
+    def copysign_(self, other: TensorLike) -> Tensor:
+        """`copysign`, in place; returns it."""
+        return inplace.apply_inplace(self, "copysign_", ops.copysign, other)
+
+    def float_power_(self, exponent: TensorLike) -> Tensor:
+        """`float_power`, in place; returns it."""
+        return inplace.apply_inplace(self, "float_power_", ops.float_power, exponent)
+
+    def nan_to_num_(self, nan: Float = 0.0, posinf: Float | None = None, neginf: Float | None = None) -> Tensor:
+        """`nan_to_num`, in place; returns it."""
+        return inplace.apply_inplace(self, "nan_to_num_", ops.nan_to_num, nan, posinf, neginf)
+
+    def bernoulli_(self, p: "Float | Tensor" = 0.5, generator=None) -> Tensor:
+        """Fill with 1 (probability `p`, a number or a tensor of probabilities) or 0, in place."""
+        from .creation import _generator
+        probability = p._data if isinstance(p, Tensor) else p
+        return self.copy_(_generator(generator).random(self.shape) < probability)
+
+    def exponential_(self, lambd: Float = 1.0, generator=None) -> Tensor:
+        """Fill with samples from the exponential distribution of rate `lambd`, in place."""
+        from .creation import _generator
+        return self.copy_(_generator(generator).exponential(1 / lambd, self.shape))
+
     # -- operators -----------------------------------------------------------------------------
     def __add__(self, other): return ops.add(self, other)
     def __radd__(self, other): return ops.add(other, self)

@@ -446,3 +446,23 @@ def test_random_programs_of_in_place_ops_and_views_match_torch(steps):
             program(ag, x, w, None).sum().backward()
         return
     assert_same_as_torch(program)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("asin_", ()), ("atan_", ()), ("sinh_", ()), ("log2_", ()), ("exp2_", ()), ("erf_", ()), ("deg2rad_", ()),
+    ("fmod_", (0.3,)), ("remainder_", (0.3,)), ("hypot_", ("w",)), ("atan2_", ("w",)), ("copysign_", ("w",)),
+    ("nan_to_num_", ()), ("float_power_", (2.0,))])
+def test_more_in_place_methods_match_their_torch_counterparts(name, args):
+    def program(t, x, w, r):
+        y = x * 0.5
+        getattr(y, name)(*(w if a == "w" else a for a in args))
+        return y
+    assert_same_as_torch(program)
+
+
+def test_random_in_place_fills_draw_from_their_distributions():
+    ag.manual_seed(0)
+    coins = ag.zeros(10000).bernoulli_(0.3)
+    assert set(np.unique(coins.numpy())) == {0.0, 1.0} and abs(coins.numpy().mean() - 0.3) < 0.02
+    waits = ag.zeros(10000, dtype=ag.float64).exponential_(2.0)
+    assert waits.numpy().min() >= 0 and abs(waits.numpy().mean() - 0.5) < 0.02
