@@ -466,3 +466,37 @@ def test_random_in_place_fills_draw_from_their_distributions():
     assert set(np.unique(coins.numpy())) == {0.0, 1.0} and abs(coins.numpy().mean() - 0.3) < 0.02
     waits = ag.zeros(10000, dtype=ag.float64).exponential_(2.0)
     assert waits.numpy().min() >= 0 and abs(waits.numpy().mean() - 0.5) < 0.02
+
+
+def test_augmented_assignment_to_an_indexed_region_matches_torch():
+    def program(t, x, w, r):
+        y = x * 2
+        y[1:] += w[1:]             # a view: written through, then set back onto itself
+        y[[0, 2], 1] *= r[:2]      # advanced: a copy, changed, then written back
+        y[:, 0] -= 1.0
+        return y
+    assert_same_as_torch(program)
+
+
+def test_a_resnet_block_with_inplace_relu_and_residual_add_matches_torch():
+    """PyTorch's BasicBlock: conv-bn-relu(inplace)-conv-bn, `out += identity`, relu(inplace)."""
+    rng = np.random.default_rng(1)
+    images = rng.normal(size=(2, 4, 6, 6))
+    weights = [rng.normal(size=(4, 4, 3, 3)) * 0.2 for _ in range(2)]
+    grads = []
+    for t, m in ((ag, nn), (torch, torch.nn)):
+        convs = [m.Conv2d(4, 4, 3, padding=1, bias=False).double() for _ in range(2)]
+        norms = [m.BatchNorm2d(4).double() for _ in range(2)]
+        relu = m.ReLU(inplace=True)
+        with t.no_grad():
+            for conv, w in zip(convs, weights):
+                conv.weight.copy_(t.tensor(w))
+        x = t.tensor(images, requires_grad=True)
+        out = relu(norms[0](convs[0](x)))
+        out = norms[1](convs[1](out))
+        out += x
+        out = relu(out)
+        (out * t.tensor(images)).sum().backward()
+        grads.append([x.grad.numpy()] + [conv.weight.grad.numpy() for conv in convs])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
