@@ -50,7 +50,7 @@ def counter_of(tensor):
 
 
 def track_view(ctx, view, source, outputs):
-    """Called by Function.apply for a view op (one whose class has `view`): each output that shares
+    """Called by Function.apply for a view op (one whose class has `replay_view`): each output that shares
     memory with `source` shares its version counter and remembers its base and how it was made from
     it, so that writing into it reaches the base."""
     source_data = source._data
@@ -66,8 +66,12 @@ def track_view(ctx, view, source, outputs):
         else:
             out._base, out._view_steps = source._base, source._view_steps + (step,)
         if grad_mode._state.grad_enabled:
-            # The base keeps its views (weakly), to give them its new history after a write.
-            out._base.__dict__.setdefault("_views", []).append(weakref.ref(out))
+            # The base keeps its views (weakly: a dead view leaves the set), to give them its new history
+            # after a write.
+            views = out._base.__dict__.get("_views")
+            if views is None:
+                views = out._base._views = weakref.WeakSet()
+            views.add(out)
         else:
             out._view_made_without_grad = True
         if len(outputs) > 1:
@@ -113,7 +117,8 @@ def _check_writable(op, tensor):
     if grad_mode._state.grad_enabled:
         if tensor.requires_grad and tensor.grad_fn is None:
             raise RuntimeError(
-                f"{op}: in-place operation on a leaf tensor that requires grad (shape {tensor.shape}); do it under `with autograd.no_grad():` (as optimizers do), or on a copy (.clone())")
+                f"{op}: in-place operation on a leaf tensor that requires grad (shape {tensor.shape}); do it "
+                "under `with autograd.no_grad():` (as optimizers do), or on a copy (.clone())")
         base = tensor._base
         if base is not None and base.requires_grad and base.grad_fn is None:
             raise RuntimeError(
@@ -252,12 +257,9 @@ def _refresh_views(base, written=None):
     view `written` into) becomes its region of the new base: their values changed with it, so must
     their gradients' path (PyTorch regenerates a view's grad_fn the same way)."""
     from .ops.indexing import region_of
-    live = [ref for ref in base.__dict__.get("_views", ()) if ref() is not None]
-    views = [ref() for ref in live]
+    views = list(base.__dict__.get("_views", ()))
     if written is not None and not any(view is written for view in views):
         views.append(written)
     for view in views:
         as_view = region_of(base, ViewRegion(view._view_steps))
         view.grad_fn, view.requires_grad, view.output_nr = as_view.grad_fn, as_view.requires_grad, 0
-    if live or "_views" in base.__dict__:
-        base._views = live

@@ -500,3 +500,10 @@ def test_a_resnet_block_with_inplace_relu_and_residual_add_matches_torch():
         grads.append([x.grad.numpy()] + [conv.weight.grad.numpy() for conv in convs])
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_a_base_does_not_keep_its_dead_views():
+    weight = ag.tensor(W, requires_grad=True)
+    for _ in range(50):
+        (weight.t() * 2).sum()          # a view of the weight each step, dropped at once
+    assert len(weight._views) <= 1
