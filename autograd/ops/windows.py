@@ -115,18 +115,25 @@ def _zero_off_image(planes, r0, r1, c0, c1):
         planes[:, :, r0:r1, c1:] = 0
 
 
+def _channels_contiguous(by_channel):
+    """Whether each channel of a (C, N, H, W) array is one contiguous block (a batch slice of a
+    channel-major array is, with the channels further apart)."""
+    return by_channel[:1].flags.c_contiguous
+
+
 def im2col(x, kernel, stride, padding, dilation, out_hw):
     """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
     holds input channel c at kernel offset (i, j) for every output position. Padding is never
     materialised: each offset copies the part of the image it sees and zeroes the border. For a
-    channel-major input of a same-size convolution each offset is one long flat copy."""
+    channel-major input (or a batch slice of one) of a same-size convolution each offset is one
+    long flat copy per channel."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
     by_channel = x.transpose(1, 0, 2, 3)
     shifts = _flat_shifts(x.shape, kernel, stride, padding, dilation, out_hw)
-    if shifts is not None and by_channel.flags.c_contiguous:
+    if shifts is not None and _channels_contiguous(by_channel):
         size = n * h * w
-        flat = by_channel.reshape(c, size)
+        flat = by_channel.reshape(c, size)   # a view
         cols = workspace.empty((c, kh, kw, size), x.dtype)
         for i, j, shift, r0, r1, c0, c1 in shifts:
             dst = cols[:, i, j]
@@ -150,18 +157,21 @@ def im2col(x, kernel, stride, padding, dilation, out_hw):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False):
+def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False, out=None):
     """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
-    an (N, C, H, W) view of a (C, N, H, W) array. consume=True allows zeroing parts of `cols`
-    (a scratch array of the caller's), which lets a same-size convolution add each offset back
-    as one long flat slice."""
+    an (N, C, H, W) view of a (C, N, H, W) array: `out` when given (its contents are replaced),
+    else a new one. consume=True allows zeroing parts of `cols` (a scratch array of the
+    caller's), which lets a same-size convolution add each offset back as one long flat slice."""
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    if out is None:
+        out = workspace.empty((c, n, h, w), cols.dtype)
     shifts = _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw) if consume else None
-    if shifts is not None:
+    if shifts is not None and _channels_contiguous(out):
         size = n * h * w
         cols = cols.reshape(c, kh, kw, size)
-        out = workspace.empty((c, size), cols.dtype)
+        image = out
+        out = out.reshape(c, size)   # a view
         unshifted = [s for s in shifts if s[2] == 0 and s[3:] == (0, h, 0, w)]
         if unshifted:  # an offset that covers every position: copy it rather than zero and add
             i, j = unshifted[0][:2]
@@ -176,9 +186,9 @@ def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume
                 continue
             _zero_off_image(src.reshape(c, n, h, w), r0, r1, c0, c1)   # what would wrap around
             out[:, lo + shift:hi + shift] += src[:, lo:hi]
-        return out.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+        return image.transpose(1, 0, 2, 3)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
-    out = workspace.zeros((c, n, h, w), cols.dtype)
+    out.fill(0)
     for i in range(kh):
         r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
         for j in range(kw):
@@ -193,10 +203,11 @@ def columns(x, geometry):
     return im2col(x, kernel, stride, padding, dilation, out_hw)
 
 
-def fold_columns(cols, input_shape, geometry, consume=False):
-    """col2im of cols into an image of input_shape for this geometry."""
+def fold_columns(cols, input_shape, geometry, consume=False, out=None):
+    """col2im of cols into an image of input_shape for this geometry (into `out`, a (C, N, H, W)
+    array, when given)."""
     kernel, stride, padding, dilation, out_hw, _ = geometry
-    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume)
+    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume, out)
 
 
 # -- unfold and fold (torch.nn.functional's, on the same im2col/col2im) ----------------------------
