@@ -29,7 +29,7 @@ class Workspace:
     recently used shapes are dropped first).
     """
     min_bytes = 1 << 18
-    per_shape = 3
+    per_shape = 8
     max_bytes = 256 << 20
 
     def __init__(self):
@@ -67,6 +67,14 @@ class Workspace:
                 (old_shape, old_dtype), dropped = pool.popitem(last=False)
                 self._local.bytes -= len(dropped) * int(np.prod(old_shape, dtype=np.int64)) * old_dtype.itemsize
         return array
+
+    def empty_like(self, x):
+        """As `empty`, for an array of x's shape and dtype laid out in memory in x's axis order (a
+        channel-major (N, C, H, W) view gets a channel-major one), as np.empty_like does."""
+        order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
+        if order == list(range(x.ndim)):
+            return self.empty(x.shape, x.dtype)
+        return self.empty([x.shape[axis] for axis in order], x.dtype).transpose(np.argsort(order))
 
     def zeros(self, shape, dtype):
         """As `empty`, filled with zeros."""
