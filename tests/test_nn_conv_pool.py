@@ -67,32 +67,34 @@ def _slices(x_shape, w_shape, out):
     return len(_batches(x_shape[0], x_shape[1] * w_shape[2] * w_shape[3], out.shape[2] * out.shape[3], 8))
 
 
-@pytest.mark.parametrize("size, kwargs", [(24, dict(padding=1)), (48, dict(stride=2, padding=(1, 0), groups=2)),
-                                          (24, dict(padding="same", dilation=2))])
+@pytest.mark.parametrize("size, kwargs", [(40, dict(padding=1)), (80, dict(stride=2, padding=(1, 0), groups=2)),
+                                          (40, dict(padding="same", dilation=2))])
 def test_convolution_of_a_batch_too_big_for_one_cache_slice_matches_torch(size, kwargs, rng):
     # 5 images whose column matrices do not fit in one slice: conv2d and its gradient ops work
-    # through the batch in slices of unequal sizes (2 images, then 3)
+    # through the batch in slices of unequal sizes (1, 2 and 2 images). The input is a 1x1 conv's
+    # channel-major output, which same-size convolutions read with flat shifts.
     torch = pytest.importorskip("torch")
-    x, w, b = rng.standard_normal((5, 16, size, size)), rng.standard_normal((8, 16 // kwargs.get("groups", 1), 3, 3)), \
-        rng.standard_normal(8)
-    (mx, tx), (mw, tw), (mb, tb) = both(x), both(w), both(b)
-    out, t_out = F.conv2d(mx, mw, mb, **kwargs), torch.nn.functional.conv2d(tx, tw, tb, **kwargs)
-    assert _slices(x.shape, w.shape, out) == 2
+    x, w0 = rng.standard_normal((5, 4, size, size)), rng.standard_normal((16, 4, 1, 1))
+    w, b = rng.standard_normal((8, 16 // kwargs.get("groups", 1), 3, 3)), rng.standard_normal(8)
+    (mx, tx), (mw0, tw0), (mw, tw), (mb, tb) = both(x), both(w0), both(w), both(b)
+    hidden, t_hidden = F.conv2d(mx, mw0), torch.nn.functional.conv2d(tx, tw0)
+    out, t_out = F.conv2d(hidden, mw, mb, **kwargs), torch.nn.functional.conv2d(t_hidden, tw, tb, **kwargs)
+    assert _slices(hidden.shape, w.shape, out) == 3
     assert_matches_torch("conv2d", out, t_out)
     upstream = rng.standard_normal(out.shape)
     out.backward(ag.tensor(upstream))
     t_out.backward(to_torch(upstream))
-    for name, mine, theirs in (("input", mx, tx), ("weight", mw, tw), ("bias", mb, tb)):
+    for name, mine, theirs in (("input", mx, tx), ("1x1 weight", mw0, tw0), ("weight", mw, tw), ("bias", mb, tb)):
         assert_matches_torch(f"conv2d grad {name}", mine.grad, theirs.grad)
 
 
 def test_transposed_convolution_of_a_batch_too_big_for_one_cache_slice_matches_torch(rng):
     torch = pytest.importorskip("torch")
-    x, w = rng.standard_normal((5, 8, 24, 24)), rng.standard_normal((8, 16, 3, 3))
+    x, w = rng.standard_normal((5, 8, 40, 40)), rng.standard_normal((8, 16, 3, 3))
     (mx, tx), (mw, tw) = both(x), both(w)
     out = F.conv_transpose2d(mx, mw, padding=1)
     t_out = torch.nn.functional.conv_transpose2d(tx, tw, padding=1)
-    assert _slices(out.shape, (8, 16, 3, 3), x) == 2   # its forward is conv2d's gradient for the input
+    assert _slices(out.shape, (8, 16, 3, 3), x) == 3   # its forward is conv2d's gradient for the input
     assert_matches_torch("conv_transpose2d", out, t_out)
     upstream = rng.standard_normal(out.shape)
     out.backward(ag.tensor(upstream))

@@ -50,7 +50,7 @@ def _product(a, b, groups, out, transpose_a=False, transpose_b=False):
 
 # Bytes of column matrix per slice of the batch: what stays in the caches (L2 and a share of L3)
 # between building the columns and multiplying them.
-_SLICE_BYTES = 2 << 20
+_SLICE_BYTES = 4 << 20
 
 
 def _batches(n, rows, positions, itemsize):
