@@ -26,7 +26,8 @@ from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 from .joining import pad
 from .normalization import row_sums
-from .windows import ConvGeometry, columns, fold_columns, ints, pair, window_geometry
+from .windows import (ConvGeometry, channel_major, columns, fold_columns, ints, is_channel_major, pair,
+                      window_geometry)
 from .workspace import workspace
 
 
@@ -68,26 +69,17 @@ def _positions(batch, positions):
 
 
 def _channel_rows(grad):
-    """An (N, O, oh, ow) array as the (O, N*oh*ow) matrix of the conv's own layout: free when the
-    array is channel-major (a conv's output is, and so are the gradients that flow back to it
-    through relu, batch norm and pooling), one copy otherwise."""
-    by_channel = grad.transpose(1, 0, 2, 3)
-    if not by_channel.flags.c_contiguous:
-        copy = workspace.empty(by_channel.shape, grad.dtype)
-        np.copyto(copy, by_channel)
-        by_channel = copy
-    return by_channel.reshape(grad.shape[1], -1)
-
-
-def _is_channel_major(array):
-    return array.transpose(1, 0, 2, 3).flags.c_contiguous
+    """An (N, O, oh, ow) array as the (O, N*oh*ow) matrix of the conv's own layout (rows further
+    apart for a batch slice): free when the array is channel-major (a conv's output is, and so are
+    the gradients that flow back to it through relu, batch norm and pooling), one copy otherwise."""
+    return channel_major(grad).reshape(grad.shape[1], -1)   # a view: each channel is contiguous
 
 
 class ChannelMajor(Primitive):
     """The same (N, C, H, W) values, stored as a contiguous (C, N, H, W) array (an identity)."""
     @staticmethod
     def forward(ctx, x):   # applied only to arrays that are not channel-major, so always a copy
-        return _channel_rows(x).reshape((x.shape[1], x.shape[0]) + x.shape[2:]).transpose(1, 0, 2, 3)
+        return channel_major(x).transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
@@ -100,7 +92,7 @@ class ChannelSums(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.input_shape = x.shape
-        return row_sums(_channel_rows(x)) if _is_channel_major(x) else x.sum((0, 2, 3))
+        return row_sums(_channel_rows(x)) if is_channel_major(x) else x.sum((0, 2, 3))
 
     @staticmethod
     def backward(ctx, gg):
@@ -132,7 +124,7 @@ class Conv2d(Primitive):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if need_x and need_w and not _is_channel_major(grad._data):
+        if need_x and need_w and not is_channel_major(grad._data):
             grad = ChannelMajor.apply(grad)   # one copy that both products then read for free
         grad_x = Conv2dGradInput.apply(grad, weight, input_shape=x.shape, geometry=ctx.geometry) if need_x else None
         grad_w = Conv2dGradWeight.apply(grad, x, geometry=ctx.geometry) if need_w else None

@@ -138,23 +138,35 @@ def _zero_off_image(planes, r0, r1, c0, c1):
         planes[:, :, r0:r1, c1:] = 0
 
 
-def _channels_contiguous(by_channel):
-    """Whether each channel of a (C, N, H, W) array is one contiguous block (a batch slice of a
-    channel-major array is, with the channels further apart)."""
-    return by_channel[:1].flags.c_contiguous
+def is_channel_major(x):
+    """Whether each channel of an (N, C, H, W) array is one contiguous block of its (N, H, W)
+    values (a batch slice of a channel-major array is, with the channels further apart)."""
+    return x[:, :1].transpose(1, 0, 2, 3).flags.c_contiguous
+
+
+def channel_major(x):
+    """An (N, C, H, W) array as (C, N, H, W), each channel one contiguous block: a view when it
+    already is (a conv's output, what relu, batch norm and pooling make of one, a batch slice of
+    any of these), else one pooled copy."""
+    by_channel = x.transpose(1, 0, 2, 3)
+    if is_channel_major(x):
+        return by_channel
+    copy = workspace.empty(by_channel.shape, x.dtype)
+    np.copyto(copy, by_channel)
+    return copy
 
 
 def im2col(x, kernel, stride, padding, dilation, out_hw):
     """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
     holds input channel c at kernel offset (i, j) for every output position. Padding is never
     materialised: each offset copies the part of the image it sees and zeroes the border. For a
-    channel-major input (or a batch slice of one) of a same-size convolution each offset is one
-    long flat copy per channel."""
+    same-size convolution each offset is one long flat copy per channel of the channel-major input
+    (a batch slice of a channel-major array is read in place, anything else copied to one)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
-    by_channel = x.transpose(1, 0, 2, 3)
     shifts = _flat_shifts((h, w), kernel, stride, padding, dilation, out_hw)
-    if shifts is not None and _channels_contiguous(by_channel):
+    if shifts is not None:
+        by_channel = channel_major(x)   # a copy at worst, 1/(kh*kw) of the columns: faster than strided offsets
         size = n * h * w
         flat = by_channel.reshape(c, size)   # a view
         cols = workspace.empty((c, kh, kw, size), x.dtype)
@@ -164,6 +176,7 @@ def im2col(x, kernel, stride, padding, dilation, out_hw):
                 cols[:, i, j, lo:hi] = flat[:, lo + shift:hi + shift]
         _zero_off_image_rows_and_columns(cols.reshape(c, kh, kw, n, h, w), padding, dilation)
         return cols.reshape(c * kh * kw, size)
+    by_channel = x.transpose(1, 0, 2, 3)
     cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     for i in range(kh):
         r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
@@ -185,7 +198,7 @@ def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume
     if out is None:
         out = workspace.empty((c, n, h, w), cols.dtype)
     shifts = _flat_shifts((h, w), kernel, stride, padding, dilation, out_hw) if consume else None
-    if shifts is not None and _channels_contiguous(out):
+    if shifts is not None and is_channel_major(out.transpose(1, 0, 2, 3)):
         size = n * h * w
         _zero_off_image_rows_and_columns(cols.reshape(c, kh, kw, n, h, w), padding, dilation)  # what would wrap
         cols = cols.reshape(c, kh, kw, size)
