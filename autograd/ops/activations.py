@@ -1,6 +1,6 @@
 """Activation functions, the nonlinearities of neural networks: sigmoid, relu, softplus, and gelu
-with the erf beneath it; each backward right under its forward (sigmoid's and gelu's as grad
-primitives of their own, so they stay differentiable)."""
+with the erf beneath it; each backward right under its forward (sigmoid's, relu's and gelu's as
+grad primitives of their own, so they stay differentiable)."""
 import math
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Reusable scratch arrays for the big, short-lived buffers of conv, pooling and normalisation."""
+"""Reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and relu."""
 import sys
 import threading
 from collections import OrderedDict
@@ -18,15 +18,16 @@ _UNUSED_REFCOUNT = _unused_refcount()
 
 
 class Workspace:
-    """Reusable scratch arrays for the big, short-lived buffers of conv and pooling (the column
-    matrices, their gradients, pooled outputs), as PyTorch's caching allocator keeps freed blocks.
+    """Reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and
+    relu (column matrices, outputs, gradients), as PyTorch's caching allocator keeps freed blocks.
 
     Allocating a fresh multi-megabyte array every step costs a page fault per 4 KiB page on first
     touch (malloc hands large blocks back to the OS when they are freed), which in a small CNN's
     step is as much time as the arithmetic. An array here is handed out again only once nothing
     but the pool refers to it (no Tensor, view or saved graph value), so reuse is never visible.
-    Per thread; at most `per_shape` arrays per (shape, dtype), and `max_bytes` in all (least
-    recently used shapes are dropped first).
+    Per thread; at most `per_shape` arrays per (shape, dtype) (a CNN block keeps several of one
+    shape alive at once: conv output, batch norm's centered input and output, relu's output), and
+    `max_bytes` in all (least recently used shapes are dropped first).
     """
     min_bytes = 1 << 18
     per_shape = 8
