@@ -1,4 +1,5 @@
 """Reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and relu."""
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -48,7 +49,7 @@ class Workspace:
         one (arrays under min_bytes are always new)."""
         dtype = np.dtype(dtype)
         shape = tuple(shape)
-        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        size = math.prod(shape) * dtype.itemsize   # math.prod: np.prod costs microseconds on a tuple
         if size < self.min_bytes:
             return np.empty(shape, dtype)
         pool = self._pool()
@@ -66,12 +67,14 @@ class Workspace:
             self._local.bytes += size
             while self._local.bytes > self.max_bytes and len(pool) > 1:
                 (old_shape, old_dtype), dropped = pool.popitem(last=False)
-                self._local.bytes -= len(dropped) * int(np.prod(old_shape, dtype=np.int64)) * old_dtype.itemsize
+                self._local.bytes -= len(dropped) * math.prod(old_shape) * old_dtype.itemsize
         return array
 
     def empty_like(self, x):
         """As `empty`, for an array of x's shape and dtype laid out in memory in x's axis order (a
         channel-major (N, C, H, W) view gets a channel-major one), as np.empty_like does."""
+        if x.nbytes < self.min_bytes:
+            return np.empty_like(x)
         order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
         if order == list(range(x.ndim)):
             return self.empty(x.shape, x.dtype)
