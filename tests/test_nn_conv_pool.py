@@ -9,7 +9,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 from autograd.errors import ArgumentError, ShapeError
-from nn_helpers import assert_matches_torch, copy_torch_state, to_torch
+from nn_helpers import assert_matches_torch, both, copy_torch_state, to_torch
 
 
 def test_max_pool1d_indices_are_positions_along_the_length_as_torch(rng):
@@ -59,6 +59,48 @@ def test_conv_transpose_is_the_adjoint_of_conv(rng):
     back = ag.conv_transpose2d(ag.tensor(g), ag.tensor(w), output_padding=(0, 0), **kwargs)
     assert back.shape == x.shape
     assert math.isclose((y.numpy() * g).sum(), (x * back.numpy()).sum(), rel_tol=1e-12)
+
+
+def _slices(x_shape, w_shape, out):
+    """How many slices of the batch conv2d's ops take for these shapes (in float64)."""
+    from autograd.ops.conv import _batches
+    return len(_batches(x_shape[0], x_shape[1] * w_shape[2] * w_shape[3], out.shape[2] * out.shape[3], 8))
+
+
+@pytest.mark.parametrize("size, kwargs", [(40, dict(padding=1)), (80, dict(stride=2, padding=(1, 0), groups=2)),
+                                          (40, dict(padding="same", dilation=2))])
+def test_convolution_of_a_batch_too_big_for_one_cache_slice_matches_torch(size, kwargs, rng):
+    # 5 images whose column matrices do not fit in one slice: conv2d and its gradient ops work
+    # through the batch in slices of unequal sizes (1, 2 and 2 images). The input is a 1x1 conv's
+    # channel-major output, which same-size convolutions read with flat shifts.
+    torch = pytest.importorskip("torch")
+    x, w0 = rng.standard_normal((5, 4, size, size)), rng.standard_normal((16, 4, 1, 1))
+    w, b = rng.standard_normal((8, 16 // kwargs.get("groups", 1), 3, 3)), rng.standard_normal(8)
+    (mx, tx), (mw0, tw0), (mw, tw), (mb, tb) = both(x), both(w0), both(w), both(b)
+    hidden, t_hidden = F.conv2d(mx, mw0), torch.nn.functional.conv2d(tx, tw0)
+    out, t_out = F.conv2d(hidden, mw, mb, **kwargs), torch.nn.functional.conv2d(t_hidden, tw, tb, **kwargs)
+    assert _slices(hidden.shape, w.shape, out) == 3
+    assert_matches_torch("conv2d", out, t_out)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(ag.tensor(upstream))
+    t_out.backward(to_torch(upstream))
+    for name, mine, theirs in (("input", mx, tx), ("1x1 weight", mw0, tw0), ("weight", mw, tw), ("bias", mb, tb)):
+        assert_matches_torch(f"conv2d grad {name}", mine.grad, theirs.grad)
+
+
+def test_transposed_convolution_of_a_batch_too_big_for_one_cache_slice_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    x, w = rng.standard_normal((5, 8, 40, 40)), rng.standard_normal((8, 16, 3, 3))
+    (mx, tx), (mw, tw) = both(x), both(w)
+    out = F.conv_transpose2d(mx, mw, padding=1)
+    t_out = torch.nn.functional.conv_transpose2d(tx, tw, padding=1)
+    assert _slices(out.shape, (8, 16, 3, 3), x) == 3   # its forward is conv2d's gradient for the input
+    assert_matches_torch("conv_transpose2d", out, t_out)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(ag.tensor(upstream))
+    t_out.backward(to_torch(upstream))
+    assert_matches_torch("conv_transpose2d grad input", mx.grad, tx.grad)
+    assert_matches_torch("conv_transpose2d grad weight", mw.grad, tw.grad)
 
 
 def test_transposed_conv_weights_start_as_torchs_with_fan_in_from_out_channels():

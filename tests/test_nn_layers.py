@@ -467,6 +467,17 @@ def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_th
     workspace.clear()
 
 
+def test_relu_of_a_channel_major_conv_output_stays_channel_major_with_its_gradient(rng):
+    hidden = nn.Conv2d(3, 8, 3, padding=1)(ag.tensor(rng.standard_normal((4, 3, 16, 16))))
+    hidden.retain_grad()
+    out = ag.relu(hidden)
+    assert out.numpy().transpose(1, 0, 2, 3).flags.c_contiguous   # the next conv reads it without a copy
+    np.testing.assert_array_equal(out.numpy(), np.maximum(hidden.numpy(), 0))
+    upstream = rng.standard_normal((8, 4, 16, 16)).transpose(1, 0, 2, 3)
+    out.backward(ag.tensor(upstream))
+    np.testing.assert_array_equal(hidden.grad.numpy(), np.where(hidden.numpy() > 0, upstream, 0))
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 def test_channel_major_cnn_blocks_match_torch(dtype, rng):
     # Conv outputs are channel-major views, which batchnorm, relu and pooling keep: this runs the

@@ -1,6 +1,6 @@
 """Activation functions, the nonlinearities of neural networks: sigmoid, relu, softplus, and gelu
-with the erf beneath it; each backward right under its forward (sigmoid's and gelu's as grad
-primitives of their own, so they stay differentiable)."""
+with the erf beneath it; each backward right under its forward (sigmoid's, relu's and gelu's as
+grad primitives of their own, so they stay differentiable)."""
 import math
 
 import numpy as np
@@ -9,7 +9,8 @@ import scipy.special
 from ..errors import DTypeError
 from ..function import Primitive
 from ..tensor import Tensor
-from .elementwise import constant, exp, floating
+from .elementwise import exp, floating
+from .workspace import workspace
 
 
 class Sigmoid(Primitive):
@@ -44,16 +45,30 @@ class SigmoidGrad(Primitive):
 
 
 class Relu(Primitive):
-    """relu'(x) = 1 where x > 0, else 0 (0 at 0, as in PyTorch)."""
+    """relu'(x) = 1 where x > 0, else 0 (0 at 0, as in PyTorch). Its full-size arrays come from
+    the workspace: fresh ones cost a page fault per 4 KiB on first touch, as much as the max."""
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = np.maximum(x, 0, out=workspace.empty_like(x))
         ctx.save_output(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * constant(ctx.output._data > 0)
+        return ReluGrad.apply(grad, ctx.output)
+
+
+class ReluGrad(Primitive):
+    """relu's backward: grad where relu's output is > 0, else 0 (PyTorch's threshold_backward).
+    Linear in grad, so its derivative there is itself; in the output, 0 almost everywhere."""
+    @staticmethod
+    def forward(ctx, grad, output):
+        ctx.save_for_backward(output)
+        return np.multiply(grad, output > 0, out=workspace.empty_like(grad))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return ReluGrad.apply(grad_grad, ctx.saved_tensors[0]), None
 
 
 class Erf(Primitive):

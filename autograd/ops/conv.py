@@ -1,9 +1,16 @@
 """Convolution: conv2d (and conv1d) with its two gradient ops, and transposed convolution, all on
 the one im2col/col2im of windows.py.
 
-Layout. The convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow), of the weight with the
+Layout. The convolution is a matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow), of the weight with the
 transposed column matrix. The output is returned as an (N, O, oh, ow) view of the (O, N, oh, ow)
 product (no copy); the next convolution reads its slabs from that layout just as fast.
+
+Cache blocking. The column matrix is 9x its image (37 MB at 32 channels, 32x32, batch 32): built
+whole, it goes out to memory and comes back for the matmul, and BLAS runs at half speed on a
+product that streams it. So each op works through the batch a few images at a time (`_batches`):
+the columns of a slice are built, multiplied and (for the input's gradient) folded back while they
+are still in cache, 1.5x faster per layer at 32 channels. The weight's gradient builds its columns
+again from the input rather than keep the forward's (which would have to go out to memory).
 
 Derivatives. With GI(g, W) = col2im(W^T g) the gradient for the input and GW(g, x) = g im2col(x)^T
 the gradient for the weight, conv2d's derivatives close over {conv2d, GI, GW}:
@@ -19,7 +26,8 @@ from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 from .joining import pad
 from .normalization import row_sums
-from .windows import ConvGeometry, columns, fold_columns, ints, pair, window_geometry
+from .windows import (ConvGeometry, channel_major, columns, fold_columns, ints, is_channel_major, pair,
+                      window_geometry)
 from .workspace import workspace
 
 
@@ -30,38 +38,48 @@ def _grouped(matrix, groups):
     return matrix.reshape(groups, matrix.shape[0] // groups, *matrix.shape[1:])
 
 
-def _product(a, b, groups, transpose_a=False, transpose_b=False, out=None):
-    """a @ b (a^T and b^T where asked); with groups > 1, group k's rows of a times group k's rows
-    of b, stacked."""
+def _product(a, b, groups, out, transpose_a=False, transpose_b=False):
+    """a @ b (a^T and b^T where asked) into `out`; with groups > 1, group k's rows of a times
+    group k's rows of b, stacked."""
     if groups == 1:
-        a, b = (a.T if transpose_a else a), (b.T if transpose_b else b)
-        return a @ b if out is None else np.matmul(a, b, out=out)
+        return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
     a, b = _grouped(a, groups), _grouped(b, groups)
-    product = (a.transpose(0, 2, 1) if transpose_a else a) @ (b.transpose(0, 2, 1) if transpose_b else b)
-    return product.reshape(-1, product.shape[2])
+    np.matmul(a.transpose(0, 2, 1) if transpose_a else a, b.transpose(0, 2, 1) if transpose_b else b,
+              out=np.reshape(out, (groups, out.shape[0] // groups, out.shape[1]), copy=False))
+    return out
+
+
+# Bytes of column matrix per slice of the batch: what stays in the caches (L2 and a share of L3)
+# between building the columns and multiplying them.
+_SLICE_BYTES = 4 << 20
+
+
+def _batches(n, rows, positions, itemsize):
+    """The batch [0, n) as slices of about equal numbers of whole images, each with a column
+    matrix (rows x positions per image) of about _SLICE_BYTES (at least one image)."""
+    per_slice = max(1, _SLICE_BYTES // max(1, rows * positions * itemsize))
+    count = -(-n // per_slice)
+    bounds = [n * k // count for k in range(count + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _positions(batch, positions):
+    """The columns of the (rows, N*positions) matrices that a batch slice's images take."""
+    return slice(batch.start * positions, batch.stop * positions)
 
 
 def _channel_rows(grad):
-    """An (N, O, oh, ow) array as the (O, N*oh*ow) matrix of the conv's own layout: free when the
-    array is channel-major (a conv's output is, and so are the gradients that flow back to it
-    through relu, batch norm and pooling), one copy otherwise."""
-    by_channel = grad.transpose(1, 0, 2, 3)
-    if not by_channel.flags.c_contiguous:
-        copy = workspace.empty(by_channel.shape, grad.dtype)
-        np.copyto(copy, by_channel)
-        by_channel = copy
-    return by_channel.reshape(grad.shape[1], -1)
-
-
-def _is_channel_major(array):
-    return array.transpose(1, 0, 2, 3).flags.c_contiguous
+    """An (N, O, oh, ow) array as the (O, N*oh*ow) matrix of the conv's own layout (rows further
+    apart for a batch slice): free when the array is channel-major (a conv's output is, and so are
+    the gradients that flow back to it through relu, batch norm and pooling), one copy otherwise."""
+    return channel_major(grad).reshape(grad.shape[1], -1)   # a view: each channel is contiguous
 
 
 class ChannelMajor(Primitive):
     """The same (N, C, H, W) values, stored as a contiguous (C, N, H, W) array (an identity)."""
     @staticmethod
     def forward(ctx, x):   # applied only to arrays that are not channel-major, so always a copy
-        return _channel_rows(x).reshape((x.shape[1], x.shape[0]) + x.shape[2:]).transpose(1, 0, 2, 3)
+        return channel_major(x).transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
@@ -74,7 +92,7 @@ class ChannelSums(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.input_shape = x.shape
-        return row_sums(_channel_rows(x)) if _is_channel_major(x) else x.sum((0, 2, 3))
+        return row_sums(_channel_rows(x)) if is_channel_major(x) else x.sum((0, 2, 3))
 
     @staticmethod
     def backward(ctx, gg):
@@ -90,25 +108,26 @@ class Conv2d(Primitive):
     """
     @staticmethod
     def forward(ctx, x, weight, bias, geometry):
-        out_c = weight.shape[0]
-        cols = columns(x, geometry)
+        n, out_c = x.shape[0], weight.shape[0]
+        positions = geometry.out_hw[0] * geometry.out_hw[1]
         w2 = weight.reshape(out_c, -1)
-        buffer = workspace.empty((out_c, cols.shape[1]), np.result_type(w2, cols)) if geometry.groups == 1 else None
-        out = _product(w2, cols, geometry.groups, out=buffer)
-        if bias is not None:
-            out += bias[:, None]
+        out = workspace.empty((out_c, n * positions), np.result_type(x, weight))
+        for batch in _batches(n, w2.shape[1] * geometry.groups, positions, out.itemsize):
+            part = _product(w2, columns(x[batch], geometry), geometry.groups, out[:, _positions(batch, positions)])
+            if bias is not None:
+                part += bias[:, None]
         ctx.geometry = geometry
-        ctx.save_for_backward(x, weight, cols)
-        return out.reshape(out_c, x.shape[0], *geometry.out_hw).transpose(1, 0, 2, 3)
+        ctx.save_for_backward(x, weight)
+        return out.reshape(out_c, n, *geometry.out_hw).transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, cols = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if need_x and need_w and not _is_channel_major(grad._data):
+        if need_x and need_w and not is_channel_major(grad._data):
             grad = ChannelMajor.apply(grad)   # one copy that both products then read for free
         grad_x = Conv2dGradInput.apply(grad, weight, input_shape=x.shape, geometry=ctx.geometry) if need_x else None
-        grad_w = Conv2dGradWeight.apply(grad, x, geometry=ctx.geometry, cols=cols._data) if need_w else None
+        grad_w = Conv2dGradWeight.apply(grad, x, geometry=ctx.geometry) if need_w else None
         return grad_x, grad_w, ChannelSums.apply(grad) if need_b else None
 
 
@@ -119,12 +138,19 @@ class Conv2dGradInput(Primitive):
     def forward(ctx, grad, weight, input_shape, geometry):
         ctx.geometry = geometry
         ctx.save_for_backward(grad, weight)
-        # Not pooled on purpose: glibc raises its mmap and trim thresholds to the largest block
-        # freed, and freeing this one (a CNN step's largest) keeps the heap from being handed back
-        # to the OS between steps (5x the page faults, +7 ms per cnn step if pooled).
-        grad_cols = _product(weight.reshape(weight.shape[0], -1), _channel_rows(grad), geometry.groups,
-                             transpose_a=True)
-        return fold_columns(grad_cols, input_shape, geometry, consume=True)
+        n, channels = input_shape[:2]
+        positions = geometry.out_hw[0] * geometry.out_hw[1]
+        w2, rows = weight.reshape(weight.shape[0], -1), _channel_rows(grad)
+        dtype = np.result_type(grad, weight)
+        out = workspace.empty((channels, n) + tuple(input_shape[2:]), dtype)
+        for batch in _batches(n, w2.shape[1] * geometry.groups, positions, dtype.itemsize):
+            grad_cols = _product(w2, rows[:, _positions(batch, positions)], geometry.groups,
+                                 workspace.empty((w2.shape[1] * geometry.groups, (batch.stop - batch.start) * positions),
+                                                 dtype), transpose_a=True)
+            fold_columns(grad_cols, (batch.stop - batch.start,) + tuple(input_shape[1:]), geometry, consume=True,
+                         out=out[:, batch])
+            del grad_cols   # back to the pool for the next slice
+        return out.transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, gg):
@@ -135,16 +161,26 @@ class Conv2dGradInput(Primitive):
 
 
 class Conv2dGradWeight(Primitive):
-    """conv2d's gradient for its weight, grad @ im2col(x)^T (cols: that column matrix, when the
-    forward kept it). d/dgrad = conv2d(x, gg); d/dx = Conv2dGradInput(grad, gg)."""
+    """conv2d's gradient for its weight, grad @ im2col(x)^T.
+    d/dgrad = conv2d(x, gg); d/dx = Conv2dGradInput(grad, gg)."""
     @staticmethod
-    def forward(ctx, grad, x, geometry, cols=None):
+    def forward(ctx, grad, x, geometry):
         ctx.geometry = geometry
         ctx.save_for_backward(grad, x)
-        if cols is None:
-            cols = columns(x, geometry)
-        grad_w = _product(_channel_rows(grad), cols, geometry.groups, transpose_b=True)
-        return grad_w.reshape(grad.shape[1], x.shape[1] // geometry.groups, *geometry.kernel)
+        groups, n = geometry.groups, x.shape[0]
+        positions = geometry.out_hw[0] * geometry.out_hw[1]
+        rows = _channel_rows(grad)
+        window = x.shape[1] // groups * geometry.kernel[0] * geometry.kernel[1]
+        dtype = np.result_type(grad, x)
+        # Summed over the slices as its transpose, (C*kh*kw, O): BLAS runs that product 1.6x faster
+        # than (O, C*kh*kw) at 32 channels.
+        total = np.zeros((window * groups, rows.shape[0] // groups), dtype)
+        part = np.empty_like(total)
+        for batch in _batches(n, window * groups, positions, dtype.itemsize):
+            total += _product(columns(x[batch], geometry), rows[:, _positions(batch, positions)], groups, part,
+                              transpose_b=True)
+        grad_w = _grouped(total, groups).transpose(0, 2, 1)    # (groups, O/groups, C/groups*kh*kw)
+        return grad_w.reshape(grad.shape[1], x.shape[1] // groups, *geometry.kernel)
 
     @staticmethod
     def backward(ctx, gg):

@@ -6,6 +6,7 @@ Layout. `im2col` writes the column matrix transposed, as (C*kh*kw, N*oh*ow): eac
 one (channel, kernel offset) slab of the image, copied with contiguous inner rows, so that a
 convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) (see conv.py). `col2im` is its adjoint.
 """
+import functools
 import numbers
 from typing import NamedTuple
 
@@ -83,23 +84,45 @@ def strided(start, count, step):
     return slice(start, start + step * (count - 1) + 1, step) if count > 0 else slice(0, 0)
 
 
-def _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw):
-    """For a stride-1 convolution whose output is as large as its input, each kernel offset reads
-    the input shifted by a*W + b in the (C, N*H*W) flattening, (a, b) = the offset minus the
+@functools.lru_cache(maxsize=256)
+def _flat_shifts(image_hw, kernel, stride, padding, dilation, out_hw):
+    """For a stride-1 convolution whose output is as large as its input, each kernel offset (i, j)
+    reads the input shifted by a*W + b in the (C, N*H*W) flattening, (a, b) = the offset minus the
     padding, except at the positions whose row or column falls off the image (which would wrap
-    into a neighbouring row or image). Per offset: (i, j, shift, valid rows r0:r1, columns c0:c1),
-    or None for other geometries."""
-    n, c, h, w = input_shape
+    into a neighbouring row or image, or past the ends: see _zero_off_image_rows_and_columns).
+    Per offset: (i, j, shift, whether a = b = 0), or None for other geometries."""
+    h, w = image_hw
     (kh, kw), (dh, dw), (ph, pw) = kernel, dilation, padding
     if stride != (1, 1) or out_hw != (h, w):
         return None
-    shifts = []
+    return tuple((i, j, (i * dh - ph) * w + j * dw - pw, i * dh == ph and j * dw == pw)
+                 for i in range(kh) for j in range(kw))
+
+
+def _flat_range(shift, size):
+    """The positions [lo, hi) of a flattening of `size` whose input position, shifted by `shift`,
+    is inside it."""
+    return max(0, -shift), min(size, size - shift)
+
+
+def _zero_off_image_rows_and_columns(cols, padding, dilation):
+    """Zero, in the (C, kh, kw, N, H, W) columns of a same-size stride-1 convolution, every position
+    whose input row or column is off the image: for kernel row i the rows it shifts past the top or
+    bottom, for kernel column j the columns past the sides. That covers every position a flat shift
+    wraps or that lies outside its _flat_range, in at most 2 (kh + kw) fills for any batch size."""
+    kh, kw, h, w = cols.shape[1], cols.shape[2], cols.shape[4], cols.shape[5]
     for i in range(kh):
-        a = i * dh - ph
-        for j in range(kw):
-            b = j * dw - pw
-            shifts.append((i, j, a * w + b, max(0, -a), min(h, h - a), max(0, -b), min(w, w - b)))
-    return shifts
+        a = i * dilation[0] - padding[0]
+        if a < 0:
+            cols[:, i, :, :, :min(h, -a)] = 0
+        elif a > 0:
+            cols[:, i, :, :, max(0, h - a):] = 0
+    for j in range(kw):
+        b = j * dilation[1] - padding[1]
+        if b < 0:
+            cols[:, :, j, :, :, :min(w, -b)] = 0
+        elif b > 0:
+            cols[:, :, j, :, :, max(0, w - b):] = 0
 
 
 def _zero_off_image(planes, r0, r1, c0, c1):
@@ -115,30 +138,45 @@ def _zero_off_image(planes, r0, r1, c0, c1):
         planes[:, :, r0:r1, c1:] = 0
 
 
+def is_channel_major(x):
+    """Whether each channel of an (N, C, H, W) array is one contiguous block of its (N, H, W)
+    values (a batch slice of a channel-major array is, with the channels further apart)."""
+    return x[:, :1].transpose(1, 0, 2, 3).flags.c_contiguous
+
+
+def channel_major(x):
+    """An (N, C, H, W) array as (C, N, H, W), each channel one contiguous block: a view when it
+    already is (a conv's output, what relu, batch norm and pooling make of one, a batch slice of
+    any of these), else one pooled copy."""
+    by_channel = x.transpose(1, 0, 2, 3)
+    if is_channel_major(x):
+        return by_channel
+    copy = workspace.empty(by_channel.shape, x.dtype)
+    np.copyto(copy, by_channel)
+    return copy
+
+
 def im2col(x, kernel, stride, padding, dilation, out_hw):
     """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
     holds input channel c at kernel offset (i, j) for every output position. Padding is never
     materialised: each offset copies the part of the image it sees and zeroes the border. For a
-    channel-major input of a same-size convolution each offset is one long flat copy."""
+    same-size convolution each offset is one long flat copy per channel of the channel-major input
+    (a batch slice of a channel-major array is read in place, anything else copied to one)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
-    by_channel = x.transpose(1, 0, 2, 3)
-    shifts = _flat_shifts(x.shape, kernel, stride, padding, dilation, out_hw)
-    if shifts is not None and by_channel.flags.c_contiguous:
+    shifts = _flat_shifts((h, w), kernel, stride, padding, dilation, out_hw)
+    if shifts is not None:
+        by_channel = channel_major(x)   # a copy at worst, 1/(kh*kw) of the columns: faster than strided offsets
         size = n * h * w
-        flat = by_channel.reshape(c, size)
+        flat = by_channel.reshape(c, size)   # a view
         cols = workspace.empty((c, kh, kw, size), x.dtype)
-        for i, j, shift, r0, r1, c0, c1 in shifts:
-            dst = cols[:, i, j]
-            lo, hi = max(0, -shift), min(size, size - shift)
-            if r0 >= r1 or c0 >= c1 or lo >= hi:
-                dst[...] = 0
-                continue
-            dst[:, lo:hi] = flat[:, lo + shift:hi + shift]
-            dst[:, :lo] = 0
-            dst[:, hi:] = 0
-            _zero_off_image(dst.reshape(c, n, h, w), r0, r1, c0, c1)
+        for i, j, shift, _ in shifts:
+            lo, hi = _flat_range(shift, size)
+            if lo < hi:
+                cols[:, i, j, lo:hi] = flat[:, lo + shift:hi + shift]
+        _zero_off_image_rows_and_columns(cols.reshape(c, kh, kw, n, h, w), padding, dilation)
         return cols.reshape(c * kh * kw, size)
+    by_channel = x.transpose(1, 0, 2, 3)
     cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     for i in range(kh):
         r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
@@ -150,35 +188,33 @@ def im2col(x, kernel, stride, padding, dilation, out_hw):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False):
+def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False, out=None):
     """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
-    an (N, C, H, W) view of a (C, N, H, W) array. consume=True allows zeroing parts of `cols`
-    (a scratch array of the caller's), which lets a same-size convolution add each offset back
-    as one long flat slice."""
+    an (N, C, H, W) view of a (C, N, H, W) array: `out` when given (its contents are replaced),
+    else a new one. consume=True allows zeroing parts of `cols` (a scratch array of the
+    caller's), which lets a same-size convolution add each offset back as one long flat slice."""
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
-    shifts = _flat_shifts(input_shape, kernel, stride, padding, dilation, out_hw) if consume else None
-    if shifts is not None:
+    if out is None:
+        out = workspace.empty((c, n, h, w), cols.dtype)
+    shifts = _flat_shifts((h, w), kernel, stride, padding, dilation, out_hw) if consume else None
+    if shifts is not None and is_channel_major(out.transpose(1, 0, 2, 3)):
         size = n * h * w
+        _zero_off_image_rows_and_columns(cols.reshape(c, kh, kw, n, h, w), padding, dilation)  # what would wrap
         cols = cols.reshape(c, kh, kw, size)
-        out = workspace.empty((c, size), cols.dtype)
-        unshifted = [s for s in shifts if s[2] == 0 and s[3:] == (0, h, 0, w)]
+        flat = out.reshape(c, size)   # a view
+        unshifted = next(((i, j) for i, j, _, centre in shifts if centre), None)
         if unshifted:  # an offset that covers every position: copy it rather than zero and add
-            i, j = unshifted[0][:2]
-            np.copyto(out, cols[:, i, j])
-            shifts = [s for s in shifts if s is not unshifted[0]]
+            np.copyto(flat, cols[:, unshifted[0], unshifted[1]])
         else:
-            out.fill(0)
-        for i, j, shift, r0, r1, c0, c1 in shifts:
-            src = cols[:, i, j]
-            lo, hi = max(0, -shift), min(size, size - shift)
-            if r0 >= r1 or c0 >= c1 or lo >= hi:
-                continue
-            _zero_off_image(src.reshape(c, n, h, w), r0, r1, c0, c1)   # what would wrap around
-            out[:, lo + shift:hi + shift] += src[:, lo:hi]
-        return out.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+            flat.fill(0)
+        for i, j, shift, centre in shifts:
+            lo, hi = _flat_range(shift, size)
+            if lo < hi and not centre:
+                flat[:, lo + shift:hi + shift] += cols[:, i, j, lo:hi]
+        return out.transpose(1, 0, 2, 3)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
-    out = workspace.zeros((c, n, h, w), cols.dtype)
+    out.fill(0)
     for i in range(kh):
         r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
         for j in range(kw):
@@ -193,10 +229,11 @@ def columns(x, geometry):
     return im2col(x, kernel, stride, padding, dilation, out_hw)
 
 
-def fold_columns(cols, input_shape, geometry, consume=False):
-    """col2im of cols into an image of input_shape for this geometry."""
+def fold_columns(cols, input_shape, geometry, consume=False, out=None):
+    """col2im of cols into an image of input_shape for this geometry (into `out`, a (C, N, H, W)
+    array, when given)."""
     kernel, stride, padding, dilation, out_hw, _ = geometry
-    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume)
+    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume, out)
 
 
 # -- unfold and fold (torch.nn.functional's, on the same im2col/col2im) ----------------------------

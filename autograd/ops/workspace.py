@@ -1,4 +1,5 @@
-"""Reusable scratch arrays for the big, short-lived buffers of conv, pooling and normalisation."""
+"""Reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and relu."""
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -18,18 +19,19 @@ _UNUSED_REFCOUNT = _unused_refcount()
 
 
 class Workspace:
-    """Reusable scratch arrays for the big, short-lived buffers of conv and pooling (the column
-    matrices, their gradients, pooled outputs), as PyTorch's caching allocator keeps freed blocks.
+    """Reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and
+    relu (column matrices, outputs, gradients), as PyTorch's caching allocator keeps freed blocks.
 
     Allocating a fresh multi-megabyte array every step costs a page fault per 4 KiB page on first
     touch (malloc hands large blocks back to the OS when they are freed), which in a small CNN's
     step is as much time as the arithmetic. An array here is handed out again only once nothing
     but the pool refers to it (no Tensor, view or saved graph value), so reuse is never visible.
-    Per thread; at most `per_shape` arrays per (shape, dtype), and `max_bytes` in all (least
-    recently used shapes are dropped first).
+    Per thread; at most `per_shape` arrays per (shape, dtype) (a CNN block keeps several of one
+    shape alive at once: conv output, batch norm's centered input and output, relu's output), and
+    `max_bytes` in all (least recently used shapes are dropped first).
     """
     min_bytes = 1 << 18
-    per_shape = 3
+    per_shape = 8
     max_bytes = 256 << 20
 
     def __init__(self):
@@ -47,7 +49,7 @@ class Workspace:
         one (arrays under min_bytes are always new)."""
         dtype = np.dtype(dtype)
         shape = tuple(shape)
-        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        size = math.prod(shape) * dtype.itemsize   # math.prod: np.prod costs microseconds on a tuple
         if size < self.min_bytes:
             return np.empty(shape, dtype)
         pool = self._pool()
@@ -65,8 +67,18 @@ class Workspace:
             self._local.bytes += size
             while self._local.bytes > self.max_bytes and len(pool) > 1:
                 (old_shape, old_dtype), dropped = pool.popitem(last=False)
-                self._local.bytes -= len(dropped) * int(np.prod(old_shape, dtype=np.int64)) * old_dtype.itemsize
+                self._local.bytes -= len(dropped) * math.prod(old_shape) * old_dtype.itemsize
         return array
+
+    def empty_like(self, x):
+        """As `empty`, for an array of x's shape and dtype laid out in memory in x's axis order (a
+        channel-major (N, C, H, W) view gets a channel-major one), as np.empty_like does."""
+        if x.nbytes < self.min_bytes:
+            return np.empty_like(x)
+        order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
+        if order == list(range(x.ndim)):
+            return self.empty(x.shape, x.dtype)
+        return self.empty([x.shape[axis] for axis in order], x.dtype).transpose(np.argsort(order))
 
     def zeros(self, shape, dtype):
         """As `empty`, filled with zeros."""
