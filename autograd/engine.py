@@ -187,7 +187,9 @@ def _gradients_of(node, grads, sinks, create_graph):
             kept, g = ref(), output_grads[index]
             if kept is not None and g is not None:  # accumulates across backward calls, as a leaf's .grad does
                 g = g if create_graph else g.detach()
-                kept.grad = g if kept.grad is None else kept.grad + g
+                if not g._data.flags.writeable:   # a broadcast gradient: .grad gets memory of its own
+                    g = Tensor._make(g._data.copy(), g.requires_grad, g.grad_fn)
+                kept.grad = g if kept._grad is None else kept._grad + g
                 sinks.handed_out.add(id(kept.grad._data))  # a leaf reached by the same array copies it
     if sinks.capture:
         for index, g in enumerate(output_grads):

@@ -102,7 +102,7 @@ class Function:
         ctx._freed = False
         if not grad_mode._state.grad_enabled and cls.tensor_backward:
             # Nothing to record: the hot path of every built-in backward formula.
-            ctx._inputs = _NOT_RECORDING
+            ctx._inputs = ctx.needs_input_grad = _NOT_RECORDING
             arrays = []
             for arg in args:
                 arrays.append(arg._data if isinstance(arg, Tensor) else arg)
@@ -209,7 +209,7 @@ class Function:
             values = unpack_saved(saved)
         else:
             for value in saved:
-                if value.__class__ is Tensor and value._version_counter is not None:
+                if isinstance(value, Tensor) and value._version_counter is not None:
                     self._check_saved_versions(saved)
                     break
             values = saved
@@ -219,7 +219,7 @@ class Function:
         """Raise if an in-place op changed a saved tensor since it was saved."""
         versions = self._saved_versions or {}
         for index, value in enumerate(saved):
-            if value.__class__ is Tensor and value._version_counter is not None:
+            if isinstance(value, Tensor) and value._version_counter is not None:
                 expected = versions.get(index, 0)
                 if value._version_counter.value != expected:
                     raise modified_saved_value_error(self, value, f"saved value {index}", expected)
@@ -450,6 +450,9 @@ def _adopt_dirty(ctx, result):
             raise RuntimeError(f"{ctx.name()}: in-place operation on a leaf tensor that requires grad (shape "
                                f"{dirty.shape}), marked dirty; do it on a copy (.clone()) or under no_grad")
         counter_of(dirty).value += 1   # as PyTorch: one version more than forward's own writes made
+        for position, value in enumerate(ctx._saved or ()):
+            if value is dirty:   # saved after its write (PyTorch's pattern): at the version it has now
+                ctx._saved_versions = {**(ctx._saved_versions or {}), position: dirty._version}
         if outputs[index].requires_grad:
             take_history(dirty, outputs[index])
         outputs[index] = dirty

@@ -19,6 +19,7 @@ memory, the old `grad_fn`), with the result written back into the tensor's memor
   gets a new history too: `Overwrite` (its old values with the view's region replaced), and the
   view becomes that region of the new base (`RegionOf`), as PyTorch's CopySlices does.
 """
+import contextlib
 import weakref
 
 import numpy as np
@@ -91,6 +92,12 @@ class ViewRegion:
         for view, ctx, index in self.steps:
             array = view(ctx, array, index)
         return array
+
+    def positions(self, shape):
+        """The region as a NumPy integer index into an array of `shape` (a position may repeat, as in
+        a broadcast view)."""
+        flat = self.take(np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape))
+        return np.unravel_index(flat, shape)
 
     def put(self, out, values):
         """Write `values` (broadcast) into the region of `out`, in place."""
@@ -177,6 +184,8 @@ def setitem(tensor, index, value):
     op = "__setitem__"
     _check_writable(op, tensor)
     index = normalize_index(index)
+    if np.ndim(value) and np.size(value) == 1:
+        value = value.reshape(()) if isinstance(value, Tensor) else np.reshape(value, ())  # fits any region
     recording = grad_mode._state.grad_enabled and (
         tensor.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     region = IndexRegion(index)
@@ -231,8 +240,9 @@ def take_history(tensor, result):
     custom ops that `mark_dirty` an input (function.py)."""
     base = tensor._base
     if base is None:
-        tensor.grad_fn, tensor.requires_grad = result.grad_fn, result.requires_grad
-        tensor.output_nr = result.output_nr
+        with _retained_grad_kept(tensor):
+            tensor.grad_fn, tensor.requires_grad = result.grad_fn, result.requires_grad
+            tensor.output_nr = result.output_nr
         _refresh_views(tensor)
         return
     if tensor.__dict__.get("_view_made_without_grad") and result.requires_grad:
@@ -247,8 +257,9 @@ def take_history(tensor, result):
     from .ops.indexing import overwrite
     region = ViewRegion(tensor._view_steps)
     new_base = overwrite(_snapshot(base), result, region, in_place=True, written=True)
-    base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
-    base.output_nr = 0
+    with _retained_grad_kept(base):
+        base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
+        base.output_nr = 0
     _refresh_views(base, tensor)
 
 
@@ -262,4 +273,18 @@ def _refresh_views(base, written=None):
         views.append(written)
     for view in views:
         as_view = region_of(base, ViewRegion(view._view_steps))
-        view.grad_fn, view.requires_grad, view.output_nr = as_view.grad_fn, as_view.requires_grad, 0
+        with _retained_grad_kept(view):
+            view.grad_fn, view.requires_grad, view.output_nr = as_view.grad_fn, as_view.requires_grad, 0
+
+
+@contextlib.contextmanager
+def _retained_grad_kept(tensor):
+    """A tensor that called retain_grad() keeps doing so across the change of history inside (its
+    .grad is then the gradient of its new values, as in PyTorch)."""
+    retained = tensor.grad_fn is not None and tensor.retains_grad
+    if retained:
+        old = tensor.grad_fn
+        old.retained = {k: v for k, v in old.retained.items() if k != tensor.output_nr} or None
+    yield
+    if retained and tensor.requires_grad:
+        tensor.retain_grad()

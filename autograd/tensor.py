@@ -282,8 +282,8 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        """`self` (kept so PyTorch code runs; NumPy handles memory layout)."""
-        return self
+        """`self` if its memory is C-contiguous, else a contiguous copy (in the graph), as PyTorch."""
+        return self if self._data.flags.c_contiguous else ops.clone(self)
 
     def clone(self) -> Tensor:
         """A copy with its own memory, differentiable (the gradient flows back to `self`)."""
@@ -954,7 +954,9 @@ class Tensor:
         """The same elements in a new shape (one dim may be -1); a tuple also works."""
         return ops.reshape(self, *shape)
     def view(self, *shape: Int) -> Tensor:
-        """As `reshape` (NumPy decides whether it can share memory)."""
+        """As `reshape`: a view where the memory layout allows, else a copy. (PyTorch refuses to copy;
+        here ops may lay out their outputs differently from PyTorch's, channel-major convolution
+        outputs for one, so `x.view(n, -1)` must work wherever it works in PyTorch.)"""
         return ops.reshape(self, *shape)
     def view_as(self, other: Tensor) -> Tensor:
         """Reshaped to `other.shape`."""

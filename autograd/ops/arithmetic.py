@@ -84,7 +84,11 @@ class Sub(Primitive):
 class Mul(Primitive):
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # Each operand is saved only for the other's gradient, so that writing in place into an
+        # operand that no gradient needs (`y = 2 * a; a.add_(1)`) stays allowed, as in PyTorch.
+        needs = ctx.needs_input_grad   # empty when nothing is recorded
+        if needs:
+            ctx.save_for_backward(x if needs[1] else None, y if needs[0] else None)
         return broadcasting_ufunc("mul", np.multiply, x, y)
 
     @staticmethod
@@ -99,7 +103,9 @@ class Div(Primitive):
     """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y**2."""
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs = ctx.needs_input_grad   # empty when nothing is recorded
+        if needs:
+            ctx.save_for_backward(x if needs[1] else None, y)   # x only for y's gradient
         return broadcasting_ufunc("div", np.true_divide, x, y)
 
     @staticmethod
@@ -449,7 +455,8 @@ def heaviside(x: Tensor, values: TensorLike) -> Tensor:
 
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """where(condition, x, y); either branch may be a Python scalar."""
-    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    # A tensor's mask is copied: the graph keeps it, and a later in-place write must not change it.
+    condition = condition._data.copy() if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):

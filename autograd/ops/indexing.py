@@ -23,11 +23,19 @@ def normalize_index(index):
 
 def _normalize_one(i):
     if isinstance(i, Tensor):
-        return i._data
+        if i.ndim == 0 and i.dtype.kind in "iu":
+            return int(i._data)     # a 0-d integer tensor indexes as an int (a view), as in PyTorch
+        return i._data.copy()       # kept by the graph: a later in-place write must not change it
     if isinstance(i, list):
         array = np.asarray(i)
         return array.astype(np.int64) if array.size == 0 else array
     return i
+
+
+def _with_ellipsis(index):
+    """The same basic index, ending in `...` so that NumPy gives a 0-d view rather than a scalar."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return parts if any(p is Ellipsis for p in parts) else parts + (Ellipsis,)
 
 
 def _has_integer_array(index):
@@ -40,7 +48,11 @@ class GetItem(Primitive):
     def forward(ctx, x, index):
         ctx.input_shape, ctx.index = x.shape, index
         try:
-            return x[index]
+            out = x[index]
+            if out.__class__ is not np.ndarray:   # one element: NumPy gives a copy, PyTorch a 0-d view
+                out = x[_with_ellipsis(index)]
+                ctx.index = _with_ellipsis(index)
+            return out
         except IndexError as error:
             raise IndexError(f"getitem: index {_describe(index)} is invalid for shape {x.shape}: {error}") from None
 
@@ -99,6 +111,10 @@ class IndexRegion:
         """`out[index] = values`, in place."""
         out[self.index] = values
 
+    def positions(self, shape):
+        """The index itself (what `take` reads, for an array of `shape`)."""
+        return self.index
+
 
 class Overwrite(Primitive):
     """`base` with `values` written over one region of it (`region.put`: an index, or the chain of
@@ -122,8 +138,8 @@ class Overwrite(Primitive):
 
 
 class RegionOf(Primitive):
-    """The region of `x` that `region` covers (a copy, or a view for a view chain); its gradient fills
-    that region of zeros (Overwrite's values gradient and its inverse)."""
+    """The region of `x` that `region` covers (a copy, or a view for a view chain): Overwrite's values
+    gradient. Its own gradient adds into that region of zeros (IndexAdd)."""
     @staticmethod
     def forward(ctx, x, region):
         ctx.region, ctx.input_shape = region, x.shape
@@ -131,8 +147,8 @@ class RegionOf(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        zeros = Tensor._make(np.zeros(ctx.input_shape, grad.dtype), False, None)
-        return Overwrite.apply(zeros, grad, region=ctx.region, in_place=False)
+        # Added, not written: a region may cover a position twice (an index with repeats, a broadcast).
+        return IndexAdd.apply(grad, shape=ctx.input_shape, index=ctx.region.positions(ctx.input_shape))
 
 
 def overwrite(base, values, region, in_place=False, written=False):
@@ -180,8 +196,10 @@ class ScatterAdd(Primitive):
 
 
 def integer_index(op, index):
-    """`index` (a Tensor or array-like) as an integer ndarray; DTypeError for any other dtype."""
-    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    """`index` (a Tensor or array-like) as an integer ndarray; DTypeError for any other dtype. A
+    tensor's array is copied: the graph keeps the index, and a later in-place write into the tensor
+    must not move the gradient."""
+    index = index._data.copy() if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
     return index

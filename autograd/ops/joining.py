@@ -243,7 +243,7 @@ class Unbind(Primitive):
     def forward(ctx, x, axis):
         ctx.axis = axis
         lead = (slice(None),) * axis
-        return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
+        return tuple(x[lead + (i, Ellipsis)] for i in range(x.shape[axis]))   # ...: 0-d views, not scalars
 
     @staticmethod
     def backward(ctx, *grads):
@@ -252,7 +252,7 @@ class Unbind(Primitive):
     @staticmethod
     def replay_view(ctx, array, index):
         """The same view of `array`, an array of the input's shape (for writes through views)."""
-        return array[(slice(None),) * ctx.axis + (index,)]
+        return array[(slice(None),) * ctx.axis + (index, Ellipsis)]
 
 
 def _zeros_for_missing(ctx, grads):

@@ -268,7 +268,8 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """Of a 1-D tensor, the square matrix with it on diagonal `diagonal` (0 the main one, above if positive,
     below if negative); of a 2-D tensor, that diagonal as 1-D. As `torch.diag`."""
     if x.ndim == 2:
-        return Diagonal.apply(x, int(diagonal), 0, 1)
+        from .elementwise import clone
+        return clone(Diagonal.apply(x, int(diagonal), 0, 1))   # a copy, as torch.diag (diagonal() is the view)
     if x.ndim != 1:
         raise shape_error("diag", "expects a 1-D or 2-D tensor", x.shape)
     size = x.shape[0] + abs(diagonal)

@@ -81,13 +81,15 @@ class Extremum(Primitive):
                                 f"(shape {x.shape})")
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape(_drop(x.shape, axes))
+        ctx.save_for_backward(x)
+        # Saved as the output, so an in-place write into it is caught in backward.
+        return ctx.save_output(out if keepdim else out.reshape(_drop(x.shape, axes)))
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        is_extreme = x._data == out._data
+        (x,) = ctx.saved_tensors
+        out = ctx.output._data if ctx.keepdim else np.expand_dims(ctx.output._data, ctx.axes)
+        is_extreme = x._data == out
         share = is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
         return _expand_back(grad, ctx) * constant(share.astype(grad.dtype))
 

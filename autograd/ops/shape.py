@@ -48,20 +48,15 @@ class Permute(Primitive):
 
 
 class Flip(Primitive):
-    """Reverse the order along some axes (a view); its own backward."""
+    """Reverse the order along some axes (a copy, as torch.flip makes); its own backward."""
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return np.flip(x, axes)
+        return np.flip(x, axes).copy()
 
     @staticmethod
     def backward(ctx, grad):
         return Flip.apply(grad, axes=ctx.axes)
-
-    @staticmethod
-    def replay_view(ctx, array, index):
-        """The same view of `array`, an array of the input's shape (for writes through views)."""
-        return np.flip(array, ctx.axes)
 
 
 class Repeat(Primitive):
