@@ -10,18 +10,24 @@ def _inplace(flag, leading=""):
     return f"{leading}inplace=True" if flag else ""
 
 
-class ReLU(Module):
-    """max(x, 0), elementwise (written into the input with `inplace`). As `torch.nn.ReLU`."""
+class _InplaceActivation(Module):
+    """An elementwise activation `function(input, inplace)` with PyTorch's `inplace` flag and repr."""
+    function = None
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input, self.inplace)
+        return type(self).function(input, inplace=self.inplace)
 
     def extra_repr(self):
         return _inplace(self.inplace)
+
+
+class ReLU(_InplaceActivation):
+    """max(x, 0), elementwise (written into the input with `inplace`). As `torch.nn.ReLU`."""
+    function = staticmethod(F.relu)
 
 
 class LeakyReLU(Module):
@@ -90,18 +96,9 @@ class Tanh(Module):
         return ag.tanh(input)
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """x * sigmoid(x), elementwise (written into the input with `inplace`). As `torch.nn.SiLU`."""
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, self.inplace)
-
-    def extra_repr(self):
-        return _inplace(self.inplace)
+    function = staticmethod(F.silu)
 
 
 class ELU(Module):
@@ -182,21 +179,6 @@ class ReLU6(Hardtanh):
 
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
-
-    def extra_repr(self):
-        return _inplace(self.inplace)
-
-
-class _InplaceActivation(Module):
-    """An elementwise activation `function(input, inplace)` with PyTorch's `inplace` flag and repr."""
-    function = None
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return type(self).function(input, inplace=self.inplace)
 
     def extra_repr(self):
         return _inplace(self.inplace)
