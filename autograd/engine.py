@@ -110,7 +110,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, sinks):
     pending = _count_dependencies([root.grad_fn or root for root in roots])
     ready = [t for t in pending if pending[t] == 0]
     anomaly = grad_mode._state.anomaly
-    with grad_mode.set_grad_enabled(create_graph):
+    with grad_mode.set_grad_enabled(create_graph), grad_mode.running_backward():
         while ready:
             target = ready.pop()
             if isinstance(target, Tensor):

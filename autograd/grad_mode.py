@@ -12,6 +12,7 @@ class _State(threading.local):
     grad_enabled = True
     anomaly = False
     inference = False
+    in_backward = False   # the engine is running backward formulas (autograd/inplace.py skips view upkeep)
 
 
 _state = _State()
@@ -149,3 +150,14 @@ class detect_anomaly(contextlib.ContextDecorator):
 def set_detect_anomaly(mode: bool) -> None:
     """Turn anomaly detection on or off for this thread, as a plain call: `torch.autograd.set_detect_anomaly`."""
     _state.anomaly = bool(mode)
+
+
+@contextlib.contextmanager
+def running_backward():
+    """Marks the engine's backward pass, whose formulas make views of gradients that no user code
+    can write into (autograd/inplace.py skips their upkeep)."""
+    outer, _state.in_backward = _state.in_backward, True
+    try:
+        yield
+    finally:
+        _state.in_backward = outer

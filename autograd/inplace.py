@@ -66,15 +66,15 @@ def track_view(ctx, view, source, outputs):
             out._base, out._view_steps = source, (step,)
         else:
             out._base, out._view_steps = source._base, source._view_steps + (step,)
-        if grad_mode._state.grad_enabled:
+        if not grad_mode._state.grad_enabled:
+            out._view_made_without_grad = True
+        if not grad_mode._state.in_backward:   # gradients' views are never written by users
             # The base keeps its views (weakly: a dead view leaves the set), to give them its new history
             # after a write.
             views = out._base.__dict__.get("_views")
             if views is None:
                 views = out._base._views = weakref.WeakSet()
             views.add(out)
-        else:
-            out._view_made_without_grad = True
         if len(outputs) > 1:
             out._view_of_several = True
 
@@ -273,6 +273,16 @@ def _refresh_views(base, written=None):
         views.append(written)
     for view in views:
         as_view = region_of(base, ViewRegion(view._view_steps))
+        if view.__dict__.get("_view_made_without_grad") and view is not written:
+            if not as_view.requires_grad:
+                continue
+            # As PyTorch: such a view cannot follow a history recorded with grad; using it in a
+            # gradient raises (an error, never a gradient that silently leaves the view out).
+            from .function import DelayedError
+            as_view = DelayedError.apply(as_view, (
+                f"a view of shape {view.shape} was made under no_grad, and its base (shape {base.shape}) was "
+                "then changed in place with grad enabled: the view cannot be part of the gradient. Make the "
+                "view with grad enabled, or take it again after the write"))
         with _retained_grad_kept(view):
             view.grad_fn, view.requires_grad, view.output_nr = as_view.grad_fn, as_view.requires_grad, 0
 

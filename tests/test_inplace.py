@@ -657,3 +657,14 @@ def test_a_one_element_value_fits_a_single_element_as_in_torch():
         a = t.zeros(2, 3)
         a[1, 2] = t.ones(1) * 5
         assert float(a.sum()) == 5.0
+
+
+def test_a_view_made_under_no_grad_is_refused_after_its_base_is_written_with_grad():
+    for t in (ag, torch):
+        w = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = t.zeros(3)
+        with t.no_grad():
+            tail = a[1:]
+        a.copy_(w)
+        with pytest.raises(RuntimeError, match="no_grad|no-grad"):
+            ((tail * tail).sum() + a.sum()).backward()
