@@ -153,8 +153,8 @@ class Function:
             if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
             if grad_mode._state.anomaly:
                 ctx.site = _creation_site()
-        if not cls.tensor_backward and "dirty" in ctx.__dict__:
-            result = _adopt_dirty(ctx, result)
+        if not cls.tensor_backward:
+            result = _finish_custom_op(ctx, args, result)
         return result
 
     # -- saving values for backward ------------------------------------------------------------
@@ -457,6 +457,40 @@ def _adopt_dirty(ctx, result):
             take_history(dirty, outputs[index])
         outputs[index] = dirty
     return tuple(outputs) if several else outputs[0]
+
+
+def _finish_custom_op(ctx, args, result):
+    """What a custom op's outputs need beyond a built-in op's: inputs marked dirty stand for their
+    outputs; an output that shares memory with an input (returned as is, or a view of it) shares its
+    version counter, so that a write into either is caught where the other was saved; saved
+    outputs are watched the same way."""
+    if "dirty" in ctx.__dict__:
+        result = _adopt_dirty(ctx, result)
+    dirty = ctx.__dict__.get("dirty", ())
+    for out in (result if result.__class__ is tuple else (result,)):
+        if out is None or any(out is d for d in dirty):
+            continue
+        for arg in args:
+            if isinstance(arg, Tensor) and np.may_share_memory(out._data, arg._data):
+                out._version_counter = counter_of(arg)
+                break
+    if ctx._saved_outputs:
+        _watch_saved_outputs(ctx, result)
+    return result
+
+
+def _watch_saved_outputs(ctx, result):
+    """A custom op's saved outputs (kept outside the graph) share their output Tensor's version
+    counter, so that backward notices an in-place write into that output."""
+    outputs = result if result.__class__ is tuple else (result,)
+    saved = ctx._saved
+    for position, index in ctx._saved_outputs.items():
+        kept = saved[position]
+        if kept is None or outputs[index] is None:
+            continue   # the single output: ctx.output checks it
+        counter = counter_of(outputs[index])
+        kept._version_counter = counter
+        ctx._saved_versions = {**(ctx._saved_versions or {}), position: counter.value}
 
 
 def _array_of(value):

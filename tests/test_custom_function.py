@@ -939,3 +939,43 @@ def test_mark_dirty_through_a_view_reaches_the_base(torch):
         results.append((h.detach().numpy().copy(), x.grad.numpy(), y.grad.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs)
+
+
+def test_a_saved_output_of_a_custom_op_with_several_outputs_is_version_checked(torch):
+    for t, base in ((ag, ag.Function), (torch, torch.autograd.Function)):
+        class ExpAndDouble(base):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y, x * 2
+
+            @staticmethod
+            def backward(ctx, grad_y, grad_z):
+                (y,) = ctx.saved_tensors
+                return grad_y * y + grad_z * 2
+
+        w = t.tensor([1.0, 2.0], requires_grad=True)
+        y, z = ExpAndDouble.apply(w)
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an in"):
+            (y.sum() + z.sum()).backward()
+
+
+def test_an_output_that_is_an_input_returned_as_is_shares_its_version():
+    class Identity(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    a = w * 1
+    y = (a * a).sum()
+    same = Identity.apply(a)
+    same.mul_(2)                       # writes a's memory: a's saved values changed
+    assert a._version == 1
+    with pytest.raises(RuntimeError, match="modified by an in-place"):
+        y.backward()
