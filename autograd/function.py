@@ -484,6 +484,8 @@ def _watch_saved_outputs(ctx, result):
     counter, so that backward notices an in-place write into that output."""
     outputs = result if result.__class__ is tuple else (result,)
     saved = ctx._saved
+    if saved.__class__ is not tuple:
+        return   # packed by saved_tensors_hooks: what comes back is the hooks' business
     for position, index in ctx._saved_outputs.items():
         kept = saved[position]
         if kept is None or outputs[index] is None:
