@@ -2,9 +2,9 @@
 
 A tensor changed in place keeps its identity (the same Python object, the same memory) but gets a
 new history: its `grad_fn` becomes the node of the op that computed its new values from the old
-ones. So every in-place op is its out-of-place op applied to a snapshot of the tensor (the same
-memory, the old `grad_fn`), with the result written back into the tensor's memory
-(`apply_inplace`). Three things keep that correct:
+ones. So every in-place op is its out-of-place op applied to the tensor's old values (with the old
+`grad_fn`), with the result written back into the tensor's memory (`apply_inplace`). Three things
+keep that correct:
 
 - Version counters. Each tensor that was ever viewed or changed in place has a `VersionCounter`,
   shared with its views (they share memory); every in-place write bumps it. An op that saves a
