@@ -512,6 +512,15 @@ class Tensor:
         """`index_copy`, in place; returns it."""
         return inplace.apply_inplace(self, "index_copy_", ops.index_copy, dim, index, source)
 
+    def index_put(self, indices: tuple, values: TensorLike, accumulate: Bool = False) -> Tensor:
+        """A copy with `values` written (added, with `accumulate`) at the positions `indices` (a tuple
+        of index tensors) picks."""
+        return ops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: tuple, values: TensorLike, accumulate: Bool = False) -> Tensor:
+        """`index_put`, in place; returns it."""
+        return inplace.apply_inplace(self, "index_put_", ops.index_put, indices, values, accumulate)
+
     def addcmul(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
         """`self + value * tensor1 * tensor2`."""
         product = ops.mul(tensor1, tensor2)

@@ -668,3 +668,14 @@ def test_a_view_made_under_no_grad_is_refused_after_its_base_is_written_with_gra
         a.copy_(w)
         with pytest.raises(RuntimeError, match="no_grad|no-grad"):
             ((tail * tail).sum() + a.sum()).backward()
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_index_put_writes_or_accumulates_at_repeated_positions_as_torch(accumulate):
+    def program(t, x, w, r):
+        y = x * 2
+        rows, columns = t.tensor([0, 2, 0]), t.tensor([1, 3, 1])
+        values = r[:3] if accumulate else r[:3] * 0 + r[0]   # equal values where positions repeat
+        y.index_put_((rows, columns), values, accumulate=accumulate)
+        return y.index_put((t.tensor([1]),), w[1] * 3, accumulate=accumulate)
+    assert_same_as_torch(program)

@@ -18,8 +18,8 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadc
                     flatten, flip, fliplr, flipud, moveaxis, movedim, permute, ravel, repeat, reshape, roll, rot90,
                     squeeze, swapaxes, swapdims, tile, transpose, tril, triu, unsqueeze, view)
 from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, histogram, index_add, index_copy,
-                       index_fill, index_select, nonzero, scatter, scatter_add, searchsorted, take, take_along_dim,
-                       unique, unravel_index)
+                       index_fill, index_put, index_select, nonzero, scatter, scatter_add, searchsorted, take,
+                       take_along_dim, unique, unravel_index)
 from .joining import (cat, chunk, column_stack, concat, concatenate, dsplit, dstack, hsplit, hstack, meshgrid, pad,
                       row_stack, split, stack, tensor_split, unbind, vsplit, vstack)
 from .linalg import (bmm, cross, det, diag, diagflat, diagonal, dot, ger, inner, inverse, kron, linear, logdet, matmul,

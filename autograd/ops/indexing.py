@@ -522,3 +522,22 @@ def unravel_index(indices, shape) -> tuple[Tensor, ...]:
         raise IndexRangeError(f"unravel_index: indices must be in [-{size}, {size}) for shape {shape}")
     coordinates = np.unravel_index(np.where(flat < 0, flat + size, flat), shape)
     return tuple(Tensor._make(np.asarray(c, np.int64), False, None) for c in coordinates)
+
+
+def index_put(x, indices, values, accumulate=False):
+    """x with `values` written (or, with `accumulate`, added: repeated positions add up) at the
+    positions a tuple of index tensors picks, as torch.index_put."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of tensors, got {type(indices).__name__}")
+    index = normalize_index(tuple(indices))
+    try:
+        target_shape = np.empty(x.shape, np.bool_)[index].shape
+    except IndexError as error:
+        raise IndexError(f"index_put: indices {_describe(index)} are invalid for shape {x.shape}: {error}") from None
+    if not accumulate:
+        return overwrite(x, values, IndexRegion(index))
+    from .arithmetic import add
+    from .shape import broadcast_to
+    if not isinstance(values, Tensor):
+        values = Tensor._make(np.asarray(values, x.dtype), False, None)
+    return add(x, IndexAdd.apply(broadcast_to(values, target_shape), shape=x.shape, index=index))
