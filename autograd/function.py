@@ -109,7 +109,7 @@ class Function:
             out = cls.forward(ctx, *arrays, **kwargs)
             result = Tensor._make(out, False, None) if out.__class__ is np.ndarray else _constants(out)
             if cls.replay_view is not None:
-                track_view(ctx, cls.replay_view, args[0], result if out.__class__ is tuple else (result,))
+                track_view(ctx, cls.replay_view, args[0], result)
             return result
         # One plain loop (comprehensions cost a frame each on the hot path).
         arrays, needs, edges, slots = [], [], [], None
@@ -135,8 +135,6 @@ class Function:
         ctx._inputs = None
         if returned.__class__ is tuple:
             result, recorded = _several_outputs(ctx, returned, record)
-            if cls.replay_view is not None:
-                track_view(ctx, cls.replay_view, args[0], result)
         else:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
             recorded = record and out.dtype.kind in "fc" and (cls.tensor_backward or not ctx._is_marked(returned))
@@ -144,8 +142,8 @@ class Function:
                 ctx.shape = out.shape
                 ctx.dtype = out.dtype
             result = Tensor._make(out, recorded, ctx if recorded else None)
-            if cls.replay_view is not None:
-                track_view(ctx, cls.replay_view, args[0], (result,))
+        if cls.replay_view is not None:
+            track_view(ctx, cls.replay_view, args[0], result)
         if recorded:
             ctx.edges = tuple(edges)
             if slots:
@@ -449,7 +447,7 @@ def _adopt_dirty(ctx, result):
         if grad_mode._state.grad_enabled and dirty.requires_grad and dirty.grad_fn is None:
             raise RuntimeError(f"{ctx.name()}: in-place operation on a leaf tensor that requires grad (shape "
                                f"{dirty.shape}), marked dirty; do it on a copy (.clone()) or under no_grad")
-        counter_of(dirty).value += 1   # as PyTorch: one version more than forward's own writes made
+        bump_version(dirty)   # as PyTorch: one version more than forward's own writes made
         for position, value in enumerate(ctx._saved or ()):
             if value is dirty:   # saved after its write (PyTorch's pattern): at the version it has now
                 ctx._saved_versions = {**(ctx._saved_versions or {}), position: dirty._version}
@@ -604,5 +602,5 @@ def modified_saved_value_error(node, value, which, expected, version=None):
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports ops, which import this module)
-from .inplace import counter_of, take_history, track_view  # noqa: E402
+from .inplace import bump_version, counter_of, take_history, track_view  # noqa: E402
 from .saved_tensor_hooks import PackedValue, pack_saved, state as saved_hooks, unpack_output, unpack_saved  # noqa: E402

@@ -50,10 +50,12 @@ def counter_of(tensor):
     return counter
 
 
-def track_view(ctx, view, source, outputs):
-    """Called by Function.apply for a view op (one whose class has `replay_view`): each output that shares
-    memory with `source` shares its version counter and remembers its base and how it was made from
-    it, so that writing into it reaches the base."""
+def track_view(ctx, view, source, result):
+    """Called by Function.apply for a view op (one whose class has `replay_view`) with its result (a
+    Tensor or a tuple of them): each output that shares memory with `source` shares its version
+    counter and remembers its base and how it was made from it, so that writing into it reaches
+    the base."""
+    outputs = result if result.__class__ is tuple else (result,)
     source_data = source._data
     counter = None
     for index, out in enumerate(outputs):
@@ -102,13 +104,10 @@ class ViewRegion:
     def put(self, out, values):
         """Write `values` (broadcast) into the region of `out`, in place."""
         target = self.take(out)
-        if not np.may_share_memory(target, out):
-            # The chain made a copy of this array (a reshape of another memory layout than the base's):
-            # find the region's flat positions instead, and write through them.
-            positions = self.take(np.arange(out.size).reshape(out.shape))
-            out.reshape(-1)[positions] = values
-            return
-        target[...] = values
+        if np.may_share_memory(target, out):
+            target[...] = values
+        else:   # the chain copied this array (a reshape of another memory layout than the base's)
+            out[self.positions(out.shape)] = values
 
 
 def _snapshot(tensor):
@@ -137,7 +136,8 @@ def _check_writable(op, tensor):
             "(an expanded or broadcast tensor repeats one element in many places); .clone() it first")
 
 
-def _bump(tensor):
+def bump_version(tensor):
+    """Count one in-place write into the tensor's memory (also used by custom ops' mark_dirty)."""
     counter_of(tensor).value += 1
 
 
@@ -152,7 +152,8 @@ def apply_inplace(tensor, op, function, *args, **kwargs):
     if not recording:
         with grad_mode.no_grad():
             result = function(tensor, *args, **kwargs)
-        _write(op, tensor, result._data)
+        _check_result(op, tensor, result._data)
+        _write(tensor, result._data)
         return tensor
     # The op runs on a copy of the old values: whatever its nodes save of them stays intact after
     # the write (PyTorch saves such an `original_self` too).
@@ -167,7 +168,7 @@ def apply_inplace(tensor, op, function, *args, **kwargs):
         from .ops import cast
         result = cast(result, tensor.dtype)
     node = result.grad_fn
-    _write(op, tensor, result._data)
+    _write(tensor, result._data)
     if node is not None and node._output_data is result._data:
         # The op saved its output (exp_, sigmoid_...): keep the tensor's own memory instead of the
         # result's, at the version the write just made, so a later write into it is caught.
@@ -191,7 +192,7 @@ def setitem(tensor, index, value):
     region = IndexRegion(index)
     if not recording:
         _put(op, tensor._data, region, value._data if isinstance(value, Tensor) else value)
-        _bump(tensor)
+        bump_version(tensor)
         return
     from .ops.indexing import overwrite
     try:
@@ -199,7 +200,7 @@ def setitem(tensor, index, value):
     except (ValueError, TypeError, IndexError):
         _put(op, tensor._data.copy(), region, value._data if isinstance(value, Tensor) else value)  # names the fault
         raise
-    _bump(tensor)
+    bump_version(tensor)
     take_history(tensor, result)
 
 
@@ -228,10 +229,9 @@ def _check_result(op, tensor, result):
                          f"{tensor.dtype} in place")
 
 
-def _write(op, tensor, values):
-    _check_result(op, tensor, values)
+def _write(tensor, values):
     np.copyto(tensor._data, values, casting="unsafe")
-    _bump(tensor)
+    bump_version(tensor)
 
 
 def take_history(tensor, result):

@@ -89,8 +89,10 @@ def relu_(input):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch); with `inplace`, written
     into `input` (returned)."""
-    if inplace:
-        return ag.apply_inplace(input, "leaky_relu_", leaky_relu, negative_slope)
+    return _maybe_inplace("leaky_relu_", _leaky_relu, input, inplace, negative_slope)
+
+
+def _leaky_relu(input, negative_slope):
     factor = np.where(input.numpy() > 0, 1, negative_slope).astype(input.dtype)
     return input * ag.from_numpy(factor)
 
@@ -136,17 +138,13 @@ def tanh(input):
 def silu(input, inplace=False):
     """x * sigmoid(x), elementwise (also called swish); with `inplace`, written into `input` (returned).
     As `torch.nn.functional.silu`."""
-    if inplace:
-        return ag.apply_inplace(input, "silu_", silu)
-    return input * ag.sigmoid(input)
+    return _maybe_inplace("silu_", lambda x: x * ag.sigmoid(x), input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, alpha * (exp(x) - 1) otherwise (exp never sees a positive x, so no overflow); with
     `inplace`, written into `input` (returned)."""
-    if inplace:
-        return ag.apply_inplace(input, "elu_", elu, alpha)
-    return ag.relu(input) + ag.expm1(ag.clamp(input, max=0)) * alpha
+    return _maybe_inplace("elu_", lambda x: ag.relu(x) + ag.expm1(ag.clamp(x, max=0)) * alpha, input, inplace)
 
 
 def elu_(input, alpha=1.0):
@@ -697,17 +695,10 @@ def _linear_weights(size, out, scale, align_corners, dtype):
 def _feature_dropout(op, input, p, training, inplace, feature_dims):
     """Dropout of whole channels: one draw per (sample, channel), over the `feature_dims` trailing
     dims (1 for dropout1d, 2 for dropout2d, 3 for dropout3d); an unbatched input has one dim fewer."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim not in (feature_dims + 1, feature_dims + 2):
         raise ag.ShapeError(f"{op}: expects a {feature_dims + 1}-D (unbatched) or {feature_dims + 2}-D (batched) "
                             f"input, got shape {tuple(input.shape)}")
-    if not training or p == 0:
-        return input
-    mask_shape = input.shape[:input.ndim - feature_dims] + (1,) * feature_dims
-    keep = ag.rand(mask_shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
-    factor = keep * np.asarray(0 if p == 1 else 1 / (1 - p), input.dtype)
-    return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
+    return _dropout(input, p, training, inplace, input.shape[:input.ndim - feature_dims] + (1,) * feature_dims)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -731,6 +722,11 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p) (in
     `input` itself with `inplace`); the identity when not training. Uses autograd's global generator (ag.manual_seed)."""
+    return _dropout(input, p, training, inplace, input.shape)
+
+
+def _dropout(input, p, training, inplace, mask_shape):
+    """Inverted dropout with one draw per element of `mask_shape` (broadcast over the input)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
@@ -738,7 +734,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1:
         factor = np.zeros((), input.dtype)
     else:
-        keep = ag.rand(input.shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
+        keep = ag.rand(mask_shape, dtype=input.dtype if input.dtype.kind == "f" else np.float32).numpy() >= p
         factor = keep * np.asarray(1 / (1 - p), input.dtype)
     return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
 
