@@ -220,14 +220,21 @@ def check_index_range(op, index, shape, dim, negative_ok=False):
 def gather(x, dim, index):
     """x's values at `index` along `dim`, as torch.gather: index has x's number of dims, is no larger
     than x outside `dim`, and its values lie in [0, size of dim) (negative ones are an error)."""
-    from .reduction import normalize_axes
-    (axis,) = normalize_axes("gather", dim, x.ndim)
-    index = integer_index("gather", index)
-    if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
-        raise shape_error("gather", f"index must have the input's number of dims and be no larger "
-                          f"outside dim {axis}", index.shape, x.shape)
-    check_index_range("gather", index, x.shape, axis)
+    axis, index = _along_dim_index("gather", x, dim, index)
     return Gather.apply(x, axis=axis, index=index)
+
+
+def _along_dim_index(op, x, dim, index):
+    """(axis, index as an integer array) for gather and scatter, checked as torch checks them: index
+    has x's number of dims, is no larger than x outside `dim`, and lies in [0, size of dim)."""
+    from .reduction import normalize_axes
+    (axis,) = normalize_axes(op, dim, x.ndim)
+    index = integer_index(op, index)
+    if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
+        raise shape_error(op, f"index must have the input's number of dims and be no larger outside dim {axis}",
+                          index.shape, x.shape)
+    check_index_range(op, index, x.shape, axis)
+    return axis, index
 
 
 def take_along_dim(x, indices, dim=None):
@@ -262,20 +269,14 @@ def take_along_dim(x, indices, dim=None):
 def index_select(x, dim, index):
     """x's slices at `index` (a 1-D or 0-d integer tensor) along `dim`, as torch.index_select; the
     result keeps x's number of dims. Built on getitem, so repeated indices accumulate gradient."""
-    from .reduction import normalize_axes
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select: index must be a Tensor, got {type(index).__name__}")
-    index = integer_index("index_select", index)
-    if index.ndim > 1:
-        raise IndexError(f"index_select: index must be a vector (1-D or 0-d), got shape {index.shape}")
-    (axis,) = normalize_axes("index_select", dim, x.ndim) or (0,)
-    index = index.reshape(-1)
-    check_index_range("index_select", index, x.shape, axis)
+    slices = _index_arguments("index_select", x, dim, index)
     if x.ndim == 0:
-        if index.size != 1:
-            raise IndexRangeError(f"index_select: a 0-d tensor takes exactly one index, got {index.size}")
+        if slices[-1].size != 1:
+            raise IndexRangeError(f"index_select: a 0-d tensor takes exactly one index, got {slices[-1].size}")
         return getitem(x, ())
-    return getitem(x, (slice(None),) * axis + (index.astype(np.int64, copy=False),))
+    return getitem(x, slices)
 
 
 def nonzero(x, as_tuple=False):
@@ -296,13 +297,7 @@ argwhere = nonzero
 def _scatter_arguments(op, x, dim, index, src):
     """(axis, the full NumPy index of the positions written, src cut to index's shape) for scatter
     and scatter_add, checked as torch checks them."""
-    from .reduction import normalize_axes
-    (axis,) = normalize_axes(op, dim, x.ndim)
-    index = integer_index(op, index)
-    if index.ndim != x.ndim or any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
-        raise shape_error(op, f"index must have the input's number of dims and be no larger outside dim {axis}",
-                          index.shape, x.shape)
-    check_index_range(op, index, x.shape, axis)
+    axis, index = _along_dim_index(op, x, dim, index)
     if isinstance(src, Tensor) and src.ndim:
         if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
             raise shape_error(op, "src must have index's number of dims and be no smaller", src.shape, index.shape)
@@ -335,8 +330,9 @@ def scatter_add(x, dim, index, src):
 
 
 def _index_arguments(op, x, dim, index, source=None):
-    """(the NumPy index of the slices at `index` along `dim`) for index_add/index_fill/index_copy,
-    checked as torch checks them."""
+    """(the NumPy index of the slices at `index` along `dim`) for index_select and index_add/fill/copy,
+    checked as torch checks them: a 1-D or 0-d integer index within the dim; `source`, if given, of
+    x's shape with the index's length along dim."""
     from .reduction import normalize_axes
     (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
     index = integer_index(op, index)
@@ -531,7 +527,7 @@ def index_put(x, indices, values, accumulate=False):
         raise TypeError(f"index_put: indices must be a tuple of tensors, got {type(indices).__name__}")
     index = normalize_index(tuple(indices))
     try:
-        target_shape = np.empty(x.shape, np.bool_)[index].shape
+        target_shape = np.broadcast_to(np.False_, x.shape)[index].shape   # no memory of x's size
     except IndexError as error:
         raise IndexError(f"index_put: indices {_describe(index)} are invalid for shape {x.shape}: {error}") from None
     if not accumulate:
