@@ -7,6 +7,7 @@ gradient it passes along an edge; no op repeats that work.
 import numpy as np
 
 from .function import Primitive
+from .sums import sum_leading_or_trailing
 
 
 def reduced_axes(from_shape, to_shape):
@@ -23,7 +24,10 @@ class SumTo(Primitive):
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         axes = reduced_axes(x.shape, shape)
-        return np.sum(x, axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+        if not axes:
+            return x.reshape(shape)
+        sums = sum_leading_or_trailing(x, axes)   # a bias gradient's sum over the batch, as one BLAS call
+        return (np.add.reduce(x, axis=axes, keepdims=True) if sums is None else sums).reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -62,7 +66,11 @@ def sum_to(grad, shape):
     (a backward may return one that broadcasts, such as a scalar) is broadcast up first."""
     if grad.shape == shape:
         return grad
-    full = np.broadcast_shapes(grad.shape, shape)
+    lead = grad.ndim - len(shape)
+    if lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, grad.shape[lead:])):
+        full = grad.shape   # the usual case, a gradient summed down: no need to ask NumPy
+    else:
+        full = np.broadcast_shapes(grad.shape, shape)
     if full != grad.shape:
         grad = Expand.apply(grad, shape=full)
     if full != shape:

@@ -304,23 +304,22 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
         bad = safe[(safe < 0) | (safe >= classes)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
     dtype = input.dtype
-    if weight is None:
-        picked = np.ones(t.shape, dtype)
-        w = None
+    w = None if weight is None else _array(weight).astype(dtype, copy=False)
+    if w is not None and w.shape != (classes,):
+        raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
+    coef = np.zeros(input.shape, dtype)
+    if w is None and not any_ignored:   # every target counts once: the common case, kept cheap
+        if input.ndim == 2:
+            coef[np.arange(len(t)), t] = 1
+        else:
+            np.put_along_axis(coef, np.expand_dims(t, class_axis), 1, class_axis)
+        total = t.size
     else:
-        w = _array(weight).astype(dtype, copy=False)
-        if w.shape != (classes,):
-            raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
-        picked = w[safe]
-    if any_ignored:
-        picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
-    if input.ndim == 2 and weight is None and not any_ignored:
-        coef = np.zeros(input.shape, dtype)
-        coef[np.arange(len(t)), t] = 1
-    else:
-        coef = np.zeros(input.shape, dtype)
+        picked = np.ones(t.shape, dtype) if w is None else w[safe]
+        if any_ignored:
+            picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
         np.put_along_axis(coef, np.expand_dims(safe, class_axis), np.expand_dims(picked, class_axis), class_axis)
-    total = picked.sum(dtype=np.float64)
+        total = picked.sum(dtype=np.float64)
     if label_smoothing:
         smooth = (np.ones(classes, dtype) if w is None else w) * (label_smoothing / classes)
         smooth = smooth.reshape((classes,) + (1,) * (input.ndim - class_axis - 1))

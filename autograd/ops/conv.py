@@ -24,8 +24,8 @@ import numpy as np
 
 from ..errors import ArgumentError, shape_error
 from ..function import Primitive
+from ..sums import row_sums
 from .joining import pad
-from .normalization import row_sums
 from .windows import (ConvGeometry, channel_major, columns, fold_columns, ints, is_channel_major, pair,
                       window_geometry)
 from .workspace import workspace

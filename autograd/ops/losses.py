@@ -3,7 +3,7 @@ import numpy as np
 
 from ..function import Primitive
 from .reduction import normalize_axes
-from .softmax import log_softmax, log_softmax_array, shifted, softmax
+from .softmax import log_softmax, log_softmax_array, softmax
 
 
 # -- softmax cross-entropy -------------------------------------------------------------------------
@@ -15,24 +15,26 @@ class SoftmaxCrossEntropy(Primitive):
     coef is the one-hot target times the class weight (zero where ignored), mixed with the
     label-smoothing term, or a probability target. With s = softmax(x) and G the gradient per
     sample: d/dx = (s * sum_c coef_c - coef) * G (SoftmaxCrossEntropyGrad);
-    d/dcoef = -log_softmax(x) * G.
+    d/dcoef = -log_softmax(x) * G. The log-probabilities are kept for the first of these, as
+    PyTorch's log_softmax keeps its output, so the backward does not take the softmax again.
     """
     @staticmethod
     def forward(ctx, x, coef, axis, scale):
         log_probs = log_softmax_array(x, axis)
-        log_probs *= coef
-        per_sample = -np.sum(log_probs, axis=axis)
         ctx.axis, ctx.scale = axis, scale
-        ctx.save_for_backward(x, coef)
+        ctx.save_for_backward(x, coef, log_probs)
         if scale is None:
-            return per_sample
-        return np.asarray(per_sample.sum() * scale, dtype=x.dtype)
+            return -np.sum(log_probs * coef, axis=axis)
+        return np.asarray(-np.vdot(log_probs, coef) * scale, dtype=x.dtype)   # the sum over everything
 
     @staticmethod
     def backward(ctx, grad):
-        x, coef = ctx.saved_tensors
+        x, coef, log_probs = ctx.saved_tensors
         need_x, need_coef = ctx.needs_input_grad
-        grad_x = SoftmaxCrossEntropyGrad.apply(x, coef, grad, axis=ctx.axis, scale=ctx.scale) if need_x else None
+        grad_x = None
+        if need_x:
+            grad_x = SoftmaxCrossEntropyGrad.apply(x, coef, grad, axis=ctx.axis, scale=ctx.scale,
+                                                   log_probs=log_probs._data)
         grad_coef = log_softmax(x, ctx.axis) * -_per_sample(grad, ctx.axis, ctx.scale) if need_coef else None
         return grad_x, grad_coef
 
@@ -43,18 +45,18 @@ def _per_sample(grad, axis, scale):
 
 
 class SoftmaxCrossEntropyGrad(Primitive):
-    """SoftmaxCrossEntropy's input gradient (s T - coef) G, with s = softmax(x), T = sum_c coef_c
-    and G the per-sample gradient, in a few whole-array passes. Its own derivatives, for a
-    gradient gg of x's shape: d/dx = T s (gG - sum_c(gG s)) (softmax's Jacobian),
-    d/dcoef = G (sum_c(gg s) - gg), d/dG = sum_c(gg (s T - coef)).
+    """SoftmaxCrossEntropy's input gradient (s T - coef) G, with s = softmax(x) (computed from the
+    forward's `log_probs`), T = sum_c coef_c and G the per-sample gradient, in a few whole-array
+    passes. Its own derivatives, for a gradient gg of x's shape: d/dx = T s (gG - sum_c(gG s))
+    (softmax's Jacobian), d/dcoef = G (sum_c(gg s) - gg), d/dG = sum_c(gg (s T - coef)).
     """
     @staticmethod
-    def forward(ctx, x, coef, grad, axis, scale):
+    def forward(ctx, x, coef, grad, axis, scale, log_probs):
         ctx.axis, ctx.scale = axis, scale
         ctx.save_for_backward(x, coef, grad)
         per_sample = np.expand_dims(grad, axis) if scale is None else grad * scale
-        probs = np.exp(shifted(x, axis))
-        probs *= np.sum(coef, axis=axis, keepdims=True) / np.sum(probs, axis=axis, keepdims=True)
+        probs = np.exp(log_probs)
+        probs *= np.sum(coef, axis=axis, keepdims=True)
         probs -= coef
         probs *= per_sample
         return probs.astype(x.dtype, copy=False)

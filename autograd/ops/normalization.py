@@ -7,21 +7,10 @@ import numpy as np
 from ..broadcasting import expand, sum_to
 from ..errors import ShapeError
 from ..function import Primitive
+from ..sums import column_sums, row_dots, row_sums
 from .elementwise import constant
 from .reduction import keepdim_shape
 from .workspace import workspace
-
-
-def row_sums(matrix):
-    """Each row's sum, as one BLAS matrix-vector product."""
-    return matrix @ np.ones(matrix.shape[1], matrix.dtype)
-
-
-def row_dots(a, b):
-    """sum(a * b) along each row, without the product array."""
-    if a.shape[1] < 1024:  # many short rows: one matmul per row would cost more than einsum
-        return np.einsum("km,km->k", a, b)
-    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
 
 
 # -- normalisation ---------------------------------------------------------------------------------
@@ -146,7 +135,7 @@ class NormalizeGrad(Primitive):
             sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
             grad_w = sums.reshape(layout.own_shape)
         if need_b:
-            sums = grad_sums if per_row else np.ones(kept, grad_rows.dtype) @ grad_rows
+            sums = grad_sums if per_row else column_sums(grad_rows)
             grad_b = sums.reshape(layout.own_shape)
         return grad_x, grad_w, grad_b
 

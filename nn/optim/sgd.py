@@ -8,7 +8,7 @@
 """
 import numpy as np
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, add_scaled_, check_number
 
 
 class SGD(Optimizer):
@@ -70,5 +70,5 @@ class SGD(Optimizer):
                         else:
                             buf += (1 - dampening) * g
                     g = g + momentum * buf if nesterov else buf
-                data -= lr * g
+                add_scaled_(data, g, -lr)
         return loss

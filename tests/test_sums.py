@@ -1,0 +1,72 @@
+"""The BLAS-product sums behind bias gradients and normalisation (autograd/sums.py), against NumPy's
+own sums, and the gradients that go through them against PyTorch."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autograd as ag
+import nn.functional as F
+from autograd.broadcasting import sum_to
+from autograd.sums import column_sums, row_sums, sum_leading_or_trailing
+
+
+@st.composite
+def arrays_and_axes(draw):
+    shape = tuple(draw(st.lists(st.integers(0, 5), min_size=1, max_size=4)))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.float16, np.int64]))
+    x = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal(shape).astype(dtype)
+    if draw(st.booleans()) and x.ndim >= 2:
+        x = x.swapaxes(0, 1)   # not C-contiguous: NumPy's own sum must be used
+    axes = tuple(sorted(draw(st.sets(st.integers(0, x.ndim - 1), min_size=1))))
+    return x, axes
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays_and_axes())
+def test_leading_or_trailing_sums_equal_numpys_or_decline(case):
+    x, axes = case
+    sums = sum_leading_or_trailing(x, axes)
+    leading_or_trailing = axes == tuple(range(len(axes))) or axes == tuple(range(x.ndim - len(axes), x.ndim))
+    blas_able = x.dtype in (np.float32, np.float64) and x.flags.c_contiguous
+    if not (leading_or_trailing and blas_able):
+        assert sums is None
+        return
+    expected = np.sum(x.astype(np.float64), axis=axes, keepdims=True)
+    assert sums.shape == expected.shape and sums.dtype == x.dtype
+    np.testing.assert_allclose(sums, expected, rtol=1e-5 if x.dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.float16])
+def test_row_and_column_sums_of_any_dtype(dtype):
+    m = np.arange(12).reshape(3, 4).astype(dtype)
+    np.testing.assert_array_equal(row_sums(m), m.sum(axis=1))
+    np.testing.assert_array_equal(column_sums(m), m.sum(axis=0))
+    assert row_sums(m).dtype == m.sum(axis=1).dtype
+
+
+def test_sum_to_of_a_bias_gradient_is_float32_and_close_to_the_exact_sum():
+    g = np.random.default_rng(0).standard_normal((4096, 7)).astype(np.float32)
+    summed = sum_to(ag.tensor(g), (7,))
+    assert summed.dtype == np.float32
+    np.testing.assert_allclose(summed.numpy(), g.astype(np.float64).sum(0), rtol=0, atol=2e-4)
+
+
+def test_linear_bias_and_batch_norm_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 3, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((6, 75)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    gamma, beta = rng.standard_normal((2, 3)).astype(np.float32)
+
+    def run(functional, tensor):
+        xt, wt, bt, gt, bet = (tensor(a) for a in (x, w, b, gamma, beta))
+        h = functional.batch_norm(xt, None, None, gt, bet, training=True)
+        out = functional.linear(h.reshape(64, 75), wt, bt)
+        (out * out).mean().backward()
+        return [t.grad.detach().numpy() for t in (xt, wt, bt, gt, bet)]
+
+    ours = run(F, lambda a: ag.tensor(a, requires_grad=True))
+    theirs = run(torch.nn.functional, lambda a: torch.tensor(a, requires_grad=True))
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-5)
