@@ -622,6 +622,21 @@ def test_linear_matches_torch_including_batched_inputs(torch, rng):
     assert no_bias.bias is None and [n for n, _ in no_bias.named_parameters()] == ["weight"]
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_on_a_small_batch_is_row_ordered_and_matches_torch(torch, rng, bias):
+    # 3 rows for 64 outputs: the product is taken the other way round and turned back to row order
+    ours, theirs = nn.Linear(16, 64, bias=bias), torch.nn.Linear(16, 64, bias=bias)
+    copy_torch_state(ours, theirs)
+    x, xt = both(rng.standard_normal((3, 16)).astype(np.float32))
+    out = ours(x)
+    assert out.numpy().flags.c_contiguous and out.dtype == np.float32
+    assert_close(out, theirs(xt), atol=1e-6)
+    out.sum().backward()
+    theirs(xt).sum().backward()
+    assert_close(ours.weight.grad, theirs.weight.grad, atol=1e-6)
+    assert_close(x.grad, xt.grad, atol=1e-6)
+
+
 POOL_OPTIONS = [
     ("max_pool2d", dict(kernel_size=3, stride=2, ceil_mode=True)), ("max_pool2d", dict(kernel_size=2, dilation=2)),
     ("max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
