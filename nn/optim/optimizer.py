@@ -18,7 +18,6 @@ from collections import defaultdict
 from copy import deepcopy
 
 import numpy as np
-from scipy.linalg import blas
 
 import autograd as ag
 from autograd import Tensor
@@ -61,20 +60,6 @@ def param_data(p):
     if not data.flags.writeable:
         data = p.data = np.array(data)
     return data
-
-
-_AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
-
-
-def add_scaled_(target, value, alpha):
-    """target += alpha * value, in place: one BLAS axpy pass (no temporary array) where both are
-    contiguous, non-empty arrays of one float dtype and shape, NumPy's two passes otherwise."""
-    axpy = _AXPY.get(target.dtype)
-    if (axpy is not None and value.dtype == target.dtype and value.shape == target.shape and target.size
-            and target.flags.c_contiguous and value.flags.c_contiguous):
-        axpy(value.reshape(-1), target.reshape(-1), a=alpha)
-    else:
-        target += alpha * value
 
 
 class Optimizer:
