@@ -42,15 +42,15 @@ def row_dots(a, b):
 
 
 def sum_leading_or_trailing(x, axes):
-    """np.sum(x, axis=axes, keepdims=True) when `axes` are x's first or last few axes and x is
+    """np.sum(x, axis=axes, keepdims=True) when `axes` (sorted, distinct) are x's first or last few axes and x is
     C-contiguous (then x is a matrix of the reduced by the kept elements, or the other way round,
     without a copy); None otherwise."""
     if not x.flags.c_contiguous or x.dtype not in _BLAS_DTYPES or not axes:
         return None
-    k = len(axes)
-    if axes == tuple(range(k)):
+    k = len(axes)   # axes are sorted and distinct: they lead when the last is k - 1
+    if axes[-1] == k - 1:
         sums = column_sums(x.reshape(math.prod(x.shape[:k]), math.prod(x.shape[k:])))
-    elif axes == tuple(range(x.ndim - k, x.ndim)):
+    elif axes[0] == x.ndim - k:
         sums = row_sums(x.reshape(math.prod(x.shape[:-k]), math.prod(x.shape[-k:])))
     else:
         return None
