@@ -29,15 +29,12 @@ def _rnn_step(gates_x, state, weight_hh, bias_hh, activation):
 
 
 def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
-    """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection)."""
+    """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection).
+    The gates are one split (its backward is one join), not four slices (four zero-filled scatters)."""
     h, c = state
-    size = c.shape[-1]
-    gates = gates_x + F.linear(h, weight_hh, bias_hh)
-    sigmoids = ag.sigmoid(gates)  # over all four gates (the g quarter is wasted work): fewer nodes than per gate
-    input_gate, forget_gate, output_gate = (sigmoids[..., :size], sigmoids[..., size:2 * size],
-                                            sigmoids[..., 3 * size:])
-    cell = forget_gate * c + input_gate * ag.tanh(gates[..., 2 * size:3 * size])
-    h = output_gate * ag.tanh(cell)
+    input_gate, forget_gate, cell_gate, output_gate = ag.chunk(gates_x + F.linear(h, weight_hh, bias_hh), 4, -1)
+    cell = ag.sigmoid(forget_gate) * c + ag.sigmoid(input_gate) * ag.tanh(cell_gate)
+    h = ag.sigmoid(output_gate) * ag.tanh(cell)
     if weight_hr is not None:
         h = F.linear(h, weight_hr)
     return h, cell
