@@ -41,6 +41,13 @@ def row_dots(a, b):
     return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
 
 
+def sum_keepdims(x, axes):
+    """np.sum(x, axis=axes, keepdims=True), as one BLAS product when the axes lead or trail a
+    C-contiguous float array (a bias gradient's batch axes, a softmax's last axis)."""
+    sums = sum_leading_or_trailing(x, axes)
+    return np.add.reduce(x, axis=axes, keepdims=True) if sums is None else sums
+
+
 def sum_leading_or_trailing(x, axes):
     """np.sum(x, axis=axes, keepdims=True) when `axes` (sorted, distinct) are x's first or last few axes and x is
     C-contiguous (then x is a matrix of the reduced by the kept elements, or the other way round,

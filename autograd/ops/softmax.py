@@ -6,6 +6,7 @@
 import numpy as np
 
 from ..function import Primitive
+from ..sums import sum_keepdims
 from ..tensor import Tensor
 from .elementwise import exp
 from .reduction import normalize_axes
@@ -23,13 +24,20 @@ def shifted(x, axis):
     return x - np.where(np.isfinite(top), top, 0)
 
 
+def _sums_along(x, axis):
+    """The sums of x along `axis` (all axes for None), kept as a size-1 axis."""
+    if x.ndim == 0 or axis is None:
+        return np.add.reduce(x, axis=axis, keepdims=True)
+    return sum_keepdims(x, (axis % x.ndim,))
+
+
 def log_softmax_array(x, axis):
     """log_softmax of a NumPy array along `axis`, computed from the stably shifted array (the kernel shared
     with the fused losses)."""
     if _over_empty_dim(x, axis):
         return x.copy()
     out = shifted(x, axis)
-    out -= np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+    out -= np.log(_sums_along(np.exp(out), axis))
     return out
 
 
@@ -39,8 +47,9 @@ class Softmax(Primitive):
         ctx.axis = axis
         if _over_empty_dim(x, axis):
             return ctx.save_output(x.copy())
-        e = np.exp(shifted(x, axis))
-        e /= np.sum(e, axis=axis, keepdims=True)
+        e = shifted(x, axis)   # a fresh array: exp and the division run in place in it
+        np.exp(e, out=e)
+        e /= _sums_along(e, axis)
         return ctx.save_output(e)
 
     @staticmethod
