@@ -49,16 +49,22 @@ def sum_keepdims(x, axes):
 
 
 def sum_leading_or_trailing(x, axes):
-    """np.sum(x, axis=axes, keepdims=True) when `axes` (sorted, distinct) are x's first or last few axes and x is
-    C-contiguous (then x is a matrix of the reduced by the kept elements, or the other way round,
-    without a copy); None otherwise."""
+    """np.sum(x, axis=axes, keepdims=True) when `axes` (sorted, distinct) are x's first or last few axes
+    and x is C-contiguous (then x is a matrix of the reduced by the kept elements, or the other way
+    round, without a copy); None otherwise. Along contiguous rows longer than _PAIRWISE_FROM, and
+    for a sum of everything, NumPy's pairwise summation is more accurate than a product's running
+    sums, so those are left to NumPy (None); down columns NumPy adds row after row, as BLAS does."""
     if not x.flags.c_contiguous or x.dtype not in _BLAS_DTYPES or not axes:
         return None
     k = len(axes)   # axes are sorted and distinct: they lead when the last is k - 1
-    if axes[-1] == k - 1:
-        sums = column_sums(x.reshape(math.prod(x.shape[:k]), math.prod(x.shape[k:])))
-    elif axes[0] == x.ndim - k:
-        sums = row_sums(x.reshape(math.prod(x.shape[:-k]), math.prod(x.shape[-k:])))
+    reduced = math.prod(x.shape[i] for i in axes)
+    if axes[-1] == k - 1 and k < x.ndim:
+        sums = column_sums(x.reshape(reduced, x.size // reduced if reduced else math.prod(x.shape[k:])))
+    elif axes[0] == x.ndim - k and reduced <= _PAIRWISE_FROM:
+        sums = row_sums(x.reshape(math.prod(x.shape[:-k]), reduced))
     else:
         return None
     return sums.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+
+
+_PAIRWISE_FROM = 1024

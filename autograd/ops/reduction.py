@@ -8,6 +8,7 @@ import numpy as np
 from ..broadcasting import expand
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
+from ..sums import sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
 from .elementwise import abs, clamp, constant, exp, sqrt
 
@@ -46,11 +47,17 @@ def _count(shape, axes):
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
+def _sum(x, axes, keepdim):
+    """np.sum(x, axis=axes, keepdims=keepdim) for sorted axes, taking sums.sum_keepdims' BLAS products."""
+    total = sum_keepdims(x, axes)
+    return total if keepdim else total.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
 class Sum(Primitive):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return np.sum(x, axis=axes, keepdims=keepdim)
+        return _sum(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -62,7 +69,7 @@ class Mean(Primitive):
     def forward(ctx, x, axes, keepdim):
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         count = _count(x.shape, axes)
-        total = np.sum(x, axis=axes, keepdims=keepdim)
+        total = _sum(x, axes, keepdim)
         return total / count if count else total * np.nan
 
     @staticmethod
