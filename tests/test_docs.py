@@ -31,7 +31,7 @@ DOCUMENTED_MODULES = [
     "autograd.autograd", "autograd.broadcasting", "autograd.cuda", "autograd.engine", "autograd.errors",
     "autograd.func", "autograd.function", "autograd.functional", "autograd.graph_report", "autograd.ops",
     "autograd.ops.workspace", "autograd.post_accumulate_grad_hooks", "autograd.saved_tensor_hooks",
-    "autograd.numpy_protocol", "autograd.linalg", "autograd.sums",
+    "autograd.numpy_protocol", "autograd.linalg", "autograd.sums", "autograd.ops.recurrent",
     "nn.backward_hooks", "nn.data", "nn.data.transforms", "nn.char_models", "nn.data.names", "nn.data.pypi",
     "nn.train_names", "nn.files", "nn.models", "nn.optim", "nn.optim.adagrad",
     "nn.optim.lbfgs", "nn.parameter", "nn.data.mnist", "nn.layer_statistics", "nn.train",

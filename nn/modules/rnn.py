@@ -29,12 +29,9 @@ def _rnn_step(gates_x, state, weight_hh, bias_hh, activation):
 
 
 def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
-    """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection).
-    The gates are one split (its backward is one join), not four slices (four zero-filled scatters)."""
+    """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection)."""
     h, c = state
-    input_gate, forget_gate, cell_gate, output_gate = ag.chunk(gates_x + F.linear(h, weight_hh, bias_hh), 4, -1)
-    cell = ag.sigmoid(forget_gate) * c + ag.sigmoid(input_gate) * ag.tanh(cell_gate)
-    h = ag.sigmoid(output_gate) * ag.tanh(cell)
+    h, cell = ag.fused_lstm_cell(gates_x, F.linear(h, weight_hh, bias_hh), c)
     if weight_hr is not None:
         h = F.linear(h, weight_hr)
     return h, cell
@@ -43,12 +40,7 @@ def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
 def _gru_step(gates_x, state, weight_hh, bias_hh):
     """PyTorch's gate order r, z, n: n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h."""
     (h,) = state
-    size = h.shape[-1]
-    gates_h = F.linear(h, weight_hh, bias_hh)
-    reset_update = ag.sigmoid(gates_x[..., :2 * size] + gates_h[..., :2 * size])
-    reset, update = reset_update[..., :size], reset_update[..., size:]
-    new = ag.tanh(gates_x[..., 2 * size:] + reset * gates_h[..., 2 * size:])
-    return (new + update * (h - new),)
+    return (ag.fused_gru_cell(gates_x, F.linear(h, weight_hh, bias_hh), h),)
 
 
 _ACTIVATIONS = {"tanh": ag.tanh, "relu": ag.relu}
