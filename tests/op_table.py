@@ -310,7 +310,8 @@ OPS = [
            lambda t, x, y, z: t.stack(t.meshgrid([x, y, z], indexing="xy")), [[(3,), (2,), (2,)]]),
     # linear algebra
     OpSpec("matmul_2d", ag.matmul, lambda t, x, y: x @ y, [[(2, 3), (3, 4)], [(1, 1), (1, 1)]]),
-    OpSpec("matmul_batched", ag.matmul, lambda t, x, y: x @ y, [[(2, 2, 3), (3, 4)], [(2, 1, 2, 3), (3, 3, 2)]]),
+    OpSpec("matmul_batched", ag.matmul, lambda t, x, y: x @ y,
+           [[(2, 2, 3), (3, 4)], [(2, 1, 2, 3), (3, 3, 2)], [(2, 1, 2, 3), (3, 4)], [(0, 2, 3), (3, 4)]]),
     OpSpec("matmul_vector", ag.matmul, lambda t, x, y: x @ y, [[(3,), (3,)], [(2, 3), (3,)], [(3,), (3, 2)],
                                                                [(3,), (2, 3, 4)], [(2, 2, 3), (3,)]]),
     OpSpec("mm_method", lambda x, y: x.mm(y), lambda t, x, y: x.mm(y), [[(2, 3), (3, 4)], [(0, 2), (2, 1)]]),

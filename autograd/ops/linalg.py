@@ -28,7 +28,7 @@ class MatMul(Primitive):
             raise shape_error("matmul", f"cannot multiply {a.shape} by {b.shape}; inner sizes "
                               f"{inner_a} and {inner_b} differ")
         try:
-            out = np.matmul(a, b)
+            out = _flat_product(a, b) if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous else np.matmul(a, b)
         except ValueError:
             raise shape_error("matmul", "batch dimensions cannot be broadcast together", a.shape, b.shape) from None
         ctx.save_for_backward(a, b)
@@ -38,6 +38,8 @@ class MatMul(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if a.ndim > 2 and b.ndim == 2:   # b's gradient sums over a's leading dims: one flat product
+            return (grad @ b.mT if need_a else None), (LinearWeightGrad.apply(a, grad) if need_b else None)
         if a.ndim >= 2 and b.ndim >= 2:
             return (grad @ b.mT if need_a else None), (a.mT @ grad if need_b else None)
         # Promote 1-D operands to matrices, then take the result back to the operand's shape.
@@ -48,6 +50,13 @@ class MatMul(Primitive):
         grad_a = sum_to(grad2 @ b2.mT, a2.shape).reshape(a.shape) if need_a else None
         grad_b = sum_to(a2.mT @ grad2, b2.shape).reshape(b.shape) if need_b else None
         return grad_a, grad_b
+
+
+def _flat_product(a, b):
+    """a @ b for a C-contiguous a of 3 or more dims and a matrix b, as one matrix product of a's rows:
+    NumPy's matmul would run one small product per leading index (1.3-2x slower for (8, 64, 128) or
+    (35, 20, 128) inputs)."""
+    return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -98,7 +107,7 @@ class Linear(Primitive):
         rows = x.size // x.shape[-1] if x.shape[-1] else 0
         if 0 < 4 * rows <= weight.shape[0] and x.dtype == weight.dtype and x.dtype.kind == "f" and x.flags.c_contiguous:
             return _few_rows_linear(x.reshape(rows, x.shape[-1]), weight, bias).reshape(x.shape[:-1] + weight.shape[:1])
-        out = np.matmul(x, weight.T)
+        out = _flat_product(x, weight.T) if x.ndim > 2 and x.flags.c_contiguous else np.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -128,7 +137,8 @@ def _few_rows_linear(x, weight, bias):
 
 
 class LinearWeightGrad(Primitive):
-    """Linear's weight gradient grad^T @ x, the leading dims of both flattened into rows.
+    """Linear's weight gradient grad^T @ x, the leading dims of both flattened into rows (also
+    matmul's gradient for the matrix b of an (..., n, k) @ (k, m) product, a^T @ grad flattened).
 
     It is bilinear, so its own derivatives are linear and matmul again: for a gradient gg of the
     weight's shape, d/dgrad = x @ gg^T (a linear layer with weight gg), d/dx = grad @ gg.
