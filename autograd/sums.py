@@ -43,9 +43,31 @@ def row_dots(a, b):
 
 def sum_keepdims(x, axes):
     """np.sum(x, axis=axes, keepdims=True), as one BLAS product when the axes lead or trail a
-    C-contiguous float array (a bias gradient's batch axes, a softmax's last axis)."""
+    C-contiguous float array (a bias gradient's batch axes, a softmax's last axis), and with short
+    axes summed as adds of their slices."""
     sums = sum_leading_or_trailing(x, axes)
-    return np.add.reduce(x, axis=axes, keepdims=True) if sums is None else sums
+    if sums is not None:
+        return sums
+    short = [axis for axis in axes if 1 < x.shape[axis] <= _SHORT] if x.dtype in _BLAS_DTYPES else []
+    for axis in short:
+        x = _add_slices(x, axis)
+    long = tuple(axis for axis in axes if axis not in short)
+    return np.add.reduce(x, axis=long, keepdims=True) if long or not short else x
+
+
+# NumPy's reduce over a few elements per output (the 2 x 2 blocks of a nearest-upsampling gradient)
+# runs a two-element inner loop: 16 ms for an (16, 32, 64, 64) gradient where adding the slices
+# takes 0.65 ms.
+_SHORT = 8
+
+
+def _add_slices(x, axis):
+    """x summed over `axis`, kept with size 1, as a sum of its slices."""
+    before = (slice(None),) * axis
+    total = np.add(x[before + (slice(0, 1),)], x[before + (slice(1, 2),)])
+    for j in range(2, x.shape[axis]):
+        total += x[before + (slice(j, j + 1),)]
+    return total
 
 
 def sum_leading_or_trailing(x, axes):

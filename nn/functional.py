@@ -645,13 +645,29 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if min(sizes) <= 0:
         raise ValueError(f"interpolate: the output size {sizes} must be positive")
     out = input
+    if mode == "nearest":
+        sources = [_nearest_sources(n, m, scale) for n, m, scale in zip(in_sizes, sizes, scales)]
+        factors = [m // n for n, m in zip(in_sizes, sizes)]
+        if all(m == k * n and np.array_equal(source, np.arange(m) // k)
+               for n, m, k, source in zip(in_sizes, sizes, factors, sources)):
+            return _repeat_each(input, factors)
     for axis, (n, m, scale) in enumerate(zip(in_sizes, sizes, scales), 2):
         if mode == "nearest":
-            out = out.index_select(axis, ag.from_numpy(_nearest_sources(n, m, scale)))
+            out = out.index_select(axis, ag.from_numpy(sources[axis - 2]))
         else:
             weights = ag.from_numpy(_linear_weights(n, m, scale, bool(align_corners), input.dtype))
             out = (weights @ out) if axis == input.ndim - 2 else (out @ weights.mT)
     return out
+
+
+def _repeat_each(input, factors):
+    """Each element of the spatial dims repeated factors[i] times along dim i + 2 (nearest upsampling by
+    whole factors): a broadcast and a reshape, so the gradient sums each block back in one reduction
+    instead of an index_select's scatter."""
+    lead, spatial = tuple(input.shape[:2]), tuple(input.shape[2:])
+    spread = lead + tuple(x for n in spatial for x in (n, 1))
+    repeated = lead + tuple(x for n, k in zip(spatial, factors) for x in (n, k))
+    return input.reshape(spread).expand(*repeated).reshape(lead + tuple(n * k for n, k in zip(spatial, factors)))
 
 
 def _per_dim(value, dims, name, kind):

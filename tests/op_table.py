@@ -479,6 +479,10 @@ OPS = [
            lambda t, x: t.nn.functional.adaptive_max_pool2d(x, (2, 3)), [[(2, 2, 5, 4)], [(1, 3, 7)]], distinct=True),
     OpSpec("adaptive_avg_pool2d", lambda x: ag.adaptive_avg_pool2d(x, (3, 2)),
            lambda t, x: t.nn.functional.adaptive_avg_pool2d(x, (3, 2)), [[(2, 2, 5, 4)], [(1, 2, 3)]]),
+    OpSpec("adaptive_avg_pool2d_tiling", lambda x: ag.adaptive_avg_pool2d(x, (3, 2)),   # windows tile: avg_pool2d
+           lambda t, x: t.nn.functional.adaptive_avg_pool2d(x, (3, 2)), [[(2, 2, 6, 4)], [(1, 6, 2)]]),
+    OpSpec("adaptive_avg_pool2d_global", lambda x: ag.adaptive_avg_pool2d(x, 1),         # one window: a mean
+           lambda t, x: t.nn.functional.adaptive_avg_pool2d(x, 1), [[(2, 3, 5, 4)], [(2, 3, 1)]]),
     OpSpec("adaptive_avg_pool1d", lambda x: ag.adaptive_avg_pool1d(x, 3),
            lambda t, x: t.nn.functional.adaptive_avg_pool1d(x, 3), [[(2, 2, 7)]]),
     squared("max_pool2d_overlap_padding_ceil", lambda x: ag.max_pool2d(x, 3, 2, 1, ceil_mode=True),
