@@ -71,21 +71,29 @@ def _add_slices(x, axis):
 
 
 def sum_leading_or_trailing(x, axes):
-    """np.sum(x, axis=axes, keepdims=True) when `axes` (sorted, distinct) are x's first or last few axes
-    and x is C-contiguous (then x is a matrix of the reduced by the kept elements, or the other way
-    round, without a copy); None otherwise. Along contiguous rows longer than _PAIRWISE_FROM, and
-    for a sum of everything, NumPy's pairwise summation is more accurate than a product's running
-    sums, so those are left to NumPy (None); down columns NumPy adds row after row, as BLAS does."""
+    """np.sum(x, axis=axes, keepdims=True) when `axes` (sorted, distinct) are x's first few axes, its
+    last few, or both (a per-channel sum over (N, H, W) of an (N, C, H, W) array), and x is
+    C-contiguous: x is then a matrix without a copy, and the sum one or two matrix-vector products.
+    None otherwise. Along contiguous rows longer than _PAIRWISE_FROM, and for a sum of everything,
+    NumPy's pairwise summation is more accurate than a product's running sums, so those are left to
+    NumPy (None); down columns NumPy adds row after row, as BLAS does."""
     if not x.flags.c_contiguous or x.dtype not in _BLAS_DTYPES or not axes:
         return None
-    k = len(axes)   # axes are sorted and distinct: they lead when the last is k - 1
-    reduced = math.prod(x.shape[i] for i in axes)
-    if axes[-1] == k - 1 and k < x.ndim:
-        sums = column_sums(x.reshape(reduced, x.size // reduced if reduced else math.prod(x.shape[k:])))
-    elif axes[0] == x.ndim - k and reduced <= _PAIRWISE_FROM:
-        sums = row_sums(x.reshape(math.prod(x.shape[:-k]), reduced))
-    else:
+    lead = next((k for k, axis in enumerate(axes) if axis != k), len(axes))   # axes 0, 1, ... first
+    trail = len(axes) - lead
+    if axes[lead:] != tuple(range(x.ndim - trail, x.ndim)):
         return None
+    if lead == x.ndim:   # everything: as one row
+        lead, trail = 0, x.ndim
+    lead_size, trail_size = math.prod(x.shape[:lead]), math.prod(x.shape[x.ndim - trail:])
+    kept_size = math.prod(x.shape[lead:x.ndim - trail])
+    if trail_size > _PAIRWISE_FROM:
+        return None
+    sums = x
+    if trail:
+        sums = row_sums(x.reshape(lead_size * kept_size, trail_size))
+    if lead:
+        sums = column_sums(sums.reshape(lead_size, kept_size))
     return sums.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
 
 
