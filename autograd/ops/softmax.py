@@ -6,7 +6,7 @@
 import numpy as np
 
 from ..function import Primitive
-from ..sums import sum_keepdims
+from ..sums import row_dots, sum_keepdims
 from ..tensor import Tensor
 from .elementwise import exp
 from .reduction import normalize_axes
@@ -54,8 +54,39 @@ class Softmax(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.output
-        return y * (grad - (grad * y).sum(ctx.axis, keepdim=True))
+        return SoftmaxGrad.apply(grad, ctx.output, axis=ctx.axis)
+
+
+class SoftmaxGrad(Primitive):
+    """softmax's backward, y (g - sum(g y)) along `axis` for the output y, as one op: a row of dot
+    products and two passes, where four Tensor ops made three full-size temporaries. Linear and
+    self-adjoint in g, so d/dg is itself; d/dy = gg (g - sum(g y)) - g sum(gg y)."""
+    @staticmethod
+    def forward(ctx, grad, y, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(grad, y)
+        out = np.subtract(grad, _dots_along(grad, y, axis))
+        out *= y
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        axis = ctx.axis
+        grad_y = None
+        if need_y:
+            grad_y = grad_grad * (grad - (grad * y).sum(axis, keepdim=True)) - grad * (grad_grad * y).sum(axis, keepdim=True)
+        return (SoftmaxGrad.apply(grad_grad, y, axis=axis) if need_grad else None), grad_y
+
+
+def _dots_along(a, b, axis):
+    """sum(a * b) along `axis`, kept as a size-1 axis; along the last axis of contiguous arrays without
+    the product array."""
+    if axis == a.ndim - 1 and a.size and a.flags.c_contiguous and b.flags.c_contiguous and a.shape == b.shape:
+        n = a.shape[-1]
+        return row_dots(a.reshape(-1, n), b.reshape(-1, n)).reshape(a.shape[:-1] + (1,))
+    return _sums_along(a * b, axis)
 
 
 class LogSoftmax(Primitive):
