@@ -97,7 +97,28 @@ class LogSoftmax(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad - exp(ctx.output) * grad.sum(ctx.axis, keepdim=True)
+        return LogSoftmaxGrad.apply(grad, ctx.output, axis=ctx.axis)
+
+
+class LogSoftmaxGrad(Primitive):
+    """log_softmax's backward, g - exp(out) sum(g) along `axis` for the output out, as one op. Its
+    derivatives, with e = exp(out): d/dg = gg - sum(gg e) (the adjoint), d/dout = -gg e sum(g)."""
+    @staticmethod
+    def forward(ctx, grad, output, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(grad, output)
+        out = np.exp(output)
+        out *= _sums_along(grad, axis)
+        return np.subtract(grad, out, out=out)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, output = ctx.saved_tensors
+        need_grad, need_output = ctx.needs_input_grad
+        axis, probs = ctx.axis, exp(output)
+        grad_grad_in = grad_grad - (grad_grad * probs).sum(axis, keepdim=True) if need_grad else None
+        grad_output = -grad_grad * probs * grad.sum(axis, keepdim=True) if need_output else None
+        return grad_grad_in, grad_output
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
