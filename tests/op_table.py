@@ -311,7 +311,8 @@ OPS = [
     # linear algebra
     OpSpec("matmul_2d", ag.matmul, lambda t, x, y: x @ y, [[(2, 3), (3, 4)], [(1, 1), (1, 1)]]),
     OpSpec("matmul_batched", ag.matmul, lambda t, x, y: x @ y,
-           [[(2, 2, 3), (3, 4)], [(2, 1, 2, 3), (3, 3, 2)], [(2, 1, 2, 3), (3, 4)], [(0, 2, 3), (3, 4)]]),
+           [[(2, 2, 3), (3, 4)], [(2, 1, 2, 3), (3, 3, 2)], [(2, 1, 2, 3), (3, 4)], [(0, 2, 3), (3, 4)],
+            [(2, 3, 0), (0, 4)]]),
     OpSpec("matmul_vector", ag.matmul, lambda t, x, y: x @ y, [[(3,), (3,)], [(2, 3), (3,)], [(3,), (3, 2)],
                                                                [(3,), (2, 3, 4)], [(2, 2, 3), (3,)]]),
     OpSpec("mm_method", lambda x, y: x.mm(y), lambda t, x, y: x.mm(y), [[(2, 3), (3, 4)], [(0, 2), (2, 1)]]),
@@ -382,7 +383,7 @@ OPS = [
     OpSpec("linear", ag.linear, lambda t, x, w, b: t.nn.functional.linear(x, w, b),
            [[(4, 3), (2, 3), (2,)], [(2, 5, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)], [(0, 3), (2, 3), (2,)],
             # few rows for many outputs: the product is taken as weight @ x.T
-            [(2, 3), (9, 3), (9,)], [(3,), (5, 3), (5,)], [(1, 2, 3), (8, 3), (8,)]]),
+            [(2, 3), (9, 3), (9,)], [(3,), (5, 3), (5,)], [(1, 2, 3), (8, 3), (8,)], [(2, 3, 0), (4, 0), (4,)]]),
     OpSpec("linear_no_bias", ag.linear, lambda t, x, w: t.nn.functional.linear(x, w),
            [[(4, 3), (2, 3)], [(2, 3), (9, 3)], [(1, 2, 3), (8, 3)]]),
     unary("softplus", ag.softplus, lambda t, x: t.nn.functional.softplus(x), lambda x: np.logaddexp(0, x)),

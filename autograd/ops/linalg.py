@@ -6,6 +6,7 @@ d(a @ b)/da = grad @ b^T, d(a @ b)/db = a^T @ grad; batch dims that were broadca
 back by the engine. A 1-D operand is treated as a row (left) or column (right) vector.
 """
 from collections import namedtuple
+import math
 
 import numpy as np
 
@@ -56,7 +57,12 @@ def _flat_product(a, b):
     """a @ b for a C-contiguous a of 3 or more dims and a matrix b, as one matrix product of a's rows:
     NumPy's matmul would run one small product per leading index (1.3-2x slower for (8, 64, 128) or
     (35, 20, 128) inputs)."""
-    return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+    return (_as_rows(a) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+
+
+def _as_rows(a):
+    """a with its leading dims flattened into rows: a matrix of a.shape[-1] columns (0 columns too)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -146,7 +152,7 @@ class LinearWeightGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, x):
         ctx.save_for_backward(grad, x)
-        return grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        return _as_rows(grad).T @ _as_rows(x)
 
     @staticmethod
     def backward(ctx, gg):
