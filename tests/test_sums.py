@@ -1,5 +1,6 @@
-"""The BLAS-product sums behind bias gradients and normalisation (autograd/sums.py), against NumPy's
-own sums, and the gradients that go through them against PyTorch."""
+"""The BLAS-product sums behind bias gradients and normalisation (autograd/sums.py) and the row
+scatter behind an embedding's gradient (indexing.add_rows), against NumPy's own sums and add.at,
+and the gradients that go through them against PyTorch."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -7,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 import autograd as ag
 import nn.functional as F
 from autograd.broadcasting import sum_to
+from autograd.ops.indexing import add_rows
 from autograd.sums import column_sums, row_sums, sum_keepdims, sum_leading_or_trailing
 
 
@@ -93,3 +95,33 @@ def test_linear_bias_and_batch_norm_gradients_match_torch():
     theirs = run(torch.nn.functional, lambda a: torch.tensor(a, requires_grad=True))
     for mine, reference in zip(ours, theirs):
         np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30), st.lists(st.integers(1, 4), max_size=2), st.integers(0, 300), st.integers(0, 2**16),
+       st.sampled_from([np.float32, np.float64]))
+def test_add_rows_equals_numpys_add_at_to_the_bit(rows, row_shape, count, seed, dtype):
+    # An embedding's gradient: rows picked by integers, repeats (up to and past the rounds limit) and
+    # negative indices included.
+    rng = np.random.default_rng(seed)
+    low = -rows if seed % 2 else 0
+    index = rng.integers(low, rows, count if seed % 3 else (count // 7, 7) if count >= 7 else count)
+    values = rng.standard_normal(index.shape + tuple(row_shape)).astype(dtype)
+    expected = np.zeros((rows, *row_shape), dtype)
+    np.add.at(expected, index, values)
+    out = np.zeros((rows, *row_shape), dtype)
+    add_rows(out, index, values)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_embedding_gradient_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    weight = rng.standard_normal((50, 8)).astype(np.float32)
+    tokens = rng.integers(0, 50, (16, 40))
+    grad = rng.standard_normal((16, 40, 8)).astype(np.float32)
+    ours = ag.tensor(weight, requires_grad=True)
+    F.embedding(ag.tensor(tokens), ours).backward(ag.tensor(grad))
+    theirs = torch.tensor(weight, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(tokens), theirs).backward(torch.tensor(grad))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -72,7 +72,10 @@ class IndexAdd(Primitive):
     def forward(ctx, grad, shape, index):
         ctx.index = index
         out = np.zeros(shape, grad.dtype)
-        if _has_integer_array(index):
+        rows = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and rows.ndim and out.ndim:
+            add_rows(out, rows, grad)     # rows picked by one integer array: an embedding's gradient
+        elif _has_integer_array(index):
             np.add.at(out, index, grad)   # repeated indices must accumulate
         else:
             out[index] = grad             # basic indexing and masks never repeat a position
@@ -81,6 +84,38 @@ class IndexAdd(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return GetItem.apply(grad, index=ctx.index)
+
+
+def add_rows(out, rows, values):
+    """np.add.at(out, rows, values) for an integer array `rows` into out's first axis, with the same
+    result to the bit, several times faster. NumPy's add.at adds one index at a time (10 ms for 4096
+    embedding rows of 256 floats); here the occurrences are sorted stably by row and added in rounds,
+    the k-th occurrence of every row in round k: each round is one fancy-indexed add without repeated
+    rows, and each row receives its values in their original order, as add.at adds them. A row
+    repeated more than _MAX_ROUNDS times leaves the work to add.at."""
+    flat = rows.reshape(-1)
+    if flat.size == 0:
+        return
+    if flat.min() < 0:
+        flat = np.where(flat < 0, flat + out.shape[0], flat)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    first = np.empty(flat.size, bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    rank = np.arange(flat.size) - np.flatnonzero(first)[np.cumsum(first) - 1]   # occurrence number per row
+    rounds = int(rank.max()) + 1
+    values = values.reshape(flat.shape + out.shape[1:])
+    if rounds > _MAX_ROUNDS:
+        np.add.at(out, flat, values)
+        return
+    values = values[order]
+    for k in range(rounds):
+        chosen = rank == k
+        out[ordered[chosen]] += values[chosen]
+
+
+_MAX_ROUNDS = 64
 
 
 def _describe(index):
