@@ -151,3 +151,14 @@ def _has_torch():
     except ImportError:
         return False
     return True
+
+
+def test_layer_survey_checks_agreement_and_prints_one_row_per_layer(capsys):
+    pytest.importorskip("torch")
+    from benchmarks import layers
+    layers.main(["--reps", "1", "--only", "AdaptiveAvgPool2d", "Upsample nearest", "GRU"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "ms" not in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| Upsample nearest x2, (16, 32, 32, 32)",
+                                                      "| AdaptiveAvgPool2d 1, (32, 256, 8, 8)",
+                                                      "| GRU 2 x 256, (35, 20, 128)"]
+    assert all(float(row.split(" | ")[-1].rstrip(" x|")) > 0 for row in rows)
