@@ -648,8 +648,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "nearest":
         sources = [_nearest_sources(n, m, scale) for n, m, scale in zip(in_sizes, sizes, scales)]
         factors = [m // n for n, m in zip(in_sizes, sizes)]
-        if all(m == k * n and np.array_equal(source, np.arange(m) // k)
-               for n, m, k, source in zip(in_sizes, sizes, factors, sources)):
+        # all factors 1 would make _repeat_each a view of the input: index_select's copy below instead
+        if max(factors) > 1 and all(m == k * n and np.array_equal(source, np.arange(m) // k)
+                                    for n, m, k, source in zip(in_sizes, sizes, factors, sources)):
             return _repeat_each(input, factors)
     for axis, (n, m, scale) in enumerate(zip(in_sizes, sizes, scales), 2):
         if mode == "nearest":

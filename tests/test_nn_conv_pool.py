@@ -166,3 +166,11 @@ def test_new_layers_print_and_store_their_arguments_as_torch(build):
     assert mine.state_dict().keys() == theirs.state_dict().keys()
     for name, value in mine.state_dict().items():
         assert value.shape == tuple(theirs.state_dict()[name].shape)
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=1), dict(size=(3, 4)), dict(scale_factor=(1, 2))])
+def test_nearest_interpolate_returns_a_new_tensor_that_in_place_ops_do_not_write_through(kwargs):
+    x = ag.ones(1, 2, 3, 4)
+    y = F.interpolate(x, **kwargs)
+    y.add_(1)
+    assert (x.numpy() == 1).all() and (y.numpy() == 2).all()

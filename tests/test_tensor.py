@@ -140,6 +140,15 @@ def test_softmax_is_stable_for_huge_logits():
     assert np.isfinite(ag.logsumexp(x, 1).numpy()).all()
 
 
+def test_softmax_and_log_softmax_of_a_0d_tensor_are_one_and_zero_with_zero_gradient():
+    for op, value in (("softmax", 1.0), ("log_softmax", 0.0)):
+        x = ag.tensor(1.5, requires_grad=True)
+        y = getattr(x, op)(0)
+        assert y.shape == () and y.item() == value
+        y.backward()
+        assert x.grad.shape == () and x.grad.item() == 0.0
+
+
 def test_tensor_class_constructor_makes_float32_from_python_numbers_as_torch_tensor():
     torch = pytest.importorskip("torch")
     for data in ([1.0, 2.0], [1, 2], [[True, False]], 3, 2.5):

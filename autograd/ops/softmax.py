@@ -47,7 +47,7 @@ class Softmax(Primitive):
         ctx.axis = axis
         if _over_empty_dim(x, axis):
             return ctx.save_output(x.copy())
-        e = shifted(x, axis)   # a fresh array: exp and the division run in place in it
+        e = np.asarray(shifted(x, axis))   # a fresh array (a 0-d x gives a scalar): exp and the division run in place in it
         np.exp(e, out=e)
         e /= _sums_along(e, axis)
         return ctx.save_output(e)
@@ -107,7 +107,7 @@ class LogSoftmaxGrad(Primitive):
     def forward(ctx, grad, output, axis):
         ctx.axis = axis
         ctx.save_for_backward(grad, output)
-        out = np.exp(output)
+        out = np.asarray(np.exp(output))   # an array even for a 0-d output, for the in-place passes
         out *= _sums_along(grad, axis)
         return np.subtract(grad, out, out=out)
 
