@@ -83,10 +83,10 @@ def sum_leading_or_trailing(x, axes):
     trail = len(axes) - lead
     if axes[lead:] != tuple(range(x.ndim - trail, x.ndim)):
         return None
-    if lead == x.ndim:   # everything: as one row
+    kept_size = math.prod(x.shape[lead:x.ndim - trail])
+    if lead == x.ndim or kept_size == 1:   # everything (a column of one is a row): as one row
         lead, trail = 0, x.ndim
     lead_size, trail_size = math.prod(x.shape[:lead]), math.prod(x.shape[x.ndim - trail:])
-    kept_size = math.prod(x.shape[lead:x.ndim - trail])
     if trail_size > _PAIRWISE_FROM:
         return None
     sums = x

@@ -56,6 +56,7 @@ def test_long_rows_and_whole_array_sums_are_left_to_numpys_pairwise_summation():
     assert sum_leading_or_trailing(x, (1,)) is None
     assert sum_leading_or_trailing(x, (0, 1)) is None
     assert sum_leading_or_trailing(x, (0,)) is not None   # down columns NumPy is not pairwise either
+    assert sum_leading_or_trailing(x.reshape(-1, 1), (0,)) is None   # but a single column is a row
     assert sum_leading_or_trailing(x[:, :1000], (1,)) is None   # not contiguous
     exact = np.sum(x.astype(np.float64))
     assert abs(float(ag.tensor(x).sum().numpy()) - exact) <= 1e-6 * np.abs(x).sum()
