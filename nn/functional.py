@@ -328,6 +328,12 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
     return coef, total
 
 
+def _mean_of_nothing(zero_loss):
+    """A mean over no counted targets (all ignored, or none), as PyTorch: the loss is NaN, but the
+    gradient is zero, not NaN (zero_loss is the loss scaled by 0, so that gradients still flow)."""
+    return zero_loss + float("nan")
+
+
 def _mean_scale(total):
     """1 / total as a Python float (a NumPy float64 would promote a float32 graph)."""
     return 1.0 / float(total) if total else float("nan")
@@ -361,6 +367,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             _mean_scale(input.numel() // classes if classes else 0)
         return ag.softmax_cross_entropy(input, coef, dim=class_axis, scale=scale)
     coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
+    if reduction == "mean" and not total:
+        return _mean_of_nothing(ag.softmax_cross_entropy(input, ag.from_numpy(coef), dim=class_axis, scale=0.0))
     scale = None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total)
     return ag.softmax_cross_entropy(input, ag.from_numpy(coef), dim=class_axis, scale=scale)
 
@@ -376,6 +384,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if reduction == "none":
         return per_sample
     total_loss = per_sample.sum()
+    if reduction == "mean" and not total:
+        return _mean_of_nothing(total_loss * 0.0)
     return total_loss if reduction == "sum" else total_loss * _mean_scale(total)
 
 

@@ -363,3 +363,19 @@ def test_pad_sequence_bad_input_raises_clear_errors():
         pad_sequence([ag.ones(2)], padding_side="top")
     with pytest.raises(TypeError, match="sequence 1 is a list"):
         pad_sequence([ag.ones(2), [1.0, 2.0]])
+
+
+@pytest.mark.parametrize("loss, kwargs", [("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.1}),
+                                          ("nll_loss", {})])
+def test_a_mean_over_only_ignored_targets_is_nan_with_a_zero_gradient_as_torch(loss, kwargs):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    targets = np.array([2, 2, 2])
+    ours = ag.tensor(x, requires_grad=True)
+    value = getattr(F, loss)(ours, ag.tensor(targets), ignore_index=2, **kwargs)
+    value.backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    reference = getattr(torch.nn.functional, loss)(theirs, torch.tensor(targets), ignore_index=2, **kwargs)
+    reference.backward()
+    assert np.isnan(value.item()) and np.isnan(reference.item()) and value.dtype == np.float32
+    np.testing.assert_array_equal(np.abs(ours.grad.numpy()), np.abs(theirs.grad.numpy()))
