@@ -2,15 +2,13 @@
 
 Each case builds the same layer in both libraries (PyTorch's weights copied into ndgrad's), checks
 that outputs and input gradients agree, then times `layer(x)` followed by a backward of a fixed
-random weighting of the output, interleaved (ndgrad, torch, ndgrad, ...), one thread each
+random weighting of the output, interleaved by the harness (ndgrad, torch, torch, ndgrad, ...), one thread each
 (torch.set_num_threads(1), BLAS pinned by threadpoolctl). Prints the medians and their ratio per
 layer: a survey for finding the layer that is far slower than PyTorch's, not a pass/fail.
 
     python -m benchmarks.layers [--reps 9] [--only substring ...]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -18,6 +16,8 @@ from threadpoolctl import threadpool_limits
 
 import autograd as ag
 import nn
+
+from . import harness
 
 # (name, input shape, builder taking `nn` (ndgrad's or torch's) and returning the layer, call)
 CASES = [
@@ -95,13 +95,8 @@ def main(argv=None):
             for ours, reference in zip(run_mine(), run_torch()):
                 if reference is not None:
                     np.testing.assert_allclose(ours, reference, rtol=2e-3, atol=2e-4, err_msg=name)
-            times = {"torch": [], "ndgrad": []}
-            for _ in range(args.reps):
-                for library, run in (("ndgrad", run_mine), ("torch", run_torch)):
-                    start = time.perf_counter()
-                    run()
-                    times[library].append(time.perf_counter() - start)
-            torch_ms, ndgrad_ms = (statistics.median(times[k]) * 1e3 for k in ("torch", "ndgrad"))
+            timings = harness.interleave({"ndgrad": run_mine, "torch": run_torch}, args.reps)
+            torch_ms, ndgrad_ms = (timings[k]["step"].median * 1e3 for k in ("torch", "ndgrad"))
             print(f"| {name} | {torch_ms:.2f} | {ndgrad_ms:.2f} | {ndgrad_ms / torch_ms:.2f}x |", flush=True)
 
 
