@@ -1,9 +1,11 @@
-"""Sums along a matrix's rows or columns as BLAS matrix-vector products with a vector of ones.
+"""Sums along a matrix's rows or columns as BLAS matrix-vector products with a vector of ones, and
+kept-dims sums built on them: the one home of the summing kernels.
 
 NumPy's own reductions walk a tall, narrow array one row at a time (an axis-0 sum of a (128, 256)
 gradient costs about 3x the product `ones @ grad`) and allocate through several Python layers; a
-product runs at memory speed in one call, and its blocked accumulation is at least as accurate.
-These are the kernels behind bias gradients (SumTo), batch and layer norm, and conv's bias sums.
+product runs at memory speed in one call, and its blocked accumulation is as accurate wherever
+NumPy's is not pairwise (see sum_leading_or_trailing). Users: every broadcast gradient (SumTo),
+sum and mean, softmax, batch/layer/group norm and conv's bias gradient.
 """
 import functools
 import math
