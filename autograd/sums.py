@@ -79,16 +79,21 @@ def sum_leading_or_trailing(x, axes):
     None otherwise. Along contiguous rows longer than _PAIRWISE_FROM, and for a sum of everything,
     NumPy's pairwise summation is more accurate than a product's running sums, so those are left to
     NumPy (None); down columns NumPy adds row after row, as BLAS does."""
-    if not x.flags.c_contiguous or x.dtype not in _BLAS_DTYPES or not axes:
+    if not axes or x.dtype not in _BLAS_DTYPES or not x.flags.c_contiguous:
         return None
-    lead = next((k for k, axis in enumerate(axes) if axis != k), len(axes))   # axes 0, 1, ... first
+    shape, ndim = x.shape, x.ndim
+    lead = 0   # axes 0, 1, ... first
+    for axis in axes:
+        if axis != lead:
+            break
+        lead += 1
     trail = len(axes) - lead
-    if axes[lead:] != tuple(range(x.ndim - trail, x.ndim)):
+    if trail and axes[lead:] != tuple(range(ndim - trail, ndim)):
         return None
-    kept_size = math.prod(x.shape[lead:x.ndim - trail])
-    if lead == x.ndim or kept_size == 1:   # everything (a column of one is a row): as one row
-        lead, trail = 0, x.ndim
-    lead_size, trail_size = math.prod(x.shape[:lead]), math.prod(x.shape[x.ndim - trail:])
+    kept_size = math.prod(shape[lead:ndim - trail])
+    if lead == ndim or kept_size == 1:   # everything (a column of one is a row): as one row
+        lead, trail = 0, ndim
+    lead_size, trail_size = math.prod(shape[:lead]), math.prod(shape[ndim - trail:])
     if trail_size > _PAIRWISE_FROM:
         return None
     sums = x
@@ -96,7 +101,9 @@ def sum_leading_or_trailing(x, axes):
         sums = row_sums(x.reshape(lead_size * kept_size, trail_size))
     if lead:
         sums = column_sums(sums.reshape(lead_size, kept_size))
-    return sums.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+    if lead + trail == ndim:
+        return sums.reshape((1,) * ndim)
+    return sums.reshape((1,) * lead + shape[lead:ndim - trail] + (1,) * trail)
 
 
 _PAIRWISE_FROM = 1024
