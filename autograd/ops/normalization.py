@@ -38,6 +38,20 @@ def _from_rows(matrix, shape, order):
     return matrix.reshape(tuple(shape[a] for a in order)).transpose(np.argsort(order))
 
 
+# Rows are normalised a block of about this many bytes at a time: every full-size pass of a block
+# (centring, scaling, the gradient's four) then runs in the core's cache instead of streaming the
+# whole array through memory once per pass, and the temporaries are block-sized. LayerNorm over
+# (64, 128, 512), forward + backward: 22.7 -> 16-18 ms (256 KiB to 2 MiB blocks all within that
+# range); an input under a block (a small GPT's (8, 64, 128)) is one block, as before.
+_BLOCK_BYTES = 1 << 20
+
+
+def _row_blocks(rows, row_bytes):
+    """[0, rows) as slices of whole rows, each about _BLOCK_BYTES (at least one row)."""
+    per_block = max(1, _BLOCK_BYTES // max(1, row_bytes))
+    return [slice(start, min(start + per_block, rows)) for start in range(0, rows, per_block)] or [slice(0, 0)]
+
+
 class _Layout:
     """How a normalisation sees its input: the axes it reduces, the parameters' broadcast shape
     and own shape, eps, and the (kept, reduced) matrix form (`order`; batch norm's parameters are
@@ -61,21 +75,29 @@ class Normalize(Primitive):
         rows, order = _to_rows(x, axes)
         kept, count = rows.shape
         params_per_row = len(param_shape) == x.ndim and all(param_shape[a] == 1 for a in axes)
-        as_matrix = (kept, 1) if params_per_row else (1, count)
-        mean = row_sums(rows) / count
-        centered = np.subtract(rows, mean[:, None], out=workspace.empty(rows.shape, rows.dtype))
-        var = row_dots(centered, centered) / count
-        inv_std = 1 / np.sqrt(var + eps)
-        out_dtype = np.result_type(centered, *(p for p in (weight, bias) if p is not None))
+        out_dtype = np.result_type(rows, *(p for p in (weight, bias) if p is not None))
+        centered = workspace.empty(rows.shape, rows.dtype)
         out = workspace.empty(rows.shape, out_dtype)
-        if params_per_row and weight is not None:   # xhat * w in one pass
-            np.multiply(centered, (inv_std * weight.reshape(kept))[:, None], out=out)
-        else:
-            np.multiply(centered, inv_std[:, None], out=out)
-            if weight is not None:
-                out *= weight.reshape(as_matrix)
-        if bias is not None:
-            out += bias.reshape(as_matrix)
+        mean = np.empty(kept, rows.dtype if rows.dtype.kind == "f" else np.float64)
+        var, inv_std = np.empty_like(mean), np.empty_like(mean)
+        row_weight = weight.reshape(kept) if params_per_row and weight is not None else None
+        row_bias = bias.reshape(kept) if params_per_row and bias is not None else None
+        column_weight = weight.reshape(1, count) if weight is not None and row_weight is None else None
+        column_bias = bias.reshape(1, count) if bias is not None and row_bias is None else None
+        for block in _row_blocks(kept, count * rows.itemsize):
+            block_rows, block_centered, block_out = rows[block], centered[block], out[block]
+            mean[block] = row_sums(block_rows) / count
+            np.subtract(block_rows, mean[block, None], out=block_centered)
+            var[block] = row_dots(block_centered, block_centered) / count
+            inv_std[block] = 1 / np.sqrt(var[block] + eps)
+            scale = inv_std[block] if row_weight is None else inv_std[block] * row_weight[block]   # xhat * w in one pass
+            np.multiply(block_centered, scale[:, None], out=block_out)
+            if column_weight is not None:
+                block_out *= column_weight
+            if row_bias is not None:
+                block_out += row_bias[block, None]
+            elif column_bias is not None:
+                block_out += column_bias
         keepdims_shape = keepdim_shape(x.shape, axes)
         if stats is not None:
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
@@ -112,31 +134,46 @@ class NormalizeGrad(Primitive):
         centered_rows, _ = _to_rows(centered, layout.axes)
         kept, count = grad_rows.shape
         inv_std = inv_std.reshape(kept)
-        grad_x = grad_w = grad_b = None
         row_weights = per_row or weight is None   # then g = grad * w has w come out of the row means
-        grad_xhat_sums = row_dots(grad_rows, centered_rows) * inv_std if row_weights and (need_w or need_x) else None
-        grad_sums = row_sums(grad_rows) if row_weights and (need_b or need_x) else None
+        row_weight = weight.reshape(kept) if per_row and weight is not None else None
+        column_weight = weight.reshape(1, count) if not row_weights else None
+        out = None
         if need_x:
-            scale = inv_std
-            if row_weights:
-                g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
-                if weight is not None:
-                    scale = scale * weight.reshape(kept)
-            else:
-                g = grad_rows * weight.reshape(1, count)
-                g_sums, g_xhat_sums = row_sums(g), row_dots(g, centered_rows) * inv_std
-            out = workspace.empty(grad_rows.shape, np.result_type(g, centered_rows, scale))
-            np.multiply(centered_rows, (g_xhat_sums * inv_std / count)[:, None], out=out)   # xhat * mean(g xhat)
-            out += (g_sums / count)[:, None]
-            np.subtract(g, out, out=out)
-            out *= scale[:, None]
-            grad_x = _from_rows(out, grad.shape, order)
-        if need_w:
-            sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
-            grad_w = sums.reshape(layout.own_shape)
-        if need_b:
-            sums = grad_sums if per_row else column_sums(grad_rows)
-            grad_b = sums.reshape(layout.own_shape)
+            dtype = np.result_type(grad_rows, centered_rows, inv_std, *(() if weight is None else (weight,)))
+            out = workspace.empty(grad_rows.shape, dtype)
+        # Per row when the parameters are one per row (or absent): sum(grad xhat) and sum(grad), which
+        # are d/dw and d/db there; per column otherwise, summed over the blocks.
+        grad_xhat_sums = np.empty(kept, inv_std.dtype) if row_weights and (need_w or need_x) else None
+        grad_sums = np.empty(kept, grad_rows.dtype) if row_weights and (need_b or need_x) else None
+        column_w = np.zeros(count, np.result_type(grad_rows, inv_std)) if need_w and not per_row else None
+        column_b = np.zeros(count, grad_rows.dtype) if need_b and not per_row else None
+        for block in _row_blocks(kept, count * grad_rows.itemsize):
+            block_grad, block_centered, block_inv_std = grad_rows[block], centered_rows[block], inv_std[block]
+            if grad_xhat_sums is not None:
+                grad_xhat_sums[block] = row_dots(block_grad, block_centered) * block_inv_std
+            if grad_sums is not None:
+                grad_sums[block] = row_sums(block_grad)
+            if need_x:
+                scale = block_inv_std
+                if row_weights:
+                    g, g_sums, g_xhat_sums = block_grad, grad_sums[block], grad_xhat_sums[block]
+                    if row_weight is not None:
+                        scale = scale * row_weight[block]
+                else:
+                    g = block_grad * column_weight
+                    g_sums, g_xhat_sums = row_sums(g), row_dots(g, block_centered) * block_inv_std
+                block_out = out[block]
+                np.multiply(block_centered, (g_xhat_sums * block_inv_std / count)[:, None], out=block_out)   # xhat * mean(g xhat)
+                block_out += (g_sums / count)[:, None]
+                np.subtract(g, block_out, out=block_out)
+                block_out *= scale[:, None]
+            if column_w is not None:
+                column_w += block_inv_std @ (block_grad * block_centered)
+            if column_b is not None:
+                column_b += column_sums(block_grad)
+        grad_x = _from_rows(out, grad.shape, order) if need_x else None
+        grad_w = (grad_xhat_sums if per_row else column_w).reshape(layout.own_shape) if need_w else None
+        grad_b = (grad_sums if per_row else column_b).reshape(layout.own_shape) if need_b else None
         return grad_x, grad_w, grad_b
 
     @staticmethod
