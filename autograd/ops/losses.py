@@ -1,7 +1,10 @@
 """Fused losses: softmax cross-entropy and binary cross-entropy, stable and in one pass each."""
+import math
+
 import numpy as np
 
 from ..function import Primitive
+from .elementwise import constant
 from .reduction import normalize_axes
 from .softmax import log_softmax, log_softmax_array, softmax
 
@@ -89,6 +92,98 @@ def softmax_cross_entropy(input, coef, dim=1, scale=None):
     stable fused op, which nn.functional.cross_entropy builds on."""
     (axis,) = normalize_axes("softmax_cross_entropy", dim, input.ndim)
     return SoftmaxCrossEntropy.apply(input, coef, axis=axis, scale=scale)
+
+
+# -- softmax cross-entropy against class indices ----------------------------------------------------
+
+class IndexedCrossEntropy(Primitive):
+    """loss = -weight * log_softmax(x)[target] along `axis`, per sample (scale None) or summed and
+    multiplied by `scale`: SoftmaxCrossEntropy with a one-hot coef, without the one-hot array.
+
+    A language model's coef would be as large as its logits (50,000 classes times every token); here
+    the targets are an index per sample, and the per-sample `weight` (the class weight of the target,
+    0 where ignored; None: all 1) stays beside them. With s = softmax(x) and f = weight * G, G the
+    per-sample gradient: d/dx = f (s - onehot(target)) (IndexedCrossEntropyGrad). target and
+    weight are constants (PyTorch gives no gradient for an nll_loss weight either).
+    """
+    @staticmethod
+    def forward(ctx, x, target, weight, axis, scale):
+        log_probs = np.ascontiguousarray(log_softmax_array(x, axis))
+        positions = _target_positions(target, x.shape, axis)
+        ctx.positions, ctx.weight, ctx.axis, ctx.scale = positions, weight, axis, scale
+        ctx.save_for_backward(x, log_probs)
+        picked = log_probs.reshape(-1)[positions].reshape(target.shape)
+        if weight is not None:
+            picked *= weight
+        if scale is None:
+            return np.negative(picked, out=picked)
+        return np.asarray(-np.sum(picked, dtype=np.result_type(picked, np.float32)) * scale, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, log_probs = ctx.saved_tensors
+        return IndexedCrossEntropyGrad.apply(x, grad, positions=ctx.positions, weight=ctx.weight, axis=ctx.axis,
+                                             scale=ctx.scale, log_probs=log_probs._data)
+
+
+def _target_positions(target, shape, axis):
+    """Where each target class sits in the flattened (C-order) array of `shape`, classes along `axis`."""
+    classes, after = shape[axis], math.prod(shape[axis + 1:])
+    if target.size == 0:
+        return np.zeros(0, np.intp)
+    positions = target.reshape(-1, after) * after
+    positions += np.arange(0, positions.shape[0] * classes * after, classes * after)[:, None]
+    if after > 1:
+        positions += np.arange(after)
+    return positions.reshape(-1)
+
+
+class IndexedCrossEntropyGrad(Primitive):
+    """IndexedCrossEntropy's input gradient f (s - onehot(target)), f = weight * G per sample, s
+    computed from the forward's `log_probs`, the targets given by their flat `positions`: two passes
+    and a scattered subtraction. Its own derivatives, for a gradient gg of x's shape:
+    d/dx = f s (gg - sum_c(gg s)) (softmax's Jacobian); d/dG = weight (sum_c(gg s) - gg[target]),
+    summed over the samples and scaled for a reduced loss.
+    """
+    @staticmethod
+    def forward(ctx, x, grad, positions, weight, axis, scale, log_probs):
+        ctx.positions, ctx.weight, ctx.axis, ctx.scale = positions, weight, axis, scale
+        ctx.save_for_backward(x, grad)
+        factor = grad * scale if scale is not None else grad     # 0-d, or one per sample
+        if weight is not None:
+            factor = factor * weight
+        probs = np.exp(log_probs)   # C-contiguous, as log_probs: its flat view is a view
+        probs *= np.expand_dims(factor, axis) if factor.ndim else factor
+        probs.reshape(-1)[positions] -= factor.reshape(-1) if factor.ndim else factor
+        return probs.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, grad = ctx.saved_tensors
+        need_x, need_grad = ctx.needs_input_grad
+        axis, scale = ctx.axis, ctx.scale
+        sample_shape = x.shape[:axis] + x.shape[axis + 1:]
+        weight = None if ctx.weight is None else constant(ctx.weight.astype(x.dtype, copy=False))
+        s = softmax(x, axis)
+        gg_s = (gg * s).sum(axis)
+        grad_x = grad_grad = None
+        if need_x:
+            factor = grad * scale if scale is not None else grad
+            factor = factor if weight is None else factor * weight
+            grad_x = (factor.unsqueeze(axis) if factor.ndim else factor) * s * (gg - gg_s.unsqueeze(axis))
+        if need_grad:
+            per_sample = gg_s - gg.reshape(-1)[constant(ctx.positions)].reshape(sample_shape)
+            per_sample = per_sample if weight is None else per_sample * weight
+            grad_grad = per_sample if scale is None else per_sample.sum() * scale
+        return grad_x, grad_grad
+
+
+def indexed_cross_entropy(input, target, weight=None, dim=1, scale=None):
+    """-weight * log_softmax(input, dim)[target] per sample, or with `scale` summed and scaled:
+    cross-entropy against class indices (an integer array of input's shape without `dim`, each in
+    [0, classes)), with `weight` the per-sample weight (a float array of target's shape, or None)."""
+    (axis,) = normalize_axes("indexed_cross_entropy", dim, input.ndim)
+    return IndexedCrossEntropy.apply(input, target=target, weight=weight, axis=axis, scale=scale)
 
 
 # -- binary cross-entropy --------------------------------------------------------------------------
