@@ -314,7 +314,7 @@ def _class_indices(op, input, target, weight, ignore_index):
         raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
     if w is None and ignored is None:   # every target counts once: the common case, kept cheap
         return safe, None, t.size, None, None
-    picked = np.ones(t.shape, dtype) if w is None else w[safe]
+    picked = np.ones(t.shape, dtype) if w is None else np.asarray(w[safe])
     if ignored is not None:
         picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
     return safe, picked, picked.sum(dtype=np.float64), w, ignored
@@ -394,8 +394,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_reduction(reduction, "nll_loss")
     if input.ndim == 0:
         raise ag.ShapeError("nll_loss: the input must have a class dimension, got a 0-d tensor")
-    coef, total = _class_targets("nll_loss", input, target, weight, ignore_index)
-    per_sample = -(input * ag.from_numpy(coef)).sum(1 if input.ndim >= 2 else 0)
+    safe, picked, total, _, _ = _class_indices("nll_loss", input, target, weight, ignore_index)
+    class_axis = 1 if input.ndim >= 2 else 0
+    # A gather, not a product with a one-hot array as large as the input.
+    per_sample = -input.gather(class_axis, ag.from_numpy(np.expand_dims(safe, class_axis))).squeeze(class_axis)
+    if picked is not None:
+        per_sample = per_sample * ag.from_numpy(picked)
     if reduction == "none":
         return per_sample
     total_loss = per_sample.sum()

@@ -313,3 +313,24 @@ def test_cross_entropy_against_class_indices_keeps_only_the_log_probabilities(rn
     assert peak < 2.1 * x.numpy().nbytes
     loss.backward()
     assert x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("loss_name", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("shape, target_shape", [((5, 4), (5,)), ((4,), ()), ((3, 4, 2, 2), (3, 2, 2))])
+@pytest.mark.parametrize("kwargs", [dict(), dict(reduction="none"), dict(reduction="sum"), dict(ignore_index=1),
+                                    dict(weight=True), dict(weight=True, ignore_index=2, reduction="none")])
+def test_class_index_losses_match_torch_for_any_shape_weight_and_reduction(torch, rng, loss_name, shape, target_shape,
+                                                                           kwargs):
+    x = rng.standard_normal(shape)
+    target = np.asarray(rng.integers(0, 4, target_shape))
+    ours_kw, theirs_kw = dict(kwargs), dict(kwargs)
+    if kwargs.get("weight"):
+        w = rng.random(4)
+        ours_kw["weight"], theirs_kw["weight"] = ag.tensor(w), torch.tensor(w)
+    mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    loss = getattr(F, loss_name)(mx, ag.tensor(target), **ours_kw)
+    t_loss = getattr(torch.nn.functional, loss_name)(tx, torch.tensor(target), **theirs_kw)
+    assert_matches_torch(loss_name, loss, t_loss)
+    loss.sum().backward()
+    t_loss.sum().backward()
+    assert_matches_torch(f"{loss_name} grad", mx.grad, tx.grad)
