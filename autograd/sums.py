@@ -44,6 +44,16 @@ def row_dots(a, b):
     return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
 
 
+def sum_leading(x, count):
+    """x summed over its first `count` axes (a bias gradient's batch axes): one BLAS product for a
+    contiguous float array, NumPy's pairwise sum for a column of one (a sum of everything)."""
+    kept = x.shape[count:]
+    size = math.prod(kept)
+    if size > 1 and x.dtype in _BLAS_DTYPES and x.flags.c_contiguous:
+        return column_sums(x.reshape(-1, size)).reshape(kept)
+    return np.asarray(np.add.reduce(x, axis=tuple(range(count))))   # an array even when everything is summed
+
+
 def sum_keepdims(x, axes):
     """np.sum(x, axis=axes, keepdims=True), as one BLAS product when the axes lead or trail a
     C-contiguous float array (a bias gradient's batch axes, a softmax's last axis), and with short

@@ -156,3 +156,17 @@ def test_embedding_gradient_matches_torch():
     theirs = torch.tensor(weight, requires_grad=True)
     torch.nn.functional.embedding(torch.tensor(tokens), theirs).backward(torch.tensor(grad))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, to", [((4, 3, 5), (5,)), ((4, 3, 5), (3, 5)), ((0, 5), (5,)), ((7, 1), (1,)),
+                                       ((3,), ()), ((2, 3), (1, 3)), ((5, 2, 3), (2, 1)), ((300, 1), (1,))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_sum_to_equals_numpys_sum_back_to_the_shape(shape, to, dtype):
+    x = np.random.default_rng(6).standard_normal(shape).astype(dtype)
+    lead = len(shape) - len(to)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(to) if n == 1 and shape[lead + i] != 1)
+    expected = np.sum(x, axis=axes, keepdims=True).reshape(to)
+    got = sum_to(ag.tensor(x), to).numpy()
+    assert isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype == expected.dtype
+    tolerance = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-5}.get(x.dtype, 1e-12)
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
