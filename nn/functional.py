@@ -382,7 +382,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         loss = functools.partial(ag.softmax_cross_entropy, input, ag.from_numpy(coef), dim=class_axis)
     else:   # an index per sample: no one-hot array as large as the logits
         safe, picked, total, _, _ = _class_indices("cross_entropy", input, target, weight, ignore_index)
-        loss = functools.partial(ag.indexed_cross_entropy, input, safe, picked, dim=class_axis)
+        loss = functools.partial(ag.nll, ag.log_softmax(input, class_axis), safe, picked, dim=class_axis)
     if reduction == "mean" and not total:
         return _mean_of_nothing(loss(scale=0.0))
     return loss(scale=None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total))
@@ -395,17 +395,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if input.ndim == 0:
         raise ag.ShapeError("nll_loss: the input must have a class dimension, got a 0-d tensor")
     safe, picked, total, _, _ = _class_indices("nll_loss", input, target, weight, ignore_index)
-    class_axis = 1 if input.ndim >= 2 else 0
-    # A gather, not a product with a one-hot array as large as the input.
-    per_sample = -input.gather(class_axis, ag.from_numpy(np.expand_dims(safe, class_axis))).squeeze(class_axis)
-    if picked is not None:
-        per_sample = per_sample * ag.from_numpy(picked)
-    if reduction == "none":
-        return per_sample
-    total_loss = per_sample.sum()
+    loss = functools.partial(ag.nll, input, safe, picked, dim=1 if input.ndim >= 2 else 0)
     if reduction == "mean" and not total:
-        return _mean_of_nothing(total_loss * 0.0)
-    return total_loss if reduction == "sum" else total_loss * _mean_scale(total)
+        return _mean_of_nothing(loss(scale=0.0))
+    return loss(scale=None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total))
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

@@ -94,25 +94,23 @@ def softmax_cross_entropy(input, coef, dim=1, scale=None):
     return SoftmaxCrossEntropy.apply(input, coef, axis=axis, scale=scale)
 
 
-# -- softmax cross-entropy against class indices ----------------------------------------------------
+# -- negative log-likelihood of class indices -------------------------------------------------------
 
-class IndexedCrossEntropy(Primitive):
-    """loss = -weight * log_softmax(x)[target] along `axis`, per sample (scale None) or summed and
-    multiplied by `scale`: SoftmaxCrossEntropy with a one-hot coef, without the one-hot array.
+class NllLoss(Primitive):
+    """loss = -weight * x[target] along `axis`, x holding log-probabilities: per sample (scale None),
+    or summed and multiplied by `scale` (a mean's 1/total weight). PyTorch's nll_loss, and its
+    cross-entropy after log_softmax, which saves only its output, as here: no one-hot array, and the
+    logits are not kept (a language model's are 50,000 classes times every token).
 
-    A language model's coef would be as large as its logits (50,000 classes times every token); here
-    the targets are an index per sample, and the per-sample `weight` (the class weight of the target,
-    0 where ignored; None: all 1) stays beside them. With s = softmax(x) and f = weight * G, G the
-    per-sample gradient: d/dx = f (s - onehot(target)) (IndexedCrossEntropyGrad). target and
-    weight are constants (PyTorch gives no gradient for an nll_loss weight either).
+    The targets arrive as their flat `positions` in x (C order) and `weight` is per sample (the class
+    weight of the target, 0 where ignored; None: all 1). d/dx = -weight G at each target, 0 elsewhere
+    (NllLossGrad); target and weight are constants (PyTorch gives no gradient for a weight either).
     """
     @staticmethod
-    def forward(ctx, x, target, weight, axis, scale):
-        log_probs = np.ascontiguousarray(log_softmax_array(x, axis))
-        positions = _target_positions(target, x.shape, axis)
-        ctx.positions, ctx.weight, ctx.axis, ctx.scale = positions, weight, axis, scale
-        ctx.save_for_backward(x, log_probs)
-        picked = log_probs.reshape(-1)[positions].reshape(target.shape)
+    def forward(ctx, x, positions, sample_shape, weight, scale):
+        ctx.positions, ctx.sample_shape, ctx.weight, ctx.scale = positions, sample_shape, weight, scale
+        ctx.input_shape = x.shape
+        picked = x.reshape(-1)[positions].reshape(sample_shape)
         if weight is not None:
             picked *= weight
         if scale is None:
@@ -121,9 +119,41 @@ class IndexedCrossEntropy(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        x, log_probs = ctx.saved_tensors
-        return IndexedCrossEntropyGrad.apply(x, grad, positions=ctx.positions, weight=ctx.weight, axis=ctx.axis,
-                                             scale=ctx.scale, log_probs=log_probs._data)
+        return NllLossGrad.apply(grad, positions=ctx.positions, input_shape=ctx.input_shape, weight=ctx.weight,
+                                 scale=ctx.scale)
+
+
+class NllLossGrad(Primitive):
+    """NllLoss's input gradient: -weight G placed at each target's position of an array of zeros.
+    Linear in G; its derivative for a gradient gg of the input's shape is the gather -weight gg[target]
+    (summed and scaled for a reduced loss)."""
+    @staticmethod
+    def forward(ctx, grad, positions, input_shape, weight, scale):
+        ctx.positions, ctx.weight, ctx.scale = positions, weight, scale
+        ctx.sample_shape = grad.shape if scale is None else None
+        factor = grad * scale if scale is not None else grad   # 0-d, or one per sample
+        if weight is not None:
+            factor = factor * weight
+        out = np.zeros(input_shape, grad.dtype)
+        out.reshape(-1)[positions] = -factor.reshape(-1) if factor.ndim else -factor
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        picked = -gg.reshape(-1)[constant(ctx.positions)]
+        if ctx.weight is not None:
+            picked = picked * constant(ctx.weight.reshape(-1).astype(gg.dtype, copy=False))
+        return picked.reshape(ctx.sample_shape) if ctx.scale is None else picked.sum() * ctx.scale
+
+
+def nll(input, target, weight=None, dim=1, scale=None):
+    """-weight * input[target] along `dim`, for log-probabilities `input`: per sample, or with `scale`
+    summed and scaled. target is an integer array of input's shape without `dim` (each in
+    [0, classes)), weight a float array of target's shape or None. The op behind nn.functional's
+    nll_loss, and behind its cross_entropy after log_softmax."""
+    (axis,) = normalize_axes("nll", dim, input.ndim)
+    return NllLoss.apply(input, positions=_target_positions(target, input.shape, axis), sample_shape=target.shape,
+                         weight=weight, scale=scale)
 
 
 def _target_positions(target, shape, axis):
@@ -136,54 +166,6 @@ def _target_positions(target, shape, axis):
     if after > 1:
         positions += np.arange(after)
     return positions.reshape(-1)
-
-
-class IndexedCrossEntropyGrad(Primitive):
-    """IndexedCrossEntropy's input gradient f (s - onehot(target)), f = weight * G per sample, s
-    computed from the forward's `log_probs`, the targets given by their flat `positions`: two passes
-    and a scattered subtraction. Its own derivatives, for a gradient gg of x's shape:
-    d/dx = f s (gg - sum_c(gg s)) (softmax's Jacobian); d/dG = weight (sum_c(gg s) - gg[target]),
-    summed over the samples and scaled for a reduced loss.
-    """
-    @staticmethod
-    def forward(ctx, x, grad, positions, weight, axis, scale, log_probs):
-        ctx.positions, ctx.weight, ctx.axis, ctx.scale = positions, weight, axis, scale
-        ctx.save_for_backward(x, grad)
-        factor = grad * scale if scale is not None else grad     # 0-d, or one per sample
-        if weight is not None:
-            factor = factor * weight
-        probs = np.exp(log_probs)   # C-contiguous, as log_probs: its flat view is a view
-        probs *= np.expand_dims(factor, axis) if factor.ndim else factor
-        probs.reshape(-1)[positions] -= factor.reshape(-1) if factor.ndim else factor
-        return probs.astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, gg):
-        x, grad = ctx.saved_tensors
-        need_x, need_grad = ctx.needs_input_grad
-        axis, scale = ctx.axis, ctx.scale
-        sample_shape = x.shape[:axis] + x.shape[axis + 1:]
-        weight = None if ctx.weight is None else constant(ctx.weight.astype(x.dtype, copy=False))
-        s = softmax(x, axis)
-        gg_s = (gg * s).sum(axis)
-        grad_x = grad_grad = None
-        if need_x:
-            factor = grad * scale if scale is not None else grad
-            factor = factor if weight is None else factor * weight
-            grad_x = (factor.unsqueeze(axis) if factor.ndim else factor) * s * (gg - gg_s.unsqueeze(axis))
-        if need_grad:
-            per_sample = gg_s - gg.reshape(-1)[constant(ctx.positions)].reshape(sample_shape)
-            per_sample = per_sample if weight is None else per_sample * weight
-            grad_grad = per_sample if scale is None else per_sample.sum() * scale
-        return grad_x, grad_grad
-
-
-def indexed_cross_entropy(input, target, weight=None, dim=1, scale=None):
-    """-weight * log_softmax(input, dim)[target] per sample, or with `scale` summed and scaled:
-    cross-entropy against class indices (an integer array of input's shape without `dim`, each in
-    [0, classes)), with `weight` the per-sample weight (a float array of target's shape, or None)."""
-    (axis,) = normalize_axes("indexed_cross_entropy", dim, input.ndim)
-    return IndexedCrossEntropy.apply(input, target=target, weight=weight, axis=axis, scale=scale)
 
 
 # -- binary cross-entropy --------------------------------------------------------------------------
