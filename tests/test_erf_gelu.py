@@ -142,3 +142,13 @@ def test_float32_gelu_of_special_values_and_shapes():
     half = F.gelu(ag.tensor(np.array([-1.0, 0.5, 3.0], np.float16)))
     assert half.dtype == ag.float16
     np.testing.assert_allclose(half.numpy(), [-0.1587, 0.3457, 2.996], rtol=1e-3)
+
+
+def test_float32_gelu_of_huge_values_warns_of_nothing_as_torch(torch):
+    import warnings
+    x = np.array([-3e38, -1e20, 1e20, 3e38], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # z^2 overflowing to inf is the right tail, not a fault to report
+        ours = F.gelu(ag.tensor(x)).numpy()
+    np.testing.assert_array_equal(ours, [0.0, 0.0, x[2], x[3]])
+    np.testing.assert_array_equal(torch.nn.functional.gelu(torch.tensor(x[:3])).numpy(), ours[:3])
