@@ -829,10 +829,12 @@ def test_normalisation_of_an_empty_batch_gives_an_empty_result_as_pytorch(torch)
          TF.batch_norm(torch.zeros(0, 3), torch.zeros(3), torch.ones(3), training=True)),
         (F.group_norm(ag.zeros(0, 4, 2), 2), TF.group_norm(torch.zeros(0, 4, 2), 2)),
         (F.layer_norm(ag.zeros(0, 5), (5,)), TF.layer_norm(torch.zeros(0, 5), (5,))),
+        (F.batch_norm(ag.zeros(0, 3, 4), None, None, training=True),
+         TF.batch_norm(torch.zeros(0, 3, 4), None, None, training=True)),
     ]:
         assert ours.shape == tuple(theirs.shape)
-    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel"):
-        F.batch_norm(ag.zeros(0, 3), None, None, training=True)
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel"):   # as torch: one value
+        F.batch_norm(ag.zeros(1, 3), None, None, training=True)
 
 
 @pytest.mark.parametrize("layer, shape", [("group_norm", (300, 12, 9, 9)), ("layer_norm", (300, 7, 100)),

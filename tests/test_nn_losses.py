@@ -353,3 +353,29 @@ def test_logits_changed_in_place_after_cross_entropy_still_backpropagate_as_in_t
     loss.backward()
     t_loss.backward()
     assert_matches_torch("weight grad after in-place on the logits", mw.grad, tw.grad)
+
+
+@pytest.mark.parametrize("target_dtype", [np.int8, np.int16, np.uint8, np.uint16, np.uint32, np.uint64])
+@pytest.mark.parametrize("loss_name", ["nll_loss", "cross_entropy"])
+def test_class_index_losses_take_targets_of_any_integer_dtype_as_torch_takes_int64(torch, rng, loss_name, target_dtype):
+    # 300 samples of 10 classes by 3 positions: flat positions past 127 and 255, where int8 or uint8 would wrap.
+    x = rng.standard_normal((300, 10, 3))
+    target = rng.integers(0, 10, (300, 3))
+    mx, tx = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    loss = getattr(F, loss_name)(mx, ag.tensor(target.astype(target_dtype)), reduction="none")
+    t_loss = getattr(torch.nn.functional, loss_name)(tx, torch.tensor(target), reduction="none")
+    assert_matches_torch(f"{loss_name} {target_dtype.__name__} targets", loss, t_loss)
+    loss.sum().backward()
+    t_loss.sum().backward()
+    assert_matches_torch(f"{loss_name} {target_dtype.__name__} targets grad", mx.grad, tx.grad)
+
+
+def test_an_ignored_target_whose_stand_in_log_probability_is_infinite_counts_for_nothing_as_torch(torch):
+    x = np.array([[-np.inf, 1.0, 2.0], [0.5, 1.0, -1.0]])
+    target = np.array([-100, 2])
+    assert_matches_torch("cross_entropy with an ignored target", F.cross_entropy(ag.tensor(x), ag.tensor(target)),
+                         torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(target)))
+    with np.errstate(divide="ignore"):
+        log_probs = np.log(np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]]))
+    assert_matches_torch("nll_loss with an ignored target", F.nll_loss(ag.tensor(log_probs), ag.tensor(target)),
+                         torch.nn.functional.nll_loss(torch.tensor(log_probs), torch.tensor(target)))

@@ -111,8 +111,8 @@ class NllLoss(Primitive):
         ctx.positions, ctx.sample_shape, ctx.weight, ctx.scale = positions, sample_shape, weight, scale
         ctx.input_shape = x.shape
         picked = x.reshape(-1)[positions].reshape(sample_shape)
-        if weight is not None:
-            picked *= weight
+        if weight is not None:   # 0 for an ignored target, whatever its (stand-in) log-probability
+            picked = np.asarray(np.where(weight == 0, 0, picked).astype(picked.dtype, copy=False) * weight)
         if scale is None:
             return np.negative(picked, out=picked)
         return np.asarray(-np.sum(picked, dtype=np.result_type(picked, np.float32)) * scale, dtype=x.dtype)
@@ -161,7 +161,7 @@ def _target_positions(target, shape, axis):
     classes, after = shape[axis], math.prod(shape[axis + 1:])
     if target.size == 0:
         return np.zeros(0, np.intp)
-    positions = target.reshape(-1, after) * after
+    positions = target.reshape(-1, after).astype(np.intp) * after   # not in the target's dtype: int8 would wrap
     positions += np.arange(0, positions.shape[0] * classes * after, classes * after)[:, None]
     if after > 1:
         positions += np.arange(after)

@@ -277,7 +277,7 @@ def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=Non
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
         count = input._data.size // channels if channels else 0
-        if count == 0 and running_mean is not None and running_var is not None:
+        if count == 0:
             return input * 1.0   # an empty batch, as PyTorch: nothing to normalise, statistics unchanged
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "

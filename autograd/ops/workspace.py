@@ -1,7 +1,6 @@
 """Memory: reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and
 relu, and freed memory kept by malloc for the next step (`keep_freed_memory`)."""
 import ctypes
-import ctypes.util
 import math
 import os
 import sys
@@ -25,14 +24,14 @@ def keep_freed_memory():
     costs a page fault per 4 KiB on first touch. A train step frees and allocates the same sizes
     again every step, so with the defaults the small GPT's step took 2,800-3,200 page faults and 18%
     longer (34.4 against 28.1 ms). Kept memory is reused, so the peak does not grow; what it costs
-    is that memory freed after the peak stays with the process, as in PyTorch's caching allocator.
+    is that memory freed after the peak stays with the process (more, if the heap fragments), as in
+    PyTorch's caching allocator.
     Called when autograd is imported; a no-op where malloc is not glibc's, or when the environment
     sets NDGRAD_KEEP_FREED_MEMORY=0. Returns whether both settings took effect."""
     if os.environ.get("NDGRAD_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt   # the process's own symbols: glibc's malloc, if it is glibc
     except (OSError, AttributeError):   # not glibc (musl has no mallopt)
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
