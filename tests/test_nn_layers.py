@@ -865,3 +865,19 @@ def test_normalisation_over_many_row_blocks_matches_torch_to_the_second_derivati
     t_second = torch.autograd.grad(sum((g * torch.tensor(p)).sum() for g, p in zip(t_grads, probes)), [tx, tw])
     for mine, theirs in zip(second, t_second):
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-7, atol=1e-7)
+
+
+def test_half_precision_normalisation_takes_its_statistics_in_single_precision_as_torch(torch, rng):
+    import torch.nn.functional as TF
+    x = (rng.standard_normal((64, 16, 32, 32)) + 2).astype(np.float16)   # channel sums far beyond 65504
+    exact = TF.batch_norm(torch.tensor(x.astype(np.float64)), None, None, training=True).numpy()
+    ours = F.batch_norm(ag.tensor(x), None, None, training=True)
+    assert ours.dtype == ag.float16
+    assert np.abs(ours.numpy() - exact).max() <= 4e-3   # torch's own error here: 3.5e-3
+    x = (rng.standard_normal((64, 128, 512)) * 3 + 1).astype(np.float16)
+    w, b = rng.standard_normal(512).astype(np.float16), rng.standard_normal(512).astype(np.float16)
+    exact = TF.layer_norm(*(torch.tensor(a.astype(np.float64)) for a in (x,)), (512,),
+                          torch.tensor(w.astype(np.float64)), torch.tensor(b.astype(np.float64))).numpy()
+    theirs = TF.layer_norm(torch.tensor(x), (512,), torch.tensor(w), torch.tensor(b)).numpy().astype(np.float64)
+    ours = F.layer_norm(ag.tensor(x), (512,), ag.tensor(w), ag.tensor(b)).numpy().astype(np.float64)
+    assert np.abs(ours - exact).max() <= 1.1 * np.abs(theirs - exact).max()

@@ -47,6 +47,12 @@ def _from_rows(matrix, shape, order):
 _BLOCK_BYTES = 1 << 20
 
 
+def _statistics_dtype(dtype):
+    """The dtype means, variances and sums are taken in: single precision at least (half precision's
+    sums overflow at 65504 and keep 11 bits, as PyTorch accumulates float16 in float32)."""
+    return np.result_type(dtype, np.float32) if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def _row_blocks(rows, row_bytes, period=1):
     """[0, rows) as slices of whole rows, each about _BLOCK_BYTES and a multiple of `period` rows (the
     rows that parameters repeat after: group norm's groups) unless it is the last."""
@@ -94,7 +100,7 @@ class Normalize(Primitive):
         out_dtype = np.result_type(rows, *(p for p in (weight, bias) if p is not None))
         centered = workspace.empty(rows.shape, rows.dtype)
         out = workspace.empty(rows.shape, out_dtype)
-        mean = np.empty(kept, rows.dtype if rows.dtype.kind == "f" else np.float64)
+        mean = np.empty(kept, _statistics_dtype(rows.dtype))
         var, inv_std = np.empty_like(mean), np.empty_like(mean)
         row_weight = weight.reshape(kept) if params_per_row and weight is not None else None
         row_bias = bias.reshape(kept) if params_per_row and bias is not None else None
@@ -103,6 +109,10 @@ class Normalize(Primitive):
         period = next((len(p) for p in (column_weight, column_bias) if p is not None), 1)
         for block in _row_blocks(kept, count * rows.itemsize, period):
             block_rows, block_centered, block_out = rows[block], centered[block], out[block]
+            if block_rows.dtype != mean.dtype:   # half precision: in single, as PyTorch, rounded once at the end
+                block_rows = block_rows.astype(mean.dtype)
+                block_out, half_centered, half_out = np.empty(block_rows.shape, mean.dtype), block_centered, block_out
+                block_centered = np.empty_like(block_out)
             mean[block] = row_sums(block_rows) / count
             np.subtract(block_rows, mean[block, None], out=block_centered)
             var[block] = row_dots(block_centered, block_centered) / count
@@ -115,6 +125,9 @@ class Normalize(Primitive):
                 block_out += row_bias[block, None]
             elif column_bias is not None:
                 _apply_by_period(np.add, block_out, column_bias, block_out)
+            if block_out.dtype != out.dtype:
+                np.copyto(half_centered, block_centered)
+                np.copyto(half_out, block_out)
         keepdims_shape = keepdim_shape(x.shape, axes)
         if stats is not None:
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
@@ -172,12 +185,15 @@ class NormalizeGrad(Primitive):
             out = workspace.empty(grad_rows.shape, dtype)
         # Per row when the parameters are one per row (or absent): sum(grad xhat) and sum(grad), which
         # are d/dw and d/db there; per column otherwise, summed over the blocks.
-        grad_xhat_sums = np.empty(kept, inv_std.dtype) if row_weights and (need_w or need_x) else None
-        grad_sums = np.empty(kept, grad_rows.dtype) if row_weights and (need_b or need_x) else None
-        column_w = np.zeros((period, count), np.result_type(grad_rows, inv_std)) if need_w and not per_row else None
-        column_b = np.zeros((period, count), grad_rows.dtype) if need_b and not per_row else None
+        work = np.result_type(_statistics_dtype(grad_rows.dtype), inv_std)
+        grad_xhat_sums = np.empty(kept, work) if row_weights and (need_w or need_x) else None
+        grad_sums = np.empty(kept, work) if row_weights and (need_b or need_x) else None
+        column_w = np.zeros((period, count), work) if need_w and not per_row else None
+        column_b = np.zeros((period, count), work) if need_b and not per_row else None
         for block in _row_blocks(kept, count * grad_rows.itemsize, period):
             block_grad, block_centered, block_inv_std = grad_rows[block], centered_rows[block], inv_std[block]
+            if block_grad.dtype != work:   # half precision: sums in single, as the forward's statistics
+                block_grad, block_centered = block_grad.astype(work), block_centered.astype(work)
             if grad_xhat_sums is not None:
                 grad_xhat_sums[block] = row_dots(block_grad, block_centered) * block_inv_std
             if grad_sums is not None:
