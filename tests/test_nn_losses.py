@@ -379,3 +379,14 @@ def test_an_ignored_target_whose_stand_in_log_probability_is_infinite_counts_for
         log_probs = np.log(np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]]))
     assert_matches_torch("nll_loss with an ignored target", F.nll_loss(ag.tensor(log_probs), ag.tensor(target)),
                          torch.nn.functional.nll_loss(torch.tensor(log_probs), torch.tensor(target)))
+
+
+@pytest.mark.parametrize("target, error, pattern", [
+    ([0, 1], ag.ShapeError, r"nll: expected targets of shape \(3,\).*\(3, 4\).*got \(2,\)"),
+    ([0, 1, 4], IndexError, "nll: target 4 is out of bounds for 4 classes"),
+    ([-1, 1, 2], IndexError, "nll: target -1 is out of bounds"),
+    (np.array([0.0, 1.0, 2.0]), ag.DTypeError, "nll: targets must be class indices"),
+])
+def test_nll_refuses_targets_of_the_wrong_shape_dtype_or_range(target, error, pattern):
+    with pytest.raises(error, match=pattern):
+        ag.nll(ag.zeros(3, 4), target)

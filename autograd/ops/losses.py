@@ -1,9 +1,12 @@
-"""Fused losses: softmax cross-entropy and binary cross-entropy, stable and in one pass each."""
+"""Fused losses: softmax cross-entropy (against probabilities), the negative log-likelihood of class indices,
+and binary cross-entropy, stable and in one pass each."""
 import math
 
 import numpy as np
 
+from ..errors import DTypeError, ShapeError
 from ..function import Primitive
+from ..tensor import Tensor
 from .elementwise import constant
 from .reduction import normalize_axes
 from .softmax import log_softmax, log_softmax_array, softmax
@@ -152,6 +155,18 @@ def nll(input, target, weight=None, dim=1, scale=None):
     [0, classes)), weight a float array of target's shape or None. The op behind nn.functional's
     nll_loss, and behind its cross_entropy after log_softmax."""
     (axis,) = normalize_axes("nll", dim, input.ndim)
+    target = np.asarray(target._data if isinstance(target, Tensor) else target)
+    expected = input.shape[:axis] + input.shape[axis + 1:]
+    if target.dtype.kind not in "iu":
+        raise DTypeError(f"nll: targets must be class indices (integers), got {target.dtype}")
+    if target.shape != expected:
+        raise ShapeError(f"nll: expected targets of shape {expected} for an input of shape {input.shape} (classes "
+                         f"along dim {axis}), got {target.shape}")
+    if target.size and (target.min() < 0 or target.max() >= input.shape[axis]):
+        raise IndexError(f"nll: target {target[(target < 0) | (target >= input.shape[axis])].flat[0]} is out of "
+                         f"bounds for {input.shape[axis]} classes")
+    if weight is not None:
+        weight = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
     return NllLoss.apply(input, positions=_target_positions(target, input.shape, axis), sample_shape=target.shape,
                          weight=weight, scale=scale)
 
