@@ -177,8 +177,8 @@ class NormalizeGrad(Primitive):
         row_weights = per_row or weight is None   # then g = grad * w has w come out of the row means
         row_weight = weight.reshape(kept) if per_row and weight is not None else None
         column_weight = _parameter_rows(weight, count) if not row_weights else None
-        period = len(column_weight) if column_weight is not None else 1 if per_row or layout.own_shape is None \
-            or not count else math.prod(layout.own_shape) // count
+        # The rows after which parameters that are not one per row repeat (see _parameter_rows).
+        period = 1 if per_row or layout.own_shape is None or not count else math.prod(layout.own_shape) // count
         out = None
         if need_x:
             dtype = np.result_type(grad_rows, centered_rows, inv_std, *(() if weight is None else (weight,)))
