@@ -304,9 +304,7 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
         bad = safe[(safe < 0) | (safe >= classes)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
     dtype = input.dtype
-    w = None if weight is None else _array(weight).astype(dtype, copy=False)
-    if w is not None and w.shape != (classes,):
-        raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
+    w = None if weight is None else _constant_class_weight(op, weight, classes, dtype)
     coef = np.zeros(input.shape, dtype)
     if w is None and not any_ignored:   # every target counts once: the common case, kept cheap
         if input.ndim == 2:
@@ -326,6 +324,21 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
         kept = np.expand_dims(~ignored, class_axis) if any_ignored else True
         coef = coef * (1 - label_smoothing) + np.where(kept, smooth, 0).astype(dtype)
     return coef, total
+
+
+def _check_class_weight(op, weight, classes):
+    if tuple(np.shape(weight)) != (classes,):
+        raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {tuple(np.shape(weight))}")
+
+
+def _constant_class_weight(op, weight, classes, dtype):
+    """The class weights as an array, for the losses that (as PyTorch's) are not differentiable in them:
+    a weight that requires grad is an error there rather than a gradient silently dropped."""
+    _check_class_weight(op, weight, classes)
+    if isinstance(weight, Tensor) and weight.requires_grad and ag.is_grad_enabled():
+        raise ag.ArgumentError(f"{op}: the class weight requires grad, but this loss is not differentiable with "
+                               "respect to weight (as in PyTorch); pass weight.detach()")
+    return _array(weight).astype(dtype, copy=False)
 
 
 def _mean_of_nothing(zero_loss):
@@ -360,9 +373,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         coef = target if target.dtype == input.dtype else target.astype(input.dtype)
         if label_smoothing:
             coef = coef * (1 - label_smoothing) + label_smoothing / classes
-        if weight is not None:
-            w = _array(weight).astype(input.dtype, copy=False)
-            coef = coef * ag.from_numpy(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)))
+        if weight is not None:  # a Tensor weight stays in the graph: this loss is differentiable in it
+            _check_class_weight("cross_entropy", weight, classes)
+            w = _tensor(weight)
+            w = w if w.dtype == input.dtype else w.astype(input.dtype)
+            coef = coef * w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1))
         scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
             _mean_scale(input.numel() // classes if classes else 0)
         return ag.softmax_cross_entropy(input, coef, dim=class_axis, scale=scale)
@@ -479,7 +494,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * z
     factor = (1 - hot) / classes
     if weight is not None:
-        factor = factor * _array(weight).astype(x.dtype)[t][:, None]
+        factor = factor * _constant_class_weight("multi_margin_loss", weight, classes, x.dtype)[t][:, None]
     loss = (z * ag.from_numpy(factor.astype(x.dtype, copy=False))).sum(1)
     if input.ndim == 1:
         loss = loss.reshape(())
