@@ -223,15 +223,62 @@ def test_wrong_shapes_raise_naming_the_layer_and_shapes(build, args, message):
 
 
 def test_lstm_state_pair_errors_name_the_part():
-    with pytest.raises(ValueError, match=r"LSTM: expected hx\[1\] of shape \(1, 2, 4\)"):
+    with pytest.raises(ValueError, match=r"LSTM: expected hx\[1\] \(the cell state c_0\) of shape \(1, 2, 4\)"):
         nn.LSTM(3, 4)(ag.zeros((5, 2, 3)), (ag.zeros((1, 2, 4)), ag.zeros((1, 2, 5))))
-    with pytest.raises(ValueError, match=r"LSTMCell: expected hx\[0\] of shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"LSTMCell: expected hx\[0\] \(the hidden state h\) of shape \(2, 4\)"):
         nn.LSTMCell(3, 4)(ag.zeros((2, 3)), (ag.zeros((2, 5)), ag.zeros((2, 4))))
 
 
 def test_dtype_mismatch_raises_like_torch():
     with pytest.raises(ValueError, match="dtype float64 does not match the weights' dtype float32"):
         nn.GRU(3, 4)(ag.zeros((5, 2, 3), dtype=ag.float64))
+
+
+STATE_DTYPE_CASES = [(build, dtypes) for build in ("RNNCell", "GRUCell", "RNN", "GRU")
+                     for dtypes in ((np.float32, np.float64), (np.float64, np.float32))] + \
+                    [(build, dtypes) for build in ("LSTMCell", "LSTM")
+                     for dtypes in ((np.float32, np.float32, np.float64), (np.float32, np.float64, np.float32),
+                                    (np.float32, np.float64, np.float64), (np.float64, np.float32, np.float32))]
+
+
+@pytest.mark.parametrize("build, dtypes", STATE_DTYPE_CASES,
+                         ids=[f"{b}-" + "-".join(np.dtype(d).name for d in ds) for b, ds in STATE_DTYPE_CASES])
+def test_a_state_dtype_unlike_the_weights_raises_naming_the_state_where_torch_raises(build, dtypes):
+    """(input dtype, state dtypes...) against float32 weights. PyTorch refuses every mismatch except
+    LSTMCell's cell state c, which it takes in any floating dtype, computing h' and c' in the
+    promoted dtype; ours does the same, and its errors name the part at fault and both dtypes."""
+    rng = np.random.default_rng(0)
+    mine, theirs = getattr(nn, build)(3, 4), getattr(torch.nn, build)(3, 4)
+    copy_torch_state(mine, theirs)
+    cell = build.endswith("Cell")
+    input_dtype, *state_dtypes = dtypes
+    x = rng.standard_normal((2, 3) if cell else (5, 2, 3)).astype(input_dtype)
+    states = [rng.standard_normal((2, 4) if cell else (1, 2, 4)).astype(d) for d in state_dtypes]
+    x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    s_mine = [ag.tensor(s, requires_grad=True) for s in states]
+    s_theirs = [to_torch(s, True) for s in states]
+    hx_mine, hx_theirs = (tuple(s_mine), tuple(s_theirs)) if len(states) == 2 else (s_mine[0], s_theirs[0])
+    try:
+        out_theirs = theirs(x_theirs, hx_theirs)
+    except (RuntimeError, ValueError):
+        if input_dtype != np.float32:
+            message = rf"{build}: the input's dtype float64 does not match the weights' dtype float32"
+        else:
+            bad = next(i for i, d in enumerate(state_dtypes) if d != np.float32)
+            what = "hx" if len(states) == 1 else rf"hx\[{bad}\] \(the {('hidden', 'cell')[bad]} state"
+            message = rf"{build}: {what}.* has dtype float64, but the input and weights have dtype float32"
+        with pytest.raises(ValueError, match=message):
+            mine(x_mine, hx_mine)
+        return
+    out_mine = mine(x_mine, hx_mine)
+    for a, b in zip(out_mine, out_theirs):
+        assert_matches_torch(f"{build} output", a, b, np.float32)
+    sum(o.sum() for o in out_mine).backward()
+    sum(o.sum() for o in out_theirs).backward()
+    assert_matches_torch("input grad", x_mine.grad, x_theirs.grad, np.float32)
+    for a, b in zip(s_mine, s_theirs):
+        assert_matches_torch("state grad", a.grad, b.grad, b.grad.numpy().dtype, rtol=2e-4, atol=2e-5)
+    assert_matches_torch("weight grad", mine.weight_hh.grad, theirs.weight_hh.grad, np.float32)
 
 
 @pytest.mark.parametrize("build, error, message", [

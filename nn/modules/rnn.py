@@ -10,6 +10,8 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 import autograd as ag
 
 from .. import functional as F
@@ -31,7 +33,13 @@ def _rnn_step(gates_x, state, weight_hh, bias_hh, activation):
 def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
     """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection)."""
     h, c = state
-    h, cell = ag.fused_lstm_cell(gates_x, F.linear(h, weight_hh, bias_hh), c)
+    gates_h = F.linear(h, weight_hh, bias_hh)
+    if c.dtype != gates_x.dtype:
+        # LSTMCell's c may have another dtype: as PyTorch, the gates come in the weights' dtype and
+        # the pointwise part runs in the promoted one
+        dtype = np.promote_types(gates_x.dtype, c.dtype)
+        gates_x, gates_h, c = gates_x.astype(dtype), gates_h.astype(dtype), c.astype(dtype)
+    h, cell = ag.fused_lstm_cell(gates_x, gates_h, c)
     if weight_hr is not None:
         h = F.linear(h, weight_hr)
     return h, cell
@@ -51,6 +59,20 @@ def _check_dtype(module, input, weight):
         raise ag.ArgumentError(f"{type(module).__name__}: the input's dtype {input.dtype} does not match the weights' "
                             f"dtype {weight.dtype}; convert the input (input.to({weight.dtype})) or the "
                             f"module (module.to({input.dtype}))")
+
+
+def _check_state_dtype(module, what, state, weight):
+    """`what` names the state tensor as the user passed it, e.g. "hx[1] (the cell state c_0)"."""
+    if state.dtype != weight.dtype:
+        raise ag.ArgumentError(f"{type(module).__name__}: {what} has dtype {state.dtype}, but the input and weights "
+                            f"have dtype {weight.dtype}; convert the state ({what.split()[0]}.to({weight.dtype}))")
+
+
+def _state_names(count, suffix=""):
+    """How the user's hx, or each part of an (h, c) pair, is named in errors."""
+    if count == 1:
+        return ("hx",)
+    return (f"hx[0] (the hidden state h{suffix})", f"hx[1] (the cell state c{suffix})")
 
 
 # -- layers ----------------------------------------------------------------------------------------
@@ -167,13 +189,12 @@ class RNNBase(Module):
         batch = input.shape[0] if self.batch_first else input.shape[1]
         layers = self.num_layers * (2 if self.bidirectional else 1)
         state = []
-        for index, (part, size) in enumerate(zip(parts, self._state_sizes())):
-            what = "hx" if len(parts) == 1 else f"hx[{index}]"
+        for part, size, what in zip(parts, self._state_sizes(), _state_names(len(parts), "_0")):
             expected = (layers, batch, size) if is_batched else (layers, size)
             if tuple(part.shape) != expected:
                 raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for an input of shape {shape}, got "
                                  f"{tuple(part.shape)}")
-            _check_dtype(self, part, self.weight_ih_l0)
+            _check_state_dtype(self, what, part, self.weight_ih_l0)
             state.append(part if is_batched else part.unsqueeze(1))
         return input, is_batched, tuple(state)
 
@@ -305,6 +326,10 @@ class RNNCellBase(Module):
     def _state_count(self):
         return 1
 
+    def _accepts_state_dtype(self, index, dtype):
+        """Whether state part `index` may differ in dtype from the weights."""
+        return dtype == self.weight_ih.dtype
+
     def _run(self, input, state):
         raise NotImplementedError
 
@@ -325,13 +350,13 @@ class RNNCellBase(Module):
         else:
             parts = tuple(hx) if count > 1 else (hx,)
             expected = (input.shape[0], self.hidden_size) if is_batched else (self.hidden_size,)
-            for index, part in enumerate(parts):
+            for index, (part, what) in enumerate(zip(parts, _state_names(count))):
                 if tuple(part.shape) != expected:
-                    what = "hx" if count == 1 else f"hx[{index}]"
                     raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for an input of shape "
                                      f"{tuple(input.shape if is_batched else input.shape[1:])}, got "
                                      f"{tuple(part.shape)}")
-                _check_dtype(self, part, self.weight_ih)
+                if not self._accepts_state_dtype(index, part.dtype):
+                    _check_state_dtype(self, what, part, self.weight_ih)
             state = parts if is_batched else tuple(part.unsqueeze(0) for part in parts)
         state = self._run(F.linear(input, self.weight_ih, self.bias_ih), state)
         if not is_batched:
@@ -368,6 +393,11 @@ class LSTMCell(RNNCellBase):
 
     def _state_count(self):
         return 2
+
+    def _accepts_state_dtype(self, index, dtype):
+        # PyTorch's LSTMCell takes a cell state c of any floating dtype and computes both h' and c'
+        # in the promoted dtype (its LSTM layer, and every other cell, refuse a mismatch).
+        return dtype == self.weight_ih.dtype or (index == 1 and dtype.kind == "f")
 
     def _run(self, gates_x, state):
         return _lstm_step(gates_x, state, self.weight_hh, self.bias_hh)
