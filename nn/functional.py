@@ -618,8 +618,35 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 # -- layers ------------------------------------------------------------------------------------
 
 def linear(input, weight, bias=None):
-    """input @ weight.T + bias, for input of shape (*, in_features)."""
-    return ag.linear(input, weight, bias)
+    """input @ weight.T + bias, for input of shape (*, in_features) and weight (out_features,
+    in_features): shape (*, out_features). As PyTorch, a 1-D weight (in_features,) gives input @
+    weight, shape (*), and takes no bias but a 0-d one (and none at all with a 2-D input); a bias
+    of another shape than (out_features,) must broadcast to the output's shape."""
+    if weight.ndim == 2 and (bias is None or bias.shape == weight.shape[:1]):
+        return ag.linear(input, weight, bias)   # the common case: ag.linear checks the input
+    shapes = f"input {tuple(input.shape)}, weight {tuple(weight.shape)}" + \
+        ("" if bias is None else f", bias {tuple(bias.shape)}")
+    if input.ndim == 0 or weight.ndim not in (1, 2):
+        raise ag.ShapeError(f"linear: needs an input of at least 1 dim and a 1-D or 2-D weight, got {shapes}")
+    if input.shape[-1] != weight.shape[-1]:
+        raise ag.ShapeError(f"linear: the input's last dim must equal the weight's in_features "
+                            f"({weight.shape[-1]}), got {shapes}")
+    if weight.ndim == 2:
+        if input.ndim == 1:   # PyTorch takes it as one row, then drops the row dim: a (1, out) bias fits
+            return linear(input.unsqueeze(0), weight, bias).squeeze(0)
+        out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+        try:
+            fits = np.broadcast_shapes(out_shape, tuple(bias.shape)) == out_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ag.ShapeError(f"linear: the bias must broadcast to the output's shape {out_shape}, got {shapes}")
+        return ag.linear(input, weight) + bias   # ag.linear's bias gradient is for a (out_features,) bias
+    if bias is not None and (bias.ndim != 0 or input.ndim == 2):
+        raise ag.ShapeError(f"linear: a 1-D weight takes no bias but a 0-d one, and none with a 2-D input (as "
+                            f"PyTorch); got {shapes}. Add the bias to the result instead")
+    out = ag.linear(input, weight.unsqueeze(0)).squeeze(-1)
+    return out if bias is None else out + bias
 
 
 # Convolution and pooling are autograd's, which has them with PyTorch's signatures.

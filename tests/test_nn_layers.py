@@ -637,6 +637,39 @@ def test_linear_on_a_small_batch_is_row_ordered_and_matches_torch(torch, rng, bi
     assert_close(x.grad, xt.grad, atol=1e-6)
 
 
+LINEAR_SHAPES = [  # (input, weight, bias or None), each accepted or refused as PyTorch does
+    ((3,), (3,), None), ((2, 3), (3,), None), ((4, 2, 3), (3,), None), ((3,), (3,), ()), ((4, 2, 3), (3,), ()),
+    ((2, 3), (3,), ()), ((3,), (3,), (1,)), ((4, 2, 3), (3,), (1,)), ((2, 3), (3,), (2,)),
+    ((2, 3), (5, 3), ()), ((2, 3), (5, 3), (1,)), ((2, 3), (5, 3), (2, 5)), ((2, 3), (5, 3), (2, 1)),
+    ((3,), (5, 3), (1, 5)), ((4, 2, 3), (5, 3), (4, 2, 5)), ((2, 3), (5, 3), (2,)), ((2, 3), (5, 3), (3, 2, 5)),
+    ((3,), (), None), ((), (3,), None), ((2, 3), (5, 3, 1), None), ((2, 3), (5, 4), None),
+]
+
+
+@pytest.mark.parametrize("shapes", LINEAR_SHAPES, ids=str)
+def test_linear_takes_the_weight_and_bias_shapes_torch_takes_and_refuses_the_others_clearly(torch, rng, shapes):
+    """Where PyTorch computes a result (a 1-D weight gives input @ weight), ours has its shape, values
+    and gradients; where PyTorch raises, ours raises a ShapeError naming linear and the shapes."""
+    x_shape, w_shape, b_shape = shapes
+    arrays = [rng.standard_normal(shape) for shape in (x_shape, w_shape, b_shape) if shape is not None]
+    pairs = [both(a) for a in arrays]
+    mine, theirs = [m for m, _ in pairs], [t for _, t in pairs]
+    try:
+        out_t = torch.nn.functional.linear(*theirs)
+    except RuntimeError:
+        with pytest.raises(ValueError, match=r"linear: .*" + r"\(" + ", ".join(map(str, w_shape)) + r",?\)"):
+            F.linear(*mine)
+        return
+    out = F.linear(*mine)
+    assert_matches_torch("output", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    for name, m, t in zip(("input", "weight", "bias"), mine, theirs):
+        assert_matches_torch(f"{name} grad", m.grad, t.grad)
+    assert ag.gradcheck(F.linear, mine)
+
+
 POOL_OPTIONS = [
     ("max_pool2d", dict(kernel_size=3, stride=2, ceil_mode=True)), ("max_pool2d", dict(kernel_size=2, dilation=2)),
     ("max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
