@@ -17,6 +17,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module
+from ..utils.rnn import PackedSequence
 from ._utils import new_parameter
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -180,28 +181,39 @@ class RNNBase(Module):
         is_batched = input.ndim == 3
         if not is_batched:
             input = input.unsqueeze(0 if self.batch_first else 1)
+        batch = input.shape[0] if self.batch_first else input.shape[1]
+        return input, is_batched, self._check_state(hx, batch, is_batched, f"an input of shape {shape}")
+
+    def _check_state(self, hx, batch, is_batched, input_description):
+        """The initial state hx as a tuple of (layers * directions, batch, size) tensors (None if hx is)."""
         if hx is None:
-            return input, is_batched, None
+            return None
+        name = type(self).__name__
         parts = hx if isinstance(hx, (tuple, list)) else (hx,)
         if len(parts) != len(self._state_sizes()):
             raise ag.ArgumentError(f"{name}: expected the initial state as {len(self._state_sizes())} tensor(s), got "
                                 f"{len(parts)}")
-        batch = input.shape[0] if self.batch_first else input.shape[1]
         layers = self.num_layers * (2 if self.bidirectional else 1)
         state = []
         for part, size, what in zip(parts, self._state_sizes(), _state_names(len(parts), "_0")):
             expected = (layers, batch, size) if is_batched else (layers, size)
             if tuple(part.shape) != expected:
-                raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for an input of shape {shape}, got "
+                raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for {input_description}, got "
                                  f"{tuple(part.shape)}")
             _check_state_dtype(self, what, part, self.weight_ih_l0)
             state.append(part if is_batched else part.unsqueeze(1))
-        return input, is_batched, tuple(state)
+        return tuple(state)
 
     def forward(self, input, hx=None):
         """input (L, N, input_size) ((N, L, input_size) with batch_first, or (L, input_size)
         unbatched), hx the initial state ((layers * directions, N, size) each; zeros if None).
-        Returns (output (L, N, directions * size), final state)."""
+        Returns (output (L, N, directions * size), final state).
+
+        A PackedSequence input (nn.utils.rnn.pack_padded_sequence) runs each sequence to its own
+        length only: the output is packed the same way, and the final state holds each sequence's
+        state after its last element (after its first, for the reverse direction)."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, is_batched, initial = self._check_input(input, hx)
         x = input.transpose(0, 1) if self.batch_first else input
         batch = x.shape[1]
@@ -229,16 +241,62 @@ class RNNBase(Module):
             state = tuple(part.squeeze(1) for part in state)
         return output, (state if len(state) > 1 else state[0])
 
-    def _run_direction(self, x, state, layer, direction):
+    def _forward_packed(self, packed, hx):
+        """forward for a PackedSequence: each layer and direction runs on the packed rows of each step."""
+        name, data, batch_sizes = type(self).__name__, packed.data, packed.batch_sizes.numpy().tolist()
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ag.ShapeError(f"{name}: expected packed data of shape (total length, {self.input_size}), got "
+                                f"{tuple(data.shape)}")
+        _check_dtype(self, data, self.weight_ih_l0)
+        initial = self._check_state(hx, batch_sizes[0], True, f"a packed batch of {batch_sizes[0]} sequences")
+        # the batch is sorted by decreasing length: hx, given in the batch's order, is sorted to match
+        if initial is not None and packed.sorted_indices is not None:
+            initial = tuple(part.index_select(1, packed.sorted_indices) for part in initial)
+        directions = 2 if self.bidirectional else 1
+        finals = [[] for _ in self._state_sizes()]
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                if initial is None:
+                    state = tuple(ag.zeros((batch_sizes[0], size), dtype=data.dtype) for size in self._state_sizes())
+                else:
+                    state = tuple(part[index] for part in initial)
+                output, state = self._run_direction(data, state, layer, direction, batch_sizes)
+                outputs.append(output)
+                for final, part in zip(finals, state):
+                    final.append(part)
+            data = outputs[0] if directions == 1 else ag.cat(outputs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                data = F.dropout(data, self.dropout, True)
+        state = tuple(ag.stack(final) for final in finals)
+        if packed.unsorted_indices is not None:
+            state = tuple(part.index_select(1, packed.unsorted_indices) for part in state)
+        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return output, (state if len(state) > 1 else state[0])
+
+    def _run_direction(self, x, state, layer, direction, batch_sizes=None):
         """One layer in one direction over the whole sequence x (L, N, in): (output (L, N, size), final state)."""
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = self._layer_weights(layer, direction)
-        steps = ag.unbind(F.linear(x, weight_ih, bias_ih))
+        if batch_sizes is None:
+            steps = ag.unbind(F.linear(x, weight_ih, bias_ih))
+        else:   # x is packed data: step t has the first batch_sizes[t] rows of the (sorted) batch
+            steps = ag.split(F.linear(x, weight_ih, bias_ih), batch_sizes)
         outputs = [None] * len(steps)
         order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
         for t in order:
-            state = self._step(steps[t], state, weight_hh, bias_hh, weight_hr)
-            outputs[t] = state[0]
-        return ag.stack(outputs), state
+            running = steps[t].shape[0]
+            if running == state[0].shape[0]:
+                state = self._step(steps[t], state, weight_hh, bias_hh, weight_hr)
+                outputs[t] = state[0]
+            else:
+                # the sequences past their end keep their final state (forward), those not yet begun
+                # their initial one (reverse)
+                stepped = self._step(steps[t], tuple(part[:running] for part in state), weight_hh, bias_hh,
+                                     weight_hr)
+                state = tuple(ag.cat([new, part[running:]]) for new, part in zip(stepped, state))
+                outputs[t] = stepped[0]
+        return (ag.stack(outputs) if batch_sizes is None else ag.cat(outputs)), state
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
