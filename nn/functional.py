@@ -859,6 +859,8 @@ def pad(input, pad, mode="constant", value=None):
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode != "constant":
+        _check_non_constant_pad(input, pad, mode, widths)
     crop = tuple(slice(max(0, -b), n - max(0, -a) if a < 0 else None) for (b, a), n in zip(widths, input.shape))
     if any(b < 0 or a < 0 for b, a in widths):
         input = input[crop]
@@ -873,6 +875,25 @@ def pad(input, pad, mode="constant", value=None):
             index = np.pad(np.arange(input.shape[axis]), (before, after), mode=_PAD_MODES[mode])
             out = out[(slice(None),) * axis + (index,)]
     return out
+
+
+def _check_non_constant_pad(input, pad, mode, widths):
+    """PyTorch's limits on reflect, replicate and circular padding, which NumPy's pad does not have
+    (it would reflect or wrap more than once, or pad a batch dim)."""
+    dims = len(pad) // 2
+    shape = tuple(input.shape)
+    if dims not in (1, 2, 3) or input.ndim not in (dims + 1, dims + 2):
+        raise ag.ShapeError(f"pad: {mode} padding of the last {dims} dim(s) (padding {tuple(pad)}) needs a "
+                            f"{dims + 1}-D or {dims + 2}-D input (unbatched or batched), got shape {shape}")
+    for axis in range(input.ndim - dims, input.ndim):
+        size, (before, after) = shape[axis], widths[axis]
+        if mode in ("reflect", "replicate") and size == 0:
+            raise ag.ShapeError(f"pad: {mode} padding needs non-empty padded dims, got shape {shape}")
+        widest = max(before, after)
+        if mode == "reflect" and widest >= size or mode == "circular" and widest > size:
+            limit = "less than" if mode == "reflect" else "at most"
+            raise ag.ShapeError(f"pad: {mode} padding must be {limit} the size of the padded dim, got padding "
+                                f"{(before, after)} for dim {axis} of size {size} (input of shape {shape})")
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):

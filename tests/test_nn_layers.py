@@ -395,6 +395,40 @@ def test_pad_matches_torch(pad, mode, rng):
     assert_matches_torch(f"pad {pad} {mode} grad", mx.grad, tx.grad)
 
 
+PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
+                  ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
+                  ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),
+                  ("ReplicationPad2d((1, 2, 0, 3))", (1, 2, 3, 4)), ("ReplicationPad3d(1)", (2, 2, 3, 3)),
+                  ("CircularPad2d(1)", (2, 3, 4, 5)), ("CircularPad1d((2, 3))", (1, 2, 4))]
+
+
+@pytest.mark.parametrize("build, shape", PADDING_LAYERS, ids=[b for b, _ in PADDING_LAYERS])
+def test_padding_layers_match_torch(torch, rng, build, shape):
+    mine, theirs = eval(f"nn.{build}", {"nn": nn}), eval(f"nn.{build}", {"nn": torch.nn})
+    assert repr(mine) == repr(theirs)
+    x, xt = both(rng.standard_normal(shape))
+    out, out_t = mine(x), theirs(xt)
+    assert_matches_torch(build, out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch(f"{build} grad", x.grad, xt.grad)
+
+
+@pytest.mark.parametrize("shape, pad, mode, message", [
+    ((1, 3, 3), (3, 3), "reflect", r"less than the size of the padded dim, got padding \(3, 3\) for dim 2 of size 3"),
+    ((1, 1, 3), (4, 0), "circular", r"at most the size of the padded dim, got padding \(4, 0\)"),
+    ((3, 3), (1, 1, 1, 1), "reflect", r"last 2 dim\(s\) \(padding \(1, 1, 1, 1\)\) needs a 3-D or 4-D input"),
+    ((1, 2, 3, 3), (1, 1), "replicate", r"needs a 2-D or 3-D input .*got shape \(1, 2, 3, 3\)"),
+    ((1, 1, 0), (1, 1), "replicate", "needs non-empty padded dims"),
+])
+def test_pad_refuses_what_torch_refuses_instead_of_numpys_repeated_reflection(torch, shape, pad, mode, message):
+    with pytest.raises((RuntimeError, NotImplementedError, ValueError)):
+        torch.nn.functional.pad(torch.zeros(shape), pad, mode=mode)
+    with pytest.raises(ValueError, match="pad: " + mode + ".*" + message):
+        F.pad(ag.zeros(shape), pad, mode=mode)
+
+
 def test_unfold_and_fold_take_torchs_argument_order(rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((2, 3, 6, 5))
