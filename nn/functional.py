@@ -26,6 +26,7 @@ __all__ = [
     "dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
 ]
 
 
@@ -255,6 +256,19 @@ def threshold(input, threshold, value, inplace=False):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along `dim`. As `torch.nn.functional.softmin`."""
     return softmax(-input, dim, _stacklevel + 1, dtype)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit a * sigmoid(b), a and b the two halves of `input` along `dim`. As
+    `torch.nn.functional.glu`."""
+    if input.ndim == 0:
+        raise ag.ShapeError("glu: does not support scalars because halving size must be even")
+    _check_dim("glu", dim, input.ndim, input.shape)
+    if input.shape[dim] % 2:
+        raise ag.ShapeError(f"glu: halving dimension must be even, but dimension {dim} is size {input.shape[dim]} "
+                            f"(input of shape {tuple(input.shape)})")
+    a, b = ag.split(input, input.shape[dim] // 2, dim)
+    return a * ag.sigmoid(b)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -606,6 +620,15 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / norm_clamped_in_value(x1)) * (x2 / norm_clamped_in_value(x2))).sum(dim)
 
 
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of x1 - x2 + eps along the last dim, after broadcasting x1 with x2 (eps keeps the
+    norm's gradient finite where x1 == x2). As `torch.nn.functional.pairwise_distance`."""
+    x1, x2 = _broadcast_pair("pairwise_distance", x1, x2)
+    if x1.ndim == 0:
+        raise ag.ShapeError("pairwise_distance: expects inputs of at least 1 dim, got two 0-d tensors")
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p, eps) along `dim`; where the norm is below eps the denominator is the
     constant eps (no gradient through the norm there), as PyTorch."""
@@ -647,6 +670,40 @@ def linear(input, weight, bias=None):
                             f"PyTorch); got {shapes}. Add the bias to the result instead")
     out = ag.linear(input, weight.unsqueeze(0)).squeeze(-1)
     return out if bias is None else out + bias
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block of
+    pixels (sub-pixel convolution). As `torch.nn.functional.pixel_shuffle`."""
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise ag.ShapeError(f"pixel_shuffle: expects input to have at least 3 dimensions, but got input of shape "
+                            f"{tuple(input.shape)}")
+    *lead, channels, height, width = input.shape
+    if r <= 0 or channels % (r * r):
+        raise ag.ShapeError(f"pixel_shuffle: the channels {channels} (dim -3 of shape {tuple(input.shape)}) must be "
+                            f"divisible by the square of upscale_factor {upscale_factor}")
+    n = len(lead)
+    out = input.reshape(*lead, channels // (r * r), r, r, height, width)
+    out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return out.reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of pixel_shuffle: (*, C, H r, W r) -> (*, C r^2, H, W). As
+    `torch.nn.functional.pixel_unshuffle`."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise ag.ShapeError(f"pixel_unshuffle: expects input to have at least 3 dimensions, but got input of shape "
+                            f"{tuple(input.shape)}")
+    *lead, channels, height, width = input.shape
+    if r <= 0 or height % r or width % r:
+        raise ag.ShapeError(f"pixel_unshuffle: the height and width of the input of shape {tuple(input.shape)} must "
+                            f"be divisible by downscale_factor {downscale_factor}")
+    n = len(lead)
+    out = input.reshape(*lead, channels, height // r, r, width // r, r)
+    out = out.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return out.reshape(*lead, channels * r * r, height // r, width // r)
 
 
 # Convolution and pooling are autograd's, which has them with PyTorch's signatures.

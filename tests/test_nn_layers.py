@@ -120,6 +120,14 @@ LAYERS = [
     LayerCase("embedding_padding", "nn.Embedding(7, 3, padding_idx=2)", (4, 5), integer_input=7),
     LayerCase("dropout_eval_only", "nn.Dropout(0.3)", (4, 5), modes=("eval",)),
     LayerCase("identity", "nn.Identity(3, unused=True)", (2, 3)),
+    LayerCase("pixel_shuffle", "nn.PixelShuffle(2)", (2, 8, 3, 2), gradgrad=True),
+    LayerCase("pixel_shuffle_unbatched_3", "nn.PixelShuffle(3)", (9, 2, 1)),
+    LayerCase("pixel_unshuffle", "nn.PixelUnshuffle(2)", (2, 3, 4, 6)),
+    LayerCase("glu", "nn.GLU()", (3, 4), gradgrad=True),
+    LayerCase("glu_dim1", "nn.GLU(1)", (2, 6, 3)),
+    LayerCase("softmax2d", "nn.Softmax2d()", (2, 3, 2, 2)),
+    LayerCase("upsampling_nearest2d", "nn.UpsamplingNearest2d(scale_factor=2)", (1, 2, 3, 2)),
+    LayerCase("upsampling_bilinear2d", "nn.UpsamplingBilinear2d(size=(5, 4))", (1, 2, 3, 2)),
 ]
 
 
@@ -393,6 +401,36 @@ def test_pad_matches_torch(pad, mode, rng):
     out.backward(ag.tensor(upstream))
     expected.backward(to_torch(upstream))
     assert_matches_torch(f"pad {pad} {mode} grad", mx.grad, tx.grad)
+
+
+@pytest.mark.parametrize("build, shapes", [("CosineSimilarity()", [(3, 4), (3, 4)]),
+                                           ("CosineSimilarity(dim=-1, eps=1e-3)", [(2, 3, 4), (3, 1)]),
+                                           ("PairwiseDistance()", [(3, 4), (3, 4)]),
+                                           ("PairwiseDistance(p=1.0, keepdim=True)", [(2, 3, 4), (4,)]),
+                                           ("PairwiseDistance(p=float('inf'), eps=0.0)", [(5, 3), (5, 3)])])
+def test_distance_layers_match_torch(torch, rng, build, shapes):
+    mine, theirs = eval(f"nn.{build}", {"nn": nn}), eval(f"nn.{build}", {"nn": torch.nn})
+    assert repr(mine) == repr(theirs)
+    pairs = [both(rng.standard_normal(shape)) for shape in shapes]
+    out, out_t = mine(*(m for m, _ in pairs)), theirs(*(t for _, t in pairs))
+    assert_matches_torch(build, out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    for m, t in pairs:
+        assert_matches_torch(f"{build} grad", m.grad, t.grad)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.glu(ag.zeros(2, 3)), r"glu: halving dimension must be even, but dimension -1 is size 3"),
+    (lambda: F.pixel_shuffle(ag.zeros(1, 6, 2, 2), 2), r"pixel_shuffle: the channels 6 .* divisible by the square"),
+    (lambda: F.pixel_shuffle(ag.zeros(4, 2), 2), "at least 3 dimensions"),
+    (lambda: F.pixel_unshuffle(ag.zeros(1, 1, 3, 4), 2), r"height and width of the input of shape \(1, 1, 3, 4\)"),
+    (lambda: nn.Softmax2d()(ag.zeros(2, 3)), r"Softmax2d: expects a 3-D .* got shape \(2, 3\)"),
+])
+def test_new_layers_name_the_shape_at_fault(torch, call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
