@@ -501,3 +501,22 @@ def test_summary_of_the_api_md_net(capsys):
     body = (text or "") + capsys.readouterr().out
     assert "conv" in body and "fc" in body
     assert f"{sum(p.numpy().size for p in net.parameters()):,}" in body
+
+
+def test_assigning_a_parameter_module_or_buffer_again_keeps_its_place_in_the_state_dict_like_torch(torch):
+    """Weight tying (decoder.weight = encoder.weight), replacing a layer or a buffer: PyTorch keeps the
+    name where it was, so state dict keys and the order of parameters() (an optimizer's) stay put."""
+    def build(lib, nn_lib):
+        decoder = nn_lib.Linear(3, 5)
+        decoder.weight = nn_lib.Embedding(5, 3).weight
+        net = nn_lib.Sequential(nn_lib.Linear(1, 1), nn_lib.ReLU(), nn_lib.Linear(1, 1))
+        net[0] = nn_lib.Linear(1, 2)
+        net.register_buffer("first", lib.zeros(1))
+        net.register_buffer("second", lib.zeros(1))
+        net.first = lib.ones(1)
+        net.register_buffer("first", lib.ones(2))
+        return decoder, net
+
+    for mine, theirs in zip(build(ag, nn), build(torch, torch.nn)):
+        assert list(mine.state_dict()) == list(theirs.state_dict())
+        assert [n for n, _ in mine.named_parameters()] == [n for n, _ in theirs.named_parameters()]
