@@ -26,7 +26,7 @@ __all__ = [
     "dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
     "scaled_dot_product_attention", "multi_head_attention_forward",
-    "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
+    "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
 ]
 
 
@@ -868,6 +868,32 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel (dim 1) with the batch statistics (training; the running statistics,
     if given, are updated in place) or with the running statistics (evaluation)."""
     return ag.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample (N, C, *) over its own positions, then scale and shift
+    per channel. With use_input_stats False, the running statistics normalise instead; with it True
+    they are updated in place, with the mean over the batch of each sample's mean and unbiased
+    variance. As `torch.nn.functional.instance_norm`."""
+    if input.ndim < 3:
+        raise ag.ShapeError(f"instance_norm: expects an input of shape (N, C, *) with at least one position dim, "
+                            f"got {tuple(input.shape)}")
+    if not use_input_stats:
+        return ag.batch_norm(input, weight, bias, running_mean, running_var, False, momentum, eps)
+    batch, channels = input.shape[:2]
+    # each (sample, channel) pair is one channel of a batch of one, as PyTorch computes it
+    tracked = [None if stat is None else ag.tensor(np.tile(_array(stat), batch)) for stat in (running_mean, running_var)]
+    out = ag.batch_norm(input.reshape(1, batch * channels, *input.shape[2:]), None, None, *tracked, True, momentum,
+                        eps).reshape(input.shape)
+    for stat, per_instance in zip((running_mean, running_var), tracked):
+        if stat is not None:
+            with ag.no_grad():
+                stat.copy_(per_instance.numpy().reshape(batch, channels).mean(0))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -120,6 +120,12 @@ LAYERS = [
     LayerCase("embedding_padding", "nn.Embedding(7, 3, padding_idx=2)", (4, 5), integer_input=7),
     LayerCase("dropout_eval_only", "nn.Dropout(0.3)", (4, 5), modes=("eval",)),
     LayerCase("identity", "nn.Identity(3, unused=True)", (2, 3)),
+    LayerCase("instancenorm2d", "nn.InstanceNorm2d(3)", (2, 3, 4, 3), small=(2, 3, 2, 2), gradgrad=True),
+    LayerCase("instancenorm1d_affine_running_stats", "nn.InstanceNorm1d(3, affine=True, track_running_stats=True)",
+              (4, 3, 5), small=(2, 3, 3)),
+    LayerCase("instancenorm2d_unbatched_running_stats_cumulative",
+              "nn.InstanceNorm2d(2, track_running_stats=True, momentum=None)", (2, 3, 3)),
+    LayerCase("instancenorm3d_affine", "nn.InstanceNorm3d(2, affine=True)", (2, 2, 2, 3, 2)),
     LayerCase("pixel_shuffle", "nn.PixelShuffle(2)", (2, 8, 3, 2), gradgrad=True),
     LayerCase("pixel_shuffle_unbatched_3", "nn.PixelShuffle(3)", (9, 2, 1)),
     LayerCase("pixel_unshuffle", "nn.PixelUnshuffle(2)", (2, 3, 4, 6)),
@@ -427,10 +433,21 @@ def test_distance_layers_match_torch(torch, rng, build, shapes):
     (lambda: F.pixel_shuffle(ag.zeros(4, 2), 2), "at least 3 dimensions"),
     (lambda: F.pixel_unshuffle(ag.zeros(1, 1, 3, 4), 2), r"height and width of the input of shape \(1, 1, 3, 4\)"),
     (lambda: nn.Softmax2d()(ag.zeros(2, 3)), r"Softmax2d: expects a 3-D .* got shape \(2, 3\)"),
+    (lambda: nn.InstanceNorm2d(3)(ag.zeros(2, 3)), r"InstanceNorm2d\(3.*expected 3D or 4D input.*\(2, 3\)"),
+    (lambda: nn.InstanceNorm1d(3, affine=True)(ag.zeros(2, 4, 5)), r"size at dim=1 to match num_features \(3\)"),
 ])
 def test_new_layers_name_the_shape_at_fault(torch, call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_instance_norm_without_affine_warns_on_a_channel_count_mismatch_like_torch(torch):
+    x = np.random.default_rng(0).standard_normal((2, 4, 5))
+    with pytest.warns(UserWarning, match="size at dim=1 does not match num_features"):
+        out = nn.InstanceNorm1d(3)(ag.tensor(x))
+    with pytest.warns(UserWarning, match="size at dim=1 does not match num_features"):
+        out_t = torch.nn.InstanceNorm1d(3)(to_torch(x))
+    assert_matches_torch("instance norm of 4 channels", out, out_t)
 
 
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),

@@ -1,5 +1,6 @@
-"""BatchNorm1d, BatchNorm2d, LayerNorm and GroupNorm."""
+"""BatchNorm1d, BatchNorm2d, InstanceNorm1d/2d/3d, LayerNorm and GroupNorm."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -91,6 +92,49 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Over (N, C, H, W) inputs."""
     _dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalisation: each channel of each sample over its own positions, as PyTorch's
+    (no affine parameters and no running statistics unless asked for; with track_running_stats,
+    evaluation uses them). An unbatched input has one dim fewer."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        batched, unbatched = self._dims
+        if input.ndim not in self._dims:
+            raise shape_error(self, f"expected {unbatched}D or {batched}D input", input.shape)
+        channel_dim = input.ndim - unbatched
+        if input.shape[channel_dim] != self.num_features:
+            if self.affine:
+                raise shape_error(self, f"expected input's size at dim={channel_dim} to match num_features "
+                                        f"({self.num_features})", input.shape)
+            warnings.warn(f"input's size at dim={channel_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          stacklevel=3)
+        x = input if input.ndim == batched else input.unsqueeze(0)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out if input.ndim == batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Over (N, C, L) or (C, L) inputs. As torch.nn.InstanceNorm1d."""
+    _dims = (3, 2)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Over (N, C, H, W) or (C, H, W) inputs (style transfer, CycleGAN). As torch.nn.InstanceNorm2d."""
+    _dims = (4, 3)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Over (N, C, D, H, W) or (C, D, H, W) inputs. As torch.nn.InstanceNorm3d."""
+    _dims = (5, 4)
 
 
 class LayerNorm(Module):
