@@ -27,6 +27,9 @@ __all__ = [
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
     "scaled_dot_product_attention", "multi_head_attention_forward",
     "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
+    "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
+    "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
+    "poisson_nll_loss",
 ]
 
 
@@ -515,7 +518,155 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction, "multi_margin_loss")
 
 
+# -- margin and embedding losses -----------------------------------------------------------------
+
+def _signs(target, like):
+    """A +-1 target as an array of like's dtype (it selects and scales; it is not differentiated)."""
+    return _array(target).astype(like.dtype, copy=False)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin), target +1 where input1 should rank higher and -1
+    where input2 should. As `torch.nn.functional.margin_ranking_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not input1.ndim == input2.ndim == np.ndim(_array(target)):
+        raise ag.ShapeError(f"margin_ranking_loss: all input tensors should have the same dimension but got sizes: "
+                            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: "
+                            f"{tuple(np.shape(_array(target)))}")
+    sign = _signs(target, input1)
+    return _reduce(ag.relu((input1 - input2) * ag.from_numpy(-sign) + margin), reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target is 1, max(0, margin - input) where it is -1 (a distance that similar pairs
+    shrink and dissimilar pairs push past margin). As `torch.nn.functional.hinge_embedding_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    sign = _signs(target, input)
+    loss = ag.where(sign != 1, ag.relu(margin - input), 0.0) + ag.where(sign != -1, input, 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)) for +-1 targets (the logistic loss). As
+    `torch.nn.functional.soft_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _same_shape("soft_margin_loss", input, target)
+    return _reduce(ag.softplus(-(input * target.astype(input.dtype))), reduction, "soft_margin_loss")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1, the cosine
+    taken along dim 1 (dim 0 for unbatched 1-D inputs) with PyTorch's 1e-12 added to each squared
+    norm. As `torch.nn.functional.cosine_embedding_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    sign = _signs(target, input1)
+    if input1.shape != input2.shape or input1.ndim not in (1, 2) or sign.shape != input1.shape[:-1]:
+        raise ag.ShapeError(f"cosine_embedding_loss: expects inputs of one shape, (N, D) or (D,), and a target (N,) "
+                            f"or (); got {tuple(input1.shape)}, {tuple(input2.shape)} and {sign.shape}")
+    dim = input1.ndim - 1
+    epsilon = 1e-12
+    product = (input1 * input2).sum(dim)
+    norms = ((input1 * input1).sum(dim) + epsilon) * ((input2 * input2).sum(dim) + epsilon)
+    cos = product / ag.sqrt(norms)
+    loss = ag.where(sign == 1, 1 - cos, 0.0) + ag.where(sign == -1, ag.relu(cos - margin), 0.0)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Per sample, the mean over the C classes of -(y log sigmoid(x) + (1 - y) log sigmoid(-x)) (times
+    weight), for (N, C) inputs and 0/1 targets. As `torch.nn.functional.multilabel_soft_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _same_shape("multilabel_soft_margin_loss", input, target)
+    target = target.astype(input.dtype)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * _tensor(weight, input)
+    return _reduce(loss.mean(input.ndim - 1), reduction, "multilabel_soft_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d pairwise_distance unless given;
+    with swap, d(anchor, negative) is replaced by d(positive, negative) where that is smaller. As
+    `torch.nn.functional.triplet_margin_with_distance_loss`."""
+    _check_reduction(reduction, "triplet_margin_with_distance_loss")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    distance = pairwise_distance if distance_function is None else distance_function
+    positive_distance = distance(anchor, positive)
+    negative_distance = distance(anchor, negative)
+    if swap:
+        negative_distance = ag.minimum(negative_distance, distance(positive, negative))
+    return _reduce(ag.relu(positive_distance - negative_distance + margin), reduction,
+                   "triplet_margin_with_distance_loss")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + ||a - p||_p - ||a - n||_p) (pairwise_distance's norm, with eps), with the
+    distance swap of Balntas et al. if `swap`. As `torch.nn.functional.triplet_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dims = {anchor.ndim, positive.ndim, negative.ndim}
+    if len(dims) != 1 or dims - {1, 2}:
+        raise ag.ShapeError(f"triplet_margin_loss: the anchor, positive and negative must all be 1-D or all 2-D, got "
+                            f"shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}")
+    _check_reduction(reduction, "triplet_margin_loss")
+    distance = lambda x1, x2: pairwise_distance(x1, x2, p, eps)  # noqa: E731
+    positive_distance, negative_distance = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        negative_distance = ag.minimum(negative_distance, distance(positive, negative))
+    return _reduce(ag.relu(positive_distance - negative_distance + margin), reduction, "triplet_margin_loss")
+
+
 # -- regression and distribution losses, similarity and normalisation ------------------------------
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """The negative log-likelihood of target under N(input, var): 0.5 (log var + (input - target)**2 /
+    var) (+ 0.5 log(2 pi) with `full`). var has input's shape, or one dim fewer, or a last dim of 1;
+    it is clamped at eps in value only (the gradient passes as if unclamped), as PyTorch. As
+    `torch.nn.functional.gaussian_nll_loss`."""
+    _check_reduction(reduction, "gaussian_nll_loss")
+    var = _tensor(var, input)
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1:] == (1,)):
+            raise ag.ShapeError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for an input of "
+                                f"shape {tuple(input.shape)} (use the input's shape, one dim fewer, or a last dim of 1)")
+    if (var.numpy() < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    small = var.numpy() < eps
+    if small.any():
+        var = var + ag.from_numpy(np.where(small, eps - var.numpy(), 0).astype(var.dtype))
+    diff = input - _tensor(target, input)
+    loss = (ag.log(var) + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """The negative log-likelihood of target under Poisson(rate): exp(input) - target * input with
+    log_input (input is the log-rate), else input - target * log(input + eps); with `full`, Stirling's
+    approximation of log(target!) where target > 1. As `torch.nn.functional.poisson_nll_loss`, except
+    that with `full` a zero target's own gradient is finite (PyTorch's is NaN, from 0 * log 0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
+    target = _tensor(target, input)
+    if log_input:
+        loss = ag.exp(input) - target * input
+    else:
+        loss = input - target * ag.log(input + eps)
+    if full:
+        counted = target.numpy() > 1
+        safe = ag.where(counted, target, 1.0)   # keeps the log's gradient finite where the term is masked
+        stirling = safe * ag.log(safe) - safe + ag.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + ag.where(counted, stirling, 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
 
 def _smooth_abs(diff, width):
     """|d| made quadratic near 0: d**2 / (2 width) where |d| < width, else |d| - width / 2. Both pieces
