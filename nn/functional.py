@@ -29,7 +29,7 @@ __all__ = [
     "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
-    "poisson_nll_loss",
+    "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
 ]
 
 
@@ -190,6 +190,11 @@ def _hardtanh(input, min_val, max_val):
     return ag.where(inside, input, ag.clamp(input.detach(), min_val, max_val))
 
 
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh written into `input`, which is returned. As `torch.nn.functional.hardtanh_`."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
 def relu6(input, inplace=False):
     """min(max(x, 0), 6). As `torch.nn.functional.relu6`."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -214,12 +219,22 @@ def selu(input, inplace=False):
     return _maybe_inplace("selu_", lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE, input, inplace)
 
 
+def selu_(input):
+    """selu written into `input`, which is returned. As `torch.nn.functional.selu_`."""
+    return selu(input, inplace=True)
+
+
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). As `torch.nn.functional.celu`."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0")
     return _maybe_inplace("celu_", lambda x: ag.relu(x) + ag.expm1(ag.clamp(x, max=0) * (1 / alpha)) * alpha,
                           input, inplace)
+
+
+def celu_(input, alpha=1.0):
+    """celu written into `input`, which is returned. As `torch.nn.functional.celu_`."""
+    return celu(input, alpha, inplace=True)
 
 
 def mish(input, inplace=False):
@@ -256,6 +271,14 @@ def threshold(input, threshold, value, inplace=False):
                           input, inplace)
 
 
+def threshold_(input, threshold, value):
+    """threshold written into `input`, which is returned. As `torch.nn.functional.threshold_`."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold   # for threshold_, whose argument `threshold` hides the function
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along `dim`. As `torch.nn.functional.softmin`."""
     return softmax(-input, dim, _stacklevel + 1, dtype)
@@ -272,6 +295,21 @@ def glu(input, dim=-1):
                             f"(input of shape {tuple(input.shape)})")
     a, b = ag.split(input, input.shape[dim] // 2, dim)
     return a * ag.sigmoid(b)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A sample from the Gumbel-softmax (concrete) distribution: softmax((logits + g) / tau) with g
+    standard Gumbel noise; with `hard`, the one-hot of its argmax in the forward pass and the soft
+    sample's gradient (straight-through). Draws from autograd's global generator. As
+    `torch.nn.functional.gumbel_softmax`."""
+    gumbels = -ag.log(ag.empty(tuple(logits.shape), dtype=logits.dtype).exponential_())
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = np.expand_dims(soft.numpy().argmax(dim), dim)
+    one_hot = np.zeros(soft.shape, soft.dtype)
+    np.put_along_axis(one_hot, index, 1.0, dim)
+    return soft - soft.detach() + ag.from_numpy(one_hot)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -823,6 +861,18 @@ def linear(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = input1^T weight_k input2 + bias_k, for inputs (*, in1) and (*, in2) and weight (out, in1,
+    in2). As `torch.nn.functional.bilinear`."""
+    if weight.ndim != 3 or input1.shape[-1:] != weight.shape[1:2] or input2.shape[-1:] != weight.shape[2:3] \
+            or input1.shape[:-1] != input2.shape[:-1]:
+        raise ag.ShapeError(f"bilinear: expects inputs (*, in1) and (*, in2) with the same leading dims and a "
+                            f"weight (out, in1, in2); got {tuple(input1.shape)}, {tuple(input2.shape)} and "
+                            f"{tuple(weight.shape)}")
+    out = ag.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block of
     pixels (sub-pixel convolution). As `torch.nn.functional.pixel_shuffle`."""
@@ -1045,6 +1095,19 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if weight is not None:
         out = out * weight.reshape(shape)
     return out if bias is None else out + bias.reshape(shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x**2) + eps) over the trailing dims `normalized_shape`, times weight; eps
+    defaults to the dtype's machine epsilon. As `torch.nn.functional.rms_norm`."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise ag.ShapeError(f"rms_norm: expected an input ending in the normalized_shape {shape}, got "
+                            f"{tuple(input.shape)}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ag.rsqrt((input * input).mean(dims, keepdim=True) + eps) if dims else input
+    return out if weight is None else out * weight
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

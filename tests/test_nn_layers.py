@@ -126,6 +126,10 @@ LAYERS = [
     LayerCase("instancenorm2d_unbatched_running_stats_cumulative",
               "nn.InstanceNorm2d(2, track_running_stats=True, momentum=None)", (2, 3, 3)),
     LayerCase("instancenorm3d_affine", "nn.InstanceNorm3d(2, affine=True)", (2, 2, 2, 3, 2)),
+    LayerCase("rmsnorm", "nn.RMSNorm(5)", (3, 5), gradgrad=True),
+    LayerCase("rmsnorm_2d_shape_eps", "nn.RMSNorm((3, 4), eps=1e-3)", (2, 3, 4), small=(2, 3, 2),
+              kwargs={"shape": (3, 2)}),
+    LayerCase("rmsnorm_no_affine", "nn.RMSNorm(4, elementwise_affine=False)", (2, 3, 4)),
     LayerCase("pixel_shuffle", "nn.PixelShuffle(2)", (2, 8, 3, 2), gradgrad=True),
     LayerCase("pixel_shuffle_unbatched_3", "nn.PixelShuffle(3)", (9, 2, 1)),
     LayerCase("pixel_unshuffle", "nn.PixelUnshuffle(2)", (2, 3, 4, 6)),
@@ -435,6 +439,7 @@ def test_distance_layers_match_torch(torch, rng, build, shapes):
     (lambda: nn.Softmax2d()(ag.zeros(2, 3)), r"Softmax2d: expects a 3-D .* got shape \(2, 3\)"),
     (lambda: nn.InstanceNorm2d(3)(ag.zeros(2, 3)), r"InstanceNorm2d\(3.*expected 3D or 4D input.*\(2, 3\)"),
     (lambda: nn.InstanceNorm1d(3, affine=True)(ag.zeros(2, 4, 5)), r"size at dim=1 to match num_features \(3\)"),
+    (lambda: F.rms_norm(ag.zeros(2, 3), (2,)), r"rms_norm: expected an input ending in the normalized_shape \(2,\)"),
 ])
 def test_new_layers_name_the_shape_at_fault(torch, call, message):
     with pytest.raises(ValueError, match=message):
@@ -448,6 +453,55 @@ def test_instance_norm_without_affine_warns_on_a_channel_count_mismatch_like_tor
     with pytest.warns(UserWarning, match="size at dim=1 does not match num_features"):
         out_t = torch.nn.InstanceNorm1d(3)(to_torch(x))
     assert_matches_torch("instance norm of 4 channels", out, out_t)
+
+
+@pytest.mark.parametrize("bias, shapes", [(True, [(4, 3), (4, 2)]), (False, [(2, 5, 3), (2, 5, 2)]), (True, [(3,), (2,)])])
+def test_bilinear_matches_torch(torch, rng, bias, shapes):
+    mine, theirs = nn.Bilinear(3, 2, 4, bias=bias).double(), torch.nn.Bilinear(3, 2, 4, bias=bias).double()
+    copy_torch_state(mine, theirs)
+    assert repr(mine) == repr(theirs)
+    pairs = [both(rng.standard_normal(shape)) for shape in shapes]
+    out, out_t = mine(*(m for m, _ in pairs)), theirs(*(t for _, t in pairs))
+    assert_matches_torch("bilinear", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    for (m, t), name in zip(pairs, ("input1", "input2")):
+        assert_matches_torch(f"{name} grad", m.grad, t.grad)
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        assert_matches_torch(f"{name} grad", p.grad, p_t.grad)
+    assert ag.gradcheck(lambda *xs: mine(*xs), [m for m, _ in pairs])
+    bound = 1 / np.sqrt(3)
+    fresh = nn.Bilinear(3, 2, 4).weight.numpy()
+    assert np.abs(fresh).max() <= bound and np.abs(fresh).max() > 0.5 * bound
+    with pytest.raises(ValueError, match=r"bilinear: .*got \(4, 3\), \(4, 5\)"):
+        mine(ag.zeros(4, 3, dtype=ag.float64), ag.zeros(4, 5, dtype=ag.float64))
+
+
+@pytest.mark.parametrize("name, args", [("hardtanh_", (-0.5, 0.5)), ("threshold_", (0.1, -2.0)), ("celu_", (0.7,)),
+                                        ("selu_", ())])
+def test_in_place_activation_functions_match_torch(torch, rng, name, args):
+    x = rng.standard_normal((3, 4))
+    mine, theirs = ag.tensor(x), to_torch(x)
+    assert getattr(F, name)(mine, *args) is mine
+    getattr(torch.nn.functional, name)(theirs, *args)
+    assert_matches_torch(name, mine, theirs)
+
+
+def test_gumbel_softmax_samples_the_categorical_and_hard_passes_the_soft_gradient(torch):
+    ag.manual_seed(0)
+    logits = ag.tensor(np.log(np.array([0.2, 0.5, 0.3])), requires_grad=True)
+    samples = F.gumbel_softmax(logits.expand(20000, 3), tau=0.5)
+    np.testing.assert_allclose(samples.numpy().sum(-1), 1.0, rtol=1e-12)
+    counts = np.bincount(samples.numpy().argmax(-1), minlength=3) / 20000
+    np.testing.assert_allclose(counts, [0.2, 0.5, 0.3], atol=0.02)   # argmax of Gumbel-perturbed logits
+    hard = F.gumbel_softmax(logits.expand(4, 3), tau=2.0, hard=True)
+    assert set(np.unique(hard.numpy())) <= {0.0, 1.0} and (hard.numpy().sum(-1) == 1).all()
+    upstream = np.random.default_rng(1).standard_normal((4, 3))
+    (hard * ag.tensor(upstream)).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
+    theirs = torch.nn.functional.gumbel_softmax(torch.zeros(4, 3), hard=True)
+    assert hard.shape == tuple(theirs.shape)
 
 
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),

@@ -1,4 +1,4 @@
-"""BatchNorm1d, BatchNorm2d, InstanceNorm1d/2d/3d, LayerNorm and GroupNorm."""
+"""BatchNorm1d, BatchNorm2d, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm and GroupNorm."""
 import numbers
 import warnings
 
@@ -173,6 +173,35 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing `normalized_shape` dims, times a learnable
+    elementwise weight (no centring, no bias); eps None is the dtype's machine epsilon. As
+    `torch.nn.RMSNorm`."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = new_parameter(self.normalized_shape, dtype, device)
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Set weight to ones (when elementwise_affine)."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(Module):
