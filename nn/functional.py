@@ -30,6 +30,7 @@ __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
+    "affine_grid", "grid_sample",
 ]
 
 
@@ -969,6 +970,119 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             weights = ag.from_numpy(_linear_weights(n, m, scale, bool(align_corners), input.dtype))
             out = (weights @ out) if axis == input.ndim - 2 else (out @ weights.mT)
     return out
+
+
+def _default_align_corners(op, align_corners):
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0 "
+                      f"(of PyTorch). Please specify align_corners=True if the old behavior is desired ({op})",
+                      stacklevel=3)
+        return False
+    return align_corners
+
+
+def _grid_coordinates(size, align_corners, dtype):
+    """The normalised [-1, 1] coordinates of `size` pixels: with align_corners, evenly from -1 to 1;
+    without, those times (size - 1) / size (the pixel centres). Rounded as PyTorch's CPU linspace
+    (a fused multiply-add from each end), so that a grid point that should land on a pixel centre
+    lands exactly where PyTorch's does: grid_sample's gradient jumps there."""
+    dtype = np.dtype(dtype)
+    if size <= 1:
+        return np.zeros(size, dtype)
+    wide = np.longdouble if dtype == np.float64 else np.float64   # exact products, one rounding
+    step = wide(dtype.type(2) / dtype.type(size - 1))
+    index = np.arange(size)
+    from_start = -1 + step * index.astype(wide)
+    from_end = 1 - step * (size - 1 - index).astype(wide)
+    coordinates = np.where(index < size // 2, from_start, from_end).astype(dtype)
+    return coordinates if align_corners else coordinates * dtype.type(size - 1) / dtype.type(size)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, H, W, 2) of the 2-D affine maps theta (N, 2, 3) for an output of
+    size (N, C, H, W): each output pixel's normalised (x, y) mapped by theta, for grid_sample.
+    Differentiable in theta (a spatial transformer learns it). As `torch.nn.functional.affine_grid`."""
+    align_corners = _default_align_corners("affine_grid", align_corners)
+    size = tuple(int(n) for n in size)
+    if len(size) != 4 or theta.ndim != 3 or tuple(theta.shape) != (size[0], 2, 3):
+        raise ag.ShapeError(f"affine_grid: expects theta of shape (N, 2, 3) and a size (N, C, H, W) (only 2-D "
+                            f"grids are supported); got theta {tuple(theta.shape)} and size {size}")
+    if theta.dtype.kind != "f":
+        raise ag.DTypeError(f"affine_grid: expected theta to have a floating point type, got {theta.dtype}")
+    height, width = size[2], size[3]
+    base = np.ones((height, width, 3), theta.dtype)
+    base[..., 0] = _grid_coordinates(width, align_corners, theta.dtype)
+    base[..., 1] = _grid_coordinates(height, align_corners, theta.dtype)[:, None]
+    return ag.einsum("hwk,nik->nhwi", ag.from_numpy(base), theta)
+
+
+def _source_position(coordinate, size, padding_mode, align_corners):
+    """grid_sample's pixel position for normalised coordinates (a Tensor), after border or reflection
+    padding (PyTorch's formulas: reflection about the edges, or the pixel centres' outer bounds)."""
+    if align_corners:
+        position = (coordinate + 1) * ((size - 1) / 2)
+    else:
+        shifted = coordinate + 1
+        position = shifted * (size / 2) - 0.5
+        # PyTorch's CPU kernel fuses this multiply-subtract (one rounding): a grid point meant for a
+        # pixel centre must land on the same side of it, as the gradient jumps there
+        wide = np.longdouble if position.dtype == np.float64 else np.float64
+        fused = (shifted.numpy().astype(wide) * wide(size / 2) - wide(0.5)).astype(position.dtype)
+        correction = fused - position.numpy()
+        if correction.any():
+            position = position + ag.from_numpy(correction)
+    if padding_mode == "reflection":
+        low, span = (0.0, size - 1.0) if align_corners else (-0.5, float(size))
+        if span <= 0:
+            return position * 0.0
+        distance = ag.abs(position - low)
+        flips = np.floor(distance.numpy() / span)
+        extra = distance - ag.from_numpy((flips * span).astype(distance.dtype))
+        position = ag.where(flips % 2 == 0, extra + low, (span + low) - extra)
+    if padding_mode in ("border", "reflection"):
+        position = ag.clamp(position, 0, size - 1)
+    return position
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample the (N, C, H, W) input at the normalised positions of grid (N, H_out, W_out, 2) ((x, y)
+    in [-1, 1]; outside, padding_mode 'zeros', 'border' or 'reflection' says what is read), bilinearly
+    or at the nearest pixel: (N, C, H_out, W_out). Differentiable in input and (bilinear) in grid. As
+    `torch.nn.functional.grid_sample`."""
+    align_corners = _default_align_corners("grid_sample", align_corners)
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest' ('bicubic' is not supported), got "
+                         f"{mode!r}")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise ag.ShapeError(f"grid_sample: expects a 4-D input (N, C, H, W) and a grid (N, H_out, W_out, 2) (only "
+                            f"2-D sampling is supported); got input {tuple(input.shape)} and grid {tuple(grid.shape)}")
+    if grid.dtype != input.dtype:
+        raise ag.DTypeError(f"grid_sample: expected input and grid to have the same dtype, got {input.dtype} and "
+                            f"{grid.dtype}")
+    batch, _, height, width = input.shape
+    x = _source_position(grid[..., 0], width, padding_mode, align_corners)
+    y = _source_position(grid[..., 1], height, padding_mode, align_corners)
+    samples = np.arange(batch)[:, None, None]
+
+    def read(column, row):
+        """input at integer (column, row) arrays (N, H_out, W_out): (N, H_out, W_out, C), 0 outside."""
+        inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
+        values = input[samples, :, np.clip(row, 0, height - 1), np.clip(column, 0, width - 1)]
+        return values if inside.all() else values * ag.from_numpy(inside[..., None].astype(input.dtype))
+
+    if mode == "nearest":
+        out = read(np.rint(x.numpy()).astype(np.int64), np.rint(y.numpy()).astype(np.int64))
+    else:
+        left, top = np.floor(x.numpy()), np.floor(y.numpy())
+        right_weight = (x - ag.from_numpy(left)).unsqueeze(-1)
+        bottom_weight = (y - ag.from_numpy(top)).unsqueeze(-1)
+        left, top = left.astype(np.int64), top.astype(np.int64)
+        top_row = read(left, top) * (1 - right_weight) + read(left + 1, top) * right_weight
+        bottom_row = read(left, top + 1) * (1 - right_weight) + read(left + 1, top + 1) * right_weight
+        out = top_row * (1 - bottom_weight) + bottom_row * bottom_weight
+    return out.permute(0, 3, 1, 2)
 
 
 def _repeat_each(input, factors):

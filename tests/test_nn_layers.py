@@ -504,6 +504,66 @@ def test_gumbel_softmax_samples_the_categorical_and_hard_passes_the_soft_gradien
     assert hard.shape == tuple(theirs.shape)
 
 
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_affine_grid_and_grid_sample_match_torch(torch, rng, mode, padding_mode, align_corners):
+    """A spatial transformer's two steps: values and the gradients of input, grid and theta (grid points
+    reach past the edges, so every padding rule is exercised)."""
+    x, xt = both(rng.standard_normal((2, 3, 4, 5)))
+    grid, grid_t = both(rng.uniform(-1.6, 1.6, (2, 3, 6, 2)))
+    theta, theta_t = both(rng.standard_normal((2, 2, 3)))
+    tf = torch.nn.functional
+    out, out_t = F.grid_sample(x, grid, mode, padding_mode, align_corners), \
+        tf.grid_sample(xt, grid_t, mode, padding_mode, align_corners)
+    assert_matches_torch("grid_sample", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch("grid_sample input grad", x.grad, xt.grad)
+    if mode == "bilinear":
+        assert_matches_torch("grid_sample grid grad", grid.grad, grid_t.grad)
+        assert ag.gradcheck(lambda x, grid: F.grid_sample(x, grid, mode, padding_mode, align_corners),
+                            [both(rng.standard_normal((1, 2, 3, 3)))[0], both(rng.uniform(-1.3, 1.3, (1, 2, 2, 2)))[0]])
+    sampled_grid = F.affine_grid(theta, (2, 3, 3, 4), align_corners)
+    sampled_grid_t = tf.affine_grid(theta_t, (2, 3, 3, 4), align_corners=align_corners)
+    assert_matches_torch("affine_grid", sampled_grid, sampled_grid_t)
+    (sampled_grid * sampled_grid).sum().backward()
+    (sampled_grid_t * sampled_grid_t).sum().backward()
+    assert_matches_torch("affine_grid theta grad", theta.grad, theta_t.grad)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+def test_an_identity_grid_lands_on_the_pixel_centres_exactly_as_in_torch(torch, rng, dtype, align_corners):
+    """The spatial-transformer tutorial starts from the identity: every grid point then sits exactly on a
+    pixel centre, where grid_sample's gradient jumps, so the grid must round as PyTorch's does."""
+    theta = np.tile(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype), (2, 1, 1))
+    for size in [(2, 1, 28, 28), (2, 1, 29, 7), (2, 1, 5, 100)]:
+        grid, grid_t = both(F.affine_grid(ag.tensor(theta), size, align_corners).numpy())
+        np.testing.assert_array_equal(grid.numpy(), torch.nn.functional.affine_grid(
+            torch.tensor(theta), size, align_corners=align_corners).numpy())
+        image = rng.standard_normal(size).astype(dtype)
+        out = F.grid_sample(ag.tensor(image), grid, align_corners=align_corners)
+        out_t = torch.nn.functional.grid_sample(to_torch(image), grid_t, align_corners=align_corners)
+        out.sum().backward()
+        out_t.sum().backward()
+        assert_matches_torch("identity sample", out, out_t, dtype)
+        assert_matches_torch("grid grad at the pixel centres", grid.grad, grid_t.grad, dtype)
+
+
+def test_grid_sample_and_affine_grid_warn_without_align_corners_and_check_shapes(torch):
+    identity = ag.tensor(np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], np.float32))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        grid = F.affine_grid(identity, (1, 1, 3, 3))
+    image = ag.tensor(np.arange(9.0, dtype=np.float32).reshape(1, 1, 3, 3))
+    np.testing.assert_allclose(F.grid_sample(image, grid, align_corners=False).numpy(), image.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match=r"grid_sample: expects a 4-D input .* got input \(1, 3, 3\)"):
+        F.grid_sample(ag.zeros(1, 3, 3), ag.zeros(1, 2, 2, 2), align_corners=False)
+    with pytest.raises(ValueError, match=r"affine_grid: expects theta of shape \(N, 2, 3\)"):
+        F.affine_grid(ag.zeros(1, 3, 3), (1, 1, 3, 3), align_corners=False)
+
+
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
                   ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
                   ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),
