@@ -30,7 +30,7 @@ __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
-    "affine_grid", "grid_sample",
+    "affine_grid", "grid_sample", "embedding_bag",
 ]
 
 
@@ -1236,9 +1236,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of `weight` picked by the integer `input`; the padding_idx row gets no gradient."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    """Rows of `weight` picked by the integer `input`; the padding_idx row gets no gradient. As
+    `torch.nn.functional.embedding`: with max_norm, each row looked up whose norm_type-norm exceeds
+    max_norm is first scaled down to it, in `weight` itself; with scale_grad_by_freq, each row's
+    gradient is divided by how often it occurs in `input`. `sparse` is accepted, but the gradient is
+    dense (ndgrad has no sparse tensors; an SGD step on it is the same)."""
     index = _array(input)
     if index.dtype.kind not in "iu":
         raise ag.DTypeError(f"embedding: indices must be integers, got {index.dtype}")
@@ -1247,13 +1249,107 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         bad = index[(index < 0) | (index >= rows)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {rows} embeddings (indices must lie "
                          f"in [0, {rows}))")
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(index), max_norm, norm_type)
     out = weight[index]
+    if scale_grad_by_freq and index.size:
+        _, inverse, counts = np.unique(index, return_inverse=True, return_counts=True)
+        share = (1.0 / counts[inverse.reshape(index.shape)]).astype(weight.dtype)[..., None]
+        out = out.detach() + (out - out.detach()) * ag.from_numpy(share)   # the value of out, 1/count of its gradient
     if padding_idx is not None:
         padding_idx = padding_idx % rows
         padded = index == padding_idx
         if padded.any():
             out = ag.where(padded[..., None], weight.detach()[index], out)
     return out
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the rows of `weight` in each bag of indices: the rows of a 2-D input
+    (B, N), or the slices input[offsets[i]:offsets[i + 1]] of a 1-D one (the last runs to the end,
+    unless include_last_offset says offsets ends with it). An empty bag gives zeros; padding_idx
+    entries count for nothing; per_sample_weights (mode 'sum') weigh each entry. (B, embedding_dim).
+    As `torch.nn.functional.embedding_bag` (sparse as in embedding)."""
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{op}: per_sample_weights was not None. per_sample_weights is only supported for "
+                                  f"mode='sum' (got mode={mode!r})")
+    index = _array(input)
+    if index.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                             "of fixed length sequences")
+        starts = np.arange(0, index.size, index.shape[1]) if index.shape[1] else np.zeros(index.shape[0], np.int64)
+        index = index.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif index.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{op}: offsets has to be a 1D Tensor but got None")
+        starts = _array(offsets).astype(np.int64)
+        if starts.ndim != 1 or (starts.size and starts[0] != 0) or np.any(np.diff(starts) < 0) or \
+                (starts.size and starts[-1] > index.size):
+            raise ag.ShapeError(f"{op}: offsets must be a 1-D, non-decreasing sequence starting at 0 and at most the "
+                                f"input's length {index.size}, got {starts.tolist()}")
+        if include_last_offset:
+            starts = starts[:-1]
+    else:
+        raise ag.ShapeError(f"{op}: input has to be 1D or 2D Tensor, but got Tensor of dimension {index.ndim}")
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != index.shape:
+        raise ag.ShapeError(f"{op}: per_sample_weights must have the input's shape, got "
+                            f"{tuple(per_sample_weights.shape)} for input {tuple(_array(input).shape)}")
+    ends = np.append(starts[1:], index.size) if not include_last_offset or offsets is None else \
+        _array(offsets).astype(np.int64)[1:]
+    rows = embedding(ag.from_numpy(index), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    bag_of_entry = np.repeat(np.arange(len(starts)), ends - starts)
+    # the entries in some bag (all, unless include_last_offset leaves a tail) that are not padding
+    counted = np.arange(index.size) < len(bag_of_entry)
+    if padding_idx is not None:
+        counted &= index != padding_idx % weight.shape[0]
+    if mode == "max":
+        entries = np.nonzero(counted)[0]
+        return _bag_max(rows, bag_of_entry[entries], entries, len(starts))
+    coef = np.zeros((len(starts), index.size), weight.dtype)
+    coef[bag_of_entry, np.arange(len(bag_of_entry))] = 1
+    coef[:, ~counted] = 0
+    if mode == "mean":
+        coef /= np.maximum(coef.sum(1, keepdims=True), 1)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(-1)
+    return ag.from_numpy(coef) @ rows
+
+
+def _bag_max(rows, bag_of_entry, entries, bags):
+    """The elementwise max of each bag's rows (zeros for an empty bag): the rows laid out as (bags,
+    longest bag, dim), the gaps filled with -inf."""
+    dim = rows.shape[1]
+    sizes = np.bincount(bag_of_entry, minlength=bags)
+    longest = int(sizes.max()) if sizes.size else 0
+    if longest == 0:
+        return ag.zeros((bags, dim), dtype=rows.dtype)
+    position = np.arange(len(entries)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    source = np.full((bags, longest), len(rows), np.int64)   # the -inf row after the real ones
+    source[bag_of_entry, position] = entries
+    padded = ag.cat([rows, ag.full((1, dim), float("-inf"), dtype=rows.dtype)])[source]
+    out = padded.amax(1)
+    return ag.where((sizes == 0)[:, None], 0.0, out) if (sizes == 0).any() else out
+
+
+def _renorm_rows(weight, rows, max_norm, norm_type):
+    """Scale the rows of `weight` whose norm exceeds max_norm down to it, in place (PyTorch's
+    embedding_renorm_, with its 1e-7 in the divisor)."""
+    if not rows.size:
+        return
+    with ag.no_grad():
+        norms = np.linalg.norm(weight.numpy()[rows].astype(np.float64), ord=norm_type, axis=1)
+        too_long = norms > max_norm
+        if too_long.any():
+            scale = (max_norm / (norms[too_long] + 1e-7)).astype(weight.dtype)[:, None]
+            chosen = ag.from_numpy(rows[too_long])
+            weight[chosen] = weight[chosen] * ag.from_numpy(scale)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}

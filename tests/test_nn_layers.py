@@ -564,6 +564,96 @@ def test_grid_sample_and_affine_grid_warn_without_align_corners_and_check_shapes
         F.affine_grid(ag.zeros(1, 3, 3), (1, 1, 3, 3), align_corners=False)
 
 
+@pytest.mark.parametrize("kwargs", [dict(max_norm=1.5), dict(max_norm=2.0, norm_type=1.0), dict(scale_grad_by_freq=True),
+                                    dict(scale_grad_by_freq=True, padding_idx=5), dict(sparse=True),
+                                    dict(max_norm=1.0, scale_grad_by_freq=True, padding_idx=2)])
+def test_embedding_options_match_torch(torch, rng, kwargs):
+    """max_norm renormalises the looked-up rows of the weight itself; scale_grad_by_freq divides each
+    row's gradient by its count; sparse gives the same (dense) gradient."""
+    weight = rng.standard_normal((6, 3)) * 2
+    index = np.array([[0, 2, 2, 5], [5, 5, 1, 2]])
+    mine, theirs = nn.Embedding(6, 3, **kwargs).double(), torch.nn.Embedding(6, 3, **kwargs).double()
+    assert repr(mine) == repr(theirs)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(weight))
+    mine.weight.numpy()[...] = weight
+    out, out_t = mine(ag.tensor(index)), theirs(torch.tensor(index))
+    assert_matches_torch("embedding", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    grad_t = theirs.weight.grad.to_dense() if theirs.weight.grad.is_sparse else theirs.weight.grad
+    assert_matches_torch("weight grad", mine.weight.grad, grad_t)
+    assert_matches_torch("weight after renorm", mine.weight, theirs.weight)
+
+
+def test_embedding_from_pretrained_shares_and_freezes_the_weight_like_torch(torch):
+    vectors = ag.tensor(np.arange(6.0, dtype=np.float32).reshape(3, 2))
+    frozen = nn.Embedding.from_pretrained(vectors, padding_idx=1)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(vectors.numpy()), padding_idx=1)
+    assert repr(frozen) == repr(theirs) and not frozen.weight.requires_grad
+    assert_close(frozen(ag.tensor(np.array([1, 2]))), theirs(torch.tensor([1, 2])))   # the padding row kept
+    vectors.numpy()[0, 0] = 10.0
+    assert frozen.weight.numpy()[0, 0] == 10.0                                       # shared, not copied
+    assert nn.Embedding.from_pretrained(vectors, freeze=False).weight.requires_grad
+    bag = nn.EmbeddingBag.from_pretrained(vectors, freeze=False, mode="sum")
+    assert bag.weight.requires_grad and repr(bag) == "EmbeddingBag(3, 2, mode='sum')"
+    with pytest.raises(ValueError, match="expected to be 2-dimensional"):
+        nn.Embedding.from_pretrained(ag.zeros(3))
+
+
+EMBEDDING_BAGS = [
+    ("mean", dict(offsets=[0, 4, 4]), {}), ("sum", dict(offsets=[0, 3, 5]), {}), ("max", dict(offsets=[0, 4, 4]), {}),
+    ("mean", dict(offsets=[0, 2, 5, 8]), dict(include_last_offset=True)),
+    ("max", dict(offsets=[0, 2, 6]), dict(padding_idx=4)), ("mean", dict(offsets=[0, 4, 4]), dict(padding_idx=2)),
+    ("sum", dict(offsets=[0, 1, 5], weights=True), {}), ("mean", dict(rows=True), {}), ("max", dict(rows=True), {}),
+    # (not scale_grad_by_freq: PyTorch 2.13's CPU embedding_bag applies the counts to the wrong rows when
+    # the indices are unsorted, e.g. [1, 2, 4, 5, 4, 3, 2, 0] gives row 3 half and row 4 twice its gradient)
+    ("sum", dict(offsets=[0, 3, 6]), dict(max_norm=1.0)),
+]
+
+
+@pytest.mark.parametrize("mode, call, options", EMBEDDING_BAGS, ids=[f"{m}-{c}-{o}" for m, c, o in EMBEDDING_BAGS])
+def test_embedding_bag_matches_torch(torch, rng, mode, call, options):
+    mine, theirs = nn.EmbeddingBag(6, 3, mode=mode, **options).double(), \
+        torch.nn.EmbeddingBag(6, 3, mode=mode, **options).double()
+    copy_torch_state(mine, theirs)
+    assert repr(mine) == repr(theirs)
+    index = np.array([1, 2, 4, 5, 4, 3, 2, 0])
+    args, args_t = [], []
+    if call.get("rows"):
+        index = index.reshape(2, 4)
+    else:
+        args, args_t = [ag.tensor(np.array(call["offsets"]))], [torch.tensor(call["offsets"])]
+    weights = None
+    if call.get("weights"):
+        weights, weights_t = both(rng.standard_normal(index.shape))
+    out = mine(ag.tensor(index), *args, per_sample_weights=weights)
+    out_t = theirs(torch.tensor(index), *args_t, per_sample_weights=None if weights is None else weights_t)
+    assert_matches_torch("embedding_bag", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch("weight grad", mine.weight.grad, theirs.weight.grad)
+    if weights is not None:
+        assert_matches_torch("per_sample_weights grad", weights.grad, weights_t.grad)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: F.embedding_bag(ag.tensor(np.array([1, 2])), ag.zeros(3, 2), mode="mean",
+                             offsets=ag.tensor(np.array([0])), per_sample_weights=ag.ones(2)),
+     NotImplementedError, "only supported for mode='sum'"),
+    (lambda: F.embedding_bag(ag.tensor(np.array([[1, 2]])), ag.zeros(3, 2), ag.tensor(np.array([0]))), ValueError,
+     "if input is 2D, then offsets has to be None"),
+    (lambda: F.embedding_bag(ag.tensor(np.array([1, 2])), ag.zeros(3, 2)), ValueError, "offsets has to be a 1D Tensor"),
+    (lambda: F.embedding_bag(ag.tensor(np.array([1, 2])), ag.zeros(3, 2), ag.tensor(np.array([1]))), ValueError,
+     r"starting at 0 .* got \[1\]"),
+])
+def test_embedding_bag_mistakes_raise_as_torch(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
                   ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
                   ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),
