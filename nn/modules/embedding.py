@@ -10,11 +10,24 @@ from ..parameter import Parameter
 from ._utils import new_parameter
 
 
+def _as_tensor(value):
+    return value if isinstance(value, ag.Tensor) else ag.as_tensor(value)
+
+
 def _pretrained_weight(embeddings):
-    """A Parameter sharing the array of `embeddings` (a 2-D Tensor or array), as PyTorch's _weight."""
-    weight = embeddings if isinstance(embeddings, ag.Tensor) else ag.as_tensor(embeddings)
+    """A Parameter sharing the array of `embeddings` (a 2-D Tensor or array), for from_pretrained."""
+    weight = _as_tensor(embeddings)
     if weight.ndim != 2:
         raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(weight.shape)}")
+    return Parameter(weight)
+
+
+def _given_weight(module, weight, num_embeddings, embedding_dim):
+    """The constructor's _weight as a Parameter sharing its array (as PyTorch), if its shape fits."""
+    weight = _as_tensor(weight)
+    if tuple(weight.shape) != (num_embeddings, embedding_dim):
+        raise ValueError(f"{module}: _weight of shape {tuple(weight.shape)} does not match num_embeddings and "
+                         f"embedding_dim ({num_embeddings}, {embedding_dim})")
     return Parameter(weight)
 
 
@@ -35,11 +48,8 @@ class Embedding(Module):
         if _weight is None:
             self.weight = new_parameter((num_embeddings, embedding_dim), dtype, device)
             self.reset_parameters()
-        else:   # used as it is (sharing its array), as PyTorch
-            self.weight = _pretrained_weight(_weight)
-            if tuple(self.weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight of shape {tuple(self.weight.shape)} does not match "
-                                 f"num_embeddings and embedding_dim ({num_embeddings}, {embedding_dim})")
+        else:
+            self.weight = _given_weight("Embedding", _weight, num_embeddings, embedding_dim)
         if _freeze:
             self.weight.requires_grad_(False)
 
@@ -99,7 +109,7 @@ class EmbeddingBag(Module):
             self.weight = new_parameter((num_embeddings, embedding_dim), dtype, device)
             self.reset_parameters()
         else:
-            self.weight = _pretrained_weight(_weight)
+            self.weight = _given_weight("EmbeddingBag", _weight, num_embeddings, embedding_dim)
 
     def reset_parameters(self):
         """Draw the weights again from N(0, 1), with the padding_idx row set to zero."""
