@@ -30,7 +30,7 @@ __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
-    "affine_grid", "grid_sample", "embedding_bag",
+    "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
 ]
 
 
@@ -922,25 +922,31 @@ adaptive_avg_pool2d = ag.adaptive_avg_pool2d
 adaptive_max_pool2d = ag.adaptive_max_pool2d
 
 
+_INTERPOLATING_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}   # mode -> spatial dims
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of an (N, C, L) or (N, C, H, W) input, as PyTorch: mode 'nearest'
-    (output i reads input floor(i * scale)) or 'linear' / 'bilinear' (separable linear
-    interpolation: a product with one interpolation matrix per axis, so its derivatives are
-    products again). size, or scale_factor (the output size is floor(size * factor)); the scale
-    used is 1/scale_factor unless recompute_scale_factor, as PyTorch."""
+    """Resize the spatial dims of an (N, C, L), (N, C, H, W) or (N, C, D, H, W) input, as PyTorch:
+    'nearest' (output i reads input floor(i * scale)), 'nearest-exact' (floor((i + 0.5) * scale)),
+    'area' (adaptive average pooling), or the interpolating 'linear' / 'bilinear' / 'trilinear' and
+    'bicubic' (PyTorch's cubic convolution, a = -0.75, edges clamped). Every mode but nearest is
+    separable: a product with one matrix per axis, so its derivatives are products again. size, or
+    scale_factor (the output size is floor(size * factor)); the scale used is 1/scale_factor unless
+    recompute_scale_factor, as PyTorch."""
     dims = input.ndim - 2
-    linear_modes = {1: "linear", 2: "bilinear"}
-    if dims not in (1, 2):
-        raise ag.ShapeError(f"interpolate: expects a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
-                         f"{tuple(input.shape)}")
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'linear' or 'bilinear')")
-    if mode != "nearest" and mode != linear_modes[dims]:
-        raise ValueError(f"interpolate: mode {mode!r} needs a {4 if mode == 'bilinear' else 3}-D input, got "
-                         f"shape {tuple(input.shape)}")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("interpolate: align_corners can only be set with the interpolating modes (linear, bilinear)")
+    if dims not in (1, 2, 3):
+        raise ag.ShapeError(f"interpolate: expects a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, "
+                            f"got shape {tuple(input.shape)}")
+    if mode not in ("nearest", "nearest-exact", "area") + tuple(_INTERPOLATING_MODES):
+        raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'nearest-exact', 'area', "
+                         "'linear', 'bilinear', 'bicubic' or 'trilinear')")
+    if mode in _INTERPOLATING_MODES and _INTERPOLATING_MODES[mode] != dims:
+        raise ValueError(f"interpolate: got {input.ndim}D input, but {mode} mode needs "
+                         f"{_INTERPOLATING_MODES[mode] + 2}D input (shape {tuple(input.shape)})")
+    if mode not in _INTERPOLATING_MODES and align_corners is not None:
+        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
     if (size is None) == (scale_factor is None):
@@ -952,24 +958,59 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         factors = _per_dim(scale_factor, dims, "scale_factor", float)
         sizes = tuple(int(math.floor(n * f)) for n, f in zip(in_sizes, factors))
-        scales = (None,) * dims if recompute_scale_factor else factors
+        scales = (None,) * dims if recompute_scale_factor or mode == "area" else factors
     if min(sizes) <= 0:
         raise ValueError(f"interpolate: the output size {sizes} must be positive")
     out = input
-    if mode == "nearest":
-        sources = [_nearest_sources(n, m, scale) for n, m, scale in zip(in_sizes, sizes, scales)]
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        sources = [_nearest_sources(n, m, scale, exact) for n, m, scale in zip(in_sizes, sizes, scales)]
         factors = [m // n for n, m in zip(in_sizes, sizes)]
         # all factors 1 would make _repeat_each a view of the input: index_select's copy below instead
         if max(factors) > 1 and all(m == k * n and np.array_equal(source, np.arange(m) // k)
                                     for n, m, k, source in zip(in_sizes, sizes, factors, sources)):
             return _repeat_each(input, factors)
     for axis, (n, m, scale) in enumerate(zip(in_sizes, sizes, scales), 2):
-        if mode == "nearest":
+        if mode in ("nearest", "nearest-exact"):
             out = out.index_select(axis, ag.from_numpy(sources[axis - 2]))
+            continue
+        if mode == "area":
+            weights = _area_weights(n, m, input.dtype)
+        elif mode == "bicubic":
+            weights = _cubic_weights(n, m, scale, bool(align_corners), input.dtype)
         else:
-            weights = ag.from_numpy(_linear_weights(n, m, scale, bool(align_corners), input.dtype))
-            out = (weights @ out) if axis == input.ndim - 2 else (out @ weights.mT)
+            weights = _linear_weights(n, m, scale, bool(align_corners), input.dtype)
+        out = _along_axis(ag.from_numpy(weights), out, axis)
     return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """PyTorch's deprecated name for interpolate (it warns, as PyTorch)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """PyTorch's deprecated interpolate(mode='nearest') (it warns, as PyTorch)."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """PyTorch's deprecated interpolate(mode='bilinear', align_corners=True) (it warns, as PyTorch)."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _along_axis(weights, x, axis):
+    """weights (m, n) applied to dim `axis` of x (of size n): the same dim, of size m."""
+    if axis == x.ndim - 2:
+        return weights @ x
+    if axis == x.ndim - 1:
+        return x @ weights.mT
+    return (x.movedim(axis, -1) @ weights.mT).movedim(-1, axis)
 
 
 def _default_align_corners(op, align_corners):
@@ -1102,14 +1143,48 @@ def _per_dim(value, dims, name, kind):
     return tuple(kind(v) for v in values)
 
 
-def _nearest_sources(size, out, scale):
-    """PyTorch's 'nearest' source index of each output position (computed in float32, as PyTorch)."""
+def _nearest_sources(size, out, scale, exact=False):
+    """PyTorch's 'nearest' (or 'nearest-exact', from the pixel centres) source index of each output
+    position (computed in float32, as PyTorch)."""
     if out == size:
         return np.arange(out)
-    if out == 2 * size:
+    if out == 2 * size and not exact:
         return np.arange(out) // 2
     step = np.float32(1.0 / scale) if scale else np.float32(size) / np.float32(out)
-    return np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
+    position = np.arange(out, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
+    return np.minimum(np.floor(position * step).astype(np.int64), size - 1)
+
+
+def _area_weights(size, out, dtype):
+    """(out, size): output i averages inputs floor(i size / out) to ceil((i + 1) size / out), as
+    adaptive average pooling."""
+    matrix = np.zeros((out, size), dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+def _cubic_weights(size, out, scale, align_corners, dtype):
+    """(out, size): PyTorch's bicubic taps (cubic convolution with A = -0.75) at each output's four
+    neighbours, the indices clamped to the edges (their weights then add up there)."""
+    dtype = np.dtype(dtype)
+    position = np.arange(out, dtype=dtype)
+    if align_corners:
+        source = position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
+    else:
+        step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+        source = (position + dtype.type(0.5)) * step - dtype.type(0.5)
+    first = np.minimum(np.floor(source), size - 1)
+    t = np.clip(source - first, 0, 1)
+    a = -0.75
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1          # noqa: E731  (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a     # noqa: E731  (1 < |x| < 2)
+    taps = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    matrix = np.zeros((out, size), np.float64)
+    for offset, tap in zip((-1, 0, 1, 2), taps):
+        np.add.at(matrix, (np.arange(out), np.clip(first.astype(np.int64) + offset, 0, size - 1)), tap)
+    return matrix.astype(dtype)
 
 
 def _linear_weights(size, out, scale, align_corners, dtype):

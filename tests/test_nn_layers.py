@@ -99,6 +99,14 @@ LAYERS = [
     LayerCase("upsample_nearest_1d", "nn.Upsample(scale_factor=1.5)", (2, 3, 4)),
     LayerCase("adaptive_maxpool2d_larger_output", "nn.AdaptiveMaxPool2d((4, 7))", (1, 2, 3, 5)),
     LayerCase("upsample_linear_align_corners", "nn.Upsample(size=7, mode='linear', align_corners=True)", (2, 3, 4)),
+    LayerCase("upsample_nearest_exact", "nn.Upsample(scale_factor=1.7, mode='nearest-exact')", (1, 2, 3, 4)),
+    LayerCase("upsample_area", "nn.Upsample(size=(2, 3), mode='area')", (1, 2, 5, 7), gradgrad=True),
+    LayerCase("upsample_bicubic", "nn.Upsample(scale_factor=2, mode='bicubic')", (1, 2, 3, 4), gradgrad=True),
+    LayerCase("upsample_bicubic_align_corners", "nn.Upsample(size=(5, 2), mode='bicubic', align_corners=True)",
+              (1, 2, 3, 4)),
+    LayerCase("upsample_trilinear", "nn.Upsample(scale_factor=(1.5, 2, 0.7), mode='trilinear')", (1, 2, 2, 3, 4)),
+    LayerCase("upsample_nearest_3d", "nn.Upsample(scale_factor=2)", (1, 1, 2, 3, 2)),
+    LayerCase("upsample_area_3d", "nn.Upsample(scale_factor=0.6, mode='area')", (1, 1, 4, 5, 6)),
     LayerCase("flatten", "nn.Flatten()", (2, 3, 4, 2)),
     LayerCase("flatten_range", "nn.Flatten(0, 1)", (2, 3, 4)),
     LayerCase("batchnorm1d", "nn.BatchNorm1d(3)", (6, 3), gradgrad=True),
@@ -652,6 +660,27 @@ def test_embedding_bag_matches_torch(torch, rng, mode, call, options):
 def test_embedding_bag_mistakes_raise_as_torch(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.interpolate(ag.zeros(1, 1, 3), scale_factor=2, mode="bicubic"), "got 3D input, but bicubic mode needs 4D"),
+    (lambda: F.interpolate(ag.zeros(1, 1, 3, 3), scale_factor=2, mode="area", align_corners=True),
+     "align_corners option can only be set with the interpolating modes"),
+    (lambda: F.interpolate(ag.zeros(1, 1, 3, 3), scale_factor=2, mode="lanczos"), "mode 'lanczos' is not supported"),
+])
+def test_interpolate_refuses_mode_and_shape_mismatches_as_torch(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_deprecated_upsample_functions_warn_and_interpolate_as_torch(torch, rng):
+    x = rng.standard_normal((1, 2, 3, 4))
+    for name in ("upsample", "upsample_nearest", "upsample_bilinear"):
+        with pytest.warns(UserWarning, match=f"nn.functional.{name} is deprecated"):
+            out = getattr(F, name)(ag.tensor(x), scale_factor=2)
+        with pytest.warns(UserWarning):
+            expected = getattr(torch.nn.functional, name)(to_torch(x), scale_factor=2)
+        assert_matches_torch(name, out, expected)
 
 
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),

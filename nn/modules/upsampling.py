@@ -5,8 +5,8 @@ from ..module import Module
 
 
 class Upsample(Module):
-    """Resize the spatial dims to `size` or by `scale_factor` ('nearest', 'linear' or 'bilinear'),
-    as torch.nn.Upsample."""
+    """Resize the spatial dims to `size` or by `scale_factor` (F.interpolate's modes: 'nearest',
+    'nearest-exact', 'area', 'linear', 'bilinear', 'bicubic', 'trilinear'), as torch.nn.Upsample."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
