@@ -31,6 +31,7 @@ __all__ = [
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
+    "max_unpool1d", "max_unpool2d",
 ]
 
 
@@ -925,6 +926,49 @@ adaptive_max_pool2d = ag.adaptive_max_pool2d
 _INTERPOLATING_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}   # mode -> spatial dims
 
 
+def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, dims):
+    """Each value of input (N, C, *spatial) placed at its flat index (as max_pool returns them) in
+    a zero output of the pooling's input size; the rest of the output is zero."""
+    kernel = _per_dim(kernel_size, dims, "kernel_size", int, op)
+    stride = kernel if stride is None else _per_dim(stride, dims, "stride", int, op)
+    padding = _per_dim(padding, dims, "padding", int, op)
+    index = _array(indices)
+    if input.ndim not in (dims + 1, dims + 2) or index.shape != tuple(input.shape):
+        raise ag.ShapeError(f"{op}: expects a {dims + 1}-D or {dims + 2}-D input and indices of its shape, got "
+                            f"{tuple(input.shape)} and {index.shape}")
+    if index.dtype.kind not in "iu":
+        raise ag.DTypeError(f"{op}: indices must be integers (max_pool's return_indices), got {index.dtype}")
+    spatial = tuple(input.shape[-dims:])
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(spatial, stride, padding, kernel))
+    size = default if output_size is None else tuple(int(n) for n in tuple(output_size)[-dims:])
+    planes = int(np.prod(size))
+    if index.size and (index.min() < 0 or index.max() >= planes):
+        raise IndexError(f"{op}: found an invalid max index {index.max() if index.max() >= planes else index.min()} "
+                         f"for an output of size {size} (max_pool's indices for this output size?)")
+    lead = tuple(input.shape[:-dims])
+    values, flat_index = input.reshape(*lead, -1), index.reshape(*lead, -1)
+    out = ag.zeros(lead + (planes,), dtype=input.dtype).scatter_add(-1, ag.from_numpy(flat_index), values)
+    if flat_index.shape[-1] > 1 and (np.diff(np.sort(flat_index, -1), axis=-1) == 0).any():
+        # overlapping windows share a maximum: PyTorch writes it once, but each copy's gradient is the
+        # output's gradient at its index (a gather), which is the gradient of the sum above
+        written = np.zeros(out.shape, input.dtype)
+        np.put_along_axis(written, flat_index, values.numpy(), -1)
+        out = out + (ag.from_numpy(written) - out).detach()
+    return out.reshape(*lead, *size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: (N, C, L) values at their indices, zeros elsewhere. As
+    `torch.nn.functional.max_unpool1d`."""
+    return _max_unpool("max_unpool1d", input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d (SegNet's decoder): (N, C, H, W) values at their indices,
+    zeros elsewhere. As `torch.nn.functional.max_unpool2d`."""
+    return _max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size, 2)
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of an (N, C, L), (N, C, H, W) or (N, C, D, H, W) input, as PyTorch:
@@ -1136,10 +1180,10 @@ def _repeat_each(input, factors):
     return input.reshape(spread).expand(*repeated).reshape(lead + tuple(n * k for n, k in zip(spatial, factors)))
 
 
-def _per_dim(value, dims, name, kind):
+def _per_dim(value, dims, name, kind, op="interpolate"):
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
     if len(values) != dims:
-        raise ValueError(f"interpolate: {name} must have {dims} elements for a {dims + 2}-D input, got {value!r}")
+        raise ValueError(f"{op}: {name} must have {dims} elements for a {dims + 2}-D input, got {value!r}")
     return tuple(kind(v) for v in values)
 
 

@@ -683,6 +683,33 @@ def test_deprecated_upsample_functions_warn_and_interpolate_as_torch(torch, rng)
         assert_matches_torch(name, out, expected)
 
 
+@pytest.mark.parametrize("dims, shape, options", [(2, (2, 3, 6, 4), dict(kernel_size=2)),
+                                                  (2, (1, 2, 7, 5), dict(kernel_size=3, stride=2, padding=1)),
+                                                  (1, (2, 3, 8), dict(kernel_size=2)),
+                                                  (2, (1, 2, 5, 5), dict(kernel_size=2, output_size=(5, 5)))])
+def test_max_unpool_puts_the_pooled_maxima_back_like_torch(torch, rng, dims, shape, options):
+    """SegNet's decoder: pool with return_indices, unpool to the pooling's input size."""
+    options = dict(options)
+    output_size = options.pop("output_size", None)
+    pool, unpool = f"max_pool{dims}d", f"max_unpool{dims}d"
+    x, xt = both(rng.standard_normal(shape))
+    pooled, index = getattr(F, pool)(x, return_indices=True, **options)
+    pooled_t, index_t = getattr(torch.nn.functional, pool)(xt, return_indices=True, **options)
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+    out = getattr(F, unpool)(pooled, index, output_size=output_size, **options)
+    out_t = getattr(torch.nn.functional, unpool)(pooled_t, index_t, output_size=output_size, **options)
+    assert_matches_torch("unpooled", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch("input grad", x.grad, xt.grad)
+    layer, layer_t = getattr(nn, f"MaxUnpool{dims}d")(**options), getattr(torch.nn, f"MaxUnpool{dims}d")(**options)
+    assert repr(layer) == repr(layer_t)
+    assert_matches_torch("module", layer(pooled, index, output_size), layer_t(pooled_t, index_t, output_size))
+    with pytest.raises(IndexError, match="invalid max index"):
+        getattr(F, unpool)(pooled, index + 100, **options)
+
+
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
                   ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
                   ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),

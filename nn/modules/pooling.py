@@ -1,4 +1,4 @@
-"""Pooling: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d."""
+"""Pooling: MaxPool1d/2d, MaxUnpool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d."""
 from .. import functional as F
 from ..module import Module
 from ._utils import check_spatial_input, ntuple
@@ -46,6 +46,35 @@ class MaxPool2d(_MaxPoolNd):
         self._check(input)
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: values at the indices max pooling returned."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = ntuple(kernel_size, self.dims)
+        self.stride = ntuple(stride if stride is not None else kernel_size, self.dims)
+        self.padding = ntuple(padding, self.dims)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """(N, C, L) values placed at max_pool1d's indices, zeros elsewhere. As `torch.nn.MaxUnpool1d`."""
+    dims = 1
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """(N, C, H, W) values placed at max_pool2d's indices, zeros elsewhere. As `torch.nn.MaxUnpool2d`."""
+    dims = 2
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class _AvgPoolNd(_Pool):
