@@ -7,7 +7,8 @@ import pytest
 import autograd as ag
 import nn
 import nn.utils
-from nn_helpers import assert_close, copy_torch_state
+from nn_helpers import assert_close, copy_torch_state, to_torch
+from nn_helpers import assert_matches_torch as matches_torch
 
 torch = pytest.importorskip("torch")
 
@@ -136,3 +137,59 @@ def test_clip_grad_norm_of_a_models_parameter_generator_matches_torch(torch, rng
     total_inf = nn.utils.clip_grad_norm_(list(model.parameters()), 0.5, norm_type=float("inf"))
     total_inf_t = torch.nn.utils.clip_grad_norm_(list(model_t.parameters()), 0.5, norm_type=float("inf"))
     assert float(total_inf) == pytest.approx(total_inf_t.item(), rel=1e-5)
+
+
+# -- weight_norm and spectral_norm ---------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+@pytest.mark.parametrize("build, dim, shape", [("nn.Linear(3, 4)", 0, (5, 3)), ("nn.Conv2d(2, 3, 3)", 1, (2, 2, 5, 5)),
+                                               ("nn.Conv1d(2, 3, 2)", None, (2, 2, 6))])
+def test_weight_norm_matches_torch_in_state_dict_values_and_gradients(torch, build, dim, shape):
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.weight_norm(eval(build, {"nn": torch.nn}).double(), dim=dim)
+    with pytest.warns(FutureWarning, match="deprecated"):
+        mine = nn.utils.weight_norm(eval(build, {"nn": nn}).double(), dim=dim)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    copy_torch_state(mine, theirs)
+    x = rng.standard_normal(shape)
+    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+    matches_torch("output", out, out_t)
+    (out * out).sum().backward()
+    (out_t * out_t).sum().backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        matches_torch(f"{name} grad", p.grad, p_t.grad)
+    nn.utils.remove_weight_norm(mine)
+    torch.nn.utils.remove_weight_norm(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    matches_torch("weight after removal", mine.weight, theirs.weight)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        nn.utils.remove_weight_norm(mine)
+
+
+@pytest.mark.parametrize("build, shape, kwargs", [("nn.Linear(3, 4)", (5, 3), {}),
+                                                  ("nn.Conv2d(2, 3, 3)", (2, 2, 5, 5), dict(n_power_iterations=3)),
+                                                  ("nn.ConvTranspose2d(3, 2, 2)", (1, 3, 3, 3), {})])
+def test_spectral_norm_matches_torch_through_training_and_eval_steps(torch, build, shape, kwargs):
+    """From the same u, v and weight: outputs, gradients and the power iteration's buffers, over two
+    training forwards (each one step of power iteration) and one eval forward (none)."""
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.spectral_norm(eval(build, {"nn": torch.nn}).double(), **kwargs)
+    mine = nn.utils.spectral_norm(eval(build, {"nn": nn}).double(), **kwargs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    copy_torch_state(mine, theirs)
+    for mode in ("train", "train", "eval"):
+        mine.train(mode == "train")
+        theirs.train(mode == "train")
+        x = rng.standard_normal(shape)
+        out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+        matches_torch(f"{mode} output", out, out_t)
+        out.sum().backward()
+        out_t.sum().backward()
+        for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+            matches_torch(f"{name} grad", p.grad, p_t.grad)
+        for (name, b), b_t in zip(mine.named_buffers(), theirs.buffers()):
+            matches_torch(f"buffer {name}", b, b_t)
+    nn.utils.remove_spectral_norm(mine)
+    torch.nn.utils.remove_spectral_norm(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    matches_torch("weight after removal", mine.weight, theirs.weight)
