@@ -1209,16 +1209,20 @@ def _area_weights(size, out, dtype):
     return matrix
 
 
+def _source_positions(size, out, scale, align_corners, dtype):
+    """Where each of `out` outputs samples an axis of `size` inputs (PyTorch's rule, in `dtype`): the
+    corners aligned, or the pixel centres scaled by 1/scale (size/out if no scale is given)."""
+    position = np.arange(out, dtype=dtype)
+    if align_corners:
+        return position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
+    step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+    return (position + dtype.type(0.5)) * step - dtype.type(0.5)
+
+
 def _cubic_weights(size, out, scale, align_corners, dtype):
     """(out, size): PyTorch's bicubic taps (cubic convolution with A = -0.75) at each output's four
     neighbours, the indices clamped to the edges (their weights then add up there)."""
-    dtype = np.dtype(dtype)
-    position = np.arange(out, dtype=dtype)
-    if align_corners:
-        source = position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
-    else:
-        step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
-        source = (position + dtype.type(0.5)) * step - dtype.type(0.5)
+    source = _source_positions(size, out, scale, align_corners, np.dtype(dtype))
     first = np.minimum(np.floor(source), size - 1)
     t = np.clip(source - first, 0, 1)
     a = -0.75
@@ -1234,14 +1238,9 @@ def _cubic_weights(size, out, scale, align_corners, dtype):
 def _linear_weights(size, out, scale, align_corners, dtype):
     """(out, size): each output's two neighbours and weights, PyTorch's source index rule."""
     dtype = np.dtype(dtype)
-    position = np.arange(out, dtype=dtype)
-    if align_corners:
-        source = position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
-    else:
-        step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
-        source = np.maximum((position + dtype.type(0.5)) * step - dtype.type(0.5), 0)
-    if out == size and not align_corners:
-        source = position
+    source = _source_positions(size, out, scale, align_corners, dtype)
+    if not align_corners:
+        source = np.arange(out, dtype=dtype) if out == size else np.maximum(source, 0)
     first = np.minimum(source.astype(np.int64), size - 1)
     second = first + (first < size - 1)
     weight = np.clip(source - first, 0, 1).astype(dtype)

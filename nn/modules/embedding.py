@@ -10,6 +10,23 @@ from ..parameter import Parameter
 from ._utils import new_parameter
 
 
+def _padding_index(padding_idx, num_embeddings):
+    """padding_idx made non-negative (None stays None); it must name one of the embeddings."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError("Padding_idx must be within num_embeddings")
+    return padding_idx % num_embeddings
+
+
+def _lookup_options(module):
+    """The repr of the options Embedding and EmbeddingBag share, where they differ from the defaults."""
+    s = f", max_norm={module.max_norm}" if module.max_norm is not None else ""
+    if module.norm_type != 2:
+        s += f", norm_type={module.norm_type}"
+    return s + (", scale_grad_by_freq=True" if module.scale_grad_by_freq else "")
+
+
 def _as_tensor(value):
     return value if isinstance(value, ag.Tensor) else ag.as_tensor(value)
 
@@ -38,10 +55,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
+        padding_idx = _padding_index(padding_idx, num_embeddings)
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
@@ -76,12 +90,7 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
+        s += _lookup_options(self)
         if self.sparse:
             s += ", sparse=True"
         return s
@@ -96,10 +105,7 @@ class EmbeddingBag(Module):
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
                  dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
+        padding_idx = _padding_index(padding_idx, num_embeddings)
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
@@ -132,14 +138,7 @@ class EmbeddingBag(Module):
         return bag
 
     def extra_repr(self):
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
-        s += f", mode={self.mode!r}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}{_lookup_options(self)}, mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
         return s

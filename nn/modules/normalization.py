@@ -12,6 +12,13 @@ from ..module import Module
 from ._utils import new_parameter, shape_error
 
 
+def _as_shape(normalized_shape):
+    """LayerNorm's and RMSNorm's normalized_shape (an int or a sequence) as a tuple of ints."""
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
 class _BatchNorm(Module):
     """Batch normalisation over the channel dim 1, as PyTorch's: batch statistics in training
     (updating running_mean and running_var, the latter with the unbiased variance, by
@@ -142,9 +149,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = new_parameter(self.normalized_shape, dtype, device)
@@ -182,9 +187,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = new_parameter(self.normalized_shape, dtype, device)

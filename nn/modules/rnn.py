@@ -216,26 +216,8 @@ class RNNBase(Module):
             return self._forward_packed(input, hx)
         input, is_batched, initial = self._check_input(input, hx)
         x = input.transpose(0, 1) if self.batch_first else input
-        batch = x.shape[1]
-        directions = 2 if self.bidirectional else 1
-        finals = [[] for _ in self._state_sizes()]
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                index = layer * directions + direction
-                if initial is None:
-                    state = tuple(ag.zeros((batch, size), dtype=x.dtype) for size in self._state_sizes())
-                else:
-                    state = tuple(part[index] for part in initial)
-                output, state = self._run_direction(x, state, layer, direction)
-                outputs.append(output)
-                for final, part in zip(finals, state):
-                    final.append(part)
-            x = outputs[0] if directions == 1 else ag.cat(outputs, 2)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
+        x, state = self._run_layers(x, initial, x.shape[1])
         output = x.transpose(0, 1) if self.batch_first else x
-        state = tuple(ag.stack(final) for final in finals)
         if not is_batched:
             output = output.squeeze(0 if self.batch_first else 1)
             state = tuple(part.squeeze(1) for part in state)
@@ -252,6 +234,16 @@ class RNNBase(Module):
         # the batch is sorted by decreasing length: hx, given in the batch's order, is sorted to match
         if initial is not None and packed.sorted_indices is not None:
             initial = tuple(part.index_select(1, packed.sorted_indices) for part in initial)
+        data, state = self._run_layers(data, initial, batch_sizes[0], batch_sizes)
+        if packed.unsorted_indices is not None:
+            state = tuple(part.index_select(1, packed.unsorted_indices) for part in state)
+        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return output, (state if len(state) > 1 else state[0])
+
+    def _run_layers(self, x, initial, batch, batch_sizes=None):
+        """Every layer and direction over x ((L, N, in), or packed data (total, in) with batch_sizes),
+        from the initial state (zeros if None): (the last layer's output, the final state stacked
+        over layers and directions)."""
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in self._state_sizes()]
         for layer in range(self.num_layers):
@@ -259,21 +251,17 @@ class RNNBase(Module):
             for direction in range(directions):
                 index = layer * directions + direction
                 if initial is None:
-                    state = tuple(ag.zeros((batch_sizes[0], size), dtype=data.dtype) for size in self._state_sizes())
+                    state = tuple(ag.zeros((batch, size), dtype=x.dtype) for size in self._state_sizes())
                 else:
                     state = tuple(part[index] for part in initial)
-                output, state = self._run_direction(data, state, layer, direction, batch_sizes)
+                output, state = self._run_direction(x, state, layer, direction, batch_sizes)
                 outputs.append(output)
                 for final, part in zip(finals, state):
                     final.append(part)
-            data = outputs[0] if directions == 1 else ag.cat(outputs, 1)
+            x = outputs[0] if directions == 1 else ag.cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                data = F.dropout(data, self.dropout, True)
-        state = tuple(ag.stack(final) for final in finals)
-        if packed.unsorted_indices is not None:
-            state = tuple(part.index_select(1, packed.unsorted_indices) for part in state)
-        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
-        return output, (state if len(state) > 1 else state[0])
+                x = F.dropout(x, self.dropout, True)
+        return x, tuple(ag.stack(final) for final in finals)
 
     def _run_direction(self, x, state, layer, direction, batch_sizes=None):
         """One layer in one direction over the whole sequence x (L, N, in): (output (L, N, size), final state)."""
