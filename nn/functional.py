@@ -31,7 +31,7 @@ __all__ = [
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
-    "max_unpool1d", "max_unpool2d",
+    "max_unpool1d", "max_unpool2d", "channel_shuffle",
 ]
 
 
@@ -890,6 +890,21 @@ def pixel_shuffle(input, upscale_factor):
     out = input.reshape(*lead, channels // (r * r), r, r, height, width)
     out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
     return out.reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+def channel_shuffle(input, groups):
+    """(N, g * k, *) -> channels interleaved across the g groups: channel i * k + j goes to j * g + i
+    (ShuffleNet). As `torch.nn.functional.channel_shuffle`."""
+    if input.ndim < 3:
+        raise ag.ShapeError(f"channel_shuffle: expects an input of at least 3 dims (N, C, *), got shape "
+                            f"{tuple(input.shape)}")
+    channels = input.shape[1]
+    if groups <= 0 or channels % groups:
+        raise ag.ShapeError(f"channel_shuffle: number of channels must be divisible by groups. Got {channels} channels "
+                            f"and {groups} groups")
+    batch, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = input.reshape(batch, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(batch, channels, *rest)
 
 
 def pixel_unshuffle(input, downscale_factor):

@@ -208,6 +208,10 @@ class Module:
             modules[name] = None
             return
         buffers = self.__dict__.get("_buffers")
+        if isinstance(value, Tensor) and getattr(value, "_is_buffer", False):   # nn.Buffer(...)
+            self._discard(name, keep="_buffers")
+            self.register_buffer(name, value, persistent=value.persistent)
+            return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "

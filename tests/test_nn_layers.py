@@ -138,6 +138,10 @@ LAYERS = [
     LayerCase("rmsnorm_2d_shape_eps", "nn.RMSNorm((3, 4), eps=1e-3)", (2, 3, 4), small=(2, 3, 2),
               kwargs={"shape": (3, 2)}),
     LayerCase("rmsnorm_no_affine", "nn.RMSNorm(4, elementwise_affine=False)", (2, 3, 4)),
+    LayerCase("batchnorm3d", "nn.BatchNorm3d(3)", (2, 3, 2, 3, 2), small=(2, 3, 2, 1, 2)),
+    LayerCase("channel_shuffle", "nn.ChannelShuffle(3)", (2, 6, 2, 2)),
+    LayerCase("unfold_layer", "nn.Unfold((2, 3), padding=1, stride=2)", (2, 3, 5, 4)),
+    LayerCase("fold_layer", "nn.Fold((4, 5), 2)", (2, 8, 12)),
     LayerCase("pixel_shuffle", "nn.PixelShuffle(2)", (2, 8, 3, 2), gradgrad=True),
     LayerCase("pixel_shuffle_unbatched_3", "nn.PixelShuffle(3)", (9, 2, 1)),
     LayerCase("pixel_unshuffle", "nn.PixelUnshuffle(2)", (2, 3, 4, 6)),
@@ -448,6 +452,7 @@ def test_distance_layers_match_torch(torch, rng, build, shapes):
     (lambda: nn.InstanceNorm2d(3)(ag.zeros(2, 3)), r"InstanceNorm2d\(3.*expected 3D or 4D input.*\(2, 3\)"),
     (lambda: nn.InstanceNorm1d(3, affine=True)(ag.zeros(2, 4, 5)), r"size at dim=1 to match num_features \(3\)"),
     (lambda: F.rms_norm(ag.zeros(2, 3), (2,)), r"rms_norm: expected an input ending in the normalized_shape \(2,\)"),
+    (lambda: F.channel_shuffle(ag.zeros(1, 4, 2, 2), 3), "Got 4 channels and 3 groups"),
 ])
 def test_new_layers_name_the_shape_at_fault(torch, call, message):
     with pytest.raises(ValueError, match=message):

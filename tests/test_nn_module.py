@@ -561,3 +561,22 @@ def test_parameter_list_and_dict_register_their_tensors_like_torch(torch):
         mine.weights.append(3.0)
     with pytest.raises(NotImplementedError):
         mine.scales()
+
+
+def test_a_buffer_assigned_as_an_attribute_is_registered_like_torch(torch):
+    def build(lib, nn_lib):
+        class Model(nn_lib.Module):
+            def __init__(self):
+                super().__init__()
+                self.mean = nn_lib.Buffer(lib.zeros(2))
+                self.cache = nn_lib.Buffer(lib.ones(1), persistent=False)
+                self.layer = nn_lib.Linear(1, 1)
+        return Model()
+
+    mine, theirs = build(ag, nn), build(torch, torch.nn)
+    assert list(mine.state_dict()) == list(theirs.state_dict()) == ["mean", "layer.weight", "layer.bias"]
+    assert [n for n, _ in mine.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["mean", "cache"]
+    assert isinstance(mine.mean, nn.Buffer) and not isinstance(ag.zeros(1), nn.Buffer)
+    mine.mean = ag.ones(2)                                 # a plain Tensor replaces the buffer, in place
+    assert list(mine.state_dict())[0] == "mean" and mine.state_dict()["mean"].numpy().tolist() == [1.0, 1.0]
+    assert mine.double().mean.dtype == np.float64

@@ -1,4 +1,4 @@
-"""BatchNorm1d, BatchNorm2d, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm and GroupNorm."""
+"""BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm and GroupNorm."""
 import numbers
 import warnings
 
@@ -99,6 +99,11 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Over (N, C, H, W) inputs."""
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) inputs. As torch.nn.BatchNorm3d."""
+    _dims = (5,)
 
 
 class _InstanceNorm(_BatchNorm):

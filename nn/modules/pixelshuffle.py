@@ -1,4 +1,5 @@
-"""PixelShuffle and PixelUnshuffle: F.pixel_shuffle and F.pixel_unshuffle as layers."""
+"""PixelShuffle, PixelUnshuffle and ChannelShuffle: F.pixel_shuffle, F.pixel_unshuffle and
+F.channel_shuffle as layers."""
 from .. import functional as F
 from ..module import Module
 
@@ -30,3 +31,17 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups (ShuffleNet). As `torch.nn.ChannelShuffle`."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
