@@ -715,6 +715,35 @@ def test_max_unpool_puts_the_pooled_maxima_back_like_torch(torch, rng, dims, sha
         getattr(F, unpool)(pooled, index + 100, **options)
 
 
+@pytest.mark.parametrize("build, shape", [("LazyLinear(3)", (2, 5, 4)), ("LazyConv2d(4, 3, padding=1)", (2, 2, 5, 5)),
+                                          ("LazyConv1d(4, 2, groups=2)", (4, 6)),
+                                          ("LazyConvTranspose2d(4, 2, stride=2)", (1, 3, 2, 2)),
+                                          ("LazyBatchNorm1d()", (4, 3)), ("LazyBatchNorm2d(momentum=0.3)", (2, 3, 2, 2)),
+                                          ("LazyInstanceNorm2d()", (2, 3, 4, 4))])
+def test_lazy_layers_take_their_input_size_from_the_first_input_like_torch(torch, rng, build, shape):
+    mine, theirs = eval(f"nn.{build}", {"nn": nn}), eval(f"nn.{build}", {"nn": torch.nn})
+    assert repr(mine) == repr(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    placeholders = list(mine.parameters())
+    optimizer = nn.optim.SGD(placeholders, lr=0.1) if placeholders else None   # before they have a shape
+    x = rng.standard_normal(shape).astype(np.float32)
+    mine(ag.tensor(x))
+    theirs(to_torch(x))
+    assert type(mine).__name__ == type(theirs).__name__ and repr(mine) == repr(theirs)
+    assert all(p is q for p, q in zip(mine.parameters(), placeholders))
+    assert [(n, tuple(t.shape)) for n, t in mine.state_dict().items()] == \
+        [(n, tuple(t.shape)) for n, t in theirs.state_dict().items()]
+    copy_torch_state(mine, theirs)
+    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+    assert_matches_torch("second output", out, out_t)
+    out.sum().backward()
+    out_t.sum().backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        assert_matches_torch(f"{name} grad", p.grad, p_t.grad)
+    if optimizer:
+        optimizer.step()
+
+
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
                   ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
                   ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),
