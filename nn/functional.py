@@ -31,7 +31,8 @@ __all__ = [
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
-    "max_unpool1d", "max_unpool2d", "channel_shuffle",
+    "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
+    "local_response_norm",
 ]
 
 
@@ -939,6 +940,49 @@ adaptive_max_pool2d = ag.adaptive_max_pool2d
 
 
 _INTERPOLATING_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}   # mode -> spatial dims
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """The max over each of PyTorch's adaptive windows along the last axis of (N, C, L) or (C, L)
+    (adaptive_max_pool2d on a unit height); return_indices adds each maximum's index. As
+    `torch.nn.functional.adaptive_max_pool1d`."""
+    if input.ndim not in (2, 3):
+        raise ag.ShapeError(f"adaptive_max_pool1d: expects a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                            f"{tuple(input.shape)}")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), ag.from_numpy(_array(out[1]).squeeze(-2))
+    return out.squeeze(-2)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum over each window of x**p)**(1/p): the power-average pooling of PyTorch (p = norm_type; a
+    window summing to a negative value gives 0). As `torch.nn.functional.lp_pool2d`."""
+    kernel = _per_dim(kernel_size, 2, "kernel_size", int, "lp_pool2d")
+    out = avg_pool2d(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (ag.relu(out) * (kernel[0] * kernel[1])).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool2d along the last axis of (N, C, L) or (C, L). As `torch.nn.functional.lp_pool1d`."""
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (ag.relu(out) * int(kernel_size)).pow(1.0 / norm_type)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x**2 over `size` neighbouring channels)**beta, the window zero-padded
+    at the ends (AlexNet's normalisation across channels). As `torch.nn.functional.local_response_norm`."""
+    if input.ndim < 3:
+        raise ag.ShapeError(f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
+                            f"dimensions, shape {tuple(input.shape)})")
+    if input.numel() == 0:
+        return input
+    batch, channels = input.shape[:2]
+    squares = (input * input).reshape(batch, 1, channels, -1)
+    squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(squares, (size, 1), stride=1).reshape(input.shape)
+    return input / (div * alpha + k).pow(beta)
 
 
 def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, dims):

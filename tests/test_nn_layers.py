@@ -142,6 +142,12 @@ LAYERS = [
     LayerCase("channel_shuffle", "nn.ChannelShuffle(3)", (2, 6, 2, 2)),
     LayerCase("unfold_layer", "nn.Unfold((2, 3), padding=1, stride=2)", (2, 3, 5, 4)),
     LayerCase("fold_layer", "nn.Fold((4, 5), 2)", (2, 8, 12)),
+    LayerCase("adaptive_maxpool1d", "nn.AdaptiveMaxPool1d(3)", (2, 3, 7)),
+    LayerCase("adaptive_maxpool1d_unbatched", "nn.AdaptiveMaxPool1d(4)", (3, 6)),
+    LayerCase("lppool2d", "nn.LPPool2d(2, 3, stride=2)", (2, 2, 7, 6), small=(1, 1, 5, 5)),
+    LayerCase("lppool1d_ceil", "nn.LPPool1d(2, 3, stride=2, ceil_mode=True)", (2, 3, 8)),
+    LayerCase("local_response_norm", "nn.LocalResponseNorm(3)", (2, 5, 3, 3), gradgrad=True),
+    LayerCase("local_response_norm_3d_even_size", "nn.LocalResponseNorm(4, alpha=0.1, beta=0.5, k=2.0)", (2, 6, 5)),
     LayerCase("pixel_shuffle", "nn.PixelShuffle(2)", (2, 8, 3, 2), gradgrad=True),
     LayerCase("pixel_shuffle_unbatched_3", "nn.PixelShuffle(3)", (9, 2, 1)),
     LayerCase("pixel_unshuffle", "nn.PixelUnshuffle(2)", (2, 3, 4, 6)),
@@ -742,6 +748,14 @@ def test_lazy_layers_take_their_input_size_from_the_first_input_like_torch(torch
         assert_matches_torch(f"{name} grad", p.grad, p_t.grad)
     if optimizer:
         optimizer.step()
+
+
+def test_adaptive_max_pool1d_returns_torchs_indices(torch, rng):
+    x = rng.standard_normal((2, 3, 7))
+    out, index = F.adaptive_max_pool1d(ag.tensor(x), 3, return_indices=True)
+    out_t, index_t = torch.nn.functional.adaptive_max_pool1d(to_torch(x), 3, return_indices=True)
+    assert_matches_torch("values", out, out_t)
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
 
 
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
