@@ -32,7 +32,7 @@ __all__ = [
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
-    "local_response_norm",
+    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_",
 ]
 
 
@@ -675,7 +675,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             var = var.unsqueeze(-1)
         elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1:] == (1,)):
             raise ag.ShapeError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for an input of "
-                                f"shape {tuple(input.shape)} (use the input's shape, one dim fewer, or a last dim of 1)")
+                                f"shape {tuple(input.shape)} (use the input's shape, one dim fewer, or a last dim "
+                                "of 1)")
     if (var.numpy() < 0).any():
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     small = var.numpy() < eps
@@ -1356,6 +1357,57 @@ def _dropout(input, p, training, inplace, mask_shape):
     return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
 
 
+_SELU_NEGATIVE_LIMIT = _SELU_ALPHA * _SELU_SCALE   # -selu(-inf): what a dropped unit of a SELU net is set to
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped units are set to selu's negative limit, then an affine map
+    restores the input's mean and variance (Klambauer et al.), as PyTorch's. The identity unless
+    training. As `torch.nn.functional.alpha_dropout`."""
+    return _alpha_dropout(input, p, training, inplace, input.shape)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels (one draw per sample and channel, dim 1). As
+    `torch.nn.functional.feature_alpha_dropout`."""
+    if input.ndim < 2:
+        raise ag.ShapeError(f"feature_alpha_dropout: expects an input of at least 2 dims (N, C, *), got shape "
+                            f"{tuple(input.shape)}")
+    return _alpha_dropout(input, p, training, inplace, input.shape[:2] + (1,) * (input.ndim - 2))
+
+
+def _alpha_dropout(input, p, training, inplace, mask_shape):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        return input.mul_(0.0) if inplace else input * 0.0
+    keep = ag.rand(mask_shape, dtype=input.dtype).numpy() >= p
+    a = 1.0 / math.sqrt((_SELU_NEGATIVE_LIMIT ** 2 * p + 1) * (1 - p))
+    scale = (keep * a).astype(input.dtype)
+    shift = ((keep - 1.0) * (_SELU_NEGATIVE_LIMIT * a) + _SELU_NEGATIVE_LIMIT * a * p).astype(input.dtype)
+    if inplace:
+        return input.mul_(scale).add_(ag.from_numpy(np.broadcast_to(shift, input.shape)))
+    return input * ag.from_numpy(scale) + ag.from_numpy(shift)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: negative inputs times a slope drawn from U(lower, upper) per element
+    in training, times (lower + upper) / 2 otherwise. As `torch.nn.functional.rrelu`."""
+    if training:
+        slope = ag.rand(tuple(input.shape), dtype=input.dtype).numpy() * (upper - lower) + lower
+    else:
+        slope = np.asarray((lower + upper) / 2)
+    factor = np.where(input.numpy() >= 0, 1, slope).astype(input.dtype)
+    return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu written into `input`, which is returned. As `torch.nn.functional.rrelu_`."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) with the batch statistics (training; the running statistics,
     if given, are updated in place) or with the running statistics (evaluation)."""
@@ -1375,7 +1427,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         return ag.batch_norm(input, weight, bias, running_mean, running_var, False, momentum, eps)
     batch, channels = input.shape[:2]
     # each (sample, channel) pair is one channel of a batch of one, as PyTorch computes it
-    tracked = [None if stat is None else ag.tensor(np.tile(_array(stat), batch)) for stat in (running_mean, running_var)]
+    tracked = [None if stat is None else ag.tensor(np.tile(_array(stat), batch))
+               for stat in (running_mean, running_var)]
     out = ag.batch_norm(input.reshape(1, batch * channels, *input.shape[2:]), None, None, *tracked, True, momentum,
                         eps).reshape(input.shape)
     for stat, per_instance in zip((running_mean, running_var), tracked):

@@ -758,6 +758,34 @@ def test_adaptive_max_pool1d_returns_torchs_indices(torch, rng):
     np.testing.assert_array_equal(index.numpy(), index_t.numpy())
 
 
+def test_alpha_dropout_keeps_a_selu_nets_statistics_with_torchs_constants(torch):
+    ag.manual_seed(0)
+    x = ag.randn(200000, dtype=ag.float64)
+    out = F.alpha_dropout(x, 0.3, training=True)
+    assert abs(out.numpy().mean()) < 0.01 and abs(out.numpy().std() - 1) < 0.01
+    # on zeros, kept units give alpha a p and dropped ones alpha a (p - 1): the same two values as PyTorch's
+    mine = np.unique(F.alpha_dropout(ag.zeros(1000, dtype=ag.float64), 0.3, True).numpy())
+    theirs = np.unique(torch.nn.functional.alpha_dropout(torch.zeros(1000, dtype=torch.float64), 0.3, True).numpy())
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    assert F.alpha_dropout(x, 0.3, training=False) is x
+    channels = F.feature_alpha_dropout(ag.zeros(4, 6, 5), 0.5, training=True).numpy()
+    assert (channels == channels[..., :1]).all()                       # one draw per (sample, channel)
+    assert repr(nn.AlphaDropout(0.2)) == repr(torch.nn.AlphaDropout(0.2))
+
+
+def test_rrelu_uses_the_mean_slope_in_eval_and_random_slopes_in_training_like_torch(torch, rng):
+    x = rng.standard_normal((4, 5))
+    assert_matches_torch("eval", F.rrelu(ag.tensor(x)), torch.nn.functional.rrelu(to_torch(x)))
+    mine = ag.tensor(x, requires_grad=True)
+    layer = nn.RReLU(0.1, 0.3)
+    out = layer(mine)
+    out.sum().backward()
+    slopes = (out.numpy() / x)[x < 0]
+    assert ((slopes >= 0.1) & (slopes <= 0.3)).all() and len(np.unique(slopes)) > 1
+    np.testing.assert_allclose(mine.grad.numpy()[x < 0], slopes)
+    assert repr(layer) == repr(torch.nn.RReLU(0.1, 0.3))
+
+
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
                   ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
                   ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),

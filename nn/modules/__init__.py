@@ -1,11 +1,11 @@
 """The layer, activation and loss modules (all re-exported by `nn`)."""
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
-                         LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softmax2d, Softmin, Softplus,
+                         LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, SiLU, Sigmoid, Softmax, Softmax2d, Softmin, Softplus,
                          Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .attention import MultiheadAttention
 from .conv import Conv2d
 from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d
-from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Fold, Unflatten, Unfold
 from .linear import Bilinear, Identity, Linear, Maxout
@@ -51,5 +51,5 @@ __all__ = [
     "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "Fold", "Unfold", "ChannelShuffle", "BatchNorm3d", "LazyLinear",
     "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "LPPool1d",
-    "LPPool2d", "LocalResponseNorm",
+    "LPPool2d", "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "RReLU",
 ]

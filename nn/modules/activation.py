@@ -312,3 +312,18 @@ class Softmax2d(Module):
             raise ag.ShapeError(f"Softmax2d: expects a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
                                 f"{tuple(input.shape)}")
         return F.softmax(input, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: random negative slopes in U(lower, upper) in training, their mean in
+    eval mode. As `torch.nn.RReLU`."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace(self.inplace, ', ')}"
