@@ -7,7 +7,7 @@ gradient it passes along an edge; no op repeats that work.
 import numpy as np
 
 from .function import Primitive
-from .sums import sum_keepdims
+from .sums import sum_keepdims, sum_leading
 
 
 def reduced_axes(from_shape, to_shape):
@@ -23,6 +23,9 @@ class SumTo(Primitive):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
+        lead = x.ndim - len(shape)
+        if lead and x.shape[lead:] == shape:   # leading axes only, as a bias gradient
+            return sum_leading(x, lead)
         axes = reduced_axes(x.shape, shape)
         return (sum_keepdims(x, axes) if axes else x).reshape(shape)
 
@@ -64,7 +67,7 @@ def sum_to(grad, shape):
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, grad.shape[lead:])):
+    if lead >= 0 and (grad.shape[lead:] == shape or all(n == 1 or n == m for n, m in zip(shape, grad.shape[lead:]))):
         full = grad.shape   # the usual case, a gradient summed down: no need to ask NumPy
     else:
         full = np.broadcast_shapes(grad.shape, shape)

@@ -5,6 +5,7 @@ cross_entropy, batch_norm, layer_norm, softplus) use the fused primitives of
 autograd's op families. Integer and boolean arrays that only select or mask (targets, dropout
 masks) are constants: they never enter the graph.
 """
+import functools
 import math
 import numbers
 import warnings
@@ -341,10 +342,10 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 # -- losses ------------------------------------------------------------------------------------
 
-def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0):
-    """For class-index targets: (coef, total weight) where coef has the input's shape, holds
-    weight[target] at each target class (0 for ignored targets), mixed with label smoothing, and
-    the total is the sum of weight[target] over the targets not ignored (a mean's denominator)."""
+def _class_indices(op, input, target, weight, ignore_index):
+    """For class-index targets, checked: (targets with ignored ones set to class 0, the weight of each
+    target (weight[target], 0 where ignored; None when every target counts 1), the total of those
+    weights (a mean's denominator), the class weights as an array or None, the ignored mask or None)."""
     class_axis = 1 if input.ndim >= 2 else 0
     classes = input.shape[class_axis]
     expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
@@ -355,31 +356,41 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
     if t.shape != expected:
         raise ag.ShapeError(f"{op}: expected a target of shape {expected} for an input of shape "
                          f"{tuple(input.shape)} (classes along dim {class_axis}), got {tuple(t.shape)}")
-    ignored = t == ignore_index
-    any_ignored = ignored.any()
-    safe = np.where(ignored, 0, t) if any_ignored else t
-    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+    low, high = (t.min(), t.max()) if t.size else (0, 0)
+    ignored = t == ignore_index if low <= ignore_index <= high else None   # no pass when it cannot occur
+    if ignored is not None and not ignored.any():
+        ignored = None
+    safe = t if ignored is None else np.where(ignored, 0, t)
+    if ignored is not None:
+        low, high = (safe.min(), safe.max()) if safe.size else (0, 0)
+    if low < 0 or high >= classes:
         bad = safe[(safe < 0) | (safe >= classes)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
     dtype = input.dtype
     w = None if weight is None else _constant_class_weight(op, weight, classes, dtype)
+    if w is None and ignored is None:   # every target counts once: the common case, kept cheap
+        return safe, None, t.size, None, None
+    picked = np.ones(t.shape, dtype) if w is None else np.asarray(w[safe])
+    if ignored is not None:
+        picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
+    return safe, picked, picked.sum(dtype=np.float64), w, ignored
+
+
+def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0):
+    """For class-index targets: (coef, total weight) where coef has the input's shape, holds
+    weight[target] at each target class (0 for ignored targets), mixed with label smoothing, and
+    the total is the sum of weight[target] over the targets not ignored (a mean's denominator)."""
+    safe, picked, total, w, ignored = _class_indices(op, input, target, weight, ignore_index)
+    class_axis = 1 if input.ndim >= 2 else 0
+    classes = input.shape[class_axis]
+    dtype = input.dtype
     coef = np.zeros(input.shape, dtype)
-    if w is None and not any_ignored:   # every target counts once: the common case, kept cheap
-        if input.ndim == 2:
-            coef[np.arange(len(t)), t] = 1
-        else:
-            np.put_along_axis(coef, np.expand_dims(t, class_axis), 1, class_axis)
-        total = t.size
-    else:
-        picked = np.ones(t.shape, dtype) if w is None else w[safe]
-        if any_ignored:
-            picked = np.where(ignored, 0, picked).astype(dtype, copy=False)
-        np.put_along_axis(coef, np.expand_dims(safe, class_axis), np.expand_dims(picked, class_axis), class_axis)
-        total = picked.sum(dtype=np.float64)
+    values = 1 if picked is None else np.expand_dims(picked, class_axis)
+    np.put_along_axis(coef, np.expand_dims(safe, class_axis), values, class_axis)
     if label_smoothing:
         smooth = (np.ones(classes, dtype) if w is None else w) * (label_smoothing / classes)
         smooth = smooth.reshape((classes,) + (1,) * (input.ndim - class_axis - 1))
-        kept = np.expand_dims(~ignored, class_axis) if any_ignored else True
+        kept = np.expand_dims(~ignored, class_axis) if ignored is not None else True
         coef = coef * (1 - label_smoothing) + np.where(kept, smooth, 0).astype(dtype)
     return coef, total
 
@@ -439,11 +450,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
             _mean_scale(input.numel() // classes if classes else 0)
         return ag.softmax_cross_entropy(input, coef, dim=class_axis, scale=scale)
-    coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
+    if label_smoothing:
+        coef, total = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
+        loss = functools.partial(ag.softmax_cross_entropy, input, ag.from_numpy(coef), dim=class_axis)
+    else:   # an index per sample: no one-hot array as large as the logits
+        safe, picked, total, _, _ = _class_indices("cross_entropy", input, target, weight, ignore_index)
+        loss = functools.partial(ag.nll, ag.log_softmax(input, class_axis), safe, picked, dim=class_axis)
     if reduction == "mean" and not total:
-        return _mean_of_nothing(ag.softmax_cross_entropy(input, ag.from_numpy(coef), dim=class_axis, scale=0.0))
-    scale = None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total)
-    return ag.softmax_cross_entropy(input, ag.from_numpy(coef), dim=class_axis, scale=scale)
+        return _mean_of_nothing(loss(scale=0.0))
+    return loss(scale=None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -452,14 +467,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_reduction(reduction, "nll_loss")
     if input.ndim == 0:
         raise ag.ShapeError("nll_loss: the input must have a class dimension, got a 0-d tensor")
-    coef, total = _class_targets("nll_loss", input, target, weight, ignore_index)
-    per_sample = -(input * ag.from_numpy(coef)).sum(1 if input.ndim >= 2 else 0)
-    if reduction == "none":
-        return per_sample
-    total_loss = per_sample.sum()
+    safe, picked, total, _, _ = _class_indices("nll_loss", input, target, weight, ignore_index)
+    loss = functools.partial(ag.nll, input, safe, picked, dim=1 if input.ndim >= 2 else 0)
     if reduction == "mean" and not total:
-        return _mean_of_nothing(total_loss * 0.0)
-    return total_loss if reduction == "sum" else total_loss * _mean_scale(total)
+        return _mean_of_nothing(loss(scale=0.0))
+    return loss(scale=None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total))
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

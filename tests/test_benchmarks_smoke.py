@@ -162,3 +162,11 @@ def test_layer_survey_checks_agreement_and_prints_one_row_per_layer(capsys):
                                                       "| AdaptiveAvgPool2d 1, (32, 256, 8, 8)",
                                                       "| GRU 2 x 256, (35, 20, 128)"]
     assert all(float(row.split(" | ")[-1].rstrip(" x|")) > 0 for row in rows)
+
+
+def test_step_time_reports_a_median_for_one_implementation(capsys):
+    from benchmarks import step_time
+    step_time.main(["--workload", "mlp", "--impl", "ndgrad", "--batch", "4", "--steps", "3"])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("ndgrad mlp batch 4, 1 thread(s): median ")
+    assert float(line.split("median ")[1].split(" ms")[0]) > 0

@@ -106,3 +106,49 @@ def test_gelu_second_derivative_matches_torch():
 def test_gelu_of_an_integer_tensor_raises_naming_the_dtype():
     with pytest.raises(ag.DTypeError, match="gelu: needs a floating point tensor, got int64"):
         F.gelu(ag.tensor([1, 2]))
+
+
+def _reference_normal_cdf(values):
+    return np.array([float(mpmath.ncdf(mpmath.mpf(float(v)))) for v in values])
+
+
+def test_float32_gelu_normal_cdf_is_within_a_few_ulps_of_the_exact_value():
+    from autograd.ops.activations import normal_cdf_single
+    x = np.concatenate([np.linspace(-6, 6, 4001), np.random.default_rng(3).standard_normal(2000) * 2]).astype(np.float32)
+    exact = _reference_normal_cdf(x)
+    got = normal_cdf_single(x)
+    assert got.dtype == np.float32
+    assert np.abs(got - exact).max() <= 2.5e-7   # 4 ulps near 1/2
+
+
+def test_float32_gelu_keeps_its_relative_accuracy_in_the_negative_tail():
+    # (1 + erf(x / sqrt 2)) / 2 in float32 cancels to nothing here; Phi itself is representable.
+    from autograd.ops.activations import normal_cdf_single
+    x = np.linspace(-13, -3, 2001).astype(np.float32)
+    exact = _reference_normal_cdf(x)
+    np.testing.assert_allclose(normal_cdf_single(x), exact, rtol=3e-5)
+    np.testing.assert_allclose(F.gelu(ag.tensor(x)).numpy(), x * exact, rtol=3e-5)
+
+
+def test_float32_gelu_of_special_values_and_shapes():
+    from autograd.ops.activations import normal_cdf_single
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-30, -200, 200], np.float32)
+    np.testing.assert_array_equal(normal_cdf_single(x), [1, 0, np.nan, 0.5, 0.5, 0.5, 0, 1])
+    scalar = normal_cdf_single(np.array(1.0, np.float32))
+    assert scalar.shape == () and abs(float(scalar) - 0.8413447460685429) < 1e-7
+    strided = np.random.default_rng(4).standard_normal((3, 8, 5)).astype(np.float32)[:, ::2]
+    np.testing.assert_allclose(normal_cdf_single(strided), _reference_normal_cdf(strided.ravel()).reshape(strided.shape),
+                               atol=2.5e-7)
+    half = F.gelu(ag.tensor(np.array([-1.0, 0.5, 3.0], np.float16)))
+    assert half.dtype == ag.float16
+    np.testing.assert_allclose(half.numpy(), [-0.1587, 0.3457, 2.996], rtol=1e-3)
+
+
+def test_float32_gelu_of_huge_values_warns_of_nothing_as_torch(torch):
+    import warnings
+    x = np.array([-3e38, -1e20, 1e20, 3e38], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # z^2 overflowing to inf is the right tail, not a fault to report
+        ours = F.gelu(ag.tensor(x)).numpy()
+    np.testing.assert_array_equal(ours, [0.0, 0.0, x[2], x[3]])
+    np.testing.assert_array_equal(torch.nn.functional.gelu(torch.tensor(x[:3])).numpy(), ours[:3])

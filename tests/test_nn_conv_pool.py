@@ -174,3 +174,22 @@ def test_nearest_interpolate_returns_a_new_tensor_that_in_place_ops_do_not_write
     y = F.interpolate(x, **kwargs)
     y.add_(1)
     assert (x.numpy() == 1).all() and (y.numpy() == 2).all()
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_convolution_of_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients_as_torch(rng, transposed):
+    torch = pytest.importorskip("torch")
+    x = np.zeros((0, 3, 8, 8))
+    w = rng.standard_normal((3, 4, 3, 3) if transposed else (4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    op, t_op = (F.conv_transpose2d, torch.nn.functional.conv_transpose2d) if transposed else \
+        (F.conv2d, torch.nn.functional.conv2d)
+    mx, mw, mb = (ag.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (to_torch(a, requires_grad=True) for a in (x, w, b))
+    out, t_out = op(mx, mw, mb, padding=1), t_op(tx, tw, tb, padding=1)
+    assert out.shape == tuple(t_out.shape)
+    out.sum().backward()
+    t_out.sum().backward()
+    for mine, theirs in ((mx, tx), (mw, tw), (mb, tb)):
+        assert mine.grad.shape == tuple(theirs.grad.shape)
+        np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())

@@ -1287,7 +1287,39 @@ def test_normalisation_of_an_empty_batch_gives_an_empty_result_as_pytorch(torch)
          TF.batch_norm(torch.zeros(0, 3), torch.zeros(3), torch.ones(3), training=True)),
         (F.group_norm(ag.zeros(0, 4, 2), 2), TF.group_norm(torch.zeros(0, 4, 2), 2)),
         (F.layer_norm(ag.zeros(0, 5), (5,)), TF.layer_norm(torch.zeros(0, 5), (5,))),
+        (F.batch_norm(ag.zeros(0, 3, 4), None, None, training=True),
+         TF.batch_norm(torch.zeros(0, 3, 4), None, None, training=True)),
     ]:
         assert ours.shape == tuple(theirs.shape)
-    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel"):
-        F.batch_norm(ag.zeros(0, 3), None, None, training=True)
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel"):   # as torch: one value
+        F.batch_norm(ag.zeros(1, 3), None, None, training=True)
+
+
+@pytest.mark.parametrize("layer, shape", [("group_norm", (300, 12, 9, 9)), ("layer_norm", (300, 7, 100)),
+                                          ("group_norm", (2, 6, 5)), ("batch_norm", (64, 3, 40, 40))])
+def test_normalisation_over_many_row_blocks_matches_torch_to_the_second_derivative(torch, rng, layer, shape):
+    # Inputs of several MiB are normalised block by block, and group norm's per-channel scale and
+    # shift are applied inside the fused op: values, gradients and double backward against torch.
+    import torch.nn.functional as TF
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(shape[-1] if layer == "layer_norm" else shape[1]), \
+        rng.standard_normal(shape[-1] if layer == "layer_norm" else shape[1])
+    mx, mw, mb = (ag.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    if layer == "group_norm":
+        out, t_out = F.group_norm(mx, 3, mw, mb), TF.group_norm(tx, 3, tw, tb)
+    elif layer == "layer_norm":
+        out, t_out = F.layer_norm(mx, shape[-1:], mw, mb), TF.layer_norm(tx, shape[-1:], tw, tb)
+    else:
+        out = F.batch_norm(mx, None, None, mw, mb, training=True)
+        t_out = TF.batch_norm(tx, None, None, tw, tb, training=True)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-9, atol=1e-9)
+    upstream = rng.standard_normal(shape)
+    grads = ag.grad(out, [mx, mw, mb], ag.tensor(upstream), create_graph=True)
+    t_grads = torch.autograd.grad(t_out, [tx, tw, tb], torch.tensor(upstream), create_graph=True)
+    for mine, theirs in zip(grads, t_grads):
+        np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=1e-8, atol=1e-8)
+    probes = [rng.standard_normal(g.shape) for g in grads]
+    second = ag.grad(sum((g * ag.tensor(p)).sum() for g, p in zip(grads, probes)), [mx, mw])
+    t_second = torch.autograd.grad(sum((g * torch.tensor(p)).sum() for g, p in zip(t_grads, probes)), [tx, tw])
+    for mine, theirs in zip(second, t_second):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-7, atol=1e-7)

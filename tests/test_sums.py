@@ -1,4 +1,5 @@
-"""The BLAS-product sums behind bias gradients and normalisation (autograd/sums.py) and the row
+"""The BLAS-product sums behind bias gradients and normalisation (autograd/sums.py), the maxima along
+short rows behind softmax, and the row
 scatter behind an embedding's gradient (indexing.add_rows), against NumPy's own sums and add.at,
 and the gradients that go through them against PyTorch."""
 import numpy as np
@@ -9,7 +10,7 @@ import autograd as ag
 import nn.functional as F
 from autograd.broadcasting import sum_to
 from autograd.ops.indexing import add_rows
-from autograd.sums import column_sums, row_sums, sum_keepdims, sum_leading_or_trailing
+from autograd.sums import column_sums, extreme_keepdims, row_sums, sum_keepdims, sum_leading_or_trailing
 
 
 @st.composite
@@ -49,6 +50,35 @@ def test_sum_keepdims_equals_numpys_sum_for_any_axes_dtype_and_layout(case, stre
     assert sums.shape == expected.shape and sums.dtype == expected.dtype
     tolerance = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-5}.get(x.dtype, 1e-12)
     np.testing.assert_allclose(sums, expected, rtol=tolerance, atol=tolerance)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays_and_axes(), st.sampled_from([1, 40, 200]), st.booleans(), st.booleans())
+def test_extreme_keepdims_equals_numpys_amax_and_amin_nan_included(case, rows, largest, with_nan):
+    x, axes = case
+    x = np.concatenate([x] * rows) if x.ndim else x   # many short rows, where the transposed copy is taken
+    if with_nan and x.size:
+        x = x.astype(np.float64)
+        x.flat[x.size // 2] = np.nan
+    expected = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True) if all(x.shape[a] for a in axes) else None
+    if expected is None:
+        return   # NumPy itself refuses an extremum over an empty axis
+    got = extreme_keepdims(x, axes, largest)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_softmax_and_logsumexp_over_short_rows_with_infinite_and_nan_logits_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal((300, 7)).astype(np.float32)
+    x[3] = -np.inf
+    x[4, 2] = np.inf
+    x[5, 1] = np.nan
+    for mine, theirs in ((ag.softmax(ag.tensor(x), 1), torch.softmax(torch.from_numpy(x), 1)),
+                         (ag.log_softmax(ag.tensor(x), -1), torch.log_softmax(torch.from_numpy(x), -1)),
+                         (ag.logsumexp(ag.tensor(x), 1), torch.logsumexp(torch.from_numpy(x), 1)),
+                         (ag.amax(ag.tensor(x), 1), torch.amax(torch.from_numpy(x), 1))):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_long_rows_and_whole_array_sums_are_left_to_numpys_pairwise_summation():
@@ -126,3 +156,17 @@ def test_embedding_gradient_matches_torch():
     theirs = torch.tensor(weight, requires_grad=True)
     torch.nn.functional.embedding(torch.tensor(tokens), theirs).backward(torch.tensor(grad))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, to", [((4, 3, 5), (5,)), ((4, 3, 5), (3, 5)), ((0, 5), (5,)), ((7, 1), (1,)),
+                                       ((3,), ()), ((2, 3), (1, 3)), ((5, 2, 3), (2, 1)), ((300, 1), (1,))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_sum_to_equals_numpys_sum_back_to_the_shape(shape, to, dtype):
+    x = np.random.default_rng(6).standard_normal(shape).astype(dtype)
+    lead = len(shape) - len(to)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(to) if n == 1 and shape[lead + i] != 1)
+    expected = np.sum(x, axis=axes, keepdims=True).reshape(to)
+    got = sum_to(ag.tensor(x), to).numpy()
+    assert isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype == expected.dtype
+    tolerance = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-5}.get(x.dtype, 1e-12)
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)

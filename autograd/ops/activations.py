@@ -102,18 +102,68 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
+# Numerical Recipes' Chebyshev fit of erfc (Press et al., 2nd ed., section 6.2, erfcc): for z >= 0,
+# erfc(z) = t exp(-z^2 + _ERFC_OFFSET + t P(t)), t = 1 / (1 + z / 2), P's coefficients below
+# (constant term first), with a relative error under 1.2e-7 for every z >= 0.
+_ERFC_OFFSET = -1.26551223
+_ERFC_COEFFICIENTS = (1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+                      -0.82215223, 0.17087277)
+
+
+def normal_cdf_single(x):
+    """Phi(x), the standard normal CDF, of a float32 (or float16) array, in float32 arithmetic.
+
+    scipy's erf costs 15 ns per element; this is 20-odd whole-array float32 passes, 5.7x faster
+    (a GELU of 262,144 elements: 4.6 -> 0.8 ms). From q = Phi(-|x|) = erfc(|x|/sqrt 2) / 2 by the
+    fit above, Phi(x) = q for x < 0 and 1 - q otherwise: within 2.5e-7 of the exact value
+    everywhere (4 units in the last place near 1/2), and within 2e-5 relative to it in the negative
+    tail, where (1 + erf(x / sqrt 2)) / 2 in float32, PyTorch's formula, keeps no correct digits
+    below x = -5.5.
+    """
+    f = np.float32
+    flat = x.reshape(-1)   # 1-D, so that 0-d input still gives arrays to work in place in
+    z = np.abs(flat, dtype=f)
+    z *= f(_SQRT_HALF)
+    t = np.multiply(z, f(0.5))
+    t += f(1)
+    np.reciprocal(t, out=t)
+    q = np.multiply(t, f(_ERFC_COEFFICIENTS[-1]))
+    for coefficient in _ERFC_COEFFICIENTS[-2:0:-1]:
+        q += f(coefficient)
+        q *= t
+    q += f(_ERFC_COEFFICIENTS[0])
+    q *= t
+    q += f(_ERFC_OFFSET)
+    with np.errstate(over="ignore"):   # |x| beyond 2.6e19: z^2 is inf, and exp(-inf) = 0 is Phi's tail as it should be
+        z *= z
+    q -= z
+    np.exp(q, out=q)
+    q *= t
+    q *= f(0.5)
+    upper = np.multiply(q, f(-2))   # 1 - 2q where x >= 0 (NaN stays NaN), so that q + upper = 1 - q
+    upper += f(1)
+    upper *= flat >= 0
+    q += upper
+    return q.astype(x.dtype, copy=False).reshape(x.shape)
+
+
 class Gelu(Primitive):
     """gelu(x) = x Phi(x) with the exact normal CDF Phi(x) = (1 + erf(x / sqrt(2))) / 2, as
     PyTorch's GELU(approximate='none'); gelu'(x) = Phi(x) + x phi(x), phi the normal density.
+    Phi is accurate to the dtype: by scipy's erf in float64, by `normal_cdf_single` in float32
+    and float16 (within 2.5e-7, where PyTorch's own float32 GELU is within 1.1e-6).
 
     One op instead of five (scale, erf, add, multiply, multiply), and Phi(x) is kept for the
     backward so erf runs once per step, as in PyTorch.
     """
     @staticmethod
     def forward(ctx, x):
-        cdf = erf_array(x * x.dtype.type(_SQRT_HALF))
-        cdf += 1
-        cdf *= 0.5
+        if x.dtype.itemsize <= 4:
+            cdf = normal_cdf_single(x)
+        else:
+            cdf = erf_array(x * x.dtype.type(_SQRT_HALF))
+            cdf += 1
+            cdf *= 0.5
         ctx.save_for_backward(x, cdf)
         return np.multiply(x, cdf, out=np.empty_like(x))
 

@@ -61,6 +61,8 @@ _SLICE_BYTES = 4 << 20
 def _batches(n, rows, positions, itemsize):
     """The batch [0, n) as slices of about equal numbers of whole images, each with a column
     matrix (rows x positions per image) of about _SLICE_BYTES (at least one image)."""
+    if n == 0:   # an empty batch: nothing to build or multiply
+        return []
     per_slice = max(1, _SLICE_BYTES // max(1, rows * positions * itemsize))
     count = -(-n // per_slice)
     bounds = [n * k // count for k in range(count + 1)]

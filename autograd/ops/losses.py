@@ -1,7 +1,10 @@
 """Fused losses: softmax cross-entropy and binary cross-entropy, stable and in one pass each."""
+import math
+
 import numpy as np
 
 from ..function import Primitive
+from .elementwise import constant
 from .reduction import normalize_axes
 from .softmax import log_softmax, log_softmax_array, softmax
 
@@ -89,6 +92,80 @@ def softmax_cross_entropy(input, coef, dim=1, scale=None):
     stable fused op, which nn.functional.cross_entropy builds on."""
     (axis,) = normalize_axes("softmax_cross_entropy", dim, input.ndim)
     return SoftmaxCrossEntropy.apply(input, coef, axis=axis, scale=scale)
+
+
+# -- negative log-likelihood of class indices -------------------------------------------------------
+
+class NllLoss(Primitive):
+    """loss = -weight * x[target] along `axis`, x holding log-probabilities: per sample (scale None),
+    or summed and multiplied by `scale` (a mean's 1/total weight). PyTorch's nll_loss, and its
+    cross-entropy after log_softmax, which saves only its output, as here: no one-hot array, and the
+    logits are not kept (a language model's are 50,000 classes times every token).
+
+    The targets arrive as their flat `positions` in x (C order) and `weight` is per sample (the class
+    weight of the target, 0 where ignored; None: all 1). d/dx = -weight G at each target, 0 elsewhere
+    (NllLossGrad); target and weight are constants (PyTorch gives no gradient for a weight either).
+    """
+    @staticmethod
+    def forward(ctx, x, positions, sample_shape, weight, scale):
+        ctx.positions, ctx.sample_shape, ctx.weight, ctx.scale = positions, sample_shape, weight, scale
+        ctx.input_shape = x.shape
+        picked = x.reshape(-1)[positions].reshape(sample_shape)
+        if weight is not None:   # 0 for an ignored target, whatever its (stand-in) log-probability
+            picked = np.asarray(np.where(weight == 0, 0, picked).astype(picked.dtype, copy=False) * weight)
+        if scale is None:
+            return np.negative(picked, out=picked)
+        return np.asarray(-np.sum(picked, dtype=np.result_type(picked, np.float32)) * scale, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return NllLossGrad.apply(grad, positions=ctx.positions, input_shape=ctx.input_shape, weight=ctx.weight,
+                                 scale=ctx.scale)
+
+
+class NllLossGrad(Primitive):
+    """NllLoss's input gradient: -weight G placed at each target's position of an array of zeros.
+    Linear in G; its derivative for a gradient gg of the input's shape is the gather -weight gg[target]
+    (summed and scaled for a reduced loss)."""
+    @staticmethod
+    def forward(ctx, grad, positions, input_shape, weight, scale):
+        ctx.positions, ctx.weight, ctx.scale = positions, weight, scale
+        ctx.sample_shape = grad.shape if scale is None else None
+        factor = grad * scale if scale is not None else grad   # 0-d, or one per sample
+        if weight is not None:
+            factor = factor * weight
+        out = np.zeros(input_shape, grad.dtype)
+        out.reshape(-1)[positions] = -factor.reshape(-1) if factor.ndim else -factor
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        picked = -gg.reshape(-1)[constant(ctx.positions)]
+        if ctx.weight is not None:
+            picked = picked * constant(ctx.weight.reshape(-1).astype(gg.dtype, copy=False))
+        return picked.reshape(ctx.sample_shape) if ctx.scale is None else picked.sum() * ctx.scale
+
+
+def nll(input, target, weight=None, dim=1, scale=None):
+    """-weight * input[target] along `dim`, for log-probabilities `input`: per sample, or with `scale`
+    summed and scaled. target is an integer array of input's shape without `dim` (each in
+    [0, classes)), weight a float array of target's shape or None. The op behind nn.functional's
+    nll_loss, and behind its cross_entropy after log_softmax."""
+    (axis,) = normalize_axes("nll", dim, input.ndim)
+    return NllLoss.apply(input, positions=_target_positions(target, input.shape, axis), sample_shape=target.shape,
+                         weight=weight, scale=scale)
+
+
+def _target_positions(target, shape, axis):
+    """Where each target class sits in the flattened (C-order) array of `shape`, classes along `axis`."""
+    classes, after = shape[axis], math.prod(shape[axis + 1:])
+    if target.size == 0:
+        return np.zeros(0, np.intp)
+    positions = target.reshape(-1, after).astype(np.intp) * after   # not in the target's dtype: int8 would wrap
+    positions += np.arange(0, positions.shape[0] * classes * after, classes * after)[:, None]
+    if after > 1:
+        positions += np.arange(after)
+    return positions.reshape(-1)
 
 
 # -- binary cross-entropy --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Normalisation over some axes: batch norm, layer norm and group norm share one fused op
 (Normalize), whose gradients are one NormalizeGrad node."""
+import math
 import numbers
 
 import numpy as np
@@ -38,6 +39,35 @@ def _from_rows(matrix, shape, order):
     return matrix.reshape(tuple(shape[a] for a in order)).transpose(np.argsort(order))
 
 
+# Rows are normalised a block of about this many bytes at a time: every full-size pass of a block
+# (centring, scaling, the gradient's four) then runs in the core's cache instead of streaming the
+# whole array through memory once per pass, and the temporaries are block-sized. LayerNorm over
+# (64, 128, 512), forward + backward: 22.7 -> 16-18 ms (256 KiB to 2 MiB blocks all within that
+# range); an input under a block (a small GPT's (8, 64, 128)) is one block, as before.
+_BLOCK_BYTES = 1 << 20
+
+
+def _row_blocks(rows, row_bytes, period=1):
+    """[0, rows) as slices of whole rows, each about _BLOCK_BYTES and a multiple of `period` rows (the
+    rows that parameters repeat after: group norm's groups) unless it is the last."""
+    per_block = max(1, _BLOCK_BYTES // max(1, row_bytes * period)) * period
+    return [slice(start, min(start + per_block, rows)) for start in range(0, rows, per_block)] or [slice(0, 0)]
+
+
+def _parameter_rows(param, count):
+    """A parameter that is not one per row as a (period, count) matrix: row r of the input takes row
+    r % period (layer norm's weight: period 1; group norm's per-channel weight spread over its
+    groups' columns: period = the number of groups)."""
+    return None if param is None else param.reshape(param.size // count if count else 1, count)
+
+
+def _period_sums(matrix, period):
+    """The rows of `matrix` (a multiple of `period` of them) summed by their index modulo `period`."""
+    if period == 1:
+        return column_sums(matrix)[None]
+    return matrix.reshape(-1, period, matrix.shape[1]).sum(axis=0)
+
+
 class _Layout:
     """How a normalisation sees its input: the axes it reduces, the parameters' broadcast shape
     and own shape, eps, and the (kept, reduced) matrix form (`order`; batch norm's parameters are
@@ -61,21 +91,30 @@ class Normalize(Primitive):
         rows, order = _to_rows(x, axes)
         kept, count = rows.shape
         params_per_row = len(param_shape) == x.ndim and all(param_shape[a] == 1 for a in axes)
-        as_matrix = (kept, 1) if params_per_row else (1, count)
-        mean = row_sums(rows) / count
-        centered = np.subtract(rows, mean[:, None], out=workspace.empty(rows.shape, rows.dtype))
-        var = row_dots(centered, centered) / count
-        inv_std = 1 / np.sqrt(var + eps)
-        out_dtype = np.result_type(centered, *(p for p in (weight, bias) if p is not None))
+        out_dtype = np.result_type(rows, *(p for p in (weight, bias) if p is not None))
+        centered = workspace.empty(rows.shape, rows.dtype)
         out = workspace.empty(rows.shape, out_dtype)
-        if params_per_row and weight is not None:   # xhat * w in one pass
-            np.multiply(centered, (inv_std * weight.reshape(kept))[:, None], out=out)
-        else:
-            np.multiply(centered, inv_std[:, None], out=out)
-            if weight is not None:
-                out *= weight.reshape(as_matrix)
-        if bias is not None:
-            out += bias.reshape(as_matrix)
+        mean = np.empty(kept, rows.dtype if rows.dtype.kind == "f" else np.float64)
+        var, inv_std = np.empty_like(mean), np.empty_like(mean)
+        row_weight = weight.reshape(kept) if params_per_row and weight is not None else None
+        row_bias = bias.reshape(kept) if params_per_row and bias is not None else None
+        column_weight = _parameter_rows(weight, count) if row_weight is None else None
+        column_bias = _parameter_rows(bias, count) if row_bias is None else None
+        period = next((len(p) for p in (column_weight, column_bias) if p is not None), 1)
+        for block in _row_blocks(kept, count * rows.itemsize, period):
+            block_rows, block_centered, block_out = rows[block], centered[block], out[block]
+            mean[block] = row_sums(block_rows) / count
+            np.subtract(block_rows, mean[block, None], out=block_centered)
+            var[block] = row_dots(block_centered, block_centered) / count
+            inv_std[block] = 1 / np.sqrt(var[block] + eps)
+            scale = inv_std[block] if row_weight is None else inv_std[block] * row_weight[block]   # xhat * w in one pass
+            np.multiply(block_centered, scale[:, None], out=block_out)
+            if column_weight is not None:
+                _apply_by_period(np.multiply, block_out, column_weight, block_out)
+            if row_bias is not None:
+                block_out += row_bias[block, None]
+            elif column_bias is not None:
+                _apply_by_period(np.add, block_out, column_bias, block_out)
         keepdims_shape = keepdim_shape(x.shape, axes)
         if stats is not None:
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
@@ -89,6 +128,16 @@ class Normalize(Primitive):
         x, weight, centered, inv_std = ctx.saved_tensors
         return NormalizeGrad.apply(grad, x, weight, layout=ctx.layout, centered=centered._data,
                                    inv_std=inv_std._data, wanted=ctx.needs_input_grad)
+
+
+def _apply_by_period(ufunc, block, params, out):
+    """ufunc(block, params) into `out`, row r of the block taking parameter row r % period (a block
+    starts at a multiple of the period)."""
+    period = len(params)
+    if period == 1:
+        return ufunc(block, params, out=out)
+    ufunc(block.reshape(-1, period, block.shape[1]), params, out=out.reshape(-1, period, out.shape[1]))
+    return out
 
 
 class NormalizeGrad(Primitive):
@@ -112,31 +161,52 @@ class NormalizeGrad(Primitive):
         centered_rows, _ = _to_rows(centered, layout.axes)
         kept, count = grad_rows.shape
         inv_std = inv_std.reshape(kept)
-        grad_x = grad_w = grad_b = None
         row_weights = per_row or weight is None   # then g = grad * w has w come out of the row means
-        grad_xhat_sums = row_dots(grad_rows, centered_rows) * inv_std if row_weights and (need_w or need_x) else None
-        grad_sums = row_sums(grad_rows) if row_weights and (need_b or need_x) else None
+        row_weight = weight.reshape(kept) if per_row and weight is not None else None
+        column_weight = _parameter_rows(weight, count) if not row_weights else None
+        period = len(column_weight) if column_weight is not None else 1 if per_row or layout.own_shape is None \
+            or not count else math.prod(layout.own_shape) // count
+        out = None
         if need_x:
-            scale = inv_std
-            if row_weights:
-                g, g_sums, g_xhat_sums = grad_rows, grad_sums, grad_xhat_sums
-                if weight is not None:
-                    scale = scale * weight.reshape(kept)
-            else:
-                g = grad_rows * weight.reshape(1, count)
-                g_sums, g_xhat_sums = row_sums(g), row_dots(g, centered_rows) * inv_std
-            out = workspace.empty(grad_rows.shape, np.result_type(g, centered_rows, scale))
-            np.multiply(centered_rows, (g_xhat_sums * inv_std / count)[:, None], out=out)   # xhat * mean(g xhat)
-            out += (g_sums / count)[:, None]
-            np.subtract(g, out, out=out)
-            out *= scale[:, None]
-            grad_x = _from_rows(out, grad.shape, order)
-        if need_w:
-            sums = grad_xhat_sums if per_row else inv_std @ (grad_rows * centered_rows)
-            grad_w = sums.reshape(layout.own_shape)
-        if need_b:
-            sums = grad_sums if per_row else column_sums(grad_rows)
-            grad_b = sums.reshape(layout.own_shape)
+            dtype = np.result_type(grad_rows, centered_rows, inv_std, *(() if weight is None else (weight,)))
+            out = workspace.empty(grad_rows.shape, dtype)
+        # Per row when the parameters are one per row (or absent): sum(grad xhat) and sum(grad), which
+        # are d/dw and d/db there; per column otherwise, summed over the blocks.
+        grad_xhat_sums = np.empty(kept, inv_std.dtype) if row_weights and (need_w or need_x) else None
+        grad_sums = np.empty(kept, grad_rows.dtype) if row_weights and (need_b or need_x) else None
+        column_w = np.zeros((period, count), np.result_type(grad_rows, inv_std)) if need_w and not per_row else None
+        column_b = np.zeros((period, count), grad_rows.dtype) if need_b and not per_row else None
+        for block in _row_blocks(kept, count * grad_rows.itemsize, period):
+            block_grad, block_centered, block_inv_std = grad_rows[block], centered_rows[block], inv_std[block]
+            if grad_xhat_sums is not None:
+                grad_xhat_sums[block] = row_dots(block_grad, block_centered) * block_inv_std
+            if grad_sums is not None:
+                grad_sums[block] = row_sums(block_grad)
+            if need_x:
+                scale = block_inv_std
+                if row_weights:
+                    g, g_sums, g_xhat_sums = block_grad, grad_sums[block], grad_xhat_sums[block]
+                    if row_weight is not None:
+                        scale = scale * row_weight[block]
+                else:
+                    g = _apply_by_period(np.multiply, block_grad, column_weight,
+                                         np.empty(block_grad.shape, np.result_type(block_grad, column_weight)))
+                    g_sums, g_xhat_sums = row_sums(g), row_dots(g, block_centered) * block_inv_std
+                block_out = out[block]
+                np.multiply(block_centered, (g_xhat_sums * block_inv_std / count)[:, None], out=block_out)   # xhat * mean(g xhat)
+                block_out += (g_sums / count)[:, None]
+                np.subtract(g, block_out, out=block_out)
+                block_out *= scale[:, None]
+            if column_w is not None:
+                if period == 1:
+                    column_w += block_inv_std @ (block_grad * block_centered)
+                else:
+                    column_w += _period_sums(block_grad * block_centered * block_inv_std[:, None], period)
+            if column_b is not None:
+                column_b += _period_sums(block_grad, period)
+        grad_x = _from_rows(out, grad.shape, order) if need_x else None
+        grad_w = (grad_xhat_sums if per_row else column_w).reshape(layout.own_shape) if need_w else None
+        grad_b = (grad_sums if per_row else column_b).reshape(layout.own_shape) if need_b else None
         return grad_x, grad_w, grad_b
 
     @staticmethod
@@ -207,7 +277,7 @@ def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=Non
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
         count = input._data.size // channels if channels else 0
-        if count == 0 and running_mean is not None and running_var is not None:
+        if count == 0:
             return input * 1.0   # an empty batch, as PyTorch: nothing to normalise, statistics unchanged
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
@@ -259,11 +329,18 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (channels,):
             raise ShapeError(f"group_norm: {name} should have shape ({channels},), one per channel, not {tuple(t.shape)}")
-    grouped = input.reshape(n, num_groups, int(np.prod(input.shape[1:], dtype=np.int64)) // num_groups)
-    out = Normalize.apply(grouped, None, None, axes=(2,), param_shape=(), eps=eps, stats=None).reshape(input.shape)
-    param_shape = (1, channels) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(param_shape)
-    if bias is not None:
-        out = out + bias.reshape(param_shape)
-    return out
+    size = int(np.prod(input.shape[1:], dtype=np.int64)) // num_groups   # per group: channels x positions
+    grouped = input.reshape(n, num_groups, size)
+    positions = size * num_groups // channels if channels else 0
+
+    def per_column(param):
+        """A per-channel parameter as one value per column of each group's row, inside the fused op
+        (a copy of channels x positions values, where a separate scale and shift cost four passes
+        over the whole input)."""
+        if param is None:
+            return None
+        return param.reshape(num_groups, channels // num_groups, 1).expand(
+            num_groups, channels // num_groups, positions).reshape(1, num_groups, size)
+
+    return Normalize.apply(grouped, per_column(weight), per_column(bias), axes=(2,), param_shape=(1, num_groups, size),
+                           eps=eps, stats=None).reshape(input.shape)

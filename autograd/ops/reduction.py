@@ -8,7 +8,7 @@ import numpy as np
 from ..broadcasting import expand
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
-from ..sums import sum_keepdims
+from ..sums import extreme_keepdims, sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
 from .elementwise import abs, clamp, constant, exp, sqrt
 
@@ -87,7 +87,7 @@ class Extremum(Primitive):
             raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce over dim {empty[0]} of size 0 "
                                 f"(shape {x.shape})")
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
+        out = extreme_keepdims(x, axes, largest)
         ctx.save_for_backward(x)
         # Saved as the output, so an in-place write into it is caught in backward.
         return ctx.save_output(out if keepdim else out.reshape(_drop(x.shape, axes)))
@@ -135,7 +135,7 @@ class LogSumExp(Primitive):
     def forward(ctx, x, axes, keepdim):
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         ctx.save_for_backward(x)
-        top = np.amax(x, axis=axes, keepdims=True) if x.size else np.zeros(keepdim_shape(x.shape, axes), x.dtype)
+        top = extreme_keepdims(x, axes) if x.size else np.zeros(keepdim_shape(x.shape, axes), x.dtype)
         top = np.where(np.isfinite(top), top, 0)
         with np.errstate(divide="ignore"):  # log(0) = -inf over an empty dim, as PyTorch (no warning)
             out = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top

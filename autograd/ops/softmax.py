@@ -6,7 +6,7 @@
 import numpy as np
 
 from ..function import Primitive
-from ..sums import row_dots, sum_keepdims
+from ..sums import extreme_keepdims, row_dots, sum_keepdims
 from ..tensor import Tensor
 from .elementwise import exp
 from .reduction import normalize_axes
@@ -18,10 +18,12 @@ def _over_empty_dim(x, axis):
 
 
 def shifted(x, axis):
-    """x minus its (finite) maximum along `axis`: exp of it cannot overflow, and the softmax of
-    it is that of x. The one home of the stable shift, for softmax and the fused losses."""
-    top = np.amax(x, axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(top), top, 0)
+    """x minus its maximum along `axis`: exp of it cannot overflow, and the softmax of it is that of x.
+    The one home of the stable shift, for softmax and the fused losses. As in PyTorch, a row whose
+    maximum is infinite (a +inf logit, or every logit -inf) shifts to NaN, so its softmax is NaN."""
+    top = np.amax(x, axis=axis, keepdims=True) if axis is None or x.ndim == 0 else extreme_keepdims(x, (axis % x.ndim,))
+    with np.errstate(invalid="ignore"):
+        return x - top
 
 
 def _sums_along(x, axis):

@@ -1,10 +1,41 @@
-"""Reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and relu."""
+"""Memory: reusable scratch arrays for the big, short-lived buffers of conv, pooling, normalisation and
+relu, and freed memory kept by malloc for the next step (`keep_freed_memory`)."""
+import ctypes
 import math
+import os
 import sys
 import threading
 from collections import OrderedDict
 
 import numpy as np
+
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_FROM = 32 << 20   # glibc's own ceiling for its moving threshold
+_TRIM_FROM = 512 << 20
+
+
+def keep_freed_memory():
+    """Have glibc's malloc keep freed blocks for reuse instead of handing them back to the OS: arrays
+    under 32 MiB come from the heap, whose top is given back only beyond 512 MiB of free space.
+
+    By default glibc maps blocks over a moving threshold (128 KiB at first) straight from the OS and
+    unmaps them when they are freed, and trims the heap's free top; the next array of that size then
+    costs a page fault per 4 KiB on first touch. A train step frees and allocates the same sizes
+    again every step, so with the defaults the small GPT's step took 2,800-3,200 page faults and 18%
+    longer (34.4 against 28.1 ms). Kept memory is reused, so the peak does not grow; what it costs
+    is that memory freed after the peak stays with the process (more, if the heap fragments), as in
+    PyTorch's caching allocator.
+    Called when autograd is imported; a no-op where malloc is not glibc's, or when the environment
+    sets NDGRAD_KEEP_FREED_MEMORY=0. Returns whether both settings took effect."""
+    if os.environ.get("NDGRAD_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt   # the process's own symbols: glibc's malloc, if it is glibc
+    except (OSError, AttributeError):   # not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM)) & bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_FROM))
 
 
 def _unused_refcount():
@@ -93,3 +124,4 @@ class Workspace:
 
 
 workspace = Workspace()
+keep_freed_memory()
