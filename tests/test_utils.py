@@ -193,3 +193,69 @@ def test_spectral_norm_matches_torch_through_training_and_eval_steps(torch, buil
     torch.nn.utils.remove_spectral_norm(theirs)
     assert list(mine.state_dict()) == list(theirs.state_dict())
     matches_torch("weight after removal", mine.weight, theirs.weight)
+
+
+# -- parametrizations ------------------------------------------------------------------------------------
+
+def test_parametrizations_weight_norm_matches_torch(torch):
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv1d(2, 3, 2).double(), dim=0)
+    mine = nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 3, 2).double(), dim=0)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    assert type(mine).__name__ == type(theirs).__name__ == "ParametrizedConv1d"
+    assert repr(mine) == repr(theirs)
+    copy_torch_state(mine, theirs)
+    x = rng.standard_normal((2, 2, 6))
+    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+    matches_torch("output", out, out_t)
+    (out * out).sum().backward()
+    (out_t * out_t).sum().backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        matches_torch(f"{name} grad", p.grad, p_t.grad)
+    new_weight = rng.standard_normal((3, 2, 2))
+    mine.weight = ag.tensor(new_weight)                    # through right_inverse: g and v
+    with torch.no_grad():
+        theirs.weight = to_torch(new_weight)
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        matches_torch(f"{name} after assignment", p, p_t)
+    nn.utils.parametrize.remove_parametrizations(mine, "weight")
+    torch.nn.utils.parametrize.remove_parametrizations(theirs, "weight")
+    assert type(mine) is nn.Conv1d and list(mine.state_dict()) == list(theirs.state_dict())
+    matches_torch("weight after removal", mine.weight, theirs.weight)
+
+
+def test_register_parametrization_keeps_the_original_parameter_and_computes_on_access(torch):
+    class Symmetric(nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, a):
+            return a.triu()
+
+    layer = nn.Linear(3, 3)
+    original = layer.weight
+    optimizer = nn.optim.SGD(layer.parameters(), lr=0.1)
+    nn.utils.parametrize.register_parametrization(layer, "weight", Symmetric())
+    assert layer.parametrizations.weight.original is original          # still the optimizer's parameter
+    assert nn.utils.parametrize.is_parametrized(layer) and not nn.utils.parametrize.is_parametrized(layer, "bias")
+    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight.numpy().T)
+    layer(ag.ones(2, 3)).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight.numpy().T)   # still symmetric
+    layer.weight = ag.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3))
+    np.testing.assert_array_equal(layer.weight.numpy(), [[0, 1, 2], [1, 4, 5], [2, 5, 8]])
+    assert list(layer.state_dict()) == ["bias", "parametrizations.weight.original"]
+    nn.utils.parametrize.remove_parametrizations(layer, "weight", leave_parametrized=False)
+    assert type(layer) is nn.Linear and layer.weight is original
+
+
+def test_a_parametrization_without_right_inverse_refuses_assignment_like_torch(torch):
+    class Doubled(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    layer = nn.utils.parametrize.register_parametrization(nn.Linear(2, 2), "weight", Doubled())
+    with pytest.raises(RuntimeError, match="parametrization Doubled does not implement right_inverse"):
+        layer.weight = ag.zeros(2, 2)
+    with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a parametrized element"):
+        nn.utils.parametrize.register_parametrization(nn.Linear(2, 2), "scale", Doubled())
