@@ -259,3 +259,27 @@ def test_a_parametrization_without_right_inverse_refuses_assignment_like_torch(t
         layer.weight = ag.zeros(2, 2)
     with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a parametrized element"):
         nn.utils.parametrize.register_parametrization(nn.Linear(2, 2), "scale", Doubled())
+
+
+@pytest.mark.parametrize("build, shape", [("nn.Linear(3, 4)", (5, 3)), ("nn.ConvTranspose2d(3, 2, 2)", (1, 3, 3, 3))])
+def test_parametrizations_spectral_norm_matches_torch_through_training_and_eval_steps(torch, build, shape):
+    rng = np.random.default_rng(1)
+    theirs = torch.nn.utils.parametrizations.spectral_norm(eval(build, {"nn": torch.nn}).double())
+    mine = nn.utils.parametrizations.spectral_norm(eval(build, {"nn": nn}).double())
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    assert repr(mine) == repr(theirs)
+    copy_torch_state(mine, theirs)
+    for mode in ("train", "train", "eval"):
+        mine.train(mode == "train")
+        theirs.train(mode == "train")
+        x = rng.standard_normal(shape)
+        out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+        matches_torch(f"{mode} output", out, out_t)
+        out.sum().backward()
+        out_t.sum().backward()
+        for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+            matches_torch(f"{name} grad", p.grad, p_t.grad)
+        for (name, b), b_t in zip(mine.named_buffers(), theirs.buffers()):
+            matches_torch(f"buffer {name}", b, b_t)
+    fresh = nn.utils.parametrizations.spectral_norm(nn.Linear(6, 5).double())
+    assert abs(np.linalg.norm(fresh.weight.numpy(), 2) - 1) < 0.05     # 15 steps of power iteration at the start
