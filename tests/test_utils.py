@@ -166,16 +166,9 @@ def test_weight_norm_matches_torch_in_state_dict_values_and_gradients(torch, bui
         nn.utils.remove_weight_norm(mine)
 
 
-@pytest.mark.parametrize("build, shape, kwargs", [("nn.Linear(3, 4)", (5, 3), {}),
-                                                  ("nn.Conv2d(2, 3, 3)", (2, 2, 5, 5), dict(n_power_iterations=3)),
-                                                  ("nn.ConvTranspose2d(3, 2, 2)", (1, 3, 3, 3), {})])
-def test_spectral_norm_matches_torch_through_training_and_eval_steps(torch, build, shape, kwargs):
-    """From the same u, v and weight: outputs, gradients and the power iteration's buffers, over two
-    training forwards (each one step of power iteration) and one eval forward (none)."""
-    rng = np.random.default_rng(0)
-    theirs = torch.nn.utils.spectral_norm(eval(build, {"nn": torch.nn}).double(), **kwargs)
-    mine = nn.utils.spectral_norm(eval(build, {"nn": nn}).double(), **kwargs)
-    assert list(mine.state_dict()) == list(theirs.state_dict())
+def _compare_training_and_eval_steps(mine, theirs, shape, rng):
+    """From PyTorch's weights and buffers: outputs, gradients and buffers over two training forwards
+    and one eval forward."""
     copy_torch_state(mine, theirs)
     for mode in ("train", "train", "eval"):
         mine.train(mode == "train")
@@ -189,6 +182,19 @@ def test_spectral_norm_matches_torch_through_training_and_eval_steps(torch, buil
             matches_torch(f"{name} grad", p.grad, p_t.grad)
         for (name, b), b_t in zip(mine.named_buffers(), theirs.buffers()):
             matches_torch(f"buffer {name}", b, b_t)
+
+
+@pytest.mark.parametrize("build, shape, kwargs", [("nn.Linear(3, 4)", (5, 3), {}),
+                                                  ("nn.Conv2d(2, 3, 3)", (2, 2, 5, 5), dict(n_power_iterations=3)),
+                                                  ("nn.ConvTranspose2d(3, 2, 2)", (1, 3, 3, 3), {})])
+def test_spectral_norm_matches_torch_through_training_and_eval_steps(torch, build, shape, kwargs):
+    """From the same u, v and weight: outputs, gradients and the power iteration's buffers, over two
+    training forwards (each one step of power iteration) and one eval forward (none)."""
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.spectral_norm(eval(build, {"nn": torch.nn}).double(), **kwargs)
+    mine = nn.utils.spectral_norm(eval(build, {"nn": nn}).double(), **kwargs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    _compare_training_and_eval_steps(mine, theirs, shape, rng)
     nn.utils.remove_spectral_norm(mine)
     torch.nn.utils.remove_spectral_norm(theirs)
     assert list(mine.state_dict()) == list(theirs.state_dict())
@@ -268,18 +274,6 @@ def test_parametrizations_spectral_norm_matches_torch_through_training_and_eval_
     mine = nn.utils.parametrizations.spectral_norm(eval(build, {"nn": nn}).double())
     assert list(mine.state_dict()) == list(theirs.state_dict())
     assert repr(mine) == repr(theirs)
-    copy_torch_state(mine, theirs)
-    for mode in ("train", "train", "eval"):
-        mine.train(mode == "train")
-        theirs.train(mode == "train")
-        x = rng.standard_normal(shape)
-        out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
-        matches_torch(f"{mode} output", out, out_t)
-        out.sum().backward()
-        out_t.sum().backward()
-        for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
-            matches_torch(f"{name} grad", p.grad, p_t.grad)
-        for (name, b), b_t in zip(mine.named_buffers(), theirs.buffers()):
-            matches_torch(f"buffer {name}", b, b_t)
+    _compare_training_and_eval_steps(mine, theirs, shape, rng)
     fresh = nn.utils.parametrizations.spectral_norm(nn.Linear(6, 5).double())
     assert abs(np.linalg.norm(fresh.weight.numpy(), 2) - 1) < 0.05     # 15 steps of power iteration at the start
