@@ -33,7 +33,7 @@ __all__ = [
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
-    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_",
+    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss",
 ]
 
 
@@ -671,6 +671,123 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     if swap:
         negative_distance = ag.minimum(negative_distance, distance(positive, negative))
     return _reduce(ag.relu(positive_distance - negative_distance + margin), reduction, "triplet_margin_loss")
+
+
+# -- connectionist temporal classification ----------------------------------------------------------
+
+def _logsumexp3(a, b, c):
+    """Elementwise log(exp(a) + exp(b) + exp(c)), -inf where all three are."""
+    top = np.maximum(np.maximum(a, b), c)
+    safe = np.where(np.isneginf(top), 0, top)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(a - safe) + np.exp(b - safe) + np.exp(c - safe))
+
+
+def _ctc_sample(log_probs, labels, blank):
+    """One sequence's CTC forward-backward: (-log p(labels), the gradient PyTorch's ctc_loss gives
+    log_probs (T, C): exp(lp) - the posterior of each class at each step, as if lp came from a
+    log_softmax)."""
+    steps, classes = log_probs.shape
+    extended = np.full(2 * len(labels) + 1, blank, np.int64)
+    extended[1::2] = labels
+    size = len(extended)
+    # a label may be reached from two back when it differs from the one there (the blank between them is optional)
+    skip = np.zeros(size, bool)
+    skip[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
+    emissions = log_probs[:, extended]                       # (T, S')
+    alpha = np.full((steps, size), -np.inf)
+    alpha[0, :min(2, size)] = emissions[0, :min(2, size)]
+    for t in range(1, steps):
+        previous = alpha[t - 1]
+        one_back = np.concatenate([[-np.inf], previous[:-1]])
+        two_back = np.where(skip, np.concatenate([[-np.inf, -np.inf], previous[:-2]]), -np.inf)
+        alpha[t] = _logsumexp3(previous, one_back, two_back) + emissions[t]
+    beta = np.full((steps, size), -np.inf)
+    beta[-1, max(size - 2, 0):] = emissions[-1, max(size - 2, 0):]
+    skip_ahead = np.concatenate([skip[2:], [False, False]])    # s + 2 may be reached from s
+    for t in range(steps - 2, -1, -1):
+        following = beta[t + 1]
+        one_ahead = np.concatenate([following[1:], [-np.inf]])
+        two_ahead = np.where(skip_ahead, np.concatenate([following[2:], [-np.inf, -np.inf]]), -np.inf)
+        beta[t] = _logsumexp3(following, one_ahead, two_ahead) + emissions[t]
+    ends = alpha[-1, max(size - 2, 0):]
+    nll = -np.logaddexp.reduce(ends)
+    occupancy = np.full((steps, classes), -np.inf)
+    both_ways = alpha + beta                                  # counts each emission twice
+    for s, label in enumerate(extended):
+        occupancy[:, label] = np.logaddexp(occupancy[:, label], both_ways[:, s])
+    with np.errstate(invalid="ignore", over="ignore"):
+        grad = np.exp(log_probs) - np.exp(occupancy + nll - log_probs)
+    return nll, grad
+
+
+class _CTCLoss(ag.Function):
+    """Per-sample CTC negative log-likelihoods (N,) of log_probs (T, N, C); the backward is PyTorch's
+    (exp(lp) minus the class posteriors), computed in NumPy with the forward."""
+
+    @staticmethod
+    def forward(ctx, log_probs, labels, input_lengths, blank, zero_infinity):
+        lp = log_probs.numpy().astype(np.float64)
+        losses = np.zeros(lp.shape[1])
+        grads = np.zeros(lp.shape)
+        for n, (sequence, length) in enumerate(zip(labels, input_lengths)):
+            losses[n], grads[:length, n] = _ctc_sample(lp[:length, n], sequence, blank)
+            if zero_infinity and np.isinf(losses[n]):
+                losses[n], grads[:, n] = 0.0, 0.0
+        ctx.grads = grads.astype(log_probs.dtype)
+        return losses.astype(log_probs.dtype)
+
+    @staticmethod
+    @ag.function.once_differentiable
+    def backward(ctx, grad):
+        return ctx.grads * grad.numpy()[None, :, None], None, None, None, None
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist temporal classification: -log of the probability, summed over every alignment,
+    that log_probs (T, N, C) (or (T, C) unbatched) spell the targets (padded (N, S) or concatenated
+    1-D, with target_lengths; never containing `blank`) over input_lengths steps. 'mean' divides each
+    loss by its target length, then averages; zero_infinity zeroes impossible alignments' losses and
+    gradients. The gradient is PyTorch's (meant for log_softmax outputs). As
+    `torch.nn.functional.ctc_loss`."""
+    op = "ctc_loss"
+    _check_reduction(reduction, op)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    if log_probs.ndim != 3:
+        raise ag.ShapeError(f"{op}: expects log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+    steps, batch, classes = log_probs.shape
+    inputs = np.atleast_1d(_array(input_lengths)).astype(np.int64)
+    lengths = np.atleast_1d(_array(target_lengths)).astype(np.int64)
+    flat = _array(targets).astype(np.int64)
+    if unbatched and flat.ndim == 1 and lengths.size == 1 and flat.size != lengths[0]:
+        flat = flat[:lengths[0]]
+    if inputs.shape != (batch,) or lengths.shape != (batch,):
+        raise ag.ShapeError(f"{op}: expected input_lengths and target_lengths of size {batch} (the batch), got "
+                            f"{inputs.shape} and {lengths.shape}")
+    if (inputs > steps).any() or (inputs < 0).any():
+        raise ValueError(f"{op}: input_lengths must lie in [0, {steps}] (the time steps of log_probs), got "
+                         f"{inputs.tolist()}")
+    if flat.ndim == 2 or unbatched and flat.ndim == 1 and flat.size == lengths[0]:
+        padded = flat.reshape(batch, -1)
+        if (lengths > padded.shape[1]).any():
+            raise ValueError(f"{op}: target_lengths {lengths.tolist()} exceed the padded targets' length "
+                             f"{padded.shape[1]}")
+        labels = [padded[n, :lengths[n]] for n in range(batch)]
+    else:
+        if lengths.sum() != flat.size:
+            raise ValueError(f"{op}: concatenated targets have {flat.size} labels but target_lengths sum to "
+                             f"{lengths.sum()}")
+        labels = np.split(flat, np.cumsum(lengths)[:-1])
+    if any(((label < 0) | (label >= classes) | (label == blank)).any() for label in labels):
+        raise ValueError(f"{op}: targets must be class indices in [0, {classes}) other than the blank {blank}")
+    losses = _CTCLoss.apply(log_probs, labels, inputs, blank, zero_infinity)
+    if reduction == "none":
+        return losses.squeeze(0) if unbatched else losses
+    if reduction == "sum":
+        return losses.sum()
+    return (losses / ag.from_numpy(np.maximum(lengths, 1).astype(losses.dtype))).mean()
 
 
 # -- regression and distribution losses, similarity and normalisation ------------------------------

@@ -169,6 +169,10 @@ class Module:
         a non-None result (one gradient per output Tensor) replaces them (nn/backward_hooks.py)."""
         return _register(self._backward_pre_hooks, hook, prepend)
 
+    def compile(self, *args, **kwargs) -> None:
+        """PyTorch's in-place torch.compile of the module; here a no-op (the module runs as it is), so
+        code calling it runs. As `torch.nn.Module.compile` (which also returns None)."""
+
     def register_full_backward_hook(self, hook, prepend=False) -> RemovableHandle:
         """hook(module, grad_input, grad_output) runs when the gradients of the module's positional
         inputs are known; a non-None result replaces grad_input (nn/backward_hooks.py)."""

@@ -445,3 +445,61 @@ def test_margin_embedding_and_likelihood_losses_match_torch(build, inputs, const
 def test_margin_and_likelihood_loss_mistakes_raise_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- CTC ---------------------------------------------------------------------------------------------
+
+CTC_CASES = [  # (targets, target_lengths, input_lengths): padded, repeated labels, concatenated, impossible
+    (np.array([[1, 2, 2, 3], [4, 1, 0, 0], [2, 3, 1, 4]]), [4, 2, 3], [12, 9, 10]),
+    (np.array([1, 2, 2, 3, 4, 1, 2, 3, 1]), [4, 2, 3], [12, 12, 5]),
+    (np.array([[1, 1, 1, 1, 1, 1, 1], [2, 3, 0, 0, 0, 0, 0], [4, 0, 0, 0, 0, 0, 0]]), [7, 2, 1], [6, 12, 1]),
+]
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", range(len(CTC_CASES)))
+def test_ctc_loss_matches_torch_through_log_softmax(case, dtype, reduction, zero_infinity):
+    """Losses and gradients of the logits and of the log-probabilities (PyTorch's own, which assumes a
+    log_softmax before it). Case 2 has a target longer than its input: an infinite loss, or zero."""
+    targets, target_lengths, input_lengths = CTC_CASES[case]
+    logits = np.random.default_rng(case).standard_normal((12, 3, 5)).astype(dtype)
+    x, xt = ag.tensor(logits, requires_grad=True), to_torch(logits, True)
+    log_probs, log_probs_t = F.log_softmax(x, 2), TF.log_softmax(xt, 2)
+    log_probs.retain_grad()
+    log_probs_t.retain_grad()
+    loss = nn.CTCLoss(reduction=reduction, zero_infinity=zero_infinity)(
+        log_probs, ag.tensor(targets), ag.tensor(np.array(input_lengths)), ag.tensor(np.array(target_lengths)))
+    loss_t = torch.nn.CTCLoss(reduction=reduction, zero_infinity=zero_infinity)(
+        log_probs_t, torch.tensor(targets), torch.tensor(input_lengths), torch.tensor(target_lengths))
+    if not np.isfinite(loss_t.detach().numpy()).all():       # an impossible alignment without zero_infinity
+        np.testing.assert_allclose(loss.numpy(), loss_t.detach().numpy(), rtol=1e-5)
+        return
+    assert_matches_torch("ctc loss", loss, loss_t, dtype)
+    loss.sum().backward()
+    loss_t.sum().backward()
+    assert_matches_torch("log_probs grad", log_probs.grad, log_probs_t.grad, dtype)
+    assert_matches_torch("logits grad", x.grad, xt.grad, dtype)
+
+
+def test_ctc_loss_gradcheck_through_log_softmax_and_unbatched_input():
+    rng = np.random.default_rng(3)
+    targets = ag.tensor(np.array([[1, 2, 2], [3, 1, 0]]))
+    logits = ag.tensor(rng.standard_normal((6, 2, 4)), requires_grad=True)
+    assert ag.gradcheck(lambda x: F.ctc_loss(F.log_softmax(x, 2), targets, [6, 5], [3, 2]), [logits])
+    single = rng.standard_normal((7, 4))
+    mine = F.ctc_loss(ag.tensor(single), ag.tensor(np.array([1, 3])), 7, 2, reduction="none")
+    theirs = TF.ctc_loss(torch.tensor(single), torch.tensor([1, 3]), torch.tensor(7), torch.tensor(2), reduction="none")
+    assert_matches_torch("unbatched", mine, theirs)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.ctc_loss(ag.zeros(4, 2, 3), ag.tensor(np.array([[0, 1], [2, 1]])), [4, 4], [2, 2]),
+     "other than the blank 0"),
+    (lambda: F.ctc_loss(ag.zeros(4, 2, 3), ag.tensor(np.array([1, 2, 1])), [4, 4], [1, 1]), "sum to 2"),
+    (lambda: F.ctc_loss(ag.zeros(4, 2, 3), ag.tensor(np.array([[1], [2]])), [5, 4], [1, 1]), r"\[0, 4\]"),
+])
+def test_ctc_loss_refuses_bad_targets_and_lengths(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -9,7 +9,7 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Fea
 from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Fold, Unflatten, Unfold
 from .linear import Bilinear, Identity, Linear, Maxout
-from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CTCLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                    TripletMarginLoss, TripletMarginWithDistanceLoss)
@@ -51,5 +51,5 @@ __all__ = [
     "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "Fold", "Unfold", "ChannelShuffle", "BatchNorm3d", "LazyLinear",
     "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "LPPool1d",
-    "LPPool2d", "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "RReLU",
+    "LPPool2d", "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "CTCLoss",
 ]
