@@ -81,6 +81,16 @@ def _same_shape(op, input, target):
                          f"{tuple(input.shape)}; they must be the same")
 
 
+def _check_layer_dtypes(op, input, **tensors):
+    """As PyTorch, a layer does not mix dtypes: a float64 batch into a float32 model (NumPy's default
+    dtype meeting PyTorch's) is an error naming both, not a silent float64 computation."""
+    for name, tensor in tensors.items():
+        if tensor is not None and tensor.dtype != input.dtype:
+            raise ag.DTypeError(f"{op}: the input's dtype {input.dtype} does not match the {name}'s dtype "
+                                f"{tensor.dtype}; convert the input (input.to({tensor.dtype})) or the model "
+                                f"(model.to({input.dtype}))")
+
+
 # -- activations -------------------------------------------------------------------------------
 
 def relu(input, inplace=False):
@@ -112,6 +122,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def prelu(input, weight):
     """leaky_relu with a learnable slope: one for all channels, or one per channel (dim 1)."""
+    _check_layer_dtypes("prelu", input, weight=weight)
     if weight.numel() != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1
         if weight.ndim != 1 or weight.shape[0] != channels:
@@ -967,8 +978,10 @@ def linear(input, weight, bias=None):
     in_features): shape (*, out_features). As PyTorch, a 1-D weight (in_features,) gives input @
     weight, shape (*), and takes no bias but a 0-d one (and none at all with a 2-D input); a bias
     of another shape than (out_features,) must broadcast to the output's shape."""
-    if weight.ndim == 2 and (bias is None or bias.shape == weight.shape[:1]):
+    if weight.ndim == 2 and input.dtype == weight.dtype and (bias is None or bias.shape == weight.shape[:1]
+                                                             and bias.dtype == weight.dtype):
         return ag.linear(input, weight, bias)   # the common case: ag.linear checks the input
+    _check_layer_dtypes("linear", input, weight=weight, bias=bias)
     shapes = f"input {tuple(input.shape)}, weight {tuple(weight.shape)}" + \
         ("" if bias is None else f", bias {tuple(bias.shape)}")
     if input.ndim == 0 or weight.ndim not in (1, 2):
@@ -997,6 +1010,7 @@ def linear(input, weight, bias=None):
 def bilinear(input1, input2, weight, bias=None):
     """y_k = input1^T weight_k input2 + bias_k, for inputs (*, in1) and (*, in2) and weight (out, in1,
     in2). As `torch.nn.functional.bilinear`."""
+    _check_layer_dtypes("bilinear", input1, input2=input2, weight=weight, bias=bias)
     if weight.ndim != 3 or input1.shape[-1:] != weight.shape[1:2] or input2.shape[-1:] != weight.shape[2:3] \
             or input1.shape[:-1] != input2.shape[:-1]:
         raise ag.ShapeError(f"bilinear: expects inputs (*, in1) and (*, in2) with the same leading dims and a "
@@ -1056,10 +1070,19 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 # Convolution and pooling are autograd's, which has them with PyTorch's signatures.
-conv1d = ag.conv1d
-conv2d = ag.conv2d
-conv_transpose1d = ag.conv_transpose1d
-conv_transpose2d = ag.conv_transpose2d
+def _dtype_checked(convolution):
+    """autograd's convolution `convolution`, refusing an input whose dtype is not the weight's."""
+    @functools.wraps(convolution)
+    def checked(input, weight, bias=None, *args, **kwargs):
+        _check_layer_dtypes(convolution.__name__, input, weight=weight, bias=bias)
+        return convolution(input, weight, bias, *args, **kwargs)
+    return checked
+
+
+conv1d = _dtype_checked(ag.conv1d)
+conv2d = _dtype_checked(ag.conv2d)
+conv_transpose1d = _dtype_checked(ag.conv_transpose1d)
+conv_transpose2d = _dtype_checked(ag.conv_transpose2d)
 max_pool1d = ag.max_pool1d
 max_pool2d = ag.max_pool2d
 avg_pool1d = ag.avg_pool1d
@@ -1540,6 +1563,8 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) with the batch statistics (training; the running statistics,
     if given, are updated in place) or with the running statistics (evaluation)."""
+    _check_layer_dtypes("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
     return ag.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
@@ -1549,6 +1574,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     per channel. With use_input_stats False, the running statistics normalise instead; with it True
     they are updated in place, with the mean over the batch of each sample's mean and unbiased
     variance. As `torch.nn.functional.instance_norm`."""
+    _check_layer_dtypes("instance_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
     if input.ndim < 3:
         raise ag.ShapeError(f"instance_norm: expects an input of shape (N, C, *) with at least one position dim, "
                             f"got {tuple(input.shape)}")
@@ -1573,6 +1600,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x**2) + eps) over the trailing dims `normalized_shape`, times weight; eps
     defaults to the dtype's machine epsilon. As `torch.nn.functional.rms_norm`."""
+    _check_layer_dtypes("rms_norm", input, weight=weight)
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
         raise ag.ShapeError(f"rms_norm: expected an input ending in the normalized_shape {shape}, got "
@@ -1585,11 +1613,13 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise."""
+    _check_layer_dtypes("layer_norm", input, weight=weight, bias=bias)
     return ag.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each sample's channels in `num_groups` groups, then scale and shift per channel."""
+    _check_layer_dtypes("group_norm", input, weight=weight, bias=bias)
     return ag.group_norm(input, num_groups, weight, bias, eps)
 
 

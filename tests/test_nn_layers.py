@@ -786,6 +786,27 @@ def test_rrelu_uses_the_mean_slope_in_eval_and_random_slopes_in_training_like_to
     assert repr(layer) == repr(torch.nn.RReLU(0.1, 0.3))
 
 
+@pytest.mark.parametrize("build, call", [
+    ("Linear(3, 2)", lambda m, x: m(x)), ("Conv2d(1, 2, 3)", lambda m, x: m(x.reshape(1, 1, 3, 4))),
+    ("Conv1d(1, 2, 3)", lambda m, x: m(x.reshape(1, 1, 12))),
+    ("ConvTranspose2d(1, 2, 3)", lambda m, x: m(x.reshape(1, 1, 3, 4))),
+    ("BatchNorm1d(3)", lambda m, x: m(x)), ("LayerNorm(3)", lambda m, x: m(x)),
+    ("GroupNorm(1, 4)", lambda m, x: m(x.reshape(1, 4, 3))), ("PReLU()", lambda m, x: m(x)),
+    ("Bilinear(3, 3, 2)", lambda m, x: m(x, x)), ("MultiheadAttention(3, 1)", lambda m, x: m(x, x, x)),
+])
+def test_a_float64_batch_into_a_float32_model_is_refused_as_in_torch(torch, build, call):
+    """NumPy data is float64 and models are float32: PyTorch raises rather than compute in float64,
+    and so do we, naming the op and both dtypes."""
+    data = np.arange(12.0).reshape(4, 3)
+    with pytest.raises(RuntimeError):
+        call(eval(f"nn.{build}", {"nn": torch.nn}), torch.tensor(data))
+    with pytest.raises(TypeError, match=r"the input's dtype float64 does not match the \w+'s dtype float32"):
+        call(eval(f"nn.{build}", {"nn": nn}), ag.tensor(data))
+    mine = eval(f"nn.{build}", {"nn": nn})
+    call(mine.double(), ag.tensor(data))                          # converting the model is the way out
+    call(eval(f"nn.{build}", {"nn": nn}), ag.tensor(data.astype(np.float32)))   # or the data
+
+
 PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
                   ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
                   ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),
@@ -893,7 +914,7 @@ def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_th
 
 
 def test_relu_of_a_channel_major_conv_output_stays_channel_major_with_its_gradient(rng):
-    hidden = nn.Conv2d(3, 8, 3, padding=1)(ag.tensor(rng.standard_normal((4, 3, 16, 16))))
+    hidden = nn.Conv2d(3, 8, 3, padding=1).double()(ag.tensor(rng.standard_normal((4, 3, 16, 16))))
     hidden.retain_grad()
     out = ag.relu(hidden)
     assert out.numpy().transpose(1, 0, 2, 3).flags.c_contiguous   # the next conv reads it without a copy
