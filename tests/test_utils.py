@@ -151,19 +151,23 @@ def test_weight_norm_matches_torch_in_state_dict_values_and_gradients(torch, bui
         mine = nn.utils.weight_norm(eval(build, {"nn": nn}).double(), dim=dim)
     assert list(mine.state_dict()) == list(theirs.state_dict())
     copy_torch_state(mine, theirs)
-    x = rng.standard_normal(shape)
-    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
-    matches_torch("output", out, out_t)
-    (out * out).sum().backward()
-    (out_t * out_t).sum().backward()
-    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
-        matches_torch(f"{name} grad", p.grad, p_t.grad)
+    _compare_output_and_gradients(mine, theirs, rng.standard_normal(shape))
     nn.utils.remove_weight_norm(mine)
     torch.nn.utils.remove_weight_norm(theirs)
     assert list(mine.state_dict()) == list(theirs.state_dict())
     matches_torch("weight after removal", mine.weight, theirs.weight)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
         nn.utils.remove_weight_norm(mine)
+
+
+def _compare_output_and_gradients(mine, theirs, x, label=""):
+    """The same input through both: outputs, then every parameter's gradient of sum(out**2)."""
+    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+    matches_torch(f"{label}output", out, out_t)
+    (out * out).sum().backward()
+    (out_t * out_t).sum().backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        matches_torch(f"{label}{name} grad", p.grad, p_t.grad)
 
 
 def _compare_training_and_eval_steps(mine, theirs, shape, rng):
@@ -173,13 +177,7 @@ def _compare_training_and_eval_steps(mine, theirs, shape, rng):
     for mode in ("train", "train", "eval"):
         mine.train(mode == "train")
         theirs.train(mode == "train")
-        x = rng.standard_normal(shape)
-        out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
-        matches_torch(f"{mode} output", out, out_t)
-        out.sum().backward()
-        out_t.sum().backward()
-        for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
-            matches_torch(f"{name} grad", p.grad, p_t.grad)
+        _compare_output_and_gradients(mine, theirs, rng.standard_normal(shape), f"{mode} ")
         for (name, b), b_t in zip(mine.named_buffers(), theirs.buffers()):
             matches_torch(f"buffer {name}", b, b_t)
 
@@ -211,13 +209,7 @@ def test_parametrizations_weight_norm_matches_torch(torch):
     assert type(mine).__name__ == type(theirs).__name__ == "ParametrizedConv1d"
     assert repr(mine) == repr(theirs)
     copy_torch_state(mine, theirs)
-    x = rng.standard_normal((2, 2, 6))
-    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
-    matches_torch("output", out, out_t)
-    (out * out).sum().backward()
-    (out_t * out_t).sum().backward()
-    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
-        matches_torch(f"{name} grad", p.grad, p_t.grad)
+    _compare_output_and_gradients(mine, theirs, rng.standard_normal((2, 2, 6)))
     new_weight = rng.standard_normal((3, 2, 2))
     mine.weight = ag.tensor(new_weight)                    # through right_inverse: g and v
     with torch.no_grad():

@@ -66,13 +66,22 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo weight_norm: module.<name> becomes one parameter again, with the current value."""
-    key, hook = _find_hook(module, _WeightNorm, name)
+    return _remove(module, name, _WeightNorm, "weight_norm", ("_g", "_v"), ())
+
+
+def _remove(module, name, kind, what, parameters, buffers):
+    """Make module.<name> one parameter again, with the value the hook of `kind` computes now, and
+    drop the hook and the parameters and buffers (name suffixes) it used."""
+    key, hook = _find_hook(module, kind, name)
     if hook is None:
-        raise ValueError(f"weight_norm of '{name}' not found in {module}")
+        raise ValueError(f"{what} of '{name}' not found in {module}")
     with ag.no_grad():
         weight = hook.compute_weight(module).detach()
     delattr(module, name)
-    del module._parameters[name + "_g"], module._parameters[name + "_v"]
+    for suffix in parameters:
+        del module._parameters[name + suffix]
+    for suffix in buffers:
+        del module._buffers[name + suffix]
     setattr(module, name, Parameter(weight))
     del module._forward_pre_hooks[key]
     return module
@@ -95,7 +104,7 @@ class _SpectralNorm:
             weight = weight.movedim(self.dim, 0)
         return weight.reshape(weight.shape[0], -1)
 
-    def compute_weight(self, module, do_power_iteration):
+    def compute_weight(self, module, do_power_iteration=False):
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         matrix = self.matrix(weight)
@@ -144,13 +153,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo spectral_norm: module.<name> becomes one parameter again, with the current normalised value."""
-    key, hook = _find_hook(module, _SpectralNorm, name)
-    if hook is None:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    with ag.no_grad():
-        weight = hook.compute_weight(module, do_power_iteration=False).detach()
-    delattr(module, name)
-    del module._parameters[name + "_orig"], module._buffers[name + "_u"], module._buffers[name + "_v"]
-    setattr(module, name, Parameter(weight))
-    del module._forward_pre_hooks[key]
-    return module
+    return _remove(module, name, _SpectralNorm, "spectral_norm", ("_orig",), ("_u", "_v"))
