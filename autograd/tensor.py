@@ -15,7 +15,7 @@ from typing import Tuple, Union
 import numpy as np
 
 from . import grad_mode
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, IndexRangeError, ShapeError
 
 # Type-hint vocabulary of the public API. Tensor has methods named int, float and bool (as
 # torch.Tensor does), which shadow the builtins inside its body, so its annotations say Int, Float
@@ -265,6 +265,37 @@ class Tensor:
     def half(self) -> Tensor:
         """Converted to float16."""
         return ops.cast(self, np.float16)
+
+    def new_zeros(self, *size: Int, dtype=None, device=None, requires_grad: Bool = False) -> Tensor:
+        """Zeros of `size` (ints or one tuple), of this tensor's dtype unless `dtype` says otherwise."""
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Int, dtype=None, device=None, requires_grad: Bool = False) -> Tensor:
+        """Ones of `size`, of this tensor's dtype unless `dtype` says otherwise."""
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Int, dtype=None, device=None, requires_grad: Bool = False) -> Tensor:
+        """An uninitialised tensor of `size`, of this tensor's dtype unless `dtype` says otherwise."""
+        from .creation import empty
+        return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: tuple[Int, ...], fill_value: Number, dtype=None, device=None,
+                 requires_grad: Bool = False) -> Tensor:
+        """`fill_value` everywhere in `size`, of this tensor's dtype unless `dtype` says otherwise."""
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: Bool = False) -> Tensor:
+        """A copy of `data`, of this tensor's dtype unless `dtype` says otherwise."""
+        from .creation import tensor
+        if isinstance(data, Tensor):
+            warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() "
+                          "or sourceTensor.clone().detach().requires_grad_(True), rather than "
+                          "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=2)
+            data = data.numpy().copy()
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def type_as(self, other: Tensor) -> Tensor:
         """Converted to the dtype of `other`."""
@@ -1010,6 +1041,17 @@ class Tensor:
     def unbind(self, dim: Int = 0) -> tuple[Tensor, ...]:
         """The slices along `dim`, each without it (`torch.unbind`)."""
         return ops.unbind(self, dim)
+    def narrow(self, dim: Int, start: Int, length: Int) -> Tensor:
+        """The `length` elements of dim `dim` from `start` (negative: from the end), a view."""
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1) or self.ndim == 0:
+            raise IndexRangeError(f"narrow: dim {dim} is out of range for a tensor of shape {self.shape}")
+        dim %= self.ndim
+        size, start = self.shape[dim], int(start)
+        start = start + size if start < 0 else start
+        if not 0 <= start <= size or length < 0 or start + length > size:
+            raise IndexRangeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim "
+                             f"{dim} (shape {self.shape})")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
     def roll(self, shifts: "Int | tuple[Int, ...]", dims: "Int | tuple[Int, ...] | None" = None) -> Tensor:
         """Elements shifted cyclically along `dims` (the flattened tensor if None): `torch.roll`."""
         return ops.roll(self, shifts, dims)

@@ -7,9 +7,9 @@ use (so `import nn` stays quick and `nn.optim.SGD` works without importing nn.op
 import importlib
 
 from autograd import __version__  # noqa: F401  (one version for the whole distribution)
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from .module import Module
-from .containers import ModuleDict, ModuleList, Sequential
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules import *  # noqa: F401,F403  (layers, activations, losses)
 from .summary import summary
 from .layer_statistics import LayerStatistics, tensor_statistics

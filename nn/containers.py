@@ -1,11 +1,15 @@
-"""Containers: Sequential (a chain), ModuleList and ModuleDict (registered collections)."""
+"""Containers: Sequential (a chain), ModuleList and ModuleDict (registered collections of modules),
+ParameterList and ParameterDict (registered collections of parameters)."""
 from __future__ import annotations
 
 import operator
 from collections import OrderedDict
 from typing import Iterable
 
+from autograd import Tensor
+
 from .module import Module, _addindent
+from .parameter import Parameter
 
 
 def _index(idx, length, kind):
@@ -242,3 +246,133 @@ class ModuleDict(Module):
     def forward(self, *args, **kwargs):
         """Raises, as in PyTorch: a ModuleDict holds modules; call them in your own forward."""
         raise NotImplementedError("ModuleDict has no forward: index it in your own forward")
+
+
+def _as_parameter(kind, value):
+    """A Parameter as it is; any other Tensor wrapped in one (sharing its array), as PyTorch does."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{kind} holds Tensors (nn.Parameter, or a Tensor to wrap in one), got {type(value).__name__}")
+
+
+def _describe_parameters(items):
+    """`(name): Parameter containing: [float32 of size 3x4]`, one line per parameter, for a repr."""
+    return "\n".join(f"({name}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                     for name, p in items)
+
+
+class ParameterList(Module):
+    """A list of parameters that the owner registers (a plain list would hide them from
+    `parameters()`): `torch.nn.ParameterList`. A Tensor that is not a Parameter is wrapped in one.
+    Index, slice, iterate, `append` and `extend` as a list; named "0", "1", ... in the state dict."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self)[idx])
+        return self._parameters[str(_index(idx, len(self), "ParameterList"))]
+
+    def __setitem__(self, idx, param):
+        self.register_parameter(str(_index(idx, len(self), "ParameterList")), _as_parameter("ParameterList", param))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value) -> ParameterList:
+        """Add `value` (a Parameter, or a Tensor to wrap in one) at the end; returns self."""
+        self.register_parameter(str(len(self)), _as_parameter("ParameterList", value))
+        return self
+
+    def extend(self, values) -> ParameterList:
+        """Add each of `values` at the end; returns self."""
+        if isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable of Tensors, got a Tensor")
+        for value in values:
+            self.append(value)
+        return self
+
+    def forward(self, *args, **kwargs):
+        """Raises, as in PyTorch: a ParameterList holds parameters; use them in your own forward."""
+        raise NotImplementedError("ParameterList has no forward: use its parameters in your own forward")
+
+    def extra_repr(self):
+        return _describe_parameters(self._parameters.items())
+
+
+class ParameterDict(Module):
+    """An ordered dict name -> parameter that the owner registers: `torch.nn.ParameterDict`. A
+    Tensor that is not a Parameter is wrapped in one."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter("ParameterDict", value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
+        return self._parameters.keys()
+
+    def values(self) -> Iterable[Parameter]:
+        """The parameters, in insertion order."""
+        return self._parameters.values()
+
+    def items(self) -> Iterable[tuple[str, Parameter]]:
+        """(name, parameter) pairs, in insertion order."""
+        return self._parameters.items()
+
+    def get(self, key: str, default=None):
+        """The parameter named `key`, or `default`."""
+        return self._parameters.get(key, default)
+
+    def clear(self) -> None:
+        """Remove every parameter."""
+        self._parameters.clear()
+
+    def pop(self, key: str) -> Parameter:
+        """Remove the parameter named `key` and return it."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, parameters) -> None:
+        """Add (or replace) parameters from a mapping or an iterable of (name, tensor) pairs."""
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def forward(self, *args, **kwargs):
+        """Raises, as in PyTorch: a ParameterDict holds parameters; use them in your own forward."""
+        raise NotImplementedError("ParameterDict has no forward: index it in your own forward")
+
+    def extra_repr(self):
+        return _describe_parameters(self._parameters.items())

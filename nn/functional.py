@@ -27,6 +27,13 @@ __all__ = [
     "dropout", "batch_norm", "layer_norm", "group_norm", "embedding", "pad", "unfold", "fold", "one_hot", "flatten",
     "smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity", "normalize",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
+    "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
+    "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
+    "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
+    "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
+    "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
+    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss",
 ]
 
 
@@ -74,6 +81,16 @@ def _same_shape(op, input, target):
                          f"{tuple(input.shape)}; they must be the same")
 
 
+def _check_layer_dtypes(op, input, **tensors):
+    """As PyTorch, a layer does not mix dtypes: a float64 batch into a float32 model (NumPy's default
+    dtype meeting PyTorch's) is an error naming both, not a silent float64 computation."""
+    for name, tensor in tensors.items():
+        if tensor is not None and tensor.dtype != input.dtype:
+            raise ag.DTypeError(f"{op}: the input's dtype {input.dtype} does not match the {name}'s dtype "
+                                f"{tensor.dtype}; convert the input (input.to({tensor.dtype})) or the model "
+                                f"(model.to({input.dtype}))")
+
+
 # -- activations -------------------------------------------------------------------------------
 
 def relu(input, inplace=False):
@@ -105,6 +122,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def prelu(input, weight):
     """leaky_relu with a learnable slope: one for all channels, or one per channel (dim 1)."""
+    _check_layer_dtypes("prelu", input, weight=weight)
     if weight.numel() != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1
         if weight.ndim != 1 or weight.shape[0] != channels:
@@ -187,6 +205,11 @@ def _hardtanh(input, min_val, max_val):
     return ag.where(inside, input, ag.clamp(input.detach(), min_val, max_val))
 
 
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh written into `input`, which is returned. As `torch.nn.functional.hardtanh_`."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
 def relu6(input, inplace=False):
     """min(max(x, 0), 6). As `torch.nn.functional.relu6`."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -211,12 +234,22 @@ def selu(input, inplace=False):
     return _maybe_inplace("selu_", lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE, input, inplace)
 
 
+def selu_(input):
+    """selu written into `input`, which is returned. As `torch.nn.functional.selu_`."""
+    return selu(input, inplace=True)
+
+
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). As `torch.nn.functional.celu`."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0")
     return _maybe_inplace("celu_", lambda x: ag.relu(x) + ag.expm1(ag.clamp(x, max=0) * (1 / alpha)) * alpha,
                           input, inplace)
+
+
+def celu_(input, alpha=1.0):
+    """celu written into `input`, which is returned. As `torch.nn.functional.celu_`."""
+    return celu(input, alpha, inplace=True)
 
 
 def mish(input, inplace=False):
@@ -253,9 +286,45 @@ def threshold(input, threshold, value, inplace=False):
                           input, inplace)
 
 
+def threshold_(input, threshold, value):
+    """threshold written into `input`, which is returned. As `torch.nn.functional.threshold_`."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold   # for threshold_, whose argument `threshold` hides the function
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along `dim`. As `torch.nn.functional.softmin`."""
     return softmax(-input, dim, _stacklevel + 1, dtype)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit a * sigmoid(b), a and b the two halves of `input` along `dim`. As
+    `torch.nn.functional.glu`."""
+    if input.ndim == 0:
+        raise ag.ShapeError("glu: does not support scalars because halving size must be even")
+    _check_dim("glu", dim, input.ndim, input.shape)
+    if input.shape[dim] % 2:
+        raise ag.ShapeError(f"glu: halving dimension must be even, but dimension {dim} is size {input.shape[dim]} "
+                            f"(input of shape {tuple(input.shape)})")
+    a, b = ag.split(input, input.shape[dim] // 2, dim)
+    return a * ag.sigmoid(b)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A sample from the Gumbel-softmax (concrete) distribution: softmax((logits + g) / tau) with g
+    standard Gumbel noise; with `hard`, the one-hot of its argmax in the forward pass and the soft
+    sample's gradient (straight-through). Draws from autograd's global generator. As
+    `torch.nn.functional.gumbel_softmax`."""
+    gumbels = -ag.log(ag.empty(tuple(logits.shape), dtype=logits.dtype).exponential_())
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = np.expand_dims(soft.numpy().argmax(dim), dim)
+    one_hot = np.zeros(soft.shape, soft.dtype)
+    np.put_along_axis(one_hot, index, 1.0, dim)
+    return soft - soft.detach() + ag.from_numpy(one_hot)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -309,9 +378,7 @@ def _class_indices(op, input, target, weight, ignore_index):
         bad = safe[(safe < 0) | (safe >= classes)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
     dtype = input.dtype
-    w = None if weight is None else _array(weight).astype(dtype, copy=False)
-    if w is not None and w.shape != (classes,):
-        raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {w.shape}")
+    w = None if weight is None else _constant_class_weight(op, weight, classes, dtype)
     if w is None and ignored is None:   # every target counts once: the common case, kept cheap
         return safe, None, t.size, None, None
     picked = np.ones(t.shape, dtype) if w is None else np.asarray(w[safe])
@@ -337,6 +404,21 @@ def _class_targets(op, input, target, weight, ignore_index, label_smoothing=0.0)
         kept = np.expand_dims(~ignored, class_axis) if ignored is not None else True
         coef = coef * (1 - label_smoothing) + np.where(kept, smooth, 0).astype(dtype)
     return coef, total
+
+
+def _check_class_weight(op, weight, classes):
+    if tuple(np.shape(weight)) != (classes,):
+        raise ag.ShapeError(f"{op}: weight must have shape ({classes},), one per class, got {tuple(np.shape(weight))}")
+
+
+def _constant_class_weight(op, weight, classes, dtype):
+    """The class weights as an array, for the losses that (as PyTorch's) are not differentiable in them:
+    a weight that requires grad is an error there rather than a gradient silently dropped."""
+    _check_class_weight(op, weight, classes)
+    if isinstance(weight, Tensor) and weight.requires_grad and ag.is_grad_enabled():
+        raise ag.ArgumentError(f"{op}: the class weight requires grad, but this loss is not differentiable with "
+                               "respect to weight (as in PyTorch); pass weight.detach()")
+    return _array(weight).astype(dtype, copy=False)
 
 
 def _mean_of_nothing(zero_loss):
@@ -371,9 +453,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         coef = target if target.dtype == input.dtype else target.astype(input.dtype)
         if label_smoothing:
             coef = coef * (1 - label_smoothing) + label_smoothing / classes
-        if weight is not None:
-            w = _array(weight).astype(input.dtype, copy=False)
-            coef = coef * ag.from_numpy(w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1)))
+        if weight is not None:  # a Tensor weight stays in the graph: this loss is differentiable in it
+            _check_class_weight("cross_entropy", weight, classes)
+            w = _tensor(weight)
+            w = w if w.dtype == input.dtype else w.astype(input.dtype)
+            coef = coef * w.reshape((classes,) + (1,) * (input.ndim - class_axis - 1))
         scale = None if reduction == "none" else 1.0 if reduction == "sum" else \
             _mean_scale(input.numel() // classes if classes else 0)
         return ag.softmax_cross_entropy(input, coef, dim=class_axis, scale=scale)
@@ -491,14 +575,280 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * z
     factor = (1 - hot) / classes
     if weight is not None:
-        factor = factor * _array(weight).astype(x.dtype)[t][:, None]
+        factor = factor * _constant_class_weight("multi_margin_loss", weight, classes, x.dtype)[t][:, None]
     loss = (z * ag.from_numpy(factor.astype(x.dtype, copy=False))).sum(1)
     if input.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multi_margin_loss")
 
 
+# -- margin and embedding losses -----------------------------------------------------------------
+
+def _signs(target, like):
+    """A +-1 target as an array of like's dtype (it selects and scales; it is not differentiated)."""
+    return _array(target).astype(like.dtype, copy=False)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin), target +1 where input1 should rank higher and -1
+    where input2 should. As `torch.nn.functional.margin_ranking_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not input1.ndim == input2.ndim == np.ndim(_array(target)):
+        raise ag.ShapeError(f"margin_ranking_loss: all input tensors should have the same dimension but got sizes: "
+                            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: "
+                            f"{tuple(np.shape(_array(target)))}")
+    sign = _signs(target, input1)
+    return _reduce(ag.relu((input1 - input2) * ag.from_numpy(-sign) + margin), reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target is 1, max(0, margin - input) where it is -1 (a distance that similar pairs
+    shrink and dissimilar pairs push past margin). As `torch.nn.functional.hinge_embedding_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    sign = _signs(target, input)
+    loss = ag.where(sign != 1, ag.relu(margin - input), 0.0) + ag.where(sign != -1, input, 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)) for +-1 targets (the logistic loss). As
+    `torch.nn.functional.soft_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _same_shape("soft_margin_loss", input, target)
+    return _reduce(ag.softplus(-(input * target.astype(input.dtype))), reduction, "soft_margin_loss")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1, the cosine
+    taken along dim 1 (dim 0 for unbatched 1-D inputs) with PyTorch's 1e-12 added to each squared
+    norm. As `torch.nn.functional.cosine_embedding_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    sign = _signs(target, input1)
+    if input1.shape != input2.shape or input1.ndim not in (1, 2) or sign.shape != input1.shape[:-1]:
+        raise ag.ShapeError(f"cosine_embedding_loss: expects inputs of one shape, (N, D) or (D,), and a target (N,) "
+                            f"or (); got {tuple(input1.shape)}, {tuple(input2.shape)} and {sign.shape}")
+    dim = input1.ndim - 1
+    epsilon = 1e-12
+    product = (input1 * input2).sum(dim)
+    norms = ((input1 * input1).sum(dim) + epsilon) * ((input2 * input2).sum(dim) + epsilon)
+    cos = product / ag.sqrt(norms)
+    loss = ag.where(sign == 1, 1 - cos, 0.0) + ag.where(sign == -1, ag.relu(cos - margin), 0.0)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Per sample, the mean over the C classes of -(y log sigmoid(x) + (1 - y) log sigmoid(-x)) (times
+    weight), for (N, C) inputs and 0/1 targets. As `torch.nn.functional.multilabel_soft_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _tensor(target, input)
+    _same_shape("multilabel_soft_margin_loss", input, target)
+    target = target.astype(input.dtype)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * _tensor(weight, input)
+    return _reduce(loss.mean(input.ndim - 1), reduction, "multilabel_soft_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d pairwise_distance unless given;
+    with swap, d(anchor, negative) is replaced by d(positive, negative) where that is smaller. As
+    `torch.nn.functional.triplet_margin_with_distance_loss`."""
+    _check_reduction(reduction, "triplet_margin_with_distance_loss")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    distance = pairwise_distance if distance_function is None else distance_function
+    positive_distance = distance(anchor, positive)
+    negative_distance = distance(anchor, negative)
+    if swap:
+        negative_distance = ag.minimum(negative_distance, distance(positive, negative))
+    return _reduce(ag.relu(positive_distance - negative_distance + margin), reduction,
+                   "triplet_margin_with_distance_loss")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + ||a - p||_p - ||a - n||_p) (pairwise_distance's norm, with eps), with the
+    distance swap of Balntas et al. if `swap`. As `torch.nn.functional.triplet_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dims = {anchor.ndim, positive.ndim, negative.ndim}
+    if len(dims) != 1 or dims - {1, 2}:
+        raise ag.ShapeError(f"triplet_margin_loss: the anchor, positive and negative must all be 1-D or all 2-D, got "
+                            f"shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}")
+    _check_reduction(reduction, "triplet_margin_loss")
+    distance = lambda x1, x2: pairwise_distance(x1, x2, p, eps)  # noqa: E731
+    positive_distance, negative_distance = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        negative_distance = ag.minimum(negative_distance, distance(positive, negative))
+    return _reduce(ag.relu(positive_distance - negative_distance + margin), reduction, "triplet_margin_loss")
+
+
+# -- connectionist temporal classification ----------------------------------------------------------
+
+def _logsumexp3(a, b, c):
+    """Elementwise log(exp(a) + exp(b) + exp(c)), -inf where all three are."""
+    top = np.maximum(np.maximum(a, b), c)
+    safe = np.where(np.isneginf(top), 0, top)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(a - safe) + np.exp(b - safe) + np.exp(c - safe))
+
+
+def _ctc_sample(log_probs, labels, blank):
+    """One sequence's CTC forward-backward: (-log p(labels), the gradient PyTorch's ctc_loss gives
+    log_probs (T, C): exp(lp) - the posterior of each class at each step, as if lp came from a
+    log_softmax)."""
+    steps, classes = log_probs.shape
+    extended = np.full(2 * len(labels) + 1, blank, np.int64)
+    extended[1::2] = labels
+    size = len(extended)
+    # a label may be reached from two back when it differs from the one there (the blank between them is optional)
+    skip = np.zeros(size, bool)
+    skip[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
+    emissions = log_probs[:, extended]                       # (T, S')
+    alpha = np.full((steps, size), -np.inf)
+    alpha[0, :min(2, size)] = emissions[0, :min(2, size)]
+    for t in range(1, steps):
+        previous = alpha[t - 1]
+        one_back = np.concatenate([[-np.inf], previous[:-1]])
+        two_back = np.where(skip, np.concatenate([[-np.inf, -np.inf], previous[:-2]]), -np.inf)
+        alpha[t] = _logsumexp3(previous, one_back, two_back) + emissions[t]
+    beta = np.full((steps, size), -np.inf)
+    beta[-1, max(size - 2, 0):] = emissions[-1, max(size - 2, 0):]
+    skip_ahead = np.concatenate([skip[2:], [False, False]])    # s + 2 may be reached from s
+    for t in range(steps - 2, -1, -1):
+        following = beta[t + 1]
+        one_ahead = np.concatenate([following[1:], [-np.inf]])
+        two_ahead = np.where(skip_ahead, np.concatenate([following[2:], [-np.inf, -np.inf]]), -np.inf)
+        beta[t] = _logsumexp3(following, one_ahead, two_ahead) + emissions[t]
+    ends = alpha[-1, max(size - 2, 0):]
+    nll = -np.logaddexp.reduce(ends)
+    occupancy = np.full((steps, classes), -np.inf)
+    both_ways = alpha + beta                                  # counts each emission twice
+    for s, label in enumerate(extended):
+        occupancy[:, label] = np.logaddexp(occupancy[:, label], both_ways[:, s])
+    with np.errstate(invalid="ignore", over="ignore"):
+        grad = np.exp(log_probs) - np.exp(occupancy + nll - log_probs)
+    return nll, grad
+
+
+class _CTCLoss(ag.Function):
+    """Per-sample CTC negative log-likelihoods (N,) of log_probs (T, N, C); the backward is PyTorch's
+    (exp(lp) minus the class posteriors), computed in NumPy with the forward."""
+
+    @staticmethod
+    def forward(ctx, log_probs, labels, input_lengths, blank, zero_infinity):
+        lp = log_probs.numpy().astype(np.float64)
+        losses = np.zeros(lp.shape[1])
+        grads = np.zeros(lp.shape)
+        for n, (sequence, length) in enumerate(zip(labels, input_lengths)):
+            losses[n], grads[:length, n] = _ctc_sample(lp[:length, n], sequence, blank)
+            if zero_infinity and np.isinf(losses[n]):
+                losses[n], grads[:, n] = 0.0, 0.0
+        ctx.grads = grads.astype(log_probs.dtype)
+        return losses.astype(log_probs.dtype)
+
+    @staticmethod
+    @ag.function.once_differentiable
+    def backward(ctx, grad):
+        return ctx.grads * grad.numpy()[None, :, None], None, None, None, None
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist temporal classification: -log of the probability, summed over every alignment,
+    that log_probs (T, N, C) (or (T, C) unbatched) spell the targets (padded (N, S) or concatenated
+    1-D, with target_lengths; never containing `blank`) over input_lengths steps. 'mean' divides each
+    loss by its target length, then averages; zero_infinity zeroes impossible alignments' losses and
+    gradients. The gradient is PyTorch's (meant for log_softmax outputs). As
+    `torch.nn.functional.ctc_loss`."""
+    op = "ctc_loss"
+    _check_reduction(reduction, op)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    if log_probs.ndim != 3:
+        raise ag.ShapeError(f"{op}: expects log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+    steps, batch, classes = log_probs.shape
+    inputs = np.atleast_1d(_array(input_lengths)).astype(np.int64)
+    lengths = np.atleast_1d(_array(target_lengths)).astype(np.int64)
+    flat = _array(targets).astype(np.int64)
+    if unbatched and flat.ndim == 1 and lengths.size == 1 and flat.size != lengths[0]:
+        flat = flat[:lengths[0]]
+    if inputs.shape != (batch,) or lengths.shape != (batch,):
+        raise ag.ShapeError(f"{op}: expected input_lengths and target_lengths of size {batch} (the batch), got "
+                            f"{inputs.shape} and {lengths.shape}")
+    if (inputs > steps).any() or (inputs < 0).any():
+        raise ValueError(f"{op}: input_lengths must lie in [0, {steps}] (the time steps of log_probs), got "
+                         f"{inputs.tolist()}")
+    if flat.ndim == 2 or unbatched and flat.ndim == 1 and flat.size == lengths[0]:
+        padded = flat.reshape(batch, -1)
+        if (lengths > padded.shape[1]).any():
+            raise ValueError(f"{op}: target_lengths {lengths.tolist()} exceed the padded targets' length "
+                             f"{padded.shape[1]}")
+        labels = [padded[n, :lengths[n]] for n in range(batch)]
+    else:
+        if lengths.sum() != flat.size:
+            raise ValueError(f"{op}: concatenated targets have {flat.size} labels but target_lengths sum to "
+                             f"{lengths.sum()}")
+        labels = np.split(flat, np.cumsum(lengths)[:-1])
+    if any(((label < 0) | (label >= classes) | (label == blank)).any() for label in labels):
+        raise ValueError(f"{op}: targets must be class indices in [0, {classes}) other than the blank {blank}")
+    losses = _CTCLoss.apply(log_probs, labels, inputs, blank, zero_infinity)
+    if reduction == "none":
+        return losses.squeeze(0) if unbatched else losses
+    if reduction == "sum":
+        return losses.sum()
+    return (losses / ag.from_numpy(np.maximum(lengths, 1).astype(losses.dtype))).mean()
+
+
 # -- regression and distribution losses, similarity and normalisation ------------------------------
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """The negative log-likelihood of target under N(input, var): 0.5 (log var + (input - target)**2 /
+    var) (+ 0.5 log(2 pi) with `full`). var has input's shape, or one dim fewer, or a last dim of 1;
+    it is clamped at eps in value only (the gradient passes as if unclamped), as PyTorch. As
+    `torch.nn.functional.gaussian_nll_loss`."""
+    _check_reduction(reduction, "gaussian_nll_loss")
+    var = _tensor(var, input)
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1:] == (1,)):
+            raise ag.ShapeError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for an input of "
+                                f"shape {tuple(input.shape)} (use the input's shape, one dim fewer, or a last dim "
+                                "of 1)")
+    if (var.numpy() < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    small = var.numpy() < eps
+    if small.any():
+        var = var + ag.from_numpy(np.where(small, eps - var.numpy(), 0).astype(var.dtype))
+    diff = input - _tensor(target, input)
+    loss = (ag.log(var) + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """The negative log-likelihood of target under Poisson(rate): exp(input) - target * input with
+    log_input (input is the log-rate), else input - target * log(input + eps); with `full`, Stirling's
+    approximation of log(target!) where target > 1. As `torch.nn.functional.poisson_nll_loss`, except
+    that with `full` a zero target's own gradient is finite (PyTorch's is NaN, from 0 * log 0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
+    target = _tensor(target, input)
+    if log_input:
+        loss = ag.exp(input) - target * input
+    else:
+        loss = input - target * ag.log(input + eps)
+    if full:
+        counted = target.numpy() > 1
+        safe = ag.where(counted, target, 1.0)   # keeps the log's gradient finite where the term is masked
+        stirling = safe * ag.log(safe) - safe + ag.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + ag.where(counted, stirling, 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
 
 def _smooth_abs(diff, width):
     """|d| made quadratic near 0: d**2 / (2 width) where |d| < width, else |d| - width / 2. Both pieces
@@ -603,6 +953,15 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / norm_clamped_in_value(x1)) * (x2 / norm_clamped_in_value(x2))).sum(dim)
 
 
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of x1 - x2 + eps along the last dim, after broadcasting x1 with x2 (eps keeps the
+    norm's gradient finite where x1 == x2). As `torch.nn.functional.pairwise_distance`."""
+    x1, x2 = _broadcast_pair("pairwise_distance", x1, x2)
+    if x1.ndim == 0:
+        raise ag.ShapeError("pairwise_distance: expects inputs of at least 1 dim, got two 0-d tensors")
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p, eps) along `dim`; where the norm is below eps the denominator is the
     constant eps (no gradient through the norm there), as PyTorch."""
@@ -615,15 +974,115 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 # -- layers ------------------------------------------------------------------------------------
 
 def linear(input, weight, bias=None):
-    """input @ weight.T + bias, for input of shape (*, in_features)."""
-    return ag.linear(input, weight, bias)
+    """input @ weight.T + bias, for input of shape (*, in_features) and weight (out_features,
+    in_features): shape (*, out_features). As PyTorch, a 1-D weight (in_features,) gives input @
+    weight, shape (*), and takes no bias but a 0-d one (and none at all with a 2-D input); a bias
+    of another shape than (out_features,) must broadcast to the output's shape."""
+    if weight.ndim == 2 and input.dtype == weight.dtype and (bias is None or bias.shape == weight.shape[:1]
+                                                             and bias.dtype == weight.dtype):
+        return ag.linear(input, weight, bias)   # the common case: ag.linear checks the input
+    _check_layer_dtypes("linear", input, weight=weight, bias=bias)
+    shapes = f"input {tuple(input.shape)}, weight {tuple(weight.shape)}" + \
+        ("" if bias is None else f", bias {tuple(bias.shape)}")
+    if input.ndim == 0 or weight.ndim not in (1, 2):
+        raise ag.ShapeError(f"linear: needs an input of at least 1 dim and a 1-D or 2-D weight, got {shapes}")
+    if input.shape[-1] != weight.shape[-1]:
+        raise ag.ShapeError(f"linear: the input's last dim must equal the weight's in_features "
+                            f"({weight.shape[-1]}), got {shapes}")
+    if weight.ndim == 2:
+        if input.ndim == 1:   # PyTorch takes it as one row, then drops the row dim: a (1, out) bias fits
+            return linear(input.unsqueeze(0), weight, bias).squeeze(0)
+        out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+        try:
+            fits = np.broadcast_shapes(out_shape, tuple(bias.shape)) == out_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ag.ShapeError(f"linear: the bias must broadcast to the output's shape {out_shape}, got {shapes}")
+        return ag.linear(input, weight) + bias   # ag.linear's bias gradient is for a (out_features,) bias
+    if bias is not None and (bias.ndim != 0 or input.ndim == 2):
+        raise ag.ShapeError(f"linear: a 1-D weight takes no bias but a 0-d one, and none with a 2-D input (as "
+                            f"PyTorch); got {shapes}. Add the bias to the result instead")
+    out = ag.linear(input, weight.unsqueeze(0)).squeeze(-1)
+    return out if bias is None else out + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = input1^T weight_k input2 + bias_k, for inputs (*, in1) and (*, in2) and weight (out, in1,
+    in2). As `torch.nn.functional.bilinear`."""
+    _check_layer_dtypes("bilinear", input1, input2=input2, weight=weight, bias=bias)
+    if weight.ndim != 3 or input1.shape[-1:] != weight.shape[1:2] or input2.shape[-1:] != weight.shape[2:3] \
+            or input1.shape[:-1] != input2.shape[:-1]:
+        raise ag.ShapeError(f"bilinear: expects inputs (*, in1) and (*, in2) with the same leading dims and a "
+                            f"weight (out, in1, in2); got {tuple(input1.shape)}, {tuple(input2.shape)} and "
+                            f"{tuple(weight.shape)}")
+    out = ag.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block of
+    pixels (sub-pixel convolution). As `torch.nn.functional.pixel_shuffle`."""
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise ag.ShapeError(f"pixel_shuffle: expects input to have at least 3 dimensions, but got input of shape "
+                            f"{tuple(input.shape)}")
+    *lead, channels, height, width = input.shape
+    if r <= 0 or channels % (r * r):
+        raise ag.ShapeError(f"pixel_shuffle: the channels {channels} (dim -3 of shape {tuple(input.shape)}) must be "
+                            f"divisible by the square of upscale_factor {upscale_factor}")
+    n = len(lead)
+    out = input.reshape(*lead, channels // (r * r), r, r, height, width)
+    out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return out.reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+def channel_shuffle(input, groups):
+    """(N, g * k, *) -> channels interleaved across the g groups: channel i * k + j goes to j * g + i
+    (ShuffleNet). As `torch.nn.functional.channel_shuffle`."""
+    if input.ndim < 3:
+        raise ag.ShapeError(f"channel_shuffle: expects an input of at least 3 dims (N, C, *), got shape "
+                            f"{tuple(input.shape)}")
+    channels = input.shape[1]
+    if groups <= 0 or channels % groups:
+        raise ag.ShapeError(f"channel_shuffle: number of channels must be divisible by groups. Got {channels} channels "
+                            f"and {groups} groups")
+    batch, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = input.reshape(batch, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(batch, channels, *rest)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of pixel_shuffle: (*, C, H r, W r) -> (*, C r^2, H, W). As
+    `torch.nn.functional.pixel_unshuffle`."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise ag.ShapeError(f"pixel_unshuffle: expects input to have at least 3 dimensions, but got input of shape "
+                            f"{tuple(input.shape)}")
+    *lead, channels, height, width = input.shape
+    if r <= 0 or height % r or width % r:
+        raise ag.ShapeError(f"pixel_unshuffle: the height and width of the input of shape {tuple(input.shape)} must "
+                            f"be divisible by downscale_factor {downscale_factor}")
+    n = len(lead)
+    out = input.reshape(*lead, channels, height // r, r, width // r, r)
+    out = out.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return out.reshape(*lead, channels * r * r, height // r, width // r)
 
 
 # Convolution and pooling are autograd's, which has them with PyTorch's signatures.
-conv1d = ag.conv1d
-conv2d = ag.conv2d
-conv_transpose1d = ag.conv_transpose1d
-conv_transpose2d = ag.conv_transpose2d
+def _dtype_checked(convolution):
+    """autograd's convolution `convolution`, refusing an input whose dtype is not the weight's."""
+    @functools.wraps(convolution)
+    def checked(input, weight, bias=None, *args, **kwargs):
+        _check_layer_dtypes(convolution.__name__, input, weight=weight, bias=bias)
+        return convolution(input, weight, bias, *args, **kwargs)
+    return checked
+
+
+conv1d = _dtype_checked(ag.conv1d)
+conv2d = _dtype_checked(ag.conv2d)
+conv_transpose1d = _dtype_checked(ag.conv_transpose1d)
+conv_transpose2d = _dtype_checked(ag.conv_transpose2d)
 max_pool1d = ag.max_pool1d
 max_pool2d = ag.max_pool2d
 avg_pool1d = ag.avg_pool1d
@@ -633,25 +1092,117 @@ adaptive_avg_pool2d = ag.adaptive_avg_pool2d
 adaptive_max_pool2d = ag.adaptive_max_pool2d
 
 
+_INTERPOLATING_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}   # mode -> spatial dims
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """The max over each of PyTorch's adaptive windows along the last axis of (N, C, L) or (C, L)
+    (adaptive_max_pool2d on a unit height); return_indices adds each maximum's index. As
+    `torch.nn.functional.adaptive_max_pool1d`."""
+    if input.ndim not in (2, 3):
+        raise ag.ShapeError(f"adaptive_max_pool1d: expects a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                            f"{tuple(input.shape)}")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), ag.from_numpy(_array(out[1]).squeeze(-2))
+    return out.squeeze(-2)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum over each window of x**p)**(1/p): the power-average pooling of PyTorch (p = norm_type; a
+    window summing to a negative value gives 0). As `torch.nn.functional.lp_pool2d`."""
+    kernel = _per_dim(kernel_size, 2, "kernel_size", int, "lp_pool2d")
+    out = avg_pool2d(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (ag.relu(out) * (kernel[0] * kernel[1])).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool2d along the last axis of (N, C, L) or (C, L). As `torch.nn.functional.lp_pool1d`."""
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (ag.relu(out) * int(kernel_size)).pow(1.0 / norm_type)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x**2 over `size` neighbouring channels)**beta, the window zero-padded
+    at the ends (AlexNet's normalisation across channels). As `torch.nn.functional.local_response_norm`."""
+    if input.ndim < 3:
+        raise ag.ShapeError(f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
+                            f"dimensions, shape {tuple(input.shape)})")
+    if input.numel() == 0:
+        return input
+    batch, channels = input.shape[:2]
+    squares = (input * input).reshape(batch, 1, channels, -1)
+    squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(squares, (size, 1), stride=1).reshape(input.shape)
+    return input / (div * alpha + k).pow(beta)
+
+
+def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, dims):
+    """Each value of input (N, C, *spatial) placed at its flat index (as max_pool returns them) in
+    a zero output of the pooling's input size; the rest of the output is zero."""
+    kernel = _per_dim(kernel_size, dims, "kernel_size", int, op)
+    stride = kernel if stride is None else _per_dim(stride, dims, "stride", int, op)
+    padding = _per_dim(padding, dims, "padding", int, op)
+    index = _array(indices)
+    if input.ndim not in (dims + 1, dims + 2) or index.shape != tuple(input.shape):
+        raise ag.ShapeError(f"{op}: expects a {dims + 1}-D or {dims + 2}-D input and indices of its shape, got "
+                            f"{tuple(input.shape)} and {index.shape}")
+    if index.dtype.kind not in "iu":
+        raise ag.DTypeError(f"{op}: indices must be integers (max_pool's return_indices), got {index.dtype}")
+    spatial = tuple(input.shape[-dims:])
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(spatial, stride, padding, kernel))
+    size = default if output_size is None else tuple(int(n) for n in tuple(output_size)[-dims:])
+    planes = int(np.prod(size))
+    if index.size and (index.min() < 0 or index.max() >= planes):
+        raise IndexError(f"{op}: found an invalid max index {index.max() if index.max() >= planes else index.min()} "
+                         f"for an output of size {size} (max_pool's indices for this output size?)")
+    lead = tuple(input.shape[:-dims])
+    values, flat_index = input.reshape(*lead, -1), index.reshape(*lead, -1)
+    out = ag.zeros(lead + (planes,), dtype=input.dtype).scatter_add(-1, ag.from_numpy(flat_index), values)
+    if flat_index.shape[-1] > 1 and (np.diff(np.sort(flat_index, -1), axis=-1) == 0).any():
+        # overlapping windows share a maximum: PyTorch writes it once, but each copy's gradient is the
+        # output's gradient at its index (a gather), which is the gradient of the sum above
+        written = np.zeros(out.shape, input.dtype)
+        np.put_along_axis(written, flat_index, values.numpy(), -1)
+        out = out + (ag.from_numpy(written) - out).detach()
+    return out.reshape(*lead, *size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: (N, C, L) values at their indices, zeros elsewhere. As
+    `torch.nn.functional.max_unpool1d`."""
+    return _max_unpool("max_unpool1d", input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d (SegNet's decoder): (N, C, H, W) values at their indices,
+    zeros elsewhere. As `torch.nn.functional.max_unpool2d`."""
+    return _max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size, 2)
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of an (N, C, L) or (N, C, H, W) input, as PyTorch: mode 'nearest'
-    (output i reads input floor(i * scale)) or 'linear' / 'bilinear' (separable linear
-    interpolation: a product with one interpolation matrix per axis, so its derivatives are
-    products again). size, or scale_factor (the output size is floor(size * factor)); the scale
-    used is 1/scale_factor unless recompute_scale_factor, as PyTorch."""
+    """Resize the spatial dims of an (N, C, L), (N, C, H, W) or (N, C, D, H, W) input, as PyTorch:
+    'nearest' (output i reads input floor(i * scale)), 'nearest-exact' (floor((i + 0.5) * scale)),
+    'area' (adaptive average pooling), or the interpolating 'linear' / 'bilinear' / 'trilinear' and
+    'bicubic' (PyTorch's cubic convolution, a = -0.75, edges clamped). Every mode but nearest is
+    separable: a product with one matrix per axis, so its derivatives are products again. size, or
+    scale_factor (the output size is floor(size * factor)); the scale used is 1/scale_factor unless
+    recompute_scale_factor, as PyTorch."""
     dims = input.ndim - 2
-    linear_modes = {1: "linear", 2: "bilinear"}
-    if dims not in (1, 2):
-        raise ag.ShapeError(f"interpolate: expects a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
-                         f"{tuple(input.shape)}")
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'linear' or 'bilinear')")
-    if mode != "nearest" and mode != linear_modes[dims]:
-        raise ValueError(f"interpolate: mode {mode!r} needs a {4 if mode == 'bilinear' else 3}-D input, got "
-                         f"shape {tuple(input.shape)}")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("interpolate: align_corners can only be set with the interpolating modes (linear, bilinear)")
+    if dims not in (1, 2, 3):
+        raise ag.ShapeError(f"interpolate: expects a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, "
+                            f"got shape {tuple(input.shape)}")
+    if mode not in ("nearest", "nearest-exact", "area") + tuple(_INTERPOLATING_MODES):
+        raise ValueError(f"interpolate: mode {mode!r} is not supported (use 'nearest', 'nearest-exact', 'area', "
+                         "'linear', 'bilinear', 'bicubic' or 'trilinear')")
+    if mode in _INTERPOLATING_MODES and _INTERPOLATING_MODES[mode] != dims:
+        raise ValueError(f"interpolate: got {input.ndim}D input, but {mode} mode needs "
+                         f"{_INTERPOLATING_MODES[mode] + 2}D input (shape {tuple(input.shape)})")
+    if mode not in _INTERPOLATING_MODES and align_corners is not None:
+        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
     if (size is None) == (scale_factor is None):
@@ -663,24 +1214,172 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         factors = _per_dim(scale_factor, dims, "scale_factor", float)
         sizes = tuple(int(math.floor(n * f)) for n, f in zip(in_sizes, factors))
-        scales = (None,) * dims if recompute_scale_factor else factors
+        scales = (None,) * dims if recompute_scale_factor or mode == "area" else factors
     if min(sizes) <= 0:
         raise ValueError(f"interpolate: the output size {sizes} must be positive")
     out = input
-    if mode == "nearest":
-        sources = [_nearest_sources(n, m, scale) for n, m, scale in zip(in_sizes, sizes, scales)]
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        sources = [_nearest_sources(n, m, scale, exact) for n, m, scale in zip(in_sizes, sizes, scales)]
         factors = [m // n for n, m in zip(in_sizes, sizes)]
         # all factors 1 would make _repeat_each a view of the input: index_select's copy below instead
         if max(factors) > 1 and all(m == k * n and np.array_equal(source, np.arange(m) // k)
                                     for n, m, k, source in zip(in_sizes, sizes, factors, sources)):
             return _repeat_each(input, factors)
     for axis, (n, m, scale) in enumerate(zip(in_sizes, sizes, scales), 2):
-        if mode == "nearest":
+        if mode in ("nearest", "nearest-exact"):
             out = out.index_select(axis, ag.from_numpy(sources[axis - 2]))
+            continue
+        if mode == "area":
+            weights = _area_weights(n, m, input.dtype)
+        elif mode == "bicubic":
+            weights = _cubic_weights(n, m, scale, bool(align_corners), input.dtype)
         else:
-            weights = ag.from_numpy(_linear_weights(n, m, scale, bool(align_corners), input.dtype))
-            out = (weights @ out) if axis == input.ndim - 2 else (out @ weights.mT)
+            weights = _linear_weights(n, m, scale, bool(align_corners), input.dtype)
+        out = _along_axis(ag.from_numpy(weights), out, axis)
     return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """PyTorch's deprecated name for interpolate (it warns, as PyTorch)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """PyTorch's deprecated interpolate(mode='nearest') (it warns, as PyTorch)."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """PyTorch's deprecated interpolate(mode='bilinear', align_corners=True) (it warns, as PyTorch)."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _along_axis(weights, x, axis):
+    """weights (m, n) applied to dim `axis` of x (of size n): the same dim, of size m."""
+    if axis == x.ndim - 2:
+        return weights @ x
+    if axis == x.ndim - 1:
+        return x @ weights.mT
+    return (x.movedim(axis, -1) @ weights.mT).movedim(-1, axis)
+
+
+def _default_align_corners(op, align_corners):
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0 "
+                      f"(of PyTorch). Please specify align_corners=True if the old behavior is desired ({op})",
+                      stacklevel=3)
+        return False
+    return align_corners
+
+
+def _grid_coordinates(size, align_corners, dtype):
+    """The normalised [-1, 1] coordinates of `size` pixels: with align_corners, evenly from -1 to 1;
+    without, those times (size - 1) / size (the pixel centres). Rounded as PyTorch's CPU linspace
+    (a fused multiply-add from each end), so that a grid point that should land on a pixel centre
+    lands exactly where PyTorch's does: grid_sample's gradient jumps there."""
+    dtype = np.dtype(dtype)
+    if size <= 1:
+        return np.zeros(size, dtype)
+    wide = np.longdouble if dtype == np.float64 else np.float64   # exact products, one rounding
+    step = wide(dtype.type(2) / dtype.type(size - 1))
+    index = np.arange(size)
+    from_start = -1 + step * index.astype(wide)
+    from_end = 1 - step * (size - 1 - index).astype(wide)
+    coordinates = np.where(index < size // 2, from_start, from_end).astype(dtype)
+    return coordinates if align_corners else coordinates * dtype.type(size - 1) / dtype.type(size)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, H, W, 2) of the 2-D affine maps theta (N, 2, 3) for an output of
+    size (N, C, H, W): each output pixel's normalised (x, y) mapped by theta, for grid_sample.
+    Differentiable in theta (a spatial transformer learns it). As `torch.nn.functional.affine_grid`."""
+    align_corners = _default_align_corners("affine_grid", align_corners)
+    size = tuple(int(n) for n in size)
+    if len(size) != 4 or theta.ndim != 3 or tuple(theta.shape) != (size[0], 2, 3):
+        raise ag.ShapeError(f"affine_grid: expects theta of shape (N, 2, 3) and a size (N, C, H, W) (only 2-D "
+                            f"grids are supported); got theta {tuple(theta.shape)} and size {size}")
+    if theta.dtype.kind != "f":
+        raise ag.DTypeError(f"affine_grid: expected theta to have a floating point type, got {theta.dtype}")
+    height, width = size[2], size[3]
+    base = np.ones((height, width, 3), theta.dtype)
+    base[..., 0] = _grid_coordinates(width, align_corners, theta.dtype)
+    base[..., 1] = _grid_coordinates(height, align_corners, theta.dtype)[:, None]
+    return ag.einsum("hwk,nik->nhwi", ag.from_numpy(base), theta)
+
+
+def _source_position(coordinate, size, padding_mode, align_corners):
+    """grid_sample's pixel position for normalised coordinates (a Tensor), after border or reflection
+    padding (PyTorch's formulas: reflection about the edges, or the pixel centres' outer bounds)."""
+    if align_corners:
+        position = (coordinate + 1) * ((size - 1) / 2)
+    else:
+        shifted = coordinate + 1
+        position = shifted * (size / 2) - 0.5
+        # PyTorch's CPU kernel fuses this multiply-subtract (one rounding): a grid point meant for a
+        # pixel centre must land on the same side of it, as the gradient jumps there
+        wide = np.longdouble if position.dtype == np.float64 else np.float64
+        fused = (shifted.numpy().astype(wide) * wide(size / 2) - wide(0.5)).astype(position.dtype)
+        correction = fused - position.numpy()
+        if correction.any():
+            position = position + ag.from_numpy(correction)
+    if padding_mode == "reflection":
+        low, span = (0.0, size - 1.0) if align_corners else (-0.5, float(size))
+        if span <= 0:
+            return position * 0.0
+        distance = ag.abs(position - low)
+        flips = np.floor(distance.numpy() / span)
+        extra = distance - ag.from_numpy((flips * span).astype(distance.dtype))
+        position = ag.where(flips % 2 == 0, extra + low, (span + low) - extra)
+    if padding_mode in ("border", "reflection"):
+        position = ag.clamp(position, 0, size - 1)
+    return position
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample the (N, C, H, W) input at the normalised positions of grid (N, H_out, W_out, 2) ((x, y)
+    in [-1, 1]; outside, padding_mode 'zeros', 'border' or 'reflection' says what is read), bilinearly
+    or at the nearest pixel: (N, C, H_out, W_out). Differentiable in input and (bilinear) in grid. As
+    `torch.nn.functional.grid_sample`."""
+    align_corners = _default_align_corners("grid_sample", align_corners)
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest' ('bicubic' is not supported), got "
+                         f"{mode!r}")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise ag.ShapeError(f"grid_sample: expects a 4-D input (N, C, H, W) and a grid (N, H_out, W_out, 2) (only "
+                            f"2-D sampling is supported); got input {tuple(input.shape)} and grid {tuple(grid.shape)}")
+    if grid.dtype != input.dtype:
+        raise ag.DTypeError(f"grid_sample: expected input and grid to have the same dtype, got {input.dtype} and "
+                            f"{grid.dtype}")
+    batch, _, height, width = input.shape
+    x = _source_position(grid[..., 0], width, padding_mode, align_corners)
+    y = _source_position(grid[..., 1], height, padding_mode, align_corners)
+    samples = np.arange(batch)[:, None, None]
+
+    def read(column, row):
+        """input at integer (column, row) arrays (N, H_out, W_out): (N, H_out, W_out, C), 0 outside."""
+        inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
+        values = input[samples, :, np.clip(row, 0, height - 1), np.clip(column, 0, width - 1)]
+        return values if inside.all() else values * ag.from_numpy(inside[..., None].astype(input.dtype))
+
+    if mode == "nearest":
+        out = read(np.rint(x.numpy()).astype(np.int64), np.rint(y.numpy()).astype(np.int64))
+    else:
+        left, top = np.floor(x.numpy()), np.floor(y.numpy())
+        right_weight = (x - ag.from_numpy(left)).unsqueeze(-1)
+        bottom_weight = (y - ag.from_numpy(top)).unsqueeze(-1)
+        left, top = left.astype(np.int64), top.astype(np.int64)
+        top_row = read(left, top) * (1 - right_weight) + read(left + 1, top) * right_weight
+        bottom_row = read(left, top + 1) * (1 - right_weight) + read(left + 1, top + 1) * right_weight
+        out = top_row * (1 - bottom_weight) + bottom_row * bottom_weight
+    return out.permute(0, 3, 1, 2)
 
 
 def _repeat_each(input, factors):
@@ -693,34 +1392,67 @@ def _repeat_each(input, factors):
     return input.reshape(spread).expand(*repeated).reshape(lead + tuple(n * k for n, k in zip(spatial, factors)))
 
 
-def _per_dim(value, dims, name, kind):
+def _per_dim(value, dims, name, kind, op="interpolate"):
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
     if len(values) != dims:
-        raise ValueError(f"interpolate: {name} must have {dims} elements for a {dims + 2}-D input, got {value!r}")
+        raise ValueError(f"{op}: {name} must have {dims} elements for a {dims + 2}-D input, got {value!r}")
     return tuple(kind(v) for v in values)
 
 
-def _nearest_sources(size, out, scale):
-    """PyTorch's 'nearest' source index of each output position (computed in float32, as PyTorch)."""
+def _nearest_sources(size, out, scale, exact=False):
+    """PyTorch's 'nearest' (or 'nearest-exact', from the pixel centres) source index of each output
+    position (computed in float32, as PyTorch)."""
     if out == size:
         return np.arange(out)
-    if out == 2 * size:
+    if out == 2 * size and not exact:
         return np.arange(out) // 2
     step = np.float32(1.0 / scale) if scale else np.float32(size) / np.float32(out)
-    return np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
+    position = np.arange(out, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
+    return np.minimum(np.floor(position * step).astype(np.int64), size - 1)
+
+
+def _area_weights(size, out, dtype):
+    """(out, size): output i averages inputs floor(i size / out) to ceil((i + 1) size / out), as
+    adaptive average pooling."""
+    matrix = np.zeros((out, size), dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+def _source_positions(size, out, scale, align_corners, dtype):
+    """Where each of `out` outputs samples an axis of `size` inputs (PyTorch's rule, in `dtype`): the
+    corners aligned, or the pixel centres scaled by 1/scale (size/out if no scale is given)."""
+    position = np.arange(out, dtype=dtype)
+    if align_corners:
+        return position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
+    step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+    return (position + dtype.type(0.5)) * step - dtype.type(0.5)
+
+
+def _cubic_weights(size, out, scale, align_corners, dtype):
+    """(out, size): PyTorch's bicubic taps (cubic convolution with A = -0.75) at each output's four
+    neighbours, the indices clamped to the edges (their weights then add up there)."""
+    source = _source_positions(size, out, scale, align_corners, np.dtype(dtype))
+    first = np.minimum(np.floor(source), size - 1)
+    t = np.clip(source - first, 0, 1)
+    a = -0.75
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1          # noqa: E731  (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a     # noqa: E731  (1 < |x| < 2)
+    taps = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    matrix = np.zeros((out, size), np.float64)
+    for offset, tap in zip((-1, 0, 1, 2), taps):
+        np.add.at(matrix, (np.arange(out), np.clip(first.astype(np.int64) + offset, 0, size - 1)), tap)
+    return matrix.astype(dtype)
 
 
 def _linear_weights(size, out, scale, align_corners, dtype):
     """(out, size): each output's two neighbours and weights, PyTorch's source index rule."""
     dtype = np.dtype(dtype)
-    position = np.arange(out, dtype=dtype)
-    if align_corners:
-        source = position * dtype.type((size - 1) / (out - 1) if out > 1 else 0)
-    else:
-        step = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
-        source = np.maximum((position + dtype.type(0.5)) * step - dtype.type(0.5), 0)
-    if out == size and not align_corners:
-        source = position
+    source = _source_positions(size, out, scale, align_corners, dtype)
+    if not align_corners:
+        source = np.arange(out, dtype=dtype) if out == size else np.maximum(source, 0)
     first = np.minimum(source.astype(np.int64), size - 1)
     second = first + (first < size - 1)
     weight = np.clip(source - first, 0, 1).astype(dtype)
@@ -777,27 +1509,127 @@ def _dropout(input, p, training, inplace, mask_shape):
     return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
 
 
+_SELU_NEGATIVE_LIMIT = _SELU_ALPHA * _SELU_SCALE   # -selu(-inf): what a dropped unit of a SELU net is set to
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped units are set to selu's negative limit, then an affine map
+    restores the input's mean and variance (Klambauer et al.), as PyTorch's. The identity unless
+    training. As `torch.nn.functional.alpha_dropout`."""
+    return _alpha_dropout(input, p, training, inplace, input.shape)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels (one draw per sample and channel, dim 1). As
+    `torch.nn.functional.feature_alpha_dropout`."""
+    if input.ndim < 2:
+        raise ag.ShapeError(f"feature_alpha_dropout: expects an input of at least 2 dims (N, C, *), got shape "
+                            f"{tuple(input.shape)}")
+    return _alpha_dropout(input, p, training, inplace, input.shape[:2] + (1,) * (input.ndim - 2))
+
+
+def _alpha_dropout(input, p, training, inplace, mask_shape):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        return input.mul_(0.0) if inplace else input * 0.0
+    keep = ag.rand(mask_shape, dtype=input.dtype).numpy() >= p
+    a = 1.0 / math.sqrt((_SELU_NEGATIVE_LIMIT ** 2 * p + 1) * (1 - p))
+    scale = (keep * a).astype(input.dtype)
+    shift = ((keep - 1.0) * (_SELU_NEGATIVE_LIMIT * a) + _SELU_NEGATIVE_LIMIT * a * p).astype(input.dtype)
+    if inplace:
+        return input.mul_(scale).add_(ag.from_numpy(np.broadcast_to(shift, input.shape)))
+    return input * ag.from_numpy(scale) + ag.from_numpy(shift)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: negative inputs times a slope drawn from U(lower, upper) per element
+    in training, times (lower + upper) / 2 otherwise. As `torch.nn.functional.rrelu`."""
+    if training:
+        slope = ag.rand(tuple(input.shape), dtype=input.dtype).numpy() * (upper - lower) + lower
+    else:
+        slope = np.asarray((lower + upper) / 2)
+    factor = np.where(input.numpy() >= 0, 1, slope).astype(input.dtype)
+    return input.mul_(factor) if inplace else input * ag.from_numpy(factor)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu written into `input`, which is returned. As `torch.nn.functional.rrelu_`."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) with the batch statistics (training; the running statistics,
     if given, are updated in place) or with the running statistics (evaluation)."""
+    _check_layer_dtypes("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
     return ag.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample (N, C, *) over its own positions, then scale and shift
+    per channel. With use_input_stats False, the running statistics normalise instead; with it True
+    they are updated in place, with the mean over the batch of each sample's mean and unbiased
+    variance. As `torch.nn.functional.instance_norm`."""
+    _check_layer_dtypes("instance_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
+    if input.ndim < 3:
+        raise ag.ShapeError(f"instance_norm: expects an input of shape (N, C, *) with at least one position dim, "
+                            f"got {tuple(input.shape)}")
+    if not use_input_stats:
+        return ag.batch_norm(input, weight, bias, running_mean, running_var, False, momentum, eps)
+    batch, channels = input.shape[:2]
+    # each (sample, channel) pair is one channel of a batch of one, as PyTorch computes it
+    tracked = [None if stat is None else ag.tensor(np.tile(_array(stat), batch))
+               for stat in (running_mean, running_var)]
+    out = ag.batch_norm(input.reshape(1, batch * channels, *input.shape[2:]), None, None, *tracked, True, momentum,
+                        eps).reshape(input.shape)
+    for stat, per_instance in zip((running_mean, running_var), tracked):
+        if stat is not None:
+            with ag.no_grad():
+                stat.copy_(per_instance.numpy().reshape(batch, channels).mean(0))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x**2) + eps) over the trailing dims `normalized_shape`, times weight; eps
+    defaults to the dtype's machine epsilon. As `torch.nn.functional.rms_norm`."""
+    _check_layer_dtypes("rms_norm", input, weight=weight)
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise ag.ShapeError(f"rms_norm: expected an input ending in the normalized_shape {shape}, got "
+                            f"{tuple(input.shape)}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ag.rsqrt((input * input).mean(dims, keepdim=True) + eps) if dims else input
+    return out if weight is None else out * weight
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise."""
+    _check_layer_dtypes("layer_norm", input, weight=weight, bias=bias)
     return ag.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each sample's channels in `num_groups` groups, then scale and shift per channel."""
+    _check_layer_dtypes("group_norm", input, weight=weight, bias=bias)
     return ag.group_norm(input, num_groups, weight, bias, eps)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of `weight` picked by the integer `input`; the padding_idx row gets no gradient."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    """Rows of `weight` picked by the integer `input`; the padding_idx row gets no gradient. As
+    `torch.nn.functional.embedding`: with max_norm, each row looked up whose norm_type-norm exceeds
+    max_norm is first scaled down to it, in `weight` itself; with scale_grad_by_freq, each row's
+    gradient is divided by how often it occurs in `input`. `sparse` is accepted, but the gradient is
+    dense (ndgrad has no sparse tensors; an SGD step on it is the same)."""
     index = _array(input)
     if index.dtype.kind not in "iu":
         raise ag.DTypeError(f"embedding: indices must be integers, got {index.dtype}")
@@ -806,13 +1638,107 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         bad = index[(index < 0) | (index >= rows)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {rows} embeddings (indices must lie "
                          f"in [0, {rows}))")
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(index), max_norm, norm_type)
     out = weight[index]
+    if scale_grad_by_freq and index.size:
+        _, inverse, counts = np.unique(index, return_inverse=True, return_counts=True)
+        share = (1.0 / counts[inverse.reshape(index.shape)]).astype(weight.dtype)[..., None]
+        out = out.detach() + (out - out.detach()) * ag.from_numpy(share)   # the value of out, 1/count of its gradient
     if padding_idx is not None:
         padding_idx = padding_idx % rows
         padded = index == padding_idx
         if padded.any():
             out = ag.where(padded[..., None], weight.detach()[index], out)
     return out
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the rows of `weight` in each bag of indices: the rows of a 2-D input
+    (B, N), or the slices input[offsets[i]:offsets[i + 1]] of a 1-D one (the last runs to the end,
+    unless include_last_offset says offsets ends with it). An empty bag gives zeros; padding_idx
+    entries count for nothing; per_sample_weights (mode 'sum') weigh each entry. (B, embedding_dim).
+    As `torch.nn.functional.embedding_bag` (sparse as in embedding)."""
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{op}: per_sample_weights was not None. per_sample_weights is only supported for "
+                                  f"mode='sum' (got mode={mode!r})")
+    index = _array(input)
+    if index.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                             "of fixed length sequences")
+        starts = np.arange(0, index.size, index.shape[1]) if index.shape[1] else np.zeros(index.shape[0], np.int64)
+        index = index.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif index.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{op}: offsets has to be a 1D Tensor but got None")
+        starts = _array(offsets).astype(np.int64)
+        if starts.ndim != 1 or (starts.size and starts[0] != 0) or np.any(np.diff(starts) < 0) or \
+                (starts.size and starts[-1] > index.size):
+            raise ag.ShapeError(f"{op}: offsets must be a 1-D, non-decreasing sequence starting at 0 and at most the "
+                                f"input's length {index.size}, got {starts.tolist()}")
+        if include_last_offset:
+            starts = starts[:-1]
+    else:
+        raise ag.ShapeError(f"{op}: input has to be 1D or 2D Tensor, but got Tensor of dimension {index.ndim}")
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != index.shape:
+        raise ag.ShapeError(f"{op}: per_sample_weights must have the input's shape, got "
+                            f"{tuple(per_sample_weights.shape)} for input {tuple(_array(input).shape)}")
+    ends = np.append(starts[1:], index.size) if not include_last_offset or offsets is None else \
+        _array(offsets).astype(np.int64)[1:]
+    rows = embedding(ag.from_numpy(index), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    bag_of_entry = np.repeat(np.arange(len(starts)), ends - starts)
+    # the entries in some bag (all, unless include_last_offset leaves a tail) that are not padding
+    counted = np.arange(index.size) < len(bag_of_entry)
+    if padding_idx is not None:
+        counted &= index != padding_idx % weight.shape[0]
+    if mode == "max":
+        entries = np.nonzero(counted)[0]
+        return _bag_max(rows, bag_of_entry[entries], entries, len(starts))
+    coef = np.zeros((len(starts), index.size), weight.dtype)
+    coef[bag_of_entry, np.arange(len(bag_of_entry))] = 1
+    coef[:, ~counted] = 0
+    if mode == "mean":
+        coef /= np.maximum(coef.sum(1, keepdims=True), 1)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(-1)
+    return ag.from_numpy(coef) @ rows
+
+
+def _bag_max(rows, bag_of_entry, entries, bags):
+    """The elementwise max of each bag's rows (zeros for an empty bag): the rows laid out as (bags,
+    longest bag, dim), the gaps filled with -inf."""
+    dim = rows.shape[1]
+    sizes = np.bincount(bag_of_entry, minlength=bags)
+    longest = int(sizes.max()) if sizes.size else 0
+    if longest == 0:
+        return ag.zeros((bags, dim), dtype=rows.dtype)
+    position = np.arange(len(entries)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    source = np.full((bags, longest), len(rows), np.int64)   # the -inf row after the real ones
+    source[bag_of_entry, position] = entries
+    padded = ag.cat([rows, ag.full((1, dim), float("-inf"), dtype=rows.dtype)])[source]
+    out = padded.amax(1)
+    return ag.where((sizes == 0)[:, None], 0.0, out) if (sizes == 0).any() else out
+
+
+def _renorm_rows(weight, rows, max_norm, norm_type):
+    """Scale the rows of `weight` whose norm exceeds max_norm down to it, in place (PyTorch's
+    embedding_renorm_, with its 1e-7 in the divisor)."""
+    if not rows.size:
+        return
+    with ag.no_grad():
+        norms = np.linalg.norm(weight.numpy()[rows].astype(np.float64), ord=norm_type, axis=1)
+        too_long = norms > max_norm
+        if too_long.any():
+            scale = (max_norm / (norms[too_long] + 1e-7)).astype(weight.dtype)[:, None]
+            chosen = ag.from_numpy(rows[too_long])
+            weight[chosen] = weight[chosen] * ag.from_numpy(scale)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -829,6 +1755,8 @@ def pad(input, pad, mode="constant", value=None):
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode != "constant":
+        _check_non_constant_pad(input, pad, mode, widths)
     crop = tuple(slice(max(0, -b), n - max(0, -a) if a < 0 else None) for (b, a), n in zip(widths, input.shape))
     if any(b < 0 or a < 0 for b, a in widths):
         input = input[crop]
@@ -843,6 +1771,25 @@ def pad(input, pad, mode="constant", value=None):
             index = np.pad(np.arange(input.shape[axis]), (before, after), mode=_PAD_MODES[mode])
             out = out[(slice(None),) * axis + (index,)]
     return out
+
+
+def _check_non_constant_pad(input, pad, mode, widths):
+    """PyTorch's limits on reflect, replicate and circular padding, which NumPy's pad does not have
+    (it would reflect or wrap more than once, or pad a batch dim)."""
+    dims = len(pad) // 2
+    shape = tuple(input.shape)
+    if dims not in (1, 2, 3) or input.ndim not in (dims + 1, dims + 2):
+        raise ag.ShapeError(f"pad: {mode} padding of the last {dims} dim(s) (padding {tuple(pad)}) needs a "
+                            f"{dims + 1}-D or {dims + 2}-D input (unbatched or batched), got shape {shape}")
+    for axis in range(input.ndim - dims, input.ndim):
+        size, (before, after) = shape[axis], widths[axis]
+        if mode in ("reflect", "replicate") and size == 0:
+            raise ag.ShapeError(f"pad: {mode} padding needs non-empty padded dims, got shape {shape}")
+        widest = max(before, after)
+        if mode == "reflect" and widest >= size or mode == "circular" and widest > size:
+            limit = "less than" if mode == "reflect" else "at most"
+            raise ag.ShapeError(f"pad: {mode} padding must be {limit} the size of the padded dim, got padding "
+                                f"{(before, after)} for dim {axis} of size {size} (input of shape {shape})")
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):

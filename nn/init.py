@@ -15,7 +15,8 @@ import autograd as ag
 from autograd import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "dirac_",
+           "sparse_"]
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
@@ -153,7 +154,65 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
     return normal_(tensor, 0.0, std, generator=generator)
 
 
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Fill `tensor` with a (semi-)orthogonal matrix times `gain`, in place (Saxe et al., 2013):
+    `torch.nn.init.orthogonal_`. Dims after the first are flattened: the rows (or, if fewer, the
+    columns) of the (out, rest) matrix are orthonormal. As PyTorch, the Q of the QR decomposition of
+    a standard normal matrix, with signs making R's diagonal positive (uniform over orthogonal matrices).
+    """
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    rng = (generator or ag.default_generator()).rng
+    flattened = rng.normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    with ag.no_grad():
+        return tensor.copy_((q * gain).reshape(tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill the 3-, 4- or 5-d convolution weight `tensor` with the Dirac delta, in place, so that the
+    convolution passes its input channels through unchanged (per group, as many as fit):
+    `torch.nn.init.dirac_`."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = tensor.shape[0] // groups
+    delta = np.zeros(tensor.shape)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for group in range(groups):
+        for channel in range(min(out_per_group, tensor.shape[1])):
+            delta[(group * out_per_group + channel, channel) + centre] = 1
+    with ag.no_grad():
+        return tensor.copy_(delta)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Fill the 2-D `tensor` with N(0, std**2) samples, then zero a fraction `sparsity` of each column
+    (ceil(sparsity * rows) random rows), in place (Martens, 2010): `torch.nn.init.sparse_`."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    rng = (generator or ag.default_generator()).rng
+    values = rng.normal(0.0, std, (rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for col in range(cols):
+        values[rng.permutation(rows)[:zeros], col] = 0
+    with ag.no_grad():
+        return tensor.copy_(values)
+
+
 # PyTorch's deprecated spellings.
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
 kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
+orthogonal, sparse = orthogonal_, sparse_

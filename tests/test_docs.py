@@ -27,7 +27,7 @@ DOCUMENTED_MODULES = [
     "nn.modules", "nn.modules.activation", "nn.modules.attention", "nn.modules.conv", "nn.modules.dropout",
     "nn.modules.embedding", "nn.modules.flatten", "nn.modules.linear", "nn.modules.loss",
     "nn.modules.normalization", "nn.modules.pooling", "nn.modules.rnn", "nn.modules.transformer",
-    "nn.modules.upsampling", "nn.utils", "nn.utils.rnn",
+    "nn.modules.upsampling", "nn.modules.padding", "nn.modules.lazy", "nn.modules.pixelshuffle", "nn.modules.distance", "nn.utils", "nn.utils.rnn", "nn.utils.weight_norms", "nn.utils.parametrize", "nn.utils.parametrizations",
     "autograd.autograd", "autograd.broadcasting", "autograd.cuda", "autograd.engine", "autograd.errors",
     "autograd.func", "autograd.function", "autograd.functional", "autograd.graph_report", "autograd.ops",
     "autograd.ops.workspace", "autograd.post_accumulate_grad_hooks", "autograd.saved_tensor_hooks",

@@ -318,7 +318,7 @@ def test_a_lecture_style_training_loop_with_p_data_updates_matches_torch():
 def test_inplace_activation_modules_write_into_their_input_with_the_same_gradients(make):
     ag.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 6), make(), nn.Linear(6, 2))
-    x = ag.tensor(RNG.normal(size=(5, 4)))
+    x = ag.tensor(RNG.normal(size=(5, 4)).astype(np.float32))   # the model's dtype, as PyTorch requires
     model(x).sum().backward()
     grads = [p.grad.numpy().copy() for p in model.parameters()]
     model.zero_grad()

@@ -379,3 +379,127 @@ def test_a_mean_over_only_ignored_targets_is_nan_with_a_zero_gradient_as_torch(l
     reference.backward()
     assert np.isnan(value.item()) and np.isnan(reference.item()) and value.dtype == np.float32
     np.testing.assert_array_equal(np.abs(ours.grad.numpy()), np.abs(theirs.grad.numpy()))
+
+
+# -- margin, embedding and likelihood losses ---------------------------------------------------------
+
+def _pm1(rng, shape):
+    return np.where(rng.random(shape) > 0.5, 1.0, -1.0)
+
+
+# (module, inputs as arrays that require grad, constant arrays): built with `nn` or torch.nn
+MORE_LOSSES = [
+    ("MarginRankingLoss(margin=0.3)", lambda r: [r.standard_normal(6), r.standard_normal(6)], lambda r: [_pm1(r, 6)]),
+    ("HingeEmbeddingLoss(margin=0.8)", lambda r: [r.random((3, 4)) * 2], lambda r: [_pm1(r, (3, 4))]),
+    ("SoftMarginLoss()", lambda r: [r.standard_normal((3, 4))], lambda r: [_pm1(r, (3, 4))]),
+    ("CosineEmbeddingLoss(margin=0.2)", lambda r: [r.standard_normal((5, 3)), r.standard_normal((5, 3))],
+     lambda r: [_pm1(r, 5)]),
+    ("CosineEmbeddingLoss()", lambda r: [r.standard_normal(4), r.standard_normal(4)], lambda r: [np.array(-1.0)]),
+    ("MultiLabelSoftMarginLoss()", lambda r: [r.standard_normal((3, 4))],
+     lambda r: [r.integers(0, 2, (3, 4)).astype(float)]),
+    ("MultiLabelSoftMarginLoss(weight=torch.tensor([1.0, 2.0, 0.5, 1.5], dtype=torch.float64))",
+     lambda r: [r.standard_normal((3, 4))], lambda r: [r.integers(0, 2, (3, 4)).astype(float)]),
+    ("TripletMarginLoss(margin=2.0)", lambda r: [r.standard_normal((4, 3)) for _ in range(3)], lambda r: []),
+    ("TripletMarginLoss(p=1.0, swap=True)", lambda r: [r.standard_normal((4, 3)) for _ in range(3)], lambda r: []),
+    ("TripletMarginWithDistanceLoss(margin=1.5, swap=True)", lambda r: [r.standard_normal((4, 3)) for _ in range(3)],
+     lambda r: []),
+    ("GaussianNLLLoss()", lambda r: [r.standard_normal((4, 3)), r.standard_normal((4, 3)), r.random((4, 3)) + 0.1],
+     lambda r: []),
+    ("GaussianNLLLoss(full=True, eps=0.05)", lambda r: [r.standard_normal((4, 3)), r.standard_normal((4, 3)),
+                                                        r.random((4, 1)) * 0.1], lambda r: []),
+    ("GaussianNLLLoss()", lambda r: [r.standard_normal((4, 3)), r.standard_normal((4, 3)), r.random(4) + 0.1],
+     lambda r: []),
+    ("PoissonNLLLoss()", lambda r: [r.standard_normal((3, 4)), r.integers(0, 5, (3, 4)).astype(float)], lambda r: []),
+    # targets in (1, 5), away from the jump of the Stirling term at 1 (and from 0, where PyTorch's target
+    # gradient is NaN with full=True, from 0 * log 0, and ours finite)
+    ("PoissonNLLLoss(log_input=False, full=True)", lambda r: [r.random((3, 4)) + 0.1, r.random((3, 4)) * 3 + 1.5],
+     lambda r: []),
+    ("PoissonNLLLoss(full=True)", lambda r: [r.standard_normal((3, 4))], lambda r: [r.integers(0, 5, (3, 4)) * 1.0]),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("build, inputs, constants", MORE_LOSSES, ids=[c[0] for c in MORE_LOSSES])
+def test_margin_embedding_and_likelihood_losses_match_torch(build, inputs, constants, reduction):
+    rng = np.random.default_rng(0)
+    arrays, fixed = inputs(rng), constants(rng)
+    with_reduction = f"nn.{build[:-1]}{', ' if build[-2] != '(' else ''}reduction={reduction!r})"
+    mine = eval(with_reduction, {"nn": nn, "torch": ag})
+    theirs = eval(with_reduction, {"nn": torch.nn, "torch": torch})
+    compare_loss(build, lambda *xs: mine(*xs, *(ag.tensor(c) for c in fixed)),
+                 lambda *xs: theirs(*xs, *(to_torch(c) for c in fixed)), arrays, np.float64)
+    if "eps=0.05" not in build:   # there var is clamped in value only, so its gradient is not the slope
+        ours = [ag.tensor(a, requires_grad=True) for a in arrays]
+        assert ag.gradcheck(lambda *xs: mine(*xs, *(ag.tensor(c) for c in fixed)), ours)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: F.margin_ranking_loss(ag.zeros(3), ag.zeros(3, 1), ag.ones(3)), ValueError, "same dimension"),
+    (lambda: F.gaussian_nll_loss(ag.zeros(4, 3), ag.zeros(4, 3), ag.ones(4, 2)), ValueError,
+     r"var is of incorrect size \(4, 2\) for an input of shape \(4, 3\)"),
+    (lambda: F.gaussian_nll_loss(ag.zeros(2), ag.zeros(2), ag.full((2,), -1.0)), ValueError, "negative entry"),
+    (lambda: nn.TripletMarginLoss(margin=0.0), ValueError, "margin must be greater than 0"),
+    (lambda: F.triplet_margin_loss(ag.zeros(2, 3), ag.zeros(3), ag.zeros(2, 3)), ValueError, "all be 1-D or all 2-D"),
+    (lambda: F.cosine_embedding_loss(ag.zeros(2, 3), ag.zeros(2, 3), ag.ones(3)), ValueError, "a target"),
+])
+def test_margin_and_likelihood_loss_mistakes_raise_clearly(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# -- CTC ---------------------------------------------------------------------------------------------
+
+CTC_CASES = [  # (targets, target_lengths, input_lengths): padded, repeated labels, concatenated, impossible
+    (np.array([[1, 2, 2, 3], [4, 1, 0, 0], [2, 3, 1, 4]]), [4, 2, 3], [12, 9, 10]),
+    (np.array([1, 2, 2, 3, 4, 1, 2, 3, 1]), [4, 2, 3], [12, 12, 5]),
+    (np.array([[1, 1, 1, 1, 1, 1, 1], [2, 3, 0, 0, 0, 0, 0], [4, 0, 0, 0, 0, 0, 0]]), [7, 2, 1], [6, 12, 1]),
+]
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", range(len(CTC_CASES)))
+def test_ctc_loss_matches_torch_through_log_softmax(case, dtype, reduction, zero_infinity):
+    """Losses and gradients of the logits and of the log-probabilities (PyTorch's own, which assumes a
+    log_softmax before it). Case 2 has a target longer than its input: an infinite loss, or zero."""
+    targets, target_lengths, input_lengths = CTC_CASES[case]
+    logits = np.random.default_rng(case).standard_normal((12, 3, 5)).astype(dtype)
+    x, xt = ag.tensor(logits, requires_grad=True), to_torch(logits, True)
+    log_probs, log_probs_t = F.log_softmax(x, 2), TF.log_softmax(xt, 2)
+    log_probs.retain_grad()
+    log_probs_t.retain_grad()
+    loss = nn.CTCLoss(reduction=reduction, zero_infinity=zero_infinity)(
+        log_probs, ag.tensor(targets), ag.tensor(np.array(input_lengths)), ag.tensor(np.array(target_lengths)))
+    loss_t = torch.nn.CTCLoss(reduction=reduction, zero_infinity=zero_infinity)(
+        log_probs_t, torch.tensor(targets), torch.tensor(input_lengths), torch.tensor(target_lengths))
+    if not np.isfinite(loss_t.detach().numpy()).all():       # an impossible alignment without zero_infinity
+        np.testing.assert_allclose(loss.numpy(), loss_t.detach().numpy(), rtol=1e-5)
+        return
+    assert_matches_torch("ctc loss", loss, loss_t, dtype)
+    loss.sum().backward()
+    loss_t.sum().backward()
+    assert_matches_torch("log_probs grad", log_probs.grad, log_probs_t.grad, dtype)
+    assert_matches_torch("logits grad", x.grad, xt.grad, dtype)
+
+
+def test_ctc_loss_gradcheck_through_log_softmax_and_unbatched_input():
+    rng = np.random.default_rng(3)
+    targets = ag.tensor(np.array([[1, 2, 2], [3, 1, 0]]))
+    logits = ag.tensor(rng.standard_normal((6, 2, 4)), requires_grad=True)
+    assert ag.gradcheck(lambda x: F.ctc_loss(F.log_softmax(x, 2), targets, [6, 5], [3, 2]), [logits])
+    single = rng.standard_normal((7, 4))
+    mine = F.ctc_loss(ag.tensor(single), ag.tensor(np.array([1, 3])), 7, 2, reduction="none")
+    theirs = TF.ctc_loss(torch.tensor(single), torch.tensor([1, 3]), torch.tensor(7), torch.tensor(2), reduction="none")
+    assert_matches_torch("unbatched", mine, theirs)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.ctc_loss(ag.zeros(4, 2, 3), ag.tensor(np.array([[0, 1], [2, 1]])), [4, 4], [2, 2]),
+     "other than the blank 0"),
+    (lambda: F.ctc_loss(ag.zeros(4, 2, 3), ag.tensor(np.array([1, 2, 1])), [4, 4], [1, 1]), "sum to 2"),
+    (lambda: F.ctc_loss(ag.zeros(4, 2, 3), ag.tensor(np.array([[1], [2]])), [5, 4], [1, 1]), r"\[0, 4\]"),
+])
+def test_ctc_loss_refuses_bad_targets_and_lengths(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -144,7 +144,7 @@ def test_conv_gradient_ops_have_second_and_third_derivatives(op, args, rng):
     (lambda: F.avg_pool2d(ag.zeros(1, 1, 4, 4), 2, divisor_override=0), ArgumentError, "divisor_override"),
     (lambda: F.adaptive_avg_pool2d(ag.zeros(1, 1, 4, 4), (2, 0)), ArgumentError, "output_size must be positive"),
     (lambda: F.interpolate(ag.zeros(1, 1, 4, 4), size=2, scale_factor=2), ValueError, "exactly one of size"),
-    (lambda: F.interpolate(ag.zeros(1, 1, 4), size=2, mode="bilinear"), ValueError, "bilinear.*needs a 4-D"),
+    (lambda: F.interpolate(ag.zeros(1, 1, 4), size=2, mode="bilinear"), ValueError, "bilinear mode needs 4D"),
     (lambda: F.interpolate(ag.zeros(1, 1, 4), size=2, align_corners=True), ValueError, "align_corners"),
     (lambda: nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect"), ValueError, "padding_mode must be one of 'zeros'"),
 ])

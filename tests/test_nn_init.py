@@ -75,7 +75,7 @@ def test_random_initialisers_have_the_right_distribution(fn, kwargs, bound, std,
 
 
 @pytest.mark.parametrize("fn, kwargs", [(init.kaiming_uniform_, {}), (init.xavier_normal_, {}), (init.normal_, {}),
-                                        (init.uniform_, {})])
+                                        (init.uniform_, {}), (init.orthogonal_, {}), (init.sparse_, {"sparsity": 0.5})])
 def test_initialisers_are_reproducible_with_manual_seed_or_a_generator(fn, kwargs):
     first, second = ag.empty(4, 5), ag.empty(4, 5)
     ag.manual_seed(7)
@@ -109,3 +109,41 @@ def test_initialising_a_parameter_records_no_graph_and_works_under_grad_mode():
     assert layer.weight.is_leaf and layer.weight.requires_grad
     with pytest.raises(ValueError, match="fan_in, fan_out"):
         init.kaiming_normal_(layer.weight, mode="fan_avg")
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (6, 2, 3, 3), (2, 3, 4)])
+def test_orthogonal_gives_orthonormal_rows_or_columns_times_gain_as_torch(torch, shape):
+    """The flattened (out, rest) matrix has orthonormal rows (or columns, if there are fewer), times
+    the gain; the same holds for PyTorch's on the same shape."""
+    mine, theirs = init.orthogonal_(ag.empty(*shape), gain=2.0), torch.nn.init.orthogonal_(torch.empty(shape), gain=2.0)
+    for weight in (mine.numpy(), theirs.numpy()):
+        flat = weight.reshape(shape[0], -1).astype(np.float64)
+        gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+        np.testing.assert_allclose(gram, 4.0 * np.eye(len(gram)), atol=1e-5)
+    assert mine.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((6, 2, 3, 3), 2), ((2, 4, 3, 3), 1), ((4, 2, 1, 3, 2), 2),
+                                           ((3, 3, 3, 3), 1)])
+def test_dirac_matches_torch_and_passes_the_input_through_a_convolution(torch, shape, groups):
+    mine, theirs = init.dirac_(ag.empty(*shape), groups), torch.nn.init.dirac_(torch.empty(shape), groups)
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    if shape == (3, 3, 3, 3):
+        x = ag.randn(1, 3, 5, 5)
+        np.testing.assert_allclose(nn.functional.conv2d(x, mine, padding=1).numpy(), x.numpy(), atol=1e-6)
+
+
+def test_sparse_zeros_the_same_number_of_rows_in_every_column_as_torch(torch):
+    mine, theirs = init.sparse_(ag.empty(10, 6), 0.25, std=0.5), torch.nn.init.sparse_(torch.empty(10, 6), 0.25, std=0.5)
+    for weight in (mine.numpy(), theirs.numpy()):
+        assert ((weight == 0).sum(0) == 3).all()        # ceil(0.25 * 10) per column
+    assert 0.2 < mine.numpy()[mine.numpy() != 0].std() < 1.0
+
+
+@pytest.mark.parametrize("call, message", [(lambda: init.orthogonal_(ag.empty(3)), "2 or more dimensions"),
+                                           (lambda: init.dirac_(ag.empty(3, 3)), "3, 4, or 5 dimensions"),
+                                           (lambda: init.dirac_(ag.empty(3, 3, 3), groups=2), "divisible by groups"),
+                                           (lambda: init.sparse_(ag.empty(3, 3, 3), 0.1), "2 dimensions")])
+def test_orthogonal_dirac_and_sparse_refuse_shapes_as_torch(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -99,6 +99,14 @@ LAYERS = [
     LayerCase("upsample_nearest_1d", "nn.Upsample(scale_factor=1.5)", (2, 3, 4)),
     LayerCase("adaptive_maxpool2d_larger_output", "nn.AdaptiveMaxPool2d((4, 7))", (1, 2, 3, 5)),
     LayerCase("upsample_linear_align_corners", "nn.Upsample(size=7, mode='linear', align_corners=True)", (2, 3, 4)),
+    LayerCase("upsample_nearest_exact", "nn.Upsample(scale_factor=1.7, mode='nearest-exact')", (1, 2, 3, 4)),
+    LayerCase("upsample_area", "nn.Upsample(size=(2, 3), mode='area')", (1, 2, 5, 7), gradgrad=True),
+    LayerCase("upsample_bicubic", "nn.Upsample(scale_factor=2, mode='bicubic')", (1, 2, 3, 4), gradgrad=True),
+    LayerCase("upsample_bicubic_align_corners", "nn.Upsample(size=(5, 2), mode='bicubic', align_corners=True)",
+              (1, 2, 3, 4)),
+    LayerCase("upsample_trilinear", "nn.Upsample(scale_factor=(1.5, 2, 0.7), mode='trilinear')", (1, 2, 2, 3, 4)),
+    LayerCase("upsample_nearest_3d", "nn.Upsample(scale_factor=2)", (1, 1, 2, 3, 2)),
+    LayerCase("upsample_area_3d", "nn.Upsample(scale_factor=0.6, mode='area')", (1, 1, 4, 5, 6)),
     LayerCase("flatten", "nn.Flatten()", (2, 3, 4, 2)),
     LayerCase("flatten_range", "nn.Flatten(0, 1)", (2, 3, 4)),
     LayerCase("batchnorm1d", "nn.BatchNorm1d(3)", (6, 3), gradgrad=True),
@@ -120,6 +128,34 @@ LAYERS = [
     LayerCase("embedding_padding", "nn.Embedding(7, 3, padding_idx=2)", (4, 5), integer_input=7),
     LayerCase("dropout_eval_only", "nn.Dropout(0.3)", (4, 5), modes=("eval",)),
     LayerCase("identity", "nn.Identity(3, unused=True)", (2, 3)),
+    LayerCase("instancenorm2d", "nn.InstanceNorm2d(3)", (2, 3, 4, 3), small=(2, 3, 2, 2), gradgrad=True),
+    LayerCase("instancenorm1d_affine_running_stats", "nn.InstanceNorm1d(3, affine=True, track_running_stats=True)",
+              (4, 3, 5), small=(2, 3, 3)),
+    LayerCase("instancenorm2d_unbatched_running_stats_cumulative",
+              "nn.InstanceNorm2d(2, track_running_stats=True, momentum=None)", (2, 3, 3)),
+    LayerCase("instancenorm3d_affine", "nn.InstanceNorm3d(2, affine=True)", (2, 2, 2, 3, 2)),
+    LayerCase("rmsnorm", "nn.RMSNorm(5)", (3, 5), gradgrad=True),
+    LayerCase("rmsnorm_2d_shape_eps", "nn.RMSNorm((3, 4), eps=1e-3)", (2, 3, 4), small=(2, 3, 2),
+              kwargs={"shape": (3, 2)}),
+    LayerCase("rmsnorm_no_affine", "nn.RMSNorm(4, elementwise_affine=False)", (2, 3, 4)),
+    LayerCase("batchnorm3d", "nn.BatchNorm3d(3)", (2, 3, 2, 3, 2), small=(2, 3, 2, 1, 2)),
+    LayerCase("channel_shuffle", "nn.ChannelShuffle(3)", (2, 6, 2, 2)),
+    LayerCase("unfold_layer", "nn.Unfold((2, 3), padding=1, stride=2)", (2, 3, 5, 4)),
+    LayerCase("fold_layer", "nn.Fold((4, 5), 2)", (2, 8, 12)),
+    LayerCase("adaptive_maxpool1d", "nn.AdaptiveMaxPool1d(3)", (2, 3, 7)),
+    LayerCase("adaptive_maxpool1d_unbatched", "nn.AdaptiveMaxPool1d(4)", (3, 6)),
+    LayerCase("lppool2d", "nn.LPPool2d(2, 3, stride=2)", (2, 2, 7, 6), small=(1, 1, 5, 5)),
+    LayerCase("lppool1d_ceil", "nn.LPPool1d(2, 3, stride=2, ceil_mode=True)", (2, 3, 8)),
+    LayerCase("local_response_norm", "nn.LocalResponseNorm(3)", (2, 5, 3, 3), gradgrad=True),
+    LayerCase("local_response_norm_3d_even_size", "nn.LocalResponseNorm(4, alpha=0.1, beta=0.5, k=2.0)", (2, 6, 5)),
+    LayerCase("pixel_shuffle", "nn.PixelShuffle(2)", (2, 8, 3, 2), gradgrad=True),
+    LayerCase("pixel_shuffle_unbatched_3", "nn.PixelShuffle(3)", (9, 2, 1)),
+    LayerCase("pixel_unshuffle", "nn.PixelUnshuffle(2)", (2, 3, 4, 6)),
+    LayerCase("glu", "nn.GLU()", (3, 4), gradgrad=True),
+    LayerCase("glu_dim1", "nn.GLU(1)", (2, 6, 3)),
+    LayerCase("softmax2d", "nn.Softmax2d()", (2, 3, 2, 2)),
+    LayerCase("upsampling_nearest2d", "nn.UpsamplingNearest2d(scale_factor=2)", (1, 2, 3, 2)),
+    LayerCase("upsampling_bilinear2d", "nn.UpsamplingBilinear2d(size=(5, 4))", (1, 2, 3, 2)),
 ]
 
 
@@ -395,6 +431,416 @@ def test_pad_matches_torch(pad, mode, rng):
     assert_matches_torch(f"pad {pad} {mode} grad", mx.grad, tx.grad)
 
 
+@pytest.mark.parametrize("build, shapes", [("CosineSimilarity()", [(3, 4), (3, 4)]),
+                                           ("CosineSimilarity(dim=-1, eps=1e-3)", [(2, 3, 4), (3, 1)]),
+                                           ("PairwiseDistance()", [(3, 4), (3, 4)]),
+                                           ("PairwiseDistance(p=1.0, keepdim=True)", [(2, 3, 4), (4,)]),
+                                           ("PairwiseDistance(p=float('inf'), eps=0.0)", [(5, 3), (5, 3)])])
+def test_distance_layers_match_torch(torch, rng, build, shapes):
+    mine, theirs = eval(f"nn.{build}", {"nn": nn}), eval(f"nn.{build}", {"nn": torch.nn})
+    assert repr(mine) == repr(theirs)
+    pairs = [both(rng.standard_normal(shape)) for shape in shapes]
+    out, out_t = mine(*(m for m, _ in pairs)), theirs(*(t for _, t in pairs))
+    assert_matches_torch(build, out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    for m, t in pairs:
+        assert_matches_torch(f"{build} grad", m.grad, t.grad)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.glu(ag.zeros(2, 3)), r"glu: halving dimension must be even, but dimension -1 is size 3"),
+    (lambda: F.pixel_shuffle(ag.zeros(1, 6, 2, 2), 2), r"pixel_shuffle: the channels 6 .* divisible by the square"),
+    (lambda: F.pixel_shuffle(ag.zeros(4, 2), 2), "at least 3 dimensions"),
+    (lambda: F.pixel_unshuffle(ag.zeros(1, 1, 3, 4), 2), r"height and width of the input of shape \(1, 1, 3, 4\)"),
+    (lambda: nn.Softmax2d()(ag.zeros(2, 3)), r"Softmax2d: expects a 3-D .* got shape \(2, 3\)"),
+    (lambda: nn.InstanceNorm2d(3)(ag.zeros(2, 3)), r"InstanceNorm2d\(3.*expected 3D or 4D input.*\(2, 3\)"),
+    (lambda: nn.InstanceNorm1d(3, affine=True)(ag.zeros(2, 4, 5)), r"size at dim=1 to match num_features \(3\)"),
+    (lambda: F.rms_norm(ag.zeros(2, 3), (2,)), r"rms_norm: expected an input ending in the normalized_shape \(2,\)"),
+    (lambda: F.channel_shuffle(ag.zeros(1, 4, 2, 2), 3), "Got 4 channels and 3 groups"),
+])
+def test_new_layers_name_the_shape_at_fault(torch, call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_instance_norm_without_affine_warns_on_a_channel_count_mismatch_like_torch(torch):
+    x = np.random.default_rng(0).standard_normal((2, 4, 5))
+    with pytest.warns(UserWarning, match="size at dim=1 does not match num_features"):
+        out = nn.InstanceNorm1d(3)(ag.tensor(x))
+    with pytest.warns(UserWarning, match="size at dim=1 does not match num_features"):
+        out_t = torch.nn.InstanceNorm1d(3)(to_torch(x))
+    assert_matches_torch("instance norm of 4 channels", out, out_t)
+
+
+@pytest.mark.parametrize("bias, shapes", [(True, [(4, 3), (4, 2)]), (False, [(2, 5, 3), (2, 5, 2)]), (True, [(3,), (2,)])])
+def test_bilinear_matches_torch(torch, rng, bias, shapes):
+    mine, theirs = nn.Bilinear(3, 2, 4, bias=bias).double(), torch.nn.Bilinear(3, 2, 4, bias=bias).double()
+    copy_torch_state(mine, theirs)
+    assert repr(mine) == repr(theirs)
+    pairs = [both(rng.standard_normal(shape)) for shape in shapes]
+    out, out_t = mine(*(m for m, _ in pairs)), theirs(*(t for _, t in pairs))
+    assert_matches_torch("bilinear", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    for (m, t), name in zip(pairs, ("input1", "input2")):
+        assert_matches_torch(f"{name} grad", m.grad, t.grad)
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        assert_matches_torch(f"{name} grad", p.grad, p_t.grad)
+    assert ag.gradcheck(lambda *xs: mine(*xs), [m for m, _ in pairs])
+    bound = 1 / np.sqrt(3)
+    fresh = nn.Bilinear(3, 2, 4).weight.numpy()
+    assert np.abs(fresh).max() <= bound and np.abs(fresh).max() > 0.5 * bound
+    with pytest.raises(ValueError, match=r"bilinear: .*got \(4, 3\), \(4, 5\)"):
+        mine(ag.zeros(4, 3, dtype=ag.float64), ag.zeros(4, 5, dtype=ag.float64))
+
+
+@pytest.mark.parametrize("name, args", [("hardtanh_", (-0.5, 0.5)), ("threshold_", (0.1, -2.0)), ("celu_", (0.7,)),
+                                        ("selu_", ())])
+def test_in_place_activation_functions_match_torch(torch, rng, name, args):
+    x = rng.standard_normal((3, 4))
+    mine, theirs = ag.tensor(x), to_torch(x)
+    assert getattr(F, name)(mine, *args) is mine
+    getattr(torch.nn.functional, name)(theirs, *args)
+    assert_matches_torch(name, mine, theirs)
+
+
+def test_gumbel_softmax_samples_the_categorical_and_hard_passes_the_soft_gradient(torch):
+    ag.manual_seed(0)
+    logits = ag.tensor(np.log(np.array([0.2, 0.5, 0.3])), requires_grad=True)
+    samples = F.gumbel_softmax(logits.expand(20000, 3), tau=0.5)
+    np.testing.assert_allclose(samples.numpy().sum(-1), 1.0, rtol=1e-12)
+    counts = np.bincount(samples.numpy().argmax(-1), minlength=3) / 20000
+    np.testing.assert_allclose(counts, [0.2, 0.5, 0.3], atol=0.02)   # argmax of Gumbel-perturbed logits
+    hard = F.gumbel_softmax(logits.expand(4, 3), tau=2.0, hard=True)
+    assert set(np.unique(hard.numpy())) <= {0.0, 1.0} and (hard.numpy().sum(-1) == 1).all()
+    upstream = np.random.default_rng(1).standard_normal((4, 3))
+    (hard * ag.tensor(upstream)).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
+    theirs = torch.nn.functional.gumbel_softmax(torch.zeros(4, 3), hard=True)
+    assert hard.shape == tuple(theirs.shape)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_affine_grid_and_grid_sample_match_torch(torch, rng, mode, padding_mode, align_corners):
+    """A spatial transformer's two steps: values and the gradients of input, grid and theta (grid points
+    reach past the edges, so every padding rule is exercised)."""
+    x, xt = both(rng.standard_normal((2, 3, 4, 5)))
+    grid, grid_t = both(rng.uniform(-1.6, 1.6, (2, 3, 6, 2)))
+    theta, theta_t = both(rng.standard_normal((2, 2, 3)))
+    tf = torch.nn.functional
+    out, out_t = F.grid_sample(x, grid, mode, padding_mode, align_corners), \
+        tf.grid_sample(xt, grid_t, mode, padding_mode, align_corners)
+    assert_matches_torch("grid_sample", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch("grid_sample input grad", x.grad, xt.grad)
+    if mode == "bilinear":
+        assert_matches_torch("grid_sample grid grad", grid.grad, grid_t.grad)
+        assert ag.gradcheck(lambda x, grid: F.grid_sample(x, grid, mode, padding_mode, align_corners),
+                            [both(rng.standard_normal((1, 2, 3, 3)))[0], both(rng.uniform(-1.3, 1.3, (1, 2, 2, 2)))[0]])
+    sampled_grid = F.affine_grid(theta, (2, 3, 3, 4), align_corners)
+    sampled_grid_t = tf.affine_grid(theta_t, (2, 3, 3, 4), align_corners=align_corners)
+    assert_matches_torch("affine_grid", sampled_grid, sampled_grid_t)
+    (sampled_grid * sampled_grid).sum().backward()
+    (sampled_grid_t * sampled_grid_t).sum().backward()
+    assert_matches_torch("affine_grid theta grad", theta.grad, theta_t.grad)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+def test_an_identity_grid_lands_on_the_pixel_centres_exactly_as_in_torch(torch, rng, dtype, align_corners):
+    """The spatial-transformer tutorial starts from the identity: every grid point then sits exactly on a
+    pixel centre, where grid_sample's gradient jumps, so the grid must round as PyTorch's does."""
+    theta = np.tile(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype), (2, 1, 1))
+    for size in [(2, 1, 28, 28), (2, 1, 29, 7), (2, 1, 5, 100)]:
+        grid, grid_t = both(F.affine_grid(ag.tensor(theta), size, align_corners).numpy())
+        np.testing.assert_array_equal(grid.numpy(), torch.nn.functional.affine_grid(
+            torch.tensor(theta), size, align_corners=align_corners).numpy())
+        image = rng.standard_normal(size).astype(dtype)
+        out = F.grid_sample(ag.tensor(image), grid, align_corners=align_corners)
+        out_t = torch.nn.functional.grid_sample(to_torch(image), grid_t, align_corners=align_corners)
+        out.sum().backward()
+        out_t.sum().backward()
+        assert_matches_torch("identity sample", out, out_t, dtype)
+        assert_matches_torch("grid grad at the pixel centres", grid.grad, grid_t.grad, dtype)
+
+
+def test_grid_sample_and_affine_grid_warn_without_align_corners_and_check_shapes(torch):
+    identity = ag.tensor(np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], np.float32))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        grid = F.affine_grid(identity, (1, 1, 3, 3))
+    image = ag.tensor(np.arange(9.0, dtype=np.float32).reshape(1, 1, 3, 3))
+    np.testing.assert_allclose(F.grid_sample(image, grid, align_corners=False).numpy(), image.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match=r"grid_sample: expects a 4-D input .* got input \(1, 3, 3\)"):
+        F.grid_sample(ag.zeros(1, 3, 3), ag.zeros(1, 2, 2, 2), align_corners=False)
+    with pytest.raises(ValueError, match=r"affine_grid: expects theta of shape \(N, 2, 3\)"):
+        F.affine_grid(ag.zeros(1, 3, 3), (1, 1, 3, 3), align_corners=False)
+
+
+@pytest.mark.parametrize("kwargs", [dict(max_norm=1.5), dict(max_norm=2.0, norm_type=1.0), dict(scale_grad_by_freq=True),
+                                    dict(scale_grad_by_freq=True, padding_idx=5), dict(sparse=True),
+                                    dict(max_norm=1.0, scale_grad_by_freq=True, padding_idx=2)])
+def test_embedding_options_match_torch(torch, rng, kwargs):
+    """max_norm renormalises the looked-up rows of the weight itself; scale_grad_by_freq divides each
+    row's gradient by its count; sparse gives the same (dense) gradient."""
+    weight = rng.standard_normal((6, 3)) * 2
+    index = np.array([[0, 2, 2, 5], [5, 5, 1, 2]])
+    mine, theirs = nn.Embedding(6, 3, **kwargs).double(), torch.nn.Embedding(6, 3, **kwargs).double()
+    assert repr(mine) == repr(theirs)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(weight))
+    mine.weight.numpy()[...] = weight
+    out, out_t = mine(ag.tensor(index)), theirs(torch.tensor(index))
+    assert_matches_torch("embedding", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    grad_t = theirs.weight.grad.to_dense() if theirs.weight.grad.is_sparse else theirs.weight.grad
+    assert_matches_torch("weight grad", mine.weight.grad, grad_t)
+    assert_matches_torch("weight after renorm", mine.weight, theirs.weight)
+
+
+def test_embedding_from_pretrained_shares_and_freezes_the_weight_like_torch(torch):
+    vectors = ag.tensor(np.arange(6.0, dtype=np.float32).reshape(3, 2))
+    frozen = nn.Embedding.from_pretrained(vectors, padding_idx=1)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(vectors.numpy()), padding_idx=1)
+    assert repr(frozen) == repr(theirs) and not frozen.weight.requires_grad
+    assert_close(frozen(ag.tensor(np.array([1, 2]))), theirs(torch.tensor([1, 2])))   # the padding row kept
+    vectors.numpy()[0, 0] = 10.0
+    assert frozen.weight.numpy()[0, 0] == 10.0                                       # shared, not copied
+    assert nn.Embedding.from_pretrained(vectors, freeze=False).weight.requires_grad
+    bag = nn.EmbeddingBag.from_pretrained(vectors, freeze=False, mode="sum")
+    assert bag.weight.requires_grad and repr(bag) == "EmbeddingBag(3, 2, mode='sum')"
+    with pytest.raises(ValueError, match="expected to be 2-dimensional"):
+        nn.Embedding.from_pretrained(ag.zeros(3))
+
+
+EMBEDDING_BAGS = [
+    ("mean", dict(offsets=[0, 4, 4]), {}), ("sum", dict(offsets=[0, 3, 5]), {}), ("max", dict(offsets=[0, 4, 4]), {}),
+    ("mean", dict(offsets=[0, 2, 5, 8]), dict(include_last_offset=True)),
+    ("max", dict(offsets=[0, 2, 6]), dict(padding_idx=4)), ("mean", dict(offsets=[0, 4, 4]), dict(padding_idx=2)),
+    ("sum", dict(offsets=[0, 1, 5], weights=True), {}), ("mean", dict(rows=True), {}), ("max", dict(rows=True), {}),
+    # (not scale_grad_by_freq: PyTorch 2.13's CPU embedding_bag applies the counts to the wrong rows when
+    # the indices are unsorted, e.g. [1, 2, 4, 5, 4, 3, 2, 0] gives row 3 half and row 4 twice its gradient)
+    ("sum", dict(offsets=[0, 3, 6]), dict(max_norm=1.0)),
+]
+
+
+@pytest.mark.parametrize("mode, call, options", EMBEDDING_BAGS, ids=[f"{m}-{c}-{o}" for m, c, o in EMBEDDING_BAGS])
+def test_embedding_bag_matches_torch(torch, rng, mode, call, options):
+    mine, theirs = nn.EmbeddingBag(6, 3, mode=mode, **options).double(), \
+        torch.nn.EmbeddingBag(6, 3, mode=mode, **options).double()
+    copy_torch_state(mine, theirs)
+    assert repr(mine) == repr(theirs)
+    index = np.array([1, 2, 4, 5, 4, 3, 2, 0])
+    args, args_t = [], []
+    if call.get("rows"):
+        index = index.reshape(2, 4)
+    else:
+        args, args_t = [ag.tensor(np.array(call["offsets"]))], [torch.tensor(call["offsets"])]
+    weights = None
+    if call.get("weights"):
+        weights, weights_t = both(rng.standard_normal(index.shape))
+    out = mine(ag.tensor(index), *args, per_sample_weights=weights)
+    out_t = theirs(torch.tensor(index), *args_t, per_sample_weights=None if weights is None else weights_t)
+    assert_matches_torch("embedding_bag", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch("weight grad", mine.weight.grad, theirs.weight.grad)
+    if weights is not None:
+        assert_matches_torch("per_sample_weights grad", weights.grad, weights_t.grad)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: F.embedding_bag(ag.tensor(np.array([1, 2])), ag.zeros(3, 2), mode="mean",
+                             offsets=ag.tensor(np.array([0])), per_sample_weights=ag.ones(2)),
+     NotImplementedError, "only supported for mode='sum'"),
+    (lambda: F.embedding_bag(ag.tensor(np.array([[1, 2]])), ag.zeros(3, 2), ag.tensor(np.array([0]))), ValueError,
+     "if input is 2D, then offsets has to be None"),
+    (lambda: F.embedding_bag(ag.tensor(np.array([1, 2])), ag.zeros(3, 2)), ValueError, "offsets has to be a 1D Tensor"),
+    (lambda: F.embedding_bag(ag.tensor(np.array([1, 2])), ag.zeros(3, 2), ag.tensor(np.array([1]))), ValueError,
+     r"starting at 0 .* got \[1\]"),
+])
+def test_embedding_bag_mistakes_raise_as_torch(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.interpolate(ag.zeros(1, 1, 3), scale_factor=2, mode="bicubic"), "got 3D input, but bicubic mode needs 4D"),
+    (lambda: F.interpolate(ag.zeros(1, 1, 3, 3), scale_factor=2, mode="area", align_corners=True),
+     "align_corners option can only be set with the interpolating modes"),
+    (lambda: F.interpolate(ag.zeros(1, 1, 3, 3), scale_factor=2, mode="lanczos"), "mode 'lanczos' is not supported"),
+])
+def test_interpolate_refuses_mode_and_shape_mismatches_as_torch(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_deprecated_upsample_functions_warn_and_interpolate_as_torch(torch, rng):
+    x = rng.standard_normal((1, 2, 3, 4))
+    for name in ("upsample", "upsample_nearest", "upsample_bilinear"):
+        with pytest.warns(UserWarning, match=f"nn.functional.{name} is deprecated"):
+            out = getattr(F, name)(ag.tensor(x), scale_factor=2)
+        with pytest.warns(UserWarning):
+            expected = getattr(torch.nn.functional, name)(to_torch(x), scale_factor=2)
+        assert_matches_torch(name, out, expected)
+
+
+@pytest.mark.parametrize("dims, shape, options", [(2, (2, 3, 6, 4), dict(kernel_size=2)),
+                                                  (2, (1, 2, 7, 5), dict(kernel_size=3, stride=2, padding=1)),
+                                                  (1, (2, 3, 8), dict(kernel_size=2)),
+                                                  (2, (1, 2, 5, 5), dict(kernel_size=2, output_size=(5, 5)))])
+def test_max_unpool_puts_the_pooled_maxima_back_like_torch(torch, rng, dims, shape, options):
+    """SegNet's decoder: pool with return_indices, unpool to the pooling's input size."""
+    options = dict(options)
+    output_size = options.pop("output_size", None)
+    pool, unpool = f"max_pool{dims}d", f"max_unpool{dims}d"
+    x, xt = both(rng.standard_normal(shape))
+    pooled, index = getattr(F, pool)(x, return_indices=True, **options)
+    pooled_t, index_t = getattr(torch.nn.functional, pool)(xt, return_indices=True, **options)
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+    out = getattr(F, unpool)(pooled, index, output_size=output_size, **options)
+    out_t = getattr(torch.nn.functional, unpool)(pooled_t, index_t, output_size=output_size, **options)
+    assert_matches_torch("unpooled", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch("input grad", x.grad, xt.grad)
+    layer, layer_t = getattr(nn, f"MaxUnpool{dims}d")(**options), getattr(torch.nn, f"MaxUnpool{dims}d")(**options)
+    assert repr(layer) == repr(layer_t)
+    assert_matches_torch("module", layer(pooled, index, output_size), layer_t(pooled_t, index_t, output_size))
+    with pytest.raises(IndexError, match="invalid max index"):
+        getattr(F, unpool)(pooled, index + 100, **options)
+
+
+@pytest.mark.parametrize("build, shape", [("LazyLinear(3)", (2, 5, 4)), ("LazyConv2d(4, 3, padding=1)", (2, 2, 5, 5)),
+                                          ("LazyConv1d(4, 2, groups=2)", (4, 6)),
+                                          ("LazyConvTranspose2d(4, 2, stride=2)", (1, 3, 2, 2)),
+                                          ("LazyBatchNorm1d()", (4, 3)), ("LazyBatchNorm2d(momentum=0.3)", (2, 3, 2, 2)),
+                                          ("LazyInstanceNorm2d()", (2, 3, 4, 4))])
+def test_lazy_layers_take_their_input_size_from_the_first_input_like_torch(torch, rng, build, shape):
+    mine, theirs = eval(f"nn.{build}", {"nn": nn}), eval(f"nn.{build}", {"nn": torch.nn})
+    assert repr(mine) == repr(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    placeholders = list(mine.parameters())
+    optimizer = nn.optim.SGD(placeholders, lr=0.1) if placeholders else None   # before they have a shape
+    x = rng.standard_normal(shape).astype(np.float32)
+    mine(ag.tensor(x))
+    theirs(to_torch(x))
+    assert type(mine).__name__ == type(theirs).__name__ and repr(mine) == repr(theirs)
+    assert all(p is q for p, q in zip(mine.parameters(), placeholders))
+    assert [(n, tuple(t.shape)) for n, t in mine.state_dict().items()] == \
+        [(n, tuple(t.shape)) for n, t in theirs.state_dict().items()]
+    copy_torch_state(mine, theirs)
+    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+    assert_matches_torch("second output", out, out_t)
+    out.sum().backward()
+    out_t.sum().backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        assert_matches_torch(f"{name} grad", p.grad, p_t.grad)
+    if optimizer:
+        optimizer.step()
+
+
+def test_adaptive_max_pool1d_returns_torchs_indices(torch, rng):
+    x = rng.standard_normal((2, 3, 7))
+    out, index = F.adaptive_max_pool1d(ag.tensor(x), 3, return_indices=True)
+    out_t, index_t = torch.nn.functional.adaptive_max_pool1d(to_torch(x), 3, return_indices=True)
+    assert_matches_torch("values", out, out_t)
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+
+
+def test_alpha_dropout_keeps_a_selu_nets_statistics_with_torchs_constants(torch):
+    ag.manual_seed(0)
+    x = ag.randn(200000, dtype=ag.float64)
+    out = F.alpha_dropout(x, 0.3, training=True)
+    assert abs(out.numpy().mean()) < 0.01 and abs(out.numpy().std() - 1) < 0.01
+    # on zeros, kept units give alpha a p and dropped ones alpha a (p - 1): the same two values as PyTorch's
+    mine = np.unique(F.alpha_dropout(ag.zeros(1000, dtype=ag.float64), 0.3, True).numpy())
+    theirs = np.unique(torch.nn.functional.alpha_dropout(torch.zeros(1000, dtype=torch.float64), 0.3, True).numpy())
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    assert F.alpha_dropout(x, 0.3, training=False) is x
+    channels = F.feature_alpha_dropout(ag.zeros(4, 6, 5), 0.5, training=True).numpy()
+    assert (channels == channels[..., :1]).all()                       # one draw per (sample, channel)
+    assert repr(nn.AlphaDropout(0.2)) == repr(torch.nn.AlphaDropout(0.2))
+
+
+def test_rrelu_uses_the_mean_slope_in_eval_and_random_slopes_in_training_like_torch(torch, rng):
+    x = rng.standard_normal((4, 5))
+    assert_matches_torch("eval", F.rrelu(ag.tensor(x)), torch.nn.functional.rrelu(to_torch(x)))
+    mine = ag.tensor(x, requires_grad=True)
+    layer = nn.RReLU(0.1, 0.3)
+    out = layer(mine)
+    out.sum().backward()
+    slopes = (out.numpy() / x)[x < 0]
+    assert ((slopes >= 0.1) & (slopes <= 0.3)).all() and len(np.unique(slopes)) > 1
+    np.testing.assert_allclose(mine.grad.numpy()[x < 0], slopes)
+    assert repr(layer) == repr(torch.nn.RReLU(0.1, 0.3))
+
+
+@pytest.mark.parametrize("build, call", [
+    ("Linear(3, 2)", lambda m, x: m(x)), ("Conv2d(1, 2, 3)", lambda m, x: m(x.reshape(1, 1, 3, 4))),
+    ("Conv1d(1, 2, 3)", lambda m, x: m(x.reshape(1, 1, 12))),
+    ("ConvTranspose2d(1, 2, 3)", lambda m, x: m(x.reshape(1, 1, 3, 4))),
+    ("BatchNorm1d(3)", lambda m, x: m(x)), ("LayerNorm(3)", lambda m, x: m(x)),
+    ("GroupNorm(1, 4)", lambda m, x: m(x.reshape(1, 4, 3))), ("PReLU()", lambda m, x: m(x)),
+    ("Bilinear(3, 3, 2)", lambda m, x: m(x, x)), ("MultiheadAttention(3, 1)", lambda m, x: m(x, x, x)),
+])
+def test_a_float64_batch_into_a_float32_model_is_refused_as_in_torch(torch, build, call):
+    """NumPy data is float64 and models are float32: PyTorch raises rather than compute in float64,
+    and so do we, naming the op and both dtypes."""
+    data = np.arange(12.0).reshape(4, 3)
+    with pytest.raises(RuntimeError):
+        call(eval(f"nn.{build}", {"nn": torch.nn}), torch.tensor(data))
+    with pytest.raises(TypeError, match=r"the input's dtype float64 does not match the \w+'s dtype float32"):
+        call(eval(f"nn.{build}", {"nn": nn}), ag.tensor(data))
+    mine = eval(f"nn.{build}", {"nn": nn})
+    call(mine.double(), ag.tensor(data))                          # converting the model is the way out
+    call(eval(f"nn.{build}", {"nn": nn}), ag.tensor(data.astype(np.float32)))   # or the data
+
+
+PADDING_LAYERS = [("ZeroPad2d(2)", (2, 3, 4, 5)), ("ZeroPad2d((1, 0, 2, 3))", (3, 4, 5)), ("ZeroPad1d((0, 2))", (2, 3, 4)),
+                  ("ConstantPad1d(2, 3.5)", (2, 3, 4)), ("ConstantPad3d((1, 0, 0, 1, 2, 0), -1.0)", (1, 2, 3, 4, 5)),
+                  ("ReflectionPad2d(1)", (2, 3, 4, 5)), ("ReflectionPad1d((3, 1))", (3, 4)),
+                  ("ReplicationPad2d((1, 2, 0, 3))", (1, 2, 3, 4)), ("ReplicationPad3d(1)", (2, 2, 3, 3)),
+                  ("CircularPad2d(1)", (2, 3, 4, 5)), ("CircularPad1d((2, 3))", (1, 2, 4))]
+
+
+@pytest.mark.parametrize("build, shape", PADDING_LAYERS, ids=[b for b, _ in PADDING_LAYERS])
+def test_padding_layers_match_torch(torch, rng, build, shape):
+    mine, theirs = eval(f"nn.{build}", {"nn": nn}), eval(f"nn.{build}", {"nn": torch.nn})
+    assert repr(mine) == repr(theirs)
+    x, xt = both(rng.standard_normal(shape))
+    out, out_t = mine(x), theirs(xt)
+    assert_matches_torch(build, out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    assert_matches_torch(f"{build} grad", x.grad, xt.grad)
+
+
+@pytest.mark.parametrize("shape, pad, mode, message", [
+    ((1, 3, 3), (3, 3), "reflect", r"less than the size of the padded dim, got padding \(3, 3\) for dim 2 of size 3"),
+    ((1, 1, 3), (4, 0), "circular", r"at most the size of the padded dim, got padding \(4, 0\)"),
+    ((3, 3), (1, 1, 1, 1), "reflect", r"last 2 dim\(s\) \(padding \(1, 1, 1, 1\)\) needs a 3-D or 4-D input"),
+    ((1, 2, 3, 3), (1, 1), "replicate", r"needs a 2-D or 3-D input .*got shape \(1, 2, 3, 3\)"),
+    ((1, 1, 0), (1, 1), "replicate", "needs non-empty padded dims"),
+])
+def test_pad_refuses_what_torch_refuses_instead_of_numpys_repeated_reflection(torch, shape, pad, mode, message):
+    with pytest.raises((RuntimeError, NotImplementedError, ValueError)):
+        torch.nn.functional.pad(torch.zeros(shape), pad, mode=mode)
+    with pytest.raises(ValueError, match="pad: " + mode + ".*" + message):
+        F.pad(ag.zeros(shape), pad, mode=mode)
+
+
 def test_unfold_and_fold_take_torchs_argument_order(rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((2, 3, 6, 5))
@@ -468,7 +914,7 @@ def test_conv_and_pool_scratch_buffers_are_reused_only_when_nothing_refers_to_th
 
 
 def test_relu_of_a_channel_major_conv_output_stays_channel_major_with_its_gradient(rng):
-    hidden = nn.Conv2d(3, 8, 3, padding=1)(ag.tensor(rng.standard_normal((4, 3, 16, 16))))
+    hidden = nn.Conv2d(3, 8, 3, padding=1).double()(ag.tensor(rng.standard_normal((4, 3, 16, 16))))
     hidden.retain_grad()
     out = ag.relu(hidden)
     assert out.numpy().transpose(1, 0, 2, 3).flags.c_contiguous   # the next conv reads it without a copy
@@ -635,6 +1081,39 @@ def test_linear_on_a_small_batch_is_row_ordered_and_matches_torch(torch, rng, bi
     theirs(xt).sum().backward()
     assert_close(ours.weight.grad, theirs.weight.grad, atol=1e-6)
     assert_close(x.grad, xt.grad, atol=1e-6)
+
+
+LINEAR_SHAPES = [  # (input, weight, bias or None), each accepted or refused as PyTorch does
+    ((3,), (3,), None), ((2, 3), (3,), None), ((4, 2, 3), (3,), None), ((3,), (3,), ()), ((4, 2, 3), (3,), ()),
+    ((2, 3), (3,), ()), ((3,), (3,), (1,)), ((4, 2, 3), (3,), (1,)), ((2, 3), (3,), (2,)),
+    ((2, 3), (5, 3), ()), ((2, 3), (5, 3), (1,)), ((2, 3), (5, 3), (2, 5)), ((2, 3), (5, 3), (2, 1)),
+    ((3,), (5, 3), (1, 5)), ((4, 2, 3), (5, 3), (4, 2, 5)), ((2, 3), (5, 3), (2,)), ((2, 3), (5, 3), (3, 2, 5)),
+    ((3,), (), None), ((), (3,), None), ((2, 3), (5, 3, 1), None), ((2, 3), (5, 4), None),
+]
+
+
+@pytest.mark.parametrize("shapes", LINEAR_SHAPES, ids=str)
+def test_linear_takes_the_weight_and_bias_shapes_torch_takes_and_refuses_the_others_clearly(torch, rng, shapes):
+    """Where PyTorch computes a result (a 1-D weight gives input @ weight), ours has its shape, values
+    and gradients; where PyTorch raises, ours raises a ShapeError naming linear and the shapes."""
+    x_shape, w_shape, b_shape = shapes
+    arrays = [rng.standard_normal(shape) for shape in (x_shape, w_shape, b_shape) if shape is not None]
+    pairs = [both(a) for a in arrays]
+    mine, theirs = [m for m, _ in pairs], [t for _, t in pairs]
+    try:
+        out_t = torch.nn.functional.linear(*theirs)
+    except RuntimeError:
+        with pytest.raises(ValueError, match=r"linear: .*" + r"\(" + ", ".join(map(str, w_shape)) + r",?\)"):
+            F.linear(*mine)
+        return
+    out = F.linear(*mine)
+    assert_matches_torch("output", out, out_t)
+    upstream = rng.standard_normal(out_t.shape)
+    out.backward(ag.tensor(upstream))
+    out_t.backward(to_torch(upstream))
+    for name, m, t in zip(("input", "weight", "bias"), mine, theirs):
+        assert_matches_torch(f"{name} grad", m.grad, t.grad)
+    assert ag.gradcheck(F.linear, mine)
 
 
 POOL_OPTIONS = [

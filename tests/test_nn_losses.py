@@ -257,6 +257,52 @@ def test_cross_entropy_weight_smoothing_ignore_combinations(torch, rng, kwargs):
     assert_close(x.grad, xt.grad)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 2)], ids=["batched", "spatial"])
+def test_cross_entropy_probability_targets_give_the_class_weight_a_gradient_like_torch(
+        torch, rng, reduction, label_smoothing, shape):
+    x, xt = both(rng.standard_normal(shape))
+    target = rng.random(shape)
+    target /= target.sum(1, keepdims=True)
+    w, wt = both(rng.random(3) + 0.5)
+    loss = F.cross_entropy(x, ag.tensor(target), weight=w, reduction=reduction, label_smoothing=label_smoothing)
+    loss_t = torch.nn.functional.cross_entropy(xt, to_torch(target), weight=wt, reduction=reduction,
+                                               label_smoothing=label_smoothing)
+    assert_matches_torch("loss", loss, loss_t)
+    upstream = rng.standard_normal(loss_t.shape)
+    loss.backward(ag.tensor(upstream))
+    loss_t.backward(to_torch(upstream))
+    assert_matches_torch("input grad", x.grad, xt.grad)
+    assert_matches_torch("weight grad", w.grad, wt.grad)
+    assert ag.gradcheck(lambda x, w: F.cross_entropy(x, ag.tensor(target), weight=w, reduction=reduction,
+                                                     label_smoothing=label_smoothing), [x, w])
+
+
+@pytest.mark.parametrize("call", [
+    lambda w: F.cross_entropy(ag.zeros(3, 4, requires_grad=True), ag.tensor(np.array([0, 1, 2])), weight=w),
+    lambda w: F.cross_entropy(ag.zeros(3, 4), ag.tensor(np.array([0, 1, 2])), weight=w, label_smoothing=0.1),
+    lambda w: F.nll_loss(ag.zeros(3, 4), ag.tensor(np.array([0, 1, 2])), weight=w),
+    lambda w: F.multi_margin_loss(ag.zeros(3, 4), ag.tensor(np.array([0, 1, 2])), weight=w),
+], ids=["cross_entropy", "cross_entropy_smoothing", "nll_loss", "multi_margin_loss"])
+def test_class_index_losses_refuse_a_class_weight_that_requires_grad_like_torch(torch, call):
+    """PyTorch raises ('not differentiable with respect to argument weight'); dropping the gradient
+    silently would be worse. Under no_grad the weight is only a constant, and it works."""
+    w = ag.ones(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="weight requires grad.*not differentiable.*weight.detach"):
+        call(w)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+        torch.nn.functional.nll_loss(torch.zeros(3, 4), torch.tensor([0, 1, 2]), weight=torch.ones(4, requires_grad=True))
+    with ag.no_grad():
+        assert np.isfinite(call(w).item())
+    assert np.isfinite(call(w.detach()).item())
+
+
+def test_cross_entropy_probability_targets_check_the_weight_shape():
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\), one per class, got \(3,\)"):
+        F.cross_entropy(ag.zeros(2, 4), ag.full((2, 4), 0.25), weight=ag.ones(3))
+
+
 @pytest.mark.parametrize("scale", [None, 1.0, 1 / 7])
 @pytest.mark.parametrize("shape, dim", [((7, 5), 1), ((5,), 0), ((3, 4, 2, 3), 1)])
 @pytest.mark.parametrize("weighted", [False, True])

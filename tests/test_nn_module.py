@@ -501,3 +501,82 @@ def test_summary_of_the_api_md_net(capsys):
     body = (text or "") + capsys.readouterr().out
     assert "conv" in body and "fc" in body
     assert f"{sum(p.numpy().size for p in net.parameters()):,}" in body
+
+
+def test_assigning_a_parameter_module_or_buffer_again_keeps_its_place_in_the_state_dict_like_torch(torch):
+    """Weight tying (decoder.weight = encoder.weight), replacing a layer or a buffer: PyTorch keeps the
+    name where it was, so state dict keys and the order of parameters() (an optimizer's) stay put."""
+    def build(lib, nn_lib):
+        decoder = nn_lib.Linear(3, 5)
+        decoder.weight = nn_lib.Embedding(5, 3).weight
+        net = nn_lib.Sequential(nn_lib.Linear(1, 1), nn_lib.ReLU(), nn_lib.Linear(1, 1))
+        net[0] = nn_lib.Linear(1, 2)
+        net.register_buffer("first", lib.zeros(1))
+        net.register_buffer("second", lib.zeros(1))
+        net.first = lib.ones(1)
+        net.register_buffer("first", lib.ones(2))
+        return decoder, net
+
+    for mine, theirs in zip(build(ag, nn), build(torch, torch.nn)):
+        assert list(mine.state_dict()) == list(theirs.state_dict())
+        assert [n for n, _ in mine.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+
+
+def test_parameter_list_and_dict_register_their_tensors_like_torch(torch):
+    def build(lib, nn_lib):
+        class Model(nn_lib.Module):
+            def __init__(self):
+                super().__init__()
+                self.weights = nn_lib.ParameterList([nn_lib.Parameter(lib.ones(3, 4)), lib.zeros(5)])
+                self.scales = nn_lib.ParameterDict({"a": nn_lib.Parameter(lib.ones(2)), "b": lib.zeros(2, 2)})
+
+            def forward(self, x):
+                for w in self.weights[:1]:
+                    x = x @ w
+                return x.sum() * self.scales["a"].sum() + self.weights[-1].sum() + self.scales["b"].sum()
+        model = Model()
+        model.weights.append(lib.ones(1))
+        model.weights.extend([lib.ones(2)])
+        model.weights[1] = nn_lib.Parameter(lib.full((5,), 2.0))
+        model.scales["c"] = lib.ones(1)
+        model.scales.update({"a": nn_lib.Parameter(lib.full((2,), 3.0))})
+        return model
+
+    mine, theirs = build(ag, nn), build(torch, torch.nn)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    assert len(mine.weights) == len(theirs.weights) == 4
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in mine.parameters())
+    assert "c" in mine.scales and mine.scales.get("zz") is None and list(mine.scales.keys()) == ["a", "b", "c"]
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    out, out_t = mine(ag.tensor(x)), theirs(torch.tensor(x))
+    assert_close(out, out_t)
+    out.backward()
+    out_t.backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        assert_matches_torch(f"{name} grad", p.grad, p_t.grad)
+    assert repr(mine.weights).splitlines()[1].strip() == "(0): Parameter containing: [float32 of size 3x4]"
+    with pytest.raises(IndexError, match="index 7 is out of range for a ParameterList of length 4"):
+        mine.weights[7]
+    with pytest.raises(TypeError, match="ParameterList holds Tensors"):
+        mine.weights.append(3.0)
+    with pytest.raises(NotImplementedError):
+        mine.scales()
+
+
+def test_a_buffer_assigned_as_an_attribute_is_registered_like_torch(torch):
+    def build(lib, nn_lib):
+        class Model(nn_lib.Module):
+            def __init__(self):
+                super().__init__()
+                self.mean = nn_lib.Buffer(lib.zeros(2))
+                self.cache = nn_lib.Buffer(lib.ones(1), persistent=False)
+                self.layer = nn_lib.Linear(1, 1)
+        return Model()
+
+    mine, theirs = build(ag, nn), build(torch, torch.nn)
+    assert list(mine.state_dict()) == list(theirs.state_dict()) == ["mean", "layer.weight", "layer.bias"]
+    assert [n for n, _ in mine.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["mean", "cache"]
+    assert isinstance(mine.mean, nn.Buffer) and not isinstance(ag.zeros(1), nn.Buffer)
+    mine.mean = ag.ones(2)                                 # a plain Tensor replaces the buffer, in place
+    assert list(mine.state_dict())[0] == "mean" and mine.state_dict()["mean"].numpy().tolist() == [1.0, 1.0]
+    assert mine.double().mean.dtype == np.float64

@@ -223,15 +223,62 @@ def test_wrong_shapes_raise_naming_the_layer_and_shapes(build, args, message):
 
 
 def test_lstm_state_pair_errors_name_the_part():
-    with pytest.raises(ValueError, match=r"LSTM: expected hx\[1\] of shape \(1, 2, 4\)"):
+    with pytest.raises(ValueError, match=r"LSTM: expected hx\[1\] \(the cell state c_0\) of shape \(1, 2, 4\)"):
         nn.LSTM(3, 4)(ag.zeros((5, 2, 3)), (ag.zeros((1, 2, 4)), ag.zeros((1, 2, 5))))
-    with pytest.raises(ValueError, match=r"LSTMCell: expected hx\[0\] of shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"LSTMCell: expected hx\[0\] \(the hidden state h\) of shape \(2, 4\)"):
         nn.LSTMCell(3, 4)(ag.zeros((2, 3)), (ag.zeros((2, 5)), ag.zeros((2, 4))))
 
 
 def test_dtype_mismatch_raises_like_torch():
     with pytest.raises(ValueError, match="dtype float64 does not match the weights' dtype float32"):
         nn.GRU(3, 4)(ag.zeros((5, 2, 3), dtype=ag.float64))
+
+
+STATE_DTYPE_CASES = [(build, dtypes) for build in ("RNNCell", "GRUCell", "RNN", "GRU")
+                     for dtypes in ((np.float32, np.float64), (np.float64, np.float32))] + \
+                    [(build, dtypes) for build in ("LSTMCell", "LSTM")
+                     for dtypes in ((np.float32, np.float32, np.float64), (np.float32, np.float64, np.float32),
+                                    (np.float32, np.float64, np.float64), (np.float64, np.float32, np.float32))]
+
+
+@pytest.mark.parametrize("build, dtypes", STATE_DTYPE_CASES,
+                         ids=[f"{b}-" + "-".join(np.dtype(d).name for d in ds) for b, ds in STATE_DTYPE_CASES])
+def test_a_state_dtype_unlike_the_weights_raises_naming_the_state_where_torch_raises(build, dtypes):
+    """(input dtype, state dtypes...) against float32 weights. PyTorch refuses every mismatch except
+    LSTMCell's cell state c, which it takes in any floating dtype, computing h' and c' in the
+    promoted dtype; ours does the same, and its errors name the part at fault and both dtypes."""
+    rng = np.random.default_rng(0)
+    mine, theirs = getattr(nn, build)(3, 4), getattr(torch.nn, build)(3, 4)
+    copy_torch_state(mine, theirs)
+    cell = build.endswith("Cell")
+    input_dtype, *state_dtypes = dtypes
+    x = rng.standard_normal((2, 3) if cell else (5, 2, 3)).astype(input_dtype)
+    states = [rng.standard_normal((2, 4) if cell else (1, 2, 4)).astype(d) for d in state_dtypes]
+    x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    s_mine = [ag.tensor(s, requires_grad=True) for s in states]
+    s_theirs = [to_torch(s, True) for s in states]
+    hx_mine, hx_theirs = (tuple(s_mine), tuple(s_theirs)) if len(states) == 2 else (s_mine[0], s_theirs[0])
+    try:
+        out_theirs = theirs(x_theirs, hx_theirs)
+    except (RuntimeError, ValueError):
+        if input_dtype != np.float32:
+            message = rf"{build}: the input's dtype float64 does not match the weights' dtype float32"
+        else:
+            bad = next(i for i, d in enumerate(state_dtypes) if d != np.float32)
+            what = "hx" if len(states) == 1 else rf"hx\[{bad}\] \(the {('hidden', 'cell')[bad]} state"
+            message = rf"{build}: {what}.* has dtype float64, but the input and weights have dtype float32"
+        with pytest.raises(ValueError, match=message):
+            mine(x_mine, hx_mine)
+        return
+    out_mine = mine(x_mine, hx_mine)
+    for a, b in zip(out_mine, out_theirs):
+        assert_matches_torch(f"{build} output", a, b, np.float32)
+    sum(o.sum() for o in out_mine).backward()
+    sum(o.sum() for o in out_theirs).backward()
+    assert_matches_torch("input grad", x_mine.grad, x_theirs.grad, np.float32)
+    for a, b in zip(s_mine, s_theirs):
+        assert_matches_torch("state grad", a.grad, b.grad, b.grad.numpy().dtype, rtol=2e-4, atol=2e-5)
+    assert_matches_torch("weight grad", mine.weight_hh.grad, theirs.weight_hh.grad, np.float32)
 
 
 @pytest.mark.parametrize("build, error, message", [
@@ -245,3 +292,106 @@ def test_dtype_mismatch_raises_like_torch():
 def test_bad_constructor_arguments_raise(build, error, message):
     with pytest.raises(error, match=message):
         eval(build, {"nn": nn})
+
+
+# -- packed sequences ------------------------------------------------------------------------------
+
+PACKED_CASES = [
+    ("nn.LSTM(3, 4)", False, True, False),
+    ("nn.GRU(3, 4, num_layers=2, bidirectional=True)", True, False, False),
+    ("nn.LSTM(3, 5, num_layers=2, bidirectional=True, proj_size=2)", True, False, True),
+    ("nn.RNN(3, 4, nonlinearity='relu', batch_first=True)", False, False, True),
+    ("nn.LSTM(3, 4, batch_first=True, bidirectional=True)", True, False, True),
+]
+
+
+@pytest.mark.parametrize("build, with_hx, enforce_sorted, batch_first", PACKED_CASES, ids=[c[0] for c in PACKED_CASES])
+def test_a_packed_batch_runs_each_sequence_to_its_own_length_like_torch(build, with_hx, enforce_sorted, batch_first):
+    """Output (packed and padded back), final states in the batch's original order, and the gradients
+    of the input, the initial state and every parameter, against PyTorch in float64."""
+    from nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    tu = torch.nn.utils.rnn
+    rng = np.random.default_rng(0)
+    mine, theirs = build_pair(RecurrentCase("packed", build, ()), np.float64)
+    lengths = [5, 3, 3, 1] if enforce_sorted else [2, 5, 1, 4]
+    x = rng.standard_normal((4, 5, 3) if batch_first else (5, 4, 3))
+    x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    states = []
+    if with_hx:
+        layers = theirs.num_layers * (2 if theirs.bidirectional else 1)
+        sizes = [theirs.proj_size or theirs.hidden_size] + ([theirs.hidden_size] if "LSTM" in build else [])
+        states = [rng.standard_normal((layers, 4, size)) for size in sizes]
+    s_mine = [ag.tensor(s, requires_grad=True) for s in states]
+    s_theirs = [to_torch(s, True) for s in states]
+
+    def hx(parts):
+        return None if not parts else tuple(parts) if len(parts) == 2 else parts[0]
+
+    packed_mine = pack_padded_sequence(x_mine, lengths, batch_first, enforce_sorted)
+    packed_theirs = tu.pack_padded_sequence(x_theirs, lengths, batch_first, enforce_sorted)
+    out_mine, final_mine = mine(packed_mine, hx(s_mine))
+    out_theirs, final_theirs = theirs(packed_theirs, hx(s_theirs))
+    assert_matches_torch("packed output", out_mine.data, out_theirs.data, np.float64)
+    assert out_mine.batch_sizes.tolist() == out_theirs.batch_sizes.tolist()
+    final_mine = final_mine if isinstance(final_mine, tuple) else (final_mine,)
+    final_theirs = final_theirs if isinstance(final_theirs, tuple) else (final_theirs,)
+    for i, (a, b) in enumerate(zip(final_mine, final_theirs)):
+        assert_matches_torch(f"final state {i}", a, b, np.float64)
+    padded_mine, lengths_mine = pad_packed_sequence(out_mine, batch_first)
+    padded_theirs, lengths_theirs = tu.pad_packed_sequence(out_theirs, batch_first)
+    assert_matches_torch("padded output", padded_mine, padded_theirs, np.float64)
+    assert lengths_mine.tolist() == lengths_theirs.tolist() == lengths
+    weights = [rng.standard_normal(t.shape) for t in (padded_theirs,) + final_theirs]
+    sum((r * ag.tensor(w)).sum() for r, w in zip((padded_mine,) + final_mine, weights)).backward()
+    sum((r * to_torch(w)).sum() for r, w in zip((padded_theirs,) + final_theirs, weights)).backward()
+    assert_matches_torch("input grad", x_mine.grad, x_theirs.grad, np.float64)
+    for a, b in zip(s_mine, s_theirs):
+        assert_matches_torch("initial state grad", a.grad, b.grad, np.float64)
+    for (name, p_mine), p_theirs in zip(mine.named_parameters(), theirs.parameters()):
+        assert_matches_torch(f"{name} grad", p_mine.grad, p_theirs.grad, np.float64)
+
+
+def test_packing_and_padding_round_trip_like_torch():
+    from nn.utils import rnn
+    tu = torch.nn.utils.rnn
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 3, 2))
+    x_mine, x_theirs = ag.tensor(x, requires_grad=True), to_torch(x, True)
+    packed, packed_t = rnn.pack_padded_sequence(x_mine, [2, 4, 3], enforce_sorted=False), \
+        tu.pack_padded_sequence(x_theirs, [2, 4, 3], enforce_sorted=False)
+    assert_matches_torch("data", packed.data, packed_t.data)
+    for field in ("batch_sizes", "sorted_indices", "unsorted_indices"):
+        assert getattr(packed, field).tolist() == getattr(packed_t, field).tolist()
+        assert getattr(packed, field).dtype == np.int64
+    data, batch_sizes, sorted_indices, unsorted_indices = packed      # a named tuple, as PyTorch's
+    padded, lengths = rnn.pad_packed_sequence(packed, batch_first=True, padding_value=-1.0, total_length=6)
+    padded_t, lengths_t = tu.pad_packed_sequence(packed_t, batch_first=True, padding_value=-1.0, total_length=6)
+    assert_matches_torch("padded", padded, padded_t)
+    assert lengths.tolist() == lengths_t.tolist() and lengths.dtype == np.int64
+    upstream = rng.standard_normal(padded_t.shape)
+    padded.backward(ag.tensor(upstream))
+    padded_t.backward(to_torch(upstream))
+    assert_matches_torch("input grad", x_mine.grad, x_theirs.grad)
+    sequences = [ag.tensor(rng.standard_normal((n, 2))) for n in (2, 5, 3)]
+    packed = rnn.pack_sequence(sequences, enforce_sorted=False)
+    packed_t = tu.pack_sequence([to_torch(s) for s in sequences], enforce_sorted=False)
+    assert_matches_torch("pack_sequence", packed.data, packed_t.data)
+    for a, b in zip(rnn.unpack_sequence(packed), sequences):
+        assert_matches_torch("unpack_sequence", a, b)
+    assert packed.double().data.dtype == np.float64 and packed.float().data.dtype == np.float32
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda rnn: rnn.pack_padded_sequence(ag.zeros((4, 3, 2)), [2, 4, 3]), "must be sorted in decreasing order"),
+    (lambda rnn: rnn.pack_padded_sequence(ag.zeros((4, 3, 2)), [4, 2, 0]), "greater than 0"),
+    (lambda rnn: rnn.pack_padded_sequence(ag.zeros((4, 3, 2)), [4, 2]), r"equal to batch_size, but got 2 \(batch_size=3"),
+    (lambda rnn: rnn.pack_padded_sequence(ag.zeros((4, 3, 2)), [5, 2, 1]), r"longer than the 4 time steps"),
+    (lambda rnn: rnn.pad_packed_sequence(rnn.pack_sequence([ag.zeros(3, 1)]), total_length=2),
+     "total_length to be at least"),
+    (lambda rnn: nn.GRU(2, 3)(rnn.pack_sequence([ag.zeros(3, 2)]), ag.zeros((1, 2, 3))),
+     r"expected hx of shape \(1, 1, 3\) for a packed batch of 1 sequences"),
+])
+def test_packing_mistakes_raise_naming_the_lengths_or_shapes(call, message):
+    from nn.utils import rnn
+    with pytest.raises(ValueError, match=message):
+        call(rnn)

@@ -212,3 +212,36 @@ def test_tied_values_share_no_gradient_twice_in_sort():
     (values * ag.tensor([1.0, 10.0, 100.0])).sum().backward()
     np.testing.assert_array_equal(indices.numpy(), [1, 0, 2])
     np.testing.assert_array_equal(x.grad.numpy(), [10.0, 1.0, 100.0])  # each value's gradient goes to its source
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.new_zeros(2, 3), lambda t: t.new_zeros((2,)), lambda t: t.new_ones(2, dtype=torch.int64 if isinstance(t, torch.Tensor) else ag.int64),
+    lambda t: t.new_full((2, 2), 3), lambda t: t.new_tensor([1, 2]), lambda t: t.new_empty(1, 2).shape,
+    lambda t: t.narrow(1, 1, 2), lambda t: t.narrow(0, -2, 2), lambda t: t.narrow(-1, 0, 0),
+], ids=["new_zeros", "new_zeros_tuple", "new_ones_dtype", "new_full", "new_tensor", "new_empty", "narrow",
+        "narrow_negative_start", "narrow_empty"])
+def test_new_tensors_and_narrow_follow_torch(call):
+    """word_language_model's init_hidden is weight.new_zeros(...): the result has the tensor's dtype."""
+    x = np.arange(12.0).reshape(3, 4)
+    mine, theirs = call(ag.tensor(x)), call(torch.tensor(x))
+    if isinstance(theirs, torch.Size):
+        assert mine == tuple(theirs)
+        return
+    if "new_empty" not in str(call):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert mine.dtype == theirs.numpy().dtype and not mine.requires_grad
+
+
+def test_narrow_is_a_differentiable_view_and_refuses_out_of_range_like_torch():
+    x = ag.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    (x.narrow(1, 1, 2) * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.array([[0, 2, 2, 0]] * 3))
+    base = ag.zeros(3, 4)
+    base.narrow(0, 1, 1).fill_(5.0)                      # a view: writes reach the base, as PyTorch's
+    assert base.numpy()[1].tolist() == [5.0] * 4 and base.numpy().sum() == 20
+    with pytest.raises(RuntimeError):
+        torch.zeros(3, 4).narrow(1, 3, 2)
+    with pytest.raises(IndexRangeError, match=r"start \(3\) \+ length \(2\) exceeds dimension size \(4\)"):
+        ag.zeros(3, 4).narrow(1, 3, 2)
+    with pytest.warns(UserWarning, match="clone\\(\\).detach\\(\\)"):
+        ag.zeros(2).new_tensor(ag.ones(2))

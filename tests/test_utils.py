@@ -7,7 +7,8 @@ import pytest
 import autograd as ag
 import nn
 import nn.utils
-from nn_helpers import assert_close, copy_torch_state
+from nn_helpers import assert_close, copy_torch_state, to_torch
+from nn_helpers import assert_matches_torch as matches_torch
 
 torch = pytest.importorskip("torch")
 
@@ -136,3 +137,135 @@ def test_clip_grad_norm_of_a_models_parameter_generator_matches_torch(torch, rng
     total_inf = nn.utils.clip_grad_norm_(list(model.parameters()), 0.5, norm_type=float("inf"))
     total_inf_t = torch.nn.utils.clip_grad_norm_(list(model_t.parameters()), 0.5, norm_type=float("inf"))
     assert float(total_inf) == pytest.approx(total_inf_t.item(), rel=1e-5)
+
+
+# -- weight_norm and spectral_norm ---------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+@pytest.mark.parametrize("build, dim, shape", [("nn.Linear(3, 4)", 0, (5, 3)), ("nn.Conv2d(2, 3, 3)", 1, (2, 2, 5, 5)),
+                                               ("nn.Conv1d(2, 3, 2)", None, (2, 2, 6))])
+def test_weight_norm_matches_torch_in_state_dict_values_and_gradients(torch, build, dim, shape):
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.weight_norm(eval(build, {"nn": torch.nn}).double(), dim=dim)
+    with pytest.warns(FutureWarning, match="deprecated"):
+        mine = nn.utils.weight_norm(eval(build, {"nn": nn}).double(), dim=dim)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    copy_torch_state(mine, theirs)
+    _compare_output_and_gradients(mine, theirs, rng.standard_normal(shape))
+    nn.utils.remove_weight_norm(mine)
+    torch.nn.utils.remove_weight_norm(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    matches_torch("weight after removal", mine.weight, theirs.weight)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        nn.utils.remove_weight_norm(mine)
+
+
+def _compare_output_and_gradients(mine, theirs, x, label=""):
+    """The same input through both: outputs, then every parameter's gradient of sum(out**2)."""
+    out, out_t = mine(ag.tensor(x)), theirs(to_torch(x))
+    matches_torch(f"{label}output", out, out_t)
+    (out * out).sum().backward()
+    (out_t * out_t).sum().backward()
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        matches_torch(f"{label}{name} grad", p.grad, p_t.grad)
+
+
+def _compare_training_and_eval_steps(mine, theirs, shape, rng):
+    """From PyTorch's weights and buffers: outputs, gradients and buffers over two training forwards
+    and one eval forward."""
+    copy_torch_state(mine, theirs)
+    for mode in ("train", "train", "eval"):
+        mine.train(mode == "train")
+        theirs.train(mode == "train")
+        _compare_output_and_gradients(mine, theirs, rng.standard_normal(shape), f"{mode} ")
+        for (name, b), b_t in zip(mine.named_buffers(), theirs.buffers()):
+            matches_torch(f"buffer {name}", b, b_t)
+
+
+@pytest.mark.parametrize("build, shape, kwargs", [("nn.Linear(3, 4)", (5, 3), {}),
+                                                  ("nn.Conv2d(2, 3, 3)", (2, 2, 5, 5), dict(n_power_iterations=3)),
+                                                  ("nn.ConvTranspose2d(3, 2, 2)", (1, 3, 3, 3), {})])
+def test_spectral_norm_matches_torch_through_training_and_eval_steps(torch, build, shape, kwargs):
+    """From the same u, v and weight: outputs, gradients and the power iteration's buffers, over two
+    training forwards (each one step of power iteration) and one eval forward (none)."""
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.spectral_norm(eval(build, {"nn": torch.nn}).double(), **kwargs)
+    mine = nn.utils.spectral_norm(eval(build, {"nn": nn}).double(), **kwargs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    _compare_training_and_eval_steps(mine, theirs, shape, rng)
+    nn.utils.remove_spectral_norm(mine)
+    torch.nn.utils.remove_spectral_norm(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    matches_torch("weight after removal", mine.weight, theirs.weight)
+
+
+# -- parametrizations ------------------------------------------------------------------------------------
+
+def test_parametrizations_weight_norm_matches_torch(torch):
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv1d(2, 3, 2).double(), dim=0)
+    mine = nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 3, 2).double(), dim=0)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    assert type(mine).__name__ == type(theirs).__name__ == "ParametrizedConv1d"
+    assert repr(mine) == repr(theirs)
+    copy_torch_state(mine, theirs)
+    _compare_output_and_gradients(mine, theirs, rng.standard_normal((2, 2, 6)))
+    new_weight = rng.standard_normal((3, 2, 2))
+    mine.weight = ag.tensor(new_weight)                    # through right_inverse: g and v
+    with torch.no_grad():
+        theirs.weight = to_torch(new_weight)
+    for (name, p), p_t in zip(mine.named_parameters(), theirs.parameters()):
+        matches_torch(f"{name} after assignment", p, p_t)
+    nn.utils.parametrize.remove_parametrizations(mine, "weight")
+    torch.nn.utils.parametrize.remove_parametrizations(theirs, "weight")
+    assert type(mine) is nn.Conv1d and list(mine.state_dict()) == list(theirs.state_dict())
+    matches_torch("weight after removal", mine.weight, theirs.weight)
+
+
+def test_register_parametrization_keeps_the_original_parameter_and_computes_on_access(torch):
+    class Symmetric(nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, a):
+            return a.triu()
+
+    layer = nn.Linear(3, 3)
+    original = layer.weight
+    optimizer = nn.optim.SGD(layer.parameters(), lr=0.1)
+    nn.utils.parametrize.register_parametrization(layer, "weight", Symmetric())
+    assert layer.parametrizations.weight.original is original          # still the optimizer's parameter
+    assert nn.utils.parametrize.is_parametrized(layer) and not nn.utils.parametrize.is_parametrized(layer, "bias")
+    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight.numpy().T)
+    layer(ag.ones(2, 3)).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight.numpy().T)   # still symmetric
+    layer.weight = ag.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3))
+    np.testing.assert_array_equal(layer.weight.numpy(), [[0, 1, 2], [1, 4, 5], [2, 5, 8]])
+    assert list(layer.state_dict()) == ["bias", "parametrizations.weight.original"]
+    nn.utils.parametrize.remove_parametrizations(layer, "weight", leave_parametrized=False)
+    assert type(layer) is nn.Linear and layer.weight is original
+
+
+def test_a_parametrization_without_right_inverse_refuses_assignment_like_torch(torch):
+    class Doubled(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    layer = nn.utils.parametrize.register_parametrization(nn.Linear(2, 2), "weight", Doubled())
+    with pytest.raises(RuntimeError, match="parametrization Doubled does not implement right_inverse"):
+        layer.weight = ag.zeros(2, 2)
+    with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a parametrized element"):
+        nn.utils.parametrize.register_parametrization(nn.Linear(2, 2), "scale", Doubled())
+
+
+@pytest.mark.parametrize("build, shape", [("nn.Linear(3, 4)", (5, 3)), ("nn.ConvTranspose2d(3, 2, 2)", (1, 3, 3, 3))])
+def test_parametrizations_spectral_norm_matches_torch_through_training_and_eval_steps(torch, build, shape):
+    rng = np.random.default_rng(1)
+    theirs = torch.nn.utils.parametrizations.spectral_norm(eval(build, {"nn": torch.nn}).double())
+    mine = nn.utils.parametrizations.spectral_norm(eval(build, {"nn": nn}).double())
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    assert repr(mine) == repr(theirs)
+    _compare_training_and_eval_steps(mine, theirs, shape, rng)
+    fresh = nn.utils.parametrizations.spectral_norm(nn.Linear(6, 5).double())
+    assert abs(np.linalg.norm(fresh.weight.numpy(), 2) - 1) < 0.05     # 15 steps of power iteration at the start

@@ -1,4 +1,4 @@
-"""Dropout."""
+"""Dropout: Dropout, Dropout1d/2d/3d, and AlphaDropout and FeatureAlphaDropout for SELU networks."""
 from .. import functional as F
 from ..module import Module
 
@@ -41,3 +41,13 @@ class Dropout2d(_FeatureDropout):
 class Dropout3d(_FeatureDropout):
     """Zero whole channels of (N, C, D, H, W) inputs in training. As `torch.nn.Dropout3d`."""
     function = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_FeatureDropout):
+    """Dropout that keeps a SELU network's mean and variance, in training. As `torch.nn.AlphaDropout`."""
+    function = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_FeatureDropout):
+    """AlphaDropout of whole channels, in training. As `torch.nn.FeatureAlphaDropout`."""
+    function = staticmethod(F.feature_alpha_dropout)

@@ -1,9 +1,10 @@
-"""Flatten and Unflatten."""
+"""Flatten and Unflatten; Fold and Unfold (sliding blocks to columns and back)."""
 import math
 import numbers
 
 import autograd as ag
 
+from .. import functional as F
 from ..module import Module
 
 
@@ -52,3 +53,34 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Unfold(Module):
+    """Sliding blocks of (N, C, H, W) as columns (N, C * kh * kw, L): F.unfold (im2col) as a layer.
+    As `torch.nn.Unfold`."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Unfold):
+    """Columns (N, C * kh * kw, L) summed back into images (N, C, *output_size): F.fold as a layer.
+    As `torch.nn.Fold`."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, {super().extra_repr()}"

@@ -1,6 +1,8 @@
-"""Identity, Linear and Maxout."""
+"""Identity, Linear, Bilinear and Maxout."""
+import math
 
 from .. import functional as F
+from .. import init
 from ..module import Module
 from ._utils import new_parameter, reset_weight_and_bias, shape_error
 
@@ -69,3 +71,32 @@ class Maxout(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b, with A of shape (out_features, in1_features, in2_features). Initialised as
+    PyTorch: A and b ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)). As `torch.nn.Bilinear`."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = new_parameter((out_features, in1_features, in2_features), dtype, device)
+        if bias:
+            self.bias = new_parameter((out_features,), dtype, device)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw weight and bias again from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

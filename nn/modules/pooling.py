@@ -1,4 +1,5 @@
-"""Pooling: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d."""
+"""Pooling: MaxPool1d/2d, MaxUnpool1d/2d, AvgPool1d/2d, LPPool1d/2d, AdaptiveAvgPool1d/2d and
+AdaptiveMaxPool1d/2d."""
 from .. import functional as F
 from ..module import Module
 from ._utils import check_spatial_input, ntuple
@@ -46,6 +47,35 @@ class MaxPool2d(_MaxPoolNd):
         self._check(input)
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: values at the indices max pooling returned."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = ntuple(kernel_size, self.dims)
+        self.stride = ntuple(stride if stride is not None else kernel_size, self.dims)
+        self.padding = ntuple(padding, self.dims)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """(N, C, L) values placed at max_pool1d's indices, zeros elsewhere. As `torch.nn.MaxUnpool1d`."""
+    dims = 1
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """(N, C, H, W) values placed at max_pool2d's indices, zeros elsewhere. As `torch.nn.MaxUnpool2d`."""
+    dims = 2
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class _AvgPoolNd(_Pool):
@@ -118,6 +148,49 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     def forward(self, input):
         self._check(input)
         return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool):
+    """The max over output_size windows of (N, C, L) or (C, L), as PyTorch's; with return_indices,
+    also their indices. As `torch.nn.AdaptiveMaxPool1d`."""
+    dims = 1
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        self._check(input)
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class _LPPoolNd(_Pool):
+    """Power-average pooling: (sum over each window of x**norm_type)**(1/norm_type)."""
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling of (N, C, L) or (C, L) input. As `torch.nn.LPPool1d`."""
+    dims = 1
+
+    def forward(self, input):
+        self._check(input)
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling of (N, C, H, W) or (C, H, W) input. As `torch.nn.LPPool2d`."""
+
+    def forward(self, input):
+        self._check(input)
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class AdaptiveMaxPool2d(_AdaptivePool):

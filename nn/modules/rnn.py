@@ -10,11 +10,14 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 import autograd as ag
 
 from .. import functional as F
 from .. import init
 from ..module import Module
+from ..utils.rnn import PackedSequence
 from ._utils import new_parameter
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -31,7 +34,13 @@ def _rnn_step(gates_x, state, weight_hh, bias_hh, activation):
 def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
     """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection)."""
     h, c = state
-    h, cell = ag.fused_lstm_cell(gates_x, F.linear(h, weight_hh, bias_hh), c)
+    gates_h = F.linear(h, weight_hh, bias_hh)
+    if c.dtype != gates_x.dtype:
+        # LSTMCell's c may have another dtype: as PyTorch, the gates come in the weights' dtype and
+        # the pointwise part runs in the promoted one
+        dtype = np.promote_types(gates_x.dtype, c.dtype)
+        gates_x, gates_h, c = gates_x.astype(dtype), gates_h.astype(dtype), c.astype(dtype)
+    h, cell = ag.fused_lstm_cell(gates_x, gates_h, c)
     if weight_hr is not None:
         h = F.linear(h, weight_hr)
     return h, cell
@@ -51,6 +60,20 @@ def _check_dtype(module, input, weight):
         raise ag.ArgumentError(f"{type(module).__name__}: the input's dtype {input.dtype} does not match the weights' "
                             f"dtype {weight.dtype}; convert the input (input.to({weight.dtype})) or the "
                             f"module (module.to({input.dtype}))")
+
+
+def _check_state_dtype(module, what, state, weight):
+    """`what` names the state tensor as the user passed it, e.g. "hx[1] (the cell state c_0)"."""
+    if state.dtype != weight.dtype:
+        raise ag.ArgumentError(f"{type(module).__name__}: {what} has dtype {state.dtype}, but the input and weights "
+                            f"have dtype {weight.dtype}; convert the state ({what.split()[0]}.to({weight.dtype}))")
+
+
+def _state_names(count, suffix=""):
+    """How the user's hx, or each part of an (h, c) pair, is named in errors."""
+    if count == 1:
+        return ("hx",)
+    return (f"hx[0] (the hidden state h{suffix})", f"hx[1] (the cell state c{suffix})")
 
 
 # -- layers ----------------------------------------------------------------------------------------
@@ -158,32 +181,69 @@ class RNNBase(Module):
         is_batched = input.ndim == 3
         if not is_batched:
             input = input.unsqueeze(0 if self.batch_first else 1)
+        batch = input.shape[0] if self.batch_first else input.shape[1]
+        return input, is_batched, self._check_state(hx, batch, is_batched, f"an input of shape {shape}")
+
+    def _check_state(self, hx, batch, is_batched, input_description):
+        """The initial state hx as a tuple of (layers * directions, batch, size) tensors (None if hx is)."""
         if hx is None:
-            return input, is_batched, None
+            return None
+        name = type(self).__name__
         parts = hx if isinstance(hx, (tuple, list)) else (hx,)
         if len(parts) != len(self._state_sizes()):
             raise ag.ArgumentError(f"{name}: expected the initial state as {len(self._state_sizes())} tensor(s), got "
                                 f"{len(parts)}")
-        batch = input.shape[0] if self.batch_first else input.shape[1]
         layers = self.num_layers * (2 if self.bidirectional else 1)
         state = []
-        for index, (part, size) in enumerate(zip(parts, self._state_sizes())):
-            what = "hx" if len(parts) == 1 else f"hx[{index}]"
+        for part, size, what in zip(parts, self._state_sizes(), _state_names(len(parts), "_0")):
             expected = (layers, batch, size) if is_batched else (layers, size)
             if tuple(part.shape) != expected:
-                raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for an input of shape {shape}, got "
+                raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for {input_description}, got "
                                  f"{tuple(part.shape)}")
-            _check_dtype(self, part, self.weight_ih_l0)
+            _check_state_dtype(self, what, part, self.weight_ih_l0)
             state.append(part if is_batched else part.unsqueeze(1))
-        return input, is_batched, tuple(state)
+        return tuple(state)
 
     def forward(self, input, hx=None):
         """input (L, N, input_size) ((N, L, input_size) with batch_first, or (L, input_size)
         unbatched), hx the initial state ((layers * directions, N, size) each; zeros if None).
-        Returns (output (L, N, directions * size), final state)."""
+        Returns (output (L, N, directions * size), final state).
+
+        A PackedSequence input (nn.utils.rnn.pack_padded_sequence) runs each sequence to its own
+        length only: the output is packed the same way, and the final state holds each sequence's
+        state after its last element (after its first, for the reverse direction)."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, is_batched, initial = self._check_input(input, hx)
         x = input.transpose(0, 1) if self.batch_first else input
-        batch = x.shape[1]
+        x, state = self._run_layers(x, initial, x.shape[1])
+        output = x.transpose(0, 1) if self.batch_first else x
+        if not is_batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            state = tuple(part.squeeze(1) for part in state)
+        return output, (state if len(state) > 1 else state[0])
+
+    def _forward_packed(self, packed, hx):
+        """forward for a PackedSequence: each layer and direction runs on the packed rows of each step."""
+        name, data, batch_sizes = type(self).__name__, packed.data, packed.batch_sizes.numpy().tolist()
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ag.ShapeError(f"{name}: expected packed data of shape (total length, {self.input_size}), got "
+                                f"{tuple(data.shape)}")
+        _check_dtype(self, data, self.weight_ih_l0)
+        initial = self._check_state(hx, batch_sizes[0], True, f"a packed batch of {batch_sizes[0]} sequences")
+        # the batch is sorted by decreasing length: hx, given in the batch's order, is sorted to match
+        if initial is not None and packed.sorted_indices is not None:
+            initial = tuple(part.index_select(1, packed.sorted_indices) for part in initial)
+        data, state = self._run_layers(data, initial, batch_sizes[0], batch_sizes)
+        if packed.unsorted_indices is not None:
+            state = tuple(part.index_select(1, packed.unsorted_indices) for part in state)
+        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return output, (state if len(state) > 1 else state[0])
+
+    def _run_layers(self, x, initial, batch, batch_sizes=None):
+        """Every layer and direction over x ((L, N, in), or packed data (total, in) with batch_sizes),
+        from the initial state (zeros if None): (the last layer's output, the final state stacked
+        over layers and directions)."""
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in self._state_sizes()]
         for layer in range(self.num_layers):
@@ -194,30 +254,37 @@ class RNNBase(Module):
                     state = tuple(ag.zeros((batch, size), dtype=x.dtype) for size in self._state_sizes())
                 else:
                     state = tuple(part[index] for part in initial)
-                output, state = self._run_direction(x, state, layer, direction)
+                output, state = self._run_direction(x, state, layer, direction, batch_sizes)
                 outputs.append(output)
                 for final, part in zip(finals, state):
                     final.append(part)
-            x = outputs[0] if directions == 1 else ag.cat(outputs, 2)
+            x = outputs[0] if directions == 1 else ag.cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        output = x.transpose(0, 1) if self.batch_first else x
-        state = tuple(ag.stack(final) for final in finals)
-        if not is_batched:
-            output = output.squeeze(0 if self.batch_first else 1)
-            state = tuple(part.squeeze(1) for part in state)
-        return output, (state if len(state) > 1 else state[0])
+        return x, tuple(ag.stack(final) for final in finals)
 
-    def _run_direction(self, x, state, layer, direction):
+    def _run_direction(self, x, state, layer, direction, batch_sizes=None):
         """One layer in one direction over the whole sequence x (L, N, in): (output (L, N, size), final state)."""
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = self._layer_weights(layer, direction)
-        steps = ag.unbind(F.linear(x, weight_ih, bias_ih))
+        if batch_sizes is None:
+            steps = ag.unbind(F.linear(x, weight_ih, bias_ih))
+        else:   # x is packed data: step t has the first batch_sizes[t] rows of the (sorted) batch
+            steps = ag.split(F.linear(x, weight_ih, bias_ih), batch_sizes)
         outputs = [None] * len(steps)
         order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
         for t in order:
-            state = self._step(steps[t], state, weight_hh, bias_hh, weight_hr)
-            outputs[t] = state[0]
-        return ag.stack(outputs), state
+            running = steps[t].shape[0]
+            if running == state[0].shape[0]:
+                state = self._step(steps[t], state, weight_hh, bias_hh, weight_hr)
+                outputs[t] = state[0]
+            else:
+                # the sequences past their end keep their final state (forward), those not yet begun
+                # their initial one (reverse)
+                stepped = self._step(steps[t], tuple(part[:running] for part in state), weight_hh, bias_hh,
+                                     weight_hr)
+                state = tuple(ag.cat([new, part[running:]]) for new, part in zip(stepped, state))
+                outputs[t] = stepped[0]
+        return (ag.stack(outputs) if batch_sizes is None else ag.cat(outputs)), state
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -305,6 +372,10 @@ class RNNCellBase(Module):
     def _state_count(self):
         return 1
 
+    def _accepts_state_dtype(self, index, dtype):
+        """Whether state part `index` may differ in dtype from the weights."""
+        return dtype == self.weight_ih.dtype
+
     def _run(self, input, state):
         raise NotImplementedError
 
@@ -325,13 +396,13 @@ class RNNCellBase(Module):
         else:
             parts = tuple(hx) if count > 1 else (hx,)
             expected = (input.shape[0], self.hidden_size) if is_batched else (self.hidden_size,)
-            for index, part in enumerate(parts):
+            for index, (part, what) in enumerate(zip(parts, _state_names(count))):
                 if tuple(part.shape) != expected:
-                    what = "hx" if count == 1 else f"hx[{index}]"
                     raise ag.ShapeError(f"{name}: expected {what} of shape {expected} for an input of shape "
                                      f"{tuple(input.shape if is_batched else input.shape[1:])}, got "
                                      f"{tuple(part.shape)}")
-                _check_dtype(self, part, self.weight_ih)
+                if not self._accepts_state_dtype(index, part.dtype):
+                    _check_state_dtype(self, what, part, self.weight_ih)
             state = parts if is_batched else tuple(part.unsqueeze(0) for part in parts)
         state = self._run(F.linear(input, self.weight_ih, self.bias_ih), state)
         if not is_batched:
@@ -368,6 +439,11 @@ class LSTMCell(RNNCellBase):
 
     def _state_count(self):
         return 2
+
+    def _accepts_state_dtype(self, index, dtype):
+        # PyTorch's LSTMCell takes a cell state c of any floating dtype and computes both h' and c'
+        # in the promoted dtype (its LSTM layer, and every other cell, refuse a mismatch).
+        return dtype == self.weight_ih.dtype or (index == 1 and dtype.kind == "f")
 
     def _run(self, gates_x, state):
         return _lstm_step(gates_x, state, self.weight_hh, self.bias_hh)

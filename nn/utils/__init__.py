@@ -1,5 +1,5 @@
 """nn.utils: gradient clipping and flat parameter vectors, as torch.nn.utils (and nn.utils.rnn:
-padding sequences to a batch).
+padding and packing sequences; weight_norm and spectral_norm).
 
 Clipping replaces `p.grad` with a new, scaled Tensor rather than scaling it in place: the engine may
 hand one gradient object to several tensors, and an in-place change would reach them all.
@@ -12,9 +12,12 @@ import autograd as ag
 from autograd import Tensor
 
 from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch.nn.utils.rnn)
+from .weight_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
+from . import parametrizations, parametrize  # noqa: F401,E402  (nn.utils.parametrize.register_parametrization, ...)
 
-__all__ = ["rnn", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["rnn", "parametrize", "parametrizations", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+           "parameters_to_vector", "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm"]
 
 
 def _as_list(parameters):
