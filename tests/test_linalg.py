@@ -88,3 +88,23 @@ def test_numpy_linalg_on_tensors_gives_numpys_values_and_a_checked_gradient(name
     assert isinstance(out, ag.Tensor) and out.requires_grad
     np.testing.assert_allclose(out.numpy(), call(np, values), rtol=1e-10)
     assert ag.gradcheck(lambda t: call(np, t), [leaf(values)])
+
+
+def test_linear_bias_that_broadcasts_to_the_output_gets_its_own_shaped_gradient_as_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x, w, b, upstream = rng.standard_normal((2, 3)), rng.standard_normal((5, 3)), rng.standard_normal((2, 5)), \
+        rng.standard_normal((2, 5))
+    mb, tb = ag.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out = ag.linear(ag.tensor(x), ag.tensor(w), mb)
+    t_out = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), tb)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-12)
+    out.backward(ag.tensor(upstream))
+    t_out.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(mb.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("weight_shape", [(3,), ()])
+def test_linear_names_a_weight_that_is_not_2d(weight_shape):
+    with pytest.raises(ag.ShapeError, match=r"linear: expects a 2-D weight"):
+        ag.linear(ag.ones(2, 3), ag.ones(*weight_shape))

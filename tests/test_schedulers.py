@@ -36,6 +36,7 @@ CASES = {
     "LinearLR-decay": (dict(), lambda m, opt: m.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=12)),
     "LinearLR-to-zero": (dict(), lambda m, opt: m.LinearLR(opt, start_factor=0.5, end_factor=0.0, total_iters=4)),
     "ConstantLR": (dict(), lambda m, opt: m.ConstantLR(opt, factor=0.25, total_iters=3)),
+    "StepLR-float-step-size": (dict(), lambda m, opt: m.StepLR(opt, 1.0, gamma=0.1)),   # as torch's tutorial writes
     "OneCycleLR-sgd-cos": (dict(momentum=0.9), lambda m, opt: m.OneCycleLR(opt, max_lr=1.0, total_steps=30)),
     "OneCycleLR-sgd-linear-three-phase": (
         dict(momentum=0.9), lambda m, opt: m.OneCycleLR(opt, max_lr=[0.5, 2.0], epochs=5, steps_per_epoch=6,
@@ -243,3 +244,9 @@ def test_sequential_lr_restarts_each_scheduler_at_its_milestone():
         lrs.append(sched.get_last_lr()[0])
     assert lrs == [0.05, 0.05, 0.1, 0.05, 0.025]
     assert math.isclose(opt.param_groups[0]["lr"], 0.025)
+
+
+@pytest.mark.parametrize("step_size", [0, -1, "2", True])
+def test_step_lr_refuses_a_step_size_that_makes_no_schedule(step_size):
+    with pytest.raises(ValueError, match="StepLR: step_size must be a positive number of epochs"):
+        nn.optim.lr_scheduler.StepLR(optimizer_pair()[0], step_size)

@@ -110,6 +110,7 @@ class Linear(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        ctx.bias_shape = None if bias is None else bias.shape   # (out,), or any shape broadcasting to the output
         rows = x.size // x.shape[-1] if x.shape[-1] else 0
         if 0 < 4 * rows <= weight.shape[0] and x.dtype == weight.dtype and x.dtype.kind == "f" and x.flags.c_contiguous:
             return _few_rows_linear(x.reshape(rows, x.shape[-1]), weight, bias).reshape(x.shape[:-1] + weight.shape[:1])
@@ -124,7 +125,7 @@ class Linear(Primitive):
         need_x, need_w, need_b = ctx.needs_input_grad
         grad_x = MatMul.apply(grad, weight) if need_x else None
         grad_w = LinearWeightGrad.apply(grad, x) if need_w else None
-        grad_b = sum_to(grad, weight.shape[:1]) if need_b else None
+        grad_b = sum_to(grad, ctx.bias_shape) if need_b else None
         return grad_x, grad_w, grad_b
 
 
@@ -164,7 +165,9 @@ class LinearWeightGrad(Primitive):
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, for `weight` of shape (out_features, in_features) and x of shape (...,
     in_features); `bias` (out_features,) may be None. As `torch.nn.functional.linear`."""
-    if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
+    if weight.ndim != 2:
+        raise shape_error("linear", "expects a 2-D weight (out_features, in_features)", x.shape, weight.shape)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise shape_error("linear", f"the input's last dim must equal the weight's in_features "
                           f"({weight.shape[-1]})", x.shape, weight.shape)
     return Linear.apply(x, weight, bias)

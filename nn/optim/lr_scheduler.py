@@ -8,6 +8,7 @@ in PyTorch) uses the closed forms.
 from __future__ import annotations
 
 import math
+import numbers
 import types
 import warnings
 from bisect import bisect_right
@@ -133,8 +134,10 @@ class StepLR(LRScheduler):
     """Multiply the lr by gamma every `step_size` epochs."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        # PyTorch takes any number (its text-classification tutorial passes 1.0); zero, negative or
+        # non-numeric ones make no schedule, and are refused here.
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) or not step_size > 0:
+            raise ValueError(f"StepLR: step_size must be a positive number of epochs, got {step_size!r}")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
