@@ -100,3 +100,37 @@ def test_cells_name_the_shapes_or_dtypes_at_fault(op, gates):
         op(ag.zeros(2, 3 * gates), ag.zeros(2, 3 * gates), ag.zeros(()))
     with pytest.raises(ag.DTypeError, match=f"{op.__name__}.*float64"):
         op(ag.zeros(2, 3 * gates, dtype=ag.float64), ag.zeros(2, 3 * gates), state)
+
+
+@pytest.mark.parametrize("rows_per_step", [(3, 3, 3, 3), (4, 3, 3, 1)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_hidden_projection_gives_the_gradients_of_one_product_per_step_to_the_second_order(rows_per_step, with_bias):
+    # A tanh recurrence over steps of shrinking batches (as a packed sequence runs), once with
+    # ag.hidden_projection and once with a plain linear per step: the same values, and gradcheck /
+    # gradgradcheck of the sequence-level weight gradient.
+    rng = np.random.default_rng(8)
+    hidden = 3
+    weight = ag.tensor(rng.standard_normal((hidden, hidden)) * 0.5, requires_grad=True)
+    bias = ag.tensor(rng.standard_normal(hidden), requires_grad=True) if with_bias else None
+    h0 = ag.tensor(rng.standard_normal((rows_per_step[0], hidden)), requires_grad=True)
+    xs = [ag.tensor(rng.standard_normal((rows, hidden))) for rows in rows_per_step]
+
+    def run(weight, *rest, sequence_level=True):
+        bias, h = (rest[0], rest[1]) if with_bias else (None, rest[0])
+        project = ag.hidden_projection(weight, bias, rows_per_step) if sequence_level else None
+        total = 0
+        for t, x in enumerate(xs):
+            h = h[:x.shape[0]]
+            hh = project(t, h) if sequence_level else ag.linear(h, weight, bias)
+            h = ag.tanh(x + hh)
+            total = total + (h * h).sum()
+        return total
+
+    inputs = (weight, bias, h0) if with_bias else (weight, h0)
+    np.testing.assert_allclose(run(*inputs).item(), run(*inputs, sequence_level=False).item(), rtol=1e-12)
+    ours = ag.grad(run(*inputs), inputs)
+    reference = ag.grad(run(*inputs, sequence_level=False), inputs)
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+    assert ag.gradcheck(run, inputs)
+    assert ag.gradgradcheck(run, inputs)

@@ -26,7 +26,7 @@ from .linalg import (bmm, cross, det, diag, diagflat, diagonal, dot, ger, inner,
                      mm, mv, outer, slogdet, tensordot, trace, vander, vdot)
 from .einsum import einsum
 from .losses import binary_cross_entropy, nll, softmax_cross_entropy
-from .recurrent import fused_gru_cell, fused_lstm_cell
+from .recurrent import fused_gru_cell, fused_lstm_cell, hidden_projection
 from .normalization import batch_norm, group_norm, layer_norm
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .windows import fold, unfold

@@ -111,13 +111,7 @@ class Linear(Primitive):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.bias_shape = None if bias is None else bias.shape   # (out,), or any shape broadcasting to the output
-        rows = x.size // x.shape[-1] if x.shape[-1] else 0
-        if 0 < 4 * rows <= weight.shape[0] and x.dtype == weight.dtype and x.dtype.kind == "f" and x.flags.c_contiguous:
-            return _few_rows_linear(x.reshape(rows, x.shape[-1]), weight, bias).reshape(x.shape[:-1] + weight.shape[:1])
-        out = _flat_product(x, weight.T) if x.ndim > 2 and x.flags.c_contiguous else np.matmul(x, weight.T)
-        if bias is not None:
-            out += bias
-        return out
+        return linear_array(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -127,6 +121,18 @@ class Linear(Primitive):
         grad_w = LinearWeightGrad.apply(grad, x) if need_w else None
         grad_b = sum_to(grad, ctx.bias_shape) if need_b else None
         return grad_x, grad_w, grad_b
+
+
+def linear_array(x, weight, bias=None):
+    """x @ weight.T (+ bias) on arrays: the kernel of Linear (and of a recurrent layer's per-step
+    hidden projection)."""
+    rows = x.size // x.shape[-1] if x.shape[-1] else 0
+    if 0 < 4 * rows <= weight.shape[0] and x.dtype == weight.dtype and x.dtype.kind == "f" and x.flags.c_contiguous:
+        return _few_rows_linear(x.reshape(rows, x.shape[-1]), weight, bias).reshape(x.shape[:-1] + weight.shape[:1])
+    out = _flat_product(x, weight.T) if x.ndim > 2 and x.flags.c_contiguous else np.matmul(x, weight.T)
+    if bias is not None:
+        out += bias
+    return out
 
 
 def _few_rows_linear(x, weight, bias):

@@ -12,12 +12,14 @@ import numpy as np
 import scipy.special
 
 from .. import grad_mode
+from ..broadcasting import sum_to
 from ..errors import DTypeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .activations import sigmoid
 from .elementwise import constant, tanh
 from .joining import cat, split
+from .linalg import LinearWeightGrad, MatMul, linear_array
 
 
 def _lstm_cell_gradients(grad_h, grad_c, i, f, g, o, c, tanh_c):
@@ -116,6 +118,68 @@ class FusedGRUCell(Primitive):
         grad_input, grad_hidden, grad_prev = _gru_cell_gradients(
             grad._data, r, z, n._data, hidden_gates._data[..., 2 * size:], h._data)
         return constant(np.concatenate(grad_input, -1)), constant(np.concatenate(grad_hidden, -1)), constant(grad_prev)
+
+
+# -- a recurrent layer's hidden-to-hidden products ---------------------------------------------------
+
+class HiddenProjection:
+    """The products h W^T + b of a recurrent layer, one per step (`projection(t, h)`), with the
+    gradients of W and b taken once over the whole sequence, as cuDNN takes them: G^T H, G every
+    step's gate gradients and H every step's h, is one product at full BLAS speed, where one small
+    product per step (20 x 256 by 1024 runs at 46-52 GFLOP/s) and a sum of them took twice as long.
+
+    How: each step's node (StepProjection) passes the gradient on to h and not to W; the node made
+    here, SequenceParameters, outputs b broadcast over every step's rows (zeros without a bias),
+    which each step adds to its product, so it receives every step's gradient at once and gives W
+    and b theirs. Its backward reads the steps' h, which it holds: under create_graph, both
+    gradients are Tensor ops of them and of W, so higher derivatives stay exact."""
+
+    def __init__(self, weight, bias, rows_per_step):
+        self.weight = weight
+        self.inputs = [None] * len(rows_per_step)
+        offsets = SequenceParameters.apply(weight, bias, projection=self, rows=sum(rows_per_step))
+        self.offsets = split(offsets, list(rows_per_step)) if len(rows_per_step) > 1 else [offsets]
+
+    def __call__(self, t, h):
+        self.inputs[t] = h
+        return StepProjection.apply(h, self.weight) + self.offsets[t]
+
+
+class StepProjection(Primitive):
+    """h W^T for one step; W's gradient is SequenceParameters' (d/dh = grad W, differentiable in W)."""
+    @staticmethod
+    def forward(ctx, h, weight):
+        ctx.save_for_backward(weight)
+        return linear_array(h, weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved_tensors
+        return (MatMul.apply(grad, weight) if ctx.needs_input_grad[0] else None), None
+
+
+class SequenceParameters(Primitive):
+    """b (or zeros) broadcast over all steps' rows, (rows, out); backward: d/dW = G^T H over every
+    step, d/db = G summed over the rows."""
+    @staticmethod
+    def forward(ctx, weight, bias, projection, rows):
+        ctx.projection, ctx.bias_shape = projection, None if bias is None else bias.shape
+        out = weight.shape[0]
+        return np.broadcast_to(bias if bias is not None else np.zeros(out, weight.dtype), (rows, out))
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_w, need_b = ctx.needs_input_grad
+        inputs = ctx.projection.inputs
+        grad_w = LinearWeightGrad.apply(grad, cat(inputs, 0) if len(inputs) > 1 else inputs[0]) if need_w else None
+        return grad_w, (sum_to(grad, ctx.bias_shape) if need_b else None)
+
+
+def hidden_projection(weight: Tensor, bias: Tensor | None, rows_per_step) -> HiddenProjection:
+    """A recurrent layer's hidden-to-hidden products for steps of `rows_per_step` rows each (the batch,
+    or a packed sequence's running batch): `projection(t, h)` is h weight^T + bias for step t, and
+    the gradients of weight and bias are taken over all steps at once (see HiddenProjection)."""
+    return HiddenProjection(weight, bias, rows_per_step)
 
 
 def _check_cell(op, gate_count, input_gates, hidden_gates, state):

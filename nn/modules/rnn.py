@@ -6,6 +6,7 @@ layer. As in PyTorch's CPU kernels, a layer projects the inputs of all time step
 front; each step then adds one fused matmul of the hidden state for all gates at once and slices
 the gates out of it.
 """
+import functools
 import math
 import numbers
 import warnings
@@ -27,14 +28,14 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 # `gates_x` is the input projection x W_ih^T + b_ih of one step, (N, gates * hidden); `state` a tuple:
 # (h,) for RNN and GRU, (h, c) for LSTM. Each returns the next state.
 
-def _rnn_step(gates_x, state, weight_hh, bias_hh, activation):
-    return (activation(gates_x + F.linear(state[0], weight_hh, bias_hh)),)
+def _rnn_step(gates_x, state, project, activation):
+    return (activation(gates_x + project(state[0])),)
 
 
-def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
+def _lstm_step(gates_x, state, project, weight_hr=None):
     """PyTorch's gate order i, f, g, o: c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection)."""
     h, c = state
-    gates_h = F.linear(h, weight_hh, bias_hh)
+    gates_h = project(h)
     if c.dtype != gates_x.dtype:
         # LSTMCell's c may have another dtype: as PyTorch, the gates come in the weights' dtype and
         # the pointwise part runs in the promoted one
@@ -46,10 +47,15 @@ def _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
     return h, cell
 
 
-def _gru_step(gates_x, state, weight_hh, bias_hh):
+def _gru_step(gates_x, state, project):
     """PyTorch's gate order r, z, n: n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h."""
     (h,) = state
-    return (ag.fused_gru_cell(gates_x, F.linear(h, weight_hh, bias_hh), h),)
+    return (ag.fused_gru_cell(gates_x, project(h), h),)
+
+
+def _hidden_product(weight_hh, bias_hh):
+    """`project` for a single step (a cell): h W_hh^T + b_hh."""
+    return lambda h: F.linear(h, weight_hh, bias_hh)
 
 
 _ACTIVATIONS = {"tanh": ag.tanh, "relu": ag.relu}
@@ -158,7 +164,7 @@ class RNNBase(Module):
                      for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
     # The subclasses say how one step runs and what the state is.
-    def _step(self, gates_x, state, weight_hh, bias_hh, weight_hr):
+    def _step(self, gates_x, state, project, weight_hr):
         raise NotImplementedError
 
     def _state_sizes(self):
@@ -272,16 +278,21 @@ class RNNBase(Module):
             steps = ag.split(F.linear(x, weight_ih, bias_ih), batch_sizes)
         outputs = [None] * len(steps)
         order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
+        if ag.is_grad_enabled() and any(p is not None and p.requires_grad for p in (weight_hh, bias_hh)):
+            # W_hh's and b_hh's gradients taken once over the sequence, not per step (HiddenProjection)
+            sequence = ag.hidden_projection(weight_hh, bias_hh, [step.shape[0] for step in steps])
+            projections = [functools.partial(sequence, t) for t in range(len(steps))]
+        else:
+            projections = [_hidden_product(weight_hh, bias_hh)] * len(steps)
         for t in order:
             running = steps[t].shape[0]
             if running == state[0].shape[0]:
-                state = self._step(steps[t], state, weight_hh, bias_hh, weight_hr)
+                state = self._step(steps[t], state, projections[t], weight_hr)
                 outputs[t] = state[0]
             else:
                 # the sequences past their end keep their final state (forward), those not yet begun
                 # their initial one (reverse)
-                stepped = self._step(steps[t], tuple(part[:running] for part in state), weight_hh, bias_hh,
-                                     weight_hr)
+                stepped = self._step(steps[t], tuple(part[:running] for part in state), projections[t], weight_hr)
                 state = tuple(ag.cat([new, part[running:]]) for new, part in zip(stepped, state))
                 outputs[t] = stepped[0]
         return (ag.stack(outputs) if batch_sizes is None else ag.cat(outputs)), state
@@ -315,8 +326,8 @@ class RNN(RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
 
-    def _step(self, gates_x, state, weight_hh, bias_hh, weight_hr):
-        return _rnn_step(gates_x, state, weight_hh, bias_hh, _ACTIVATIONS[self.nonlinearity])
+    def _step(self, gates_x, state, project, weight_hr):
+        return _rnn_step(gates_x, state, project, _ACTIVATIONS[self.nonlinearity])
 
 
 class LSTM(RNNBase):
@@ -331,8 +342,8 @@ class LSTM(RNNBase):
     def _state_sizes(self):
         return (self.proj_size or self.hidden_size, self.hidden_size)
 
-    def _step(self, gates_x, state, weight_hh, bias_hh, weight_hr):
-        return _lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr)
+    def _step(self, gates_x, state, project, weight_hr):
+        return _lstm_step(gates_x, state, project, weight_hr)
 
 
 class GRU(RNNBase):
@@ -344,8 +355,8 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
-    def _step(self, gates_x, state, weight_hh, bias_hh, weight_hr):
-        return _gru_step(gates_x, state, weight_hh, bias_hh)
+    def _step(self, gates_x, state, project, weight_hr):
+        return _gru_step(gates_x, state, project)
 
 
 # -- cells -----------------------------------------------------------------------------------------
@@ -428,7 +439,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def _run(self, gates_x, state):
-        return _rnn_step(gates_x, state, self.weight_hh, self.bias_hh, _ACTIVATIONS[self.nonlinearity])
+        return _rnn_step(gates_x, state, _hidden_product(self.weight_hh, self.bias_hh), _ACTIVATIONS[self.nonlinearity])
 
 
 class LSTMCell(RNNCellBase):
@@ -446,7 +457,7 @@ class LSTMCell(RNNCellBase):
         return dtype == self.weight_ih.dtype or (index == 1 and dtype.kind == "f")
 
     def _run(self, gates_x, state):
-        return _lstm_step(gates_x, state, self.weight_hh, self.bias_hh)
+        return _lstm_step(gates_x, state, _hidden_product(self.weight_hh, self.bias_hh))
 
 
 class GRUCell(RNNCellBase):
@@ -456,4 +467,4 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def _run(self, gates_x, state):
-        return _gru_step(gates_x, state, self.weight_hh, self.bias_hh)
+        return _gru_step(gates_x, state, _hidden_product(self.weight_hh, self.bias_hh))
