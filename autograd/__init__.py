@@ -16,6 +16,7 @@ from .inplace import apply_inplace
 from .errors import ArgumentError, DTypeError, GradcheckError, ShapeError
 from .engine import grad
 from .gradcheck import gradcheck, gradgradcheck
+from .threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from .graph_report import saved_tensors_report, trace_graph
 from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)

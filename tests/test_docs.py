@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Modules whose every public function, class, method and property has a docstring: every public
 # module of autograd and nn (a new module must join the list, see the test below).
 DOCUMENTED_MODULES = [
-    "autograd", "autograd.tensor", "autograd.inplace", "autograd.creation", "autograd.grad_mode", "autograd.gradcheck",
+    "autograd", "autograd.tensor", "autograd.inplace", "autograd.creation", "autograd.grad_mode", "autograd.gradcheck", "autograd.threads",
     "autograd.viz", "nn.module", "nn.containers", "nn.optim.optimizer", "nn.optim.sgd", "nn.optim.adam",
     "nn.optim.rmsprop", "nn.optim.adadelta", "nn.optim.lr_scheduler", "nn.data.dataloader",
     "nn.data.dataset", "nn.serialization", "nn.summary", "nn.init",
