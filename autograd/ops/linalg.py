@@ -473,3 +473,46 @@ def solve_system(a: Tensor, b: Tensor, b_is_vector: bool) -> Tensor:
 
 
 SLogDetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+# -- scaled sums of products: addmm, addmv, addbmm, baddbmm ----------------------------------------
+
+def _beta_input_plus_alpha_product(op, input, product, beta, alpha):
+    """beta * input + alpha * product, torch's addmm family. `input` must broadcast to the product's
+    shape (the result has that shape); with beta == 0 it is ignored, NaN and Inf in it too, as in torch."""
+    input = input if isinstance(input, Tensor) else constant(np.asarray(input, product.dtype))
+    try:
+        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise shape_error(op, f"input of shape {input.shape} does not broadcast to the product's shape "
+                              f"{product.shape}", input.shape, product.shape)
+    if input.dtype != product.dtype:
+        raise DTypeError(f"{op}: input is {input.dtype} but the product is {product.dtype}; the dtypes must match")
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled
+    return (input if beta == 1 else input * beta) + scaled
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2) for matrices (n, m) and (m, p); input broadcasts to (n, p).
+    As `torch.addmm`."""
+    return _beta_input_plus_alpha_product("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,). As `torch.addmv`."""
+    return _beta_input_plus_alpha_product("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * sum_b(batch1[b] @ batch2[b]), the batch of products summed to one (n, p)
+    matrix. As `torch.addbmm`."""
+    return _beta_input_plus_alpha_product("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2) for batches (b, n, m) and (b, m, p). As `torch.baddbmm`."""
+    return _beta_input_plus_alpha_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
