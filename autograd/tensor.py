@@ -893,6 +893,21 @@ class Tensor:
     def erf(self) -> Tensor:
         """The error function, elementwise."""
         return ops.erf(self)
+    def erfc(self) -> Tensor:
+        """1 - erf(x), accurate where erf(x) is near 1: `torch.Tensor.erfc`."""
+        return ops.erfc(self)
+    def erfinv(self) -> Tensor:
+        """The inverse error function: `torch.Tensor.erfinv`."""
+        return ops.erfinv(self)
+    def lgamma(self) -> Tensor:
+        """log|Gamma(x)|: `torch.Tensor.lgamma`."""
+        return ops.lgamma(self)
+    def digamma(self) -> Tensor:
+        """The derivative of lgamma: `torch.Tensor.digamma`."""
+        return ops.digamma(self)
+    def polygamma(self, n: Int) -> Tensor:
+        """The n-th derivative of digamma: `torch.Tensor.polygamma`."""
+        return ops.polygamma(n, self)
     def reciprocal(self) -> Tensor:
         """1 / x, elementwise."""
         return ops.reciprocal(self)

@@ -27,6 +27,7 @@ from .joining import (cat, chunk, column_stack, concat, concatenate, dsplit, dst
 from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cross, det, diag, diagflat, diagonal, dot, ger, inner, inverse,
                      kron, linear, logdet, matmul, mm, mv, outer, slogdet, tensordot, trace, vander, vdot)
 from .einsum import einsum
+from .special import digamma, erfc, erfinv, lgamma, polygamma
 from .losses import binary_cross_entropy, nll, softmax_cross_entropy
 from .recurrent import fused_gru_cell, fused_lstm_cell
 from .normalization import batch_norm, group_norm, layer_norm
