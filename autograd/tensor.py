@@ -1001,6 +1001,9 @@ class Tensor:
     def norm(self, p: "Float | str" = 2, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The p-norm over `dim` (all elements if None)."""
         return ops.norm(self, p, dim, keepdim)
+    def dist(self, other: Tensor, p: Float = 2) -> Tensor:
+        """The p-norm of self - other (broadcast), over all elements: `torch.Tensor.dist`."""
+        return ops.dist(self, other, p)
     def all(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """True if every element over `dim` is nonzero."""
         return ops.all(self, dim, keepdim)

@@ -22,10 +22,12 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadc
 from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, histogram, index_add, index_copy,
                        index_fill, index_put, index_select, masked_select, nonzero, repeat_interleave, scatter,
                        scatter_add, searchsorted, select, take, take_along_dim, unique, unravel_index)
-from .joining import (cat, chunk, column_stack, concat, concatenate, dsplit, dstack, hsplit, hstack, meshgrid, pad,
-                      row_stack, split, stack, tensor_split, unbind, vsplit, vstack)
-from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cross, det, diag, diagflat, diagonal, dot, ger, inner, inverse,
-                     kron, linear, logdet, matmul, mm, mv, outer, slogdet, tensordot, trace, vander, vdot)
+from .joining import (block_diag, cartesian_prod, cat, chunk, combinations, column_stack, concat, concatenate, dsplit,
+                      dstack, hsplit, hstack, meshgrid, pad, row_stack, split, stack, tensor_split, unbind, vsplit,
+                      vstack)
+from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cross, det, diag, diagflat, diagonal,
+                     dist, dot, ger, inner, inverse, kron, linear, logdet, matmul, mm, mv, outer, pdist, slogdet,
+                     tensordot, trace, vander, vdot)
 from .einsum import einsum
 from .special import digamma, erfc, erfinv, lgamma, polygamma
 from .losses import binary_cross_entropy, nll, softmax_cross_entropy
