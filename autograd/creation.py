@@ -39,6 +39,30 @@ _PYTHON_NUMBERS = (builtins.float, builtins.int)
 _PYTHON_TYPES = {builtins.float: float32, builtins.int: int64, builtins.bool: bool_}
 
 
+# Tensor.type()'s names, PyTorch's legacy tensor-type names under this package's name:
+# `autograd.FloatTensor` for float32 where torch says `torch.FloatTensor`.
+_TENSOR_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
+                      int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
+                      bool_: "BoolTensor", np.dtype(np.complex64): "ComplexFloatTensor",
+                      np.dtype(np.complex128): "ComplexDoubleTensor"}
+
+
+def tensor_type_name(dtype) -> str:
+    """'autograd.FloatTensor' for float32, ...: what `Tensor.type()` answers."""
+    return "autograd." + _TENSOR_TYPE_NAMES[np.dtype(dtype)]
+
+
+def dtype_of_tensor_type(name: str) -> np.dtype:
+    """The dtype a tensor-type name stands for: 'autograd.FloatTensor' or torch's 'torch.FloatTensor'
+    (client code written for torch passes those) give float32."""
+    package, _, short = name.rpartition(".")
+    for dtype, type_name in _TENSOR_TYPE_NAMES.items():
+        if package in ("autograd", "torch") and short == type_name:
+            return dtype
+    raise ArgumentError(f"type: invalid tensor type {name!r} (expected a name such as 'autograd.FloatTensor' "
+                        "or 'torch.FloatTensor', or a dtype)")
+
+
 def resolve_dtype(dtype):
     """A numpy dtype from anything naming one: np.float32, "float32", float (-> float32), ..."""
     if dtype is None or isinstance(dtype, np.dtype):

@@ -6,6 +6,7 @@ otherwise) and only what differs from it.
 """
 from __future__ import annotations
 
+import builtins
 import numbers
 import warnings
 import weakref
@@ -15,7 +16,7 @@ from typing import Tuple, Union
 import numpy as np
 
 from . import grad_mode
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, IndexRangeError, ShapeError
 
 # Type-hint vocabulary of the public API. Tensor has methods named int, float and bool (as
 # torch.Tensor does), which shadow the builtins inside its body, so its annotations say Int, Float
@@ -237,7 +238,7 @@ class Tensor:
                                f"(shape {self.shape}); use .any() or .all()")
         return bool(self._data)
 
-    def astype(self, dtype: "np.dtype | type | str") -> Tensor:
+    def astype(self, dtype: "np.dtype | builtins.type | str") -> Tensor:
         """A copy converted to `dtype` (differentiable between floating dtypes). NumPy's name;
         PyTorch spells it `.to(dtype)`."""
         return ops.cast(self, dtype)
@@ -296,6 +297,51 @@ class Tensor:
                           "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=2)
             data = data.numpy().copy()
         return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def type(self, dtype=None) -> "str | Tensor":
+        """Without an argument, the tensor-type name of the dtype: 'autograd.FloatTensor' for float32
+        (torch says 'torch.FloatTensor'; this package's name stands in for torch's), 'autograd.LongTensor',
+        ... With a dtype or a type name ('autograd.DoubleTensor', or torch's 'torch.DoubleTensor'), the
+        tensor converted to it (itself if it already has it), as `torch.Tensor.type`."""
+        from .creation import dtype_of_tensor_type, resolve_dtype, tensor_type_name
+        if dtype is None:
+            return tensor_type_name(self.dtype)
+        dtype = dtype_of_tensor_type(dtype) if isinstance(dtype, str) and "." in dtype else resolve_dtype(dtype)
+        return self if dtype == self.dtype else ops.cast(self, dtype)
+
+    def stride(self, dim: Int | None = None) -> "tuple[Int, ...] | Int":
+        """The step in elements between neighbours along each dim (or along `dim`), from the array's
+        layout: as `torch.Tensor.stride`, except that NumPy views may have negative strides (a flip)
+        where torch would have copied."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexRangeError(f"stride: dim {dim} is out of range for a tensor of shape {self.shape}")
+        return strides[dim]
+
+    def is_contiguous(self) -> Bool:
+        """Whether the elements lie in memory in row-major order without gaps: `torch.Tensor.is_contiguous`."""
+        return self._data.flags.c_contiguous
+
+    def element_size(self) -> Int:
+        """The size of one element in bytes: `torch.Tensor.element_size`."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> Int:
+        """The size of one element in bytes (as `element_size()`): `torch.Tensor.itemsize`."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> Int:
+        """The bytes the elements take, numel * element_size (a broadcast view counts every element, as
+        torch's): `torch.Tensor.nbytes`."""
+        return self._data.size * self._data.itemsize
+
+    def sum_to_size(self, *size: Int) -> Tensor:
+        """Summed down to `size`, which must expand to this shape: `torch.Tensor.sum_to_size`."""
+        return ops.sum_to_size(self, *size)
 
     def type_as(self, other: Tensor) -> Tensor:
         """Converted to the dtype of `other`."""

@@ -14,7 +14,7 @@ from .comparison import (allclose, bitwise_and, bitwise_left_shift, bitwise_not,
                          logical_or, logical_xor, lt, ne, not_equal, signbit)
 from .reduction import (all, amax, amin, aminmax, any, argmax, argmin, corrcoef, count_nonzero, cov, cummax, cummin,
                         cumprod, cumsum, diff, logcumsumexp, logsumexp, max, mean, min, nanmean, nansum, norm, prod,
-                        std, std_mean, sum, trapezoid, trapz, var, var_mean)
+                        std, std_mean, sum, sum_to_size, trapezoid, trapz, var, var_mean)
 from .softmax import log_softmax, softmax
 from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, expand,
                     flatten, flip, fliplr, flipud, moveaxis, movedim, narrow, permute, ravel, repeat, reshape, roll,

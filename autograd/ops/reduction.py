@@ -3,12 +3,13 @@
 Backward of a reduction broadcasts the gradient back over the reduced axes: the gradient is
 reshaped to the keepdim shape and expanded (a view, no copy).
 """
+import builtins
 from collections import namedtuple
 
 import numpy as np
 
 from ..broadcasting import expand
-from ..errors import ArgumentError, DTypeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..function import Primitive
 from ..sums import extreme_keepdims, sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
@@ -625,3 +626,16 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
         raise DTypeError(f"logcumsumexp: needs a floating point tensor, got {x.dtype}")
     (axis,) = normalize_axes("logcumsumexp", dim, x.ndim) or (0,)
     return LogCumSumExp.apply(x, axis=axis)
+
+
+def sum_to_size(x: Tensor, *size) -> Tensor:
+    """x summed down to `size`, which must expand to x's shape (the reverse of broadcasting: leading
+    dims and dims of size 1 in `size` are summed). As `torch.Tensor.sum_to_size`."""
+    if not size:
+        raise TypeError("sum_to_size: missing the size")
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    lead = x.ndim - len(size)
+    if lead < 0 or builtins.any(n not in (1, m) for n, m in zip(size, x.shape[lead:])):
+        raise ShapeError(f"sum_to_size: size {size} is not expandable to the tensor's shape {x.shape}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, (n, m) in enumerate(zip(size, x.shape[lead:])) if n == 1 != m)
+    return sum(x, axes, keepdim=True).reshape(size) if axes else x
