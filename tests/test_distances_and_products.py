@@ -1,12 +1,11 @@
 """cdist, pdist, dist, matrix_power, chain_matmul, block_diag, cartesian_prod, combinations: values,
 dtypes and shapes as torch's, gradients by gradcheck/gradgradcheck in float64 and against torch's,
 and clear errors."""
-import warnings
-
 import numpy as np
 import pytest
 
 import autograd as ag
+from torch_cases import torch_case_tests
 from autograd.errors import ArgumentError, DTypeError, ShapeError
 
 torch = pytest.importorskip("torch")
@@ -39,41 +38,9 @@ CASES = {
 }
 
 
-def _call(lib, fn, inputs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # torch.chain_matmul is deprecated
-        return fn(lib, *inputs)
 
-
-@pytest.mark.parametrize("name", CASES)
-def test_values_dtypes_and_shapes_match_torch_in_float32(name):
-    fn, inputs = CASES[name]
-    ours = _call(ag, fn, [ag.tensor(x.astype(np.float32)) for x in inputs])
-    theirs = _call(torch, fn, [torch.tensor(x.astype(np.float32)) for x in inputs])
-    assert ours.shape == tuple(theirs.shape)
-    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_gradients_pass_gradcheck_and_gradgradcheck(name):
-    fn, inputs = CASES[name]
-    tensors = [ag.tensor(x, requires_grad=True) for x in inputs]
-    assert ag.gradcheck(lambda *xs: fn(ag, *xs), tensors)
-    assert ag.gradgradcheck(lambda *xs: fn(ag, *xs), tensors)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_gradients_match_torch(name):
-    fn, inputs = CASES[name]
-    ours = [ag.tensor(x, requires_grad=True) for x in inputs]
-    theirs = [torch.tensor(x, requires_grad=True) for x in inputs]
-    out_ours, out_theirs = _call(ag, fn, ours), _call(torch, fn, theirs)
-    weights = rng.standard_normal(tuple(out_theirs.shape))
-    (out_ours * ag.tensor(weights)).sum().backward()
-    (out_theirs * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-7, atol=1e-9)
+(test_values_dtypes_and_shapes_match_torch_in_float32, test_gradients_pass_gradcheck_and_gradgradcheck,
+ test_gradients_match_torch) = torch_case_tests(CASES, rng)
 
 
 def test_distance_gradient_is_zero_where_points_coincide_as_torch():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from torch_cases import torch_case_tests
 from autograd.errors import ArgumentError, DTypeError, IndexRangeError, ShapeError
 
 torch = pytest.importorskip("torch")
@@ -79,48 +80,12 @@ CASES = {
 }
 
 
-def _first(out):
-    return out[0] if isinstance(out, tuple) else out
-
-
 def _to_torch(array, requires_grad=False):
     return torch.tensor(array, requires_grad=requires_grad)
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_values_dtypes_and_shapes_match_torch_in_float32(name):
-    fn, inputs = CASES[name]
-    ours = fn(ag, *[ag.tensor(x.astype(np.float32)) for x in inputs])
-    theirs = fn(torch, *[_to_torch(x.astype(np.float32)) for x in inputs])
-    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
-    assert isinstance(theirs, tuple) and len(ours) == len(theirs)
-    for mine, reference in zip(ours, theirs):
-        assert mine.shape == tuple(reference.shape)
-        assert str(mine.dtype) == str(reference.dtype).removeprefix("torch.")
-        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_gradients_pass_gradcheck_and_gradgradcheck(name):
-    fn, inputs = CASES[name]
-    tensors = [ag.tensor(x, requires_grad=True) for x in inputs]
-    assert ag.gradcheck(lambda *xs: _first(fn(ag, *xs)), tensors)
-    assert ag.gradgradcheck(lambda *xs: _first(fn(ag, *xs)), tensors)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_gradients_match_torch(name):
-    fn, inputs = CASES[name]
-    ours = [ag.tensor(x, requires_grad=True) for x in inputs]
-    theirs = [_to_torch(x, requires_grad=True) for x in inputs]
-    out_ours, out_theirs = _first(fn(ag, *ours)), _first(fn(torch, *theirs))
-    weights = rng.standard_normal(tuple(out_theirs.shape))
-    (out_ours * ag.tensor(weights)).sum().backward()
-    (out_theirs * _to_torch(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        expected = np.zeros(mine.shape) if reference.grad is None else reference.grad.numpy()
-        got = np.zeros(mine.shape) if mine.grad is None else mine.grad.numpy()
-        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+(test_values_dtypes_and_shapes_match_torch_in_float32, test_gradients_pass_gradcheck_and_gradgradcheck,
+ test_gradients_match_torch) = torch_case_tests(CASES, rng)
 
 
 def test_cummax_and_cummin_take_the_later_index_at_ties_and_stay_at_nan_as_torch():

@@ -171,16 +171,17 @@ KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
-    """The named tuple (values, indices) of the k-th smallest element (k counts from 1) along `dim`; the
-    gradient goes to where each value came from. As `torch.kthvalue`."""
-    axis, order = _order("kthvalue", x, dim, False)
+    """The named tuple (values, indices) of the k-th smallest element (k counts from 1) along `dim`: the
+    last of `topk(x, k, largest=False)`, so the gradient goes to where the value came from. As
+    `torch.kthvalue`."""
+    (axis,) = normalize_axes("kthvalue", dim, x.ndim) or (None,)
     size = 1 if axis is None else x.shape[axis]
     if not 1 <= k <= size:
         raise ArgumentError(f"kthvalue: k={k} is out of range for dim {dim} of size {size} (shape {x.shape})")
+    values, indices = topk(x, k, dim, largest=False)
     if axis is None:
-        return KthvalueResult(clone(x), constant(order))
-    indices = np.take(order, [k - 1], axis=axis)
-    values = gather(x, axis, constant(indices))
+        return KthvalueResult(values, indices)
+    values, indices = values.narrow(axis, k - 1, 1), indices.narrow(axis, k - 1, 1)
     if not keepdim:
-        values, indices = values.squeeze(axis), np.squeeze(indices, axis)
-    return KthvalueResult(values, constant(indices))
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return KthvalueResult(values, indices)

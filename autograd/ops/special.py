@@ -36,17 +36,38 @@ class Polygamma(Primitive):
         return grad * Polygamma.apply(x, n=ctx.n + 1)
 
 
-class LogGamma(Primitive):
-    """log|Gamma(x)|; its derivative is digamma."""
+class _FromKernel(Primitive):
+    """f(x) by the SciPy kernel of the subclass; the gradient is grad * its `derivative(x)`, written in
+    Tensor ops (so differentiable again). ctx is an instance of the subclass, so it finds both."""
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _in_dtype_of(x, scipy.special.gammaln(x))
+        return _in_dtype_of(x, ctx.kernel(x))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * Polygamma.apply(x, n=0)
+        return grad * ctx.derivative(x)
+
+
+class LogGamma(_FromKernel):
+    """log|Gamma(x)|; its derivative is digamma."""
+    kernel = staticmethod(scipy.special.gammaln)
+
+    @staticmethod
+    def derivative(x):
+        """digamma(x)."""
+        return Polygamma.apply(x, n=0)
+
+
+class Erfc(_FromKernel):
+    """1 - erf(x), without the cancellation for large x; derivative -2/sqrt(pi) exp(-x**2)."""
+    kernel = staticmethod(scipy.special.erfc)
+
+    @staticmethod
+    def derivative(x):
+        """-2/sqrt(pi) exp(-x**2)."""
+        return exp(-(x * x)) * (-2 / math.sqrt(math.pi))
 
 
 class ErfInv(Primitive):
@@ -59,19 +80,6 @@ class ErfInv(Primitive):
     def backward(ctx, grad):
         y = ctx.output
         return grad * (exp(y * y) * (math.sqrt(math.pi) / 2))
-
-
-class Erfc(Primitive):
-    """1 - erf(x), without the cancellation for large x; derivative -2/sqrt(pi) exp(-x**2)."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _in_dtype_of(x, scipy.special.erfc(x))
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (exp(-(x * x)) * (-2 / math.sqrt(math.pi)))
 
 
 def _real_floating(op, x):
