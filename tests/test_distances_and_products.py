@@ -78,6 +78,7 @@ def test_edge_shapes_and_dtypes_match_torch():
     (lambda: ag.cdist(ag.ones(2, 3), ag.ones(2, 4)), ShapeError, "cdist: x1 and x2 must have the same number of columns"),
     (lambda: ag.cdist(ag.ones(3), ag.ones(2, 3)), ShapeError, r"cdist: expects tensors of at least 2 dims.*\(3,\)"),
     (lambda: ag.cdist(ag.ones(2, 3), ag.ones(2, 3), p=-1), ArgumentError, "cdist: only supports non-negative p"),
+    (lambda: ag.dist(ag.ones(2), ag.ones(2), -1), ArgumentError, "dist: only supports non-negative p"),
     (lambda: ag.pdist(ag.ones(2, 3, 1)), ShapeError, r"pdist: expects a 2-D tensor.*\(2, 3, 1\)"),
     (lambda: ag.dist(ag.ones(2), ag.ones(3)), ShapeError, r"\(2,\) and \(3,\)"),
     (lambda: ag.matrix_power(ag.ones(2, 3), 2), ArgumentError, r"matrix_power: needs square matrices.*\(2, 3\)"),

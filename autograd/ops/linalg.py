@@ -568,10 +568,4 @@ def pdist(x: Tensor, p: float = 2.0) -> Tensor:
 
 def dist(x: Tensor, other: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm of x - other (broadcast), over all elements. As `torch.dist`."""
-    from .reduction import norm
-    difference = x - other
-    if p == 0:
-        return _p_norm_of_differences("dist", difference.reshape(-1), 0)
-    if not isinstance(p, (int, float)) or p < 0:
-        raise ArgumentError(f"dist: only supports non-negative p values, got {p!r}")
-    return norm(difference, p)
+    return _p_norm_of_differences("dist", (x - other).reshape(-1), p)
