@@ -155,3 +155,15 @@ def test_in_place_clamp_min_and_clamp_max_write_into_the_tensor():
 def test_bad_arguments_raise_clear_errors_naming_the_op(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_addmm_with_beta_zero_ignores_nan_in_input_and_gives_it_a_zero_gradient():
+    mat1, mat2 = np.ones((2, 3)), np.ones((3, 2))
+    ours = ag.tensor(np.full((2, 2), np.nan), requires_grad=True)
+    theirs = torch.tensor(np.full((2, 2), np.nan), requires_grad=True)
+    out_ours = ag.addmm(ours, ag.tensor(mat1), ag.tensor(mat2), beta=0)
+    out_theirs = torch.addmm(theirs, torch.tensor(mat1), torch.tensor(mat2), beta=0)
+    np.testing.assert_array_equal(out_ours.detach().numpy(), out_theirs.detach().numpy())
+    out_ours.sum().backward()
+    out_theirs.sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

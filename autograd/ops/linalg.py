@@ -492,7 +492,10 @@ def _beta_input_plus_alpha_product(op, input, product, beta, alpha):
         raise DTypeError(f"{op}: input is {input.dtype} but the product is {product.dtype}; the dtypes must match")
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
-        return scaled
+        if not input.requires_grad:
+            return scaled
+        from .arithmetic import where   # input's gradient is 0, as torch's; its values are never read
+        return scaled + where(constant(np.zeros(input.shape, np.bool_)), input, 0.0)
     return (input if beta == 1 else input * beta) + scaled
 
 
