@@ -4,10 +4,10 @@ __version__ = "0.1.0"
 from .tensor import Device as device, Tensor
 from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, asarray, bernoulli,
                        bool_ as bool, can_cast, default_generator, double, empty, empty_like, eye, finfo, float,
-                       float16, float32, float64, from_numpy, full, full_like, get_rng_state, half, iinfo,
+                       float16, float32, float64, from_numpy, full, full_like, get_default_dtype, get_rng_state, half, iinfo,
                        initial_seed, int, int8, int16, int32, int64, linspace, logspace, long, manual_seed,
                        multinomial, normal, ones, ones_like, parse_to, poisson, promote_types, rand, rand_like,
-                       randint, randint_like, randn, randn_like, randperm, result_type, seed, set_rng_state, tensor,
+                       randint, randint_like, randn, randn_like, randperm, result_type, seed, set_default_dtype, set_rng_state, tensor,
                        tril_indices, triu_indices, uint8, zeros, zeros_like)
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
@@ -16,6 +16,7 @@ from .inplace import apply_inplace
 from .errors import ArgumentError, DTypeError, GradcheckError, ShapeError
 from .engine import grad
 from .gradcheck import gradcheck, gradgradcheck
+from .threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from .graph_report import saved_tensors_report, trace_graph
 from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
@@ -46,3 +47,4 @@ from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Functi
 from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)
 globals().pop("linalg", None)  # the star import above may bring ops' linalg family; ag.linalg is torch.linalg's
 from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torch.linalg)
+from .linalg import matrix_power  # noqa: E402,F401  (torch.matrix_power too)

@@ -1,6 +1,7 @@
 """Making tensors, and the dtype rules.
 
-- Python floats become float32 (PyTorch's default), ints int64, bools bool.
+- Python floats become the default float dtype (float32 unless `set_default_dtype` said otherwise,
+  as in PyTorch), ints int64, bools bool.
 - NumPy arrays and NumPy scalars keep their dtype.
 - An op between a tensor and a Python scalar keeps the tensor's dtype (a float32 graph is never
   promoted to float64 by a `* 0.5`); between two tensors, NumPy's promotion rules apply.
@@ -38,6 +39,30 @@ _PYTHON_NUMBERS = (builtins.float, builtins.int)
 _PYTHON_TYPES = {builtins.float: float32, builtins.int: int64, builtins.bool: bool_}
 
 
+# Tensor.type()'s names, PyTorch's legacy tensor-type names under this package's name:
+# `autograd.FloatTensor` for float32 where torch says `torch.FloatTensor`.
+_TENSOR_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
+                      int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
+                      bool_: "BoolTensor", np.dtype(np.complex64): "ComplexFloatTensor",
+                      np.dtype(np.complex128): "ComplexDoubleTensor"}
+
+
+def tensor_type_name(dtype) -> str:
+    """'autograd.FloatTensor' for float32, ...: what `Tensor.type()` answers."""
+    return "autograd." + _TENSOR_TYPE_NAMES[np.dtype(dtype)]
+
+
+def dtype_of_tensor_type(name: str) -> np.dtype:
+    """The dtype a tensor-type name stands for: 'autograd.FloatTensor' or torch's 'torch.FloatTensor'
+    (client code written for torch passes those) give float32."""
+    package, _, short = name.rpartition(".")
+    for dtype, type_name in _TENSOR_TYPE_NAMES.items():
+        if package in ("autograd", "torch") and short == type_name:
+            return dtype
+    raise ArgumentError(f"type: invalid tensor type {name!r} (expected a name such as 'autograd.FloatTensor' "
+                        "or 'torch.FloatTensor', or a dtype)")
+
+
 def resolve_dtype(dtype):
     """A numpy dtype from anything naming one: np.float32, "float32", float (-> float32), ..."""
     if dtype is None or isinstance(dtype, np.dtype):
@@ -70,8 +95,8 @@ def as_array(data, dtype=None):
         except ValueError as error:  # NumPy's words for a ragged list ("inhomogeneous shape ...")
             raise ValueError(f"tensor: the nested sequences have different lengths, so they make no tensor "
                              f"({error})") from None
-        if dtype is None and array.dtype in _PYTHON_DEFAULTS:
-            array = array.astype(_PYTHON_DEFAULTS[array.dtype])  # Python floats become float32
+        if dtype is None and array.dtype in _PYTHON_NUMBER_DTYPES:
+            array = array.astype(_python_default(array.dtype))  # Python floats become the default dtype
         if array.dtype.kind == "O":
             _check_python_ints(data)
         elif dtype is not None and dtype.kind in "iu" and array.dtype.kind in "iu" and array.size:
@@ -82,8 +107,36 @@ def as_array(data, dtype=None):
     return array
 
 
-# Python floats and complex numbers become PyTorch's default float32 and complex64.
-_PYTHON_DEFAULTS = {np.dtype(np.float64): float32, np.dtype(np.complex128): np.dtype(np.complex64)}
+# The dtype of floating tensors made from Python numbers, of creation functions without a dtype and of
+# new parameters: PyTorch's default float32 unless set_default_dtype changes it (for the whole process).
+_default_float = float32
+_DEFAULT_FLOATS = (float16, float32, float64)
+_PYTHON_NUMBER_DTYPES = (float64, np.dtype(np.complex128))   # what NumPy makes of Python floats, complex
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype floating tensors get when nothing says otherwise (float32 to start with):
+    `torch.get_default_dtype`."""
+    return _default_float
+
+
+def set_default_dtype(dtype: DTypeLike) -> None:
+    """Make `dtype` (float16, float32 or float64) the dtype of tensors made from Python floats, of
+    `zeros`/`ones`/`randn`/... without a dtype and of new nn parameters: `torch.set_default_dtype`.
+    Python complex numbers then become the complex dtype of twice its size, as in PyTorch."""
+    global _default_float
+    resolved = resolve_dtype(dtype)
+    if resolved not in _DEFAULT_FLOATS:
+        raise DTypeError(f"set_default_dtype: only floating-point types are supported as the default type "
+                         f"(float16, float32, float64), got {dtype}")
+    _default_float = resolved
+
+
+def _python_default(dtype):
+    """The dtype of an array NumPy made from Python floats (float64) or complex numbers (complex128)."""
+    if dtype.kind == "f":
+        return _default_float
+    return np.dtype(np.complex128) if _default_float == float64 else np.dtype(np.complex64)
 
 
 def _check_python_ints(data):
@@ -118,12 +171,12 @@ def check_numeric(dtype, what):
 
 def constructor_array(data, dtype=None):
     """The array behind `Tensor(data)`: as torch.Tensor, Python numbers and (nested) lists of them
-    are float32 whatever their kind (`Tensor([1, 2])` is float32, `tensor([1, 2])` int64); arrays
+    are of the default dtype whatever their kind (`Tensor([1, 2])` is float32, `tensor([1, 2])` int64); arrays
     and tensors keep their dtype (nn.Parameter relies on that)."""
     from .tensor import Tensor
     array = as_array(data, dtype)
     if dtype is None and array.dtype.kind in "biu" and not isinstance(data, (np.ndarray, np.generic, Tensor)):
-        array = array.astype(np.float32)
+        array = array.astype(_default_float)
     return array
 
 
@@ -158,7 +211,7 @@ def scalar_operand(value, like):
         elif isinstance(value, numbers.Integral):
             dtype = like.dtype if kind in "fciu" else int64
         elif isinstance(value, numbers.Real):
-            dtype = like.dtype if kind in "fc" else float32
+            dtype = like.dtype if kind in "fc" else _default_float
         else:
             dtype = np.complex64
         return np.asarray(value, dtype=dtype)
@@ -231,8 +284,8 @@ def tensor(data, dtype: DTypeLike = None, device: DeviceLike = None, requires_gr
     """A new tensor holding a copy of `data`: `torch.tensor`.
 
     `data` is a Python number, a (nested) list, a NumPy array or a Tensor. Python floats become
-    float32 and Python ints int64, as in PyTorch; NumPy arrays keep their dtype unless `dtype`
-    is given. `requires_grad=True` makes it a leaf whose `.grad` backward fills.
+    the default dtype (float32 unless set) and Python ints int64, as in PyTorch; NumPy arrays keep
+    their dtype unless `dtype` is given. `requires_grad=True` makes it a leaf whose `.grad` backward fills.
     """
     from .tensor import Tensor
     array = as_array(data, dtype)
@@ -259,18 +312,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros (float32 by default); the shape as ints or one tuple: `torch.zeros`."""
-    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or float32), requires_grad, device)
+    """A tensor of zeros (of the default dtype); the shape as ints or one tuple: `torch.zeros`."""
+    return _new(np.zeros(_shape(shape, "zeros"), resolve_dtype(dtype) or _default_float), requires_grad, device)
 
 
 def ones(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones (float32 by default): `torch.ones`."""
-    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or float32), requires_grad, device)
+    """A tensor of ones (of the default dtype): `torch.ones`."""
+    return _new(np.ones(_shape(shape, "ones"), resolve_dtype(dtype) or _default_float), requires_grad, device)
 
 
 def empty(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """A tensor whose values are whatever was in memory (float32 by default): `torch.empty`."""
-    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or float32), requires_grad, device)
+    """A tensor whose values are whatever was in memory (of the default dtype): `torch.empty`."""
+    return _new(np.empty(_shape(shape, "empty"), resolve_dtype(dtype) or _default_float), requires_grad, device)
 
 
 def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, dtype: DTypeLike = None,
@@ -326,9 +379,9 @@ def asarray(obj, dtype: DTypeLike = None, device: DeviceLike = None, copy: bool 
 
 
 def finfo(dtype: DTypeLike = None) -> np.finfo:
-    """The limits of a floating dtype (float32 by default): `.eps`, `.max`, `.min`, `.tiny`,
+    """The limits of a floating dtype (of the default dtype): `.eps`, `.max`, `.min`, `.tiny`,
     `.smallest_normal`, `.resolution`, `.bits`, as `torch.finfo`."""
-    dtype = resolve_dtype(dtype) or float32
+    dtype = resolve_dtype(dtype) or _default_float
     if dtype.kind not in "fc":
         raise TypeError(f"finfo: {dtype} is not a floating point dtype (use iinfo)")
     return np.finfo(dtype)
@@ -401,7 +454,7 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
            device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """`start, start + step, ...` below `end` (`arange(n)` is 0..n-1): `torch.arange`.
 
-    Integer arguments give int64, floating ones float32, as in PyTorch.
+    Integer arguments give int64, floating ones the default dtype, as in PyTorch.
     """
     if end is None:
         start, end = 0, start
@@ -414,29 +467,30 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
         raise ArgumentError(f"arange: step {step} must be non-zero and lead from {start} towards {end}")
     array = np.arange(start, end, step)
     if dtype is None and array.dtype == np.float64:
-        dtype = float32
+        dtype = _default_float
     return _new(array.astype(resolve_dtype(dtype)) if dtype is not None else array, requires_grad, device)
 
 
 def linspace(start: builtins.float, end: builtins.float, steps: builtins.int, dtype: DTypeLike = None,
              device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """`steps` evenly spaced values from `start` to `end`, both included (float32): `torch.linspace`."""
+    """`steps` evenly spaced values from `start` to `end`, both included (the default dtype): `torch.linspace`."""
     _shape((steps,), "linspace")
-    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.linspace(start, end, steps, dtype=resolve_dtype(dtype) or _default_float), requires_grad, device)
 
 
 def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """The n x m (n x n) identity matrix (float32): `torch.eye`."""
+    """The n x m (n x n) identity matrix (the default dtype): `torch.eye`."""
     _shape((n,) if m is None else (n, m), "eye")
-    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or _default_float), requires_grad, device)
 
 
 def logspace(start: builtins.float, end: builtins.float, steps: builtins.int, base: builtins.float = 10.0,
              dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """`steps` values from base**start to base**end, evenly spaced in the exponent (float32): `torch.logspace`."""
+    """`steps` values from base**start to base**end, evenly spaced in the exponent (of the default
+    dtype): `torch.logspace`."""
     _shape((steps,), "logspace")
-    return _new(np.logspace(start, end, steps, base=base).astype(resolve_dtype(dtype) or float32), requires_grad,
+    return _new(np.logspace(start, end, steps, base=base).astype(resolve_dtype(dtype) or _default_float), requires_grad,
                 device)
 
 
@@ -561,7 +615,7 @@ def _generator(generator):
 
 def randn(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
           generator: Generator | None = None) -> Tensor:
-    """Samples from the standard normal distribution (float32 by default): `torch.randn`.
+    """Samples from the standard normal distribution (of the default dtype): `torch.randn`.
 
     `generator` (an `autograd.Generator`) instead of the global one seeded by `manual_seed`.
     """
@@ -572,14 +626,14 @@ def randn(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = No
 
 def rand(*shape: builtins.int, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
          generator: Generator | None = None) -> Tensor:
-    """Samples from the uniform distribution on [0, 1) (float32 by default): `torch.rand`."""
+    """Samples from the uniform distribution on [0, 1) (of the default dtype): `torch.rand`."""
     dtype, drawn = _floating_dtype("rand", dtype)
     return _new(_generator(generator).random(_shape(shape, "rand"), dtype=drawn).astype(dtype, copy=False), requires_grad, device)
 
 
 def _floating_dtype(op, dtype):
     """(the dtype asked for, the one NumPy draws in: float32 or float64; float16 is drawn as float32)."""
-    dtype = resolve_dtype(dtype) or float32
+    dtype = resolve_dtype(dtype) or _default_float
     if dtype.kind != "f":
         raise DTypeError(f"{op}: draws floating point numbers; dtype {dtype} is not a floating point dtype")
     return dtype, (float64 if dtype == float64 else float32)
@@ -621,7 +675,7 @@ def randint_like(t: Tensor, low: builtins.int = 0, high: builtins.int | None = N
 def normal(mean, std=1.0, size: tuple[builtins.int, ...] | None = None, *, generator: Generator | None = None,
            dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Samples from normal distributions of `mean` and `std` (tensors or numbers, broadcast together; with two
-    numbers, `size` gives the shape), float32 unless a tensor says otherwise: `torch.normal`. Outside the
+    numbers, `size` gives the shape), the default dtype unless a tensor says otherwise: `torch.normal`. Outside the
     graph (PyTorch gives mean and std zero gradients: reparameterise as mean + std * randn_like(mean) for
     useful ones)."""
     from .tensor import Tensor
@@ -639,7 +693,7 @@ def normal(mean, std=1.0, size: tuple[builtins.int, ...] | None = None, *, gener
     except ValueError:
         raise ShapeError(f"normal: mean of shape {np.shape(mean_data)} and std of shape {np.shape(std_data)} "
                          "cannot be broadcast together") from None
-    dtype = resolve_dtype(dtype) or (tensors[0].dtype if tensors else float32)
+    dtype = resolve_dtype(dtype) or (tensors[0].dtype if tensors else _default_float)
     sample = _generator(generator).normal(mean_data, std_data, shape)
     return _new(np.asarray(sample, dtype), requires_grad, device)
 

@@ -6,6 +6,7 @@ otherwise) and only what differs from it.
 """
 from __future__ import annotations
 
+import builtins
 import numbers
 import warnings
 import weakref
@@ -237,7 +238,7 @@ class Tensor:
                                f"(shape {self.shape}); use .any() or .all()")
         return bool(self._data)
 
-    def astype(self, dtype: "np.dtype | type | str") -> Tensor:
+    def astype(self, dtype: "np.dtype | builtins.type | str") -> Tensor:
         """A copy converted to `dtype` (differentiable between floating dtypes). NumPy's name;
         PyTorch spells it `.to(dtype)`."""
         return ops.cast(self, dtype)
@@ -296,6 +297,51 @@ class Tensor:
                           "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=2)
             data = data.numpy().copy()
         return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def type(self, dtype=None) -> "str | Tensor":
+        """Without an argument, the tensor-type name of the dtype: 'autograd.FloatTensor' for float32
+        (torch says 'torch.FloatTensor'; this package's name stands in for torch's), 'autograd.LongTensor',
+        ... With a dtype or a type name ('autograd.DoubleTensor', or torch's 'torch.DoubleTensor'), the
+        tensor converted to it (itself if it already has it), as `torch.Tensor.type`."""
+        from .creation import dtype_of_tensor_type, resolve_dtype, tensor_type_name
+        if dtype is None:
+            return tensor_type_name(self.dtype)
+        dtype = dtype_of_tensor_type(dtype) if isinstance(dtype, str) and "." in dtype else resolve_dtype(dtype)
+        return self if dtype == self.dtype else ops.cast(self, dtype)
+
+    def stride(self, dim: Int | None = None) -> "tuple[Int, ...] | Int":
+        """The step in elements between neighbours along each dim (or along `dim`), from the array's
+        layout: as `torch.Tensor.stride`, except that NumPy views may have negative strides (a flip)
+        where torch would have copied."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexRangeError(f"stride: dim {dim} is out of range for a tensor of shape {self.shape}")
+        return strides[dim]
+
+    def is_contiguous(self) -> Bool:
+        """Whether the elements lie in memory in row-major order without gaps: `torch.Tensor.is_contiguous`."""
+        return self._data.flags.c_contiguous
+
+    def element_size(self) -> Int:
+        """The size of one element in bytes: `torch.Tensor.element_size`."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> Int:
+        """The size of one element in bytes (as `element_size()`): `torch.Tensor.itemsize`."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> Int:
+        """The bytes the elements take, numel * element_size (a broadcast view counts every element, as
+        torch's): `torch.Tensor.nbytes`."""
+        return self._data.size * self._data.itemsize
+
+    def sum_to_size(self, *size: Int) -> Tensor:
+        """Summed down to `size`, which must expand to this shape: `torch.Tensor.sum_to_size`."""
+        return ops.sum_to_size(self, *size)
 
     def type_as(self, other: Tensor) -> Tensor:
         """Converted to the dtype of `other`."""
@@ -554,17 +600,15 @@ class Tensor:
 
     def addcmul(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
         """`self + value * tensor1 * tensor2`."""
-        product = ops.mul(tensor1, tensor2)
-        return ops.add(self, product if value == 1 else ops.mul(product, value))
+        return ops.addcmul(self, tensor1, tensor2, value=value)
 
     def addcdiv(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
         """`self + value * tensor1 / tensor2`."""
-        quotient = ops.div(tensor1, tensor2)
-        return ops.add(self, quotient if value == 1 else ops.mul(quotient, value))
+        return ops.addcdiv(self, tensor1, tensor2, value=value)
 
     def lerp(self, end: TensorLike, weight: TensorLike) -> Tensor:
         """`self + weight * (end - self)`: linear interpolation towards `end`."""
-        return ops.add(self, ops.mul(weight, ops.sub(end, self)))
+        return ops.lerp(self, end, weight)
 
     # The in-place forms of unary ops, each `x.op_()` as `x.op()` written back into x.
     def neg_(self) -> Tensor:
@@ -886,12 +930,30 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         """1 / (1 + exp(-x)), elementwise."""
         return ops.sigmoid(self)
+    def logit(self, eps: Float | None = None) -> Tensor:
+        """log(x / (1 - x)), the inverse of sigmoid (x clamped into [eps, 1 - eps] if eps is given)."""
+        return ops.logit(self, eps)
     def relu(self) -> Tensor:
         """max(x, 0), elementwise (gradient 0 at 0)."""
         return ops.relu(self)
     def erf(self) -> Tensor:
         """The error function, elementwise."""
         return ops.erf(self)
+    def erfc(self) -> Tensor:
+        """1 - erf(x), accurate where erf(x) is near 1: `torch.Tensor.erfc`."""
+        return ops.erfc(self)
+    def erfinv(self) -> Tensor:
+        """The inverse error function: `torch.Tensor.erfinv`."""
+        return ops.erfinv(self)
+    def lgamma(self) -> Tensor:
+        """log|Gamma(x)|: `torch.Tensor.lgamma`."""
+        return ops.lgamma(self)
+    def digamma(self) -> Tensor:
+        """The derivative of lgamma: `torch.Tensor.digamma`."""
+        return ops.digamma(self)
+    def polygamma(self, n: Int) -> Tensor:
+        """The n-th derivative of digamma: `torch.Tensor.polygamma`."""
+        return ops.polygamma(n, self)
     def reciprocal(self) -> Tensor:
         """1 / x, elementwise."""
         return ops.reciprocal(self)
@@ -899,6 +961,12 @@ class Tensor:
         """Values limited to [min, max] (either may be None); `clip` is the same."""
         return ops.clamp(self, min, max)
     clip = clamp
+    def clamp_min(self, min: TensorLike) -> Tensor:
+        """max(self, min), elementwise: `torch.Tensor.clamp_min`."""
+        return ops.clamp_min(self, min)
+    def clamp_max(self, max: TensorLike) -> Tensor:
+        """min(self, max), elementwise: `torch.Tensor.clamp_max`."""
+        return ops.clamp_max(self, max)
     def maximum(self, other: TensorLike) -> Tensor:
         """The elementwise maximum of `self` and `other` (ties share the gradient)."""
         return ops.maximum(self, other)
@@ -948,6 +1016,9 @@ class Tensor:
             correction: Int | None = None) -> Tensor:
         """The standard deviation over `dim` (see `var`; gradient 0 where it is 0)."""
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
+    def aminmax(self, *, dim: Int | None = None, keepdim: Bool = False) -> tuple[Tensor, Tensor]:
+        """The named tuple (min, max) over `dim` (all elements if None): `torch.Tensor.aminmax`."""
+        return ops.aminmax(self, dim=dim, keepdim=keepdim)
     def amax(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The largest values over `dim` (ties share the gradient equally)."""
         return ops.amax(self, dim, keepdim)
@@ -976,6 +1047,9 @@ class Tensor:
     def norm(self, p: "Float | str" = 2, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """The p-norm over `dim` (all elements if None)."""
         return ops.norm(self, p, dim, keepdim)
+    def dist(self, other: Tensor, p: Float = 2) -> Tensor:
+        """The p-norm of self - other (broadcast), over all elements: `torch.Tensor.dist`."""
+        return ops.dist(self, other, p)
     def all(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """True if every element over `dim` is nonzero."""
         return ops.all(self, dim, keepdim)
@@ -1011,8 +1085,8 @@ class Tensor:
         """Dims `dim0` and `dim1` swapped."""
         return ops.transpose(self, dim0, dim1)
     def t(self) -> Tensor:
-        """A matrix transposed (a 0-D or 1-D tensor as it is)."""
-        return ops.transpose(self, 0, 1) if self.ndim == 2 else self
+        """A matrix transposed (a 0-D or 1-D tensor as it is; more dims are an error, as in torch)."""
+        return ops.t(self)
     def permute(self, *dims: Int) -> Tensor:
         """The dims reordered as `dims`."""
         return ops.permute(self, *dims)
@@ -1043,15 +1117,13 @@ class Tensor:
         return ops.unbind(self, dim)
     def narrow(self, dim: Int, start: Int, length: Int) -> Tensor:
         """The `length` elements of dim `dim` from `start` (negative: from the end), a view."""
-        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1) or self.ndim == 0:
-            raise IndexRangeError(f"narrow: dim {dim} is out of range for a tensor of shape {self.shape}")
-        dim %= self.ndim
-        size, start = self.shape[dim], int(start)
-        start = start + size if start < 0 else start
-        if not 0 <= start <= size or length < 0 or start + length > size:
-            raise IndexRangeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim "
-                             f"{dim} (shape {self.shape})")
-        return self[(slice(None),) * dim + (slice(start, start + length),)]
+        return ops.narrow(self, dim, start, length)
+    def unflatten(self, dim: Int, sizes: tuple[Int, ...]) -> Tensor:
+        """Dim `dim` split into dims of `sizes` (one may be -1): `torch.Tensor.unflatten`."""
+        return ops.unflatten(self, dim, sizes)
+    def select(self, dim: Int, index: Int) -> Tensor:
+        """The slice at `index` along `dim`, without that dim: `torch.Tensor.select`."""
+        return ops.select(self, dim, index)
     def roll(self, shifts: "Int | tuple[Int, ...]", dims: "Int | tuple[Int, ...] | None" = None) -> Tensor:
         """Elements shifted cyclically along `dims` (the flattened tensor if None): `torch.roll`."""
         return ops.roll(self, shifts, dims)
@@ -1107,6 +1179,15 @@ class Tensor:
     def cumsum(self, dim: Int, dtype=None) -> Tensor:
         """The running sum along `dim`."""
         return ops.cumsum(self, dim, dtype=dtype)
+    def cummax(self, dim: Int) -> tuple[Tensor, Tensor]:
+        """The named tuple (values, indices) of the running maximum along `dim`."""
+        return ops.cummax(self, dim)
+    def cummin(self, dim: Int) -> tuple[Tensor, Tensor]:
+        """The named tuple (values, indices) of the running minimum along `dim`."""
+        return ops.cummin(self, dim)
+    def logcumsumexp(self, dim: Int) -> Tensor:
+        """Running log(sum(exp(x))) along `dim`, without overflow."""
+        return ops.logcumsumexp(self, dim)
     def flip(self, *dims: Int) -> Tensor:
         """The order of elements reversed along `dims`."""
         return ops.flip(self, *dims)
@@ -1119,6 +1200,13 @@ class Tensor:
     def index_select(self, dim: Int, index: Tensor) -> Tensor:
         """The entries at the int64 1-D `index` along `dim`."""
         return ops.index_select(self, dim, index)
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The 1-D tensor of the elements where the bool `mask` (broadcast) is True."""
+        return ops.masked_select(self, mask)
+    def repeat_interleave(self, repeats: "Int | Tensor", dim: Int | None = None, *,
+                          output_size: Int | None = None) -> Tensor:
+        """Each element (slice along `dim`) repeated `repeats` times: `torch.Tensor.repeat_interleave`."""
+        return ops.repeat_interleave(self, repeats, dim, output_size=output_size)
     def nonzero(self, as_tuple: Bool = False) -> Tensor | tuple[Tensor, ...]:
         """The indices of nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with `as_tuple`."""
         return ops.nonzero(self, as_tuple=as_tuple)
@@ -1131,6 +1219,18 @@ class Tensor:
     def bmm(self, other: Tensor) -> Tensor:
         """The product of two batches of matrices, (b, n, m) @ (b, m, p)."""
         return ops.bmm(self, other)
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """beta * self + alpha * (mat1 @ mat2): `torch.addmm`."""
+        return ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """beta * self + alpha * (mat @ vec): `torch.addmv`."""
+        return ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """beta * self + alpha * the sum of the batch of products batch1 @ batch2: `torch.addbmm`."""
+        return ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """beta * self + alpha * (batch1 @ batch2), batched: `torch.baddbmm`."""
+        return ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
     def dot(self, other: Tensor) -> Tensor:
         """The dot product of two 1-D tensors."""
         return ops.dot(self, other)
@@ -1141,6 +1241,9 @@ class Tensor:
     def sort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> tuple[Tensor, Tensor]:
         """A named tuple `(values, indices)` sorted along `dim`."""
         return ops.sort(self, dim, descending, stable)
+    def kthvalue(self, k: Int, dim: Int = -1, keepdim: Bool = False) -> tuple[Tensor, Tensor]:
+        """The named tuple (values, indices) of the k-th smallest element along `dim` (k from 1)."""
+        return ops.kthvalue(self, k, dim, keepdim)
     def argsort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> Tensor:
         """The indices that sort along `dim`."""
         return ops.argsort(self, dim, descending, stable)

@@ -16,14 +16,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Modules whose every public function, class, method and property has a docstring: every public
 # module of autograd and nn (a new module must join the list, see the test below).
 DOCUMENTED_MODULES = [
-    "autograd", "autograd.tensor", "autograd.inplace", "autograd.creation", "autograd.grad_mode", "autograd.gradcheck",
+    "autograd", "autograd.tensor", "autograd.inplace", "autograd.creation", "autograd.grad_mode", "autograd.gradcheck", "autograd.threads",
     "autograd.viz", "nn.module", "nn.containers", "nn.optim.optimizer", "nn.optim.sgd", "nn.optim.adam",
     "nn.optim.rmsprop", "nn.optim.adadelta", "nn.optim.lr_scheduler", "nn.data.dataloader",
     "nn.data.dataset", "nn.serialization", "nn.summary", "nn.init",
     "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
     "autograd.ops.elementwise", "autograd.ops.activations", "autograd.ops.trigonometry", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
     "autograd.ops.softmax", "autograd.ops.shape", "autograd.ops.indexing", "autograd.ops.joining",
-    "autograd.ops.linalg", "autograd.ops.einsum", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
+    "autograd.ops.linalg", "autograd.ops.einsum", "autograd.ops.special", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
     "nn.modules", "nn.modules.activation", "nn.modules.attention", "nn.modules.conv", "nn.modules.dropout",
     "nn.modules.embedding", "nn.modules.flatten", "nn.modules.linear", "nn.modules.loss",
     "nn.modules.normalization", "nn.modules.pooling", "nn.modules.rnn", "nn.modules.transformer",

@@ -220,6 +220,16 @@ def sigmoid(x: Tensor) -> Tensor:
     return Sigmoid.apply(floating(x))
 
 
+def logit(x: Tensor, eps: float | None = None) -> Tensor:
+    """log(x / (1 - x)), the inverse of sigmoid, elementwise; with `eps`, x is first clamped into
+    [eps, 1 - eps] (so the gradient is 0 outside it). NaN outside [0, 1] without eps. As `torch.logit`."""
+    from .elementwise import clamp, log, log1p
+    x = floating(x)
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return log(x) - log1p(-x)
+
+
 def relu(x: Tensor) -> Tensor:
     """max(x, 0), elementwise; the gradient at 0 is 0. As `torch.relu`."""
     return Relu.apply(x)

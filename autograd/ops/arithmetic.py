@@ -471,3 +471,20 @@ def masked_fill(x: Tensor, mask: TensorLike, value: TensorLike) -> Tensor:
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=x.dtype)  # as PyTorch: the fill value takes the tensor's dtype
     return where(mask, value, x)
+
+
+def addcmul(input: TensorLike, tensor1: TensorLike, tensor2: TensorLike, *, value=1) -> Tensor:
+    """input + value * tensor1 * tensor2, broadcast together. As `torch.addcmul`."""
+    product = mul(tensor1, tensor2)
+    return add(input, product if value == 1 else mul(product, value))
+
+
+def addcdiv(input: TensorLike, tensor1: TensorLike, tensor2: TensorLike, *, value=1) -> Tensor:
+    """input + value * tensor1 / tensor2, broadcast together. As `torch.addcdiv`."""
+    quotient = div(tensor1, tensor2)
+    return add(input, quotient if value == 1 else mul(quotient, value))
+
+
+def lerp(input: TensorLike, end: TensorLike, weight: TensorLike) -> Tensor:
+    """input + weight * (end - input): linear interpolation from input towards end. As `torch.lerp`."""
+    return add(input, mul(weight, sub(end, input)))

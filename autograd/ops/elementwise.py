@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..creation import get_default_dtype
 from ..errors import ArgumentError, DTypeError
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
@@ -230,10 +231,10 @@ class Clone(Primitive):
 
 def floating(x):
     """The input of a floating op (exp, log, sqrt, sin, sigmoid, ...) by PyTorch's rule: a bool or
-    integer tensor is computed in the default float dtype, float32. (NumPy would pick float16 for
-    bool and 8-bit ints, float64 for the rest, and sigmoid would even stay integer.)"""
+    integer tensor is computed in the default float dtype (float32 unless set). (NumPy would pick
+    float16 for bool and 8-bit ints, float64 for the rest, and sigmoid would even stay integer.)"""
     if x.dtype.kind in "biu":
-        return constant(np.asarray(x, dtype=np.float32))  # integer tensors never require grad
+        return constant(np.asarray(x, dtype=get_default_dtype()))  # integer tensors never require grad
     return x
 
 
@@ -346,6 +347,16 @@ def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = Non
 
 
 clip = clamp
+
+
+def clamp_min(x: Tensor, min: TensorLike) -> Tensor:
+    """max(x, min), elementwise: `clamp(x, min=min)`. As `torch.clamp_min`."""
+    return clamp(x, min, None)
+
+
+def clamp_max(x: Tensor, max: TensorLike) -> Tensor:
+    """min(x, max), elementwise: `clamp(x, max=max)`. As `torch.clamp_max`."""
+    return clamp(x, None, max)
 
 
 def _bound(value):

@@ -572,3 +572,73 @@ def index_put(x, indices, values, accumulate=False):
     if not isinstance(values, Tensor):
         values = Tensor._make(np.asarray(values, x.dtype), False, None)
     return add(x, IndexAdd.apply(broadcast_to(values, target_shape), shape=x.shape, index=index))
+
+
+# -- select, masked_select, repeat_interleave ------------------------------------------------------
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice of x at `index` along `dim`, without that dim (a view): `x[:, index]` for dim 1. As
+    `torch.select`."""
+    from .reduction import normalize_axes
+    if x.ndim == 0:
+        raise IndexRangeError("select: cannot select on a 0-d tensor")
+    (axis,) = normalize_axes("select", dim, x.ndim)
+    size = x.shape[axis]
+    if not -size <= index < size:
+        raise IndexRangeError(f"select: index {index} is out of range for dim {dim} of size {size} (shape {x.shape})")
+    return getitem(x, (slice(None),) * axis + (int(index),))
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The 1-D tensor of x's elements where the bool `mask` is True, x and mask broadcast together. As
+    `torch.masked_select`."""
+    from .shape import broadcast_to
+    mask_data = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask_data.dtype != np.bool_:
+        raise DTypeError(f"masked_select: the mask must be a bool tensor, got {mask_data.dtype}")
+    try:
+        shape = np.broadcast_shapes(x.shape, mask_data.shape)
+    except ValueError:
+        raise shape_error("masked_select", "x and mask cannot be broadcast together", x.shape,
+                          mask_data.shape) from None
+    return getitem(broadcast_to(x, shape) if x.shape != shape else x, np.broadcast_to(mask_data, shape))
+
+
+def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, output_size: int | None = None
+                      ) -> Tensor:
+    """Each element (each slice along `dim`) repeated `repeats` times in place: [a, b] -> [a, a, b, b].
+    `repeats` is an int or a tensor of one count per slice (or one count); with dim None the input is
+    flattened first. With only a 1-D count tensor, `repeat_interleave(counts)` gives the indices
+    0..len-1 each repeated counts[i] times. Gradients sum over the copies. As `torch.repeat_interleave`."""
+    if repeats is None:  # torch.repeat_interleave(counts): the positions, repeated
+        counts = _repeat_counts(input, None)
+        return Tensor._make(np.repeat(np.arange(counts.size, dtype=np.int64), counts), False, None)
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    from .reduction import normalize_axes
+    (axis,) = normalize_axes("repeat_interleave", dim, input.ndim) or (0,)
+    if input.ndim == 0:
+        input = input.reshape(1)
+    size = input.shape[axis]
+    counts = np.broadcast_to(_repeat_counts(repeats, size).reshape(-1), (size,))
+    if output_size is not None and output_size != counts.sum():
+        raise ArgumentError(f"repeat_interleave: output_size {output_size} is not the sum of the repeats "
+                            f"({counts.sum()})")
+    positions = np.repeat(np.arange(size, dtype=np.int64), counts)
+    return getitem(input, (slice(None),) * axis + (positions,))
+
+
+def _repeat_counts(repeats, size):
+    """The counts of repeat_interleave as an int64 array, checked: non-negative integers, one per slice
+    (or a single one) when `size` is given, 1-D when they stand alone."""
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.dtype.kind not in "iu":
+        raise DTypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
+    if size is None and counts.ndim != 1:
+        raise ArgumentError(f"repeat_interleave: the repeats alone must be a 1-D tensor, got shape {counts.shape}")
+    if counts.ndim > 1 or (size is not None and counts.size not in (1, size)):
+        raise shape_error("repeat_interleave", f"repeats must be one count or one per slice ({size})",
+                          counts.shape)
+    if (counts < 0).any():
+        raise ArgumentError(f"repeat_interleave: repeats must be non-negative, got {counts.min()}")
+    return counts.astype(np.int64)

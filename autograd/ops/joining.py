@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..function import Primitive
 from ..tensor import Tensor
 from .elementwise import constant
@@ -297,3 +297,58 @@ def pad(x, pad_width, value=0.0):
         raise ArgumentError(f"pad: pad_width {pad_width!r} does not give a non-negative (before, after) pair "
                          f"for each of the {x.ndim} dims of shape {x.shape}")
     return Pad.apply(x, widths=tuple(map(tuple, widths.tolist())), value=value)
+
+
+# -- block_diag, cartesian_prod, combinations --------------------------------------------------
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The matrices (0-d and 1-D tensors count as 1 x 1 and 1 x n) on the diagonal of a zero matrix, in
+    their promoted dtype. As `torch.block_diag`."""
+    from ..creation import get_default_dtype, promote_types
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise ShapeError(f"block_diag: expects tensors of at most 2 dims, tensor {i} has shape {t.shape}")
+    if not tensors:
+        return constant(np.zeros((1, 0), get_default_dtype()))
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = promote_types(dtype, t.dtype)
+    blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    widths = [b.shape[1] for b in blocks]
+    total, left = sum(widths), 0
+    rows = []
+    for block, width in zip(blocks, widths):
+        rows.append(pad(block.astype(dtype), ((0, 0), (left, total - left - width))))
+        left += width
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as the rows of a (prod n_i, k) tensor (a
+    single tensor is returned as it is). As `torch.cartesian_prod`."""
+    for i, t in enumerate(tensors):
+        if t.ndim != 1:
+            raise ShapeError(f"cartesian_prod: expects 1-D tensors, tensor {i} has shape {t.shape}")
+    if not tensors:
+        raise ArgumentError("cartesian_prod: expects at least one tensor")
+    if len({t.dtype for t in tensors}) > 1:
+        raise DTypeError(f"cartesian_prod: the tensors must have the same dtype, got "
+                         f"{', '.join(str(t.dtype) for t in tensors)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([grid.reshape(-1) for grid in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of the elements of a 1-D tensor, as the rows of a tensor (in
+    itertools' order; with repeated elements if `with_replacement`). As `torch.combinations`."""
+    import itertools
+    if input.ndim != 1:
+        raise ShapeError(f"combinations: expects a 1-D tensor, got shape {input.shape}")
+    if r < 0:
+        raise ArgumentError(f"combinations: r must be non-negative, got {r}")
+    if r == 0:
+        return constant(np.empty(0, input.dtype))
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    picks = np.array(list(choose(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return input[picks]

@@ -479,3 +479,102 @@ def solve_system(a: Tensor, b: Tensor, b_is_vector: bool) -> Tensor:
 
 
 SLogDetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+# -- scaled sums of products: addmm, addmv, addbmm, baddbmm ----------------------------------------
+
+def _beta_input_plus_alpha_product(op, input, product, beta, alpha):
+    """beta * input + alpha * product, torch's addmm family. `input` must broadcast to the product's
+    shape (the result has that shape); with beta == 0 it is ignored, NaN and Inf in it too, as in torch."""
+    input = input if isinstance(input, Tensor) else constant(np.asarray(input, product.dtype))
+    try:
+        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise shape_error(op, f"input of shape {input.shape} does not broadcast to the product's shape "
+                              f"{product.shape}", input.shape, product.shape)
+    if input.dtype != product.dtype:
+        raise DTypeError(f"{op}: input is {input.dtype} but the product is {product.dtype}; the dtypes must match")
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        if not input.requires_grad:
+            return scaled
+        from .arithmetic import where   # input's gradient is 0, as torch's; its values are never read
+        return scaled + where(constant(np.zeros(input.shape, np.bool_)), input, 0.0)
+    return (input if beta == 1 else input * beta) + scaled
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2) for matrices (n, m) and (m, p); input broadcasts to (n, p).
+    As `torch.addmm`."""
+    return _beta_input_plus_alpha_product("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,). As `torch.addmv`."""
+    return _beta_input_plus_alpha_product("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * sum_b(batch1[b] @ batch2[b]), the batch of products summed to one (n, p)
+    matrix. As `torch.addbmm`."""
+    return _beta_input_plus_alpha_product("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2) for batches (b, n, m) and (b, m, p). As `torch.baddbmm`."""
+    return _beta_input_plus_alpha_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of 2-D matrices, left to right. As `torch.chain_matmul` (which torch deprecates for
+    `torch.linalg.multi_dot`)."""
+    if not matrices:
+        raise ArgumentError("chain_matmul: expects one or more matrices")
+    for i, m in enumerate(matrices):
+        if m.ndim != 2:
+            raise shape_error("chain_matmul", f"expects 2-D matrices, matrix {i} is {m.ndim}-D", m.shape)
+    product = matrices[0]
+    for m in matrices[1:]:
+        product = mm(product, m)
+    return product
+
+
+# -- distances: cdist, pdist, dist ----------------------------------------------------------------
+
+def _p_norm_of_differences(op, differences, p):
+    """The p-norm over the last dim, as torch's distances: p = 0 counts the differing coordinates (no
+    gradient, as torch); the gradient of the 2-norm is 0 where two points coincide."""
+    from .reduction import norm
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or p < 0 or math.isnan(p):
+        raise ArgumentError(f"{op}: only supports non-negative p values, got {p!r}")
+    if p == 0:
+        return constant((differences._data != 0).sum(-1).astype(differences.dtype))
+    return norm(differences, p, -1)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
+    """The p-norm distances between each row of x1 (.., P, M) and each row of x2 (.., R, M): a (.., P, R)
+    tensor, batch dims broadcast. As `torch.cdist` (computed directly, never through matmul, so
+    `compute_mode` changes nothing)."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise shape_error("cdist", "expects tensors of at least 2 dims (rows of points)", x1.shape, x2.shape)
+    if x1.shape[-1] != x2.shape[-1]:
+        raise shape_error("cdist", f"x1 and x2 must have the same number of columns, got {x1.shape[-1]} "
+                                   f"and {x2.shape[-1]}", x1.shape, x2.shape)
+    return _p_norm_of_differences("cdist", x1.unsqueeze(-2) - x2.unsqueeze(-3), p)
+
+
+def pdist(x: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between each pair of rows i < j of x (N, M), in the order of the upper
+    triangle: N (N - 1) / 2 values. As `torch.pdist`."""
+    if x.ndim != 2:
+        raise shape_error("pdist", "expects a 2-D tensor of rows", x.shape)
+    first, second = np.triu_indices(x.shape[0], 1)
+    return _p_norm_of_differences("pdist", x[first] - x[second], p)
+
+
+def dist(x: Tensor, other: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm of x - other (broadcast), over all elements. As `torch.dist`."""
+    return _p_norm_of_differences("dist", (x - other).reshape(-1), p)

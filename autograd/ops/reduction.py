@@ -3,10 +3,13 @@
 Backward of a reduction broadcasts the gradient back over the reduced axes: the gradient is
 reshaped to the keepdim shape and expanded (a view, no copy).
 """
+import builtins
+from collections import namedtuple
+
 import numpy as np
 
 from ..broadcasting import expand
-from ..errors import ArgumentError, DTypeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..function import Primitive
 from ..sums import extreme_keepdims, sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
@@ -522,3 +525,117 @@ def any(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """Whether some element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
     `torch.any`."""
     return constant(np.asarray(np.any(x._data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))
+
+
+# -- several statistics at once: aminmax, var_mean, std_mean ------------------------------------
+
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(x: Tensor, *, dim: int | None = None, keepdim: bool = False):
+    """The named tuple (min, max) over `dim` (all elements if None), as `amin` and `amax`. As
+    `torch.aminmax`."""
+    if x.numel() == 0:
+        raise ArgumentError(f"aminmax: cannot reduce an empty tensor (shape {x.shape})")
+    return AminmaxResult(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def var_mean(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    """The tuple (var, mean) over `dim`; `correction` (or unbiased=True, i.e. 1) is subtracted from the
+    count. `var_mean(x, False)` reads the bool as `unbiased`, as torch does. As `torch.var_mean`."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def std_mean(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    """The tuple (std, mean) over `dim` (see `var_mean`). As `torch.std_mean`."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+# -- running extremes and log-sum-exp: cummax, cummin, logcumsumexp ----------------------------------
+
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
+
+
+def cummax(x: Tensor, dim: int):
+    """The named tuple (values, indices) of the running maximum along `dim`: values[i] = max(x[:i+1]),
+    at ties the later index, and NaN once a NaN is met, as torch. The gradient goes to the element
+    each value came from. As `torch.cummax`."""
+    return _running_extreme("cummax", CummaxResult, np.maximum, x, dim)
+
+
+def cummin(x: Tensor, dim: int):
+    """The named tuple (values, indices) of the running minimum along `dim` (see `cummax`). As
+    `torch.cummin`."""
+    return _running_extreme("cummin", CumminResult, np.minimum, x, dim)
+
+
+def _running_extreme(op, result, ufunc, x, dim):
+    from .indexing import gather
+    (axis,) = normalize_axes(op, dim, x.ndim) or (None,)
+    if axis is None:
+        return result(x.clone(), constant(np.zeros((), np.int64)))
+    data = x._data
+    running = ufunc.accumulate(data, axis=axis)
+    # Where an element is the running extreme (or a NaN) it becomes the index from there on; a later
+    # tie takes over, as in torch.
+    takes_over = (data == running) | (np.isnan(data) if data.dtype.kind in "fc" else False)
+    positions = np.arange(data.shape[axis], dtype=np.int64).reshape((-1,) + (1,) * (data.ndim - axis - 1))
+    indices = np.maximum.accumulate(np.where(takes_over, positions, 0), axis=axis)
+    return result(gather(x, axis, constant(indices)), constant(indices))
+
+
+class LogCumSumExp(Primitive):
+    """Running log(sum(exp(x))) along `axis`, without overflow. d out_i / d x_j = exp(x_j - out_i) for
+    j <= i, so the gradient is sum over i >= j of grad_i exp(x_j - out_i): the positive and negative
+    parts of grad are taken in log space and summed with a reversed logcumsumexp, as torch does (stable,
+    and in Tensor ops, so differentiable again)."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(x)
+        return ctx.save_output(np.logaddexp.accumulate(x, axis=axis) if x.ndim else x.copy())
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .arithmetic import where
+        from .elementwise import log
+        from .shape import flip
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad
+        axis = ctx.axis
+        # out_i is -inf only where every x_j (j <= i) is -inf; any finite stand-in keeps their terms 0.
+        out = where(constant(np.isneginf(ctx.output._data)), 0.0, ctx.output)
+
+        def summed_after(log_part):
+            return flip(LogCumSumExp.apply(flip(log_part - out, axis), axis=axis), axis)
+
+        def log_of(part):
+            return where(part > 0, log(where(part > 0, part, 1.0)), -np.inf)
+        return exp(x + summed_after(log_of(grad))) - exp(x + summed_after(log_of(-grad)))
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """Running log(sum(exp(x))) along `dim`, computed without overflow. As `torch.logcumsumexp`."""
+    if x.dtype.kind not in "fc":
+        raise DTypeError(f"logcumsumexp: needs a floating point tensor, got {x.dtype}")
+    (axis,) = normalize_axes("logcumsumexp", dim, x.ndim) or (0,)
+    return LogCumSumExp.apply(x, axis=axis)
+
+
+def sum_to_size(x: Tensor, *size) -> Tensor:
+    """x summed down to `size`, which must expand to x's shape (the reverse of broadcasting: leading
+    dims and dims of size 1 in `size` are summed). As `torch.Tensor.sum_to_size`."""
+    if not size:
+        raise TypeError("sum_to_size: missing the size")
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    lead = x.ndim - len(size)
+    if lead < 0 or builtins.any(n not in (1, m) for n, m in zip(size, x.shape[lead:])):
+        raise ShapeError(f"sum_to_size: size {size} is not expandable to the tensor's shape {x.shape}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, (n, m) in enumerate(zip(size, x.shape[lead:])) if n == 1 != m)
+    return sum(x, axes, keepdim=True).reshape(size) if axes else x

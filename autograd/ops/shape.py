@@ -358,3 +358,42 @@ def flipud(x: Tensor) -> Tensor:
 
 
 swapdims = transpose
+
+
+def t(x: Tensor) -> Tensor:
+    """A matrix transposed; a 0-D or 1-D tensor as it is. As `torch.t` (more dims are an error)."""
+    if x.ndim > 2:
+        raise ShapeError(f"t: expects a tensor with at most 2 dims, got shape {x.shape} (use transpose)")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The `length` elements of dim `dim` from `start` (negative: from the end), a view. As
+    `torch.narrow`."""
+    from ..errors import IndexRangeError
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1) or x.ndim == 0:
+        raise IndexRangeError(f"narrow: dim {dim} is out of range for a tensor of shape {x.shape}")
+    dim %= x.ndim
+    size, start = x.shape[dim], int(start)
+    start = start + size if start < 0 else start
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise IndexRangeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim "
+                              f"{dim} (shape {x.shape})")
+    return x[(slice(None),) * dim + (slice(start, start + length),)]
+
+
+def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+    """Dim `dim` split into several of `sizes` (whose product is its size; one may be -1). As
+    `torch.unflatten`."""
+    if x.ndim == 0:
+        raise ArgumentError("unflatten: cannot unflatten a 0-d tensor")
+    (axis,) = normalize_axes("unflatten", dim, x.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise ArgumentError("unflatten: sizes must not be empty")
+    known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    inferred = sizes.count(-1) == 1 and known > 0 and x.shape[axis] % known == 0
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[axis]) or (-1 in sizes and not inferred):
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to the size {x.shape[axis]} of dim {dim} "
+                         f"(shape {x.shape})")
+    return reshape(x, x.shape[:axis] + sizes + x.shape[axis + 1:])

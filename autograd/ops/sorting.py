@@ -165,3 +165,23 @@ def _quantile(op, x, q, dim, keepdim, interpolation, ignore_nan):
         kept = (1,) * x.ndim if dim is None else out.shape[1:axis + 1] + (1,) + out.shape[axis + 1:]
         out = out.reshape((out.shape[0],) + tuple(kept))
     return out.reshape(out.shape[1:]) if q_data.ndim == 0 else out
+
+
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+
+
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """The named tuple (values, indices) of the k-th smallest element (k counts from 1) along `dim`: the
+    last of `topk(x, k, largest=False)`, so the gradient goes to where the value came from. As
+    `torch.kthvalue`."""
+    (axis,) = normalize_axes("kthvalue", dim, x.ndim) or (None,)
+    size = 1 if axis is None else x.shape[axis]
+    if not 1 <= k <= size:
+        raise ArgumentError(f"kthvalue: k={k} is out of range for dim {dim} of size {size} (shape {x.shape})")
+    values, indices = topk(x, k, dim, largest=False)
+    if axis is None:
+        return KthvalueResult(values, indices)
+    values, indices = values.narrow(axis, k - 1, 1), indices.narrow(axis, k - 1, 1)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return KthvalueResult(values, indices)

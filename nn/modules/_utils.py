@@ -9,10 +9,10 @@ from ..parameter import Parameter
 
 
 def new_parameter(shape, dtype=None, device=None):
-    """An uninitialised float Parameter (float32 unless dtype says otherwise)."""
+    """An uninitialised float Parameter (of the default dtype unless dtype says otherwise)."""
     if device is not None:
         ag.device(getattr(device, "type", device))   # raises for any device but the CPU
-    return Parameter(ag.empty(tuple(shape), dtype=dtype or ag.float32))
+    return Parameter(ag.empty(tuple(shape), dtype=dtype))
 
 
 def reset_weight_and_bias(weight, bias):
