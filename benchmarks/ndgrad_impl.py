@@ -23,6 +23,14 @@ def version():
         return "ndgrad (working tree)"
 
 
+def set_threads(n):
+    ag.set_num_threads(n)
+
+
+def get_threads():
+    return ag.get_num_threads()
+
+
 def _load(module, weight, bias):
     module.load_state_dict({"weight": np.ascontiguousarray(weight), "bias": np.ascontiguousarray(bias)})
     return module
