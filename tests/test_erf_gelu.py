@@ -152,3 +152,17 @@ def test_float32_gelu_of_huge_values_warns_of_nothing_as_torch(torch):
         ours = F.gelu(ag.tensor(x)).numpy()
     np.testing.assert_array_equal(ours, [0.0, 0.0, x[2], x[3]])
     np.testing.assert_array_equal(torch.nn.functional.gelu(torch.tensor(x[:3])).numpy(), ours[:3])
+
+
+def test_float16_gelu_gradient_is_rounded_once_as_torch():
+    torch = pytest.importorskip("torch")
+    import scipy.special
+    x = np.linspace(-4, 4, 4001).astype(np.float16)
+    mine, theirs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.gelu(mine).sum().backward()
+    torch.nn.functional.gelu(theirs).sum().backward()
+    x64 = x.astype(np.float64)
+    exact = 0.5 * scipy.special.erfc(-x64 / math.sqrt(2)) + x64 * np.exp(-x64 ** 2 / 2) / math.sqrt(2 * math.pi)
+    assert mine.grad.dtype == ag.float16
+    ours_error = np.abs(mine.grad.numpy().astype(np.float64) - exact).max()
+    assert ours_error <= 1.2 * np.abs(theirs.grad.numpy().astype(np.float64) - exact).max()   # was 1.8x torch's

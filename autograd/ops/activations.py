@@ -111,7 +111,8 @@ _ERFC_COEFFICIENTS = (1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.2788680
 
 
 def normal_cdf_single(x):
-    """Phi(x), the standard normal CDF, of a float32 (or float16) array, in float32 arithmetic.
+    """Phi(x), the standard normal CDF, of a float32 (or float16) array, in float32 arithmetic, as a
+    float32 array (a float16 input's Phi stays in single, for gelu's backward to round once).
 
     scipy's erf costs 15 ns per element; this is 20-odd whole-array float32 passes, 5.7x faster
     (a GELU of 262,144 elements: 4.6 -> 0.8 ms). From q = Phi(-|x|) = erfc(|x|/sqrt 2) / 2 by the
@@ -144,7 +145,7 @@ def normal_cdf_single(x):
     upper += f(1)
     upper *= flat >= 0
     q += upper
-    return q.astype(x.dtype, copy=False).reshape(x.shape)
+    return q.reshape(x.shape)
 
 
 class Gelu(Primitive):
@@ -165,7 +166,7 @@ class Gelu(Primitive):
             cdf += 1
             cdf *= 0.5
         ctx.save_for_backward(x, cdf)
-        return np.multiply(x, cdf, out=np.empty_like(x))
+        return np.multiply(x, cdf, out=np.empty_like(x))   # rounded to x's dtype once
 
     @staticmethod
     def backward(ctx, grad):
@@ -179,14 +180,15 @@ class GeluGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, x, cdf):
         ctx.save_for_backward(grad, x, cdf)
-        slope = np.multiply(x, x, out=np.empty_like(x))    # an array even for 0-d x
+        work = np.result_type(x.dtype, np.float32)   # half precision in single, rounded once, as PyTorch
+        slope = np.multiply(x, x, out=np.empty(x.shape, work))    # an array even for 0-d x
         slope *= -0.5
         np.exp(slope, out=slope)
         slope *= x
-        slope *= x.dtype.type(_INV_SQRT_2PI)     # x phi(x)
+        slope *= slope.dtype.type(_INV_SQRT_2PI)     # x phi(x)
         slope += cdf
         slope *= grad
-        return slope
+        return slope.astype(np.result_type(grad, x), copy=False)
 
     @staticmethod
     def backward(ctx, grad_grad):
