@@ -193,3 +193,11 @@ def test_convolution_of_an_empty_batch_gives_empty_outputs_and_zero_weight_gradi
     for mine, theirs in ((mx, tx), (mw, tw), (mb, tb)):
         assert mine.grad.shape == tuple(theirs.grad.shape)
         np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("op, weight_shape", [(F.conv2d, (0, 3, 3, 3)), (F.conv2d, (4, 0, 3, 3)),
+                                              (F.conv_transpose2d, (3, 0, 3, 3)), (F.conv1d, (0, 3, 3))])
+def test_a_weight_with_an_empty_dim_is_refused_naming_the_shapes_as_torch_refuses_it(op, weight_shape):
+    x = ag.zeros(1, 3, 5) if len(weight_shape) == 3 else ag.zeros(1, 3, 5, 5)
+    with pytest.raises(ShapeError, match=r"at least one channel each way.*\(1, 3, 5(, 5)?\), \(" + str(weight_shape[0])):
+        op(x, ag.zeros(*weight_shape))

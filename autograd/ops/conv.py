@@ -206,6 +206,13 @@ def _check_groups(op, groups, *counts):
     return int(groups)
 
 
+def _check_weight_not_empty(op, input, weight):
+    """As PyTorch, a weight with no channels or kernel positions is an error (not an empty output)."""
+    if 0 in weight.shape:
+        raise shape_error(op, "expects a weight with at least one channel each way and one kernel position",
+                          input.shape, weight.shape)
+
+
 def _check_bias(op, bias, out_channels, weight):
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise shape_error(op, f"expects a bias of shape ({out_channels},), one per output channel",
@@ -229,6 +236,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if input.ndim != 3 or weight.ndim != 3:
         raise shape_error("conv1d", "expects a 3-D (N, C, L) or 2-D (C, L) input and a 3-D (out, in/groups, k) "
                           "weight", input.shape, weight.shape)
+    _check_weight_not_empty("conv1d", input, weight)
     if not isinstance(padding, str):
         padding = (0,) + ints(padding, 1, "padding", "conv1d")
     out = _convolution("conv1d", input.unsqueeze(2), weight.unsqueeze(2), bias,
@@ -243,6 +251,7 @@ def _convolution(op, input, weight, bias, stride, padding, dilation, groups):
     if input.ndim != 4 or weight.ndim != 4:
         raise shape_error(op, "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input and a 4-D "
                           "(out, in/groups, kh, kw) weight", input.shape, weight.shape)
+    _check_weight_not_empty(op, input, weight)
     groups = _check_groups(op, groups, (input.shape[1], "in_channels"), (weight.shape[0], "out_channels"))
     if input.shape[1] != weight.shape[1] * groups:
         raise shape_error(op, f"the input has {input.shape[1]} channels but the weight expects "
@@ -288,6 +297,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim != 3 or weight.ndim != 3:
         raise shape_error("conv_transpose1d", "expects a 3-D (N, C, L) or 2-D (C, L) input and a 3-D "
                           "(in, out/groups, k) weight", input.shape, weight.shape)
+    _check_weight_not_empty("conv_transpose1d", input, weight)
     op = "conv_transpose1d"
     out = _transposed_convolution(op, input.unsqueeze(2), weight.unsqueeze(2), bias,
                                   (1,) + ints(stride, 1, "stride", op), (0,) + ints(padding, 1, "padding", op),
@@ -303,6 +313,7 @@ def _transposed_convolution(op, input, weight, bias, stride, padding, output_pad
     if input.ndim != 4 or weight.ndim != 4:
         raise shape_error(op, "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input and a 4-D "
                           "(in, out/groups, kh, kw) weight", input.shape, weight.shape)
+    _check_weight_not_empty(op, input, weight)
     if input.shape[1] != weight.shape[0]:
         raise shape_error(op, f"the input has {input.shape[1]} channels but the weight expects {weight.shape[0]}",
                           input.shape, weight.shape)
