@@ -48,6 +48,16 @@ def _tensor(value, like=None):
     return ag.tensor(np.asarray(value))
 
 
+def _promoted(input, target):
+    """input and a floating target in their promoted dtype, as PyTorch's losses promote (a float32
+    input with a float64 target gives a float64 loss); a non-floating target takes the input's."""
+    if target.dtype.kind != "f":
+        return input, target.astype(input.dtype)
+    dtype = np.promote_types(input.dtype, target.dtype)
+    return (input if input.dtype == dtype else input.astype(dtype)), (target if target.dtype == dtype
+                                                                     else target.astype(dtype))
+
+
 def _array(value):
     return value.numpy() if isinstance(value, Tensor) else np.asarray(value)
 
@@ -450,7 +460,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if t.dtype.kind == "f":  # class probabilities
         target = _tensor(target)
         _same_shape("cross_entropy (probability targets)", input, target)
-        coef = target if target.dtype == input.dtype else target.astype(input.dtype)
+        input, coef = _promoted(input, target)
         if label_smoothing:
             coef = coef * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:  # a Tensor weight stays in the graph: this loss is differentiable in it
@@ -526,6 +536,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if input.numel() and ((input.numpy() < 0).any() or (input.numpy() > 1).any()):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                          "(for logits use binary_cross_entropy_with_logits)")
+    if target.dtype.kind == "f" and target.dtype != input.dtype:   # PyTorch refuses to mix them here
+        raise ag.DTypeError(f"binary_cross_entropy: the target's dtype {target.dtype} differs from the input's "
+                            f"{input.dtype}; convert one (target.to({input.dtype}))")
     loss = ag.binary_cross_entropy(input, target.astype(input.dtype))
     if weight is not None:
         loss = loss * _tensor(weight, input)
@@ -539,7 +552,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _tensor(target, input)
     _same_shape("binary_cross_entropy_with_logits", input, target)
-    target = target.astype(input.dtype)
+    input, target = _promoted(input, target)
     soft = ag.softplus(-input)
     if pos_weight is not None:
         soft = soft * ((_tensor(pos_weight, input) - 1) * target + 1)

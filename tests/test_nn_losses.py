@@ -436,3 +436,21 @@ def test_an_ignored_target_whose_stand_in_log_probability_is_infinite_counts_for
 def test_nll_refuses_targets_of_the_wrong_shape_dtype_or_range(target, error, pattern):
     with pytest.raises(error, match=pattern):
         ag.nll(ag.zeros(3, 4), target)
+
+
+def test_losses_promote_a_float64_target_with_a_float32_input_as_torch_or_refuse_where_it_refuses(torch, rng):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    target = rng.random((4, 3))
+    probabilities = target / target.sum(1, keepdims=True)
+    for name, t in (("binary_cross_entropy_with_logits", target), ("cross_entropy", probabilities)):
+        mx, tx = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        loss = getattr(F, name)(mx, ag.tensor(t))
+        t_loss = getattr(torch.nn.functional, name)(tx, torch.tensor(t))
+        assert loss.dtype == ag.float64 and t_loss.dtype == torch.float64
+        np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-6)
+        loss.backward()
+        t_loss.backward()
+        assert mx.grad.dtype == ag.float32
+        np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    with pytest.raises(ag.DTypeError, match="binary_cross_entropy: the target's dtype float64 differs"):
+        F.binary_cross_entropy(F.sigmoid(ag.tensor(x)), ag.tensor(target))
