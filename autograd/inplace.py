@@ -141,6 +141,22 @@ def bump_version(tensor):
     counter_of(tensor).value += 1
 
 
+def view_inplace(tensor, op, view, *args):
+    """The in-place form of a view op (`unsqueeze_`, `squeeze_`, `t_`, `transpose_`): `tensor` becomes
+    `view(tensor, *args)`, the same memory with a new shape, and takes its history, as PyTorch's; one
+    version more, so that a node that saved the tensor at its old shape notices in backward. A
+    tensor that is a view, or has views, keeps its shape: their regions are defined against it."""
+    _check_writable(op, tensor)
+    if tensor._base is not None or tensor.__dict__.get("_views"):
+        raise RuntimeError(f"{op}: the tensor of shape {tensor.shape} shares its memory with views, which would "
+                           f"no longer match it; use the out-of-place form ({op[:-1]})")
+    result = view(tensor, *args)
+    bump_version(tensor)
+    tensor._data, tensor.grad_fn = result._data, result.grad_fn
+    tensor.output_nr = 0
+    return tensor
+
+
 def apply_inplace(tensor, op, function, *args, **kwargs):
     """The in-place form of `function`: `tensor`'s values become `function(tensor, *args, **kwargs)`,
     computed out of place and written back into its memory, and recorded as PyTorch records its

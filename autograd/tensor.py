@@ -655,6 +655,22 @@ class Tensor:
         """`sigmoid`, in place; returns it."""
         return inplace.apply_inplace(self, "sigmoid_", ops.sigmoid)
 
+    def unsqueeze_(self, dim: Int) -> Tensor:
+        """`unsqueeze`, in place (the same memory, a new shape); returns it."""
+        return inplace.view_inplace(self, "unsqueeze_", ops.unsqueeze, dim)
+
+    def squeeze_(self, dim: Dim = None) -> Tensor:
+        """`squeeze`, in place; returns it."""
+        return inplace.view_inplace(self, "squeeze_", ops.squeeze, dim)
+
+    def t_(self) -> Tensor:
+        """`t`, in place; returns it."""
+        return inplace.view_inplace(self, "t_", ops.t)
+
+    def transpose_(self, dim0: Int, dim1: Int) -> Tensor:
+        """`transpose`, in place; returns it."""
+        return inplace.view_inplace(self, "transpose_", ops.transpose, dim0, dim1)
+
     def relu_(self) -> Tensor:
         """`relu`, in place; returns it."""
         return inplace.apply_inplace(self, "relu_", ops.relu)

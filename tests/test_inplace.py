@@ -679,3 +679,32 @@ def test_index_put_writes_or_accumulates_at_repeated_positions_as_torch(accumula
         y.index_put_((rows, columns), values, accumulate=accumulate)
         return y.index_put((t.tensor([1]),), w[1] * 3, accumulate=accumulate)
     assert_same_as_torch(program)
+
+
+@pytest.mark.parametrize("method, args, shape", [("unsqueeze_", (0,), (2, 3)), ("squeeze_", (), (2, 1, 3)),
+                                                  ("squeeze_", (1,), (2, 1, 3)), ("t_", (), (2, 3)),
+                                                  ("transpose_", (0, 2), (2, 1, 3))])
+def test_in_place_view_ops_change_the_shape_and_history_as_torch(method, args, shape):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(9).standard_normal(shape)
+    ours_leaf, theirs_leaf = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, theirs = ours_leaf * 2, theirs_leaf * 2
+    assert getattr(ours, method)(*args) is ours
+    getattr(theirs, method)(*args)
+    assert ours.shape == tuple(theirs.shape) and ours._version == theirs._version == 1
+    upstream = np.random.default_rng(10).standard_normal(ours.shape)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours_leaf.grad.numpy(), theirs_leaf.grad.numpy())
+    plain = ag.zeros(*shape)   # no graph: only the shape changes
+    assert getattr(plain, method)(*args).shape == tuple(getattr(torch.zeros(*shape), method)(*args).shape)
+
+
+def test_in_place_view_ops_refuse_a_leaf_that_requires_grad_and_a_tensor_with_live_views():
+    with pytest.raises(RuntimeError, match="unsqueeze_: in-place operation on a leaf tensor that requires grad"):
+        ag.zeros(3, requires_grad=True).unsqueeze_(0)
+    x = ag.zeros(2, 3)
+    row = x[0]
+    with pytest.raises(RuntimeError, match=r"t_: the tensor of shape \(2, 3\) shares its memory with views"):
+        x.t_()
+    assert row.shape == (3,)
