@@ -67,10 +67,13 @@ def _parameter_rows(param, count):
     return None if param is None else param.reshape(param.size // count if count else 1, count)
 
 
-def _period_sums(matrix, period):
-    """The rows of `matrix` (a multiple of `period` of them) summed by their index modulo `period`."""
+def _period_sums(matrix, period, row_weights=None):
+    """The rows of `matrix` (a multiple of `period` of them), each times its row weight if given,
+    summed by their index modulo `period`: one BLAS product for period 1."""
     if period == 1:
-        return column_sums(matrix)[None]
+        return (column_sums(matrix) if row_weights is None else row_weights @ matrix)[None]
+    if row_weights is not None:
+        matrix = matrix * row_weights[:, None]
     return matrix.reshape(-1, period, matrix.shape[1]).sum(axis=0)
 
 
@@ -214,10 +217,7 @@ class NormalizeGrad(Primitive):
                 np.subtract(g, block_out, out=block_out)
                 block_out *= scale[:, None]
             if column_w is not None:
-                if period == 1:
-                    column_w += block_inv_std @ (block_grad * block_centered)
-                else:
-                    column_w += _period_sums(block_grad * block_centered * block_inv_std[:, None], period)
+                column_w += _period_sums(block_grad * block_centered, period, block_inv_std)
             if column_b is not None:
                 column_b += _period_sums(block_grad, period)
         grad_x = _from_rows(out, grad.shape, order) if need_x else None
