@@ -34,6 +34,8 @@ __all__ = [
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
     "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss",
+    "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+    "max_unpool3d",
 ]
 
 
@@ -1094,15 +1096,21 @@ def _dtype_checked(convolution):
 
 conv1d = _dtype_checked(ag.conv1d)
 conv2d = _dtype_checked(ag.conv2d)
+conv3d = _dtype_checked(ag.conv3d)
 conv_transpose1d = _dtype_checked(ag.conv_transpose1d)
 conv_transpose2d = _dtype_checked(ag.conv_transpose2d)
+conv_transpose3d = _dtype_checked(ag.conv_transpose3d)
 max_pool1d = ag.max_pool1d
 max_pool2d = ag.max_pool2d
+max_pool3d = ag.max_pool3d
 avg_pool1d = ag.avg_pool1d
 avg_pool2d = ag.avg_pool2d
+avg_pool3d = ag.avg_pool3d
 adaptive_avg_pool1d = ag.adaptive_avg_pool1d
 adaptive_avg_pool2d = ag.adaptive_avg_pool2d
+adaptive_avg_pool3d = ag.adaptive_avg_pool3d
 adaptive_max_pool2d = ag.adaptive_max_pool2d
+adaptive_max_pool3d = ag.adaptive_max_pool3d
 
 
 _INTERPOLATING_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}   # mode -> spatial dims
@@ -1192,6 +1200,12 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     """The partial inverse of max_pool2d (SegNet's decoder): (N, C, H, W) values at their indices,
     zeros elsewhere. As `torch.nn.functional.max_unpool2d`."""
     return _max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: (N, C, D, H, W) values at their indices, zeros elsewhere.
+    As `torch.nn.functional.max_unpool3d`."""
+    return _max_unpool("max_unpool3d", input, indices, kernel_size, stride, padding, output_size, 3)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
