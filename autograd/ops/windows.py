@@ -2,9 +2,10 @@
 size, stride, padding, dilation) and the output geometry; the one im2col/col2im; unfold and fold
 (torch.nn.functional's) as ops on them.
 
-Layout. `im2col` writes the column matrix transposed, as (C*kh*kw, N*oh*ow): each of its rows is
-one (channel, kernel offset) slab of the image, copied with contiguous inner rows, so that a
-convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) (see conv.py). `col2im` is its adjoint.
+Layout. `im2col` writes the column matrix transposed, as (C*kh*kw, N*oh*ow) in 2-D (likewise with
+kd and od in 3-D): each of its rows is one (channel, kernel offset) slab of the image, copied with
+contiguous inner rows, so that a convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) (see
+conv.py). `col2im` is its adjoint. Both take any number of spatial dims.
 """
 import functools
 import itertools
