@@ -265,6 +265,23 @@ def test_max_unpool3d_inverts_max_pool3d_as_torch(rng):
     _compare_with_gradients("max_unpool3d", unpooled, t_unpooled, [(x, xt)], rng)
 
 
+# -- empty batches ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["conv3d(x, w, padding=1)", "conv_transpose3d(x, w.transpose(0, 1), stride=2)",
+                                  "max_pool3d(x, 2)", "avg_pool3d(x, 2, ceil_mode=True)", "adaptive_avg_pool3d(x, 3)",
+                                  "adaptive_max_pool3d(x, (2, 3, 1))", "adaptive_max_pool2d(x[:, 0], (2, 3))",
+                                  "adaptive_avg_pool2d(x[:, 0], (3, 4))"])
+def test_3d_convolution_and_pooling_of_an_empty_batch_give_empty_outputs_as_torch(call, rng):
+    (x, xt), (w, wt) = both(np.zeros((0, 3, 4, 5, 6))), both(rng.standard_normal((4, 3, 3, 3, 3)))
+    out, t_out = eval(call, {**vars(F), "x": x, "w": w}), eval(call, {**vars(tf), "x": xt, "w": wt})
+    assert out.shape == tuple(t_out.shape)
+    out.sum().backward()
+    t_out.sum().backward()
+    assert x.grad.shape == x.shape
+    if w.grad is not None:
+        np.testing.assert_array_equal(w.grad.numpy(), wt.grad.numpy())
+
+
 # -- errors ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, error, pattern", [

@@ -527,7 +527,7 @@ def _adaptive_avg_pool(op, input, output_size, dims):
             out = matmul(out, average.mT)
         else:   # (.., size, later axes flattened): the product runs along `size`
             later = out.shape[len(lead) + axis + 1:]
-            out = matmul(average, out.reshape(lead + sizes[:axis] + (size, -1))).reshape(
+            out = matmul(average, out.reshape(lead + sizes[:axis] + (size, math.prod(later)))).reshape(
                 lead + sizes[:axis] + (n,) + later)
     return out
 
@@ -555,7 +555,7 @@ def _adaptive_max_pool(op, input, output_size, return_indices, dims):
         bounds = [windows[axis][i] for axis, i in enumerate(position)]
         window = x[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)]
         extent = window.shape[-dims:]
-        window = window.reshape(lead + (-1,))
+        window = window.reshape(lead + (math.prod(extent),))
         k = np.argmax(window, -1)
         nan = np.isnan(window)
         if nan.any():
@@ -563,6 +563,6 @@ def _adaptive_max_pool(op, input, output_size, return_indices, dims):
         within = np.unravel_index(k, extent)
         index[(Ellipsis,) + position] = np.ravel_multi_index(
             tuple(lo + offset for (lo, _), offset in zip(bounds, within)), spatial)
-    flat = index.reshape(lead + (-1,))
+    flat = index.reshape(lead + (math.prod(sizes),))
     out = gather(input.reshape(lead + (math.prod(spatial),)), -1, constant(flat)).reshape(lead + sizes)
     return (out, constant(index)) if return_indices else out
