@@ -35,7 +35,7 @@ __all__ = [
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
     "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss",
     "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
-    "max_unpool3d",
+    "max_unpool3d", "lp_pool3d",
 ]
 
 
@@ -1133,9 +1133,19 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(sum over each window of x**p)**(1/p): the power-average pooling of PyTorch (p = norm_type; a
     window summing to a negative value gives 0). As `torch.nn.functional.lp_pool2d`."""
-    kernel = _per_dim(kernel_size, 2, "kernel_size", int, "lp_pool2d")
-    out = avg_pool2d(input.pow(norm_type), kernel, stride, 0, ceil_mode)
-    return (ag.relu(out) * (kernel[0] * kernel[1])).pow(1.0 / norm_type)
+    return _lp_pool("lp_pool2d", avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool2d over the (D, H, W) windows of (N, C, D, H, W) or (C, D, H, W). As
+    `torch.nn.functional.lp_pool3d`."""
+    return _lp_pool("lp_pool3d", avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def _lp_pool(op, avg_pool, input, norm_type, kernel_size, stride, ceil_mode, dims):
+    kernel = _per_dim(kernel_size, dims, "kernel_size", int, op)
+    out = avg_pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (ag.relu(out) * math.prod(kernel)).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):

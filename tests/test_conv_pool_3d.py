@@ -221,6 +221,17 @@ def test_pool3d_modules_match_torch(build, rng):
     _compare_with_gradients(build, mine(x), theirs(xt), [(x, xt)], rng)
 
 
+@pytest.mark.parametrize("build", ["LPPool3d(2, 2)", "LPPool3d(3, (2, 3, 2), stride=(1, 2, 1), ceil_mode=True)",
+                                   "LPPool2d(2, (2, 3))"])
+def test_lp_pool_modules_match_torch(build, rng):
+    mine, theirs = eval(build, {**vars(nn)}), eval(build, {**vars(torch.nn)})
+    assert repr(mine) == repr(theirs)
+    x, xt = both(rng.uniform(0.5, 2.0, (2, 3, 5, 6, 7)[-(mine.dims + 2):]))
+    _compare_with_gradients(build, mine(x), theirs(xt), [(x, xt)], rng)
+    assert ag.gradcheck(mine, [ag.tensor(rng.uniform(0.5, 2.0, (1, 1, 3, 4, 4)[-(mine.dims + 2):]),
+                                         requires_grad=True)])
+
+
 # -- adaptive pooling ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape, output_size", [((2, 3, 6, 7, 5), (3, 2, 4)), ((2, 3, 6, 7, 5), 1),

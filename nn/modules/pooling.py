@@ -1,4 +1,4 @@
-"""Pooling: MaxPool1d/2d/3d, MaxUnpool1d/2d/3d, AvgPool1d/2d/3d, LPPool1d/2d, AdaptiveAvgPool1d/2d/3d
+"""Pooling: MaxPool1d/2d/3d, MaxUnpool1d/2d/3d, AvgPool1d/2d/3d, LPPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d
 and AdaptiveMaxPool1d/2d/3d."""
 from .. import functional as F
 from ..module import Module
@@ -229,6 +229,15 @@ class LPPool2d(_LPPoolNd):
     def forward(self, input):
         self._check(input)
         return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling of (N, C, D, H, W) or (C, D, H, W) input. As `torch.nn.LPPool3d`."""
+    dims = 3
+
+    def forward(self, input):
+        self._check(input)
+        return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
