@@ -1,9 +1,10 @@
 """Convolution: conv1d, conv2d and conv3d with their two gradient ops, and transposed convolution,
 all on the one N-d im2col/col2im of windows.py (conv1d runs as conv2d on a unit height).
 
-Layout. The convolution is a matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow), of the weight with the
-transposed column matrix. The output is returned as an (N, O, oh, ow) view of the (O, N, oh, ow)
-product (no copy); the next convolution reads its slabs from that layout just as fast.
+Layout. The convolution is a matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) in 2-D (with kd and od
+too in 3-D), of the weight with the transposed column matrix. The output is returned as an
+(N, O, oh, ow) view of the (O, N, oh, ow) product (no copy); the next convolution reads its slabs
+from that layout just as fast.
 
 Cache blocking. The column matrix is 9x its image (37 MB at 32 channels, 32x32, batch 32): built
 whole, it goes out to memory and comes back for the matmul, and BLAS runs at half speed on a
@@ -13,8 +14,8 @@ are still in cache, 1.5x faster per layer at 32 channels. The weight's gradient 
 again from the input rather than keep the forward's (which would have to go out to memory).
 
 Derivatives. With GI(g, W) = col2im(W^T g) the gradient for the input and GW(g, x) = g im2col(x)^T
-the gradient for the weight, conv2d's derivatives close over {conv2d, GI, GW}:
-d<gg, GI(g, W)>/dg = conv2d(gg, W), /dW = GW(g, gg); d<gg, GW(g, x)>/dg = conv2d(x, gg), /dx = GI(g, gg).
+the gradient for the weight, a convolution's derivatives close over {conv, GI, GW}:
+d<gg, GI(g, W)>/dg = conv(gg, W), /dW = GW(g, gg); d<gg, GW(g, x)>/dg = conv(x, gg), /dx = GI(g, gg).
 So each of the three is a primitive whose forward is a whole-array kernel and whose backward
 applies the other two: first derivatives run the kernels, higher ones differentiate them.
 """
