@@ -31,3 +31,25 @@ def test_users_numpy_error_state_is_left_as_it_was():
         with pytest.raises(FloatingPointError):
             np.array([1.0]) / 0
     assert np.geterr() == before
+
+
+@pytest.mark.parametrize("base, exponent", [
+    ([-2, -1, 0, 1, 2, 3], [-2, -3, -1, -5, -1, 2]),   # tensor ** tensor, some exponents negative
+    (2, [-1, 0, 3]),                                   # python int ** integer tensor: 2 ** arange(...)
+    (-1, [-1, -2, 3]),
+    ([[1], [-1], [5]], [-2, -1]),                      # broadcasting
+])
+def test_integer_power_with_negative_exponents_gives_torchs_values(base, exponent):
+    def call(lib):
+        b = lib.tensor(base) if isinstance(base, list) else base
+        return b ** lib.tensor(exponent)
+    out, expected = call(ag), call(torch)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_integer_tensor_to_a_negative_python_int_raises_naming_pow_and_the_dtype():
+    with pytest.raises(ag.ArgumentError, match=r"pow: .*negative integer powers.*int64.*-1"):
+        ag.tensor([1, 2]) ** -1
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]) ** -1

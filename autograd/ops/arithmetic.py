@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..creation import as_array, scalar_operand
-from ..errors import DTypeError, DivisionByZeroError, broadcast_error
+from ..errors import ArgumentError, DTypeError, DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
 from .elementwise import cast, constant, exp2, floating, floor, log, trunc
@@ -120,6 +120,8 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
+        if np.asarray(y).dtype.kind == "i" and np.asarray(x).dtype.kind in "iu" and (np.asarray(y) < 0).any():
+            return _integer_power(x, y)
         return broadcasting_ufunc("pow", np.power, x, y)
 
     @staticmethod
@@ -133,6 +135,15 @@ class Pow(Primitive):
             safe_x = where(zero, 1, x) if zero.any() else x
             grad_y = grad * (x ** y) * log(safe_x)
         return grad_x, grad_y
+
+
+def _integer_power(x, y):
+    """x ** y for integer arrays where some exponent is negative, which NumPy refuses: PyTorch's values,
+    the integer part of 1 / x**|y| (1 for a base of 1, -1 or 1 for -1 by the exponent's parity, else 0)."""
+    out = broadcasting_ufunc("pow", np.power, x, np.abs(y))
+    negative = np.broadcast_to(y < 0, out.shape)
+    base = np.broadcast_to(x, out.shape)
+    return np.where(negative, np.where(np.abs(base) == 1, out, 0), out).astype(out.dtype, copy=False)
 
 
 class PowScalar(Primitive):
@@ -356,6 +367,9 @@ def pow(x: TensorLike, exponent: TensorLike) -> Tensor:
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
         if x.dtype.kind in "biu" and isinstance(exponent, float):  # as PyTorch: int ** float is float32
             x = _as_dtype(x, np.float32)
+        elif x.dtype.kind in "iu" and exponent < 0:
+            raise ArgumentError(f"pow: integers to negative integer powers are not allowed (a tensor of dtype "
+                                f"{x.dtype} to the power {exponent}); make the tensor floating point first")
         return PowScalar.apply(x, exponent=exponent.item() if hasattr(exponent, "item") else exponent)
     if not isinstance(x, Tensor):  # 2 ** t: the base as an array, since backward takes its log
         x = constant(scalar_operand(x, exponent))
