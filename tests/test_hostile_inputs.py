@@ -53,3 +53,47 @@ def test_integer_tensor_to_a_negative_python_int_raises_naming_pow_and_the_dtype
         ag.tensor([1, 2]) ** -1
     with pytest.raises(RuntimeError):
         torch.tensor([1, 2]) ** -1
+
+
+def _pair(lib, first, second):
+    return [lib.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else lib.tensor(v) for v in (first, second)]
+
+
+@pytest.mark.parametrize("first, second", [
+    (np.ones((2, 3), np.float32), np.array(2.0, np.float64)),    # float32 data times a float64 0-d tensor
+    (np.array(2.0, np.float64), np.ones((2, 3), np.float32)),
+    (np.ones((2, 3), np.float16), np.array(0.5, np.float32)),
+    (np.arange(6, dtype=np.int8).reshape(2, 3), np.array(3, np.uint8)),
+    (np.array(-1, np.int8), np.arange(4, dtype=np.uint8)),
+    (np.arange(3, dtype=np.int32), np.array(7, np.int64)),
+    (np.arange(3, dtype=np.int64), np.array(0.5, np.float64)),  # a higher category still wins
+])
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "div", "maximum", "where"])
+def test_zero_dim_tensor_takes_the_dtype_of_a_tensor_with_dims_of_its_category(first, second, op):
+    def call(lib):
+        x, y = _pair(lib, first, second)
+        if op == "where":
+            return lib.where(lib.ones(x.shape if x.ndim else y.shape, dtype=lib.bool), x, y)
+        return getattr(lib, op)(x, y)
+    out, expected = call(ag), call(torch)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-3)
+
+
+def test_gradient_reaches_a_float64_zero_dim_tensor_used_with_float32_data():
+    x = ag.ones(2, 3)
+    scale = ag.tensor(2.0, dtype=ag.float64, requires_grad=True)
+    out = x * scale
+    out.sum().backward()
+    assert out.dtype == np.float32 and scale.grad.dtype == np.float64 and scale.grad.item() == 6.0
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@pytest.mark.parametrize("dtypes", [(np.float32, np.int64), (np.int32, np.float16), (np.int64, np.bool_),
+                                    (np.float32, np.float64), (np.int8, np.uint8)])
+def test_cat_and_stack_promote_dtypes_as_torch(join, dtypes):
+    arrays = [np.arange(3).astype(d) for d in dtypes]
+    out = getattr(ag, join)([ag.from_numpy(a) for a in arrays])
+    expected = getattr(torch, join)([torch.from_numpy(a) for a in arrays])
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())

@@ -21,7 +21,9 @@ def operands(x, y):
     tensor's dtype where that fits. As in PyTorch, an integer or bool operand meeting a floating
     one takes its dtype (NumPy would make int64 * float32 float64)."""
     if x.__class__ is Tensor and y.__class__ is Tensor and x._data.dtype.kind == y._data.dtype.kind:
-        return x, y
+        if x._data.dtype == y._data.dtype or (x._data.ndim == 0) == (y._data.ndim == 0):
+            return x, y
+        return _zero_dim_follows(x, y)
     if x.__class__ in _PYTHON_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind == "f":
         return x, y
     if y.__class__ in _PYTHON_NUMBERS and isinstance(x, Tensor) and x._data.dtype.kind == "f":
@@ -33,11 +35,25 @@ def operands(x, y):
     elif not isinstance(y, Tensor):
         y = scalar_operand(y, x)
     kind_x, kind_y = x.dtype.kind, y.dtype.kind
+    if (x.ndim == 0) != (y.ndim == 0) and x.dtype != y.dtype and _CATEGORY[kind_x] == _CATEGORY[kind_y]:
+        return _zero_dim_follows(x, y)
     if kind_y == "f" and kind_x in "biu":
         x = _as_dtype(x, y.dtype)
     elif kind_x == "f" and kind_y in "biu":
         y = _as_dtype(y, x.dtype)
     return x, y
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _zero_dim_follows(x, y):
+    """As PyTorch: a 0-d tensor meeting a tensor with dims of the same category (bool, integer, floating)
+    takes that tensor's dtype, as a Python number would: float32 * float64 0-d stays float32, int8 + uint8
+    0-d stays int8. (NumPy would promote to float64 and int16.)"""
+    if x.ndim == 0:
+        return cast(x, y.dtype), y
+    return x, cast(y, x.dtype)
 
 
 def _as_dtype(value, dtype):
@@ -350,11 +366,15 @@ def mul(x: TensorLike, y: TensorLike) -> Tensor:
 def div(x: TensorLike, y: TensorLike) -> Tensor:
     """x / y, true division, elementwise with broadcasting; two integer operands give float32. As
     `torch.div` (aliases `divide`, `true_divide`)."""
-    x, y = operands(x, y)
-    if x.__class__ not in _PYTHON_NUMBERS and y.__class__ not in _PYTHON_NUMBERS and \
-            x.dtype.kind in "biu" and y.dtype.kind in "biu":  # as PyTorch: integers divide to float32
-        x, y = _as_dtype(x, np.float32), _as_dtype(y, np.float32)
-    return Div.apply(x, y)
+    if _integer_operand(x) and _integer_operand(y):  # as PyTorch: integers divide to float32, each from its
+        x, y = (v if v.__class__ in _PYTHON_NUMBERS else _as_dtype(v, np.float32) for v in (x, y))  # own values
+    return Div.apply(*operands(x, y))
+
+
+def _integer_operand(value):
+    """Whether `value` (a Tensor, an array or a Python number) is an integer or bool."""
+    dtype = getattr(value, "dtype", None)
+    return dtype.kind in "biu" if dtype is not None else isinstance(value, int)
 
 
 true_divide = divide = div
