@@ -97,3 +97,17 @@ def test_cat_and_stack_promote_dtypes_as_torch(join, dtypes):
     expected = getattr(torch, join)([torch.from_numpy(a) for a in arrays])
     assert out.dtype == expected.numpy().dtype
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.logsumexp(-1),               # uint8 gave inf (computed in float16), int64 float64
+    lambda lib, x: x.clamp(0.5, 2.5),
+    lambda lib, x: x.clamp(min=0.5),
+    lambda lib, x: lib.copysign(x, x),
+], ids=["logsumexp", "clamp", "clamp_min", "copysign"])
+def test_float_ops_on_integer_tensors_compute_in_the_default_float_dtype(dtype, call):
+    array = (np.arange(12).reshape(3, 4) * 7).astype(dtype)
+    out, expected = call(ag, ag.from_numpy(array)), call(torch, torch.from_numpy(array))
+    assert out.dtype == expected.numpy().dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)

@@ -445,7 +445,7 @@ def copysign(x: TensorLike, y: TensorLike) -> Tensor:
     As `torch.copysign`."""
     x, y = operands(x, y)
     if all(not isinstance(v, Tensor) or v.dtype.kind in "biu" for v in (x, y)):
-        x = _as_dtype(x, np.float32) if isinstance(x, Tensor) else float(x)
+        x, y = (_as_dtype(v, np.float32) if isinstance(v, Tensor) else float(v) for v in (x, y))
     return CopySign.apply(x, y)
 
 

@@ -343,7 +343,10 @@ def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = Non
     tensor. The gradient passes where min <= x <= max. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
         raise ArgumentError("clamp: at least one of min and max must be given")
-    return Clamp.apply(x, min=_bound(min), max=_bound(max))
+    min, max = _bound(min), _bound(max)
+    if x.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        x = floating(x)   # as PyTorch: an integer tensor clamped to a float bound gives the default float dtype
+    return Clamp.apply(x, min=min, max=max)
 
 
 clip = clamp

@@ -13,7 +13,7 @@ from ..errors import ArgumentError, DTypeError, ShapeError
 from ..function import Primitive
 from ..sums import extreme_keepdims, sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
-from .elementwise import abs, clamp, constant, exp, sqrt
+from .elementwise import abs, clamp, constant, exp, floating, sqrt
 
 
 def normalize_axes(op, dim, ndim):
@@ -500,7 +500,7 @@ def prod(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim` (None: all; an int or a tuple), with `keepdim`, without overflow. As
     `torch.logsumexp`."""
-    return LogSumExp.apply(x, axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
+    return LogSumExp.apply(floating(x), axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
 
 
 def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
