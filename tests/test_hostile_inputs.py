@@ -111,3 +111,19 @@ def test_float_ops_on_integer_tensors_compute_in_the_default_float_dtype(dtype, 
     out, expected = call(ag, ag.from_numpy(array)), call(torch, torch.from_numpy(array))
     assert out.dtype == expected.numpy().dtype == np.float32
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda lib: lib.ones(2, 3) @ 2, ag.ShapeError, r"matmul: both arguments need to be at least 1-D.*\(2, 3\), \(\)"),
+    (lambda lib: lib.tensor(2.0) @ lib.ones(2, 3), ag.ShapeError, r"matmul: .*at least 1-D"),
+    (lambda lib: lib.ones(2, 3).chunk(0, 1), ag.ArgumentError, r"chunk: chunks must be greater than 0, got 0"),
+    (lambda lib: lib.ones(2, 3).expand(-1, 2, 3), ag.ShapeError, r"expand: cannot expand shape \(2, 3\) to \(-1, 2, 3\)"),
+    (lambda lib: lib.linalg.inv(lib.eye(2, dtype=lib.float16)), ag.DTypeError, r"linalg.inv: .*floating point.*float16"),
+    (lambda lib: lib.linalg.solve(lib.eye(2, dtype=lib.float16), lib.ones(2, dtype=lib.float16)), ag.DTypeError,
+     r"linalg.solve: .*float16"),
+])
+def test_bad_arguments_raise_a_clear_error_naming_the_op_where_torch_raises(call, error, match):
+    with pytest.raises(error, match=match):
+        call(ag)
+    with pytest.raises((RuntimeError, TypeError)):
+        call(torch)

@@ -282,6 +282,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """x split along `dim` into at most `chunks` pieces of equal size (the last may be smaller), as a
     tuple. As `torch.chunk`."""
     (axis,) = normalize_axes("chunk", dim, x.ndim)
+    if chunks <= 0:
+        raise ArgumentError(f"chunk: chunks must be greater than 0, got {chunks}")
     size = -(-x.shape[axis] // chunks)
     return split(x, max(size, 1), dim)
 

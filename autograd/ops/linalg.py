@@ -68,6 +68,8 @@ def _as_rows(a):
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """The matrix product with NumPy's rules: 1-D operands are vectors, batch dims broadcast. As
     `torch.matmul` (the `@` operator)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:   # NumPy's matmul would fail deep inside with an AttributeError
+        raise shape_error("matmul", "both arguments need to be at least 1-D", np.shape(a), np.shape(b))
     return MatMul.apply(*operands(a, b))
 
 
@@ -374,8 +376,8 @@ def _check_square(op, a):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise shape_error(op, f"A must be batches of square matrices, but they are "
                           f"{' by '.join(map(str, a.shape[-2:]))} matrices", a.shape)
-    if a.dtype.kind != "f":
-        raise DTypeError(f"{op}: expected a floating point tensor as input, got {a.dtype}")
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:   # LAPACK has no float16 (nor has torch.linalg)
+        raise DTypeError(f"{op}: expected a floating point tensor (float32 or float64) as input, got {a.dtype}")
 
 
 def _solved(op, solve, *arrays):
