@@ -455,7 +455,7 @@ class Tensor:
 
     def fill_(self, value: TensorLike) -> Tensor:
         """Fill with `value` (a number or a 0-d tensor), in place; returns it."""
-        return inplace.apply_inplace(self, "fill_", _filled, value)
+        return inplace.apply_inplace(self, "fill_", _filled, _cast_to(self, value))
 
     def copy_(self, src: TensorLike) -> Tensor:
         """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor; returns it. The
@@ -468,7 +468,7 @@ class Tensor:
             fits = False
         if not fits:
             raise ShapeError(f"copy_: source of shape {src.shape} cannot be copied into shape {self.shape}")
-        return inplace.apply_inplace(self, "copy_", _filled, src)
+        return inplace.apply_inplace(self, "copy_", _filled, _cast_to(self, src))
 
     def add_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self += alpha * other`, in place; returns it."""
@@ -505,7 +505,7 @@ class Tensor:
 
     def masked_fill_(self, mask: TensorLike, value: TensorLike) -> Tensor:
         """`value` where the bool `mask` (broadcast) is True, in place; returns it."""
-        return inplace.apply_inplace(self, "masked_fill_", ops.masked_fill, mask, value)
+        return inplace.apply_inplace(self, "masked_fill_", ops.masked_fill, mask, _cast_to(self, value))
 
     def addcmul_(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
         """`self += value * tensor1 * tensor2`, in place; returns it."""
@@ -1625,6 +1625,14 @@ _CPU = Device()
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _cast_to(tensor, value):
+    """`value` in `tensor`'s dtype: fill_, copy_ and masked_fill_ cast what they write (a float into an integer
+    tensor too), as in PyTorch, rather than promoting."""
+    if isinstance(value, Tensor):
+        return value.to(tensor.dtype)
+    return np.asarray(value).astype(tensor.dtype, copy=False)
 
 
 def _filled(tensor, value):

@@ -127,3 +127,29 @@ def test_bad_arguments_raise_a_clear_error_naming_the_op_where_torch_raises(call
         call(ag)
     with pytest.raises((RuntimeError, TypeError)):
         call(torch)
+
+
+@pytest.mark.parametrize("dtype, write", [
+    (np.int64, lambda lib, t: t.fill_(lib.tensor(2.7, dtype=lib.float64))),
+    (np.uint8, lambda lib, t: t.fill_(lib.tensor(3.0))),
+    (np.int64, lambda lib, t: t.copy_(lib.tensor([1.5, -2.5, 3.9]))),
+    (np.int32, lambda lib, t: t.masked_fill_(lib.tensor([True, False, True]), lib.tensor(-1.5, dtype=lib.float64))),
+    (np.uint8, lambda lib, t: t.add_(lib.tensor([1, 2, 3]))),          # int64 into uint8: same category
+    (np.uint8, lambda lib, t: t.mul_(lib.tensor([2, 2, 2], dtype=lib.int8))),
+    (np.float32, lambda lib, t: t.copy_(lib.tensor([1, 2, 3]))),
+])
+def test_in_place_writes_cast_to_the_tensors_dtype_as_torch(dtype, write):
+    def run(lib):
+        t = lib.from_numpy(np.array([1, 2, 3], dtype))
+        write(lib, t)
+        return t
+    out, expected = run(ag), run(torch)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_in_place_float_result_into_an_integer_tensor_still_raises():
+    with pytest.raises(ag.DTypeError, match=r"add_: the result type float32 can't be cast .* int64"):
+        ag.tensor([1, 2, 3]).add_(0.5)
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2, 3]).add_(0.5)
