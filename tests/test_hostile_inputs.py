@@ -153,3 +153,21 @@ def test_in_place_float_result_into_an_integer_tensor_still_raises():
         ag.tensor([1, 2, 3]).add_(0.5)
     with pytest.raises(RuntimeError):
         torch.tensor([1, 2, 3]).add_(0.5)
+
+
+def test_clamp_to_tensor_bounds_broadcasts_and_gives_the_bounds_their_gradients_as_torch():
+    values = ([0.0, 1.0, 2.0, 3.0, float("nan")], [1.0], [2.0, 0.5, 2.0, 2.0, 2.0])
+    def run(lib):
+        x, low, high = (lib.tensor(v, requires_grad=True) for v in values)
+        out = x.clamp(low, high)
+        (out * lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).nansum().backward()
+        return out, x.grad, low.grad, high.grad
+    for got, expected in zip(run(ag), run(torch)):
+        np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())
+
+
+def test_clamp_of_an_integer_tensor_to_a_float_tensor_bound_gives_float32():
+    out = ag.tensor([1, 2, 3]).clamp(min=ag.tensor([2.5]))
+    expected = torch.tensor([1, 2, 3]).clamp(min=torch.tensor([2.5]))
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())

@@ -343,6 +343,8 @@ def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = Non
     tensor. The gradient passes where min <= x <= max. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
         raise ArgumentError("clamp: at least one of min and max must be given")
+    if any(isinstance(b, Tensor) and (b.ndim or b.requires_grad) for b in (min, max)):
+        return _clamp_to_tensors(x, min, max)
     min, max = _bound(min), _bound(max)
     if x.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         x = floating(x)   # as PyTorch: an integer tensor clamped to a float bound gives the default float dtype
@@ -360,6 +362,15 @@ def clamp_min(x: Tensor, min: TensorLike) -> Tensor:
 def clamp_max(x: Tensor, max: TensorLike) -> Tensor:
     """min(x, max), elementwise: `clamp(x, max=max)`. As `torch.clamp_max`."""
     return clamp(x, None, max)
+
+
+def _clamp_to_tensors(x, low, high):
+    """clamp to bounds that are tensors (broadcast, and differentiable): as PyTorch, the gradient goes to x
+    where low <= x <= high, to low where x < low, to high where the result would exceed high (high wins
+    where low > high)."""
+    from .arithmetic import where   # arithmetic builds on this module
+    out = x if low is None else where(x < low, low, x)
+    return out if high is None else where(out > high, high, out)
 
 
 def _bound(value):
