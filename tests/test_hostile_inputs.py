@@ -37,6 +37,7 @@ def test_users_numpy_error_state_is_left_as_it_was():
     ([-2, -1, 0, 1, 2, 3], [-2, -3, -1, -5, -1, 2]),   # tensor ** tensor, some exponents negative
     (2, [-1, 0, 3]),                                   # python int ** integer tensor: 2 ** arange(...)
     (-1, [-1, -2, 3]),
+    ([True, False], [-1, 2]),                          # a bool base
     ([[1], [-1], [5]], [-2, -1]),                      # broadcasting
 ])
 def test_integer_power_with_negative_exponents_gives_torchs_values(base, exponent):
@@ -171,3 +172,24 @@ def test_clamp_of_an_integer_tensor_to_a_float_tensor_bound_gives_float32():
     expected = torch.tensor([1, 2, 3]).clamp(min=torch.tensor([2.5]))
     assert out.dtype == expected.numpy().dtype
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor([1, 2]) / True,
+    lambda lib: True / lib.tensor([1, 2]),
+    lambda lib: lib.tensor([1, 2]) / lib.tensor([3, 4], dtype=lib.int8),
+    lambda lib: lib.tensor(3) / lib.tensor([2, 4], dtype=lib.uint8),
+])
+def test_integer_true_division_gives_float32_as_torch(call):
+    out, expected = call(ag), call(torch)
+    assert out.dtype == expected.numpy().dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("op", ["remainder", "fmod", "floor_divide"])
+def test_integer_division_of_an_empty_tensor_by_zero_does_not_raise_as_nothing_is_divided(op):
+    out = getattr(ag, op)(ag.zeros(0, 3, dtype=ag.int64), ag.tensor([0, 1, 2]))
+    expected = getattr(torch, op)(torch.zeros(0, 3, dtype=torch.int64), torch.tensor([0, 1, 2]))
+    assert out.shape == tuple(expected.shape) and out.dtype == expected.numpy().dtype
+    with pytest.raises(ZeroDivisionError, match=f"{op}: integer division by zero"):
+        getattr(ag, op)(ag.ones(2, 3, dtype=ag.int64), ag.tensor([0, 1, 2]))

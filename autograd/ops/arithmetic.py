@@ -136,7 +136,7 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        if np.asarray(y).dtype.kind == "i" and np.asarray(x).dtype.kind in "iu" and (np.asarray(y) < 0).any():
+        if np.asarray(y).dtype.kind == "i" and np.asarray(x).dtype.kind in "biu" and (np.asarray(y) < 0).any():
             return _integer_power(x, y)
         return broadcasting_ufunc("pow", np.power, x, y)
 
@@ -217,7 +217,7 @@ class FloorDivide(Primitive):
 
 
 def _check_integer_divisor(op, x, y):
-    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
+    if np.result_type(x, y).kind in "iub" and np.size(x) and np.any(np.asarray(y) == 0):  # (x empty: no division)
         raise DivisionByZeroError(f"{op}: integer division by zero (the divisor, of shape {np.shape(y)}, "
                                   "holds a 0)")
 
@@ -367,7 +367,7 @@ def div(x: TensorLike, y: TensorLike) -> Tensor:
     """x / y, true division, elementwise with broadcasting; two integer operands give float32. As
     `torch.div` (aliases `divide`, `true_divide`)."""
     if _integer_operand(x) and _integer_operand(y):  # as PyTorch: integers divide to float32, each from its
-        x, y = (v if v.__class__ in _PYTHON_NUMBERS else _as_dtype(v, np.float32) for v in (x, y))  # own values
+        x, y = (_as_dtype(v, np.float32) if hasattr(v, "dtype") else v for v in (x, y))  # own values
     return Div.apply(*operands(x, y))
 
 
