@@ -1072,12 +1072,12 @@ class Tensor:
     def any(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """True if any element over `dim` is nonzero."""
         return ops.any(self, dim, keepdim)
-    def softmax(self, dim: Int = -1) -> Tensor:
-        """exp(x) / sum(exp(x)) along `dim`, computed stably."""
-        return ops.softmax(self, dim)
-    def log_softmax(self, dim: Int = -1) -> Tensor:
-        """log(softmax(x)) along `dim`, computed stably."""
-        return ops.log_softmax(self, dim)
+    def softmax(self, dim: Int = -1, dtype=None) -> Tensor:
+        """exp(x) / sum(exp(x)) along `dim`, computed stably (in `dtype` if given)."""
+        return ops.softmax(self, dim, dtype)
+    def log_softmax(self, dim: Int = -1, dtype=None) -> Tensor:
+        """log(softmax(x)) along `dim`, computed stably (in `dtype` if given)."""
+        return ops.log_softmax(self, dim, dtype)
 
     # -- shape ---------------------------------------------------------------------------------
     def reshape(self, *shape: Int) -> Tensor:

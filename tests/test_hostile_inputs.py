@@ -193,3 +193,15 @@ def test_integer_division_of_an_empty_tensor_by_zero_does_not_raise_as_nothing_i
     assert out.shape == tuple(expected.shape) and out.dtype == expected.numpy().dtype
     with pytest.raises(ZeroDivisionError, match=f"{op}: integer division by zero"):
         getattr(ag, op)(ag.ones(2, 3, dtype=ag.int64), ag.tensor([0, 1, 2]))
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_of_an_integer_tensor_raises_naming_the_op_unless_a_dtype_is_given(op):
+    with pytest.raises(ag.DTypeError, match=f"{op}: expects a floating point tensor, got int64"):
+        getattr(ag.tensor([1, 2, 3]), op)(0)
+    with pytest.raises(RuntimeError):
+        getattr(torch.tensor([1, 2, 3]), op)(0)
+    out = getattr(ag.tensor([1, 2, 3]), op)(0, dtype=ag.float64)
+    expected = getattr(torch.tensor([1, 2, 3]), op)(0, dtype=torch.float64)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
