@@ -214,7 +214,10 @@ def scalar_operand(value, like):
             dtype = like.dtype if kind in "fc" else _default_float
         else:
             dtype = np.complex64
-        return np.asarray(value, dtype=dtype)
+        try:
+            return np.asarray(value, dtype=dtype)
+        except OverflowError:  # as PyTorch: an int beyond an integer tensor's range wraps (uint8 * -1 is 255)
+            return np.asarray(value).astype(dtype)
     return as_array(value)
 
 

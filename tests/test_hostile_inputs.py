@@ -205,3 +205,17 @@ def test_softmax_of_an_integer_tensor_raises_naming_the_op_unless_a_dtype_is_giv
     expected = getattr(torch.tensor([1, 2, 3]), op)(0, dtype=torch.float64)
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor([1, 2], dtype=lib.uint8) * -1,       # image arithmetic on uint8 tensors
+    lambda lib: lib.tensor([1, 2], dtype=lib.uint8) + 256,
+    lambda lib: -3 - lib.tensor([1, 2], dtype=lib.uint8),
+    lambda lib: lib.tensor([1, 2], dtype=lib.int8) + 200,
+    lambda lib: lib.tensor([1, 2], dtype=lib.int32) * 10 ** 10,
+    lambda lib: lib.where(lib.tensor([True, False]), lib.tensor([1, 2], dtype=lib.uint8), -1),
+])
+def test_python_int_beyond_an_integer_tensors_range_wraps_as_in_torch(call):
+    out, expected = call(ag), call(torch)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
