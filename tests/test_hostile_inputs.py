@@ -219,3 +219,21 @@ def test_python_int_beyond_an_integer_tensors_range_wraps_as_in_torch(call):
     out, expected = call(ag), call(torch)
     assert out.dtype == expected.numpy().dtype
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.arange(lib.tensor(3)),
+    lambda lib: lib.arange(lib.tensor(1), lib.tensor(2.5), 0.5),
+])
+def test_arange_takes_zero_dim_tensors_as_torch(call):
+    out, expected = call(ag), call(torch)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_full_of_an_integer_dtype_with_a_non_finite_value_raises_instead_of_filling_garbage(value):
+    with pytest.raises(ag.ArgumentError, match="full: fill_value .* cannot be converted to int64"):
+        ag.full((2,), value, dtype=ag.int64)
+    with pytest.raises(RuntimeError):
+        torch.full((2,), value, dtype=torch.int64)
