@@ -1054,9 +1054,9 @@ class Tensor:
     def argmin(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor:
         """The index of the smallest value over `dim` (of the flattened tensor if None), int64."""
         return ops.argmin(self, dim, keepdim)
-    def prod(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
-        """The product over `dim`."""
-        return ops.prod(self, dim, keepdim)
+    def prod(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
+        """The product over `dim` (integers in int64 unless `dtype` is given)."""
+        return ops.prod(self, dim, keepdim, dtype)
     def logsumexp(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """log(sum(exp(x))) over `dim`, computed stably."""
         return ops.logsumexp(self, dim, keepdim)

@@ -237,3 +237,13 @@ def test_full_of_an_integer_dtype_with_a_non_finite_value_raises_instead_of_fill
         ag.full((2,), value, dtype=ag.int64)
     with pytest.raises(RuntimeError):
         torch.full((2,), value, dtype=torch.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.bool_])
+def test_prod_of_integer_tensors_is_int64_as_torch(dtype):
+    array = np.array([[1, 2, 3], [3, 1, 2]]).astype(dtype)
+    for call in (lambda x: x.prod(), lambda x: x.prod(1), lambda x: x.prod(0, keepdim=True)):
+        out, expected = call(ag.from_numpy(array)), call(torch.from_numpy(array))
+        assert out.dtype == expected.numpy().dtype == np.int64
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    assert ag.from_numpy(array).prod(dtype=ag.float64).dtype == np.float64

@@ -244,10 +244,7 @@ class CumProd(Primitive):
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
     """The sum over `dim` (None: all elements; an int or a tuple), keeping the reduced axes as size 1 if
     `keepdim`. Integer and bool tensors sum in int64 unless `dtype` is given. As `torch.sum`."""
-    if dtype is not None:
-        x = x.astype(dtype)
-    elif x.dtype.kind in "bui":
-        x = x.astype(np.int64)  # as PyTorch: integer sums do not overflow at int32
+    x = _accumulated(x, dtype)
     return Sum.apply(x, axes=normalize_axes("sum", dim, x.ndim), keepdim=keepdim)
 
 
@@ -262,11 +259,16 @@ def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _running("cumprod", CumProd, x, dim, dtype)
 
 
-def _running(op, primitive, x, dim, dtype):
+def _accumulated(x, dtype):
+    """The input of a sum or product: cast to `dtype` if given, else integer and bool tensors in int64, as
+    PyTorch (they do not overflow at int32; NumPy would take uint8 to uint64)."""
     if dtype is not None:
-        x = x.astype(dtype)
-    elif x.dtype.kind in "bui":
-        x = x.astype(np.int64)
+        return x.astype(dtype)
+    return x.astype(np.int64) if x.dtype.kind in "bui" else x
+
+
+def _running(op, primitive, x, dim, dtype):
+    x = _accumulated(x, dtype)
     (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
     return primitive.apply(x, axis=axis)
 
@@ -491,9 +493,11 @@ def _arg_extreme(op, func, x, dim, keepdim):
     return constant(np.asarray(func(x._data, axis=axis, keepdims=keepdim)))
 
 
-def prod(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+def prod(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
     """The product over `dim` (None: all elements; an int or a tuple), with `keepdim`. Zeros are handled in
-    the gradient (first-order only when there are some). As `torch.prod`."""
+    the gradient (first-order only when there are some). Integer and bool tensors multiply in int64 unless
+    `dtype` is given (NumPy would take uint8 to uint64). As `torch.prod`."""
+    x = _accumulated(x, dtype)
     return Prod.apply(x, axes=normalize_axes("prod", dim, x.ndim), keepdim=keepdim)
 
 
