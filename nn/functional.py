@@ -533,9 +533,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _tensor(target, input)
     _same_shape("binary_cross_entropy", input, target)
-    if input.numel() and ((input.numpy() < 0).any() or (input.numpy() > 1).any()):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                         "(for logits use binary_cross_entropy_with_logits)")
+    for name, values in (("input", input), ("target", target)):
+        if values.numel() and ((values.numpy() < 0).any() or (values.numpy() > 1).any()):
+            raise ag.ArgumentError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1 "
+                             "(for logits use binary_cross_entropy_with_logits)")
     if target.dtype.kind == "f" and target.dtype != input.dtype:   # PyTorch refuses to mix them here
         raise ag.DTypeError(f"binary_cross_entropy: the target's dtype {target.dtype} differs from the input's "
                             f"{input.dtype}; convert one (target.to({input.dtype}))")

@@ -247,3 +247,12 @@ def test_prod_of_integer_tensors_is_int64_as_torch(dtype):
         assert out.dtype == expected.numpy().dtype == np.int64
         np.testing.assert_array_equal(out.numpy(), expected.numpy())
     assert ag.from_numpy(array).prod(dtype=ag.float64).dtype == np.float64
+
+
+def test_binary_cross_entropy_refuses_targets_outside_zero_one_as_torch():
+    import nn.functional as F
+    probabilities, labels = [0.2, 0.7, 0.5], [0.0, 1.0, 2.0]   # class indices passed as BCE targets
+    with pytest.raises(ag.ArgumentError, match="binary_cross_entropy: all elements of target should be between 0 and 1"):
+        F.binary_cross_entropy(ag.tensor(probabilities), ag.tensor(labels))
+    with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor(probabilities), torch.tensor(labels))
