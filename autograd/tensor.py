@@ -482,9 +482,9 @@ class Tensor:
         """`self *= other`, in place; returns it."""
         return inplace.apply_inplace(self, "mul_", ops.mul, other)
 
-    def div_(self, other: TensorLike) -> Tensor:
-        """`self /= other`, in place; returns it."""
-        return inplace.apply_inplace(self, "div_", ops.div, other)
+    def div_(self, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+        """`self /= other` (rounded as `div`'s `rounding_mode`), in place; returns it."""
+        return inplace.apply_inplace(self, "div_", ops.div, other, rounding_mode=rounding_mode)
 
     def pow_(self, exponent: TensorLike) -> Tensor:
         """`self **= exponent`, in place; returns it."""
@@ -859,9 +859,9 @@ class Tensor:
     def mul(self, other: TensorLike) -> Tensor:
         """`self * other`, broadcasting."""
         return ops.mul(self, other)
-    def div(self, other: TensorLike) -> Tensor:
-        """`self / other` (true division), broadcasting."""
-        return ops.div(self, other)
+    def div(self, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+        """`self / other` (true division, or rounded: `rounding_mode` "floor" or "trunc"), broadcasting."""
+        return ops.div(self, other, rounding_mode=rounding_mode)
     def pow(self, exponent: TensorLike) -> Tensor:
         """`self ** exponent`, broadcasting."""
         return ops.pow(self, exponent)
@@ -1021,9 +1021,9 @@ class Tensor:
     def sum(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
         """The sum over `dim` (an int, a tuple, or None for all), keeping reduced dims as size 1 with `keepdim`."""
         return ops.sum(self, dim, keepdim, dtype=dtype)
-    def mean(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
-        """The mean over `dim` (an int, a tuple, or None for all)."""
-        return ops.mean(self, dim, keepdim)
+    def mean(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
+        """The mean over `dim` (an int, a tuple, or None for all), in `dtype` if given."""
+        return ops.mean(self, dim, keepdim, dtype)
     def var(self, dim: Dim = None, unbiased: Bool = True, keepdim: Bool = False,
             correction: Int | None = None) -> Tensor:
         """The variance over `dim`, divided by n - 1 if `unbiased` (or by n - `correction`)."""
@@ -1363,9 +1363,9 @@ class Tensor:
     def arctan2(self, other: TensorLike):
         """As `atan2`."""
         return ops.atan2(self, other)
-    def divide(self, other: TensorLike):
+    def divide(self, other: TensorLike, *, rounding_mode: str | None = None):
         """As `div`."""
-        return ops.div(self, other)
+        return ops.div(self, other, rounding_mode=rounding_mode)
     def true_divide(self, other: TensorLike):
         """As `div`."""
         return ops.div(self, other)

@@ -256,3 +256,44 @@ def test_binary_cross_entropy_refuses_targets_outside_zero_one_as_torch():
         F.binary_cross_entropy(ag.tensor(probabilities), ag.tensor(labels))
     with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
         torch.nn.functional.binary_cross_entropy(torch.tensor(probabilities), torch.tensor(labels))
+
+
+@pytest.mark.parametrize("branches", [(1, 0), (1.0, 0), (True, False), (1, 0.5), (np.float64(1.0), 0)])
+def test_where_with_two_python_scalars_takes_their_dtype_as_torch(branches):
+    out = ag.where(ag.tensor([True, False]), *branches)
+    expected = torch.where(torch.tensor([True, False]), *branches)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+@pytest.mark.parametrize("x, y", [
+    ([7, -7, 7, -7, 0], [2, 2, -2, -2, 3]),
+    ([7.5, -7.5, 1.0, -0.5, 3.0], [2.0, 2.0, -2.0, -2.0, 0.0]),
+    ([7, -7, 3], 2.5),
+    ([7.5, -7.5], -2),
+])
+def test_div_rounding_modes_match_torch_with_zero_gradient(mode, x, y):
+    def run(lib):
+        a = lib.tensor(x, requires_grad=isinstance(x[0], float))
+        out = a.div(lib.tensor(y) if isinstance(y, list) else y, rounding_mode=mode)
+        if a.requires_grad:
+            out.sum().backward()
+        return out, a.grad
+    (out, grad), (expected, expected_grad) = run(ag), run(torch)
+    assert out.dtype == expected.detach().numpy().dtype
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    if grad is not None:
+        np.testing.assert_array_equal(grad.numpy(), expected_grad.numpy())
+
+
+def test_div_with_an_unknown_rounding_mode_or_integer_zero_divisor_raises_naming_div():
+    with pytest.raises(ag.ArgumentError, match="div: rounding_mode must be None, 'floor' or 'trunc', got 'round'"):
+        ag.tensor([1.0]).div(2, rounding_mode="round")
+    with pytest.raises(ZeroDivisionError, match="div: integer division by zero"):
+        ag.tensor([1, 2]).div(ag.tensor([1, 0]), rounding_mode="trunc")
+
+
+def test_mean_takes_a_dtype_as_torch():
+    out = ag.tensor([1, 2, 4]).mean(dtype=ag.float64)
+    assert out.dtype == np.float64 and out.item() == torch.tensor([1, 2, 4]).mean(dtype=torch.float64).item()

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..creation import as_array, scalar_operand
+from ..creation import as_array, result_type, scalar_operand
 from ..errors import ArgumentError, DTypeError, DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
@@ -201,14 +201,15 @@ class Fmod(Remainder):
     """fmod(x, y) = x - trunc(x / y) * y, with the sign of x (C's fmod); gradients as Remainder's."""
 
 
-class FloorDivide(Primitive):
-    """floor(x / y), computed as Python's // (exact where floor(true_divide) would round wrongly).
-    Piecewise constant, so the gradient is zero (PyTorch has no derivative for it and raises)."""
+class RoundedDivide(Primitive):
+    """floor(x / y), computed as Python's // (exact where floor(true_divide) would round wrongly), or
+    trunc(x / y). Piecewise constant, so the gradient is zero (PyTorch's for div with a rounding_mode;
+    it has none for floor_divide and raises)."""
     @staticmethod
-    def forward(ctx, x, y):
-        _check_integer_divisor("floor_divide", x, y)
+    def forward(ctx, x, y, op="floor_divide", ufunc=np.floor_divide):
+        _check_integer_divisor(op, x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return broadcasting_ufunc("floor_divide", np.floor_divide, x, y)
+            return broadcasting_ufunc(op, ufunc, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -363,12 +364,30 @@ def mul(x: TensorLike, y: TensorLike) -> Tensor:
     return Mul.apply(*operands(x, y))
 
 
-def div(x: TensorLike, y: TensorLike) -> Tensor:
-    """x / y, true division, elementwise with broadcasting; two integer operands give float32. As
-    `torch.div` (aliases `divide`, `true_divide`)."""
+def div(x: TensorLike, y: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+    """x / y, true division, elementwise with broadcasting; two integer operands give float32. With
+    `rounding_mode` "floor" (as //) or "trunc" (toward zero) the quotient is rounded, integers stay integers,
+    and the gradient is zero. As `torch.div` (aliases `divide`, `true_divide`)."""
+    if rounding_mode is not None:
+        return _rounded_div(x, y, rounding_mode)
     if _integer_operand(x) and _integer_operand(y):  # as PyTorch: integers divide to float32, each from its
         x, y = (_as_dtype(v, np.float32) if hasattr(v, "dtype") else v for v in (x, y))  # own values
     return Div.apply(*operands(x, y))
+
+
+def _rounded_div(x, y, rounding_mode):
+    if rounding_mode == "floor":
+        return floor_divide(x, y)
+    if rounding_mode != "trunc":
+        raise ArgumentError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    return RoundedDivide.apply(*operands(x, y), op="div", ufunc=_trunc_divide)
+
+
+def _trunc_divide(x, y):
+    """x / y rounded toward zero; exact in integers, where x - fmod(x, y) is a multiple of y."""
+    if np.result_type(x, y).kind in "biu":
+        return np.floor_divide(np.subtract(x, np.fmod(x, y)), y)
+    return np.trunc(np.true_divide(x, y))
 
 
 def _integer_operand(value):
@@ -410,7 +429,7 @@ def fmod(x: TensorLike, y: TensorLike) -> Tensor:
 def floor_divide(x: TensorLike, y: TensorLike) -> Tensor:
     """floor(x / y) as Python's //, elementwise with broadcasting; its gradient is zero (PyTorch has none
     and raises). As `torch.floor_divide`."""
-    return FloorDivide.apply(*operands(x, y))
+    return RoundedDivide.apply(*operands(x, y))
 
 
 def maximum(x: TensorLike, y: TensorLike) -> Tensor:
@@ -493,8 +512,10 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     condition = condition._data.copy() if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = constant(scalar_operand(x, constant(np.zeros((), np.float32))))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):   # as PyTorch: where(c, 1, 0) is int64
+        x, y = (v.item() if isinstance(v, np.generic) else v for v in (x, y))
+        dtype = result_type(x, y)
+        x, y = constant(np.asarray(x, dtype)), constant(np.asarray(y, dtype))
     x, y = operands(x, y)
     return Where.apply(x, y, condition=condition)
 

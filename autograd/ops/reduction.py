@@ -384,11 +384,13 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
 trapz = trapezoid
 
 
-def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """The mean over `dim` (None: all elements; an int or a tuple), with `keepdim`; needs a floating
-    tensor. NaN over an empty dim. As `torch.mean`."""
+def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The mean over `dim` (None: all elements; an int or a tuple), with `keepdim`, computed in `dtype` if
+    given; needs a floating tensor. NaN over an empty dim. As `torch.mean`."""
+    if dtype is not None:
+        x = x.astype(dtype)
     if x.dtype.kind not in "fc":
-        raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
+        raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first or pass dtype=)")
     return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
 
 
