@@ -297,3 +297,22 @@ def test_div_with_an_unknown_rounding_mode_or_integer_zero_divisor_raises_naming
 def test_mean_takes_a_dtype_as_torch():
     out = ag.tensor([1, 2, 4]).mean(dtype=ag.float64)
     assert out.dtype == np.float64 and out.item() == torch.tensor([1, 2, 4]).mean(dtype=torch.float64).item()
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.var(), lambda lib, x: x.std(1), lambda lib, x: x.var(0, keepdim=True),
+    lambda lib, x: x.norm(), lambda lib, x: x.norm(dim=1), lambda lib, x: lib.linalg.vector_norm(x, 3, 1),
+], ids=["var", "std", "var_keepdim", "norm", "norm_dim", "vector_norm_3"])
+def test_float16_variance_and_norms_accumulate_in_float32_as_torch(call):
+    # values of a few hundred: their squares overflow float16 (65504), which gave inf
+    array = (np.random.default_rng(0).uniform(-1, 1, (4, 300)) * 300).astype(np.float16)
+    x, t = ag.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+    out, expected = call(ag, x), call(torch, t)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out.detach().numpy().astype(np.float64), expected.detach().numpy(), rtol=2e-3)
+    # the gradient against torch's in float32 (torch's own float16 backward rounds the mean to half first)
+    single = torch.tensor(array.astype(np.float32), requires_grad=True)
+    out.sum().backward()
+    call(torch, single).sum().backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_allclose(x.grad.numpy().astype(np.float64), single.grad.numpy(), rtol=2e-2, atol=1e-3)

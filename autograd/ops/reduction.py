@@ -13,7 +13,7 @@ from ..errors import ArgumentError, DTypeError, ShapeError
 from ..function import Primitive
 from ..sums import extreme_keepdims, sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
-from .elementwise import abs, clamp, constant, exp, floating, sqrt
+from .elementwise import abs, cast, clamp, constant, exp, floating, sqrt
 
 
 def normalize_axes(op, dim, ndim):
@@ -397,6 +397,8 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tenso
 def var(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False,
         correction=None) -> Tensor:
     """Variance; `correction` (or unbiased=True, i.e. 1) is subtracted from the count."""
+    if x.dtype == np.float16:   # squares overflow half precision at 256: PyTorch accumulates it in float32
+        return cast(var(cast(x, np.float32), dim, unbiased, keepdim, correction), np.float16)
     axes = normalize_axes("var", dim, x.ndim)
     ddof = (1 if unbiased else 0) if correction is None else correction
     centered = x - mean(x, axes, keepdim=True)
@@ -518,6 +520,8 @@ def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
         p = np.inf
     if not isinstance(p, (int, float)) or p <= 0:
         raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
+    if x.dtype == np.float16:   # as var: accumulated in float32, as PyTorch
+        return cast(norm(cast(x, np.float32), p, dim, keepdim), np.float16)
     return Norm.apply(x, p=p, axes=normalize_axes("norm", dim, x.ndim), keepdim=keepdim)
 
 
