@@ -1086,8 +1086,21 @@ class Tensor:
     def view(self, *shape: Int) -> Tensor:
         """As `reshape`: a view where the memory layout allows, else a copy. (PyTorch refuses to copy;
         here ops may lay out their outputs differently from PyTorch's, channel-major convolution
-        outputs for one, so `x.view(n, -1)` must work wherever it works in PyTorch.)"""
+        outputs for one, so `x.view(n, -1)` must work wherever it works in PyTorch.) `view(dtype)`
+        reinterprets the bits as PyTorch's does, outside the graph."""
+        if len(shape) == 1 and isinstance(shape[0], (np.dtype, type, str)):
+            return self._bits_as(shape[0])
         return ops.reshape(self, *shape)
+    def _bits_as(self, dtype) -> Tensor:
+        from .creation import resolve_dtype
+        dtype = resolve_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        try:
+            return Tensor._make(self._data.view(dtype), False, None)
+        except ValueError as error:
+            raise ShapeError(f"view: cannot view a tensor of shape {self.shape} and dtype {self.dtype} as "
+                             f"{dtype}: {error}") from None
     def view_as(self, other: Tensor) -> Tensor:
         """Reshaped to `other.shape`."""
         return ops.reshape(self, other.shape)

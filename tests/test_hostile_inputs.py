@@ -316,3 +316,14 @@ def test_float16_variance_and_norms_accumulate_in_float32_as_torch(call):
     call(torch, single).sum().backward()
     assert x.grad.dtype == np.float16
     np.testing.assert_allclose(x.grad.numpy().astype(np.float64), single.grad.numpy(), rtol=2e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float16", "uint8"])
+def test_view_as_a_dtype_reinterprets_the_bits_as_torch(dtype):
+    values = [[1.0, -2.0], [0.5, 3.0]]
+    out = ag.tensor(values).view(getattr(ag, dtype))
+    expected = torch.tensor(values).view(getattr(torch, dtype))
+    assert out.dtype == expected.numpy().dtype and out.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    with pytest.raises(ag.ShapeError, match=r"view: cannot view a tensor of shape \(2, 2\) and dtype float32"):
+        ag.tensor(values).T.view(ag.float16 if dtype != "float16" else ag.uint8)
