@@ -104,6 +104,11 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if value is not None:   # as PyTorch: a gradient that cannot be this tensor's is refused here, not at step()
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise ShapeError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
         self._grad = value
 
     @property

@@ -327,3 +327,18 @@ def test_view_as_a_dtype_reinterprets_the_bits_as_torch(dtype):
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
     with pytest.raises(ag.ShapeError, match=r"view: cannot view a tensor of shape \(2, 2\) and dtype float32"):
         ag.tensor(values).T.view(ag.float16 if dtype != "float16" else ag.uint8)
+
+
+@pytest.mark.parametrize("value, error", [
+    (lambda lib: lib.ones(3), ag.ShapeError),
+    (lambda lib: np.ones(2, np.float32), TypeError),
+])
+def test_assigning_a_grad_that_cannot_be_the_tensors_raises_as_torch(value, error):
+    with pytest.raises(error, match="assigned grad"):
+        ag.ones(2, requires_grad=True).grad = value(ag)
+    with pytest.raises((RuntimeError, TypeError)):
+        torch.ones(2, requires_grad=True).grad = value(torch)
+    parameter = ag.ones(2, requires_grad=True)
+    parameter.grad = ag.full((2,), 3.0)
+    parameter.grad = None
+    assert parameter.grad is None
