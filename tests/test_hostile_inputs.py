@@ -342,3 +342,13 @@ def test_assigning_a_grad_that_cannot_be_the_tensors_raises_as_torch(value, erro
     parameter.grad = ag.full((2,), 3.0)
     parameter.grad = None
     assert parameter.grad is None
+
+
+@pytest.mark.parametrize("mask", [[0.0, float("-inf"), 0.0], [1, 0, 1]])
+def test_masked_fill_with_a_non_bool_mask_raises_as_torch(mask):
+    with pytest.raises(ag.DTypeError, match="masked_fill: the mask must be a bool tensor"):
+        ag.zeros(2, 3).masked_fill(ag.tensor(mask), 1.0)
+    with pytest.raises(ag.DTypeError, match="masked_fill"):
+        ag.zeros(2, 3).masked_fill_(ag.tensor(mask), 1.0)
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        torch.zeros(2, 3).masked_fill(torch.tensor(mask), 1.0)

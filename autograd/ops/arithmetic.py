@@ -523,6 +523,10 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
 def masked_fill(x: Tensor, mask: TensorLike, value: TensorLike) -> Tensor:
     """x with `value` (a number or one-element tensor, cast to x's dtype) where the bool `mask` (broadcast
     to x) is True; no gradient reaches x there. As `Tensor.masked_fill`."""
+    mask_dtype = getattr(mask, "dtype", None) or np.asarray(mask).dtype
+    if mask_dtype != np.bool_:   # as PyTorch: a float mask is more likely an additive one (0 / -inf) used wrongly
+        raise DTypeError(f"masked_fill: the mask must be a bool tensor, got {mask_dtype} (compare to make one: "
+                         "mask != 0)")
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=x.dtype)  # as PyTorch: the fill value takes the tensor's dtype
     return where(mask, value, x)
