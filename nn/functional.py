@@ -291,8 +291,9 @@ def hardshrink(input, lambd=0.5):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else `value`. As `torch.nn.functional.threshold`."""
-    return _maybe_inplace("threshold_", lambda x: ag.where(x.numpy() > threshold, x, ag.zeros_like(x) + value),
+    """x where x > threshold, else `value` (NaN stays NaN, as x <= threshold is false there). As
+    `torch.nn.functional.threshold`."""
+    return _maybe_inplace("threshold_", lambda x: ag.where(x.numpy() <= threshold, ag.zeros_like(x) + value, x),
                           input, inplace)
 
 

@@ -352,3 +352,14 @@ def test_masked_fill_with_a_non_bool_mask_raises_as_torch(mask):
         ag.zeros(2, 3).masked_fill_(ag.tensor(mask), 1.0)
     with pytest.raises(RuntimeError, match="boolean masks"):
         torch.zeros(2, 3).masked_fill(torch.tensor(mask), 1.0)
+
+
+def test_threshold_keeps_nan_as_torch():
+    import nn.functional as F
+    values = [float("nan"), 0.2, 0.7, float("-inf")]
+    x, t = ag.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out, expected = F.threshold(x, 0.5, -1.0), torch.nn.functional.threshold(t, 0.5, -1.0)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
