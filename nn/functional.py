@@ -524,6 +524,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def _warn_broadcast(op, input, target):
     if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:   # raised here, naming the loss, rather than by the subtraction inside it
+            raise ag.ShapeError(f"{op}: the target's shape {tuple(target.shape)} does not broadcast with the "
+                                f"input's shape {tuple(input.shape)}") from None
         warnings.warn(f"{op}: using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)

@@ -363,3 +363,21 @@ def test_threshold_keeps_nan_as_torch():
     out.sum().backward()
     expected.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_a_target_that_does_not_broadcast_raises_naming_the_loss(loss):
+    import nn.functional as F
+    with pytest.raises(ag.ShapeError, match=rf"{loss}: the target's shape \(4, 5\) does not broadcast .* \(2, 3\)"):
+        getattr(F, loss)(ag.ones(2, 3), ag.ones(4, 5))
+    with pytest.raises(RuntimeError), pytest.warns(UserWarning):
+        getattr(torch.nn.functional, loss)(torch.ones(2, 3), torch.ones(4, 5))
+
+
+@pytest.mark.parametrize("op, shapes", [("dot", [(3,), (4,)]), ("mv", [(2, 3), (4,)]), ("mm", [(2, 3), (4, 2)]),
+                                        ("bmm", [(2, 2, 3), (2, 4, 2)]), ("bmm", [(1, 2, 3), (2, 3, 2)])])
+def test_matrix_products_name_the_function_called_in_shape_errors(op, shapes):
+    with pytest.raises(ag.ShapeError, match=f"^{op}: "):
+        getattr(ag, op)(*(ag.ones(*s) for s in shapes))
+    with pytest.raises(RuntimeError):
+        getattr(torch, op)(*(torch.ones(*s) for s in shapes))

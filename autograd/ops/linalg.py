@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..broadcasting import sum_to
-from ..errors import ArgumentError, DTypeError, shape_error
+from ..errors import ArgumentError, DTypeError, ShapeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .arithmetic import operands
@@ -77,28 +77,38 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     """The inner product of two 1-D tensors, a 0-d tensor. As `torch.dot`."""
     if a.ndim != 1 or b.ndim != 1:
         raise shape_error("dot", "expects two 1-D tensors", a.shape, b.shape)
-    return matmul(a, b)
+    return _matmul_as("dot", a, b)
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """The product of two 2-D matrices (n, m) @ (m, p). As `torch.mm`."""
     if a.ndim != 2 or b.ndim != 2:
         raise shape_error("mm", "expects two 2-D tensors", a.shape, b.shape)
-    return matmul(a, b)
+    return _matmul_as("mm", a, b)
 
 
 def mv(a: Tensor, b: Tensor) -> Tensor:
     """The product of a 2-D matrix (n, m) and a 1-D vector (m,). As `torch.mv`."""
     if a.ndim != 2 or b.ndim != 1:
         raise shape_error("mv", "expects a 2-D matrix and a 1-D vector", a.shape, b.shape)
-    return matmul(a, b)
+    return _matmul_as("mv", a, b)
 
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched matrix products of two 3-D tensors (b, n, m) @ (b, m, p). As `torch.bmm`."""
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
-    return matmul(a, b)
+    if a.shape[0] != b.shape[0]:   # bmm does not broadcast its batch
+        raise shape_error("bmm", f"batch sizes {a.shape[0]} and {b.shape[0]} differ", a.shape, b.shape)
+    return _matmul_as("bmm", a, b)
+
+
+def _matmul_as(op, a, b):
+    """matmul(a, b), its shape errors naming `op`, the function the user called."""
+    try:
+        return matmul(a, b)
+    except ShapeError as error:
+        raise ShapeError(op + str(error)[len("matmul"):]) from None
 
 
 # -- linear --------------------------------------------------------------------------------------
