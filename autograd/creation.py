@@ -103,7 +103,8 @@ def as_array(data, dtype=None):
             _check_fits(array, dtype)
     check_numeric(array.dtype, f"tensor: cannot make a tensor from {type(data).__name__} of")
     if dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
+        with np.errstate(over="ignore"):   # 1e10 as float16 is inf, silently, as in PyTorch
+            array = array.astype(dtype)
     return array
 
 

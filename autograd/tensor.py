@@ -194,6 +194,10 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    def __format__(self, spec):
+        """As PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}"); others only without a spec."""
+        return format(self.item(), spec) if self._data.ndim == 0 else object.__format__(self, spec)
+
     # -- conversion ----------------------------------------------------------------------------
     def item(self) -> Number:
         """The value of a one-element tensor as a Python number."""
@@ -839,8 +843,9 @@ class Tensor:
     def __neg__(self): return ops.neg(self)
     def __pos__(self): return self
     def __abs__(self): return ops.abs(self)
-    def __eq__(self, other): return ops.eq(self, other)
-    def __ne__(self, other): return ops.ne(self, other)
+    # As PyTorch, comparing with None or a string is plain Python (False), not elementwise (`if mask == None`).
+    def __eq__(self, other): return False if other is None or isinstance(other, str) else ops.eq(self, other)
+    def __ne__(self, other): return True if other is None or isinstance(other, str) else ops.ne(self, other)
     def __lt__(self, other): return ops.lt(self, other)
     def __le__(self, other): return ops.le(self, other)
     def __gt__(self, other): return ops.gt(self, other)

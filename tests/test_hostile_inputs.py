@@ -381,3 +381,26 @@ def test_matrix_products_name_the_function_called_in_shape_errors(op, shapes):
         getattr(ag, op)(*(ag.ones(*s) for s in shapes))
     with pytest.raises(RuntimeError):
         getattr(torch, op)(*(torch.ones(*s) for s in shapes))
+
+
+def test_a_zero_dim_tensor_formats_as_its_number_as_torch():
+    loss = ag.tensor(2.56789)
+    assert f"{loss:.2f}" == f"{torch.tensor(2.56789):.2f}" == "2.57"
+    assert f"{ag.tensor(3):>4d}" == "   3"
+    assert f"{ag.tensor([1.0])}" == str(ag.tensor([1.0]))
+    with pytest.raises(TypeError):
+        f"{ag.tensor([1.0]):.2f}"
+
+
+@pytest.mark.parametrize("other", [None, "a"])
+def test_comparing_with_none_or_a_string_is_plain_python_as_torch(other):
+    t = ag.tensor([1, 2])
+    assert (t == other) is False and (t != other) is True
+    assert (torch.tensor([1, 2]) == other) is False
+
+
+def test_tensor_of_a_value_beyond_float16_is_inf_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ag.tensor([70000.0, -1e10], dtype=ag.float16)
+    np.testing.assert_array_equal(out.numpy(), torch.tensor([70000.0, -1e10], dtype=torch.float16).numpy())
