@@ -404,3 +404,20 @@ def test_tensor_of_a_value_beyond_float16_is_inf_without_a_warning():
         warnings.simplefilter("error")
         out = ag.tensor([70000.0, -1e10], dtype=ag.float16)
     np.testing.assert_array_equal(out.numpy(), torch.tensor([70000.0, -1e10], dtype=torch.float16).numpy())
+
+
+@pytest.mark.parametrize("shape, kwargs", [((1, 4), {}), ((2, 0), {}), ((2, 1), {}), ((2, 3), dict(correction=5)),
+                                           ((3,), {}), ((1, 3), dict(fweights=[1, 2, 1]))])
+def test_cov_of_one_variable_is_zero_dim_and_no_degrees_of_freedom_give_nan_or_inf_as_torch(shape, kwargs):
+    array = np.random.default_rng(0).normal(size=shape)
+    def run(lib):
+        extra = {k: lib.tensor(v) for k, v in kwargs.items() if k != "correction"}
+        return lib.cov(lib.tensor(array), correction=kwargs.get("correction", 1), **extra)
+    out = run(ag)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch warns that the degrees of freedom are <= 0
+        expected = run(torch)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
+    if shape == (1, 4):
+        assert ag.corrcoef(ag.tensor(array)).shape == tuple(torch.corrcoef(torch.tensor(array)).shape) == ()

@@ -339,18 +339,18 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweig
             weights = w if weights is None else weights * w
     if weights is None:
         centred = rows - rows.mean(1, keepdim=True)
-        norm = observations - correction
+        norm = builtins.max(observations - correction, 0)   # no degrees of freedom left: 0, as torch
         product = matmul(centred, centred.mT)
     else:
         weights = weights.to(rows.dtype)
         total = weights.sum()
         centred = rows - (rows * weights).sum(1, keepdim=True) / total
-        norm = total - (correction if aweights is None else correction * (weights * aweights.to(rows.dtype)).sum()
-                        / total)
+        norm = (total - (correction if aweights is None else correction * (weights * aweights.to(rows.dtype)).sum()
+                         / total)).clamp(min=0)
         product = matmul(centred * weights, centred.mT)
     with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom left: inf or nan, as torch
         covariance = product / norm
-    return covariance.reshape(()) if x.ndim < 2 else covariance
+    return covariance.reshape(()) if x.ndim < 2 or x.shape[0] == 1 else covariance   # one variable: 0-d, as torch
 
 
 def corrcoef(x: Tensor) -> Tensor:
