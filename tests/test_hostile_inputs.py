@@ -421,3 +421,16 @@ def test_cov_of_one_variable_is_zero_dim_and_no_degrees_of_freedom_give_nan_or_i
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
     if shape == (1, 4):
         assert ag.corrcoef(ag.tensor(array)).shape == tuple(torch.corrcoef(torch.tensor(array)).shape) == ()
+
+
+def test_softmax_cross_entropy_refuses_coefficients_of_another_shape():
+    # the fused kernel broadcast (1, 3) coefficients in its forward but not in its gradient
+    with pytest.raises(ag.ShapeError, match=r"softmax_cross_entropy: coef must have the input's shape"):
+        ag.softmax_cross_entropy(ag.ones(4, 3, requires_grad=True), ag.ones(4, 1))
+
+
+def test_cross_of_shapes_that_do_not_broadcast_raises_naming_cross():
+    with pytest.raises(ag.ShapeError, match=r"cross: the inputs do not broadcast together \(shapes \(0, 3\), \(2, 3\)\)"):
+        ag.cross(ag.ones(0, 3), ag.ones(2, 3), dim=1)
+    with pytest.raises(RuntimeError):
+        torch.cross(torch.ones(0, 3), torch.ones(2, 3), dim=1)

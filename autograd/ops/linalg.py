@@ -355,7 +355,10 @@ def cross(x: Tensor, y: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along `dim` (by default the first dim of size 3, as PyTorch, whose
     `torch.linalg.cross` takes the last), with broadcasting. As `torch.cross`."""
     from .indexing import index_select
-    shape = np.broadcast_shapes(x.shape, y.shape)
+    try:
+        shape = np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise shape_error("cross", "the inputs do not broadcast together", x.shape, y.shape) from None
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
