@@ -434,3 +434,12 @@ def test_cross_of_shapes_that_do_not_broadcast_raises_naming_cross():
         ag.cross(ag.ones(0, 3), ag.ones(2, 3), dim=1)
     with pytest.raises(RuntimeError):
         torch.cross(torch.ones(0, 3), torch.ones(2, 3), dim=1)
+
+
+def test_inf_norm_over_an_empty_dim_raises_naming_norm_where_torch_raises():
+    with pytest.raises(ag.ArgumentError, match=r"norm: cannot take the inf norm over dim 0 of size 0 \(shape \(0, 3\)\)"):
+        ag.linalg.vector_norm(ag.ones(0, 3), float("inf"), 0)
+    with pytest.raises(RuntimeError):
+        torch.linalg.vector_norm(torch.ones(0, 3), float("inf"), 0)
+    assert ag.linalg.vector_norm(ag.ones(0, 3), float("inf"), 1).shape == (0,)
+    np.testing.assert_array_equal(ag.ones(0, 3).norm(dim=0).numpy(), torch.ones(0, 3).norm(dim=0).numpy())

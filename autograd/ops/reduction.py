@@ -522,7 +522,11 @@ def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
         raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
     if x.dtype == np.float16:   # as var: accumulated in float32, as PyTorch
         return cast(norm(cast(x, np.float32), p, dim, keepdim), np.float16)
-    return Norm.apply(x, p=p, axes=normalize_axes("norm", dim, x.ndim), keepdim=keepdim)
+    axes = normalize_axes("norm", dim, x.ndim)
+    empty = [a for a in axes if x.shape[a] == 0]
+    if p == np.inf and empty:   # a largest |x| over nothing has no value (the other norms are 0 there)
+        raise ArgumentError(f"norm: cannot take the inf norm over dim {empty[0]} of size 0 (shape {x.shape})")
+    return Norm.apply(x, p=p, axes=axes, keepdim=keepdim)
 
 
 def all(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
