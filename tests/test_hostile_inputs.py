@@ -443,3 +443,26 @@ def test_inf_norm_over_an_empty_dim_raises_naming_norm_where_torch_raises():
         torch.linalg.vector_norm(torch.ones(0, 3), float("inf"), 0)
     assert ag.linalg.vector_norm(ag.ones(0, 3), float("inf"), 1).shape == (0,)
     np.testing.assert_array_equal(ag.ones(0, 3).norm(dim=0).numpy(), torch.ones(0, 3).norm(dim=0).numpy())
+
+
+def test_a_uint8_index_tensor_is_a_mask_with_torchs_deprecation_warning():
+    values = np.arange(20.0).reshape(4, 5)
+    mask = [1, 0, 1, 1]
+    with pytest.warns(UserWarning, match="uint8"):
+        out = ag.tensor(values)[ag.tensor(mask, dtype=ag.uint8)]
+    with pytest.warns(UserWarning, match="uint8"):
+        expected = torch.tensor(values)[torch.tensor(mask, dtype=torch.uint8)]
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    written = ag.tensor(values)
+    with pytest.warns(UserWarning, match="uint8"):
+        written[ag.tensor(mask, dtype=ag.uint8)] = 0.0
+    np.testing.assert_array_equal(written.numpy()[[0, 2, 3]], 0.0)
+
+
+def test_indexing_with_a_list_of_tensors_warns_that_torch_reads_it_as_a_tuple():
+    with pytest.warns(UserWarning, match=r"x\[tuple\(seq\)\]"):
+        out = ag.arange(20.0).reshape(4, 5)[[ag.tensor(0), ag.tensor(2)]]
+    assert out.shape == (2, 5)   # PyTorch's announced meaning, x[tensor(seq)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ag.arange(20.0).reshape(4, 5)[[0, 2]].shape == (2, 5)   # a plain list of ints: no warning
