@@ -466,3 +466,16 @@ def test_indexing_with_a_list_of_tensors_warns_that_torch_reads_it_as_a_tuple():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ag.arange(20.0).reshape(4, 5)[[0, 2]].shape == (2, 5)   # a plain list of ints: no warning
+
+
+@pytest.mark.parametrize("p", [0, -1, -2.5, float("-inf"), 0.5, 3, float("inf"), "fro"])
+@pytest.mark.parametrize("dim", [None, 0, (0, 1)])
+def test_norm_takes_every_p_torch_norm_takes(p, dim):
+    values = np.array([[0.5, 0.1, -2.0], [1.0, 3.0, -0.3]])
+    x, t = ag.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out, expected = x.norm(p, dim), t.norm(p, dim)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    if p != 0:   # the count of nonzeros has no gradient
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10)

@@ -512,16 +512,24 @@ def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """The p-norm over `dim` (None: all elements, flattened), with `keepdim`; p is a positive number, 'fro'
-    (2) or inf. The gradient of the 2-norm at 0 is 0. As `torch.norm`."""
+    """The p-norm over `dim` (None: all elements, flattened), with `keepdim`: (sum |x|**p)**(1/p) for a
+    number p (negative too), 'fro' (2), inf the largest |x|, -inf the smallest, 0 the count of nonzeros (its
+    gradient zero, as PyTorch's). The gradient of the 2-norm at 0 is 0. As `torch.norm`."""
     if p == "fro" or p is None:
         p = 2
-    if p in ("inf", float("inf")):
-        p = np.inf
-    if not isinstance(p, (int, float)) or p <= 0:
-        raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
+    if p in ("inf", "-inf"):
+        p = float(p)
+    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool) or np.isnan(p):
+        raise ValueError(f"norm: p must be a number, 'fro' or inf, got {p!r}")
     if x.dtype == np.float16:   # as var: accumulated in float32, as PyTorch
         return cast(norm(cast(x, np.float32), p, dim, keepdim), np.float16)
+    if p == -np.inf:
+        return amin(abs(x), dim, keepdim)
+    if p == 0:
+        from .comparison import ne
+        return sum(ne(x, 0), dim, keepdim).astype(x.dtype)
+    if p < 0:
+        return sum(abs(x) ** p, dim, keepdim) ** (1.0 / p)
     axes = normalize_axes("norm", dim, x.ndim)
     empty = [a for a in axes if x.shape[a] == 0]
     if p == np.inf and empty:   # a largest |x| over nothing has no value (the other norms are 0 there)
