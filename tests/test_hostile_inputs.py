@@ -479,3 +479,11 @@ def test_norm_takes_every_p_torch_norm_takes(p, dim):
         out.sum().backward()
         expected.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10)
+
+
+def test_unique_keeps_every_nan_as_torch():
+    values = [1.0, float("nan"), 2.0, float("nan"), 1.0]
+    out = ag.unique(ag.tensor(values), return_inverse=True, return_counts=True)
+    expected = torch.unique(torch.tensor(values), return_inverse=True, return_counts=True)
+    for got, want in zip(out, expected):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -512,7 +512,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     from .reduction import normalize_axes
     data = input._data
     axis = None if dim is None else normalize_axes("unique", dim, data.ndim)[0]
-    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    # equal_nan=False: each NaN is distinct, as in PyTorch (NumPy would fold them into one)
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis, equal_nan=False)
     inverse = inverse.reshape(data.shape if axis is None else (data.shape[axis],))
     results = [_recorded("unique", values, input)]
     if return_inverse:
