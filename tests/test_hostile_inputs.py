@@ -487,3 +487,13 @@ def test_unique_keeps_every_nan_as_torch():
     expected = torch.unique(torch.tensor(values), return_inverse=True, return_counts=True)
     for got, want in zip(out, expected):
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_atan2_gradient_at_the_origin_is_zero_as_torch():
+    y_values, x_values = [0.0, 0.0, 1.0], [0.0, -0.0, 2.0]
+    y, x = ag.tensor(y_values, requires_grad=True), ag.tensor(x_values, requires_grad=True)
+    ty, tx = torch.tensor(y_values, requires_grad=True), torch.tensor(x_values, requires_grad=True)
+    ag.atan2(y, x).sum().backward()
+    torch.atan2(ty, tx).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
