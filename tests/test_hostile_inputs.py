@@ -497,3 +497,16 @@ def test_atan2_gradient_at_the_origin_is_zero_as_torch():
     torch.atan2(ty, tx).sum().backward()
     np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("op", ["all", "any"])
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "bool"])
+@pytest.mark.parametrize("dim", [None, 1, (), (0, 1)])
+def test_all_and_any_match_torch_for_uint8_and_an_empty_dim_tuple(op, dtype, dim):
+    values = [[1, 0, 2], [3, 4, 5]]
+    def run(lib):
+        x = lib.tensor(values).to(getattr(lib, dtype))
+        return getattr(x, op)() if dim is None else getattr(x, op)(dim=dim)
+    out, expected = run(ag), run(torch)
+    assert out.dtype == expected.numpy().dtype and out.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())

@@ -538,15 +538,23 @@ def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 def all(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """Whether every element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
-    `torch.all`."""
-    return constant(np.asarray(np.all(x._data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
+    """Whether every element over `dim` (None: all; an empty tuple: none, elementwise) is nonzero, as a bool
+    tensor outside the graph (uint8 for a uint8 tensor). As `torch.all`."""
+    return _logical_reduction("all", np.all, x, dim, keepdim)
 
 
 def any(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """Whether some element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
-    `torch.any`."""
-    return constant(np.asarray(np.any(x._data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))
+    """Whether some element over `dim` (None: all; an empty tuple: none, elementwise) is nonzero, as a bool
+    tensor outside the graph (uint8 for a uint8 tensor). As `torch.any`."""
+    return _logical_reduction("any", np.any, x, dim, keepdim)
+
+
+def _logical_reduction(op, reduce, x, dim, keepdim):
+    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        out = x._data != 0   # as PyTorch: all/any over no dims reduce nothing (sum over () reduces all)
+    else:
+        out = reduce(x._data, axis=None if dim is None else normalize_axes(op, dim, x.ndim), keepdims=keepdim)
+    return constant(np.asarray(out, np.uint8 if x.dtype == np.uint8 else np.bool_))
 
 
 # -- several statistics at once: aminmax, var_mean, std_mean ------------------------------------
