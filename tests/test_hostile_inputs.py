@@ -510,3 +510,12 @@ def test_all_and_any_match_torch_for_uint8_and_an_empty_dim_tuple(op, dtype, dim
     out, expected = run(ag), run(torch)
     assert out.dtype == expected.numpy().dtype and out.shape == tuple(expected.shape)
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("op", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize("values", [[1.0, float("nan"), 3.0, float("nan")], [1.0, 3.0, 3.0, 1.0]])
+def test_gradient_of_max_and_min_of_all_elements_with_nan_or_ties_matches_torch(op, values):
+    x, t = ag.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    getattr(x, op)().backward()
+    getattr(t, op)().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -84,7 +84,8 @@ class Mean(Primitive):
 class Extremum(Primitive):
     """amax/amin: the gradient is shared evenly among tied extreme elements (as PyTorch)."""
     @staticmethod
-    def forward(ctx, x, axes, keepdim, largest):
+    def forward(ctx, x, axes, keepdim, largest, nan_is_extreme=False):
+        ctx.nan_is_extreme = nan_is_extreme
         empty = [a for a in axes if x.shape[a] == 0]
         if empty:  # an empty tensor is fine as long as the reduced dims are not (as PyTorch)
             raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce over dim {empty[0]} of size 0 "
@@ -100,6 +101,8 @@ class Extremum(Primitive):
         (x,) = ctx.saved_tensors
         out = ctx.output._data if ctx.keepdim else np.expand_dims(ctx.output._data, ctx.axes)
         is_extreme = x._data == out
+        if ctx.nan_is_extreme:   # max()/min() of all elements: a NaN result's gradient goes to the NaNs
+            is_extreme |= np.isnan(x._data) & np.isnan(out)
         share = is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
         return _expand_back(grad, ctx) * constant(share.astype(grad.dtype))
 
@@ -430,8 +433,9 @@ def amin(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 def _extreme_with_index(op, x, dim, keepdim, largest):
-    if dim is None:
-        return amax(x) if largest else amin(x)
+    if dim is None:   # as amax/amin, but as PyTorch a NaN maximum passes its gradient to the NaNs (amax: NaN)
+        return Extremum.apply(x, axes=tuple(range(x.ndim)), keepdim=False, largest=largest,
+                              nan_is_extreme=x.dtype.kind == "f")
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be an int (to get values and indices); for several dims use "
                         f"{'amax' if largest else 'amin'}(dim={tuple(dim)})")
