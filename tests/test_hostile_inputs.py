@@ -519,3 +519,10 @@ def test_gradient_of_max_and_min_of_all_elements_with_nan_or_ties_matches_torch(
     getattr(x, op)().backward()
     getattr(t, op)().backward()
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("call", [lambda x: x ** 2, lambda x: x.square(), lambda x: x ** 0.5])
+def test_powers_of_a_bool_tensor_take_torchs_dtype(call):
+    out, expected = call(ag.tensor([True, False])), call(torch.tensor([True, False]))
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())

@@ -406,6 +406,8 @@ def pow(x: TensorLike, exponent: TensorLike) -> Tensor:
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
         if x.dtype.kind in "biu" and isinstance(exponent, float):  # as PyTorch: int ** float is float32
             x = _as_dtype(x, np.float32)
+        elif x.dtype.kind == "b" and not isinstance(exponent, bool):  # and bool ** int is int64
+            x = _as_dtype(x, np.int64)
         elif x.dtype.kind in "iu" and exponent < 0:
             raise ArgumentError(f"pow: integers to negative integer powers are not allowed (a tensor of dtype "
                                 f"{x.dtype} to the power {exponent}); make the tensor floating point first")

@@ -305,8 +305,8 @@ def rsqrt(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
-    """x * x, elementwise. As `torch.square`."""
-    return x * x
+    """x * x, elementwise (a bool tensor gives int64, as x ** 2 does). As `torch.square`."""
+    return x ** 2 if x.dtype.kind == "b" else x * x
 
 
 def reciprocal(x: Tensor) -> Tensor:
