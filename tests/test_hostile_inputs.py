@@ -542,3 +542,15 @@ def test_masked_off_gradients_stay_zero_when_the_incoming_gradient_is_inf_as_tor
     call(ag, x).nansum().backward()
     call(torch, t).nansum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    for value in values:   # 0-d tensors too
+        x, t = ag.tensor(value, requires_grad=True), torch.tensor(value, requires_grad=True)
+        call(ag, x.expand(5)).nansum().backward()
+        call(torch, t.expand(5)).nansum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_clamp_of_a_zero_dim_tensor_under_an_inf_gradient():
+    x, t = ag.tensor(-1.0, requires_grad=True), torch.tensor(-1.0, requires_grad=True)
+    x.clamp(min=0).sqrt().backward()
+    t.clamp(min=0).sqrt().backward()
+    assert x.grad.item() == t.grad.item() == 0.0
