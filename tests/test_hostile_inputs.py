@@ -554,3 +554,15 @@ def test_clamp_of_a_zero_dim_tensor_under_an_inf_gradient():
     x.clamp(min=0).sqrt().backward()
     t.clamp(min=0).sqrt().backward()
     assert x.grad.item() == t.grad.item() == 0.0
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor([1, 2, 3], dtype=lib.int32) & 10 ** 10,
+    lambda lib: lib.tensor([1, 2, 3], dtype=lib.int32) | lib.tensor(4),
+    lambda lib: 5 ^ lib.tensor([1, 2, 3], dtype=lib.uint8),
+    lambda lib: lib.tensor([True]) | lib.tensor([1, 2]),
+])
+def test_bitwise_ops_promote_as_torch(call):
+    out, expected = call(ag), call(torch)
+    assert out.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
