@@ -44,7 +44,8 @@ class Trigonometric(Primitive):
 
 
 class Atan2(Primitive):
-    """atan2(y, x), the angle of the point (x, y): d/dy = x / (x² + y²), d/dx = -y / (x² + y²)."""
+    """atan2(y, x), the angle of the point (x, y): d/dy = x / (x² + y²), d/dx = -y / (x² + y²), taken as 0
+    at the origin (as PyTorch; the formula gives 0/0 there)."""
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
@@ -53,7 +54,12 @@ class Atan2(Primitive):
     @staticmethod
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
-        scale = grad / (x * x + y * y)
+        squared_radius = x * x + y * y
+        origin = squared_radius._data == 0
+        if origin.any():
+            scale = where(origin, 0.0, grad / where(origin, 1.0, squared_radius))
+        else:
+            scale = grad / squared_radius
         return scale * x, -scale * y
 
 
