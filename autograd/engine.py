@@ -29,7 +29,7 @@ import numpy as np
 
 from . import grad_mode
 from .broadcasting import sum_to
-from .function import Function, ignore_fp_errors, restore_fp_errors
+from .function import Function, run_quietly
 from .post_accumulate_grad_hooks import run_post_accumulate_grad_hooks
 from .tensor import Tensor
 
@@ -103,11 +103,9 @@ class _Sinks:
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, sinks):
-    fp_state = ignore_fp_errors()   # a backward pass computes inf and nan silently too, as its forward did
-    try:
-        _walk_graph(roots, root_grads, retain_graph, create_graph, sinks)
-    finally:
-        restore_fp_errors(fp_state)
+    # One switch into the built-in ops' context for the whole pass: its gradient sums compute inf and nan
+    # silently too, and the ops of the backward formulas run there without switching each time.
+    run_quietly(_walk_graph, roots, root_grads, retain_graph, create_graph, sinks)
 
 
 def _walk_graph(roots, root_grads, retain_graph, create_graph, sinks):

@@ -13,6 +13,7 @@ class _State(threading.local):
     anomaly = False
     inference = False
     in_backward = False   # the engine is running backward formulas (autograd/inplace.py skips view upkeep)
+    quiet_context = None  # the context built-in ops' forwards run in (autograd/function.py)
 
 
 _state = _State()
