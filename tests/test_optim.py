@@ -70,6 +70,14 @@ CASES = [
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.05, initial_accumulator_value=0.5, eps=1e-6, maximize=True)),
+    ("Adamax", dict(lr=0.05)),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05)),  # ten steps cross rho_t = 5: both the momentum-only and the rectified update
+    ("RAdam", dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
 ]
 CASE_IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in options.items()) for name, options in CASES]
 DTYPES = [np.float32, np.float64]
@@ -77,7 +85,8 @@ DTYPES = [np.float32, np.float64]
 STATEFUL = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.05, amsgrad=True)),
             ("AdamW", dict(lr=0.05, weight_decay=0.1)),
             ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)), ("Adadelta", dict(lr=0.5)),
-            ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))]
+            ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)), ("Adamax", dict(lr=0.05)),
+            ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05))]
 
 
 def make_pair(name, options, params, torch_params):
@@ -144,6 +153,8 @@ def check_state_matches_torch(opt, torch_opt, dtype):
         for key, value in torch_state.items():
             if key == "step":
                 assert ours["state"][index]["step"] == value.item()
+            elif key == "mu_product":  # NAdam's running product: a float32 0-d tensor in torch, a float here
+                assert ours["state"][index][key] == pytest.approx(value.item(), rel=1e-6)
             else:
                 assert_matches_torch(ours["state"][index][key], value, dtype, f"state {index} {key}")
     for group, torch_group in zip(ours["param_groups"], theirs["param_groups"]):
@@ -169,13 +180,15 @@ def test_identical_gradients_give_torch_updates(name, options, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "NAdam",
+                                  "RAdam"])
 def test_param_groups_with_their_own_options_match_torch(name, dtype):
     arrays = init_arrays(dtype)
     params, torch_params = both(arrays)
     extra = {"SGD": dict(momentum=0.9), "Adam": dict(betas=(0.5, 0.9)), "AdamW": dict(weight_decay=0.5),
              "RMSprop": dict(centered=True), "Adadelta": dict(rho=0.5),
-             "Adagrad": dict(lr_decay=0.1, initial_accumulator_value=0.3)}[name]
+             "Adagrad": dict(lr_decay=0.1, initial_accumulator_value=0.3), "Adamax": dict(betas=(0.5, 0.9)),
+             "NAdam": dict(momentum_decay=0.01), "RAdam": dict(decoupled_weight_decay=True, weight_decay=0.1)}[name]
     groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.003, **extra}]  # noqa: E731
     opt = getattr(nn.optim, name)(groups(params), lr=0.02)
     torch_opt = getattr(torch.optim, name)(groups(torch_params), lr=0.02)
