@@ -85,6 +85,13 @@ class Function:
         raise NotImplementedError
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split form, used where a subclass defines it: then `forward(*args)` takes no
+        ctx, and `setup_context(ctx, inputs, output)` (inputs: the tuple of arguments given to
+        `apply`, output: what forward returned) saves what backward needs."""
+        raise NotImplementedError
+
+    @staticmethod
     def backward(ctx, *grads):
         """The gradients of the inputs from the gradients of the outputs (one Tensor per output):
         one per forward argument, a Tensor, a NumPy array or None (where there is none). Under
@@ -419,8 +426,13 @@ def _custom_forward(ctx, args, kwargs):
     """A custom op's forward, as PyTorch runs it: on the input Tensors themselves, recording nothing.
     Returns what it returned with each Tensor replaced by its array (what `apply` records), marks
     and saved values following along."""
+    cls = type(ctx)
     with grad_mode.no_grad():
-        returned = type(ctx).forward(ctx, *args, **kwargs)
+        if cls.setup_context is Function.setup_context:
+            returned = cls.forward(ctx, *args, **kwargs)
+        else:
+            returned = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, returned)
     several = returned.__class__ is tuple
     outputs = tuple(_array_of(r) for r in returned) if several else (_array_of(returned),)
     marked = ctx.__dict__.get("marked")

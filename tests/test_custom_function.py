@@ -42,6 +42,25 @@ def exp_op(Function):
     return Exp
 
 
+def split_form_sin_op(Function):
+    class SplitFormSin(Function):
+        """sin(x) in PyTorch 2's split form: forward without ctx, setup_context saves the input."""
+        @staticmethod
+        def forward(x):
+            return x.sin()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            (x,) = inputs
+            ctx.save_for_backward(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * x.cos()
+    return SplitFormSin
+
+
 def sin_and_product_op(Function):
     class SinAndProduct(Function):
         """Two outputs, sin(x) * y and x * y, saving both inputs."""
@@ -129,6 +148,7 @@ def unmaterialized_op(Function):
 OPS = {
     "square (saved input)": (square_op, 1, ()),
     "exp (saved output)": (exp_op, 1, ()),
+    "sin (forward without ctx, setup_context)": (split_form_sin_op, 1, ()),
     "sin and product (two outputs, two inputs)": (sin_and_product_op, 2, ()),
     "square and exp (saved second output)": (square_and_exp_op, 1, ()),
     "scaled power (non-Tensor arguments)": (scaled_power_op, 1, (3.0, 0.5)),
