@@ -457,8 +457,9 @@ def _adopt_dirty(ctx, result):
             raise RuntimeError(f"{ctx.name()}: an input marked dirty (shape {dirty.shape}) was not returned by "
                                "forward; return the tensors changed in place")
         if grad_mode._state.grad_enabled and dirty.requires_grad and dirty.grad_fn is None:
-            raise RuntimeError(f"{ctx.name()}: in-place operation on a leaf tensor that requires grad (shape "
-                               f"{dirty.shape}), marked dirty; do it on a copy (.clone()) or under no_grad")
+            raise RuntimeError(f"{ctx.name()}: a leaf Variable that requires grad is being used in an in-place "
+                               f"operation (shape {dirty.shape}, marked dirty); do it on a copy (.clone()) or "
+                               "under no_grad")
         bump_version(dirty)   # as PyTorch: one version more than forward's own writes made
         for position, value in enumerate(ctx._saved or ()):
             if value is dirty:   # saved after its write (PyTorch's pattern): at the version it has now
@@ -602,9 +603,9 @@ def modified_saved_value_error(node, value, which, expected, version=None):
     """The RuntimeError for a value saved for backward that an in-place op changed since (PyTorch's
     "modified by an inplace operation"), naming the op that saved it, its shape and the versions."""
     version = value._version if version is None else version
-    message = (f"one of the values needed to compute the gradient of {node.name()} ({which}: a {value.dtype} "
-               f"tensor of shape {value.shape}) has been modified by an in-place operation: it is at version "
-               f"{version}; expected version {expected}. Use the out-of-place op (or .clone() the tensor before "
+    message = (f"one of the variables needed for gradient computation has been modified by an inplace "
+               f"operation: the value needed to compute the gradient of {node.name()} ({which}: a {value.dtype} "
+               f"tensor of shape {value.shape}) is at version {version}; expected version {expected}. Use the out-of-place op (or .clone() the tensor before "
                "changing it) so that the value saved for backward stays as it was.")
     if node.site:
         message += "\nThe op that saved it was created at:\n" + node.site

@@ -123,13 +123,14 @@ def _check_writable(op, tensor):
     if grad_mode._state.grad_enabled:
         if tensor.requires_grad and tensor.grad_fn is None:
             raise RuntimeError(
-                f"{op}: in-place operation on a leaf tensor that requires grad (shape {tensor.shape}); do it "
+                f"{op}: a leaf Variable that requires grad is being used in an in-place operation (a leaf "
+                f"tensor of shape {tensor.shape}); do it "
                 "under `with autograd.no_grad():` (as optimizers do), or on a copy (.clone())")
         base = tensor._base
         if base is not None and base.requires_grad and base.grad_fn is None:
             raise RuntimeError(
-                f"{op}: in-place operation on a view of a leaf tensor that requires grad (the leaf has shape "
-                f"{base.shape}); do it under `with autograd.no_grad():`, or on a copy")
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place operation "
+                f"(the leaf has shape {base.shape}); do it under `with autograd.no_grad():`, or on a copy")
     if not tensor._data.flags.writeable:
         raise RuntimeError(
             f"{op}: the tensor of shape {tensor.shape} cannot be written in place: its memory is read-only "

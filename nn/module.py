@@ -105,6 +105,8 @@ class Module:
         setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_pre_hooks", OrderedDict())
         setattr_(self, "_forward_pre_hooks_with_kwargs", set())
+        setattr_(self, "_forward_hooks_with_kwargs", set())
+        setattr_(self, "_forward_hooks_always_called", set())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
 
@@ -146,9 +148,15 @@ class Module:
         if self._backward_hooks or self._backward_pre_hooks:
             backward_hook = BackwardHook(self, self._backward_pre_hooks.values(), self._backward_hooks.values())
             args = backward_hook.setup_input_hook(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):  # `always_call` hooks see the failure too
+                if key in self._forward_hooks_always_called:
+                    self._call_forward_hook(key, hook, args, kwargs, None)
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = self._call_forward_hook(key, hook, args, kwargs, output)
             if result is not None:
                 output = result
         if backward_hook is not None:
@@ -178,10 +186,22 @@ class Module:
         inputs are known; a non-None result replaces grad_input (nn/backward_hooks.py)."""
         return _register(self._backward_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook, *, prepend=False) -> RemovableHandle:
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False) -> RemovableHandle:
         """`hook(module, args, output)` runs after `forward`; a non-None result replaces the output.
-        Returns a handle whose `.remove()` unregisters it: `torch.nn.Module.register_forward_hook`."""
-        return _register(self._forward_hooks, hook, prepend)
+        With with_kwargs, `hook(module, args, kwargs, output)`; with always_call, the hook also runs
+        (with output None) when forward raises. Returns a handle whose `.remove()` unregisters it:
+        `torch.nn.Module.register_forward_hook`."""
+        handle = _register(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
+        return handle
+
+    def _call_forward_hook(self, key, hook, args, kwargs, output):
+        if key in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
 
     # -- registration ----------------------------------------------------------------------------
     def __setattr__(self, name, value):
