@@ -1216,8 +1216,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode not in _INTERPOLATING_MODES and align_corners is not None:
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise ValueError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or dims != 2):
+        raise ValueError(f"interpolate: anti-alias option is restricted to bilinear and bicubic modes and requires a "
+                         f"4-D tensor as input (got mode {mode!r}, shape {tuple(input.shape)})")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size or scale_factor")
     in_sizes = input.shape[2:]
@@ -1233,7 +1234,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
-        sources = [_nearest_sources(n, m, scale, exact) for n, m, scale in zip(in_sizes, sizes, scales)]
+        # PyTorch's 2-D nearest kernel copies (or doubles) an axis whose size stays (or doubles) whatever
+        # the scale factor; its 1-D and 3-D kernels and nearest-exact always apply the scale
+        shortcuts = dims == 2 and not exact
+        sources = [_nearest_sources(n, m, scale, exact, shortcuts) for n, m, scale in zip(in_sizes, sizes, scales)]
         factors = [m // n for n, m in zip(in_sizes, sizes)]
         # all factors 1 would make _repeat_each a view of the input: index_select's copy below instead
         if max(factors) > 1 and all(m == k * n and np.array_equal(source, np.arange(m) // k)
@@ -1245,6 +1249,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             continue
         if mode == "area":
             weights = _area_weights(n, m, input.dtype)
+        elif antialias:
+            weights = _antialiased_weights(n, m, scale, bool(align_corners), mode == "bicubic", input.dtype)
         elif mode == "bicubic":
             weights = _cubic_weights(n, m, scale, bool(align_corners), input.dtype)
         else:
@@ -1412,12 +1418,13 @@ def _per_dim(value, dims, name, kind, op="interpolate"):
     return tuple(kind(v) for v in values)
 
 
-def _nearest_sources(size, out, scale, exact=False):
+def _nearest_sources(size, out, scale, exact=False, shortcuts=False):
     """PyTorch's 'nearest' (or 'nearest-exact', from the pixel centres) source index of each output
-    position (computed in float32, as PyTorch)."""
-    if out == size:
+    position (computed in float32, as PyTorch); with `shortcuts`, an unchanged or doubled size copies
+    or repeats each input whatever the scale (PyTorch's 2-D nearest kernel)."""
+    if out == size and (shortcuts or not scale):
         return np.arange(out)
-    if out == 2 * size and not exact:
+    if out == 2 * size and shortcuts:
         return np.arange(out) // 2
     step = np.float32(1.0 / scale) if scale else np.float32(size) / np.float32(out)
     position = np.arange(out, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
@@ -1457,6 +1464,38 @@ def _cubic_weights(size, out, scale, align_corners, dtype):
     matrix = np.zeros((out, size), np.float64)
     for offset, tap in zip((-1, 0, 1, 2), taps):
         np.add.at(matrix, (np.arange(out), np.clip(first.astype(np.int64) + offset, 0, size - 1)), tap)
+    return matrix.astype(dtype)
+
+
+def _antialiased_weights(size, out, scale, align_corners, cubic, dtype):
+    """(out, size): PyTorch's anti-aliased resampling (PIL's): when shrinking, the linear (or cubic,
+    A = -0.5) filter is stretched by the shrink factor, so each output averages every input it
+    covers; each row is normalised to sum to 1."""
+    if align_corners:
+        ratio = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        ratio = 1.0 / scale if scale else size / out
+    half_width = 2.0 if cubic else 1.0                        # the filter's support at ratio 1
+    support = half_width * ratio if ratio >= 1.0 else half_width
+    stretch = 1.0 / ratio if ratio >= 1.0 else 1.0
+    a = -0.5
+
+    def kernel(x):
+        x = np.abs(x)
+        if not cubic:
+            return np.maximum(1.0 - x, 0.0)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+    matrix = np.zeros((out, size), np.float64)
+    for i in range(out):
+        center = ratio * (i + 0.5)
+        first = max(int(center - support + 0.5), 0)                 # truncations, as PyTorch's
+        last = min(int(center + support + 0.5), size)
+        taps = kernel((np.arange(first, last) - center + 0.5) * stretch)
+        total = taps.sum()
+        matrix[i, first:last] = taps / total if total != 0 else taps
     return matrix.astype(dtype)
 
 
