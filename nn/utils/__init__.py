@@ -51,9 +51,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     norms = np.array([_vector_norm(a.reshape(-1), norm_type) for a in arrays], dtype=dtype)
     total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite "
-                           f"({total.item()}), so it cannot be clipped. To disable this error and scale the "
-                           "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
+                           "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
+                           f"anyway, set `error_if_nonfinite=False` (the norm is {total.item()})")
     return ag.from_numpy(total)
 
 
