@@ -29,7 +29,7 @@ __all__ = [
     "scaled_dot_product_attention", "multi_head_attention_forward",
     "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
-    "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
+    "multilabel_soft_margin_loss", "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
@@ -621,6 +621,33 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     sign = _signs(target, input)
     loss = ag.where(sign != 1, ag.relu(margin - input), 0.0) + ag.where(sign != -1, input, 0.0)
     return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per sample, the sum over its target classes j and its other classes i
+    of max(0, 1 - (x[j] - x[i])), divided by C. A target row lists the sample's classes first, ended
+    by -1 (or by the row's end). As `torch.nn.functional.multilabel_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multilabel_margin_loss")
+    labels = _array(target)
+    if input.ndim not in (1, 2) or labels.shape != tuple(input.shape) or labels.dtype.kind not in "iu":
+        raise ag.ShapeError(f"multilabel_margin_loss: expects a 1-D (C,) or 2-D (N, C) input and integer targets "
+                            f"of its shape, got {tuple(input.shape)} and {labels.shape} ({labels.dtype})")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    labels = labels.reshape(x.shape)
+    classes = x.shape[1]
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise IndexError(f"multilabel_margin_loss: a target is out of bounds for {classes} classes (-1 ends a row)")
+    # a target counts up to the row's first -1
+    listed = np.cumprod(labels != -1, axis=1).astype(bool)
+    rows = np.arange(x.shape[0])[:, None]
+    is_target = np.zeros(x.shape, bool)
+    is_target[np.broadcast_to(rows, labels.shape)[listed], labels[listed]] = True
+    picked = x.gather(1, ag.from_numpy(np.where(listed, labels, 0)))            # x[j] per listed target j
+    margins = ag.relu(1 - picked.unsqueeze(2) + x.unsqueeze(1))                # (N, targets, C)
+    pairs = (listed[:, :, None] & ~is_target[:, None, :]).astype(x.dtype)
+    loss = (margins * ag.from_numpy(pairs)).sum((1, 2)) / classes
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction, "multilabel_margin_loss")
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
