@@ -22,6 +22,10 @@ from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
 from . import cuda  # noqa: F401
+from . import backends  # noqa: F401
+from .backends import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,  # noqa: F401
+                       is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
+                       use_deterministic_algorithms)
 
 
 def is_tensor(obj) -> bool:

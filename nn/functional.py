@@ -33,7 +33,7 @@ __all__ = [
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
-    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss",
+    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss", "pdist",
 ]
 
 
@@ -1124,6 +1124,7 @@ conv2d = _dtype_checked(ag.conv2d)
 conv_transpose1d = _dtype_checked(ag.conv_transpose1d)
 conv_transpose2d = _dtype_checked(ag.conv_transpose2d)
 max_pool1d = ag.max_pool1d
+pdist = ag.pdist   # torch.nn.functional.pdist is torch.pdist
 max_pool2d = ag.max_pool2d
 avg_pool1d = ag.avg_pool1d
 avg_pool2d = ag.avg_pool2d

@@ -136,3 +136,15 @@ def test_worker_options_of_torch_loaders_are_accepted():
     loader = D.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, persistent_workers=True,
                           worker_init_fn=lambda worker: None, prefetch_factor=2, timeout=10)
     assert sorted(np.concatenate([yb.numpy() for _, yb in loader]).tolist()) == list(range(10))
+
+
+def test_an_iterable_dataset_sharding_by_worker_info_reads_everything_in_the_main_process():
+    class Shards(D.IterableDataset):
+        def __iter__(self):
+            info = D.get_worker_info()
+            start, step = (0, 1) if info is None else (info.id, info.num_workers)
+            return iter(range(start, 10, step))
+
+    assert D.get_worker_info() is None
+    batches = [b.numpy().tolist() for b in D.DataLoader(Shards(), batch_size=4, num_workers=2)]
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]

@@ -293,3 +293,26 @@ def test_cosine_warm_restarts_with_fractional_epochs_per_batch_matches_torch():
                                                                   torch_sched.last_epoch)
     with pytest.raises(ValueError, match="non-negative epoch"):
         sched.step(-1)
+
+
+def test_a_custom_scheduler_subclassing_the_old_lr_scheduler_name_runs_as_in_torch():
+    """Existing code defines warm-up schedules by subclassing _LRScheduler and writing get_lr."""
+    def make(module):
+        class Warmup(module._LRScheduler):
+            def __init__(self, optimizer, warmup, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                return [base * min(1.0, (self.last_epoch + 1) / self.warmup) for base in self.base_lrs]
+        return Warmup
+
+    opt, torch_opt = optimizer_pair()
+    sched = make(nn.optim.lr_scheduler)(opt, warmup=4)
+    torch_sched = make(torch.optim.lr_scheduler)(torch_opt, warmup=4)
+    for _ in range(6):
+        opt.step()
+        torch_opt.step()
+        sched.step()
+        torch_sched.step()
+        assert sched.get_last_lr() == torch_sched.get_last_lr()

@@ -3,14 +3,14 @@ from .dataset import (ConcatDataset, Dataset, IterableDataset, Subset, TensorDat
                       default_collate, fetch_batch, random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
-from .dataloader import DataLoader
+from .dataloader import DataLoader, get_worker_info
 from .transforms import (Compose, MeanImageSubtraction, Normalize, OneHot, Standardize, ToTensor, Transform,
                          is_batchable, one_hot)
 from .mnist import MNIST, IDXFormatError, read_idx
 from .names import Names
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
-           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_collate", "fetch_batch",
+           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "get_worker_info", "default_collate", "fetch_batch",
            "collate_samples", "DataLoader", "Transform", "Compose", "ToTensor", "Standardize",
            "MeanImageSubtraction", "Normalize", "OneHot", "is_batchable", "one_hot", "MNIST", "IDXFormatError",
            "read_idx", "Names"]

@@ -133,5 +133,12 @@ class DataLoader:
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})")
 
 
+def get_worker_info():
+    """None: batches are loaded in the calling process, never in a worker (so an IterableDataset that
+    shards its stream by worker reads all of it). As `torch.utils.data.get_worker_info` in the main
+    process."""
+    return None
+
+
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))

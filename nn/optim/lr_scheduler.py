@@ -99,6 +99,9 @@ class LRScheduler:
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
 
+_LRScheduler = LRScheduler   # the older name, which custom schedulers in existing code subclass
+
+
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch); one function, or a list with one per group."""
 
