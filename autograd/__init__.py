@@ -23,7 +23,8 @@ from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.su
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
 from . import cuda  # noqa: F401
 from . import backends  # noqa: F401
-from . import distributions  # noqa: F401  (ag.distributions.Normal, Categorical, ..., as torch.distributions)
+from . import amp, distributions  # noqa: F401  (ag.distributions.Normal, Categorical, ..., as torch.distributions)
+from .amp import autocast, is_autocast_enabled  # noqa: F401
 from .backends import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,  # noqa: F401
                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
                        use_deterministic_algorithms)
