@@ -468,6 +468,8 @@ class Tensor:
             fits = False
         if not fits:
             raise ShapeError(f"copy_: source of shape {src.shape} cannot be copied into shape {self.shape}")
+        if not np.can_cast(src.dtype, self.dtype, "same_kind"):
+            src = src.astype(self.dtype)   # as torch's copy_: floats into an integer tensor are truncated
         return inplace.apply_inplace(self, "copy_", _filled, src)
 
     def add_(self, other: TensorLike, alpha: Number = 1) -> Tensor:

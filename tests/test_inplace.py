@@ -708,3 +708,16 @@ def test_in_place_view_ops_refuse_a_leaf_that_requires_grad_and_a_tensor_with_li
     with pytest.raises(RuntimeError, match=r"t_: the tensor of shape \(2, 3\) shares its memory with views"):
         x.t_()
     assert row.shape == (3,)
+
+
+def test_copy_casts_the_source_to_the_tensors_dtype_as_torch():
+    """copy_ converts (floats into an integer or bool tensor are truncated or tested for non-zero),
+    where the arithmetic in-place ops refuse a float result in an integer tensor."""
+    for dtype, values in ((np.int64, [1.5, -2.7, 3.1]), (np.bool_, [0.0, 2.0, 0.5])):
+        ours = ag.zeros(3, dtype=dtype).copy_(ag.tensor(values))
+        theirs = torch.zeros(3, dtype=getattr(torch, "bool" if dtype == np.bool_ else "int64")).copy_(
+            torch.tensor(values))
+        assert ours.dtype == dtype
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ag.DTypeError, match="add_"):
+        ag.zeros(3, dtype=ag.int64).add_(ag.tensor([0.5, 0.5, 0.5]))
