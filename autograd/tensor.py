@@ -567,6 +567,15 @@ class Tensor:
         """`scatter_add`, in place; returns it."""
         return inplace.apply_inplace(self, "scatter_add_", ops.scatter_add, dim, index, src)
 
+    def scatter_reduce(self, dim: Int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """A copy with `src` reduced ('sum', 'mean', 'amax', 'amin') into the positions at `index` along
+        `dim`: `torch.Tensor.scatter_reduce`."""
+        return ops.scatter_reduce(self, dim, index, src, reduce, include_self)
+
+    def scatter_reduce_(self, dim: Int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """`scatter_reduce`, in place; returns it."""
+        return inplace.apply_inplace(self, "scatter_reduce_", ops.scatter_reduce, dim, index, src, reduce, include_self)
+
     def index_add(self, dim: Int, index: Tensor, source: TensorLike, alpha: Number = 1) -> Tensor:
         """A copy with `alpha * source` added to the slices at `index` along `dim`."""
         return ops.index_add(self, dim, index, source, alpha)

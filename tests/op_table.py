@@ -244,6 +244,13 @@ OPS = [
            lambda t, x: x.scatter(0, t.tensor([[1, 0, 1]]), 0.5), [[(2, 3)]]),
     OpSpec("scatter_add", lambda x, s: x.scatter_add(1, ag.tensor([[2, 2], [1, 0]]), s),
            lambda t, x, s: x.scatter_add(1, t.tensor([[2, 2], [1, 0]]), s), [[(2, 3), (2, 2)]]),
+    *(OpSpec(f"scatter_reduce_{reduce}{'' if include_self else '_exclude_self'}",
+             lambda x, s, r=reduce, i=include_self: x.scatter_reduce(1, ag.tensor([[2, 2, 0], [1, 0, 1]]), s, r,
+                                                                    include_self=i),
+             lambda t, x, s, r=reduce, i=include_self: x.scatter_reduce(1, t.tensor([[2, 2, 0], [1, 0, 1]]), s, r,
+                                                                       include_self=i),
+             [[(2, 4), (2, 3)]], distinct=True)
+      for reduce in ("sum", "mean", "amax", "amin") for include_self in (True, False)),
     OpSpec("index_add", lambda x, s: x.index_add(0, ag.tensor([1, 1, 0]), s, alpha=-2),
            lambda t, x, s: x.index_add(0, t.tensor([1, 1, 0]), s, alpha=-2), [[(2, 3), (3, 3)], [(2,), (3,)]]),
     OpSpec("index_fill", lambda x: x.index_fill(1, ag.tensor([0, 2]), -1.0),
