@@ -818,6 +818,48 @@ class Tensor:
         """`nan_to_num`, in place; returns it."""
         return inplace.apply_inplace(self, "nan_to_num_", ops.nan_to_num, nan, posinf, neginf)
 
+    def random_(self, from_: Int = 0, to: Int | None = None, generator=None) -> Tensor:
+        """Fill with integers drawn uniformly from [from_, to), in place; `random_(to)` draws from [0, to),
+        and `random_()` from [0, 2**mantissa bits] for floats (the dtype's range for integers)."""
+        from .creation import _generator
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = 2 ** (np.finfo(self.dtype).nmant + 1) + 1 if self.dtype.kind == "f" else np.iinfo(self.dtype).max
+        return self.copy_(_generator(generator).integers(from_, to, self.shape))
+
+    def fill_diagonal_(self, fill_value: Number, wrap: Bool = False) -> Tensor:
+        """Set the main diagonal (of a 2-D tensor, or of one whose dims are all equal) to `fill_value`, in
+        place; with `wrap`, a tall matrix's diagonal starts again after a gap of one row, as NumPy's and
+        torch's do. Returns it."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ShapeError(f"fill_diagonal_: dimensions must be larger than 1 and all of equal length when "
+                             f"there are more than 2, got shape {self.shape}")
+        mask = np.zeros(self.shape, bool)
+        np.fill_diagonal(mask, True, wrap=wrap)
+        return self.masked_fill_(mask, fill_value)
+
+    def xlogy(self, other: TensorLike) -> Tensor:
+        """self * log(other), 0 where self is 0: `torch.xlogy`."""
+        return ops.xlogy(self, other)
+
+    def xlogy_(self, other: TensorLike) -> Tensor:
+        """`xlogy`, in place; returns it."""
+        return inplace.apply_inplace(self, "xlogy_", ops.xlogy, other)
+
+    def get_device(self) -> Int:
+        """-1: the tensor is on the CPU (a GPU's index otherwise, in PyTorch)."""
+        return -1
+
+    @property
+    def is_cpu(self) -> Bool:
+        """True: every tensor here is on the CPU."""
+        return True
+
+    def is_pinned(self) -> Bool:
+        """False: there is no accelerator to pin memory for."""
+        return False
+
     def bernoulli_(self, p: "Float | Tensor" = 0.5, generator=None) -> Tensor:
         """Fill with 1 (probability `p`, a number or a tensor of probabilities) or 0, in place."""
         from .creation import _generator

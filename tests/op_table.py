@@ -98,6 +98,10 @@ OPS = [
           lambda x: np.nan_to_num(x) * x),
     # binary functions NumPy and PyTorch share
     OpSpec("hypot", ag.hypot, lambda t, x, y: t.hypot(x, y), BINARY_SHAPES, np.hypot, domain=(0.3, 2.0)),
+    OpSpec("xlogy", ag.xlogy, lambda t, x, y: t.xlogy(x, y), BINARY_SHAPES, lambda x, y: x * np.log(y),
+           domain=(0.3, 2.0)),
+    OpSpec("xlogy_zero_x", lambda x, y: ag.xlogy(x * (x > 1), y), lambda t, x, y: t.xlogy(x * (x > 1), y),
+           [[(2, 3), (2, 3)]], domain=(0.3, 2.0)),
     binary("hypot_signs", lambda x, y: (x - 0.05).hypot(y + 0.05), lambda t, x, y: (x - 0.05).hypot(y + 0.05),
            lambda x, y: np.hypot(x - 0.05, y + 0.05), distinct=True),
     binary("logaddexp", ag.logaddexp, lambda t, x, y: t.logaddexp(x, y), np.logaddexp),

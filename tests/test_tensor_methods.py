@@ -245,3 +245,33 @@ def test_narrow_is_a_differentiable_view_and_refuses_out_of_range_like_torch():
         ag.zeros(3, 4).narrow(1, 3, 2)
     with pytest.warns(UserWarning, match="clone\\(\\).detach\\(\\)"):
         ag.zeros(2).new_tensor(ag.ones(2))
+
+
+@pytest.mark.parametrize("shape, wrap", [((4, 4), False), ((7, 3), True), ((7, 3), False), ((3, 5), True),
+                                         ((3, 3, 3), False)])
+def test_fill_diagonal_fills_torchs_positions(shape, wrap):
+    """e.g. a contrastive loss masking each sample's similarity to itself: sim.fill_diagonal_(-inf)."""
+    ours = ag.zeros(*shape).fill_diagonal_(5.0, wrap=wrap)
+    theirs = torch.zeros(*shape).fill_diagonal_(5.0, wrap=wrap)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = ag.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    y = x * 1
+    y.fill_diagonal_(float("-inf"))
+    y.softmax(-1).sum().backward()          # the filled diagonal passes no gradient back
+    assert np.all(x.grad.numpy().diagonal() == 0)
+    with pytest.raises(ShapeError, match="fill_diagonal_"):
+        ag.zeros(2, 3, 4).fill_diagonal_(1.0)
+
+
+def test_random_fills_with_integers_in_the_range_and_keeps_the_dtype():
+    for lib in (ag, torch):
+        ints = lib.zeros(1000, dtype=lib.int64).random_(3, 7)
+        assert ints.dtype == lib.int64 and set(ints.numpy().tolist()) == {3, 4, 5, 6}
+        floats = lib.zeros(1000).random_(4)
+        assert floats.dtype == lib.float32 and set(floats.numpy().tolist()) == {0.0, 1.0, 2.0, 3.0}
+
+
+def test_device_queries_answer_as_torch_on_the_cpu():
+    for lib in (ag, torch):
+        t = lib.ones(2)
+        assert t.get_device() == -1 and t.is_cpu and not t.is_pinned()

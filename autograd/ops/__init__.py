@@ -7,7 +7,7 @@ from .trigonometry import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan
 from .activations import erf, gelu, logit, relu, sigmoid, softplus
 from .arithmetic import (add, addcdiv, addcmul, copysign, div, divide, float_power, floor_divide, fmax, fmin, fmod,
                          heaviside, hypot, ldexp, lerp, logaddexp, logaddexp2, masked_fill, maximum, minimum, mul,
-                         multiply, pow, remainder, sub, subtract, true_divide, where)
+                         multiply, pow, remainder, sub, subtract, true_divide, where, xlogy)
 from .comparison import (allclose, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                          bitwise_xor, eq, equal, gcd, ge, greater, greater_equal, gt, isclose, isfinite, isin, isinf,
                          isnan, isneginf, isposinf, isreal, lcm, le, less, less_equal, logical_and, logical_not,
