@@ -36,7 +36,7 @@ DOCUMENTED_MODULES = [
     "nn.train_names", "nn.files", "nn.models", "nn.optim", "nn.optim.adagrad",
     "nn.optim.lbfgs", "nn.parameter", "nn.data.mnist", "nn.layer_statistics", "nn.train",
     "autograd.backends", "autograd.backends.cuda", "autograd.backends.cudnn", "autograd.backends.mps",
-    "autograd.distributions", "autograd.amp", "nn.optim.swa_utils",
+    "autograd.distributions", "autograd.amp", "nn.optim.swa_utils", "autograd.ops.decompositions",
     "nn.data.sampler",
 ]
 

@@ -25,6 +25,7 @@ from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, hi
 from .joining import (block_diag, cartesian_prod, cat, chunk, combinations, column_stack, concat, concatenate, dsplit,
                       dstack, hsplit, hstack, meshgrid, pad, row_stack, split, stack, tensor_split, unbind, vsplit,
                       vstack)
+from .decompositions import cholesky, pinverse, qr, svd
 from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cross, det, diag, diagflat, diagonal,
                      dist, dot, ger, inner, inverse, kron, linear, logdet, matmul, mm, mv, outer, pdist, slogdet,
                      tensordot, trace, vander, vdot)
