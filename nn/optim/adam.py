@@ -123,17 +123,40 @@ def _adam_moments(state, data, g, beta1, beta2):
     return exp_avg, exp_avg_sq
 
 
-def _decay_weights(data, g, lr, weight_decay, decoupled):
-    """Weight decay, decoupled (shrink the parameter in place) or as an L2 term added to the gradient."""
-    if weight_decay == 0:
-        return g
-    if decoupled:
-        data *= 1 - lr * weight_decay
-        return g
-    return g + weight_decay * data
+class _AdamVariant(Adam):
+    """What Adamax, NAdam and RAdam share: construction, and the loop that gives each parameter with a
+    gradient its state (made by `_new_state`, the step counted) and its gradient after weight decay
+    (Adam's, or AdamW's where the group says decoupled_weight_decay)."""
+
+    def __init__(self, params, defaults, differentiable):
+        if differentiable:
+            raise ValueError(f"{type(self).__name__}: differentiable=True is not supported (updates are done in NumPy)")
+        self._check_group(defaults)
+        Optimizer.__init__(self, params, defaults)
+
+    @staticmethod
+    def _new_state(data):
+        return dict(step=0, exp_avg=np.zeros_like(data), exp_avg_sq=np.zeros_like(data))
+
+    def _parameters(self):
+        """(group, lr, eps, beta1, beta2, array, gradient after weight decay, state) per parameter that
+        has a gradient."""
+        for group in self.param_groups:
+            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            for p, data, g in self._with_grads(group):
+                state = self.state[p]
+                if not state:
+                    state.update(self._new_state(data))
+                state["step"] += 1
+                if weight_decay != 0 and group.get("decoupled_weight_decay", False):
+                    data *= 1 - lr * weight_decay
+                elif weight_decay != 0:
+                    g = g + weight_decay * data
+                yield group, lr, eps, beta1, beta2, data, g, state
 
 
-class Adamax(Adam):
+class Adamax(_AdamVariant):
     """Adamax (Kingma & Ba, 2015, section 7): Adam with the infinity norm in place of the second moment:
     `torch.optim.Adamax`.
 
@@ -143,32 +166,25 @@ class Adamax(Adam):
     """
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        if differentiable:
-            raise ValueError("Adamax: differentiable=True is not supported (updates are done in NumPy)")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize)
-        self._check_group(defaults)
-        Optimizer.__init__(self, params, defaults)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize), differentiable)
+
+    @staticmethod
+    def _new_state(data):
+        return dict(step=0, exp_avg=np.zeros_like(data), exp_inf=np.zeros_like(data))
 
     def step(self, closure=None):
         loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            for p, data, g in self._with_grads(group):
-                state = self.state[p]
-                if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(data), exp_inf=np.zeros_like(data))
-                state["step"] += 1
-                g = _decay_weights(data, g, lr, weight_decay, decoupled=False)
-                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                exp_avg += (1 - beta1) * np.subtract(g, exp_avg, dtype=data.dtype)
-                exp_inf *= beta2
-                np.maximum(exp_inf, np.abs(g).astype(data.dtype, copy=False) + data.dtype.type(eps), out=exp_inf)
-                data += data.dtype.type(-lr / (1 - beta1 ** state["step"])) * exp_avg / exp_inf
+        for _, lr, eps, beta1, beta2, data, g, state in self._parameters():
+            exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+            exp_avg += (1 - beta1) * np.subtract(g, exp_avg, dtype=data.dtype)
+            exp_inf *= beta2
+            np.maximum(exp_inf, np.abs(g).astype(data.dtype, copy=False) + data.dtype.type(eps), out=exp_inf)
+            data += data.dtype.type(-lr / (1 - beta1 ** state["step"])) * exp_avg / exp_inf
         return loss
 
 
-class NAdam(Adam):
+class NAdam(_AdamVariant):
     """Adam with Nesterov momentum (Dozat, 2016), with a momentum schedule: `torch.optim.NAdam`.
 
         g = grad (negated if maximize), weight decay as Adam's (or AdamW's if decoupled_weight_decay)
@@ -180,43 +196,33 @@ class NAdam(Adam):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        if differentiable:
-            raise ValueError("NAdam: differentiable=True is not supported (updates are done in NumPy)")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                        maximize=maximize)
-        self._check_group(defaults)
         check_number("NAdam", "momentum_decay value", momentum_decay)
-        Optimizer.__init__(self, params, defaults)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize), differentiable)
+
+    @staticmethod
+    def _new_state(data):
+        return dict(step=0, mu_product=1.0, exp_avg=np.zeros_like(data), exp_avg_sq=np.zeros_like(data))
 
     def step(self, closure=None):
         loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            momentum_decay = float(group["momentum_decay"])
-            for p, data, g in self._with_grads(group):
-                state = self.state[p]
-                if not state:
-                    state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(data),
-                                 exp_avg_sq=np.zeros_like(data))
-                state["step"] += 1
-                step = state["step"]
-                g = _decay_weights(data, g, lr, weight_decay, group["decoupled_weight_decay"])
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                # torch keeps the running product in a float32 (scalar-dtype) tensor
-                state["mu_product"] = float(np.float32(state["mu_product"]) * np.float32(mu))
-                mu_product = state["mu_product"]
-                exp_avg, exp_avg_sq = _adam_moments(state, data, g, beta1, beta2)
-                denom = np.sqrt(exp_avg_sq / data.dtype.type(1 - beta2 ** step))
-                denom += eps
-                data += data.dtype.type(-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
-                data += data.dtype.type(-lr * mu_next / (1.0 - mu_product * mu_next)) * exp_avg / denom
+        for group, lr, eps, beta1, beta2, data, g, state in self._parameters():
+            step, momentum_decay = state["step"], float(group["momentum_decay"])
+            mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+            mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+            # torch keeps the running product in a float32 (scalar-dtype) tensor
+            state["mu_product"] = float(np.float32(state["mu_product"]) * np.float32(mu))
+            mu_product = state["mu_product"]
+            exp_avg, exp_avg_sq = _adam_moments(state, data, g, beta1, beta2)
+            denom = np.sqrt(exp_avg_sq / data.dtype.type(1 - beta2 ** step))
+            denom += eps
+            data += data.dtype.type(-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
+            data += data.dtype.type(-lr * mu_next / (1.0 - mu_product * mu_next)) * exp_avg / denom
         return loss
 
 
-class RAdam(Adam):
+class RAdam(_AdamVariant):
     """Rectified Adam (Liu et al., 2019): plain momentum SGD while the variance estimate is unreliable
     (rho_t <= 5), then Adam scaled by the rectification term: `torch.optim.RAdam`.
 
@@ -229,33 +235,22 @@ class RAdam(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        if differentiable:
-            raise ValueError("RAdam: differentiable=True is not supported (updates are done in NumPy)")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
-        self._check_group(defaults)
-        Optimizer.__init__(self, params, defaults)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize),
+                         differentiable)
 
     def step(self, closure=None):
         loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            for p, data, g in self._with_grads(group):
-                state = self.state[p]
-                if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(data), exp_avg_sq=np.zeros_like(data))
-                state["step"] += 1
-                step = state["step"]
-                g = _decay_weights(data, g, lr, weight_decay, group["decoupled_weight_decay"])
-                exp_avg, exp_avg_sq = _adam_moments(state, data, g, beta1, beta2)
-                bias_correction2 = 1 - beta2 ** step
-                update = exp_avg / data.dtype.type(1 - beta1 ** step) * data.dtype.type(lr)
-                rho_inf = 2 / (1 - beta2) - 1
-                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-                if rho_t > 5.0:
-                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    adaptive_lr = data.dtype.type(bias_correction2 ** 0.5) / (np.sqrt(exp_avg_sq) + eps)
-                    update = update * adaptive_lr * data.dtype.type(rect)
-                data -= update
+        for _, lr, eps, beta1, beta2, data, g, state in self._parameters():
+            step = state["step"]
+            exp_avg, exp_avg_sq = _adam_moments(state, data, g, beta1, beta2)
+            bias_correction2 = 1 - beta2 ** step
+            update = exp_avg / data.dtype.type(1 - beta1 ** step) * data.dtype.type(lr)
+            rho_inf = 2 / (1 - beta2) - 1
+            rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+            if rho_t > 5.0:
+                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                adaptive_lr = data.dtype.type(bias_correction2 ** 0.5) / (np.sqrt(exp_avg_sq) + eps)
+                update = update * adaptive_lr * data.dtype.type(rect)
+            data -= update
         return loss

@@ -85,7 +85,10 @@ class LRScheduler:
 
     def state_dict(self):
         """Every attribute but the optimizer (plain numbers and lists: `nn.save` can write it)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        return self._attributes_but()
+
+    def _attributes_but(self, *left_out):
+        return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", *left_out)}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore the schedule from a dict made by `state_dict()`."""
@@ -121,7 +124,7 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         # Functions are not state; callable objects contribute their attributes (as in PyTorch).
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+        state = self._attributes_but("lr_lambdas")
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
                                for fn in self.lr_lambdas]
         return state
@@ -316,7 +319,7 @@ class _SchedulerOfSchedulers(LRScheduler):
     """The state of SequentialLR and ChainedScheduler: their own attributes and each inner scheduler's."""
 
     def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state = self._attributes_but("_schedulers")
         state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
         return state
 
