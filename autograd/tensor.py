@@ -179,7 +179,7 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", **_print_options)
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -1675,6 +1675,26 @@ class Device:
 
 
 _CPU = Device()
+
+_PRINT_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
+                   "short": dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
+                   "full": dict(precision=4, threshold=np.inf, edgeitems=3, max_line_width=80)}
+_print_options = dict(_PRINT_PROFILES["default"])
+
+
+def set_printoptions(precision: Int | None = None, threshold: Int | None = None, edgeitems: Int | None = None,
+                     linewidth: Int | None = None, profile: str | None = None, sci_mode: Bool | None = None) -> None:
+    """How tensors print: digits after the point, the element count beyond which they are summarised
+    (edgeitems at each end), the line width; `profile` ('default', 'short', 'full') sets all of them
+    first. As `torch.set_printoptions` (sci_mode is accepted; NumPy picks the notation)."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        _print_options.update(_PRINT_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("max_line_width", linewidth)):
+        if value is not None:
+            _print_options[name] = value
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])

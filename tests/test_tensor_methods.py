@@ -275,3 +275,19 @@ def test_device_queries_answer_as_torch_on_the_cpu():
     for lib in (ag, torch):
         t = lib.ones(2)
         assert t.get_device() == -1 and t.is_cpu and not t.is_pinned()
+
+
+def test_set_printoptions_changes_how_tensors_print_and_profiles_restore_it():
+    values = ag.tensor([1.0 / 3, 2.0 / 3])
+    try:
+        ag.set_printoptions(precision=2)
+        assert repr(values) == "tensor([0.33, 0.67])"
+        ag.set_printoptions(threshold=5, edgeitems=1)
+        assert "..." in repr(ag.arange(10))
+        ag.set_printoptions(profile="full")
+        assert "..." not in repr(ag.arange(2000)) and repr(values) == "tensor([0.3333, 0.6667])"
+        with pytest.raises(ValueError, match="profile"):
+            ag.set_printoptions(profile="long")
+    finally:
+        ag.set_printoptions(profile="default")
+    assert repr(values) == "tensor([0.3333, 0.6667])"
