@@ -13,9 +13,9 @@ from autograd import Tensor
 
 from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch.nn.utils.rnn)
 from .weight_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
-from . import parametrizations, parametrize  # noqa: F401,E402  (nn.utils.parametrize.register_parametrization, ...)
+from . import parametrizations, parametrize, prune  # noqa: F401,E402  (nn.utils.parametrize.register_parametrization, ...)
 
-__all__ = ["rnn", "parametrize", "parametrizations", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+__all__ = ["rnn", "parametrize", "parametrizations", "prune", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
            "remove_spectral_norm"]
 
