@@ -148,3 +148,27 @@ def test_an_iterable_dataset_sharding_by_worker_info_reads_everything_in_the_mai
     assert D.get_worker_info() is None
     batches = [b.numpy().tolist() for b in D.DataLoader(Shards(), batch_size=4, num_workers=2)]
     assert batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_batch_size_none_yields_single_converted_samples_as_torch():
+    """No automatic batching: each sample, its arrays made tensors (e.g. a stream that yields whole batches)."""
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+
+    class Pairs:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i], {"index": np.array([i])}
+
+    for module in (D, T):
+        loader = module.DataLoader(Pairs(), batch_size=None, sampler=[3, 1])
+        samples = list(loader)
+        assert len(loader) == 2 and len(samples) == 2
+        (row, extra), _ = samples
+        assert tuple(row.shape) == (3,) and type(row).__name__ == "Tensor"
+        np.testing.assert_array_equal(row.numpy(), x[3])
+        assert extra["index"].numpy().tolist() == [3]
+        assert len(module.DataLoader(Pairs(), batch_size=None)) == 4
+        with pytest.raises(ValueError, match="batch_size=None option disables auto-batching"):
+            module.DataLoader(Pairs(), batch_size=None, drop_last=True)

@@ -5,7 +5,7 @@ import numpy as np
 
 import autograd as ag
 
-from .dataset import IterableDataset, default_collate, fetch_batch
+from .dataset import IterableDataset, default_collate, default_convert, fetch_batch
 from .sampler import BatchSampler, Sampler
 
 
@@ -45,8 +45,12 @@ class DataLoader:
                                      f"but got {name}={value!r}")
         elif not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__; got a {type(dataset).__name__}")
-        if not _is_int(batch_size) or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size is not None and (not _is_int(batch_size) or batch_size <= 0):
+            raise ValueError(f"DataLoader: batch_size must be a positive integer (or None: no batching), got "
+                             f"{batch_size!r}")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually exclusive "
+                             "with drop_last")
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
@@ -67,10 +71,10 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         if sampler is not None and not isinstance(sampler, Sampler) and not hasattr(sampler, "__iter__"):
             raise TypeError(f"DataLoader: sampler must be an iterable of indices, got {sampler!r}")
-        if sampler is not None:
+        if sampler is not None and batch_size is not None:
             self.batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
@@ -81,12 +85,16 @@ class DataLoader:
         self.epoch = 0
 
     def __len__(self):
+        if self.batch_size is None:   # one sample per step
+            return len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
+        if self.batch_size is None:
+            return self._samples()
         if isinstance(self.dataset, IterableDataset):
             return self._stream_batches()
         if self.batch_sampler is not None:
@@ -100,6 +108,18 @@ class DataLoader:
         if self.collate_fn is None and all(isinstance(i, numbers.Integral) for i in indices):
             return fetch_batch(self.dataset, np.asarray(indices, dtype=np.int64))
         return (self.collate_fn or default_collate)([self.dataset[i] for i in indices])
+
+    def _samples(self):
+        """Without batching (batch_size=None): each sample, its arrays made Tensors (or collate_fn's)."""
+        convert = self.collate_fn or default_convert
+        if isinstance(self.dataset, IterableDataset):
+            samples = iter(self.dataset)
+        else:
+            indices = self.sampler if self.sampler is not None else self._order(self.epoch).tolist()
+            self.epoch += self.sampler is None
+            samples = (self.dataset[i] for i in indices)
+        for sample in samples:
+            yield convert(sample)
 
     def _stream_batches(self):
         collate = self.collate_fn or default_collate

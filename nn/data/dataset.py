@@ -181,6 +181,21 @@ def default_collate(samples: list):
                     "return Tensors, arrays, numbers, or tuples/lists/dicts of them, or pass a collate_fn")
 
 
+def default_convert(sample):
+    """A sample with its NumPy arrays (not of strings) made Tensors, through tuples, lists and dicts, and
+    nothing stacked: what a DataLoader with batch_size=None yields. As torch's default_convert."""
+    if isinstance(sample, np.ndarray) and sample.dtype.kind not in "USO":
+        return ag.from_numpy(sample)
+    if isinstance(sample, dict):
+        return {key: default_convert(value) for key, value in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(default_convert(value) for value in sample))
+    if isinstance(sample, (tuple, list)):
+        return [default_convert(value) for value in sample] if isinstance(sample, list) else tuple(
+            default_convert(value) for value in sample)
+    return sample
+
+
 def fetch_batch(dataset, indices):
     """The batch of `dataset`'s samples at `indices`, by its `get_batch` if it has one."""
     get_batch = getattr(dataset, "get_batch", None)
