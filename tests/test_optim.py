@@ -78,6 +78,10 @@ CASES = [
     ("RAdam", dict(lr=0.05)),  # ten steps cross rho_t = 5: both the momentum-only and the rectified update
     ("RAdam", dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1)),
     ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.1), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=3, weight_decay=0.1, maximize=True)),  # averaging from step 4
 ]
 CASE_IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in options.items()) for name, options in CASES]
 DTYPES = [np.float32, np.float64]
@@ -86,7 +90,8 @@ STATEFUL = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr
             ("AdamW", dict(lr=0.05, weight_decay=0.1)),
             ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)), ("Adadelta", dict(lr=0.5)),
             ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)), ("Adamax", dict(lr=0.05)),
-            ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05))]
+            ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05)), ("Rprop", dict(lr=0.05)),
+            ("ASGD", dict(lr=0.05, t0=3))]
 
 
 def make_pair(name, options, params, torch_params):
@@ -153,7 +158,7 @@ def check_state_matches_torch(opt, torch_opt, dtype):
         for key, value in torch_state.items():
             if key == "step":
                 assert ours["state"][index]["step"] == value.item()
-            elif key == "mu_product":  # NAdam's running product: a float32 0-d tensor in torch, a float here
+            elif key in ("mu_product", "eta", "mu"):  # float32 0-d tensors in torch (NAdam, ASGD), floats here
                 assert ours["state"][index][key] == pytest.approx(value.item(), rel=1e-6)
             else:
                 assert_matches_torch(ours["state"][index][key], value, dtype, f"state {index} {key}")
@@ -181,14 +186,15 @@ def test_identical_gradients_give_torch_updates(name, options, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "NAdam",
-                                  "RAdam"])
+                                  "RAdam", "Rprop", "ASGD"])
 def test_param_groups_with_their_own_options_match_torch(name, dtype):
     arrays = init_arrays(dtype)
     params, torch_params = both(arrays)
     extra = {"SGD": dict(momentum=0.9), "Adam": dict(betas=(0.5, 0.9)), "AdamW": dict(weight_decay=0.5),
              "RMSprop": dict(centered=True), "Adadelta": dict(rho=0.5),
              "Adagrad": dict(lr_decay=0.1, initial_accumulator_value=0.3), "Adamax": dict(betas=(0.5, 0.9)),
-             "NAdam": dict(momentum_decay=0.01), "RAdam": dict(decoupled_weight_decay=True, weight_decay=0.1)}[name]
+             "NAdam": dict(momentum_decay=0.01), "RAdam": dict(decoupled_weight_decay=True, weight_decay=0.1),
+             "Rprop": dict(etas=(0.4, 1.1)), "ASGD": dict(t0=2, lambd=0.01)}[name]
     groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.003, **extra}]  # noqa: E731
     opt = getattr(nn.optim, name)(groups(params), lr=0.02)
     torch_opt = getattr(torch.optim, name)(groups(torch_params), lr=0.02)
