@@ -1,7 +1,7 @@
 """ndgrad's autograd: a reverse-mode automatic differentiation engine on NumPy, PyTorch's API."""
 __version__ = "0.1.0"
 
-from .tensor import Device as device, Tensor, set_printoptions
+from .tensor import Device as device, Size, Tensor, set_printoptions
 from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, asarray, bernoulli,
                        bool_ as bool, can_cast, default_generator, double, empty, empty_like, eye, finfo, float,
                        float16, float32, float64, from_numpy, full, full_like, get_default_dtype, get_rng_state, half, iinfo,

@@ -1676,6 +1676,21 @@ class Device:
 
 _CPU = Device()
 
+class Size(tuple):
+    """A shape: a tuple of ints, with `numel()`, as `torch.Size` (`t.shape == ag.Size([2, 3])` holds, as
+    a shape is a tuple)."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def numel(self) -> Int:
+        """The number of elements of a tensor of this shape."""
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"autograd.Size({list(self)})"
+
+
 _PRINT_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
                    "short": dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
                    "full": dict(precision=4, threshold=np.inf, edgeitems=3, max_line_width=80)}

@@ -291,3 +291,10 @@ def test_set_printoptions_changes_how_tensors_print_and_profiles_restore_it():
     finally:
         ag.set_printoptions(profile="default")
     assert repr(values) == "tensor([0.3333, 0.6667])"
+
+
+def test_size_is_a_tuple_of_ints_as_torchs():
+    for lib in (ag, torch):
+        size = lib.Size([2, 3.0 if lib is ag else 3])
+        assert size == (2, 3) and isinstance(size, tuple) and size.numel() == 6 and lib.Size().numel() == 1
+        assert lib.ones(2, 3).shape == size and tuple(lib.ones(2, 3).size()) == size
