@@ -44,7 +44,8 @@ class Trigonometric(Primitive):
 
 
 class Atan2(Primitive):
-    """atan2(y, x), the angle of the point (x, y): d/dy = x / (x² + y²), d/dx = -y / (x² + y²)."""
+    """atan2(y, x), the angle of the point (x, y): d/dy = x / (x² + y²), d/dx = -y / (x² + y²); at the
+    origin, where the angle has no derivative, both are 0, as torch's."""
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
@@ -53,7 +54,9 @@ class Atan2(Primitive):
     @staticmethod
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
-        scale = grad / (x * x + y * y)
+        squared = x * x + y * y
+        origin = squared._data == 0
+        scale = grad / (where(origin, 1.0, squared) if origin.any() else squared)
         return scale * x, -scale * y
 
 
