@@ -264,13 +264,14 @@ def take_history(tensor, result):
         return
     if tensor.__dict__.get("_view_made_without_grad") and result.requires_grad:
         raise RuntimeError(
-            f"in-place write with grad into a view of shape {tensor.shape} that was made under no_grad: "
-            "its base cannot record the write. Make the view with grad enabled, or write under no_grad")
+            f"a tensor of shape {tensor.shape} is a view and is being modified inplace with grad, but the view was "
+            "made under no_grad, so its base cannot record the write. Make the view with grad enabled, or write "
+            "under no_grad")
     if tensor.__dict__.get("_view_of_several") and result.requires_grad:
         raise RuntimeError(
-            f"in-place write with grad into a view of shape {tensor.shape} that is one of several views one "
-            "op returned (split, chunk, unbind): as in PyTorch, such views cannot be written in place inside "
-            "a graph. Use the out-of-place op, or .clone() the piece first")
+            f"a tensor of shape {tensor.shape} is a view and is being modified inplace with grad, but it is one of "
+            "several views one op returned (split, chunk, unbind): as in PyTorch, such a write cannot be recorded "
+            "inside a graph. Use the out-of-place op, or .clone() the piece first")
     from .ops.indexing import overwrite
     region = ViewRegion(tensor._view_steps)
     new_base = overwrite(_snapshot(base), result, region, in_place=True, written=True)

@@ -721,3 +721,11 @@ def test_copy_casts_the_source_to_the_tensors_dtype_as_torch():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(ag.DTypeError, match="add_"):
         ag.zeros(3, dtype=ag.int64).add_(ag.tensor([0.5, 0.5, 0.5]))
+
+
+@pytest.mark.parametrize("pieces", [lambda y: y.unbind(0), lambda y: y.chunk(2), lambda y: y.split(1)])
+def test_writing_into_one_of_several_views_raises_with_torchs_words(pieces):
+    for lib in (torch, ag):
+        y = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1
+        with pytest.raises(RuntimeError, match="is a view and is being modified inplace"):
+            pieces(y)[0].mul_(2)
