@@ -238,6 +238,26 @@ def check_device(device) -> None:
         raise RuntimeError(f"device {device!r} is not available: ndgrad runs on NumPy, and 'cpu' is its only device")
 
 
+class memory_format:
+    """How a tensor's elements are laid out, as `torch.memory_format`. NumPy arrays here are in one
+    layout, so the formats (`preserve_format`, `contiguous_format`, `channels_last`,
+    `channels_last_3d`) are accepted where PyTorch takes them (`zeros_like(p,
+    memory_format=preserve_format)`, `x.contiguous(memory_format=...)`, `model.to(memory_format=...)`)
+    and change nothing."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"autograd.{self.name}"
+
+
+preserve_format = memory_format("preserve_format")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
 def parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
     """What arguments of `Tensor.to` / `Module.to` ask for, as (device, dtype), each None when not
     asked: `.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other_tensor)` and the keyword
@@ -337,25 +357,29 @@ def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, d
     return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     """Zeros of `t`'s shape and dtype: `torch.zeros_like`."""
     _check_like("zeros_like", t)
     return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     """Ones of `t`'s shape and dtype: `torch.ones_like`."""
     _check_like("ones_like", t)
     return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     """`fill_value` in `t`'s shape and dtype: `torch.full_like`."""
     _check_like("full_like", t)
     return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     """An uninitialised tensor of `t`'s shape and dtype: `torch.empty_like`."""
     _check_like("empty_like", t)
     return _new(np.empty(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
@@ -430,7 +454,7 @@ def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
 
 
 def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               generator: Generator | None = None) -> Tensor:
+               generator: Generator | None = None, memory_format=None) -> Tensor:
     """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""
     _check_like("randn_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
@@ -438,7 +462,7 @@ def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, re
 
 
 def rand_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-              generator: Generator | None = None) -> Tensor:
+              generator: Generator | None = None, memory_format=None) -> Tensor:
     """Uniform samples from [0, 1) in `t`'s shape and dtype: `torch.rand_like`."""
     _check_like("rand_like", t)
     dtype = resolve_dtype(dtype) or t.dtype

@@ -358,11 +358,12 @@ class Tensor:
         """`self`: there is no other device."""
         return self
 
-    def contiguous(self) -> Tensor:
-        """`self` if its memory is C-contiguous, else a contiguous copy (in the graph), as PyTorch."""
+    def contiguous(self, memory_format=None) -> Tensor:
+        """`self` if its memory is C-contiguous, else a contiguous copy (in the graph), as PyTorch
+        (`memory_format` is accepted: there is one layout here)."""
         return self if self._data.flags.c_contiguous else ops.clone(self)
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format=None) -> Tensor:
         """A copy with its own memory, differentiable (the gradient flows back to `self`)."""
         return ops.clone(self)
 

@@ -631,3 +631,48 @@ def test_optimizer_loads_a_torch_state_dict_given_as_numpy_arrays():
         torch_train_step(torch_opt, torch_params, x, y)
         for i, (p, tp) in enumerate(zip(params, torch_params)):
             assert_matches_torch(p, tp, np.float32, f"step {step} after loading, param {i}")
+
+
+def make_momentum_sgd(lib, optim):
+    """A custom optimizer written the PyTorch way: Tensor state, updated in place under no_grad."""
+    class MomentumSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.9):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = 0
+                        state["momentum_buffer"] = lib.zeros_like(p, memory_format=lib.preserve_format)
+                        state["scale"] = lib.tensor(1.0)   # state of another shape than the parameter
+                    state["momentum_buffer"].mul_(group["momentum"]).add_(p.grad)
+                    state["scale"].mul_(0.5)
+                    p.add_(state["momentum_buffer"], alpha=-group["lr"] * (1 + state["scale"].item()))
+                    state["step"] += 1
+    return MomentumSGD
+
+
+def test_a_custom_optimizer_with_tensor_state_resumes_from_its_state_dict_as_in_torch():
+    results = []
+    for lib, optim in ((ag, nn.optim), (torch, torch.optim)):
+        w = lib.tensor(np.array([1.0, -2.0, 0.5], np.float32), requires_grad=True)
+        Optimizer = make_momentum_sgd(lib, optim)
+        opt = Optimizer([w])
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        resumed = Optimizer([w])
+        resumed.load_state_dict(opt.state_dict())
+        assert isinstance(resumed.state[w]["momentum_buffer"], lib.Tensor)
+        for _ in range(2):
+            resumed.zero_grad()
+            (w ** 2).sum().backward()
+            resumed.step()
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

@@ -26,6 +26,7 @@ class Adam(Optimizer):
         maximize: ascend instead of descend.
         decoupled_weight_decay: weight decay as AdamW's.
     """
+    _arrays_in_state = True
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):

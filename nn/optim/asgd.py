@@ -14,6 +14,7 @@ from .optimizer import Optimizer, check_number
 class ASGD(Optimizer):
     """`torch.optim.ASGD(params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0)`; the averaged
     parameters are `optimizer.state[p]['ax']`."""
+    _arrays_in_state = True
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
                  differentiable=False, capturable=False):

@@ -64,7 +64,13 @@ def param_data(p):
 
 class Optimizer:
     """Base class: holds `param_groups` (list of dicts, each with 'params' and the options) and
-    `state` (param -> dict). `defaults` fills the options a group does not give."""
+    `state` (param -> dict). `defaults` fills the options a group does not give.
+
+    A subclass written the PyTorch way keeps Tensors in its state (`state["momentum_buffer"] =
+    torch.zeros_like(p)`), and gets Tensors back from `load_state_dict`; ndgrad's own optimizers update
+    in NumPy and set `_arrays_in_state`, so they get arrays."""
+
+    _arrays_in_state = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -208,7 +214,7 @@ class Optimizer:
                 state[key] = values  # state not tied to a parameter is kept as is, as in PyTorch
                 continue
             param = id_map[key]
-            state[param] = {k: _cast_state(param, k, v, name, key) for k, v in values.items()}
+            state[param] = {k: _cast_state(param, k, v, name, key, self._arrays_in_state) for k, v in values.items()}
 
         for group, saved in zip(self.param_groups, saved_groups):
             saved["params"] = group["params"]
@@ -231,15 +237,18 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _cast_state(param, key, value, name, index):
+def _cast_state(param, key, value, name, index, as_array):
     """A copy of one loaded state value, owned by the optimizer: arrays become writable NumPy arrays
-    (floating ones in the parameter's dtype), a 'step' count becomes an int."""
+    (floating ones in the parameter's dtype), Tensors again unless `as_array`; a 'step' count becomes
+    an int."""
     if isinstance(value, Tensor):
         value = value.numpy()
     if key == "step":
         return int(np.asarray(value).item()) if isinstance(value, np.ndarray) else value
     if isinstance(value, np.ndarray):
         dtype = param.dtype if value.dtype.kind == "f" else value.dtype
+        if not as_array:   # a PyTorch-style optimizer's own state, of whatever shape it chose
+            return ag.from_numpy(np.array(value, dtype=dtype, copy=True))
         if value.shape != param.shape:
             raise ValueError(f"{name}.load_state_dict: state {key!r} of parameter {index} has shape {value.shape}, "
                              f"but the parameter has shape {param.shape}")

@@ -12,6 +12,7 @@ from .optimizer import Optimizer, check_number
 class Rprop(Optimizer):
     """Resilient backpropagation: `torch.optim.Rprop(params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))`.
     Meant for full-batch training (the sign of a mini-batch gradient is noisy)."""
+    _arrays_in_state = True
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
