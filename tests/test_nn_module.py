@@ -580,3 +580,14 @@ def test_a_buffer_assigned_as_an_attribute_is_registered_like_torch(torch):
     mine.mean = ag.ones(2)                                 # a plain Tensor replaces the buffer, in place
     assert list(mine.state_dict())[0] == "mean" and mine.state_dict()["mean"].numpy().tolist() == [1.0, 1.0]
     assert mine.double().mean.dtype == np.float64
+
+
+def test_data_parallel_wraps_the_model_as_torch_does_without_gpus():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.DataParallel(nn.Linear(2, 3)), torch.nn.DataParallel(torch.nn.Linear(2, 3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["module.weight", "module.bias"]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.ones((4, 2), np.float32)
+    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    assert ours.device_ids == theirs.device_ids == [] and isinstance(ours.module, nn.Linear)
+    assert repr(ours) == repr(theirs)
