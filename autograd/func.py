@@ -4,6 +4,8 @@
     grad_and_value(f, argnums=0, has_aux=False)(*args)  (that gradient, f(*args))
     vjp(f, *primals, has_aux=False)                      (f(*primals), vjp_fn)
     jacrev(f, argnums=0, has_aux=False)(*args)          the Jacobian, one backward per output element
+    jacfwd(f, argnums=0, has_aux=False)(*args)          the same Jacobian (computed as jacrev's)
+    jvp(f, primals, tangents)                           (f(*primals), J tangents)
     hessian(f, argnums=0)(*args)                         jacrev of jacrev
     functional_call(module, params, args, kwargs)        module(*args) with `params` in place of its own
     vmap(f, in_dims=0, out_dims=0)(*args)                f over a batch dim of its inputs, results stacked
@@ -28,7 +30,7 @@ from .creation import zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "vmap"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call", "vmap"]
 
 
 # -- pytrees: tuples, lists and dicts of leaves -----------------------------------------------------
@@ -215,6 +217,33 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         jac = _detached_unless(jac, build_graph)
         return (jac, _detached_unless(aux, build_graph)) if has_aux else jac
     return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian as `torch.func.jacfwd` gives it; ndgrad has no forward mode, so it is jacrev's (the
+    same numbers, one backward per output element)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J tangents): the Jacobian-vector product, as `torch.func.jvp` (primals and
+    tangents are tuples of Tensors). Computed by two reverse passes (autograd.functional.jvp)."""
+    from .functional import jvp as functional_jvp
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
+    if len(primals) != len(tangents):
+        raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have the same length, got "
+                           f"{len(primals)} and {len(tangents)}")
+    aux = []
+
+    def without_aux(*args):
+        out = func(*args)
+        if has_aux:
+            out, extra = out
+            aux.append(extra)
+        return out
+    output, product = functional_jvp(without_aux, primals, tangents, strict=strict)
+    return (output, product, aux[0]) if has_aux else (output, product)
 
 
 def hessian(func, argnums=0):

@@ -272,3 +272,21 @@ def test_vmap_maps_nested_inputs_and_outputs_as_torch():
         ag.vmap(lambda u, v: u + v)(ag.ones(2), ag.ones(3))
     with pytest.raises(ValueError, match="in_dims are all None"):
         ag.vmap(lambda u: u, in_dims=None)(ag.ones(2))
+
+
+def test_jacfwd_and_jvp_give_torch_funcs_results():
+    torch = pytest.importorskip("torch")
+    x, t = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, -2.0])
+
+    def f(lib):
+        return lambda u, w: (u.sin() * w, (u * w).sum())
+
+    results = []
+    for lib, func in ((ag, ag.func), (torch, torch.func)):
+        jac = func.jacfwd(f(lib), argnums=(0, 1))(lib.tensor(x), lib.tensor(t))
+        out, product = func.jvp(f(lib), (lib.tensor(x), lib.tensor(t)), (lib.tensor(t), lib.tensor(x)))
+        results.append([jac[0][0], jac[0][1], jac[1][0], out[0], product[0], product[1]])
+    for mine, expected in zip(*results):
+        np.testing.assert_allclose(mine.detach().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="Expected primals and tangents to be tuples"):
+        ag.func.jvp(lambda u: u, ag.ones(2), ag.ones(2))
