@@ -263,6 +263,18 @@ class Tensor:
         """Converted to bool."""
         return ops.cast(self, np.bool_)
 
+    def byte(self) -> Tensor:
+        """Converted to uint8 (older code's masks): `torch.Tensor.byte`."""
+        return ops.cast(self, np.uint8)
+
+    def short(self) -> Tensor:
+        """Converted to int16: `torch.Tensor.short`."""
+        return ops.cast(self, np.int16)
+
+    def char(self) -> Tensor:
+        """Converted to int8: `torch.Tensor.char`."""
+        return ops.cast(self, np.int8)
+
     def half(self) -> Tensor:
         """Converted to float16."""
         return ops.cast(self, np.float16)
@@ -1197,6 +1209,15 @@ class Tensor:
     def roll(self, shifts: "Int | tuple[Int, ...]", dims: "Int | tuple[Int, ...] | None" = None) -> Tensor:
         """Elements shifted cyclically along `dims` (the flattened tensor if None): `torch.roll`."""
         return ops.roll(self, shifts, dims)
+    def diag_embed(self, offset: Int = 0, dim1: Int = -2, dim2: Int = -1) -> Tensor:
+        """Matrices with the last dim on their diagonal: `torch.diag_embed`."""
+        return ops.diag_embed(self, offset, dim1, dim2)
+    def tril_(self, diagonal: Int = 0) -> Tensor:
+        """`tril`, in place; returns it."""
+        return inplace.apply_inplace(self, "tril_", ops.tril, diagonal)
+    def triu_(self, diagonal: Int = 0) -> Tensor:
+        """`triu`, in place; returns it."""
+        return inplace.apply_inplace(self, "triu_", ops.triu, diagonal)
     def tril(self, diagonal: Int = 0) -> Tensor:
         """The lower triangle of the last two dims, zero above diagonal `diagonal`: `torch.tril`."""
         return ops.tril(self, diagonal)

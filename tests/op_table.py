@@ -348,6 +348,13 @@ OPS = [
     OpSpec("diag_embed_vector", lambda x: ag.diag(x, -1) ** 2, lambda t, x: t.diag(x, -1) ** 2, [[(3,)], [(1,)]]),
     OpSpec("diag_of_matrix", lambda x: x.diag(1), lambda t, x: x.diag(1), [[(3, 4)], [(2, 2)]]),
     OpSpec("diagflat", lambda x: ag.diagflat(x, 1), lambda t, x: t.diagflat(x, 1), [[(2, 2)], [(3,)]]),
+    OpSpec("diag_embed", lambda x: ag.diag_embed(x), lambda t, x: t.diag_embed(x), [[(3,)], [(2, 3)]]),
+    OpSpec("diag_embed_offset_dims", lambda x: x.diag_embed(-1, 0, 2), lambda t, x: x.diag_embed(-1, 0, 2),
+           [[(2, 3)]]),
+    OpSpec("diag_embed_swapped_dims", lambda x: x.diag_embed(2, -1, 1), lambda t, x: x.diag_embed(2, -1, 1),
+           [[(2, 2)]]),
+    OpSpec("tril_triu_in_place", lambda x: (x * 1).tril_(-1) + (x * 2).triu_(1),
+           lambda t, x: (x * 1).tril_(-1) + (x * 2).triu_(1), [[(3, 4)], [(2, 3, 3)]]),
     # torch.vander's backward fails (it writes in place into what it saved): its formula, in torch ops
     OpSpec("vander", lambda x: ag.vander(x, 4), lambda t, x: t.stack([x ** p for p in (3, 2, 1, 0)], 1),
            [[(3,)], [(1,)]], lambda x: np.vander(x, 4)),

@@ -298,3 +298,11 @@ def test_size_is_a_tuple_of_ints_as_torchs():
         size = lib.Size([2, 3.0 if lib is ag else 3])
         assert size == (2, 3) and isinstance(size, tuple) and size.numel() == 6 and lib.Size().numel() == 1
         assert lib.ones(2, 3).shape == size and tuple(lib.ones(2, 3).size()) == size
+
+
+def test_byte_short_and_char_casts_give_torchs_dtypes():
+    values = np.array([1.7, -2.2, 300.0], np.float32)
+    for method, dtype in (("byte", np.uint8), ("short", np.int16), ("char", np.int8)):
+        ours = getattr(ag.tensor(values[:2].clip(0)), method)()
+        theirs = getattr(torch.tensor(values[:2].clip(0)), method)()
+        assert ours.dtype == dtype and ours.numpy().tolist() == theirs.numpy().tolist()

@@ -26,8 +26,8 @@ from .joining import (block_diag, cartesian_prod, cat, chunk, combinations, colu
                       dstack, hsplit, hstack, meshgrid, pad, row_stack, split, stack, tensor_split, unbind, vsplit,
                       vstack)
 from .decompositions import cholesky, pinverse, qr, svd
-from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cross, det, diag, diagflat, diagonal,
-                     dist, dot, ger, inner, inverse, kron, linear, logdet, matmul, mm, mv, outer, pdist, slogdet,
+from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cross, det, diag, diag_embed, diagflat,
+                     diagonal, dist, dot, ger, inner, inverse, kron, linear, logdet, matmul, mm, mv, outer, pdist, slogdet,
                      tensordot, trace, vander, vdot)
 from .einsum import einsum
 from .special import digamma, erfc, erfinv, lgamma, polygamma
