@@ -1,5 +1,5 @@
-"""Probability distributions, as torch.distributions: Normal, Categorical, Bernoulli, Uniform and
-Independent, with `sample`, `rsample` (reparameterised, so gradients reach the parameters),
+"""Probability distributions, as torch.distributions: Normal, Categorical, OneHotCategorical,
+Bernoulli, Uniform, Independent, MultivariateNormal, Laplace, Exponential, Gamma, Beta and Poisson, with `sample`, `rsample` (reparameterised, so gradients reach the parameters),
 `log_prob`, `entropy`, `mean`, `variance`, and `kl_divergence` between two of a kind.
 
 They are what policy-gradient (REINFORCE, actor-critic, PPO) and variational code calls:
@@ -24,8 +24,8 @@ from .ops.activations import softplus
 from .ops.shape import broadcast_shapes, broadcast_tensors
 from .tensor import Tensor
 
-__all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
-           "register_kl"]
+__all__ = ["Distribution", "Normal", "Categorical", "OneHotCategorical", "Bernoulli", "Uniform", "Independent",
+           "MultivariateNormal", "Laplace", "Exponential", "Gamma", "Beta", "Poisson", "kl_divergence", "register_kl"]
 
 
 def _as_tensor(value, like=None):
@@ -343,6 +343,264 @@ class Independent(Distribution):
         return self._sum_reinterpreted(self.base_dist.entropy())
 
 
+class OneHotCategorical(Categorical):
+    """Categorical draws as one-hot vectors over the last dim (event shape (K,))."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        super().__init__(probs, logits, validate_args)
+        self._event_shape = (self._num_events,)
+
+    @property
+    def mean(self):
+        """probs."""
+        return self.probs
+
+    @property
+    def variance(self):
+        """probs (1 - probs)."""
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        classes = Categorical.sample(self, sample_shape).numpy()
+        return creation.from_numpy(np.eye(self._num_events, dtype=self.probs.dtype)[classes])
+
+    def log_prob(self, value):
+        value = _as_tensor(value, self.logits)
+        return (value * self.logits).sum(-1)
+
+    def _extended_shape(self, sample_shape=()):
+        return tuple(sample_shape) + self._batch_shape
+
+
+def _mahalanobis(scale_tril, difference):
+    """|L^-1 d|^2 for each batch of the lower-triangular L and the vectors d."""
+    from .ops.decompositions import solve_triangular
+    solved = solve_triangular(scale_tril, difference.unsqueeze(-1), upper=False)
+    return (solved * solved).sum((-2, -1))
+
+
+class MultivariateNormal(Distribution):
+    """N(loc, Sigma) over vectors (event shape (k,)), Sigma given as covariance_matrix, precision_matrix
+    (its inverse) or scale_tril (its lower Cholesky factor L, Sigma = L L^T)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
+        from .ops.decompositions import linalg_cholesky
+        from .ops.linalg import inverse
+        if sum(m is not None for m in (covariance_matrix, precision_matrix, scale_tril)) != 1:
+            raise ValueError("MultivariateNormal: exactly one of covariance_matrix or precision_matrix or "
+                             "scale_tril may be specified.")
+        loc = _as_tensor(loc)
+        if loc.ndim < 1:
+            raise ValueError("MultivariateNormal: loc must be at least one-dimensional.")
+        if scale_tril is not None:
+            scale_tril = _as_tensor(scale_tril, loc)
+        elif covariance_matrix is not None:
+            scale_tril = linalg_cholesky(_as_tensor(covariance_matrix, loc))
+        else:
+            scale_tril = linalg_cholesky(inverse(_as_tensor(precision_matrix, loc)))
+        batch = broadcast_shapes(tuple(loc.shape[:-1]), tuple(scale_tril.shape[:-2]))
+        k = loc.shape[-1]
+        self.loc = loc.expand(*batch, k)
+        self.scale_tril = scale_tril.expand(*batch, k, k)
+        super().__init__(batch, (k,), validate_args)
+
+    @property
+    def mean(self):
+        """loc."""
+        return self.loc
+
+    @property
+    def covariance_matrix(self):
+        """L L^T."""
+        return self.scale_tril @ self.scale_tril.mT
+
+    @property
+    def variance(self):
+        """The diagonal of the covariance."""
+        return (self.scale_tril * self.scale_tril).sum(-1)
+
+    def rsample(self, sample_shape=()):
+        noise = creation.randn(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        return self.loc + (self.scale_tril @ noise.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self):
+        return self.scale_tril.diagonal(0, -2, -1).log().sum(-1)
+
+    def log_prob(self, value):
+        k = self._event_shape[0]
+        distance = _mahalanobis(self.scale_tril, _as_tensor(value, self.loc) - self.loc)
+        return -0.5 * (k * math.log(2 * math.pi) + distance) - self._half_log_det()
+
+    def entropy(self):
+        return 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+
+
+class Laplace(Distribution):
+    """The Laplace (double exponential) distribution of location `loc` and scale `scale`."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = _parameters(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
+        if self._validate_args and not np.all(self.scale.numpy() > 0):
+            self._refuse("expected parameter scale to satisfy the constraint GreaterThan(lower_bound=0.0), but found "
+                         "invalid values")
+
+    @property
+    def mean(self):
+        """loc."""
+        return self.loc
+
+    @property
+    def variance(self):
+        """2 scale**2."""
+        return 2 * self.scale.pow(2)
+
+    def rsample(self, sample_shape=()):
+        eps = float(np.finfo(self.loc.dtype).eps)
+        u = creation.rand(*self._extended_shape(sample_shape), dtype=self.loc.dtype) * (2 - 2 * eps) - (1 - eps)
+        return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
+
+    def log_prob(self, value):
+        return -(2 * self.scale).log() - (_as_tensor(value, self.loc) - self.loc).abs() / self.scale
+
+    def entropy(self):
+        return 1 + (2 * self.scale).log()
+
+
+class Exponential(Distribution):
+    """The exponential distribution of rate `rate` (mean 1 / rate)."""
+
+    has_rsample = True
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = _parameters(rate)
+        super().__init__(self.rate.shape, (), validate_args)
+
+    @property
+    def mean(self):
+        """1 / rate."""
+        return self.rate.reciprocal()
+
+    @property
+    def variance(self):
+        """1 / rate**2."""
+        return self.rate.pow(-2)
+
+    def rsample(self, sample_shape=()):
+        unit = creation.empty(*self._extended_shape(sample_shape), dtype=self.rate.dtype).exponential_()
+        return unit / self.rate
+
+    def log_prob(self, value):
+        return self.rate.log() - self.rate * _as_tensor(value, self.rate)
+
+    def entropy(self):
+        return 1.0 - self.rate.log()
+
+
+class Gamma(Distribution):
+    """The gamma distribution of shape `concentration` and rate `rate` (sampled, not reparameterised)."""
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = _parameters(concentration, rate)
+        super().__init__(self.rate.shape, (), validate_args)
+
+    @property
+    def mean(self):
+        """concentration / rate."""
+        return self.concentration / self.rate
+
+    @property
+    def variance(self):
+        """concentration / rate**2."""
+        return self.concentration / self.rate.pow(2)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        draws = creation._generator(None).gamma(np.broadcast_to(self.concentration.numpy(), shape))
+        return creation.from_numpy((draws / self.rate.numpy()).astype(self.rate.dtype))
+
+    def log_prob(self, value):
+        from .ops.arithmetic import xlogy
+        value = _as_tensor(value, self.rate)
+        return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value) - self.rate * value
+                - self.concentration.lgamma())
+
+    def entropy(self):
+        a = self.concentration
+        return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
+
+
+class Beta(Distribution):
+    """The beta distribution on (0, 1) of concentrations `concentration1` (alpha) and `concentration0`
+    (beta) (sampled, not reparameterised)."""
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = _parameters(concentration1, concentration0)
+        super().__init__(self.concentration1.shape, (), validate_args)
+
+    @property
+    def mean(self):
+        """alpha / (alpha + beta)."""
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def variance(self):
+        """alpha beta / ((alpha + beta)**2 (alpha + beta + 1))."""
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        a, b = (np.broadcast_to(c.numpy(), shape) for c in (self.concentration1, self.concentration0))
+        return creation.from_numpy(creation._generator(None).beta(a, b).astype(self.concentration1.dtype))
+
+    def _log_normaliser(self):
+        a, b = self.concentration1, self.concentration0
+        return a.lgamma() + b.lgamma() - (a + b).lgamma()
+
+    def log_prob(self, value):
+        from .ops.arithmetic import xlogy
+        value = _as_tensor(value, self.concentration1)
+        return (xlogy(self.concentration1 - 1, value) + xlogy(self.concentration0 - 1, 1 - value)
+                - self._log_normaliser())
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        return self._log_normaliser() - (a - 1) * a.digamma() - (b - 1) * b.digamma() + (a + b - 2) * (a + b).digamma()
+
+
+class Poisson(Distribution):
+    """Counts with the Poisson distribution of mean `rate`."""
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = _parameters(rate)
+        super().__init__(self.rate.shape, (), validate_args)
+
+    @property
+    def mean(self):
+        """rate."""
+        return self.rate
+
+    @property
+    def variance(self):
+        """rate."""
+        return self.rate
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        draws = creation._generator(None).poisson(np.broadcast_to(self.rate.numpy(), shape))
+        return creation.from_numpy(draws.astype(self.rate.dtype))
+
+    def log_prob(self, value):
+        from .ops.arithmetic import xlogy
+        value = _as_tensor(value, self.rate)
+        return xlogy(value, self.rate) - self.rate - (value + 1).lgamma()
+
+
 # -- KL divergences --------------------------------------------------------------------------------
 
 _KL = {}
@@ -415,3 +673,13 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("kl_divergence: Independent distributions over different event dims")
     return p._sum_reinterpreted(kl_divergence(p.base_dist, q.base_dist))
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariate_normal(p, q):
+    from .ops.decompositions import solve_triangular
+    k = p.event_shape[0]
+    half_log_det_ratio = q._half_log_det() - p._half_log_det()
+    scaled = solve_triangular(q.scale_tril, p.scale_tril, upper=False)
+    trace = (scaled * scaled).sum((-2, -1))
+    return half_log_det_ratio + 0.5 * (trace + _mahalanobis(q.scale_tril, q.loc - p.loc) - k)
