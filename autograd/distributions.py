@@ -68,6 +68,13 @@ class Distribution:
     def _extended_shape(self, sample_shape=()):
         return tuple(sample_shape) + self._batch_shape + self._event_shape
 
+    def _numpy_draws(self, sample_shape, draw, *parameters):
+        """Draws of NumPy's generator method `draw` (e.g. 'gamma') from the global generator, its parameters
+        broadcast to the draws' shape (outside the graph)."""
+        shape = self._extended_shape(sample_shape)
+        method = getattr(creation._generator(None), draw)
+        return method(*(np.broadcast_to(p.numpy(), shape) for p in parameters))
+
     def sample(self, sample_shape=()):
         """Draws of shape sample_shape + batch_shape + event_shape, outside the graph."""
         with no_grad():
@@ -519,9 +526,8 @@ class Gamma(Distribution):
         return self.concentration / self.rate.pow(2)
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        draws = creation._generator(None).gamma(np.broadcast_to(self.concentration.numpy(), shape))
-        return creation.from_numpy((draws / self.rate.numpy()).astype(self.rate.dtype))
+        draws = self._numpy_draws(sample_shape, "gamma", self.concentration) / self.rate.numpy()
+        return creation.from_numpy(draws.astype(self.rate.dtype))
 
     def log_prob(self, value):
         from .ops.arithmetic import xlogy
@@ -554,9 +560,8 @@ class Beta(Distribution):
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        a, b = (np.broadcast_to(c.numpy(), shape) for c in (self.concentration1, self.concentration0))
-        return creation.from_numpy(creation._generator(None).beta(a, b).astype(self.concentration1.dtype))
+        draws = self._numpy_draws(sample_shape, "beta", self.concentration1, self.concentration0)
+        return creation.from_numpy(draws.astype(self.concentration1.dtype))
 
     def _log_normaliser(self):
         a, b = self.concentration1, self.concentration0
@@ -591,9 +596,7 @@ class Poisson(Distribution):
         return self.rate
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        draws = creation._generator(None).poisson(np.broadcast_to(self.rate.numpy(), shape))
-        return creation.from_numpy(draws.astype(self.rate.dtype))
+        return creation.from_numpy(self._numpy_draws(sample_shape, "poisson", self.rate).astype(self.rate.dtype))
 
     def log_prob(self, value):
         from .ops.arithmetic import xlogy
