@@ -676,3 +676,33 @@ def test_a_custom_optimizer_with_tensor_state_resumes_from_its_state_dict_as_in_
             resumed.step()
         results.append(w.detach().numpy().copy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_step_hooks_run_around_each_step_as_torchs():
+    seen = {}
+    for lib, optim in ((ag, nn.optim), (torch, torch.optim)):
+        w = lib.tensor(np.ones(2, np.float32), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+        log = []
+        pre = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", args[0] is o, w.detach().numpy()[0])))
+        opt.register_step_post_hook(lambda o, args, kwargs: log.append(("post", len(args), w.detach().numpy()[0])))
+        w.grad = lib.tensor(np.ones(2, np.float32))
+        opt.step()
+        pre.remove()
+        opt.step()
+        seen[lib.__name__] = [(kind, flag, round(float(value), 4)) for kind, flag, value in log]
+    assert seen["autograd"] == seen["torch"] == [("pre", True, 1.0), ("post", 1, 0.9), ("post", 1, 0.8)]
+
+
+def test_a_step_override_calling_super_runs_the_hooks_once():
+    class Logged(nn.optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    w = ag.ones(2, requires_grad=True)
+    opt = Logged([w], lr=0.1)
+    calls = []
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(1))
+    w.grad = ag.ones(2)
+    opt.step()
+    assert calls == [1]

@@ -12,9 +12,10 @@ layout:
 
 where the integers stand for the parameters in the order the groups list them.
 """
+import functools
 import numbers
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
-from ..module import Module
+from ..module import Module, _register
 
 
 class _RequiredParameter:
@@ -91,6 +92,23 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs):
+        # every optimizer's own step runs the step hooks, as torch patches it (an override calling
+        # super().step() runs them once, around the outer call)
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None:
+            cls.step = _running_step_hooks(step)
+
+    def register_step_pre_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs before each step (args start with the optimizer, as torch's);
+        a non-None result is the new (args, kwargs). Returns a handle whose .remove() unregisters it."""
+        return _register(self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict()), hook, False)
+
+    def register_step_post_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs after each step. Returns a handle whose .remove() unregisters it."""
+        return _register(self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict()), hook, False)
 
     def _check_group(self, group):
         """Subclasses raise a ValueError for an invalid option value in `group`."""
@@ -235,6 +253,28 @@ class Optimizer:
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _running_step_hooks(step):
+    @functools.wraps(step)
+    def step_with_hooks(self, *args, **kwargs):
+        pre, post = self.__dict__.get("_optimizer_step_pre_hooks"), self.__dict__.get("_optimizer_step_post_hooks")
+        if not (pre or post) or self.__dict__.get("_running_step"):
+            return step(self, *args, **kwargs)
+        arguments = (self, *args)
+        for hook in list((pre or {}).values()):
+            result = hook(self, arguments, kwargs)
+            if result is not None:
+                arguments, kwargs = result
+        self._running_step = True
+        try:
+            out = step(*arguments, **kwargs)
+        finally:
+            self._running_step = False
+        for hook in list((post or {}).values()):
+            hook(self, arguments, kwargs)
+        return out
+    return step_with_hooks
 
 
 def _cast_state(param, key, value, name, index, as_array):
