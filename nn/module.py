@@ -13,6 +13,7 @@ failed load leaves the module exactly as it was. Values are copied into the exis
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator, Mapping
 
@@ -181,6 +182,14 @@ class Module:
         """PyTorch's in-place torch.compile of the module; here a no-op (the module runs as it is), so
         code calling it runs. As `torch.nn.Module.compile` (which also returns None)."""
 
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """PyTorch's older, deprecated backward hook. It runs as `register_full_backward_hook`'s:
+        grad_input holds the gradients of the module's inputs (PyTorch's older hook gave those of the
+        inputs of the module's last operation, which it warns is wrong for modules of several ops)."""
+        warnings.warn("register_backward_hook is deprecated (as in PyTorch): it runs as register_full_backward_hook "
+                      "here, grad_input being the gradients of the module's inputs", FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
     def register_full_backward_hook(self, hook, prepend=False) -> RemovableHandle:
         """hook(module, grad_input, grad_output) runs when the gradients of the module's positional
         inputs are known; a non-None result replaces grad_input (nn/backward_hooks.py)."""
@@ -327,6 +336,29 @@ class Module:
                 raise AttributeError(f"{module._get_name()} has no submodule `{part}` (looking up {target!r})")
             module = module._modules[part]
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at the dotted path `target` (its parent must exist; with strict, so must the
+        name), e.g. to swap a layer: `model.set_submodule("encoder.0", nn.Identity())`."""
+        if not target:
+            raise ValueError("set_submodule: cannot set the submodule without a target name")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if not isinstance(module, Module):
+            raise TypeError(f"set_submodule: `module` is not an nn.Module, found {type(module).__name__}")
+        setattr(parent, name, module)
+
+    def share_memory(self) -> Module:
+        """Returns self: the parameters are NumPy arrays in this process (for the multiprocessing
+        that PyTorch's shared memory serves, nothing to move). As `torch.nn.Module.share_memory`."""
+        return self
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Returns self: PyTorch moves parameters made on the 'meta' device to `device` uninitialised;
+        here every parameter already has its memory on the CPU."""
+        return self
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path `target`, e.g. "block.0.weight"."""

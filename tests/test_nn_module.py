@@ -591,3 +591,26 @@ def test_data_parallel_wraps_the_model_as_torch_does_without_gpus():
     np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
     assert ours.device_ids == theirs.device_ids == [] and isinstance(ours.module, nn.Linear)
     assert repr(ours) == repr(theirs)
+
+
+def test_set_submodule_share_memory_and_to_empty_as_torch():
+    torch = pytest.importorskip("torch")
+    for module in (nn, torch.nn):
+        model = module.Sequential(module.Linear(2, 3), module.Sequential(module.ReLU(), module.Linear(3, 1)))
+        model.set_submodule("1.0", module.Tanh())
+        assert type(model[1][0]).__name__ == "Tanh"
+        assert model.share_memory() is model
+        with pytest.raises(AttributeError):
+            model.set_submodule("1.7", module.Tanh(), strict=True)
+    assert nn.Linear(2, 2).to_empty(device="cpu").weight.shape == (2, 2)
+
+
+def test_the_older_backward_hook_warns_and_sees_the_output_gradient_as_torchs():
+    torch = pytest.importorskip("torch")
+    seen = []
+    for module, lib in ((nn, ag), (torch.nn, torch)):
+        layer = module.Conv2d(1, 2, 3)
+        with pytest.warns((FutureWarning, UserWarning)):
+            layer.register_backward_hook(lambda m, grad_input, grad_output: seen.append(grad_output[0].shape))
+            layer(lib.ones(1, 1, 5, 5, requires_grad=True)).sum().backward()
+    assert [tuple(s) for s in seen] == [(1, 2, 3, 3), (1, 2, 3, 3)]
