@@ -5,6 +5,7 @@ from .tensor import Device as device, Size, Tensor, set_printoptions
 from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, asarray, bernoulli,
                        bool_ as bool, can_cast, channels_last, channels_last_3d, contiguous_format, default_generator, double, empty, empty_like, eye, finfo, float,
                        float16, float32, float64, from_numpy, full, full_like, get_default_dtype, get_rng_state, half, iinfo,
+                       bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window,
                        initial_seed, int, int8, int16, int32, int64, linspace, logspace, long, manual_seed, memory_format,
                        multinomial, normal, ones, ones_like, parse_to, poisson, preserve_format, promote_types, rand, rand_like,
                        randint, randint_like, randn, randn_like, randperm, result_type, seed, set_default_dtype, set_rng_state, tensor,

@@ -509,6 +509,51 @@ def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or _default_float), requires_grad, device)
 
 
+def _window(op, window_length, periodic, symmetric, dtype, device, requires_grad):
+    """A window of `window_length` points from `symmetric(M)` (the symmetric window of M points): periodic
+    windows (for spectral analysis, the default) are the symmetric one of length + 1 without its last point."""
+    _shape((window_length,), op)
+    dtype = resolve_dtype(dtype) or _default_float
+    if window_length <= 1:
+        return _new(np.ones(window_length, dtype), requires_grad, device)
+    values = symmetric(window_length + 1)[:-1] if periodic else symmetric(window_length)
+    return _new(values.astype(dtype), requires_grad, device)
+
+
+def hann_window(window_length: builtins.int, periodic: bool = True, *, dtype: DTypeLike = None,
+                device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Hann window 0.5 - 0.5 cos(2 pi n / (M - 1)): `torch.hann_window`."""
+    return _window("hann_window", window_length, periodic, np.hanning, dtype, device, requires_grad)
+
+
+def hamming_window(window_length: builtins.int, periodic: bool = True, alpha: builtins.float = 0.54,
+                   beta: builtins.float = 0.46, *, dtype: DTypeLike = None, device: DeviceLike = None,
+                   requires_grad: bool = False) -> Tensor:
+    """The Hamming window alpha - beta cos(2 pi n / (M - 1)): `torch.hamming_window`."""
+    def symmetric(m):
+        return alpha - beta * np.cos(2 * np.pi * np.arange(m) / (m - 1))
+    return _window("hamming_window", window_length, periodic, symmetric, dtype, device, requires_grad)
+
+
+def blackman_window(window_length: builtins.int, periodic: bool = True, *, dtype: DTypeLike = None,
+                    device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Blackman window: `torch.blackman_window`."""
+    return _window("blackman_window", window_length, periodic, np.blackman, dtype, device, requires_grad)
+
+
+def bartlett_window(window_length: builtins.int, periodic: bool = True, *, dtype: DTypeLike = None,
+                    device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Bartlett (triangular) window: `torch.bartlett_window`."""
+    return _window("bartlett_window", window_length, periodic, np.bartlett, dtype, device, requires_grad)
+
+
+def kaiser_window(window_length: builtins.int, periodic: bool = True, beta: builtins.float = 12.0, *,
+                  dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Kaiser window of shape parameter `beta`: `torch.kaiser_window`."""
+    return _window("kaiser_window", window_length, periodic, lambda m: np.kaiser(m, beta), dtype, device,
+                   requires_grad)
+
+
 def logspace(start: builtins.float, end: builtins.float, steps: builtins.int, base: builtins.float = 10.0,
              dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """`steps` values from base**start to base**end, evenly spaced in the exponent (of the default
