@@ -1,5 +1,7 @@
 """`torch.backends` and the global kernel switches, for a machine with NumPy kernels only.
 
+`compile` (torch.compile) returns its model unchanged: ndgrad runs eagerly.
+
 Training scripts set these while seeding or picking a device (`torch.backends.cudnn.deterministic =
 True`, `torch.backends.mps.is_available()`, `torch.use_deterministic_algorithms(True)`,
 `torch.set_float32_matmul_precision("high")`). NumPy's kernels are deterministic and compute float32
@@ -11,6 +13,15 @@ from . import cuda, cudnn, mps  # noqa: F401  (import autograd.backends.cudnn as
 
 _MATMUL_PRECISIONS = ("highest", "high", "medium")
 _settings = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, name=None,
+            disable=False, **kwargs):
+    """`torch.compile`: ndgrad runs eagerly, so the model or function comes back unchanged (used as a
+    decorator, with or without arguments, too)."""
+    if model is None:
+        return lambda fn: fn
+    return model
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
