@@ -26,7 +26,7 @@ from . import cuda  # noqa: F401
 from . import backends  # noqa: F401
 from . import amp, distributions  # noqa: F401  (ag.distributions.Normal, Categorical, ..., as torch.distributions)
 from .amp import autocast, is_autocast_enabled  # noqa: F401
-from . import testing  # noqa: F401  (ag.testing.assert_close, as torch.testing)
+from . import testing, utils  # noqa: F401  (ag.testing.assert_close, ag.utils.checkpoint, as torch's)
 from .backends import (are_deterministic_algorithms_enabled, compile, get_float32_matmul_precision,  # noqa: F401
                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
                        use_deterministic_algorithms)

@@ -37,7 +37,8 @@ DOCUMENTED_MODULES = [
     "nn.optim.lbfgs", "nn.parameter", "nn.data.mnist", "nn.layer_statistics", "nn.train",
     "autograd.backends", "autograd.backends.cuda", "autograd.backends.cudnn", "autograd.backends.mps",
     "autograd.distributions", "autograd.amp", "nn.optim.swa_utils", "autograd.ops.decompositions",
-    "nn.utils.prune", "nn.optim.rprop", "nn.optim.asgd", "nn.parallel", "autograd.testing",
+    "nn.utils.prune", "nn.optim.rprop", "nn.optim.asgd", "nn.parallel", "autograd.testing", "autograd.utils",
+    "autograd.utils.checkpoint",
     "nn.data.sampler",
 ]
 

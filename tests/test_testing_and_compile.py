@@ -39,3 +39,21 @@ def test_compile_returns_the_model_or_function_unchanged():
         return x * 2
 
     assert double(ag.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_checkpointed_segments_give_torchs_values_and_gradients():
+    import torch.utils.checkpoint
+    from autograd.utils.checkpoint import checkpoint, checkpoint_sequential
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+    ours = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    tx, mx = torch.tensor(x, requires_grad=True), ag.tensor(x, requires_grad=True)
+    expected = torch.utils.checkpoint.checkpoint(theirs, tx, use_reentrant=False) \
+        + torch.utils.checkpoint.checkpoint_sequential(theirs, 2, tx, use_reentrant=False)
+    out = checkpoint(ours, mx, use_reentrant=False) + checkpoint_sequential(ours, 2, mx, use_reentrant=False)
+    expected.sum().backward()
+    out.sum().backward()
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
