@@ -49,11 +49,25 @@ class Distribution:
     `event_shape`. Subclasses give `log_prob`, and `rsample` (reparameterised) or `sample`."""
 
     has_rsample = False
+    _validate_by_default = True
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape = tuple(batch_shape)
         self._event_shape = tuple(event_shape)
-        self._validate_args = True if validate_args is None else bool(validate_args)
+        self._validate_args = Distribution._validate_by_default if validate_args is None else bool(validate_args)
+
+    @staticmethod
+    def set_default_validate_args(value):
+        """Whether distributions made without validate_args check their arguments (True at first), as
+        `torch.distributions.Distribution.set_default_validate_args`."""
+        if value not in (True, False):
+            raise ValueError("set_default_validate_args: value must be True or False")
+        Distribution._validate_by_default = value
+
+    @property
+    def mode(self):
+        """The most likely value."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement mode")
 
     @property
     def batch_shape(self):
@@ -139,6 +153,11 @@ class Normal(Distribution):
         """scale."""
         return self.scale
 
+    @property
+    def mode(self):
+        """loc."""
+        return self.loc
+
     def rsample(self, sample_shape=()):
         noise = creation.randn(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
         return self.loc + noise * self.scale
@@ -200,6 +219,11 @@ class Categorical(Distribution):
         """NaN, as torch's."""
         return self.mean
 
+    @property
+    def mode(self):
+        """The most probable class."""
+        return self.probs.argmax(-1)
+
     def sample(self, sample_shape=()):
         count = int(np.prod(sample_shape, dtype=np.int64))
         rows = self.probs.detach().reshape(-1, self._num_events)
@@ -235,7 +259,8 @@ class Bernoulli(Distribution):
             eps = float(np.finfo(self.probs.dtype).eps)
             clamped = self.probs.clamp(min=eps, max=1 - eps)
             self.logits = clamped.log() - (-clamped).log1p()
-            if validate_args is not False and not np.all((self.probs.numpy() >= 0) & (self.probs.numpy() <= 1)):
+            validate = Distribution._validate_by_default if validate_args is None else validate_args
+            if validate and not np.all((self.probs.numpy() >= 0) & (self.probs.numpy() <= 1)):
                 raise ValueError("Bernoulli: expected parameter probs to satisfy the constraint Interval(lower_bound="
                                  "0.0, upper_bound=1.0), but found invalid values")
         else:
@@ -252,6 +277,12 @@ class Bernoulli(Distribution):
     def variance(self):
         """probs (1 - probs)."""
         return self.probs * (1 - self.probs)
+
+    @property
+    def mode(self):
+        """1 where probs > 1/2, 0 where below, NaN at 1/2 (as torch's)."""
+        p = self.probs.detach().numpy()
+        return creation.from_numpy(np.where(p > 0.5, 1.0, np.where(p < 0.5, 0.0, np.nan)).astype(p.dtype))
 
     def sample(self, sample_shape=()):
         probs = self.probs.detach().expand(*self._extended_shape(sample_shape))
@@ -332,6 +363,11 @@ class Independent(Distribution):
         """The base distribution's variance."""
         return self.base_dist.variance
 
+    @property
+    def mode(self):
+        """The base distribution's mode."""
+        return self.base_dist.mode
+
     def sample(self, sample_shape=()):
         return self.base_dist.sample(sample_shape)
 
@@ -366,6 +402,11 @@ class OneHotCategorical(Categorical):
     def variance(self):
         """probs (1 - probs)."""
         return self.probs * (1 - self.probs)
+
+    @property
+    def mode(self):
+        """The most probable class, one-hot."""
+        return creation.from_numpy(np.eye(self._num_events, dtype=self.probs.dtype)[Categorical.mode.fget(self).numpy()])
 
     def sample(self, sample_shape=()):
         classes = Categorical.sample(self, sample_shape).numpy()
@@ -419,6 +460,11 @@ class MultivariateNormal(Distribution):
         return self.loc
 
     @property
+    def mode(self):
+        """loc."""
+        return self.loc
+
+    @property
     def covariance_matrix(self):
         """L L^T."""
         return self.scale_tril @ self.scale_tril.mT
@@ -465,6 +511,11 @@ class Laplace(Distribution):
     def variance(self):
         """2 scale**2."""
         return 2 * self.scale.pow(2)
+
+    @property
+    def mode(self):
+        """loc."""
+        return self.loc
 
     def rsample(self, sample_shape=()):
         eps = float(np.finfo(self.loc.dtype).eps)

@@ -225,3 +225,21 @@ def test_invalid_arguments_and_values_raise_as_torch(build, message):
             build(D, lib)
     with pytest.raises(NotImplementedError, match="no KL divergence is registered for Normal and Categorical"):
         AD.kl_divergence(AD.Normal(0.0, 1.0), AD.Categorical(logits=ag.zeros(2)))
+
+
+def test_modes_and_the_default_validation_switch_as_torch():
+    cases = [lambda D, lib: D.Normal(lib.tensor([1.0, 2.0]), 1.0), lambda D, lib: D.Categorical(
+        logits=lib.tensor([[1.0, 3.0, 2.0]])), lambda D, lib: D.Bernoulli(probs=lib.tensor([0.3, 0.7, 0.5])),
+        lambda D, lib: D.OneHotCategorical(logits=lib.tensor([1.0, 3.0, 2.0])),
+        lambda D, lib: D.Independent(D.Normal(lib.zeros(2, 3), 1.0), 1), lambda D, lib: D.Laplace(lib.tensor(1.0), 2.0),
+        lambda D, lib: D.MultivariateNormal(lib.ones(2), scale_tril=lib.eye(2))]
+    for build in cases:
+        np.testing.assert_array_equal(build(AD, ag).mode.numpy(), build(TD, torch).mode.numpy())
+    for D in (AD, TD):
+        D.Distribution.set_default_validate_args(False)
+        try:
+            assert D.Normal(0.0, -1.0).scale.item() == -1.0
+        finally:
+            D.Distribution.set_default_validate_args(True)
+        with pytest.raises(ValueError):
+            D.Normal(0.0, -1.0)
