@@ -248,7 +248,21 @@ class Categorical(Distribution):
         return values.expand(-1, *self._batch_shape) if expand else values
 
 
-class Bernoulli(Distribution):
+class _OneTrialMoments:
+    """The moments of a 0/1 draw (per class, for one-hot ones): mean probs, variance probs (1 - probs)."""
+
+    @property
+    def mean(self):
+        """probs."""
+        return self.probs
+
+    @property
+    def variance(self):
+        """probs (1 - probs)."""
+        return self.probs * (1 - self.probs)
+
+
+class Bernoulli(_OneTrialMoments, Distribution):
     """0/1 draws with probability `probs` of a 1 (or `logits`, its log-odds); give exactly one."""
 
     def __init__(self, probs=None, logits=None, validate_args=None):
@@ -267,16 +281,6 @@ class Bernoulli(Distribution):
             (self.logits,) = _parameters(logits)
             self.probs = self.logits.sigmoid()
         super().__init__(self.probs.shape, (), validate_args)
-
-    @property
-    def mean(self):
-        """probs."""
-        return self.probs
-
-    @property
-    def variance(self):
-        """probs (1 - probs)."""
-        return self.probs * (1 - self.probs)
 
     @property
     def mode(self):
@@ -386,22 +390,12 @@ class Independent(Distribution):
         return self._sum_reinterpreted(self.base_dist.entropy())
 
 
-class OneHotCategorical(Categorical):
+class OneHotCategorical(_OneTrialMoments, Categorical):
     """Categorical draws as one-hot vectors over the last dim (event shape (K,))."""
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         super().__init__(probs, logits, validate_args)
         self._event_shape = (self._num_events,)
-
-    @property
-    def mean(self):
-        """probs."""
-        return self.probs
-
-    @property
-    def variance(self):
-        """probs (1 - probs)."""
-        return self.probs * (1 - self.probs)
 
     @property
     def mode(self):
