@@ -15,6 +15,7 @@ value outside the support of `log_prob` raise a ValueError naming the distributi
 """
 import math
 import numbers
+import types
 
 import numpy as np
 
@@ -25,7 +26,8 @@ from .ops.shape import broadcast_shapes, broadcast_tensors
 from .tensor import Tensor
 
 __all__ = ["Distribution", "Normal", "Categorical", "OneHotCategorical", "Bernoulli", "Uniform", "Independent",
-           "MultivariateNormal", "Laplace", "Exponential", "Gamma", "Beta", "Poisson", "kl_divergence", "register_kl"]
+           "MultivariateNormal", "Laplace", "Exponential", "Gamma", "Beta", "Poisson", "TransformedDistribution",
+           "LogNormal", "transforms", "kl_divergence", "register_kl"]
 
 
 def _as_tensor(value, like=None):
@@ -647,6 +649,153 @@ class Poisson(Distribution):
         from .ops.arithmetic import xlogy
         value = _as_tensor(value, self.rate)
         return xlogy(value, self.rate) - self.rate - (value + 1).lgamma()
+
+
+class Transform:
+    """An invertible map y = f(x) with log |dy/dx|, for TransformedDistribution (as
+    torch.distributions.transforms). With cache_size=1 the last (x, y) pair is kept, so the inverse of
+    a sample is exact (tanh's inverse is ill-conditioned near +-1)."""
+
+    def __init__(self, cache_size=0):
+        if cache_size not in (0, 1):
+            raise ValueError("cache_size must be 0 or 1")
+        self._cache_size = cache_size
+        self._cached = None
+
+    def __call__(self, x):
+        y = self._forward(x)
+        if self._cache_size:
+            self._cached = (x, y)
+        return y
+
+    def inv(self, y):
+        """x with f(x) = y."""
+        if self._cached is not None and self._cached[1] is y:
+            return self._cached[0]
+        return self._inverse(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        """log |dy/dx|, elementwise."""
+        raise NotImplementedError
+
+
+class TanhTransform(Transform):
+    """y = tanh(x) (squashing a Gaussian policy's action into (-1, 1))."""
+
+    def _forward(self, x):
+        return x.tanh()
+
+    def _inverse(self, y):
+        return 0.5 * ((1 + y).log() - (1 - y).log())
+
+    def log_abs_det_jacobian(self, x, y):
+        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+
+
+class AffineTransform(Transform):
+    """y = loc + scale * x."""
+
+    def __init__(self, loc, scale, event_dim=0, cache_size=0):
+        super().__init__(cache_size)
+        self.loc, self.scale, self.event_dim = loc, scale, event_dim
+
+    def _forward(self, x):
+        return self.loc + self.scale * x
+
+    def _inverse(self, y):
+        return (y - self.loc) / self.scale
+
+    def log_abs_det_jacobian(self, x, y):
+        out = _as_tensor(self.scale, x).abs().log().expand(*x.shape)
+        return out.sum(tuple(range(-self.event_dim, 0))) if self.event_dim else out
+
+
+class ExpTransform(Transform):
+    """y = exp(x)."""
+
+    def _forward(self, x):
+        return x.exp()
+
+    def _inverse(self, y):
+        return y.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        return x
+
+
+class SigmoidTransform(Transform):
+    """y = sigmoid(x)."""
+
+    def _forward(self, x):
+        return x.sigmoid()
+
+    def _inverse(self, y):
+        return y.log() - (-y).log1p()
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x) - softplus(x)
+
+
+transforms = types.SimpleNamespace(Transform=Transform, TanhTransform=TanhTransform, AffineTransform=AffineTransform,
+                                   ExpTransform=ExpTransform, SigmoidTransform=SigmoidTransform)
+
+
+class TransformedDistribution(Distribution):
+    """The distribution of transforms[-1](...transforms[0](x)) for x drawn from `base_distribution`
+    (elementwise transforms): log_prob(y) = base.log_prob(x) - sum of the log |det| of each step."""
+
+    def __init__(self, base_distribution, transforms, validate_args=None):
+        self.base_dist = base_distribution
+        self.transforms = list(transforms) if isinstance(transforms, (list, tuple)) else [transforms]
+        self.has_rsample = base_distribution.has_rsample
+        super().__init__(base_distribution.batch_shape, base_distribution.event_shape, validate_args)
+
+    def _through(self, x):
+        for transform in self.transforms:
+            x = transform(x)
+        return x
+
+    def sample(self, sample_shape=()):
+        with no_grad():
+            return self._through(self.base_dist.sample(sample_shape))
+
+    def rsample(self, sample_shape=()):
+        return self._through(self.base_dist.rsample(sample_shape))
+
+    def log_prob(self, value):
+        y = _as_tensor(value)
+        log_det = 0.0
+        for transform in reversed(self.transforms):
+            x = transform.inv(y)
+            log_det = log_det + transform.log_abs_det_jacobian(x, y)
+            y = x
+        base = self.base_dist.log_prob(y)
+        event_dims = len(self.event_shape)
+        if event_dims and not isinstance(log_det, float):
+            log_det = log_det.sum(tuple(range(-event_dims, 0)))
+        return base - log_det
+
+
+class LogNormal(TransformedDistribution):
+    """exp of a Normal(loc, scale) draw."""
+
+    def __init__(self, loc, scale, validate_args=None):
+        super().__init__(Normal(loc, scale, validate_args), ExpTransform(), validate_args)
+        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
+
+    @property
+    def mean(self):
+        """exp(loc + scale**2 / 2)."""
+        return (self.loc + self.scale.pow(2) / 2).exp()
+
+    @property
+    def variance(self):
+        """(exp(scale**2) - 1) exp(2 loc + scale**2)."""
+        squared = self.scale.pow(2)
+        return squared.expm1() * (2 * self.loc + squared).exp()
+
+    def entropy(self):
+        return self.base_dist.entropy() + self.loc
 
 
 # -- KL divergences --------------------------------------------------------------------------------

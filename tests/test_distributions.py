@@ -96,6 +96,17 @@ CASES = {
              [LOC, LOG_SCALE, VALUE], (0, 1, 2)),
     "poisson": (lambda lib, D, r: D.Poisson(r.exp()).log_prob(lib.arange(12.0, dtype=r.dtype).reshape(3, 4)),
                 [LOG_SCALE], (0,)),
+    "tanh_affine_transformed_normal": (
+        lambda lib, D, m, s: D.TransformedDistribution(D.Normal(m, s.exp()), [
+            D.transforms.TanhTransform(cache_size=1), D.transforms.AffineTransform(loc=1.0, scale=2.0)]).log_prob(
+                lib.tensor(np.tanh(VALUE) * 2 + 1, dtype=m.dtype)), [LOC, LOG_SCALE], (0, 1)),
+    "sigmoid_and_exp_transformed_normal": (
+        lambda lib, D, m, s: D.TransformedDistribution(D.Normal(m, s.exp()), [D.transforms.SigmoidTransform()]).log_prob(
+            lib.full_like(m, 0.3)) + D.TransformedDistribution(D.Normal(m, s.exp()), D.transforms.ExpTransform()
+                                                              ).log_prob(lib.full_like(m, 2.0)), [LOC, LOG_SCALE], (0, 1)),
+    "log_normal": (lambda lib, D, m, s: (lambda d: lib.stack([d.log_prob(lib.full_like(m, 1.5)), d.mean, d.variance,
+                                                              d.entropy()]))(D.LogNormal(m, s.exp())),
+                   [LOC, LOG_SCALE], (0, 1)),
     "one_hot_categorical": (lambda lib, D, l: (lambda d: lib.stack([d.log_prob(lib.eye(6, dtype=l.dtype)[
         lib.tensor(ACTIONS)]), d.entropy()]))(D.OneHotCategorical(logits=l)), [LOGITS], (0,)),
 }
@@ -243,3 +254,20 @@ def test_modes_and_the_default_validation_switch_as_torch():
             D.Distribution.set_default_validate_args(True)
         with pytest.raises(ValueError):
             D.Normal(0.0, -1.0)
+
+
+def test_a_squashed_gaussian_sample_scores_through_the_cached_inverse():
+    """SAC's policy: a = tanh(x), x ~ N(mu, sigma); log_prob(a) uses the cached x, exact even where tanh
+    saturates, and equals the change-of-variables formula."""
+    mu = ag.tensor([0.0, 6.0], requires_grad=True)
+    dist = AD.TransformedDistribution(AD.Normal(mu, 1.0), [AD.transforms.TanhTransform(cache_size=1)])
+    ag.manual_seed(1)
+    action = dist.rsample()
+    log_prob = dist.log_prob(action)
+    ag.manual_seed(1)
+    x = AD.Normal(mu, 1.0).rsample()
+    expected = AD.Normal(mu, 1.0).log_prob(x) - ag.log(1 - x.tanh() ** 2)
+    np.testing.assert_allclose(log_prob.detach().numpy(), expected.detach().numpy(), rtol=1e-4)
+    assert np.isfinite(log_prob.detach().numpy()).all()
+    log_prob.sum().backward()
+    assert mu.grad is not None
