@@ -142,19 +142,32 @@ def bump_version(tensor):
     counter_of(tensor).value += 1
 
 
-def view_inplace(tensor, op, view, *args):
+def view_inplace(tensor, op, view, *args, undo):
     """The in-place form of a view op (`unsqueeze_`, `squeeze_`, `t_`, `transpose_`): `tensor` becomes
     `view(tensor, *args)`, the same memory with a new shape, and takes its history, as PyTorch's; one
-    version more, so that a node that saved the tensor at its old shape notices in backward. A
-    tensor that is a view, or has views, keeps its shape: their regions are defined against it."""
+    version more, so that a node that saved the tensor at its old shape notices in backward.
+
+    Views keep reaching their memory, as in PyTorch: a tensor that is a view stays one, its base
+    reached by one view step more; the views of a tensor (regions defined against its old shape) get
+    a first step that takes its new shape back to the old one, `undo(tensor, old_shape)` (a view op
+    on the tensor in its new shape)."""
     _check_writable(op, tensor)
-    if tensor._base is not None or tensor.__dict__.get("_views"):
-        raise RuntimeError(f"{op}: the tensor of shape {tensor.shape} shares its memory with views, which would "
-                           f"no longer match it; use the out-of-place form ({op[:-1]})")
+    old_shape = tensor.shape
     result = view(tensor, *args)
     bump_version(tensor)
+    if result is tensor:   # nothing to change (squeeze_ of a tensor without size-1 dims)
+        return tensor
     tensor._data, tensor.grad_fn = result._data, result.grad_fn
     tensor.output_nr = 0
+    if tensor._base is not None:
+        tensor._view_steps = result._view_steps
+        return tensor
+    views = [v for v in tensor.__dict__.get("_views", ()) if v is not result]
+    if views:
+        with grad_mode.no_grad():
+            (back_to_old_shape,) = undo(tensor, old_shape)._view_steps
+        for v in views:
+            v._view_steps = (back_to_old_shape,) + v._view_steps
     return tensor
 
 

@@ -681,19 +681,20 @@ class Tensor:
 
     def unsqueeze_(self, dim: Int) -> Tensor:
         """`unsqueeze`, in place (the same memory, a new shape); returns it."""
-        return inplace.view_inplace(self, "unsqueeze_", ops.unsqueeze, dim)
+        return inplace.view_inplace(self, "unsqueeze_", ops.unsqueeze, dim, undo=ops.reshape)
 
     def squeeze_(self, dim: Dim = None) -> Tensor:
         """`squeeze`, in place; returns it."""
-        return inplace.view_inplace(self, "squeeze_", ops.squeeze, dim)
+        return inplace.view_inplace(self, "squeeze_", ops.squeeze, dim, undo=ops.reshape)
 
     def t_(self) -> Tensor:
         """`t`, in place; returns it."""
-        return inplace.view_inplace(self, "t_", ops.t)
+        return inplace.view_inplace(self, "t_", ops.t, undo=lambda t, _: ops.t(t))
 
     def transpose_(self, dim0: Int, dim1: Int) -> Tensor:
         """`transpose`, in place; returns it."""
-        return inplace.view_inplace(self, "transpose_", ops.transpose, dim0, dim1)
+        return inplace.view_inplace(self, "transpose_", ops.transpose, dim0, dim1,
+                                    undo=lambda t, _: ops.transpose(t, dim0, dim1))
 
     def relu_(self) -> Tensor:
         """`relu`, in place; returns it."""

@@ -34,6 +34,8 @@ __all__ = [
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
     "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss", "pdist",
+    "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+    "max_unpool3d", "lp_pool3d",
 ]
 
 
@@ -1121,16 +1123,22 @@ def _dtype_checked(convolution):
 
 conv1d = _dtype_checked(ag.conv1d)
 conv2d = _dtype_checked(ag.conv2d)
+conv3d = _dtype_checked(ag.conv3d)
 conv_transpose1d = _dtype_checked(ag.conv_transpose1d)
 conv_transpose2d = _dtype_checked(ag.conv_transpose2d)
+conv_transpose3d = _dtype_checked(ag.conv_transpose3d)
 max_pool1d = ag.max_pool1d
 pdist = ag.pdist   # torch.nn.functional.pdist is torch.pdist
 max_pool2d = ag.max_pool2d
+max_pool3d = ag.max_pool3d
 avg_pool1d = ag.avg_pool1d
 avg_pool2d = ag.avg_pool2d
+avg_pool3d = ag.avg_pool3d
 adaptive_avg_pool1d = ag.adaptive_avg_pool1d
 adaptive_avg_pool2d = ag.adaptive_avg_pool2d
+adaptive_avg_pool3d = ag.adaptive_avg_pool3d
 adaptive_max_pool2d = ag.adaptive_max_pool2d
+adaptive_max_pool3d = ag.adaptive_max_pool3d
 
 
 _INTERPOLATING_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}   # mode -> spatial dims
@@ -1153,9 +1161,19 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(sum over each window of x**p)**(1/p): the power-average pooling of PyTorch (p = norm_type; a
     window summing to a negative value gives 0). As `torch.nn.functional.lp_pool2d`."""
-    kernel = _per_dim(kernel_size, 2, "kernel_size", int, "lp_pool2d")
-    out = avg_pool2d(input.pow(norm_type), kernel, stride, 0, ceil_mode)
-    return (ag.relu(out) * (kernel[0] * kernel[1])).pow(1.0 / norm_type)
+    return _lp_pool("lp_pool2d", avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool2d over the (D, H, W) windows of (N, C, D, H, W) or (C, D, H, W). As
+    `torch.nn.functional.lp_pool3d`."""
+    return _lp_pool("lp_pool3d", avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def _lp_pool(op, avg_pool, input, norm_type, kernel_size, stride, ceil_mode, dims):
+    kernel = _per_dim(kernel_size, dims, "kernel_size", int, op)
+    out = avg_pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (ag.relu(out) * math.prod(kernel)).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -1220,6 +1238,12 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     """The partial inverse of max_pool2d (SegNet's decoder): (N, C, H, W) values at their indices,
     zeros elsewhere. As `torch.nn.functional.max_unpool2d`."""
     return _max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: (N, C, D, H, W) values at their indices, zeros elsewhere.
+    As `torch.nn.functional.max_unpool3d`."""
+    return _max_unpool("max_unpool3d", input, indices, kernel_size, stride, padding, output_size, 3)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -1343,38 +1367,48 @@ def _grid_coordinates(size, align_corners, dtype):
 
 
 def affine_grid(theta, size, align_corners=None):
-    """The sampling grid (N, H, W, 2) of the 2-D affine maps theta (N, 2, 3) for an output of
-    size (N, C, H, W): each output pixel's normalised (x, y) mapped by theta, for grid_sample.
-    Differentiable in theta (a spatial transformer learns it). As `torch.nn.functional.affine_grid`."""
+    """The sampling grid of the affine maps theta for an output of `size`, for grid_sample: 2-D,
+    theta (N, 2, 3) and size (N, C, H, W) give (N, H, W, 2); 3-D, theta (N, 3, 4) and size
+    (N, C, D, H, W) give (N, D, H, W, 3): each output pixel's normalised (x, y[, z]) mapped by
+    theta. Differentiable in theta (a spatial transformer learns it). As
+    `torch.nn.functional.affine_grid`."""
     align_corners = _default_align_corners("affine_grid", align_corners)
     size = tuple(int(n) for n in size)
-    if len(size) != 4 or theta.ndim != 3 or tuple(theta.shape) != (size[0], 2, 3):
-        raise ag.ShapeError(f"affine_grid: expects theta of shape (N, 2, 3) and a size (N, C, H, W) (only 2-D "
-                            f"grids are supported); got theta {tuple(theta.shape)} and size {size}")
+    dims = len(size) - 2
+    if dims not in (2, 3) or theta.ndim != 3 or tuple(theta.shape) != (size[0], dims, dims + 1):
+        raise ag.ShapeError(f"affine_grid: expects theta of shape (N, 2, 3) with a size (N, C, H, W), or theta of "
+                            f"shape (N, 3, 4) with a size (N, C, D, H, W); got theta {tuple(theta.shape)} and "
+                            f"size {size}")
     if theta.dtype.kind != "f":
         raise ag.DTypeError(f"affine_grid: expected theta to have a floating point type, got {theta.dtype}")
-    height, width = size[2], size[3]
-    base = np.ones((height, width, 3), theta.dtype)
-    base[..., 0] = _grid_coordinates(width, align_corners, theta.dtype)
-    base[..., 1] = _grid_coordinates(height, align_corners, theta.dtype)[:, None]
-    return ag.einsum("hwk,nik->nhwi", ag.from_numpy(base), theta)
+    spatial = size[2:]
+    base = np.ones(spatial + (dims + 1,), theta.dtype)
+    for k, axis in enumerate(reversed(range(dims))):    # (x, y, z) run along the last, middle, first spatial axes
+        base[..., k] = _grid_coordinates(spatial[axis], align_corners, theta.dtype).reshape(
+            (-1,) + (1,) * (dims - 1 - axis))
+    axes = "dhw"[-dims:]
+    return ag.einsum(f"{axes}k,nik->n{axes}i", ag.from_numpy(base), theta)
 
 
-def _source_position(coordinate, size, padding_mode, align_corners):
-    """grid_sample's pixel position for normalised coordinates (a Tensor), after border or reflection
-    padding (PyTorch's formulas: reflection about the edges, or the pixel centres' outer bounds)."""
+def _unnormalized_position(coordinate, size, align_corners):
+    """grid_sample's pixel position for normalised coordinates (a Tensor): -1 and 1 are the corner
+    pixels' centres (align_corners) or their outer edges."""
     if align_corners:
-        position = (coordinate + 1) * ((size - 1) / 2)
-    else:
-        shifted = coordinate + 1
-        position = shifted * (size / 2) - 0.5
-        # PyTorch's CPU kernel fuses this multiply-subtract (one rounding): a grid point meant for a
-        # pixel centre must land on the same side of it, as the gradient jumps there
-        wide = np.longdouble if position.dtype == np.float64 else np.float64
-        fused = (shifted.numpy().astype(wide) * wide(size / 2) - wide(0.5)).astype(position.dtype)
-        correction = fused - position.numpy()
-        if correction.any():
-            position = position + ag.from_numpy(correction)
+        return (coordinate + 1) * ((size - 1) / 2)
+    shifted = coordinate + 1
+    position = shifted * (size / 2) - 0.5
+    # PyTorch's CPU kernel fuses this multiply-subtract (one rounding): a grid point meant for a
+    # pixel centre must land on the same side of it, as the gradient jumps there
+    wide = np.longdouble if position.dtype == np.float64 else np.float64
+    fused = (shifted.numpy().astype(wide) * wide(size / 2) - wide(0.5)).astype(position.dtype)
+    correction = fused - position.numpy()
+    return position + ag.from_numpy(correction) if correction.any() else position
+
+
+def _padded_position(position, size, padding_mode, align_corners):
+    """A pixel position (a Tensor) after border or reflection padding (PyTorch's formulas:
+    reflection about the edges, or the pixel centres' outer bounds, then clamped); unchanged for
+    zero padding, where reads outside the input give 0."""
     if padding_mode == "reflection":
         low, span = (0.0, size - 1.0) if align_corners else (-0.5, float(size))
         if span <= 0:
@@ -1388,45 +1422,83 @@ def _source_position(coordinate, size, padding_mode, align_corners):
     return position
 
 
+def _grid_sample_taps(coordinate, size, mode, padding_mode, align_corners):
+    """Along one spatial axis: the (index array, weight Tensor or None) pairs whose weighted sum of
+    reads is the sample: the nearest pixel (no weight), the two linear neighbours, or bicubic's four
+    (PyTorch's cubic convolution, A = -0.75, on the unpadded position; then each neighbour's index
+    padded as the position would be)."""
+    if mode == "bicubic":
+        position = _unnormalized_position(coordinate, size, align_corners)
+        first = np.floor(position.numpy())
+        weights = _cubic_taps((position - ag.from_numpy(first)).unsqueeze(-1))
+        taps = []
+        for offset, weight in zip((-1, 0, 1, 2), weights):
+            index = ag.from_numpy(first + offset)
+            if padding_mode != "zeros":
+                index = _padded_position(index, size, padding_mode, align_corners)
+            taps.append((np.rint(index.numpy()).astype(np.int64), weight))
+        return taps
+    position = _padded_position(_unnormalized_position(coordinate, size, align_corners), size, padding_mode,
+                                align_corners)
+    if mode == "nearest":
+        return [(np.rint(position.numpy()).astype(np.int64), None)]
+    first = np.floor(position.numpy())
+    upper = (position - ag.from_numpy(first)).unsqueeze(-1)
+    first = first.astype(np.int64)
+    return [(first, 1 - upper), (first + 1, upper)]
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample the (N, C, H, W) input at the normalised positions of grid (N, H_out, W_out, 2) ((x, y)
-    in [-1, 1]; outside, padding_mode 'zeros', 'border' or 'reflection' says what is read), bilinearly
-    or at the nearest pixel: (N, C, H_out, W_out). Differentiable in input and (bilinear) in grid. As
+    in [-1, 1]; outside, padding_mode 'zeros', 'border' or 'reflection' says what is read), bilinearly,
+    bicubically or at the nearest pixel: (N, C, H_out, W_out); or the (N, C, D, H, W) input at grid
+    (N, D_out, H_out, W_out, 3) ((x, y, z)), trilinearly ('bilinear') or at the nearest pixel.
+    Differentiable in input and grid (whose gradient is zero in 'nearest' mode, as PyTorch's). As
     `torch.nn.functional.grid_sample`."""
     align_corners = _default_align_corners("grid_sample", align_corners)
-    if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest' ('bicubic' is not supported), got "
-                         f"{mode!r}")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
-    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise ag.ShapeError(f"grid_sample: expects a 4-D input (N, C, H, W) and a grid (N, H_out, W_out, 2) (only "
-                            f"2-D sampling is supported); got input {tuple(input.shape)} and grid {tuple(grid.shape)}")
+    dims = input.ndim - 2
+    if dims not in (2, 3) or grid.ndim != input.ndim or grid.shape[-1] != dims or grid.shape[0] != input.shape[0]:
+        raise ag.ShapeError(f"grid_sample: expects a 4-D input (N, C, H, W) with a grid (N, H_out, W_out, 2), or a "
+                            f"5-D input (N, C, D, H, W) with a grid (N, D_out, H_out, W_out, 3); got input "
+                            f"{tuple(input.shape)} and grid {tuple(grid.shape)}")
+    if mode == "bicubic" and dims == 3:
+        raise ValueError(f"grid_sample: bicubic interpolation only supports 4-D input, got input {tuple(input.shape)}")
     if grid.dtype != input.dtype:
         raise ag.DTypeError(f"grid_sample: expected input and grid to have the same dtype, got {input.dtype} and "
                             f"{grid.dtype}")
-    batch, _, height, width = input.shape
-    x = _source_position(grid[..., 0], width, padding_mode, align_corners)
-    y = _source_position(grid[..., 1], height, padding_mode, align_corners)
-    samples = np.arange(batch)[:, None, None]
+    spatial = input.shape[2:]
+    # the grid's last dim is (x, y[, z]): x runs along the last spatial axis
+    taps = [_grid_sample_taps(grid[..., dims - 1 - axis], size, mode, padding_mode, align_corners)
+            for axis, size in enumerate(spatial)]
+    samples = np.arange(input.shape[0]).reshape((-1,) + (1,) * dims)
 
-    def read(column, row):
-        """input at integer (column, row) arrays (N, H_out, W_out): (N, H_out, W_out, C), 0 outside."""
-        inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
-        values = input[samples, :, np.clip(row, 0, height - 1), np.clip(column, 0, width - 1)]
+    def read(indices):
+        """input at integer indices (one (N, *out) array per spatial axis): (N, *out, C), 0 outside."""
+        inside = np.logical_and.reduce([(index >= 0) & (index < size) for index, size in zip(indices, spatial)])
+        values = input[(samples, slice(None)) + tuple(np.clip(index, 0, size - 1)
+                                                      for index, size in zip(indices, spatial))]
         return values if inside.all() else values * ag.from_numpy(inside[..., None].astype(input.dtype))
 
-    if mode == "nearest":
-        out = read(np.rint(x.numpy()).astype(np.int64), np.rint(y.numpy()).astype(np.int64))
-    else:
-        left, top = np.floor(x.numpy()), np.floor(y.numpy())
-        right_weight = (x - ag.from_numpy(left)).unsqueeze(-1)
-        bottom_weight = (y - ag.from_numpy(top)).unsqueeze(-1)
-        left, top = left.astype(np.int64), top.astype(np.int64)
-        top_row = read(left, top) * (1 - right_weight) + read(left + 1, top) * right_weight
-        bottom_row = read(left, top + 1) * (1 - right_weight) + read(left + 1, top + 1) * right_weight
-        out = top_row * (1 - bottom_weight) + bottom_row * bottom_weight
-    return out.permute(0, 3, 1, 2)
+    def combine(indices):
+        """The taps of the next axis, each a sample over the axes after it, weighted and added."""
+        if len(indices) == dims:
+            return read(indices)
+        total = None
+        for index, weight in taps[len(indices)]:
+            term = combine(indices + [index])
+            term = term if weight is None else term * weight
+            total = term if total is None else total + term
+        return total
+
+    out = combine([])
+    if mode == "nearest" and grid.requires_grad and ag.is_grad_enabled():
+        # as PyTorch, the grid gets a zero gradient rather than none: a where that never picks it
+        out = ag.where(np.ones(out.shape, bool), out, grid[..., :1])
+    return out.permute(0, dims + 1, *range(1, dims + 1))
 
 
 def _repeat_each(input, factors):
@@ -1479,18 +1551,23 @@ def _source_positions(size, out, scale, align_corners, dtype):
     return (position + dtype.type(0.5)) * step - dtype.type(0.5)
 
 
+def _cubic_taps(t):
+    """PyTorch's cubic convolution (A = -0.75) weights of the four neighbours at offsets -1, 0, 1, 2
+    of a point a fraction t in [0, 1] past the second (arrays or Tensors, so grid_sample's are
+    differentiable in t)."""
+    a = -0.75
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1          # noqa: E731  (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a     # noqa: E731  (1 < |x| < 2)
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
 def _cubic_weights(size, out, scale, align_corners, dtype):
     """(out, size): PyTorch's bicubic taps (cubic convolution with A = -0.75) at each output's four
     neighbours, the indices clamped to the edges (their weights then add up there)."""
     source = _source_positions(size, out, scale, align_corners, np.dtype(dtype))
     first = np.minimum(np.floor(source), size - 1)
-    t = np.clip(source - first, 0, 1)
-    a = -0.75
-    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1          # noqa: E731  (|x| <= 1)
-    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a     # noqa: E731  (1 < |x| < 2)
-    taps = [far(t + 1), near(t), near(1 - t), far(2 - t)]
     matrix = np.zeros((out, size), np.float64)
-    for offset, tap in zip((-1, 0, 1, 2), taps):
+    for offset, tap in zip((-1, 0, 1, 2), _cubic_taps(np.clip(source - first, 0, 1))):
         np.add.at(matrix, (np.arange(out), np.clip(first.astype(np.int64) + offset, 0, size - 1)), tap)
     return matrix.astype(dtype)
 

@@ -132,7 +132,7 @@ def test_profile_cli_reports_the_cifar_cnn_by_op(capsys):
     from benchmarks import profile_ndgrad
     profile_ndgrad.main(["--steps", "1", "--workload", "cifar_cnn", "--batch", "2"])
     out = capsys.readouterr().out
-    assert "CIFAR-size CNN train step, batch 2: by phase and op" in out and "| Conv2d |" in out
+    assert "CIFAR-size CNN train step, batch 2: by phase and op" in out and "| Convolution |" in out
 
 
 def test_ratios_gives_one_ratio_per_round_against_the_reference():

@@ -700,14 +700,73 @@ def test_in_place_view_ops_change_the_shape_and_history_as_torch(method, args, s
     assert getattr(plain, method)(*args).shape == tuple(getattr(torch.zeros(*shape), method)(*args).shape)
 
 
-def test_in_place_view_ops_refuse_a_leaf_that_requires_grad_and_a_tensor_with_live_views():
-    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf Variable that requires grad is being used in an in-place operation"):
+def test_in_place_view_ops_refuse_a_leaf_that_requires_grad():
+    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf Variable that requires grad is being used in an in-place "
+                                           "operation"):
         ag.zeros(3, requires_grad=True).unsqueeze_(0)
-    x = ag.zeros(2, 3)
-    row = x[0]
-    with pytest.raises(RuntimeError, match=r"t_: the tensor of shape \(2, 3\) shares its memory with views"):
+
+
+VIEW_OP_WITH_VIEWS_PROGRAMS = {
+    "a view's unsqueeze_ keeps it a view of its base": lambda t, x, w, r: _unsqueeze_a_view(t, x, w),
+    "a view's t_ keeps it a view of its base": lambda t, x, w, r: _transpose_a_view(t, x, w),
+    "transpose_ of a base leaves its views where they were": lambda t, x, w, r: _transpose_a_base(t, x, r),
+    "squeeze_ of a base leaves its views where they were": lambda t, x, w, r: _squeeze_a_base(t, x, w),
+}
+
+
+def _unsqueeze_a_view(t, x, w):
+    y = x * 2
+    row = y[1]
+    row.unsqueeze_(0)
+    assert tuple(row.shape) == (1, 4)
+    row.mul_(w[:1])
+    return y
+
+
+def _transpose_a_view(t, x, w):
+    y = x * 2
+    corner = y[:2, 1:3]
+    corner.t_()
+    corner.mul_(w[:2, :2])
+    return y
+
+
+def _transpose_a_base(t, x, r):
+    y = x * 2
+    column = y[:, 1]
+    y.transpose_(0, 1)
+    assert tuple(y.shape) == (4, 3) and tuple(column.shape) == (3,)
+    column.mul_(r[:3])
+    return y.t()
+
+
+def _squeeze_a_base(t, x, w):
+    y = (x * 2).reshape(3, 1, 4).clone()
+    first = y[0]
+    y.squeeze_(1)
+    first.mul_(w[0])
+    return y * 1
+
+
+@pytest.mark.parametrize("name", VIEW_OP_WITH_VIEWS_PROGRAMS)
+def test_in_place_view_ops_on_views_and_on_tensors_with_views_as_torch(name):
+    assert_same_as_torch(VIEW_OP_WITH_VIEWS_PROGRAMS[name])
+
+
+def test_views_of_a_tensor_reshaped_in_place_still_write_into_it_without_autograd():
+    for t in (ag, torch):
+        x = t.zeros(2, 3)
+        row, column = x[0], x[:, 2]
         x.t_()
-    assert row.shape == (3,)
+        row.add_(1)
+        column.add_(10)
+        x.unsqueeze_(0)
+        x[0, 1].add_(100)   # x[0, 1] is the old x[:, 1]
+        row.unsqueeze_(0).mul_(2)
+        # x is the old x transposed: its column 0 the old row 0 (1, +100 at [1], doubled), row 2 the
+        # old column 2 (+10), row 1 the old column 1 (+100)
+        np.testing.assert_array_equal(np.asarray(x.numpy()), [[[2, 0], [202, 100], [22, 10]]])
+        assert tuple(row.shape) == (1, 3) and tuple(column.shape) == (2,)
 
 
 def test_copy_casts_the_source_to_the_tensors_dtype_as_torch():

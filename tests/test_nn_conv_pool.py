@@ -117,7 +117,7 @@ def test_transposed_conv_weights_start_as_torchs_with_fan_in_from_out_channels()
     ("grad_input", dict(stride=2, padding=1, groups=2)), ("grad_weight", dict(stride=(1, 2), dilation=(2, 1))),
     ("grad_input", dict(padding=1)), ("grad_weight", dict(padding=1, groups=2))])
 def test_conv_gradient_ops_have_second_and_third_derivatives(op, args, rng):
-    # conv2d's backward is made of Conv2dGradInput and Conv2dGradWeight: differentiating the
+    # conv2d's backward is made of ConvolutionGradInput and ConvolutionGradWeight: differentiating the
     # gradient twice checks both of their backwards and the ops those return.
     x = ag.tensor(rng.standard_normal((1, 4, 5, 5)), requires_grad=True)
     w = ag.tensor(rng.standard_normal((4, 4 // args.get("groups", 1), 3, 3)), requires_grad=True)

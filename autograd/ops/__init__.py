@@ -34,10 +34,10 @@ from .special import digamma, erfc, erfinv, lgamma, polygamma
 from .losses import binary_cross_entropy, nll, softmax_cross_entropy
 from .recurrent import fused_gru_cell, fused_lstm_cell, hidden_projection
 from .normalization import batch_norm, group_norm, layer_norm
-from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .windows import fold, unfold
-from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                      max_pool2d)
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool2d,
+                      adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d)
 from .sorting import argsort, kthvalue, median, nanmedian, nanquantile, quantile, sort, topk
 
 absolute, negative = abs, neg   # NumPy's names (torch has both too)

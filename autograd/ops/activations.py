@@ -1,6 +1,7 @@
 """Activation functions, the nonlinearities of neural networks: sigmoid, relu, softplus, and gelu
 with the erf beneath it; each backward right under its forward (sigmoid's, relu's and gelu's as
 grad primitives of their own, so they stay differentiable)."""
+import functools
 import math
 
 import numpy as np
@@ -14,22 +15,30 @@ from .workspace import workspace
 
 
 class Sigmoid(Primitive):
-    """sigmoid(x) = 1 / (1 + exp(-x)), by scipy.special.expit: never overflows, keeps tiny values
-    for very negative x (sigmoid(-100) is 3.7e-44, not 0), and runs at exp's speed (the
-    overflow-proof logaddexp form was 15x slower). sigmoid'(x) = y (1 - y)."""
+    """sigmoid(x) = 1 / (1 + exp(-x)), by `sigmoid_array`: never overflows and keeps tiny values
+    for very negative x (sigmoid(-100) is 3.7e-44, not 0). sigmoid'(x) = y (1 - y)."""
     @staticmethod
     def forward(ctx, x):
-        out = np.asarray(scipy.special.expit(x), dtype=x.dtype)   # 0-d stays an array
-        if x.dtype.itemsize < 8:
-            tiny = x < -80   # expit's single precision flushes these subnormal results to 0; float64 keeps them
-            if tiny.any():
-                out[tiny] = scipy.special.expit(x[tiny].astype(np.float64))
-        return ctx.save_output(out)
+        return ctx.save_output(sigmoid_array(x))
 
     @staticmethod
     def backward(ctx, grad):
         return SigmoidGrad.apply(grad, ctx.output)
 
+
+def sigmoid_array(x, out=None):
+    """1 / (1 + exp(-x)) elementwise for a floating array x, into `out` (x itself may be given) or a
+    new array: computed as exp(min(x, 0)) / (1 + exp(-|x|)), where exp never overflows and the tiny
+    values of very negative x survive as subnormals. Within 3.3 ulp of the exact value in float32;
+    scipy's expit, which this replaced, was 2.3x slower ((256, 4096): 3.44 -> 1.46 ms), 26 ulp off at
+    worst, and flushed float32's subnormal results to 0."""
+    denominator = np.abs(x, out=np.empty_like(x))
+    np.negative(denominator, out=denominator)
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    numerator = _with_zeros(np.minimum, x, np.empty_like(x))
+    np.exp(numerator, out=numerator)
+    return np.divide(numerator, denominator, out=numerator if out is None else out)
 
 class SigmoidGrad(Primitive):
     """sigmoid's backward, grad * y (1 - y), as one op, differentiable in grad and y."""
@@ -49,13 +58,48 @@ class Relu(Primitive):
     the workspace: fresh ones cost a page fault per 4 KiB on first touch, as much as the max."""
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0, out=workspace.empty_like(x))
-        ctx.save_output(out)
-        return out
+        return ctx.save_output(_with_zeros(np.maximum, x, workspace.empty_like(x)))
 
     @staticmethod
     def backward(ctx, grad):
         return ReluGrad.apply(grad, ctx.output)
+
+
+# NumPy's maximum and minimum run their vectorised loops only when both operands are arrays: against
+# the scalar 0, a float32 relu of (256, 4096) took 0.38 ms, against blocks of zeros 0.16 ms.
+_ZERO_BLOCK = 1 << 16   # elements: 256 KiB of float32 zeros, which stay in the core's cache
+_BLOCKS_FROM = 1 << 12
+
+
+@functools.lru_cache(maxsize=16)
+def _zeros(dtype):
+    zeros = np.zeros(_ZERO_BLOCK, dtype)
+    zeros.flags.writeable = False   # shared between calls
+    return zeros
+
+
+def _memory_order(a):
+    """a's elements as a 1-D view in the order they lie in memory, or None when they are not one
+    dense block (a strided slice, a broadcast)."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    by_stride = a.transpose(sorted(range(a.ndim), key=lambda axis: -a.strides[axis]))
+    return by_stride.reshape(-1) if by_stride.flags.c_contiguous else None
+
+
+def _with_zeros(ufunc, x, out):
+    """ufunc(x, 0) (np.maximum or np.minimum) into `out`, an array laid out as x (np.empty_like's or
+    workspace.empty_like's): a block of memory at a time against a block of zeros."""
+    if x.size < _BLOCKS_FROM or x.strides != out.strides:
+        return ufunc(x, 0, out=out)
+    flat_x, flat_out = _memory_order(x), _memory_order(out)
+    if flat_x is None or flat_out is None:
+        return ufunc(x, 0, out=out)
+    zeros = _zeros(x.dtype)
+    for start in range(0, flat_x.size, _ZERO_BLOCK):
+        stop = min(start + _ZERO_BLOCK, flat_x.size)
+        ufunc(flat_x[start:stop], zeros[:stop - start], out=flat_out[start:stop])
+    return out
 
 
 class ReluGrad(Primitive):

@@ -93,34 +93,37 @@ class Normalize(Primitive):
     `axes`: batch norm (axes all but the channel axis 1, w and b of shape (C,) viewed as
     `param_shape` (1, C, 1, ...)) and layer norm (the trailing axes, w and b of the trailing shape).
     The batch mean and biased variance (for running statistics) are appended to `stats`.
-    Its gradients are one NormalizeGrad node, from the centered input and 1/std kept here.
+    Its gradients are one NormalizeGrad node, from the input, its mean and 1/std kept here (the
+    centred input is recomputed there a block at a time, as PyTorch keeps only the statistics: a
+    full-size centred copy would cost as much memory as the input and, written out and read back,
+    more time than centring a block in cache again).
     """
     @staticmethod
     def forward(ctx, x, weight, bias, axes, param_shape, eps, stats):
         rows, order = _to_rows(x, axes)
         kept, count = rows.shape
         params_per_row = len(param_shape) == x.ndim and all(param_shape[a] == 1 for a in axes)
-        out_dtype = np.result_type(rows, *(p for p in (weight, bias) if p is not None))
-        centered = workspace.empty(rows.shape, rows.dtype)
-        out = workspace.empty(rows.shape, out_dtype)
-        mean = np.empty(kept, _statistics_dtype(rows.dtype))
+        out = workspace.empty(rows.shape, np.result_type(rows, *(p for p in (weight, bias) if p is not None)))
+        work = _statistics_dtype(rows.dtype)
+        mean = np.empty(kept, work)
         var, inv_std = np.empty_like(mean), np.empty_like(mean)
         row_weight = weight.reshape(kept) if params_per_row and weight is not None else None
         row_bias = bias.reshape(kept) if params_per_row and bias is not None else None
         column_weight = _parameter_rows(weight, count) if row_weight is None else None
         column_bias = _parameter_rows(bias, count) if row_bias is None else None
         period = next((len(p) for p in (column_weight, column_bias) if p is not None), 1)
-        for block in _row_blocks(kept, count * rows.itemsize, period):
-            block_rows, block_centered, block_out = rows[block], centered[block], out[block]
-            if block_rows.dtype != mean.dtype:   # half precision: in single, as PyTorch, rounded once at the end
-                block_rows = block_rows.astype(mean.dtype)
-                block_out, half_centered, half_out = np.empty(block_rows.shape, mean.dtype), block_centered, block_out
-                block_centered = np.empty_like(block_out)
-            mean[block] = row_sums(block_rows) / count
-            np.subtract(block_rows, mean[block, None], out=block_centered)
+        blocks = _row_blocks(kept, count * rows.itemsize, period)
+        centered = _BlockBuffer(blocks, count, work)
+        # Half precision is normalised in single, as PyTorch, and rounded once at the end.
+        single_out = _BlockBuffer(blocks, count, work) if out.dtype.itemsize < work.itemsize else None
+        for block in blocks:
+            block_rows = rows[block]
+            mean[block] = _row_sums(block_rows, work) / count
+            block_centered = np.subtract(block_rows, mean[block, None], out=centered.take(block))
             var[block] = row_dots(block_centered, block_centered) / count
             inv_std[block] = 1 / np.sqrt(var[block] + eps)
             scale = inv_std[block] if row_weight is None else inv_std[block] * row_weight[block]   # xhat * w in one pass
+            block_out = out[block] if single_out is None else single_out.take(block)
             np.multiply(block_centered, scale[:, None], out=block_out)
             if column_weight is not None:
                 _apply_by_period(np.multiply, block_out, column_weight, block_out)
@@ -128,22 +131,39 @@ class Normalize(Primitive):
                 block_out += row_bias[block, None]
             elif column_bias is not None:
                 _apply_by_period(np.add, block_out, column_bias, block_out)
-            if block_out.dtype != out.dtype:
-                np.copyto(half_centered, block_centered)
-                np.copyto(half_out, block_out)
+            if single_out is not None:
+                np.copyto(out[block], block_out)
         keepdims_shape = keepdim_shape(x.shape, axes)
         if stats is not None:
             stats.extend([mean.reshape(keepdims_shape), var.reshape(keepdims_shape)])
         own_shape = next((p.shape for p in (weight, bias) if p is not None), None)
         ctx.layout = _Layout(axes, param_shape, own_shape, eps, order, params_per_row)
-        ctx.save_for_backward(x, weight, _from_rows(centered, x.shape, order), inv_std.reshape(keepdims_shape))
+        # `rows` is x itself (a view) unless x had to be copied into the matrix form: then the copy is
+        # kept, so that the backward does not make it again.
+        ctx.save_for_backward(x, weight, rows, mean, inv_std)
         return _from_rows(out, x.shape, order)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, centered, inv_std = ctx.saved_tensors
-        return NormalizeGrad.apply(grad, x, weight, layout=ctx.layout, centered=centered._data,
+        x, weight, rows, mean, inv_std = ctx.saved_tensors
+        return NormalizeGrad.apply(grad, x, weight, layout=ctx.layout, rows=rows._data, mean=mean._data,
                                    inv_std=inv_std._data, wanted=ctx.needs_input_grad)
+
+
+class _BlockBuffer:
+    """One block-sized scratch array, handed out as the first rows of it that a block needs."""
+    __slots__ = ("array",)
+
+    def __init__(self, blocks, count, dtype):
+        self.array = np.empty((blocks[0].stop - blocks[0].start, count), dtype)
+
+    def take(self, block):
+        return self.array[:block.stop - block.start]
+
+
+def _row_sums(matrix, dtype):
+    """Each row's sum, taken in `dtype` (single precision for half precision rows)."""
+    return row_sums(matrix) if matrix.dtype == dtype else matrix.sum(axis=1, dtype=dtype)
 
 
 def _apply_by_period(ufunc, block, params, out):
@@ -164,19 +184,18 @@ class NormalizeGrad(Primitive):
     the sums over the axes the parameters were broadcast along. P is symmetric, and it is also
     d<c, xhat>/dx, which gives most of this node's own derivatives (see backward).
 
-    The forward works in the (kept, reduced) matrix form, with xhat = centered * s folded into
-    per-row factors: four full-size passes plus two reductions, into one output buffer.
+    The forward works in the (kept, reduced) matrix form (`rows` is x's, `mean` and `inv_std` its
+    statistics), a block of rows at a time: the block is centred again in cache and xhat =
+    centered * s folded into per-row factors, for four passes plus two reductions into one output.
     """
     @staticmethod
-    def forward(ctx, grad, x, weight, layout, centered, inv_std, wanted):
+    def forward(ctx, grad, x, weight, layout, rows, mean, inv_std, wanted):
         need_x, need_w, need_b = wanted
         ctx.layout, ctx.wanted = layout, wanted
-        ctx.save_for_backward(grad, x, weight, centered, inv_std)
+        ctx.save_for_backward(grad, x, weight, rows, mean, inv_std)
         order, per_row = layout.order, layout.params_per_row
         grad_rows, _ = _to_rows(grad, layout.axes)
-        centered_rows, _ = _to_rows(centered, layout.axes)
         kept, count = grad_rows.shape
-        inv_std = inv_std.reshape(kept)
         row_weights = per_row or weight is None   # then g = grad * w has w come out of the row means
         row_weight = weight.reshape(kept) if per_row and weight is not None else None
         column_weight = _parameter_rows(weight, count) if not row_weights else None
@@ -184,7 +203,7 @@ class NormalizeGrad(Primitive):
         period = 1 if per_row or layout.own_shape is None or not count else math.prod(layout.own_shape) // count
         out = None
         if need_x:
-            dtype = np.result_type(grad_rows, centered_rows, inv_std, *(() if weight is None else (weight,)))
+            dtype = np.result_type(grad_rows, rows, inv_std, *(() if weight is None else (weight,)))
             out = workspace.empty(grad_rows.shape, dtype)
         # Per row when the parameters are one per row (or absent): sum(grad xhat) and sum(grad), which
         # are d/dw and d/db there; per column otherwise, summed over the blocks.
@@ -193,10 +212,13 @@ class NormalizeGrad(Primitive):
         grad_sums = np.empty(kept, work) if row_weights and (need_b or need_x) else None
         column_w = np.zeros((period, count), work) if need_w and not per_row else None
         column_b = np.zeros((period, count), work) if need_b and not per_row else None
-        for block in _row_blocks(kept, count * grad_rows.itemsize, period):
-            block_grad, block_centered, block_inv_std = grad_rows[block], centered_rows[block], inv_std[block]
+        blocks = _row_blocks(kept, count * grad_rows.itemsize, period)
+        centered = _BlockBuffer(blocks, count, work)
+        for block in blocks:
+            block_grad, block_inv_std = grad_rows[block], inv_std[block]
+            block_centered = np.subtract(rows[block], mean[block, None], out=centered.take(block))
             if block_grad.dtype != work:   # half precision: sums in single, as the forward's statistics
-                block_grad, block_centered = block_grad.astype(work), block_centered.astype(work)
+                block_grad = block_grad.astype(work)
             if grad_xhat_sums is not None:
                 grad_xhat_sums[block] = row_dots(block_grad, block_centered) * block_inv_std
             if grad_sums is not None:
@@ -233,14 +255,14 @@ class NormalizeGrad(Primitive):
         d/dx = s^2 (-m' (g - mean(g)) - m (gg_x - mean(gg_x)) - xhat (mean(gg_x g) - mean(g) mean(gg_x)
                - 3 m m')) + P(grad gg_w), with m = mean(g xhat), m' = mean(gg_x xhat).
         P is this primitive again (its d/dx output alone), so every order stays differentiable."""
-        grad, x, weight, centered, inv_std = ctx.saved_tensors
+        grad, x, weight, rows, mean_x, inv_std = ctx.saved_tensors
         layout = ctx.layout
         need_grad, need_x, need_w = ctx.needs_input_grad
         axes, param_shape = layout.axes, layout.param_shape
 
         def project(c):
-            return NormalizeGrad.apply(c, x, None, layout=layout, centered=centered._data, inv_std=inv_std._data,
-                                       wanted=(True, False, False))[0]
+            return NormalizeGrad.apply(c, x, None, layout=layout, rows=rows._data, mean=mean_x._data,
+                                       inv_std=inv_std._data, wanted=(True, False, False))[0]
 
         def mean(t):
             return t.mean(axes, keepdim=True)

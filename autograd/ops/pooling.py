@@ -1,10 +1,16 @@
-"""Pooling over 2-D windows: max pooling, with its gradient routed to the first maximum, and
-average pooling; each with PyTorch's functional form (max_pool2d, avg_pool2d)."""
+"""Pooling over 1-, 2- and 3-D windows: max pooling, with its gradient routed to the first maximum,
+average pooling and adaptive pooling; each with PyTorch's functional forms (max_pool1d/2d/3d,
+avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d, adaptive_max_pool2d/3d)."""
+import functools
+import itertools
+import math
+from typing import NamedTuple
+
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, shape_error
 from ..function import Primitive
-from .windows import ints, strided, window_geometry
+from .windows import ints, strided, swap_batch_and_channels, window_geometry
 from .elementwise import constant
 from .indexing import gather
 from .linalg import matmul
@@ -13,42 +19,45 @@ from .workspace import workspace
 
 # -- max pooling ---------------------------------------------------------------------------------
 #
-# The max over a kh x kw window is taken separably: first along W (each input row, for each
-# output column: the max over the kw offsets and which offset won), then along H over those row
-# maxima (which of the kh offsets won). Keeping the first winner at each stage gives the first
-# maximum in row-major order, PyTorch's choice among ties. The gradient is routed back the same
-# way, H then W, and overlapping windows add. Each stage is a handful of whole-array NumPy ops per
+# The max over a window is taken separably, one spatial axis at a time, last axis first: for a
+# kh x kw window, first along W (each input row, for each output column: the max over the kw
+# offsets and which offset won), then along H over those row maxima (which of the kh offsets won),
+# then (3-D) along D likewise. Keeping the first winner at each stage gives the first maximum in
+# row-major order, PyTorch's choice among ties. The gradient is routed back the same way, in the
+# reverse order, and overlapping windows add. Each stage is a handful of whole-array NumPy ops per
 # kernel offset: no window copies.
 #
-# Pooling works on the last two axes only, so an (N, C, H, W) array stored channel-major (as
-# conv2d returns it, and relu keeps it) is pooled as the contiguous (C, N, H, W) array it is, and
-# the output and gradients keep that layout.
+# Pooling works on the spatial axes only, so an (N, C, *spatial) array stored channel-major (as
+# a convolution returns it, and relu keeps it) is pooled as the contiguous (C, N, *spatial) array
+# it is, and the output and gradients keep that layout.
 #
-# When the windows tile each row exactly (kernel == stride along W, no padding or dilation there:
-# the usual 2x2 pooling), the input is first split into kw contiguous column planes, one per
-# offset: NumPy's maxima and comparisons run several times faster on contiguous arrays than on
-# stride-kw views, which pays for the copy. Where windows tile the input, the backward writes
-# every position and needs no zero fill.
+# When the windows tile each row exactly (kernel == stride along the last axis, no padding or
+# dilation there: the usual 2x2 pooling), the input is first split into kw contiguous column
+# planes, one per offset: NumPy's maxima and comparisons run several times faster on contiguous
+# arrays than on stride-kw views, which pays for the copy. Where windows tile the input, the
+# backward writes every position and needs no zero fill.
 
 def _last_axes_contiguous(x):
     """(array to pool, whether it is x with axes 0 and 1 swapped)."""
-    if not x.flags.c_contiguous and x.ndim == 4 and x.transpose(1, 0, 2, 3).flags.c_contiguous:
-        return x.transpose(1, 0, 2, 3), True
+    if not x.flags.c_contiguous and x.ndim >= 3 and swap_batch_and_channels(x).flags.c_contiguous:
+        return swap_batch_and_channels(x), True
     return x, False
 
 
 def _pad_last_axes(x, padding, extra, value):
-    (ph, pw), (eh, ew) = padding, extra
-    if not (ph or pw or eh or ew):
+    """x with `padding` on both sides and `extra` more at the end of each of its last len(padding) axes."""
+    if not (any(padding) or any(extra)):
         return x
-    out = np.full(x.shape[:2] + (x.shape[2] + 2 * ph + eh, x.shape[3] + 2 * pw + ew), value, x.dtype)
-    out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+    dims = len(padding)
+    out = np.full(x.shape[:-dims] + tuple(size + 2 * p + e for size, p, e in zip(x.shape[-dims:], padding, extra)),
+                  value, x.dtype)
+    out[(Ellipsis,) + tuple(slice(p, p + size) for p, size in zip(padding, x.shape[-dims:]))] = x
     return out
 
 
 def _unpad_last_axes(x, padding, extra):
-    (ph, pw), (eh, ew) = padding, extra
-    return x[:, :, ph:x.shape[2] - ph - eh, pw:x.shape[3] - pw - ew]
+    dims = len(padding)
+    return x[(Ellipsis,) + tuple(slice(p, size - p - e) for p, e, size in zip(padding, extra, x.shape[-dims:]))]
 
 
 def _offsets(k, d, n, s, axis):
@@ -116,50 +125,69 @@ def _pick(x, winner, offsets, out_shape):
     return out
 
 
+class _Stage(NamedTuple):
+    """One axis of a separable pooling: the kernel offsets' index tuples on its input, its input
+    and output shapes, whether windows overlap along it and whether they tile it exactly."""
+    offsets: list
+    in_shape: tuple
+    out_shape: tuple
+    overlap: bool
+    tiles: bool
+
+
+def _stages(padded_shape, kernel, stride, dilation, out_size):
+    """The stages of a pooling over the last len(kernel) axes of padded_shape, last axis first."""
+    stages, shape = [], tuple(padded_shape)
+    for axis in reversed(range(len(kernel))):
+        k, s, d, n = kernel[axis], stride[axis], dilation[axis], out_size[axis]
+        position = len(shape) - len(kernel) + axis
+        out_shape = shape[:position] + (n,) + shape[position + 1:]
+        stages.append(_Stage(_offsets(k, d, n, s, position), shape, out_shape, (k - 1) * d + 1 > s,
+                             d == 1 and s == k and n * s == shape[position]))
+        shape = out_shape
+    return stages
+
+
 class _PoolPlan:
-    """The geometry of one max-pooling call, and the winners its forward found."""
+    """The geometry of one max-pooling call, its stages, and the winners its forward found (one
+    array, or None, per stage)."""
 
     def __init__(self, geometry, padded_shape, swapped):
-        (kh, kw), (sh, sw), padding, (dh, dw), (oh, ow), extra = geometry
+        kernel, stride, _, dilation, out_size, _ = geometry
         self.geometry, self.padded_shape, self.swapped = geometry, padded_shape, swapped
-        self.column_offsets = _offsets(kw, dw, ow, sw, 3)           # along W, on (.., Hp, Wp)
-        self.row_offsets = _offsets(kh, dh, oh, sh, 2)              # along H, on (.., Hp, ow)
-        self.rows_shape = padded_shape[:3] + (ow,)
-        self.out_shape = padded_shape[:2] + (oh, ow)
-        self.overlap_w = (kw - 1) * dw + 1 > sw
-        self.overlap_h = (kh - 1) * dh + 1 > sh
-        self.tiles_w = dw == 1 and sw == kw and ow * sw == padded_shape[3]
-        self.tiles_h = dh == 1 and sh == kh and oh * sh == padded_shape[2]
-        self.column_winner = self.row_winner = None
+        self.stages = _stages(padded_shape, kernel, stride, dilation, out_size)
+        self.winners = [None] * len(self.stages)
 
     def unpad(self, x):
         return _unpad_last_axes(x, self.geometry[2], self.geometry[5])
 
 
-class MaxPool2d(Primitive):
-    """Max over each window; the gradient goes to each window's first maximum (MaxPoolScatter).
-    With return_indices, a second output (int64, outside the graph) holds each maximum's flat
-    position in its input plane, read off the same winners."""
+class MaxPool(Primitive):
+    """Max over each window (of 1, 2 or 3 spatial dims); the gradient goes to each window's first
+    maximum (MaxPoolScatter). With return_indices, a second output (int64, outside the graph) holds
+    each maximum's flat position in its input plane (or volume), read off the same winners."""
     @staticmethod
     def forward(ctx, x, geometry, return_indices=False):
-        image_width = x.shape[3]
-        kernel, stride, padding, dilation, out_hw, extra = geometry
+        image_size = x.shape[2:]
+        kernel, stride, padding, dilation, out_size, extra = geometry
         x, swapped = _last_axes_contiguous(x)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         x = _pad_last_axes(x, padding, extra, fill)
         plan = _PoolPlan(geometry, x.shape, swapped)
-        if plan.tiles_w and kernel[1] > 1 and x.flags.c_contiguous:
-            columns = workspace.empty((kernel[1],) + plan.rows_shape, x.dtype)
-            np.copyto(columns, x.reshape(plan.rows_shape + (kernel[1],)).transpose(4, 0, 1, 2, 3))
+        last = plan.stages[0]
+        if last.tiles and kernel[-1] > 1 and x.flags.c_contiguous:
+            columns = workspace.empty((kernel[-1],) + last.out_shape, x.dtype)
+            np.copyto(columns, x.reshape(last.out_shape + (kernel[-1],)).transpose(x.ndim, *range(x.ndim)))
         else:
-            columns = [x[i] for i in plan.column_offsets]
-        row_max, plan.column_winner = _first_max(list(columns), plan.rows_shape, x.dtype)
-        out, plan.row_winner = _first_max([row_max[i] for i in plan.row_offsets], plan.out_shape, x.dtype)
-        if plan.row_winner is None and plan.column_winner is None:
-            out = out.copy()  # a 1x1 kernel picks a view of the input: never hand that out
+            columns = [x[i] for i in last.offsets]
+        out, plan.winners[0] = _first_max(list(columns), last.out_shape, x.dtype)
+        for s, stage in enumerate(plan.stages[1:], 1):
+            out, plan.winners[s] = _first_max([out[i] for i in stage.offsets], stage.out_shape, x.dtype)
+        if all(winner is None for winner in plan.winners):
+            out = out.copy()  # a kernel of one element picks a view of the input: never hand that out
         ctx.save_for_backward(plan)  # freed after backward, like any saved value
-        out = out.transpose(1, 0, 2, 3) if swapped else out
-        return (out, _flat_indices(plan, image_width)) if return_indices else out
+        out = swap_batch_and_channels(out) if swapped else out
+        return (out, _flat_indices(plan, image_size)) if return_indices else out
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
@@ -171,14 +199,13 @@ class MaxPoolScatter(Primitive):
     @staticmethod
     def forward(ctx, grad, plan):
         ctx.save_for_backward(plan)  # freed after backward, like any saved value
-        if plan.swapped:
-            grad = grad.transpose(1, 0, 2, 3)
-        rows = (workspace.empty if plan.tiles_h else workspace.zeros)(plan.rows_shape, grad.dtype)
-        _route(grad, plan.row_winner, rows, plan.row_offsets, plan.overlap_h)
-        out = (workspace.empty if plan.tiles_w else workspace.zeros)(plan.padded_shape, grad.dtype)
-        _route(rows, plan.column_winner, out, plan.column_offsets, plan.overlap_w)
+        out = swap_batch_and_channels(grad) if plan.swapped else grad
+        for stage, winner in zip(reversed(plan.stages), reversed(plan.winners)):
+            spread = (workspace.empty if stage.tiles else workspace.zeros)(stage.in_shape, grad.dtype)
+            _route(out, winner, spread, stage.offsets, stage.overlap)
+            out = spread
         out = plan.unpad(out)
-        return out.transpose(1, 0, 2, 3) if plan.swapped else out
+        return swap_batch_and_channels(out) if plan.swapped else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -191,11 +218,12 @@ class MaxPoolGather(Primitive):
     def forward(ctx, x, plan):
         ctx.save_for_backward(plan)  # freed after backward, like any saved value
         if plan.swapped:
-            x = x.transpose(1, 0, 2, 3)
+            x = swap_batch_and_channels(x)
         x = _pad_last_axes(x, plan.geometry[2], plan.geometry[5], 0)
-        rows = _pick(x, plan.column_winner, plan.column_offsets, plan.rows_shape)
-        out = np.array(_pick(rows, plan.row_winner, plan.row_offsets, plan.out_shape))
-        return out.transpose(1, 0, 2, 3) if plan.swapped else out
+        for stage, winner in zip(plan.stages, plan.winners):
+            x = _pick(x, winner, stage.offsets, stage.out_shape)
+        out = np.array(x)
+        return swap_batch_and_channels(out) if plan.swapped else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -210,14 +238,18 @@ def _pool_arguments(op, kernel_size, stride, padding, dilation=1, n=2):
     return kernel, stride, ints(padding, n, "padding", op), ints(dilation, n, "dilation", op)
 
 
-def _check_1d(op, input):
-    if input.ndim not in (2, 3):
-        raise shape_error(op, "expects a 3-D (N, C, L) or 2-D (C, L) input", input.shape)
+_SPATIAL_DIMS = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+def _check_pool_input(op, input, dims):
+    if input.ndim not in (dims + 1, dims + 2):
+        raise shape_error(op, f"expects a {dims + 2}-D (N, C, {_SPATIAL_DIMS[dims]}) or {dims + 1}-D "
+                          f"(C, {_SPATIAL_DIMS[dims]}) input", input.shape)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling of an (N, C, L) or unbatched (C, L) input: max_pool2d on a unit height."""
-    _check_1d("max_pool1d", input)
+    _check_pool_input("max_pool1d", input, 1)
     kernel, stride, padding, dilation = _pool_arguments("max_pool1d", kernel_size, stride, padding, dilation, n=1)
     result = max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
                         ceil_mode, return_indices)
@@ -230,68 +262,80 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each window of an (N, C, H, W) or unbatched (C, H, W) input, as PyTorch: padding
     counts as -inf; with ceil_mode a last window may start inside the input or the left padding,
     never in the right padding; return_indices adds each maximum's flat index in its (H, W) plane."""
-    kernel, stride, padding, dilation = _pool_arguments("max_pool2d", kernel_size, stride, padding, dilation)
-    if input.ndim == 3:
-        result = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
+    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window of an (N, C, D, H, W) or unbatched (C, D, H, W) input, as max_pool2d;
+    return_indices adds each maximum's flat index in its (D, H, W) volume."""
+    return _max_pool("max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
+
+
+def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims):
+    _check_pool_input(op, input, dims)
+    kernel, stride, padding, dilation = _pool_arguments(op, kernel_size, stride, padding, dilation, n=dims)
+    if input.ndim == dims + 1:
+        result = _max_pool(op, input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices, dims)
         if return_indices:
             return result[0].squeeze(0), constant(result[1]._data[0])
         return result.squeeze(0)
-    if input.ndim != 4:
-        raise shape_error("max_pool2d", "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input", input.shape)
     for k, p, d in zip(kernel, padding, dilation):
         if p > ((k - 1) * d + 1) // 2:
-            raise ArgumentError(f"max_pool2d: padding {padding} should be at most half of the effective "
+            raise ArgumentError(f"{op}: padding {padding} should be at most half of the effective "
                                 f"kernel size {kernel} (dilation {dilation})")
-    out_hw, extra = pool_geometry("max_pool2d", input.shape[2:], kernel, stride, padding, dilation, ceil_mode)
-    geometry = (kernel, stride, padding, dilation, out_hw, extra)
-    return MaxPool2d.apply(input, geometry=geometry, return_indices=return_indices)
+    out_size, extra = pool_geometry(op, input.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+    geometry = (kernel, stride, padding, dilation, out_size, extra)
+    return MaxPool.apply(input, geometry=geometry, return_indices=return_indices)
 
 
-def _flat_indices(plan, image_width):
-    """PyTorch's return_indices: each maximum's flat position in its (H, W) input plane."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), extra = plan.geometry
-    row = np.zeros(plan.out_shape, np.int64) if plan.row_winner is None else plan.row_winner.astype(np.int64)
-    column_winner = (np.zeros(plan.rows_shape, np.int64) if plan.column_winner is None
-                     else plan.column_winner.astype(np.int64))
-    column = _pick(column_winner, plan.row_winner, plan.row_offsets, plan.out_shape)
-    rows = np.arange(oh)[:, None] * sh - ph + row * dh
-    cols = np.arange(ow)[None, :] * sw - pw + column * dw
-    flat = rows * image_width + cols
-    return flat.transpose(1, 0, 2, 3) if plan.swapped else flat
+def _flat_indices(plan, image_size):
+    """PyTorch's return_indices: each maximum's flat position in its input plane (or volume): per
+    axis, the offset that won there, carried through the later stages to the output positions."""
+    kernel, stride, padding, dilation, out_size, _ = plan.geometry
+    dims = len(kernel)
+    flat = 0
+    for s, (stage, winner) in enumerate(zip(plan.stages, plan.winners)):
+        axis = dims - 1 - s
+        offset = np.zeros(stage.out_shape, np.int64) if winner is None else winner.astype(np.int64)
+        for later, later_winner in zip(plan.stages[s + 1:], plan.winners[s + 1:]):
+            offset = _pick(offset, later_winner, later.offsets, later.out_shape)
+        start = (np.arange(out_size[axis]) * stride[axis] - padding[axis]).reshape((-1,) + (1,) * (dims - 1 - axis))
+        flat = flat + (start + offset * dilation[axis]) * math.prod(image_size[axis + 1:])
+    return swap_batch_and_channels(flat) if plan.swapped else flat
 
 
 def pool_geometry(op, spatial, kernel, stride, padding, dilation, ceil_mode):
-    """(out_hw, extra right/bottom padding that ceil_mode needs)."""
-    out_hw = list(window_geometry(op, spatial, kernel, stride, padding, dilation))
-    extra = [0, 0]
+    """(out_size, extra right/bottom padding that ceil_mode needs)."""
+    out_size = list(window_geometry(op, spatial, kernel, stride, padding, dilation))
+    extra = [0] * len(spatial)
     if ceil_mode:
         for a, (size, k, s, p, d) in enumerate(zip(spatial, kernel, stride, padding, dilation)):
             span = d * (k - 1) + 1
             n = -(-(size + 2 * p - span) // s) + 1
             if (n - 1) * s >= size + p:
                 n -= 1
-            out_hw[a] = n
+            out_size[a] = n
             extra[a] = max(0, (n - 1) * s + span - (size + 2 * p))
-    return tuple(out_hw), tuple(extra)
+    return tuple(out_size), tuple(extra)
 
 
 # -- average pooling -------------------------------------------------------------------------------
 #
-# A window's sum is taken separably, as the max is: kw strided slice-adds along W into
-# (.., Hp, ow), then kh along H; each output position is then scaled by one over its divisor.
+# A window's sum is taken separably, as the max is: strided slice-adds along the last axis, then
+# along each axis before it; each output position is then scaled by one over its divisor.
 # Average pooling is linear, so its backward is its adjoint (the scaled gradient added back into
 # every window position, AvgPoolAdjoint) and the adjoint's backward is the pooling again. Both
-# work on the last two axes only, keeping a channel-major input's layout as max pooling does.
+# work on the spatial axes only, keeping a channel-major input's layout as max pooling does.
 
 class _AvgPlan:
-    """The geometry of one average-pooling call and the factor (one over the divisor) of each
-    output position."""
+    """The geometry of one average-pooling call, its stages (as max pooling's, on the padded
+    (N, C, *spatial) shape) and the factor (one over the divisor) of each output position."""
 
-    def __init__(self, geometry, image_hw, scale):
-        (kh, kw), (sh, sw), self.padding, _, (oh, self.out_w), self.extra = geometry
-        self.padded_hw = tuple(size + 2 * p + e for size, p, e in zip(image_hw, self.padding, self.extra))
-        self.column_offsets = _offsets(kw, 1, self.out_w, sw, 3)
-        self.row_offsets = _offsets(kh, 1, oh, sh, 2)
+    def __init__(self, geometry, input_shape, scale):
+        kernel, stride, self.padding, dilation, out_size, self.extra = geometry
+        padded = tuple(input_shape[:2]) + tuple(size + 2 * p + e for size, p, e
+                                                in zip(input_shape[2:], self.padding, self.extra))
+        self.stages = _stages(padded, kernel, stride, dilation, out_size)
         self.scale = scale
 
 
@@ -310,16 +354,17 @@ def _add_at(grad, offsets, out):
     return out
 
 
-class AvgPool2d(Primitive):
+class AvgPool(Primitive):
     """The mean over each window (the sum times one over PyTorch's divisor)."""
     @staticmethod
     def forward(ctx, x, plan):
         ctx.plan = plan
         x, swapped = _last_axes_contiguous(x)
-        x = _pad_last_axes(x, plan.padding, plan.extra, 0)
-        out = _sum_at(_sum_at(x, plan.column_offsets), plan.row_offsets)
+        out = _pad_last_axes(x, plan.padding, plan.extra, 0)
+        for stage in plan.stages:
+            out = _sum_at(out, stage.offsets)
         out *= plan.scale
-        return out.transpose(1, 0, 2, 3) if swapped else out
+        return swap_batch_and_channels(out) if swapped else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -332,29 +377,29 @@ class AvgPoolAdjoint(Primitive):
     def forward(ctx, grad, plan):
         ctx.plan = plan
         grad, swapped = _last_axes_contiguous(grad)
-        lead = grad.shape[:2]
-        rows = _add_at(grad * plan.scale, plan.row_offsets, np.zeros(lead + (plan.padded_hw[0], plan.out_w), grad.dtype))
-        out = _add_at(rows, plan.column_offsets, np.zeros(lead + plan.padded_hw, grad.dtype))
+        out = grad * plan.scale
+        for stage in reversed(plan.stages):
+            out = _add_at(out, stage.offsets, np.zeros(grad.shape[:2] + stage.in_shape[2:], grad.dtype))
         out = _unpad_last_axes(out, plan.padding, plan.extra)
-        return out.transpose(1, 0, 2, 3) if swapped else out
+        return swap_batch_and_channels(out) if swapped else out
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool2d.apply(grad, plan=ctx.plan)
+        return AvgPool.apply(grad, plan=ctx.plan)
 
 
-def _avg_divisor(spatial, kernel, stride, padding, out_hw, count_include_pad):
+def _avg_divisor(spatial, kernel, stride, padding, out_size, count_include_pad):
     """PyTorch's divisor per output position: the window clipped to the padded input (with
     count_include_pad), or to the input itself (without)."""
     sizes = []
-    for size, k, s, p, n in zip(spatial, kernel, stride, padding, out_hw):
+    for size, k, s, p, n in zip(spatial, kernel, stride, padding, out_size):
         start = np.arange(n) * s - p
         end = np.minimum(start + k, size + p)
         if count_include_pad:
             sizes.append(end - start)
         else:
             sizes.append(np.minimum(end, size) - np.maximum(start, 0))
-    return np.outer(sizes[0], sizes[1]).astype(np.float64)
+    return functools.reduce(np.multiply.outer, sizes).astype(np.float64)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -363,31 +408,43 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     padding counts in the divisor with count_include_pad=True (the default); windows that
     ceil_mode adds past the padded input are averaged over their part inside it;
     divisor_override replaces every divisor."""
-    kernel, stride, padding, _ = _pool_arguments("avg_pool2d", kernel_size, stride, padding)
-    if input.ndim == 3:
-        return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad,
-                          divisor_override).squeeze(0)
-    if input.ndim != 4:
-        raise shape_error("avg_pool2d", "expects a 4-D (N, C, H, W) or 3-D (C, H, W) input", input.shape)
+    return _avg_pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over each window of an (N, C, D, H, W) or unbatched (C, D, H, W) input, as avg_pool2d."""
+    return _avg_pool("avg_pool3d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 3)
+
+
+def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dims):
+    _check_pool_input(op, input, dims)
+    kernel, stride, padding, _ = _pool_arguments(op, kernel_size, stride, padding, n=dims)
+    if input.ndim == dims + 1:
+        return _avg_pool(op, input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override, dims).squeeze(0)
     if input.dtype.kind not in "fc":
-        raise DTypeError(f"avg_pool2d: expects a floating-point input, got {input.dtype}")
+        raise DTypeError(f"{op}: expects a floating-point input, got {input.dtype}")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ArgumentError(f"avg_pool2d: padding {padding} should be at most half of the kernel size {kernel}")
+        raise ArgumentError(f"{op}: padding {padding} should be at most half of the kernel size {kernel}")
     if divisor_override is not None and divisor_override == 0:
-        raise ArgumentError("avg_pool2d: divisor_override must not be zero")
-    image_hw = input.shape[2:]
-    out_hw, extra = pool_geometry("avg_pool2d", image_hw, kernel, stride, padding, (1, 1), ceil_mode)
+        raise ArgumentError(f"{op}: divisor_override must not be zero")
+    image_size = input.shape[2:]
+    no_dilation = (1,) * dims
+    out_size, extra = pool_geometry(op, image_size, kernel, stride, padding, no_dilation, ceil_mode)
     if divisor_override is not None:
         scale = 1.0 / divisor_override
     else:
-        scale = (1.0 / _avg_divisor(image_hw, kernel, stride, padding, out_hw, count_include_pad)).astype(input.dtype)
-    plan = _AvgPlan((kernel, stride, padding, (1, 1), out_hw, extra), image_hw, scale)
-    return AvgPool2d.apply(input, plan=plan)
+        scale = (1.0 / _avg_divisor(image_size, kernel, stride, padding, out_size, count_include_pad)).astype(input.dtype)
+    plan = _AvgPlan((kernel, stride, padding, no_dilation, out_size, extra), input.shape, scale)
+    return AvgPool.apply(input, plan=plan)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Average pooling of an (N, C, L) or unbatched (C, L) input: avg_pool2d on a unit height."""
-    _check_1d("avg_pool1d", input)
+    _check_pool_input("avg_pool1d", input, 1)
     kernel, stride, padding, _ = _pool_arguments("avg_pool1d", kernel_size, stride, padding, n=1)
     return avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, ceil_mode,
                       count_include_pad).squeeze(-2)
@@ -442,35 +499,70 @@ def adaptive_avg_pool1d(input, output_size):
 
 def adaptive_avg_pool2d(input, output_size):
     """The mean over each of PyTorch's adaptive windows of (N, C, H, W) or (C, H, W): (oh, H) @ x @ (W, ow)."""
-    _check_adaptive_input("adaptive_avg_pool2d", input, 2)
-    (h, w), dtype = input.shape[-2:], input.dtype
-    oh, ow = _adaptive_sizes("adaptive_avg_pool2d", output_size, (h, w))
-    # Windows that tile the input are those of avg_pool2d, and one window is a mean: both run as one
-    # pass, where the two products below are a small matrix product per (n, c) (3.7x PyTorch's time
+    return _adaptive_avg_pool("adaptive_avg_pool2d", input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """The mean over each of PyTorch's adaptive windows of (N, C, D, H, W) or (C, D, H, W): one
+    averaging matrix applied along each spatial axis."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", input, output_size, 3)
+
+
+def _adaptive_avg_pool(op, input, output_size, dims):
+    _check_adaptive_input(op, input, dims)
+    lead, spatial = input.shape[:-dims], input.shape[-dims:]
+    sizes = _adaptive_sizes(op, output_size, spatial)
+    # Windows that tile the input are those of avg_pool, and one window is a mean: both run as one
+    # pass, where the products below are a small matrix product per (n, c) (3.7x PyTorch's time
     # for a ResNet head's global pooling).
-    if (oh, ow) == (1, 1):
-        return input.mean((-2, -1), keepdim=True)
-    if h % oh == 0 and w % ow == 0 and input.dtype.kind == "f":
-        return avg_pool2d(input, (h // oh, w // ow))
-    return matmul(matmul(_averaging_matrix(h, oh, dtype), input), _averaging_matrix(w, ow, dtype).mT)
+    if all(n == 1 for n in sizes):
+        return input.mean(tuple(range(-dims, 0)), keepdim=True)
+    if all(size % n == 0 for size, n in zip(spatial, sizes)) and input.dtype.kind == "f":
+        kernel = tuple(size // n for size, n in zip(spatial, sizes))
+        return _avg_pool(op, input, kernel, None, 0, False, True, None, dims)
+    out = input
+    for axis, (size, n) in enumerate(zip(spatial, sizes)):
+        average = _averaging_matrix(size, n, input.dtype)
+        if axis == dims - 1:
+            out = matmul(out, average.mT)
+        else:   # (.., size, later axes flattened): the product runs along `size`
+            later = out.shape[len(lead) + axis + 1:]
+            out = matmul(average, out.reshape(lead + sizes[:axis] + (size, math.prod(later)))).reshape(
+                lead + sizes[:axis] + (n,) + later)
+    return out
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The max over each of PyTorch's adaptive windows of (N, C, H, W) or (C, H, W); return_indices
     adds each maximum's flat index in its (H, W) plane."""
-    _check_adaptive_input("adaptive_max_pool2d", input, 2)
-    lead, (h, w) = input.shape[:-2], input.shape[-2:]
-    oh, ow = _adaptive_sizes("adaptive_max_pool2d", output_size, (h, w))
+    return _adaptive_max_pool("adaptive_max_pool2d", input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """The max over each of PyTorch's adaptive windows of (N, C, D, H, W) or (C, D, H, W);
+    return_indices adds each maximum's flat index in its (D, H, W) volume."""
+    return _adaptive_max_pool("adaptive_max_pool3d", input, output_size, return_indices, 3)
+
+
+def _adaptive_max_pool(op, input, output_size, return_indices, dims):
+    _check_adaptive_input(op, input, dims)
+    lead, spatial = input.shape[:-dims], input.shape[-dims:]
+    sizes = _adaptive_sizes(op, output_size, spatial)
+    windows = [list(zip(*_adaptive_windows(size, n))) for size, n in zip(spatial, sizes)]
     x = input._data
-    index = np.empty(lead + (oh, ow), np.int64)
-    for i, (r0, r1) in enumerate(zip(*_adaptive_windows(h, oh))):
-        for j, (c0, c1) in enumerate(zip(*_adaptive_windows(w, ow))):
-            window = x[..., r0:r1, c0:c1].reshape(lead + (-1,))
-            k = np.argmax(window, -1)
-            nan = np.isnan(window)
-            if nan.any():
-                k = np.where(nan.any(-1), window.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1), k)
-            index[..., i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)
-    flat = index.reshape(lead + (-1,))
-    out = gather(input.reshape(lead + (h * w,)), -1, constant(flat)).reshape(lead + (oh, ow))
+    index = np.empty(lead + sizes, np.int64)
+    for position in itertools.product(*map(range, sizes)):
+        bounds = [windows[axis][i] for axis, i in enumerate(position)]
+        window = x[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)]
+        extent = window.shape[-dims:]
+        window = window.reshape(lead + (math.prod(extent),))
+        k = np.argmax(window, -1)
+        nan = np.isnan(window)
+        if nan.any():
+            k = np.where(nan.any(-1), window.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1), k)
+        within = np.unravel_index(k, extent)
+        index[(Ellipsis,) + position] = np.ravel_multi_index(
+            tuple(lo + offset for (lo, _), offset in zip(bounds, within)), spatial)
+    flat = index.reshape(lead + (math.prod(sizes),))
+    out = gather(input.reshape(lead + (math.prod(spatial),)), -1, constant(flat)).reshape(lead + sizes)
     return (out, constant(index)) if return_indices else out

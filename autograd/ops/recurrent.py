@@ -9,14 +9,13 @@ it on the arrays the forward kept (the gate activations), as one NumPy kernel; u
 ops, so that the result is differentiable again, to any order.
 """
 import numpy as np
-import scipy.special
 
 from .. import grad_mode
 from ..broadcasting import sum_to
 from ..errors import DTypeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
-from .activations import sigmoid
+from .activations import sigmoid, sigmoid_array
 from .elementwise import constant, tanh
 from .joining import cat, split
 from .linalg import LinearWeightGrad, MatMul, linear_array
@@ -53,7 +52,7 @@ class FusedLSTMCell(Primitive):
     def forward(ctx, input_gates, hidden_gates, c):
         size = c.shape[-1]
         gates = np.add(input_gates, hidden_gates)
-        activations = scipy.special.expit(gates)                 # i, f and o; g's quarter is replaced
+        activations = sigmoid_array(gates)                       # i, f and o; g's quarter is replaced
         np.tanh(gates[..., 2 * size:3 * size], out=activations[..., 2 * size:3 * size])
         i, f, g, o = np.split(activations, 4, axis=-1)
         cell = f * c
@@ -92,7 +91,7 @@ class FusedGRUCell(Primitive):
     def forward(ctx, input_gates, hidden_gates, h):
         size = h.shape[-1]
         reset_update = np.add(input_gates[..., :2 * size], hidden_gates[..., :2 * size])
-        scipy.special.expit(reset_update, out=reset_update)
+        sigmoid_array(reset_update, out=reset_update)
         r, z = reset_update[..., :size], reset_update[..., size:]
         n = r * hidden_gates[..., 2 * size:]
         n += input_gates[..., 2 * size:]

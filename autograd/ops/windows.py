@@ -2,11 +2,14 @@
 size, stride, padding, dilation) and the output geometry; the one im2col/col2im; unfold and fold
 (torch.nn.functional's) as ops on them.
 
-Layout. `im2col` writes the column matrix transposed, as (C*kh*kw, N*oh*ow): each of its rows is
-one (channel, kernel offset) slab of the image, copied with contiguous inner rows, so that a
-convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) (see conv.py). `col2im` is its adjoint.
+Layout. `im2col` writes the column matrix transposed, as (C*kh*kw, N*oh*ow) in 2-D (likewise with
+kd and od in 3-D): each of its rows is one (channel, kernel offset) slab of the image, copied with
+contiguous inner rows, so that a convolution is one matmul, (O, C*kh*kw) @ (C*kh*kw, N*oh*ow) (see
+conv.py). `col2im` is its adjoint. Both take any number of spatial dims.
 """
 import functools
+import itertools
+import math
 import numbers
 from typing import NamedTuple
 
@@ -60,16 +63,24 @@ def window_geometry(op, spatial, kernel, stride, padding, dilation):
 
 
 class ConvGeometry(NamedTuple):
-    """Everything about one convolution but its operands (pairs of ints, except groups)."""
+    """Everything about one convolution but its operands (one int per spatial dim, except groups)."""
     kernel: tuple
     stride: tuple
     padding: tuple
     dilation: tuple
-    out_hw: tuple
+    out_size: tuple
     groups: int
 
 
+def swap_batch_and_channels(x):
+    """An (N, C, *spatial) array as (C, N, *spatial), or back: a view."""
+    return x.transpose(1, 0, *range(2, x.ndim))
+
+
 # -- im2col / col2im -----------------------------------------------------------------------------
+#
+# Both work on any number of spatial dims (conv1d's unit height, conv2d, conv3d): one pass per
+# kernel offset, which copies (or adds back) the part of the image that offset sees.
 
 def _span(size, offset, stride, pad, out):
     """For one kernel offset along one axis: the output positions [lo, hi) whose input position
@@ -85,18 +96,34 @@ def strided(start, count, step):
 
 
 @functools.lru_cache(maxsize=256)
-def _flat_shifts(image_hw, kernel, stride, padding, dilation, out_hw):
-    """For a stride-1 convolution whose output is as large as its input, each kernel offset (i, j)
-    reads the input shifted by a*W + b in the (C, N*H*W) flattening, (a, b) = the offset minus the
-    padding, except at the positions whose row or column falls off the image (which would wrap
-    into a neighbouring row or image, or past the ends: see _zero_off_image_rows_and_columns).
-    Per offset: (i, j, shift, whether a = b = 0), or None for other geometries."""
-    h, w = image_hw
-    (kh, kw), (dh, dw), (ph, pw) = kernel, dilation, padding
-    if stride != (1, 1) or out_hw != (h, w):
+def _offset_copies(image_size, kernel, stride, padding, dilation, out_size):
+    """Per kernel offset: (the offset, the output positions it reads inside the image, as one
+    slice per spatial dim, and the input positions they read, likewise)."""
+    copies = []
+    for offset in itertools.product(*map(range, kernel)):
+        spans = [_span(size, i * d, s, p, n) for size, i, s, p, d, n
+                 in zip(image_size, offset, stride, padding, dilation, out_size)]
+        copies.append((offset, tuple(slice(lo, hi) for lo, hi, _ in spans),
+                       tuple(strided(first, hi - lo, s) for (lo, hi, first), s in zip(spans, stride))))
+    return tuple(copies)
+
+
+@functools.lru_cache(maxsize=256)
+def _flat_shifts(image_size, kernel, stride, padding, dilation, out_size):
+    """For a stride-1 convolution whose output is as large as its input, each kernel offset reads
+    the input shifted by one amount in the (C, N*prod(image_size)) flattening (the offset minus
+    the padding, in row-major steps), except at the positions whose coordinate along some axis
+    falls off the image (which would wrap into a neighbouring row, plane or image, or past the
+    ends: see _zero_off_image_borders). Per offset: (offset, shift, whether it is the unshifted
+    centre), or None for other geometries."""
+    if any(s != 1 for s in stride) or out_size != image_size:
         return None
-    return tuple((i, j, (i * dh - ph) * w + j * dw - pw, i * dh == ph and j * dw == pw)
-                 for i in range(kh) for j in range(kw))
+    steps = [math.prod(image_size[axis + 1:]) for axis in range(len(image_size))]
+    shifts = []
+    for offset in itertools.product(*map(range, kernel)):
+        moves = [i * d - p for i, d, p in zip(offset, dilation, padding)]
+        shifts.append((offset, sum(m * step for m, step in zip(moves, steps)), not any(moves)))
+    return tuple(shifts)
 
 
 def _flat_range(shift, size):
@@ -105,50 +132,46 @@ def _flat_range(shift, size):
     return max(0, -shift), min(size, size - shift)
 
 
-def _zero_off_image_rows_and_columns(cols, padding, dilation):
-    """Zero, in the (C, kh, kw, N, H, W) columns of a same-size stride-1 convolution, every position
-    whose input row or column is off the image: for kernel row i the rows it shifts past the top or
-    bottom, for kernel column j the columns past the sides. That covers every position a flat shift
-    wraps or that lies outside its _flat_range, in at most 2 (kh + kw) fills for any batch size."""
-    kh, kw, h, w = cols.shape[1], cols.shape[2], cols.shape[4], cols.shape[5]
-    for i in range(kh):
-        a = i * dilation[0] - padding[0]
-        if a < 0:
-            cols[:, i, :, :, :min(h, -a)] = 0
-        elif a > 0:
-            cols[:, i, :, :, max(0, h - a):] = 0
-    for j in range(kw):
-        b = j * dilation[1] - padding[1]
-        if b < 0:
-            cols[:, :, j, :, :, :min(w, -b)] = 0
-        elif b > 0:
-            cols[:, :, j, :, :, max(0, w - b):] = 0
+def _zero_off_image_borders(cols, padding, dilation):
+    """Zero, in the (C, *kernel, N, *spatial) columns of a same-size stride-1 convolution, every
+    position whose input coordinate along some axis is off the image: for kernel offset i along an
+    axis, the positions it shifts past either end of that axis. That covers every position a flat
+    shift wraps or that lies outside its _flat_range, in at most 2 sum(kernel) fills for any batch."""
+    dims = len(padding)
+    kernel, spatial = cols.shape[1:1 + dims], cols.shape[2 + dims:]
+    for axis in range(dims):
+        for i in range(kernel[axis]):
+            move, size = i * dilation[axis] - padding[axis], spatial[axis]
+            if move == 0:
+                continue
+            index = [slice(None)] * cols.ndim
+            index[1 + axis] = i
+            index[2 + dims + axis] = slice(None, min(size, -move)) if move < 0 else slice(max(0, size - move), None)
+            cols[tuple(index)] = 0
 
 
-def _zero_off_image(planes, r0, r1, c0, c1):
-    """Zero the rows and columns of a (C, N, H, W) view outside rows r0:r1 and columns c0:c1."""
-    h, w = planes.shape[2:]
-    if r0 > 0:
-        planes[:, :, :r0] = 0
-    if r1 < h:
-        planes[:, :, r1:] = 0
-    if c0 > 0:
-        planes[:, :, r0:r1, :c0] = 0
-    if c1 < w:
-        planes[:, :, r0:r1, c1:] = 0
+def _zero_off_image(planes, inside):
+    """Zero the positions of a (C, N, *spatial) view outside the box `inside` (a slice per spatial dim)."""
+    lead = (slice(None), slice(None))
+    for span, size in zip(inside, planes.shape[2:]):
+        if span.start > 0:
+            planes[lead + (slice(None, span.start),)] = 0
+        if span.stop < size:
+            planes[lead + (slice(span.stop, None),)] = 0
+        lead += (span,)
 
 
 def is_channel_major(x):
-    """Whether each channel of an (N, C, H, W) array is one contiguous block of its (N, H, W)
-    values (a batch slice of a channel-major array is, with the channels further apart)."""
-    return x[:, :1].transpose(1, 0, 2, 3).flags.c_contiguous
+    """Whether each channel of an (N, C, *spatial) array is one contiguous block of its values
+    (a batch slice of a channel-major array is, with the channels further apart)."""
+    return swap_batch_and_channels(x[:, :1]).flags.c_contiguous
 
 
 def channel_major(x):
-    """An (N, C, H, W) array as (C, N, H, W), each channel one contiguous block: a view when it
-    already is (a conv's output, what relu, batch norm and pooling make of one, a batch slice of
-    any of these), else one pooled copy."""
-    by_channel = x.transpose(1, 0, 2, 3)
+    """An (N, C, *spatial) array as (C, N, *spatial), each channel one contiguous block: a view
+    when it already is (a conv's output, what relu, batch norm and pooling make of one, a batch
+    slice of any of these), else one pooled copy."""
+    by_channel = swap_batch_and_channels(x)
     if is_channel_major(x):
         return by_channel
     copy = workspace.empty(by_channel.shape, x.dtype)
@@ -156,84 +179,80 @@ def channel_major(x):
     return copy
 
 
-def im2col(x, kernel, stride, padding, dilation, out_hw):
-    """The transposed column matrix (C*kh*kw, N*oh*ow) of an (N, C, H, W) array; row (c, i, j)
-    holds input channel c at kernel offset (i, j) for every output position. Padding is never
-    materialised: each offset copies the part of the image it sees and zeroes the border. For a
-    same-size convolution each offset is one long flat copy per channel of the channel-major input
-    (a batch slice of a channel-major array is read in place, anything else copied to one)."""
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
-    shifts = _flat_shifts((h, w), kernel, stride, padding, dilation, out_hw)
+def im2col(x, kernel, stride, padding, dilation, out_size):
+    """The transposed column matrix (C*prod(kernel), N*prod(out_size)) of an (N, C, *spatial)
+    array; row (c, *offset) holds input channel c at that kernel offset for every output position.
+    Padding is never materialised: each offset copies the part of the image it sees and zeroes the
+    border. For a same-size convolution each offset is one long flat copy per channel of the
+    channel-major input (a batch slice of a channel-major array is read in place, anything else
+    copied to one)."""
+    n, c, image_size = x.shape[0], x.shape[1], x.shape[2:]
+    window = c * math.prod(kernel)
+    shifts = _flat_shifts(image_size, kernel, stride, padding, dilation, out_size)
     if shifts is not None:
-        by_channel = channel_major(x)   # a copy at worst, 1/(kh*kw) of the columns: faster than strided offsets
-        size = n * h * w
+        by_channel = channel_major(x)   # a copy at worst, 1/prod(kernel) of the columns: faster than strided offsets
+        size = n * math.prod(image_size)
         flat = by_channel.reshape(c, size)   # a view
-        cols = workspace.empty((c, kh, kw, size), x.dtype)
-        for i, j, shift, _ in shifts:
+        cols = workspace.empty((c,) + kernel + (size,), x.dtype)
+        for offset, shift, _ in shifts:
             lo, hi = _flat_range(shift, size)
             if lo < hi:
-                cols[:, i, j, lo:hi] = flat[:, lo + shift:hi + shift]
-        _zero_off_image_rows_and_columns(cols.reshape(c, kh, kw, n, h, w), padding, dilation)
-        return cols.reshape(c * kh * kw, size)
-    by_channel = x.transpose(1, 0, 2, 3)
-    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
-    for i in range(kh):
-        r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
-        for j in range(kw):
-            c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
-            dst = cols[:, i, j]
-            _zero_off_image(dst, r0, r1, c0, c1)
-            dst[:, :, r0:r1, c0:c1] = by_channel[:, :, strided(h0, r1 - r0, sh), strided(w0, c1 - c0, sw)]
-    return cols.reshape(c * kh * kw, n * oh * ow)
+                cols[(slice(None),) + offset + (slice(lo, hi),)] = flat[:, lo + shift:hi + shift]
+        _zero_off_image_borders(cols.reshape((c,) + kernel + (n,) + image_size), padding, dilation)
+        return cols.reshape(window, size)
+    by_channel = swap_batch_and_channels(x)
+    cols = workspace.empty((c,) + kernel + (n,) + out_size, x.dtype)
+    every = (slice(None), slice(None))
+    for offset, inside, source in _offset_copies(image_size, kernel, stride, padding, dilation, out_size):
+        dst = cols[(slice(None),) + offset]
+        _zero_off_image(dst, inside)
+        dst[every + inside] = by_channel[every + source]
+    return cols.reshape(window, n * math.prod(out_size))
 
 
-def col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume=False, out=None):
-    """The adjoint of im2col: add each (c, i, j) row back where it was read from. The result is
-    an (N, C, H, W) view of a (C, N, H, W) array: `out` when given (its contents are replaced),
-    else a new one. consume=True allows zeroing parts of `cols` (a scratch array of the
+def col2im(cols, input_shape, kernel, stride, padding, dilation, out_size, consume=False, out=None):
+    """The adjoint of im2col: add each (c, *offset) row back where it was read from. The result is
+    an (N, C, *spatial) view of a (C, N, *spatial) array: `out` when given (its contents are
+    replaced), else a new one. consume=True allows zeroing parts of `cols` (a scratch array of the
     caller's), which lets a same-size convolution add each offset back as one long flat slice."""
-    n, c, h, w = input_shape
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow), (ph, pw) = kernel, stride, dilation, out_hw, padding
+    n, c, image_size = input_shape[0], input_shape[1], tuple(input_shape[2:])
     if out is None:
-        out = workspace.empty((c, n, h, w), cols.dtype)
-    shifts = _flat_shifts((h, w), kernel, stride, padding, dilation, out_hw) if consume else None
-    if shifts is not None and is_channel_major(out.transpose(1, 0, 2, 3)):
-        size = n * h * w
-        _zero_off_image_rows_and_columns(cols.reshape(c, kh, kw, n, h, w), padding, dilation)  # what would wrap
-        cols = cols.reshape(c, kh, kw, size)
+        out = workspace.empty((c, n) + image_size, cols.dtype)
+    shifts = _flat_shifts(image_size, kernel, stride, padding, dilation, out_size) if consume else None
+    if shifts is not None and is_channel_major(swap_batch_and_channels(out)):
+        size = n * math.prod(image_size)
+        _zero_off_image_borders(cols.reshape((c,) + kernel + (n,) + image_size), padding, dilation)  # what would wrap
+        cols = cols.reshape((c,) + kernel + (size,))
         flat = out.reshape(c, size)   # a view
-        unshifted = next(((i, j) for i, j, _, centre in shifts if centre), None)
-        if unshifted:  # an offset that covers every position: copy it rather than zero and add
-            np.copyto(flat, cols[:, unshifted[0], unshifted[1]])
+        centre = next((offset for offset, _, unshifted in shifts if unshifted), None)
+        if centre:  # an offset that covers every position: copy it rather than zero and add
+            np.copyto(flat, cols[(slice(None),) + centre])
         else:
             flat.fill(0)
-        for i, j, shift, centre in shifts:
+        for offset, shift, unshifted in shifts:
             lo, hi = _flat_range(shift, size)
-            if lo < hi and not centre:
-                flat[:, lo + shift:hi + shift] += cols[:, i, j, lo:hi]
-        return out.transpose(1, 0, 2, 3)
-    cols = cols.reshape(c, kh, kw, n, oh, ow)
+            if lo < hi and not unshifted:
+                flat[:, lo + shift:hi + shift] += cols[(slice(None),) + offset + (slice(lo, hi),)]
+        return swap_batch_and_channels(out)
+    cols = cols.reshape((c,) + kernel + (n,) + out_size)
     out.fill(0)
-    for i in range(kh):
-        r0, r1, h0 = _span(h, i * dh, sh, ph, oh)
-        for j in range(kw):
-            c0, c1, w0 = _span(w, j * dw, sw, pw, ow)
-            out[:, :, strided(h0, r1 - r0, sh), strided(w0, c1 - c0, sw)] += cols[:, i, j, :, r0:r1, c0:c1]
-    return out.transpose(1, 0, 2, 3)
+    every = (slice(None), slice(None))
+    for offset, inside, source in _offset_copies(image_size, kernel, stride, padding, dilation, out_size):
+        out[every + source] += cols[(slice(None),) + offset + (slice(None),) + inside]
+    return swap_batch_and_channels(out)
 
 
 def columns(x, geometry):
     """im2col of x for this geometry."""
-    kernel, stride, padding, dilation, out_hw, _ = geometry
-    return im2col(x, kernel, stride, padding, dilation, out_hw)
+    kernel, stride, padding, dilation, out_size, _ = geometry
+    return im2col(x, kernel, stride, padding, dilation, out_size)
 
 
 def fold_columns(cols, input_shape, geometry, consume=False, out=None):
-    """col2im of cols into an image of input_shape for this geometry (into `out`, a (C, N, H, W)
+    """col2im of cols into an image of input_shape for this geometry (into `out`, a (C, N, *spatial)
     array, when given)."""
-    kernel, stride, padding, dilation, out_hw, _ = geometry
-    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw, consume, out)
+    kernel, stride, padding, dilation, out_size, _ = geometry
+    return col2im(cols, input_shape, kernel, stride, padding, dilation, out_size, consume, out)
 
 
 # -- unfold and fold (torch.nn.functional's, on the same im2col/col2im) ----------------------------
@@ -256,7 +275,7 @@ class Fold(Primitive):
     @staticmethod
     def forward(ctx, cols, image_hw, geometry):
         ctx.geometry = geometry
-        channels = cols.shape[1] // (geometry.kernel[0] * geometry.kernel[1])
+        channels = cols.shape[1] // math.prod(geometry.kernel)
         return fold_columns(cols.transpose(1, 0, 2), (cols.shape[0], channels) + tuple(image_hw), geometry)
 
     @staticmethod
@@ -267,8 +286,8 @@ class Fold(Primitive):
 def _window_arguments(op, image_hw, kernel_size, stride, padding, dilation):
     kernel, stride = pair(kernel_size, "kernel_size", op), pair(stride, "stride", op)
     padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
-    out_hw = window_geometry(op, image_hw, kernel, stride, padding, dilation)
-    return ConvGeometry(kernel, stride, padding, dilation, out_hw, 1)
+    out_size = window_geometry(op, image_hw, kernel, stride, padding, dilation)
+    return ConvGeometry(kernel, stride, padding, dilation, out_size, 1)
 
 
 def unfold(input, kernel_size, stride=1, padding=0, dilation=1):
@@ -284,7 +303,7 @@ def fold(input, output_size, kernel_size, stride=1, padding=0, dilation=1):
     """The adjoint of unfold: sums (N, C*kh*kw, L) columns back into (N, C, *output_size)."""
     image_hw = pair(output_size, "output_size", "fold")
     geometry = _window_arguments("fold", image_hw, kernel_size, stride, padding, dilation)
-    (kh, kw), (oh, ow) = geometry.kernel, geometry.out_hw
+    (kh, kw), (oh, ow) = geometry.kernel, geometry.out_size
     if input.ndim != 3 or input.shape[1] % (kh * kw) or input.shape[2] != oh * ow:
         raise shape_error("fold", f"expects (N, C*{kh}*{kw}, {oh * ow}) for output size {image_hw}", input.shape)
     return Fold.apply(input, image_hw=image_hw, geometry=geometry)

@@ -33,7 +33,8 @@ def ntuple(value, n):
     return value * n if len(value) == 1 else value
 
 
-_INPUT_LAYOUTS = {1: "a 3-D (N, C, L) or 2-D (C, L)", 2: "a 4-D (N, C, H, W) or 3-D (C, H, W)"}
+_INPUT_LAYOUTS = {1: "a 3-D (N, C, L) or 2-D (C, L)", 2: "a 4-D (N, C, H, W) or 3-D (C, H, W)",
+                  3: "a 5-D (N, C, D, H, W) or 4-D (C, D, H, W)"}
 
 
 def check_spatial_input(module, input, dims):

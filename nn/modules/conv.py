@@ -1,4 +1,5 @@
-"""Convolutions: Conv1d, Conv2d and the transposed ConvTranspose1d, ConvTranspose2d."""
+"""Convolutions: Conv1d, Conv2d, Conv3d and the transposed ConvTranspose1d, ConvTranspose2d,
+ConvTranspose3d."""
 
 from .. import functional as F
 from ..module import Module
@@ -109,6 +110,16 @@ class Conv2d(_ConvNd):
         return self._convolve(input, F.conv2d)
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) (or unbatched (C, D, H, W)) inputs, as torch.nn.Conv3d:
+    weight (out_channels, in_channels / groups, kd, kh, kw), bias (out_channels,); padding is an
+    int, a triple, 'valid' or 'same'; padding_mode 'zeros', 'reflect', 'replicate' or 'circular'."""
+    dims = 3
+
+    def forward(self, input):
+        return self._convolve(input, F.conv3d)
+
+
 class _ConvTransposeNd(_ConvNd):
     transposed = True
 
@@ -158,3 +169,12 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):
         return self._convolve_transposed(input, output_size, F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution (the adjoint of Conv3d in its input), as torch.nn.ConvTranspose3d:
+    weight (in_channels, out_channels / groups, kd, kh, kw)."""
+    dims = 3
+
+    def forward(self, input, output_size=None):
+        return self._convolve_transposed(input, output_size, F.conv_transpose3d)
