@@ -1560,6 +1560,9 @@ class Tensor:
                dim: Int | None = None):
         """The distinct elements (or slices along `dim`), sorted."""
         return ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def unique_consecutive(self, return_inverse: Bool = False, return_counts: Bool = False, dim: Int | None = None):
+        """Each run of equal consecutive elements (or slices along `dim`) kept once."""
+        return ops.unique_consecutive(self, return_inverse, return_counts, dim)
     def outer(self, vec2: Tensor):
         """The outer product of two 1-D tensors."""
         return ops.outer(self, vec2)

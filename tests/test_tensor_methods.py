@@ -306,3 +306,19 @@ def test_byte_short_and_char_casts_give_torchs_dtypes():
         ours = getattr(ag.tensor(values[:2].clip(0)), method)()
         theirs = getattr(torch.tensor(values[:2].clip(0)), method)()
         assert ours.dtype == dtype and ours.numpy().tolist() == theirs.numpy().tolist()
+
+
+@pytest.mark.parametrize("values, kwargs", [
+    ([1, 1, 2, 2, 3, 1, 1, 2], {}), ([1, 1, 2, 2, 3, 1, 1, 2], dict(return_inverse=True, return_counts=True)),
+    ([], dict(return_counts=True)), ([[1, 1], [2, 2]], dict(return_inverse=True)),
+    ([[1, 2], [1, 2], [3, 4], [1, 2]], dict(dim=0, return_inverse=True, return_counts=True)),
+    ([[1, 1, 2], [3, 3, 3]], dict(dim=1, return_counts=True))])
+def test_unique_consecutive_collapses_runs_as_torch(values, kwargs):
+    """e.g. CTC's greedy decoding: collapse repeated frames, then drop blanks."""
+    ours = ag.unique_consecutive(ag.tensor(np.array(values, dtype=np.int64)), **kwargs)
+    theirs = torch.unique_consecutive(torch.tensor(values, dtype=torch.long), **kwargs)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    for mine, expected in zip(ours, theirs):
+        assert mine.dtype == np.int64 and mine.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(mine.numpy(), expected.numpy())
+    assert ag.tensor([3, 3, 1]).unique_consecutive().tolist() == [3, 1]

@@ -21,7 +21,8 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadc
                     rot90, squeeze, swapaxes, swapdims, t, tile, transpose, tril, triu, unflatten, unsqueeze, view)
 from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, histogram, index_add, index_copy,
                        index_fill, index_put, index_select, masked_select, nonzero, repeat_interleave, scatter,
-                       scatter_add, scatter_reduce, searchsorted, select, take, take_along_dim, unique, unravel_index)
+                       scatter_add, scatter_reduce, searchsorted, select, take, take_along_dim, unique, unique_consecutive,
+                       unravel_index)
 from .joining import (block_diag, cartesian_prod, cat, chunk, combinations, column_stack, concat, concatenate, dsplit,
                       dstack, hsplit, hstack, meshgrid, pad, row_stack, split, stack, tensor_split, unbind, vsplit,
                       vstack)

@@ -565,6 +565,32 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return results[0] if len(results) == 1 else tuple(results)
 
 
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
+    """`input` (flattened, or its slices along `dim`) with each run of equal consecutive elements
+    (slices) kept once, as in CTC's greedy decoding; with `return_inverse` also the run each element
+    belongs to, with `return_counts` each run's length. Outside the graph. As `torch.unique_consecutive`."""
+    from .reduction import normalize_axes
+    data = input._data
+    axis = None if dim is None else normalize_axes("unique_consecutive", dim, data.ndim)[0]
+    items = data.reshape(-1) if axis is None else np.moveaxis(data, axis, 0)
+    if len(items):
+        changed = np.any((items[1:] != items[:-1]).reshape(len(items) - 1, -1), axis=1)
+        starts = np.concatenate([[True], changed])
+    else:
+        starts = np.zeros(0, bool)
+    values = items[starts] if axis is None else np.moveaxis(items[starts], 0, axis)
+    results = [_recorded("unique_consecutive", np.ascontiguousarray(values), input)]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        results.append(Tensor._make(inverse.reshape(data.shape if axis is None else (-1,)).astype(np.int64), False,
+                                    None))
+    if return_counts:
+        results.append(Tensor._make(np.diff(np.append(np.flatnonzero(starts), len(items))).astype(np.int64),
+                                    False, None))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
 
 
