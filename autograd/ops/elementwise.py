@@ -339,11 +339,24 @@ def positive(x: Tensor) -> Tensor:
 
 
 def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
-    """x limited to [min, max], elementwise; min or max may be None (not both), a number or a one-element
-    tensor. The gradient passes where min <= x <= max. As `torch.clamp` (alias `clip`)."""
+    """x limited to [min, max], elementwise; min or max may be None (not both), a number or a tensor
+    (broadcast against x, e.g. per-coordinate box limits). The gradient passes to x where min <= x <=
+    max, and to a tensor bound where it binds. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
         raise ArgumentError("clamp: at least one of min and max must be given")
+    if _elementwise_bound(min) or _elementwise_bound(max):
+        from .arithmetic import where
+        out = x if min is None else where(_array_of(x) < _array_of(min), min, x)
+        return out if max is None else where(_array_of(out) > _array_of(max), max, out)
     return Clamp.apply(x, min=_bound(min), max=_bound(max))
+
+
+def _elementwise_bound(value):
+    return isinstance(value, Tensor) and (value._data.size != 1 or value.requires_grad)
+
+
+def _array_of(value):
+    return value._data if isinstance(value, Tensor) else value
 
 
 clip = clamp
