@@ -277,11 +277,18 @@ def parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, mem
 
 # -- creation functions ------------------------------------------------------------------------
 
+def _scalar(value):
+    """A one-element Tensor as its Python number (`lengths.max()` as a size), anything else as it is."""
+    from .tensor import Tensor
+    return value.item() if isinstance(value, Tensor) and value._data.size == 1 else value
+
+
 def _shape(shape, op):
-    """The size arguments `(2, 3)`, `((2, 3),)` or `([2, 3],)` as a tuple of non-negative ints."""
+    """The size arguments `(2, 3)`, `((2, 3),)` or `([2, 3],)` as a tuple of non-negative ints (one-element
+    integer tensors count as ints, as in PyTorch)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    shape = tuple(shape)
+    shape = tuple(_scalar(n) for n in shape)
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
         raise TypeError(f"{op}: the size must be integers, got {shape!r}")
     if any(n < 0 for n in shape):
@@ -482,7 +489,8 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
     """
     if end is None:
         start, end = 0, start
-    bounds = (start, end, step)
+    bounds = tuple(_scalar(v) for v in (start, end, step))
+    start, end, step = bounds
     if not all(isinstance(v, numbers.Real) for v in bounds):
         raise TypeError(f"arange: start, end and step must be numbers, got {bounds}")
     if not all(np.isfinite(v) for v in bounds):

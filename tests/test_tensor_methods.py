@@ -322,3 +322,14 @@ def test_unique_consecutive_collapses_runs_as_torch(values, kwargs):
         assert mine.dtype == np.int64 and mine.shape == tuple(expected.shape)
         np.testing.assert_array_equal(mine.numpy(), expected.numpy())
     assert ag.tensor([3, 3, 1]).unique_consecutive().tolist() == [3, 1]
+
+
+def test_one_element_tensors_serve_as_sizes_and_arange_bounds_as_in_torch():
+    """The padding-mask idiom: arange(lengths.max()) < lengths[:, None]."""
+    for lib in (ag, torch):
+        lengths = lib.tensor([3, 5, 2])
+        mask = lib.arange(lengths.max())[None, :] < lengths[:, None]
+        assert mask.numpy().sum(1).tolist() == [3, 5, 2]
+        assert tuple(lib.zeros(lengths.max(), 2).shape) == (5, 2)
+        assert tuple(lib.ones(lib.tensor(2), lib.tensor(3)).shape) == (2, 3)
+        assert lib.arange(lib.tensor(1.0), lib.tensor(2.0), 0.5).numpy().tolist() == [1.0, 1.5]
