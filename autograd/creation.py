@@ -721,6 +721,7 @@ def randint(low: builtins.int | None = None, high: builtins.int | None = None,
             dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high) (int64 unless `dtype`): `torch.randint`, called as
     `randint(high, size)` or `randint(low, high, size)` (or with keywords; `size` is required)."""
+    low, high = _scalar(low), _scalar(high)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as PyTorch
         low, high, size = 0, low, high
     low = 0 if low is None else low
@@ -808,6 +809,7 @@ def multinomial(input: Tensor, num_samples: builtins.int, replacement: bool = Fa
         raise DTypeError(f"multinomial only supports floating-point dtypes for input, got {weights.dtype}")
     if weights.ndim not in (1, 2):
         raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
+    num_samples = _scalar(num_samples)
     if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool):
         raise TypeError(f"multinomial: num_samples must be an int, got {type(num_samples).__name__}")
     categories = weights.shape[-1]

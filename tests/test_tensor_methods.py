@@ -333,3 +333,7 @@ def test_one_element_tensors_serve_as_sizes_and_arange_bounds_as_in_torch():
         assert tuple(lib.zeros(lengths.max(), 2).shape) == (5, 2)
         assert tuple(lib.ones(lib.tensor(2), lib.tensor(3)).shape) == (2, 3)
         assert lib.arange(lib.tensor(1.0), lib.tensor(2.0), 0.5).numpy().tolist() == [1.0, 1.5]
+        two = lib.tensor(2)
+        assert [p.tolist() for p in lib.arange(4).split(two)] == [[0, 1], [2, 3]]
+        assert tuple(lib.randint(two, (3,)).shape) == (3,) and int(lib.randint(two, (50,)).max()) <= 1
+        assert tuple(lib.multinomial(lib.ones(3), two).shape) == (2,)
