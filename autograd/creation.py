@@ -103,7 +103,8 @@ def as_array(data, dtype=None):
             _check_fits(array, dtype)
     check_numeric(array.dtype, f"tensor: cannot make a tensor from {type(data).__name__} of")
     if dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
+        with np.errstate(over="ignore"):   # 1e10 as float16 is inf, silently, as in PyTorch
+            array = array.astype(dtype)
     return array
 
 
@@ -214,7 +215,10 @@ def scalar_operand(value, like):
             dtype = like.dtype if kind in "fc" else _default_float
         else:
             dtype = np.complex64
-        return np.asarray(value, dtype=dtype)
+        try:
+            return np.asarray(value, dtype=dtype)
+        except OverflowError:  # as PyTorch: an int beyond an integer tensor's range wraps (uint8 * -1 is 255)
+            return np.asarray(value).astype(dtype)
     return as_array(value)
 
 
@@ -361,7 +365,10 @@ def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, d
         raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad, device)
+    dtype = resolve_dtype(dtype)
+    if dtype.kind in "iu" and not np.isfinite(fill_value):   # NumPy would fill with garbage
+        raise ArgumentError(f"full: fill_value {fill_value} cannot be converted to {dtype}")
+    return _new(np.full(shape, fill_value, dtype), requires_grad, device)
 
 
 def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
@@ -489,7 +496,8 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
     """
     if end is None:
         start, end = 0, start
-    bounds = tuple(_scalar(v) for v in (start, end, step))
+    from .tensor import Tensor
+    bounds = tuple(v.item() if isinstance(v, Tensor) and v.ndim == 0 else v for v in (start, end, step))
     start, end, step = bounds
     if not all(isinstance(v, numbers.Real) for v in bounds):
         raise TypeError(f"arange: start, end and step must be numbers, got {bounds}")

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import grad_mode
 from .broadcasting import sum_to
-from .function import Function
+from .function import Function, ignore_fp_errors, restore_fp_errors
 from .post_accumulate_grad_hooks import run_post_accumulate_grad_hooks
 from .tensor import Tensor
 
@@ -104,6 +104,14 @@ class _Sinks:
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, sinks):
+    fp_state = ignore_fp_errors()   # a backward pass computes inf and nan silently too, as its forward did
+    try:
+        _walk_graph(roots, root_grads, retain_graph, create_graph, sinks)
+    finally:
+        restore_fp_errors(fp_state)
+
+
+def _walk_graph(roots, root_grads, retain_graph, create_graph, sinks):
     grads = {}
     for root, g in zip(roots, root_grads):
         _add_grad(grads, _key(root), g)

@@ -49,6 +49,27 @@ from .errors import freed_graph_error
 _NOT_RECORDING = ()
 _PYTHON_NUMBERS = (float, int, bool)
 
+# PyTorch computes 1 / 0, log(0) and exp(1000) silently (inf, nan); NumPy would print a RuntimeWarning from
+# inside our kernels. Built-in ops (and backward passes) therefore run with NumPy's floating-point error
+# handling off. NumPy 2 keeps that state in a context variable, set here directly: np.errstate costs 0.9 us
+# a call, a third of a small op, this 0.2 us.
+try:
+    from numpy._core.umath import _extobj_contextvar as _fp_state, _make_extobj
+    _FP_IGNORED = _make_extobj(all="ignore")
+
+    def ignore_fp_errors():
+        """Turn NumPy's floating-point warnings off; returns what `restore_fp_errors` needs."""
+        return _fp_state.set(_FP_IGNORED)
+
+    restore_fp_errors = _fp_state.reset
+except ImportError:  # NumPy 1
+    def ignore_fp_errors():
+        """Turn NumPy's floating-point warnings off; returns what `restore_fp_errors` needs."""
+        return np.seterr(all="ignore")
+
+    def restore_fp_errors(previous):
+        np.seterr(**previous)
+
 
 class Function:
     """Base class of a custom op with its own gradient, as `torch.autograd.Function`: subclass it,
@@ -113,7 +134,11 @@ class Function:
             arrays = []
             for arg in args:
                 arrays.append(arg._data if isinstance(arg, Tensor) else arg)
-            out = cls.forward(ctx, *arrays, **kwargs)
+            fp_state = ignore_fp_errors()
+            try:
+                out = cls.forward(ctx, *arrays, **kwargs)
+            finally:
+                restore_fp_errors(fp_state)
             result = Tensor._make(out, False, None) if out.__class__ is np.ndarray else _constants(out)
             if cls.replay_view is not None:
                 track_view(ctx, cls.replay_view, args[0], result)
@@ -138,7 +163,14 @@ class Function:
         record = grad_mode._state.grad_enabled and True in needs
         # Without a graph to record, forward's save_for_backward has nothing to do.
         ctx._inputs = args if record else _NOT_RECORDING
-        returned = cls.forward(ctx, *arrays, **kwargs) if cls.tensor_backward else _custom_forward(ctx, args, kwargs)
+        if cls.tensor_backward:
+            fp_state = ignore_fp_errors()
+            try:
+                returned = cls.forward(ctx, *arrays, **kwargs)
+            finally:
+                restore_fp_errors(fp_state)
+        else:
+            returned = _custom_forward(ctx, args, kwargs)
         ctx._inputs = None
         if returned.__class__ is tuple:
             result, recorded = _several_outputs(ctx, returned, record)

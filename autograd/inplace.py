@@ -25,6 +25,7 @@ import weakref
 import numpy as np
 
 from . import grad_mode
+from .creation import can_cast
 from .errors import DTypeError, ShapeError
 from .tensor import Tensor
 
@@ -254,7 +255,7 @@ def _check_result(op, tensor, result):
     if result.shape != tensor.shape:
         raise ShapeError(f"{op}: the result has shape {result.shape}, which does not match the shape "
                          f"{tensor.shape} of the tensor written in place (it may only broadcast to it)")
-    if not np.can_cast(result.dtype, tensor.dtype, "same_kind"):
+    if not can_cast(result.dtype, tensor.dtype):   # PyTorch's categories: int64 into uint8 is fine
         raise DTypeError(f"{op}: the result type {result.dtype} can't be cast to the tensor's dtype "
                          f"{tensor.dtype} in place")
 

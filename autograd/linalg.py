@@ -22,15 +22,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, d
     `torch.linalg.vector_norm`."""
     if dtype is not None:
         x = x.to(dtype)
-    if ord == math.inf:
-        return ops.norm(x, math.inf, dim, keepdim)
-    if ord == -math.inf:
-        return ops.abs(x).amin(dim, keepdim)
-    if ord == 0:
-        return ops.ne(x, 0).sum(dim, keepdim).to(x.dtype)
-    if ord > 0:
-        return ops.norm(x, ord, dim, keepdim)
-    return (ops.abs(x) ** ord).sum(dim, keepdim) ** (1.0 / ord)
+    return ops.norm(x, ord, dim, keepdim)
 
 
 def matrix_norm(a: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:

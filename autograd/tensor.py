@@ -104,6 +104,11 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if value is not None:   # as PyTorch: a gradient that cannot be this tensor's is refused here, not at step()
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise ShapeError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
         self._grad = value
 
     @property
@@ -188,6 +193,10 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, spec):
+        """As PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}"); others only without a spec."""
+        return format(self.item(), spec) if self._data.ndim == 0 else object.__format__(self, spec)
 
     # -- conversion ----------------------------------------------------------------------------
     def item(self) -> Number:
@@ -468,7 +477,7 @@ class Tensor:
 
     def fill_(self, value: TensorLike) -> Tensor:
         """Fill with `value` (a number or a 0-d tensor), in place; returns it."""
-        return inplace.apply_inplace(self, "fill_", _filled, value)
+        return inplace.apply_inplace(self, "fill_", _filled, _cast_to(self, value))
 
     def copy_(self, src: TensorLike) -> Tensor:
         """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor; returns it. The
@@ -481,9 +490,7 @@ class Tensor:
             fits = False
         if not fits:
             raise ShapeError(f"copy_: source of shape {src.shape} cannot be copied into shape {self.shape}")
-        if not np.can_cast(src.dtype, self.dtype, "same_kind"):
-            src = src.astype(self.dtype)   # as torch's copy_: floats into an integer tensor are truncated
-        return inplace.apply_inplace(self, "copy_", _filled, src)
+        return inplace.apply_inplace(self, "copy_", _filled, _cast_to(self, src))
 
     def add_(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self += alpha * other`, in place; returns it."""
@@ -497,9 +504,9 @@ class Tensor:
         """`self *= other`, in place; returns it."""
         return inplace.apply_inplace(self, "mul_", ops.mul, other)
 
-    def div_(self, other: TensorLike) -> Tensor:
-        """`self /= other`, in place; returns it."""
-        return inplace.apply_inplace(self, "div_", ops.div, other)
+    def div_(self, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+        """`self /= other` (rounded as `div`'s `rounding_mode`), in place; returns it."""
+        return inplace.apply_inplace(self, "div_", ops.div, other, rounding_mode=rounding_mode)
 
     def pow_(self, exponent: TensorLike) -> Tensor:
         """`self **= exponent`, in place; returns it."""
@@ -520,7 +527,7 @@ class Tensor:
 
     def masked_fill_(self, mask: TensorLike, value: TensorLike) -> Tensor:
         """`value` where the bool `mask` (broadcast) is True, in place; returns it."""
-        return inplace.apply_inplace(self, "masked_fill_", ops.masked_fill, mask, value)
+        return inplace.apply_inplace(self, "masked_fill_", ops.masked_fill, mask, _cast_to(self, value))
 
     def addcmul_(self, tensor1: TensorLike, tensor2: TensorLike, value: Number = 1) -> Tensor:
         """`self += value * tensor1 * tensor2`, in place; returns it."""
@@ -901,8 +908,9 @@ class Tensor:
     def __neg__(self): return ops.neg(self)
     def __pos__(self): return self
     def __abs__(self): return ops.abs(self)
-    def __eq__(self, other): return ops.eq(self, other)
-    def __ne__(self, other): return ops.ne(self, other)
+    # As PyTorch, comparing with None or a string is plain Python (False), not elementwise (`if mask == None`).
+    def __eq__(self, other): return False if other is None or isinstance(other, str) else ops.eq(self, other)
+    def __ne__(self, other): return True if other is None or isinstance(other, str) else ops.ne(self, other)
     def __lt__(self, other): return ops.lt(self, other)
     def __le__(self, other): return ops.le(self, other)
     def __gt__(self, other): return ops.gt(self, other)
@@ -926,9 +934,9 @@ class Tensor:
     def mul(self, other: TensorLike) -> Tensor:
         """`self * other`, broadcasting."""
         return ops.mul(self, other)
-    def div(self, other: TensorLike) -> Tensor:
-        """`self / other` (true division), broadcasting."""
-        return ops.div(self, other)
+    def div(self, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+        """`self / other` (true division, or rounded: `rounding_mode` "floor" or "trunc"), broadcasting."""
+        return ops.div(self, other, rounding_mode=rounding_mode)
     def pow(self, exponent: TensorLike) -> Tensor:
         """`self ** exponent`, broadcasting."""
         return ops.pow(self, exponent)
@@ -1088,9 +1096,9 @@ class Tensor:
     def sum(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
         """The sum over `dim` (an int, a tuple, or None for all), keeping reduced dims as size 1 with `keepdim`."""
         return ops.sum(self, dim, keepdim, dtype=dtype)
-    def mean(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
-        """The mean over `dim` (an int, a tuple, or None for all)."""
-        return ops.mean(self, dim, keepdim)
+    def mean(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
+        """The mean over `dim` (an int, a tuple, or None for all), in `dtype` if given."""
+        return ops.mean(self, dim, keepdim, dtype)
     def var(self, dim: Dim = None, unbiased: Bool = True, keepdim: Bool = False,
             correction: Int | None = None) -> Tensor:
         """The variance over `dim`, divided by n - 1 if `unbiased` (or by n - `correction`)."""
@@ -1121,9 +1129,9 @@ class Tensor:
     def argmin(self, dim: Int | None = None, keepdim: Bool = False) -> Tensor:
         """The index of the smallest value over `dim` (of the flattened tensor if None), int64."""
         return ops.argmin(self, dim, keepdim)
-    def prod(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
-        """The product over `dim`."""
-        return ops.prod(self, dim, keepdim)
+    def prod(self, dim: Dim = None, keepdim: Bool = False, dtype=None) -> Tensor:
+        """The product over `dim` (integers in int64 unless `dtype` is given)."""
+        return ops.prod(self, dim, keepdim, dtype)
     def logsumexp(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """log(sum(exp(x))) over `dim`, computed stably."""
         return ops.logsumexp(self, dim, keepdim)
@@ -1139,12 +1147,12 @@ class Tensor:
     def any(self, dim: Dim = None, keepdim: Bool = False) -> Tensor:
         """True if any element over `dim` is nonzero."""
         return ops.any(self, dim, keepdim)
-    def softmax(self, dim: Int = -1) -> Tensor:
-        """exp(x) / sum(exp(x)) along `dim`, computed stably."""
-        return ops.softmax(self, dim)
-    def log_softmax(self, dim: Int = -1) -> Tensor:
-        """log(softmax(x)) along `dim`, computed stably."""
-        return ops.log_softmax(self, dim)
+    def softmax(self, dim: Int = -1, dtype=None) -> Tensor:
+        """exp(x) / sum(exp(x)) along `dim`, computed stably (in `dtype` if given)."""
+        return ops.softmax(self, dim, dtype)
+    def log_softmax(self, dim: Int = -1, dtype=None) -> Tensor:
+        """log(softmax(x)) along `dim`, computed stably (in `dtype` if given)."""
+        return ops.log_softmax(self, dim, dtype)
 
     # -- shape ---------------------------------------------------------------------------------
     def reshape(self, *shape: Int) -> Tensor:
@@ -1153,8 +1161,21 @@ class Tensor:
     def view(self, *shape: Int) -> Tensor:
         """As `reshape`: a view where the memory layout allows, else a copy. (PyTorch refuses to copy;
         here ops may lay out their outputs differently from PyTorch's, channel-major convolution
-        outputs for one, so `x.view(n, -1)` must work wherever it works in PyTorch.)"""
+        outputs for one, so `x.view(n, -1)` must work wherever it works in PyTorch.) `view(dtype)`
+        reinterprets the bits as PyTorch's does, outside the graph."""
+        if len(shape) == 1 and isinstance(shape[0], (np.dtype, type, str)):
+            return self._bits_as(shape[0])
         return ops.reshape(self, *shape)
+    def _bits_as(self, dtype) -> Tensor:
+        from .creation import resolve_dtype
+        dtype = resolve_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        try:
+            return Tensor._make(self._data.view(dtype), False, None)
+        except ValueError as error:
+            raise ShapeError(f"view: cannot view a tensor of shape {self.shape} and dtype {self.dtype} as "
+                             f"{dtype}: {error}") from None
     def view_as(self, other: Tensor) -> Tensor:
         """Reshaped to `other.shape`."""
         return ops.reshape(self, other.shape)
@@ -1439,9 +1460,9 @@ class Tensor:
     def arctan2(self, other: TensorLike):
         """As `atan2`."""
         return ops.atan2(self, other)
-    def divide(self, other: TensorLike):
+    def divide(self, other: TensorLike, *, rounding_mode: str | None = None):
         """As `div`."""
-        return ops.div(self, other)
+        return ops.div(self, other, rounding_mode=rounding_mode)
     def true_divide(self, other: TensorLike):
         """As `div`."""
         return ops.div(self, other)
@@ -1739,6 +1760,14 @@ def set_printoptions(precision: Int | None = None, threshold: Int | None = None,
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _cast_to(tensor, value):
+    """`value` in `tensor`'s dtype: fill_, copy_ and masked_fill_ cast what they write (a float into an integer
+    tensor too), as in PyTorch, rather than promoting."""
+    if isinstance(value, Tensor):
+        return value.to(tensor.dtype)
+    return np.asarray(value).astype(tensor.dtype, copy=False)
 
 
 def _filled(tensor, value):

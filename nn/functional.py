@@ -293,8 +293,9 @@ def hardshrink(input, lambd=0.5):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else `value`. As `torch.nn.functional.threshold`."""
-    return _maybe_inplace("threshold_", lambda x: ag.where(x.numpy() > threshold, x, ag.zeros_like(x) + value),
+    """x where x > threshold, else `value` (NaN stays NaN, as x <= threshold is false there). As
+    `torch.nn.functional.threshold`."""
+    return _maybe_inplace("threshold_", lambda x: ag.where(x.numpy() <= threshold, ag.zeros_like(x) + value, x),
                           input, inplace)
 
 
@@ -525,6 +526,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def _warn_broadcast(op, input, target):
     if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:   # raised here, naming the loss, rather than by the subtraction inside it
+            raise ag.ShapeError(f"{op}: the target's shape {tuple(target.shape)} does not broadcast with the "
+                                f"input's shape {tuple(input.shape)}") from None
         warnings.warn(f"{op}: using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
@@ -535,9 +541,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _tensor(target, input)
     _same_shape("binary_cross_entropy", input, target)
-    if input.numel() and ((input.numpy() < 0).any() or (input.numpy() > 1).any()):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                         "(for logits use binary_cross_entropy_with_logits)")
+    for name, values in (("input", input), ("target", target)):
+        if values.numel() and ((values.numpy() < 0).any() or (values.numpy() > 1).any()):
+            raise ag.ArgumentError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1 "
+                             "(for logits use binary_cross_entropy_with_logits)")
     if target.dtype.kind == "f" and target.dtype != input.dtype:   # PyTorch refuses to mix them here
         raise ag.DTypeError(f"binary_cross_entropy: the target's dtype {target.dtype} differs from the input's "
                             f"{input.dtype}; convert one (target.to({input.dtype}))")

@@ -10,7 +10,7 @@ import scipy.special
 from ..errors import DTypeError
 from ..function import Primitive
 from ..tensor import Tensor
-from .elementwise import exp, floating
+from .elementwise import exp, floating, scale_keeping_zeros
 from .workspace import workspace
 
 
@@ -103,12 +103,13 @@ def _with_zeros(ufunc, x, out):
 
 
 class ReluGrad(Primitive):
-    """relu's backward: grad where relu's output is > 0, else 0 (PyTorch's threshold_backward).
+    """relu's backward: grad where relu's output is not <= 0 (> 0, or NaN), else 0 (PyTorch's threshold_backward).
     Linear in grad, so its derivative there is itself; in the output, 0 almost everywhere."""
     @staticmethod
     def forward(ctx, grad, output):
         ctx.save_for_backward(output)
-        return np.multiply(grad, output > 0, out=workspace.empty_like(grad))
+        passes = np.invert(np.less_equal(output, 0))   # not output > 0: a NaN output passes its gradient too
+        return scale_keeping_zeros(grad, passes, out=workspace.empty_like(grad))
 
     @staticmethod
     def backward(ctx, grad_grad):

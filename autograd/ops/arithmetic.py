@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 
-from ..creation import as_array, scalar_operand
-from ..errors import DTypeError, DivisionByZeroError, broadcast_error
+from ..creation import as_array, result_type, scalar_operand
+from ..errors import ArgumentError, DTypeError, DivisionByZeroError, broadcast_error
 from ..function import Primitive
 from ..tensor import Tensor, TensorLike
-from .elementwise import cast, constant, exp2, floating, floor, log, trunc
+from .elementwise import ScaleKeepingZeros, cast, constant, exp2, floating, floor, log, trunc
 
 
 def operands(x, y):
@@ -21,7 +21,9 @@ def operands(x, y):
     tensor's dtype where that fits. As in PyTorch, an integer or bool operand meeting a floating
     one takes its dtype (NumPy would make int64 * float32 float64)."""
     if x.__class__ is Tensor and y.__class__ is Tensor and x._data.dtype.kind == y._data.dtype.kind:
-        return x, y
+        if x._data.dtype == y._data.dtype or (x._data.ndim == 0) == (y._data.ndim == 0):
+            return x, y
+        return _zero_dim_follows(x, y)
     if x.__class__ in _PYTHON_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind == "f":
         return x, y
     if y.__class__ in _PYTHON_NUMBERS and isinstance(x, Tensor) and x._data.dtype.kind == "f":
@@ -33,11 +35,25 @@ def operands(x, y):
     elif not isinstance(y, Tensor):
         y = scalar_operand(y, x)
     kind_x, kind_y = x.dtype.kind, y.dtype.kind
+    if (x.ndim == 0) != (y.ndim == 0) and x.dtype != y.dtype and _CATEGORY[kind_x] == _CATEGORY[kind_y]:
+        return _zero_dim_follows(x, y)
     if kind_y == "f" and kind_x in "biu":
         x = _as_dtype(x, y.dtype)
     elif kind_x == "f" and kind_y in "biu":
         y = _as_dtype(y, x.dtype)
     return x, y
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _zero_dim_follows(x, y):
+    """As PyTorch: a 0-d tensor meeting a tensor with dims of the same category (bool, integer, floating)
+    takes that tensor's dtype, as a Python number would: float32 * float64 0-d stays float32, int8 + uint8
+    0-d stays int8. (NumPy would promote to float64 and int16.)"""
+    if x.ndim == 0:
+        return cast(x, y.dtype), y
+    return x, cast(y, x.dtype)
 
 
 def _as_dtype(value, dtype):
@@ -120,6 +136,8 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
+        if np.asarray(y).dtype.kind == "i" and np.asarray(x).dtype.kind in "biu" and (np.asarray(y) < 0).any():
+            return _integer_power(x, y)
         return broadcasting_ufunc("pow", np.power, x, y)
 
     @staticmethod
@@ -133,6 +151,15 @@ class Pow(Primitive):
             safe_x = where(zero, 1, x) if zero.any() else x
             grad_y = grad * (x ** y) * log(safe_x)
         return grad_x, grad_y
+
+
+def _integer_power(x, y):
+    """x ** y for integer arrays where some exponent is negative, which NumPy refuses: PyTorch's values,
+    the integer part of 1 / x**|y| (1 for a base of 1, -1 or 1 for -1 by the exponent's parity, else 0)."""
+    out = broadcasting_ufunc("pow", np.power, x, np.abs(y))
+    negative = np.broadcast_to(y < 0, out.shape)
+    base = np.broadcast_to(x, out.shape)
+    return np.where(negative, np.where(np.abs(base) == 1, out, 0), out).astype(out.dtype, copy=False)
 
 
 class PowScalar(Primitive):
@@ -174,14 +201,15 @@ class Fmod(Remainder):
     """fmod(x, y) = x - trunc(x / y) * y, with the sign of x (C's fmod); gradients as Remainder's."""
 
 
-class FloorDivide(Primitive):
-    """floor(x / y), computed as Python's // (exact where floor(true_divide) would round wrongly).
-    Piecewise constant, so the gradient is zero (PyTorch has no derivative for it and raises)."""
+class RoundedDivide(Primitive):
+    """floor(x / y), computed as Python's // (exact where floor(true_divide) would round wrongly), or
+    trunc(x / y). Piecewise constant, so the gradient is zero (PyTorch's for div with a rounding_mode;
+    it has none for floor_divide and raises)."""
     @staticmethod
-    def forward(ctx, x, y):
-        _check_integer_divisor("floor_divide", x, y)
+    def forward(ctx, x, y, op="floor_divide", ufunc=np.floor_divide):
+        _check_integer_divisor(op, x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return broadcasting_ufunc("floor_divide", np.floor_divide, x, y)
+            return broadcasting_ufunc(op, ufunc, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -190,7 +218,7 @@ class FloorDivide(Primitive):
 
 
 def _check_integer_divisor(op, x, y):
-    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
+    if np.result_type(x, y).kind in "iub" and np.size(x) and np.any(np.asarray(y) == 0):  # (x empty: no division)
         raise DivisionByZeroError(f"{op}: integer division by zero (the divisor, of shape {np.shape(y)}, "
                                   "holds a 0)")
 
@@ -206,9 +234,20 @@ class Maximum(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         x, y = data_of(x), data_of(y)
-        share = (x > y) + 0.5 * (x == y)
-        share = share.astype(grad.dtype)
-        return grad * constant(share), grad * constant(1 - share)
+        return _extremum_grads(grad, x, y, x_loses=x < y, y_loses=y < x)
+
+
+def _extremum_grads(grad, x, y, x_loses, y_loses):
+    """As PyTorch: the gradient goes to each input that did not lose, half to each at a tie (both get it
+    where a NaN makes the comparison fail), and is exactly 0 for the loser."""
+    tie = np.equal(x, y)
+    grads = []
+    for loses in (x_loses, y_loses):
+        share = np.asarray(np.logical_not(loses), dtype=grad.dtype)
+        if tie.any():
+            share[tie] = 0.5
+        grads.append(ScaleKeepingZeros.apply(grad, factor=share))
+    return tuple(grads)
 
 
 class Minimum(Primitive):
@@ -221,9 +260,7 @@ class Minimum(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         x, y = data_of(x), data_of(y)
-        share = (x < y) + 0.5 * (x == y)
-        share = share.astype(grad.dtype)
-        return grad * constant(share), grad * constant(1 - share)
+        return _extremum_grads(grad, x, y, x_loses=x > y, y_loses=y > x)
 
 
 class Hypot(Primitive):
@@ -336,14 +373,36 @@ def mul(x: TensorLike, y: TensorLike) -> Tensor:
     return Mul.apply(*operands(x, y))
 
 
-def div(x: TensorLike, y: TensorLike) -> Tensor:
-    """x / y, true division, elementwise with broadcasting; two integer operands give float32. As
-    `torch.div` (aliases `divide`, `true_divide`)."""
-    x, y = operands(x, y)
-    if x.__class__ not in _PYTHON_NUMBERS and y.__class__ not in _PYTHON_NUMBERS and \
-            x.dtype.kind in "biu" and y.dtype.kind in "biu":  # as PyTorch: integers divide to float32
-        x, y = _as_dtype(x, np.float32), _as_dtype(y, np.float32)
-    return Div.apply(x, y)
+def div(x: TensorLike, y: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+    """x / y, true division, elementwise with broadcasting; two integer operands give float32. With
+    `rounding_mode` "floor" (as //) or "trunc" (toward zero) the quotient is rounded, integers stay integers,
+    and the gradient is zero. As `torch.div` (aliases `divide`, `true_divide`)."""
+    if rounding_mode is not None:
+        return _rounded_div(x, y, rounding_mode)
+    if _integer_operand(x) and _integer_operand(y):  # as PyTorch: integers divide to float32, each from its
+        x, y = (_as_dtype(v, np.float32) if hasattr(v, "dtype") else v for v in (x, y))  # own values
+    return Div.apply(*operands(x, y))
+
+
+def _rounded_div(x, y, rounding_mode):
+    if rounding_mode == "floor":
+        return floor_divide(x, y)
+    if rounding_mode != "trunc":
+        raise ArgumentError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    return RoundedDivide.apply(*operands(x, y), op="div", ufunc=_trunc_divide)
+
+
+def _trunc_divide(x, y):
+    """x / y rounded toward zero; exact in integers, where x - fmod(x, y) is a multiple of y."""
+    if np.result_type(x, y).kind in "biu":
+        return np.floor_divide(np.subtract(x, np.fmod(x, y)), y)
+    return np.trunc(np.true_divide(x, y))
+
+
+def _integer_operand(value):
+    """Whether `value` (a Tensor, an array or a Python number) is an integer or bool."""
+    dtype = getattr(value, "dtype", None)
+    return dtype.kind in "biu" if dtype is not None else isinstance(value, int)
 
 
 true_divide = divide = div
@@ -356,6 +415,11 @@ def pow(x: TensorLike, exponent: TensorLike) -> Tensor:
     if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.ndim(exponent) == 0:
         if x.dtype.kind in "biu" and isinstance(exponent, float):  # as PyTorch: int ** float is float32
             x = _as_dtype(x, np.float32)
+        elif x.dtype.kind == "b" and not isinstance(exponent, bool):  # and bool ** int is int64
+            x = _as_dtype(x, np.int64)
+        elif x.dtype.kind in "iu" and exponent < 0:
+            raise ArgumentError(f"pow: integers to negative integer powers are not allowed (a tensor of dtype "
+                                f"{x.dtype} to the power {exponent}); make the tensor floating point first")
         return PowScalar.apply(x, exponent=exponent.item() if hasattr(exponent, "item") else exponent)
     if not isinstance(x, Tensor):  # 2 ** t: the base as an array, since backward takes its log
         x = constant(scalar_operand(x, exponent))
@@ -376,7 +440,7 @@ def fmod(x: TensorLike, y: TensorLike) -> Tensor:
 def floor_divide(x: TensorLike, y: TensorLike) -> Tensor:
     """floor(x / y) as Python's //, elementwise with broadcasting; its gradient is zero (PyTorch has none
     and raises). As `torch.floor_divide`."""
-    return FloorDivide.apply(*operands(x, y))
+    return RoundedDivide.apply(*operands(x, y))
 
 
 def maximum(x: TensorLike, y: TensorLike) -> Tensor:
@@ -411,7 +475,7 @@ def copysign(x: TensorLike, y: TensorLike) -> Tensor:
     As `torch.copysign`."""
     x, y = operands(x, y)
     if all(not isinstance(v, Tensor) or v.dtype.kind in "biu" for v in (x, y)):
-        x = _as_dtype(x, np.float32) if isinstance(x, Tensor) else float(x)
+        x, y = (_as_dtype(v, np.float32) if isinstance(v, Tensor) else float(v) for v in (x, y))
     return CopySign.apply(x, y)
 
 
@@ -459,8 +523,10 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     condition = condition._data.copy() if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = constant(scalar_operand(x, constant(np.zeros((), np.float32))))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):   # as PyTorch: where(c, 1, 0) is int64
+        x, y = (v.item() if isinstance(v, np.generic) else v for v in (x, y))
+        dtype = result_type(x, y)
+        x, y = constant(np.asarray(x, dtype)), constant(np.asarray(y, dtype))
     x, y = operands(x, y)
     return Where.apply(x, y, condition=condition)
 
@@ -477,6 +543,10 @@ def xlogy(x: TensorLike, y: TensorLike) -> Tensor:
 def masked_fill(x: Tensor, mask: TensorLike, value: TensorLike) -> Tensor:
     """x with `value` (a number or one-element tensor, cast to x's dtype) where the bool `mask` (broadcast
     to x) is True; no gradient reaches x there. As `Tensor.masked_fill`."""
+    mask_dtype = getattr(mask, "dtype", None) or np.asarray(mask).dtype
+    if mask_dtype != np.bool_:   # as PyTorch: a float mask is more likely an additive one (0 / -inf) used wrongly
+        raise DTypeError(f"masked_fill: the mask must be a bool tensor, got {mask_dtype} (compare to make one: "
+                         "mask != 0)")
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=x.dtype)  # as PyTorch: the fill value takes the tensor's dtype
     return where(mask, value, x)

@@ -142,7 +142,10 @@ def _integer_op(name, ufunc, *operands):
             raise DTypeError(f"{name}: needs integer or bool operands, got {dtype}")
     if len(operands) == 1:
         return constant(np.asarray(ufunc(operands[0]._data)))
-    return _compare(name, ufunc, *operands)
+    from .arithmetic import operands as promoted
+    # promoted as arithmetic's operands (PyTorch's rules): a Python int beyond the tensor's dtype wraps, a 0-d
+    # tensor takes the dtype of one with dims; comparisons keep NumPy's exact values instead
+    return _compare(name, ufunc, *promoted(*operands))
 
 
 def bitwise_and(x: TensorLike, y: TensorLike) -> Tensor:

@@ -149,6 +149,29 @@ class TanhGrad(Primitive):
         return grad_grad * (1 - y * y), grad_grad * grad * y * -2
 
 
+def scale_keeping_zeros(grad, factor, out=None):
+    """grad * factor, exactly 0 where factor is 0 even if grad is inf or NaN there (PyTorch's masked
+    backwards select rather than multiply: sqrt(clamp(x, min=0)) has a zero gradient at x < 0, not
+    inf * 0 = NaN). A multiply is 12x faster than np.where; the max finds the rare NaN it made."""
+    out = np.asarray(np.multiply(grad, factor, out=out))   # (0-d operands give a NumPy scalar)
+    if out.size and np.isnan(out.max()):
+        out[np.isnan(out) & (np.asarray(factor) == 0)] = 0
+    return out
+
+
+class ScaleKeepingZeros(Primitive):
+    """grad * factor for a constant factor (a mask, a share), 0 wherever factor is: the backward of clamp,
+    maximum and minimum. Linear in grad, so its own backward is itself."""
+    @staticmethod
+    def forward(ctx, grad, factor):
+        ctx.factor = factor
+        return scale_keeping_zeros(grad, factor)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return ScaleKeepingZeros.apply(grad_grad, factor=ctx.factor)
+
+
 class Clamp(Primitive):
     """The gradient passes where min <= x <= max (both ends included, as in PyTorch)."""
     @staticmethod
@@ -166,7 +189,7 @@ class Clamp(Primitive):
             inside &= x._data >= low
         if high is not None:
             inside &= x._data <= high
-        return grad * constant(inside)
+        return ScaleKeepingZeros.apply(grad, factor=inside)
 
 
 class Rounding(Primitive):
@@ -305,8 +328,8 @@ def rsqrt(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
-    """x * x, elementwise. As `torch.square`."""
-    return x * x
+    """x * x, elementwise (a bool tensor gives int64, as x ** 2 does). As `torch.square`."""
+    return x ** 2 if x.dtype.kind == "b" else x * x
 
 
 def reciprocal(x: Tensor) -> Tensor:
@@ -344,19 +367,12 @@ def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = Non
     max, and to a tensor bound where it binds. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
         raise ArgumentError("clamp: at least one of min and max must be given")
-    if _elementwise_bound(min) or _elementwise_bound(max):
-        from .arithmetic import where
-        out = x if min is None else where(_array_of(x) < _array_of(min), min, x)
-        return out if max is None else where(_array_of(out) > _array_of(max), max, out)
-    return Clamp.apply(x, min=_bound(min), max=_bound(max))
-
-
-def _elementwise_bound(value):
-    return isinstance(value, Tensor) and (value._data.size != 1 or value.requires_grad)
-
-
-def _array_of(value):
-    return value._data if isinstance(value, Tensor) else value
+    if any(isinstance(b, Tensor) and (b.ndim or b.requires_grad) for b in (min, max)):
+        return _clamp_to_tensors(x, min, max)
+    min, max = _bound(min), _bound(max)
+    if x.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        x = floating(x)   # as PyTorch: an integer tensor clamped to a float bound gives the default float dtype
+    return Clamp.apply(x, min=min, max=max)
 
 
 clip = clamp
@@ -370,6 +386,15 @@ def clamp_min(x: Tensor, min: TensorLike) -> Tensor:
 def clamp_max(x: Tensor, max: TensorLike) -> Tensor:
     """min(x, max), elementwise: `clamp(x, max=max)`. As `torch.clamp_max`."""
     return clamp(x, None, max)
+
+
+def _clamp_to_tensors(x, low, high):
+    """clamp to bounds that are tensors (broadcast, and differentiable): as PyTorch, the gradient goes to x
+    where low <= x <= high, to low where x < low, to high where the result would exceed high (high wins
+    where low > high)."""
+    from .arithmetic import where   # arithmetic builds on this module
+    out = x if low is None else where(x < low, low, x)
+    return out if high is None else where(out > high, high, out)
 
 
 def _bound(value):

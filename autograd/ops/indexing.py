@@ -5,6 +5,7 @@ repeat, and repeated positions accumulate.
 GetItem and IndexAdd are each other's backward (so are Gather and ScatterAdd), which keeps
 higher-order gradients working through indexing.
 """
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -17,7 +18,15 @@ from ..tensor import Tensor
 def normalize_index(index):
     """Tensors become arrays, lists become arrays: a NumPy index with the same meaning."""
     if isinstance(index, tuple):
-        return tuple(_normalize_one(i) for i in index)
+        parts = []
+        for i in index:   # a loop, not a generator: _normalize_one's warning points at the caller's line
+            parts.append(_normalize_one(i))
+        return tuple(parts)
+    if isinstance(index, list) and len(index) < 32 and any(
+            i is None or i is Ellipsis or isinstance(i, (slice, Tensor, list, tuple, np.ndarray)) for i in index):
+        warnings.warn("Indexing with a list that holds tensors, lists, slices or None indexes as x[tensor(seq)] "
+                      "here, the meaning PyTorch has announced; PyTorch 2.x still reads it as x[tuple(seq)] (and "
+                      "warns): write x[tuple(seq)] for that.", UserWarning, stacklevel=4)
     return _normalize_one(index)
 
 
@@ -25,6 +34,10 @@ def _normalize_one(i):
     if isinstance(i, Tensor):
         if i.ndim == 0 and i.dtype.kind in "iu":
             return int(i._data)     # a 0-d integer tensor indexes as an int (a view), as in PyTorch
+        if i.dtype == np.uint8:     # as PyTorch (a deprecated form of a bool mask), with its warning
+            warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool instead: a uint8 "
+                          "index tensor is read as a mask, as PyTorch does", UserWarning, stacklevel=5)
+            return i._data.astype(bool)
         return i._data.copy()       # kept by the graph: a later in-place write must not change it
     if isinstance(i, list):
         array = np.asarray(i)
@@ -555,7 +568,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     from .reduction import normalize_axes
     data = input._data
     axis = None if dim is None else normalize_axes("unique", dim, data.ndim)[0]
-    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    # equal_nan=False: each NaN is distinct, as in PyTorch (NumPy would fold them into one)
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis, equal_nan=False)
     inverse = inverse.reshape(data.shape if axis is None else (data.shape[axis],))
     results = [_recorded("unique", values, input)]
     if return_inverse:

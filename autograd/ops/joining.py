@@ -6,6 +6,7 @@ backward is Cat / Stack of the pieces' gradients, and Cat's and Stack's backward
 its slice again, so a loop over the pieces of a sequence costs one gradient array in all, not one
 full-size array per piece.
 """
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -21,10 +22,10 @@ from .reduction import normalize_axes
 class Cat(Primitive):
     """Backward hands each input its slice of the gradient (a view)."""
     @staticmethod
-    def forward(ctx, *xs, axis):
+    def forward(ctx, *xs, axis, dtype=None):
         ctx.axis = axis
         ctx.sizes = [x.shape[axis] for x in xs]
-        return np.concatenate(xs, axis=axis)
+        return np.concatenate(xs, axis=axis, dtype=dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -38,9 +39,9 @@ class Cat(Primitive):
 
 class Stack(Primitive):
     @staticmethod
-    def forward(ctx, *xs, axis):
+    def forward(ctx, *xs, axis, dtype=None):
         ctx.axis = axis
-        return np.stack(xs, axis=axis)
+        return np.stack(xs, axis=axis, dtype=dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -65,6 +66,14 @@ def _check_joinable(op, tensors, axis, same_shape):
     return tensors
 
 
+def _joined_dtype(tensors):
+    """The dtype of tensors joined by cat or stack, by PyTorch's promotion (float32 with int64 stays float32,
+    where NumPy would give float64); None where they all have one dtype."""
+    from ..creation import promote_types
+    dtypes = {t.dtype for t in tensors}
+    return None if len(dtypes) == 1 else functools.reduce(promote_types, dtypes)
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along the existing dim `dim`; all other dims must match (1-D empty tensors join
     anything). As `torch.cat` (aliases `concat`, `concatenate`)."""
@@ -80,7 +89,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     empty_slice = like.shape[:axis] + (0,) + like.shape[axis + 1:]
     tensors = [t.reshape(empty_slice) if t.shape == (0,) else t for t in tensors]
     tensors = _check_joinable("cat", tensors, axis, same_shape=False)
-    return Cat.apply(*tensors, axis=axis)
+    return Cat.apply(*tensors, axis=axis, dtype=_joined_dtype(tensors))
 
 
 concatenate = concat = cat
@@ -93,7 +102,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not -ndim <= dim < ndim:
         raise IndexError(f"stack: dim {dim} is out of range for {ndim - 1}-d tensors")
     tensors = _check_joinable("stack", tensors, None, same_shape=True)
-    return Stack.apply(*tensors, axis=dim % ndim)
+    return Stack.apply(*tensors, axis=dim % ndim, dtype=_joined_dtype(tensors))
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
@@ -275,6 +284,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """x split along `dim` into at most `chunks` pieces of equal size (the last may be smaller), as a
     tuple. As `torch.chunk`."""
     (axis,) = normalize_axes("chunk", dim, x.ndim)
+    if chunks <= 0:
+        raise ArgumentError(f"chunk: chunks must be greater than 0, got {chunks}")
     size = -(-x.shape[axis] // chunks)
     return split(x, max(size, 1), dim)
 

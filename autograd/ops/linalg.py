@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..broadcasting import sum_to
-from ..errors import ArgumentError, DTypeError, shape_error
+from ..errors import ArgumentError, DTypeError, ShapeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .arithmetic import operands
@@ -68,6 +68,8 @@ def _as_rows(a):
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """The matrix product with NumPy's rules: 1-D operands are vectors, batch dims broadcast. As
     `torch.matmul` (the `@` operator)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:   # NumPy's matmul would fail deep inside with an AttributeError
+        raise shape_error("matmul", "both arguments need to be at least 1-D", np.shape(a), np.shape(b))
     return MatMul.apply(*operands(a, b))
 
 
@@ -75,28 +77,38 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     """The inner product of two 1-D tensors, a 0-d tensor. As `torch.dot`."""
     if a.ndim != 1 or b.ndim != 1:
         raise shape_error("dot", "expects two 1-D tensors", a.shape, b.shape)
-    return matmul(a, b)
+    return _matmul_as("dot", a, b)
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """The product of two 2-D matrices (n, m) @ (m, p). As `torch.mm`."""
     if a.ndim != 2 or b.ndim != 2:
         raise shape_error("mm", "expects two 2-D tensors", a.shape, b.shape)
-    return matmul(a, b)
+    return _matmul_as("mm", a, b)
 
 
 def mv(a: Tensor, b: Tensor) -> Tensor:
     """The product of a 2-D matrix (n, m) and a 1-D vector (m,). As `torch.mv`."""
     if a.ndim != 2 or b.ndim != 1:
         raise shape_error("mv", "expects a 2-D matrix and a 1-D vector", a.shape, b.shape)
-    return matmul(a, b)
+    return _matmul_as("mv", a, b)
 
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched matrix products of two 3-D tensors (b, n, m) @ (b, m, p). As `torch.bmm`."""
     if a.ndim != 3 or b.ndim != 3:
         raise shape_error("bmm", "expects two 3-D tensors", a.shape, b.shape)
-    return matmul(a, b)
+    if a.shape[0] != b.shape[0]:   # bmm does not broadcast its batch
+        raise shape_error("bmm", f"batch sizes {a.shape[0]} and {b.shape[0]} differ", a.shape, b.shape)
+    return _matmul_as("bmm", a, b)
+
+
+def _matmul_as(op, a, b):
+    """matmul(a, b), its shape errors naming `op`, the function the user called."""
+    try:
+        return matmul(a, b)
+    except ShapeError as error:
+        raise ShapeError(op + str(error)[len("matmul"):]) from None
 
 
 # -- linear --------------------------------------------------------------------------------------
@@ -359,7 +371,10 @@ def cross(x: Tensor, y: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along `dim` (by default the first dim of size 3, as PyTorch, whose
     `torch.linalg.cross` takes the last), with broadcasting. As `torch.cross`."""
     from .indexing import index_select
-    shape = np.broadcast_shapes(x.shape, y.shape)
+    try:
+        shape = np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise shape_error("cross", "the inputs do not broadcast together", x.shape, y.shape) from None
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
@@ -390,8 +405,8 @@ def _check_square(op, a):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise shape_error(op, f"A must be batches of square matrices, but they are "
                           f"{' by '.join(map(str, a.shape[-2:]))} matrices", a.shape)
-    if a.dtype.kind != "f":
-        raise DTypeError(f"{op}: expected a floating point tensor as input, got {a.dtype}")
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:   # LAPACK has no float16 (nor has torch.linalg)
+        raise DTypeError(f"{op}: expected a floating point tensor (float32 or float64) as input, got {a.dtype}")
 
 
 def _solved(op, solve, *arrays):

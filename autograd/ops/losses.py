@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
 from .elementwise import constant
@@ -94,6 +94,8 @@ def softmax_cross_entropy(input, coef, dim=1, scale=None):
     (one-hot targets times class weights, label smoothing, or probabilities): cross-entropy in one
     stable fused op, which nn.functional.cross_entropy builds on."""
     (axis,) = normalize_axes("softmax_cross_entropy", dim, input.ndim)
+    if coef.shape != input.shape:   # the fused kernel does not broadcast (its gradient would be wrong)
+        raise shape_error("softmax_cross_entropy", "coef must have the input's shape", input.shape, coef.shape)
     return SoftmaxCrossEntropy.apply(input, coef, axis=axis, scale=scale)
 
 

@@ -13,7 +13,7 @@ from ..errors import ArgumentError, DTypeError, ShapeError
 from ..function import Primitive
 from ..sums import extreme_keepdims, sum_keepdims
 from ..tensor import Dim, MaxResult, MinResult, Tensor
-from .elementwise import abs, clamp, constant, exp, sqrt
+from .elementwise import abs, cast, clamp, constant, exp, floating, sqrt
 
 
 def normalize_axes(op, dim, ndim):
@@ -84,7 +84,8 @@ class Mean(Primitive):
 class Extremum(Primitive):
     """amax/amin: the gradient is shared evenly among tied extreme elements (as PyTorch)."""
     @staticmethod
-    def forward(ctx, x, axes, keepdim, largest):
+    def forward(ctx, x, axes, keepdim, largest, nan_is_extreme=False):
+        ctx.nan_is_extreme = nan_is_extreme
         empty = [a for a in axes if x.shape[a] == 0]
         if empty:  # an empty tensor is fine as long as the reduced dims are not (as PyTorch)
             raise ArgumentError(f"{'amax' if largest else 'amin'}: cannot reduce over dim {empty[0]} of size 0 "
@@ -100,6 +101,8 @@ class Extremum(Primitive):
         (x,) = ctx.saved_tensors
         out = ctx.output._data if ctx.keepdim else np.expand_dims(ctx.output._data, ctx.axes)
         is_extreme = x._data == out
+        if ctx.nan_is_extreme:   # max()/min() of all elements: a NaN result's gradient goes to the NaNs
+            is_extreme |= np.isnan(x._data) & np.isnan(out)
         share = is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
         return _expand_back(grad, ctx) * constant(share.astype(grad.dtype))
 
@@ -244,10 +247,7 @@ class CumProd(Primitive):
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
     """The sum over `dim` (None: all elements; an int or a tuple), keeping the reduced axes as size 1 if
     `keepdim`. Integer and bool tensors sum in int64 unless `dtype` is given. As `torch.sum`."""
-    if dtype is not None:
-        x = x.astype(dtype)
-    elif x.dtype.kind in "bui":
-        x = x.astype(np.int64)  # as PyTorch: integer sums do not overflow at int32
+    x = _accumulated(x, dtype)
     return Sum.apply(x, axes=normalize_axes("sum", dim, x.ndim), keepdim=keepdim)
 
 
@@ -262,11 +262,16 @@ def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _running("cumprod", CumProd, x, dim, dtype)
 
 
-def _running(op, primitive, x, dim, dtype):
+def _accumulated(x, dtype):
+    """The input of a sum or product: cast to `dtype` if given, else integer and bool tensors in int64, as
+    PyTorch (they do not overflow at int32; NumPy would take uint8 to uint64)."""
     if dtype is not None:
-        x = x.astype(dtype)
-    elif x.dtype.kind in "bui":
-        x = x.astype(np.int64)
+        return x.astype(dtype)
+    return x.astype(np.int64) if x.dtype.kind in "bui" else x
+
+
+def _running(op, primitive, x, dim, dtype):
+    x = _accumulated(x, dtype)
     (axis,) = normalize_axes(op, dim, x.ndim) or (0,)
     return primitive.apply(x, axis=axis)
 
@@ -337,18 +342,18 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweig
             weights = w if weights is None else weights * w
     if weights is None:
         centred = rows - rows.mean(1, keepdim=True)
-        norm = observations - correction
+        norm = builtins.max(observations - correction, 0)   # no degrees of freedom left: 0, as torch
         product = matmul(centred, centred.mT)
     else:
         weights = weights.to(rows.dtype)
         total = weights.sum()
         centred = rows - (rows * weights).sum(1, keepdim=True) / total
-        norm = total - (correction if aweights is None else correction * (weights * aweights.to(rows.dtype)).sum()
-                        / total)
+        norm = (total - (correction if aweights is None else correction * (weights * aweights.to(rows.dtype)).sum()
+                         / total)).clamp(min=0)
         product = matmul(centred * weights, centred.mT)
     with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom left: inf or nan, as torch
         covariance = product / norm
-    return covariance.reshape(()) if x.ndim < 2 else covariance
+    return covariance.reshape(()) if x.ndim < 2 or x.shape[0] == 1 else covariance   # one variable: 0-d, as torch
 
 
 def corrcoef(x: Tensor) -> Tensor:
@@ -382,17 +387,21 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
 trapz = trapezoid
 
 
-def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """The mean over `dim` (None: all elements; an int or a tuple), with `keepdim`; needs a floating
-    tensor. NaN over an empty dim. As `torch.mean`."""
+def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The mean over `dim` (None: all elements; an int or a tuple), with `keepdim`, computed in `dtype` if
+    given; needs a floating tensor. NaN over an empty dim. As `torch.mean`."""
+    if dtype is not None:
+        x = x.astype(dtype)
     if x.dtype.kind not in "fc":
-        raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first)")
+        raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype} (use .float() first or pass dtype=)")
     return Mean.apply(x, axes=normalize_axes("mean", dim, x.ndim), keepdim=keepdim)
 
 
 def var(x: Tensor, dim: Dim = None, unbiased: bool = True, keepdim: bool = False,
         correction=None) -> Tensor:
     """Variance; `correction` (or unbiased=True, i.e. 1) is subtracted from the count."""
+    if x.dtype == np.float16:   # squares overflow half precision at 256: PyTorch accumulates it in float32
+        return cast(var(cast(x, np.float32), dim, unbiased, keepdim, correction), np.float16)
     axes = normalize_axes("var", dim, x.ndim)
     ddof = (1 if unbiased else 0) if correction is None else correction
     centered = x - mean(x, axes, keepdim=True)
@@ -424,8 +433,9 @@ def amin(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 def _extreme_with_index(op, x, dim, keepdim, largest):
-    if dim is None:
-        return amax(x) if largest else amin(x)
+    if dim is None:   # as amax/amin, but as PyTorch a NaN maximum passes its gradient to the NaNs (amax: NaN)
+        return Extremum.apply(x, axes=tuple(range(x.ndim)), keepdim=False, largest=largest,
+                              nan_is_extreme=x.dtype.kind == "f")
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be an int (to get values and indices); for several dims use "
                         f"{'amax' if largest else 'amin'}(dim={tuple(dim)})")
@@ -491,40 +501,64 @@ def _arg_extreme(op, func, x, dim, keepdim):
     return constant(np.asarray(func(x._data, axis=axis, keepdims=keepdim)))
 
 
-def prod(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+def prod(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype=None) -> Tensor:
     """The product over `dim` (None: all elements; an int or a tuple), with `keepdim`. Zeros are handled in
-    the gradient (first-order only when there are some). As `torch.prod`."""
+    the gradient (first-order only when there are some). Integer and bool tensors multiply in int64 unless
+    `dtype` is given (NumPy would take uint8 to uint64). As `torch.prod`."""
+    x = _accumulated(x, dtype)
     return Prod.apply(x, axes=normalize_axes("prod", dim, x.ndim), keepdim=keepdim)
 
 
 def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim` (None: all; an int or a tuple), with `keepdim`, without overflow. As
     `torch.logsumexp`."""
-    return LogSumExp.apply(x, axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
+    return LogSumExp.apply(floating(x), axes=normalize_axes("logsumexp", dim, x.ndim), keepdim=keepdim)
 
 
 def norm(x: Tensor, p=2, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """The p-norm over `dim` (None: all elements, flattened), with `keepdim`; p is a positive number, 'fro'
-    (2) or inf. The gradient of the 2-norm at 0 is 0. As `torch.norm`."""
+    """The p-norm over `dim` (None: all elements, flattened), with `keepdim`: (sum |x|**p)**(1/p) for a
+    number p (negative too), 'fro' (2), inf the largest |x|, -inf the smallest, 0 the count of nonzeros (its
+    gradient zero, as PyTorch's). The gradient of the 2-norm at 0 is 0. As `torch.norm`."""
     if p == "fro" or p is None:
         p = 2
-    if p in ("inf", float("inf")):
-        p = np.inf
-    if not isinstance(p, (int, float)) or p <= 0:
-        raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
-    return Norm.apply(x, p=p, axes=normalize_axes("norm", dim, x.ndim), keepdim=keepdim)
+    if p in ("inf", "-inf"):
+        p = float(p)
+    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool) or np.isnan(p):
+        raise ValueError(f"norm: p must be a number, 'fro' or inf, got {p!r}")
+    if x.dtype == np.float16:   # as var: accumulated in float32, as PyTorch
+        return cast(norm(cast(x, np.float32), p, dim, keepdim), np.float16)
+    if p == -np.inf:
+        return amin(abs(x), dim, keepdim)
+    if p == 0:
+        from .comparison import ne
+        return sum(ne(x, 0), dim, keepdim).astype(x.dtype)
+    if p < 0:
+        return sum(abs(x) ** p, dim, keepdim) ** (1.0 / p)
+    axes = normalize_axes("norm", dim, x.ndim)
+    empty = [a for a in axes if x.shape[a] == 0]
+    if p == np.inf and empty:   # a largest |x| over nothing has no value (the other norms are 0 there)
+        raise ArgumentError(f"norm: cannot take the inf norm over dim {empty[0]} of size 0 (shape {x.shape})")
+    return Norm.apply(x, p=p, axes=axes, keepdim=keepdim)
 
 
 def all(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """Whether every element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
-    `torch.all`."""
-    return constant(np.asarray(np.all(x._data, axis=None if dim is None else normalize_axes("all", dim, x.ndim), keepdims=keepdim)))
+    """Whether every element over `dim` (None: all; an empty tuple: none, elementwise) is nonzero, as a bool
+    tensor outside the graph (uint8 for a uint8 tensor). As `torch.all`."""
+    return _logical_reduction("all", np.all, x, dim, keepdim)
 
 
 def any(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """Whether some element over `dim` (None: all) is nonzero, as a bool tensor outside the graph. As
-    `torch.any`."""
-    return constant(np.asarray(np.any(x._data, axis=None if dim is None else normalize_axes("any", dim, x.ndim), keepdims=keepdim)))
+    """Whether some element over `dim` (None: all; an empty tuple: none, elementwise) is nonzero, as a bool
+    tensor outside the graph (uint8 for a uint8 tensor). As `torch.any`."""
+    return _logical_reduction("any", np.any, x, dim, keepdim)
+
+
+def _logical_reduction(op, reduce, x, dim, keepdim):
+    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        out = x._data != 0   # as PyTorch: all/any over no dims reduce nothing (sum over () reduces all)
+    else:
+        out = reduce(x._data, axis=None if dim is None else normalize_axes(op, dim, x.ndim), keepdims=keepdim)
+    return constant(np.asarray(out, np.uint8 if x.dtype == np.uint8 else np.bool_))
 
 
 # -- several statistics at once: aminmax, var_mean, std_mean ------------------------------------

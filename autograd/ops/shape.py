@@ -158,6 +158,9 @@ def expand(x, *shape):
     if lead < 0:
         raise ShapeError(f"expand: the shape {shape} has fewer dims than the tensor's {x.shape}")
     full = tuple(x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
+    if any(n < 0 for n in full):
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {shape}: a size of -1 keeps an existing dim, "
+                         "a new leading dim needs a size of at least 0")
     for i, n in enumerate(x.shape):
         if n != 1 and n != full[lead + i]:
             raise ShapeError(f"expand: cannot expand shape {x.shape} to {shape}: dim {i} has size {n}, "

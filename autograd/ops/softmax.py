@@ -5,10 +5,11 @@
 """
 import numpy as np
 
+from ..errors import DTypeError
 from ..function import Primitive
 from ..sums import extreme_keepdims, row_dots, sum_keepdims
 from ..tensor import Tensor
-from .elementwise import exp
+from .elementwise import cast, exp
 from .reduction import normalize_axes
 
 
@@ -123,14 +124,27 @@ class LogSoftmaxGrad(Primitive):
         return grad_grad_in, grad_output
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along `dim` (default the last), without overflow. As `torch.softmax`."""
+def softmax(x: Tensor, dim: int = -1, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim` (default the last), without overflow, computed in `dtype` if given.
+    As `torch.softmax`."""
+    x = _floating_input("softmax", x, dtype)
     (axis,) = normalize_axes("softmax", dim, x.ndim) or (None,)
     return Softmax.apply(x, axis=axis)
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+def log_softmax(x: Tensor, dim: int = -1, dtype=None) -> Tensor:
     """log(softmax(x)) along `dim` (default the last), computed stably (never log of 0 from an underflowed
-    softmax). As `torch.log_softmax`."""
+    softmax), in `dtype` if given. As `torch.log_softmax`."""
+    x = _floating_input("log_softmax", x, dtype)
     (axis,) = normalize_axes("log_softmax", dim, x.ndim) or (None,)
     return LogSoftmax.apply(x, axis=axis)
+
+
+def _floating_input(op, x, dtype):
+    """x cast to `dtype` if given; an integer or bool tensor without one is refused, as PyTorch does."""
+    if dtype is not None:
+        return cast(x, dtype)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: expects a floating point tensor, got {x.dtype}; convert it first (x.float()) "
+                         "or pass dtype=")
+    return x

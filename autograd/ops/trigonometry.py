@@ -44,8 +44,8 @@ class Trigonometric(Primitive):
 
 
 class Atan2(Primitive):
-    """atan2(y, x), the angle of the point (x, y): d/dy = x / (x² + y²), d/dx = -y / (x² + y²); at the
-    origin, where the angle has no derivative, both are 0, as torch's."""
+    """atan2(y, x), the angle of the point (x, y): d/dy = x / (x² + y²), d/dx = -y / (x² + y²), taken as 0
+    at the origin (as PyTorch; the formula gives 0/0 there)."""
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
@@ -54,9 +54,12 @@ class Atan2(Primitive):
     @staticmethod
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
-        squared = x * x + y * y
-        origin = squared._data == 0
-        scale = grad / (where(origin, 1.0, squared) if origin.any() else squared)
+        squared_radius = x * x + y * y
+        origin = squared_radius._data == 0
+        if origin.any():
+            scale = where(origin, 0.0, grad / where(origin, 1.0, squared_radius))
+        else:
+            scale = grad / squared_radius
         return scale * x, -scale * y
 
 
