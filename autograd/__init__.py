@@ -1,12 +1,13 @@
 """ndgrad's autograd: a reverse-mode automatic differentiation engine on NumPy, PyTorch's API."""
 __version__ = "0.1.0"
 
-from .tensor import Device as device, Tensor
+from .tensor import Device as device, Size, Tensor, set_printoptions
 from .creation import (Generator, get_default_device, set_default_device, arange, as_tensor, asarray, bernoulli,
-                       bool_ as bool, can_cast, default_generator, double, empty, empty_like, eye, finfo, float,
+                       bool_ as bool, can_cast, channels_last, channels_last_3d, contiguous_format, default_generator, double, empty, empty_like, eye, finfo, float,
                        float16, float32, float64, from_numpy, full, full_like, get_default_dtype, get_rng_state, half, iinfo,
-                       initial_seed, int, int8, int16, int32, int64, linspace, logspace, long, manual_seed,
-                       multinomial, normal, ones, ones_like, parse_to, poisson, promote_types, rand, rand_like,
+                       bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window,
+                       initial_seed, int, int8, int16, int32, int64, linspace, logspace, long, manual_seed, memory_format,
+                       multinomial, normal, ones, ones_like, parse_to, poisson, preserve_format, promote_types, rand, rand_like,
                        randint, randint_like, randn, randn_like, randperm, result_type, seed, set_default_dtype, set_rng_state, tensor,
                        tril_indices, triu_indices, uint8, zeros, zeros_like)
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
@@ -22,6 +23,13 @@ from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
 from . import cuda  # noqa: F401
+from . import backends  # noqa: F401
+from . import amp, distributions  # noqa: F401  (ag.distributions.Normal, Categorical, ..., as torch.distributions)
+from .amp import autocast, is_autocast_enabled  # noqa: F401
+from . import testing, utils  # noqa: F401  (ag.testing.assert_close, ag.utils.checkpoint, as torch's)
+from .backends import (are_deterministic_algorithms_enabled, compile, get_float32_matmul_precision,  # noqa: F401
+                       is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
+                       use_deterministic_algorithms)
 
 
 def is_tensor(obj) -> bool:
@@ -45,6 +53,7 @@ def is_complex(t: Tensor) -> bool:
 
 from . import autograd  # noqa: E402,F401  (ag.autograd.grad, ag.autograd.Function, as torch.autograd)
 from . import func  # noqa: E402,F401  (ag.func.grad, ag.func.functional_call, as torch.func)
+from .func import vmap  # noqa: E402,F401  (torch.vmap too)
 globals().pop("linalg", None)  # the star import above may bring ops' linalg family; ag.linalg is torch.linalg's
 from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torch.linalg)
 from .linalg import matrix_power  # noqa: E402,F401  (torch.matrix_power too)

@@ -242,6 +242,26 @@ def check_device(device) -> None:
         raise RuntimeError(f"device {device!r} is not available: ndgrad runs on NumPy, and 'cpu' is its only device")
 
 
+class memory_format:
+    """How a tensor's elements are laid out, as `torch.memory_format`. NumPy arrays here are in one
+    layout, so the formats (`preserve_format`, `contiguous_format`, `channels_last`,
+    `channels_last_3d`) are accepted where PyTorch takes them (`zeros_like(p,
+    memory_format=preserve_format)`, `x.contiguous(memory_format=...)`, `model.to(memory_format=...)`)
+    and change nothing."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"autograd.{self.name}"
+
+
+preserve_format = memory_format("preserve_format")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
 def parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
     """What arguments of `Tensor.to` / `Module.to` ask for, as (device, dtype), each None when not
     asked: `.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other_tensor)` and the keyword
@@ -261,11 +281,18 @@ def parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, mem
 
 # -- creation functions ------------------------------------------------------------------------
 
+def _scalar(value):
+    """A one-element Tensor as its Python number (`lengths.max()` as a size), anything else as it is."""
+    from .tensor import Tensor
+    return value.item() if isinstance(value, Tensor) and value._data.size == 1 else value
+
+
 def _shape(shape, op):
-    """The size arguments `(2, 3)`, `((2, 3),)` or `([2, 3],)` as a tuple of non-negative ints."""
+    """The size arguments `(2, 3)`, `((2, 3),)` or `([2, 3],)` as a tuple of non-negative ints (one-element
+    integer tensors count as ints, as in PyTorch)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    shape = tuple(shape)
+    shape = tuple(_scalar(n) for n in shape)
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
         raise TypeError(f"{op}: the size must be integers, got {shape!r}")
     if any(n < 0 for n in shape):
@@ -344,25 +371,29 @@ def full(shape: "builtins.int | tuple[builtins.int, ...]", fill_value: Number, d
     return _new(np.full(shape, fill_value, dtype), requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     """Zeros of `t`'s shape and dtype: `torch.zeros_like`."""
     _check_like("zeros_like", t)
     return _new(np.zeros(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     """Ones of `t`'s shape and dtype: `torch.ones_like`."""
     _check_like("ones_like", t)
     return _new(np.ones(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     """`fill_value` in `t`'s shape and dtype: `torch.full_like`."""
     _check_like("full_like", t)
     return _new(np.full(t.shape, fill_value, resolve_dtype(dtype) or t.dtype), requires_grad, device)
 
 
-def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     """An uninitialised tensor of `t`'s shape and dtype: `torch.empty_like`."""
     _check_like("empty_like", t)
     return _new(np.empty(t.shape, resolve_dtype(dtype) or t.dtype), requires_grad, device)
@@ -437,7 +468,7 @@ def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
 
 
 def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               generator: Generator | None = None) -> Tensor:
+               generator: Generator | None = None, memory_format=None) -> Tensor:
     """Standard normal samples in `t`'s shape and dtype: `torch.randn_like`."""
     _check_like("randn_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
@@ -445,7 +476,7 @@ def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, re
 
 
 def rand_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-              generator: Generator | None = None) -> Tensor:
+              generator: Generator | None = None, memory_format=None) -> Tensor:
     """Uniform samples from [0, 1) in `t`'s shape and dtype: `torch.rand_like`."""
     _check_like("rand_like", t)
     dtype = resolve_dtype(dtype) or t.dtype
@@ -492,6 +523,51 @@ def eye(n: builtins.int, m: builtins.int | None = None, dtype: DTypeLike = None,
     """The n x m (n x n) identity matrix (the default dtype): `torch.eye`."""
     _shape((n,) if m is None else (n, m), "eye")
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype) or _default_float), requires_grad, device)
+
+
+def _window(op, window_length, periodic, symmetric, dtype, device, requires_grad):
+    """A window of `window_length` points from `symmetric(M)` (the symmetric window of M points): periodic
+    windows (for spectral analysis, the default) are the symmetric one of length + 1 without its last point."""
+    _shape((window_length,), op)
+    dtype = resolve_dtype(dtype) or _default_float
+    if window_length <= 1:
+        return _new(np.ones(window_length, dtype), requires_grad, device)
+    values = symmetric(window_length + 1)[:-1] if periodic else symmetric(window_length)
+    return _new(values.astype(dtype), requires_grad, device)
+
+
+def hann_window(window_length: builtins.int, periodic: bool = True, *, dtype: DTypeLike = None,
+                device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Hann window 0.5 - 0.5 cos(2 pi n / (M - 1)): `torch.hann_window`."""
+    return _window("hann_window", window_length, periodic, np.hanning, dtype, device, requires_grad)
+
+
+def hamming_window(window_length: builtins.int, periodic: bool = True, alpha: builtins.float = 0.54,
+                   beta: builtins.float = 0.46, *, dtype: DTypeLike = None, device: DeviceLike = None,
+                   requires_grad: bool = False) -> Tensor:
+    """The Hamming window alpha - beta cos(2 pi n / (M - 1)): `torch.hamming_window`."""
+    def symmetric(m):
+        return alpha - beta * np.cos(2 * np.pi * np.arange(m) / (m - 1))
+    return _window("hamming_window", window_length, periodic, symmetric, dtype, device, requires_grad)
+
+
+def blackman_window(window_length: builtins.int, periodic: bool = True, *, dtype: DTypeLike = None,
+                    device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Blackman window: `torch.blackman_window`."""
+    return _window("blackman_window", window_length, periodic, np.blackman, dtype, device, requires_grad)
+
+
+def bartlett_window(window_length: builtins.int, periodic: bool = True, *, dtype: DTypeLike = None,
+                    device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Bartlett (triangular) window: `torch.bartlett_window`."""
+    return _window("bartlett_window", window_length, periodic, np.bartlett, dtype, device, requires_grad)
+
+
+def kaiser_window(window_length: builtins.int, periodic: bool = True, beta: builtins.float = 12.0, *,
+                  dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+    """The Kaiser window of shape parameter `beta`: `torch.kaiser_window`."""
+    return _window("kaiser_window", window_length, periodic, lambda m: np.kaiser(m, beta), dtype, device,
+                   requires_grad)
 
 
 def logspace(start: builtins.float, end: builtins.float, steps: builtins.int, base: builtins.float = 10.0,
@@ -653,6 +729,7 @@ def randint(low: builtins.int | None = None, high: builtins.int | None = None,
             dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high) (int64 unless `dtype`): `torch.randint`, called as
     `randint(high, size)` or `randint(low, high, size)` (or with keywords; `size` is required)."""
+    low, high = _scalar(low), _scalar(high)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as PyTorch
         low, high, size = 0, low, high
     low = 0 if low is None else low
@@ -740,6 +817,7 @@ def multinomial(input: Tensor, num_samples: builtins.int, replacement: bool = Fa
         raise DTypeError(f"multinomial only supports floating-point dtypes for input, got {weights.dtype}")
     if weights.ndim not in (1, 2):
         raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
+    num_samples = _scalar(num_samples)
     if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool):
         raise TypeError(f"multinomial: num_samples must be an int, got {type(num_samples).__name__}")
     categories = weights.shape[-1]

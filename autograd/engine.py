@@ -59,8 +59,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = capture[_key(t)]
         if g is None and not allow_unused:
             raise RuntimeError(
-                f"autograd.grad: input {i} (shape {t.shape}) was not used in the graph of the outputs; "
-                "pass allow_unused=True to get None for it")
+                f"autograd.grad: input {i} (shape {t.shape}) was not used in the graph of the outputs (the "
+                f"differentiated Tensor at index {i} appears to not have been used in the graph); pass "
+                "allow_unused=True to get None for it")
         results.append(g)
     return tuple(results)
 
@@ -69,7 +70,7 @@ def root_grad(out, gradient, op):
     """The gradient that starts backward at `out`: ones for a scalar, else the one given."""
     if not out.requires_grad:
         raise RuntimeError(
-            f"{op}: the output (shape {out.shape}) does not require grad and has no grad_fn: nothing "
+            f"{op}: the output (shape {out.shape}) does not require grad and does not have a grad_fn: nothing "
             "that made it requires grad (or it was computed under no_grad)")
     if gradient is None:
         if out._data.size != 1:

@@ -4,8 +4,11 @@
     grad_and_value(f, argnums=0, has_aux=False)(*args)  (that gradient, f(*args))
     vjp(f, *primals, has_aux=False)                      (f(*primals), vjp_fn)
     jacrev(f, argnums=0, has_aux=False)(*args)          the Jacobian, one backward per output element
+    jacfwd(f, argnums=0, has_aux=False)(*args)          the same Jacobian (computed as jacrev's)
+    jvp(f, primals, tangents)                           (f(*primals), J tangents)
     hessian(f, argnums=0)(*args)                         jacrev of jacrev
     functional_call(module, params, args, kwargs)        module(*args) with `params` in place of its own
+    vmap(f, in_dims=0, out_dims=0)(*args)                f over a batch dim of its inputs, results stacked
 
 Arguments may be pytrees (tuples, lists and dicts of Tensors, such as a module's
 `dict(named_parameters())`), and results come back in the same structure, as in torch.func.
@@ -27,7 +30,7 @@ from .creation import zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call", "vmap"]
 
 
 # -- pytrees: tuples, lists and dicts of leaves -----------------------------------------------------
@@ -216,6 +219,33 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     return wrapper
 
 
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian as `torch.func.jacfwd` gives it; ndgrad has no forward mode, so it is jacrev's (the
+    same numbers, one backward per output element)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J tangents): the Jacobian-vector product, as `torch.func.jvp` (primals and
+    tangents are tuples of Tensors). Computed by two reverse passes (autograd.functional.jvp)."""
+    from .functional import jvp as functional_jvp
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
+    if len(primals) != len(tangents):
+        raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have the same length, got "
+                           f"{len(primals)} and {len(tangents)}")
+    aux = []
+
+    def without_aux(*args):
+        out = func(*args)
+        if has_aux:
+            out, extra = out
+            aux.append(extra)
+        return out
+    output, product = functional_jvp(without_aux, primals, tangents, strict=strict)
+    return (output, product, aux[0]) if has_aux else (output, product)
+
+
 def hessian(func, argnums=0):
     """A function returning the Hessian of func with respect to args[argnums]: jacrev of jacrev
     (torch.func uses forward over reverse; the numbers are the same)."""
@@ -297,3 +327,67 @@ def _substituted(module, replacements, tie_weights, strict):
     finally:
         for registry, key, original in originals:
             registry[key] = original
+
+
+# -- vmap -----------------------------------------------------------------------------------------------
+
+def _leaf_dims(dim, leaves, position):
+    """The mapped dim of each leaf of positional argument `position`: one int/None for all of them, or
+    a structure of in_dims matching the argument's."""
+    if not isinstance(dim, (tuple, list, dict)):
+        return [dim] * len(leaves)
+    dims, _ = _flatten(dim)
+    if len(dims) != len(leaves):
+        raise ValueError(f"vmap: in_dims for argument {position} has {len(dims)} entries but the argument has "
+                         f"{len(leaves)} leaves; give one int or None, or a structure matching the argument")
+    return dims
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """`func` mapped over a batch dim of its inputs: `in_dims` gives, per positional argument, the dim to
+    map over (None: pass it whole; a structure matching a tuple/list/dict argument gives one per leaf),
+    and the results are stacked along `out_dims`. As `torch.func.vmap` (and `torch.vmap`), e.g.
+    per-example gradients: `vmap(grad(loss), in_dims=(None, 0, 0))(params, inputs, targets)`.
+
+    ndgrad calls `func` once per batch element and stacks the results, so any function vmaps (random
+    ops draw anew for each element) and gradients flow through the stacking; it is not faster than a loop."""
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+
+    def mapped(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims has {len(dims)} entries but {len(args)} positional arguments were given")
+        flat = []
+        for position, (arg, dim) in enumerate(zip(args, dims)):
+            leaves, spec = _flatten(arg)
+            flat.append((leaves, _leaf_dims(dim, leaves, position), spec))
+        sizes = set()
+        for leaves, leaf_dims, _ in flat:
+            for leaf, dim in zip(leaves, leaf_dims):
+                if dim is None:
+                    continue
+                if not isinstance(leaf, Tensor):
+                    raise ValueError(f"vmap: an in_dim of {dim} was given for an input that is not a Tensor "
+                                     f"({type(leaf).__name__}); use None for it")
+                sizes.add(leaf.shape[dim])
+        if not sizes:
+            raise ValueError("vmap: at least one input must be a Tensor mapped over a dim (in_dims are all None)")
+        if len(sizes) > 1:
+            raise ValueError(f"vmap: the mapped dims of the inputs have different sizes {sorted(sizes)}")
+        results = []
+        for i in range(sizes.pop()):
+            call = [_unflatten([leaf if dim is None else leaf.select(dim, i) for leaf, dim in zip(leaves, leaf_dims)],
+                               spec) for leaves, leaf_dims, spec in flat]
+            results.append(_flatten(func(*call, **kwargs)))
+        spec = results[0][1]
+        columns = list(zip(*(leaves for leaves, _ in results)))
+        stack_dims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(columns)
+        if len(stack_dims) != len(columns):
+            raise ValueError(f"vmap: out_dims has {len(stack_dims)} entries for {len(columns)} outputs")
+        if not all(isinstance(value, Tensor) for column in columns for value in column):
+            raise ValueError("vmap: the function must return Tensors (or tuples, lists and dicts of them)")
+        from .ops import stack
+        return _unflatten([stack(column, dim) for column, dim in zip(columns, stack_dims)], spec)
+
+    return mapped

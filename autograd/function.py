@@ -112,6 +112,13 @@ class Function:
         raise NotImplementedError
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split form, used where a subclass defines it: then `forward(*args)` takes no
+        ctx, and `setup_context(ctx, inputs, output)` (inputs: the tuple of arguments given to
+        `apply`, output: what forward returned) saves what backward needs."""
+        raise NotImplementedError
+
+    @staticmethod
     def backward(ctx, *grads):
         """The gradients of the inputs from the gradients of the outputs (one Tensor per output):
         one per forward argument, a Tensor, a NumPy array or None (where there is none). Under
@@ -454,8 +461,13 @@ def _custom_forward(ctx, args, kwargs):
     """A custom op's forward, as PyTorch runs it: on the input Tensors themselves, recording nothing.
     Returns what it returned with each Tensor replaced by its array (what `apply` records), marks
     and saved values following along."""
+    cls = type(ctx)
     with grad_mode.no_grad():
-        returned = type(ctx).forward(ctx, *args, **kwargs)
+        if cls.setup_context is Function.setup_context:
+            returned = cls.forward(ctx, *args, **kwargs)
+        else:
+            returned = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, returned)
     several = returned.__class__ is tuple
     outputs = tuple(_array_of(r) for r in returned) if several else (_array_of(returned),)
     marked = ctx.__dict__.get("marked")
@@ -480,8 +492,9 @@ def _adopt_dirty(ctx, result):
             raise RuntimeError(f"{ctx.name()}: an input marked dirty (shape {dirty.shape}) was not returned by "
                                "forward; return the tensors changed in place")
         if grad_mode._state.grad_enabled and dirty.requires_grad and dirty.grad_fn is None:
-            raise RuntimeError(f"{ctx.name()}: in-place operation on a leaf tensor that requires grad (shape "
-                               f"{dirty.shape}), marked dirty; do it on a copy (.clone()) or under no_grad")
+            raise RuntimeError(f"{ctx.name()}: a leaf Variable that requires grad is being used in an in-place "
+                               f"operation (shape {dirty.shape}, marked dirty); do it on a copy (.clone()) or "
+                               "under no_grad")
         bump_version(dirty)   # as PyTorch: one version more than forward's own writes made
         for position, value in enumerate(ctx._saved or ()):
             if value is dirty:   # saved after its write (PyTorch's pattern): at the version it has now
@@ -625,9 +638,9 @@ def modified_saved_value_error(node, value, which, expected, version=None):
     """The RuntimeError for a value saved for backward that an in-place op changed since (PyTorch's
     "modified by an inplace operation"), naming the op that saved it, its shape and the versions."""
     version = value._version if version is None else version
-    message = (f"one of the values needed to compute the gradient of {node.name()} ({which}: a {value.dtype} "
-               f"tensor of shape {value.shape}) has been modified by an in-place operation: it is at version "
-               f"{version}; expected version {expected}. Use the out-of-place op (or .clone() the tensor before "
+    message = (f"one of the variables needed for gradient computation has been modified by an inplace "
+               f"operation: the value needed to compute the gradient of {node.name()} ({which}: a {value.dtype} "
+               f"tensor of shape {value.shape}) is at version {version}; expected version {expected}. Use the out-of-place op (or .clone() the tensor before "
                "changing it) so that the value saved for backward stays as it was.")
     if node.site:
         message += "\nThe op that saved it was created at:\n" + node.site

@@ -33,9 +33,9 @@ class _GradModeSwitch(contextlib.ContextDecorator):
     """A context manager and decorator that sets grad mode on entry and restores it on exit."""
     enabled = True
 
-    def __new__(cls, *args):
+    def __new__(cls, *args, **kwargs):
         # `@no_grad` without parentheses decorates too, as in PyTorch.
-        if len(args) == 1 and callable(args[0]):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
             return cls()(args[0])
         return super().__new__(cls)
 

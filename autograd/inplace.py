@@ -124,13 +124,14 @@ def _check_writable(op, tensor):
     if grad_mode._state.grad_enabled:
         if tensor.requires_grad and tensor.grad_fn is None:
             raise RuntimeError(
-                f"{op}: in-place operation on a leaf tensor that requires grad (shape {tensor.shape}); do it "
+                f"{op}: a leaf Variable that requires grad is being used in an in-place operation (a leaf "
+                f"tensor of shape {tensor.shape}); do it "
                 "under `with autograd.no_grad():` (as optimizers do), or on a copy (.clone())")
         base = tensor._base
         if base is not None and base.requires_grad and base.grad_fn is None:
             raise RuntimeError(
-                f"{op}: in-place operation on a view of a leaf tensor that requires grad (the leaf has shape "
-                f"{base.shape}); do it under `with autograd.no_grad():`, or on a copy")
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place operation "
+                f"(the leaf has shape {base.shape}); do it under `with autograd.no_grad():`, or on a copy")
     if not tensor._data.flags.writeable:
         raise RuntimeError(
             f"{op}: the tensor of shape {tensor.shape} cannot be written in place: its memory is read-only "
@@ -277,13 +278,14 @@ def take_history(tensor, result):
         return
     if tensor.__dict__.get("_view_made_without_grad") and result.requires_grad:
         raise RuntimeError(
-            f"in-place write with grad into a view of shape {tensor.shape} that was made under no_grad: "
-            "its base cannot record the write. Make the view with grad enabled, or write under no_grad")
+            f"a tensor of shape {tensor.shape} is a view and is being modified inplace with grad, but the view was "
+            "made under no_grad, so its base cannot record the write. Make the view with grad enabled, or write "
+            "under no_grad")
     if tensor.__dict__.get("_view_of_several") and result.requires_grad:
         raise RuntimeError(
-            f"in-place write with grad into a view of shape {tensor.shape} that is one of several views one "
-            "op returned (split, chunk, unbind): as in PyTorch, such views cannot be written in place inside "
-            "a graph. Use the out-of-place op, or .clone() the piece first")
+            f"a tensor of shape {tensor.shape} is a view and is being modified inplace with grad, but it is one of "
+            "several views one op returned (split, chunk, unbind): as in PyTorch, such a write cannot be recorded "
+            "inside a graph. Use the out-of-place op, or .clone() the piece first")
     from .ops.indexing import overwrite
     region = ViewRegion(tensor._view_steps)
     new_base = overwrite(_snapshot(base), result, region, in_place=True, written=True)

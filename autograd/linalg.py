@@ -1,6 +1,6 @@
 """`autograd.linalg`: the names PyTorch keeps under `torch.linalg` (NumPy's `numpy.linalg`), so that
 `torch.linalg.norm(...)`, `torch.linalg.inv(...)` run after `torch` -> `autograd`. The primitives live
-in ops/linalg.py; here are the norms, built from reductions, and the functions with torch.linalg's
+in ops/linalg.py and ops/decompositions.py; here are the norms, built from reductions, and the functions with torch.linalg's
 argument names. Everything is differentiable twice except where a docstring says otherwise."""
 import math
 
@@ -11,6 +11,8 @@ from .errors import ArgumentError
 from .ops.linalg import SingularMatrixError as LinAlgError  # noqa: F401  (torch.linalg.LinAlgError)
 from .ops.linalg import det, inverse as inv, slogdet, solve  # noqa: F401
 from .ops.linalg import matmul  # noqa: F401
+from .ops.decompositions import (eigh, linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd,  # noqa: F401
+                                 lstsq, matrix_rank, pinv, solve_triangular)
 from .tensor import Tensor
 
 
@@ -25,8 +27,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, d
 
 def matrix_norm(a: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
     """The matrix norm of the (dim[0], dim[1]) planes: 'fro' (Frobenius), 1 / -1 (largest / smallest column
-    sum of |a|), inf / -inf (largest / smallest row sum). 'nuc', 2 and -2 need singular values, which ndgrad
-    has no differentiable op for: they raise. As `torch.linalg.matrix_norm`."""
+    sum of |a|), inf / -inf (largest / smallest row sum), 'nuc' (sum of the singular values), 2 / -2 (the
+    largest / smallest singular value). As `torch.linalg.matrix_norm`."""
     if dtype is not None:
         a = a.to(dtype)
     if a.ndim < 2:
@@ -39,8 +41,13 @@ def matrix_norm(a: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         sums = ops.abs(a).sum(summed, keepdim=True)
         out = sums.amax(extreme, keepdim=True) if ord > 0 else sums.amin(extreme, keepdim=True)
         return out if keepdim else out.squeeze((rows, cols))
-    raise ArgumentError(f"linalg.matrix_norm: ord={ord!r} needs singular values, which ndgrad has no "
-                        "differentiable op for; ord may be 'fro', 1, -1, inf or -inf")
+    if ord in ("nuc", 2, -2):
+        planes = ops.movedim(a, (rows, cols), (-2, -1))
+        singular = svdvals(planes)
+        out = singular.sum(-1) if ord == "nuc" else singular.amax(-1) if ord == 2 else singular.amin(-1)
+        return out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols)) if keepdim else out
+    raise ArgumentError(f"linalg.matrix_norm: ord={ord!r} is not a matrix norm; ord may be 'fro', 'nuc', 1, -1, 2, "
+                        "-2, inf or -inf")
 
 
 def norm(a: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -95,6 +102,16 @@ def matrix_power(a: Tensor, n: int) -> Tensor:
 def _identity_like(a):
     from .ops.elementwise import constant
     return constant(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+
+
+def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues (ascending) of a symmetric matrix (or batch). As `torch.linalg.eigvalsh`."""
+    return eigh(a, UPLO).eigenvalues
+
+
+def svdvals(a: Tensor) -> Tensor:
+    """The singular values (descending) of a matrix (or batch). As `torch.linalg.svdvals`."""
+    return svd(a, full_matrices=False).S
 
 
 def multi_dot(tensors) -> Tensor:

@@ -184,7 +184,7 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", **_print_options)
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -271,6 +271,18 @@ class Tensor:
     def bool(self) -> Tensor:
         """Converted to bool."""
         return ops.cast(self, np.bool_)
+
+    def byte(self) -> Tensor:
+        """Converted to uint8 (older code's masks): `torch.Tensor.byte`."""
+        return ops.cast(self, np.uint8)
+
+    def short(self) -> Tensor:
+        """Converted to int16: `torch.Tensor.short`."""
+        return ops.cast(self, np.int16)
+
+    def char(self) -> Tensor:
+        """Converted to int8: `torch.Tensor.char`."""
+        return ops.cast(self, np.int8)
 
     def half(self) -> Tensor:
         """Converted to float16."""
@@ -367,11 +379,12 @@ class Tensor:
         """`self`: there is no other device."""
         return self
 
-    def contiguous(self) -> Tensor:
-        """`self` if its memory is C-contiguous, else a contiguous copy (in the graph), as PyTorch."""
+    def contiguous(self, memory_format=None) -> Tensor:
+        """`self` if its memory is C-contiguous, else a contiguous copy (in the graph), as PyTorch
+        (`memory_format` is accepted: there is one layout here)."""
         return self if self._data.flags.c_contiguous else ops.clone(self)
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format=None) -> Tensor:
         """A copy with its own memory, differentiable (the gradient flows back to `self`)."""
         return ops.clone(self)
 
@@ -573,6 +586,15 @@ class Tensor:
     def scatter_add_(self, dim: Int, index: Tensor, src: Tensor) -> Tensor:
         """`scatter_add`, in place; returns it."""
         return inplace.apply_inplace(self, "scatter_add_", ops.scatter_add, dim, index, src)
+
+    def scatter_reduce(self, dim: Int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """A copy with `src` reduced ('sum', 'mean', 'amax', 'amin') into the positions at `index` along
+        `dim`: `torch.Tensor.scatter_reduce`."""
+        return ops.scatter_reduce(self, dim, index, src, reduce, include_self)
+
+    def scatter_reduce_(self, dim: Int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+        """`scatter_reduce`, in place; returns it."""
+        return inplace.apply_inplace(self, "scatter_reduce_", ops.scatter_reduce, dim, index, src, reduce, include_self)
 
     def index_add(self, dim: Int, index: Tensor, source: TensorLike, alpha: Number = 1) -> Tensor:
         """A copy with `alpha * source` added to the slices at `index` along `dim`."""
@@ -816,6 +838,48 @@ class Tensor:
     def nan_to_num_(self, nan: Float = 0.0, posinf: Float | None = None, neginf: Float | None = None) -> Tensor:
         """`nan_to_num`, in place; returns it."""
         return inplace.apply_inplace(self, "nan_to_num_", ops.nan_to_num, nan, posinf, neginf)
+
+    def random_(self, from_: Int = 0, to: Int | None = None, generator=None) -> Tensor:
+        """Fill with integers drawn uniformly from [from_, to), in place; `random_(to)` draws from [0, to),
+        and `random_()` from [0, 2**mantissa bits] for floats (the dtype's range for integers)."""
+        from .creation import _generator
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = 2 ** (np.finfo(self.dtype).nmant + 1) + 1 if self.dtype.kind == "f" else np.iinfo(self.dtype).max
+        return self.copy_(_generator(generator).integers(from_, to, self.shape))
+
+    def fill_diagonal_(self, fill_value: Number, wrap: Bool = False) -> Tensor:
+        """Set the main diagonal (of a 2-D tensor, or of one whose dims are all equal) to `fill_value`, in
+        place; with `wrap`, a tall matrix's diagonal starts again after a gap of one row, as NumPy's and
+        torch's do. Returns it."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ShapeError(f"fill_diagonal_: dimensions must be larger than 1 and all of equal length when "
+                             f"there are more than 2, got shape {self.shape}")
+        mask = np.zeros(self.shape, bool)
+        np.fill_diagonal(mask, True, wrap=wrap)
+        return self.masked_fill_(mask, fill_value)
+
+    def xlogy(self, other: TensorLike) -> Tensor:
+        """self * log(other), 0 where self is 0: `torch.xlogy`."""
+        return ops.xlogy(self, other)
+
+    def xlogy_(self, other: TensorLike) -> Tensor:
+        """`xlogy`, in place; returns it."""
+        return inplace.apply_inplace(self, "xlogy_", ops.xlogy, other)
+
+    def get_device(self) -> Int:
+        """-1: the tensor is on the CPU (a GPU's index otherwise, in PyTorch)."""
+        return -1
+
+    @property
+    def is_cpu(self) -> Bool:
+        """True: every tensor here is on the CPU."""
+        return True
+
+    def is_pinned(self) -> Bool:
+        """False: there is no accelerator to pin memory for."""
+        return False
 
     def bernoulli_(self, p: "Float | Tensor" = 0.5, generator=None) -> Tensor:
         """Fill with 1 (probability `p`, a number or a tensor of probabilities) or 0, in place."""
@@ -1167,6 +1231,15 @@ class Tensor:
     def roll(self, shifts: "Int | tuple[Int, ...]", dims: "Int | tuple[Int, ...] | None" = None) -> Tensor:
         """Elements shifted cyclically along `dims` (the flattened tensor if None): `torch.roll`."""
         return ops.roll(self, shifts, dims)
+    def diag_embed(self, offset: Int = 0, dim1: Int = -2, dim2: Int = -1) -> Tensor:
+        """Matrices with the last dim on their diagonal: `torch.diag_embed`."""
+        return ops.diag_embed(self, offset, dim1, dim2)
+    def tril_(self, diagonal: Int = 0) -> Tensor:
+        """`tril`, in place; returns it."""
+        return inplace.apply_inplace(self, "tril_", ops.tril, diagonal)
+    def triu_(self, diagonal: Int = 0) -> Tensor:
+        """`triu`, in place; returns it."""
+        return inplace.apply_inplace(self, "triu_", ops.triu, diagonal)
     def tril(self, diagonal: Int = 0) -> Tensor:
         """The lower triangle of the last two dims, zero above diagonal `diagonal`: `torch.tril`."""
         return ops.tril(self, diagonal)
@@ -1508,6 +1581,9 @@ class Tensor:
                dim: Int | None = None):
         """The distinct elements (or slices along `dim`), sorted."""
         return ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def unique_consecutive(self, return_inverse: Bool = False, return_counts: Bool = False, dim: Int | None = None):
+        """Each run of equal consecutive elements (or slices along `dim`) kept once."""
+        return ops.unique_consecutive(self, return_inverse, return_counts, dim)
     def outer(self, vec2: Tensor):
         """The outer product of two 1-D tensors."""
         return ops.outer(self, vec2)
@@ -1646,6 +1722,41 @@ class Device:
 
 
 _CPU = Device()
+
+class Size(tuple):
+    """A shape: a tuple of ints, with `numel()`, as `torch.Size` (`t.shape == ag.Size([2, 3])` holds, as
+    a shape is a tuple)."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def numel(self) -> Int:
+        """The number of elements of a tensor of this shape."""
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"autograd.Size({list(self)})"
+
+
+_PRINT_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
+                   "short": dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
+                   "full": dict(precision=4, threshold=np.inf, edgeitems=3, max_line_width=80)}
+_print_options = dict(_PRINT_PROFILES["default"])
+
+
+def set_printoptions(precision: Int | None = None, threshold: Int | None = None, edgeitems: Int | None = None,
+                     linewidth: Int | None = None, profile: str | None = None, sci_mode: Bool | None = None) -> None:
+    """How tensors print: digits after the point, the element count beyond which they are summarised
+    (edgeitems at each end), the line width; `profile` ('default', 'short', 'full') sets all of them
+    first. As `torch.set_printoptions` (sci_mode is accepted; NumPy picks the notation)."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        _print_options.update(_PRINT_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("max_line_width", linewidth)):
+        if value is not None:
+            _print_options[name] = value
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])

@@ -10,6 +10,7 @@ from autograd import __version__  # noqa: F401  (one version for the whole distr
 from .parameter import Buffer, Parameter
 from .module import Module
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .parallel import DataParallel
 from .modules import *  # noqa: F401,F403  (layers, activations, losses)
 from .summary import summary
 from .layer_statistics import LayerStatistics, tensor_statistics

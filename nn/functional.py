@@ -29,11 +29,11 @@ __all__ = [
     "scaled_dot_product_attention", "multi_head_attention_forward",
     "glu", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
-    "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
+    "multilabel_soft_margin_loss", "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "hardtanh_", "threshold_", "celu_", "selu_", "rms_norm", "bilinear", "gumbel_softmax",
     "affine_grid", "grid_sample", "embedding_bag", "upsample", "upsample_nearest", "upsample_bilinear",
     "max_unpool1d", "max_unpool2d", "channel_shuffle", "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d",
-    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss",
+    "local_response_norm", "alpha_dropout", "feature_alpha_dropout", "rrelu", "rrelu_", "ctc_loss", "pdist",
     "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
     "max_unpool3d", "lp_pool3d",
 ]
@@ -632,6 +632,33 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction, "hinge_embedding_loss")
 
 
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per sample, the sum over its target classes j and its other classes i
+    of max(0, 1 - (x[j] - x[i])), divided by C. A target row lists the sample's classes first, ended
+    by -1 (or by the row's end). As `torch.nn.functional.multilabel_margin_loss`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multilabel_margin_loss")
+    labels = _array(target)
+    if input.ndim not in (1, 2) or labels.shape != tuple(input.shape) or labels.dtype.kind not in "iu":
+        raise ag.ShapeError(f"multilabel_margin_loss: expects a 1-D (C,) or 2-D (N, C) input and integer targets "
+                            f"of its shape, got {tuple(input.shape)} and {labels.shape} ({labels.dtype})")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    labels = labels.reshape(x.shape)
+    classes = x.shape[1]
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise IndexError(f"multilabel_margin_loss: a target is out of bounds for {classes} classes (-1 ends a row)")
+    # a target counts up to the row's first -1
+    listed = np.cumprod(labels != -1, axis=1).astype(bool)
+    rows = np.arange(x.shape[0])[:, None]
+    is_target = np.zeros(x.shape, bool)
+    is_target[np.broadcast_to(rows, labels.shape)[listed], labels[listed]] = True
+    picked = x.gather(1, ag.from_numpy(np.where(listed, labels, 0)))            # x[j] per listed target j
+    margins = ag.relu(1 - picked.unsqueeze(2) + x.unsqueeze(1))                # (N, targets, C)
+    pairs = (listed[:, :, None] & ~is_target[:, None, :]).astype(x.dtype)
+    loss = (margins * ag.from_numpy(pairs)).sum((1, 2)) / classes
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction, "multilabel_margin_loss")
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)) for +-1 targets (the logistic loss). As
     `torch.nn.functional.soft_margin_loss`."""
@@ -1108,6 +1135,7 @@ conv_transpose1d = _dtype_checked(ag.conv_transpose1d)
 conv_transpose2d = _dtype_checked(ag.conv_transpose2d)
 conv_transpose3d = _dtype_checked(ag.conv_transpose3d)
 max_pool1d = ag.max_pool1d
+pdist = ag.pdist   # torch.nn.functional.pdist is torch.pdist
 max_pool2d = ag.max_pool2d
 max_pool3d = ag.max_pool3d
 avg_pool1d = ag.avg_pool1d
@@ -1247,8 +1275,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode not in _INTERPOLATING_MODES and align_corners is not None:
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise ValueError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or dims != 2):
+        raise ValueError(f"interpolate: anti-alias option is restricted to bilinear and bicubic modes and requires a "
+                         f"4-D tensor as input (got mode {mode!r}, shape {tuple(input.shape)})")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size or scale_factor")
     in_sizes = input.shape[2:]
@@ -1264,7 +1293,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
-        sources = [_nearest_sources(n, m, scale, exact) for n, m, scale in zip(in_sizes, sizes, scales)]
+        # PyTorch's 2-D nearest kernel copies (or doubles) an axis whose size stays (or doubles) whatever
+        # the scale factor; its 1-D and 3-D kernels and nearest-exact always apply the scale
+        shortcuts = dims == 2 and not exact
+        sources = [_nearest_sources(n, m, scale, exact, shortcuts) for n, m, scale in zip(in_sizes, sizes, scales)]
         factors = [m // n for n, m in zip(in_sizes, sizes)]
         # all factors 1 would make _repeat_each a view of the input: index_select's copy below instead
         if max(factors) > 1 and all(m == k * n and np.array_equal(source, np.arange(m) // k)
@@ -1276,6 +1308,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             continue
         if mode == "area":
             weights = _area_weights(n, m, input.dtype)
+        elif antialias:
+            weights = _antialiased_weights(n, m, scale, bool(align_corners), mode == "bicubic", input.dtype)
         elif mode == "bicubic":
             weights = _cubic_weights(n, m, scale, bool(align_corners), input.dtype)
         else:
@@ -1491,12 +1525,13 @@ def _per_dim(value, dims, name, kind, op="interpolate"):
     return tuple(kind(v) for v in values)
 
 
-def _nearest_sources(size, out, scale, exact=False):
+def _nearest_sources(size, out, scale, exact=False, shortcuts=False):
     """PyTorch's 'nearest' (or 'nearest-exact', from the pixel centres) source index of each output
-    position (computed in float32, as PyTorch)."""
-    if out == size:
+    position (computed in float32, as PyTorch); with `shortcuts`, an unchanged or doubled size copies
+    or repeats each input whatever the scale (PyTorch's 2-D nearest kernel)."""
+    if out == size and (shortcuts or not scale):
         return np.arange(out)
-    if out == 2 * size and not exact:
+    if out == 2 * size and shortcuts:
         return np.arange(out) // 2
     step = np.float32(1.0 / scale) if scale else np.float32(size) / np.float32(out)
     position = np.arange(out, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
@@ -1541,6 +1576,38 @@ def _cubic_weights(size, out, scale, align_corners, dtype):
     matrix = np.zeros((out, size), np.float64)
     for offset, tap in zip((-1, 0, 1, 2), _cubic_taps(np.clip(source - first, 0, 1))):
         np.add.at(matrix, (np.arange(out), np.clip(first.astype(np.int64) + offset, 0, size - 1)), tap)
+    return matrix.astype(dtype)
+
+
+def _antialiased_weights(size, out, scale, align_corners, cubic, dtype):
+    """(out, size): PyTorch's anti-aliased resampling (PIL's): when shrinking, the linear (or cubic,
+    A = -0.5) filter is stretched by the shrink factor, so each output averages every input it
+    covers; each row is normalised to sum to 1."""
+    if align_corners:
+        ratio = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        ratio = 1.0 / scale if scale else size / out
+    half_width = 2.0 if cubic else 1.0                        # the filter's support at ratio 1
+    support = half_width * ratio if ratio >= 1.0 else half_width
+    stretch = 1.0 / ratio if ratio >= 1.0 else 1.0
+    a = -0.5
+
+    def kernel(x):
+        x = np.abs(x)
+        if not cubic:
+            return np.maximum(1.0 - x, 0.0)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+    matrix = np.zeros((out, size), np.float64)
+    for i in range(out):
+        center = ratio * (i + 0.5)
+        first = max(int(center - support + 0.5), 0)                 # truncations, as PyTorch's
+        last = min(int(center + support + 0.5), size)
+        taps = kernel((np.arange(first, last) - center + 0.5) * stretch)
+        total = taps.sum()
+        matrix[i, first:last] = taps / total if total != 0 else taps
     return matrix.astype(dtype)
 
 

@@ -13,6 +13,7 @@ failed load leaves the module exactly as it was. Values are copied into the exis
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator, Mapping
 
@@ -105,6 +106,8 @@ class Module:
         setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_pre_hooks", OrderedDict())
         setattr_(self, "_forward_pre_hooks_with_kwargs", set())
+        setattr_(self, "_forward_hooks_with_kwargs", set())
+        setattr_(self, "_forward_hooks_always_called", set())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
 
@@ -146,9 +149,15 @@ class Module:
         if self._backward_hooks or self._backward_pre_hooks:
             backward_hook = BackwardHook(self, self._backward_pre_hooks.values(), self._backward_hooks.values())
             args = backward_hook.setup_input_hook(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):  # `always_call` hooks see the failure too
+                if key in self._forward_hooks_always_called:
+                    self._call_forward_hook(key, hook, args, kwargs, None)
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = self._call_forward_hook(key, hook, args, kwargs, output)
             if result is not None:
                 output = result
         if backward_hook is not None:
@@ -173,15 +182,35 @@ class Module:
         """PyTorch's in-place torch.compile of the module; here a no-op (the module runs as it is), so
         code calling it runs. As `torch.nn.Module.compile` (which also returns None)."""
 
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """PyTorch's older, deprecated backward hook. It runs as `register_full_backward_hook`'s:
+        grad_input holds the gradients of the module's inputs (PyTorch's older hook gave those of the
+        inputs of the module's last operation, which it warns is wrong for modules of several ops)."""
+        warnings.warn("register_backward_hook is deprecated (as in PyTorch): it runs as register_full_backward_hook "
+                      "here, grad_input being the gradients of the module's inputs", FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
     def register_full_backward_hook(self, hook, prepend=False) -> RemovableHandle:
         """hook(module, grad_input, grad_output) runs when the gradients of the module's positional
         inputs are known; a non-None result replaces grad_input (nn/backward_hooks.py)."""
         return _register(self._backward_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook, *, prepend=False) -> RemovableHandle:
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False) -> RemovableHandle:
         """`hook(module, args, output)` runs after `forward`; a non-None result replaces the output.
-        Returns a handle whose `.remove()` unregisters it: `torch.nn.Module.register_forward_hook`."""
-        return _register(self._forward_hooks, hook, prepend)
+        With with_kwargs, `hook(module, args, kwargs, output)`; with always_call, the hook also runs
+        (with output None) when forward raises. Returns a handle whose `.remove()` unregisters it:
+        `torch.nn.Module.register_forward_hook`."""
+        handle = _register(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
+        return handle
+
+    def _call_forward_hook(self, key, hook, args, kwargs, output):
+        if key in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
 
     # -- registration ----------------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -307,6 +336,29 @@ class Module:
                 raise AttributeError(f"{module._get_name()} has no submodule `{part}` (looking up {target!r})")
             module = module._modules[part]
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at the dotted path `target` (its parent must exist; with strict, so must the
+        name), e.g. to swap a layer: `model.set_submodule("encoder.0", nn.Identity())`."""
+        if not target:
+            raise ValueError("set_submodule: cannot set the submodule without a target name")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if not isinstance(module, Module):
+            raise TypeError(f"set_submodule: `module` is not an nn.Module, found {type(module).__name__}")
+        setattr(parent, name, module)
+
+    def share_memory(self) -> Module:
+        """Returns self: the parameters are NumPy arrays in this process (for the multiprocessing
+        that PyTorch's shared memory serves, nothing to move). As `torch.nn.Module.share_memory`."""
+        return self
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Returns self: PyTorch moves parameters made on the 'meta' device to `device` uninitialised;
+        here every parameter already has its memory on the CPU."""
+        return self
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path `target`, e.g. "block.0.weight"."""

@@ -42,6 +42,25 @@ def exp_op(Function):
     return Exp
 
 
+def split_form_sin_op(Function):
+    class SplitFormSin(Function):
+        """sin(x) in PyTorch 2's split form: forward without ctx, setup_context saves the input."""
+        @staticmethod
+        def forward(x):
+            return x.sin()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            (x,) = inputs
+            ctx.save_for_backward(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * x.cos()
+    return SplitFormSin
+
+
 def sin_and_product_op(Function):
     class SinAndProduct(Function):
         """Two outputs, sin(x) * y and x * y, saving both inputs."""
@@ -129,6 +148,7 @@ def unmaterialized_op(Function):
 OPS = {
     "square (saved input)": (square_op, 1, ()),
     "exp (saved output)": (exp_op, 1, ()),
+    "sin (forward without ctx, setup_context)": (split_form_sin_op, 1, ()),
     "sin and product (two outputs, two inputs)": (sin_and_product_op, 2, ()),
     "square and exp (saved second output)": (square_and_exp_op, 1, ()),
     "scaled power (non-Tensor arguments)": (scaled_power_op, 1, (3.0, 0.5)),
@@ -545,7 +565,7 @@ def test_a_saved_input_or_output_changed_in_place_since_is_an_error_naming_the_o
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         run(torch).backward()
     name = make(ag.Function).__name__
-    with pytest.raises(RuntimeError, match=f"gradient of {name}.*modified by an in-place operation.*version 1; "
+    with pytest.raises(RuntimeError, match=f"modified by an inplace operation: the value needed to compute the gradient of {name}.*version 1; "
                                            "expected version 0"):
         run(ag).backward()
 
@@ -977,5 +997,5 @@ def test_an_output_that_is_an_input_returned_as_is_shares_its_version():
     same = Identity.apply(a)
     same.mul_(2)                       # writes a's memory: a's saved values changed
     assert a._version == 1
-    with pytest.raises(RuntimeError, match="modified by an in-place"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()

@@ -66,3 +66,36 @@ def test_the_usual_device_line_of_a_training_loop_runs():
     assert model(x).device == device
     with pytest.raises(RuntimeError, match=r"device 'cuda' is not available"):
         model.to("cuda")
+
+
+def test_seeding_and_device_picking_boilerplate_runs_and_reads_back_as_torchs():
+    """The lines of a typical seed_everything / pick-a-device helper, with torch's defaults."""
+    torch = pytest.importorskip("torch")
+    import autograd.backends.cudnn as cudnn   # the import form scripts use
+
+    for lib in (torch, ag):
+        assert not lib.backends.mps.is_available() and not lib.backends.cudnn.is_available()
+        assert (lib.backends.cudnn.enabled, lib.backends.cudnn.benchmark, lib.backends.cudnn.deterministic) == (
+            True, False, False)
+        assert lib.get_float32_matmul_precision() == "highest" and not lib.are_deterministic_algorithms_enabled()
+        lib.cuda.manual_seed(0)
+        lib.cuda.manual_seed_all(0)
+        lib.cuda.empty_cache()
+    cudnn.deterministic = True
+    assert ag.backends.cudnn.deterministic
+    cudnn.deterministic = False
+    try:
+        ag.use_deterministic_algorithms(True, warn_only=True)
+        ag.set_float32_matmul_precision("high")
+        assert ag.are_deterministic_algorithms_enabled() and ag.is_deterministic_algorithms_warn_only_enabled()
+        assert ag.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="'bogus' is not one of|bogus is not one of"):
+            ag.set_float32_matmul_precision("bogus")
+        assert ag.get_float32_matmul_precision() == "high"
+        with pytest.raises(TypeError, match="must be bool"):
+            ag.use_deterministic_algorithms("yes")
+    finally:
+        ag.use_deterministic_algorithms(False)
+        ag.set_float32_matmul_precision("highest")
+    picked = "cuda" if ag.cuda.is_available() else "mps" if ag.backends.mps.is_available() else "cpu"
+    assert ag.zeros(2, device=picked).device == ag.device("cpu")

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn.functional as F
 from torch_cases import torch_case_tests
 from autograd.errors import ArgumentError, DTypeError, ShapeError
 
@@ -25,6 +26,8 @@ CASES = {
     "cdist_batched_broadcast": (lambda lib, a, b: lib.cdist(a, b), [points(2, 4, 3), points(1, 5, 3)]),
     "pdist_p2": (lambda lib, x: lib.pdist(x), [points(5, 3)]),
     "pdist_p1_5": (lambda lib, x: lib.pdist(x, p=1.5), [points(5, 3)]),
+    "functional_pdist": (lambda lib, x: (lib.nn.functional if lib.__name__ == "torch" else F).pdist(x, 3.0),
+                         [points(4, 2)]),
     "dist": (lambda lib, a, b: lib.dist(a, b), [points(2, 3), points(3)]),
     "dist_p3_method": (lambda lib, a, b: a.dist(b, 3), [points(2, 3), points(2, 3)]),
     "matrix_power_3": (lambda lib, a: lib.matrix_power(a, 3), [points(3, 3)]),

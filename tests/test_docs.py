@@ -35,6 +35,11 @@ DOCUMENTED_MODULES = [
     "nn.backward_hooks", "nn.data", "nn.data.transforms", "nn.char_models", "nn.data.names", "nn.data.pypi",
     "nn.train_names", "nn.files", "nn.models", "nn.optim", "nn.optim.adagrad",
     "nn.optim.lbfgs", "nn.parameter", "nn.data.mnist", "nn.layer_statistics", "nn.train",
+    "autograd.backends", "autograd.backends.cuda", "autograd.backends.cudnn", "autograd.backends.mps",
+    "autograd.distributions", "autograd.amp", "nn.optim.swa_utils", "autograd.ops.decompositions",
+    "nn.utils.prune", "nn.optim.rprop", "nn.optim.asgd", "nn.parallel", "autograd.testing", "autograd.utils",
+    "autograd.utils.checkpoint",
+    "nn.data.sampler",
 ]
 
 # Where users find the public API: every public function and class reachable from these.

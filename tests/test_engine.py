@@ -133,6 +133,9 @@ def test_inference_mode_records_nothing_as_context_and_decorator():
     def triple(t):
         return t * 3
 
+    with ag.inference_mode(mode=False):   # the keyword torch code passes
+        assert ag.is_grad_enabled() and (x * 2).requires_grad
+
     assert not double(x).requires_grad and not triple(x).requires_grad
     assert ag.is_grad_enabled()
 
@@ -684,3 +687,20 @@ def test_many_gradients_meeting_at_a_node_match_torch(torch):
         out.backward()
     mine_leaf = mine.grad_fn.edges[0]
     np.testing.assert_allclose(mine_leaf.grad.numpy().reshape(2, 3), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_engine_errors_carry_the_phrases_of_torchs_messages():
+    """Client tests match torch's wording with pytest.raises(match=...); ndgrad's messages contain it."""
+    torch = pytest.importorskip("torch")
+    cases = [
+        (lambda t: t.tensor([1.0]).sum().backward(), "does not require grad and does not have a grad_fn"),
+        (lambda t: (t.tensor([1.0, 2.0], requires_grad=True) * 2).backward(),
+         "grad can be implicitly created only for scalar outputs"),
+        (lambda t: t.autograd.grad((t.tensor([1.0], requires_grad=True) * 2).sum(),
+                                   [t.tensor([1.0], requires_grad=True)]),
+         "appears to not have been used in the graph"),
+    ]
+    for program, phrase in cases:
+        for lib in (torch, ag):
+            with pytest.raises(RuntimeError, match=phrase):
+                program(lib)

@@ -226,3 +226,67 @@ def test_per_example_gradients_with_functional_call_match_torch(rng):
                              in_dims=(None, 0, 0))(params_t, torch.tensor(x), torch.tensor(target))
     for i in range(3):
         assert_same(ours[i], {k: v[i] for k, v in theirs.items()})
+
+
+def test_vmap_of_grad_gives_torchs_per_example_gradients():
+    """The per-sample-gradients recipe: vmap(grad(loss), in_dims=(None, 0, 0))(params, inputs, targets)."""
+    torch = pytest.importorskip("torch")
+    import nn.functional as F
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 4)).astype(np.float32), rng.integers(0, 3, 6)
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    ours = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3))
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+
+    def per_example(lib, func, functional, model):
+        def loss(params, sample, target):
+            return functional.cross_entropy(func.functional_call(model, params, (sample.unsqueeze(0),)),
+                                            target.unsqueeze(0))
+        params = {k: v.detach() for k, v in model.named_parameters()}
+        return func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, lib.tensor(x), lib.tensor(y))
+
+    mine = per_example(ag, ag.func, F, ours)
+    expected = per_example(torch, torch.func, torch.nn.functional, theirs)
+    assert list(mine) == list(expected)
+    for name in mine:
+        assert mine[name].shape == tuple(expected[name].shape)
+        np.testing.assert_allclose(mine[name].numpy(), expected[name].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_vmap_maps_nested_inputs_and_outputs_as_torch():
+    torch = pytest.importorskip("torch")
+    a, b = np.random.default_rng(1).standard_normal((5, 3)), np.random.default_rng(2).standard_normal((3, 5))
+    for lib, vmap in ((ag, ag.vmap), (torch, torch.vmap)):
+        dots = vmap(lambda u, v: (u * v).sum(), in_dims=(0, 1))(lib.tensor(a), lib.tensor(b))
+        pair = vmap(lambda u: (u, u.sum()), out_dims=(1, 0))(lib.tensor(a))
+        twice = vmap(vmap(lambda u: u * 2))(lib.tensor(a))
+        shifted = vmap(lambda d: d["x"] + d["y"], in_dims=({"x": 0, "y": None},))({"x": lib.tensor(a),
+                                                                                  "y": lib.tensor(a[0])})
+        np.testing.assert_allclose(dots.numpy(), (a * b.T).sum(1))
+        assert tuple(pair[0].shape) == (3, 5) and tuple(twice.shape) == (5, 3)
+        np.testing.assert_allclose(shifted.numpy(), a + a[0])
+    x = ag.tensor(a, requires_grad=True)
+    ag.vmap(lambda row: (row ** 2).sum())(x).sum().backward()   # gradients flow through the stacking
+    np.testing.assert_allclose(x.grad.numpy(), 2 * a)
+    with pytest.raises(ValueError, match="different sizes"):
+        ag.vmap(lambda u, v: u + v)(ag.ones(2), ag.ones(3))
+    with pytest.raises(ValueError, match="in_dims are all None"):
+        ag.vmap(lambda u: u, in_dims=None)(ag.ones(2))
+
+
+def test_jacfwd_and_jvp_give_torch_funcs_results():
+    torch = pytest.importorskip("torch")
+    x, t = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, -2.0])
+
+    def f(lib):
+        return lambda u, w: (u.sin() * w, (u * w).sum())
+
+    results = []
+    for lib, func in ((ag, ag.func), (torch, torch.func)):
+        jac = func.jacfwd(f(lib), argnums=(0, 1))(lib.tensor(x), lib.tensor(t))
+        out, product = func.jvp(f(lib), (lib.tensor(x), lib.tensor(t)), (lib.tensor(t), lib.tensor(x)))
+        results.append([jac[0][0], jac[0][1], jac[1][0], out[0], product[0], product[1]])
+    for mine, expected in zip(*results):
+        np.testing.assert_allclose(mine.detach().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="Expected primals and tangents to be tuples"):
+        ag.func.jvp(lambda u: u, ag.ones(2), ag.ones(2))

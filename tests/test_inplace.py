@@ -225,7 +225,7 @@ def test_backward_refuses_a_saved_value_changed_in_place_as_torch_does(name):
     program, op, detail = UNSAFE_PROGRAMS[name]
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         program(torch, torch.tensor(X, requires_grad=True)).sum().backward()
-    with pytest.raises(RuntimeError, match="modified by an in-place operation") as error:
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as error:
         program(ag, ag.tensor(X, requires_grad=True)).sum().backward()
     message = str(error.value)
     assert op in message and "(3, 4)" in message and detail in message and "version" in message
@@ -236,7 +236,7 @@ def test_anomaly_mode_names_the_line_that_created_the_op_whose_value_was_changed
     with ag.detect_anomaly():
         y = ag.exp(x * 1.0)   # the creating line
         y.add_(1)
-        with pytest.raises(RuntimeError, match="modified by an in-place") as error:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as error:
             y.sum().backward()
     assert "the creating line" in str(error.value)
 
@@ -244,9 +244,9 @@ def test_anomaly_mode_names_the_line_that_created_the_op_whose_value_was_changed
 def test_in_place_on_a_leaf_that_requires_grad_raises_outside_no_grad_as_torch():
     for t in (ag, torch):
         w = t.tensor(X.copy(), requires_grad=True)
-        with pytest.raises(RuntimeError, match="leaf"):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
             w.add_(1)
-        with pytest.raises(RuntimeError, match="leaf"):
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used"):
             w[0].mul_(2)
         with t.no_grad():
             w -= 0.5
@@ -442,7 +442,7 @@ def test_random_programs_of_in_place_ops_and_views_match_torch(steps):
     except RuntimeError as refusal:
         assert "modified by an inplace operation" in str(refusal)
         x, w = ag.tensor(X, requires_grad=True), ag.tensor(W, requires_grad=True)
-        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             program(ag, x, w, None).sum().backward()
         return
     assert_same_as_torch(program)
@@ -701,7 +701,8 @@ def test_in_place_view_ops_change_the_shape_and_history_as_torch(method, args, s
 
 
 def test_in_place_view_ops_refuse_a_leaf_that_requires_grad():
-    with pytest.raises(RuntimeError, match="unsqueeze_: in-place operation on a leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf Variable that requires grad is being used in an in-place "
+                                           "operation"):
         ag.zeros(3, requires_grad=True).unsqueeze_(0)
 
 
@@ -766,3 +767,24 @@ def test_views_of_a_tensor_reshaped_in_place_still_write_into_it_without_autogra
         # old column 2 (+10), row 1 the old column 1 (+100)
         np.testing.assert_array_equal(np.asarray(x.numpy()), [[[2, 0], [202, 100], [22, 10]]])
         assert tuple(row.shape) == (1, 3) and tuple(column.shape) == (2,)
+
+
+def test_copy_casts_the_source_to_the_tensors_dtype_as_torch():
+    """copy_ converts (floats into an integer or bool tensor are truncated or tested for non-zero),
+    where the arithmetic in-place ops refuse a float result in an integer tensor."""
+    for dtype, values in ((np.int64, [1.5, -2.7, 3.1]), (np.bool_, [0.0, 2.0, 0.5])):
+        ours = ag.zeros(3, dtype=dtype).copy_(ag.tensor(values))
+        theirs = torch.zeros(3, dtype=getattr(torch, "bool" if dtype == np.bool_ else "int64")).copy_(
+            torch.tensor(values))
+        assert ours.dtype == dtype
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ag.DTypeError, match="add_"):
+        ag.zeros(3, dtype=ag.int64).add_(ag.tensor([0.5, 0.5, 0.5]))
+
+
+@pytest.mark.parametrize("pieces", [lambda y: y.unbind(0), lambda y: y.chunk(2), lambda y: y.split(1)])
+def test_writing_into_one_of_several_views_raises_with_torchs_words(pieces):
+    for lib in (torch, ag):
+        y = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1
+        with pytest.raises(RuntimeError, match="is a view and is being modified inplace"):
+            pieces(y)[0].mul_(2)

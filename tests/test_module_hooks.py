@@ -193,6 +193,34 @@ def test_no_backward_hooks_run_for_a_call_under_no_grad():
     assert not out.requires_grad and not calls
 
 
+def test_forward_hook_with_kwargs_sees_the_kwargs_and_replaces_the_output_as_pytorch():
+    results = []
+    for lib, tensor in ((nn, ag.tensor), (torch.nn, torch.tensor)):
+        class Scale(lib.Module):
+            def forward(self, x, factor=1.0):
+                return x * factor
+        module, seen = Scale(), []
+        module.register_forward_hook(lambda m, args, kwargs, out: (seen.append(dict(kwargs)), out + kwargs["factor"])[1],
+                                     with_kwargs=True)
+        module.register_forward_hook(lambda m, args, out: seen.append(len(args)))
+        results.append((module(tensor([1.0, 2.0]), factor=2.0).numpy().tolist(), seen))
+    assert results[0] == results[1] == ([4.0, 6.0], [{"factor": 2.0}, 1])
+
+
+def test_always_call_forward_hook_runs_when_forward_raises_as_pytorch():
+    seen = []
+    for lib, tensor in ((nn, ag.tensor), (torch.nn, torch.tensor)):
+        class Fails(lib.Module):
+            def forward(self, x):
+                raise ValueError("broken layer")
+        module = Fails()
+        module.register_forward_hook(lambda m, args, out: seen.append((lib.__name__, out)), always_call=True)
+        module.register_forward_hook(lambda m, args, out: seen.append("not always"))
+        with pytest.raises(ValueError, match="broken layer"):
+            module(tensor([1.0]))
+    assert seen == [("nn", None), ("torch.nn", None)]
+
+
 def test_forward_pre_hook_with_kwargs_replaces_args_and_kwargs_as_pytorch():
     outputs = []
     for lib, tensor in ((nn, ag.tensor), (torch.nn, torch.tensor)):

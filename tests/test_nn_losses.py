@@ -19,7 +19,8 @@ class LossCase:
     module: str                    # class name, in nn and torch.nn
     input: str                     # "logits" | "probabilities" | "log_probabilities"
     shape: tuple                   # input shape
-    target: str                    # "classes" | "probabilities" | "binary" | "real01" (in [0, 1]) | "real"
+    target: str                    # "classes" | "probabilities" | "binary" | "real01" (in [0, 1]) | "real" |
+    #                                "label_lists" (each row: some classes, then -1s)
     kwargs: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)   # keyword -> shape of a positive float array (weight...)
     gradgrad: bool = False
@@ -53,6 +54,8 @@ LOSSES = [
     LossCase("multi_margin_p2_weight", "MultiMarginLoss", "logits", (5, 4), "classes", {"p": 2, "margin": 0.5},
              arrays={"weight": (4,)}),
     LossCase("multi_margin_unbatched", "MultiMarginLoss", "logits", (4,), "classes"),
+    LossCase("multilabel_margin", "MultiLabelMarginLoss", "logits", (6, 5), "label_lists"),
+    LossCase("multilabel_margin_unbatched", "MultiLabelMarginLoss", "logits", (5,), "label_lists"),
 ]
 
 
@@ -76,6 +79,13 @@ def _data(case, rng, dtype):
         target /= target.sum(class_axis, keepdims=True)
     elif case.target == "binary":
         target = rng.integers(0, 2, case.shape).astype(float)
+    elif case.target == "label_lists":
+        rows = np.array([rng.permutation(classes) for _ in range(int(np.prod(case.shape[:-1])))])
+        for row, count in zip(rows, rng.integers(0, classes + 1, len(rows))):   # none, some or all listed
+            if count < classes:
+                row[count] = -1
+                row[count + 1:] = rng.integers(-1, 1, classes - count - 1)   # ignored after the first -1
+        target = rows.reshape(case.shape)
     elif case.target == "real01":
         target = rng.random(case.shape)
     else:

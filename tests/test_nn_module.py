@@ -580,3 +580,37 @@ def test_a_buffer_assigned_as_an_attribute_is_registered_like_torch(torch):
     mine.mean = ag.ones(2)                                 # a plain Tensor replaces the buffer, in place
     assert list(mine.state_dict())[0] == "mean" and mine.state_dict()["mean"].numpy().tolist() == [1.0, 1.0]
     assert mine.double().mean.dtype == np.float64
+
+
+def test_data_parallel_wraps_the_model_as_torch_does_without_gpus():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.DataParallel(nn.Linear(2, 3)), torch.nn.DataParallel(torch.nn.Linear(2, 3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["module.weight", "module.bias"]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.ones((4, 2), np.float32)
+    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    assert ours.device_ids == theirs.device_ids == [] and isinstance(ours.module, nn.Linear)
+    assert repr(ours) == repr(theirs)
+
+
+def test_set_submodule_share_memory_and_to_empty_as_torch():
+    torch = pytest.importorskip("torch")
+    for module in (nn, torch.nn):
+        model = module.Sequential(module.Linear(2, 3), module.Sequential(module.ReLU(), module.Linear(3, 1)))
+        model.set_submodule("1.0", module.Tanh())
+        assert type(model[1][0]).__name__ == "Tanh"
+        assert model.share_memory() is model
+        with pytest.raises(AttributeError):
+            model.set_submodule("1.7", module.Tanh(), strict=True)
+    assert nn.Linear(2, 2).to_empty(device="cpu").weight.shape == (2, 2)
+
+
+def test_the_older_backward_hook_warns_and_sees_the_output_gradient_as_torchs():
+    torch = pytest.importorskip("torch")
+    seen = []
+    for module, lib in ((nn, ag), (torch.nn, torch)):
+        layer = module.Conv2d(1, 2, 3)
+        with pytest.warns((FutureWarning, UserWarning)):
+            layer.register_backward_hook(lambda m, grad_input, grad_output: seen.append(grad_output[0].shape))
+            layer(lib.ones(1, 1, 5, 5, requires_grad=True)).sum().backward()
+    assert [tuple(s) for s in seen] == [(1, 2, 3, 3), (1, 2, 3, 3)]

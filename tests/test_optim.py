@@ -70,6 +70,18 @@ CASES = [
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.05, initial_accumulator_value=0.5, eps=1e-6, maximize=True)),
+    ("Adamax", dict(lr=0.05)),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05)),  # ten steps cross rho_t = 5: both the momentum-only and the rectified update
+    ("RAdam", dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.1), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=3, weight_decay=0.1, maximize=True)),  # averaging from step 4
 ]
 CASE_IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in options.items()) for name, options in CASES]
 DTYPES = [np.float32, np.float64]
@@ -77,7 +89,9 @@ DTYPES = [np.float32, np.float64]
 STATEFUL = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.05, amsgrad=True)),
             ("AdamW", dict(lr=0.05, weight_decay=0.1)),
             ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)), ("Adadelta", dict(lr=0.5)),
-            ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))]
+            ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)), ("Adamax", dict(lr=0.05)),
+            ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05)), ("Rprop", dict(lr=0.05)),
+            ("ASGD", dict(lr=0.05, t0=3))]
 
 
 def make_pair(name, options, params, torch_params):
@@ -144,6 +158,8 @@ def check_state_matches_torch(opt, torch_opt, dtype):
         for key, value in torch_state.items():
             if key == "step":
                 assert ours["state"][index]["step"] == value.item()
+            elif key in ("mu_product", "eta", "mu"):  # float32 0-d tensors in torch (NAdam, ASGD), floats here
+                assert ours["state"][index][key] == pytest.approx(value.item(), rel=1e-6)
             else:
                 assert_matches_torch(ours["state"][index][key], value, dtype, f"state {index} {key}")
     for group, torch_group in zip(ours["param_groups"], theirs["param_groups"]):
@@ -169,13 +185,16 @@ def test_identical_gradients_give_torch_updates(name, options, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "NAdam",
+                                  "RAdam", "Rprop", "ASGD"])
 def test_param_groups_with_their_own_options_match_torch(name, dtype):
     arrays = init_arrays(dtype)
     params, torch_params = both(arrays)
     extra = {"SGD": dict(momentum=0.9), "Adam": dict(betas=(0.5, 0.9)), "AdamW": dict(weight_decay=0.5),
              "RMSprop": dict(centered=True), "Adadelta": dict(rho=0.5),
-             "Adagrad": dict(lr_decay=0.1, initial_accumulator_value=0.3)}[name]
+             "Adagrad": dict(lr_decay=0.1, initial_accumulator_value=0.3), "Adamax": dict(betas=(0.5, 0.9)),
+             "NAdam": dict(momentum_decay=0.01), "RAdam": dict(decoupled_weight_decay=True, weight_decay=0.1),
+             "Rprop": dict(etas=(0.4, 1.1)), "ASGD": dict(t0=2, lambd=0.01)}[name]
     groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.003, **extra}]  # noqa: E731
     opt = getattr(nn.optim, name)(groups(params), lr=0.02)
     torch_opt = getattr(torch.optim, name)(groups(torch_params), lr=0.02)
@@ -612,3 +631,78 @@ def test_optimizer_loads_a_torch_state_dict_given_as_numpy_arrays():
         torch_train_step(torch_opt, torch_params, x, y)
         for i, (p, tp) in enumerate(zip(params, torch_params)):
             assert_matches_torch(p, tp, np.float32, f"step {step} after loading, param {i}")
+
+
+def make_momentum_sgd(lib, optim):
+    """A custom optimizer written the PyTorch way: Tensor state, updated in place under no_grad."""
+    class MomentumSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.9):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = 0
+                        state["momentum_buffer"] = lib.zeros_like(p, memory_format=lib.preserve_format)
+                        state["scale"] = lib.tensor(1.0)   # state of another shape than the parameter
+                    state["momentum_buffer"].mul_(group["momentum"]).add_(p.grad)
+                    state["scale"].mul_(0.5)
+                    p.add_(state["momentum_buffer"], alpha=-group["lr"] * (1 + state["scale"].item()))
+                    state["step"] += 1
+    return MomentumSGD
+
+
+def test_a_custom_optimizer_with_tensor_state_resumes_from_its_state_dict_as_in_torch():
+    results = []
+    for lib, optim in ((ag, nn.optim), (torch, torch.optim)):
+        w = lib.tensor(np.array([1.0, -2.0, 0.5], np.float32), requires_grad=True)
+        Optimizer = make_momentum_sgd(lib, optim)
+        opt = Optimizer([w])
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        resumed = Optimizer([w])
+        resumed.load_state_dict(opt.state_dict())
+        assert isinstance(resumed.state[w]["momentum_buffer"], lib.Tensor)
+        for _ in range(2):
+            resumed.zero_grad()
+            (w ** 2).sum().backward()
+            resumed.step()
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_step_hooks_run_around_each_step_as_torchs():
+    seen = {}
+    for lib, optim in ((ag, nn.optim), (torch, torch.optim)):
+        w = lib.tensor(np.ones(2, np.float32), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+        log = []
+        pre = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", args[0] is o, w.detach().numpy()[0])))
+        opt.register_step_post_hook(lambda o, args, kwargs: log.append(("post", len(args), w.detach().numpy()[0])))
+        w.grad = lib.tensor(np.ones(2, np.float32))
+        opt.step()
+        pre.remove()
+        opt.step()
+        seen[lib.__name__] = [(kind, flag, round(float(value), 4)) for kind, flag, value in log]
+    assert seen["autograd"] == seen["torch"] == [("pre", True, 1.0), ("post", 1, 0.9), ("post", 1, 0.8)]
+
+
+def test_a_step_override_calling_super_runs_the_hooks_once():
+    class Logged(nn.optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    w = ag.ones(2, requires_grad=True)
+    opt = Logged([w], lr=0.1)
+    calls = []
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(1))
+    w.grad = ag.ones(2)
+    opt.step()
+    assert calls == [1]

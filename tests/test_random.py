@@ -242,3 +242,4 @@ def test_poisson_draws_with_the_rates_given():
     np.testing.assert_allclose(out.numpy().mean(1), [0.5, 4.0], rtol=0.03)
     with pytest.raises(RuntimeError, match="rates must be non-negative"):
         ag.poisson(ag.tensor([-1.0]))
+

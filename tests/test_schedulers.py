@@ -1,4 +1,5 @@
-"""The learning-rate schedulers LinearLR, ConstantLR, OneCycleLR, SequentialLR and ReduceLROnPlateau
+"""The learning-rate schedulers (LinearLR, ConstantLR, OneCycleLR, SequentialLR, ChainedScheduler, CyclicLR,
+CosineAnnealingWarmRestarts, PolynomialLR, MultiplicativeLR, ReduceLROnPlateau, ...)
 against torch.optim.lr_scheduler: the same learning rates (and OneCycleLR's momenta and betas),
 exactly, at every step; state dicts saved with nn.save mid-run that resume exactly as PyTorch goes
 on; clear errors for bad arguments."""
@@ -56,9 +57,34 @@ CASES = {
         dict(), lambda m, opt: m.SequentialLR(opt, [m.LambdaLR(opt, lambda epoch: 1.0 / (epoch + 1)),
                                                     m.MultiStepLR(opt, milestones=[2, 4], gamma=0.3)],
                                               milestones=[5])),
+    "MultiplicativeLR": (dict(), lambda m, opt: m.MultiplicativeLR(opt, lambda epoch: 0.95)),
+    "MultiplicativeLR-per-group": (
+        dict(), lambda m, opt: m.MultiplicativeLR(opt, [lambda epoch: 0.9, lambda epoch: 1.0 - 0.01 * epoch])),
+    "PolynomialLR": (dict(), lambda m, opt: m.PolynomialLR(opt, total_iters=10)),
+    "PolynomialLR-squared": (dict(), lambda m, opt: m.PolynomialLR(opt, total_iters=20, power=2.0)),
+    "CosineAnnealingWarmRestarts": (dict(), lambda m, opt: m.CosineAnnealingWarmRestarts(opt, T_0=5)),
+    "CosineAnnealingWarmRestarts-mult": (
+        dict(), lambda m, opt: m.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=0.001)),
+    "CyclicLR-triangular": (dict(momentum=0.9), lambda m, opt: m.CyclicLR(opt, 0.01, 0.1, step_size_up=4)),
+    "CyclicLR-triangular2-uneven": (
+        dict(momentum=0.9), lambda m, opt: m.CyclicLR(opt, [0.01, 0.001], [0.1, 0.05], step_size_up=3,
+                                                     step_size_down=5, mode="triangular2")),
+    "CyclicLR-exp-range-no-momentum": (
+        dict(), lambda m, opt: m.CyclicLR(opt, 0.01, 0.1, step_size_up=4, mode="exp_range", gamma=0.97,
+                                         cycle_momentum=False)),
+    "CyclicLR-scale-fn-iterations": (
+        dict(), lambda m, opt: m.CyclicLR(opt, 0.01, 0.1, step_size_up=2, scale_fn=lambda x: 0.5 ** (x / 10),
+                                         scale_mode="iterations", cycle_momentum=False)),
+    "ChainedScheduler": (
+        dict(), lambda m, opt: m.ChainedScheduler([m.ConstantLR(opt, factor=0.1, total_iters=2),
+                                                   m.ExponentialLR(opt, gamma=0.9)])),
+    "SequentialLR-warmup-then-polynomial": (
+        dict(), lambda m, opt: m.SequentialLR(opt, [m.LinearLR(opt, start_factor=0.1, total_iters=3),
+                                                    m.PolynomialLR(opt, total_iters=20)], milestones=[3])),
 }
 ADAM_CASES = {
     "OneCycleLR-adam-betas": (dict(betas=(0.9, 0.99)), lambda m, opt: m.OneCycleLR(opt, max_lr=0.01, total_steps=30)),
+    "CyclicLR-adam-betas": (dict(betas=(0.9, 0.99)), lambda m, opt: m.CyclicLR(opt, 0.001, 0.01, step_size_up=5)),
 }
 STEPS = 29  # OneCycleLR allows total_steps - 1 steps after construction
 
@@ -77,7 +103,7 @@ def step_and_compare(opt, sched, torch_opt, torch_sched, steps, what):
         torch_sched.step()
         assert sched.get_last_lr() == torch_sched.get_last_lr(), f"{what} step {step}"  # exactly
         assert group_values(opt) == group_values(torch_opt), f"{what} step {step}"
-        assert sched.last_epoch == torch_sched.last_epoch
+        assert getattr(sched, "last_epoch", None) == getattr(torch_sched, "last_epoch", None)  # none in a chain
 
 
 ALL = [(case, "SGD") for case in CASES] + [(case, "Adam") for case in ADAM_CASES]
@@ -250,3 +276,43 @@ def test_sequential_lr_restarts_each_scheduler_at_its_milestone():
 def test_step_lr_refuses_a_step_size_that_makes_no_schedule(step_size):
     with pytest.raises(ValueError, match="StepLR: step_size must be a positive number of epochs"):
         nn.optim.lr_scheduler.StepLR(optimizer_pair()[0], step_size)
+
+
+def test_cosine_warm_restarts_with_fractional_epochs_per_batch_matches_torch():
+    """SGDR's documented per-batch use: step(epoch + i / iters)."""
+    opt, torch_opt = optimizer_pair()
+    sched = nn.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=1e-4)
+    torch_sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(torch_opt, T_0=2, T_mult=2, eta_min=1e-4)
+    iters = 3
+    for epoch in range(8):
+        for i in range(iters):
+            sched.step(epoch + i / iters)
+            torch_sched.step(epoch + i / iters)
+            assert sched.get_last_lr() == torch_sched.get_last_lr(), (epoch, i)
+            assert (sched.T_i, sched.T_cur, sched.last_epoch) == (torch_sched.T_i, torch_sched.T_cur,
+                                                                  torch_sched.last_epoch)
+    with pytest.raises(ValueError, match="non-negative epoch"):
+        sched.step(-1)
+
+
+def test_a_custom_scheduler_subclassing_the_old_lr_scheduler_name_runs_as_in_torch():
+    """Existing code defines warm-up schedules by subclassing _LRScheduler and writing get_lr."""
+    def make(module):
+        class Warmup(module._LRScheduler):
+            def __init__(self, optimizer, warmup, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                return [base * min(1.0, (self.last_epoch + 1) / self.warmup) for base in self.base_lrs]
+        return Warmup
+
+    opt, torch_opt = optimizer_pair()
+    sched = make(nn.optim.lr_scheduler)(opt, warmup=4)
+    torch_sched = make(torch.optim.lr_scheduler)(torch_opt, warmup=4)
+    for _ in range(6):
+        opt.step()
+        torch_opt.step()
+        sched.step()
+        torch_sched.step()
+        assert sched.get_last_lr() == torch_sched.get_last_lr()

@@ -408,3 +408,15 @@ def test_softplus_of_an_integer_tensor_is_computed_in_float32_like_the_other_flo
     out = ag.softplus(ag.tensor([0, 2]))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.numpy(), np.log1p(np.exp([0.0, 2.0])), rtol=1e-6)
+
+
+def test_atan2_at_the_origin_has_torchs_zero_gradient():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (ag, torch):
+        y = lib.tensor([0.0, 1.0, 0.0], requires_grad=True)
+        x = lib.tensor([0.0, 0.0, -2.0], requires_grad=True)
+        lib.atan2(y, x).sum().backward()
+        grads.append((y.grad.numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)

@@ -245,3 +245,95 @@ def test_narrow_is_a_differentiable_view_and_refuses_out_of_range_like_torch():
         ag.zeros(3, 4).narrow(1, 3, 2)
     with pytest.warns(UserWarning, match="clone\\(\\).detach\\(\\)"):
         ag.zeros(2).new_tensor(ag.ones(2))
+
+
+@pytest.mark.parametrize("shape, wrap", [((4, 4), False), ((7, 3), True), ((7, 3), False), ((3, 5), True),
+                                         ((3, 3, 3), False)])
+def test_fill_diagonal_fills_torchs_positions(shape, wrap):
+    """e.g. a contrastive loss masking each sample's similarity to itself: sim.fill_diagonal_(-inf)."""
+    ours = ag.zeros(*shape).fill_diagonal_(5.0, wrap=wrap)
+    theirs = torch.zeros(*shape).fill_diagonal_(5.0, wrap=wrap)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = ag.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    y = x * 1
+    y.fill_diagonal_(float("-inf"))
+    y.softmax(-1).sum().backward()          # the filled diagonal passes no gradient back
+    assert np.all(x.grad.numpy().diagonal() == 0)
+    with pytest.raises(ShapeError, match="fill_diagonal_"):
+        ag.zeros(2, 3, 4).fill_diagonal_(1.0)
+
+
+def test_random_fills_with_integers_in_the_range_and_keeps_the_dtype():
+    for lib in (ag, torch):
+        ints = lib.zeros(1000, dtype=lib.int64).random_(3, 7)
+        assert ints.dtype == lib.int64 and set(ints.numpy().tolist()) == {3, 4, 5, 6}
+        floats = lib.zeros(1000).random_(4)
+        assert floats.dtype == lib.float32 and set(floats.numpy().tolist()) == {0.0, 1.0, 2.0, 3.0}
+
+
+def test_device_queries_answer_as_torch_on_the_cpu():
+    for lib in (ag, torch):
+        t = lib.ones(2)
+        assert t.get_device() == -1 and t.is_cpu and not t.is_pinned()
+
+
+def test_set_printoptions_changes_how_tensors_print_and_profiles_restore_it():
+    values = ag.tensor([1.0 / 3, 2.0 / 3])
+    try:
+        ag.set_printoptions(precision=2)
+        assert repr(values) == "tensor([0.33, 0.67])"
+        ag.set_printoptions(threshold=5, edgeitems=1)
+        assert "..." in repr(ag.arange(10))
+        ag.set_printoptions(profile="full")
+        assert "..." not in repr(ag.arange(2000)) and repr(values) == "tensor([0.3333, 0.6667])"
+        with pytest.raises(ValueError, match="profile"):
+            ag.set_printoptions(profile="long")
+    finally:
+        ag.set_printoptions(profile="default")
+    assert repr(values) == "tensor([0.3333, 0.6667])"
+
+
+def test_size_is_a_tuple_of_ints_as_torchs():
+    for lib in (ag, torch):
+        size = lib.Size([2, 3.0 if lib is ag else 3])
+        assert size == (2, 3) and isinstance(size, tuple) and size.numel() == 6 and lib.Size().numel() == 1
+        assert lib.ones(2, 3).shape == size and tuple(lib.ones(2, 3).size()) == size
+
+
+def test_byte_short_and_char_casts_give_torchs_dtypes():
+    values = np.array([1.7, -2.2, 300.0], np.float32)
+    for method, dtype in (("byte", np.uint8), ("short", np.int16), ("char", np.int8)):
+        ours = getattr(ag.tensor(values[:2].clip(0)), method)()
+        theirs = getattr(torch.tensor(values[:2].clip(0)), method)()
+        assert ours.dtype == dtype and ours.numpy().tolist() == theirs.numpy().tolist()
+
+
+@pytest.mark.parametrize("values, kwargs", [
+    ([1, 1, 2, 2, 3, 1, 1, 2], {}), ([1, 1, 2, 2, 3, 1, 1, 2], dict(return_inverse=True, return_counts=True)),
+    ([], dict(return_counts=True)), ([[1, 1], [2, 2]], dict(return_inverse=True)),
+    ([[1, 2], [1, 2], [3, 4], [1, 2]], dict(dim=0, return_inverse=True, return_counts=True)),
+    ([[1, 1, 2], [3, 3, 3]], dict(dim=1, return_counts=True))])
+def test_unique_consecutive_collapses_runs_as_torch(values, kwargs):
+    """e.g. CTC's greedy decoding: collapse repeated frames, then drop blanks."""
+    ours = ag.unique_consecutive(ag.tensor(np.array(values, dtype=np.int64)), **kwargs)
+    theirs = torch.unique_consecutive(torch.tensor(values, dtype=torch.long), **kwargs)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    for mine, expected in zip(ours, theirs):
+        assert mine.dtype == np.int64 and mine.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(mine.numpy(), expected.numpy())
+    assert ag.tensor([3, 3, 1]).unique_consecutive().tolist() == [3, 1]
+
+
+def test_one_element_tensors_serve_as_sizes_and_arange_bounds_as_in_torch():
+    """The padding-mask idiom: arange(lengths.max()) < lengths[:, None]."""
+    for lib in (ag, torch):
+        lengths = lib.tensor([3, 5, 2])
+        mask = lib.arange(lengths.max())[None, :] < lengths[:, None]
+        assert mask.numpy().sum(1).tolist() == [3, 5, 2]
+        assert tuple(lib.zeros(lengths.max(), 2).shape) == (5, 2)
+        assert tuple(lib.ones(lib.tensor(2), lib.tensor(3)).shape) == (2, 3)
+        assert lib.arange(lib.tensor(1.0), lib.tensor(2.0), 0.5).numpy().tolist() == [1.0, 1.5]
+        two = lib.tensor(2)
+        assert [p.tolist() for p in lib.arange(4).split(two)] == [[0, 1], [2, 3]]
+        assert tuple(lib.randint(two, (3,)).shape) == (3,) and int(lib.randint(two, (50,)).max()) <= 1
+        assert tuple(lib.multinomial(lib.ones(3), two).shape) == (2,)

@@ -87,11 +87,13 @@ def test_clip_grad_norm_accepts_a_single_tensor_and_no_gradients():
 def test_non_finite_norm_raises_only_when_asked():
     p = ag.tensor([1.0, 2.0], requires_grad=True)
     p.grad = ag.tensor([float("nan"), 1.0])
-    with pytest.raises(RuntimeError, match="non-finite"):
+    with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):  # torch's words
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
     total = nn.utils.clip_grad_norm_([p], 1.0)
     tp = torch.tensor([1.0, 2.0], requires_grad=True)
     tp.grad = torch.tensor([float("nan"), 1.0])
+    with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
+        torch.nn.utils.clip_grad_norm_([tp], 1.0, error_if_nonfinite=True)
     torch_total = torch.nn.utils.clip_grad_norm_([tp], 1.0)
     assert math.isnan(total.item()) and math.isnan(torch_total.item())
     assert np.isnan(p.grad.numpy()).all() and torch.isnan(tp.grad).all()  # NaN spreads, as in PyTorch

@@ -7,7 +7,7 @@ from .trigonometry import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan
 from .activations import erf, gelu, logit, relu, sigmoid, softplus
 from .arithmetic import (add, addcdiv, addcmul, copysign, div, divide, float_power, floor_divide, fmax, fmin, fmod,
                          heaviside, hypot, ldexp, lerp, logaddexp, logaddexp2, masked_fill, maximum, minimum, mul,
-                         multiply, pow, remainder, sub, subtract, true_divide, where)
+                         multiply, pow, remainder, sub, subtract, true_divide, where, xlogy)
 from .comparison import (allclose, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                          bitwise_xor, eq, equal, gcd, ge, greater, greater_equal, gt, isclose, isfinite, isin, isinf,
                          isnan, isneginf, isposinf, isreal, lcm, le, less, less_equal, logical_and, logical_not,
@@ -21,12 +21,14 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadc
                     rot90, squeeze, swapaxes, swapdims, t, tile, transpose, tril, triu, unflatten, unsqueeze, view)
 from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, histogram, index_add, index_copy,
                        index_fill, index_put, index_select, masked_select, nonzero, repeat_interleave, scatter,
-                       scatter_add, searchsorted, select, take, take_along_dim, unique, unravel_index)
+                       scatter_add, scatter_reduce, searchsorted, select, take, take_along_dim, unique, unique_consecutive,
+                       unravel_index)
 from .joining import (block_diag, cartesian_prod, cat, chunk, combinations, column_stack, concat, concatenate, dsplit,
                       dstack, hsplit, hstack, meshgrid, pad, row_stack, split, stack, tensor_split, unbind, vsplit,
                       vstack)
-from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cross, det, diag, diagflat, diagonal,
-                     dist, dot, ger, inner, inverse, kron, linear, logdet, matmul, mm, mv, outer, pdist, slogdet,
+from .decompositions import cholesky, pinverse, qr, svd
+from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cross, det, diag, diag_embed, diagflat,
+                     diagonal, dist, dot, ger, inner, inverse, kron, linear, logdet, matmul, mm, mv, outer, pdist, slogdet,
                      tensordot, trace, vander, vdot)
 from .einsum import einsum
 from .special import digamma, erfc, erfinv, lgamma, polygamma

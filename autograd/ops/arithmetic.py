@@ -531,6 +531,15 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     return Where.apply(x, y, condition=condition)
 
 
+def xlogy(x: TensorLike, y: TensorLike) -> Tensor:
+    """x * log(y), and 0 where x is 0 whatever y (the p log p terms of an entropy). Gradients:
+    log(y) for x (0 where x is 0), x / y for y. As `torch.xlogy`."""
+    from .elementwise import log
+    x, y = operands(x, y)
+    zero = x._data == 0
+    return where(zero, 0.0, mul(x, log(where(zero, 1.0, y))))
+
+
 def masked_fill(x: Tensor, mask: TensorLike, value: TensorLike) -> Tensor:
     """x with `value` (a number or one-element tensor, cast to x's dtype) where the bool `mask` (broadcast
     to x) is True; no gradient reaches x there. As `Tensor.masked_fill`."""

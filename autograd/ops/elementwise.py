@@ -362,8 +362,9 @@ def positive(x: Tensor) -> Tensor:
 
 
 def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
-    """x limited to [min, max], elementwise; min or max may be None (not both), a number or a one-element
-    tensor. The gradient passes where min <= x <= max. As `torch.clamp` (alias `clip`)."""
+    """x limited to [min, max], elementwise; min or max may be None (not both), a number or a tensor
+    (broadcast against x, e.g. per-coordinate box limits). The gradient passes to x where min <= x <=
+    max, and to a tensor bound where it binds. As `torch.clamp` (alias `clip`)."""
     if min is None and max is None:
         raise ArgumentError("clamp: at least one of min and max must be given")
     if any(isinstance(b, Tensor) and (b.ndim or b.requires_grad) for b in (min, max)):

@@ -359,8 +359,10 @@ def scatter(x, dim, index, src=None, value=None, reduce=None):
     src[i] for each position i of index, as torch.scatter. Gradients: src gets the gradient at the
     positions it was written to, x the rest. `reduce` ('add', 'multiply') is not supported here:
     use scatter_add (or scatter_reduce in PyTorch)."""
+    if reduce == "add" and src is not None:       # torch's older spelling of scatter_add
+        return scatter_add(x, dim, index, src)
     if reduce is not None:
-        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use scatter_add")
+        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use scatter_add or scatter_reduce")
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src (a tensor) and value (a number)")
     source = src if src is not None else value
@@ -375,6 +377,60 @@ def scatter_add(x, dim, index, src):
     index = positions[axis]
     from .arithmetic import add
     return add(x, ScatterAdd.apply(src, shape=x.shape, axis=axis, index=np.broadcast_to(index, src.shape)))
+
+
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(x, dim, index, src, reduce, include_self=True):
+    """x with `src` reduced into the positions `index` names along `dim`, as torch.scatter_reduce:
+    each position of x gets the sum, mean, amax or amin of the src values scattered to it (and of its
+    own value, unless include_self=False); positions nothing is scattered to keep x's value.
+    Gradients as torch's: amax/amin share a position's gradient evenly among the elements equal to
+    the result; mean divides it by the count. ('prod' is refused: use a log-sum for products.)"""
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if reduce == "prod":
+        raise NotImplementedError("scatter_reduce: reduce='prod' is not supported (use 'sum' of logarithms)")
+    from .arithmetic import add, div, masked_fill, mul
+    axis, positions, src = _scatter_arguments("scatter_reduce", x, dim, index, src)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
+    if src.dtype != x.dtype:
+        raise DTypeError(f"scatter_reduce: expected self.dtype to be equal to src.dtype, got {x.dtype} and {src.dtype}")
+    flat_index = np.broadcast_to(positions[axis], src.shape)
+    written = np.zeros(x.shape, np.int64)
+    np.add.at(written, _gather_index(flat_index, axis), 1)
+    hit = written > 0
+    base = x if include_self else masked_fill(x, hit, 0)
+    if reduce in ("sum", "mean"):
+        total = add(base, ScatterAdd.apply(src, shape=x.shape, axis=axis, index=flat_index))
+        if reduce == "sum":
+            return total
+        count = np.maximum(written + (1 if include_self else 0), 1).astype(x.dtype)
+        if x.dtype.kind in "iu":
+            return Tensor._make(total._data // count, False, None)
+        return div(total, Tensor._make(count, False, None))
+    # amax / amin: the extreme in NumPy; the gradient shared by the tied elements through weights
+    pick = np.maximum if reduce == "amax" else np.minimum
+    extreme = x._data.copy()
+    if not include_self:
+        extreme[hit] = src._data.min() if reduce == "amax" else src._data.max()
+    pick.at(extreme, _gather_index(flat_index, axis), src._data)
+    gathered = extreme[_gather_index(flat_index, axis)]
+    src_ties = src._data == gathered
+    # torch counts x's elements equal to the extreme even where include_self=False leaves them out
+    # (they then get no gradient, and the src elements share a smaller part): so do we, to agree
+    ties = (x._data == extreme).astype(np.int64)
+    np.add.at(ties, _gather_index(flat_index, axis), src_ties)
+    self_gets = (x._data == extreme) & (include_self | ~hit)
+    self_weight = np.where(self_gets, 1.0 / np.maximum(ties, 1), 0.0).astype(x.dtype)
+    src_weight = (src_ties / ties[_gather_index(flat_index, axis)]).astype(x.dtype)
+    shared = add(mul(x, Tensor._make(self_weight, False, None)),
+                 ScatterAdd.apply(mul(src, Tensor._make(src_weight, False, None)), shape=x.shape, axis=axis,
+                                  index=flat_index))
+    # the weighted sum is the extreme up to rounding: take the exact value, keep the sum's gradient
+    return add(shared, Tensor._make(extreme - shared._data, False, None))
 
 
 def _index_arguments(op, x, dim, index, source=None):
@@ -520,6 +576,32 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
         results.append(Tensor._make(inverse.astype(np.int64), False, None))
     if return_counts:
         results.append(Tensor._make(counts.astype(np.int64), False, None))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
+    """`input` (flattened, or its slices along `dim`) with each run of equal consecutive elements
+    (slices) kept once, as in CTC's greedy decoding; with `return_inverse` also the run each element
+    belongs to, with `return_counts` each run's length. Outside the graph. As `torch.unique_consecutive`."""
+    from .reduction import normalize_axes
+    data = input._data
+    axis = None if dim is None else normalize_axes("unique_consecutive", dim, data.ndim)[0]
+    items = data.reshape(-1) if axis is None else np.moveaxis(data, axis, 0)
+    if len(items):
+        changed = np.any((items[1:] != items[:-1]).reshape(len(items) - 1, -1), axis=1)
+        starts = np.concatenate([[True], changed])
+    else:
+        starts = np.zeros(0, bool)
+    values = items[starts] if axis is None else np.moveaxis(items[starts], 0, axis)
+    results = [_recorded("unique_consecutive", np.ascontiguousarray(values), input)]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        results.append(Tensor._make(inverse.reshape(data.shape if axis is None else (-1,)).astype(np.int64), False,
+                                    None))
+    if return_counts:
+        results.append(Tensor._make(np.diff(np.append(np.flatnonzero(starts), len(items))).astype(np.int64),
+                                    False, None))
     return results[0] if len(results) == 1 else tuple(results)
 
 

@@ -169,6 +169,8 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
     """An int is the size of each piece (the last may be smaller); a list gives the sizes."""
     (axis,) = normalize_axes("split", dim, x.ndim)
     length = x.shape[axis]
+    if isinstance(split_size_or_sections, Tensor) and split_size_or_sections._data.size == 1:
+        split_size_or_sections = split_size_or_sections.item()   # a one-element tensor, as torch takes it
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0:

@@ -330,6 +330,22 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     return DiagonalEmbed.apply(x, shape=(size, size), plane=(int(diagonal), 0, 1))
 
 
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices with x's last dim on their diagonal `offset`, in the planes (dim1, dim2) of a result with
+    one dim more than x (zeros elsewhere): diagonal covariance matrices from variances, say. As
+    `torch.diag_embed`."""
+    ndim = x.ndim + 1
+    axis1, axis2 = dim1 % ndim, dim2 % ndim
+    if axis1 == axis2:
+        raise ArgumentError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if axis1 > axis2:   # the transposed plane: the same diagonal, counted from the other side
+        axis1, axis2, offset = axis2, axis1, -offset
+    size = x.shape[-1] + abs(offset)
+    batch = iter(x.shape[:-1])
+    shape = tuple(size if d in (axis1, axis2) else next(batch) for d in range(ndim))
+    return DiagonalEmbed.apply(x, shape=shape, plane=(int(offset), axis1, axis2))
+
+
 def diagflat(x: Tensor, offset: int = 0) -> Tensor:
     """The square matrix with x's elements (flattened) on diagonal `offset`. As `torch.diagflat`."""
     return diag(x.reshape(-1), offset)

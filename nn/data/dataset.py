@@ -27,6 +27,24 @@ class Dataset:
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of iterable-style datasets (streams): subclasses define `__iter__`, which yields
+    the samples; a DataLoader batches them in the order they come."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self):
+        # a TypeError, as len() of an object without one: list(loader) then just does without the hint
+        raise TypeError(f"{type(self).__name__} is a stream without a length (define __len__ to give it one)")
+
+    def __add__(self, other):
+        raise TypeError("IterableDataset: cannot concatenate iterable-style datasets with +")
+
 
 class TensorDataset(Dataset):
     """Samples are the i-th rows of each tensor: `TensorDataset(x, y)[i] == (x[i], y[i])`.
@@ -76,6 +94,34 @@ class Subset(Dataset):
     def get_batch(self, indices):
         """The samples at `indices` as one batch, from the underlying dataset's own batch gathering."""
         return fetch_batch(self.dataset, self.indices[indices])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other; `cumulative_sizes[k]` is the number of
+    samples in the first k + 1."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for k, dataset in enumerate(self.datasets):
+            if isinstance(dataset, IterableDataset):
+                raise TypeError(f"ConcatDataset does not support IterableDataset (dataset {k})")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError(f"ConcatDataset: absolute value of index {index} should not exceed dataset "
+                                 f"length {len(self)}")
+            index += len(self)
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        if k == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)} samples")
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
 
 
 def random_split(dataset, lengths: "list[int] | list[float]", generator=None) -> list[Subset]:
@@ -133,6 +179,21 @@ def default_collate(samples: list):
         return [default_collate(list(field)) for field in zip(*samples)]
     raise TypeError(f"collate: don't know how to batch samples of type {type(first).__name__}; "
                     "return Tensors, arrays, numbers, or tuples/lists/dicts of them, or pass a collate_fn")
+
+
+def default_convert(sample):
+    """A sample with its NumPy arrays (not of strings) made Tensors, through tuples, lists and dicts, and
+    nothing stacked: what a DataLoader with batch_size=None yields. As torch's default_convert."""
+    if isinstance(sample, np.ndarray) and sample.dtype.kind not in "USO":
+        return ag.from_numpy(sample)
+    if isinstance(sample, dict):
+        return {key: default_convert(value) for key, value in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(default_convert(value) for value in sample))
+    if isinstance(sample, (tuple, list)):
+        return [default_convert(value) for value in sample] if isinstance(sample, list) else tuple(
+            default_convert(value) for value in sample)
+    return sample
 
 
 def fetch_batch(dataset, indices):

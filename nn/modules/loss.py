@@ -189,6 +189,14 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss: each listed target class should score a margin of 1 above every other
+    class. As `torch.nn.MultiLabelMarginLoss`."""
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
 class TripletMarginLoss(_Loss):
     """max(0, margin + ||a - p||_p - ||a - n||_p), for metric learning. As `torch.nn.TripletMarginLoss`."""
 

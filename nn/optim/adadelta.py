@@ -23,6 +23,7 @@ class Adadelta(Optimizer):
         weight_decay: L2 penalty added to the gradient.
         maximize: ascend instead of descend.
     """
+    _arrays_in_state = True
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         if differentiable:

@@ -29,6 +29,7 @@ class Adagrad(Optimizer):
 
     `foreach`, `fused` are accepted so PyTorch code runs (NumPy has one code path).
     """
+    _arrays_in_state = True
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         if differentiable:

@@ -142,6 +142,7 @@ class LBFGS(Optimizer):
         history_size: how many update pairs the inverse Hessian estimate keeps.
         line_search_fn: None (fixed step lr) or 'strong_wolfe'.
     """
+    _arrays_in_state = True
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if max_eval is None:

@@ -16,8 +16,9 @@ from collections import Counter
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
-           "SequentialLR", "CosineAnnealingLR", "ReduceLROnPlateau", "OneCycleLR"]
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "ExponentialLR", "SequentialLR", "PolynomialLR", "CosineAnnealingLR", "ChainedScheduler",
+           "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR"]
 
 
 class LRScheduler:
@@ -84,7 +85,10 @@ class LRScheduler:
 
     def state_dict(self):
         """Every attribute but the optimizer (plain numbers and lists: `nn.save` can write it)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        return self._attributes_but()
+
+    def _attributes_but(self, *left_out):
+        return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", *left_out)}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore the schedule from a dict made by `state_dict()`."""
@@ -98,6 +102,9 @@ class LRScheduler:
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
 
+_LRScheduler = LRScheduler   # the older name, which custom schedulers in existing code subclass
+
+
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch); one function, or a list with one per group."""
 
@@ -109,11 +116,15 @@ class LambdaLR(LRScheduler):
             if len(lr_lambda) != len(optimizer.param_groups):
                 raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"{type(self).__name__}: lr_lambda should be a function, but got "
+                                f"{type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         # Functions are not state; callable objects contribute their attributes (as in PyTorch).
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+        state = self._attributes_but("lr_lambdas")
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
                                for fn in self.lr_lambdas]
         return state
@@ -128,6 +139,16 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply the lr by lr_lambda(epoch) every epoch; one function, or a list with one per group."""
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [group["lr"] * lmbda(self.last_epoch)
+                for lmbda, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
 
 
 class StepLR(LRScheduler):
@@ -280,7 +301,37 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+def _check_same_optimizer(owner, schedulers, optimizer):
+    """Every scheduler of a SequentialLR / ChainedScheduler drives `optimizer` and steps without arguments."""
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{owner}: the scheduler at index {i} ({type(scheduler).__name__}) has no "
+                            "`optimizer` attribute")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{owner} does not support ReduceLROnPlateau (index {i}): its step needs the "
+                             "metric to watch")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(f"{owner} expects all schedulers to belong to the same optimizer, but the "
+                             f"{type(scheduler).__name__} at index {i} has another one")
+
+
+class _SchedulerOfSchedulers(LRScheduler):
+    """The state of SequentialLR and ChainedScheduler: their own attributes and each inner scheduler's."""
+
+    def state_dict(self):
+        state = self._attributes_but("_schedulers")
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        inner_states = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for scheduler, inner_state in zip(self._schedulers, inner_states):
+            scheduler.load_state_dict(inner_state)
+
+
+class SequentialLR(_SchedulerOfSchedulers):
     """Run `schedulers` one after another: the i-th from epoch milestones[i - 1] on (each
     restarted from its epoch 0 when its turn comes)."""
 
@@ -288,16 +339,7 @@ class SequentialLR(LRScheduler):
         schedulers, milestones = list(schedulers), list(milestones)
         if not schedulers:
             raise ValueError("SequentialLR expects at least one scheduler, but got none")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"SequentialLR: the scheduler at index {i} ({type(scheduler).__name__}) has no "
-                                "`optimizer` attribute")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR does not support ReduceLROnPlateau (index {i}): its step needs the "
-                                 "metric to watch")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"SequentialLR expects all schedulers to belong to the same optimizer, but the "
-                                 f"{type(scheduler).__name__} at index {i} has another one")
+        _check_same_optimizer("SequentialLR", schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, but got "
                              f"{len(schedulers)} schedulers and {len(milestones)} milestones")
@@ -332,17 +374,45 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        inner_states = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, inner_state in zip(self._schedulers, inner_states):
-            scheduler.load_state_dict(inner_state)
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr * (1 - epoch / total_iters) ** power until total_iters, then stays (recursive, as
+    PyTorch computes it)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        decay_factor = ((1.0 - self.last_epoch / self.total_iters)
+                        / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return self._scaled_lrs(decay_factor)
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base_lr in self.base_lrs]
+
+
+class ChainedScheduler(_SchedulerOfSchedulers):
+    """Step every one of `schedulers` at each `step()`, in order: their changes to the lr compose."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, but got none")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_same_optimizer("ChainedScheduler", schedulers, optimizer)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -442,6 +512,148 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017), stepped once per batch: the lr goes from base_lr up to
+    max_lr over step_size_up steps and back over step_size_down, the cycle's height scaled by
+    `mode` ('triangular': constant; 'triangular2': halved each cycle; 'exp_range': gamma**step) or by
+    `scale_fn`. With cycle_momentum the momentum (or Adam's beta1) moves the opposite way."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group("CyclicLR", "base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("CyclicLR", "max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range' when no scale_fn "
+                             f"is given, got {mode!r}")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR: {type(optimizer).__name__} has neither momentum nor betas; pass "
+                                 "cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("CyclicLR", "base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("CyclicLR", "max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, group_max, group_base in zip(optimizer.param_groups, self.max_momentums,
+                                                        self.base_momentums):
+                    _set_momentum(group, group_max, self.use_beta1)
+                    group["max_momentum"] = group_max
+                    group["base_momentum"] = group_base
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self):
+        if self._scale_fn_custom is None and self.mode in ("triangular", "triangular2"):
+            self.scale_mode = "cycle"
+        elif self._scale_fn_custom is None:
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x):
+        """The cycle's height scale at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale_factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base_lr + (max_lr - base_lr) * scale_factor * scale
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, base_momentum, max_momentum in zip(self.optimizer.param_groups, self.base_momentums,
+                                                          self.max_momentums):
+                momentum = max_momentum - (max_momentum - base_momentum) * scale_factor * scale
+                _set_momentum(group, momentum, self.use_beta1)
+        return lrs
+
+    def state_dict(self):
+        # A custom scale function is not state; a callable object contributes its attributes (as in PyTorch).
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): cosine annealing from initial_lr to eta_min over T_i epochs,
+    then a restart, with T_0, T_0 * T_mult, T_0 * T_mult**2, ... epochs per cycle. `step(epoch)` takes
+    fractional epochs (`epoch + i / iters` per batch), as PyTorch's does."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, but got {T_0!r}")
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, but got {T_mult!r}")
+        if isinstance(eta_min, bool) or not isinstance(eta_min, (float, int)):
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a float or int eta_min, but got {eta_min!r}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, but got {epoch!r}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:
+                n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i = self.T_0
+            self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin, 2017), stepped once per batch for `total_steps` (or
     epochs * steps_per_epoch) steps: the lr rises from max_lr / div_factor to max_lr over the first
@@ -509,16 +721,10 @@ class OneCycleLR(LRScheduler):
             base_momentums = _per_group("OneCycleLR", "base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
                 for group, group_max, group_base in zip(optimizer.param_groups, max_momentums, base_momentums):
-                    self._set_momentum(group, group_max)
+                    _set_momentum(group, group_max, self.use_beta1)
                     group["max_momentum"] = group_max
                     group["base_momentum"] = group_base
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -540,11 +746,19 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start_step) / (end_step - start_step)
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
-                                                               group[phase["end_momentum"]], pct))
+                        _set_momentum(group, self._anneal(group[phase["start_momentum"]],
+                                                          group[phase["end_momentum"]], pct), self.use_beta1)
                     break
                 start_step = phase["end_step"]
         return lrs
+
+
+def _set_momentum(group, momentum, use_beta1):
+    """Write a cycled momentum into a group: Adam's beta1, or SGD's / RMSprop's momentum."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
 
 
 def _is_positive_int(value):

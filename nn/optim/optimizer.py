@@ -12,9 +12,10 @@ layout:
 
 where the integers stand for the parameters in the order the groups list them.
 """
+import functools
 import numbers
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
-from ..module import Module
+from ..module import Module, _register
 
 
 class _RequiredParameter:
@@ -64,7 +65,13 @@ def param_data(p):
 
 class Optimizer:
     """Base class: holds `param_groups` (list of dicts, each with 'params' and the options) and
-    `state` (param -> dict). `defaults` fills the options a group does not give."""
+    `state` (param -> dict). `defaults` fills the options a group does not give.
+
+    A subclass written the PyTorch way keeps Tensors in its state (`state["momentum_buffer"] =
+    torch.zeros_like(p)`), and gets Tensors back from `load_state_dict`; ndgrad's own optimizers update
+    in NumPy and set `_arrays_in_state`, so they get arrays."""
+
+    _arrays_in_state = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -85,6 +92,23 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs):
+        # every optimizer's own step runs the step hooks, as torch patches it (an override calling
+        # super().step() runs them once, around the outer call)
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None:
+            cls.step = _running_step_hooks(step)
+
+    def register_step_pre_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs before each step (args start with the optimizer, as torch's);
+        a non-None result is the new (args, kwargs). Returns a handle whose .remove() unregisters it."""
+        return _register(self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict()), hook, False)
+
+    def register_step_post_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs after each step. Returns a handle whose .remove() unregisters it."""
+        return _register(self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict()), hook, False)
 
     def _check_group(self, group):
         """Subclasses raise a ValueError for an invalid option value in `group`."""
@@ -208,7 +232,7 @@ class Optimizer:
                 state[key] = values  # state not tied to a parameter is kept as is, as in PyTorch
                 continue
             param = id_map[key]
-            state[param] = {k: _cast_state(param, k, v, name, key) for k, v in values.items()}
+            state[param] = {k: _cast_state(param, k, v, name, key, self._arrays_in_state) for k, v in values.items()}
 
         for group, saved in zip(self.param_groups, saved_groups):
             saved["params"] = group["params"]
@@ -231,15 +255,40 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _cast_state(param, key, value, name, index):
+def _running_step_hooks(step):
+    @functools.wraps(step)
+    def step_with_hooks(self, *args, **kwargs):
+        pre, post = self.__dict__.get("_optimizer_step_pre_hooks"), self.__dict__.get("_optimizer_step_post_hooks")
+        if not (pre or post) or self.__dict__.get("_running_step"):
+            return step(self, *args, **kwargs)
+        arguments = (self, *args)
+        for hook in list((pre or {}).values()):
+            result = hook(self, arguments, kwargs)
+            if result is not None:
+                arguments, kwargs = result
+        self._running_step = True
+        try:
+            out = step(*arguments, **kwargs)
+        finally:
+            self._running_step = False
+        for hook in list((post or {}).values()):
+            hook(self, arguments, kwargs)
+        return out
+    return step_with_hooks
+
+
+def _cast_state(param, key, value, name, index, as_array):
     """A copy of one loaded state value, owned by the optimizer: arrays become writable NumPy arrays
-    (floating ones in the parameter's dtype), a 'step' count becomes an int."""
+    (floating ones in the parameter's dtype), Tensors again unless `as_array`; a 'step' count becomes
+    an int."""
     if isinstance(value, Tensor):
         value = value.numpy()
     if key == "step":
         return int(np.asarray(value).item()) if isinstance(value, np.ndarray) else value
     if isinstance(value, np.ndarray):
         dtype = param.dtype if value.dtype.kind == "f" else value.dtype
+        if not as_array:   # a PyTorch-style optimizer's own state, of whatever shape it chose
+            return ag.from_numpy(np.array(value, dtype=dtype, copy=True))
         if value.shape != param.shape:
             raise ValueError(f"{name}.load_state_dict: state {key!r} of parameter {index} has shape {value.shape}, "
                              f"but the parameter has shape {param.shape}")

@@ -23,6 +23,7 @@ class RMSprop(Optimizer):
         centered: normalise by an estimate of the gradient's variance instead.
         maximize: ascend instead of descend.
     """
+    _arrays_in_state = True
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         if differentiable:

@@ -25,6 +25,7 @@ class SGD(Optimizer):
 
     `foreach`, `fused` are accepted so PyTorch code runs (NumPy has one code path).
     """
+    _arrays_in_state = True
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
         # foreach / fused / differentiable are accepted so PyTorch code runs; NumPy has one code path.

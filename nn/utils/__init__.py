@@ -13,9 +13,9 @@ from autograd import Tensor
 
 from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch.nn.utils.rnn)
 from .weight_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
-from . import parametrizations, parametrize  # noqa: F401,E402  (nn.utils.parametrize.register_parametrization, ...)
+from . import parametrizations, parametrize, prune  # noqa: F401,E402  (nn.utils.parametrize.register_parametrization, ...)
 
-__all__ = ["rnn", "parametrize", "parametrizations", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+__all__ = ["rnn", "parametrize", "parametrizations", "prune", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
            "remove_spectral_norm"]
 
@@ -51,9 +51,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     norms = np.array([_vector_norm(a.reshape(-1), norm_type) for a in arrays], dtype=dtype)
     total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite "
-                           f"({total.item()}), so it cannot be clipped. To disable this error and scale the "
-                           "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
+                           "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
+                           f"anyway, set `error_if_nonfinite=False` (the norm is {total.item()})")
     return ag.from_numpy(total)
 
 
