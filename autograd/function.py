@@ -134,7 +134,8 @@ class Function:
         # _output_version: (version counter, version) of the saved output, once its tensor has a counter
         ctx._saved = ctx._output_data = ctx._output_version = None
         ctx._freed = False
-        if not grad_mode._state.grad_enabled and cls.tensor_backward:
+        state = grad_mode._state   # thread-local: looked up once
+        if not state.grad_enabled and cls.tensor_backward:
             # Nothing to record: the hot path of every built-in backward formula.
             ctx._inputs = ctx.needs_input_grad = _NOT_RECORDING
             arrays = []
@@ -143,7 +144,7 @@ class Function:
             if _in_quiet_context.get():
                 out = cls.forward(ctx, *arrays, **kwargs)
             else:
-                out = (grad_mode._state.quiet_context or _new_quiet_context()).run(cls.forward, ctx, *arrays, **kwargs)
+                out = (state.quiet_context or _new_quiet_context()).run(cls.forward, ctx, *arrays, **kwargs)
             result = Tensor._make(out, False, None) if out.__class__ is np.ndarray else _constants(out)
             if cls.replay_view is not None:
                 track_view(ctx, cls.replay_view, args[0], result)
@@ -165,7 +166,7 @@ class Function:
             needs.append(False)
             edges.append(None)
         ctx.needs_input_grad = tuple(needs)   # as PyTorch: readable in forward, even under no_grad
-        record = grad_mode._state.grad_enabled and True in needs
+        record = state.grad_enabled and True in needs
         # Without a graph to record, forward's save_for_backward has nothing to do.
         ctx._inputs = args if record else _NOT_RECORDING
         if not cls.tensor_backward:
@@ -173,16 +174,17 @@ class Function:
         elif _in_quiet_context.get():
             returned = cls.forward(ctx, *arrays, **kwargs)
         else:
-            returned = (grad_mode._state.quiet_context or _new_quiet_context()).run(cls.forward, ctx, *arrays, **kwargs)
+            returned = (state.quiet_context or _new_quiet_context()).run(cls.forward, ctx, *arrays, **kwargs)
         ctx._inputs = None
         if returned.__class__ is tuple:
             result, recorded = _several_outputs(ctx, returned, record)
         else:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
-            recorded = record and out.dtype.kind in "fc" and (cls.tensor_backward or not ctx._is_marked(returned))
+            dtype = out.dtype
+            recorded = record and dtype.kind in "fc" and (cls.tensor_backward or not ctx._is_marked(returned))
             if recorded:
                 ctx.shape = out.shape
-                ctx.dtype = out.dtype
+                ctx.dtype = dtype
             result = Tensor._make(out, recorded, ctx if recorded else None)
         if cls.replay_view is not None:
             track_view(ctx, cls.replay_view, args[0], result)
@@ -191,7 +193,7 @@ class Function:
             if slots:
                 ctx.edge_slots = tuple(slots.get(i, 0) for i in range(len(edges)))
             if saved_hooks.stack: pack_saved(ctx)  # noqa: E701  (autograd/saved_tensor_hooks.py)
-            if grad_mode._state.anomaly:
+            if state.anomaly:
                 ctx.site = _creation_site()
         if not cls.tensor_backward:
             result = _finish_custom_op(ctx, args, result)
