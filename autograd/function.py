@@ -71,10 +71,18 @@ def _new_quiet_context():
 
 def run_quietly(function, *args, **kwargs):
     """function(*args, **kwargs) with NumPy's floating-point errors ignored, as built-in ops run (see
-    above; Function.apply inlines this on its hot path)."""
+    above), but in the caller's own context: a backward pass runs user hooks and custom backwards, which
+    must read and set the caller's context variables as they would under PyTorch (the per-thread copy is
+    a snapshot taken at the thread's first op, and is entered already while a backward pass runs, so a hook
+    running code in another context would fail to enter it). Once per pass, so np.errstate's cost is small."""
     if _in_quiet_context.get():
         return function(*args, **kwargs)
-    return (grad_mode._state.quiet_context or _new_quiet_context()).run(function, *args, **kwargs)
+    token = _in_quiet_context.set(True)
+    try:
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+    finally:
+        _in_quiet_context.reset(token)
 
 
 class Function:
