@@ -2,7 +2,9 @@
 ndgrad error: found by differential fuzzing against PyTorch, kept here as regression tests."""
 import concurrent.futures
 import contextvars
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -64,6 +66,26 @@ def test_backward_hooks_read_and_set_the_callers_context_variables_as_in_torch()
     torch_seen, torch_after, torch_grad = run_in_a_fresh_thread(torch)
     assert (seen, after) == (torch_seen, torch_after) == ([5], 7)
     np.testing.assert_array_equal(grad, torch_grad)
+
+
+def test_a_threads_first_op_keeps_no_context_variable_value_alive():
+    variable = contextvars.ContextVar("hostile_inputs_request")
+
+    class Request:
+        pass
+
+    def first_op_of_a_thread():
+        request = Request()
+        token = variable.set(request)
+        ag.tensor([1.0]) * 2   # makes the thread's context for built-in ops
+        variable.reset(token)
+        alive = weakref.ref(request)
+        del request
+        gc.collect()
+        return alive() is None
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(first_op_of_a_thread).result()
 
 
 @pytest.mark.parametrize("base, exponent", [
