@@ -104,8 +104,8 @@ class _Sinks:
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, sinks):
-    # One switch into the built-in ops' context for the whole pass: its gradient sums compute inf and nan
-    # silently too, and the ops of the backward formulas run there without switching each time.
+    # NumPy's floating-point errors ignored once for the whole pass: its gradient sums compute inf and nan
+    # silently too, and the ops of the backward formulas run without switching context each time.
     run_quietly(_walk_graph, roots, root_grads, retain_graph, create_graph, sinks)
 
 

@@ -154,12 +154,18 @@ def view_inplace(tensor, op, view, *args, undo):
     on the tensor in its new shape)."""
     _check_writable(op, tensor)
     old_shape = tensor.shape
-    result = view(tensor, *args)
+    # Under no_grad a tensor with a history still needs its new shape in it: without the view's node it
+    # would lose its history and look like a leaf, and its gradient would silently go nowhere. The view
+    # changes no value, so recording it is what the history must say.
+    keep_history = tensor.grad_fn is not None and not grad_mode._state.grad_enabled
+    with grad_mode.enable_grad() if keep_history else contextlib.nullcontext():
+        result = view(tensor, *args)
     bump_version(tensor)
     if result is tensor:   # nothing to change (squeeze_ of a tensor without size-1 dims)
         return tensor
-    tensor._data, tensor.grad_fn = result._data, result.grad_fn
-    tensor.output_nr = 0
+    with _retained_grad_kept(tensor):   # retain_grad() follows the tensor to its new node
+        tensor._data, tensor.grad_fn = result._data, result.grad_fn
+        tensor.output_nr = 0
     if tensor._base is not None:
         tensor._view_steps = result._view_steps
         return tensor

@@ -1,6 +1,10 @@
 """Hostile inputs (inf, nan, zero divisors, mixed dtypes, odd arguments) give PyTorch's results or a clear
 ndgrad error: found by differential fuzzing against PyTorch, kept here as regression tests."""
+import concurrent.futures
+import contextvars
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -31,6 +35,57 @@ def test_users_numpy_error_state_is_left_as_it_was():
         with pytest.raises(FloatingPointError):
             np.array([1.0]) / 0
     assert np.geterr() == before
+
+
+def test_backward_hooks_read_and_set_the_callers_context_variables_as_in_torch():
+    variable = contextvars.ContextVar("hostile_inputs_hook_variable", default=0)
+
+    def program(lib):
+        # The thread's first op comes before the variable is set: ops must not freeze what hooks see.
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        token = variable.set(5)
+        seen = []
+
+        def hook(grad):
+            seen.append(variable.get())
+            variable.set(7)
+            return contextvars.Context().run(lambda: grad * 3)   # an op run in a context of its own
+
+        y.register_hook(hook)
+        y.sum().backward()
+        after = variable.get()
+        variable.reset(token)
+        return seen, after, x.grad.numpy()
+
+    def run_in_a_fresh_thread(lib):
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(contextvars.Context().run, program, lib).result()
+
+    seen, after, grad = run_in_a_fresh_thread(ag)
+    torch_seen, torch_after, torch_grad = run_in_a_fresh_thread(torch)
+    assert (seen, after) == (torch_seen, torch_after) == ([5], 7)
+    np.testing.assert_array_equal(grad, torch_grad)
+
+
+def test_a_threads_first_op_keeps_no_context_variable_value_alive():
+    variable = contextvars.ContextVar("hostile_inputs_request")
+
+    class Request:
+        pass
+
+    def first_op_of_a_thread():
+        request = Request()
+        token = variable.set(request)
+        ag.tensor([1.0]) * 2   # makes the thread's context for built-in ops
+        variable.reset(token)
+        alive = weakref.ref(request)
+        del request
+        gc.collect()
+        return alive() is None
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(first_op_of_a_thread).result()
 
 
 @pytest.mark.parametrize("base, exponent", [

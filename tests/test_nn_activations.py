@@ -183,3 +183,12 @@ def test_channel_dropout_zeroes_whole_channels_and_scales_the_rest(module, shape
     assert layer(x) is x
     with pytest.raises(ag.ShapeError, match="dropout2d"):
         nn.functional.dropout2d(ag.ones(2, 3))
+
+
+def test_half_precision_sigmoid_is_torchs_bit_for_bit():
+    torch = pytest.importorskip("torch")
+    grid = np.linspace(-20, 20, 40001).astype(np.float16)[::-1]   # negative strides too
+    out = ag.sigmoid(ag.from_numpy(grid))
+    expected = torch.sigmoid(torch.from_numpy(grid.copy()))
+    assert out.dtype == ag.float16
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
