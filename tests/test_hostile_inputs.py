@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn.functional
 
 torch = pytest.importorskip("torch")
 
@@ -621,3 +622,19 @@ def test_bitwise_ops_promote_as_torch(call):
     out, expected = call(ag), call(torch)
     assert out.dtype == expected.numpy().dtype
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("shape, output_size", [((1, 2, 3), 2), ((2, 3, 7, 5), (3, 2)), ((1, 2, 10, 10), (3, 4)),
+                                                ((1, 1, 4, 5, 6), (3, 2, 4))])
+def test_adaptive_average_pooling_keeps_a_nan_or_inf_in_its_own_windows_as_torch(shape, output_size):
+    x = np.random.default_rng(3).standard_normal(shape)
+    x.flat[1], x.flat[-1] = np.nan, np.inf
+    name = {3: "adaptive_avg_pool1d", 4: "adaptive_avg_pool2d", 5: "adaptive_avg_pool3d"}[len(shape)]
+    ours, theirs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = getattr(nn.functional, name)(ours, output_size), getattr(torch.nn.functional, name)(theirs, output_size)
+    assert np.isfinite(out.numpy()).any()   # the other windows stay finite
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, equal_nan=True)
+    upstream = np.random.default_rng(4).standard_normal(out.shape)
+    out.backward(ag.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, equal_nan=True)

@@ -13,6 +13,7 @@ from ..function import Primitive
 from .windows import ints, strided, swap_batch_and_channels, window_geometry
 from .elementwise import constant
 from .indexing import gather
+from .joining import stack
 from .linalg import matmul
 from .workspace import workspace
 
@@ -490,11 +491,33 @@ def _averaging_matrix(size, n, dtype):
     return constant((inside / (end - start)[:, None]).astype(dtype))
 
 
+def _window_means(x, axis, size, n):
+    """Each adaptive window's mean along `axis` (counted from the front), one window at a time: for
+    input with a NaN or inf, which a product with the averaging matrix would spread (0 * inf is NaN)
+    from its own windows into every window of its row."""
+    start, end = _adaptive_windows(size, n)
+    before = (slice(None),) * axis
+    return stack([x[before + (slice(lo, hi),)].mean(axis) for lo, hi in zip(start, end)], axis)
+
+
+def _average_along(x, axis, size, n):
+    """The adaptive windows' means along `axis` (from the front) of x: by the averaging matrix (one
+    product) when x is finite, else window by window."""
+    if not np.isfinite(x._data).all():
+        return _window_means(x, axis, size, n)
+    average = _averaging_matrix(size, n, x.dtype)
+    if axis == x.ndim - 1:
+        return matmul(x, average.mT)
+    # (..., size, later axes flattened): the product runs along `size`
+    lead, later = x.shape[:axis], x.shape[axis + 1:]
+    return matmul(average, x.reshape(lead + (size, math.prod(later)))).reshape(lead + (n,) + later)
+
+
 def adaptive_avg_pool1d(input, output_size):
     """The mean over each of PyTorch's adaptive windows along the last axis of (N, C, L) or (C, L)."""
     _check_adaptive_input("adaptive_avg_pool1d", input, 1)
     (n,) = _adaptive_sizes("adaptive_avg_pool1d", output_size, input.shape[-1:])
-    return matmul(input, _averaging_matrix(input.shape[-1], n, input.dtype).mT)
+    return _average_along(input, input.ndim - 1, input.shape[-1], n)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -522,13 +545,7 @@ def _adaptive_avg_pool(op, input, output_size, dims):
         return _avg_pool(op, input, kernel, None, 0, False, True, None, dims)
     out = input
     for axis, (size, n) in enumerate(zip(spatial, sizes)):
-        average = _averaging_matrix(size, n, input.dtype)
-        if axis == dims - 1:
-            out = matmul(out, average.mT)
-        else:   # (.., size, later axes flattened): the product runs along `size`
-            later = out.shape[len(lead) + axis + 1:]
-            out = matmul(average, out.reshape(lead + sizes[:axis] + (size, math.prod(later)))).reshape(
-                lead + sizes[:axis] + (n,) + later)
+        out = _average_along(out, len(lead) + axis, size, n)
     return out
 
 
