@@ -3,6 +3,7 @@ ndgrad error: found by differential fuzzing against PyTorch, kept here as regres
 import concurrent.futures
 import contextvars
 import gc
+import re
 import warnings
 import weakref
 
@@ -638,3 +639,22 @@ def test_adaptive_average_pooling_keeps_a_nan_or_inf_in_its_own_windows_as_torch
     out.backward(ag.tensor(upstream))
     expected.backward(torch.tensor(upstream))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("name, shape", [("max_pool1d", (1, 1, 4)), ("max_pool2d", (1, 1, 4, 4)), ("max_pool3d", (1, 1, 2, 4, 4))])
+def test_max_pooling_of_a_bool_input_raises_naming_the_op_as_torch_refuses_it(name, shape):
+    with pytest.raises(ag.DTypeError, match=rf"{name}: not implemented for a bool input \(shape {re.escape(str(shape))}\)"):
+        getattr(nn.functional, name)(ag.tensor(np.ones(shape, bool)), 2)
+    with pytest.raises(NotImplementedError):
+        getattr(torch.nn.functional, name)(torch.ones(shape, dtype=torch.bool), 2)
+
+
+@pytest.mark.parametrize("op", ["unfold", "fold"])
+def test_unfold_and_fold_of_an_empty_batch_have_gradients_of_their_input_shape_as_torch(op):
+    shape = (0, 2, 4, 4) if op == "unfold" else (0, 8, 9)
+    def run(lib, functional):
+        x = lib.zeros(shape, requires_grad=True)
+        out = functional.unfold(x, 2) if op == "unfold" else functional.fold(x, (4, 4), 2)
+        out.sum().backward()
+        return tuple(out.shape), tuple(x.grad.shape)
+    assert run(ag, nn.functional) == run(torch, torch.nn.functional)

@@ -248,9 +248,16 @@ def _check_pool_input(op, input, dims):
                           f"(C, {_SPATIAL_DIMS[dims]}) input", input.shape)
 
 
+def _check_not_bool(op, input):
+    if input.dtype == np.bool_:   # as torch, which has no bool kernel (NumPy's fails deep inside)
+        raise DTypeError(f"{op}: not implemented for a bool input (shape {tuple(input.shape)}); convert it first, "
+                         "e.g. .float()")
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling of an (N, C, L) or unbatched (C, L) input: max_pool2d on a unit height."""
     _check_pool_input("max_pool1d", input, 1)
+    _check_not_bool("max_pool1d", input)
     kernel, stride, padding, dilation = _pool_arguments("max_pool1d", kernel_size, stride, padding, dilation, n=1)
     result = max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
                         ceil_mode, return_indices)
@@ -274,6 +281,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims):
     _check_pool_input(op, input, dims)
+    _check_not_bool(op, input)
     kernel, stride, padding, dilation = _pool_arguments(op, kernel_size, stride, padding, dilation, n=dims)
     if input.ndim == dims + 1:
         result = _max_pool(op, input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices, dims)

@@ -263,7 +263,7 @@ class Unfold(Primitive):
     def forward(ctx, x, geometry):
         ctx.geometry, ctx.image_hw = geometry, x.shape[2:]
         cols = columns(x, geometry)
-        return cols.reshape(cols.shape[0], x.shape[0], -1).transpose(1, 0, 2)
+        return cols.reshape(cols.shape[0], x.shape[0], math.prod(geometry.out_size)).transpose(1, 0, 2)   # N may be 0
 
     @staticmethod
     def backward(ctx, grad):
