@@ -625,6 +625,22 @@ class Tensor:
         of index tensors) picks."""
         return ops.index_put(self, indices, values, accumulate)
 
+    def put(self, index: Tensor, source: TensorLike, accumulate: Bool = False) -> Tensor:
+        """A copy with `source` written (added, with `accumulate`) at `index` of the flattened tensor."""
+        return ops.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: TensorLike, accumulate: Bool = False) -> Tensor:
+        """`put`, in place; returns it."""
+        return inplace.apply_inplace(self, "put_", ops.put, index, source, accumulate)
+
+    def masked_scatter(self, mask: TensorLike, source: Tensor) -> Tensor:
+        """A copy with source's first elements written, in order, where the bool `mask` (broadcast) holds."""
+        return ops.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: TensorLike, source: Tensor) -> Tensor:
+        """`masked_scatter`, in place; returns it."""
+        return inplace.apply_inplace(self, "masked_scatter_", ops.masked_scatter, mask, source)
+
     def index_put_(self, indices: tuple, values: TensorLike, accumulate: Bool = False) -> Tensor:
         """`index_put`, in place; returns it."""
         return inplace.apply_inplace(self, "index_put_", ops.index_put, indices, values, accumulate)
@@ -1354,6 +1370,15 @@ class Tensor:
     def sort(self, dim: Int = -1, descending: Bool = False, stable: Bool = False) -> tuple[Tensor, Tensor]:
         """A named tuple `(values, indices)` sorted along `dim`."""
         return ops.sort(self, dim, descending, stable)
+    def mode(self, dim: Int = -1, keepdim: Bool = False) -> tuple[Tensor, Tensor]:
+        """The named tuple (values, indices) of the most frequent value along `dim` (the smallest of
+        equally frequent ones, at its last position)."""
+        return ops.mode(self, dim, keepdim)
+
+    def msort(self) -> Tensor:
+        """Sorted along dim 0 (the values of `sort(0)`)."""
+        return ops.msort(self)
+
     def kthvalue(self, k: Int, dim: Int = -1, keepdim: Bool = False) -> tuple[Tensor, Tensor]:
         """The named tuple (values, indices) of the k-th smallest element along `dim` (k from 1)."""
         return ops.kthvalue(self, k, dim, keepdim)

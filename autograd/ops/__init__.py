@@ -20,7 +20,7 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadc
                     flatten, flip, fliplr, flipud, moveaxis, movedim, narrow, permute, ravel, repeat, reshape, roll,
                     rot90, squeeze, swapaxes, swapdims, t, tile, transpose, tril, triu, unflatten, unsqueeze, view)
 from .indexing import (argwhere, bincount, bucketize, gather, getitem, histc, histogram, index_add, index_copy,
-                       index_fill, index_put, index_select, masked_select, nonzero, repeat_interleave, scatter,
+                       index_fill, index_put, index_select, masked_scatter, masked_select, nonzero, put, repeat_interleave, scatter,
                        scatter_add, scatter_reduce, searchsorted, select, take, take_along_dim, unique, unique_consecutive,
                        unravel_index)
 from .joining import (block_diag, cartesian_prod, cat, chunk, combinations, column_stack, concat, concatenate, dsplit,
@@ -39,6 +39,6 @@ from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, co
 from .windows import fold, unfold
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool2d,
                       adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d)
-from .sorting import argsort, kthvalue, median, nanmedian, nanquantile, quantile, sort, topk
+from .sorting import argsort, kthvalue, median, mode, msort, nanmedian, nanquantile, quantile, sort, topk
 
 absolute, negative = abs, neg   # NumPy's names (torch has both too)

@@ -481,6 +481,43 @@ def take(x: Tensor, index: Tensor) -> Tensor:
     return getitem(flat, (index.astype(np.int64, copy=False),))
 
 
+def _check_source_dtype(op, x, source):
+    if source.dtype != x.dtype:   # as torch: no silent cast of what is written
+        raise DTypeError(f"{op}: the source's dtype {source.dtype} differs from the tensor's {x.dtype}")
+
+
+def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """x with `source`'s elements written (added, with `accumulate`) at the positions `index` picks
+    in x as if it were 1-D (negative indices count from the end): take's adjoint. As `torch.put`."""
+    index = integer_index("put", index)
+    flat = x.reshape(-1)
+    check_index_range("put", index.reshape(-1), flat.shape, 0, negative_ok=True)
+    source = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source, x.dtype), False, None)
+    _check_source_dtype("put", x, source)
+    if source.numel() != index.size:
+        raise shape_error("put", "expects as many source elements as indices", index.shape, source.shape)
+    return index_put(flat, (index.reshape(-1).astype(np.int64, copy=False),), source.reshape(-1), accumulate).reshape(x.shape)
+
+
+def masked_scatter(x: Tensor, mask, source: Tensor) -> Tensor:
+    """x with the first elements of `source` (in C order) written, in order, where the bool `mask`
+    (broadcast to x) holds; the gradient reaches x elsewhere and those elements of source. As
+    `torch.masked_scatter`."""
+    mask = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+    if mask.dtype != np.bool_:
+        raise DTypeError(f"masked_scatter: the mask must be a bool tensor, got {mask.dtype}")
+    try:
+        mask = np.broadcast_to(mask, x.shape)
+    except ValueError:
+        raise shape_error("masked_scatter", "the mask must broadcast to the tensor", mask.shape, x.shape) from None
+    _check_source_dtype("masked_scatter", x, source)
+    count = int(mask.sum())
+    if source.numel() < count:
+        raise shape_error("masked_scatter", f"the mask selects {count} elements, more than source has",
+                          mask.shape, source.shape)
+    return index_put(x, (np.nonzero(mask) if x.ndim else (mask,)), source.reshape(-1)[:count])
+
+
 # -- searching and counting (integer results, outside the graph) ---------------------------------
 
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False, right: bool = False,

@@ -167,6 +167,40 @@ def _quantile(op, x, q, dim, keepdim, interpolation, ignore_nan):
     return out.reshape(out.shape[1:]) if q_data.ndim == 0 else out
 
 
+ModeResult = namedtuple("mode", ["values", "indices"])
+
+
+def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
+    """The named tuple (values, indices) of the most frequent value along `dim`: where several are
+    as frequent, the smallest, at its last position (a NaN never equals another: each counts once),
+    and the gradient goes there. As `torch.mode`."""
+    axis, order = _order("mode", x, dim, False)
+    if axis is None:   # a 0-d tensor
+        return ModeResult(clone(x), constant(order))
+    if x.shape[axis] == 0:
+        raise ArgumentError(f"mode: dim {dim} of shape {x.shape} is empty")
+    order = np.moveaxis(order, axis, -1)
+    ascending = np.take_along_axis(np.moveaxis(x._data, axis, -1), order, -1)
+    # In ascending order, each position's count within its run of equal values; the first position that
+    # reaches the largest count ends the smallest most frequent value's run, whose last element (the
+    # sort is stable) is its last position in x.
+    positions = np.arange(ascending.shape[-1])
+    starts = np.ones(ascending.shape, bool)
+    starts[..., 1:] = ascending[..., 1:] != ascending[..., :-1]
+    counts = positions - np.maximum.accumulate(np.where(starts, positions, 0), axis=-1)
+    last = np.argmax(counts == counts.max(-1, keepdims=True), axis=-1)[..., None]
+    indices = np.moveaxis(np.take_along_axis(order, last, -1), -1, axis)
+    values = gather(x, axis, constant(indices))
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return ModeResult(values, constant(indices))
+
+
+def msort(x: Tensor) -> Tensor:
+    """x sorted along its first dim (the values of `sort(x, 0)`). As `torch.msort`."""
+    return sort(x, 0).values
+
+
 KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 
 
