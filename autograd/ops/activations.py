@@ -48,6 +48,7 @@ def sigmoid_array(x, out=None):
     np.exp(numerator, out=numerator)
     return np.divide(numerator, denominator, out=numerator if out is None else out)
 
+
 class SigmoidGrad(Primitive):
     """sigmoid's backward, grad * y (1 - y), as one op, differentiable in grad and y."""
     @staticmethod
