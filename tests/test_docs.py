@@ -23,7 +23,7 @@ DOCUMENTED_MODULES = [
     "autograd.ops.conv", "autograd.ops.pooling", "autograd.ops.normalization", "autograd.ops.losses",
     "autograd.ops.elementwise", "autograd.ops.activations", "autograd.ops.trigonometry", "autograd.ops.arithmetic", "autograd.ops.comparison", "autograd.ops.reduction",
     "autograd.ops.softmax", "autograd.ops.shape", "autograd.ops.indexing", "autograd.ops.joining",
-    "autograd.ops.linalg", "autograd.ops.einsum", "autograd.ops.special", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
+    "autograd.ops.linalg", "autograd.ops.einsum", "autograd.ops.gemm", "autograd.ops.special", "autograd.ops.sorting", "autograd.ops.windows", "nn.functional",
     "nn.modules", "nn.modules.activation", "nn.modules.attention", "nn.modules.conv", "nn.modules.dropout",
     "nn.modules.embedding", "nn.modules.flatten", "nn.modules.linear", "nn.modules.loss",
     "nn.modules.normalization", "nn.modules.pooling", "nn.modules.rnn", "nn.modules.transformer",

@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import ArgumentError, shape_error
 from ..function import Primitive
 from ..sums import row_sums
+from .gemm import matmul_array
 from .joining import pad
 from .windows import (ConvGeometry, channel_major, columns, fold_columns, ints, is_channel_major,
                       swap_batch_and_channels, window_geometry)
@@ -44,7 +45,7 @@ def _product(a, b, groups, out, transpose_a=False, transpose_b=False):
     """a @ b (a^T and b^T where asked) into `out`; with groups > 1, group k's rows of a times
     group k's rows of b, stacked."""
     if groups == 1:
-        return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
+        return matmul_array(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
     a, b = _grouped(a, groups), _grouped(b, groups)
     a, b = a.transpose(0, 2, 1) if transpose_a else a, b.transpose(0, 2, 1) if transpose_b else b
     grouped_out = np.reshape(out, (groups, out.shape[0] // groups, out.shape[1]), copy=False)

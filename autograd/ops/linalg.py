@@ -17,6 +17,7 @@ from ..tensor import Tensor
 from .arithmetic import operands
 from .einsum import LETTERS, einsum
 from .elementwise import constant
+from .gemm import matmul_array
 
 
 class MatMul(Primitive):
@@ -29,7 +30,7 @@ class MatMul(Primitive):
             raise shape_error("matmul", f"cannot multiply {a.shape} by {b.shape}; inner sizes "
                               f"{inner_a} and {inner_b} differ")
         try:
-            out = _flat_product(a, b) if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous else np.matmul(a, b)
+            out = _flat_product(a, b) if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous else matmul_array(a, b)
         except ValueError:
             raise shape_error("matmul", "batch dimensions cannot be broadcast together", a.shape, b.shape) from None
         ctx.save_for_backward(a, b)
@@ -57,7 +58,7 @@ def _flat_product(a, b):
     """a @ b for a C-contiguous a of 3 or more dims and a matrix b, as one matrix product of a's rows:
     NumPy's matmul would run one small product per leading index (1.3-2x slower for (8, 64, 128) or
     (35, 20, 128) inputs)."""
-    return (_as_rows(a) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+    return matmul_array(_as_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
 
 
 def _as_rows(a):
@@ -141,7 +142,7 @@ def linear_array(x, weight, bias=None):
     rows = x.size // x.shape[-1] if x.shape[-1] else 0
     if 0 < 4 * rows <= weight.shape[0] and x.dtype == weight.dtype and x.dtype.kind == "f" and x.flags.c_contiguous:
         return _few_rows_linear(x.reshape(rows, x.shape[-1]), weight, bias).reshape(x.shape[:-1] + weight.shape[:1])
-    out = _flat_product(x, weight.T) if x.ndim > 2 and x.flags.c_contiguous else np.matmul(x, weight.T)
+    out = _flat_product(x, weight.T) if x.ndim > 2 and x.flags.c_contiguous else matmul_array(x, weight.T)
     if bias is not None:
         out += bias
     return out
@@ -152,7 +153,7 @@ def _few_rows_linear(x, weight, bias):
     OpenBLAS computes the product with the many-row operand first, weight @ x.T, 1.2-1.8x faster at
     rows <= out_features / 4 (20 x 256 by 256 -> 1024: 230 -> 156 us); it is turned back to row
     order in the pass that adds the bias."""
-    product = weight @ x.T
+    product = matmul_array(weight, x.T)
     out = np.empty((x.shape[0], weight.shape[0]), product.dtype)   # the dtype of the other path's `out += bias`
     if bias is None:
         np.copyto(out, product.T)
@@ -171,7 +172,7 @@ class LinearWeightGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, x):
         ctx.save_for_backward(grad, x)
-        return _as_rows(grad).T @ _as_rows(x)
+        return matmul_array(_as_rows(grad).T, _as_rows(x))
 
     @staticmethod
     def backward(ctx, gg):

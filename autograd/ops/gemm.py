@@ -1,0 +1,147 @@
+"""The matrix product kernel of matmul, linear and convolution: `matmul_array`, NumPy's matmul on
+arrays, except that a large float32 product of two matrices may run on a second copy of OpenBLAS
+whose kernels suit the CPU better than the ones NumPy's copy picked.
+
+Why a second copy. OpenBLAS picks its kernels once, when it loads, by CPU model. On AMD CPUs with
+AVX-512 (Zen 4 and later) it picks the ones written for Intel's AVX-512 cores (SkylakeX), whose
+float32 products with a small side, the shapes of convolutions at 16-128 channels, run far below
+its AVX2 (Haswell) kernels there: on a Zen 4 core, one thread, GFLOP/s SkylakeX -> Haswell
+(32, 288) @ (288, 4096) 64 -> 93, (288, 32) @ (32, 4096) 60 -> 97, (64, 576) @ (576, 1024)
+81 -> 103, (128, 784) @ (784, 256) 99 -> 104, 2048^3 103 -> 110; at 2 threads alike. float64 runs
+as fast either way, and the AVX-512 copy's small-matrix path wins below about 10^6 multiply-adds
+((10, 128) @ (128, 128): 77 against 42). The choice can only be made through OPENBLAS_CORETYPE
+before the library loads, which is too late for NumPy's copy, loaded before ndgrad. So on those
+CPUs (unless the user chose a core type himself) ndgrad loads the same library from the
+scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its cblas_sgemm.
+Everywhere else, and for every other product, matmul_array is np.matmul.
+
+Threads. The second copy is a BLAS library like NumPy's: threadpoolctl finds it, so
+`set_num_threads` and threadpool_limits set its thread count with NumPy's; it starts with the
+count NumPy's copy has when ndgrad loads it.
+"""
+import ctypes
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+# Products with fewer multiply-adds stay on NumPy's copy: its small-matrix path is faster there, and
+# the ctypes call costs about 3 us more than np.matmul's.
+_MIN_MULTIPLY_ADDS = 1 << 20
+_INT_MAX = 2**31 - 1   # scipy-openblas32 takes 32-bit sizes
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def _cpu_prefers_haswell_kernels():
+    """An AMD CPU with AVX-512, where OpenBLAS picks its Intel AVX-512 kernels (see above)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            head = cpuinfo.read(1 << 14)
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in head.splitlines() if line.startswith("flags")), [])
+    return "AuthenticAMD" in head and "avx512f" in flags
+
+
+def _numpy_uses_openblas():
+    try:
+        return np.__config__.CONFIG["Build Dependencies"]["blas"]["name"] in ("openblas", "scipy-openblas")
+    except (AttributeError, KeyError, TypeError):
+        return False
+
+
+def _load_sgemm(core_type="Haswell"):
+    """cblas_sgemm of a private copy of OpenBLAS loaded with `core_type`'s kernels, or None when that
+    copy is not installed or cannot be kept apart from NumPy's. The library is found without importing
+    its package, which would load it at once, for the whole process (RTLD_GLOBAL) and with the default
+    kernels. RTLD_DEEPBIND makes it bind its own symbols first: else it can find a copy loaded before
+    (SciPy's has the same names), already set up, and keep that one's kernels."""
+    spec = importlib.util.find_spec("scipy_openblas32")
+    deepbind = getattr(os, "RTLD_DEEPBIND", None)
+    if spec is None or not spec.submodule_search_locations or deepbind is None:
+        return None
+    lib_dir = os.path.join(spec.submodule_search_locations[0], "lib")
+    names = sorted(name for name in os.listdir(lib_dir) if name.startswith("libscipy_openblas") and ".so" in name) \
+        if os.path.isdir(lib_dir) else []
+    if not names:
+        return None
+    path = os.path.join(lib_dir, names[0])
+    threads = _numpy_blas_threads()
+    saved = os.environ.get("OPENBLAS_CORETYPE")
+    os.environ["OPENBLAS_CORETYPE"] = core_type   # read once, by the library's constructor
+    try:
+        library = ctypes.CDLL(path, mode=os.RTLD_LOCAL | deepbind)
+    except OSError:
+        return None
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_CORETYPE"]
+        else:
+            os.environ["OPENBLAS_CORETYPE"] = saved
+    if threads is not None:
+        library.scipy_openblas_set_num_threads(ctypes.c_int(threads))
+    sgemm = library.scipy_cblas_sgemm
+    c_int, c_float, pointer = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+    sgemm.argtypes = [c_int] * 6 + [c_float, pointer, c_int, pointer, c_int, c_float, pointer, c_int]
+    sgemm.restype = None
+    sgemm.library = library   # kept alive with the function
+    return sgemm
+
+
+def _numpy_blas_threads():
+    """The thread count of NumPy's BLAS library now (None if threadpoolctl finds none)."""
+    from threadpoolctl import threadpool_info
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts) if counts else None
+
+
+_sgemm = (_load_sgemm() if sys.platform.startswith("linux") and "OPENBLAS_CORETYPE" not in os.environ
+          and _numpy_uses_openblas() and _cpu_prefers_haswell_kernels() else None)
+
+
+def _layout(matrix):
+    """How cblas reads a float32 matrix in place: (transposed, leading dimension), or None when its
+    strides fit neither a row-major nor a column-major matrix with padded rows."""
+    rows, cols = matrix.shape
+    row_step, col_step = matrix.strides
+    if cols == 1:
+        col_step = 4
+    if rows == 1:
+        row_step = max(cols, 1) * 4
+    if col_step == 4 and row_step % 4 == 0 and row_step >= 4 * cols:
+        return False, row_step // 4
+    if row_step == 4 and col_step % 4 == 0 and col_step >= 4 * rows:
+        return True, col_step // 4
+    return None
+
+
+def _private_product(a, b, out):
+    """a @ b on the private copy for two float32 matrices, into out (a new array when None); None
+    when the operands or out are not laid out for it."""
+    m, k = a.shape
+    n = b.shape[1]
+    if out is None:
+        out = np.empty((m, n), np.float32)
+    elif (out.dtype != np.float32 or out.shape != (m, n) or not out.flags.writeable or not out.flags.aligned
+          or np.may_share_memory(out, a) or np.may_share_memory(out, b)):
+        return None
+    layout_a, layout_b, layout_out = _layout(a), _layout(b), _layout(out)
+    if (layout_a is None or layout_b is None or layout_out is None or layout_out[0]
+            or not (a.flags.aligned and b.flags.aligned) or max(layout_a[1], layout_b[1], layout_out[1]) > _INT_MAX):
+        return None
+    _sgemm(_ROW_MAJOR, _TRANS if layout_a[0] else _NO_TRANS, _TRANS if layout_b[0] else _NO_TRANS, m, n, k,
+           1.0, a.ctypes.data, layout_a[1], b.ctypes.data, layout_b[1], 0.0, out.ctypes.data, layout_out[1])
+    return out
+
+
+def matmul_array(a, b, out=None):
+    """np.matmul(a, b, out=out), on the private OpenBLAS copy where there is one and the product is
+    two float32 matrices of at least _MIN_MULTIPLY_ADDS."""
+    if (_sgemm is not None and a.ndim == 2 and b.ndim == 2 and a.dtype == np.float32 and b.dtype == np.float32
+            and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_MULTIPLY_ADDS
+            and max(a.shape + b.shape) <= _INT_MAX):
+        product = _private_product(a, b, out)
+        if product is not None:
+            return product
+    return np.matmul(a, b, out=out)
