@@ -169,3 +169,13 @@ def test_a_convolution_and_a_linear_layer_on_the_private_copy_match_torch():
     torch.nn.functional.linear(theirs_rows, theirs_weight).square().sum().backward()
     np.testing.assert_allclose(ours_rows.grad.numpy(), theirs_rows.grad.numpy(), rtol=1e-4, atol=1e-2)
     np.testing.assert_allclose(ours_weight.grad.numpy(), theirs_weight.grad.numpy(), rtol=1e-4, atol=1e-2)
+
+
+@needs_private_copy
+@pytest.mark.slow
+def test_the_private_copy_starts_with_numpys_thread_count():
+    code = ("import numpy, threadpoolctl; threadpoolctl.threadpool_limits(1); from autograd.ops import gemm; "
+            "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info() if 'numpy' in p['filepath'] "
+            "or 'scipy_openblas32' in p['filepath']}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[1]"

@@ -90,10 +90,11 @@ def _load_sgemm(core_type="Haswell"):
 
 
 def _numpy_blas_threads():
-    """The thread count of NumPy's BLAS library now (None if threadpoolctl finds none)."""
+    """The thread count of NumPy's own BLAS library now (None if threadpoolctl does not find it)."""
     from threadpoolctl import threadpool_info
-    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return max(counts) if counts else None
+    numpy_dir = os.path.dirname(np.__file__)   # its vendored library lies in numpy.libs, beside it
+    return next((pool["num_threads"] for pool in threadpool_info()
+                 if pool["user_api"] == "blas" and pool["filepath"].startswith(numpy_dir)), None)
 
 
 _sgemm = (_load_sgemm() if sys.platform.startswith("linux") and "OPENBLAS_CORETYPE" not in os.environ
