@@ -14,7 +14,19 @@ import nn.functional as F
 from autograd.ops import gemm
 
 needs_private_copy = pytest.mark.skipif(gemm._sgemm is None, reason="no private OpenBLAS copy on this machine")
-BIG = 64   # 64^3 multiply-adds: above the private copy's threshold
+BIG = 64
+
+
+@pytest.fixture(autouse=True)
+def every_float32_product_on_the_private_copy(monkeypatch):
+    """Send even small products to the private copy (where there is one), so that these tests check it
+    on every layout; counts its calls."""
+    calls = []
+    if gemm._sgemm is not None:
+        real = gemm._sgemm
+        monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 1)
+        monkeypatch.setattr(gemm, "_sgemm", lambda *args: calls.append(args[3:6]) or real(*args))
+    return calls
 
 
 def _private_pool():
@@ -83,6 +95,19 @@ def test_matches_numpy_for_every_layout_of_both_operands(shape, dtype):
             assert product.dtype == np.matmul(left, right).dtype and product.shape == (m, n)
             np.testing.assert_allclose(product, expected, rtol=tolerance, atol=tolerance * np.sqrt(k),
                                        err_msg=f"a {name_a}, b {name_b}")
+
+
+@needs_private_copy
+def test_products_reach_the_private_copy_from_its_threshold_up(every_float32_product_on_the_private_copy, monkeypatch):
+    calls = every_float32_product_on_the_private_copy
+    monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 30 * 40 * 50)
+    a, b = np.ones((30, 40), np.float32), np.ones((40, 50), np.float32)
+    assert (gemm.matmul_array(a, b) == 40).all() and calls == [(30, 50, 40)]
+    assert (gemm.matmul_array(a[:, :39], b[:39]) == 39).all() and len(calls) == 1     # below: NumPy's
+    assert (gemm.matmul_array(a.astype(np.float64), b) == 40).all() and len(calls) == 1   # float64: NumPy's
+    ones = np.ones((256, 256), np.float32)
+    assert (gemm.matmul_array(ones, ones) == 256).all() and len(calls) == 2
+    assert (gemm.matmul_array(ones[:, ::2], ones[::2]) == 128).all() and len(calls) == 2   # strided columns: NumPy's
 
 
 @pytest.mark.parametrize("layout", ["C", "column slice"])

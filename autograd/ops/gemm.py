@@ -7,12 +7,14 @@ AVX-512 (Zen 4 and later) it picks the ones written for Intel's AVX-512 cores (S
 float32 products with a small side, the shapes of convolutions at 16-128 channels, run far below
 its AVX2 (Haswell) kernels there: on a Zen 4 core, one thread, GFLOP/s SkylakeX -> Haswell
 (32, 288) @ (288, 4096) 64 -> 93, (288, 32) @ (32, 4096) 60 -> 97, (64, 576) @ (576, 1024)
-81 -> 103, (128, 784) @ (784, 256) 99 -> 104, 2048^3 103 -> 110; at 2 threads alike. float64 runs
-as fast either way, and the AVX-512 copy's small-matrix path wins below about 10^6 multiply-adds
-((10, 128) @ (128, 128): 77 against 42). The choice can only be made through OPENBLAS_CORETYPE
-before the library loads, which is too late for NumPy's copy, loaded before ndgrad. So on those
+81 -> 103, (128, 784) @ (784, 256) 99 -> 104 (with the weight transposed, as a linear layer reads it,
+577 -> 502 us), 2048^3 103 -> 110; at 2 threads alike. float64 runs as fast either way, and the
+AVX-512 copy's small-matrix path wins on small products ((10, 128) @ (128, 128): 77 against 42).
+The choice can only be made through OPENBLAS_CORETYPE before the library loads, which is too late
+for NumPy's copy, loaded before ndgrad. So on those
 CPUs (unless the user chose a core type himself) ndgrad loads the same library from the
-scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its cblas_sgemm.
+scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its cblas_sgemm for
+float32 products of two matrices of at least _MIN_MULTIPLY_ADDS.
 Everywhere else, and for every other product, matmul_array is np.matmul.
 
 Threads. The second copy is a BLAS library like NumPy's: threadpoolctl finds it, so
@@ -26,9 +28,12 @@ import sys
 
 import numpy as np
 
-# Products with fewer multiply-adds stay on NumPy's copy: its small-matrix path is faster there, and
-# the ctypes call costs about 3 us more than np.matmul's.
-_MIN_MULTIPLY_ADDS = 1 << 20
+# Products with fewer multiply-adds stay on NumPy's copy. Alone, the Haswell kernels win from about
+# 10^6, but in a train step that moves between the two copies, each call to the second one costs
+# cache misses (its code and packing buffers) that its kernels win back only on larger products:
+# MLP step at batch 16 / 32, 0.588 / 0.797 ms with a threshold of 2^20, 0.559 / 0.756 with 2^24;
+# at batch 128, on the small GPT and the CIFAR-size CNN, the same either way.
+_MIN_MULTIPLY_ADDS = 1 << 24
 _INT_MAX = 2**31 - 1   # scipy-openblas32 takes 32-bit sizes
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
