@@ -45,3 +45,24 @@ def test_arrays_freed_by_one_step_are_reused_by_the_next_without_page_faults():
 def test_keep_freed_memory_can_be_turned_off_by_the_environment(monkeypatch):
     monkeypatch.setenv("NDGRAD_KEEP_FREED_MEMORY", "0")
     assert keep_freed_memory() is False
+
+
+@pytest.mark.parametrize("offset_floats", [0, 1, 17, 1024])
+@pytest.mark.parametrize("shape, dtype", [((32, 9, 3072), "float32"), ((5, 7), "float64"), ((300, 301), "float32")])
+def test_an_array_placed_apart_sits_half_a_page_from_the_other_and_is_reused_only_when_free(offset_floats, shape, dtype):
+    import numpy as np
+    from autograd.ops.workspace import workspace
+    other = np.zeros(1 << 20, np.float32)[offset_floats:]
+    first = workspace.empty_apart(shape, dtype, other)
+    assert first.shape == shape and first.dtype == np.dtype(dtype) and first.flags.c_contiguous
+    distance = (first.ctypes.data - other.ctypes.data) % 4096
+    assert 2048 - 64 < distance <= 2048 and first.ctypes.data % 64 == 0   # half a page, whole cache lines
+    first[...] = 7
+    second = workspace.empty_apart(shape, dtype, other)
+    assert not np.shares_memory(first, second)   # `first` is alive: its buffer is not handed out again
+    assert (first == 7).all()
+    address = first.ctypes.data
+    del first
+    third = workspace.empty_apart(shape, dtype, other)
+    assert np.shares_memory(third, second) or third.ctypes.data == address or third.size * third.itemsize < 1 << 18
+    workspace.clear()

@@ -155,8 +155,9 @@ class ConvolutionGradInput(Primitive):
         out = workspace.empty((channels, n) + tuple(input_shape[2:]), dtype)
         for batch in _batches(n, w2.shape[1] * geometry.groups, positions, dtype.itemsize):
             grad_cols = _product(w2, rows[:, _positions(batch, positions)], geometry.groups,
-                                 workspace.empty((w2.shape[1] * geometry.groups, (batch.stop - batch.start) * positions),
-                                                 dtype), transpose_a=True)
+                                 workspace.empty_apart((w2.shape[1] * geometry.groups,
+                                                        (batch.stop - batch.start) * positions), dtype, out[:, batch]),
+                                 transpose_a=True)
             fold_columns(grad_cols, (batch.stop - batch.start,) + tuple(input_shape[1:]), geometry, consume=True,
                          out=out[:, batch])
             del grad_cols   # back to the pool for the next slice

@@ -193,7 +193,7 @@ def im2col(x, kernel, stride, padding, dilation, out_size):
         by_channel = channel_major(x)   # a copy at worst, 1/prod(kernel) of the columns: faster than strided offsets
         size = n * math.prod(image_size)
         flat = by_channel.reshape(c, size)   # a view
-        cols = workspace.empty((c,) + kernel + (size,), x.dtype)
+        cols = workspace.empty_apart((c,) + kernel + (size,), x.dtype, flat)
         for offset, shift, _ in shifts:
             lo, hi = _flat_range(shift, size)
             if lo < hi:
@@ -201,7 +201,7 @@ def im2col(x, kernel, stride, padding, dilation, out_size):
         _zero_off_image_borders(cols.reshape((c,) + kernel + (n,) + image_size), padding, dilation)
         return cols.reshape(window, size)
     by_channel = swap_batch_and_channels(x)
-    cols = workspace.empty((c,) + kernel + (n,) + out_size, x.dtype)
+    cols = workspace.empty_apart((c,) + kernel + (n,) + out_size, x.dtype, by_channel)
     every = (slice(None), slice(None))
     for offset, inside, source in _offset_copies(image_size, kernel, stride, padding, dilation, out_size):
         dst = cols[(slice(None),) + offset]

@@ -101,6 +101,20 @@ class Workspace:
                 self._local.bytes -= len(dropped) * math.prod(old_shape) * old_dtype.itemsize
         return array
 
+    def empty_apart(self, shape, dtype, other):
+        """As `empty`, but placed half a page (2 KiB, modulo 4 KiB) away from the array `other` in
+        memory, for a buffer that a shifted copy fills from `other` or adds into it (im2col, col2im).
+        Large arrays tend to start at the same offset within a page; then each store of such a copy
+        lies a few bytes ahead of a load modulo 4 KiB, and the CPU stalls the loads on a dependence
+        that is not there ("4K aliasing"): half the speed, for the im2col copies of a 32-channel
+        32x32 batch slice 206 against 98-102 us at any other offset."""
+        dtype = np.dtype(dtype)
+        nbytes = math.prod(shape) * dtype.itemsize
+        raw = self.empty((nbytes + 4096,), np.uint8)
+        page_offset = (other.ctypes.data + 2048) % 4096 // 64 * 64   # where it should start: a cache line
+        start = (page_offset - raw.ctypes.data) % 4096
+        return raw[start:start + nbytes].view(dtype).reshape(shape)
+
     def empty_like(self, x):
         """As `empty`, for an array of x's shape and dtype laid out in memory in x's axis order (a
         channel-major (N, C, H, W) view gets a channel-major one), as np.empty_like does."""
