@@ -26,7 +26,10 @@ def every_float32_product_on_the_private_copy(monkeypatch):
         real = gemm._sgemm
         monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 1)
         monkeypatch.setattr(gemm, "_sgemm", lambda *args: calls.append(args[3:6]) or real(*args))
-    return calls
+    threads = ag.get_num_threads()
+    ag.set_num_threads(1)   # the private copy runs products only on one thread
+    yield calls
+    ag.set_num_threads(threads)
 
 
 def _private_pool():
@@ -108,6 +111,10 @@ def test_products_reach_the_private_copy_from_its_threshold_up(every_float32_pro
     ones = np.ones((256, 256), np.float32)
     assert (gemm.matmul_array(ones, ones) == 256).all() and len(calls) == 2
     assert (gemm.matmul_array(ones[:, ::2], ones[::2]) == 128).all() and len(calls) == 2   # strided columns: NumPy's
+    ag.set_num_threads(2)   # two spinning thread pools would fight: NumPy's alone runs at 2 threads
+    assert (gemm.matmul_array(ones, ones) == 256).all() and len(calls) == 2
+    ag.set_num_threads(1)
+    assert (gemm.matmul_array(ones, ones) == 256).all() and len(calls) == 3
 
 
 @pytest.mark.parametrize("layout", ["C", "column slice"])

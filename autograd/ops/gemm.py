@@ -17,9 +17,13 @@ scipy-openblas32 package, for itself only, with the Haswell kernels, and calls i
 float32 products of two matrices of at least _MIN_MULTIPLY_ADDS.
 Everywhere else, and for every other product, matmul_array is np.matmul.
 
-Threads. The second copy is a BLAS library like NumPy's: threadpoolctl finds it, so
-`set_num_threads` and threadpool_limits set its thread count with NumPy's; it starts with the
-count NumPy's copy has when ndgrad loads it.
+Threads. The second copy runs products only while its BLAS is set to one thread. With more, each
+OpenBLAS copy keeps worker threads that spin for a while after every call, and two copies in turn
+spin against each other's work: at 2 threads the MLP step took 8-34 ms against 1.3 (2^24 threshold,
+python -m benchmarks), the small GPT 46 against 20. So at 2 or more threads every product is
+NumPy's (it was so before this module). The copy is a BLAS library like NumPy's: threadpoolctl
+finds it, so `set_num_threads` and threadpool_limits set its thread count with NumPy's; it starts
+with the count NumPy's copy has when ndgrad loads it.
 """
 import ctypes
 import importlib.util
@@ -91,6 +95,8 @@ def _load_sgemm(core_type="Haswell"):
     sgemm.argtypes = [c_int] * 6 + [c_float, pointer, c_int, pointer, c_int, c_float, pointer, c_int]
     sgemm.restype = None
     sgemm.library = library   # kept alive with the function
+    sgemm.threads = library.scipy_openblas_get_num_threads
+    sgemm.threads.argtypes, sgemm.threads.restype = [], ctypes.c_int
     return sgemm
 
 
@@ -104,6 +110,7 @@ def _numpy_blas_threads():
 
 _sgemm = (_load_sgemm() if sys.platform.startswith("linux") and "OPENBLAS_CORETYPE" not in os.environ
           and _numpy_uses_openblas() and _cpu_prefers_haswell_kernels() else None)
+_private_threads = None if _sgemm is None else _sgemm.threads
 
 
 def _layout(matrix):
@@ -143,10 +150,10 @@ def _private_product(a, b, out):
 
 def matmul_array(a, b, out=None):
     """np.matmul(a, b, out=out), on the private OpenBLAS copy where there is one and the product is
-    two float32 matrices of at least _MIN_MULTIPLY_ADDS."""
+    two float32 matrices of at least _MIN_MULTIPLY_ADDS, while BLAS runs on one thread."""
     if (_sgemm is not None and a.ndim == 2 and b.ndim == 2 and a.dtype == np.float32 and b.dtype == np.float32
             and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_MULTIPLY_ADDS
-            and max(a.shape + b.shape) <= _INT_MAX):
+            and max(a.shape + b.shape) <= _INT_MAX and _private_threads() == 1):
         product = _private_product(a, b, out)
         if product is not None:
             return product
