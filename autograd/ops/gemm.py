@@ -40,6 +40,7 @@ import numpy as np
 _MIN_MULTIPLY_ADDS = 1 << 24
 _INT_MAX = 2**31 - 1   # scipy-openblas32 takes 32-bit sizes
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _cpu_prefers_haswell_kernels():
@@ -151,8 +152,9 @@ def _private_product(a, b, out):
 def matmul_array(a, b, out=None):
     """np.matmul(a, b, out=out), on the private OpenBLAS copy where there is one and the product is
     two float32 matrices of at least _MIN_MULTIPLY_ADDS, while BLAS runs on one thread."""
-    if (_sgemm is not None and a.ndim == 2 and b.ndim == 2 and a.dtype == np.float32 and b.dtype == np.float32
-            and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_MULTIPLY_ADDS
+    # The cheapest tests first: this runs before every product of matmul, linear and convolution.
+    if (_sgemm is not None and a.ndim == 2 and b.ndim == 2 and a.size * b.shape[1] >= _MIN_MULTIPLY_ADDS
+            and a.dtype == _FLOAT32 and b.dtype == _FLOAT32 and a.shape[1] == b.shape[0]
             and max(a.shape + b.shape) <= _INT_MAX and _private_threads() == 1):
         product = _private_product(a, b, out)
         if product is not None:
