@@ -57,3 +57,17 @@ from .func import vmap  # noqa: E402,F401  (torch.vmap too)
 globals().pop("linalg", None)  # the star import above may bring ops' linalg family; ag.linalg is torch.linalg's
 from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torch.linalg)
 from .linalg import matrix_power  # noqa: E402,F401  (torch.matrix_power too)
+
+
+def __getattr__(name):
+    """`ag.nn` and `ag.optim` are the `nn` package and `nn.optim`, imported on first use: code written
+    against PyTorch reaches them through the library's name (`torch.nn.utils.clip_grad_norm_(...)`,
+    `torch.nn.functional.relu`, `torch.optim.Adam`), and that name becomes `autograd` after the import
+    swap. Lazy, because `nn` is built on autograd and imports it."""
+    if name == "nn":
+        import nn
+        return nn
+    if name == "optim":
+        import nn.optim
+        return nn.optim
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
