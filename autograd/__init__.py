@@ -9,7 +9,9 @@ from .creation import (Generator, get_default_device, set_default_device, arange
                        initial_seed, int, int8, int16, int32, int64, linspace, logspace, long, manual_seed, memory_format,
                        multinomial, normal, ones, ones_like, parse_to, poisson, preserve_format, promote_types, rand, rand_like,
                        randint, randint_like, randn, randn_like, randperm, result_type, seed, set_default_dtype, set_rng_state, tensor,
-                       tril_indices, triu_indices, uint8, zeros, zeros_like)
+                       tril_indices, triu_indices, uint8, zeros, zeros_like,
+                       BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+                       ShortTensor)
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 from .function import Function

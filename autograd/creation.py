@@ -63,6 +63,42 @@ def dtype_of_tensor_type(name: str) -> np.dtype:
                         "or 'torch.FloatTensor', or a dtype)")
 
 
+class _LegacyTensorType(type):
+    """The type of `FloatTensor`, `LongTensor`, ...: PyTorch's legacy constructors, still common in
+    client code (`torch.LongTensor(token_ids)`), and `isinstance(t, FloatTensor)` tests the dtype."""
+
+    def __call__(cls, *args):
+        from .tensor import Size, Tensor
+        if not args:
+            return empty(0, dtype=cls.dtype)
+        if len(args) == 1 and isinstance(args[0], Size):
+            args = tuple(args[0])
+        if all(isinstance(a, builtins.int) and not isinstance(a, bool) for a in args):
+            return empty(*args, dtype=cls.dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype != cls.dtype:  # torch aliases a tensor of the type, and refuses any other
+                raise TypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got {args[0].dtype}")
+            return args[0].detach()
+        if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+            return tensor(args[0], dtype=cls.dtype)
+        raise TypeError(f"{cls.__name__}(): expected sizes (ints), a sequence, an array or a {cls.__name__}, "
+                        f"got {', '.join(type(a).__name__ for a in args)}")
+
+    def __instancecheck__(cls, obj):
+        from .tensor import Tensor
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+
+def _legacy_tensor_type(dtype):
+    name = _TENSOR_TYPE_NAMES[dtype]
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": f"`torch.{name}`: a {dtype} tensor from sizes "
+                                        f"or data, as the legacy constructor.", "__module__": "autograd"})
+
+
+(FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
+ BoolTensor) = (_legacy_tensor_type(d) for d in (float32, float64, float16, int64, int32, int16, int8, uint8, bool_))
+
+
 def resolve_dtype(dtype):
     """A numpy dtype from anything naming one: np.float32, "float32", float (-> float32), ..."""
     if dtype is None or isinstance(dtype, np.dtype):

@@ -79,7 +79,8 @@ def compare(name, mine, theirs, rtol, atol):
 
 
 def grads_of(model):
-    return {name: p.grad for name, p in model.named_parameters() if p.grad is not None}
+    """Copies: a later backward adds into torch's .grad in place (ndgrad's only when nobody else holds it)."""
+    return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
 # --- pytorch/examples word_language_model: nn.Transformer subclass, RNNModel with tied weights ---
@@ -257,3 +258,303 @@ def word_language_model(torch, nn, F, optim, data, init, model_type):
 def test_word_language_model_example_follows_torch(model_type):
     ours, _ = run_both(word_language_model, model_type=model_type, rtol=1e-3, atol=1e-5)
     assert ours["loss"][-1] < ours["loss"][0]
+
+
+# --- The seq2seq translation tutorial: GRU encoder, Bahdanau attention decoder, teacher forcing ---
+
+def seq2seq_translation(torch, nn, F, optim, data, init):
+    SOS_token, MAX_LENGTH, device = 0, 6, torch.device("cpu")
+
+    class EncoderRNN(nn.Module):
+        def __init__(self, input_size, hidden_size, dropout_p=0.1):
+            super(EncoderRNN, self).__init__()
+            self.hidden_size = hidden_size
+            self.embedding = nn.Embedding(input_size, hidden_size)
+            self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, input):
+            embedded = self.dropout(self.embedding(input))
+            output, hidden = self.gru(embedded)
+            return output, hidden
+
+    class BahdanauAttention(nn.Module):
+        def __init__(self, hidden_size):
+            super(BahdanauAttention, self).__init__()
+            self.Wa = nn.Linear(hidden_size, hidden_size)
+            self.Ua = nn.Linear(hidden_size, hidden_size)
+            self.Va = nn.Linear(hidden_size, 1)
+
+        def forward(self, query, keys):
+            scores = self.Va(torch.tanh(self.Wa(query) + self.Ua(keys)))
+            scores = scores.squeeze(2).unsqueeze(1)
+            weights = F.softmax(scores, dim=-1)
+            context = torch.bmm(weights, keys)
+            return context, weights
+
+    class AttnDecoderRNN(nn.Module):
+        def __init__(self, hidden_size, output_size, dropout_p=0.1):
+            super(AttnDecoderRNN, self).__init__()
+            self.embedding = nn.Embedding(output_size, hidden_size)
+            self.attention = BahdanauAttention(hidden_size)
+            self.gru = nn.GRU(2 * hidden_size, hidden_size, batch_first=True)
+            self.out = nn.Linear(hidden_size, output_size)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, encoder_outputs, encoder_hidden, target_tensor=None):
+            batch_size = encoder_outputs.size(0)
+            decoder_input = torch.empty(batch_size, 1, dtype=torch.long, device=device).fill_(SOS_token)
+            decoder_hidden = encoder_hidden
+            decoder_outputs = []
+            attentions = []
+            for i in range(MAX_LENGTH):
+                decoder_output, decoder_hidden, attn_weights = self.forward_step(
+                    decoder_input, decoder_hidden, encoder_outputs)
+                decoder_outputs.append(decoder_output)
+                attentions.append(attn_weights)
+                if target_tensor is not None:
+                    decoder_input = target_tensor[:, i].unsqueeze(1)  # Teacher forcing
+                else:
+                    _, topi = decoder_output.topk(1)
+                    decoder_input = topi.squeeze(-1).detach()
+            decoder_outputs = torch.cat(decoder_outputs, dim=1)
+            decoder_outputs = F.log_softmax(decoder_outputs, dim=-1)
+            attentions = torch.cat(attentions, dim=1)
+            return decoder_outputs, decoder_hidden, attentions
+
+        def forward_step(self, input, hidden, encoder_outputs):
+            embedded = self.dropout(self.embedding(input))
+            query = hidden.permute(1, 0, 2)
+            context, attn_weights = self.attention(query, encoder_outputs)
+            input_gru = torch.cat((embedded, context), dim=2)
+            output, hidden = self.gru(input_gru, hidden)
+            output = self.out(output)
+            return output, hidden, attn_weights
+
+    rng = np.random.default_rng(1)
+    src = rng.integers(2, 12, (24, MAX_LENGTH))
+    tgt = (src[:, ::-1] + 1) % 12  # "translate": reverse and shift
+    train_data = data.TensorDataset(torch.LongTensor(src).to(device), torch.LongTensor(tgt.copy()).to(device))
+    train_sampler = data.SequentialSampler(train_data)
+    train_dataloader = data.DataLoader(train_data, sampler=train_sampler, batch_size=8)
+
+    class Seq2Seq(nn.Module):  # only to carry both halves' weights in one state dict
+        def __init__(self):
+            super().__init__()
+            self.encoder = EncoderRNN(12, 16, dropout_p=0.0).to(device)
+            self.decoder = AttnDecoderRNN(16, 12, dropout_p=0.0).to(device)
+
+    both = Seq2Seq()
+    load_init(torch, both, init)
+    encoder, decoder = both.encoder, both.decoder
+    record = {"init": state_of(both), "loss": [], "grad": [], "attn": None, "decoded": None}
+    encoder_optimizer = optim.Adam(encoder.parameters(), lr=0.01)
+    decoder_optimizer = optim.Adam(decoder.parameters(), lr=0.01)
+    criterion = nn.NLLLoss()
+    for epoch in range(1, 4):
+        total_loss = 0
+        for data_ in train_dataloader:
+            input_tensor, target_tensor = data_
+            encoder_optimizer.zero_grad()
+            decoder_optimizer.zero_grad()
+            encoder_outputs, encoder_hidden = encoder(input_tensor)
+            decoder_outputs, _, _ = decoder(encoder_outputs, encoder_hidden, target_tensor)
+            loss = criterion(decoder_outputs.view(-1, decoder_outputs.size(-1)), target_tensor.view(-1))
+            loss.backward()
+            if epoch == 1 and not record["grad"]:
+                record["grad"].append(grads_of(both))
+            encoder_optimizer.step()
+            decoder_optimizer.step()
+            total_loss += loss.item()
+        record["loss"].append(total_loss / len(train_dataloader))
+
+    with torch.no_grad():  # evaluate(): greedy decoding through topk
+        input_tensor = torch.LongTensor(src[:4])
+        encoder_outputs, encoder_hidden = encoder(input_tensor)
+        decoder_outputs, decoder_hidden, decoder_attn = decoder(encoder_outputs, encoder_hidden)
+        _, topi = decoder_outputs.topk(1)
+        record["decoded"] = topi.squeeze()
+        record["attn"] = decoder_attn
+    return record
+
+
+def test_seq2seq_translation_tutorial_follows_torch():
+    ours, _ = run_both(seq2seq_translation, rtol=1e-3, atol=1e-5)
+    assert ours["loss"][-1] < ours["loss"][0]
+
+
+# --- pytorch/examples dcgan: ConvTranspose2d generator, weights_init through apply, BCELoss ---
+
+def dcgan(torch, nn, F, optim, data, init):
+    nz, ngf, ndf, nc = 8, 8, 8, 1
+    real_label, fake_label = 1, 0
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find('Conv') != -1:
+            torch.nn.init.normal_(m.weight, 0.0, 0.02)
+        elif classname.find('BatchNorm') != -1:
+            torch.nn.init.normal_(m.weight, 1.0, 0.02)
+            torch.nn.init.zeros_(m.bias)
+
+    class Generator(nn.Module):
+        def __init__(self, ngpu):
+            super(Generator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                nn.ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias=False),
+                nn.BatchNorm2d(ngf * 4),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ngf * 2),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False),
+                nn.Tanh()
+            )
+
+        def forward(self, input):
+            return self.main(input)
+
+    class Discriminator(nn.Module):
+        def __init__(self, ngpu):
+            super(Discriminator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ndf * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False),
+                nn.Sigmoid()
+            )
+
+        def forward(self, input):
+            output = self.main(input)
+            return output.view(-1, 1).squeeze(1)
+
+    class GAN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.netG = Generator(0)
+            self.netG.apply(weights_init)
+            self.netD = Discriminator(0)
+            self.netD.apply(weights_init)
+
+    gan = GAN()
+    load_init(torch, gan, init)
+    netG, netD = gan.netG, gan.netD
+    record = {"init": state_of(gan), "errD": [], "errG": [], "D_x": [], "gradD": [], "fake": None,
+              "state": None}
+    criterion = nn.BCELoss()
+    rng = np.random.default_rng(2)
+    fixed_noise = torch.from_numpy(rng.standard_normal((4, nz, 1, 1)).astype(np.float32))
+    images = rng.uniform(-1, 1, (24, nc, 16, 16)).astype(np.float32)
+    noises = rng.standard_normal((3, 8, nz, 1, 1)).astype(np.float32)
+    dataloader = data.DataLoader(data.TensorDataset(torch.from_numpy(images)), batch_size=8)
+    optimizerD = optim.Adam(netD.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    optimizerG = optim.Adam(netG.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    for i, data_ in enumerate(dataloader, 0):
+        # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
+        netD.zero_grad()
+        real_cpu = data_[0]
+        batch_size = real_cpu.size(0)
+        label = torch.full((batch_size,), real_label, dtype=real_cpu.dtype)
+        output = netD(real_cpu)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean().item()
+        noise = torch.from_numpy(noises[i])  # torch.randn(batch_size, nz, 1, 1) in the example
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach())
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        errD = errD_real + errD_fake
+        record["gradD"].append(grads_of(netD))
+        optimizerD.step()
+        # (2) Update G network: maximize log(D(G(z)))
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake)
+        errG = criterion(output, label)
+        errG.backward()
+        optimizerG.step()
+        record["errD"].append(errD.item())
+        record["errG"].append(errG.item())
+        record["D_x"].append(D_x)
+    netG.eval()
+    with torch.no_grad():
+        record["fake"] = netG(fixed_noise).detach()
+    record["state"] = state_of(gan)
+    return record
+
+
+def test_dcgan_example_follows_torch():
+    run_both(dcgan, rtol=1e-3, atol=1e-5)
+
+
+# --- pytorch/examples vae: reparameterisation, BCE + KLD summed loss ---
+
+def vae(torch, nn, F, optim, data, init):
+    class VAE(nn.Module):
+        def __init__(self):
+            super(VAE, self).__init__()
+            self.fc1 = nn.Linear(64, 32)
+            self.fc21 = nn.Linear(32, 4)
+            self.fc22 = nn.Linear(32, 4)
+            self.fc3 = nn.Linear(4, 32)
+            self.fc4 = nn.Linear(32, 64)
+
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+
+        def reparameterize(self, mu, logvar, eps):
+            std = torch.exp(0.5 * logvar)
+            return mu + eps * std  # eps = torch.randn_like(std) in the example: drawn once here, shared
+
+        def decode(self, z):
+            h3 = F.relu(self.fc3(z))
+            return torch.sigmoid(self.fc4(h3))
+
+        def forward(self, x, eps):
+            mu, logvar = self.encode(x.view(-1, 64))
+            z = self.reparameterize(mu, logvar, eps)
+            return self.decode(z), mu, logvar
+
+    def loss_function(recon_x, x, mu, logvar):
+        BCE = F.binary_cross_entropy(recon_x, x.view(-1, 64), reduction='sum')
+        KLD = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return BCE + KLD
+
+    model = VAE()
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "test_loss": None, "sample": None, "grad": []}
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(4)
+    images = (rng.uniform(0, 1, (32, 1, 8, 8)) > 0.5).astype(np.float32)
+    eps = torch.from_numpy(rng.standard_normal((4, 8, 4)).astype(np.float32))
+    train_loader = data.DataLoader(data.TensorDataset(torch.from_numpy(images), torch.zeros(32)), batch_size=8)
+    model.train()
+    train_loss = 0
+    for batch_idx, (data_, _) in enumerate(train_loader):
+        optimizer.zero_grad()
+        recon_batch, mu, logvar = model(data_, eps[batch_idx])
+        loss = loss_function(recon_batch, data_, mu, logvar)
+        loss.backward()
+        train_loss += loss.item()
+        record["grad"].append(grads_of(model))
+        optimizer.step()
+        record["loss"].append(loss.item() / len(data_))
+    model.eval()
+    with torch.no_grad():
+        recon, mu, logvar = model(torch.from_numpy(images[:8]), eps[0])
+        record["test_loss"] = loss_function(recon, torch.from_numpy(images[:8]), mu, logvar).item()
+        sample = model.decode(eps[1]).cpu()
+        record["sample"] = sample.view(8, 1, 8, 8)
+    return record
+
+
+def test_vae_example_follows_torch():
+    run_both(vae, rtol=1e-3, atol=1e-5)

@@ -337,3 +337,41 @@ def test_one_element_tensors_serve_as_sizes_and_arange_bounds_as_in_torch():
         assert [p.tolist() for p in lib.arange(4).split(two)] == [[0, 1], [2, 3]]
         assert tuple(lib.randint(two, (3,)).shape) == (3,) and int(lib.randint(two, (50,)).max()) <= 1
         assert tuple(lib.multinomial(lib.ones(3), two).shape) == (2,)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
+                                  "ByteTensor", "HalfTensor", "ShortTensor", "CharTensor"])
+def test_legacy_tensor_constructors_build_what_torchs_build(name):
+    ours, theirs = getattr(ag, name), getattr(torch, name)
+    for args in [([[1, 0], [2, 3]],), ((1, 2),), (np.array([1, 0, 1]),)]:
+        a, b = ours(*args), theirs(*args)
+        assert str(a.dtype) == str(b.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for args in [(), (2, 3), (ag.Size([4]),)]:
+        assert ours(*args).shape == tuple(theirs(*[torch.Size(a) if isinstance(a, tuple) else a for a in args]).shape)
+    assert isinstance(ag.tensor(np.zeros(1, ours.dtype)), ours)
+    assert not isinstance(ag.tensor(np.zeros(1, np.complex64)), ours)
+
+
+def test_a_legacy_constructor_aliases_a_tensor_of_its_type_and_refuses_others_as_torch():
+    source = ag.tensor([1.0, 2.0])
+    alias = ag.FloatTensor(source)
+    alias[0] = 9.0
+    assert source[0].item() == 9.0
+    with pytest.raises(TypeError, match="FloatTensor: expected a tensor of dtype float32, got int64"):
+        ag.FloatTensor(ag.tensor([1, 2]))
+    with pytest.raises(TypeError):
+        torch.FloatTensor(torch.tensor([1, 2]))
+    with pytest.raises(TypeError, match="FloatTensor"):
+        ag.FloatTensor(2.5)
+    with pytest.raises(TypeError):
+        torch.FloatTensor(2.5)
+
+
+def test_torch_nn_optim_and_utils_data_reached_through_the_library_name():
+    import nn
+    assert ag.nn is nn and ag.nn.functional is nn.functional
+    assert ag.optim is nn.optim and ag.optim.lr_scheduler.StepLR is nn.optim.lr_scheduler.StepLR
+    assert ag.utils.data.DataLoader is nn.data.DataLoader
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        ag.no_such_name
