@@ -558,3 +558,338 @@ def vae(torch, nn, F, optim, data, init):
 
 def test_vae_example_follows_torch():
     run_both(vae, rtol=1e-3, atol=1e-5)
+
+
+# --- pytorch/examples super_resolution: PixelShuffle, orthogonal init with calculate_gain, PSNR ---
+
+def super_resolution(torch, nn, F, optim, data, init):
+    init_ = nn.init  # the example's `import torch.nn.init as init` (`init` here is the initial state)
+
+    class Net(nn.Module):
+        def __init__(self, upscale_factor):
+            super(Net, self).__init__()
+            self.relu = nn.ReLU()
+            self.conv1 = nn.Conv2d(1, 16, (5, 5), (1, 1), (2, 2))
+            self.conv2 = nn.Conv2d(16, 16, (3, 3), (1, 1), (1, 1))
+            self.conv3 = nn.Conv2d(16, 8, (3, 3), (1, 1), (1, 1))
+            self.conv4 = nn.Conv2d(8, upscale_factor ** 2, (3, 3), (1, 1), (1, 1))
+            self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
+            self._initialize_weights()
+
+        def forward(self, x):
+            x = self.relu(self.conv1(x))
+            x = self.relu(self.conv2(x))
+            x = self.relu(self.conv3(x))
+            x = self.pixel_shuffle(self.conv4(x))
+            return x
+
+        def _initialize_weights(self):
+            init_.orthogonal_(self.conv1.weight, init_.calculate_gain('relu'))
+            init_.orthogonal_(self.conv2.weight, init_.calculate_gain('relu'))
+            init_.orthogonal_(self.conv3.weight, init_.calculate_gain('relu'))
+            init_.orthogonal_(self.conv4.weight)
+
+    model = Net(upscale_factor=2)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "psnr": [], "out": None}
+    criterion = nn.MSELoss()
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(5)
+    target = rng.uniform(0, 1, (16, 1, 12, 12)).astype(np.float32)
+    low = target.reshape(16, 1, 6, 2, 6, 2).mean(axis=(3, 5))
+    training_data_loader = data.DataLoader(data.TensorDataset(torch.from_numpy(low), torch.from_numpy(target)),
+                                           batch_size=4)
+    for epoch in range(2):
+        for iteration, batch in enumerate(training_data_loader, 1):
+            input, target_ = batch[0], batch[1]
+            optimizer.zero_grad()
+            loss = criterion(model(input), target_)
+            loss.backward()
+            optimizer.step()
+            record["loss"].append(loss.item())
+        avg_psnr = 0
+        with torch.no_grad():
+            for batch in training_data_loader:
+                input, target_ = batch[0], batch[1]
+                prediction = model(input)
+                mse = criterion(prediction, target_)
+                psnr = 10 * math.log10(1 / mse.item())
+                avg_psnr += psnr
+        record["psnr"].append(avg_psnr / len(training_data_loader))
+    record["out"] = model(torch.from_numpy(low[:2]))
+    return record
+
+
+def test_super_resolution_example_follows_torch():
+    run_both(super_resolution, rtol=1e-3, atol=1e-5)
+
+
+# --- A UNet (as milesial/Pytorch-UNet): ConvTranspose2d or bilinear Upsample, F.pad to the skip's size ---
+
+def unet(torch, nn, F, optim, data, init, bilinear):
+    class DoubleConv(nn.Module):
+        def __init__(self, in_channels, out_channels, mid_channels=None):
+            super().__init__()
+            if not mid_channels:
+                mid_channels = out_channels
+            self.double_conv = nn.Sequential(
+                nn.Conv2d(in_channels, mid_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(mid_channels),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(mid_channels, out_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(inplace=True)
+            )
+
+        def forward(self, x):
+            return self.double_conv(x)
+
+    class Down(nn.Module):
+        def __init__(self, in_channels, out_channels):
+            super().__init__()
+            self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))
+
+        def forward(self, x):
+            return self.maxpool_conv(x)
+
+    class Up(nn.Module):
+        def __init__(self, in_channels, out_channels, bilinear=True):
+            super().__init__()
+            if bilinear:
+                self.up = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=True)
+                self.conv = DoubleConv(in_channels, out_channels, in_channels // 2)
+            else:
+                self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, kernel_size=2, stride=2)
+                self.conv = DoubleConv(in_channels, out_channels)
+
+        def forward(self, x1, x2):
+            x1 = self.up(x1)
+            diffY = x2.size()[2] - x1.size()[2]
+            diffX = x2.size()[3] - x1.size()[3]
+            x1 = F.pad(x1, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2])
+            x = torch.cat([x2, x1], dim=1)
+            return self.conv(x)
+
+    class UNet(nn.Module):
+        def __init__(self, n_channels, n_classes, bilinear=False):
+            super(UNet, self).__init__()
+            self.n_channels = n_channels
+            self.n_classes = n_classes
+            self.bilinear = bilinear
+            self.inc = DoubleConv(n_channels, 8)
+            self.down1 = Down(8, 16)
+            factor = 2 if bilinear else 1
+            self.down2 = Down(16, 32 // factor)
+            self.up1 = Up(32, 16 // factor, bilinear)
+            self.up2 = Up(16, 8, bilinear)
+            self.outc = nn.Conv2d(8, n_classes, kernel_size=1)
+
+        def forward(self, x):
+            x1 = self.inc(x)
+            x2 = self.down1(x1)
+            x3 = self.down2(x2)
+            x = self.up1(x3, x2)
+            x = self.up2(x, x1)
+            logits = self.outc(x)
+            return logits
+
+    def dice_coeff(input, target, reduce_batch_first=False, epsilon=1e-6):
+        sum_dim = (-1, -2) if input.dim() == 2 or not reduce_batch_first else (-1, -2, -3)
+        inter = 2 * (input * target).sum(dim=sum_dim)
+        sets_sum = input.sum(dim=sum_dim) + target.sum(dim=sum_dim)
+        sets_sum = torch.where(sets_sum == 0, inter, sets_sum)
+        dice = (inter + epsilon) / (sets_sum + epsilon)
+        return dice.mean()
+
+    def dice_loss(input, target):
+        return 1 - dice_coeff(input.flatten(0, 1), target.flatten(0, 1), reduce_batch_first=True)
+
+    model = UNet(n_channels=3, n_classes=1, bilinear=bilinear)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "grad": [], "val_dice": [], "lr": []}
+    optimizer = optim.RMSprop(model.parameters(), lr=1e-3, weight_decay=1e-8, momentum=0.9, foreach=True)
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, 'max', patience=0)
+    criterion = nn.BCEWithLogitsLoss()
+    rng = np.random.default_rng(6)
+    images = rng.standard_normal((8, 3, 10, 10)).astype(np.float32)  # 10 -> 5 -> 2: odd sizes need the pad
+    masks = (images.mean(1) > 0).astype(np.float32)
+    loader = data.DataLoader(data.TensorDataset(torch.from_numpy(images), torch.from_numpy(masks)), batch_size=4)
+    for epoch in range(2):
+        model.train()
+        for images_, true_masks in loader:
+            masks_pred = model(images_)
+            loss = criterion(masks_pred.squeeze(1), true_masks.float())
+            loss += dice_loss(F.sigmoid(masks_pred.squeeze(1)), true_masks.float())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            record["grad"].append(grads_of(model))
+            optimizer.step()
+            record["loss"].append(loss.item())
+        model.eval()
+        dice_score = 0
+        with torch.inference_mode():
+            for image, mask_true in loader:
+                mask_pred = (F.sigmoid(model(image)) > 0.5).float()
+                dice_score += dice_coeff(mask_pred.squeeze(1), mask_true, reduce_batch_first=False)
+        val_score = dice_score / max(len(loader), 1)
+        scheduler.step(val_score)
+        record["val_dice"].append(val_score)
+        record["lr"].append(optimizer.param_groups[0]['lr'])
+    return record
+
+
+@pytest.mark.parametrize("bilinear", [False, True])
+def test_unet_follows_torch(bilinear):
+    run_both(unet, bilinear=bilinear, rtol=1e-3, atol=1e-5)
+
+
+# --- torchvision-style ResNet: BasicBlock/Bottleneck, kaiming fan_out, zero-init residual, OneCycleLR ---
+
+def resnet(torch, nn, F, optim, data, init):
+    def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
+        return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=dilation, groups=groups,
+                         bias=False, dilation=dilation)
+
+    def conv1x1(in_planes, out_planes, stride=1):
+        return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None, norm_layer=None):
+            super().__init__()
+            if norm_layer is None:
+                norm_layer = nn.BatchNorm2d
+            self.conv1 = conv3x3(inplanes, planes, stride)
+            self.bn1 = norm_layer(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = conv3x3(planes, planes)
+            self.bn2 = norm_layer(planes)
+            self.downsample = downsample
+            self.stride = stride
+
+        def forward(self, x):
+            identity = x
+            out = self.conv1(x)
+            out = self.bn1(out)
+            out = self.relu(out)
+            out = self.conv2(out)
+            out = self.bn2(out)
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+            out = self.relu(out)
+            return out
+
+    class Bottleneck(nn.Module):
+        expansion = 4
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None, norm_layer=None):
+            super().__init__()
+            if norm_layer is None:
+                norm_layer = nn.BatchNorm2d
+            width = planes
+            self.conv1 = conv1x1(inplanes, width)
+            self.bn1 = norm_layer(width)
+            self.conv2 = conv3x3(width, width, stride)
+            self.bn2 = norm_layer(width)
+            self.conv3 = conv1x1(width, planes * self.expansion)
+            self.bn3 = norm_layer(planes * self.expansion)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = downsample
+            self.stride = stride
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+            return self.relu(out)
+
+    class ResNet(nn.Module):
+        def __init__(self, block, layers, num_classes=10, zero_init_residual=True):
+            super().__init__()
+            self._norm_layer = nn.BatchNorm2d
+            self.inplanes = 8
+            self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
+            self.bn1 = self._norm_layer(self.inplanes)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            self.layer1 = self._make_layer(block[0], 8, layers[0])
+            self.layer2 = self._make_layer(block[1], 8, layers[1], stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(8 * block[1].expansion, num_classes)
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+            if zero_init_residual:
+                for m in self.modules():
+                    if isinstance(m, Bottleneck) and m.bn3.weight is not None:
+                        nn.init.constant_(m.bn3.weight, 0)
+                    elif isinstance(m, BasicBlock) and m.bn2.weight is not None:
+                        nn.init.constant_(m.bn2.weight, 0)
+
+        def _make_layer(self, block, planes, blocks, stride=1):
+            norm_layer = self._norm_layer
+            downsample = None
+            if stride != 1 or self.inplanes != planes * block.expansion:
+                downsample = nn.Sequential(
+                    conv1x1(self.inplanes, planes * block.expansion, stride),
+                    norm_layer(planes * block.expansion),
+                )
+            layers = [block(self.inplanes, planes, stride, downsample, norm_layer)]
+            self.inplanes = planes * block.expansion
+            for _ in range(1, blocks):
+                layers.append(block(self.inplanes, planes, norm_layer=norm_layer))
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer1(x)
+            x = self.layer2(x)
+            x = self.avgpool(x)
+            x = torch.flatten(x, 1)
+            return self.fc(x)
+
+    model = ResNet([BasicBlock, Bottleneck], [2, 1])
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "lr": [], "momentum": [], "acc": None, "bn_state": None}
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((24, 3, 16, 16)).astype(np.float32)
+    y = rng.integers(0, 10, 24)
+    loader = data.DataLoader(data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=8)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, epochs=2, steps_per_epoch=len(loader))
+    for epoch in range(2):
+        model.train()
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            outputs = model(inputs)
+            loss = criterion(outputs, targets)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            record["loss"].append(loss.item())
+            record["lr"].append(scheduler.get_last_lr()[0])
+            record["momentum"].append(optimizer.param_groups[0]["momentum"])
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            _, predicted = model(inputs).max(1)
+            correct += predicted.eq(targets).sum().item()
+    record["acc"] = 100. * correct / len(loader.dataset)
+    record["bn_state"] = {k: v for k, v in state_of(model).items() if "running" in k or "num_batches" in k}
+    return record
+
+
+def test_torchvision_style_resnet_with_one_cycle_follows_torch():
+    run_both(resnet, rtol=2e-3, atol=1e-4)
