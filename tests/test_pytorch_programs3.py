@@ -893,3 +893,203 @@ def resnet(torch, nn, F, optim, data, init):
 
 def test_torchvision_style_resnet_with_one_cycle_follows_torch():
     run_both(resnet, rtol=2e-3, atol=1e-4)
+
+
+# --- timm-style ViT: patch embedding, cls token, fused qkv + scaled_dot_product_attention, DropPath,
+#     trunc_normal_ init, AdamW with no weight decay on norms and biases, warmup + cosine LambdaLR ---
+
+def vision_transformer(torch, nn, F, optim, data, init):
+    def drop_path(x, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True):
+        if drop_prob == 0. or not training:
+            return x
+        keep_prob = 1 - drop_prob
+        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+        random_tensor = x.new_empty(shape).bernoulli_(keep_prob)
+        if keep_prob > 0.0 and scale_by_keep:
+            random_tensor.div_(keep_prob)
+        return x * random_tensor
+
+    class DropPath(nn.Module):
+        def __init__(self, drop_prob: float = 0., scale_by_keep: bool = True):
+            super(DropPath, self).__init__()
+            self.drop_prob = drop_prob
+            self.scale_by_keep = scale_by_keep
+
+        def forward(self, x):
+            return drop_path(x, self.drop_prob, self.training, self.scale_by_keep)
+
+        def extra_repr(self):
+            return f'drop_prob={round(self.drop_prob, 3):0.3f}'
+
+    class PatchEmbed(nn.Module):
+        def __init__(self, img_size=16, patch_size=4, in_chans=3, embed_dim=16):
+            super().__init__()
+            self.num_patches = (img_size // patch_size) ** 2
+            self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+            self.norm = nn.Identity()
+
+        def forward(self, x):
+            x = self.proj(x)
+            x = x.flatten(2).transpose(1, 2)  # NCHW -> NLC
+            return self.norm(x)
+
+    class Attention(nn.Module):
+        def __init__(self, dim, num_heads=8, qkv_bias=False, attn_drop=0., proj_drop=0.):
+            super().__init__()
+            assert dim % num_heads == 0, 'dim should be divisible by num_heads'
+            self.num_heads = num_heads
+            self.head_dim = dim // num_heads
+            self.scale = self.head_dim ** -0.5
+            self.fused_attn = True
+            self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+            self.attn_drop = nn.Dropout(attn_drop)
+            self.proj = nn.Linear(dim, dim)
+            self.proj_drop = nn.Dropout(proj_drop)
+
+        def forward(self, x):
+            B, N, C = x.shape
+            qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv.unbind(0)
+            if self.fused_attn:
+                x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
+            else:
+                q = q * self.scale
+                attn = q @ k.transpose(-2, -1)
+                attn = attn.softmax(dim=-1)
+                attn = self.attn_drop(attn)
+                x = attn @ v
+            x = x.transpose(1, 2).reshape(B, N, C)
+            x = self.proj(x)
+            return self.proj_drop(x)
+
+    class Mlp(nn.Module):
+        def __init__(self, in_features, hidden_features=None, act_layer=nn.GELU, drop=0.):
+            super().__init__()
+            self.fc1 = nn.Linear(in_features, hidden_features)
+            self.act = act_layer()
+            self.drop1 = nn.Dropout(drop)
+            self.fc2 = nn.Linear(hidden_features, in_features)
+            self.drop2 = nn.Dropout(drop)
+
+        def forward(self, x):
+            return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
+
+    class LayerScale(nn.Module):
+        def __init__(self, dim, init_values=1e-5, inplace=False):
+            super().__init__()
+            self.inplace = inplace
+            self.gamma = nn.Parameter(init_values * torch.ones(dim))
+
+        def forward(self, x):
+            return x.mul_(self.gamma) if self.inplace else x * self.gamma
+
+    class Block(nn.Module):
+        def __init__(self, dim, num_heads, mlp_ratio=4., qkv_bias=True, init_values=None, drop_path=0.,
+                     norm_layer=nn.LayerNorm, fused_attn=True):
+            super().__init__()
+            self.norm1 = norm_layer(dim)
+            self.attn = Attention(dim, num_heads=num_heads, qkv_bias=qkv_bias)
+            self.attn.fused_attn = fused_attn
+            self.ls1 = LayerScale(dim, init_values=init_values) if init_values else nn.Identity()
+            self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+            self.norm2 = norm_layer(dim)
+            self.mlp = Mlp(in_features=dim, hidden_features=int(dim * mlp_ratio))
+            self.ls2 = LayerScale(dim, init_values=init_values) if init_values else nn.Identity()
+            self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+
+        def forward(self, x):
+            x = x + self.drop_path1(self.ls1(self.attn(self.norm1(x))))
+            x = x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
+            return x
+
+    class VisionTransformer(nn.Module):
+        def __init__(self, num_classes=5, embed_dim=16, depth=2, num_heads=4):
+            super().__init__()
+            norm_layer = partial(nn.LayerNorm, eps=1e-6)
+            self.patch_embed = PatchEmbed(embed_dim=embed_dim)
+            num_patches = self.patch_embed.num_patches
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+            self.pos_embed = nn.Parameter(torch.randn(1, num_patches + 1, embed_dim) * .02)
+            self.pos_drop = nn.Dropout(p=0.0)
+            dpr = [x.item() for x in torch.linspace(0, 0.1, depth)]  # stochastic depth decay rule
+            self.blocks = nn.Sequential(*[
+                Block(embed_dim, num_heads, norm_layer=norm_layer, init_values=1e-1 if i else None,
+                      drop_path=dpr[i] * 0, fused_attn=bool(i))
+                for i in range(depth)])
+            self.norm = norm_layer(embed_dim)
+            self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
+            nn.init.trunc_normal_(self.pos_embed, std=.02)
+            nn.init.normal_(self.cls_token, std=1e-6)
+            self.apply(self._init_weights)
+
+        def _init_weights(self, m):
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.zeros_(m.bias)
+                nn.init.ones_(m.weight)
+
+        def no_weight_decay(self):
+            return {'pos_embed', 'cls_token'}
+
+        def forward_features(self, x):
+            x = self.patch_embed(x)
+            x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+            x = self.pos_drop(x + self.pos_embed)
+            x = self.blocks(x)
+            return self.norm(x)
+
+        def forward(self, x):
+            x = self.forward_features(x)
+            return self.head(x[:, 0])
+
+    from functools import partial
+    model = VisionTransformer()
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "lr": [], "grad_norm": [], "grad": [], "logits": None}
+    skip = model.no_weight_decay()
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if param.ndim <= 1 or name.endswith(".bias") or name in skip:
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    optimizer = optim.AdamW([{'params': no_decay, 'weight_decay': 0.},
+                             {'params': decay, 'weight_decay': 0.05}], lr=1e-3, betas=(0.9, 0.999))
+    warmup, total = 2, 8
+
+    def lr_lambda(step):
+        if step < warmup:
+            return float(step + 1) / float(max(1, warmup))
+        progress = float(step - warmup) / float(max(1, total - warmup))
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+    scheduler = optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
+    rng = np.random.default_rng(8)
+    x = torch.from_numpy(rng.standard_normal((total, 4, 3, 16, 16)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 5, (total, 4)))
+    model.train()
+    for step in range(total):
+        loss = F.cross_entropy(model(x[step]), y[step])
+        optimizer.zero_grad()
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        if step == 0:
+            record["grad"].append(grads_of(model))
+        optimizer.step()
+        scheduler.step()
+        record["loss"].append(loss.item())
+        record["grad_norm"].append(grad_norm.item())
+        record["lr"].append([g["lr"] for g in optimizer.param_groups])
+    model.eval()
+    with torch.no_grad():
+        record["logits"] = model(x[0])
+    return record
+
+
+def test_timm_style_vision_transformer_follows_torch():
+    run_both(vision_transformer, rtol=2e-3, atol=2e-5)
