@@ -62,14 +62,18 @@ from .linalg import matrix_power  # noqa: E402,F401  (torch.matrix_power too)
 
 
 def __getattr__(name):
-    """`ag.nn` and `ag.optim` are the `nn` package and `nn.optim`, imported on first use: code written
-    against PyTorch reaches them through the library's name (`torch.nn.utils.clip_grad_norm_(...)`,
-    `torch.nn.functional.relu`, `torch.optim.Adam`), and that name becomes `autograd` after the import
-    swap. Lazy, because `nn` is built on autograd and imports it."""
+    """`ag.nn` and `ag.optim` are the `nn` package and `nn.optim`, and `ag.save` / `ag.load` are
+    `nn.save` / `nn.load`, imported on first use: code written against PyTorch reaches them through
+    the library's name (`torch.nn.utils.clip_grad_norm_(...)`, `torch.nn.functional.relu`,
+    `torch.optim.Adam`, `torch.save(checkpoint, path)`), and that name becomes `autograd` after the
+    import swap. Lazy, because `nn` is built on autograd and imports it."""
     if name == "nn":
         import nn
         return nn
     if name == "optim":
         import nn.optim
         return nn.optim
+    if name in ("save", "load"):
+        import nn
+        return getattr(nn, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -68,21 +68,14 @@ class _LegacyTensorType(type):
     client code (`torch.LongTensor(token_ids)`), and `isinstance(t, FloatTensor)` tests the dtype."""
 
     def __call__(cls, *args):
-        from .tensor import Size, Tensor
-        if not args:
-            return empty(0, dtype=cls.dtype)
-        if len(args) == 1 and isinstance(args[0], Size):
-            args = tuple(args[0])
-        if all(isinstance(a, builtins.int) and not isinstance(a, bool) for a in args):
-            return empty(*args, dtype=cls.dtype)
+        from .tensor import Tensor
         if len(args) == 1 and isinstance(args[0], Tensor):
             if args[0].dtype != cls.dtype:  # torch aliases a tensor of the type, and refuses any other
                 raise TypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got {args[0].dtype}")
             return args[0].detach()
-        if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
-            return tensor(args[0], dtype=cls.dtype)
-        raise TypeError(f"{cls.__name__}(): expected sizes (ints), a sequence, an array or a {cls.__name__}, "
-                        f"got {', '.join(type(a).__name__ for a in args)}")
+        if len(args) == 1 and isinstance(args[0], (builtins.float, complex)):
+            raise TypeError(f"{cls.__name__}(): data must be a sequence, got {type(args[0]).__name__}")
+        return Tensor(*args, dtype=cls.dtype)
 
     def __instancecheck__(cls, obj):
         from .tensor import Tensor
@@ -206,11 +199,23 @@ def check_numeric(dtype, what):
                          "(up to float64) and complex numbers")
 
 
-def constructor_array(data, dtype=None):
-    """The array behind `Tensor(data)`: as torch.Tensor, Python numbers and (nested) lists of them
-    are of the default dtype whatever their kind (`Tensor([1, 2])` is float32, `tensor([1, 2])` int64); arrays
-    and tensors keep their dtype (nn.Parameter relies on that)."""
-    from .tensor import Tensor
+def constructor_array(data_or_sizes, dtype=None):
+    """The array behind `Tensor(*data_or_sizes)`. As torch.Tensor: sizes (ints, or one Size) give
+    a tensor of that shape (zeros, where torch leaves memory uninitialised), nothing an empty one; one
+    piece of data, Python numbers and (nested) lists of them, are of the default dtype whatever their
+    kind (`Tensor([1, 2])` is float32, `tensor([1, 2])` int64); arrays and tensors keep their dtype
+    (nn.Parameter relies on that)."""
+    from .tensor import Size, Tensor
+    if len(data_or_sizes) == 1 and isinstance(data_or_sizes[0], Size):
+        data_or_sizes = tuple(data_or_sizes[0])
+    if not data_or_sizes:
+        data_or_sizes = (0,)
+    if all(isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) for n in data_or_sizes):
+        return np.zeros(_shape(data_or_sizes, "Tensor"), resolve_dtype(dtype) or _default_float)
+    if len(data_or_sizes) != 1:
+        raise TypeError(f"Tensor(): expected sizes (ints) or one piece of data, got "
+                        f"{', '.join(type(a).__name__ for a in data_or_sizes)}")
+    data = data_or_sizes[0]
     array = as_array(data, dtype)
     if dtype is None and array.dtype.kind in "biu" and not isinstance(data, (np.ndarray, np.generic, Tensor)):
         array = array.astype(_default_float)

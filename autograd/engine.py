@@ -24,6 +24,7 @@ higher-order gradients.
 """
 import itertools
 import sys
+import warnings
 
 import numpy as np
 
@@ -40,8 +41,21 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     _walk(roots, root_grads, retain_graph, create_graph, _Sinks(only, None))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """The gradients of `outputs` with respect to `inputs`, returned rather than stored in `.grad`."""
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         only_inputs=True, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned rather than stored in `.grad`.
+
+    As torch's: `materialize_grads=True` gives zeros, not None, for an input the outputs do not use
+    (and so implies `allow_unused`); `only_inputs` is deprecated there and ignored (WGAN-GP code still
+    passes it), with torch's warning when it is False."""
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.", FutureWarning,
+                      stacklevel=2)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -62,6 +76,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"autograd.grad: input {i} (shape {t.shape}) was not used in the graph of the outputs (the "
                 f"differentiated Tensor at index {i} appears to not have been used in the graph); pass "
                 "allow_unused=True to get None for it")
+        if g is None and materialize_grads:
+            g = Tensor._make(np.zeros_like(t._data), False, None)
         results.append(g)
     return tuple(results)
 

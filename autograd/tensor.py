@@ -43,7 +43,9 @@ class Tensor:
     """A NumPy array that autograd can differentiate through: `torch.Tensor`.
 
     Make one with `autograd.tensor(data, requires_grad=False, dtype=None)` (Python floats become
-    float32, NumPy arrays keep their dtype) or `Tensor(data, requires_grad=False, dtype=None)`.
+    float32, NumPy arrays keep their dtype) or `Tensor(data, *, requires_grad=False, dtype=None)`;
+    as torch's, `Tensor(*sizes)` (ints or a Size) is a tensor of that shape (of zeros here) and
+    `Tensor()` an empty one, so `nn.Parameter(torch.Tensor(out_features, in_features))` runs.
     Ops on tensors that require grad record a graph (`grad_fn`); `backward()` fills the `.grad`
     of its leaves. `.data` is a Tensor sharing this one's memory, outside the graph; `.numpy()` is the
     `numpy.ndarray` itself (both shared, not copied).
@@ -65,9 +67,9 @@ class Tensor:
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, *data_or_sizes, requires_grad=False, dtype=None):
         from .creation import constructor_array
-        self._data = constructor_array(data, dtype)
+        self._data = constructor_array(data_or_sizes, dtype)
         self._grad = None
         self.grad_fn = None
         self._version_counter = None
@@ -206,9 +208,9 @@ class Tensor:
                              f"got shape {self.shape}")
         return self._data.item()
 
-    def numpy(self) -> np.ndarray:
-        """The `numpy.ndarray` itself, sharing memory (PyTorch refuses when grad is required; here
-        it is always allowed, since the array is never recorded)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The `numpy.ndarray` itself, sharing memory (PyTorch refuses when grad is required, unless
+        `force=True`; here it is always allowed, since the array is never recorded)."""
         return self._data
 
     def tolist(self) -> "list | Number":

@@ -54,8 +54,11 @@ def save(obj, path):
     `nn.save(model.state_dict(), "model.safetensors")` writes weights whose names are PyTorch's
     ("0.weight", "bn.running_mean"), so the same architecture in PyTorch loads them with
     `safetensors.torch.load_file`; `nn.save({"model": ..., "optimizer": opt.state_dict()}, path)`
-    writes a whole checkpoint.
+    writes a whole checkpoint. As torch.save, `path` may also be a binary file object (`io.BytesIO`).
     """
+    if hasattr(path, "write"):
+        path.write(_to_bytes(obj))
+        return
     path = os.fspath(path)
     data = _to_bytes(obj)  # before touching the file system: an unsavable object changes nothing
     with atomic_write(path, "nn.save") as f:
@@ -136,18 +139,42 @@ _SAFETENSORS_DTYPES = {"BOOL": "?", "U8": "<u1", "I8": "<i1", "U16": "<u2", "I16
                        "BF16": "<u2"}
 
 
-def load(path):
+def load(path, map_location=None, *, weights_only=None, mmap=None):
     """Read a safetensors file: the object `nn.save` wrote, or for any other safetensors file (e.g.
     one written by PyTorch's `safetensors.torch.save_file(model.state_dict(), path)`) a dict
     name -> Tensor, ready for `model.load_state_dict`: `torch.load`. Tensors come back as autograd
     Tensors with their own writable memory; bf16 tensors as float32 (exactly: every bf16 value is a
-    float32 value)."""
+    float32 value). `path` may be a binary file object.
+
+    torch.load's arguments are taken as its callers pass them: `map_location` may name the CPU (a
+    string, a device, or a dict whose targets are the CPU) or be a function (everything loads on the
+    CPU, the only device); `weights_only` and `mmap` change nothing (nothing is ever unpickled)."""
+    _check_map_location(map_location)
+    if hasattr(path, "read"):
+        data, path = path.read(), getattr(path, "name", repr(path))
+        return _decode_file(data, path)
     path = os.fspath(path)
     status = os.stat(path)  # FileNotFoundError names the path
     if not stat.S_ISREG(status.st_mode):  # reading a FIFO would block, /dev/zero never end
         raise ValueError(f"nn.load: {path!r} is not a regular file (mode {stat.filemode(status.st_mode)})")
     with open(path, "rb") as f:
         data = f.read()
+    return _decode_file(data, path)
+
+
+def _check_map_location(map_location):
+    if map_location is None or callable(map_location) and not isinstance(map_location, (str, ag.device)):
+        return
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        try:
+            ag.device(target)
+        except RuntimeError:
+            raise RuntimeError(f"nn.load: map_location={map_location!r}: {target!r} is not available; ndgrad "
+                               "runs on NumPy, and 'cpu' is its only device") from None
+
+
+def _decode_file(data, path):
     header, data_start = _read_header(data, path)
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):

@@ -1093,3 +1093,192 @@ def vision_transformer(torch, nn, F, optim, data, init):
 
 def test_timm_style_vision_transformer_follows_torch():
     run_both(vision_transformer, rtol=2e-3, atol=2e-5)
+
+
+# --- Hugging Face-style BERT for masked LM: padding mask as an additive float mask (finfo.min),
+#     position ids in a non-persistent buffer, tied decoder weights, ignore_index=-100 labels ---
+
+def bert_masked_lm(torch, nn, F, optim, data, init):
+    class Config:
+        vocab_size, hidden_size, num_hidden_layers, num_attention_heads = 20, 16, 2, 2
+        intermediate_size, max_position_embeddings, type_vocab_size = 32, 12, 2
+        layer_norm_eps, hidden_dropout_prob, attention_probs_dropout_prob, pad_token_id = 1e-12, 0.0, 0.0, 0
+
+    class BertEmbeddings(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size,
+                                                padding_idx=config.pad_token_id)
+            self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+            self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+            self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+            self.dropout = nn.Dropout(config.hidden_dropout_prob)
+            self.register_buffer("position_ids", torch.arange(config.max_position_embeddings).expand((1, -1)),
+                                 persistent=False)
+            self.register_buffer("token_type_ids", torch.zeros(self.position_ids.size(), dtype=torch.long),
+                                 persistent=False)
+
+        def forward(self, input_ids=None, token_type_ids=None, past_key_values_length=0):
+            input_shape = input_ids.size()
+            seq_length = input_shape[1]
+            position_ids = self.position_ids[:, past_key_values_length: seq_length + past_key_values_length]
+            if token_type_ids is None:
+                buffered_token_type_ids = self.token_type_ids[:, :seq_length]
+                token_type_ids = buffered_token_type_ids.expand(input_shape[0], seq_length)
+            embeddings = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+            embeddings += self.position_embeddings(position_ids)
+            embeddings = self.LayerNorm(embeddings)
+            return self.dropout(embeddings)
+
+    class BertSelfAttention(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.num_attention_heads = config.num_attention_heads
+            self.attention_head_size = int(config.hidden_size / config.num_attention_heads)
+            self.all_head_size = self.num_attention_heads * self.attention_head_size
+            self.query = nn.Linear(config.hidden_size, self.all_head_size)
+            self.key = nn.Linear(config.hidden_size, self.all_head_size)
+            self.value = nn.Linear(config.hidden_size, self.all_head_size)
+            self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
+
+        def transpose_for_scores(self, x):
+            new_x_shape = x.size()[:-1] + (self.num_attention_heads, self.attention_head_size)
+            x = x.view(new_x_shape)
+            return x.permute(0, 2, 1, 3)
+
+        def forward(self, hidden_states, attention_mask=None, output_attentions=False):
+            query_layer = self.transpose_for_scores(self.query(hidden_states))
+            key_layer = self.transpose_for_scores(self.key(hidden_states))
+            value_layer = self.transpose_for_scores(self.value(hidden_states))
+            attention_scores = torch.matmul(query_layer, key_layer.transpose(-1, -2))
+            attention_scores = attention_scores / math.sqrt(self.attention_head_size)
+            if attention_mask is not None:
+                attention_scores = attention_scores + attention_mask
+            attention_probs = nn.functional.softmax(attention_scores, dim=-1)
+            attention_probs = self.dropout(attention_probs)
+            context_layer = torch.matmul(attention_probs, value_layer)
+            context_layer = context_layer.permute(0, 2, 1, 3).contiguous()
+            new_context_layer_shape = context_layer.size()[:-2] + (self.all_head_size,)
+            context_layer = context_layer.view(new_context_layer_shape)
+            return (context_layer, attention_probs) if output_attentions else (context_layer,)
+
+    class BertLayer(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.attention = BertSelfAttention(config)
+            self.attention_output = nn.Linear(config.hidden_size, config.hidden_size)
+            self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+            self.intermediate = nn.Linear(config.hidden_size, config.intermediate_size)
+            self.output = nn.Linear(config.intermediate_size, config.hidden_size)
+            self.output_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+        def forward(self, hidden_states, attention_mask, output_attentions=False):
+            outputs = self.attention(hidden_states, attention_mask, output_attentions)
+            attention_output = self.attention_norm(self.attention_output(outputs[0]) + hidden_states)
+            intermediate = nn.functional.gelu(self.intermediate(attention_output))
+            layer_output = self.output_norm(self.output(intermediate) + attention_output)
+            return (layer_output,) + outputs[1:]
+
+    class BertForMaskedLM(nn.Module):
+        _tied_weights_keys = ["decoder.weight", "decoder.bias"]
+
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+            self.embeddings = BertEmbeddings(config)
+            self.layer = nn.ModuleList([BertLayer(config) for _ in range(config.num_hidden_layers)])
+            self.transform = nn.Linear(config.hidden_size, config.hidden_size)
+            self.transform_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+            self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+            self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+            self.decoder.bias = self.bias
+            self.apply(self._init_weights)
+            self.decoder.weight = self.embeddings.word_embeddings.weight  # tie_weights()
+
+        def _init_weights(self, module):
+            if isinstance(module, nn.Linear):
+                module.weight.data.normal_(mean=0.0, std=0.02)
+                if module.bias is not None:
+                    module.bias.data.zero_()
+            elif isinstance(module, nn.Embedding):
+                module.weight.data.normal_(mean=0.0, std=0.02)
+                if module.padding_idx is not None:
+                    module.weight.data[module.padding_idx].zero_()
+            elif isinstance(module, nn.LayerNorm):
+                module.bias.data.zero_()
+                module.weight.data.fill_(1.0)
+
+        @property
+        def dtype(self):
+            return next(self.parameters()).dtype
+
+        def get_extended_attention_mask(self, attention_mask, input_shape):
+            extended_attention_mask = attention_mask[:, None, None, :]
+            extended_attention_mask = extended_attention_mask.to(dtype=self.dtype)  # fp16 compatibility
+            extended_attention_mask = (1.0 - extended_attention_mask) * torch.finfo(self.dtype).min
+            return extended_attention_mask
+
+        def forward(self, input_ids, attention_mask=None, labels=None, output_attentions=False):
+            input_shape = input_ids.size()
+            if attention_mask is None:
+                attention_mask = torch.ones(input_shape, device=input_ids.device)
+            extended_attention_mask = self.get_extended_attention_mask(attention_mask, input_shape)
+            hidden_states = self.embeddings(input_ids=input_ids)
+            all_attentions = () if output_attentions else None
+            for layer_module in self.layer:
+                layer_outputs = layer_module(hidden_states, extended_attention_mask, output_attentions)
+                hidden_states = layer_outputs[0]
+                if output_attentions:
+                    all_attentions = all_attentions + (layer_outputs[1],)
+            h = self.transform_norm(F.gelu(self.transform(hidden_states)))
+            prediction_scores = self.decoder(h)
+            masked_lm_loss = None
+            if labels is not None:
+                loss_fct = nn.CrossEntropyLoss()  # -100 index = padding token
+                masked_lm_loss = loss_fct(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
+            return masked_lm_loss, prediction_scores, all_attentions
+
+    config = Config()
+    model = BertForMaskedLM(config)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "keys": sorted(model.state_dict()), "loss": [], "grad": [],
+              "attn": None, "missing": None}
+    rng = np.random.default_rng(9)
+    lengths = [8, 5, 3, 7]
+    ids = np.zeros((4, 8), np.int64)
+    for row, n in enumerate(lengths):
+        ids[row, :n] = rng.integers(1, config.vocab_size, n)
+    attention_mask = torch.tensor((ids != 0).astype(np.int64))
+    input_ids = torch.tensor(ids)
+    labels = input_ids.clone()
+    probability_matrix = torch.full(labels.shape, 0.3)
+    masked_indices = torch.from_numpy(rng.uniform(size=ids.shape) < 0.3) & attention_mask.bool()
+    labels[~masked_indices] = -100  # loss only on masked tokens
+    inputs = input_ids.clone()
+    inputs[masked_indices] = 1  # [MASK]
+    del probability_matrix
+    optimizer = optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.01)
+    model.train()
+    for step in range(4):
+        loss, _, _ = model(inputs, attention_mask=attention_mask, labels=labels)
+        loss.backward()
+        if step == 0:
+            record["grad"].append(grads_of(model))
+        optimizer.step()
+        optimizer.zero_grad()
+        record["loss"].append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        _, scores, attentions = model(input_ids, attention_mask=attention_mask, output_attentions=True)
+    record["attn"] = list(attentions)
+    # Loading a checkpoint saved without the tied decoder and with an extra head: strict=False reports both.
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("decoder.")}
+    state["pooler.dense.weight"] = torch.zeros(2, 2)
+    result = model.load_state_dict(state, strict=False)
+    record["missing"] = [sorted(result.missing_keys), sorted(result.unexpected_keys)]
+    return record
+
+
+def test_huggingface_style_bert_masked_lm_follows_torch():
+    ours, _ = run_both(bert_masked_lm, rtol=2e-3, atol=2e-5)
+    assert "embeddings.position_ids" not in ours["keys"]

@@ -233,3 +233,22 @@ def test_torch_state_dict_through_safetensors_into_our_model(torch, tmp_path):
     theirs.eval()
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     assert_close(ours(ag.tensor(x)), theirs(torch.tensor(x)), atol=1e-6)
+
+
+def test_torch_save_and_load_forms_run_a_checkpoint_through_a_path_or_a_file_object(tmp_path):
+    """`torch.save(checkpoint, PATH)` / `torch.load(PATH, map_location=..., weights_only=True)` after
+    the import swap: ag.save / ag.load are nn.save / nn.load, taking torch.load's arguments."""
+    import io
+    model = nn.Linear(2, 3)
+    checkpoint = {"epoch": 4, "model_state_dict": model.state_dict(), "loss": ag.tensor(0.25)}
+    ag.save(checkpoint, tmp_path / "ck.pt")
+    for map_location in (None, "cpu", ag.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage):
+        loaded = ag.load(tmp_path / "ck.pt", map_location=map_location, weights_only=True)
+        assert loaded["epoch"] == 4 and loaded["loss"].item() == 0.25
+        assert_close(loaded["model_state_dict"]["weight"], model.weight)
+    buffer = io.BytesIO()
+    ag.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    assert list(ag.load(buffer)) == ["weight", "bias"]
+    with pytest.raises(RuntimeError, match="map_location='cuda:0': 'cuda:0' is not available"):
+        ag.load(tmp_path / "ck.pt", map_location="cuda:0")

@@ -151,7 +151,7 @@ def test_softmax_and_log_softmax_of_a_0d_tensor_are_one_and_zero_with_zero_gradi
 
 def test_tensor_class_constructor_makes_float32_from_python_numbers_as_torch_tensor():
     torch = pytest.importorskip("torch")
-    for data in ([1.0, 2.0], [1, 2], [[True, False]], 3, 2.5):
+    for data in ([1.0, 2.0], [1, 2], [[True, False]], 2.5):
         ours, theirs = ag.Tensor(data), torch.tensor(data, dtype=torch.float32)
         assert ours.dtype == np.float32 and str(theirs.dtype) == "torch.float32"
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
@@ -162,6 +162,19 @@ def test_tensor_class_constructor_makes_float32_from_python_numbers_as_torch_ten
     assert ag.Tensor(np.array([1, 2])).dtype == np.int64 and ag.Tensor(np.ones(2)).dtype == np.float64
     assert ag.Tensor(ag.tensor([1, 2])).dtype == np.int64 and ag.tensor([1, 2]).dtype == np.int64
     assert ag.Tensor([1, 2], dtype=ag.int64).dtype == np.int64
+
+
+def test_tensor_class_constructor_takes_sizes_as_torch_tensor():
+    torch = pytest.importorskip("torch")
+    for sizes in [(3,), (2, 3), (), (0, 4)]:
+        ours, theirs = ag.Tensor(*sizes), torch.Tensor(*sizes)
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32
+    assert ag.Tensor(ag.Size([2, 1])).shape == tuple(torch.Tensor(torch.Size([2, 1])).shape)
+    weight = ag.Tensor(4, 3)  # the custom-layer idiom: a Parameter of that shape, then reset_parameters()
+    assert weight.shape == (4, 3) and not weight.requires_grad
+    assert ag.Tensor(2, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="Tensor\\(\\): expected sizes"):
+        ag.Tensor([1.0], 2)
 
 
 def test_in_place_update_under_no_grad_keeps_the_parameter():

@@ -375,3 +375,36 @@ def test_torch_nn_optim_and_utils_data_reached_through_the_library_name():
     assert ag.utils.data.DataLoader is nn.data.DataLoader
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         ag.no_such_name
+
+
+def test_variable_wraps_as_torch_s_a_detached_alias_requiring_grad_only_if_asked():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    for lib, source in [(ag, y), (torch, torch.tensor([1.0, 2.0], requires_grad=True) * 2)]:
+        v = lib.autograd.Variable(source)
+        assert v is not source and not v.requires_grad and v.grad_fn is None
+        leaf = lib.autograd.Variable(lib.ones(2), requires_grad=True)
+        assert leaf.requires_grad and leaf.is_leaf
+        assert isinstance(lib.ones(1), lib.autograd.Variable)
+        with pytest.warns(UserWarning, match="volatile was removed"):
+            lib.autograd.Variable(lib.ones(2), volatile=True)
+        with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+            lib.autograd.Variable([1, 2])
+    v = ag.autograd.Variable(y)
+    v[0] = 7.0
+    assert y[0].item() == 7.0
+
+
+def test_grad_takes_only_inputs_and_materialize_grads_as_torch():
+    for lib in (ag, torch):
+        x = lib.ones(2, requires_grad=True)
+        unused = lib.ones(3, requires_grad=True)
+        (g,) = lib.autograd.grad((x * 3).sum(), x, only_inputs=True)
+        assert g.tolist() == [3.0, 3.0]
+        with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
+            lib.autograd.grad((x * 3).sum(), x, only_inputs=False)
+        gx, gu = lib.autograd.grad((x * 3).sum(), [x, unused], materialize_grads=True)
+        assert gu.tolist() == [0.0, 0.0, 0.0] and gx.tolist() == [3.0, 3.0]
+        with pytest.raises(ValueError, match="Expected allow_unused to be True"):
+            lib.autograd.grad((x * 3).sum(), [x, unused], materialize_grads=True, allow_unused=False)
+    assert ag.ones(2).numpy(force=True).tolist() == torch.ones(2).numpy(force=True).tolist()
