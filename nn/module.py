@@ -12,6 +12,7 @@ failed load leaves the module exactly as it was. Values are copied into the exis
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections import OrderedDict, namedtuple
@@ -110,6 +111,10 @@ class Module:
         setattr_(self, "_forward_hooks_always_called", set())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         """The computation: override it in every subclass. Call the module (`model(x)`), not `forward`,
@@ -540,11 +545,18 @@ class Module:
     # -- state -----------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """An OrderedDict name -> Tensor: parameters, then persistent buffers, module by module.
-        Values share memory with the module (detached, unless keep_vars)."""
+        Values share memory with the module (detached, unless keep_vars). State-dict hooks run as
+        PyTorch's: each module's pre-hooks before its entries, its post-hooks after its children's."""
         if args:  # PyTorch's legacy positional (destination, prefix, keep_vars)
             destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
         if destination is None:
             destination = OrderedDict()
+        return self._collect_state(destination, prefix, keep_vars, run_hooks=True)
+
+    def _collect_state(self, destination, prefix, keep_vars, run_hooks):
+        if run_hooks:
+            for hook in self._state_dict_pre_hooks.values():
+                hook(self, prefix, keep_vars)
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
@@ -553,12 +565,60 @@ class Module:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+                if run_hooks:  # through state_dict, which a subclass may override
+                    module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+                else:
+                    module._collect_state(destination, prefix + name + ".", keep_vars, run_hooks)
+        if run_hooks:
+            for hook in self._state_dict_hooks.values():
+                result = hook(self, destination, prefix, {})
+                if getattr(hook, "_from_public_api", False):
+                    if result is not None:
+                        raise RuntimeError("state_dict post-hook must return None")
+                elif result is not None:
+                    destination = result
         return destination
 
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """`hook(module, prefix, keep_vars)` runs before `state_dict` collects this module's entries:
+        `torch.nn.Module.register_state_dict_pre_hook`."""
+        return _register(self._state_dict_pre_hooks, hook, False)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata)` runs after `state_dict` collected this
+        module's entries and its children's, and may change `state_dict` in place (it must return
+        None): `torch.nn.Module.register_state_dict_post_hook`."""
+        def public_hook(*args):
+            return hook(*args)
+        public_hook._from_public_api = True
+        return _register(self._state_dict_hooks, public_hook, False)
+
+    def _register_state_dict_hook(self, hook) -> RemovableHandle:
+        """PyTorch's older state-dict post-hook: as `register_state_dict_post_hook`, but a non-None
+        result replaces the state dict."""
+        return _register(self._state_dict_hooks, hook, False)
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)` runs before `load_state_dict` reads this module's entries; it may rename or add
+        entries of `state_dict` in place (old checkpoints): `torch.nn.Module.register_load_state_dict_pre_hook`."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False) -> RemovableHandle:
+        """PyTorch's older form: without `with_module`, the hook is called without the module."""
+        return _register(self._load_state_dict_pre_hooks, functools.partial(hook, self) if with_module else hook,
+                         False)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """`hook(module, incompatible_keys)` runs after `load_state_dict` copied the values, before a
+        strict load raises on missing or unexpected keys; it may remove keys from
+        `incompatible_keys.missing_keys` / `.unexpected_keys` in place (it must return None):
+        `torch.nn.Module.register_load_state_dict_post_hook`."""
+        return _register(self._load_state_dict_post_hooks, hook, False)
+
     def _state_targets(self):
-        """name -> the Tensor a state-dict value is copied into (what state_dict would save)."""
-        return self.state_dict(keep_vars=True)
+        """name -> the Tensor a state-dict value is copied into (what state_dict would save, hooks aside)."""
+        return self._collect_state(OrderedDict(), "", True, run_hooks=False)
 
     def _load_defaults(self, state_dict, prefix):
         """Hook for layers that fill in entries missing from old state dicts (BatchNorm)."""
@@ -571,12 +631,15 @@ class Module:
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         state_dict = OrderedDict(state_dict)
+        missing, unexpected, errors = [], [], []  # the lists pre-hooks may append to, as PyTorch's
         for prefix, module in self.named_modules():
-            module._load_defaults(state_dict, prefix + "." if prefix else "")
+            prefix = prefix + "." if prefix else ""
+            for hook in module._load_state_dict_pre_hooks.values():
+                hook(state_dict, prefix, {}, strict, missing, unexpected, errors)
+            module._load_defaults(state_dict, prefix)
         targets = self._state_targets()
-        missing = [key for key in targets if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in targets]
-        errors = []
+        missing += [key for key in targets if key not in state_dict]
+        unexpected += [key for key in state_dict if key not in targets]
         arrays = {}
         for key, target in targets.items():
             if key not in state_dict:
@@ -594,13 +657,9 @@ class Module:
                 errors.append(f"dtype mismatch for {key}: cannot copy complex values into {target.dtype}.")
                 continue
             arrays[key] = array
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
+        post_hooks = [(module, hook) for module in self.modules() for hook in module._load_state_dict_post_hooks.values()]
+        # Without post-hooks (which may forgive missing keys) every error is known now: then nothing is changed.
+        self._raise_load_errors(errors, strict and not post_hooks, missing, unexpected)
         # Everything checked: now copy (the same array may be loaded into itself, which is fine).
         for key, array in arrays.items():
             target = targets[key]
@@ -610,7 +669,23 @@ class Module:
                 np.copyto(target.numpy(), array, casting="unsafe")
             else:
                 target.data = np.array(array, dtype=target.dtype)
-        return _IncompatibleKeys(missing, unexpected)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module, hook in post_hooks:
+            if hook(module, incompatible) is not None:
+                raise RuntimeError("load_state_dict post hooks must return None; hooks change incompatible_keys "
+                                   "in place")
+        self._raise_load_errors([], strict, missing, unexpected)  # after the copy, as PyTorch
+        return incompatible
+
+    def _raise_load_errors(self, errors, strict, missing, unexpected):
+        errors = list(errors)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
 
     # -- printing --------------------------------------------------------------------------------
     def _get_name(self):

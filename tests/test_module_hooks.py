@@ -1,6 +1,8 @@
 """Module hooks against PyTorch's: register_full_backward_hook, register_full_backward_pre_hook and
 register_forward_pre_hook: the arguments hooks receive, what their results replace, the order they
 run in, and removable handles."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -233,3 +235,69 @@ def test_forward_pre_hook_with_kwargs_replaces_args_and_kwargs_as_pytorch():
         module.register_forward_pre_hook(lambda m, args, kwargs: None, with_kwargs=True, prepend=True)
         outputs.append(module(tensor([1.0, 2.0]), factor=2.0).numpy())
     np.testing.assert_array_equal(*outputs)
+
+
+def _state_dict_hook_program(lib):
+    """Hooks as client code uses them: rename an old checkpoint's keys on load, forgive keys a
+    post-hook knows are derived, drop a key from what state_dict saves. Returns what the hooks saw."""
+    nn_ = lib.nn
+    seen = []
+
+    class Block(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn_.Linear(2, 2)
+            self.register_buffer("cache", lib.zeros(2))
+            self.register_load_state_dict_pre_hook(self.upgrade)
+            self.register_load_state_dict_post_hook(self.forgive_cache)
+            self.register_state_dict_pre_hook(lambda m, prefix, keep_vars: seen.append(("pre", prefix, keep_vars)))
+            self.register_state_dict_post_hook(self.drop_cache)
+
+        @staticmethod
+        def upgrade(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+            seen.append(("load_pre", prefix, strict))
+            for old, new in (("w", "weight"), ("b", "bias")):
+                if prefix + "fc." + old in state_dict:
+                    state_dict[prefix + "fc." + new] = state_dict.pop(prefix + "fc." + old)
+
+        @staticmethod
+        def forgive_cache(module, incompatible_keys):
+            seen.append(("load_post", sorted(incompatible_keys.missing_keys)))
+            for key in [k for k in incompatible_keys.missing_keys if k.endswith("cache")]:
+                incompatible_keys.missing_keys.remove(key)
+
+        @staticmethod
+        def drop_cache(module, state_dict, prefix, local_metadata):
+            state_dict.pop(prefix + "cache", None)
+
+    model = nn_.Sequential(Block(), nn_.ReLU())
+    keys = list(model.state_dict())
+    old = {"0.fc.w": lib.ones(2, 2), "0.fc.b": lib.zeros(2)}
+    result = model.load_state_dict(old, strict=True)
+    weight = model[0].fc.weight.detach().numpy().copy()
+    private = model[0]._register_state_dict_hook(lambda m, sd, prefix, meta: {"only": lib.ones(1)})
+    replaced = list(model.state_dict())
+    private.remove()
+    model[0].register_state_dict_post_hook(lambda m, sd, prefix, meta: sd)
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        model.state_dict()
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "0.fc.bias"'):
+        model.load_state_dict({"0.fc.w": lib.ones(2, 2)})
+    return seen, keys, (result.missing_keys, result.unexpected_keys), weight, replaced
+
+
+def test_state_dict_and_load_state_dict_hooks_run_as_torch_s():
+    ours = _state_dict_hook_program(SimpleNamespace(nn=nn, zeros=ag.zeros, ones=ag.ones))
+    theirs = _state_dict_hook_program(SimpleNamespace(nn=torch.nn, zeros=torch.zeros, ones=torch.ones))
+    assert ours[0] == theirs[0] and ours[1] == theirs[1] == ["0.fc.weight", "0.fc.bias"]
+    assert ours[2] == theirs[2] == ([], [])
+    np.testing.assert_array_equal(ours[3], theirs[3])
+    assert ours[4] == theirs[4]
+
+
+def test_a_failed_strict_load_without_post_hooks_changes_nothing():
+    model = nn.Linear(2, 2)
+    before = model.weight.numpy().copy()
+    with pytest.raises(RuntimeError, match="Missing key"):
+        model.load_state_dict({"weight": np.zeros((2, 2), np.float32)})
+    np.testing.assert_array_equal(model.weight.numpy(), before)
