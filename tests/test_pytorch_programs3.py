@@ -1282,3 +1282,206 @@ def bert_masked_lm(torch, nn, F, optim, data, init):
 def test_huggingface_style_bert_masked_lm_follows_torch():
     ours, _ = run_both(bert_masked_lm, rtol=2e-3, atol=2e-5)
     assert "embeddings.position_ids" not in ours["keys"]
+
+
+# --- PyTorch-GAN (eriklindernoren) wgan_gp: Variable, Tensor = torch.FloatTensor, gradient penalty
+#     through torch.autograd.grad(create_graph=True, only_inputs=True), n_critic steps ---
+
+def wgan_gp(torch, nn, F, optim, data, init):
+    Variable, autograd = torch.autograd.Variable, torch.autograd
+    img_shape, latent_dim, lambda_gp, n_critic = (1, 6, 6), 4, 10, 2
+    cuda = False
+    Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super(Generator, self).__init__()
+
+            def block(in_feat, out_feat, normalize=True):
+                layers = [nn.Linear(in_feat, out_feat)]
+                if normalize:
+                    layers.append(nn.BatchNorm1d(out_feat, 0.8))
+                layers.append(nn.LeakyReLU(0.2, inplace=True))
+                return layers
+
+            self.model = nn.Sequential(
+                *block(latent_dim, 16, normalize=False),
+                *block(16, 32),
+                nn.Linear(32, int(np.prod(img_shape))),
+                nn.Tanh()
+            )
+
+        def forward(self, z):
+            img = self.model(z)
+            img = img.view(img.shape[0], *img_shape)
+            return img
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super(Discriminator, self).__init__()
+            self.model = nn.Sequential(
+                nn.Linear(int(np.prod(img_shape)), 32),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Linear(32, 16),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Linear(16, 1),
+            )
+
+        def forward(self, img):
+            img_flat = img.view(img.shape[0], -1)
+            validity = self.model(img_flat)
+            return validity
+
+    class GAN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.generator, self.discriminator = Generator(), Discriminator()
+
+    gan = GAN()
+    load_init(torch, gan, init)
+    generator, discriminator = gan.generator, gan.discriminator
+    record = {"init": state_of(gan), "d_loss": [], "g_loss": [], "gp": [], "state": None}
+    optimizer_G = torch.optim.Adam(generator.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    rng = np.random.default_rng(10)
+
+    def compute_gradient_penalty(D, real_samples, fake_samples):
+        alpha = Tensor(rng.random((real_samples.size(0), 1, 1, 1)).astype(np.float32))
+        interpolates = (alpha * real_samples + ((1 - alpha) * fake_samples)).requires_grad_(True)
+        d_interpolates = D(interpolates)
+        fake = Variable(Tensor(real_samples.shape[0], 1).fill_(1.0), requires_grad=False)
+        gradients = autograd.grad(
+            outputs=d_interpolates,
+            inputs=interpolates,
+            grad_outputs=fake,
+            create_graph=True,
+            retain_graph=True,
+            only_inputs=True,
+        )[0]
+        gradients = gradients.view(gradients.size(0), -1)
+        gradient_penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+        return gradient_penalty
+
+    images = np.tanh(rng.standard_normal((24, *img_shape))).astype(np.float32)
+    dataloader = data.DataLoader(data.TensorDataset(torch.tensor(images)), batch_size=8)
+    for epoch in range(2):
+        for i, (imgs,) in enumerate(dataloader):
+            real_imgs = Variable(imgs.type(Tensor))
+            optimizer_D.zero_grad()
+            z = Variable(Tensor(rng.normal(0, 1, (imgs.shape[0], latent_dim)).astype(np.float32)))
+            fake_imgs = generator(z)
+            real_validity = discriminator(real_imgs)
+            fake_validity = discriminator(fake_imgs)
+            gradient_penalty = compute_gradient_penalty(discriminator, real_imgs.data, fake_imgs.data)
+            d_loss = -torch.mean(real_validity) + torch.mean(fake_validity) + lambda_gp * gradient_penalty
+            d_loss.backward()
+            optimizer_D.step()
+            optimizer_G.zero_grad()
+            record["d_loss"].append(d_loss.item())
+            record["gp"].append(gradient_penalty.item())
+            if i % n_critic == 0:
+                fake_imgs = generator(z)
+                fake_validity = discriminator(fake_imgs)
+                g_loss = -torch.mean(fake_validity)
+                g_loss.backward()
+                optimizer_G.step()
+                record["g_loss"].append(g_loss.item())
+    # Not the bias of the Linear before BatchNorm1d, nor that norm's running mean, which holds it: the
+    # bias's gradient is rounding noise (the norm removes the mean), which Adam's normalisation turns
+    # into steps of about lr in either library.
+    noisy = ("generator.model.2.bias", "generator.model.3.running_mean")
+    record["state"] = {k: v for k, v in state_of(gan).items() if k not in noisy}
+    return record
+
+
+def test_wgan_gp_with_variables_and_a_gradient_penalty_follows_torch():
+    run_both(wgan_gp, rtol=1e-3, atol=1e-5)
+
+
+# --- Checkpoint and resume (the "saving and loading a general checkpoint" recipe), then fine-tuning
+#     with a new head: load_state_dict(strict=False), requires_grad_(False) on the backbone ---
+
+def checkpoint_resume_finetune(torch, nn, F, optim, data, init, path):
+    class Net(nn.Module):
+        def __init__(self, num_classes=3):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                                          nn.AdaptiveAvgPool2d(2))
+            self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+            self.register_buffer("scratch", torch.zeros(3), persistent=False)
+            self.classifier = nn.Linear(16, num_classes)
+
+        def forward(self, x):
+            self.steps += 1
+            return self.classifier(torch.flatten(self.features(x), 1))
+
+    rng = np.random.default_rng(11)
+    x = torch.from_numpy(rng.standard_normal((6, 8, 1, 6, 6)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 3, (6, 8)))
+
+    def make(state=None):
+        model = Net()
+        load_init(torch, model, state)
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        scheduler = optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=2, T_mult=2, eta_min=1e-3)
+        return model, optimizer, scheduler
+
+    def train(model, optimizer, scheduler, epochs, losses):
+        for epoch in epochs:
+            model.train()
+            iters = 2
+            for i in range(iters):
+                batch = 2 * epoch + i
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(x[batch % 6]), y[batch % 6])
+                loss.backward()
+                optimizer.step()
+                scheduler.step(epoch + i / iters)  # the documented fractional-epoch form
+                losses.append((loss.item(), scheduler.get_last_lr()[0]))
+
+    model, optimizer, scheduler = make(init)
+    record = {"init": state_of(model), "losses": [], "resumed": [], "uninterrupted": [], "finetune": [],
+              "keys": None, "frozen_grad": None, "head": None}
+    train(model, optimizer, scheduler, range(2), record["losses"])
+    torch.save({'epoch': 2, 'model_state_dict': model.state_dict(),
+                'optimizer_state_dict': optimizer.state_dict(),
+                'scheduler_state_dict': scheduler.state_dict(), 'loss': record["losses"][-1][0]}, path)
+    uninterrupted = [model, optimizer, scheduler]
+    train(*uninterrupted, range(2, 4), record["uninterrupted"])
+
+    checkpoint = torch.load(path, map_location=torch.device("cpu"), weights_only=True)
+    model, optimizer, scheduler = make()
+    model.load_state_dict(checkpoint['model_state_dict'])
+    optimizer.load_state_dict(checkpoint['optimizer_state_dict'])
+    scheduler.load_state_dict(checkpoint['scheduler_state_dict'])
+    epoch, loss = checkpoint['epoch'], checkpoint['loss']
+    assert loss == record["losses"][-1][0]
+    train(model, optimizer, scheduler, range(epoch, epoch + 2), record["resumed"])
+
+    # Fine-tune: a new 5-class head; the checkpoint's head does not fit and is left out.
+    finetuned = Net(num_classes=5)
+    backbone = {k: v for k, v in checkpoint['model_state_dict'].items() if not k.startswith("classifier.")}
+    result = finetuned.load_state_dict(backbone, strict=False)
+    record["keys"] = [sorted(result.missing_keys), sorted(result.unexpected_keys)]
+    for param in finetuned.features.parameters():
+        param.requires_grad_(False)
+    finetuned.features.apply(lambda m: m.eval() if isinstance(m, nn.BatchNorm2d) else None)
+    head_opt = optim.Adam([p for p in finetuned.parameters() if p.requires_grad], lr=0.01)
+    y5 = torch.from_numpy(rng.integers(0, 5, (6, 8)))
+    nn.init.zeros_(finetuned.classifier.weight)
+    nn.init.constant_(finetuned.classifier.bias, 0.1)
+    for step in range(3):
+        head_opt.zero_grad()
+        loss = F.cross_entropy(finetuned(x[step]), y5[step])
+        loss.backward()
+        head_opt.step()
+        record["finetune"].append(loss.item())
+    record["frozen_grad"] = [p.grad is None for p in finetuned.features.parameters()]
+    record["head"] = state_of(finetuned)
+    return record
+
+
+def test_checkpoint_resume_and_fine_tuning_follow_torch(tmp_path):
+    ours, theirs = run_both(checkpoint_resume_finetune, path=tmp_path / "checkpoint.pt", rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours["resumed"], ours["uninterrupted"], rtol=1e-6)
+    assert ours["keys"] == [["classifier.bias", "classifier.weight"], []]
