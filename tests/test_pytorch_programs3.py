@@ -11,6 +11,7 @@ state dict as NumPy arrays, or None to keep the library's own initialisation); i
 import collections
 import math
 import random
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -1485,3 +1486,164 @@ def test_checkpoint_resume_and_fine_tuning_follow_torch(tmp_path):
     ours, theirs = run_both(checkpoint_resume_finetune, path=tmp_path / "checkpoint.pt", rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(ours["resumed"], ours["uninterrupted"], rtol=1e-6)
     assert ours["keys"] == [["classifier.bias", "classifier.weight"], []]
+
+
+# --- The "Language Translation with nn.Transformer" tutorial: Seq2SeqTransformer, create_mask with
+#     padding masks for source, target and memory, greedy decoding ---
+
+def transformer_translation(torch, nn, F, optim, data, init):
+    PAD_IDX, BOS_IDX, EOS_IDX, SRC_VOCAB, TGT_VOCAB = 1, 2, 3, 14, 14
+    DEVICE = torch.device('cpu')
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, emb_size: int, dropout: float, maxlen: int = 50):
+            super(PositionalEncoding, self).__init__()
+            den = torch.exp(- torch.arange(0, emb_size, 2) * math.log(10000) / emb_size)
+            pos = torch.arange(0, maxlen).reshape(maxlen, 1)
+            pos_embedding = torch.zeros((maxlen, emb_size))
+            pos_embedding[:, 0::2] = torch.sin(pos * den)
+            pos_embedding[:, 1::2] = torch.cos(pos * den)
+            pos_embedding = pos_embedding.unsqueeze(-2)
+            self.dropout = nn.Dropout(dropout)
+            self.register_buffer('pos_embedding', pos_embedding)
+
+        def forward(self, token_embedding):
+            return self.dropout(token_embedding + self.pos_embedding[:token_embedding.size(0), :])
+
+    class TokenEmbedding(nn.Module):
+        def __init__(self, vocab_size: int, emb_size):
+            super(TokenEmbedding, self).__init__()
+            self.embedding = nn.Embedding(vocab_size, emb_size)
+            self.emb_size = emb_size
+
+        def forward(self, tokens):
+            return self.embedding(tokens.long()) * math.sqrt(self.emb_size)
+
+    class Seq2SeqTransformer(nn.Module):
+        def __init__(self, num_encoder_layers, num_decoder_layers, emb_size, nhead, src_vocab_size,
+                     tgt_vocab_size, dim_feedforward=32, dropout=0.1):
+            super(Seq2SeqTransformer, self).__init__()
+            self.transformer = nn.Transformer(d_model=emb_size, nhead=nhead, num_encoder_layers=num_encoder_layers,
+                                              num_decoder_layers=num_decoder_layers,
+                                              dim_feedforward=dim_feedforward, dropout=dropout)
+            self.generator = nn.Linear(emb_size, tgt_vocab_size)
+            self.src_tok_emb = TokenEmbedding(src_vocab_size, emb_size)
+            self.tgt_tok_emb = TokenEmbedding(tgt_vocab_size, emb_size)
+            self.positional_encoding = PositionalEncoding(emb_size, dropout=dropout)
+
+        def forward(self, src, trg, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask,
+                    memory_key_padding_mask):
+            src_emb = self.positional_encoding(self.src_tok_emb(src))
+            tgt_emb = self.positional_encoding(self.tgt_tok_emb(trg))
+            outs = self.transformer(src_emb, tgt_emb, src_mask, tgt_mask, None,
+                                    src_padding_mask, tgt_padding_mask, memory_key_padding_mask)
+            return self.generator(outs)
+
+        def encode(self, src, src_mask):
+            return self.transformer.encoder(self.positional_encoding(self.src_tok_emb(src)), src_mask)
+
+        def decode(self, tgt, memory, tgt_mask):
+            return self.transformer.decoder(self.positional_encoding(self.tgt_tok_emb(tgt)), memory, tgt_mask)
+
+    def generate_square_subsequent_mask(sz):
+        mask = (torch.triu(torch.ones((sz, sz), device=DEVICE)) == 1).transpose(0, 1)
+        mask = mask.float().masked_fill(mask == 0, float('-inf')).masked_fill(mask == 1, float(0.0))
+        return mask
+
+    def create_mask(src, tgt):
+        src_seq_len = src.shape[0]
+        tgt_seq_len = tgt.shape[0]
+        tgt_mask = generate_square_subsequent_mask(tgt_seq_len)
+        src_mask = torch.zeros((src_seq_len, src_seq_len), device=DEVICE).type(torch.bool)
+        src_padding_mask = (src == PAD_IDX).transpose(0, 1)
+        tgt_padding_mask = (tgt == PAD_IDX).transpose(0, 1)
+        return src_mask, tgt_mask, src_padding_mask, tgt_padding_mask
+
+    def collate_fn(batch):
+        src_batch, tgt_batch = [], []
+        for src_sample, tgt_sample in batch:
+            src_batch.append(torch.cat([torch.tensor([BOS_IDX]), src_sample, torch.tensor([EOS_IDX])]))
+            tgt_batch.append(torch.cat([torch.tensor([BOS_IDX]), tgt_sample, torch.tensor([EOS_IDX])]))
+        src_batch = nn.utils.rnn.pad_sequence(src_batch, padding_value=PAD_IDX)
+        tgt_batch = nn.utils.rnn.pad_sequence(tgt_batch, padding_value=PAD_IDX)
+        return src_batch, tgt_batch
+
+    class Pairs(data.Dataset):
+        def __init__(self):
+            rng = np.random.default_rng(12)
+            lengths = rng.integers(2, 7, 12)
+            self.src = [torch.tensor(rng.integers(4, SRC_VOCAB, n)) for n in lengths]
+            self.tgt = [(s.flip(0) - 4 + 1) % (TGT_VOCAB - 4) + 4 for s in self.src]
+
+        def __len__(self):
+            return len(self.src)
+
+        def __getitem__(self, i):
+            return self.src[i], self.tgt[i]
+
+    transformer = Seq2SeqTransformer(2, 2, 16, 2, SRC_VOCAB, TGT_VOCAB, dropout=0.0)
+    for p in transformer.parameters():
+        if p.dim() > 1:
+            nn.init.xavier_uniform_(p)
+    load_init(torch, transformer, init)
+    transformer = transformer.to(DEVICE)
+    record = {"init": state_of(transformer), "loss": [], "grad": [], "decoded": [], "memory": None}
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD_IDX)
+    optimizer = torch.optim.Adam(transformer.parameters(), lr=0.001, betas=(0.9, 0.98), eps=1e-9)
+    train_dataloader = data.DataLoader(Pairs(), batch_size=4, collate_fn=collate_fn)
+    for epoch in range(2):
+        transformer.train()
+        losses = 0
+        for src, tgt in train_dataloader:
+            src = src.to(DEVICE)
+            tgt = tgt.to(DEVICE)
+            tgt_input = tgt[:-1, :]
+            src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(src, tgt_input)
+            logits = transformer(src, tgt_input, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask,
+                                 src_padding_mask)
+            optimizer.zero_grad()
+            tgt_out = tgt[1:, :]
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))
+            loss.backward()
+            if not record["grad"]:
+                record["grad"].append(grads_of(transformer))
+            optimizer.step()
+            losses += loss.item()
+        record["loss"].append(losses / len(list(train_dataloader)))
+
+    def greedy_decode(model, src, src_mask, max_len, start_symbol):
+        src = src.to(DEVICE)
+        src_mask = src_mask.to(DEVICE)
+        memory = model.encode(src, src_mask)
+        ys = torch.ones(1, 1).fill_(start_symbol).type(torch.long).to(DEVICE)
+        for i in range(max_len - 1):
+            memory = memory.to(DEVICE)
+            tgt_mask = (generate_square_subsequent_mask(ys.size(0)).type(torch.bool)).to(DEVICE)
+            out = model.decode(ys, memory, tgt_mask)
+            out = out.transpose(0, 1)
+            prob = model.generator(out[:, -1])
+            _, next_word = torch.max(prob, dim=1)
+            next_word = next_word.item()
+            ys = torch.cat([ys, torch.ones(1, 1).type_as(src.data).fill_(next_word)], dim=0)
+            if next_word == EOS_IDX:
+                break
+        return ys, memory
+
+    transformer.eval()
+    for src_sentence in Pairs().src[:3]:
+        src = torch.cat([torch.tensor([BOS_IDX]), src_sentence, torch.tensor([EOS_IDX])]).view(-1, 1)
+        num_tokens = src.shape[0]
+        src_mask = (torch.zeros(num_tokens, num_tokens)).type(torch.bool)
+        tgt_tokens, memory = greedy_decode(transformer, src, src_mask, max_len=num_tokens + 5,
+                                           start_symbol=BOS_IDX)
+        record["decoded"].append(tgt_tokens.flatten())
+        record["memory"] = memory
+    return record
+
+
+def test_transformer_translation_tutorial_follows_torch():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*enable_nested_tensor.*")
+        warnings.filterwarnings("ignore", message=".*mismatched key_padding_mask and attn_mask.*")
+        ours, _ = run_both(transformer_translation, rtol=2e-3, atol=2e-5)
+    assert ours["loss"][-1] < ours["loss"][0]
