@@ -29,6 +29,7 @@ from . import backends  # noqa: F401
 from . import amp, distributions  # noqa: F401  (ag.distributions.Normal, Categorical, ..., as torch.distributions)
 from .amp import autocast, is_autocast_enabled  # noqa: F401
 from . import testing, utils  # noqa: F401  (ag.testing.assert_close, ag.utils.checkpoint, as torch's)
+from . import random  # noqa: F401  (ag.random.manual_seed, ag.random.fork_rng, as torch.random)
 from .backends import (are_deterministic_algorithms_enabled, compile, get_float32_matmul_precision,  # noqa: F401
                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
                        use_deterministic_algorithms)

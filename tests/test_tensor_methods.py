@@ -408,3 +408,29 @@ def test_grad_takes_only_inputs_and_materialize_grads_as_torch():
         with pytest.raises(ValueError, match="Expected allow_unused to be True"):
             lib.autograd.grad((x * 3).sum(), [x, unused], materialize_grads=True, allow_unused=False)
     assert ag.ones(2).numpy(force=True).tolist() == torch.ones(2).numpy(force=True).tolist()
+
+
+def test_where_with_only_a_condition_is_nonzero_as_tuple_as_torch():
+    mask = np.array([[True, False, True], [False, True, False]])
+    ours, theirs = ag.where(ag.tensor(mask)), torch.where(torch.tensor(mask))
+    assert len(ours) == len(theirs) == 2
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(TypeError, match="give both x and y, or neither"):
+        ag.where(ag.tensor(mask), 1.0)
+
+
+def test_torch_random_seeds_and_fork_rng_restores_the_global_generator():
+    ag.random.manual_seed(3)
+    expected = ag.rand(4)
+    ag.random.manual_seed(3)
+    with ag.random.fork_rng():
+        ag.rand(7)  # drawn inside the fork: what follows is unchanged
+    np.testing.assert_array_equal(ag.rand(4).numpy(), expected.numpy())
+    assert ag.random.initial_seed() == 3
+    with ag.random.fork_rng(enabled=False):
+        ag.rand(1)
+    assert not np.array_equal(ag.rand(4).numpy(), expected.numpy())
+    with pytest.raises(RuntimeError, match="not available"):
+        with ag.random.fork_rng(device_type="cuda"):
+            pass

@@ -517,8 +517,14 @@ def heaviside(x: Tensor, values: TensorLike) -> Tensor:
     return constant(np.asarray(broadcasting_ufunc("heaviside", np.heaviside, x._data, value_data)).astype(x.dtype))
 
 
-def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
-    """where(condition, x, y); either branch may be a Python scalar."""
+def where(condition: TensorLike, x: TensorLike = None, y: TensorLike = None) -> Tensor:
+    """where(condition, x, y); either branch may be a Python scalar. As torch's, `where(condition)`
+    alone is `nonzero(condition, as_tuple=True)`: a tuple of index tensors, one per dimension."""
+    if x is None and y is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither (where(condition) is nonzero(condition, as_tuple=True))")
     # A tensor's mask is copied: the graph keeps it, and a later in-place write must not change it.
     condition = condition._data.copy() if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
