@@ -1647,3 +1647,224 @@ def test_transformer_translation_tutorial_follows_torch():
         warnings.filterwarnings("ignore", message=".*mismatched key_padding_mask and attn_mask.*")
         ours, _ = run_both(transformer_translation, rtol=2e-3, atol=2e-5)
     assert ours["loss"][-1] < ours["loss"][0]
+
+
+# --- A text classifier: padded batches, Embedding(padding_idx), a bidirectional LSTM over a packed
+#     sequence (enforce_sorted=False), the last hidden states of both directions, then
+#     nn.MultiheadAttention pooling with a key_padding_mask and per-head weights ---
+
+def packed_lstm_classifier(torch, nn, F, optim, data, init):
+    PAD = 0
+
+    class Classifier(nn.Module):
+        def __init__(self, vocab_size, embedding_dim, hidden_dim, output_dim, n_layers, bidirectional, dropout):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
+            self.rnn = nn.LSTM(embedding_dim, hidden_dim, num_layers=n_layers, bidirectional=bidirectional,
+                               dropout=dropout, batch_first=True)
+            self.attn = nn.MultiheadAttention(hidden_dim * 2, num_heads=2, batch_first=True)
+            self.query = nn.Parameter(torch.randn(1, 1, hidden_dim * 2) * 0.1)
+            self.fc = nn.Linear(hidden_dim * 4, output_dim)
+            self.dropout = nn.Dropout(dropout)
+
+        def forward(self, text, text_lengths):
+            embedded = self.dropout(self.embedding(text))
+            packed_embedded = nn.utils.rnn.pack_padded_sequence(embedded, text_lengths.to('cpu'),
+                                                                batch_first=True, enforce_sorted=False)
+            packed_output, (hidden, cell) = self.rnn(packed_embedded)
+            output, output_lengths = nn.utils.rnn.pad_packed_sequence(packed_output, batch_first=True,
+                                                                      total_length=text.size(1))
+            hidden = self.dropout(torch.cat((hidden[-2, :, :], hidden[-1, :, :]), dim=1))
+            key_padding_mask = torch.arange(text.size(1))[None, :] >= text_lengths[:, None]
+            pooled, weights = self.attn(self.query.expand(text.size(0), -1, -1), output, output,
+                                        key_padding_mask=key_padding_mask, need_weights=True,
+                                        average_attn_weights=False)
+            return self.fc(torch.cat((hidden, pooled.squeeze(1)), dim=1)), weights, output_lengths
+
+    class Reviews(data.Dataset):
+        def __init__(self):
+            rng = np.random.default_rng(13)
+            self.items = []
+            for i in range(16):
+                label = i % 2
+                n = int(rng.integers(2, 9))
+                words = rng.integers(1, 10, n) + (10 * label)  # each class has its own words
+                self.items.append((torch.tensor(words), label))
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, idx):
+            return self.items[idx]
+
+    def collate_batch(batch):
+        label_list, text_list, lengths = [], [], []
+        for _text, _label in batch:
+            label_list.append(_label)
+            text_list.append(_text)
+            lengths.append(len(_text))
+        label_list = torch.tensor(label_list, dtype=torch.int64)
+        text_list = nn.utils.rnn.pad_sequence(text_list, batch_first=True, padding_value=PAD)
+        return text_list, torch.tensor(lengths), label_list
+
+    model = Classifier(20, 8, 6, 2, 2, True, 0.0)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "acc": [], "grad": [], "weights": None, "lengths": None}
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    criterion = nn.CrossEntropyLoss()
+    loader = data.DataLoader(Reviews(), batch_size=4, shuffle=False, collate_fn=collate_batch)
+
+    def binary_accuracy(preds, y):
+        correct = (preds.argmax(1) == y).float()
+        return correct.sum() / len(correct)
+
+    for epoch in range(3):
+        model.train()
+        for text, text_lengths, label in loader:
+            optimizer.zero_grad()
+            predictions, _, _ = model(text, text_lengths)
+            loss = criterion(predictions, label)
+            acc = binary_accuracy(predictions, label)
+            loss.backward()
+            if not record["grad"]:
+                record["grad"].append(grads_of(model))
+            optimizer.step()
+            record["loss"].append(loss.item())
+            record["acc"].append(acc.item())
+    model.eval()
+    with torch.no_grad():
+        text, text_lengths, _ = next(iter(loader))
+        _, record["weights"], record["lengths"] = model(text, text_lengths)
+    return record
+
+
+def test_packed_bidirectional_lstm_classifier_with_attention_pooling_follows_torch():
+    ours, _ = run_both(packed_lstm_classifier, rtol=2e-3, atol=2e-5)
+    assert ours["loss"][-1] < ours["loss"][0]
+    np.testing.assert_array_equal(ours["weights"][..., 0, 8:], 0)  # padded keys get no attention
+
+
+# --- The DQN tutorial: replay memory of namedtuples, epsilon-greedy actions from Python's random,
+#     target network, Huber loss on gathered Q-values, clip_grad_value_, soft target updates ---
+
+def dqn(torch, nn, F, optim, data, init):
+    Transition = collections.namedtuple('Transition', ('state', 'action', 'next_state', 'reward'))
+    device = torch.device("cpu")
+
+    class ReplayMemory(object):
+        def __init__(self, capacity):
+            self.memory = collections.deque([], maxlen=capacity)
+
+        def push(self, *args):
+            self.memory.append(Transition(*args))
+
+        def sample(self, batch_size):
+            return rng.sample(self.memory, batch_size)
+
+        def __len__(self):
+            return len(self.memory)
+
+    class DQN(nn.Module):
+        def __init__(self, n_observations, n_actions):
+            super(DQN, self).__init__()
+            self.layer1 = nn.Linear(n_observations, 32)
+            self.layer2 = nn.Linear(32, 32)
+            self.layer3 = nn.Linear(32, n_actions)
+
+        def forward(self, x):
+            x = F.relu(self.layer1(x))
+            x = F.relu(self.layer2(x))
+            return self.layer3(x)
+
+    class Chain:  # a small deterministic environment: walk right along a chain to the reward
+        def reset(self):
+            self.pos = 0
+            return self.observe(), {}
+
+        def observe(self):
+            return np.eye(6, dtype=np.float32)[self.pos]
+
+        def step(self, action):
+            self.pos = max(0, min(5, self.pos + (1 if action == 1 else -1)))
+            terminated = self.pos == 5
+            return self.observe(), 1.0 if terminated else -0.1, terminated, False, {}
+
+    BATCH_SIZE, GAMMA, EPS_START, EPS_END, EPS_DECAY, TAU, LR = 8, 0.99, 0.9, 0.05, 100, 0.005, 1e-3
+    rng = random.Random(14)
+    env = Chain()
+    n_actions, n_observations = 2, 6
+    policy_net = DQN(n_observations, n_actions).to(device)
+    load_init(torch, policy_net, init)
+    target_net = DQN(n_observations, n_actions).to(device)
+    target_net.load_state_dict(policy_net.state_dict())
+    optimizer = optim.AdamW(policy_net.parameters(), lr=LR, amsgrad=True)
+    memory = ReplayMemory(1000)
+    record = {"init": state_of(policy_net), "loss": [], "q": [], "target": None, "durations": []}
+    steps_done = 0
+
+    def select_action(state):
+        nonlocal steps_done
+        sample = rng.random()
+        eps_threshold = EPS_END + (EPS_START - EPS_END) * math.exp(-1. * steps_done / EPS_DECAY)
+        steps_done += 1
+        if sample > eps_threshold:
+            with torch.no_grad():
+                return policy_net(state).max(1).indices.view(1, 1)
+        else:
+            return torch.tensor([[rng.randrange(n_actions)]], device=device, dtype=torch.long)
+
+    def optimize_model():
+        if len(memory) < BATCH_SIZE:
+            return
+        transitions = memory.sample(BATCH_SIZE)
+        batch = Transition(*zip(*transitions))
+        non_final_mask = torch.tensor(tuple(map(lambda s: s is not None, batch.next_state)), device=device,
+                                      dtype=torch.bool)
+        non_final_next_states = torch.cat([s for s in batch.next_state if s is not None])
+        state_batch = torch.cat(batch.state)
+        action_batch = torch.cat(batch.action)
+        reward_batch = torch.cat(batch.reward)
+        state_action_values = policy_net(state_batch).gather(1, action_batch)
+        next_state_values = torch.zeros(BATCH_SIZE, device=device)
+        with torch.no_grad():
+            next_state_values[non_final_mask] = target_net(non_final_next_states).max(1).values
+        expected_state_action_values = (next_state_values * GAMMA) + reward_batch
+        criterion = nn.SmoothL1Loss()
+        loss = criterion(state_action_values, expected_state_action_values.unsqueeze(1))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(policy_net.parameters(), 100)
+        optimizer.step()
+        record["loss"].append(loss.item())
+
+    for i_episode in range(4):
+        state, info = env.reset()
+        state = torch.tensor(state, dtype=torch.float32, device=device).unsqueeze(0)
+        for t in collections.Counter(range(30)):
+            action = select_action(state)
+            observation, reward, terminated, truncated, _ = env.step(action.item())
+            reward = torch.tensor([reward], device=device)
+            done = terminated or truncated
+            if terminated:
+                next_state = None
+            else:
+                next_state = torch.tensor(observation, dtype=torch.float32, device=device).unsqueeze(0)
+            memory.push(state, action, next_state, reward)
+            state = next_state
+            optimize_model()
+            target_net_state_dict = target_net.state_dict()
+            policy_net_state_dict = policy_net.state_dict()
+            for key in policy_net_state_dict:
+                target_net_state_dict[key] = policy_net_state_dict[key] * TAU + target_net_state_dict[key] * (1 - TAU)
+            target_net.load_state_dict(target_net_state_dict)
+            if done:
+                record["durations"].append(t + 1)
+                break
+    with torch.no_grad():
+        record["q"] = policy_net(torch.eye(6))
+    record["target"] = state_of(target_net)
+    return record
+
+
+def test_dqn_tutorial_follows_torch():
+    run_both(dqn, rtol=1e-3, atol=1e-5)
