@@ -11,7 +11,7 @@ from .creation import (Generator, get_default_device, set_default_device, arange
                        randint, randint_like, randn, randn_like, randperm, result_type, seed, set_default_dtype, set_rng_state, tensor,
                        tril_indices, triu_indices, uint8, zeros, zeros_like,
                        BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
-                       ShortTensor)
+                       ShortTensor, bfloat16)
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 from .function import Function

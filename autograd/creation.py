@@ -92,10 +92,30 @@ def _legacy_tensor_type(dtype):
  BoolTensor) = (_legacy_tensor_type(d) for d in (float32, float64, float16, int64, int32, int16, int8, uint8, bool_))
 
 
+class _DTypeWithoutNumPy:
+    """A dtype PyTorch has and NumPy lacks (`bfloat16`): the name exists, so that code which merely
+    mentions it runs (`{'float32': torch.float32, 'bfloat16': torch.bfloat16}[dtype]`, or
+    `autocast('cpu', dtype=torch.bfloat16)`, which runs in the tensors' own dtypes here); making a tensor
+    of it raises."""
+
+    def __init__(self, name):
+        self.name = name
+        self.is_floating_point, self.is_complex, self.is_signed, self.itemsize = True, False, True, 2
+
+    def __repr__(self):
+        return f"autograd.{self.name}"
+
+
+bfloat16 = _DTypeWithoutNumPy("bfloat16")
+
+
 def resolve_dtype(dtype):
     """A numpy dtype from anything naming one: np.float32, "float32", float (-> float32), ..."""
     if dtype is None or isinstance(dtype, np.dtype):
         return dtype
+    if isinstance(dtype, _DTypeWithoutNumPy):
+        raise TypeError(f"{dtype.name} tensors are not supported: NumPy has no {dtype.name} (use float32; "
+                        f"autocast(dtype={dtype.name}) runs in the tensors' own dtypes)")
     if dtype in _PYTHON_TYPES:
         return _PYTHON_TYPES[dtype]
     if isinstance(dtype, str) and dtype in _DTYPE_NAMES:

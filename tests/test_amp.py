@@ -81,3 +81,14 @@ def test_cuda_forms_disable_themselves_with_torchs_warnings():
                 assert not lib.is_autocast_enabled()
         loss = lib.ones(2, requires_grad=True).sum()
         assert scaler.scale(loss) is loss     # a disabled scaler is a pass-through
+
+
+def test_bfloat16_is_a_name_for_autocast_and_making_a_tensor_of_it_raises_clearly():
+    ptdtype = {"float32": ag.float32, "bfloat16": ag.bfloat16}["bfloat16"]  # nanoGPT's dtype table
+    with pytest.warns(UserWarning, match="runs in the tensors' own dtypes"):
+        with ag.autocast(device_type="cpu", dtype=ptdtype):
+            assert (ag.ones(2, 3) @ ag.ones(3)).dtype == np.float32
+    for make in (lambda: ag.zeros(2, dtype=ag.bfloat16), lambda: ag.ones(2).to(ag.bfloat16),
+                 lambda: ag.tensor([1.0], dtype=ag.bfloat16)):
+        with pytest.raises(TypeError, match="bfloat16 tensors are not supported: NumPy has no bfloat16"):
+            make()
