@@ -1270,10 +1270,12 @@ class Tensor:
     def matmul(self, other: Tensor) -> Tensor:
         """The matrix product `self @ other` (1-D, 2-D and batched, broadcasting)."""
         return ops.matmul(self, other)
-    def unfold(self, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
-        """Sliding windows of an (N, C, H, W) image as columns, (N, C*kh*kw, L): im2col, the
-        primitive conv and pooling are built on (`torch.nn.functional.unfold`)."""
-        return ops.unfold(self, kernel_size, stride, padding, dilation)
+    def unfold(self, dimension: Int, size: Int, step: Int) -> Tensor:
+        """Every slice of length `size` along `dimension`, `step` apart, in a new last dim, as
+        PyTorch's `Tensor.unfold` (patches: `x.unfold(2, p, p).unfold(3, p, p)`). The im2col of images
+        is the function `autograd.unfold` (`torch.nn.functional.unfold`)."""
+        from .ops.indexing import sliding_windows
+        return sliding_windows(self, dimension, size, step)
 
     # -- more of PyTorch's Tensor methods ------------------------------------------------------
     def __mod__(self, other): return ops.remainder(self, other)

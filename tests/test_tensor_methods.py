@@ -434,3 +434,23 @@ def test_torch_random_seeds_and_fork_rng_restores_the_global_generator():
     with pytest.raises(RuntimeError, match="not available"):
         with ag.random.fork_rng(device_type="cuda"):
             pass
+
+
+@pytest.mark.parametrize("shape, args", [((10,), (0, 3, 2)), ((2, 3, 8, 8), (2, 4, 4)), ((2, 3, 8, 8), (-1, 3, 2)),
+                                         ((5, 4), (0, 5, 1)), ((), (0, 1, 1)), ((4,), (0, 0, 1)), ((7, 2), (0, 2, 3))])
+def test_tensor_unfold_takes_windows_along_a_dim_as_torch(shape, args):
+    x = np.random.default_rng(0).standard_normal(shape)
+    ours, theirs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, out_t = ours.unfold(*args), theirs.unfold(*args)
+    np.testing.assert_array_equal(out.numpy(), out_t.detach().numpy())
+    weights = np.random.default_rng(1).standard_normal(tuple(out_t.shape))
+    (out * ag.tensor(weights)).sum().backward()
+    (out_t * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)  # overlaps accumulate
+
+
+def test_tensor_unfold_window_errors_name_the_sizes():
+    with pytest.raises(ArgumentError, match="cannot take windows of size 5 with step 1 along dim 0 of shape \\(3,\\)"):
+        ag.ones(3).unfold(0, 5, 1)
+    with pytest.raises(ArgumentError, match="step > 0"):
+        ag.ones(3).unfold(0, 2, 0)

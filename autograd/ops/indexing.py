@@ -327,6 +327,25 @@ def index_select(x, dim, index):
     return getitem(x, slices)
 
 
+def sliding_windows(x, dimension, size, step):
+    """Every slice of length `size` along `dimension`, `step` apart: that dim becomes the window count
+    and a last dim of `size` is added. As PyTorch's `Tensor.unfold(dimension, size, step)` (where it is
+    a view; here a gather, so the gradient of overlapping windows accumulates)."""
+    dim = dimension % x.ndim if x.ndim else 0
+    length = x.shape[dim] if x.ndim else 1
+    if size < 0 or step <= 0 or size > length:
+        raise ArgumentError(f"unfold: cannot take windows of size {size} with step {step} along dim {dimension} of "
+                            f"shape {x.shape} (need 0 <= size <= {length} and step > 0)")
+    count = (length - size) // step + 1
+    starts = np.arange(count) * step
+    index = Tensor._make((starts[:, None] + np.arange(size)).reshape(-1).astype(np.int64), False, None)
+    if x.ndim == 0:  # as torch: the one element, as a window of its own
+        return getitem(x.reshape(1), slice(0, size))
+    from .shape import movedim
+    windows = index_select(x, dim, index)
+    return movedim(windows.reshape(*x.shape[:dim], count, size, *x.shape[dim + 1:]), dim + 1, -1)
+
+
 def nonzero(x, as_tuple=False):
     """The indices of the non-zero elements: an int64 (count, ndim) tensor, or with as_tuple one
     1-D tensor per dim (a 0-d input counts as 1-D there, as in PyTorch). No gradient."""
