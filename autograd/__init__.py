@@ -62,6 +62,10 @@ from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torc
 from .linalg import matrix_power  # noqa: E402,F401  (torch.matrix_power too)
 
 
+globals().pop("special", None)  # the star import above brings ops' special family; ag.special is torch.special's
+from . import special  # noqa: E402,F401  (ag.special.expit, ag.special.gammaln, as torch.special)
+
+
 def __getattr__(name):
     """`ag.nn` and `ag.optim` are the `nn` package and `nn.optim`, and `ag.save` / `ag.load` are
     `nn.save` / `nn.load`, imported on first use: code written against PyTorch reaches them through

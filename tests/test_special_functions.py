@@ -82,3 +82,21 @@ def test_erfc_keeps_precision_where_one_minus_erf_cancels():
 def test_bad_arguments_raise_clear_errors(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+@pytest.mark.parametrize("name", ["expit", "gammaln", "psi", "ndtr", "log_ndtr", "erf", "erfc", "logit", "log1p",
+                                  "expm1", "exp2", "sinc"])
+def test_torch_special_names_match_torch_in_values_and_gradients(name):
+    torch = pytest.importorskip("torch")
+    x = np.array([-3.0, -0.5, 0.3, 0.7, 4.0])
+    if name in ("gammaln", "psi", "log1p"):
+        x = np.abs(x) + 0.1
+    if name == "logit":
+        x = np.array([0.05, 0.3, 0.5, 0.8, 0.95])
+    ours, theirs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, out_t = getattr(ag.special, name)(ours), getattr(torch.special, name)(theirs)
+    out.sum().backward()
+    out_t.sum().backward()
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8, atol=1e-12)
+    ag.gradcheck(getattr(ag.special, name), [ag.tensor(x, requires_grad=True)])
