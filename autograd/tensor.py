@@ -311,6 +311,11 @@ class Tensor:
         from .creation import full
         return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
+    def new(self, *data_or_sizes) -> Tensor:
+        """PyTorch's legacy `Tensor.new`: `Tensor(*data_or_sizes)` of this tensor's dtype (sizes give
+        a tensor of that shape, zeros here; data is converted), as older code writes `w.new(n).zero_()`."""
+        return Tensor(*data_or_sizes, dtype=self.dtype)
+
     def new_tensor(self, data, dtype=None, device=None, requires_grad: Bool = False) -> Tensor:
         """A copy of `data`, of this tensor's dtype unless `dtype` says otherwise."""
         from .creation import tensor

@@ -360,3 +360,16 @@ def test_one_hot_transform_maps_a_label_and_a_batch_alike():
 def test_tensor_dataset_refuses_non_numeric_arrays_naming_which(array):
     with pytest.raises(ag.DTypeError, match="TensorDataset: tensor 1: from_numpy: cannot share an array of dtype"):
         TensorDataset(np.zeros((2, 3)), array)
+
+
+def test_default_collate_keeps_a_namedtuple_as_torch():
+    import collections
+    torch = pytest.importorskip("torch")
+    Pair = collections.namedtuple("Pair", "image label")
+    samples = [Pair(np.full(2, i, np.float32), i) for i in range(3)]
+    from nn.data import default_collate
+    ours = default_collate(samples)
+    theirs = torch.utils.data.default_collate([Pair(torch.tensor(s.image), s.label) for s in samples])
+    assert type(ours) is Pair and type(theirs) is Pair
+    np.testing.assert_array_equal(ours.image.numpy(), theirs.image.numpy())
+    np.testing.assert_array_equal(ours.label.numpy(), theirs.label.numpy())

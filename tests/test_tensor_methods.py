@@ -454,3 +454,13 @@ def test_tensor_unfold_window_errors_name_the_sizes():
         ag.ones(3).unfold(0, 5, 1)
     with pytest.raises(ArgumentError, match="step > 0"):
         ag.ones(3).unfold(0, 2, 0)
+
+
+def test_legacy_new_makes_a_tensor_of_the_same_dtype_as_torch():
+    for args in [(2, 3), ([1, 2],), ()]:
+        for dtype in (np.float64, np.int64):
+            ours = ag.zeros(1, dtype=dtype).new(*args)
+            theirs = torch.zeros(1, dtype=getattr(torch, np.dtype(dtype).name)).new(*args)
+            assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+            if args and isinstance(args[0], list):
+                assert ours.tolist() == theirs.tolist()

@@ -154,7 +154,7 @@ def default_collate(samples: list):
 
     Tensors, arrays and numbers become one Tensor with a new first dimension (Python numbers follow
     ndgrad's dtype rules: ints -> int64, floats -> float32); tuples and lists of them become a list
-    of such Tensors, dicts a dict; strings are kept as a list.
+    of such Tensors (a namedtuple, the same namedtuple of them), dicts a dict; strings are kept as a list.
     """
     if not samples:
         raise ValueError("collate: no samples to collate")
@@ -176,7 +176,8 @@ def default_collate(samples: list):
         if any(len(s) != len(first) for s in samples):
             raise ValueError("collate: samples are sequences of different lengths "
                              f"{sorted({len(s) for s in samples})}")
-        return [default_collate(list(field)) for field in zip(*samples)]
+        fields = [default_collate(list(field)) for field in zip(*samples)]
+        return type(first)(*fields) if hasattr(first, "_fields") else fields  # a namedtuple stays one
     raise TypeError(f"collate: don't know how to batch samples of type {type(first).__name__}; "
                     "return Tensors, arrays, numbers, or tuples/lists/dicts of them, or pass a collate_fn")
 
