@@ -2135,3 +2135,179 @@ def test_nanogpt_follows_torch():
     flash, explicit = ours["twin"][0]
     np.testing.assert_allclose(flash, explicit, rtol=1e-5)
     assert ours["loss"][-1] < ours["loss"][0]
+
+
+# --- pytorch/examples fast_neural_style: reflection-padded convolutions, InstanceNorm2d(affine),
+#     nearest upsampling by interpolate, a frozen feature network sliced into a namedtuple of
+#     activations, Gram matrices through bmm, batch.new_tensor / div_ normalisation ---
+
+def fast_neural_style(torch, nn, F, optim, data, init, tmp_path):
+    import re
+
+    class ConvLayer(torch.nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size, stride):
+            super(ConvLayer, self).__init__()
+            reflection_padding = kernel_size // 2
+            self.reflection_pad = torch.nn.ReflectionPad2d(reflection_padding)
+            self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+        def forward(self, x):
+            return self.conv2d(self.reflection_pad(x))
+
+    class ResidualBlock(torch.nn.Module):
+        def __init__(self, channels):
+            super(ResidualBlock, self).__init__()
+            self.conv1 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+            self.in1 = torch.nn.InstanceNorm2d(channels, affine=True)
+            self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+            self.in2 = torch.nn.InstanceNorm2d(channels, affine=True)
+            self.relu = torch.nn.ReLU()
+
+        def forward(self, x):
+            residual = x
+            out = self.relu(self.in1(self.conv1(x)))
+            out = self.in2(self.conv2(out))
+            out = out + residual
+            return out
+
+    class UpsampleConvLayer(torch.nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size, stride, upsample=None):
+            super(UpsampleConvLayer, self).__init__()
+            self.upsample = upsample
+            reflection_padding = kernel_size // 2
+            self.reflection_pad = torch.nn.ReflectionPad2d(reflection_padding)
+            self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+        def forward(self, x):
+            x_in = x
+            if self.upsample:
+                x_in = torch.nn.functional.interpolate(x_in, mode='nearest', scale_factor=self.upsample)
+            out = self.reflection_pad(x_in)
+            out = self.conv2d(out)
+            return out
+
+    class TransformerNet(torch.nn.Module):
+        def __init__(self):
+            super(TransformerNet, self).__init__()
+            self.conv1 = ConvLayer(3, 4, kernel_size=5, stride=1)
+            self.in1 = torch.nn.InstanceNorm2d(4, affine=True)
+            self.conv2 = ConvLayer(4, 8, kernel_size=3, stride=2)
+            self.in2 = torch.nn.InstanceNorm2d(8, affine=True)
+            self.res1 = ResidualBlock(8)
+            self.deconv1 = UpsampleConvLayer(8, 4, kernel_size=3, stride=1, upsample=2)
+            self.in4 = torch.nn.InstanceNorm2d(4, affine=True)
+            self.deconv3 = ConvLayer(4, 3, kernel_size=5, stride=1)
+            self.relu = torch.nn.ReLU()
+
+        def forward(self, X):
+            y = self.relu(self.in1(self.conv1(X)))
+            y = self.relu(self.in2(self.conv2(y)))
+            y = self.res1(y)
+            y = self.relu(self.in4(self.deconv1(y)))
+            y = self.deconv3(y)
+            return y
+
+    class Vgg16(torch.nn.Module):
+        def __init__(self, requires_grad=False):
+            super(Vgg16, self).__init__()
+            vgg_pretrained_features = nn.Sequential(
+                nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(4, 4, 3, padding=1),
+                nn.ReLU(inplace=True), nn.MaxPool2d(2, 2), nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(inplace=True))
+            self.slice1 = torch.nn.Sequential()
+            self.slice2 = torch.nn.Sequential()
+            for x in range(4):
+                self.slice1.add_module(str(x), vgg_pretrained_features[x])
+            for x in range(4, 7):
+                self.slice2.add_module(str(x), vgg_pretrained_features[x])
+            if not requires_grad:
+                for param in self.parameters():
+                    param.requires_grad = False
+
+        def forward(self, X):
+            h = self.slice1(X)
+            h_relu1_2 = h
+            h = self.slice2(h)
+            h_relu2_2 = h
+            vgg_outputs = collections.namedtuple("VggOutputs", ['relu1_2', 'relu2_2'])
+            return vgg_outputs(h_relu1_2, h_relu2_2)
+
+    def gram_matrix(y):
+        (b, ch, h, w) = y.size()
+        features = y.view(b, ch, w * h)
+        features_t = features.transpose(1, 2)
+        gram = features.bmm(features_t) / (ch * h * w)
+        return gram
+
+    def normalize_batch(batch):
+        mean = batch.new_tensor([0.485, 0.456, 0.406]).view(-1, 1, 1)
+        std = batch.new_tensor([0.229, 0.224, 0.225]).view(-1, 1, 1)
+        batch = batch.div_(255.0)
+        return (batch - mean) / std
+
+    class Both(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer, self.vgg = TransformerNet(), Vgg16(requires_grad=False)
+
+    both = Both()
+    load_init(torch, both, init)
+    transformer, vgg = both.transformer, both.vgg
+    record = {"init": state_of(both), "content": [], "style": [], "total": [], "stylized": None,
+              "trainable": None}
+    rng = np.random.default_rng(16)
+    images = rng.uniform(0, 255, (8, 3, 8, 8)).astype(np.float32)
+    train_loader = data.DataLoader(data.TensorDataset(torch.from_numpy(images)), batch_size=4)
+    optimizer = optim.Adam(transformer.parameters(), 1e-2)
+    mse_loss = torch.nn.MSELoss()
+    content_weight, style_weight, batch_size = 1e5, 1e10, 4
+    style = torch.from_numpy(rng.uniform(0, 255, (1, 3, 8, 8)).astype(np.float32))
+    style = style.repeat(batch_size, 1, 1, 1)
+    features_style = vgg(normalize_batch(style))
+    gram_style = [gram_matrix(y) for y in features_style]
+    record["trainable"] = [sum(p.numel() for p in m.parameters() if p.requires_grad) for m in (transformer, vgg)]
+    for e in range(2):
+        transformer.train()
+        for batch_id, (x,) in enumerate(train_loader):
+            n_batch = len(x)
+            optimizer.zero_grad()
+            y = transformer(x)
+            y = normalize_batch(y)
+            x = normalize_batch(x.clone())
+            features_y = vgg(y)
+            features_x = vgg(x)
+            content_loss = content_weight * mse_loss(features_y.relu2_2, features_x.relu2_2)
+            style_loss = 0.
+            for ft_y, gm_s in zip(features_y, gram_style):
+                gm_y = gram_matrix(ft_y)
+                style_loss += mse_loss(gm_y, gm_s[:n_batch, :, :])
+            style_loss *= style_weight
+            total_loss = content_loss + style_loss
+            total_loss.backward()
+            optimizer.step()
+            record["content"].append(content_loss.item())
+            record["style"].append(style_loss.item())
+            record["total"].append(total_loss.item())
+    # save_model_path, then stylize(): old checkpoints carry InstanceNorm running stats, deleted on load
+    transformer.eval().cpu()
+    save_model_path = str(tmp_path / f"epoch_{e}.model")
+    state = transformer.state_dict()
+    state["in1.running_mean"] = torch.zeros(4)
+    torch.save(state, save_model_path)
+    with torch.no_grad():
+        style_model = TransformerNet()
+        state_dict = torch.load(save_model_path)
+        for k in list(state_dict.keys()):
+            if re.search(r'in\d+\.running_(mean|var)$', k):
+                del state_dict[k]
+        style_model.load_state_dict(state_dict)
+        style_model.eval()
+        output = style_model(torch.from_numpy(images[:1])).cpu()
+        img = output[0].clone().clamp(0, 255).numpy()
+        image = img.transpose(1, 2, 0).astype("uint8")  # what the example saves with PIL
+        assert image.shape == (8, 8, 3)
+        record["stylized"] = img  # compared before truncation: a last-bit difference may cross an integer
+    return record
+
+
+def test_fast_neural_style_example_follows_torch(tmp_path):
+    run_both(fast_neural_style, tmp_path=tmp_path, rtol=2e-3, atol=1e-3)
