@@ -57,3 +57,46 @@ def test_checkpointed_segments_give_torchs_values_and_gradients():
     out.sum().backward()
     np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5)
     np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_torchscript_mentions_run_eagerly_as_model_code_expects():
+    import typing
+    import nn
+
+    @ag.jit.script
+    def fused_gelu(x):
+        return x * 0.5 * (1.0 + ag.erf(x / 1.41421))
+
+    class Attention(nn.Module):
+        fused_attn: ag.jit.Final[bool]  # timm's annotation, read at class creation
+
+        def __init__(self):
+            super().__init__()
+            self.fused_attn = True
+            self.proj = nn.Linear(2, 2)
+
+        @ag.jit.ignore(drop=True)
+        def helper(self):
+            return "eager"
+
+        @ag.jit.unused
+        def unused(self):
+            return 1
+
+        def forward(self, x):
+            if not ag.jit.is_scripting() and not ag.jit.is_tracing():
+                ag._assert(x.dim() == 2, f"Expected (batch, dim), got {x.shape}")
+            return fused_gelu(self.proj(x))
+
+    model = ag.jit.script(Attention())
+    traced = ag.jit.trace(model, ag.ones(1, 2))
+    x = ag.randn(3, 2)
+    assert traced is model and ag.equal(model(x), fused_gelu(model.proj(x)))
+    assert model.helper() == "eager" and model.unused() == 1 and ag.jit.Final is typing.Final
+    assert ag.jit.annotate(list, []) == []
+    with pytest.raises(AssertionError, match="Expected \\(batch, dim\\), got \\(3,\\)"):
+        model(ag.ones(3))
+
+
+def test_distributed_is_unavailable_so_single_process_paths_run():
+    assert not ag.distributed.is_available() and not ag.distributed.is_initialized()
