@@ -15,7 +15,7 @@ from .modules import *  # noqa: F401,F403  (layers, activations, losses)
 from .summary import summary
 from .layer_statistics import LayerStatistics, tensor_statistics
 
-_SUBMODULES = {"functional", "init", "optim", "data", "utils", "serialization", "train"}
+_SUBMODULES = {"functional", "init", "optim", "data", "utils", "serialization", "train", "attention"}
 _FROM_SUBMODULE = {"save": "serialization", "load": "serialization"}
 
 

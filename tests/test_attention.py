@@ -499,3 +499,24 @@ def test_transformer_layer_gradcheck_and_gradgradcheck(build, inputs, kwargs):
 def test_transformer_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_sdpa_kernel_choices_are_recorded_for_the_block_and_change_no_result():
+    from nn.attention import SDPBackend, sdpa_kernel
+    q = ag.randn(1, 2, 3, 4)
+    expected = F.scaled_dot_product_attention(q, q, q, is_causal=True)
+    cuda = ag.backends.cuda
+    for lib_backends, lib_attention in [(cuda, nn.attention), (torch.backends.cuda, torch.nn.attention)]:
+        with lib_attention.sdpa_kernel(lib_attention.SDPBackend.MATH):
+            assert lib_backends.math_sdp_enabled() and not lib_backends.flash_sdp_enabled()
+        assert lib_backends.flash_sdp_enabled()
+        with pytest.warns(FutureWarning, match="sdp_kernel\\(\\)` is deprecated"):
+            with lib_backends.sdp_kernel(enable_flash=False, enable_mem_efficient=False):
+                assert not lib_backends.flash_sdp_enabled() and not lib_backends.mem_efficient_sdp_enabled()
+        assert lib_backends.mem_efficient_sdp_enabled()
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION]):
+        assert ag.equal(F.scaled_dot_product_attention(q, q, q, is_causal=True), expected)
+        assert not cuda.math_sdp_enabled()
+    with pytest.raises(TypeError, match="expected SDPBackend values"):
+        with sdpa_kernel(["math"]):
+            pass
