@@ -2311,3 +2311,141 @@ def fast_neural_style(torch, nn, F, optim, data, init, tmp_path):
 
 def test_fast_neural_style_example_follows_torch(tmp_path):
     run_both(fast_neural_style, tmp_path=tmp_path, rtol=2e-3, atol=1e-3)
+
+
+# --- torchvision-style ViT (models/vision_transformer.py): torch._assert, nn.MultiheadAttention
+#     (batch_first, need_weights=False), OrderedDict layers, lecun-normal patch projection ---
+
+def torchvision_vit(torch, nn, F, optim, data, init):
+    from collections import OrderedDict
+    from functools import partial
+
+    class MLPBlock(nn.Sequential):
+        def __init__(self, in_dim, mlp_dim, dropout):
+            super().__init__(nn.Linear(in_dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, in_dim),
+                             nn.Dropout(dropout))
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+                    if m.bias is not None:
+                        nn.init.normal_(m.bias, std=1e-6)
+
+    class EncoderBlock(nn.Module):
+        def __init__(self, num_heads, hidden_dim, mlp_dim, dropout, attention_dropout, norm_layer):
+            super().__init__()
+            self.num_heads = num_heads
+            self.ln_1 = norm_layer(hidden_dim)
+            self.self_attention = nn.MultiheadAttention(hidden_dim, num_heads, dropout=attention_dropout,
+                                                        batch_first=True)
+            self.dropout = nn.Dropout(dropout)
+            self.ln_2 = norm_layer(hidden_dim)
+            self.mlp = MLPBlock(hidden_dim, mlp_dim, dropout)
+
+        def forward(self, input):
+            torch._assert(input.dim() == 3, f"Expected (batch_size, seq_length, hidden_dim) got {input.shape}")
+            x = self.ln_1(input)
+            x, _ = self.self_attention(x, x, x, need_weights=False)
+            x = self.dropout(x)
+            x = x + input
+            y = self.ln_2(x)
+            y = self.mlp(y)
+            return x + y
+
+    class Encoder(nn.Module):
+        def __init__(self, seq_length, num_layers, num_heads, hidden_dim, mlp_dim, dropout, attention_dropout,
+                     norm_layer):
+            super().__init__()
+            self.pos_embedding = nn.Parameter(torch.empty(1, seq_length, hidden_dim).normal_(std=0.02))
+            self.dropout = nn.Dropout(dropout)
+            layers = OrderedDict()
+            for i in range(num_layers):
+                layers[f"encoder_layer_{i}"] = EncoderBlock(num_heads, hidden_dim, mlp_dim, dropout,
+                                                            attention_dropout, norm_layer)
+            self.layers = nn.Sequential(layers)
+            self.ln = norm_layer(hidden_dim)
+
+        def forward(self, input):
+            torch._assert(input.dim() == 3, f"Expected (batch_size, seq_length, hidden_dim) got {input.shape}")
+            input = input + self.pos_embedding
+            return self.ln(self.layers(self.dropout(input)))
+
+    class VisionTransformer(nn.Module):
+        def __init__(self, image_size, patch_size, num_layers, num_heads, hidden_dim, mlp_dim, dropout=0.0,
+                     attention_dropout=0.0, num_classes=4, norm_layer=partial(nn.LayerNorm, eps=1e-6)):
+            super().__init__()
+            torch._assert(image_size % patch_size == 0, "Input shape indivisible by patch size!")
+            self.image_size, self.patch_size, self.hidden_dim = image_size, patch_size, hidden_dim
+            self.conv_proj = nn.Conv2d(in_channels=3, out_channels=hidden_dim, kernel_size=patch_size,
+                                       stride=patch_size)
+            seq_length = (image_size // patch_size) ** 2
+            self.class_token = nn.Parameter(torch.zeros(1, 1, hidden_dim))
+            seq_length += 1
+            self.encoder = Encoder(seq_length, num_layers, num_heads, hidden_dim, mlp_dim, dropout,
+                                   attention_dropout, norm_layer)
+            self.seq_length = seq_length
+            heads_layers = OrderedDict()
+            heads_layers["head"] = nn.Linear(hidden_dim, num_classes)
+            self.heads = nn.Sequential(heads_layers)
+            fan_in = self.conv_proj.in_channels * self.conv_proj.kernel_size[0] * self.conv_proj.kernel_size[1]
+            nn.init.trunc_normal_(self.conv_proj.weight, std=math.sqrt(1 / fan_in))
+            if self.conv_proj.bias is not None:
+                nn.init.zeros_(self.conv_proj.bias)
+            if isinstance(self.heads.head, nn.Linear):
+                nn.init.zeros_(self.heads.head.weight)
+                nn.init.zeros_(self.heads.head.bias)
+
+        def _process_input(self, x):
+            n, c, h, w = x.shape
+            p = self.patch_size
+            torch._assert(h == self.image_size, f"Wrong image height! Expected {self.image_size} but got {h}!")
+            torch._assert(w == self.image_size, f"Wrong image width! Expected {self.image_size} but got {w}!")
+            n_h = h // p
+            n_w = w // p
+            x = self.conv_proj(x)
+            x = x.reshape(n, self.hidden_dim, n_h * n_w)
+            x = x.permute(0, 2, 1)
+            return x
+
+        def forward(self, x):
+            x = self._process_input(x)
+            n = x.shape[0]
+            batch_class_token = self.class_token.expand(n, -1, -1)
+            x = torch.cat([batch_class_token, x], dim=1)
+            x = self.encoder(x)
+            x = x[:, 0]
+            return self.heads(x)
+
+    model = VisionTransformer(image_size=8, patch_size=4, num_layers=2, num_heads=2, hidden_dim=8, mlp_dim=16)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "lr": [], "ema": None, "acc": None}
+    rng = np.random.default_rng(17)
+    x = torch.from_numpy(rng.standard_normal((4, 6, 3, 8, 8)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 4, (4, 6)))
+    optimizer = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
+    warmup = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=2)
+    main = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=6, eta_min=1e-4)
+    scheduler = optim.lr_scheduler.SequentialLR(optimizer, schedulers=[warmup, main], milestones=[2])
+    ema = optim.swa_utils.AveragedModel(model, multi_avg_fn=optim.swa_utils.get_ema_multi_avg_fn(0.9))
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    for epoch in range(2):
+        model.train()
+        for i in range(4):
+            optimizer.zero_grad(set_to_none=True)
+            loss = criterion(model(x[i]), y[i])
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            ema.update_parameters(model)
+            record["loss"].append(loss.item())
+        scheduler.step()
+        record["lr"].append(scheduler.get_last_lr())
+    ema.eval()
+    with torch.inference_mode():
+        out = ema(x[0])
+        record["ema"] = out
+        record["acc"] = (out.argmax(dim=1) == y[0]).float().mean().item()
+    return record
+
+
+def test_torchvision_style_vit_with_ema_and_sequential_lr_follows_torch():
+    run_both(torchvision_vit, rtol=2e-3, atol=2e-5)
