@@ -2449,3 +2449,72 @@ def torchvision_vit(torch, nn, F, optim, data, init):
 
 def test_torchvision_style_vit_with_ema_and_sequential_lr_follows_torch():
     run_both(torchvision_vit, rtol=2e-3, atol=2e-5)
+
+
+# --- pytorch/examples time_sequence_prediction: two LSTMCells unrolled by hand in float64, LBFGS
+#     with a closure, predictions fed back as inputs for the future steps ---
+
+def time_sequence_prediction(torch, nn, F, optim, data, init):
+    class Sequence(nn.Module):
+        def __init__(self):
+            super(Sequence, self).__init__()
+            self.lstm1 = nn.LSTMCell(1, 12)
+            self.lstm2 = nn.LSTMCell(12, 12)
+            self.linear = nn.Linear(12, 1)
+
+        def forward(self, input, future=0):
+            outputs = []
+            h_t = torch.zeros(input.size(0), 12, dtype=torch.double)
+            c_t = torch.zeros(input.size(0), 12, dtype=torch.double)
+            h_t2 = torch.zeros(input.size(0), 12, dtype=torch.double)
+            c_t2 = torch.zeros(input.size(0), 12, dtype=torch.double)
+            for input_t in input.split(1, dim=1):
+                h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            for i in range(future):  # if we should predict the future
+                h_t, c_t = self.lstm1(output, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            outputs = torch.stack(outputs, 1).squeeze(2)
+            return outputs
+
+    # generate_sine_wave.py
+    T, L, N = 20, 30, 8
+    x = np.empty((N, L), 'int64')
+    x[:] = np.array(range(L)) + np.random.default_rng(18).integers(-4 * T, 4 * T, N).reshape(N, 1)
+    data_ = np.sin(x / 1.0 / T).astype('float64')
+    input = torch.from_numpy(data_[2:, :-1])
+    target = torch.from_numpy(data_[2:, 1:])
+    test_input = torch.from_numpy(data_[:2, :-1])
+    test_target = torch.from_numpy(data_[:2, 1:])
+    seq = Sequence()
+    seq.double()
+    load_init(torch, seq, init)
+    record = {"init": state_of(seq), "loss": [], "test_loss": [], "future": None}
+    criterion = nn.MSELoss()
+    optimizer = optim.LBFGS(seq.parameters(), lr=0.8, max_iter=5)
+    for i in range(2):
+        def closure():
+            optimizer.zero_grad()
+            out = seq(input)
+            loss = criterion(out, target)
+            record["loss"].append(loss.item())
+            loss.backward()
+            return loss
+        optimizer.step(closure)
+        with torch.no_grad():
+            future = 10
+            pred = seq(test_input, future=future)
+            loss = criterion(pred[:, :-future], test_target)
+            record["test_loss"].append(loss.item())
+            y = pred.detach().numpy()
+    record["future"] = y
+    return record
+
+
+def test_time_sequence_prediction_example_follows_torch():
+    ours, _ = run_both(time_sequence_prediction, rtol=1e-7, atol=1e-9)
+    assert ours["test_loss"][-1] < ours["test_loss"][0]
