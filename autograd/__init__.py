@@ -68,6 +68,8 @@ from . import linalg  # noqa: E402,F401  (ag.linalg.norm, ag.linalg.inv, as torc
 from .linalg import matrix_power  # noqa: E402,F401  (torch.matrix_power too)
 
 
+from .axis_alias import add_axis_alias as _add_axis_alias  # noqa: E402
+_add_axis_alias(globals())  # ag.sum(x, axis=1), ag.cat(ts, axis=1), as torch
 globals().pop("special", None)  # the star import above brings ops' special family; ag.special is torch.special's
 from . import special  # noqa: E402,F401  (ag.special.expit, ag.special.gammaln, as torch.special)
 

@@ -950,10 +950,10 @@ class Tensor:
     # -- arithmetic and elementwise ------------------------------------------------------------
     def add(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self + alpha * other`, broadcasting."""
-        return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
+        return ops.add(self, other, alpha=alpha)
     def sub(self, other: TensorLike, alpha: Number = 1) -> Tensor:
         """`self - alpha * other`, broadcasting."""
-        return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+        return ops.sub(self, other, alpha=alpha)
     def mul(self, other: TensorLike) -> Tensor:
         """`self * other`, broadcasting."""
         return ops.mul(self, other)
@@ -1812,3 +1812,5 @@ def _filled(tensor, value):
 from . import ops  # noqa: E402  (ops build on Tensor)
 from . import inplace  # noqa: E402
 from . import numpy_protocol  # noqa: E402
+from .axis_alias import add_axis_alias  # noqa: E402
+add_axis_alias(Tensor)  # x.sum(axis=1), as torch

@@ -255,6 +255,7 @@ def word_language_model(torch, nn, F, optim, data, init, model_type):
     return record
 
 
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 @pytest.mark.parametrize("model_type", ["Transformer", "LSTM", "GRU", "RNN_TANH"])
 def test_word_language_model_example_follows_torch(model_type):
     ours, _ = run_both(word_language_model, model_type=model_type, rtol=1e-3, atol=1e-5)

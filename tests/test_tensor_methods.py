@@ -464,3 +464,21 @@ def test_legacy_new_makes_a_tensor_of_the_same_dtype_as_torch():
             assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
             if args and isinstance(args[0], list):
                 assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.sum(axis=1), lambda L, x: x.mean(axis=0), lambda L, x: L.sum(x, axis=(0, 2)),
+    lambda L, x: x.max(axis=1).values, lambda L, x: x.argmax(axis=2), lambda L, x: L.cat([x, x], axis=1),
+    lambda L, x: L.stack([x, x], axis=-1), lambda L, x: x.softmax(axis=1), lambda L, x: x.std(axis=1),
+    lambda L, x: x.sort(axis=2).values, lambda L, x: x.topk(2, axis=2).indices, lambda L, x: x.cumsum(axis=0),
+    lambda L, x: x.unsqueeze(axis=0), lambda L, x: x[:, :1].squeeze(axis=1), lambda L, x: x.chunk(2, axis=2)[1],
+    lambda L, x: L.add(x, x, alpha=-0.5), lambda L, x: L.sub(x, 1.5, alpha=2)])
+def test_numpy_axis_alias_and_add_alpha_are_taken_as_torch_takes_them(call):
+    data = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7 - 1
+    ours, theirs = call(ag, ag.tensor(data)), call(torch, torch.tensor(data))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_dim_and_axis_together_is_an_error():
+    with pytest.raises(TypeError, match="got both 'dim' and its alias 'axis'"):
+        ag.ones(2, 2).sum(dim=0, axis=1)

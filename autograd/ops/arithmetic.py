@@ -355,16 +355,16 @@ def _broadcastable(x, y):
 
 # -- the functions -----------------------------------------------------------------------------
 
-def add(x: TensorLike, y: TensorLike) -> Tensor:
-    """x + y, elementwise with broadcasting; either may be a Python number. An integer or bool tensor
-    meeting a floating one takes its dtype. As `torch.add`."""
-    return Add.apply(*operands(x, y))
+def add(x: TensorLike, y: TensorLike, *, alpha: float = 1) -> Tensor:
+    """x + alpha * y, elementwise with broadcasting; either may be a Python number. An integer or bool
+    tensor meeting a floating one takes its dtype. As `torch.add`."""
+    return Add.apply(*operands(x, y if alpha == 1 else mul(y, alpha)))
 
 
-def sub(x: TensorLike, y: TensorLike) -> Tensor:
-    """x - y, elementwise with broadcasting; either may be a Python number. As `torch.sub` (alias
-    `subtract`)."""
-    return Sub.apply(*operands(x, y))
+def sub(x: TensorLike, y: TensorLike, *, alpha: float = 1) -> Tensor:
+    """x - alpha * y, elementwise with broadcasting; either may be a Python number. As `torch.sub`
+    (alias `subtract`)."""
+    return Sub.apply(*operands(x, y if alpha == 1 else mul(y, alpha)))
 
 
 def mul(x: TensorLike, y: TensorLike) -> Tensor:
