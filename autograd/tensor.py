@@ -904,6 +904,23 @@ class Tensor:
         """False: there is no accelerator to pin memory for."""
         return False
 
+    def data_ptr(self) -> Int:
+        """The address of the first element: tensors sharing memory from the same element have the same
+        one (the check code uses for tied weights, `a.data_ptr() == b.data_ptr()`): `Tensor.data_ptr`."""
+        return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self) -> Int:
+        """How many elements into the memory it views (that of the array owning it) this tensor starts:
+        `Tensor.storage_offset`."""
+        owner = self._data
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        return (self.data_ptr() - owner.__array_interface__["data"][0]) // self._data.itemsize
+
+    def share_memory_(self) -> Tensor:
+        """Self: one process, nothing to move to shared memory (`Tensor.share_memory_`)."""
+        return self
+
     def bernoulli_(self, p: "Float | Tensor" = 0.5, generator=None) -> Tensor:
         """Fill with 1 (probability `p`, a number or a tensor of probabilities) or 0, in place."""
         from .creation import _generator

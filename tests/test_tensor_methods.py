@@ -482,3 +482,16 @@ def test_numpy_axis_alias_and_add_alpha_are_taken_as_torch_takes_them(call):
 def test_dim_and_axis_together_is_an_error():
     with pytest.raises(TypeError, match="got both 'dim' and its alias 'axis'"):
         ag.ones(2, 2).sum(dim=0, axis=1)
+
+
+def test_data_ptr_and_storage_offset_follow_views_as_torch():
+    for lib in (ag, torch):
+        base = lib.arange(12.0).reshape(3, 4)
+        view = base[1:, 2:]
+        assert view.storage_offset() == 6 and base.storage_offset() == 0
+        assert base.view(-1).data_ptr() == base.data_ptr() != view.data_ptr()
+        assert view.data_ptr() - base.data_ptr() == 6 * base.element_size()
+        assert base.share_memory_() is base
+    embedding, decoder = ag.nn.Embedding(5, 3), ag.nn.Linear(3, 5, bias=False)
+    decoder.weight = embedding.weight
+    assert decoder.weight.data_ptr() == embedding.weight.data_ptr()
