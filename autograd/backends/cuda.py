@@ -17,44 +17,23 @@ def is_built() -> bool:
 _sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
 
 
-def flash_sdp_enabled() -> bool:
-    """Whether the flash attention kernel may be used (`torch.backends.cuda.flash_sdp_enabled`)."""
-    return _sdp_enabled["flash"]
+def _sdp_flag(name, kernel):
+    """The getter and setter pair of one kernel's flag (`flash_sdp_enabled`, `enable_flash_sdp`, ...)."""
+    def enabled() -> bool:
+        return _sdp_enabled[name]
+
+    def enable(flag: bool) -> None:
+        _sdp_enabled[name] = bool(flag)
+    enabled.__name__, enable.__name__ = f"{name}_sdp_enabled", f"enable_{name}_sdp"
+    enabled.__doc__ = f"Whether the {kernel} attention kernel may be used (`torch.backends.cuda.{enabled.__name__}`)."
+    enable.__doc__ = f"`torch.backends.cuda.{enable.__name__}`: recorded, changes nothing here."
+    return enabled, enable
 
 
-def enable_flash_sdp(enabled: bool) -> None:
-    """`torch.backends.cuda.enable_flash_sdp`: recorded, changes nothing here."""
-    _sdp_enabled["flash"] = bool(enabled)
-
-
-def mem_efficient_sdp_enabled() -> bool:
-    """Whether the memory-efficient attention kernel may be used (`torch.backends.cuda.mem_efficient_sdp_enabled`)."""
-    return _sdp_enabled["mem_efficient"]
-
-
-def enable_mem_efficient_sdp(enabled: bool) -> None:
-    """`torch.backends.cuda.enable_mem_efficient_sdp`: recorded, changes nothing here."""
-    _sdp_enabled["mem_efficient"] = bool(enabled)
-
-
-def math_sdp_enabled() -> bool:
-    """Whether the math attention kernel may be used (`torch.backends.cuda.math_sdp_enabled`)."""
-    return _sdp_enabled["math"]
-
-
-def enable_math_sdp(enabled: bool) -> None:
-    """`torch.backends.cuda.enable_math_sdp`: recorded, changes nothing here."""
-    _sdp_enabled["math"] = bool(enabled)
-
-
-def cudnn_sdp_enabled() -> bool:
-    """Whether the cuDNN attention kernel may be used (`torch.backends.cuda.cudnn_sdp_enabled`)."""
-    return _sdp_enabled["cudnn"]
-
-
-def enable_cudnn_sdp(enabled: bool) -> None:
-    """`torch.backends.cuda.enable_cudnn_sdp`: recorded, changes nothing here."""
-    _sdp_enabled["cudnn"] = bool(enabled)
+flash_sdp_enabled, enable_flash_sdp = _sdp_flag("flash", "flash")
+mem_efficient_sdp_enabled, enable_mem_efficient_sdp = _sdp_flag("mem_efficient", "memory-efficient")
+math_sdp_enabled, enable_math_sdp = _sdp_flag("math", "math")
+cudnn_sdp_enabled, enable_cudnn_sdp = _sdp_flag("cudnn", "cuDNN")
 
 
 @contextlib.contextmanager
