@@ -1398,3 +1398,21 @@ def test_half_precision_normalisation_takes_its_statistics_in_single_precision_a
     theirs = TF.layer_norm(torch.tensor(x), (512,), torch.tensor(w), torch.tensor(b)).numpy().astype(np.float64)
     ours = F.layer_norm(ag.tensor(x), (512,), ag.tensor(w), ag.tensor(b)).numpy().astype(np.float64)
     assert np.abs(ours - exact).max() <= 1.1 * np.abs(theirs - exact).max()
+
+
+def test_convert_sync_batchnorm_keeps_the_statistics_and_normalises_as_batchnorm_in_one_process():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3), lib.nn.BatchNorm2d(4), lib.nn.InstanceNorm2d(4),
+                                 lib.nn.Sequential(lib.nn.BatchNorm2d(4)))
+    ours, theirs = build(ag), build(torch)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    ours, theirs = nn.SyncBatchNorm.convert_sync_batchnorm(ours), torch.nn.SyncBatchNorm.convert_sync_batchnorm(theirs)
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours[1].running_mean.numpy(), theirs[1].running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    ours.eval(), theirs.eval()
+    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
