@@ -2519,3 +2519,142 @@ def time_sequence_prediction(torch, nn, F, optim, data, init):
 def test_time_sequence_prediction_example_follows_torch():
     ours, _ = run_both(time_sequence_prediction, rtol=1e-7, atol=1e-9)
     assert ours["test_loss"][-1] < ours["test_loss"][0]
+
+
+# --- Hand-written layers in the older idiom (pygcn, the "extending PyTorch" note): parameters from
+#     torch.Tensor(out, in) / torch.FloatTensor(n) filled by reset_parameters, a custom
+#     autograd.Function, a non-persistent buffer, named_modules / apply for init and freezing ---
+
+def custom_layers(torch, nn, F, optim, data, init):
+    Parameter = nn.parameter.Parameter  # from torch.nn.parameter import Parameter
+
+    class LinearFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, weight, bias=None):
+            ctx.save_for_backward(input, weight, bias)
+            output = input.mm(weight.t())
+            if bias is not None:
+                output += bias.unsqueeze(0).expand_as(output)
+            return output
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, weight, bias = ctx.saved_tensors
+            grad_input = grad_weight = grad_bias = None
+            if ctx.needs_input_grad[0]:
+                grad_input = grad_output.mm(weight)
+            if ctx.needs_input_grad[1]:
+                grad_weight = grad_output.t().mm(input)
+            if bias is not None and ctx.needs_input_grad[2]:
+                grad_bias = grad_output.sum(0)
+            return grad_input, grad_weight, grad_bias
+
+    class MyLinear(nn.Module):
+        def __init__(self, input_features, output_features, bias=True):
+            super().__init__()
+            self.input_features = input_features
+            self.output_features = output_features
+            self.weight = nn.Parameter(torch.Tensor(output_features, input_features))
+            if bias:
+                self.bias = nn.Parameter(torch.Tensor(output_features))
+            else:
+                self.register_parameter('bias', None)
+            self.weight.data.uniform_(-0.1, 0.1)
+            if self.bias is not None:
+                self.bias.data.uniform_(-0.1, 0.1)
+
+        def forward(self, input):
+            return LinearFunction.apply(input, self.weight, self.bias)
+
+        def extra_repr(self):
+            return 'input_features={}, output_features={}, bias={}'.format(
+                self.input_features, self.output_features, self.bias is not None)
+
+    class GraphConvolution(nn.Module):
+        def __init__(self, in_features, out_features, bias=True):
+            super(GraphConvolution, self).__init__()
+            self.in_features = in_features
+            self.out_features = out_features
+            self.weight = Parameter(torch.FloatTensor(in_features, out_features))
+            if bias:
+                self.bias = Parameter(torch.FloatTensor(out_features))
+            else:
+                self.register_parameter('bias', None)
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            stdv = 1. / math.sqrt(self.weight.size(1))
+            self.weight.data.uniform_(-stdv, stdv)
+            if self.bias is not None:
+                self.bias.data.uniform_(-stdv, stdv)
+
+        def forward(self, input, adj):
+            support = torch.mm(input, self.weight)
+            output = torch.mm(adj, support)
+            if self.bias is not None:
+                return output + self.bias
+            else:
+                return output
+
+        def __repr__(self):
+            return self.__class__.__name__ + ' (' + str(self.in_features) + ' -> ' + str(self.out_features) + ')'
+
+    class GCN(nn.Module):
+        def __init__(self, nfeat, nhid, nclass, dropout):
+            super(GCN, self).__init__()
+            self.gc1 = GraphConvolution(nfeat, nhid)
+            self.gc2 = GraphConvolution(nhid, nclass)
+            self.head = MyLinear(nclass, nclass)
+            self.dropout = dropout
+            self.register_buffer("steps", torch.zeros((), dtype=torch.long), persistent=False)
+
+        def forward(self, x, adj):
+            self.steps += 1
+            x = F.relu(self.gc1(x, adj))
+            x = F.dropout(x, self.dropout, training=self.training)
+            x = self.gc2(x, adj)
+            return F.log_softmax(self.head(x), dim=1)
+
+    def accuracy(output, labels):
+        preds = output.max(1)[1].type_as(labels)
+        correct = preds.eq(labels).double()
+        correct = correct.sum()
+        return correct / len(labels)
+
+    rng = np.random.default_rng(19)
+    n = 12
+    labels_np = np.arange(n) % 3
+    features = torch.FloatTensor(rng.standard_normal((n, 6)) + np.eye(3)[labels_np].repeat(2, axis=1))
+    adj_np = (rng.uniform(size=(n, n)) < 0.3) | (labels_np[:, None] == labels_np[None, :])
+    adj_np = adj_np + np.eye(n)
+    adj_np = adj_np / adj_np.sum(1, keepdims=True)  # row-normalise
+    adj = torch.FloatTensor(adj_np.astype(np.float32))
+    labels = torch.LongTensor(labels_np)
+    idx_train, idx_val = torch.LongTensor(range(8)), torch.LongTensor(range(8, 12))
+    model = GCN(nfeat=features.shape[1], nhid=8, nclass=3, dropout=0.0)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "acc_val": [], "grad": [], "names": None, "steps": None}
+    record["names"] = [name for name, _ in model.named_modules()]
+    optimizer = optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+    for epoch in range(6):
+        model.train()
+        optimizer.zero_grad()
+        output = model(features, adj)
+        loss_train = F.nll_loss(output[idx_train], labels[idx_train])
+        loss_train.backward()
+        if epoch == 0:
+            record["grad"].append(grads_of(model))
+        optimizer.step()
+        model.eval()
+        output = model(features, adj)
+        record["loss"].append(loss_train.item())
+        record["acc_val"].append(accuracy(output[idx_val], labels[idx_val]).item())
+    model.apply(lambda m: [p.requires_grad_(False) for p in m.parameters(recurse=False)]
+                if isinstance(m, GraphConvolution) else None)
+    record["steps"] = [int(model.steps), [p.requires_grad for p in model.parameters()]]
+    return record
+
+
+def test_hand_written_layers_in_the_older_idiom_follow_torch():
+    ours, _ = run_both(custom_layers, rtol=1e-4, atol=1e-6)
+    assert "steps" not in ours["init"]
