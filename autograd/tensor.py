@@ -175,6 +175,18 @@ class Tensor:
         """The last two dimensions swapped (a batch of matrices transposed)."""
         return ops.transpose(self, -2, -1)
 
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices: `mT`, tensors here being real."""
+        return self.mT
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (or a vector itself), as torch's: `T`, tensors here being real."""
+        if self.ndim > 2:
+            raise ShapeError(f"H: expected a tensor of at most 2 dims (use mH for batches), got shape {self.shape}")
+        return self.T
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -1010,6 +1022,7 @@ class Tensor:
     def sign(self) -> Tensor:
         """-1, 0 or 1, elementwise (zero gradient)."""
         return ops.sign(self)
+    sgn = sign  # torch.sgn: sign extended to complex numbers, which tensors here are not
     def sin(self) -> Tensor:
         """The sine, elementwise."""
         return ops.sin(self)

@@ -495,3 +495,13 @@ def test_data_ptr_and_storage_offset_follow_views_as_torch():
     embedding, decoder = ag.nn.Embedding(5, 3), ag.nn.Linear(3, 5, bias=False)
     decoder.weight = embedding.weight
     assert decoder.weight.data_ptr() == embedding.weight.data_ptr()
+
+
+def test_conjugate_transposes_and_sgn_of_real_tensors_are_torch_s():
+    data = np.arange(24.0).reshape(2, 3, 4) - 10
+    ours, theirs = ag.tensor(data), torch.tensor(data)
+    np.testing.assert_array_equal(ours.mH.numpy(), theirs.mH.numpy())
+    np.testing.assert_array_equal(ours[0].H.numpy(), theirs[0].H.numpy())
+    np.testing.assert_array_equal(ours.sgn().numpy(), theirs.sgn().numpy())
+    with pytest.raises(ShapeError, match="at most 2 dims"):
+        ours.H
