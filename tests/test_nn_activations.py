@@ -192,3 +192,15 @@ def test_half_precision_sigmoid_is_torchs_bit_for_bit():
     expected = torch.sigmoid(torch.from_numpy(grid.copy()))
     assert out.dtype == ag.float16
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("size", [7, 1 << 17], ids=["small", "blocked"])   # both of relu's paths
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_keeps_negative_zero_and_nan_as_torch(size, dtype):
+    torch = pytest.importorskip("torch")
+    special = np.array([-0.0, 0.0, -1.0, 2.0, np.nan, -np.inf, np.inf], dtype)
+    x = np.resize(special, size)
+    ours = ag.relu(ag.tensor(x)).numpy()
+    theirs = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))

@@ -97,17 +97,18 @@ def _memory_order(a):
 
 
 def _with_zeros(ufunc, x, out):
-    """ufunc(x, 0) (np.maximum or np.minimum) into `out`, an array laid out as x (np.empty_like's or
-    workspace.empty_like's): a block of memory at a time against a block of zeros."""
+    """ufunc(0, x) (np.maximum or np.minimum) into `out`, an array laid out as x (np.empty_like's or
+    workspace.empty_like's): a block of memory at a time against a block of zeros. Zero comes first
+    because NumPy returns the second operand of a tie: an x of -0.0 stays -0.0, as in torch's relu."""
     if x.size < _BLOCKS_FROM or x.strides != out.strides:
-        return ufunc(x, 0, out=out)
+        return ufunc(x.dtype.type(0), x, out=out)
     flat_x, flat_out = _memory_order(x), _memory_order(out)
     if flat_x is None or flat_out is None:
-        return ufunc(x, 0, out=out)
+        return ufunc(x.dtype.type(0), x, out=out)
     zeros = _zeros(x.dtype)
     for start in range(0, flat_x.size, _ZERO_BLOCK):
         stop = min(start + _ZERO_BLOCK, flat_x.size)
-        ufunc(flat_x[start:stop], zeros[:stop - start], out=flat_out[start:stop])
+        ufunc(zeros[:stop - start], flat_x[start:stop], out=flat_out[start:stop])
     return out
 
 
