@@ -213,8 +213,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 def _hardtanh(input, min_val, max_val):
-    inside = (input.numpy() > min_val) & (input.numpy() < max_val)
-    return ag.where(inside, input, ag.clamp(input.detach(), min_val, max_val))
+    return ag.hardtanh(input, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):

@@ -204,3 +204,21 @@ def test_relu_keeps_negative_zero_and_nan_as_torch(size, dtype):
     theirs = torch.relu(torch.from_numpy(x)).numpy()
     np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+@pytest.mark.parametrize("low, high", [(-1.0, 1.0), (0.0, 6.0)])
+def test_hardtanh_op_clamps_with_no_gradient_at_the_bounds_and_keeps_a_conv_outputs_layout(low, high):
+    torch = pytest.importorskip("torch")
+    values = np.array([low - 1, low, (low + high) / 2, high, high + 1, np.nan, -np.inf, np.inf], np.float32)
+    channel_major = np.ascontiguousarray(np.resize(values, (3, 2, 4, 4))).transpose(1, 0, 2, 3)  # as conv outputs
+    ours_x = ag.from_numpy(channel_major).requires_grad_()   # shares the array, strides and all
+    theirs_x = torch.tensor(channel_major, requires_grad=True)
+    ours, theirs = ag.hardtanh(ours_x, low, high), torch.nn.functional.hardtanh(theirs_x, low, high)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    assert ours.numpy().transpose(1, 0, 2, 3).flags.c_contiguous   # computed in memory order, not C order
+    upstream = np.arange(channel_major.size, dtype=np.float32).reshape(channel_major.shape)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+    assert ag.gradgradcheck(lambda t: ag.hardtanh(t, low, high) ** 2,
+                            [ag.tensor(np.array([low + 0.3, (low + high) / 2, high - 0.2]), requires_grad=True)])
