@@ -189,7 +189,8 @@ def softplus(input, beta=1.0, threshold=20.0):
     soft = ag.softplus(scaled)
     if beta != 1:
         soft = soft * (1 / beta)
-    return ag.where(scaled.numpy() > threshold, input, soft)
+    linear = scaled.numpy() > threshold
+    return ag.where(linear, input, soft) if linear.any() else soft   # no where to run (and differentiate) for none
 
 
 def logsigmoid(input):

@@ -222,3 +222,16 @@ def test_hardtanh_op_clamps_with_no_gradient_at_the_bounds_and_keeps_a_conv_outp
     np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
     assert ag.gradgradcheck(lambda t: ag.hardtanh(t, low, high) ** 2,
                             [ag.tensor(np.array([low + 0.3, (low + high) / 2, high - 0.2]), requires_grad=True)])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_softplus_is_within_three_ulp_everywhere_and_never_overflows(dtype):
+    from autograd.ops.activations import softplus_array
+    x = np.concatenate([np.linspace(-120, 120, 20001), [0.0, -0.0, 1e-30, -1e-30, 88.7, 89.0, 710.0]]).astype(dtype)
+    exact = np.logaddexp(0, x.astype(np.float64))
+    ours = softplus_array(x)
+    assert ours.dtype == dtype and np.isfinite(ours).all()
+    ulps = np.abs(ours.astype(np.float64) - exact) / np.spacing(exact.astype(dtype)).astype(np.float64)
+    assert ulps[exact > 0].max() <= 3
+    special = softplus_array(np.array([np.inf, -np.inf, np.nan], dtype))
+    assert special[0] == np.inf and special[1] == 0 and np.isnan(special[2])
