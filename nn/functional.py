@@ -123,8 +123,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def _leaky_relu(input, negative_slope):
-    factor = np.where(input.numpy() > 0, 1, negative_slope).astype(input.dtype)
-    return input * ag.from_numpy(factor)
+    return ag.leaky_relu(input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):

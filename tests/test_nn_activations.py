@@ -235,3 +235,18 @@ def test_softplus_is_within_three_ulp_everywhere_and_never_overflows(dtype):
     assert ulps[exact > 0].max() <= 3
     special = softplus_array(np.array([np.inf, -np.inf, np.nan], dtype))
     assert special[0] == np.inf and special[1] == 0 and np.isnan(special[2])
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 0.0, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_leaky_relu_matches_torch_bit_for_bit_with_its_gradient(slope, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([-2, -0.0, 0.0, 3, np.nan, np.inf, -np.inf, 1e-40, -7.3, 65000, -1e-45], dtype)
+    upstream = (np.arange(1, x.size + 1) * 1.37).astype(dtype)
+    ours_x, theirs_x = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, theirs = F.leaky_relu(ours_x, slope), torch.nn.functional.leaky_relu(theirs_x, slope)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.detach().numpy()))
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
