@@ -168,7 +168,7 @@ def tanh(input):
 def silu(input, inplace=False):
     """x * sigmoid(x), elementwise (also called swish); with `inplace`, written into `input` (returned).
     As `torch.nn.functional.silu`."""
-    return _maybe_inplace("silu_", lambda x: x * ag.sigmoid(x), input, inplace)
+    return _maybe_inplace("silu_", ag.silu, input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):

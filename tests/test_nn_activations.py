@@ -250,3 +250,16 @@ def test_leaky_relu_matches_torch_bit_for_bit_with_its_gradient(slope, dtype):
     np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
     np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.detach().numpy()))
     np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+
+
+def test_silu_op_second_derivative_matches_torch_and_finite_differences():
+    torch = pytest.importorskip("torch")
+    x = np.array([-6.0, -1.3, -0.0, 0.4, 2.5, 9.0])
+    ours_x, theirs_x = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ours_g,) = ag.grad(ag.silu(ours_x).sum(), ours_x, create_graph=True)
+    (theirs_g,) = torch.autograd.grad(torch.nn.functional.silu(theirs_x).sum(), theirs_x, create_graph=True)
+    (ours_gg,) = ag.grad((ours_g * ours_g).sum(), ours_x)
+    (theirs_gg,) = torch.autograd.grad((theirs_g * theirs_g).sum(), theirs_x)
+    np.testing.assert_allclose(ours_g.numpy(), theirs_g.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_gg.numpy(), theirs_gg.numpy(), rtol=1e-12, atol=1e-15)
+    assert ag.gradgradcheck(ag.silu, [ag.tensor(x, requires_grad=True)])
