@@ -65,7 +65,8 @@ def _load_sgemm(core_type="Haswell"):
     """cblas_sgemm of a private copy of OpenBLAS loaded with `core_type`'s kernels, or None when that
     copy is not installed or cannot be kept apart from NumPy's. The library is found without importing
     its package, which would load it at once, for the whole process (RTLD_GLOBAL) and with the default
-    kernels. RTLD_DEEPBIND makes it bind its own symbols first: else it can find a copy loaded before
+    kernels; if something imported it before, loading it again gives that shared copy, so there is
+    none. RTLD_DEEPBIND makes it bind its own symbols first: else it can find a copy loaded before
     (SciPy's has the same names), already set up, and keep that one's kernels."""
     spec = importlib.util.find_spec("scipy_openblas32")
     deepbind = getattr(os, "RTLD_DEEPBIND", None)
@@ -77,6 +78,11 @@ def _load_sgemm(core_type="Haswell"):
     if not names:
         return None
     path = os.path.join(lib_dir, names[0])
+    try:   # already loaded (`import scipy_openblas32` loads it for the whole process, with the default
+        ctypes.CDLL(path, mode=os.RTLD_NOLOAD)   # kernels): dlopen would hand back that shared copy
+        return None
+    except OSError:
+        pass
     threads = _numpy_blas_threads()
     saved = os.environ.get("OPENBLAS_CORETYPE")
     os.environ["OPENBLAS_CORETYPE"] = core_type   # read once, by the library's constructor

@@ -1,0 +1,248 @@
+"""matmul_array and the workspace's buffers placed apart, probed where raw pointers and leading
+dimensions can go wrong: every stride a NumPy view can have (negative, zero, odd ones on size-1 axes),
+every kind of `out`, products from other threads and forked processes, the library shared with or
+missing from the process; and convolution, unfolding and pooling against PyTorch with the products
+on the private copy and the im2col/col2im buffers from the pool."""
+import itertools
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn.functional as F
+from autograd.ops import gemm
+from autograd.ops.workspace import workspace
+
+needs_private_copy = pytest.mark.skipif(gemm._sgemm is None, reason="no private OpenBLAS copy on this machine")
+
+
+@pytest.fixture(autouse=True)
+def every_float32_product_on_the_private_copy(monkeypatch):
+    """As in test_gemm.py: even small float32 products go to the private copy (where there is one), on
+    one thread; the fixture's value counts the calls that reached it."""
+    calls = []
+    if gemm._sgemm is not None:
+        real = gemm._sgemm
+        monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 1)
+        monkeypatch.setattr(gemm, "_sgemm", lambda *args: calls.append(args[3:6]) or real(*args))
+    threads = ag.get_num_threads()
+    ag.set_num_threads(1)
+    yield calls
+    ag.set_num_threads(threads)
+
+
+def _strided_views(matrix):
+    """Views holding `matrix`'s values with every kind of strides: C and Fortran order, rows and
+    columns further apart than their length, negative steps, and (where the values allow) zero steps
+    of broadcasting; on a size-1 axis, any step at all. Each is cut from a NaN-filled base, so a read
+    outside the view shows in the product."""
+    rows, cols = matrix.shape
+
+    def inside(step_rows, step_cols):
+        base = np.full((abs(step_rows) * rows + 2, abs(step_cols) * cols + 2), np.nan, np.float32)
+        view = base[1:1 + abs(step_rows) * rows:abs(step_rows), 1:1 + abs(step_cols) * cols:abs(step_cols)]
+        view = view[::-1] if step_rows < 0 else view
+        view = view[:, ::-1] if step_cols < 0 else view
+        view[...] = matrix
+        return view
+
+    views = {f"steps {steps}": inside(*steps) for steps in [(1, 1), (2, 1), (1, 3), (2, 3), (-1, 1), (1, -1), (-2, -3)]}
+    views["Fortran"] = np.asfortranarray(matrix)
+    views["transposed, negative"] = inside(-1, 1).T.copy().T[::-1][::-1]
+    views["Fortran, reversed rows"] = np.asfortranarray(matrix[::-1])[::-1]
+    odd_steps = (0, 4, -4, 12, 6, 1 << 20)
+    if rows == 1:
+        views.update({f"row step {step}": np.lib.stride_tricks.as_strided(matrix.copy(), strides=(step, 4))
+                      for step in odd_steps})
+    if cols == 1:
+        views.update({f"column step {step}": np.lib.stride_tricks.as_strided(matrix.copy(), strides=(4, step))
+                      for step in odd_steps})
+    if (matrix == matrix[:1]).all():
+        views["broadcast rows"] = np.broadcast_to(matrix[:1], matrix.shape)
+    if (matrix == matrix[:, :1]).all():
+        views["broadcast columns"] = np.broadcast_to(matrix[:, :1], matrix.shape)
+    return views
+
+
+def _writable_outs(rows, cols):
+    """(out, its NaN-filled base) for every writable layout of an (rows, cols) float32 out."""
+    outs = {}
+    for name, view in _strided_views(np.zeros((rows, cols), np.float32)).items():
+        if view.flags.writeable and not name.startswith(("row step", "column step")):
+            base = view.base if view.base is not None else view
+            base[...] = np.nan
+            outs[name] = view, base
+    return outs
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (1, 6, 1), (5, 1, 7), (1, 7, 6), (6, 7, 1), (1, 1, 9), (9, 1, 1),
+                                     (17, 33, 9)])
+@pytest.mark.parametrize("constant", [False, True], ids=["random", "constant"])
+def test_every_stride_of_operands_and_out_gives_numpys_product_and_writes_only_out(
+        m, k, n, constant, every_float32_product_on_the_private_copy):
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    a, b = rng.standard_normal((m, k)).astype(np.float32), rng.standard_normal((k, n)).astype(np.float32)
+    if constant:   # equal rows and columns: broadcast views hold the same values
+        a[...], b[...] = a[0, 0], b[0, 0]
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    for (name_a, left), (name_b, right) in itertools.product(_strided_views(a).items(), _strided_views(b).items()):
+        assert (left == a).all() and (right == b).all()
+        np.testing.assert_allclose(gemm.matmul_array(left, right), expected, rtol=1e-5, atol=1e-5,
+                                   err_msg=f"a {name_a} {left.strides}, b {name_b} {right.strides}")
+        for name_out, (out, base) in _writable_outs(m, n).items():
+            assert gemm.matmul_array(left, right, out=out) is out
+            np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5,
+                                       err_msg=f"a {name_a}, b {name_b}, out {name_out} {out.strides}")
+            outside = np.ones(base.shape, bool)
+            outside[np.unravel_index(
+                (out.ctypes.data - base.ctypes.data + np.indices(out.shape).reshape(2, -1).T @ out.strides) // 4,
+                base.shape)] = False
+            assert np.isnan(base[outside]).all(), f"written outside out {name_out}"
+    assert every_float32_product_on_the_private_copy or gemm._sgemm is None
+
+
+def _unaligned(shape):
+    raw = np.zeros(np.prod(shape) * 4 + 1, np.uint8)
+    return raw[1:].view(np.float32).reshape(shape)
+
+
+def test_an_unaligned_read_only_overlapping_or_other_dtype_out_behaves_as_in_numpy():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((8, 6)).astype(np.float32), rng.standard_normal((6, 5)).astype(np.float32)
+    expected = a.astype(np.float64) @ b
+    for out in [_unaligned((8, 5)), np.zeros((8, 5)), np.zeros((8, 5), ">f4"), np.zeros((8, 5), np.float16)]:
+        assert not out.flags.aligned or out.dtype != np.float32
+        gemm.matmul_array(a, b, out=out)
+        np.testing.assert_allclose(out, expected, rtol=1e-2 if out.dtype == np.float16 else 1e-5, atol=1e-2)
+    unaligned_a = _unaligned((8, 6))
+    unaligned_a[...] = a
+    np.testing.assert_allclose(gemm.matmul_array(unaligned_a, b), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gemm.matmul_array(a.astype(">f4"), b), expected, rtol=1e-5, atol=1e-5)
+
+    read_only = np.zeros((8, 5), np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        gemm.matmul_array(a, b, out=read_only)
+    with pytest.raises(ValueError, match="read-only"):
+        gemm.matmul_array(a, b, out=np.broadcast_to(np.zeros((1, 5), np.float32), (8, 5)))
+    with pytest.raises(ValueError):
+        gemm.matmul_array(a, b, out=np.zeros((8, 6), np.float32))
+    assert (read_only == 0).all()
+
+    square = rng.standard_normal((6, 6)).astype(np.float32)
+    product = square.astype(np.float64) @ square
+    interleaved = np.zeros((6, 12), np.float32)
+    interleaved[:, ::2] = square
+    gemm.matmul_array(interleaved[:, ::2], square, out=interleaved[:, 1::2])   # out between a's columns
+    np.testing.assert_allclose(interleaved[:, 1::2], product, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(interleaved[:, ::2], square)
+    stacked = np.zeros((12, 6), np.float32)
+    stacked[:6] = square
+    gemm.matmul_array(stacked[:6], stacked[:6], out=stacked[6:])   # out just after both operands
+    np.testing.assert_allclose(stacked[6:], product, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 5), (5, 3)), ((3, 0), (0, 4)), ((3, 5), (5, 0))])
+def test_products_with_an_empty_side_are_numpys(a_shape, b_shape):
+    a, b = np.ones(a_shape, np.float32), np.ones(b_shape, np.float32)
+    product = gemm.matmul_array(a, b)
+    assert product.shape == np.matmul(a, b).shape and product.dtype == np.float32
+    np.testing.assert_array_equal(product, np.matmul(a, b))
+
+
+@pytest.mark.parametrize("other", [np.float64, np.float16, np.int32, np.complex64, np.bool_])
+def test_float32_times_another_dtype_promotes_as_numpy_does(other):
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((9, 7)).astype(np.float32), (rng.standard_normal((7, 4)) * 3).astype(other)
+    product = gemm.matmul_array(a, b)
+    assert product.dtype == np.matmul(a, b).dtype
+    np.testing.assert_allclose(product, np.matmul(a, b), rtol=1e-5, atol=1e-5)
+
+
+@needs_private_copy
+def test_products_from_several_python_threads_at_once_are_right(every_float32_product_on_the_private_copy):
+    """The private copy's sgemm is called through ctypes, which lets go of the GIL: products of
+    several threads run on it at the same time."""
+    wrong = []
+
+    def products(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(30):
+            a = rng.standard_normal((int(rng.integers(1, 150)), 120)).astype(np.float32)
+            b = rng.standard_normal((120, int(rng.integers(1, 150)))).astype(np.float32)
+            if not np.allclose(gemm.matmul_array(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4):
+                wrong.append(seed)
+
+    threads = [threading.Thread(target=products, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == [] and len(every_float32_product_on_the_private_copy) == 120
+
+
+def _product_in_child(queue):
+    a = np.arange(300 * 200, dtype=np.float32).reshape(300, 200) % 7
+    queue.put((gemm.matmul_array(a, a.T), gemm._private_threads()))
+
+
+@needs_private_copy
+def test_a_forked_process_computes_on_the_private_copy_after_the_parent_used_it():
+    a = np.arange(300 * 200, dtype=np.float32).reshape(300, 200) % 7
+    ag.set_num_threads(2)   # the private copy's worker threads started, then stopped for the fork
+    np.testing.assert_array_equal(gemm.matmul_array(a, a.T), a.astype(np.float64) @ a.T)
+    ag.set_num_threads(1)
+    parents = gemm.matmul_array(a, a.T)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_product_in_child, args=(queue,))
+    child.start()
+    childs, child_threads = queue.get(timeout=120)
+    child.join(timeout=120)
+    assert child.exitcode == 0 and child_threads == 1
+    np.testing.assert_array_equal(childs, parents)
+    np.testing.assert_array_equal(childs, a.astype(np.float64) @ a.T)
+
+
+def _run(code, **env):
+    completed = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True,
+                               text=True, timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.split()
+
+
+_CONV_AND_LINEAR = ("x = ag.tensor(np.ones((2, 8, 12, 12), np.float32), requires_grad=True); "
+                    "w = ag.tensor(np.ones((16, 8, 3, 3), np.float32), requires_grad=True); "
+                    "F.conv2d(x, w, padding=1).sum().backward(); "
+                    "print(float(x.grad.numpy().sum()), float(F.linear(ag.ones(300, 300), ag.ones(200, 300)).numpy().max()))")
+# Each of the 16 * 8 * 2 (out channel, in channel, image) pairs sums, over the 12 x 12 pixels, how many
+# of the 3 x 3 windows (padding 1) cover each pixel: 9 inside, 6 on an edge, 4 in a corner.
+_CONV_AND_LINEAR_RESULTS = [str(16 * 8 * 2 * (10 * 10 * 9 + 4 * 10 * 6 + 4 * 4) + 0.0), "300.0"]
+
+
+@pytest.mark.slow
+def test_without_scipy_openblas32_every_product_is_numpys():
+    hide = ("import importlib.util; find_spec = importlib.util.find_spec; "
+            "importlib.util.find_spec = lambda name, *args: None if name == 'scipy_openblas32' else find_spec(name, *args); ")
+    code = hide + ("import numpy as np, autograd as ag, nn.functional as F; from autograd.ops import gemm; "
+                   "ag.set_num_threads(1); print(gemm._sgemm is None); " + _CONV_AND_LINEAR)
+    assert _run(code) == ["True"] + _CONV_AND_LINEAR_RESULTS
+
+
+@needs_private_copy
+@pytest.mark.slow
+def test_a_scipy_openblas32_imported_before_ndgrad_is_not_taken_for_the_private_copy():
+    """Importing scipy_openblas32 loads its library for the whole process with the default kernels;
+    loading the same file again hands back that copy. It is neither private nor on the Haswell kernels,
+    so products stay on NumPy's copy, and its thread count is not ndgrad's to change."""
+    code = ("import ctypes, os, numpy, scipy_openblas32, threadpoolctl; threadpoolctl.threadpool_limits(1); "
+            "shared = ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(True))); "
+            "shared.scipy_openblas_set_num_threads(3); "
+            "import autograd as ag, nn.functional as F, numpy as np; from autograd.ops import gemm; "
+            "print(gemm._sgemm is None, shared.scipy_openblas_get_num_threads()); " + _CONV_AND_LINEAR)
+    assert _run(code) == ["True", "3"] + _CONV_AND_LINEAR_RESULTS
