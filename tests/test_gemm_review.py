@@ -246,3 +246,108 @@ def test_a_scipy_openblas32_imported_before_ndgrad_is_not_taken_for_the_private_
             "import autograd as ag, nn.functional as F, numpy as np; from autograd.ops import gemm; "
             "print(gemm._sgemm is None, shared.scipy_openblas_get_num_threads()); " + _CONV_AND_LINEAR)
     assert _run(code) == ["True", "3"] + _CONV_AND_LINEAR_RESULTS
+
+
+# -- convolution, unfolding and pooling on the private copy, with pooled buffers placed apart ------
+
+torch_cases = [
+    # (name, ours, PyTorch's, input shapes, keyword arguments): the column buffers of each exceed
+    # Workspace.min_bytes, so they come from the pool.
+    ("conv1d", F.conv1d, "conv1d", [(8, 16, 601), (12, 8, 5)], dict(stride=2, padding=3, dilation=2, groups=2)),
+    ("conv2d", F.conv2d, "conv2d", [(3, 8, 33, 31), (12, 4, 3, 5)],
+     dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
+    ("conv2d same", F.conv2d, "conv2d", [(2, 16, 40, 40), (16, 16, 3, 3)], dict(padding=1)),
+    ("conv2d depthwise", F.conv2d, "conv2d", [(4, 16, 37, 35), (16, 1, 3, 3)], dict(padding=2, dilation=2, groups=16)),
+    ("conv2d 1x1 strided", F.conv2d, "conv2d", [(4, 24, 35, 33), (20, 24, 1, 1)], dict(stride=2)),
+    ("conv3d", F.conv3d, "conv3d", [(2, 4, 13, 14, 15), (6, 4, 3, 2, 3)], dict(padding=1, dilation=(2, 1, 1))),
+    ("conv_transpose1d", F.conv_transpose1d, "conv_transpose1d", [(8, 12, 301), (12, 5, 4)],
+     dict(stride=2, padding=1, output_padding=1, groups=1, dilation=2)),
+    ("conv_transpose2d", F.conv_transpose2d, "conv_transpose2d", [(2, 8, 21, 19), (8, 3, 3, 4)],
+     dict(stride=2, padding=1, output_padding=1, groups=2)),
+    ("conv_transpose3d", F.conv_transpose3d, "conv_transpose3d", [(2, 6, 9, 8, 7), (6, 4, 3, 3, 2)],
+     dict(stride=(1, 2, 2), padding=(0, 1, 1), dilation=(2, 1, 1))),
+    ("unfold", F.unfold, "unfold", [(3, 5, 62, 59)], dict(kernel_size=(3, 4), dilation=(2, 1), padding=1, stride=(2, 3))),
+    ("fold", F.fold, "fold", [(3, 5 * 12, 30 * 20)],
+     dict(output_size=(62, 59), kernel_size=(3, 4), dilation=(2, 1), padding=1, stride=(2, 3))),
+    ("max_pool2d", F.max_pool2d, "max_pool2d", [(4, 16, 67, 65)], dict(kernel_size=3, stride=2, padding=1, dilation=2)),
+    ("avg_pool2d", F.avg_pool2d, "avg_pool2d", [(4, 16, 67, 65)], dict(kernel_size=(3, 2), stride=(2, 1), padding=1)),
+    ("max_pool3d", F.max_pool3d, "max_pool3d", [(2, 8, 19, 18, 17)], dict(kernel_size=3, stride=2, padding=1)),
+    ("avg_pool1d", F.avg_pool1d, "avg_pool1d", [(8, 32, 1025)], dict(kernel_size=5, stride=3, padding=2)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, ours, theirs_name, shapes, kwargs", torch_cases, ids=[case[0] for case in torch_cases])
+def test_convolutions_unfolding_and_pooling_match_torch_twice_over_with_pooled_buffers(
+        name, ours, theirs_name, shapes, kwargs, dtype):
+    """Two rounds on different inputs: the second reuses the first's pooled buffers once they are free,
+    and must leave the first round's results (still referenced) alone."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(abs(hash(name)) % 1000)
+    tolerance = 2e-4 if dtype == np.float32 else 1e-10
+    rounds = []
+    for _ in range(2):
+        inputs = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+        mine = [ag.tensor(array, requires_grad=True) for array in inputs]
+        theirs = [torch.tensor(array, requires_grad=True) for array in inputs]
+        out = ours(*mine, **kwargs)
+        reference = getattr(torch.nn.functional, theirs_name)(*theirs, **kwargs)
+        upstream = rng.standard_normal(tuple(reference.shape)).astype(dtype)
+        out.backward(ag.tensor(upstream))
+        reference.backward(torch.tensor(upstream))
+        results = [out.numpy()] + [tensor.grad.numpy() for tensor in mine]
+        expected = [reference.detach().numpy()] + [tensor.grad.numpy() for tensor in theirs]
+        rounds.append((results, [array.copy() for array in expected]))
+    for results, expected in rounds:
+        for index, (result, wanted) in enumerate(zip(results, expected)):
+            assert result.dtype == dtype
+            scale = max(1.0, float(np.abs(wanted).max()))
+            np.testing.assert_allclose(result, wanted, rtol=tolerance, atol=tolerance * scale,
+                                       err_msg=f"{name} {'output' if index == 0 else f'grad {index - 1}'}")
+
+
+def test_linear_matmul_and_conv_double_backward_in_float32_match_torch(every_float32_product_on_the_private_copy):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    cases = [
+        (lambda x, w: F.linear(x, w).tanh(), lambda x, w: torch.nn.functional.linear(x, w).tanh(), [(33, 40), (30, 40)]),
+        (lambda x, w: (x @ w).tanh(), lambda x, w: (x @ w).tanh(), [(3, 17, 40), (40, 30)]),
+        (lambda x, w: (x.mT @ w).sin(), lambda x, w: (x.mT @ w).sin(), [(40, 17), (40, 30)]),
+        (lambda x, w: F.conv2d(x, w, padding=1, groups=2).tanh(),
+         lambda x, w: torch.nn.functional.conv2d(x, w, padding=1, groups=2).tanh(), [(2, 6, 11, 9), (8, 3, 3, 3)]),
+    ]
+    for ours, theirs, shapes in cases:
+        arrays = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+        mine = [ag.tensor(array, requires_grad=True) for array in arrays]
+        reference = [torch.tensor(array, requires_grad=True) for array in arrays]
+        first = ag.grad(ours(*mine).square().sum(), mine, create_graph=True)
+        first_reference = torch.autograd.grad(theirs(*reference).square().sum(), reference, create_graph=True)
+        second = ag.grad(sum((g * g).sum() for g in first), mine)
+        second_reference = torch.autograd.grad(sum((g * g).sum() for g in first_reference), reference)
+        for got, wanted in zip(list(first) + list(second), list(first_reference) + list(second_reference)):
+            wanted = wanted.detach().numpy()
+            np.testing.assert_allclose(got.numpy(), wanted, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(wanted).max())))
+        with ag.no_grad():
+            np.testing.assert_allclose(ours(*mine).numpy(), theirs(*reference).detach().numpy(), rtol=1e-4, atol=1e-4)
+    assert every_float32_product_on_the_private_copy or gemm._sgemm is None
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 5), (), (3, 0, 2), (1,), (70000,), (300, 301)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64, np.complex128, np.int8, np.bool_])
+def test_a_buffer_placed_apart_has_its_shape_and_dtype_aligned_for_any_size(shape, dtype):
+    other = np.zeros(100, np.float32)[1:]
+    array = workspace.empty_apart(shape, dtype, other)
+    assert array.shape == shape and array.dtype == dtype and array.flags.c_contiguous and array.flags.writeable
+    assert array.flags.aligned and (array.size == 0 or array.ctypes.data % 64 == 0)
+
+
+def test_a_view_of_a_buffer_placed_apart_keeps_it_from_being_handed_out_again():
+    other = np.zeros(100, np.float32)
+    first = workspace.empty_apart((300, 301), np.float32, other)
+    first[...] = 3
+    column_view = first[::2].T   # all that is left of it
+    del first
+    for _ in range(workspace.per_shape):   # each buffer handed out is free again at once
+        workspace.empty_apart((300, 301), np.float32, other)[...] = -1
+        np.testing.assert_array_equal(column_view, 3)
+    workspace.clear()
