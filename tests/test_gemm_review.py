@@ -219,7 +219,8 @@ def _run(code, **env):
 _CONV_AND_LINEAR = ("x = ag.tensor(np.ones((2, 8, 12, 12), np.float32), requires_grad=True); "
                     "w = ag.tensor(np.ones((16, 8, 3, 3), np.float32), requires_grad=True); "
                     "F.conv2d(x, w, padding=1).sum().backward(); "
-                    "print(float(x.grad.numpy().sum()), float(F.linear(ag.ones(300, 300), ag.ones(200, 300)).numpy().max()))")
+                    "print(float(x.grad.numpy().sum()), "
+                    "float(F.linear(ag.ones(300, 300), ag.ones(200, 300)).numpy().max()))")
 # Each of the 16 * 8 * 2 (out channel, in channel, image) pairs sums, over the 12 x 12 pixels, how many
 # of the 3 x 3 windows (padding 1) cover each pixel: 9 inside, 6 on an edge, 4 in a corner.
 _CONV_AND_LINEAR_RESULTS = [str(16 * 8 * 2 * (10 * 10 * 9 + 4 * 10 * 6 + 4 * 4) + 0.0), "300.0"]
@@ -228,7 +229,8 @@ _CONV_AND_LINEAR_RESULTS = [str(16 * 8 * 2 * (10 * 10 * 9 + 4 * 10 * 6 + 4 * 4) 
 @pytest.mark.slow
 def test_without_scipy_openblas32_every_product_is_numpys():
     hide = ("import importlib.util; find_spec = importlib.util.find_spec; "
-            "importlib.util.find_spec = lambda name, *args: None if name == 'scipy_openblas32' else find_spec(name, *args); ")
+            "importlib.util.find_spec = lambda name, *args: "
+            "None if name == 'scipy_openblas32' else find_spec(name, *args); ")
     code = hide + ("import numpy as np, autograd as ag, nn.functional as F; from autograd.ops import gemm; "
                    "ag.set_num_threads(1); print(gemm._sgemm is None); " + _CONV_AND_LINEAR)
     assert _run(code) == ["True"] + _CONV_AND_LINEAR_RESULTS
@@ -266,7 +268,8 @@ torch_cases = [
      dict(stride=2, padding=1, output_padding=1, groups=2)),
     ("conv_transpose3d", F.conv_transpose3d, "conv_transpose3d", [(2, 6, 9, 8, 7), (6, 4, 3, 3, 2)],
      dict(stride=(1, 2, 2), padding=(0, 1, 1), dilation=(2, 1, 1))),
-    ("unfold", F.unfold, "unfold", [(3, 5, 62, 59)], dict(kernel_size=(3, 4), dilation=(2, 1), padding=1, stride=(2, 3))),
+    ("unfold", F.unfold, "unfold", [(3, 5, 62, 59)],
+     dict(kernel_size=(3, 4), dilation=(2, 1), padding=1, stride=(2, 3))),
     ("fold", F.fold, "fold", [(3, 5 * 12, 30 * 20)],
      dict(output_size=(62, 59), kernel_size=(3, 4), dilation=(2, 1), padding=1, stride=(2, 3))),
     ("max_pool2d", F.max_pool2d, "max_pool2d", [(4, 16, 67, 65)], dict(kernel_size=3, stride=2, padding=1, dilation=2)),
@@ -310,7 +313,8 @@ def test_linear_matmul_and_conv_double_backward_in_float32_match_torch(every_flo
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(11)
     cases = [
-        (lambda x, w: F.linear(x, w).tanh(), lambda x, w: torch.nn.functional.linear(x, w).tanh(), [(33, 40), (30, 40)]),
+        (lambda x, w: F.linear(x, w).tanh(), lambda x, w: torch.nn.functional.linear(x, w).tanh(),
+         [(33, 40), (30, 40)]),
         (lambda x, w: (x @ w).tanh(), lambda x, w: (x @ w).tanh(), [(3, 17, 40), (40, 30)]),
         (lambda x, w: (x.mT @ w).sin(), lambda x, w: (x.mT @ w).sin(), [(40, 17), (40, 30)]),
         (lambda x, w: F.conv2d(x, w, padding=1, groups=2).tanh(),
@@ -326,7 +330,8 @@ def test_linear_matmul_and_conv_double_backward_in_float32_match_torch(every_flo
         second_reference = torch.autograd.grad(sum((g * g).sum() for g in first_reference), reference)
         for got, wanted in zip(list(first) + list(second), list(first_reference) + list(second_reference)):
             wanted = wanted.detach().numpy()
-            np.testing.assert_allclose(got.numpy(), wanted, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(wanted).max())))
+            scale = max(1.0, float(np.abs(wanted).max()))
+            np.testing.assert_allclose(got.numpy(), wanted, rtol=1e-3, atol=1e-3 * scale)
         with ag.no_grad():
             np.testing.assert_allclose(ours(*mine).numpy(), theirs(*reference).detach().numpy(), rtol=1e-4, atol=1e-4)
     assert every_float32_product_on_the_private_copy or gemm._sgemm is None

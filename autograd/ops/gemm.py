@@ -12,9 +12,11 @@ its AVX2 (Haswell) kernels there: on a Zen 4 core, one thread, GFLOP/s SkylakeX 
 AVX-512 copy's small-matrix path wins on small products ((10, 128) @ (128, 128): 77 against 42).
 The choice can only be made through OPENBLAS_CORETYPE before the library loads, which is too late
 for NumPy's copy, loaded before ndgrad. So on those
-CPUs (unless the user chose a core type himself) ndgrad loads the same library from the
-scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its cblas_sgemm for
-float32 products of two matrices of at least _MIN_MULTIPLY_ADDS.
+CPUs (unless the user chose a core type himself) ndgrad loads OpenBLAS again, its 32-bit-integer
+build from the scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its
+cblas_sgemm for float32 products of two matrices of at least _MIN_MULTIPLY_ADDS. (If something
+imported scipy_openblas32 before ndgrad, that library is loaded already, with its default kernels,
+for the whole process: then there is no private copy.)
 Everywhere else, and for every other product, matmul_array is np.matmul.
 
 Threads. The second copy runs products only while its BLAS is set to one thread. With more, each
@@ -122,7 +124,7 @@ _private_threads = None if _sgemm is None else _sgemm.threads
 
 def _layout(matrix):
     """How cblas reads a float32 matrix in place: (transposed, leading dimension), or None when its
-    strides fit neither a row-major nor a column-major matrix with padded rows."""
+    strides fit neither a row-major nor a column-major matrix (rows, or columns, may be padded)."""
     rows, cols = matrix.shape
     row_step, col_step = matrix.strides
     if cols == 1:
