@@ -165,6 +165,18 @@ def test_float32_times_another_dtype_promotes_as_numpy_does(other):
 
 
 @needs_private_copy
+@pytest.mark.parametrize("strides", [(4 << 31, 4), (4, 4 << 31)], ids=["row-major", "column-major"])
+def test_a_leading_dimension_beyond_32_bits_is_never_passed_to_the_32_bit_library(strides):
+    """cblas_sgemm takes int leading dimensions, and ctypes would wrap 2^31 to a negative one. The
+    view is never read: the private copy must decline it before calling the library."""
+    far_apart = np.lib.stride_tricks.as_strided(np.zeros(4, np.float32), shape=(2, 2), strides=strides)
+    assert gemm._layout(far_apart)[1] > gemm._INT_MAX
+    assert gemm._private_product(far_apart, np.ones((2, 3), np.float32), None) is None
+    assert gemm._private_product(np.ones((3, 2), np.float32), far_apart, None) is None
+    assert gemm._private_product(np.ones((2, 1), np.float32), np.ones((1, 2), np.float32), far_apart) is None
+
+
+@needs_private_copy
 def test_products_from_several_python_threads_at_once_are_right(every_float32_product_on_the_private_copy):
     """The private copy's sgemm is called through ctypes, which lets go of the GIL: products of
     several threads run on it at the same time."""
