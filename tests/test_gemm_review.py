@@ -368,3 +368,29 @@ def test_a_view_of_a_buffer_placed_apart_keeps_it_from_being_handed_out_again():
         workspace.empty_apart((300, 301), np.float32, other)[...] = -1
         np.testing.assert_array_equal(column_view, 3)
     workspace.clear()
+
+
+@needs_private_copy
+def test_threadpool_limits_sends_products_to_the_private_copy_only_inside_it(every_float32_product_on_the_private_copy):
+    from threadpoolctl import threadpool_limits
+    calls = every_float32_product_on_the_private_copy
+    a = np.arange(120 * 80, dtype=np.float32).reshape(120, 80) % 5
+    expected = a.astype(np.float64) @ a.T
+    ag.set_num_threads(2)
+    np.testing.assert_array_equal(gemm.matmul_array(a, a.T), expected)
+    assert calls == []
+    with threadpool_limits(1):
+        np.testing.assert_array_equal(gemm.matmul_array(a, a.T), expected)
+        assert calls == [(120, 120, 80)]
+    assert ag.get_num_threads() == 2 and gemm._private_threads() == 2
+    np.testing.assert_array_equal(gemm.matmul_array(a, a.T), expected)
+    assert len(calls) == 1
+
+
+@needs_private_copy
+@pytest.mark.slow
+def test_with_openblas_num_threads_1_in_the_environment_large_products_run_on_the_private_copy():
+    code = ("import numpy as np, autograd as ag; from autograd.ops import gemm; a = np.ones((512, 256), np.float32); "
+            "calls = []; real = gemm._sgemm; gemm._sgemm = lambda *args: calls.append(args[3:6]) or real(*args); "
+            "print(ag.get_num_threads(), gemm._private_threads(), (gemm.matmul_array(a, a.T) == 256).all(), calls)")
+    assert _run(code, OPENBLAS_NUM_THREADS="1") == ["1", "1", "True", "[(512,", "512,", "256)]"]
