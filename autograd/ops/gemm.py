@@ -11,12 +11,12 @@ its AVX2 (Haswell) kernels there: on a Zen 4 core, one thread, GFLOP/s SkylakeX 
 577 -> 502 us), 2048^3 103 -> 110; at 2 threads alike. float64 runs as fast either way, and the
 AVX-512 copy's small-matrix path wins on small products ((10, 128) @ (128, 128): 77 against 42).
 The choice can only be made through OPENBLAS_CORETYPE before the library loads, which is too late
-for NumPy's copy, loaded before ndgrad. So on those
-CPUs (unless the user chose a core type himself) ndgrad loads OpenBLAS again, its 32-bit-integer
-build from the scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its
-cblas_sgemm for float32 products of two matrices of at least _MIN_MULTIPLY_ADDS. (If something
-imported scipy_openblas32 before ndgrad, that library is loaded already, with its default kernels,
-for the whole process: then there is no private copy.)
+for NumPy's copy, loaded before ndgrad. So on those CPUs (unless the user chose a core type
+himself) ndgrad loads OpenBLAS again, its 32-bit-integer build from the scipy-openblas32 package,
+for itself only, with the Haswell kernels, and calls its cblas_sgemm for float32 products of two
+matrices of at least _MIN_MULTIPLY_ADDS. (If something imported scipy_openblas32 before ndgrad,
+that library is loaded already, with its default kernels, for the whole process: then there is no
+private copy.)
 Everywhere else, and for every other product, matmul_array is np.matmul.
 
 Threads. The second copy runs products only while its BLAS is set to one thread. With more, each
