@@ -21,19 +21,8 @@ from autograd.ops.workspace import workspace
 needs_private_copy = pytest.mark.skipif(gemm._sgemm is None, reason="no private OpenBLAS copy on this machine")
 
 
-@pytest.fixture(autouse=True)
-def every_float32_product_on_the_private_copy(monkeypatch):
-    """As in test_gemm.py: even small float32 products go to the private copy (where there is one), on
-    one thread; the fixture's value counts the calls that reached it."""
-    calls = []
-    if gemm._sgemm is not None:
-        real = gemm._sgemm
-        monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 1)
-        monkeypatch.setattr(gemm, "_sgemm", lambda *args: calls.append(args[3:6]) or real(*args))
-    threads = ag.get_num_threads()
-    ag.set_num_threads(1)
-    yield calls
-    ag.set_num_threads(threads)
+# Every test here runs with every float32 product sent to the private copy (see conftest.py).
+pytestmark = pytest.mark.usefixtures("every_float32_product_on_the_private_copy")
 
 
 def _strided_views(matrix):
