@@ -658,3 +658,15 @@ def test_unfold_and_fold_of_an_empty_batch_have_gradients_of_their_input_shape_a
         out.sum().backward()
         return tuple(out.shape), tuple(x.grad.shape)
     assert run(ag, nn.functional) == run(torch, torch.nn.functional)
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 0.5, -0.5, -1, -2, 3.0])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_powers_torch_computes_by_products_match_it_bit_for_bit(exponent, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([-3, -1.5, -0.0, 0.0, 1e-30, 0.7, 2, 7.1, np.inf, -np.inf, np.nan, 1e20, -1e-20], dtype)
+    ours, theirs = (ag.tensor(x, requires_grad=True) ** exponent), (torch.tensor(x, requires_grad=True) ** exponent)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    finite = ~np.isnan(ours.numpy())
+    np.testing.assert_array_equal(np.signbit(ours.numpy()[finite]), np.signbit(theirs.detach().numpy()[finite]))
+    assert ag.gradcheck(lambda t: t ** exponent, [ag.tensor(np.array([0.3, 1.7, 2.5]), requires_grad=True)])
