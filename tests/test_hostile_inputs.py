@@ -670,3 +670,23 @@ def test_powers_torch_computes_by_products_match_it_bit_for_bit(exponent, dtype)
     finite = ~np.isnan(ours.numpy())
     np.testing.assert_array_equal(np.signbit(ours.numpy()[finite]), np.signbit(theirs.detach().numpy()[finite]))
     assert ag.gradcheck(lambda t: t ** exponent, [ag.tensor(np.array([0.3, 1.7, 2.5]), requires_grad=True)])
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_index_select_and_integer_array_indexing_along_any_dim_accumulate_repeats_as_torch(dim):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(dim)
+    x = rng.standard_normal((4, 7, 5))
+    index = np.array([0, 2, 2, -1, 2, 0]) % x.shape[dim]
+    ours_x, theirs_x = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = ours_x.index_select(dim, ag.from_numpy(index))
+    theirs = theirs_x.index_select(dim, torch.from_numpy(index))
+    upstream = rng.standard_normal(ours.shape)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)
+    square = np.array([[1, -1], [0, 1]])   # 2-D and negative indices behind whole slices
+    ours_x.grad = theirs_x.grad = None
+    ours_x[:, ag.from_numpy(square)].sum().backward()
+    theirs_x[:, torch.from_numpy(square)].sum().backward()
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
