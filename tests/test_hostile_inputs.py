@@ -690,3 +690,15 @@ def test_index_select_and_integer_array_indexing_along_any_dim_accumulate_repeat
     ours_x[:, ag.from_numpy(square)].sum().backward()
     theirs_x[:, torch.from_numpy(square)].sum().backward()
     np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+
+
+@pytest.mark.parametrize("shape", [(6, 70, 9), (3, 5), (200, 2), (2, 64, 1)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_running_sums_are_numpys_cumsum_bit_for_bit_along_every_axis_and_layout(shape, dtype):
+    from autograd.ops.reduction import running_sums
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    for axis in range(len(shape)):
+        for layout in (x, np.flip(x, axis), np.asfortranarray(x)):
+            ours, numpys = running_sums(layout, axis), np.cumsum(layout, axis=axis)
+            assert ours.dtype == numpys.dtype
+            np.testing.assert_array_equal(ours, numpys)
