@@ -44,7 +44,7 @@ import traceback
 import numpy as np
 
 from . import grad_mode
-from .errors import freed_graph_error
+from .errors import DTypeError, freed_graph_error
 
 
 _NOT_RECORDING = ()
@@ -192,6 +192,8 @@ class Function:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
             dtype = out.dtype
             recorded = record and dtype.kind in "fc" and (cls.tensor_backward or not ctx._is_marked(returned))
+            if recorded and dtype.kind == "c" and cls.tensor_backward:
+                raise _complex_gradient_error(cls, args)
             if recorded:
                 ctx.shape = out.shape
                 ctx.dtype = dtype
@@ -439,6 +441,16 @@ def _constants(result):
     if result.__class__ is tuple:
         return tuple(None if r is None else Tensor._make(np.asarray(r), False, None) for r in result)
     return Tensor._make(np.asarray(result), False, None)
+
+
+def _complex_gradient_error(cls, args):
+    """ndgrad's backward formulas are those of real arguments; for complex ones PyTorch conjugates the
+    derivatives (Wirtinger calculus), which ndgrad does not do yet, so its gradients would be wrong:
+    refused where the first complex result would be recorded."""
+    dtypes = ", ".join(str(arg.dtype) for arg in args if isinstance(arg, Tensor))
+    return DTypeError(f"{cls.__name__}: ndgrad does not differentiate complex results yet (inputs {dtypes}); "
+                      "compute it under ag.no_grad() or on .detach()ed tensors, or work on the real and imaginary "
+                      "parts as real tensors")
 
 
 def _several_outputs(ctx, returned, record):

@@ -123,8 +123,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def _leaky_relu(input, negative_slope):
-    factor = np.where(input.numpy() > 0, 1, negative_slope).astype(input.dtype)
-    return input * ag.from_numpy(factor)
+    return ag.leaky_relu(input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -169,7 +168,7 @@ def tanh(input):
 def silu(input, inplace=False):
     """x * sigmoid(x), elementwise (also called swish); with `inplace`, written into `input` (returned).
     As `torch.nn.functional.silu`."""
-    return _maybe_inplace("silu_", lambda x: x * ag.sigmoid(x), input, inplace)
+    return _maybe_inplace("silu_", ag.silu, input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -189,7 +188,8 @@ def softplus(input, beta=1.0, threshold=20.0):
     soft = ag.softplus(scaled)
     if beta != 1:
         soft = soft * (1 / beta)
-    return ag.where(scaled.numpy() > threshold, input, soft)
+    linear = scaled.numpy() > threshold
+    return ag.where(linear, input, soft) if linear.any() else soft   # no where to run (and differentiate) for none
 
 
 def logsigmoid(input):
@@ -213,8 +213,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 def _hardtanh(input, min_val, max_val):
-    inside = (input.numpy() > min_val) & (input.numpy() < max_val)
-    return ag.where(inside, input, ag.clamp(input.detach(), min_val, max_val))
+    return ag.hardtanh(input, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):

@@ -35,3 +35,21 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-packages-here"))
     return tmp_path
+
+
+@pytest.fixture
+def every_float32_product_on_the_private_copy(monkeypatch):
+    """Send even small float32 products to ndgrad's private OpenBLAS copy (autograd/ops/gemm.py, where
+    there is one), on one thread, so that a test checks it on any layout; the value lists the
+    (m, n, k) of each call that reached it."""
+    import autograd as ag
+    from autograd.ops import gemm
+    calls = []
+    if gemm._sgemm is not None:
+        real = gemm._sgemm
+        monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 1)
+        monkeypatch.setattr(gemm, "_sgemm", lambda *args: calls.append(args[3:6]) or real(*args))
+    threads = ag.get_num_threads()
+    ag.set_num_threads(1)   # the private copy runs products only on one thread
+    yield calls
+    ag.set_num_threads(threads)

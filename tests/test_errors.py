@@ -65,3 +65,25 @@ def test_raises_runtime_error_like_torch_and_keeps_its_python_class(call, torch_
 def test_error_classes_are_public_and_live_in_errors_module():
     assert ag.ShapeError is ShapeError and ag.DTypeError is DTypeError and ag.ArgumentError is ArgumentError
     assert issubclass(DTypeError, TypeError) and issubclass(DTypeError, RuntimeError)
+
+
+def test_an_op_with_a_complex_result_refuses_to_record_rather_than_give_wrong_gradients():
+    torch = pytest.importorskip("torch")
+    z = np.array([1 + 2j, 3 - 1j])
+    w = ag.tensor(np.array([0.5 - 1j, 2 + 0.3j]))
+    leaf = ag.tensor(z, requires_grad=True)
+    with pytest.raises(TypeError, match=r"Mul: ndgrad does not differentiate complex results yet \(inputs complex128"):
+        leaf * w
+    with pytest.raises(TypeError, match="Exp: ndgrad does not differentiate complex"):
+        ag.exp(leaf)
+    real = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(TypeError, match="Mul: ndgrad does not differentiate complex"):
+        real * 1j
+    with ag.no_grad():   # values are fine: only gradients would be wrong
+        np.testing.assert_allclose((leaf * w).numpy(), z * w.numpy())
+    np.testing.assert_allclose((leaf.detach() * w).numpy(), z * w.numpy())
+    # A real result of a complex leaf is differentiated as PyTorch does.
+    leaf.abs().sum().backward()
+    theirs = torch.tensor(z, requires_grad=True)
+    theirs.abs().sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), theirs.grad.numpy())

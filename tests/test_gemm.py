@@ -17,19 +17,8 @@ needs_private_copy = pytest.mark.skipif(gemm._sgemm is None, reason="no private 
 BIG = 64
 
 
-@pytest.fixture(autouse=True)
-def every_float32_product_on_the_private_copy(monkeypatch):
-    """Send even small products to the private copy (where there is one), so that these tests check it
-    on every layout; counts its calls."""
-    calls = []
-    if gemm._sgemm is not None:
-        real = gemm._sgemm
-        monkeypatch.setattr(gemm, "_MIN_MULTIPLY_ADDS", 1)
-        monkeypatch.setattr(gemm, "_sgemm", lambda *args: calls.append(args[3:6]) or real(*args))
-    threads = ag.get_num_threads()
-    ag.set_num_threads(1)   # the private copy runs products only on one thread
-    yield calls
-    ag.set_num_threads(threads)
+# Every test here runs with every float32 product sent to the private copy (see conftest.py).
+pytestmark = pytest.mark.usefixtures("every_float32_product_on_the_private_copy")
 
 
 def _private_pool():

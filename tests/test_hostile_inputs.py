@@ -658,3 +658,47 @@ def test_unfold_and_fold_of_an_empty_batch_have_gradients_of_their_input_shape_a
         out.sum().backward()
         return tuple(out.shape), tuple(x.grad.shape)
     assert run(ag, nn.functional) == run(torch, torch.nn.functional)
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 0.5, -0.5, -1, -2, 3.0])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_powers_torch_computes_by_products_match_it_bit_for_bit(exponent, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([-3, -1.5, -0.0, 0.0, 1e-30, 0.7, 2, 7.1, np.inf, -np.inf, np.nan, 1e20, -1e-20], dtype)
+    ours, theirs = (ag.tensor(x, requires_grad=True) ** exponent), (torch.tensor(x, requires_grad=True) ** exponent)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    finite = ~np.isnan(ours.numpy())
+    np.testing.assert_array_equal(np.signbit(ours.numpy()[finite]), np.signbit(theirs.detach().numpy()[finite]))
+    assert ag.gradcheck(lambda t: t ** exponent, [ag.tensor(np.array([0.3, 1.7, 2.5]), requires_grad=True)])
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_index_select_and_integer_array_indexing_along_any_dim_accumulate_repeats_as_torch(dim):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(dim)
+    x = rng.standard_normal((4, 7, 5))
+    index = np.array([0, 2, 2, -1, 2, 0]) % x.shape[dim]
+    ours_x, theirs_x = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = ours_x.index_select(dim, ag.from_numpy(index))
+    theirs = theirs_x.index_select(dim, torch.from_numpy(index))
+    upstream = rng.standard_normal(ours.shape)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)
+    square = np.array([[1, -1], [0, 1]])   # 2-D and negative indices behind whole slices
+    ours_x.grad = theirs_x.grad = None
+    ours_x[:, ag.from_numpy(square)].sum().backward()
+    theirs_x[:, torch.from_numpy(square)].sum().backward()
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+
+
+@pytest.mark.parametrize("shape", [(6, 70, 9), (3, 5), (200, 2), (2, 64, 1)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_running_sums_are_numpys_cumsum_bit_for_bit_along_every_axis_and_layout(shape, dtype):
+    from autograd.ops.reduction import running_sums
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    for axis in range(len(shape)):
+        for layout in (x, np.flip(x, axis), np.asfortranarray(x)):
+            ours, numpys = running_sums(layout, axis), np.cumsum(layout, axis=axis)
+            assert ours.dtype == numpys.dtype
+            np.testing.assert_array_equal(ours, numpys)

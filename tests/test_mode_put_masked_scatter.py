@@ -97,3 +97,16 @@ def test_put_and_masked_scatter_pass_gradcheck_and_gradgradcheck():
                        (lambda t, s: t.masked_scatter(mask, s), (x, source))]:
         assert ag.gradcheck(fn, inputs)
         assert ag.gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_the_median_of_an_empty_float_tensor_is_nan_with_an_empty_gradient_as_torch(name):
+    torch = pytest.importorskip("torch")
+    ours_x, theirs_x = ag.tensor(np.zeros(0, np.float32), requires_grad=True), torch.zeros(0, requires_grad=True)
+    ours, theirs = getattr(ag, name)(ours_x), getattr(torch, name)(theirs_x)
+    assert ours.shape == theirs.shape == () and ours.dtype == np.float32 and np.isnan(ours.item())
+    ours.backward()
+    theirs.backward()
+    assert ours_x.grad.shape == tuple(theirs_x.grad.shape) == (0,)
+    with pytest.raises(ValueError, match=f"{name}: cannot take the median of an empty int64 tensor"):
+        getattr(ag, name)(ag.tensor(np.zeros(0, np.int64)))

@@ -192,3 +192,74 @@ def test_half_precision_sigmoid_is_torchs_bit_for_bit():
     expected = torch.sigmoid(torch.from_numpy(grid.copy()))
     assert out.dtype == ag.float16
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("size", [7, 1 << 17], ids=["small", "blocked"])   # both of relu's paths
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_keeps_negative_zero_and_nan_as_torch(size, dtype):
+    torch = pytest.importorskip("torch")
+    special = np.array([-0.0, 0.0, -1.0, 2.0, np.nan, -np.inf, np.inf], dtype)
+    x = np.resize(special, size)
+    ours = ag.relu(ag.tensor(x)).numpy()
+    theirs = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+@pytest.mark.parametrize("low, high", [(-1.0, 1.0), (0.0, 6.0)])
+def test_hardtanh_op_clamps_with_no_gradient_at_the_bounds_and_keeps_a_conv_outputs_layout(low, high):
+    torch = pytest.importorskip("torch")
+    values = np.array([low - 1, low, (low + high) / 2, high, high + 1, np.nan, -np.inf, np.inf], np.float32)
+    channel_major = np.ascontiguousarray(np.resize(values, (3, 2, 4, 4))).transpose(1, 0, 2, 3)  # as conv outputs
+    ours_x = ag.from_numpy(channel_major).requires_grad_()   # shares the array, strides and all
+    theirs_x = torch.tensor(channel_major, requires_grad=True)
+    ours, theirs = ag.hardtanh(ours_x, low, high), torch.nn.functional.hardtanh(theirs_x, low, high)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    assert ours.numpy().transpose(1, 0, 2, 3).flags.c_contiguous   # computed in memory order, not C order
+    upstream = np.arange(channel_major.size, dtype=np.float32).reshape(channel_major.shape)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+    assert ag.gradgradcheck(lambda t: ag.hardtanh(t, low, high) ** 2,
+                            [ag.tensor(np.array([low + 0.3, (low + high) / 2, high - 0.2]), requires_grad=True)])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_softplus_is_within_three_ulp_everywhere_and_never_overflows(dtype):
+    from autograd.ops.activations import softplus_array
+    x = np.concatenate([np.linspace(-120, 120, 20001), [0.0, -0.0, 1e-30, -1e-30, 88.7, 89.0, 710.0]]).astype(dtype)
+    exact = np.logaddexp(0, x.astype(np.float64))
+    ours = softplus_array(x)
+    assert ours.dtype == dtype and np.isfinite(ours).all()
+    ulps = np.abs(ours.astype(np.float64) - exact) / np.spacing(exact.astype(dtype)).astype(np.float64)
+    assert ulps[exact > 0].max() <= 3
+    special = softplus_array(np.array([np.inf, -np.inf, np.nan], dtype))
+    assert special[0] == np.inf and special[1] == 0 and np.isnan(special[2])
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 0.0, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_leaky_relu_matches_torch_bit_for_bit_with_its_gradient(slope, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([-2, -0.0, 0.0, 3, np.nan, np.inf, -np.inf, 1e-40, -7.3, 65000, -1e-45], dtype)
+    upstream = (np.arange(1, x.size + 1) * 1.37).astype(dtype)
+    ours_x, theirs_x = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, theirs = F.leaky_relu(ours_x, slope), torch.nn.functional.leaky_relu(theirs_x, slope)
+    ours.backward(ag.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.detach().numpy()))
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+
+
+def test_silu_op_second_derivative_matches_torch_and_finite_differences():
+    torch = pytest.importorskip("torch")
+    x = np.array([-6.0, -1.3, -0.0, 0.4, 2.5, 9.0])
+    ours_x, theirs_x = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ours_g,) = ag.grad(ag.silu(ours_x).sum(), ours_x, create_graph=True)
+    (theirs_g,) = torch.autograd.grad(torch.nn.functional.silu(theirs_x).sum(), theirs_x, create_graph=True)
+    (ours_gg,) = ag.grad((ours_g * ours_g).sum(), ours_x)
+    (theirs_gg,) = torch.autograd.grad((theirs_g * theirs_g).sum(), theirs_x)
+    np.testing.assert_allclose(ours_g.numpy(), theirs_g.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_gg.numpy(), theirs_gg.numpy(), rtol=1e-12, atol=1e-15)
+    assert ag.gradgradcheck(ag.silu, [ag.tensor(x, requires_grad=True)])

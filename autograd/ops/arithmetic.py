@@ -163,12 +163,16 @@ def _integer_power(x, y):
 
 
 class PowScalar(Primitive):
-    """d(x**p)/dx = p x**(p-1), for a constant exponent p."""
+    """d(x**p)/dx = p x**(p-1), for a constant exponent p. The exponents PyTorch computes by cheaper
+    operations are computed by the same ones (so its values, and NumPy's pow, a scalar loop, is
+    avoided: x**3 on 2^21 float32 values took 125 ms, x*x*x 0.46)."""
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return np.power(x, exponent) if exponent != 2 else np.multiply(x, x)
+        if x.dtype in (np.float32, np.float64) and exponent in _POWER_BY_PRODUCTS:   # half: pow, as torch
+            return np.asarray(_POWER_BY_PRODUCTS[exponent](x))
+        return np.power(x, exponent)
 
     @staticmethod
     def backward(ctx, grad):
@@ -177,6 +181,16 @@ class PowScalar(Primitive):
         if p == 0:
             return grad * 0
         return grad * (x * p if p == 2 else pow(x, p - 1) * p)
+
+
+_POWER_BY_PRODUCTS = {
+    2: lambda x: np.multiply(x, x),
+    3: lambda x: np.multiply(np.multiply(x, x), x),
+    0.5: np.sqrt,
+    -0.5: lambda x: np.reciprocal(np.sqrt(x)),
+    -1: np.reciprocal,
+    -2: lambda x: np.reciprocal(np.multiply(x, x)),
+}
 
 
 class Remainder(Primitive):

@@ -173,22 +173,25 @@ class ScaleKeepingZeros(Primitive):
 
 
 class Clamp(Primitive):
-    """The gradient passes where min <= x <= max (both ends included, as in PyTorch)."""
+    """The gradient passes where min <= x <= max (both ends included, as in PyTorch's clamp), or with
+    open_interval where min < x < max (neither end: PyTorch's hardtanh and relu6)."""
     @staticmethod
-    def forward(ctx, x, min=None, max=None):
+    def forward(ctx, x, min=None, max=None, open_interval=False):
         ctx.save_for_backward(x)
-        ctx.bounds = (min, max)
+        ctx.bounds, ctx.open_interval = (min, max), open_interval
         return np.clip(x, min, max)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         low, high = ctx.bounds
-        inside = np.ones(x.shape, bool)
-        if low is not None:
-            inside &= x._data >= low
+        above, below = (np.greater, np.less) if ctx.open_interval else (np.greater_equal, np.less_equal)
+        # Each mask is laid out as x (a channel-major conv output stays so): a mask made in C order and
+        # filled from such an x ran 10x slower.
+        inside = above(x._data, low) if low is not None else None
         if high is not None:
-            inside &= x._data <= high
+            within = below(x._data, high)
+            inside = within if inside is None else inside & within
         return ScaleKeepingZeros.apply(grad, factor=inside)
 
 
@@ -369,10 +372,20 @@ def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = Non
         raise ArgumentError("clamp: at least one of min and max must be given")
     if any(isinstance(b, Tensor) and (b.ndim or b.requires_grad) for b in (min, max)):
         return _clamp_to_tensors(x, min, max)
+    return _clamp_to_numbers(x, min, max, open_interval=False)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x limited to [min_val, max_val], with the gradient passing only strictly inside (0 at either
+    bound): the op of torch.nn.functional.hardtanh, relu6, hardsigmoid and hardswish."""
+    return _clamp_to_numbers(x, min_val, max_val, open_interval=True)
+
+
+def _clamp_to_numbers(x, min, max, open_interval):
     min, max = _bound(min), _bound(max)
     if x.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         x = floating(x)   # as PyTorch: an integer tensor clamped to a float bound gives the default float dtype
-    return Clamp.apply(x, min=min, max=max)
+    return Clamp.apply(x, min=min, max=max, open_interval=open_interval)
 
 
 clip = clamp

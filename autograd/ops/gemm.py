@@ -11,10 +11,12 @@ its AVX2 (Haswell) kernels there: on a Zen 4 core, one thread, GFLOP/s SkylakeX 
 577 -> 502 us), 2048^3 103 -> 110; at 2 threads alike. float64 runs as fast either way, and the
 AVX-512 copy's small-matrix path wins on small products ((10, 128) @ (128, 128): 77 against 42).
 The choice can only be made through OPENBLAS_CORETYPE before the library loads, which is too late
-for NumPy's copy, loaded before ndgrad. So on those
-CPUs (unless the user chose a core type himself) ndgrad loads the same library from the
-scipy-openblas32 package, for itself only, with the Haswell kernels, and calls its cblas_sgemm for
-float32 products of two matrices of at least _MIN_MULTIPLY_ADDS.
+for NumPy's copy, loaded before ndgrad. So on those CPUs (unless the user chose a core type
+himself) ndgrad loads OpenBLAS again, its 32-bit-integer build from the scipy-openblas32 package,
+for itself only, with the Haswell kernels, and calls its cblas_sgemm for float32 products of two
+matrices of at least _MIN_MULTIPLY_ADDS. (If something imported scipy_openblas32 before ndgrad,
+that library is loaded already, with its default kernels, for the whole process: then there is no
+private copy.)
 Everywhere else, and for every other product, matmul_array is np.matmul.
 
 Threads. The second copy runs products only while its BLAS is set to one thread. With more, each
@@ -65,7 +67,8 @@ def _load_sgemm(core_type="Haswell"):
     """cblas_sgemm of a private copy of OpenBLAS loaded with `core_type`'s kernels, or None when that
     copy is not installed or cannot be kept apart from NumPy's. The library is found without importing
     its package, which would load it at once, for the whole process (RTLD_GLOBAL) and with the default
-    kernels. RTLD_DEEPBIND makes it bind its own symbols first: else it can find a copy loaded before
+    kernels; if something imported it before, loading it again gives that shared copy, so there is
+    none. RTLD_DEEPBIND makes it bind its own symbols first: else it can find a copy loaded before
     (SciPy's has the same names), already set up, and keep that one's kernels."""
     spec = importlib.util.find_spec("scipy_openblas32")
     deepbind = getattr(os, "RTLD_DEEPBIND", None)
@@ -77,6 +80,11 @@ def _load_sgemm(core_type="Haswell"):
     if not names:
         return None
     path = os.path.join(lib_dir, names[0])
+    try:   # already loaded (`import scipy_openblas32` loads it for the whole process, with the default
+        ctypes.CDLL(path, mode=os.RTLD_NOLOAD)   # kernels): dlopen would hand back that shared copy
+        return None
+    except OSError:
+        pass
     threads = _numpy_blas_threads()
     saved = os.environ.get("OPENBLAS_CORETYPE")
     os.environ["OPENBLAS_CORETYPE"] = core_type   # read once, by the library's constructor
@@ -116,7 +124,7 @@ _private_threads = None if _sgemm is None else _sgemm.threads
 
 def _layout(matrix):
     """How cblas reads a float32 matrix in place: (transposed, leading dimension), or None when its
-    strides fit neither a row-major nor a column-major matrix with padded rows."""
+    strides fit neither a row-major nor a column-major matrix (rows, or columns, may be padded)."""
     rows, cols = matrix.shape
     row_step, col_step = matrix.strides
     if cols == 1:

@@ -86,8 +86,13 @@ class IndexAdd(Primitive):
         ctx.index = index
         out = np.zeros(shape, grad.dtype)
         rows = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+        axis = _sole_integer_array_axis(index)
         if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and rows.ndim and out.ndim:
             add_rows(out, rows, grad)     # rows picked by one integer array: an embedding's gradient
+        elif axis is not None:            # x[:, :, idx] (index_select along a later dim): the same, that dim first
+            picked = index[axis]
+            add_rows(np.moveaxis(out, axis, 0), picked,
+                     np.moveaxis(grad, tuple(range(axis, axis + picked.ndim)), tuple(range(picked.ndim))))
         elif _has_integer_array(index):
             np.add.at(out, index, grad)   # repeated indices must accumulate
         else:
@@ -129,6 +134,19 @@ def add_rows(out, rows, values):
 
 
 _MAX_ROUNDS = 64
+
+
+def _sole_integer_array_axis(index):
+    """k for an index of k whole slices and one integer array of 1 or more dims (what index_select
+    builds), else None."""
+    if not isinstance(index, tuple) or not index:
+        return None
+    *leading, last = index
+    whole = slice(None)
+    if (isinstance(last, np.ndarray) and last.dtype.kind in "iu" and last.ndim
+            and all(isinstance(part, slice) and part == whole for part in leading)):
+        return len(leading)
+    return None
 
 
 def _describe(index):

@@ -81,7 +81,10 @@ def _nan_counts(x, axis):
 def _median(op, result, x, dim, keepdim, ignore_nan):
     if dim is None:
         if x._data.size == 0:
-            raise ArgumentError(f"{op}: cannot take the median of an empty tensor without a dim")
+            if x.dtype.kind in "fc":   # as torch: NaN, still attached to x (whose gradient is then empty)
+                return x.sum() + float("nan")
+            raise ArgumentError(f"{op}: cannot take the median of an empty {x.dtype} tensor (torch returns an "
+                                "arbitrary integer)")
         return _median(op, result, x.reshape(-1), 0, False, ignore_nan).values
     axis, order = _order(op, x, dim, False)
     if axis is None:   # a 0-d tensor

@@ -102,12 +102,12 @@ class Workspace:
         return array
 
     def empty_apart(self, shape, dtype, other):
-        """As `empty`, but placed half a page (2 KiB, modulo 4 KiB) away from the array `other` in
-        memory, for a buffer that a shifted copy fills from `other` or adds into it (im2col, col2im).
-        Large arrays tend to start at the same offset within a page; then each store of such a copy
-        lies a few bytes ahead of a load modulo 4 KiB, and the CPU stalls the loads on a dependence
-        that is not there ("4K aliasing"): half the speed, for the im2col copies of a 32-channel
-        32x32 batch slice 206 against 98-102 us at any other offset."""
+        """As `empty`, but placed half a page (2 KiB modulo 4 KiB, rounded down to a 64-byte cache line)
+        away from the array `other` in memory, for a buffer that a shifted copy fills from `other` or
+        adds into it (im2col, col2im). Large arrays tend to start at the same offset within a page;
+        then each store of such a copy lies a few bytes ahead of a load modulo 4 KiB, and the CPU
+        stalls the loads on a dependence that is not there ("4K aliasing"): half the speed, for the
+        im2col copies of a 32-channel 32x32 batch slice 206 against 98-102 us at any other offset."""
         dtype = np.dtype(dtype)
         nbytes = math.prod(shape) * dtype.itemsize
         raw = self.empty((nbytes + 4096,), np.uint8)
