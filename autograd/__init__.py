@@ -30,7 +30,7 @@ from . import amp, distributions  # noqa: F401  (ag.distributions.Normal, Catego
 from .amp import autocast, is_autocast_enabled  # noqa: F401
 from . import testing, utils  # noqa: F401  (ag.testing.assert_close, ag.utils.checkpoint, as torch's)
 from . import random  # noqa: F401  (ag.random.manual_seed, ag.random.fork_rng, as torch.random)
-from . import distributed, jit  # noqa: F401  (torch.jit.script, torch.jit.is_scripting, torch.distributed.is_initialized)
+from . import accelerator, distributed, jit  # noqa: F401  (torch.jit.script, torch.jit.is_scripting, torch.distributed.is_initialized)
 from .backends import (are_deterministic_algorithms_enabled, compile, get_float32_matmul_precision,  # noqa: F401
                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
                        use_deterministic_algorithms)

@@ -1775,6 +1775,13 @@ class Device:
     def __repr__(self):
         return "device(type='cpu')"
 
+    def __enter__(self):
+        """`with torch.device("cpu"):` (new tensors on that device: the CPU, always); returns the device."""
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
     def __str__(self):
         return "cpu"
 

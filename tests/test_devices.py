@@ -99,3 +99,11 @@ def test_seeding_and_device_picking_boilerplate_runs_and_reads_back_as_torchs():
         ag.set_float32_matmul_precision("highest")
     picked = "cuda" if ag.cuda.is_available() else "mps" if ag.backends.mps.is_available() else "cpu"
     assert ag.zeros(2, device=picked).device == ag.device("cpu")
+
+
+def test_the_tutorials_accelerator_line_picks_the_cpu_and_a_device_block_runs():
+    import autograd as ag
+    device = ag.accelerator.current_accelerator().type if ag.accelerator.is_available() else "cpu"
+    assert device == "cpu" and ag.accelerator.device_count() == 0
+    with ag.device("cpu") as d:
+        assert d == "cpu" and ag.zeros(2).device == d

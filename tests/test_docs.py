@@ -38,7 +38,7 @@ DOCUMENTED_MODULES = [
     "autograd.backends", "autograd.backends.cuda", "autograd.backends.cudnn", "autograd.backends.mps",
     "autograd.distributions", "autograd.amp", "nn.optim.swa_utils", "autograd.ops.decompositions",
     "nn.utils.prune", "nn.optim.rprop", "nn.optim.asgd", "nn.parallel", "autograd.testing", "autograd.utils",
-    "autograd.utils.checkpoint", "autograd.random", "autograd.special", "autograd.jit", "autograd.distributed", "nn.attention", "autograd.axis_alias",
+    "autograd.utils.checkpoint", "autograd.random", "autograd.special", "autograd.jit", "autograd.distributed", "nn.attention", "autograd.axis_alias", "autograd.accelerator",
     "nn.data.sampler",
 ]
 

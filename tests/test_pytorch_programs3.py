@@ -2658,3 +2658,91 @@ def custom_layers(torch, nn, F, optim, data, init):
 def test_hand_written_layers_in_the_older_idiom_follow_torch():
     ours, _ = run_both(custom_layers, rtol=1e-4, atol=1e-6)
     assert "steps" not in ours["init"]
+
+
+# --- The official "Quickstart" tutorial: the torch.accelerator device line, nn.Flatten and a
+#     linear_relu_stack, train/test loops, saving and reloading the state dict with weights_only ---
+
+def quickstart(torch, nn, F, optim, data, init, path):
+    DataLoader, TensorDataset = data.DataLoader, data.TensorDataset  # from torch.utils.data import ...
+    device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(
+                nn.Linear(8 * 8, 32),
+                nn.ReLU(),
+                nn.Linear(32, 32),
+                nn.ReLU(),
+                nn.Linear(32, 10)
+            )
+
+        def forward(self, x):
+            x = self.flatten(x)
+            logits = self.linear_relu_stack(x)
+            return logits
+
+    rng = np.random.default_rng(20)
+    labels = rng.integers(0, 10, 96)
+    images = (rng.uniform(0, 1, (96, 1, 8, 8)) * 0.5 + (labels[:, None, None, None] / 10.0)).astype(np.float32)
+    training_data = TensorDataset(torch.tensor(images[:64]), torch.tensor(labels[:64]))
+    test_data = TensorDataset(torch.tensor(images[64:]), torch.tensor(labels[64:]))
+    train_dataloader = DataLoader(training_data, batch_size=16)
+    test_dataloader = DataLoader(test_data, batch_size=16)
+    model = NeuralNetwork().to(device)
+    load_init(torch, model, init)
+    record = {"init": state_of(model), "loss": [], "test": [], "reloaded": None}
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+
+    def train(dataloader, model, loss_fn, optimizer):
+        size = len(dataloader.dataset)
+        model.train()
+        for batch, (X, y) in enumerate(dataloader):
+            X, y = X.to(device), y.to(device)
+            pred = model(X)
+            loss = loss_fn(pred, y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if batch % 2 == 0:
+                loss, current = loss.item(), (batch + 1) * len(X)
+                record["loss"].append(loss)
+                _ = f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]"
+
+    def test(dataloader, model, loss_fn):
+        size = len(dataloader.dataset)
+        num_batches = len(dataloader)
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for X, y in dataloader:
+                X, y = X.to(device), y.to(device)
+                pred = model(X)
+                test_loss += loss_fn(pred, y).item()
+                correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+        test_loss /= num_batches
+        correct /= size
+        record["test"].append((test_loss, correct))
+        return f"Test Error: \n Accuracy: {(100 * correct):>0.1f}%, Avg loss: {test_loss:>8f} \n"
+
+    epochs = 3
+    for t in range(epochs):
+        train(train_dataloader, model, loss_fn, optimizer)
+        test(test_dataloader, model, loss_fn)
+    torch.save(model.state_dict(), path)
+    model = NeuralNetwork().to(device)
+    model.load_state_dict(torch.load(path, weights_only=True))
+    model.eval()
+    x, y = test_data[0][0], test_data[0][1]
+    with torch.no_grad():
+        x = x.to(device)
+        pred = model(x)
+        record["reloaded"] = [pred, pred[0].argmax(0)]
+    return record
+
+
+def test_the_quickstart_tutorial_follows_torch(tmp_path):
+    run_both(quickstart, path=tmp_path / "model.pth", rtol=1e-4, atol=1e-6)
