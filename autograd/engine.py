@@ -23,7 +23,6 @@ no_grad, so they record nothing; with it, they record a graph of their own, whic
 higher-order gradients.
 """
 import itertools
-import sys
 import warnings
 
 import numpy as np
@@ -289,8 +288,10 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         return
     if create_graph:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is not None and _solely_held(leaf) and _addable_in_place(leaf.grad._data, grad._data):
-        # As PyTorch, accumulate into the existing .grad; the incoming gradient is only read.
+    elif leaf.grad is not None and _addable_in_place(leaf.grad._data, grad._data):
+        # As PyTorch, accumulate into the existing .grad, whoever else holds it (`g = x.grad` kept by the
+        # caller, one .grad given to two leaves, a .grad made from the caller's array all see the sum);
+        # the incoming gradient is only read.
         leaf.grad._data += grad._data
     elif leaf.grad is not None:
         leaf.grad = Tensor._make(leaf.grad._data + grad._data, False, None)
@@ -306,29 +307,8 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
     run_post_accumulate_grad_hooks(leaf)
 
 
-def _solely_held(leaf):
-    """Whether nothing but `leaf` can see its .grad: the Tensor is referenced only by the leaf,
-    its array only by that Tensor, and the array owns its memory (a view, or a view of it, would
-    hold a reference). So a .grad the user kept (`g = x.grad`), assigned to another leaf
-    (`q.grad = p.grad`) or made from an array of their own is never written into."""
-    return (sys.getrefcount(leaf.grad) == _ONE_HOLDER and sys.getrefcount(leaf.grad._data) == _ONE_HOLDER
-            and leaf.grad._data.base is None)
-
-
 def _addable_in_place(existing, incoming):
     return existing.flags.writeable and existing.shape == incoming.shape and existing.dtype == incoming.dtype
-
-
-def _references_with_one_holder():
-    """What sys.getrefcount reports, in `_solely_held`'s expressions, for an object held once."""
-    holder = Tensor._make(np.zeros(1), False, None)
-    holder.grad = Tensor._make(np.zeros(1), False, None)
-    tensor_refs, array_refs = sys.getrefcount(holder.grad), sys.getrefcount(holder.grad._data)
-    assert tensor_refs == array_refs, (tensor_refs, array_refs)
-    return tensor_refs
-
-
-_ONE_HOLDER = _references_with_one_holder()
 
 
 def _check_finite(node, input_grads):

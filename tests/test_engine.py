@@ -622,29 +622,35 @@ def test_gradient_accumulates_in_place_into_a_grad_nothing_else_holds():
     np.testing.assert_array_equal(x.grad.numpy(), [5.0, 7.0])
 
 
-def test_a_grad_the_caller_kept_is_not_written_into():
-    x = leaf(1.0, 2.0)
-    (x * 3).sum().backward()
-    kept = x.grad
-    (x * 3).sum().backward()
-    np.testing.assert_array_equal(kept.numpy(), [3.0, 3.0])
-    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+def test_a_grad_the_caller_kept_sees_the_accumulated_sum_as_in_torch(torch):
+    ours, theirs = leaf(1.0, 2.0), torch.tensor([1.0, 2.0], requires_grad=True)
+    for x in (ours, theirs):
+        (x * 3).sum().backward()
+    kept_ours, kept_theirs = ours.grad, theirs.grad
+    for x in (ours, theirs):
+        (x * 3).sum().backward()
+    assert ours.grad is kept_ours and theirs.grad is kept_theirs
+    np.testing.assert_array_equal(kept_ours.numpy(), kept_theirs.numpy())   # [6, 6]: added in place
 
 
-def test_a_grad_shared_by_two_leaves_is_not_written_into():
-    p, q = leaf(1.0), leaf(1.0)
-    p.grad = q.grad = ag.tensor([5.0])
-    (p * 2 + q * 3).sum().backward()
-    assert p.grad.item() == 7.0 and q.grad.item() == 8.0
+def test_a_grad_shared_by_two_leaves_takes_both_sums_as_in_torch(torch):
+    results = []
+    for lib in (ag, torch):
+        p, q = lib.tensor([1.0], requires_grad=True), lib.tensor([1.0], requires_grad=True)
+        p.grad = q.grad = lib.tensor([5.0])
+        (p * 2 + q * 3).sum().backward()
+        results.append((p.grad.item(), q.grad.item()))
+    assert results[0] == results[1] == (10.0, 10.0)
 
 
-def test_a_grad_that_views_the_callers_array_is_not_written_into():
-    base = np.zeros(4)
-    x = leaf(1.0, 2.0)
-    x.grad = ag.from_numpy(base[:2])
-    (x * 3).sum().backward()
-    np.testing.assert_array_equal(base, np.zeros(4))
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+def test_a_grad_that_views_the_callers_array_is_added_into_as_in_torch(torch):
+    ours_base, theirs_base = np.zeros(4), np.zeros(4)
+    ours, theirs = leaf(1.0, 2.0), torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    ours.grad, theirs.grad = ag.from_numpy(ours_base[:2]), torch.from_numpy(theirs_base[:2])
+    for x in (ours, theirs):
+        (x * 3).sum().backward()
+    np.testing.assert_array_equal(ours_base, theirs_base)   # [3, 3, 0, 0]
+    np.testing.assert_array_equal(ours.grad.numpy(), [3.0, 3.0])
 
 
 def test_accumulation_under_create_graph_stays_differentiable():
