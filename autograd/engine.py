@@ -144,6 +144,8 @@ def _walk_graph(roots, root_grads, retain_graph, create_graph, sinks):
                 input_grads = (None,) * len(node.edges)
             else:
                 input_grads = _call_backward(node, output_grads, create_graph)
+                if not node.tensor_backward:   # what a user's backward returns, the user may hold
+                    sinks.handed_out.update(id(g._data) for g in input_grads if g is not None)
                 if not retain_graph:
                     node.release_saved()
                 if anomaly:
@@ -203,7 +205,7 @@ def _gradients_of(node, grads, sinks, create_graph):
     if node.hooks:
         for index, hook in list(node.hooks):
             if output_grads[index] is not None:
-                output_grads[index] = _run_hook(hook, output_grads[index], node.name())
+                output_grads[index] = _run_hook(hook, output_grads[index], node.name(), sinks)
     if node.retained:
         for index, ref in node.retained.items():
             kept, g = ref(), output_grads[index]
@@ -262,12 +264,16 @@ def _expands_to(shape, target):
         return False
 
 
-def _run_hook(hook, grad, where):
+def _run_hook(hook, grad, where, sinks):
+    # The hook may keep the gradient it is given, and hold the one it returns: both are handed out, so a
+    # leaf reached by either copies it before later backward calls add into its .grad in place.
+    sinks.handed_out.add(id(grad._data))
     result = hook(grad)
     if result is None:
         return grad
     if not isinstance(result, Tensor):
         raise RuntimeError(f"a hook on the output of {where} returned {type(result).__name__}, not a Tensor or None")
+    sinks.handed_out.add(id(result._data))
     if result.shape != grad.shape:
         raise RuntimeError(f"a hook on the output of {where} changed the gradient's shape from {grad.shape} "
                            f"to {result.shape}")
@@ -281,7 +287,7 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
     if grad is None:
         return
     for hook in leaf._hooks or ():
-        grad = _run_hook(hook, grad, f"leaf tensor of shape {leaf.shape}")
+        grad = _run_hook(hook, grad, f"leaf tensor of shape {leaf.shape}", sinks)
     if sinks.capture is not None and leaf in sinks.capture:
         sinks.capture[leaf] = grad
     if sinks.accumulate_into is not None and leaf not in sinks.accumulate_into:
