@@ -292,24 +292,27 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         sinks.capture[leaf] = grad
     if sinks.accumulate_into is not None and leaf not in sinks.accumulate_into:
         return
-    if create_graph:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is not None and _addable_in_place(leaf.grad._data, grad._data):
+    if leaf.grad is None:
+        data = grad._data
+        # A gradient shared with another leaf, a hook or the caller, or a read-only broadcast view, must
+        # not become this leaf's .grad as it is: .grad is updated in place later (as PyTorch, which
+        # clones a gradient someone else holds; with create_graph the clone stays in the graph).
+        handed_out = sinks.handed_out
+        shared = id(data) in handed_out or not data.flags.writeable or data.base is not None and id(data.base) in handed_out
+        if create_graph:
+            leaf.grad = grad.clone() if shared else grad
+        else:
+            leaf.grad = Tensor._make(data.copy() if shared else data, False, None)
+        handed_out.add(id(leaf.grad._data))
+    elif create_graph:
+        leaf.grad = leaf.grad + grad
+    elif _addable_in_place(leaf.grad._data, grad._data):
         # As PyTorch, accumulate into the existing .grad, whoever else holds it (`g = x.grad` kept by the
         # caller, one .grad given to two leaves, a .grad made from the caller's array all see the sum);
         # the incoming gradient is only read.
         leaf.grad._data += grad._data
-    elif leaf.grad is not None:
-        leaf.grad = Tensor._make(leaf.grad._data + grad._data, False, None)
     else:
-        data = grad._data
-        # A gradient shared with another leaf or with the caller, or a read-only broadcast view,
-        # must not become this leaf's .grad as it is: the user may update .grad in place.
-        handed_out = sinks.handed_out
-        if id(data) in handed_out or not data.flags.writeable or data.base is not None and id(data.base) in handed_out:
-            data = data.copy()
-        handed_out.add(id(data))
-        leaf.grad = Tensor._make(data, False, None)
+        leaf.grad = Tensor._make(leaf.grad._data + grad._data, False, None)
     run_post_accumulate_grad_hooks(leaf)
 
 

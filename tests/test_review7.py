@@ -87,3 +87,39 @@ def test_a_root_gradient_viewing_the_callers_array_is_accumulated_into_through_a
         y.backward(first_row)
         return x.grad, whole
     _assert_same_as_torch(build)
+
+
+def _backward_with_graph_then_without(lib, first_pass):
+    x = lib.tensor([1., 2], requires_grad=True)
+    held = first_pass(lib, x)
+    (x * 1).sum().backward()
+    return x.grad, held
+
+
+def test_a_root_gradient_a_create_graph_backward_stored_is_not_written_into_by_a_later_backward():
+    def through_view(lib, x):
+        g = lib.tensor([1., 1])
+        x.view(2).backward(g, create_graph=True)
+        return g
+    _assert_same_as_torch(lambda lib: _backward_with_graph_then_without(lib, through_view))
+
+
+def test_a_gradient_a_hook_kept_in_a_create_graph_backward_is_not_written_into_by_a_later_backward():
+    def kept_by_hook(lib, x):
+        seen = []
+        x.register_hook(seen.append)
+        (x * 2).sum().backward(create_graph=True)
+        return seen[0]
+    _assert_same_as_torch(lambda lib: _backward_with_graph_then_without(lib, kept_by_hook))
+
+
+def test_a_shared_gradient_cloned_under_create_graph_stays_differentiable():
+    x = ag.tensor([1., 2], requires_grad=True, dtype=ag.float64)
+    g = ag.tensor([3., 4], requires_grad=True, dtype=ag.float64)
+    x.view(2).backward(g, create_graph=True)
+    x.grad.pow(2).sum().backward(inputs=[g])
+    tx = torch.tensor([1., 2], requires_grad=True, dtype=torch.float64)
+    tg = torch.tensor([3., 4], requires_grad=True, dtype=torch.float64)
+    tx.view(2).backward(tg, create_graph=True)
+    tx.grad.pow(2).sum().backward(inputs=[tg])
+    np.testing.assert_array_equal(g.grad.numpy(), tg.grad.numpy())
