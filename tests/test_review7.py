@@ -123,3 +123,17 @@ def test_a_shared_gradient_cloned_under_create_graph_stays_differentiable():
     tx.view(2).backward(tg, create_graph=True)
     tx.grad.pow(2).sum().backward(inputs=[tg])
     np.testing.assert_array_equal(g.grad.numpy(), tg.grad.numpy())
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_optimizer_zero_grad_without_none_zeros_the_gradient_a_caller_holds_as_torch(optimizer):
+    def build(lib):
+        p = lib.nn.Parameter(lib.tensor([1., 2, 3]))
+        opt = getattr(lib.optim, optimizer)([p], lr=0.1)
+        (p * p).sum().backward()
+        held = p.grad
+        opt.zero_grad(set_to_none=False)
+        after_zeroing = held.clone()
+        (p * 3).sum().backward()
+        return after_zeroing, held, p.grad
+    _assert_same_as_torch(build)

@@ -157,12 +157,18 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        """Drop every gradient (`set_to_none=True`), or replace it with zeros. A gradient is never
-        zeroed in place: another tensor may share it."""
+        """Drop every gradient (`set_to_none=True`), or zero it in place, as PyTorch (a `g = p.grad` the
+        caller kept sees the zeros, and then what backward adds into it); a read-only one is replaced."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = None if set_to_none else ag.from_numpy(np.zeros_like(p.grad.numpy()))
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif p.grad.numpy().flags.writeable:
+                    p.grad.numpy()[...] = 0
+                else:
+                    p.grad = ag.zeros_like(p.grad)
 
     def step(self, closure=None):
         """Update the parameters from their `.grad`; each optimizer implements its rule here."""
