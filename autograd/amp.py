@@ -139,9 +139,13 @@ class GradScaler:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad.numpy() * inverse.astype(p.grad.dtype)
+                grad = p.grad._data
+                if grad.flags.writeable:   # in place, as torch: a g = p.grad the caller kept is unscaled too
+                    np.multiply(grad, inverse.astype(grad.dtype), out=grad)
+                else:
+                    grad = grad * inverse.astype(grad.dtype)
+                    p.grad = Tensor._make(grad, False, None)
                 state["found_inf"] = state["found_inf"] or not np.isfinite(grad).all()
-                p.grad = Tensor._make(grad, False, None)   # a new gradient: the old one may be shared
         state["unscaled"] = True
 
     def step(self, optimizer, *args, **kwargs):

@@ -137,3 +137,32 @@ def test_optimizer_zero_grad_without_none_zeros_the_gradient_a_caller_holds_as_t
         (p * 3).sum().backward()
         return after_zeroing, held, p.grad
     _assert_same_as_torch(build)
+
+
+def _held_gradient_after(lib, rescale):
+    """A gradient a caller took as g = p.grad, after `rescale` (which works on p.grad), with p.grad."""
+    p = lib.nn.Parameter(lib.tensor([3., -4., 12.]))
+    (p * p).sum().backward()
+    held = p.grad
+    rescale(lib, p)
+    return held, p.grad
+
+
+@pytest.mark.parametrize("rescale", [
+    lambda lib, p: lib.nn.utils.clip_grad_norm_([p], 1.0),
+    lambda lib, p: lib.nn.utils.clip_grad_value_([p], 5.0),
+], ids=["clip_grad_norm_", "clip_grad_value_"])
+def test_gradient_clipping_rescales_the_gradient_a_caller_holds_in_place_as_torch(rescale):
+    _assert_same_as_torch(lambda lib: _held_gradient_after(lib, rescale))
+
+
+def test_grad_scaler_unscale_divides_the_gradient_a_caller_holds_in_place_as_torch():
+    def build(lib):
+        p = lib.nn.Parameter(lib.tensor([3., -4., 12.]))
+        opt = lib.optim.SGD([p], lr=0.1)
+        scaler = lib.amp.GradScaler("cpu", init_scale=4.0)
+        scaler.scale((p * p).sum()).backward()
+        held = p.grad
+        scaler.unscale_(opt)
+        return held, p.grad
+    _assert_same_as_torch(build)
