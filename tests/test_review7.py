@@ -166,3 +166,12 @@ def test_grad_scaler_unscale_divides_the_gradient_a_caller_holds_in_place_as_tor
         scaler.unscale_(opt)
         return held, p.grad
     _assert_same_as_torch(build)
+
+
+@pytest.mark.parametrize("size", [4, 5000])   # below and above the block-of-zeros path
+def test_relu_keeps_negative_zero_in_half_precision_as_torch(size):
+    x = np.resize(np.array([-0.0, 0.0, -1.0, 2.0], np.float16), size)
+    ours = ag.relu(ag.tensor(x)).numpy()
+    theirs = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))

@@ -98,18 +98,24 @@ def _memory_order(a):
 
 def _with_zeros(ufunc, x, out):
     """ufunc(0, x) (np.maximum or np.minimum) into `out`, an array laid out as x (np.empty_like's or
-    workspace.empty_like's): a block of memory at a time against a block of zeros. Zero comes first
-    because NumPy returns the second operand of a tie: an x of -0.0 stays -0.0, as in torch's relu."""
+    workspace.empty_like's): a block of memory at a time against a block of zeros. On a tie x is the
+    one returned, so an x of -0.0 stays -0.0, as in torch's relu (`_with_x_on_ties`)."""
     if x.size < _BLOCKS_FROM or x.strides != out.strides:
-        return ufunc(x.dtype.type(0), x, out=out)
+        return _with_x_on_ties(ufunc, x.dtype.type(0), x, out)
     flat_x, flat_out = _memory_order(x), _memory_order(out)
     if flat_x is None or flat_out is None:
-        return ufunc(x.dtype.type(0), x, out=out)
+        return _with_x_on_ties(ufunc, x.dtype.type(0), x, out)
     zeros = _zeros(x.dtype)
     for start in range(0, flat_x.size, _ZERO_BLOCK):
         stop = min(start + _ZERO_BLOCK, flat_x.size)
-        ufunc(zeros[:stop - start], flat_x[start:stop], out=flat_out[start:stop])
+        _with_x_on_ties(ufunc, zeros[:stop - start], flat_x[start:stop], flat_out[start:stop])
     return out
+
+
+def _with_x_on_ties(ufunc, zeros, x, out):
+    # NumPy's float32/64 maximum and minimum return their second operand on a tie, its float16 loops
+    # the first: x goes where the tie returns it.
+    return ufunc(x, zeros, out=out) if x.dtype == np.float16 else ufunc(zeros, x, out=out)
 
 
 class ReluGrad(Primitive):
