@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 
 torch = pytest.importorskip("torch")
 
@@ -175,3 +176,37 @@ def test_relu_keeps_negative_zero_in_half_precision_as_torch(size):
     theirs = torch.relu(torch.from_numpy(x)).numpy()
     np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (-1.5, 2.5), (0.0, 6.0), (-1.7, 2.7)])
+def test_hardtanh_of_an_integer_tensor_stays_integer_as_torch(dtype, bounds):
+    x = np.array([0, 1, 2, 3, 5, 7, 100], dtype) if dtype == np.uint8 else np.array([-5, -2, -1, 0, 1, 2, 3, 5, 7], dtype)
+    if dtype == np.uint8 and bounds[0] < 0:
+        with pytest.raises(ValueError, match="hardtanh.*unsigned.*negative"):
+            nn.functional.hardtanh(ag.tensor(x), *bounds)
+        return
+    ours = nn.functional.hardtanh(ag.tensor(x), *bounds).numpy()
+    theirs = torch.nn.functional.hardtanh(torch.from_numpy(x), *bounds).numpy()
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_relu6_in_place_on_an_integer_tensor_as_torch():
+    x, tx = ag.tensor([-5, 0, 3, 9]), torch.tensor([-5, 0, 3, 9])
+    nn.functional.relu6(x, inplace=True)
+    torch.nn.functional.relu6(tx, inplace=True)
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+
+
+def test_hardtanh_of_a_bool_tensor_raises_naming_the_op():
+    with pytest.raises(TypeError, match="hardtanh.*bool"):
+        nn.functional.relu6(ag.tensor([True, False]))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.bool_])
+def test_leaky_relu_of_an_integer_or_bool_tensor_computes_in_the_default_float_as_silu(dtype):
+    x = np.array([0, 1, 5], dtype)
+    ours = nn.functional.leaky_relu(ag.tensor(x), 0.2)
+    assert ours.dtype == np.float32
+    np.testing.assert_array_equal(ours.numpy(), nn.functional.leaky_relu(ag.tensor(x.astype(np.float32)), 0.2).numpy())

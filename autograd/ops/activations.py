@@ -403,7 +403,7 @@ def silu(x: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x, elementwise (the slope holds at 0). As
     `torch.nn.functional.leaky_relu`."""
-    return LeakyRelu.apply(x, slope=float(negative_slope))
+    return LeakyRelu.apply(floating(x), slope=float(negative_slope))
 
 
 def erf(x: Tensor) -> Tensor:

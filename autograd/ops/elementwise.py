@@ -378,6 +378,15 @@ def clamp(x: Tensor, min: TensorLike | None = None, max: TensorLike | None = Non
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """x limited to [min_val, max_val], with the gradient passing only strictly inside (0 at either
     bound): the op of torch.nn.functional.hardtanh, relu6, hardsigmoid and hardswish."""
+    if x.dtype.kind in "biu":
+        # As torch: an integer tensor stays integer (clamped, then truncated toward zero: for integers the
+        # same as clamping to the truncated bounds); bool, and negative bounds on an unsigned one, refused.
+        if x.dtype.kind == "b":
+            raise DTypeError("hardtanh: bool inputs are not supported (torch neither)")
+        if x.dtype.kind == "u" and min(min_val, max_val) < 0:
+            raise ArgumentError(f"hardtanh: cannot do hardtanh on an unsigned type ({x.dtype}) with negative limits "
+                                f"({min_val}, {max_val})")
+        min_val, max_val = math.trunc(min_val), math.trunc(max_val)
     return _clamp_to_numbers(x, min_val, max_val, open_interval=True)
 
 
