@@ -36,6 +36,7 @@ class SumTo(Primitive):
 
 class Expand(Primitive):
     """Broadcast to a larger shape without copying (a read-only view); backward sums back."""
+    complex_safe = True
 
     @staticmethod
     def forward(ctx, x, shape):

@@ -107,6 +107,9 @@ class Function:
     retained = None          # {output index: weakref to an output tensor that called retain_grad()}
     site = None              # where in user code the op was created (anomaly mode)
     tensor_backward = False  # True for a built-in Primitive, whose forward gets the arrays (a custom op's, the Tensors)
+    # True for a Primitive whose backward is right for complex values as it stands (linear with real coefficients:
+    # reshapes, indexing, sums, add, neg), so a complex result of it is recorded; the others refuse one.
+    complex_safe = False
     materialize_grads = True
     # A view op (its output shares the input's memory) sets this to a function (ctx, array, output
     # index) -> the same view of another array of the input's shape (autograd/inplace.py).
@@ -192,7 +195,7 @@ class Function:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
             dtype = out.dtype
             recorded = record and dtype.kind in "fc" and (cls.tensor_backward or not ctx._is_marked(returned))
-            if recorded and dtype.kind == "c" and cls.tensor_backward:
+            if recorded and dtype.kind == "c" and cls.tensor_backward and not cls.complex_safe:
                 raise _complex_gradient_error(cls, args)
             if recorded:
                 ctx.shape = out.shape

@@ -210,3 +210,35 @@ def test_leaky_relu_of_an_integer_or_bool_tensor_computes_in_the_default_float_a
     ours = nn.functional.leaky_relu(ag.tensor(x), 0.2)
     assert ours.dtype == np.float32
     np.testing.assert_array_equal(ours.numpy(), nn.functional.leaky_relu(ag.tensor(x.astype(np.float32)), 0.2).numpy())
+
+
+_LINEAR_ON_COMPLEX = {   # ops whose gradient needs no conjugation: it was right before complex results were refused
+    "reshape": lambda L, z: z.reshape(3, 1),
+    "getitem": lambda L, z: z[1:],
+    "clone": lambda L, z: z.clone(),
+    "add": lambda L, z: z + z,
+    "sub": lambda L, z: z - z[0],
+    "neg": lambda L, z: -z,
+    "sum": lambda L, z: z.sum(),
+    "flip": lambda L, z: z.flip(0),
+    "cat": lambda L, z: L.cat([z, z]),
+    "stack": lambda L, z: L.stack([z, z]),
+    "permute": lambda L, z: z.reshape(1, 3).permute(1, 0),
+    "expand": lambda L, z: z.reshape(1, 3).expand(2, 3),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_LINEAR_ON_COMPLEX))
+def test_a_complex_leaf_still_differentiates_through_ops_that_need_no_conjugation_as_torch(op):
+    def build(lib):
+        z = lib.tensor(np.array([1 + 2j, -3 + 0.5j, 0.2 - 1j]), requires_grad=True)
+        _LINEAR_ON_COMPLEX[op](lib, z).abs().sum().backward()
+        return (z.grad,)
+    ours, theirs = _both(build)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+
+
+def test_a_complex_product_is_still_refused_naming_the_op():
+    z = ag.tensor(np.array([1 + 2j, -3 + 0.5j]), requires_grad=True)
+    with pytest.raises(TypeError, match="Mul.*complex"):
+        z * z

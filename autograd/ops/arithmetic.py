@@ -78,6 +78,7 @@ def broadcasting_ufunc(op_name, ufunc, x, y):
 
 
 class Add(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, y):
         return broadcasting_ufunc("add", np.add, x, y)
@@ -88,6 +89,7 @@ class Add(Primitive):
 
 
 class Sub(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, y):
         return broadcasting_ufunc("sub", np.subtract, x, y)

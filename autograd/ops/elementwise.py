@@ -20,6 +20,7 @@ def constant(array):
 
 
 class Neg(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x):
         return np.negative(x)
@@ -244,6 +245,7 @@ class Cast(Primitive):
 
 
 class Clone(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x):
         return x.copy()

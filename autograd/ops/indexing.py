@@ -57,6 +57,7 @@ def _has_integer_array(index):
 
 
 class GetItem(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, index):
         ctx.input_shape, ctx.index = x.shape, index

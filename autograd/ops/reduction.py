@@ -57,6 +57,7 @@ def _sum(x, axes, keepdim):
 
 
 class Sum(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim

@@ -16,6 +16,7 @@ def _shape_args(shape):
 
 
 class Reshape(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape, ctx.new_shape = x.shape, shape
@@ -32,6 +33,7 @@ class Reshape(Primitive):
 
 
 class Permute(Primitive):
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -49,6 +51,7 @@ class Permute(Primitive):
 
 class Flip(Primitive):
     """Reverse the order along some axes (a copy, as torch.flip makes); its own backward."""
+    complex_safe = True
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
