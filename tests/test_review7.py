@@ -242,3 +242,15 @@ def test_a_complex_product_is_still_refused_naming_the_op():
     z = ag.tensor(np.array([1 + 2j, -3 + 0.5j]), requires_grad=True)
     with pytest.raises(TypeError, match="Mul.*complex"):
         z * z
+
+
+@pytest.mark.parametrize("slope", [0.1, 0.0, 3.0, -0.5])
+@pytest.mark.parametrize("value", [-0.7, 0.0, 2.0])
+def test_leaky_relu_of_a_0d_tensor_differentiates_twice_as_torch(slope, value):
+    def build(lib):
+        x = lib.tensor(value, requires_grad=True, dtype=lib.float64)
+        y = lib.nn.functional.leaky_relu(x, slope)
+        (g,) = lib.autograd.grad(y * y, [x], create_graph=True)
+        (gg,) = lib.autograd.grad(g, [x])
+        return y, g, gg
+    _assert_same_as_torch(build)

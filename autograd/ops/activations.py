@@ -161,7 +161,7 @@ class LeakyReluGrad(Primitive):
         ctx.slope = slope
         ctx.save_for_backward(x)
         # 1 where x > 0 (not at NaN), else 0, then slope for 0; half precision multiplies in single, as torch.
-        factor = np.greater(x, 0).astype(np.result_type(grad.dtype, np.float32))
+        factor = np.asarray(np.greater(x, 0), np.result_type(grad.dtype, np.float32))   # an array for a 0-d x too
         if 0 <= slope <= 1:
             np.maximum(factor, np.full(factor.shape, slope, factor.dtype), out=factor)   # exactly 1 or slope
         else:
