@@ -97,6 +97,7 @@ def _backward_with_graph_then_without(lib, first_pass):
     return x.grad, held
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")   # torch warns of the cycle; wanted here
 def test_a_root_gradient_a_create_graph_backward_stored_is_not_written_into_by_a_later_backward():
     def through_view(lib, x):
         g = lib.tensor([1., 1])
@@ -105,6 +106,7 @@ def test_a_root_gradient_a_create_graph_backward_stored_is_not_written_into_by_a
     _assert_same_as_torch(lambda lib: _backward_with_graph_then_without(lib, through_view))
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")   # torch warns of the cycle; wanted here
 def test_a_gradient_a_hook_kept_in_a_create_graph_backward_is_not_written_into_by_a_later_backward():
     def kept_by_hook(lib, x):
         seen = []
@@ -114,6 +116,7 @@ def test_a_gradient_a_hook_kept_in_a_create_graph_backward_is_not_written_into_b
     _assert_same_as_torch(lambda lib: _backward_with_graph_then_without(lib, kept_by_hook))
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")   # torch warns of the cycle; wanted here
 def test_a_shared_gradient_cloned_under_create_graph_stays_differentiable():
     x = ag.tensor([1., 2], requires_grad=True, dtype=ag.float64)
     g = ag.tensor([3., 4], requires_grad=True, dtype=ag.float64)
