@@ -30,6 +30,7 @@ import numpy as np
 from . import grad_mode
 from .broadcasting import sum_to
 from .function import Function, run_quietly
+from .inplace import bump_version
 from .post_accumulate_grad_hooks import run_post_accumulate_grad_hooks
 from .tensor import Tensor
 
@@ -311,6 +312,7 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         # caller, one .grad given to two leaves, a .grad made from the caller's array all see the sum);
         # the incoming gradient is only read.
         leaf.grad._data += grad._data
+        bump_version(leaf.grad)   # as PyTorch's +=: a graph that saved this .grad notices the change
     else:
         leaf.grad = Tensor._make(leaf.grad._data + grad._data, False, None)
     run_post_accumulate_grad_hooks(leaf)

@@ -257,3 +257,28 @@ def test_leaky_relu_of_a_0d_tensor_differentiates_twice_as_torch(slope, value):
         (gg,) = lib.autograd.grad(g, [x])
         return y, g, gg
     _assert_same_as_torch(build)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+def test_accumulating_into_a_grad_a_graph_saved_makes_that_graph_refuse_a_second_backward_as_torch():
+    # x.grad from create_graph is saved by x.grad ** 2; the next backward adds into it in place, so
+    # backward through the power again would use the sum: torch raises, ndgrad must not be silently wrong
+    for lib in (ag, torch):
+        x = lib.tensor([1., 2.], requires_grad=True, dtype=lib.float64)
+        (x ** 3).sum().backward(create_graph=True)
+        penalty = (x.grad ** 2).sum()
+        penalty.backward(retain_graph=True)
+        np.testing.assert_array_equal(x.grad.detach().numpy(), [39., 300.])
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            penalty.backward()
+
+
+def test_accumulating_into_a_plain_grad_a_graph_saved_makes_that_graph_refuse_a_second_backward_as_torch():
+    for lib in (ag, torch):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        w = lib.tensor([3., 4.], requires_grad=True)
+        (x * x).sum().backward()
+        weighted = (x.grad * w).sum()   # saves x.grad for w's gradient
+        (x * 1).sum().backward()        # adds into x.grad in place
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            weighted.backward()
