@@ -473,14 +473,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: to None (the default, as PyTorch), or to zeros in place."""
         for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            elif param.grad.numpy().flags.writeable:
-                param.grad.numpy()[...] = 0
-            else:
-                param.grad = ag.zeros_like(param.grad)
+            zero_grad_of(param, set_to_none)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call `fn` on every child (recursively, children first) and then on self, e.g. to initialise
@@ -707,3 +700,19 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+def zero_grad_of(param: Tensor, set_to_none: bool) -> None:
+    """param.grad dropped, or (as PyTorch) detached and zeroed in place, counting a version: a caller's
+    g = param.grad sees the zeros, and a graph that saved the gradient refuses to use it; a read-only
+    gradient is replaced. Module's and Optimizer's zero_grad."""
+    if param.grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+    elif param.grad.numpy().flags.writeable:
+        param.grad.detach_()
+        with ag.no_grad():
+            param.grad.zero_()
+    else:
+        param.grad = ag.zeros_like(param.grad)

@@ -282,3 +282,19 @@ def test_accumulating_into_a_plain_grad_a_graph_saved_makes_that_graph_refuse_a_
         (x * 1).sum().backward()        # adds into x.grad in place
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             weighted.backward()
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+@pytest.mark.parametrize("zeroing", ["module", "optimizer"])
+def test_zero_grad_without_none_detaches_and_zeros_a_graph_grad_so_its_graph_refuses_as_torch(zeroing):
+    for lib in (ag, torch):
+        layer = lib.nn.Linear(2, 1)
+        (layer(lib.ones(1, 2)) ** 2).sum().backward(create_graph=True)
+        held = layer.weight.grad
+        penalty = (held ** 2).sum()   # saves the .grad
+        zero = layer.zero_grad if zeroing == "module" else lib.optim.SGD(layer.parameters(), lr=0.1).zero_grad
+        zero(set_to_none=False)
+        assert layer.weight.grad is held and held.grad_fn is None and not held.requires_grad, lib
+        np.testing.assert_array_equal(held.detach().numpy(), np.zeros((1, 2)))
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|detached in-place"):
+            penalty.backward()

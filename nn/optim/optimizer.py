@@ -23,7 +23,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
-from ..module import Module, _register
+from ..module import Module, _register, zero_grad_of
 
 
 class _RequiredParameter:
@@ -161,14 +161,7 @@ class Optimizer:
         caller kept sees the zeros, and then what backward adds into it); a read-only one is replaced."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif p.grad.numpy().flags.writeable:
-                    p.grad.numpy()[...] = 0
-                else:
-                    p.grad = ag.zeros_like(p.grad)
+                zero_grad_of(p, set_to_none)
 
     def step(self, closure=None):
         """Update the parameters from their `.grad`; each optimizer implements its rule here."""
