@@ -298,3 +298,15 @@ def test_zero_grad_without_none_detaches_and_zeros_a_graph_grad_so_its_graph_ref
         np.testing.assert_array_equal(held.detach().numpy(), np.zeros((1, 2)))
         with pytest.raises(RuntimeError, match="modified by an inplace operation|detached in-place"):
             penalty.backward()
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+@pytest.mark.parametrize("clip", ["clip_grad_norm_", "clip_grad_value_"])   # (torch's unscale_ counts no version)
+def test_clipping_a_grad_a_graph_saved_makes_that_graph_refuse_as_torch(clip):
+    for lib in (ag, torch):
+        w = lib.nn.Parameter(lib.tensor([3., -4.]))
+        (w ** 3).sum().backward(create_graph=True)
+        penalty = (w.grad ** 2).sum()
+        getattr(lib.nn.utils, clip)([w], 1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            penalty.backward()

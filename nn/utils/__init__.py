@@ -65,7 +65,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
         return
     for p in _as_list(parameters):  # a NaN coef lands here and spreads, as in PyTorch
         if p.grad is not None:
-            _rescale_grad(p, lambda g, out: np.multiply(g, coef.astype(g.dtype), out=out))
+            _rescale_grad(p, lambda g: g * coef.astype(g.dtype))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -88,17 +88,18 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            _rescale_grad(p, lambda g, out: np.clip(g, g.dtype.type(-clip_value), g.dtype.type(clip_value), out=out))
+            _rescale_grad(p, lambda g: np.clip(g, g.dtype.type(-clip_value), g.dtype.type(clip_value)))
 
 
 def _rescale_grad(p, rescale):
-    """p.grad = rescale(p.grad) written into p.grad's array, as torch (a g = p.grad the caller kept
-    sees it too); a read-only gradient gets a new array."""
-    g = p.grad.numpy()
-    if g.flags.writeable:
-        rescale(g, g)
+    """p.grad = rescale(p.grad) written into p.grad in place (a version counted), as torch: a g = p.grad the
+    caller kept sees it, a graph that saved it refuses to use it; a read-only gradient gets a new array."""
+    rescaled = ag.from_numpy(rescale(p.grad.numpy()))
+    if p.grad.numpy().flags.writeable:
+        with ag.no_grad():
+            p.grad.copy_(rescaled)
     else:
-        p.grad = ag.from_numpy(rescale(g, None))
+        p.grad = rescaled
 
 
 def parameters_to_vector(parameters):
