@@ -233,7 +233,7 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6 (MobileNetV3's activation). As `torch.nn.functional.hardswish`."""
-    return _maybe_inplace("hardswish_", lambda x: x * hardsigmoid(x), input, inplace)
+    return _maybe_inplace("hardswish_", ag.hardswish, input, inplace)
 
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946

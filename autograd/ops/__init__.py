@@ -4,7 +4,7 @@ from .elementwise import (abs, cast, ceil, clamp, clamp_max, clamp_min, clip, cl
                           sqrt, square, tanh, trunc)
 from .trigonometry import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
                            atan2, atanh, cos, cosh, deg2rad, rad2deg, sin, sinc, sinh, tan)
-from .activations import erf, gelu, leaky_relu, logit, relu, sigmoid, silu, softplus
+from .activations import erf, gelu, hardswish, leaky_relu, logit, relu, sigmoid, silu, softplus
 from .arithmetic import (add, addcdiv, addcmul, copysign, div, divide, float_power, floor_divide, fmax, fmin, fmod,
                          heaviside, hypot, ldexp, lerp, logaddexp, logaddexp2, masked_fill, maximum, minimum, mul,
                          multiply, pow, remainder, sub, subtract, true_divide, where, xlogy)
