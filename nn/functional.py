@@ -119,11 +119,7 @@ def relu_(input):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x (slope taken at 0, as PyTorch); with `inplace`, written
     into `input` (returned)."""
-    return _maybe_inplace("leaky_relu_", _leaky_relu, input, inplace, negative_slope)
-
-
-def _leaky_relu(input, negative_slope):
-    return ag.leaky_relu(input, negative_slope)
+    return _maybe_inplace("leaky_relu_", ag.leaky_relu, input, inplace, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -209,11 +205,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     `torch.nn.functional.hardtanh`."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return _maybe_inplace("hardtanh_", _hardtanh, input, inplace, min_val, max_val)
-
-
-def _hardtanh(input, min_val, max_val):
-    return ag.hardtanh(input, min_val, max_val)
+    return _maybe_inplace("hardtanh_", ag.hardtanh, input, inplace, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -228,7 +220,7 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6, a piecewise-linear sigmoid. As `torch.nn.functional.hardsigmoid`."""
-    return _maybe_inplace("hardsigmoid_", lambda x: _hardtanh(x + 3.0, 0.0, 6.0) * (1 / 6), input, inplace)
+    return _maybe_inplace("hardsigmoid_", lambda x: ag.hardtanh(x + 3.0, 0.0, 6.0) * (1 / 6), input, inplace)
 
 
 def hardswish(input, inplace=False):

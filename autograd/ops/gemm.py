@@ -143,14 +143,17 @@ def _private_product(a, b, out):
     when the operands or out are not laid out for it."""
     m, k = a.shape
     n = b.shape[1]
+    layout_a, layout_b = _layout(a), _layout(b)
+    if (layout_a is None or layout_b is None or not (a.flags.aligned and b.flags.aligned)
+            or max(layout_a[1], layout_b[1]) > _INT_MAX):
+        return None   # before `out` is made: NumPy's matmul will make its own
     if out is None:
         out = np.empty((m, n), np.float32)
     elif (out.dtype != np.float32 or out.shape != (m, n) or not out.flags.writeable or not out.flags.aligned
           or np.may_share_memory(out, a) or np.may_share_memory(out, b)):
         return None
-    layout_a, layout_b, layout_out = _layout(a), _layout(b), _layout(out)
-    if (layout_a is None or layout_b is None or layout_out is None or layout_out[0]
-            or not (a.flags.aligned and b.flags.aligned) or max(layout_a[1], layout_b[1], layout_out[1]) > _INT_MAX):
+    layout_out = _layout(out)
+    if layout_out is None or layout_out[0] or layout_out[1] > _INT_MAX:
         return None
     _sgemm(_ROW_MAJOR, _TRANS if layout_a[0] else _NO_TRANS, _TRANS if layout_b[0] else _NO_TRANS, m, n, k,
            1.0, a.ctypes.data, layout_a[1], b.ctypes.data, layout_b[1], 0.0, out.ctypes.data, layout_out[1])

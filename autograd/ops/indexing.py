@@ -86,12 +86,10 @@ class IndexAdd(Primitive):
     def forward(ctx, grad, shape, index):
         ctx.index = index
         out = np.zeros(shape, grad.dtype)
-        rows = index[0] if isinstance(index, tuple) and len(index) == 1 else index
-        axis = _sole_integer_array_axis(index)
-        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and rows.ndim and out.ndim:
-            add_rows(out, rows, grad)     # rows picked by one integer array: an embedding's gradient
-        elif axis is not None:            # x[:, :, idx] (index_select along a later dim): the same, that dim first
-            picked = index[axis]
+        parts = index if isinstance(index, tuple) else (index,)
+        axis = _sole_integer_array_axis(parts) if out.ndim else None
+        if axis is not None:   # x[idx] (an embedding) or x[:, :, idx] (index_select): sorted row adds, that dim first
+            picked = parts[axis]
             add_rows(np.moveaxis(out, axis, 0), picked,
                      np.moveaxis(grad, tuple(range(axis, axis + picked.ndim)), tuple(range(picked.ndim))))
         elif _has_integer_array(index):
@@ -137,12 +135,12 @@ def add_rows(out, rows, values):
 _MAX_ROUNDS = 64
 
 
-def _sole_integer_array_axis(index):
-    """k for an index of k whole slices and one integer array of 1 or more dims (what index_select
-    builds), else None."""
-    if not isinstance(index, tuple) or not index:
+def _sole_integer_array_axis(parts):
+    """k for an index (a tuple) of k whole slices and one integer array of 1 or more dims (what an
+    embedding and index_select build), else None."""
+    if not parts:
         return None
-    *leading, last = index
+    *leading, last = parts
     whole = slice(None)
     if (isinstance(last, np.ndarray) and last.dtype.kind in "iu" and last.ndim
             and all(isinstance(part, slice) and part == whole for part in leading)):
