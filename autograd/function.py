@@ -104,6 +104,7 @@ class Function:
     edge_slots = None        # per edge, which output of its node the input was; None: output 0 for all
     hooks = None             # [(output index, hook)] registered on this node's outputs
     _saved_outputs = None    # {position in saved_tensors: output index} of a custom op's saved outputs
+    output_index = 0         # which output `save_output` kept, for an op with several
     retained = None          # {output index: weakref to an output tensor that called retain_grad()}
     site = None              # where in user code the op was created (anomaly mode)
     tensor_backward = False  # True for a built-in Primitive, whose forward gets the arrays (a custom op's, the Tensors)
@@ -228,10 +229,13 @@ class Function:
         if self._inputs is not _NOT_RECORDING:
             self._saved = tensors
 
-    def save_output(self, out):
-        """Keep the (single) output array for backward (exp, tanh, softmax...); returns it unchanged."""
+    def save_output(self, out, index=0):
+        """Keep an output array for backward (exp, tanh, softmax...; one per op), output number `index`
+        of several; returns it unchanged."""
         if self._inputs is not _NOT_RECORDING:
             self._output_data = out
+            if index:
+                self.output_index = index
         return out
 
     def mark_non_differentiable(self, *outputs):
@@ -297,8 +301,8 @@ class Function:
 
     @property
     def output(self):
-        """The op's output saved with `save_output`, as a Tensor whose grad_fn is this node; raises once
-        freed by a backward."""
+        """The op's output saved with `save_output`, as a Tensor whose grad_fn is this node (that output of
+        it); raises once freed by a backward."""
         if self._freed:
             raise freed_graph_error(self)
         if self._output_version is not None:
@@ -307,7 +311,10 @@ class Function:
                 raise modified_saved_value_error(self, Tensor._make(self._output_data, False, None), "its output",
                                                  expected, counter.value)
         data = self._output_data
-        return Tensor._make(data if data.__class__ is not PackedValue else unpack_output(data), True, self)
+        output = Tensor._make(data if data.__class__ is not PackedValue else unpack_output(data), True, self)
+        if self.output_index:
+            output.output_nr = self.output_index
+        return output
 
     def release_saved(self):
         """Drop what forward saved, once backward has used it (unless retain_graph)."""

@@ -48,7 +48,7 @@ def _saved_values(node):
         found.extend(_arrays_in(value, f"saved[{k}]"))
     output = getattr(node, "_output_data", None)
     if output is not None:
-        found.extend(_arrays_in(output, "output"))
+        found.extend(_arrays_in(output, f"output {node.output_index}" if node.output_index else "output"))
     for name, value in getattr(node, "__dict__", {}).items():
         if not name.startswith("_"):
             found.extend(_arrays_in(value, f"ctx.{name}"))

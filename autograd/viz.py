@@ -356,7 +356,7 @@ def _values(roots, graph, params):
         if isinstance(t, Tensor):
             values[t] = t._data
         else:
-            if t._output_data is not None:
+            if t._output_data is not None and not t.output_index:   # output 0's value is the node's
                 values[t] = t._output_data
             for saved in getattr(t, "_saved", None) or ():
                 if isinstance(saved, Tensor) and saved.grad_fn is not None:
@@ -578,11 +578,12 @@ def _label(t, names, grad, value, is_root, show_values, value_limit, layer=None)
         named = names.get(id(t))
         if named:
             title = f"{named} = {title}"
-        shape, dtype = t.shape, t.dtype
+        # a node with several outputs (eigh, an LSTM...) shows each one's
+        meta = [t.output_meta(k) for k in range(t.n_outputs)]
     else:
         title = names.get(id(t)) or t.name or "leaf"
-        shape, dtype = t.shape, t.dtype
-    lines = [title, f"{tuple(shape)} {dtype}"]
+        meta = [(t.shape, t.dtype)]
+    lines = [title, ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in meta if shape is not None)]
     small_grad = grad is not None and grad[1] is not None
     if value is not None and np.size(value) <= value_limit:
         data = f"data {_format_array(value)}"

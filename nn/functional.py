@@ -470,7 +470,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         loss = functools.partial(ag.softmax_cross_entropy, input, ag.from_numpy(coef), dim=class_axis)
     else:   # an index per sample: no one-hot array as large as the logits
         safe, picked, total, _, _ = _class_indices("cross_entropy", input, target, weight, ignore_index)
-        loss = functools.partial(ag.nll, ag.log_softmax(input, class_axis), safe, picked, dim=class_axis)
+        loss = functools.partial(ag.softmax_nll, input, safe, picked, dim=class_axis)
     if reduction == "mean" and not total:
         return _mean_of_nothing(loss(scale=0.0))
     return loss(scale=None if reduction == "none" else 1.0 if reduction == "sum" else _mean_scale(total))

@@ -206,6 +206,18 @@ def test_relu_keeps_negative_zero_and_nan_as_torch(size, dtype):
     np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_gradient_is_exactly_zero_where_blocked_even_for_inf_and_nan_gradients_as_torch(dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([1.0, -1.0, 0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 2.0, -3.0], dtype)
+    upstream = np.array([np.inf, np.nan, -np.inf, np.nan, 3.0, 4.0, 5.0, np.inf, -2.0, -0.0], dtype)
+    ours, theirs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ag.relu(ours).backward(ag.tensor(upstream))
+    torch.relu(theirs).backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    assert ours.grad.dtype == dtype
+
+
 @pytest.mark.parametrize("low, high", [(-1.0, 1.0), (0.0, 6.0)])
 def test_hardtanh_op_clamps_with_no_gradient_at_the_bounds_and_keeps_a_conv_outputs_layout(low, high):
     torch = pytest.importorskip("torch")

@@ -85,6 +85,20 @@ def test_labels_show_shapes_and_parameter_names():
     assert any(label.startswith("Relu\\n(2, 4)") for label in labels)
 
 
+def test_a_node_with_several_outputs_shows_each_ones_shape():
+    # eigh's node makes the eigenvalues and the eigenvectors; cross_entropy's the loss and the
+    # log-probabilities it keeps for backward (with the loss's value, not theirs, as its data).
+    a = ag.tensor(np.eye(3) + 0.1, requires_grad=True)
+    values, vectors = ag.linalg.eigh(a)
+    dot = ag.draw_graph(values.sum() + vectors.sum())
+    assert label_of(dot, values.grad_fn).startswith("Eigh\\n(3,) float64, (3, 3) float64")
+    logits = ag.randn(4, 3, requires_grad=True)
+    loss = nn.functional.cross_entropy(logits, ag.tensor(np.array([0, 2, 1, 1])))
+    label = label_of(ag.draw_graph(loss * 2, show_values=True, value_limit=20), loss.grad_fn)
+    assert label.startswith("SoftmaxNll\\n() float32, (4, 3) float32")
+    assert "data" not in label   # the log-probabilities it keeps are not the node's value
+
+
 def test_params_can_name_an_intermediate_tensor():
     x, h = h_of_x()
     u = h.grad_fn.edges[0]

@@ -32,7 +32,7 @@ from .linalg import (addbmm, addmm, addmv, baddbmm, bmm, cdist, chain_matmul, cr
                      tensordot, trace, vander, vdot)
 from .einsum import einsum
 from .special import digamma, erfc, erfinv, lgamma, polygamma
-from .losses import binary_cross_entropy, nll, softmax_cross_entropy
+from .losses import binary_cross_entropy, nll, softmax_cross_entropy, softmax_nll
 from .recurrent import fused_gru_cell, fused_lstm_cell, hidden_projection
 from .normalization import batch_norm, group_norm, layer_norm
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d

@@ -10,7 +10,7 @@ import scipy.special
 from ..errors import DTypeError
 from ..function import Primitive
 from ..tensor import Tensor
-from .elementwise import constant, exp, floating, scale_keeping_zeros
+from .elementwise import constant, exp, floating, keep_where, scale_keeping_zeros
 from .workspace import workspace
 
 
@@ -124,8 +124,8 @@ class ReluGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, output):
         ctx.save_for_backward(output)
-        passes = np.invert(np.less_equal(output, 0))   # not output > 0: a NaN output passes its gradient too
-        return scale_keeping_zeros(grad, passes, out=workspace.empty_like(grad))
+        # Not <= 0, which for relu's outputs (> 0, 0, -0.0 or NaN) is != 0: a NaN output passes its gradient too.
+        return keep_where(grad, np.not_equal(output, 0), out=workspace.empty_like(grad))
 
     @staticmethod
     def backward(ctx, grad_grad):

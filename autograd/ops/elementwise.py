@@ -150,6 +150,21 @@ class TanhGrad(Primitive):
         return grad_grad * (1 - y * y), grad_grad * grad * y * -2
 
 
+def keep_where(values, condition, out=None):
+    """values where `condition` (a bool array made for this call, which it overwrites), else +0.0, inf and
+    NaN replaced too: values' bits ANDed with the condition's bytes turned into all ones (True) or zeros.
+    A mask's multiply needs a pass after it for the NaN an inf times 0 makes, and NumPy multiplies
+    floats by bools through a casting loop: relu's gradient on (128, 256) float32 took 20.4 us that way,
+    11.2 this way."""
+    mask = np.asarray(condition).view(np.int8)   # (a comparison of 0-d arrays gives a NumPy scalar)
+    np.negative(mask, out=mask)   # 1 -> -1: all bits set, and still so when widened to the values' size
+    integers = np.dtype(f"i{values.dtype.itemsize}")
+    if out is None:
+        out = np.empty(np.broadcast_shapes(values.shape, condition.shape), values.dtype)
+    np.bitwise_and(values.view(integers), mask, out=out.view(integers))
+    return out
+
+
 def scale_keeping_zeros(grad, factor, out=None):
     """grad * factor, exactly 0 where factor is 0 even if grad is inf or NaN there (PyTorch's masked
     backwards select rather than multiply: sqrt(clamp(x, min=0)) has a zero gradient at x < 0, not

@@ -1,5 +1,6 @@
-"""Fused losses: softmax cross-entropy (against probabilities), the negative log-likelihood of class indices,
-and binary cross-entropy, stable and in one pass each."""
+"""Fused losses: softmax cross-entropy (against probabilities), the negative log-likelihood of class indices
+(of log-probabilities, or of logits through log_softmax in the same op), and binary cross-entropy, stable
+and in one pass each."""
 import math
 
 import numpy as np
@@ -7,9 +8,9 @@ import numpy as np
 from ..errors import DTypeError, ShapeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
-from .elementwise import constant
+from .elementwise import constant, exp
 from .reduction import normalize_axes
-from .softmax import log_softmax, log_softmax_array, softmax
+from .softmax import LogSoftmaxGrad, log_softmax, log_softmax_array, softmax
 
 
 # -- softmax cross-entropy -------------------------------------------------------------------------
@@ -115,12 +116,7 @@ class NllLoss(Primitive):
     def forward(ctx, x, positions, sample_shape, weight, scale):
         ctx.positions, ctx.sample_shape, ctx.weight, ctx.scale = positions, sample_shape, weight, scale
         ctx.input_shape = x.shape
-        picked = x.reshape(-1)[positions].reshape(sample_shape)
-        if weight is not None:   # 0 for an ignored target, whatever its (stand-in) log-probability
-            picked = np.asarray(np.where(weight == 0, 0, picked).astype(picked.dtype, copy=False) * weight)
-        if scale is None:
-            return np.negative(picked, out=picked)
-        return np.asarray(-np.sum(picked, dtype=np.result_type(picked, np.float32)) * scale, dtype=x.dtype)
+        return _negative_log_likelihood(x, positions, sample_shape, weight, scale)
 
     @staticmethod
     def backward(ctx, grad):
@@ -151,26 +147,44 @@ class NllLossGrad(Primitive):
         return picked.reshape(ctx.sample_shape) if ctx.scale is None else picked.sum() * ctx.scale
 
 
+def _negative_log_likelihood(log_probs, positions, sample_shape, weight, scale):
+    """-weight * log_probs at each target (flat `positions`), per sample, or summed and scaled."""
+    picked = log_probs.reshape(-1)[positions].reshape(sample_shape)
+    if weight is not None:   # 0 for an ignored target, whatever its (stand-in) log-probability
+        picked = np.asarray(np.where(weight == 0, 0, picked).astype(picked.dtype, copy=False) * weight)
+    if scale is None:
+        return np.negative(picked, out=picked)
+    total = np.add.reduce(picked, axis=None, dtype=np.result_type(picked, np.float32))   # half sums in single
+    return np.asarray(-total * scale, dtype=log_probs.dtype)
+
+
 def nll(input, target, weight=None, dim=1, scale=None):
     """-weight * input[target] along `dim`, for log-probabilities `input`: per sample, or with `scale`
     summed and scaled. target is an integer array of input's shape without `dim` (each in
     [0, classes)), weight a float array of target's shape or None. The op behind nn.functional's
-    nll_loss, and behind its cross_entropy after log_softmax."""
-    (axis,) = normalize_axes("nll", dim, input.ndim)
+    nll_loss."""
+    axis, target, weight = _class_index_arguments("nll", input, target, weight, dim)
+    return NllLoss.apply(input, positions=_target_positions(target, input.shape, axis), sample_shape=target.shape,
+                         weight=weight, scale=scale)
+
+
+def _class_index_arguments(op, input, target, weight, dim):
+    """(the class axis, the targets as an array, the weights as an array of input's dtype or None),
+    the targets checked against input: integers, one per sample, each a class."""
+    (axis,) = normalize_axes(op, dim, input.ndim)
     target = np.asarray(target._data if isinstance(target, Tensor) else target)
     expected = input.shape[:axis] + input.shape[axis + 1:]
     if target.dtype.kind not in "iu":
-        raise DTypeError(f"nll: targets must be class indices (integers), got {target.dtype}")
+        raise DTypeError(f"{op}: targets must be class indices (integers), got {target.dtype}")
     if target.shape != expected:
-        raise ShapeError(f"nll: expected targets of shape {expected} for an input of shape {input.shape} (classes "
+        raise ShapeError(f"{op}: expected targets of shape {expected} for an input of shape {input.shape} (classes "
                          f"along dim {axis}), got {target.shape}")
     if target.size and (target.min() < 0 or target.max() >= input.shape[axis]):
-        raise IndexError(f"nll: target {target[(target < 0) | (target >= input.shape[axis])].flat[0]} is out of "
+        raise IndexError(f"{op}: target {target[(target < 0) | (target >= input.shape[axis])].flat[0]} is out of "
                          f"bounds for {input.shape[axis]} classes")
     if weight is not None:
         weight = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
-    return NllLoss.apply(input, positions=_target_positions(target, input.shape, axis), sample_shape=target.shape,
-                         weight=weight, scale=scale)
+    return axis, target, weight
 
 
 def _target_positions(target, shape, axis):
@@ -178,11 +192,97 @@ def _target_positions(target, shape, axis):
     classes, after = shape[axis], math.prod(shape[axis + 1:])
     if target.size == 0:
         return np.zeros(0, np.intp)
-    positions = target.reshape(-1, after).astype(np.intp) * after   # not in the target's dtype: int8 would wrap
-    positions += np.arange(0, positions.shape[0] * classes * after, classes * after)[:, None]
+    positions = target.reshape(-1, after).astype(np.intp)   # not in the target's dtype: int8 would wrap
     if after > 1:
+        positions *= after
         positions += np.arange(after)
+    positions += np.arange(0, positions.shape[0] * classes * after, classes * after)[:, None]
     return positions.reshape(-1)
+
+
+# -- cross-entropy of class indices: log_softmax and nll as one node ---------------------------------
+
+class SoftmaxNll(Primitive):
+    """nll(log_softmax(x)) along `axis` (see NllLoss for positions, weight and scale): PyTorch's
+    cross-entropy against class indices, which is these two ops, in one node. A train step then
+    records one op where it recorded two, and the gradient is one pass, (softmax(x) - onehot) f
+    with f = weight G per sample (SoftmaxNllGrad), where the two ops made an array of zeros for
+    the nll's gradient and took the softmax's backward of it.
+
+    The node has two outputs: the loss and the log-probabilities (nn.functional.cross_entropy hands
+    out only the loss). Backward keeps the log-probabilities, as log_softmax keeps its output (not
+    the logits: a language model's are 50,000 classes times every token). Being an output of this
+    node they stay differentiable in x, so the gradient, written on them, can be differentiated
+    again; a gradient reaching them (only then) goes on through log_softmax's backward.
+    """
+    @staticmethod
+    def forward(ctx, x, positions, sample_shape, weight, scale, axis):
+        ctx.positions, ctx.sample_shape, ctx.weight, ctx.scale, ctx.axis = positions, sample_shape, weight, scale, axis
+        log_probs = ctx.save_output(log_softmax_array(x, axis), index=1)
+        return _negative_log_likelihood(log_probs, positions, sample_shape, weight, scale), log_probs
+
+    @staticmethod
+    def backward(ctx, grad, grad_log_probs):
+        log_probs = ctx.output
+        grad_x = None
+        if grad is not None:
+            grad_x = SoftmaxNllGrad.apply(grad, log_probs, positions=ctx.positions, sample_shape=ctx.sample_shape,
+                                          weight=ctx.weight, scale=ctx.scale, axis=ctx.axis)
+        if grad_log_probs is not None:
+            through = LogSoftmaxGrad.apply(grad_log_probs, log_probs, axis=ctx.axis)
+            grad_x = through if grad_x is None else grad_x + through
+        return grad_x
+
+
+class SoftmaxNllGrad(Primitive):
+    """SoftmaxNll's input gradient, (p - onehot) f with p = exp(log_probs) and f = weight G per sample
+    (times scale for a reduced loss, whose G is one number). Linear in G: d/dG = weight (sum(gg p) -
+    gg[target]) per sample (summed and scaled when reduced); d/dlog_probs = gg p f."""
+    @staticmethod
+    def forward(ctx, grad, log_probs, positions, sample_shape, weight, scale, axis):
+        ctx.positions, ctx.sample_shape, ctx.weight, ctx.scale, ctx.axis = positions, sample_shape, weight, scale, axis
+        ctx.save_for_backward(grad, log_probs)
+        factor = grad * scale if scale is not None else grad
+        if weight is not None:
+            factor = factor * weight
+        out = np.exp(log_probs, order="C")   # C order: the targets' flat positions index it
+        out *= np.expand_dims(factor, axis) if factor.ndim else factor
+        out.reshape(-1)[positions] -= factor.reshape(-1) if factor.ndim else factor
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, log_probs = ctx.saved_tensors
+        need_grad, need_log_probs = ctx.needs_input_grad
+        weight, scale, axis = ctx.weight, ctx.scale, ctx.axis
+        probs = exp(log_probs)
+        grad_grad = grad_log_probs = None
+        if need_grad:   # -weight gg[target] is the nll of gg
+            per_sample = (gg * probs).sum(axis)
+            if weight is not None:
+                per_sample = per_sample * constant(weight)
+            per_sample = per_sample + NllLoss.apply(gg, positions=ctx.positions, sample_shape=ctx.sample_shape,
+                                                    weight=weight, scale=None)
+            grad_grad = per_sample if scale is None else per_sample.sum() * scale
+        if need_log_probs:
+            factor = grad * scale if scale is not None else grad
+            if weight is not None:
+                factor = factor * constant(weight)
+            grad_log_probs = gg * probs * (factor.unsqueeze(axis) if factor.ndim else factor)
+        return grad_grad, grad_log_probs
+
+
+def softmax_nll(input, target, weight=None, dim=1, scale=None):
+    """nll(log_softmax(input, dim), target, weight, dim, scale) as one op: the cross-entropy of logits
+    `input` against class indices `target`, per sample, or with `scale` summed and scaled (see nll
+    for target and weight). The op behind nn.functional's cross_entropy against class indices."""
+    if input.dtype.kind != "f":
+        raise DTypeError(f"softmax_nll: expects floating point logits, got {input.dtype}; convert them first "
+                         "(x.float())")
+    axis, target, weight = _class_index_arguments("softmax_nll", input, target, weight, dim)
+    loss, _ = SoftmaxNll.apply(input, positions=_target_positions(target, input.shape, axis),
+                               sample_shape=target.shape, weight=weight, scale=scale, axis=axis)
+    return loss
 
 
 # -- binary cross-entropy --------------------------------------------------------------------------

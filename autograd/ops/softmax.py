@@ -21,10 +21,10 @@ def _over_empty_dim(x, axis):
 def shifted(x, axis):
     """x minus its maximum along `axis`: exp of it cannot overflow, and the softmax of it is that of x.
     The one home of the stable shift, for softmax and the fused losses. As in PyTorch, a row whose
-    maximum is infinite (a +inf logit, or every logit -inf) shifts to NaN, so its softmax is NaN."""
+    maximum is infinite (a +inf logit, or every logit -inf) shifts to NaN, so its softmax is NaN
+    (silently: ops' forwards run with NumPy's floating-point warnings off, see autograd/function.py)."""
     top = np.amax(x, axis=axis, keepdims=True) if axis is None or x.ndim == 0 else extreme_keepdims(x, (axis % x.ndim,))
-    with np.errstate(invalid="ignore"):
-        return x - top
+    return x - top
 
 
 def _sums_along(x, axis):
