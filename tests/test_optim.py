@@ -336,14 +336,25 @@ def test_step_keeps_float32_and_never_writes_into_gradients(name, options):
     assert all(v.dtype == np.float32 for s in opt.state.values() for v in s.values() if isinstance(v, np.ndarray))
 
 
-def test_plain_sgd_is_p_minus_lr_times_grad_in_float32():
-    p = ag.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
-    p.grad = ag.tensor(np.array([0.3, -0.7], np.float32))
+@pytest.mark.skipif(np.dtype(np.float32) not in __import__("autograd.ops.gemm", fromlist=["_axpy"])._axpy,
+                    reason="NumPy's BLAS has no axpy ndgrad can call: the update rounds the product first")
+@pytest.mark.parametrize("size", [2, 100_000])
+def test_plain_sgd_is_p_minus_lr_times_grad_in_float32_bit_for_bit_as_torch(size):
+    # p - lr * g with the product unrounded (a fused multiply-add), as torch's param.add_(grad, alpha=-lr).
+    rng = np.random.default_rng(0)
+    start, grad = rng.standard_normal((2, size)).astype(np.float32)
+    p = ag.tensor(start.copy(), requires_grad=True)
+    p.grad = ag.tensor(grad)
     opt = nn.optim.SGD([p], lr=0.1)
     opt.step()
-    expected = np.array([1.0, 2.0], np.float32) - np.float32(0.1) * np.array([0.3, -0.7], np.float32)
-    np.testing.assert_array_equal(p.numpy(), expected)
+    exact = start.astype(np.float64) - np.float64(np.float32(0.1)) * grad.astype(np.float64)
+    np.testing.assert_array_equal(p.numpy(), exact.astype(np.float32))   # a float32 product is exact in float64
     assert not opt.state  # no momentum, no state
+    torch = pytest.importorskip("torch")
+    theirs = torch.tensor(start, requires_grad=True)
+    theirs.grad = torch.tensor(grad)
+    torch.optim.SGD([theirs], lr=0.1).step()
+    np.testing.assert_array_equal(p.numpy(), theirs.detach().numpy())
 
 
 def test_parameter_held_in_read_only_memory_is_given_its_own():

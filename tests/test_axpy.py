@@ -1,0 +1,70 @@
+"""add_scaled_ (y += alpha * x in place): BLAS axpy on NumPy's own OpenBLAS where it can run there, NumPy's
+two passes everywhere else, the same values either way up to the one rounding axpy saves."""
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from autograd.ops import gemm
+
+needs_axpy = pytest.mark.skipif(np.dtype(np.float32) not in gemm._axpy, reason="NumPy's BLAS has no axpy to call here")
+
+
+def _fused(y, alpha, x):
+    """y + alpha * x rounded once (float32 operands: the float64 product is exact)."""
+    return (y.astype(np.float64) + np.float64(np.asarray(alpha, y.dtype)) * x.astype(np.float64)).astype(y.dtype)
+
+
+@needs_axpy
+def test_axpy_is_found_on_numpys_own_library_without_loading_another():
+    from threadpoolctl import threadpool_info
+    before = [pool["filepath"] for pool in threadpool_info()]
+    assert set(gemm._axpy) == {np.dtype(np.float32), np.dtype(np.float64)}
+    assert [pool["filepath"] for pool in threadpool_info()] == before
+
+
+@needs_axpy
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(), (7,), (256, 784), (3, 4, 5)])
+def test_contiguous_float32_adds_the_unrounded_product_in_place(shape, threads):
+    rng = np.random.default_rng(0)
+    y, x = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    expected = _fused(y, -0.01, x)
+    target = y.copy()
+    with threadpool_limits(threads):
+        result = gemm.add_scaled_(target, -0.01, x)
+    assert result is target
+    np.testing.assert_array_equal(target, expected)
+
+
+@pytest.mark.parametrize("make", [
+    lambda y, x: (y, x[::-1].copy()[::-1]),          # x reversed in memory
+    lambda y, x: (np.asfortranarray(y), x),          # y column-major
+    lambda y, x: (y, x.astype(np.float64)),          # dtypes differ
+    lambda y, x: (y.astype(np.float16), x.astype(np.float16)),   # no half axpy
+], ids=["strided x", "fortran y", "mixed dtypes", "float16"])
+def test_other_layouts_and_dtypes_get_numpys_result(make):
+    rng = np.random.default_rng(1)
+    y, x = make(rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal((6, 5)).astype(np.float32))
+    expected = y.copy()
+    expected += 0.5 * x
+    target = y.copy(order="K")
+    gemm.add_scaled_(target, 0.5, x)
+    np.testing.assert_allclose(target, expected, rtol=1e-6 if y.dtype != np.float16 else 1e-3)
+
+
+def test_overlapping_operands_and_a_zero_alpha_behave_as_numpys_expression():
+    y = np.arange(10, dtype=np.float32)
+    gemm.add_scaled_(y[1:], 2.0, y[:-1])   # overlapping: NumPy's buffered expression, not a running axpy
+    expected = np.arange(10, dtype=np.float32)
+    expected[1:] += 2.0 * np.arange(9, dtype=np.float32)
+    np.testing.assert_array_equal(y, expected)
+    with np.errstate(invalid="ignore"):
+        z = gemm.add_scaled_(np.ones(3, np.float32), 0.0, np.array([1.0, np.inf, np.nan], np.float32))
+    np.testing.assert_array_equal(z, [1.0, np.nan, np.nan])   # 0 * inf is NaN, as torch's add_(x, alpha=0)
+
+
+def test_a_read_only_target_is_refused_as_numpy_refuses_it():
+    y = np.ones(4, np.float32)
+    y.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        gemm.add_scaled_(y, 1.0, np.ones(4, np.float32))
