@@ -17,17 +17,22 @@ def reduced_axes(from_shape, to_shape):
         lead + i for i, n in enumerate(to_shape) if n == 1 and from_shape[lead + i] != 1)
 
 
+def sum_to_array(x, shape):
+    """The array x summed down to `shape`, a shape x's broadcasts from (x itself when it is x's)."""
+    lead = x.ndim - len(shape)
+    if lead and x.shape[lead:] == shape:   # leading axes only, as a bias gradient
+        return sum_leading(x, lead)
+    axes = reduced_axes(x.shape, shape)
+    return (sum_keepdims(x, axes) if axes else x).reshape(shape)
+
+
 class SumTo(Primitive):
     """Sum a broadcast gradient back down to `shape`; backward broadcasts up again."""
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        lead = x.ndim - len(shape)
-        if lead and x.shape[lead:] == shape:   # leading axes only, as a bias gradient
-            return sum_leading(x, lead)
-        axes = reduced_axes(x.shape, shape)
-        return (sum_keepdims(x, axes) if axes else x).reshape(shape)
+        return sum_to_array(x, shape)
 
     @staticmethod
     def backward(ctx, grad):

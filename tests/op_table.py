@@ -409,6 +409,11 @@ OPS = [
             [(2, 3), (9, 3), (9,)], [(3,), (5, 3), (5,)], [(1, 2, 3), (8, 3), (8,)], [(2, 3, 0), (4, 0), (4,)]]),
     OpSpec("linear_no_bias", ag.linear, lambda t, x, w: t.nn.functional.linear(x, w),
            [[(4, 3), (2, 3)], [(2, 3), (9, 3)], [(1, 2, 3), (8, 3)]]),
+    # squared: the gradient reaching linear depends on x, W and b, so the second derivative also goes
+    # through every output of its backward (LinearGrad) in the incoming gradient
+    squared("linear", ag.linear, lambda t, x, w, b: t.nn.functional.linear(x, w, b),
+            [[(4, 3), (2, 3), (2,)], [(2, 5, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)], [(2, 3), (9, 3), (9,)]]),
+    squared("linear_no_bias", ag.linear, lambda t, x, w: t.nn.functional.linear(x, w), [[(4, 3), (2, 3)]]),
     unary("softplus", ag.softplus, lambda t, x: t.nn.functional.softplus(x), lambda x: np.logaddexp(0, x)),
     unary("gelu", ag.gelu, lambda t, x: t.nn.functional.gelu(x), domain=(-4.0, 4.0)),
     OpSpec("softmax_cross_entropy", ag.softmax_cross_entropy, lambda t, x, c: -(c * x.log_softmax(1)).sum(1),

@@ -1152,6 +1152,29 @@ def test_linear_takes_the_weight_and_bias_shapes_torch_takes_and_refuses_the_oth
     for name, m, t in zip(("input", "weight", "bias"), mine, theirs):
         assert_matches_torch(f"{name} grad", m.grad, t.grad)
     assert ag.gradcheck(F.linear, mine)
+    assert ag.gradgradcheck(lambda *args: F.linear(*args) ** 2, mine)   # through every output of LinearGrad
+
+
+@pytest.mark.parametrize("frozen", ["input", "weight", "bias", "input and bias"])
+def test_linear_second_derivatives_with_some_inputs_frozen_match_torch(torch, rng, frozen):
+    arrays = [rng.standard_normal(shape) for shape in ((4, 2, 3), (5, 3), (5,))]
+    pairs = [both(a) for a in arrays]
+    for name, (m, t) in zip(("input", "weight", "bias"), pairs):
+        if name in frozen:
+            m.requires_grad_(False)
+            t.requires_grad_(False)
+    mine = [m for m, _ in pairs if m.requires_grad]
+    theirs = [t for _, t in pairs if t.requires_grad]
+    out, out_t = F.linear(*[m for m, _ in pairs]), torch.nn.functional.linear(*[t for _, t in pairs])
+    probe = rng.standard_normal(out_t.shape)
+    grads = ag.grad((out * out * ag.tensor(probe)).sum(), mine, create_graph=True)
+    grads_t = torch.autograd.grad((out_t * out_t * to_torch(probe)).sum(), theirs, create_graph=True)
+    penalty = sum((g * g).sum() for g in grads)
+    penalty_t = sum((g * g).sum() for g in grads_t)
+    for name, g, g_t in zip(("first", "second"), (grads, ag.grad(penalty, mine)),
+                            (grads_t, torch.autograd.grad(penalty_t, theirs))):
+        for m, t in zip(g, g_t):
+            assert_matches_torch(f"{name} derivative", m, t)
 
 
 POOL_OPTIONS = [

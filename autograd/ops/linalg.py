@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..broadcasting import sum_to
+from ..broadcasting import expand, sum_to, sum_to_array
 from ..errors import ArgumentError, DTypeError, ShapeError, shape_error
 from ..function import Primitive
 from ..tensor import Tensor
@@ -30,7 +30,7 @@ class MatMul(Primitive):
             raise shape_error("matmul", f"cannot multiply {a.shape} by {b.shape}; inner sizes "
                               f"{inner_a} and {inner_b} differ")
         try:
-            out = _flat_product(a, b) if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous else matmul_array(a, b)
+            out = _product(a, b)
         except ValueError:
             raise shape_error("matmul", "batch dimensions cannot be broadcast together", a.shape, b.shape) from None
         ctx.save_for_backward(a, b)
@@ -52,6 +52,11 @@ class MatMul(Primitive):
         grad_a = sum_to(grad2 @ b2.mT, a2.shape).reshape(a.shape) if need_a else None
         grad_b = sum_to(a2.mT @ grad2, b2.shape).reshape(b.shape) if need_b else None
         return grad_a, grad_b
+
+
+def _product(a, b):
+    """a @ b on arrays, a matrix b as one product with a's rows flattened where they can be."""
+    return _flat_product(a, b) if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous else matmul_array(a, b)
 
 
 def _flat_product(a, b):
@@ -130,10 +135,43 @@ class Linear(Primitive):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        grad_x = MatMul.apply(grad, weight) if need_x else None
-        grad_w = LinearWeightGrad.apply(grad, x) if need_w else None
-        grad_b = sum_to(grad, ctx.bias_shape) if need_b else None
-        return grad_x, grad_w, grad_b
+        return LinearGrad.apply(grad, x, weight, need_x=need_x, need_w=need_w,
+                                bias_shape=ctx.bias_shape if need_b else None)
+
+
+class LinearGrad(Primitive):
+    """Linear's three gradients from the output's, g, as one op: the input's g @ W, the weight's g^T @ x
+    (leading dims flattened into rows, as LinearWeightGrad) and the bias's g summed to its shape, each
+    only where needed (None otherwise). One op where three ran, on every layer of a train step's backward.
+
+    Its derivatives, for gradients (gx, gw, gb) of its outputs: d/dg = gx @ W^T + gb + x @ gw^T (two
+    linear layers), d/dx = g @ gw, d/dW = gx^T @ g (LinearWeightGrad).
+    """
+    @staticmethod
+    def forward(ctx, grad, x, weight, need_x, need_w, bias_shape):
+        ctx.save_for_backward(grad, x, weight)
+        return (_product(grad, weight) if need_x else None,
+                _weight_gradient(grad, x) if need_w else None,
+                None if bias_shape is None else sum_to_array(grad, bias_shape))
+
+    @staticmethod
+    def backward(ctx, grad_x_grad, grad_w_grad, grad_b_grad):
+        grad, x, weight = ctx.saved_tensors
+        need_grad, need_x, need_w = ctx.needs_input_grad
+        d_grad = d_x = d_w = None
+        if need_grad:
+            if grad_x_grad is not None:
+                d_grad = Linear.apply(grad_x_grad, weight, grad_b_grad)
+            elif grad_b_grad is not None:
+                d_grad = expand(grad_b_grad, grad.shape)
+            if grad_w_grad is not None:
+                through_weight = Linear.apply(x, grad_w_grad, None)
+                d_grad = through_weight if d_grad is None else d_grad + through_weight
+        if need_x and grad_w_grad is not None:
+            d_x = MatMul.apply(grad, grad_w_grad)
+        if need_w and grad_x_grad is not None:
+            d_w = LinearWeightGrad.apply(grad, grad_x_grad)
+        return d_grad, d_x, d_w
 
 
 def linear_array(x, weight, bias=None):
@@ -172,13 +210,17 @@ class LinearWeightGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, x):
         ctx.save_for_backward(grad, x)
-        return matmul_array(_as_rows(grad).T, _as_rows(x))
+        return _weight_gradient(grad, x)
 
     @staticmethod
     def backward(ctx, gg):
         grad, x = ctx.saved_tensors
         need_grad, need_x = ctx.needs_input_grad
         return (Linear.apply(x, gg, None) if need_grad else None), (MatMul.apply(grad, gg) if need_x else None)
+
+
+def _weight_gradient(grad, x):
+    return matmul_array(_as_rows(grad).T, _as_rows(x))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
