@@ -448,9 +448,12 @@ class RemovableHandle:
 
 def _constants(result):
     """Tensors outside the graph for what a forward returned: one array, or a tuple of them."""
-    if result.__class__ is tuple:
-        return tuple(None if r is None else Tensor._make(np.asarray(r), False, None) for r in result)
-    return Tensor._make(np.asarray(result), False, None)
+    if result.__class__ is not tuple:
+        return Tensor._make(np.asarray(result), False, None)
+    tensors = []   # a plain loop: a generator costs a frame per item on the hot path of backward's ops
+    for r in result:
+        tensors.append(None if r is None else Tensor._make(r if r.__class__ is np.ndarray else np.asarray(r), False, None))
+    return tuple(tensors)
 
 
 def _complex_gradient_error(cls, args):
@@ -467,21 +470,30 @@ def _several_outputs(ctx, returned, record):
     """The Tensors of an op that returned several arrays: each differentiable one has this node as
     grad_fn and its own output index; marked, integer and None outputs stay outside the graph.
     Returns (the tuple, whether any output was recorded), having set the node's output metadata."""
-    outputs = [None if o is None else o if o.__class__ is np.ndarray else np.asarray(o) for o in returned]
-    differentiable = [record and o is not None and o.dtype.kind in "fc" and not ctx._is_marked(r)
-                      for o, r in zip(outputs, returned)]
+    if not record:
+        return _constants(returned), False
+    marked = ctx.__dict__.get("marked")
+    outputs, differentiable, shapes, dtypes = [], [], [], []   # plain loops: see _constants
+    for o in returned:
+        if o is not None and o.__class__ is not np.ndarray:
+            is_marked, o = marked is not None and ctx._is_marked(o), np.asarray(o)
+        else:
+            is_marked = marked is not None and o is not None and ctx._is_marked(o)
+        outputs.append(o)
+        differentiable.append(o is not None and o.dtype.kind in "fc" and not is_marked)
+        shapes.append(None if o is None else o.shape)
+        dtypes.append(None if o is None else o.dtype)
     if True not in differentiable:
         return _constants(tuple(outputs)), False
     ctx.n_outputs = len(outputs)
     # `shape` is for nodes with one output (a 1-tuple included); the engine reads `shapes` otherwise.
-    ctx.shape, ctx.dtype = (outputs[0].shape, outputs[0].dtype) if len(outputs) == 1 else (None, None)
-    ctx.shapes = tuple(None if o is None else o.shape for o in outputs)
-    ctx.dtypes = tuple(None if o is None else o.dtype for o in outputs)
+    ctx.shape, ctx.dtype = (shapes[0], dtypes[0]) if len(outputs) == 1 else (None, None)
+    ctx.shapes, ctx.dtypes = tuple(shapes), tuple(dtypes)
     tensors = []
-    for index, (out, is_differentiable) in enumerate(zip(outputs, differentiable)):
+    for index, out in enumerate(outputs):
         if out is None:
             tensors.append(None)
-        elif is_differentiable:
+        elif differentiable[index]:
             t = Tensor._make(out, True, ctx)
             if index:
                 t.output_nr = index

@@ -371,13 +371,13 @@ def _class_indices(op, input, target, weight, ignore_index):
     if t.shape != expected:
         raise ag.ShapeError(f"{op}: expected a target of shape {expected} for an input of shape "
                          f"{tuple(input.shape)} (classes along dim {class_axis}), got {tuple(t.shape)}")
-    low, high = (t.min(), t.max()) if t.size else (0, 0)
+    low, high = (np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)) if t.size else (0, 0)
     ignored = t == ignore_index if low <= ignore_index <= high else None   # no pass when it cannot occur
     if ignored is not None and not ignored.any():
         ignored = None
     safe = t if ignored is None else np.where(ignored, 0, t)
     if ignored is not None:
-        low, high = (safe.min(), safe.max()) if safe.size else (0, 0)
+        low, high = (np.minimum.reduce(safe, axis=None), np.maximum.reduce(safe, axis=None)) if safe.size else (0, 0)
     if low < 0 or high >= classes:
         bad = safe[(safe < 0) | (safe >= classes)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")

@@ -24,7 +24,7 @@ def test_axpy_is_found_on_numpys_own_library_without_loading_another():
 
 @needs_axpy
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("shape", [(), (7,), (256, 784), (3, 4, 5)])
+@pytest.mark.parametrize("shape", [(256, 784), (1 << 15,), (4, 128, 64)])
 def test_contiguous_float32_adds_the_unrounded_product_in_place(shape, threads):
     rng = np.random.default_rng(0)
     y, x = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
@@ -44,7 +44,7 @@ def test_contiguous_float32_adds_the_unrounded_product_in_place(shape, threads):
 ], ids=["strided x", "fortran y", "mixed dtypes", "float16"])
 def test_other_layouts_and_dtypes_get_numpys_result(make):
     rng = np.random.default_rng(1)
-    y, x = make(rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal((6, 5)).astype(np.float32))
+    y, x = make(rng.standard_normal((300, 200)).astype(np.float32), rng.standard_normal((300, 200)).astype(np.float32))
     expected = y.copy()
     expected += 0.5 * x
     target = y.copy(order="K")
@@ -53,18 +53,29 @@ def test_other_layouts_and_dtypes_get_numpys_result(make):
 
 
 def test_overlapping_operands_and_a_zero_alpha_behave_as_numpys_expression():
-    y = np.arange(10, dtype=np.float32)
+    n = 1 << 16
+    y = np.arange(n, dtype=np.float32)
     gemm.add_scaled_(y[1:], 2.0, y[:-1])   # overlapping: NumPy's buffered expression, not a running axpy
-    expected = np.arange(10, dtype=np.float32)
-    expected[1:] += 2.0 * np.arange(9, dtype=np.float32)
+    expected = np.arange(n, dtype=np.float32)
+    expected[1:] += 2.0 * np.arange(n - 1, dtype=np.float32)
     np.testing.assert_array_equal(y, expected)
+    side = np.zeros(2 * n, np.float32)
+    gemm.add_scaled_(side[:n], 1.0, side[n:] + 1)   # adjacent, not overlapping: the axpy
+    assert (side[:n] == 1).all() and not side[n:].any()
     with np.errstate(invalid="ignore"):
         z = gemm.add_scaled_(np.ones(3, np.float32), 0.0, np.array([1.0, np.inf, np.nan], np.float32))
     np.testing.assert_array_equal(z, [1.0, np.nan, np.nan])   # 0 * inf is NaN, as torch's add_(x, alpha=0)
 
 
-def test_a_read_only_target_is_refused_as_numpy_refuses_it():
-    y = np.ones(4, np.float32)
+@pytest.mark.parametrize("n", [4, 1 << 16])
+def test_a_read_only_target_is_refused_as_numpy_refuses_it(n):
+    y = np.ones(n, np.float32)
     y.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
-        gemm.add_scaled_(y, 1.0, np.ones(4, np.float32))
+        gemm.add_scaled_(y, 1.0, np.ones(n, np.float32))
+
+
+def test_small_arrays_get_numpys_two_passes():
+    y, x = np.ones(100, np.float32), np.full(100, 3.0, np.float32)
+    gemm.add_scaled_(y, 0.1, x)
+    np.testing.assert_array_equal(y, np.ones(100, np.float32) + np.float32(0.1) * np.float32(3.0))
