@@ -293,7 +293,10 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         sinks.capture[leaf] = grad
     if sinks.accumulate_into is not None and leaf not in sinks.accumulate_into:
         return
-    if leaf.grad is None:
+    # `_grad` rather than the `grad` property: its warning is for non-leaves, its setter's checks for what
+    # users assign; a gradient here has the leaf's shape and dtype (_conform).
+    existing = leaf._grad
+    if existing is None:
         data = grad._data
         # A gradient shared with another leaf, a hook or the caller, or a read-only broadcast view, must
         # not become this leaf's .grad as it is: .grad is updated in place later (as PyTorch, which
@@ -301,21 +304,22 @@ def _finish_leaf(leaf, grad, create_graph, sinks):
         handed_out = sinks.handed_out
         shared = id(data) in handed_out or not data.flags.writeable or data.base is not None and id(data.base) in handed_out
         if create_graph:
-            leaf.grad = grad.clone() if shared else grad
+            leaf._grad = grad.clone() if shared else grad
         else:
-            leaf.grad = Tensor._make(data.copy() if shared else data, False, None)
-        handed_out.add(id(leaf.grad._data))
+            leaf._grad = Tensor._make(data.copy() if shared else data, False, None)
+        handed_out.add(id(leaf._grad._data))
     elif create_graph:
-        leaf.grad = leaf.grad + grad
-    elif _addable_in_place(leaf.grad._data, grad._data):
+        leaf._grad = existing + grad
+    elif _addable_in_place(existing._data, grad._data):
         # As PyTorch, accumulate into the existing .grad, whoever else holds it (`g = x.grad` kept by the
         # caller, one .grad given to two leaves, a .grad made from the caller's array all see the sum);
         # the incoming gradient is only read.
-        leaf.grad._data += grad._data
-        bump_version(leaf.grad)   # as PyTorch's +=: a graph that saved this .grad notices the change
+        existing._data += grad._data
+        bump_version(existing)   # as PyTorch's +=: a graph that saved this .grad notices the change
     else:
-        leaf.grad = Tensor._make(leaf.grad._data + grad._data, False, None)
-    run_post_accumulate_grad_hooks(leaf)
+        leaf._grad = Tensor._make(existing._data + grad._data, False, None)
+    if leaf._post_accumulate_grad_hooks:
+        run_post_accumulate_grad_hooks(leaf)
 
 
 def _addable_in_place(existing, incoming):
