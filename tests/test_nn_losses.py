@@ -348,6 +348,22 @@ def test_nll_of_class_indices_passes_gradcheck_and_gradgradcheck(rng, scale, sha
         np.testing.assert_allclose(one_op, two_ops, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_of_column_major_logits_matches_torch(torch, rng, reduction):
+    # logits laid out column-major (a transposed product): the targets' flat positions are C-order ones
+    x = np.asfortranarray(rng.standard_normal((6, 5)))
+    target = rng.integers(0, 5, 6)
+    mx, tx = ag.from_numpy(x).requires_grad_(), to_torch(x, True)
+    assert mx.numpy().flags.f_contiguous and not mx.numpy().flags.c_contiguous
+    loss = F.cross_entropy(mx, ag.tensor(target), reduction=reduction)
+    t_loss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), reduction=reduction)
+    assert_matches_torch("loss", loss, t_loss)
+    upstream = rng.standard_normal(t_loss.shape)
+    loss.backward(ag.tensor(upstream))
+    t_loss.backward(to_torch(upstream))
+    assert_matches_torch("grad", mx.grad, tx.grad)
+
+
 def test_softmax_nll_gradient_reaches_the_upstream_gradient_under_create_graph(rng):
     # The gradient of the fused op's gradient with respect to the incoming gradient (a gradient
     # penalty's path through a scaled loss): checked against the two-op form.
