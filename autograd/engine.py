@@ -132,8 +132,13 @@ def _walk_graph(roots, root_grads, retain_graph, create_graph, sinks):
         sinks.handed_out.add(id(g._data))
     pending = _count_dependencies([root.grad_fn or root for root in roots])
     ready = [t for t in pending if pending[t] == 0]
-    anomaly = grad_mode._state.anomaly
-    with grad_mode.set_grad_enabled(create_graph), grad_mode.running_backward():
+    state = grad_mode._state
+    anomaly = state.anomaly
+    # Recording on only for create_graph; `in_backward` marks the pass, whose formulas make views of
+    # gradients that no user code can write into (autograd/inplace.py skips their upkeep).
+    saved_modes = state.grad_enabled, state.in_backward
+    state.grad_enabled, state.in_backward = bool(create_graph), True
+    try:
         while ready:
             target = ready.pop()
             if isinstance(target, Tensor):
@@ -160,6 +165,8 @@ def _walk_graph(roots, root_grads, retain_graph, create_graph, sinks):
                 pending[edge] = left
                 if not left:
                     ready.append(edge)
+    finally:
+        state.grad_enabled, state.in_backward = saved_modes
 
 
 # Output index 0 for every edge of a node whose inputs were all output 0 of their nodes.

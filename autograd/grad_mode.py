@@ -153,12 +153,3 @@ def set_detect_anomaly(mode: bool) -> None:
     _state.anomaly = bool(mode)
 
 
-@contextlib.contextmanager
-def running_backward():
-    """Marks the engine's backward pass, whose formulas make views of gradients that no user code
-    can write into (autograd/inplace.py skips their upkeep)."""
-    outer, _state.in_backward = _state.in_backward, True
-    try:
-        yield
-    finally:
-        _state.in_backward = outer
