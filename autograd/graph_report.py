@@ -146,11 +146,13 @@ def _op_name(node):
     return node.name()
 
 
-def _layout(item):
-    """(shape, dtype name) of a node's output or a leaf."""
+def layout(item):
+    """'shape dtype' of a leaf, or of a node's output: of each one for a node with several (eigh's, an
+    LSTM's, SoftmaxNll's loss and kept log-probabilities), leaving out those it did not make."""
     if isinstance(item, Tensor):
-        return tuple(item.shape), str(item.dtype)
-    return tuple(getattr(item, "shape", ())), str(getattr(item, "dtype", "?"))
+        return f"{tuple(item.shape)} {item.dtype}"
+    outputs = (item.output_meta(k) for k in range(item.n_outputs))
+    return ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in outputs if shape is not None)
 
 
 def format_bytes(n):
@@ -295,15 +297,14 @@ class GraphTrace:
         self._handles = []
         for item in order:
             name = self._naming(item)
-            shape, dtype = _layout(item)
             if isinstance(item, Tensor):
-                line = f"{name} = leaf {shape} {dtype}"
+                line = f"{name} = leaf {layout(item)}"
                 if item.requires_grad:
                     self._handles.append(_watch_gradient(item, self._recorder(name)))
             else:
                 saved = sum(int(array.nbytes) for _, array, _ in _saved_values(item))
                 inputs = ", ".join(self._naming(e) for e in _inputs(item))
-                line = f"{name} = {_op_name(item)}({inputs}) -> {shape} {dtype}, saved {format_bytes(saved)}"
+                line = f"{name} = {_op_name(item)}({inputs}) -> {layout(item)}, saved {format_bytes(saved)}"
                 self._handles.append(_watch_gradient(item, self._recorder(name)))
             self._items.append((name, line))
 

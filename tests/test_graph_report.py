@@ -85,6 +85,16 @@ def test_trace_shows_the_gradient_norms_backward_computed():
     trace.remove_hooks()
 
 
+def test_trace_lists_each_output_of_a_node_with_several():
+    # cross_entropy against class indices is one node making the loss and the log-probabilities
+    logits = ag.tensor(np.zeros((4, 3)), requires_grad=True)
+    loss = nn.functional.cross_entropy(logits, ag.tensor(np.array([0, 2, 1, 1])))
+    trace = ag.trace_graph(loss)
+    assert trace.lines()[1].startswith("#0 = SoftmaxNll(leaf0) -> () float64, (4, 3) float64, saved ")
+    loss.backward()
+    assert trace.lines()[1].endswith("grad norm 1")
+
+
 def test_bad_roots_are_named():
     with pytest.raises(TypeError, match="root 0 is a ndarray"):
         ag.trace_graph(np.ones(3))

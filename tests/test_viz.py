@@ -99,6 +99,17 @@ def test_a_node_with_several_outputs_shows_each_ones_shape():
     assert "data" not in label   # the log-probabilities it keeps are not the node's value
 
 
+def test_a_gradients_graph_shows_no_other_output_as_the_nodes_value():
+    # The gradient of cross_entropy (create_graph) saves the log-probabilities, output 1 of the loss's
+    # node: drawn with values, that node must not show them as its data.
+    logits = ag.tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
+    loss = nn.functional.cross_entropy(logits, ag.tensor(np.int64(1)))
+    (grad,) = ag.grad(loss, logits, create_graph=True)
+    label = label_of(ag.draw_graph(grad, show_values=True), loss.grad_fn)
+    assert label.startswith("SoftmaxNll\\n() float32, (3,) float32")
+    assert "data" not in label
+
+
 def test_params_can_name_an_intermediate_tensor():
     x, h = h_of_x()
     u = h.grad_fn.edges[0]
