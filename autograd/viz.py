@@ -52,7 +52,7 @@ from collections import Counter
 import numpy as np
 
 from .function import Function
-from .graph_report import layout
+from .graph_report import layout, outputs_made
 from .tensor import Tensor
 
 DEFAULT_MAX_NODES = 150
@@ -316,9 +316,13 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
 
     records = {}
 
-    def recorder(node):
+    def recorder(node, output, norms):
         def hook(grad):
-            records[node] = _grad_record(grad._data, grad._data.size <= keep_limit)
+            if node.n_outputs == 1:
+                records[node] = _grad_record(grad._data, grad._data.size <= keep_limit)
+            else:   # the norm of all its outputs' gradients together
+                norms[output] = _norm(grad._data)
+                records[node] = (math.hypot(*norms.values()), None)
         return hook
 
     outputs = [r for r in roots if r.requires_grad]
@@ -328,7 +332,8 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
     user_state = [(node, node.hooks, node.retained) for node in graph.nodes]
     user_leaf_hooks = [(leaf, leaf._hooks) for leaf in leaves]
     for node in graph.nodes:
-        node.hooks, node.retained = [(0, recorder(node))], None
+        norms = {}
+        node.hooks, node.retained = [(k, recorder(node, k, norms)) for k in outputs_made(node)], None
     for leaf in leaves:
         leaf._hooks = None
     try:
