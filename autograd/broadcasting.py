@@ -18,7 +18,8 @@ def reduced_axes(from_shape, to_shape):
 
 
 def sum_to_array(x, shape):
-    """The array x summed down to `shape`, a shape x's broadcasts from (x itself when it is x's)."""
+    """The array x summed down to `shape`, a shape x's broadcasts from (a view of x, sharing its memory, when
+    it is x's own)."""
     lead = x.ndim - len(shape)
     if lead and x.shape[lead:] == shape:   # leading axes only, as a bias gradient
         return sum_leading(x, lead)

@@ -6,7 +6,7 @@
     trace = trace_graph(loss, model=model)    the ops in topological order (inputs first) with
     loss.backward(); print(trace)             output shape, dtype and saved bytes, and, once a
                                               backward has run, the norm of the gradient each
-                                              node and leaf received
+                                              node (all its outputs') and leaf received
 
 Both are made while the graph is alive: a backward frees what the nodes saved (unless
 `retain_graph=True`), so make the report, or the trace, first. The trace records gradient norms
@@ -76,9 +76,15 @@ def _was_freed(node):
     return bool(getattr(node, "_freed", False))
 
 
-def _watch_gradient(target, callback):
-    """callback(grad) whenever the gradient of a node's output (or a leaf) is complete."""
-    return target.register_hook(callback)
+def _watch_gradient(target, callback, output=0):
+    """callback(grad) whenever the gradient of a node's output number `output` (or a leaf's) is complete."""
+    return target.register_hook(callback) if isinstance(target, Tensor) else target.register_hook(callback, output)
+
+
+def outputs_made(node):
+    """The indices of the outputs a node made (one that computed only some of its gradients, as LinearGrad
+    for a frozen input, made None for the others)."""
+    return [k for k in range(node.n_outputs) if node.output_meta(k)[0] is not None]
 
 
 # -- the walk ---------------------------------------------------------------------------------------
@@ -146,11 +152,13 @@ def _op_name(node):
     return node.name()
 
 
-def _layout(item):
-    """(shape, dtype name) of a node's output or a leaf."""
+def layout(item):
+    """'shape dtype' of a leaf, or of a node's output: of each one for a node with several (eigh's, an
+    LSTM's, SoftmaxNll's loss and kept log-probabilities), leaving out those it did not make."""
     if isinstance(item, Tensor):
-        return tuple(item.shape), str(item.dtype)
-    return tuple(getattr(item, "shape", ())), str(getattr(item, "dtype", "?"))
+        return f"{tuple(item.shape)} {item.dtype}"
+    outputs = (item.output_meta(k) for k in range(item.n_outputs))
+    return ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in outputs if shape is not None)
 
 
 def format_bytes(n):
@@ -295,21 +303,26 @@ class GraphTrace:
         self._handles = []
         for item in order:
             name = self._naming(item)
-            shape, dtype = _layout(item)
             if isinstance(item, Tensor):
-                line = f"{name} = leaf {shape} {dtype}"
+                line = f"{name} = leaf {layout(item)}"
                 if item.requires_grad:
                     self._handles.append(_watch_gradient(item, self._recorder(name)))
             else:
                 saved = sum(int(array.nbytes) for _, array, _ in _saved_values(item))
                 inputs = ", ".join(self._naming(e) for e in _inputs(item))
-                line = f"{name} = {_op_name(item)}({inputs}) -> {shape} {dtype}, saved {format_bytes(saved)}"
-                self._handles.append(_watch_gradient(item, self._recorder(name)))
+                line = f"{name} = {_op_name(item)}({inputs}) -> {layout(item)}, saved {format_bytes(saved)}"
+                norms = {}   # of each output's gradient, for a node with several
+                for k in outputs_made(item):
+                    self._handles.append(_watch_gradient(item, self._recorder(name, norms, k), output=k))
             self._items.append((name, line))
 
-    def _recorder(self, name):
+    def _recorder(self, name, norms=None, output=0):
         def record(grad):
-            self.grad_norms[name] = float(np.linalg.norm(np.asarray(grad, dtype=np.float64).ravel()))
+            norm = float(np.linalg.norm(np.asarray(grad, dtype=np.float64).ravel()))
+            if norms is not None:   # a node's: the norm of all its outputs' gradients together
+                norms[output] = norm
+                norm = math.hypot(*norms.values())
+            self.grad_norms[name] = norm
         return record
 
     def remove_hooks(self):

@@ -52,6 +52,7 @@ from collections import Counter
 import numpy as np
 
 from .function import Function
+from .graph_report import layout, outputs_made
 from .tensor import Tensor
 
 DEFAULT_MAX_NODES = 150
@@ -315,9 +316,13 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
 
     records = {}
 
-    def recorder(node):
+    def recorder(node, output, norms):
         def hook(grad):
-            records[node] = _grad_record(grad._data, grad._data.size <= keep_limit)
+            if node.n_outputs == 1:
+                records[node] = _grad_record(grad._data, grad._data.size <= keep_limit)
+            else:   # the norm of all its outputs' gradients together
+                norms[output] = _norm(grad._data)
+                records[node] = (math.hypot(*norms.values()), None)
         return hook
 
     outputs = [r for r in roots if r.requires_grad]
@@ -327,7 +332,8 @@ def _gradient_pass(roots, graph, leaves, keep_limit):
     user_state = [(node, node.hooks, node.retained) for node in graph.nodes]
     user_leaf_hooks = [(leaf, leaf._hooks) for leaf in leaves]
     for node in graph.nodes:
-        node.hooks, node.retained = [(0, recorder(node))], None
+        norms = {}
+        node.hooks, node.retained = [(k, recorder(node, k, norms)) for k in outputs_made(node)], None
     for leaf in leaves:
         leaf._hooks = None
     try:
@@ -359,8 +365,8 @@ def _values(roots, graph, params):
             if t._output_data is not None and not t.output_index:   # output 0's value is the node's
                 values[t] = t._output_data
             for saved in getattr(t, "_saved", None) or ():
-                if isinstance(saved, Tensor) and saved.grad_fn is not None:
-                    values.setdefault(saved.grad_fn, saved._data)
+                if isinstance(saved, Tensor) and saved.grad_fn is not None and not saved.output_nr:
+                    values.setdefault(saved.grad_fn, saved._data)   # output 0's: the node's value, as above
     for t in list(roots) + list((params or {}).values()):
         values[_target(t)] = t._data
     return values
@@ -578,12 +584,9 @@ def _label(t, names, grad, value, is_root, show_values, value_limit, layer=None)
         named = names.get(id(t))
         if named:
             title = f"{named} = {title}"
-        # a node with several outputs (eigh, an LSTM...) shows each one's
-        meta = [t.output_meta(k) for k in range(t.n_outputs)]
     else:
         title = names.get(id(t)) or t.name or "leaf"
-        meta = [(t.shape, t.dtype)]
-    lines = [title, ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in meta if shape is not None)]
+    lines = [title, layout(t)]
     small_grad = grad is not None and grad[1] is not None
     if value is not None and np.size(value) <= value_limit:
         data = f"data {_format_array(value)}"

@@ -85,6 +85,31 @@ def test_trace_shows_the_gradient_norms_backward_computed():
     trace.remove_hooks()
 
 
+def test_trace_lists_each_output_of_a_node_with_several():
+    # cross_entropy against class indices is one node making the loss and the log-probabilities
+    logits = ag.tensor(np.zeros((4, 3)), requires_grad=True)
+    loss = nn.functional.cross_entropy(logits, ag.tensor(np.array([0, 2, 1, 1])))
+    trace = ag.trace_graph(loss)
+    assert trace.lines()[1].startswith("#0 = SoftmaxNll(leaf0) -> () float64, (4, 3) float64, saved ")
+    loss.backward()
+    assert trace.lines()[1].endswith("grad norm 1")
+
+
+def test_trace_shows_the_gradient_norm_of_a_node_whose_first_output_it_did_not_make():
+    # A gradient penalty on a layer with a frozen input: Linear's backward node (LinearGrad) makes the
+    # weight's and the bias's gradients, not the input's (its output 0): its norm is theirs together.
+    x = ag.tensor(np.linspace(-1.0, 1.0, 15).reshape(3, 5))
+    weight = ag.tensor(np.linspace(0.5, -0.5, 20).reshape(4, 5), requires_grad=True)
+    bias = ag.tensor(np.array([0.1, -0.2, 0.3, 0.0]), requires_grad=True)
+    grad_w, grad_b = ag.grad(ag.tanh(ag.linear(x, weight, bias)).sum(), [weight, bias], create_graph=True)
+    penalty = (grad_w ** 2).sum() + (grad_b ** 2).sum()
+    trace = ag.trace_graph(penalty)
+    penalty.backward()
+    line = next(line for line in trace.lines() if "= LinearGrad(" in line)
+    expected = np.hypot(np.linalg.norm(2 * grad_w.numpy()), np.linalg.norm(2 * grad_b.numpy()))
+    assert line.endswith(f"grad norm {expected:.4g}")
+
+
 def test_bad_roots_are_named():
     with pytest.raises(TypeError, match="root 0 is a ndarray"):
         ag.trace_graph(np.ones(3))

@@ -1,6 +1,7 @@
 """Losses: each row of LOSSES is compared with PyTorch for every reduction (value and gradients,
 float64 and float32) and gradchecked in float64; then extremes and error cases."""
 from dataclasses import dataclass, field
+import re
 
 import numpy as np
 import pytest
@@ -377,6 +378,16 @@ def test_softmax_nll_gradient_reaches_the_upstream_gradient_under_create_graph(r
         results.append(ag.grad((g * g).sum(), [x, s]))
     for one_op, two_ops in zip(*results):
         np.testing.assert_allclose(one_op.numpy(), two_ops.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("op", [ag.softmax_nll, ag.nll])
+@pytest.mark.parametrize("weight", [np.ones(4), np.ones((3, 1)), np.ones(2)], ids=["class weights", "column", "too few"])
+def test_per_sample_weights_of_another_shape_than_the_targets_are_refused(op, weight):
+    # weight is per sample (the class weight of each target), as the targets: (4,) class weights gave a
+    # NumPy broadcast error from inside the op, a (3, 1) column a (3, 3) loss
+    name = op.__name__
+    with pytest.raises(ag.ShapeError, match=rf"{name}: weight must have the targets' shape \(3,\).*got {re.escape(str(weight.shape))}"):
+        op(ag.zeros(3, 4, requires_grad=True), [0, 1, 2], weight=weight)
 
 
 @pytest.mark.parametrize("call, error, pattern", [

@@ -362,6 +362,34 @@ def test_plain_sgd_is_p_minus_lr_times_grad_in_float32_as_torch(size):
     np.testing.assert_array_max_ulp(p.numpy(), theirs.detach().numpy(), maxulp=0 if by_axpy else 1)
 
 
+AXPY_CASES = [(name, options) for name, options in CASES if name in ("SGD", "Adam", "AdamW")]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,options", AXPY_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(AXPY_CASES)])
+def test_large_parameters_updated_through_blas_axpy_match_torch(name, options, dtype):
+    # The other step-for-step tests use parameters below gemm._AXPY_FROM elements, which take NumPy's
+    # expression: these are large enough for SGD's and Adam's add_scaled_ to run BLAS axpy (momentum,
+    # dampening, moments), as a contiguous parameter and as a contiguous slice of a larger array.
+    from autograd.ops import gemm
+    rng = np.random.default_rng(3)
+    big = rng.normal(size=(300, 400)).astype(dtype)
+    arrays = [big, big[50:250]]
+    assert all(a.size >= gemm._AXPY_FROM and a.flags.c_contiguous for a in arrays)
+    params = [ag.from_numpy(a.copy()).requires_grad_() for a in arrays]
+    torch_params = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    opt, torch_opt = make_pair(name, options, params, torch_params)
+    for step in range(5):
+        for p, tp in zip(params, torch_params):
+            g = (rng.normal(size=p.shape) * 10.0 ** rng.integers(-3, 3, size=p.shape)).astype(dtype)
+            p.grad, tp.grad = ag.tensor(g), torch.tensor(g)
+        opt.step()
+        torch_opt.step()
+        for p, tp in zip(params, torch_params):
+            assert_matches_torch(p, tp, dtype, f"{name} step {step}")
+    check_state_matches_torch(opt, torch_opt, dtype)
+
+
 def test_parameter_held_in_read_only_memory_is_given_its_own():
     base = np.zeros(3, np.float32)
     p = ag.tensor(np.broadcast_to(base, (2, 3)), requires_grad=True)

@@ -99,6 +99,17 @@ def test_a_node_with_several_outputs_shows_each_ones_shape():
     assert "data" not in label   # the log-probabilities it keeps are not the node's value
 
 
+def test_a_gradients_graph_shows_no_other_output_as_the_nodes_value():
+    # The gradient of cross_entropy (create_graph) saves the log-probabilities, output 1 of the loss's
+    # node: drawn with values, that node must not show them as its data.
+    logits = ag.tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
+    loss = nn.functional.cross_entropy(logits, ag.tensor(np.int64(1)))
+    (grad,) = ag.grad(loss, logits, create_graph=True)
+    label = label_of(ag.draw_graph(grad, show_values=True), loss.grad_fn)
+    assert label.startswith("SoftmaxNll\\n() float32, (3,) float32")
+    assert "data" not in label
+
+
 def test_params_can_name_an_intermediate_tensor():
     x, h = h_of_x()
     u = h.grad_fn.edges[0]
@@ -196,6 +207,18 @@ def test_show_values_skips_large_tensors():
     x = ag.randn(10, 10, requires_grad=True)
     dot = ag.draw_graph((x * 2).sum(), show_values=True)
     assert "data" not in label_of(dot, x)
+
+
+def test_a_node_that_did_not_make_its_first_output_is_coloured_by_the_gradients_of_the_others():
+    # Linear's backward node (LinearGrad) for a frozen input makes only the weight's and bias's gradients
+    x = ag.tensor(np.linspace(-1.0, 1.0, 15).reshape(3, 5))
+    weight = ag.tensor(np.linspace(0.5, -0.5, 20).reshape(4, 5), requires_grad=True)
+    bias = ag.tensor(np.array([0.1, -0.2, 0.3, 0.0]), requires_grad=True)
+    grad_w, grad_b = ag.grad(ag.tanh(ag.linear(x, weight, bias)).sum(), [weight, bias], create_graph=True)
+    penalty = (grad_w ** 2).sum() + (grad_b ** 2).sum()
+    label = label_of(ag.draw_graph(penalty, show_grads=True), grad_w.grad_fn)
+    expected = np.hypot(np.linalg.norm(2 * grad_w.numpy()), np.linalg.norm(2 * grad_b.numpy()))
+    assert label.startswith("LinearGrad\\n") and f"|grad| {expected:.2e}" in label, label
 
 
 def test_gradient_pass_leaves_grad_and_hooks_untouched():

@@ -10,7 +10,7 @@ import scipy.special
 from ..errors import DTypeError
 from ..function import Primitive
 from ..tensor import Tensor
-from .elementwise import constant, exp, floating, keep_where, scale_keeping_zeros
+from .elementwise import constant, exp, floating, keep_where
 from .workspace import workspace
 
 

@@ -145,7 +145,7 @@ class LinearGrad(Primitive):
     only where needed (None otherwise). One op where three ran, on every layer of a train step's backward.
 
     Its derivatives, for gradients (gx, gw, gb) of its outputs: d/dg = gx @ W^T + gb + x @ gw^T (two
-    linear layers), d/dx = g @ gw, d/dW = gx^T @ g (LinearWeightGrad).
+    linear layers), d/dx = g @ gw, d/dW = g^T @ gx (LinearWeightGrad).
     """
     @staticmethod
     def forward(ctx, grad, x, weight, need_x, need_w, bias_shape):

@@ -184,6 +184,9 @@ def _class_index_arguments(op, input, target, weight, dim):
                          f"bounds for {input.shape[axis]} classes")
     if weight is not None:
         weight = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+        if weight.shape != target.shape:   # else NumPy broadcasts it, or fails, inside the op
+            raise ShapeError(f"{op}: weight must have the targets' shape {target.shape} (one per sample: the class "
+                             f"weight of its target), got {weight.shape}")
     return axis, target, weight
 
 
