@@ -24,6 +24,7 @@ from .graph_report import saved_tensors_report, trace_graph
 from .viz import draw_graph  # graphviz itself is imported on the first drawing
 from .ops import *  # noqa: F401,F403  (every op as a function: ag.exp(t), ag.sum(t, dim), ...)
 from .ops import abs, all, any, max, min, pow, sum  # noqa: F401  (shadow the builtins on purpose)
+from .ops.gemm import add_scaled_  # noqa: F401  (y += a x on arrays, in one pass: the optimizers' update)
 from . import cuda  # noqa: F401
 from . import backends  # noqa: F401
 from . import amp, distributions  # noqa: F401  (ag.distributions.Normal, Categorical, ..., as torch.distributions)

@@ -14,12 +14,31 @@ def _fused(y, alpha, x):
     return (y.astype(np.float64) + np.float64(np.asarray(alpha, y.dtype)) * x.astype(np.float64)).astype(y.dtype)
 
 
+def _mapped_libraries():
+    with open("/proc/self/maps") as maps:
+        return {line.split()[-1] for line in maps if ".so" in line}
+
+
 @needs_axpy
-def test_axpy_is_found_on_numpys_own_library_without_loading_another():
-    from threadpoolctl import threadpool_info
-    before = [pool["filepath"] for pool in threadpool_info()]
-    assert set(gemm._axpy) == {np.dtype(np.float32), np.dtype(np.float64)}
-    assert [pool["filepath"] for pool in threadpool_info()] == before
+def test_axpy_is_looked_up_in_numpys_own_library_without_loading_any():
+    before = _mapped_libraries()
+    kernels = gemm._load_axpy()
+    assert _mapped_libraries() == before
+    assert set(kernels) == {np.dtype(np.float32), np.dtype(np.float64)}
+    numpys = gemm._numpy_blas_pool()["filepath"]
+    assert all(kernel.library._name == numpys for kernel in kernels.values())
+
+
+@needs_axpy
+def test_no_library_is_loaded_for_the_axpy_when_numpys_is_not_loaded(monkeypatch, tmp_path):
+    # The lookup only finds a library already in the process (RTLD_NOLOAD): a path that is not loaded gives none.
+    import shutil
+    copy = tmp_path / "libnot_loaded_openblas.so"
+    shutil.copy(gemm._numpy_blas_pool()["filepath"], copy)
+    monkeypatch.setattr(gemm, "_numpy_blas_pool", lambda: {"filepath": str(copy), "num_threads": 1})
+    before = _mapped_libraries()
+    assert gemm._load_axpy() == {}
+    assert _mapped_libraries() == before
 
 
 @needs_axpy

@@ -9,7 +9,8 @@
 """
 import numpy as np
 
-from autograd.ops.gemm import add_scaled_
+import autograd as ag
+
 
 from .optimizer import Optimizer, check_number
 
@@ -78,10 +79,10 @@ class Adam(Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
 
                 work = np.subtract(g, exp_avg, dtype=data.dtype)  # the one scratch array per parameter
-                add_scaled_(exp_avg, 1 - beta1, work)
+                ag.add_scaled_(exp_avg, 1 - beta1, work)
                 np.multiply(g, g, out=work)
                 exp_avg_sq *= beta2
-                add_scaled_(exp_avg_sq, 1 - beta2, work)
+                ag.add_scaled_(exp_avg_sq, 1 - beta2, work)
 
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
@@ -94,7 +95,7 @@ class Adam(Optimizer):
                 work /= bias_correction2_sqrt
                 work += eps                          # work is now the denominator
                 np.divide(exp_avg, work, out=work)
-                add_scaled_(data, -step_size, work)
+                ag.add_scaled_(data, -step_size, work)
         return loss
 
 

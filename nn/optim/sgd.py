@@ -8,7 +8,8 @@
 """
 import numpy as np
 
-from autograd.ops.gemm import add_scaled_
+import autograd as ag
+
 from .optimizer import Optimizer, check_number
 
 
@@ -70,9 +71,9 @@ class SGD(Optimizer):
                         if dampening == 0:
                             buf += g
                         else:
-                            add_scaled_(buf, 1 - dampening, g)
+                            ag.add_scaled_(buf, 1 - dampening, g)
                     g = g + momentum * buf if nesterov else buf
                 # One pass, on NumPy's own BLAS (scipy's axpy would be a second OpenBLAS, whose worker
                 # threads spin against NumPy's after each call: 2-thread steps 5-10x slower).
-                add_scaled_(data, -lr, g)
+                ag.add_scaled_(data, -lr, g)
         return loss
