@@ -83,3 +83,13 @@ def gradcheck_module(module, x, **kwargs):
 def assert_close(ours, theirs, rtol=1e-5, atol=1e-6):
     """assert_matches_torch with the given tolerances, for a comparison that needs no name."""
     assert_matches_torch("", ours, theirs, rtol=rtol, atol=atol)
+
+
+def frozen_input_gradient_penalty():
+    """(penalty, grad_w, grad_b): a gradient penalty on a linear layer whose input is frozen, so that
+    Linear's backward node (LinearGrad) makes the weight's and bias's gradients, not its output 0."""
+    x = ag.tensor(np.linspace(-1.0, 1.0, 15).reshape(3, 5))
+    weight = ag.tensor(np.linspace(0.5, -0.5, 20).reshape(4, 5), requires_grad=True)
+    bias = ag.tensor(np.array([0.1, -0.2, 0.3, 0.0]), requires_grad=True)
+    grad_w, grad_b = ag.grad(ag.tanh(ag.linear(x, weight, bias)).sum(), [weight, bias], create_graph=True)
+    return (grad_w ** 2).sum() + (grad_b ** 2).sum(), grad_w, grad_b

@@ -5,6 +5,7 @@ import pytest
 
 import autograd as ag
 import nn
+from nn_helpers import frozen_input_gradient_penalty
 
 
 def small_mlp():
@@ -98,11 +99,7 @@ def test_trace_lists_each_output_of_a_node_with_several():
 def test_trace_shows_the_gradient_norm_of_a_node_whose_first_output_it_did_not_make():
     # A gradient penalty on a layer with a frozen input: Linear's backward node (LinearGrad) makes the
     # weight's and the bias's gradients, not the input's (its output 0): its norm is theirs together.
-    x = ag.tensor(np.linspace(-1.0, 1.0, 15).reshape(3, 5))
-    weight = ag.tensor(np.linspace(0.5, -0.5, 20).reshape(4, 5), requires_grad=True)
-    bias = ag.tensor(np.array([0.1, -0.2, 0.3, 0.0]), requires_grad=True)
-    grad_w, grad_b = ag.grad(ag.tanh(ag.linear(x, weight, bias)).sum(), [weight, bias], create_graph=True)
-    penalty = (grad_w ** 2).sum() + (grad_b ** 2).sum()
+    penalty, grad_w, grad_b = frozen_input_gradient_penalty()
     trace = ag.trace_graph(penalty)
     penalty.backward()
     line = next(line for line in trace.lines() if "= LinearGrad(" in line)
