@@ -421,7 +421,6 @@ class Tensor:
             create_graph: record the backward pass itself, for higher-order gradients.
             inputs: accumulate only into these leaves' `.grad`.
         """
-        from . import engine
         root_grad = engine.root_grad(self, gradient, "backward")
         if retain_graph is None:
             retain_graph = create_graph
@@ -1849,5 +1848,6 @@ def _filled(tensor, value):
 from . import ops  # noqa: E402  (ops build on Tensor)
 from . import inplace  # noqa: E402
 from . import numpy_protocol  # noqa: E402
+from . import engine  # noqa: E402  (Tensor.backward's; imported here, not there: an import in a call costs a microsecond)
 from .axis_alias import add_axis_alias  # noqa: E402
 add_axis_alias(Tensor)  # x.sum(axis=1), as torch
