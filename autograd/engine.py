@@ -285,9 +285,9 @@ def _run_hook(hook, grad, where, sinks):
     if result.shape != grad.shape:
         raise RuntimeError(f"a hook on the output of {where} changed the gradient's shape from {grad.shape} "
                            f"to {result.shape}")
-    if result.dtype.kind != "f":
+    if result.dtype != grad.dtype:   # as torch, which refuses a hook that changes the type
         raise RuntimeError(f"a hook on the output of {where} returned a gradient of dtype {result.dtype}; "
-                           f"expected a real floating point one ({grad.dtype})")
+                           f"expected the gradient's own, {grad.dtype}")
     return result
 
 

@@ -601,6 +601,7 @@ def test_micrograd_more_ops_matches_torch(torch):
     (lambda g: g.reshape(3, 1), r"hook.*changed the gradient's shape from \(3,\) to \(3, 1\)"),
     (lambda g: g.sum(), r"hook.*changed the gradient's shape from \(3,\) to \(\)"),
     (lambda g: ag.tensor(np.ones(3, np.int64)), r"hook.*dtype int64"),
+    (lambda g: g.float(), r"hook.*returned a gradient of dtype float32; expected the gradient's own, float64"),
     (lambda g: g.numpy() * 2, r"hook.*returned ndarray, not a Tensor"),
 ])
 def test_a_hook_returning_a_wrong_gradient_raises_naming_the_hook(hook, message, on_leaf):
