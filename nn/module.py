@@ -706,11 +706,12 @@ def zero_grad_of(param: Tensor, set_to_none: bool) -> None:
     """param.grad dropped, or (as PyTorch) detached and zeroed in place, counting a version: a caller's
     g = param.grad sees the zeros, and a graph that saved the gradient refuses to use it; a read-only
     gradient is replaced. Module's and Optimizer's zero_grad."""
-    if param.grad is None:
-        return
     if set_to_none:
         param.grad = None
-    elif param.grad.numpy().flags.writeable:
+        return
+    if param.grad is None:
+        return
+    if param.grad.numpy().flags.writeable:
         param.grad.detach_()
         with ag.no_grad():
             param.grad.zero_()

@@ -172,11 +172,13 @@ class Optimizer:
         """(param, its writable array, its gradient array) for each param of `group` that has a
         gradient; the gradient is negated when the group maximizes. The gradient array is shared
         with `p.grad`: read it, never write into it."""
+        maximize = group["maximize"]
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            g = p.grad.numpy()
-            yield p, param_data(p), (-g if group["maximize"] else g)
+            g = grad.numpy()
+            yield p, param_data(p), (-g if maximize else g)
 
     @staticmethod
     def _evaluate(closure):
