@@ -38,7 +38,8 @@ def main(argv=None):
     parser.add_argument("--workload", nargs="+", default=["mlp", "cifar_cnn", "gpt"], choices=harness.TRAIN_WORKLOADS)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--reps", type=int, default=20, help="timed steps per implementation per round")
+    parser.add_argument("--reps", type=int, default=20, help="timed steps per implementation per round, at least "
+                        "(fast steps get as many as fill suites.Config.step_seconds)")
     parser.add_argument("--impl", nargs="+", choices=list(harness.IMPLEMENTATIONS))
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     implementations, skipped = harness.load_implementations(args.impl)

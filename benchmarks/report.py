@@ -238,7 +238,9 @@ def render(env, checks, results_by_threads, config):
                "(A, B, C, A, B, C, ... with the starting implementation rotating each round) so "
                "that machine noise hits them alike, with NumPy's BLAS (threadpoolctl) and torch "
                "(`torch.set_num_threads`) pinned to the same thread count. Times are medians; "
-               "`x numpy` / `x torch` are ratios of medians (lower is faster). The machine is "
+               "`x numpy` / `x torch` are ratios of medians (lower is faster). Train steps are timed "
+               f"{config.reps} times at least, fast ones as often as fill about {config.step_seconds:g} s "
+               f"per implementation (at most {config.max_step_reps}; the `runs` column). The machine is "
                "shared and noisy: trust the ratios more than the absolute times.")
     out.append("")
     out.append(f"Implementations: " + "; ".join(f"**{name}** ({env['versions'][name]})" for name in names) + ".")

@@ -4,6 +4,7 @@ Each `run_*` function takes the loaded implementations ({name: module}) and a `C
 returns plain data (dicts of `harness.Timing` / `harness.Failure`) that `report.py` formats.
 The caller pins the threads.
 """
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,12 @@ class Config:
     overhead_chain: int = workloads.OVERHEAD_CHAIN
     deep_chains: tuple = workloads.DEEP_CHAINS
     memory_batch: int = workloads.MEMORY_BATCH
-    reps: int = 30                 # timed samples per implementation and measurement
+    reps: int = 30                 # timed samples per implementation and measurement (at least)
+    # Train steps fast enough get more samples: as many as fill step_seconds per implementation, up to
+    # max_step_reps. The median of 30 MLP steps (2 ms each) moved by 2-4% between consecutive measurements
+    # in one process, with the machine's state over a tenth of a second; 500 span a second.
+    step_seconds: float = 1.0
+    max_step_reps: int = 500
     warmup: int = 3
     chain_op_budget: int = 200_000  # deep chains: rounds = budget // n, within [min_reps, reps]
     min_reps: int = 3
@@ -42,7 +48,7 @@ class Config:
 FULL = Config()
 QUICK = Config(mlp_batch=8, sweep_batches=(4, 8), cnn_batch=2, cifar_cnn_batch=2, gpt_batch=1, overhead_chain=60,
                deep_chains=(30, 300), memory_batch=16, reps=3, warmup=1,
-               chain_op_budget=600, min_reps=2, multithread_block=2, quiet_wait=0.0)
+               chain_op_budget=600, min_reps=2, multithread_block=2, quiet_wait=0.0, step_seconds=0.0)
 
 
 # -- agreement ------------------------------------------------------------------------------------
@@ -103,7 +109,22 @@ def run_train_step(implementations, config, workload, batch, threads=1):
     steps = {name: harness.build_step(module, workload, batch)
              for name, module in providing(implementations, f"{workload}_step").items()}
     _settle(config)
-    return harness.interleave(steps, config.reps, config.warmup, block=config.block(threads))
+    return harness.interleave(steps, _step_reps(steps, config), config.warmup, block=config.block(threads))
+
+
+def _step_reps(steps, config):
+    """config.reps, or more for steps so fast that config.step_seconds of the slowest hold more."""
+    if config.step_seconds <= 0:
+        return config.reps
+    slowest = 0.0
+    for step in steps.values():
+        start = time.perf_counter()
+        try:
+            step()
+        except Exception:   # interleave records the failure
+            continue
+        slowest = max(slowest, time.perf_counter() - start)
+    return min(max(config.reps, int(config.step_seconds / max(slowest, 1e-6))), config.max_step_reps)
 
 
 def run_batch_sweep(implementations, config, threads=1):
