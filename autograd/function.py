@@ -452,7 +452,8 @@ def _constants(result):
         return Tensor._make(np.asarray(result), False, None)
     tensors = []   # a plain loop: a generator costs a frame per item on the hot path of backward's ops
     for r in result:
-        tensors.append(None if r is None else Tensor._make(r if r.__class__ is np.ndarray else np.asarray(r), False, None))
+        array = None if r is None else r if r.__class__ is np.ndarray else np.asarray(r)
+        tensors.append(None if array is None else Tensor._make(array, False, None))
     return tuple(tensors)
 
 

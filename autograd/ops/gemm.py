@@ -197,7 +197,8 @@ def _load_axpy():
         return {}
     kernels = {}
     for dtype, real, letter in ((np.float32, ctypes.c_float, "s"), (np.float64, ctypes.c_double, "d")):
-        for name, size in ((f"scipy_cblas_{letter}axpy64_", ctypes.c_int64), (f"scipy_cblas_{letter}axpy", ctypes.c_int)):
+        names = ((f"scipy_cblas_{letter}axpy64_", ctypes.c_int64), (f"scipy_cblas_{letter}axpy", ctypes.c_int))
+        for name, size in names:
             axpy = getattr(library, name, None)
             if axpy is not None:
                 axpy.argtypes = [size, real, ctypes.c_void_p, size, ctypes.c_void_p, size]

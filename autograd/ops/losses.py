@@ -179,7 +179,8 @@ def _class_index_arguments(op, input, target, weight, dim):
     if target.shape != expected:
         raise ShapeError(f"{op}: expected targets of shape {expected} for an input of shape {input.shape} (classes "
                          f"along dim {axis}), got {target.shape}")
-    if target.size and (np.minimum.reduce(target, axis=None) < 0 or np.maximum.reduce(target, axis=None) >= input.shape[axis]):
+    classes = input.shape[axis]
+    if target.size and (np.minimum.reduce(target, axis=None) < 0 or np.maximum.reduce(target, axis=None) >= classes):
         raise IndexError(f"{op}: target {target[(target < 0) | (target >= input.shape[axis])].flat[0]} is out of "
                          f"bounds for {input.shape[axis]} classes")
     if weight is not None:
