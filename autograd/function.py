@@ -191,7 +191,7 @@ class Function:
             returned = (state.quiet_context or _new_quiet_context()).run(cls.forward, ctx, *arrays, **kwargs)
         ctx._inputs = None
         if returned.__class__ is tuple:
-            result, recorded = _several_outputs(ctx, returned, record)
+            result, recorded = _several_outputs(ctx, returned, record, args)
         else:
             out = returned if returned.__class__ is np.ndarray else np.asarray(returned)
             dtype = out.dtype
@@ -467,10 +467,11 @@ def _complex_gradient_error(cls, args):
                       "parts as real tensors")
 
 
-def _several_outputs(ctx, returned, record):
+def _several_outputs(ctx, returned, record, args):
     """The Tensors of an op that returned several arrays: each differentiable one has this node as
-    grad_fn and its own output index; marked, integer and None outputs stay outside the graph.
-    Returns (the tuple, whether any output was recorded), having set the node's output metadata."""
+    grad_fn and its own output index; marked, integer and None outputs stay outside the graph (a
+    complex one of a built-in op is refused as a single output is, see apply). Returns (the tuple,
+    whether any output was recorded), having set the node's output metadata."""
     if not record:
         return _constants(returned), False
     marked = ctx.__dict__.get("marked")
@@ -486,6 +487,10 @@ def _several_outputs(ctx, returned, record):
         dtypes.append(None if o is None else o.dtype)
     if True not in differentiable:
         return _constants(tuple(outputs)), False
+    cls = type(ctx)
+    if cls.tensor_backward and not cls.complex_safe and True in [d and o.dtype.kind == "c"
+                                                                   for o, d in zip(outputs, differentiable)]:
+        raise _complex_gradient_error(cls, args)
     ctx.n_outputs = len(outputs)
     # `shape` is for nodes with one output (a 1-tuple included); the engine reads `shapes` otherwise.
     ctx.shape, ctx.dtype = (shapes[0], dtypes[0]) if len(outputs) == 1 else (None, None)

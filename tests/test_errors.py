@@ -67,6 +67,26 @@ def test_error_classes_are_public_and_live_in_errors_module():
     assert issubclass(DTypeError, TypeError) and issubclass(DTypeError, RuntimeError)
 
 
+def test_an_op_with_several_outputs_refuses_to_record_a_complex_one_as_an_op_with_one_does():
+    from autograd.function import Primitive
+
+    class RealAndSquare(Primitive):   # a built-in-style op whose second output is complex
+        @staticmethod
+        def forward(ctx, x):
+            return x.real.copy(), x * x
+
+        @staticmethod
+        def backward(ctx, grad_real, grad_square):
+            raise AssertionError("never recorded")
+
+    leaf = ag.tensor(np.array([1 + 2j, 3 - 1j]), requires_grad=True)
+    with pytest.raises(TypeError, match=r"RealAndSquare: ndgrad does not differentiate complex results yet"):
+        RealAndSquare.apply(leaf)
+    with ag.no_grad():
+        real, square = RealAndSquare.apply(leaf)
+    np.testing.assert_allclose(square.numpy(), leaf.numpy() ** 2)
+
+
 def test_an_op_with_a_complex_result_refuses_to_record_rather_than_give_wrong_gradients():
     torch = pytest.importorskip("torch")
     z = np.array([1 + 2j, 3 - 1j])

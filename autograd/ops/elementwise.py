@@ -165,11 +165,14 @@ def keep_where(values, condition, out=None):
     return out
 
 
-def scale_keeping_zeros(grad, factor, out=None):
+def scale_keeping_zeros(grad, factor):
     """grad * factor, exactly 0 where factor is 0 even if grad is inf or NaN there (PyTorch's masked
     backwards select rather than multiply: sqrt(clamp(x, min=0)) has a zero gradient at x < 0, not
-    inf * 0 = NaN). A multiply is 12x faster than np.where; the max finds the rare NaN it made."""
-    out = np.asarray(np.multiply(grad, factor, out=out))   # (0-d operands give a NumPy scalar)
+    inf * 0 = NaN). A bool mask selects (keep_where, on a copy: the factor is kept for the backward);
+    another factor multiplies, 12x faster than np.where, and the max finds the rare NaN it made."""
+    if factor.dtype == bool:
+        return keep_where(grad, factor.copy())
+    out = np.asarray(np.multiply(grad, factor))   # (0-d operands give a NumPy scalar)
     if out.size and np.isnan(out.max()):
         out[np.isnan(out) & (np.asarray(factor) == 0)] = 0
     return out

@@ -11,7 +11,6 @@ import numpy as np
 
 import autograd as ag
 
-
 from .optimizer import Optimizer, check_number
 
 
@@ -76,13 +75,7 @@ class Adam(Optimizer):
                         data *= 1 - lr * weight_decay
                     else:
                         g = g + weight_decay * data
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-
-                work = np.subtract(g, exp_avg, dtype=data.dtype)  # the one scratch array per parameter
-                ag.add_scaled_(exp_avg, 1 - beta1, work)
-                np.multiply(g, g, out=work)
-                exp_avg_sq *= beta2
-                ag.add_scaled_(exp_avg_sq, 1 - beta2, work)
+                exp_avg, exp_avg_sq, work = _adam_moments(state, data, g, beta1, beta2)
 
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
@@ -116,12 +109,15 @@ class AdamW(Adam):
 
 
 def _adam_moments(state, data, g, beta1, beta2):
-    """Advance the first and second moments in place, as Adam does; returns them."""
+    """Advance the first and second moments in place, as Adam does; returns them and the scratch array
+    that made them (the one per parameter, free for the caller)."""
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    exp_avg += (1 - beta1) * np.subtract(g, exp_avg, dtype=data.dtype)
+    work = np.subtract(g, exp_avg, dtype=data.dtype)
+    ag.add_scaled_(exp_avg, 1 - beta1, work)
+    np.multiply(g, g, out=work)
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * np.multiply(g, g, dtype=data.dtype)
-    return exp_avg, exp_avg_sq
+    ag.add_scaled_(exp_avg_sq, 1 - beta2, work)
+    return exp_avg, exp_avg_sq, work
 
 
 class _AdamVariant(Adam):
@@ -215,7 +211,7 @@ class NAdam(_AdamVariant):
             # torch keeps the running product in a float32 (scalar-dtype) tensor
             state["mu_product"] = float(np.float32(state["mu_product"]) * np.float32(mu))
             mu_product = state["mu_product"]
-            exp_avg, exp_avg_sq = _adam_moments(state, data, g, beta1, beta2)
+            exp_avg, exp_avg_sq, _ = _adam_moments(state, data, g, beta1, beta2)
             denom = np.sqrt(exp_avg_sq / data.dtype.type(1 - beta2 ** step))
             denom += eps
             data += data.dtype.type(-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
@@ -244,7 +240,7 @@ class RAdam(_AdamVariant):
         loss = self._evaluate(closure)
         for _, lr, eps, beta1, beta2, data, g, state in self._parameters():
             step = state["step"]
-            exp_avg, exp_avg_sq = _adam_moments(state, data, g, beta1, beta2)
+            exp_avg, exp_avg_sq, _ = _adam_moments(state, data, g, beta1, beta2)
             bias_correction2 = 1 - beta2 ** step
             update = exp_avg / data.dtype.type(1 - beta1 ** step) * data.dtype.type(lr)
             rho_inf = 2 / (1 - beta2) - 1
